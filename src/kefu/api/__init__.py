@@ -1,0 +1,1 @@
+"""HTTP API under /api/v1: thin handlers that validate, call one service, shape the response."""

@@ -1,0 +1,29 @@
+"""GET /api/v1/attachments/{id}: download a file, if the caller may see its ticket."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from kefu.api.deps import DB, AppSettings, CurrentActor
+from kefu.api.schemas import ERRORS, Id
+from kefu.errors import NotFound
+from kefu.services.attachments import blob_path
+from kefu.services.tickets import access_attachment
+
+router = APIRouter(prefix="/attachments", tags=["attachments"], responses=ERRORS)
+
+
+@router.get("/{attachment_id}", summary="Download an attachment", response_class=FileResponse)
+def download(attachment_id: Id, db: DB, actor: CurrentActor, settings: AppSettings) -> FileResponse:
+    attachment = access_attachment(db, actor, attachment_id)
+    path = blob_path(settings.attachments_dir, attachment.sha256)
+    if not path.exists():
+        raise NotFound("attachment")
+    # Served as a download in a sandbox: an uploaded HTML file must never run as our origin.
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=attachment.filename,
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+    )

@@ -1,0 +1,65 @@
+"""Request-scoped dependencies: the database session (one transaction) and the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from kefu.errors import KefuError, NotAuthenticated
+from kefu.services import auth
+from kefu.services.actors import Actor
+from kefu.settings import Settings
+
+SESSION_COOKIE = "kefu_session"
+CSRF_COOKIE = "kefu_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, else rolled back."""
+    factories = request.app.state.session_factories
+    factory = factories.read if request.method in SAFE_METHODS else factories.write
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+DB = Annotated[Session, Depends(get_db, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def current_actor(request: Request, db: DB) -> Actor:
+    """The staff member behind an API token (Bearer) or a session cookie (with CSRF)."""
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthenticated()
+        token = auth.resolve_token(db, secret.strip())
+        request.state.api_token = token
+        return auth.actor_for(token.user, via="token")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise NotAuthenticated()
+    login = auth.resolve_session(db, cookie)
+    if request.method not in SAFE_METHODS and not auth.csrf_matches(login, request.headers.get(CSRF_HEADER)):
+        raise KefuError("csrf_failed", status_code=403)
+    request.state.login_session = login
+    return auth.actor_for(login.user, via="session")
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -1,0 +1,61 @@
+"""One exception handler family: every error is ``{"error": {code, message, details}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kefu.errors import KefuError, pick_language, render_message
+
+log = logging.getLogger("kefu.api")
+
+_STATUS_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def error_response(request: Request, status: int, code: str, details: Any = None, **params: Any) -> JSONResponse:
+    language = pick_language(request.headers.get("accept-language"))
+    body = {"error": {"code": code, "message": render_message(code, language, **params), "details": details}}
+    return JSONResponse(body, status_code=status, headers={"Content-Language": language})
+
+
+def _clean(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
+        for e in errors
+    ]
+
+
+async def _kefu_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, KefuError)
+    return error_response(request, exc.status_code, exc.code, exc.details, **exc.params)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(request, 400, "invalid_json", _clean(errors))
+    return error_response(request, 422, "validation_error", _clean(errors))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error")
+    return error_response(request, exc.status_code, code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, "internal_error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(KefuError, _kefu_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

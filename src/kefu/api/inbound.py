@@ -1,0 +1,88 @@
+"""POST /api/v1/inbound: one customer message from any integration (Bearer API token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field, model_validator
+
+from kefu.api.deps import DB, AppSettings, CurrentActor
+from kefu.api.schemas import ERRORS, AttachmentUpload, Email, Id, In, LongText, Out
+from kefu.domain.tickets import Channel
+from kefu.errors import NotAuthenticated
+from kefu.services import inbound as service
+from kefu.services.attachments import AttachmentIn
+
+router = APIRouter(tags=["inbound"], responses=ERRORS)
+
+ExternalId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SenderBody(In):
+    external_id: ExternalId
+    name: Annotated[str, Field(max_length=200)] = ""
+    email: Email | None = None
+    phone: Annotated[str | None, Field(max_length=32, pattern=r"^\+?[0-9][0-9 -]{2,31}$")] = None
+
+
+class InboundBody(In):
+    channel: Channel = Channel.API
+    external_id: ExternalId = Field(description="the message's id in the source system; redelivery-safe")
+    sender: SenderBody
+    text: LongText = ""
+    html: Annotated[str | None, Field(max_length=200_000)] = None
+    subject: Annotated[str | None, Field(max_length=300)] = None
+    ticket_id: Id | None = Field(default=None, description="append to this ticket of the same customer")
+    attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _has_content(self) -> InboundBody:
+        if not self.text.strip() and not self.attachments and not (self.html and self.html.strip()):
+            raise ValueError("a message needs text, html or an attachment")
+        return self
+
+
+class InboundAccepted(Out):
+    ticket_id: int
+    message_id: int
+    customer_id: int
+    duplicate: bool
+
+
+@router.post(
+    "/inbound",
+    response_model=InboundAccepted,
+    status_code=201,
+    summary="Take one customer message (idempotent on channel + external_id)",
+    responses={200: {"model": InboundAccepted, "description": "a redelivery: the first delivery's ids"}},
+)
+def receive_inbound(
+    body: InboundBody, request: Request, response: Response, db: DB, actor: CurrentActor, settings: AppSettings
+) -> InboundAccepted:
+    if actor.via != "token":
+        raise NotAuthenticated()
+    raw = request.scope.get("state", {}).get("raw_body", b"").decode("utf-8", errors="replace")
+    message = service.InboundMessage(
+        channel=body.channel.value,
+        external_id=body.external_id,
+        sender=service.Sender(body.sender.external_id, body.sender.name, body.sender.email, body.sender.phone),
+        text=body.text,
+        html=body.html,
+        subject=body.subject,
+        ticket_id=body.ticket_id,
+        attachments=[AttachmentIn(a.filename, a.content_type, a.content_base64) for a in body.attachments],
+    )
+    result = service.receive_inbound(
+        db,
+        actor,
+        message,
+        raw=raw,
+        attachments_root=settings.attachments_dir,
+        max_attachment_bytes=settings.max_attachment_bytes,
+    )
+    if result.duplicate:
+        response.status_code = 200
+    return InboundAccepted(
+        ticket_id=result.ticket_id, message_id=result.message_id, customer_id=result.customer_id, duplicate=result.duplicate
+    )

@@ -1,0 +1,259 @@
+"""/api/v1/tickets: the case list, one case with its messages, changes, replies, claiming."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from kefu.api.deps import DB, AppSettings, CurrentActor
+from kefu.api.schemas import ERRORS, AttachmentUpload, Id, In, LongText, Out, ShortText, TagName
+from kefu.domain.tickets import Channel, Priority, TicketStatus
+from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
+from kefu.services import audit as audit_service
+from kefu.services import tickets as service
+from kefu.services.attachments import AttachmentIn
+
+router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
+
+
+class AttachmentPublic(Out):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str = ""
+
+
+class MessagePublic(Out):
+    id: int
+    ticket_id: int
+    channel: str
+    direction: str
+    author_type: str
+    author_user_id: int | None
+    author_customer_id: int | None
+    body_text: str
+    body_html: str | None
+    external_id: str | None
+    analysis: dict[str, Any] | None
+    created_at: datetime
+    attachments: list[AttachmentPublic] = []
+
+    @classmethod
+    def of(cls, message: Any) -> MessagePublic:
+        out = cls.model_validate(message)
+        for item in out.attachments:
+            item.url = f"/api/v1/attachments/{item.id}"
+        return out
+
+
+class TicketPublic(Out):
+    id: int
+    subject: str
+    status: TicketStatus
+    channel: str
+    customer_id: int
+    assignee_id: int | None
+    group_id: int | None
+    intent: str | None
+    category: str | None
+    priority: str
+    risks: list[str]
+    emotion: str | None
+    sentiment: str | None
+    tags: list[str]
+    first_response_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    last_message_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, ticket: Any) -> TicketPublic:
+        data = {name: getattr(ticket, name) for name in cls.model_fields if name != "tags"}
+        return cls(**data, tags=[t.name for t in ticket.tags])
+
+
+class TicketDetail(TicketPublic):
+    messages: list[MessagePublic]
+
+
+class TicketPage(Out):
+    items: list[TicketPublic]
+    next_cursor: str | None
+
+
+class TicketCreate(In):
+    customer_id: Id
+    subject: ShortText = ""
+    text: LongText = Field(min_length=1)
+    channel: Channel = Channel.WEB
+    priority: Priority | None = None
+    category: Category | None = None
+    group_id: Id | None = None
+    assignee_id: Id | None = None
+    tags: list[TagName] = Field(default_factory=list, max_length=20)
+    attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
+
+
+class TicketUpdate(In):
+    subject: ShortText | None = None
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    category: Category | None = None
+    intent: Intent | None = None
+    emotion: Emotion | None = None
+    sentiment: Sentiment | None = None
+    risks: list[Risk] | None = Field(default=None, max_length=6)
+    group_id: Id | None = None
+    assignee_id: Id | None = None
+    tags: list[TagName] | None = Field(default=None, max_length=20)
+
+
+class MessageCreate(In):
+    text: LongText = Field(min_length=1)
+    internal: bool = False
+    attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
+
+
+class AssignBody(In):
+    assignee_id: Id | None
+
+
+class AuditEventPublic(Out):
+    id: int
+    actor_type: str
+    actor_id: int | None
+    via: str
+    action: str
+    object_type: str
+    object_id: int
+    ticket_id: int | None
+    customer_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    created_at: datetime
+
+
+def _uploads(items: list[AttachmentUpload]) -> list[AttachmentIn]:
+    return [AttachmentIn(i.filename, i.content_type, i.content_base64) for i in items]
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:60]
+
+
+def _detail(db: DB, ticket: Any) -> TicketDetail:
+    base = TicketPublic.of(ticket).model_dump()
+    messages = [MessagePublic.of(m) for m in service.ticket_messages(db, ticket)]
+    return TicketDetail(**base, messages=messages)
+
+
+@router.get("", response_model=TicketPage, summary="List tickets")
+def list_tickets(
+    db: DB,
+    actor: CurrentActor,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    assignee_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    assignee: Annotated[Literal["me", "none"] | None, Query(description="me: mine; none: unassigned")] = None,
+    group_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    category: Category | None = None,
+    channel: Channel | None = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in subject or messages")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> TicketPage:
+    filters = service.TicketFilters(
+        status=[s.value for s in status] if status else None,
+        assignee_id=actor.user_id if assignee == "me" else assignee_id,
+        unassigned=assignee == "none",
+        group_id=group_id,
+        priority=[p.value for p in priority] if priority else None,
+        category=category.value if category else None,
+        channel=channel.value if channel else None,
+        customer_id=customer_id,
+        text=q or None,
+    )
+    rows, next_cursor = service.list_tickets(db, actor, filters, cursor=cursor, limit=limit)
+    return TicketPage(items=[TicketPublic.of(t) for t in rows], next_cursor=next_cursor)
+
+
+@router.post("", response_model=TicketDetail, status_code=201, summary="Open a ticket for a customer")
+def create_ticket(body: TicketCreate, db: DB, actor: CurrentActor, settings: AppSettings) -> TicketDetail:
+    ticket = service.do_create_ticket(
+        db,
+        actor,
+        customer_id=body.customer_id,
+        subject=body.subject or _first_line(body.text),
+        text=body.text,
+        channel=body.channel.value,
+        priority=body.priority.value if body.priority else None,
+        category=body.category.value if body.category else None,
+        group_id=body.group_id,
+        assignee_id=body.assignee_id,
+        tags=body.tags,
+        attachments=_uploads(body.attachments),
+        attachments_root=settings.attachments_dir,
+        max_attachment_bytes=settings.max_attachment_bytes,
+    )
+    return _detail(db, ticket)
+
+
+@router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket with its messages")
+def get_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketDetail:
+    return _detail(db, service.access_ticket(db, actor, ticket_id))
+
+
+@router.patch("/{ticket_id}", response_model=TicketPublic, summary="Change ticket fields")
+def update_ticket(ticket_id: Id, body: TicketUpdate, db: DB, actor: CurrentActor) -> TicketPublic:
+    ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    return TicketPublic.of(service.do_update_ticket(db, actor, ticket, changes))
+
+
+@router.post("/{ticket_id}/messages", response_model=MessagePublic, status_code=201, summary="Reply or add an internal note")
+def add_message(
+    ticket_id: Id, body: MessageCreate, db: DB, actor: CurrentActor, settings: AppSettings
+) -> MessagePublic:
+    ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
+    message = service.do_add_message(
+        db,
+        actor,
+        ticket,
+        text=body.text,
+        internal=body.internal,
+        attachments=_uploads(body.attachments),
+        attachments_root=settings.attachments_dir,
+        max_attachment_bytes=settings.max_attachment_bytes,
+    )
+    db.refresh(message, ["attachments"])
+    return MessagePublic.of(message)
+
+
+@router.post("/{ticket_id}/assign", response_model=TicketPublic, summary="Assign to an agent (or null to unassign)")
+def assign_ticket(ticket_id: Id, body: AssignBody, db: DB, actor: CurrentActor) -> TicketPublic:
+    ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
+    return TicketPublic.of(service.do_assign(db, actor, ticket, assignee_id=body.assignee_id))
+
+
+@router.post("/{ticket_id}/claim", response_model=TicketPublic, summary="Take an unassigned ticket (409 if taken)")
+def claim_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketPublic:
+    return TicketPublic.of(service.do_claim(db, actor, ticket_id))
+
+
+@router.get("/{ticket_id}/audit", response_model=list[AuditEventPublic], summary="The audit trail of a ticket")
+def ticket_audit(ticket_id: Id, db: DB, actor: CurrentActor) -> list[AuditEventPublic]:
+    ticket = service.access_ticket(db, actor, ticket_id)
+    return [AuditEventPublic.model_validate(e) for e in audit_service.ticket_trail(db, ticket.id)]
+

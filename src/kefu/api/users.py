@@ -1,0 +1,159 @@
+"""/api/v1/users and /api/v1/groups: staff and their groups (admins configure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from kefu.api.deps import DB, CurrentActor
+from kefu.api.schemas import ERRORS, Email, Id, In, Name, Out
+from kefu.domain.roles import Role
+from kefu.services import staff as service
+
+router = APIRouter(tags=["users and groups"], responses=ERRORS)
+
+Password = Annotated[str, Field(min_length=8, max_length=200)]
+Language = Annotated[str, Field(pattern=r"^(zh-CN|en)$")]
+
+
+class UserPublic(Out):
+    id: int
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    language: str
+    capacity: int
+    group_ids: list[int]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: object) -> UserPublic:
+        data = {name: getattr(user, name) for name in cls.model_fields if name != "group_ids"}
+        return cls(**data, group_ids=[g.id for g in user.groups])  # type: ignore[attr-defined]
+
+
+class UserCreate(In):
+    email: Email
+    name: Name
+    role: Role = Role.AGENT
+    password: Password | None = None
+    group_ids: list[Id] = Field(default_factory=list, max_length=50)
+    language: Language = "zh-CN"
+    capacity: Annotated[int, Field(ge=0, le=1000)] = 10
+
+
+class UserUpdate(In):
+    email: Email | None = None
+    name: Name | None = None
+    role: Role | None = None
+    password: Password | None = None
+    group_ids: list[Id] | None = Field(default=None, max_length=50)
+    language: Language | None = None
+    capacity: Annotated[int | None, Field(ge=0, le=1000)] = None
+    is_active: bool | None = None
+
+
+class GroupPublic(Out):
+    id: int
+    name: str
+    description: str
+    member_ids: list[int]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, group: object) -> GroupPublic:
+        data = {name: getattr(group, name) for name in cls.model_fields if name != "member_ids"}
+        return cls(**data, member_ids=[u.id for u in group.members])  # type: ignore[attr-defined]
+
+
+class GroupCreate(In):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    description: Annotated[str, Field(max_length=500)] = ""
+    member_ids: list[Id] = Field(default_factory=list, max_length=500)
+
+
+class GroupUpdate(In):
+    name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    description: Annotated[str | None, Field(max_length=500)] = None
+    member_ids: list[Id] | None = Field(default=None, max_length=500)
+
+
+def _set_only(body: In) -> dict[str, object]:
+    """Fields the caller sent; an explicit null for a non-nullable field is ignored."""
+    return {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+
+
+@router.get("/users", response_model=list[UserPublic], summary="All staff")
+def list_users(db: DB, actor: CurrentActor) -> list[UserPublic]:
+    return [UserPublic.of(u) for u in service.list_users(db)]
+
+
+@router.post("/users", response_model=UserPublic, status_code=201, summary="Create a staff account (admin)")
+def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserPublic:
+    user = service.do_create_user(
+        db,
+        actor,
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        password=body.password,
+        group_ids=body.group_ids,
+        language=body.language,
+        capacity=body.capacity,
+    )
+    return UserPublic.of(user)
+
+
+@router.get("/users/{user_id}", response_model=UserPublic, summary="One staff member")
+def get_user(user_id: Id, db: DB, actor: CurrentActor) -> UserPublic:
+    return UserPublic.of(service.get_user(db, user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic, summary="Change a staff account (admin)")
+def update_user(user_id: Id, body: UserUpdate, db: DB, actor: CurrentActor) -> UserPublic:
+    service.require_admin(actor)
+    user = service.get_user(db, user_id)
+    return UserPublic.of(service.do_update_user(db, actor, user, _set_only(body)))
+
+
+@router.delete("/users/{user_id}", status_code=204, summary="Deactivate a staff account (admin)")
+def deactivate_user(user_id: Id, db: DB, actor: CurrentActor) -> Response:
+    service.require_admin(actor)
+    service.do_update_user(db, actor, service.get_user(db, user_id), {"is_active": False})
+    return Response(status_code=204)
+
+
+@router.get("/groups", response_model=list[GroupPublic], summary="All groups")
+def list_groups(db: DB, actor: CurrentActor) -> list[GroupPublic]:
+    return [GroupPublic.of(g) for g in service.list_groups(db)]
+
+
+@router.post("/groups", response_model=GroupPublic, status_code=201, summary="Create a group (admin)")
+def create_group(body: GroupCreate, db: DB, actor: CurrentActor) -> GroupPublic:
+    group = service.do_create_group(
+        db, actor, name=body.name, description=body.description, member_ids=body.member_ids
+    )
+    return GroupPublic.of(group)
+
+
+@router.get("/groups/{group_id}", response_model=GroupPublic, summary="One group")
+def get_group(group_id: Id, db: DB, actor: CurrentActor) -> GroupPublic:
+    return GroupPublic.of(service.get_group(db, group_id))
+
+
+@router.patch("/groups/{group_id}", response_model=GroupPublic, summary="Change a group (admin)")
+def update_group(group_id: Id, body: GroupUpdate, db: DB, actor: CurrentActor) -> GroupPublic:
+    service.require_admin(actor)
+    group = service.get_group(db, group_id)
+    return GroupPublic.of(service.do_update_group(db, actor, group, _set_only(body)))
+
+
+@router.delete("/groups/{group_id}", status_code=204, summary="Delete an empty group (admin)")
+def delete_group(group_id: Id, db: DB, actor: CurrentActor) -> Response:
+    service.require_admin(actor)
+    service.do_delete_group(db, actor, service.get_group(db, group_id))
+    return Response(status_code=204)

@@ -1,0 +1,87 @@
+"""create_app(settings): wires the database, the API routers, errors and middleware."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kefu import __version__
+from kefu.api import attachments, auth, customers, inbound, tickets, tokens, users
+from kefu.api.errors import install_error_handlers
+from kefu.api.limits import BodySizeLimit
+from kefu.db.engine import make_engine, make_session_factory, writer_bind
+from kefu.logs import configure_logging
+from kefu.services.ratelimit import RateLimiter
+from kefu.settings import Settings, get_settings
+
+UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
+
+
+@dataclass(frozen=True)
+class SessionFactories:
+    read: sessionmaker[Session]
+    write: sessionmaker[Session]
+
+
+def _redis(settings: Settings) -> Any:
+    if not settings.redis_url:
+        return None
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    engine = engine or make_engine(settings.resolved_database_url)
+    app = FastAPI(
+        title="kefu",
+        version=__version__,
+        description="客服 — self-hosted customer service for Chinese-language teams. "
+        "Authenticate with `Authorization: Bearer <token>` or the session cookie from /api/v1/auth/login.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factories = SessionFactories(
+        read=make_session_factory(engine), write=make_session_factory(writer_bind(engine))
+    )
+    app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=_redis(settings))
+
+    install_error_handlers(app)
+    for module in (auth, tickets, customers, users, tokens, inbound, attachments):
+        app.include_router(module.router, prefix="/api/v1")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def home() -> str:
+        return _HOME
+
+    app.add_middleware(
+        BodySizeLimit,
+        default_limit=settings.max_body_bytes,
+        upload_limit=settings.max_attachment_bytes * 2,
+        upload_paths=UPLOAD_PATHS,
+    )
+    return app
+
+
+_HOME = f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>kefu 客服</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>kefu 客服 <small>{__version__}</small></h1>
+<p>自托管的中文客服平台。接口文档：<a href="/docs">/docs</a>（OpenAPI：<a href="/openapi.json">/openapi.json</a>）。</p>
+<p>登录：<code>POST /api/v1/auth/login</code>；集成：<code>Authorization: Bearer &lt;token&gt;</code>。</p>
+</body></html>
+"""

@@ -1,0 +1,166 @@
+"""The ``kefu`` command: serve, demo, db, user and token management."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from kefu import __version__
+from kefu.db import migrate
+from kefu.db.engine import make_engine
+from kefu.db.models import User
+from kefu.db.session import session_scope
+from kefu.domain.roles import Role
+from kefu.services import auth, staff
+from kefu.services.actors import Actor
+from kefu.settings import get_settings
+
+app = typer.Typer(help="kefu 客服 — self-hosted customer service.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+CLI_ACTOR = Actor(user_id=None, role=Role.ADMIN, via="cli", name="cli")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kefu {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """kefu 客服."""
+
+
+def _upgrade() -> None:
+    migrate.upgrade(get_settings().resolved_database_url)
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "kefu.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Upgrade the schema first.")] = True,
+) -> None:
+    """Run the kefu server."""
+    if migrate_first:
+        _upgrade()
+    _serve(host, port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server afterwards.")] = True,
+) -> None:
+    """Create the database with demo data (once), print the demo logins, and serve."""
+    from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    _upgrade()
+    engine = make_engine(get_settings().resolved_database_url)
+    with session_scope(engine) as session:
+        created = load_demo(session)
+    engine.dispose()
+    typer.echo("示例数据已创建。" if created else "示例数据已存在，未重复创建。")
+    typer.echo(f"kefu is at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for email, name, role, groups in DEMO_USERS:
+        typer.echo(f"  {role:<10} {email:<28} {name}  {'、'.join(groups)}")
+    if serve_after:
+        _serve(host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Upgrade the database schema."""
+    migrate.upgrade(get_settings().resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
+    """Downgrade the database schema."""
+    migrate.downgrade(get_settings().resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="Login email.")],
+    role: Annotated[Role, typer.Option(help="agent, specialist, supervisor or admin.")] = Role.AGENT,
+    password: Annotated[str | None, typer.Option(help="Password; generated and printed if omitted.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create a staff account."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < 8:
+        typer.echo("password must have at least 8 characters", err=True)
+        raise typer.Exit(2)
+    engine = make_engine(get_settings().resolved_database_url)
+    from kefu.errors import KefuError
+
+    try:
+        with session_scope(engine) as session:
+            user = staff.do_create_user(
+                session, CLI_ACTOR, email=email, name=name or email.split("@")[0], role=role, password=password
+            )
+            typer.echo(f"created {user.role} {user.email} (id {user.id})")
+    except KefuError as e:
+        typer.echo(e.message("en"), err=True)
+        raise typer.Exit(1) from e
+    finally:
+        engine.dispose()
+    if generated:
+        typer.echo(f"password: {password}")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Argument(help="Whose token.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Create an API token and print only the token (for scripts)."""
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None or not user.is_active:
+                typer.echo(f"no active user {email}", err=True)
+                raise typer.Exit(1)
+            secret, _ = auth.do_create_token(session, CLI_ACTOR, user, name=name)
+    finally:
+        engine.dispose()
+    sys.stdout.write(secret + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Demo data for ``kefu demo``: written for kefu, shipped in the package."""

@@ -1,0 +1,1 @@
+"""Pure business rules: no web, no SQL, no clock reads."""

@@ -1,0 +1,133 @@
+"""The ``KefuError`` family: a code, an HTTP status, details and a zh-CN / en message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# code -> (zh-CN, en). Messages may use {placeholders} filled from ``params``.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "not_found": ("{what}不存在或无权访问", "{what} not found"),
+    "route_not_found": ("接口不存在", "No such endpoint"),
+    "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "validation_error": ("请求数据不符合要求", "The request data is invalid"),
+    "invalid_json": ("请求体不是合法的 JSON", "The request body is not valid JSON"),
+    "payload_too_large": ("请求体超过 {limit} 字节上限", "The request body exceeds {limit} bytes"),
+    "unsupported_media_type": ("请求体须为 application/json", "The request body must be application/json"),
+    "not_authenticated": ("请先登录或提供 API 令牌", "Log in or send an API token"),
+    "invalid_credentials": ("邮箱或密码错误", "Wrong email or password"),
+    "csrf_failed": ("CSRF 校验失败，请刷新页面后重试", "CSRF check failed; reload and try again"),
+    "forbidden": ("没有权限执行此操作", "You are not allowed to do this"),
+    "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
+    "conflict": ("{reason}", "{reason}"),
+    "already_claimed": ("该工单已被其他客服认领", "Another agent has already claimed this ticket"),
+    "invalid_transition": ("工单状态不能从「{current}」变为「{target}」", "A ticket cannot move from {current} to {target}"),
+    "invalid_cursor": ("分页游标无效", "The pagination cursor is invalid"),
+    "email_taken": ("该邮箱已被使用", "This email address is already in use"),
+    "name_taken": ("该名称已被使用", "This name is already in use"),
+    "identity_taken": ("该渠道身份已属于其他客户", "This channel identity belongs to another customer"),
+    "merge_invalid": ("无法合并：{reason}", "Cannot merge: {reason}"),
+    "merge_already_undone": ("该合并已撤销", "This merge has already been undone"),
+    "attachment_too_large": ("附件超过 {limit} 字节上限", "The attachment exceeds {limit} bytes"),
+    "invalid_attachment": ("附件内容无效：{reason}", "Invalid attachment: {reason}"),
+    "inbound_failed": ("消息已保存，处理失败，稍后会重试", "The message was stored but processing failed; it will be retried"),
+    "internal_error": ("服务器内部错误", "Internal server error"),
+}
+
+WHAT: dict[str, tuple[str, str]] = {
+    "ticket": ("工单", "Ticket"),
+    "customer": ("客户", "Customer"),
+    "user": ("用户", "User"),
+    "group": ("分组", "Group"),
+    "tag": ("标签", "Tag"),
+    "token": ("令牌", "Token"),
+    "merge": ("合并记录", "Merge"),
+    "attachment": ("附件", "Attachment"),
+    "message": ("消息", "Message"),
+}
+
+
+class KefuError(Exception):
+    """An error the API reports to its caller as ``{"error": {code, message, details}}``."""
+
+    status_code = 400
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        status_code: int | None = None,
+        details: Any = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+        self.details = details
+        self.params = params
+
+    def message(self, language: str) -> str:
+        return render_message(self.code, language, **self.params)
+
+
+class NotFound(KefuError):
+    status_code = 404
+
+    def __init__(self, what: str, **kwargs: Any) -> None:
+        super().__init__("not_found", what=what, **kwargs)
+
+
+class PermissionDenied(KefuError):
+    status_code = 403
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("forbidden", **kwargs)
+
+
+class NotAuthenticated(KefuError):
+    status_code = 401
+
+    def __init__(self, code: str = "not_authenticated", **kwargs: Any) -> None:
+        super().__init__(code, **kwargs)
+
+
+class Conflict(KefuError):
+    status_code = 409
+
+
+def render_message(code: str, language: str, **params: Any) -> str:
+    zh, en = MESSAGES.get(code, MESSAGES["internal_error"])
+    english = language == "en"
+    if "what" in params:
+        pair = WHAT.get(params["what"], (params["what"], params["what"]))
+        params = {**params, "what": pair[1] if english else pair[0]}
+    template = en if english else zh
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+def pick_language(accept_language: str | None) -> str:
+    """``zh-CN`` (the default) or ``en``, from an ``Accept-Language`` header."""
+    if not accept_language:
+        return "zh-CN"
+    best, best_q = "zh-CN", -1.0
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        tag = tag.strip().lower()
+        if tag.startswith("en"):
+            lang = "en"
+        elif tag.startswith("zh") or tag == "*":
+            lang = "zh-CN"
+        else:
+            continue
+        if q > best_q:
+            best, best_q = lang, q
+    return best

@@ -1,0 +1,1 @@
+"""Use cases. ``check_*`` functions validate input and permissions, ``do_*`` make the change."""

@@ -1,0 +1,44 @@
+"""Fixed-window rate limits for public endpoints (login), in memory or shared through Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class RateLimiter:
+    """Allow at most ``limit`` hits per key in each window of ``window_seconds``."""
+
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: float = 60.0,
+        *,
+        redis: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self.redis = redis
+        self.clock = clock
+        self._hits: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> bool:
+        """Count one hit; True while the key is within its limit."""
+        window = int(self.clock() // self.window)
+        if self.redis is not None:
+            name = f"kefu:rl:{key}:{window}"
+            count = int(self.redis.incr(name))
+            if count == 1:
+                self.redis.expire(name, int(self.window) + 1)
+            return count <= self.limit
+        with self._lock:
+            seen_window, count = self._hits.get(key, (window, 0))
+            count = count + 1 if seen_window == window else 1
+            self._hits[key] = (window, count)
+            if len(self._hits) > 100_000:  # forget old windows, bounded memory
+                self._hits = {k: v for k, v in self._hits.items() if v[0] == window}
+            return count <= self.limit

@@ -1,0 +1,372 @@
+"""Tickets (工单): access, listing, field changes, replies and notes, assignment and claiming."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, or_, select, true, update
+from sqlalchemy.orm import Session, selectinload
+
+from kefu.db.base import utcnow
+from kefu.db.models import Attachment, Customer, Group, Message, Tag, Ticket, User
+from kefu.domain import workflow
+from kefu.domain.tickets import AuthorType, Direction, TicketStatus
+from kefu.errors import Conflict, KefuError, NotFound
+from kefu.sanitize import text_to_html
+from kefu.services import audit
+from kefu.services.actors import Actor
+from kefu.services.attachments import AttachmentIn, decode_attachment, write_blob
+from kefu.services.pagination import decode_cursor, encode_cursor
+
+AUDITED_FIELDS = (
+    "subject", "status", "priority", "category", "intent", "emotion", "sentiment", "risks",
+    "group_id", "assignee_id", "customer_id",
+)  # fmt: skip
+
+
+def snapshot(ticket: Ticket) -> dict[str, Any]:
+    data = {name: getattr(ticket, name) for name in AUDITED_FIELDS}
+    data["tags"] = [t.name for t in ticket.tags]
+    return data
+
+
+def visible_tickets(actor: Actor) -> Any:
+    """SQL condition: tickets the actor may see (the same rule as ``can_see_ticket``)."""
+    if actor.sees_all_tickets:
+        return true()
+    return or_(
+        Ticket.group_id.is_(None),
+        Ticket.group_id.in_(actor.group_ids),
+        Ticket.assignee_id == actor.user_id,
+    )
+
+
+def access_ticket(session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The only way to load a ticket for an actor; missing and forbidden both raise 404."""
+    query = select(Ticket).where(Ticket.id == ticket_id, visible_tickets(actor))
+    if for_update:
+        query = query.with_for_update()
+    ticket = session.scalar(query)
+    if ticket is None:
+        raise NotFound("ticket")
+    return ticket
+
+
+def access_attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
+    """An attachment, if the actor may see the ticket it belongs to (else 404)."""
+    row = session.execute(
+        select(Attachment, Message.ticket_id)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Attachment.id == attachment_id)
+    ).first()
+    if row is None:
+        raise NotFound("attachment")
+    try:
+        access_ticket(session, actor, row.ticket_id)
+    except NotFound as e:
+        raise NotFound("attachment") from e
+    return row.Attachment
+
+
+# --- listing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: list[str] | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    group_id: int | None = None
+    priority: list[str] | None = None
+    category: str | None = None
+    channel: str | None = None
+    customer_id: int | None = None
+    text: str | None = None
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_tickets(
+    session: Session, actor: Actor, filters: TicketFilters, *, cursor: str | None, limit: int
+) -> tuple[list[Ticket], str | None]:
+    query = select(Ticket).where(visible_tickets(actor))
+    if filters.status:
+        query = query.where(Ticket.status.in_(filters.status))
+    if filters.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.group_id is not None:
+        query = query.where(Ticket.group_id == filters.group_id)
+    if filters.priority:
+        query = query.where(Ticket.priority.in_(filters.priority))
+    for column, value in (
+        (Ticket.category, filters.category),
+        (Ticket.channel, filters.channel),
+        (Ticket.customer_id, filters.customer_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.text:
+        pattern = like_pattern(filters.text.strip())
+        in_messages = exists().where(
+            Message.ticket_id == Ticket.id, Message.body_text.ilike(pattern, escape="\\")
+        )
+        query = query.where(or_(Ticket.subject.ilike(pattern, escape="\\"), in_messages))
+    before = decode_cursor(cursor)
+    if before is not None:
+        query = query.where(Ticket.id < before)
+    query = query.order_by(Ticket.id.desc()).limit(limit + 1)
+    query = query.options(selectinload(Ticket.tags))
+    rows = list(session.scalars(query))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def ticket_messages(session: Session, ticket: Ticket) -> list[Message]:
+    query = (
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .order_by(Message.id)
+        .options(selectinload(Message.attachments))
+    )
+    return list(session.scalars(query))
+
+
+# --- creating and changing ----------------------------------------------------------------
+
+
+def _check_group(session: Session, group_id: int | None) -> None:
+    if group_id is not None and session.get(Group, group_id) is None:
+        raise NotFound("group", details={"field": "group_id"})
+
+
+def _check_assignee(session: Session, assignee_id: int | None) -> None:
+    if assignee_id is None:
+        return
+    user = session.get(User, assignee_id)
+    if user is None or not user.is_active:
+        raise NotFound("user", details={"field": "assignee_id"})
+
+
+def tags_by_name(session: Session, names: list[str]) -> list[Tag]:
+    """The tags with these names, creating the missing ones."""
+    wanted = sorted({n.strip() for n in names if n.strip()})
+    found = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    for name in wanted:
+        if name not in found:
+            found[name] = Tag(name=name)
+            session.add(found[name])
+    return [found[n] for n in wanted]
+
+
+def do_create_ticket(
+    session: Session,
+    actor: Actor,
+    *,
+    customer_id: int,
+    subject: str,
+    text: str,
+    channel: str,
+    priority: str | None = None,
+    category: str | None = None,
+    group_id: int | None = None,
+    assignee_id: int | None = None,
+    tags: list[str] | None = None,
+    attachments_root: Path | None = None,
+    max_attachment_bytes: int = 0,
+    attachments: list[AttachmentIn] | None = None,
+) -> Ticket:
+    """Open a case for a customer, e.g. from a phone call; ``text`` is the customer's request."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.merged_into_id is not None:
+        raise NotFound("customer", details={"field": "customer_id"})
+    _check_group(session, group_id)
+    _check_assignee(session, assignee_id)
+    now = utcnow()
+    ticket = Ticket(
+        subject=subject,
+        status=TicketStatus.NEW,
+        channel=channel,
+        customer_id=customer.id,
+        priority=priority or "P4",
+        category=category,
+        group_id=group_id,
+        assignee_id=assignee_id,
+        risks=[],
+        last_message_at=now,
+        created_at=now,
+    )
+    ticket.tags = tags_by_name(session, tags or [])
+    session.add(ticket)
+    session.flush()
+    message = Message(
+        ticket_id=ticket.id,
+        channel=channel,
+        direction=Direction.INBOUND,
+        author_type=AuthorType.CUSTOMER,
+        author_customer_id=customer.id,
+        body_text=text,
+        body_html=text_to_html(text),
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    if attachments:
+        assert attachments_root is not None
+        store_attachments(session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes)
+    audit.record(
+        session, actor, "ticket.create", object_type="ticket", object_id=ticket.id,
+        ticket_id=ticket.id, customer_id=customer.id, after=snapshot(ticket),
+    )  # fmt: skip
+    return ticket
+
+
+def store_attachments(
+    session: Session, message: Message, items: list[AttachmentIn], *, root: Path, max_bytes: int
+) -> list[Attachment]:
+    rows = []
+    for item in items:
+        data, meta = decode_attachment(item, max_bytes=max_bytes)
+        write_blob(root, data, meta.sha256)
+        row = Attachment(
+            message_id=message.id,
+            filename=meta.filename,
+            content_type=meta.content_type,
+            size=meta.size,
+            sha256=meta.sha256,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def apply_status(ticket: Ticket, target: TicketStatus, *, now: datetime) -> None:
+    """Move the ticket through the state machine and keep its timestamps true."""
+    current = TicketStatus(ticket.status)
+    try:
+        workflow.check_transition(current, target)
+    except workflow.TransitionNotAllowed as e:
+        raise Conflict("invalid_transition", current=current.value, target=target.value) from e
+    if target == current:
+        return
+    if workflow.counts_as_reopen(current, target):
+        ticket.reopen_count += 1
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    if target == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    if target == TicketStatus.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    ticket.status = target.value
+
+
+def do_update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: dict[str, Any]) -> Ticket:
+    """Change fields of a ticket the caller has loaded with ``access_ticket(for_update=True)``."""
+    before = snapshot(ticket)
+    now = utcnow()
+    if "group_id" in changes:
+        _check_group(session, changes["group_id"])
+    if "assignee_id" in changes:
+        _check_assignee(session, changes["assignee_id"])
+    for name, value in changes.items():
+        if name == "status":
+            apply_status(ticket, TicketStatus(value), now=now)
+        elif name == "tags":
+            ticket.tags = tags_by_name(session, value)
+        else:
+            setattr(ticket, name, value)
+    old, new = audit.changed_fields(before, snapshot(ticket))
+    if new:
+        ticket.updated_at = now
+        session.flush()
+        audit.record(
+            session, actor, "ticket.update", object_type="ticket", object_id=ticket.id,
+            ticket_id=ticket.id, customer_id=ticket.customer_id, before=old, after=new,
+        )  # fmt: skip
+    return ticket
+
+
+def do_add_message(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    *,
+    text: str,
+    internal: bool,
+    attachments: list[AttachmentIn] | None = None,
+    attachments_root: Path | None = None,
+    max_attachment_bytes: int = 0,
+) -> Message:
+    """An agent's public reply or internal note (内部备注) on a ticket they have locked."""
+    now = utcnow()
+    direction = Direction.NOTE if internal else Direction.OUTBOUND
+    message = Message(
+        ticket_id=ticket.id,
+        channel=ticket.channel,
+        direction=direction,
+        author_type=AuthorType.USER if actor.user_id else AuthorType.SYSTEM,
+        author_user_id=actor.user_id,
+        body_text=text,
+        body_html=text_to_html(text),
+        created_at=now,
+    )
+    session.add(message)
+    before = snapshot(ticket)
+    if not internal:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+        ticket.status = workflow.status_after_agent_reply(TicketStatus(ticket.status)).value
+        ticket.last_message_at = now
+    ticket.updated_at = now
+    session.flush()
+    if attachments:
+        assert attachments_root is not None
+        store_attachments(session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes)
+    old, new = audit.changed_fields(before, snapshot(ticket))
+    audit.record(
+        session, actor, "ticket.note" if internal else "ticket.reply", object_type="message",
+        object_id=message.id, ticket_id=ticket.id, customer_id=ticket.customer_id,
+        before=old or None, after={"message_id": message.id, "direction": direction.value, **new},
+    )  # fmt: skip
+    return message
+
+
+def do_assign(session: Session, actor: Actor, ticket: Ticket, *, assignee_id: int | None) -> Ticket:
+    return do_update_ticket(session, actor, ticket, {"assignee_id": assignee_id})
+
+
+def do_claim(session: Session, actor: Actor, ticket_id: int) -> Ticket:
+    """Take an unassigned ticket; of two agents claiming at once exactly one wins.
+
+    The winner is decided by one conditional UPDATE, atomic on both engines.
+    """
+    if actor.user_id is None:
+        raise KefuError("forbidden", status_code=403)
+    ticket = access_ticket(session, actor, ticket_id)
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.assignee_id.is_(None))
+        .values(assignee_id=actor.user_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(ticket)
+        if ticket.assignee_id == actor.user_id:
+            return ticket
+        raise Conflict("already_claimed", details={"assignee_id": ticket.assignee_id})
+    session.refresh(ticket)
+    audit.record(
+        session, actor, "ticket.claim", object_type="ticket", object_id=ticket.id,
+        ticket_id=ticket.id, customer_id=ticket.customer_id,
+        before={"assignee_id": None}, after={"assignee_id": actor.user_id},
+    )  # fmt: skip
+    return ticket

@@ -1,0 +1,56 @@
+"""Every setting of kefu in one place, read from ``KEFU_*`` environment variables or ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "kefu-development-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("kefu-data")
+    database_url: str | None = Field(
+        default=None, description="sqlite:///path or postgresql+psycopg://...; default: SQLite in data_dir"
+    )
+    secret_key: str = DEVELOPMENT_SECRET
+    redis_url: str | None = None
+    log_level: str = "INFO"
+
+    max_body_bytes: int = 1_048_576
+    max_attachment_bytes: int = 10 * 1_048_576
+    session_days: int = 14
+    login_attempts_per_minute: int = 10
+    cookie_secure: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError("KEFU_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kefu.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

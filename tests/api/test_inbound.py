@@ -1,0 +1,120 @@
+"""POST /api/v1/inbound: intake, idempotency on (channel, external_id), raw payload first."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select
+
+from kefu.db.models import AuditEvent, Customer, InboundPayload, Message, Ticket
+
+
+def _payload(external_id: str = "msg-1", sender: str = "wx-openid-1", text: str = "我的快递五天了还没到，到底怎么回事？", **extra):
+    return {"channel": "api", "external_id": external_id, "sender": {"external_id": sender, "name": "王小明"}, "text": text, **extra}
+
+
+def test_inbound_creates_customer_ticket_and_message(api, db):
+    response = api.post("/api/v1/inbound", json=_payload())
+    assert response.status_code == 201
+    body = response.json()
+    ticket = db.get(Ticket, body["ticket_id"])
+    assert ticket.status == "new"
+    assert ticket.subject.startswith("我的快递五天了")
+    message = db.get(Message, body["message_id"])
+    assert (message.direction, message.author_type, message.external_id) == ("inbound", "customer", "msg-1")
+    assert db.get(Customer, body["customer_id"]).name == "王小明"
+
+
+def test_redelivery_returns_same_ids_and_stores_nothing_new(api, db):
+    first = api.post("/api/v1/inbound", json=_payload()).json()
+    counts = lambda: [db.scalar(select(func.count()).select_from(m)) for m in (Message, Ticket, Customer, InboundPayload, AuditEvent)]  # noqa: E731
+    before = counts()
+    again = api.post("/api/v1/inbound", json=_payload())
+    assert again.status_code == 200
+    assert again.json() == {**first, "duplicate": True}
+    db.rollback()  # end the read snapshot to see what the server committed
+    assert counts() == before
+
+
+def test_concurrent_redeliveries_make_one_message(api, db):
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: api.post("/api/v1/inbound", json=_payload("same")), range(8)))
+    assert sorted(r.status_code for r in results) == [200] * 7 + [201]
+    assert len({r.json()["message_id"] for r in results}) == 1
+    assert db.scalar(select(func.count()).select_from(Message)) == 1
+
+
+def test_raw_payload_is_stored_as_received(api, db):
+    raw = json.dumps(_payload("raw-1", text="包裹破损了😡！！"), ensure_ascii=False)
+    response = api.post("/api/v1/inbound", content=raw.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 201
+    stored = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "raw-1"))
+    assert stored.payload == raw
+    assert stored.processed_at is not None and stored.message_id == response.json()["message_id"]
+
+
+def test_follow_up_message_joins_the_open_ticket(api):
+    first = api.post("/api/v1/inbound", json=_payload("m1")).json()
+    second = api.post("/api/v1/inbound", json=_payload("m2", text="还在等")).json()
+    assert second["ticket_id"] == first["ticket_id"]
+    assert second["customer_id"] == first["customer_id"]
+
+
+def test_same_external_id_on_another_channel_is_another_message(api):
+    a = api.post("/api/v1/inbound", json=_payload("x")).json()
+    b = api.post("/api/v1/inbound", json={**_payload("x"), "channel": "wechat"}).json()
+    assert a["message_id"] != b["message_id"]
+
+
+def test_ticket_reference_must_belong_to_the_sender(api):
+    mine = api.post("/api/v1/inbound", json=_payload("a1", sender="alice")).json()
+    other = api.post("/api/v1/inbound", json={**_payload("b1", sender="bob"), "ticket_id": mine["ticket_id"]})
+    assert other.status_code == 404
+    assert other.json()["error"]["code"] == "not_found"
+
+
+def test_failed_processing_keeps_the_raw_payload(api, db):
+    bad = _payload("att-1", attachments=[{"filename": "a.png", "content_type": "image/png", "content_base64": "@@not-base64@@"}])
+    response = api.post("/api/v1/inbound", json=bad)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_attachment"
+    stored = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "att-1"))
+    assert stored is not None and stored.error and stored.message_id is None
+    assert db.scalar(select(func.count()).select_from(Message)) == 0
+    # The sender fixes the payload and redelivers: it is processed now.
+    good = _payload("att-1", attachments=[{"filename": "a.txt", "content_type": "text/plain", "content_base64": "5L2g5aW9"}])
+    assert api.post("/api/v1/inbound", json=good).status_code == 201
+    db.rollback()  # end the read snapshot to see what the server committed
+    assert db.scalar(select(InboundPayload).where(InboundPayload.external_id == "att-1")).error is None
+
+
+def test_attachment_is_stored_and_downloadable(api):
+    body = _payload("f1", attachments=[{"filename": "../../etc/发票.txt", "content_type": "text/plain", "content_base64": "5L2g5aW9"}])
+    accepted = api.post("/api/v1/inbound", json=body).json()
+    ticket = api.get(f"/api/v1/tickets/{accepted['ticket_id']}").json()
+    attachment = ticket["messages"][0]["attachments"][0]
+    assert attachment["filename"] == "发票.txt" and attachment["size"] == 6
+    download = api.get(attachment["url"])
+    assert download.status_code == 200
+    assert download.content == "你好".encode()
+    assert download.headers["x-content-type-options"] == "nosniff"
+
+
+def test_session_cookie_is_not_enough_for_inbound(anon, admin):
+    login = anon.post("/api/v1/auth/login", json={"email": "admin@example.cn", "password": "correct-horse-battery"})
+    response = anon.post("/api/v1/inbound", json=_payload(), headers={"X-CSRF-Token": login.json()["csrf_token"]})
+    assert response.status_code == 401
+
+
+def test_empty_message_is_rejected(api):
+    response = api.post("/api/v1/inbound", json=_payload(text="   "))
+    assert response.status_code == 422
+
+
+def test_html_is_sanitised(api):
+    body = _payload("h1", html='<p onclick="x()">你好<script>alert(1)</script><a href="javascript:alert(1)">链接</a></p>')
+    accepted = api.post("/api/v1/inbound", json=body).json()
+    html = api.get(f"/api/v1/tickets/{accepted['ticket_id']}").json()["messages"][0]["body_html"]
+    assert "<script" not in html and "onclick" not in html and "javascript:" not in html
+    assert "你好" in html

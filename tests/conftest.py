@@ -1,0 +1,153 @@
+"""Infrastructure fixtures: a real database (SQLite or PostgreSQL) and a live kefu server.
+
+Choose the database with KEFU_TEST_DATABASE_URL (default: SQLite in a temporary folder);
+``make test`` runs the suite once on each.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from kefu.app import create_app
+from kefu.db import migrate
+from kefu.db.engine import make_engine, make_session_factory
+from kefu.db.models import Base
+from kefu.settings import Settings
+from tests import factories
+
+
+def _database_url(tmp: Path) -> str:
+    return os.environ.get("KEFU_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'kefu-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("kefu-data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=data_dir,
+        database_url=_database_url(data_dir),
+        login_attempts_per_minute=1000,
+        log_level="WARNING",
+    )
+
+
+def _reset_schema(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(url)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    _reset_schema(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" in request.fixturenames:
+        _truncate(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session for arranging data and checking rows; factories commit what they make."""
+    session = make_session_factory(engine)()
+    yield session
+    session.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, engine: Engine) -> Iterator[str]:
+    """kefu served by uvicorn on loopback, for the whole session; yields its base URL."""
+    app = create_app(settings, engine=engine)
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not instance.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("kefu test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def anon(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        yield client
+
+
+ClientFactory = Callable[..., httpx.Client]
+
+
+@pytest.fixture
+def client_for(server: str, db: Session) -> Iterator[ClientFactory]:
+    """``client_for(user)``: an HTTP client authenticated with a fresh API token of ``user``."""
+    opened: list[httpx.Client] = []
+
+    def make(user: object, **headers: str) -> httpx.Client:
+        token = factories.make_token(db, user)
+        client = httpx.Client(
+            base_url=server, timeout=30, headers={"Authorization": f"Bearer {token}", **headers}
+        )
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def admin(db: Session) -> object:
+    return factories.make_user(db, role="admin", email="admin@example.cn", name="管理员")
+
+
+@pytest.fixture
+def api(client_for: ClientFactory, admin: object) -> httpx.Client:
+    """An admin's client: sees and configures everything."""
+    return client_for(admin)

@@ -1,0 +1,87 @@
+"""Factories that create rows through the services (so audit and invariants hold) and commit."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kefu.db.models import Customer, Group, Ticket, User
+from kefu.domain.roles import Role
+from kefu.services import auth, customers, staff, tickets
+from kefu.services.actors import SYSTEM
+from kefu.services.customers import IdentityIn
+
+_seq = itertools.count(1)
+PASSWORD = "correct-horse-battery"  # noqa: S105
+
+
+def make_group(db: Session, name: str | None = None, **overrides: Any) -> Group:
+    group = staff.do_create_group(db, SYSTEM, name=name or f"组{next(_seq)}", **overrides)
+    db.commit()
+    return group
+
+
+def make_user(
+    db: Session,
+    *,
+    role: str = "agent",
+    groups: list[Group] | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+) -> User:
+    n = next(_seq)
+    user = staff.do_create_user(
+        db,
+        SYSTEM,
+        email=email or f"user{n}@example.cn",
+        name=name or f"客服{n}",
+        role=Role(role),
+        password=password,
+        group_ids=[g.id for g in groups or []],
+    )
+    db.commit()
+    return user
+
+
+def make_token(db: Session, user: Any) -> str:
+    secret, _ = auth.do_create_token(db, SYSTEM, db.get(User, user.id), name="test")
+    db.commit()
+    return secret
+
+
+def make_customer(db: Session, *, name: str | None = None, identities: list[tuple[str, str]] | None = None, **overrides: Any) -> Customer:
+    customer = customers.do_create_customer(
+        db,
+        SYSTEM,
+        name=name or f"顾客{next(_seq)}",
+        identities=[IdentityIn(c, e) for c, e in identities or []],
+        **overrides,
+    )
+    db.commit()
+    return customer
+
+
+def make_ticket(
+    db: Session,
+    *,
+    customer: Customer | None = None,
+    group: Group | None = None,
+    text: str = "我的订单SL20240001还没发货，麻烦查一下",
+    **overrides: Any,
+) -> Ticket:
+    customer = customer or make_customer(db)
+    ticket = tickets.do_create_ticket(
+        db,
+        SYSTEM,
+        customer_id=customer.id,
+        subject=overrides.pop("subject", text[:30]),
+        text=text,
+        channel=overrides.pop("channel", "web"),
+        group_id=group.id if group else None,
+        **overrides,
+    )
+    db.commit()
+    return ticket
