@@ -121,6 +121,8 @@ def pick_language(accept_language: str | None) -> str:
                 q = float(params.strip()[2:])
             except ValueError:
                 q = 0.0
+        if q <= 0:  # q=0 means "not acceptable"
+            continue
         tag = tag.strip().lower()
         if tag.startswith("en"):
             lang = "en"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from kefu.api.deps import DB, CurrentActor
-from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, TagName
+from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, TagName
 from kefu.api.tickets import MessagePublic, TicketPublic
 from kefu.services import customers as service
 from kefu.services.customers import IdentityIn
@@ -62,7 +62,9 @@ class CustomerCreate(In):
     identities: list[IdentityBody] = Field(default_factory=list, max_length=20)
 
 
-class CustomerUpdate(In):
+class CustomerUpdate(Patch):
+    not_null = frozenset({"name", "note", "language", "tags", "identities"})
+
     name: Name | None = None
     email: Email | None = None
     phone: Phone | None = None

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 
 class In(BaseModel):
     """Input: unknown fields are rejected, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Patch(In):
+    """A partial update: omitted fields stay; ``not_null`` fields may not be sent as null."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Patch:
+        nulls = sorted(name for name in self.model_fields_set & self.not_null if getattr(self, name) is None)
+        if nulls:
+            raise ValueError(f"may not be null: {', '.join(nulls)}")
+        return self
 
 
 class Out(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from kefu.api.deps import DB, AppSettings, CurrentActor
-from kefu.api.schemas import ERRORS, AttachmentUpload, Id, In, LongText, Out, ShortText, TagName
+from kefu.api.schemas import ERRORS, AttachmentUpload, Id, In, LongText, Out, Patch, ShortText, TagName
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
@@ -105,7 +105,9 @@ class TicketCreate(In):
     attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
 
 
-class TicketUpdate(In):
+class TicketUpdate(Patch):
+    not_null = frozenset({"subject", "status", "priority", "risks", "tags"})
+
     subject: ShortText | None = None
     status: TicketStatus | None = None
     priority: Priority | None = None

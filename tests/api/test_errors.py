@@ -1,0 +1,82 @@
+"""Error shapes: malformed JSON, wrong types, unknown fields, oversize bodies, unknown ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+
+
+def _error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_malformed_json(api):
+    response = api.post("/api/v1/customers", content='{"name": "张三",'.encode(), headers={"content-type": "application/json"})
+    _error(response, 400, "invalid_json")
+
+
+def test_wrong_types_name_the_fields(api):
+    error = _error(api.post("/api/v1/customers", json={"name": 123, "tags": "VIP"}), 422, "validation_error")
+    assert {tuple(d["loc"]) for d in error["details"]} == {("body", "name"), ("body", "tags")}
+
+
+def test_unknown_fields_are_rejected(api):
+    error = _error(api.post("/api/v1/customers", json={"name": "张三", "vip": True}), 422, "validation_error")
+    assert error["details"][0]["type"] == "extra_forbidden"
+
+
+def test_oversize_body(api):
+    response = api.post("/api/v1/customers", content=b'{"name": "' + b"x" * 2_000_000 + b'"}', headers={"content-type": "application/json"})
+    assert _error(response, 413, "payload_too_large")["details"] == {"limit": 1_048_576}
+
+
+def test_oversize_chunked_body(api):
+    def chunks():
+        yield b'{"name": "'
+        for _ in range(300):
+            yield b"x" * 8192
+        yield b'"}'
+
+    response = api.post("/api/v1/customers", content=chunks(), headers={"content-type": "application/json"})
+    _error(response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tickets/424242", "/api/v1/customers/424242", "/api/v1/users/424242", "/api/v1/groups/424242", "/api/v1/attachments/424242"])
+def test_unknown_ids(api, path):
+    _error(api.get(path), 404, "not_found")
+
+
+def test_ids_out_of_range_are_validation_errors(api):
+    _error(api.get("/api/v1/tickets/0"), 422, "validation_error")
+    _error(api.get("/api/v1/tickets/abc"), 422, "validation_error")
+    _error(api.get("/api/v1/tickets/99999999999999999999999"), 422, "validation_error")
+
+
+def test_unknown_route_and_method(api):
+    _error(api.get("/api/v1/nothing-here"), 404, "route_not_found")
+    _error(api.put("/api/v1/tickets"), 405, "method_not_allowed")
+
+
+def test_message_language_follows_accept_language(db, api):
+    zh = _error(api.get("/api/v1/tickets/424242"), 404, "not_found")
+    en = _error(api.get("/api/v1/tickets/424242", headers={"Accept-Language": "en-US,en;q=0.9"}), 404, "not_found")
+    assert zh["message"] == "工单不存在或无权访问"
+    assert en["message"] == "Ticket not found"
+
+
+def test_missing_or_bad_credentials(anon):
+    _error(anon.get("/api/v1/tickets"), 401, "not_authenticated")
+    _error(anon.get("/api/v1/tickets", headers={"Authorization": "Bearer kefu_wrong"}), 401, "not_authenticated")
+    _error(anon.get("/api/v1/tickets", headers={"Authorization": "Basic abc"}), 401, "not_authenticated")
+
+
+def test_failed_request_writes_nothing(db, api):
+    customer = factories.make_customer(db, name="原名")
+    response = api.patch(f"/api/v1/customers/{customer.id}", json={"name": "新名", "identities": [{"channel": "wechat", "external_id": "x", "verified": "maybe"}]})
+    _error(response, 422, "validation_error")
+    assert api.get(f"/api/v1/customers/{customer.id}").json()["name"] == "原名"

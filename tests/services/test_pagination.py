@@ -1,0 +1,25 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kefu.errors import KefuError
+from kefu.services.pagination import decode_cursor, encode_cursor
+
+
+@given(st.integers(min_value=1, max_value=2**62))
+def test_round_trip(value):
+    assert decode_cursor(encode_cursor(value)) == value
+
+
+@pytest.mark.parametrize("bad", ["x", "eyJiZWZvcmUiOiAiYSJ9", "eyJiZWZvcmUiOiAtMX0", "e30", "!!!!", "eyJiZWZvcmUiOnRydWV9"])
+def test_bad_cursors(bad):
+    with pytest.raises(KefuError):
+        decode_cursor(bad)
+
+
+@given(st.text(max_size=50))
+def test_arbitrary_text_never_crashes(text):
+    try:
+        decode_cursor(text)
+    except KefuError:
+        pass
