@@ -1,0 +1,72 @@
+"""The kefu command: version, schema upgrade, user and token creation end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from kefu import __version__
+from kefu.cli import app
+from kefu.settings import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(settings, engine, monkeypatch):
+    monkeypatch.setenv("KEFU_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("KEFU_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"kefu {__version__}"
+
+
+def test_db_upgrade_is_idempotent(cli_env):
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "head" in result.stdout
+
+
+def test_user_and_token_create_give_a_working_token(cli_env, server):
+    created = runner.invoke(app, ["user", "create", "Lead@Example.cn", "--role", "supervisor", "--password", "long-enough-pw", "--name", "组长"])
+    assert created.exit_code == 0, created.output
+    assert "supervisor lead@example.cn" in created.stdout
+    token = runner.invoke(app, ["token", "create", "lead@example.cn"])
+    assert token.exit_code == 0, token.output
+    secret = token.stdout.strip()
+    assert secret.startswith("kefu_") and "\n" not in secret
+    me = httpx.get(f"{server}/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json()["role"] == "supervisor"
+
+
+def test_generated_password_is_printed_and_works(cli_env, db):
+    from kefu.services import auth
+
+    result = runner.invoke(app, ["user", "create", "agent7@example.cn"])
+    assert result.exit_code == 0, result.output
+    password = result.stdout.strip().splitlines()[-1].removeprefix("password: ")
+    assert auth.authenticate(db, "agent7@example.cn", password).role == "agent"
+
+
+def test_duplicate_user_and_unknown_token_owner_fail_cleanly(cli_env):
+    assert runner.invoke(app, ["user", "create", "dup@example.cn", "--password", "long-enough-pw"]).exit_code == 0
+    again = runner.invoke(app, ["user", "create", "dup@example.cn", "--password", "long-enough-pw"])
+    assert again.exit_code == 1 and "already in use" in again.output
+    missing = runner.invoke(app, ["token", "create", "nobody@example.cn"])
+    assert missing.exit_code == 1 and "no active user" in missing.output
+    short = runner.invoke(app, ["user", "create", "short@example.cn", "--password", "short"])
+    assert short.exit_code == 2
+
+
+def test_installed_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "kefu.cli", "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and __version__ in result.stdout
