@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
@@ -13,7 +14,7 @@ from kefu.db.models import Customer, CustomerMerge, Identity, Message, Ticket
 from kefu.errors import Conflict, KefuError, NotFound
 from kefu.services import audit
 from kefu.services.actors import Actor
-from kefu.services.tickets import like_pattern, visible_tickets, tags_by_name
+from kefu.services.tickets import like_pattern, tags_by_name, visible_tickets
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,23 @@ def _claim_identities(session: Session, customer: Customer, identities: list[Ide
                 "identity_taken",
                 details={"channel": item.channel, "external_id": item.external_id, "customer_id": taken.customer_id},
             )
-        customer.identities.append(
-            Identity(channel=item.channel, external_id=item.external_id, verified=item.verified)
-        )
+        try:
+            with session.begin_nested():
+                customer.identities.append(
+                    Identity(channel=item.channel, external_id=item.external_id, verified=item.verified)
+                )
+                session.flush()
+        except IntegrityError as e:  # a concurrent request claimed it after the check above
+            with session.no_autoflush:
+                owner = session.scalar(
+                    select(Identity.customer_id).where(
+                        Identity.channel == item.channel, Identity.external_id == item.external_id
+                    )
+                )
+            raise Conflict(
+                "identity_taken",
+                details={"channel": item.channel, "external_id": item.external_id, "customer_id": owner},
+            ) from e
 
 
 def do_create_customer(
@@ -98,6 +113,11 @@ def do_create_customer(
 def do_update_customer(
     session: Session, actor: Actor, customer: Customer, changes: dict[str, Any]
 ) -> Customer:
+    if customer.merged_into_id is not None and changes.get("identities"):
+        # Its messages would open tickets on a profile that search and timelines no longer show.
+        raise Conflict(
+            "conflict", reason="customer is merged into another", details={"merged_into_id": customer.merged_into_id}
+        )
     before = snapshot(customer)
     for name, value in changes.items():
         if name == "tags":
@@ -169,6 +189,15 @@ def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) 
     """Move the source customer's identities and tickets to the target; recorded for undo."""
     if target_id == source_id:
         raise KefuError("merge_invalid", status_code=422, reason="same customer")
+    # Lock both rows (in id order, so opposite merges cannot deadlock) before checking them:
+    # otherwise two opposite merges at once both pass the check and make a cycle.
+    session.scalars(
+        select(Customer)
+        .where(Customer.id.in_(sorted({target_id, source_id})))
+        .order_by(Customer.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     target = get_customer(session, target_id)
     source = get_customer(session, source_id)
     if target.merged_into_id is not None or source.merged_into_id is not None:

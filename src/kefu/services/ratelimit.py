@@ -17,12 +17,14 @@ class RateLimiter:
         window_seconds: float = 60.0,
         *,
         redis: Any = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.limit = limit
         self.window = window_seconds
         self.redis = redis
-        self.clock = clock
+        # Windows shared through Redis must be the same on every host: only wall-clock time
+        # is (each host's monotonic clock counts from its own boot).
+        self.clock = clock or (time.time if redis is not None else time.monotonic)
         self._hits: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 

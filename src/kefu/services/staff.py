@@ -22,6 +22,17 @@ def require_admin(actor: Actor) -> None:
         raise PermissionDenied()
 
 
+def _flush_unique(session: Session, code: str, field: str) -> None:
+    """Flush; a unique violation on ``field`` (a concurrent request took it first) is a 409."""
+    try:
+        session.flush()
+    except IntegrityError as e:
+        message = str(e.orig).lower()
+        if field not in message or not ("unique" in message or "duplicate" in message):
+            raise
+        raise Conflict(code, details={"field": field}) from e
+
+
 def user_snapshot(user: User) -> dict[str, Any]:
     return {
         "email": user.email,
@@ -87,7 +98,7 @@ def do_create_user(
     )
     user.groups = _groups(session, group_ids or [])
     session.add(user)
-    session.flush()
+    _flush_unique(session, "email_taken", "email")
     audit.record(
         session, actor, "user.create", object_type="user", object_id=user.id, after=user_snapshot(user)
     )
@@ -112,7 +123,7 @@ def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str
         else:
             setattr(user, name, value)
     user.updated_at = utcnow()
-    session.flush()
+    _flush_unique(session, "email_taken", "email")
     old, new = audit.changed_fields(before, user_snapshot(user))
     if "password" in changes:
         old["password"], new["password"] = "***", "***"
@@ -149,7 +160,7 @@ def do_create_group(
     group = Group(name=name, description=description)
     group.members = _members(session, member_ids or [])
     session.add(group)
-    session.flush()
+    _flush_unique(session, "name_taken", "name")
     audit.record(
         session, actor, "group.create", object_type="group", object_id=group.id, after=group_snapshot(group)
     )
@@ -168,7 +179,7 @@ def do_update_group(session: Session, actor: Actor, group: Group, changes: dict[
             group.members = _members(session, value)
         else:
             setattr(group, name, value)
-    session.flush()
+    _flush_unique(session, "name_taken", "name")
     old, new = audit.changed_fields(before, group_snapshot(group))
     if new:
         audit.record(session, actor, "group.update", object_type="group", object_id=group.id, before=old, after=new)
