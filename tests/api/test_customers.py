@@ -329,8 +329,8 @@ def test_merge_moves_identities_and_tickets_and_is_audited(api, db, admin):
 
 def test_merge_into_itself_is_refused(api, db):
     customer = factories.make_customer(db)
-    error = _error(api.post(f"/api/v1/customers/{customer.id}/merge", json={"source_id": customer.id}), 422, "merge_invalid")
-    assert error["message"].startswith("无法合并")
+    error = _error(api.post(f"/api/v1/customers/{customer.id}/merge", json={"source_id": customer.id}), 422, "merge_same_customer")
+    assert error["message"] == "不能把客户合并到自身"
     db.rollback()
     assert db.scalar(select(CustomerMerge.id)) is None
 
@@ -338,9 +338,9 @@ def test_merge_into_itself_is_refused(api, db):
 def test_merge_of_already_merged_customers_is_refused(api, db):
     target, source, third = (factories.make_customer(db) for _ in range(3))
     assert api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code == 201
-    _error(api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}), 409, "merge_invalid")
-    _error(api.post(f"/api/v1/customers/{third.id}/merge", json={"source_id": source.id}), 409, "merge_invalid")
-    _error(api.post(f"/api/v1/customers/{source.id}/merge", json={"source_id": third.id}), 409, "merge_invalid")
+    _error(api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}), 409, "merge_already_merged")
+    _error(api.post(f"/api/v1/customers/{third.id}/merge", json={"source_id": source.id}), 409, "merge_already_merged")
+    _error(api.post(f"/api/v1/customers/{source.id}/merge", json={"source_id": third.id}), 409, "merge_already_merged")
     _error(api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": 987654}), 404, "not_found")
     _error(api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": 0}), 422, "validation_error")
     db.rollback()
@@ -367,7 +367,7 @@ def test_a_merged_away_customer_takes_no_new_identities(api, db):
     target, source = factories.make_customer(db, name="主"), factories.make_customer(db, name="副")
     assert api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code == 201
     refused = api.patch(f"/api/v1/customers/{source.id}", json={"identities": [{"channel": "wechat", "external_id": "wx-late"}]})
-    assert _error(refused, 409, "conflict")["details"] == {"merged_into_id": target.id}
+    assert _error(refused, 409, "customer_merged")["details"] == {"merged_into_id": target.id}
     # A message from that identity then opens a profile that can be found, not a hidden one.
     landed = _inbound(api, "wechat", "wx-late", "late-1")
     assert landed["customer_id"] not in (source.id, target.id)

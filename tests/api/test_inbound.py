@@ -118,3 +118,22 @@ def test_html_is_sanitised(api):
     html = api.get(f"/api/v1/tickets/{accepted['ticket_id']}").json()["messages"][0]["body_html"]
     assert "<script" not in html and "onclick" not in html and "javascript:" not in html
     assert "你好" in html
+
+
+def test_first_messages_at_once_from_a_new_sender_make_one_customer_and_one_ticket(api, db):
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"burst-{i}", sender="new-sender")), range(6)))
+    assert [r.status_code for r in results] == [201] * 6, [r.text for r in results]
+    assert len({r.json()["customer_id"] for r in results}) == 1
+    assert len({r.json()["ticket_id"] for r in results}) == 1
+    assert db.scalar(select(func.count()).select_from(Message)) == 6
+
+
+def test_messages_at_once_from_a_known_customer_open_one_ticket(api, db):
+    first = api.post("/api/v1/inbound", json=_payload("k-0", sender="known")).json()
+    api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"})
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"k-{i + 1}", sender="known")), range(6)))
+    assert [r.status_code for r in results] == [201] * 6
+    tickets = {r.json()["ticket_id"] for r in results}
+    assert len(tickets) == 1 and first["ticket_id"] not in tickets

@@ -210,7 +210,7 @@ def test_group_with_tickets_cannot_be_deleted(api, db):
     tickets = [factories.make_ticket(db, group=group) for _ in range(2)]
     before = _state(db)
 
-    error = _error(api.delete(f"/api/v1/groups/{group.id}"), 409, "conflict")
+    error = _error(api.delete(f"/api/v1/groups/{group.id}"), 409, "group_not_empty")
     assert error["details"] == {"tickets": 2}
     assert "2" in error["message"]
     assert _state(db) == before

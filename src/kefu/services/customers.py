@@ -116,7 +116,7 @@ def do_update_customer(
     if customer.merged_into_id is not None and changes.get("identities"):
         # Its messages would open tickets on a profile that search and timelines no longer show.
         raise Conflict(
-            "conflict", reason="customer is merged into another", details={"merged_into_id": customer.merged_into_id}
+            "customer_merged", details={"merged_into_id": customer.merged_into_id}
         )
     before = snapshot(customer)
     for name, value in changes.items():
@@ -188,7 +188,7 @@ def timeline(session: Session, actor: Actor, customer: Customer) -> list[tuple[T
 def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) -> CustomerMerge:
     """Move the source customer's identities and tickets to the target; recorded for undo."""
     if target_id == source_id:
-        raise KefuError("merge_invalid", status_code=422, reason="same customer")
+        raise KefuError("merge_same_customer", status_code=422)
     # Lock both rows (in id order, so opposite merges cannot deadlock) before checking them:
     # otherwise two opposite merges at once both pass the check and make a cycle.
     session.scalars(
@@ -201,7 +201,7 @@ def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) 
     target = get_customer(session, target_id)
     source = get_customer(session, source_id)
     if target.merged_into_id is not None or source.merged_into_id is not None:
-        raise KefuError("merge_invalid", status_code=409, reason="already merged")
+        raise KefuError("merge_already_merged", status_code=409)
     identity_ids = [i.id for i in source.identities]
     ticket_ids = list(session.scalars(select(Ticket.id).where(Ticket.customer_id == source.id)))
     _move(session, identity_ids, ticket_ids, from_id=source.id, to_id=target.id)

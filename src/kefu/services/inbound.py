@@ -80,28 +80,27 @@ def receive_inbound(
     """Store the raw payload, then turn it into customer, ticket and message rows.
 
     If processing fails, the raw payload stays stored with its error (this function then
-    commits itself before re-raising), so the delivery can be retried or replayed.
+    commits the caller's session before re-raising), so the delivery can be retried or
+    replayed. Callers that batch several messages in one transaction must not catch that.
     """
     seen = _already_received(session, message.channel, message.external_id)
     if seen is not None:
         return seen
-    payload = session.scalar(
-        select(InboundPayload).where(
-            InboundPayload.channel == message.channel, InboundPayload.external_id == message.external_id
-        )
-    )
-    if payload is None:
-        payload = InboundPayload(channel=message.channel, external_id=message.external_id, payload=raw)
-        try:
-            with session.begin_nested():
-                session.add(payload)
-        except IntegrityError:
-            # Another request stored the same delivery a moment ago: answer with its ids.
-            seen = _already_received(session, message.channel, message.external_id)
-            if seen is not None:
-                return seen
-            raise
-    else:
+    payload = InboundPayload(channel=message.channel, external_id=message.external_id, payload=raw)
+    try:
+        with session.begin_nested():
+            session.add(payload)
+    except IntegrityError:
+        # Stored before: by a concurrent delivery (PostgreSQL waited for it to commit) or by
+        # an earlier delivery whose processing failed. Take the row lock, then look again.
+        payload = session.scalars(
+            select(InboundPayload)
+            .where(InboundPayload.channel == message.channel, InboundPayload.external_id == message.external_id)
+            .with_for_update()
+        ).one()
+        seen = _already_received(session, message.channel, message.external_id)
+        if seen is not None:
+            return seen
         payload.payload = raw  # a retry of a delivery whose processing failed
     try:
         with session.begin_nested():
@@ -121,28 +120,43 @@ def receive_inbound(
 
 def resolve_customer(session: Session, actor: Actor, channel: str, sender: Sender) -> Customer:
     """The customer behind a channel identity, created on first contact."""
-    identity = session.scalar(
-        select(Identity).where(Identity.channel == channel, Identity.external_id == sender.external_id)
-    )
+    identity = _identity(session, channel, sender.external_id)
     if identity is not None:
-        customer = session.get(Customer, identity.customer_id)
+        # The row lock serialises intake per customer, so two messages at once cannot both
+        # open a ticket. A merged-away customer's identities moved with the merge.
+        customer = session.get(Customer, identity.customer_id, with_for_update=True)
         assert customer is not None
-        # A merged-away customer's identity moved with the merge, so this is the live profile.
         return customer
     customer = Customer(
         name=sender.name or sender.external_id,
         email=sender.email.lower() if sender.email else None,
         phone=sender.phone,
     )
-    session.add(customer)
-    session.flush()
-    session.add(Identity(customer_id=customer.id, channel=channel, external_id=sender.external_id))
+    try:
+        with session.begin_nested():
+            session.add(customer)
+            session.flush()
+            session.add(Identity(customer_id=customer.id, channel=channel, external_id=sender.external_id))
+    except IntegrityError:
+        # The sender's first messages arrived at once and another request created them.
+        identity = _identity(session, channel, sender.external_id)
+        if identity is None:
+            raise
+        existing = session.get(Customer, identity.customer_id, with_for_update=True)
+        assert existing is not None
+        return existing
     audit.record(
         session, actor, "customer.create", object_type="customer", object_id=customer.id,
         customer_id=customer.id,
         after={"name": customer.name, "identities": [f"{channel}:{sender.external_id}"]},
     )  # fmt: skip
     return customer
+
+
+def _identity(session: Session, channel: str, external_id: str) -> Identity | None:
+    return session.scalar(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    )
 
 
 def _find_ticket(session: Session, customer: Customer, message: InboundMessage) -> Ticket | None:

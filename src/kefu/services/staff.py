@@ -191,7 +191,7 @@ def do_delete_group(session: Session, actor: Actor, group: Group) -> None:
     require_admin(actor)
     in_use = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.group_id == group.id))
     if in_use:
-        raise Conflict("conflict", reason=f"group has {in_use} tickets", details={"tickets": in_use})
+        raise Conflict("group_not_empty", tickets=in_use, details={"tickets": in_use})
     before = group_snapshot(group)
     group.members = []
     session.flush()
@@ -199,5 +199,5 @@ def do_delete_group(session: Session, actor: Actor, group: Group) -> None:
     try:
         session.flush()
     except IntegrityError as e:  # pragma: no cover - guarded by the count above
-        raise Conflict("conflict", reason="group in use") from e
+        raise Conflict("group_not_empty", tickets="?") from e
     audit.record(session, actor, "group.delete", object_type="group", object_id=group.id, before=before)
