@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
@@ -14,6 +17,7 @@ from kefu import __version__
 from kefu.api import attachments, auth, customers, inbound, tickets, tokens, users
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit
+from kefu.api.write_gate import SQLiteWriteGate
 from kefu.db.engine import make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
 from kefu.services.ratelimit import RateLimiter
@@ -40,7 +44,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     engine = engine or make_engine(settings.resolved_database_url)
+    worker_threads = settings.worker_threads
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="kefu",
         version=__version__,
         description="客服 — self-hosted customer service for Chinese-language teams. "
@@ -68,6 +80,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def home() -> str:
         return _HOME
 
+    if engine.dialect.name == "sqlite":
+        app.add_middleware(SQLiteWriteGate)  # inside the body limit: bodies are read first
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     log_level: str = "INFO"
 
+    # Request handlers run in a thread pool; more threads than cores mostly adds GIL
+    # contention, and SQLite takes one writer at a time anyway.
+    worker_threads: int = Field(default=8, ge=1, le=200)
     max_body_bytes: int = 1_048_576
     max_attachment_bytes: int = 10 * 1_048_576
     session_days: int = 14

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,8 +19,12 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, else rolled back."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the handler returns, else rolled back.
+
+    Async only so that FastAPI runs it on the event loop instead of hopping to a worker
+    thread for it: opening a session does no I/O, and the commit is short.
+    """
     factories = request.app.state.session_factories
     factory = factories.read if request.method in SAFE_METHODS else factories.write
     session = factory()
@@ -42,8 +46,12 @@ DB = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-def current_actor(request: Request, db: DB) -> Actor:
-    """The staff member behind an API token (Bearer) or a session cookie (with CSRF)."""
+async def current_actor(request: Request, db: DB) -> Actor:
+    """The staff member behind an API token (Bearer) or a session cookie (with CSRF).
+
+    Runs on the event loop (one or two indexed lookups) to spare a worker-thread hop on
+    every request.
+    """
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")

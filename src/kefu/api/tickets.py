@@ -9,7 +9,17 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from kefu.api.deps import DB, AppSettings, CurrentActor
-from kefu.api.schemas import ERRORS, AttachmentUpload, Id, In, LongText, Out, Patch, ShortText, TagName
+from kefu.api.schemas import (
+    ERRORS,
+    AttachmentUpload,
+    Id,
+    In,
+    LongText,
+    Out,
+    Patch,
+    ShortText,
+    TagName,
+)
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service

@@ -203,6 +203,7 @@ class _TicketPlayer:
             self.session, SYSTEM, message,
             raw=json.dumps(asdict(message), ensure_ascii=False),
             attachments_root=NO_ATTACHMENTS, max_attachment_bytes=0,
+            received_at=step.at,  # intake writes past the ORM, so the demo clock cannot shift it
         )  # fmt: skip
         if first:
             if result.ticket_id in self.ticket_ids:

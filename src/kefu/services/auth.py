@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from kefu.db.base import utcnow
 from kefu.db.models import ApiToken, LoginSession, User
@@ -124,7 +124,12 @@ def do_create_token(session: Session, actor: Actor, user: User, *, name: str) ->
 
 
 def resolve_token(session: Session, secret: str) -> ApiToken:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    # One round trip for token, user and groups: this runs on every integration request.
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == _digest(secret))
+        .options(joinedload(ApiToken.user).selectinload(User.groups))
+    )
     if token is None or token.revoked_at is not None or not token.user.is_active:
         raise NotAuthenticated()
     return token
