@@ -17,8 +17,8 @@ from kefu import __version__
 from kefu.api import attachments, auth, customers, inbound, tickets, tokens, users
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit
-from kefu.api.write_gate import SQLiteWriteGate
-from kefu.db.engine import make_engine, make_session_factory, writer_bind
+from kefu.api.database_gate import DatabaseGate
+from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
 from kefu.services.ratelimit import RateLimiter
 from kefu.settings import Settings, get_settings
@@ -80,8 +80,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def home() -> str:
         return _HOME
 
-    if engine.dialect.name == "sqlite":
-        app.add_middleware(SQLiteWriteGate)  # inside the body limit: bodies are read first
+    # Inside the body limit, so bodies are read before a request takes a database slot.
+    app.add_middleware(
+        DatabaseGate, slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite"
+    )
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,

@@ -137,3 +137,15 @@ def test_messages_at_once_from_a_known_customer_open_one_ticket(api, db):
     assert [r.status_code for r in results] == [201] * 6
     tickets = {r.json()["ticket_id"] for r in results}
     assert len(tickets) == 1 and first["ticket_id"] not in tickets
+
+
+def test_more_requests_at_once_than_pool_connections_all_complete(api, db, engine):
+    """Requests beyond what the connection pool holds queue at the database gate and all
+    complete; none waits for a connection while holding the event loop."""
+    from kefu.db.engine import database_slots
+
+    n = database_slots(engine) + 20
+    with ThreadPoolExecutor(n) as pool:
+        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"flood-{i}", sender=f"s{i}")), range(n)))
+    assert [r.status_code for r in results] == [201] * n
+    assert db.scalar(select(func.count()).select_from(Message)) == n

@@ -15,7 +15,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url, echo=echo, pool_size=10, max_overflow=20, pool_timeout=10, pool_pre_ping=True
+    )
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
@@ -49,6 +51,14 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def database_slots(engine: Engine) -> int:
+    """How many requests may hold a connection at once: what the pool can hand out."""
+    pool = engine.pool
+    size = getattr(pool, "size", lambda: 5)()
+    overflow = max(getattr(pool, "_max_overflow", 0), 0)
+    return max(1, size + overflow)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
