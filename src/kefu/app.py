@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu import __version__
 from kefu.api import attachments, auth, customers, inbound, tickets, tokens, users
+from kefu.api.database_gate import DatabaseGate
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit
-from kefu.api.database_gate import DatabaseGate
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
 from kefu.services.ratelimit import RateLimiter
