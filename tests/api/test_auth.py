@@ -19,6 +19,7 @@ from kefu.db.models import ApiToken, AuditEvent, Customer, LoginSession, User
 from kefu.services.ratelimit import RateLimiter
 from kefu.settings import Settings
 from tests import factories
+from tests.checks import api_error as _error
 
 with warnings.catch_warnings():  # starlette's note that it prefers httpx2; httpx is what we have
     warnings.simplefilter("ignore")
@@ -26,16 +27,6 @@ with warnings.catch_warnings():  # starlette's note that it prefers httpx2; http
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
-
-def _error(response, status: int, code: str) -> dict:
-    """Assert the one error shape of the API and return its ``error`` object."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body["error"]
 
 
 def _login(client, email: str = "admin@example.cn", password: str = factories.PASSWORD, **headers: str):

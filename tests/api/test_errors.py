@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-
-
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]
+from tests.checks import api_error as _error
 
 
 def test_malformed_json(api):

@@ -9,17 +9,7 @@ from sqlalchemy import func, select
 
 from kefu.db.models import AuditEvent, Group, Ticket, User, group_members
 from tests import factories
-
-
-def _error(response, status: int, code: str) -> dict:
-    """Assert the one error shape of the API and return its ``error`` object."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body["error"]
+from tests.checks import api_error as _error
 
 
 def _login(anon, email: str, password: str = factories.PASSWORD):
