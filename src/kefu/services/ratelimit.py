@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 
 class RateLimiter:
@@ -33,10 +38,14 @@ class RateLimiter:
         window = int(self.clock() // self.window)
         if self.redis is not None:
             name = f"kefu:rl:{key}:{window}"
-            count = int(self.redis.incr(name))
-            if count == 1:
-                self.redis.expire(name, int(self.window) + 1)
-            return count <= self.limit
+            try:
+                count = int(self.redis.incr(name))
+                if count == 1:
+                    self.redis.expire(name, int(self.window) + 1)
+                return count <= self.limit
+            except RedisError:
+                # Redis away: keep limiting, per process, rather than refuse every login.
+                log.warning("rate limiter: Redis unavailable, counting in this process")
         with self._lock:
             seen_window, count = self._hits.get(key, (window, 0))
             count = count + 1 if seen_window == window else 1
