@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -20,7 +19,7 @@ from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
-from kefu.services.ratelimit import RateLimiter
+from kefu.services.ratelimit import RateLimiter, connect_redis
 from kefu.settings import Settings, get_settings
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
@@ -30,14 +29,6 @@ UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
 class SessionFactories:
     read: sessionmaker[Session]
     write: sessionmaker[Session]
-
-
-def _redis(settings: Settings) -> Any:
-    if not settings.redis_url:
-        return None
-    import redis
-
-    return redis.Redis.from_url(settings.redis_url, socket_timeout=2)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -66,7 +57,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.session_factories = SessionFactories(
         read=make_session_factory(engine), write=make_session_factory(writer_bind(engine))
     )
-    app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=_redis(settings))
+    app.state.login_limiter = RateLimiter(
+        settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
+    )
 
     install_error_handlers(app)
     for module in (auth, tickets, customers, users, tokens, inbound, attachments):

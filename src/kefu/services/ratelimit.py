@@ -13,6 +13,22 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 
+def connect_redis(url: str | None) -> Any:
+    """A Redis client for ``url`` (None without one) that fails fast while Redis is down.
+
+    One quick retry instead of redis-py's default backoff, which spends seconds per call.
+    """
+    if not url:
+        return None
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(
+        url, socket_timeout=2, socket_connect_timeout=1, retry=Retry(NoBackoff(), 1)
+    )
+
+
 class RateLimiter:
     """Allow at most ``limit`` hits per key in each window of ``window_seconds``."""
 
@@ -23,6 +39,7 @@ class RateLimiter:
         *,
         redis: Any = None,
         clock: Callable[[], float] | None = None,
+        redis_retry_seconds: float = 30.0,
     ) -> None:
         self.limit = limit
         self.window = window_seconds
@@ -32,11 +49,15 @@ class RateLimiter:
         self.clock = clock or (time.time if redis is not None else time.monotonic)
         self._hits: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
+        # After Redis fails, count in process for a while instead of paying a connect
+        # timeout on every hit; then try Redis again.
+        self.redis_retry_seconds = redis_retry_seconds
+        self._redis_down_until = 0.0
 
     def hit(self, key: str) -> bool:
         """Count one hit; True while the key is within its limit."""
         window = int(self.clock() // self.window)
-        if self.redis is not None:
+        if self.redis is not None and time.monotonic() >= self._redis_down_until:
             name = f"kefu:rl:{key}:{window}"
             try:
                 count = int(self.redis.incr(name))
@@ -45,7 +66,11 @@ class RateLimiter:
                 return count <= self.limit
             except RedisError:
                 # Redis away: keep limiting, per process, rather than refuse every login.
-                log.warning("rate limiter: Redis unavailable, counting in this process")
+                self._redis_down_until = time.monotonic() + self.redis_retry_seconds
+                log.warning(
+                    "rate limiter: Redis unavailable, counting in this process for %.0f s",
+                    self.redis_retry_seconds,
+                )
         with self._lock:
             seen_window, count = self._hits.get(key, (window, 0))
             count = count + 1 if seen_window == window else 1
