@@ -23,6 +23,7 @@ from kefu.app import create_app
 from kefu.db import migrate
 from kefu.db.engine import make_engine, make_session_factory
 from kefu.db.models import Base
+from kefu.services import token_cache
 from kefu.settings import Settings
 from tests import factories
 
@@ -73,6 +74,7 @@ def _truncate(engine: Engine) -> None:
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
+    token_cache.clear_all()  # staff rows went without the ORM noticing
 
 
 @pytest.fixture(autouse=True)

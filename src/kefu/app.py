@@ -20,6 +20,7 @@ from kefu.api.limits import BodySizeLimit
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
 from kefu.services.ratelimit import RateLimiter, connect_redis
+from kefu.services.token_cache import TokenCache
 from kefu.settings import Settings, get_settings
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.login_limiter = RateLimiter(
         settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
     )
+
+    app.state.token_cache = TokenCache(settings.token_cache_seconds)
 
     install_error_handlers(app)
     for module in (auth, tickets, customers, users, tokens, inbound, attachments):

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = 10 * 1_048_576
     session_days: int = 14
     login_attempts_per_minute: int = 10
+    # How long an API token's permissions are cached in a process; changes made through
+    # another process are seen after at most this long (0: look the token up every time).
+    token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     cookie_secure: bool = False
 
     @model_validator(mode="after")

@@ -36,7 +36,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """How a secret is stored and looked up (API tokens, session cookies)."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -70,7 +71,7 @@ def do_login(
     cookie = secrets.token_urlsafe(32)
     row = LoginSession(
         user_id=user.id,
-        token_hash=_digest(cookie),
+        token_hash=digest(cookie),
         csrf_token=secrets.token_urlsafe(32),
         expires_at=utcnow() + timedelta(days=days),
         ip=ip[:64],
@@ -85,7 +86,7 @@ def do_login(
 
 
 def resolve_session(session: Session, cookie: str, *, now: datetime | None = None) -> LoginSession:
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(cookie)))
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == digest(cookie)))
     now = now or utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
         raise NotAuthenticated()
@@ -109,7 +110,7 @@ def do_create_token(session: Session, actor: Actor, user: User, *, name: str) ->
     if actor.user_id != user.id and not actor.is_admin:
         raise PermissionDenied()
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, prefix=secret[:12], token_hash=_digest(secret))
+    token = ApiToken(user_id=user.id, name=name, prefix=secret[:12], token_hash=digest(secret))
     session.add(token)
     session.flush()
     audit.record(
@@ -127,7 +128,7 @@ def resolve_token(session: Session, secret: str) -> ApiToken:
     # One round trip for token, user and groups: this runs on every integration request.
     token = session.scalar(
         select(ApiToken)
-        .where(ApiToken.token_hash == _digest(secret))
+        .where(ApiToken.token_hash == digest(secret))
         .options(joinedload(ApiToken.user).selectinload(User.groups))
     )
     if token is None or token.revoked_at is not None or not token.user.is_active:
