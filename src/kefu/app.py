@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu import __version__
 from kefu.api import attachments, auth, customers, inbound, tickets, tokens, users
-from kefu.api.database_gate import DatabaseGate
+from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
+from kefu.services.inbound import AttachmentLimits
+from kefu.services.intake_writer import IntakeWriter
 from kefu.services.ratelimit import RateLimiter, connect_redis
 from kefu.services.token_cache import TokenCache
 from kefu.settings import Settings, get_settings
@@ -39,9 +41,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     worker_threads = settings.worker_threads
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
         yield
+        await running.state.intake.close()  # answer what is queued before the process ends
 
     app = FastAPI(
         lifespan=lifespan,
@@ -63,6 +66,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
 
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
+    admission = DatabaseAdmission(slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite")
+    app.state.admission = admission
+    app.state.intake = IntakeWriter(
+        app.state.session_factories.write,
+        AttachmentLimits(settings.attachments_dir, settings.max_attachment_bytes),
+        admit=admission.writer,
+    )
 
     install_error_handlers(app)
     for module in (auth, tickets, customers, users, tokens, inbound, attachments):
@@ -77,9 +87,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return _HOME
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
-    app.add_middleware(
-        DatabaseGate, slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite"
-    )
+    app.add_middleware(DatabaseGate, admission=admission, self_admitted=frozenset({"/api/v1/inbound"}))
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,

@@ -31,7 +31,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "merge_already_undone": ("该合并已撤销", "This merge has already been undone"),
     "attachment_too_large": ("附件超过 {limit} 字节上限", "The attachment exceeds {limit} bytes"),
     "invalid_attachment": ("附件内容不是有效的 Base64 编码", "The attachment content is not valid base64"),
-    "inbound_failed": ("消息已保存，处理失败，稍后会重试", "The message was stored but processing failed; it will be retried"),
+    "inbound_failed": ("消息已保存但处理失败，请稍后重新投递", "The message was stored but could not be processed; deliver it again later"),
+    "intake_busy": ("消息接收队列已满，请稍后重试", "Too many messages are waiting to be stored; retry shortly"),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 
@@ -59,10 +60,12 @@ class KefuError(Exception):
         *,
         status_code: int | None = None,
         details: Any = None,
+        retry_after: int | None = None,
         **params: Any,
     ) -> None:
         super().__init__(code)
         self.code = code
+        self.retry_after = retry_after  # seconds, sent as Retry-After
         if status_code is not None:
             self.status_code = status_code
         self.details = details

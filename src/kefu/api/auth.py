@@ -43,7 +43,7 @@ def login(
 ) -> LoginResult:
     client = request.client.host if request.client else "unknown"
     if not limiter.hit(f"login:{client}") or not limiter.hit(f"login:{body.email.lower()}"):
-        raise KefuError("rate_limited", status_code=429)
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
     user = service.authenticate(db, body.email, body.password)
     cookie, row = service.do_login(
         db, user, days=settings.session_days, ip=client, user_agent=request.headers.get("user-agent", "")

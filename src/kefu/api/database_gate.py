@@ -2,42 +2,65 @@
 
 Two gates, both awaited on the event loop so that waiting costs no thread:
 
-- at most ``slots`` requests hold a database connection at once (no more than the pool
-  has), so a request never blocks on pool checkout while the requests that hold the
+- at most ``slots`` holders of a database connection at once (no more than the pool has),
+  so a request never blocks on pool checkout while the requests that hold the
   connections wait for the loop or a worker thread to finish;
-- on SQLite, one write request at a time. SQLite has a single writer; without this queue,
+- on SQLite, one writer at a time. SQLite has a single writer; without this queue,
   concurrent writers poll SQLite's busy handler, whose growing sleeps (1, 2, 5 … 100 ms)
   make latency spiky and unfair.
+
+``DatabaseGate`` admits whole requests. Paths that admit themselves (intake, whose
+requests wait for the batching writer instead of holding a connection) pass through, and
+the writer takes ``DatabaseAdmission.writer()`` for each batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNGATED_PATHS = frozenset({"/healthz", "/docs", "/openapi.json", "/"})
 
 
-class DatabaseGate:
-    def __init__(self, app: Any, *, slots: int, serialise_writes: bool) -> None:
-        self.app = app
+class DatabaseAdmission:
+    def __init__(self, *, slots: int, serialise_writes: bool) -> None:
         self.slots = slots
         self.serialise_writes = serialise_writes
-        self._slots: asyncio.Semaphore | None = None
-        self._write_lock: asyncio.Lock | None = None
+        self._slots = asyncio.Semaphore(slots)
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[None]:
+        """Hold one connection slot."""
+        async with self._slots:
+            yield
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[None]:
+        """Hold one connection slot and, on SQLite, the right to write."""
+        async with self._slots:
+            if self.serialise_writes:
+                async with self._write_lock:
+                    yield
+            else:
+                yield
+
+
+class DatabaseGate:
+    def __init__(
+        self, app: Any, *, admission: DatabaseAdmission, self_admitted: frozenset[str] = frozenset()
+    ) -> None:
+        self.app = app
+        self.admission = admission
+        self.pass_through = UNGATED_PATHS | self_admitted
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] in UNGATED_PATHS:
+        if scope["type"] != "http" or scope["path"] in self.pass_through:
             await self.app(scope, receive, send)
             return
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.slots)
-            self._write_lock = asyncio.Lock()
-        async with self._slots:
-            if self.serialise_writes and scope["method"] not in SAFE_METHODS:
-                assert self._write_lock is not None
-                async with self._write_lock:
-                    await self.app(scope, receive, send)
-            else:
-                await self.app(scope, receive, send)
+        gate = self.admission.reader() if scope["method"] in SAFE_METHODS else self.admission.writer()
+        async with gate:
+            await self.app(scope, receive, send)

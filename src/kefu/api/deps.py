@@ -52,12 +52,9 @@ async def current_actor(request: Request, db: DB) -> Actor:
     Runs on the event loop (one or two indexed lookups, none for a recently seen token) to
     spare a worker-thread hop on every request.
     """
-    header = request.headers.get("authorization", "")
-    if header:
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise NotAuthenticated()
-        return _token_actor(request, db, secret.strip())
+    secret = _bearer_secret(request)
+    if secret is not None:
+        return _token_actor(request, db, secret)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticated()
@@ -79,4 +76,33 @@ def _token_actor(request: Request, db: Session, secret: str) -> Actor:
     return actor  # type: ignore[no-any-return]
 
 
+def _bearer_secret(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise NotAuthenticated()
+    return secret.strip()
+
+
+async def integration_actor(request: Request) -> Actor:
+    """The staff member behind the request's API token; a session cookie is not enough.
+
+    For endpoints that admit themselves to the database (intake): a token seen recently
+    needs no connection at all, otherwise the lookup waits for a connection slot.
+    """
+    secret = _bearer_secret(request)
+    if secret is None:
+        raise NotAuthenticated()
+    cache = request.app.state.token_cache
+    actor = cache.get(auth.digest(secret))
+    if actor is not None:
+        return actor  # type: ignore[no-any-return]
+    async with request.app.state.admission.reader():
+        with request.app.state.session_factories.read() as session:
+            return _token_actor(request, session, secret)
+
+
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+IntegrationActor = Annotated[Actor, Depends(integration_actor)]

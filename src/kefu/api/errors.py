@@ -17,10 +17,15 @@ log = logging.getLogger("kefu.api")
 _STATUS_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
-def error_response(request: Request, status: int, code: str, details: Any = None, **params: Any) -> JSONResponse:
+def error_response(
+    request: Request, status: int, code: str, details: Any = None, *, retry_after: int | None = None, **params: Any
+) -> JSONResponse:
     language = pick_language(request.headers.get("accept-language"))
     body = {"error": {"code": code, "message": render_message(code, language, **params), "details": details}}
-    return JSONResponse(body, status_code=status, headers={"Content-Language": language})
+    headers = {"Content-Language": language}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _clean(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -32,7 +37,7 @@ def _clean(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def _kefu_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KefuError)
-    return error_response(request, exc.status_code, exc.code, exc.details, **exc.params)
+    return error_response(request, exc.status_code, exc.code, exc.details, retry_after=exc.retry_after, **exc.params)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

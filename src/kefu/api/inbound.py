@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import Field, model_validator
 
-from kefu.api.deps import DB, AppSettings, CurrentActor
+from kefu.api.deps import IntegrationActor
 from kefu.api.schemas import ERRORS, AttachmentUpload, Email, Id, In, LongText, Out
+from kefu.db.base import utcnow
 from kefu.domain.tickets import Channel
-from kefu.errors import NotAuthenticated
+from kefu.errors import KefuError
 from kefu.services import inbound as service
 from kefu.services.attachments import AttachmentIn
 
@@ -57,11 +58,7 @@ class InboundAccepted(Out):
     summary="Take one customer message (idempotent on channel + external_id)",
     responses={200: {"model": InboundAccepted, "description": "a redelivery: the first delivery's ids"}},
 )
-def receive_inbound(
-    body: InboundBody, request: Request, response: Response, db: DB, actor: CurrentActor, settings: AppSettings
-) -> InboundAccepted:
-    if actor.via != "token":
-        raise NotAuthenticated()
+async def receive_inbound(body: InboundBody, request: Request, response: Response, actor: IntegrationActor) -> InboundAccepted:
     raw = request.scope.get("state", {}).get("raw_body", b"").decode("utf-8", errors="replace")
     message = service.InboundMessage(
         channel=body.channel.value,
@@ -73,16 +70,11 @@ def receive_inbound(
         ticket_id=body.ticket_id,
         attachments=[AttachmentIn(a.filename, a.content_type, a.content_base64) for a in body.attachments],
     )
-    result = service.receive_inbound(
-        db,
-        actor,
-        message,
-        raw=raw,
-        attachments_root=settings.attachments_dir,
-        max_attachment_bytes=settings.max_attachment_bytes,
-    )
-    if result.duplicate:
+    outcome = await request.app.state.intake.submit(service.Delivery(actor, message, raw, utcnow()))
+    if isinstance(outcome, KefuError):
+        raise outcome
+    if outcome.duplicate:
         response.status_code = 200
     return InboundAccepted(
-        ticket_id=result.ticket_id, message_id=result.message_id, customer_id=result.customer_id, duplicate=result.duplicate
+        ticket_id=outcome.ticket_id, message_id=outcome.message_id, customer_id=outcome.customer_id, duplicate=outcome.duplicate
     )

@@ -1,9 +1,23 @@
-"""Intake of one customer message from any integration (store first, then process).
+"""Intake of customer messages from any integration (store first, then process).
 
-The raw payload is written in the same transaction as the rows made from it, before them;
-a redelivery of the same (channel, external id) returns the ids of the first delivery and
-stores nothing new. If processing fails, the raw payload is stored with its error, so the
-delivery can be retried (a redelivery) or replayed.
+Messages are taken in batches: ``receive_batch`` turns any number of deliveries into
+payload, customer, ticket, message and audit rows with a fixed number of set-based
+statements, in the caller's transaction. ``receive_inbound`` takes one message.
+
+For every delivery, in the same transaction:
+
+- the raw payload is written first; a redelivery of the same (channel, external id)
+  returns the ids of the first delivery and stores nothing new (also within one batch);
+- the sender's channel identity finds or creates the customer; customer rows are locked
+  (PostgreSQL) so intake is serialised per customer across processes: two first messages
+  at once make one customer and one open ticket;
+- the message joins the customer's open ticket on that channel (or the ticket it names),
+  else a new ticket is opened.
+
+A delivery that is wrong in itself (a ticket of another customer, an attachment that is
+not base64) gets its ``KefuError`` back as its outcome and its payload keeps the error;
+the rest of the batch goes on. Any other exception leaves the transaction unusable and
+propagates: the caller rolls back and retries the deliveries one by one (``IntakeWriter``).
 
 This is the hottest write path, so it runs prebuilt statements (``intake_queries``) on the
 session's connection instead of ORM flushes.
@@ -11,7 +25,8 @@ session's connection instead of ORM flushes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,15 +35,14 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
-from kefu.db.models import InboundPayload, Message
+from kefu.db.models import InboundPayload
 from kefu.domain import workflow
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
-from kefu.errors import NotFound
+from kefu.errors import KefuError, NotFound
 from kefu.sanitize import sanitize_html, text_to_html
 from kefu.services import intake_queries as q
 from kefu.services.actors import Actor
-from kefu.services.attachments import AttachmentIn
-from kefu.services.tickets import store_attachments
+from kefu.services.attachments import AttachmentIn, StoredFile, decode_attachment, write_blob
 
 SUBJECT_LENGTH = 60
 
@@ -56,6 +70,20 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One message as it arrived: who sent it in (the integration's actor), raw and parsed."""
+
+    actor: Actor
+    message: InboundMessage
+    raw: str
+    received_at: datetime
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.message.channel, self.message.external_id
+
+
+@dataclass(frozen=True)
 class InboundResult:
     ticket_id: int
     message_id: int
@@ -63,11 +91,13 @@ class InboundResult:
     duplicate: bool
 
 
-def _already_received(conn: Connection, channel: str, external_id: str) -> InboundResult | None:
-    row = conn.execute(q.MESSAGE_BY_EXTERNAL_ID, {"channel": channel, "external_id": external_id}).first()
-    if row is None:
-        return None
-    return InboundResult(ticket_id=row.ticket_id, message_id=row.id, customer_id=row.author_customer_id, duplicate=True)
+Outcome = InboundResult | KefuError
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    root: Path
+    max_bytes: int
 
 
 def receive_inbound(
@@ -80,62 +110,339 @@ def receive_inbound(
     max_attachment_bytes: int,
     received_at: datetime | None = None,
 ) -> InboundResult:
-    """Store the raw payload, then turn it into customer, ticket and message rows.
+    """Take one message in the session's transaction; raise its ``KefuError`` if it has one.
 
     ``received_at`` is when the message arrived (default: now); importers of history and
-    the demo pass the original time.
-
-    If processing fails, the transaction is rolled back and the raw payload is stored with
-    its error in a new one (this function commits the caller's session then, before
-    re-raising). Callers that batch several messages in one transaction must not catch that.
+    the demo pass the original time. If the delivery is refused, the transaction (with the
+    payload and its error) is committed before raising, so the raw payload is kept.
     """
-    conn = session.connection()
-    key = {"channel": message.channel, "external_id": message.external_id}
-    now = received_at or utcnow()
-    payload_id = conn.execute(
-        q.insert_payload(conn.dialect.name), {**key, "payload": raw, "received_at": now}
-    ).scalar()
-    if payload_id is None:
-        # Stored before: a redelivery, a concurrent delivery (PostgreSQL waited for it to
-        # commit), or an earlier delivery whose processing failed. Lock the row and look.
-        payload_id = session.scalars(
-            select(InboundPayload.id)
-            .where(InboundPayload.channel == message.channel, InboundPayload.external_id == message.external_id)
-            .with_for_update()
-        ).one()
-        seen = _already_received(conn, message.channel, message.external_id)
-        if seen is not None:
-            return seen
-    try:
-        result = _process(
-            conn, session, actor, message, now=now,
-            attachments_root=attachments_root, max_attachment_bytes=max_attachment_bytes,
-        )  # fmt: skip
-        conn.execute(
-            q.MARK_PAYLOAD_PROCESSED,
-            {"payload_id": payload_id, "now": now, "new_message_id": result.message_id, "new_ticket_id": result.ticket_id},
-        )
-    except Exception as e:
-        session.rollback()
-        _store_failed(session, message, raw=raw, error=f"{type(e).__name__}: {e}"[:2000])
-        raise
-    return result
+    delivery = Delivery(actor, message, raw, received_at or utcnow())
+    [outcome] = receive_batch(session, [delivery], AttachmentLimits(attachments_root, max_attachment_bytes))
+    if isinstance(outcome, KefuError):
+        session.commit()
+        raise outcome
+    return outcome
 
 
-def _store_failed(session: Session, message: InboundMessage, *, raw: str, error: str) -> None:
+def receive_batch(session: Session, deliveries: Sequence[Delivery], limits: AttachmentLimits) -> list[Outcome]:
+    """The outcome of each delivery, in order; see the module docstring."""
+    return _Batch(session, deliveries, limits).run()
+
+
+def store_failed(session: Session, delivery: Delivery, error: str) -> None:
+    """Keep the raw payload of a delivery whose processing failed, with the error, and commit."""
+    channel, external_id = delivery.key
     payload = session.scalar(
-        select(InboundPayload).where(
-            InboundPayload.channel == message.channel, InboundPayload.external_id == message.external_id
-        )
+        select(InboundPayload).where(InboundPayload.channel == channel, InboundPayload.external_id == external_id)
     )
     if payload is None:
-        payload = InboundPayload(channel=message.channel, external_id=message.external_id, payload=raw)
+        payload = InboundPayload(channel=channel, external_id=external_id, received_at=delivery.received_at)
         session.add(payload)
-    payload.payload, payload.error = raw, error
+    payload.payload, payload.error = delivery.raw, error[:2000]
     session.commit()
 
 
-def _audit(actor: Actor, action: str, *, object_type: str, object_id: int, ticket_id: int | None, customer_id: int, after: dict[str, Any], now: datetime) -> dict[str, Any]:
+@dataclass
+class _Item:
+    """A delivery being processed, and what the batch learns about it."""
+
+    index: int
+    delivery: Delivery
+    payload_id: int | None = None
+    retried: bool = False  # its payload was stored by an earlier delivery that failed
+    files: list[tuple[bytes, StoredFile]] = field(default_factory=list)
+    customer_id: int = 0
+    new_customer: bool = False
+    ticket: _TicketPlan | None = None
+    message_id: int = 0
+
+    @property
+    def message(self) -> InboundMessage:
+        return self.delivery.message
+
+    @property
+    def now(self) -> datetime:
+        return self.delivery.received_at
+
+
+@dataclass
+class _TicketPlan:
+    id: int | None  # None until inserted
+    status: str
+    customer_id: int
+    channel: str
+    last_message_at: datetime
+    created_by: _Item | None = None  # the item that opens it
+    touched: bool = False
+
+
+class _Batch:
+    def __init__(self, session: Session, deliveries: Sequence[Delivery], limits: AttachmentLimits) -> None:
+        self.session = session
+        self.conn: Connection = session.connection()
+        self.dialect = self.conn.dialect.name
+        self.deliveries = deliveries
+        self.limits = limits
+        self.outcomes: list[Outcome | None] = [None] * len(deliveries)
+        self.failed: list[tuple[_Item, KefuError]] = []
+
+    def run(self) -> list[Outcome]:
+        first: dict[tuple[str, str], int] = {}
+        repeats: list[tuple[int, int]] = []
+        for i, delivery in enumerate(self.deliveries):
+            if delivery.key in first:
+                repeats.append((i, first[delivery.key]))
+            else:
+                first[delivery.key] = i
+        items = [_Item(i, self.deliveries[i]) for i in first.values()]
+
+        items = self._store_payloads(items)
+        items = self._check_attachments(items)
+        if items:
+            self._resolve_customers(items)
+            items = self._plan_tickets(items)
+        if items:
+            self._insert_tickets(items)
+            self._insert_messages(items)
+            self._insert_attachments(items)
+            self._insert_audit(items)
+            self._mark_processed(items)
+        self._mark_failed()
+
+        for i, j in repeats:  # the same message twice in one batch: a redelivery
+            seen = self.outcomes[j]
+            self.outcomes[i] = replace(seen, duplicate=True) if isinstance(seen, InboundResult) else seen
+        assert all(o is not None for o in self.outcomes)
+        return self.outcomes  # type: ignore[return-value]
+
+    # --- 1. raw payloads first ----------------------------------------------------------
+
+    def _store_payloads(self, items: list[_Item]) -> list[_Item]:
+        """Write the raw payloads; settle redeliveries. Returns the items to process."""
+        rows = self.conn.execute(
+            q.insert_payloads(self.dialect),
+            [
+                {"channel": it.delivery.key[0], "external_id": it.delivery.key[1], "payload": it.delivery.raw, "received_at": it.now}
+                for it in items
+            ],
+        ).all()  # fmt: skip
+        stored = {(r.channel, r.external_id): r.id for r in rows}
+        for it in items:
+            it.payload_id = stored.get(it.delivery.key)
+        earlier = [it for it in items if it.payload_id is None]
+        if not earlier:
+            return items
+        # Stored before: a redelivery, a concurrent delivery (PostgreSQL waited for it to
+        # commit), or an earlier delivery whose processing failed. Lock the rows and look.
+        keys = {it.delivery.key for it in earlier}
+        params = _key_params(keys)
+        locked = {(r.channel, r.external_id): r.id for r in self.conn.execute(q.LOCK_PAYLOADS, params) if (r.channel, r.external_id) in keys}
+        messages = {(r.channel, r.external_id): r for r in self.conn.execute(q.MESSAGES_BY_EXTERNAL_ID, params) if (r.channel, r.external_id) in keys}
+        for it in earlier:
+            seen = messages.get(it.delivery.key)
+            if seen is not None:
+                self.outcomes[it.index] = InboundResult(seen.ticket_id, seen.id, seen.author_customer_id, duplicate=True)
+            else:
+                it.payload_id, it.retried = locked[it.delivery.key], True
+        return [it for it in items if self.outcomes[it.index] is None]
+
+    # --- 2. what can be refused before any row is made -----------------------------------
+
+    def _check_attachments(self, items: list[_Item]) -> list[_Item]:
+        for it in items:
+            try:
+                it.files = [decode_attachment(a, max_bytes=self.limits.max_bytes) for a in it.message.attachments]
+            except KefuError as e:
+                self._refuse(it, e)
+        return [it for it in items if self.outcomes[it.index] is None]
+
+    def _refuse(self, item: _Item, error: KefuError) -> None:
+        self.outcomes[item.index] = error
+        self.failed.append((item, error))
+
+    # --- 3. customers --------------------------------------------------------------------
+
+    def _resolve_customers(self, items: list[_Item]) -> None:
+        by_sender: dict[tuple[str, str], list[_Item]] = {}
+        for it in items:
+            by_sender.setdefault((it.message.channel, it.message.sender.external_id), []).append(it)
+        known = self._customers_of(set(by_sender))
+        new = [key for key in by_sender if key not in known]
+        if new:
+            known.update(self._create_customers(new, by_sender))
+        customer_ids = sorted(set(known.values()))
+        if self.dialect == "postgresql":
+            # Serialise intake per customer: a concurrent batch for the same customer waits
+            # here, then sees the ticket this one opens. Sorted, so batches cannot deadlock.
+            self.conn.execute(q.LOCK_CUSTOMERS, {"ids": customer_ids}).all()
+        for key, group in by_sender.items():
+            for it in group:
+                it.customer_id = known[key]
+
+    def _customers_of(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        rows = self.conn.execute(q.CUSTOMERS_OF_IDENTITIES, _key_params(keys))
+        return {(r.channel, r.external_id): r.customer_id for r in rows if (r.channel, r.external_id) in keys}
+
+    def _create_customers(self, keys: list[tuple[str, str]], by_sender: dict[tuple[str, str], list[_Item]]) -> dict[tuple[str, str], int]:
+        senders = [by_sender[key][0] for key in keys]
+        rows = []
+        for it in senders:
+            sender = it.message.sender
+            rows.append({
+                "name": sender.name or sender.external_id, "email": sender.email.lower() if sender.email else None,
+                "phone": sender.phone, "note": "", "language": "zh-CN", "created_at": it.now, "updated_at": it.now,
+            })  # fmt: skip
+        ids = self.conn.execute(q.INSERT_CUSTOMERS, rows).scalars().all()
+        made = self.conn.execute(
+            q.insert_identities(self.dialect),
+            [
+                {"channel": key[0], "external_id": key[1], "customer_id": cid, "verified": False, "created_at": it.now}
+                for key, cid, it in zip(keys, ids, senders, strict=True)
+            ],
+        ).all()  # fmt: skip
+        created = {(r.channel, r.external_id): r.customer_id for r in made}
+        lost = [(key, cid) for key, cid in zip(keys, ids, strict=True) if key not in created]
+        if lost:
+            # Another transaction created these identities first: use its customers.
+            self.conn.execute(q.DELETE_CUSTOMERS, {"ids": [cid for _, cid in lost]})
+            created.update(self._customers_of({key for key, _ in lost}))
+        lost_keys = {key for key, _ in lost}
+        for key in keys:
+            if key not in lost_keys:
+                by_sender[key][0].new_customer = True
+        return created
+
+    # --- 4. tickets ----------------------------------------------------------------------
+
+    def _plan_tickets(self, items: list[_Item]) -> list[_Item]:
+        """Give every item its ticket: the one it names, the open one, or a new one."""
+        named_ids = {it.message.ticket_id for it in items if it.message.ticket_id is not None}
+        tickets: dict[int, _TicketPlan] = {}
+        if named_ids:
+            for r in self.conn.execute(q.TICKETS_BY_ID, {"ids": sorted(named_ids)}):
+                tickets[r.id] = _TicketPlan(r.id, r.status, r.customer_id, r.channel, r.last_message_at)
+        open_now: dict[tuple[int, str], _TicketPlan] = {}
+        customer_ids = sorted({it.customer_id for it in items})
+        for r in self.conn.execute(q.OPEN_TICKETS_OF_CUSTOMERS, {"ids": customer_ids}):  # newest first
+            if (r.customer_id, r.channel) not in open_now:
+                plan = tickets.setdefault(r.id, _TicketPlan(r.id, r.status, r.customer_id, r.channel, r.last_message_at))
+                open_now[(r.customer_id, r.channel)] = plan
+
+        for it in items:
+            if it.message.ticket_id is not None:
+                plan = tickets.get(it.message.ticket_id)
+                if plan is None or plan.customer_id != it.customer_id:
+                    self._refuse(it, NotFound("ticket", details={"field": "ticket_id"}))
+                    continue
+            else:
+                plan = open_now.get((it.customer_id, it.message.channel))
+                if plan is None:
+                    plan = _TicketPlan(None, TicketStatus.NEW.value, it.customer_id, it.message.channel, it.now, created_by=it)
+                    open_now[(it.customer_id, it.message.channel)] = plan
+            if plan.created_by is not it:
+                plan.touched = True
+                plan.status = workflow.status_after_customer_message(TicketStatus(plan.status)).value
+            plan.last_message_at = max(plan.last_message_at, it.now) if plan.last_message_at else it.now
+            it.ticket = plan
+        return [it for it in items if self.outcomes[it.index] is None]
+
+    def _insert_tickets(self, items: list[_Item]) -> None:
+        opening = [it for it in items if it.ticket is not None and it.ticket.created_by is it]
+        if opening:
+            rows = []
+            for it in opening:
+                assert it.ticket is not None
+                rows.append({
+                    "subject": _subject(it.message), "status": it.ticket.status, "channel": it.message.channel,
+                    "customer_id": it.customer_id, "priority": "P4", "risks": [], "reopen_count": 0,
+                    "last_message_at": it.ticket.last_message_at, "created_at": it.now,
+                    "updated_at": it.ticket.last_message_at,
+                })  # fmt: skip
+            ids = self.conn.execute(q.INSERT_TICKETS, rows).scalars().all()
+            for it, ticket_id in zip(opening, ids, strict=True):
+                assert it.ticket is not None
+                it.ticket.id = ticket_id
+        touched = {id(it.ticket): it.ticket for it in items if it.ticket is not None and it.ticket.touched}
+        # Tickets opened here were inserted with their final state; the others move on.
+        updates = [
+            {"ticket_id": t.id, "new_status": t.status, "now": t.last_message_at}
+            for t in touched.values()
+            if t.created_by is None
+        ]
+        if updates:
+            q.touch_tickets(self.conn, updates)
+
+    # --- 5. messages, attachments, audit, payload state ------------------------------------
+
+    def _insert_messages(self, items: list[_Item]) -> None:
+        rows = []
+        for it in items:
+            m = it.message
+            assert it.ticket is not None and it.ticket.id is not None
+            rows.append({
+                "ticket_id": it.ticket.id, "channel": m.channel, "direction": Direction.INBOUND.value,
+                "author_type": AuthorType.CUSTOMER.value, "author_user_id": None, "author_customer_id": it.customer_id,
+                "body_text": m.text, "body_html": sanitize_html(m.html) if m.html else text_to_html(m.text),
+                "external_id": m.external_id, "analysis": None, "created_at": it.now,
+            })  # fmt: skip
+        ids = self.conn.execute(q.INSERT_MESSAGES, rows).scalars().all()
+        for it, message_id in zip(items, ids, strict=True):
+            it.message_id = message_id
+            assert it.ticket is not None and it.ticket.id is not None
+            self.outcomes[it.index] = InboundResult(it.ticket.id, message_id, it.customer_id, duplicate=False)
+
+    def _insert_attachments(self, items: list[_Item]) -> None:
+        rows = []
+        for it in items:
+            for data, meta in it.files:
+                write_blob(self.limits.root, data, meta.sha256)
+                rows.append({
+                    "message_id": it.message_id, "filename": meta.filename, "content_type": meta.content_type,
+                    "size": meta.size, "sha256": meta.sha256, "created_at": it.now,
+                })  # fmt: skip
+        if rows:
+            self.conn.execute(q.INSERT_ATTACHMENTS, rows)
+
+    def _insert_audit(self, items: list[_Item]) -> None:
+        rows: list[dict[str, Any]] = []
+        for it in items:
+            assert it.ticket is not None and it.ticket.id is not None
+            ticket_id, m = it.ticket.id, it.message
+            if it.new_customer:
+                rows.append(_audit(it, "customer.create", object_type="customer", object_id=it.customer_id, ticket_id=None,
+                                   after={"name": m.sender.name or m.sender.external_id, "identities": [f"{m.channel}:{m.sender.external_id}"]}))  # fmt: skip
+            if it.ticket.created_by is it:
+                rows.append(_audit(it, "ticket.create", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
+                                   after={"subject": _subject(m), "status": TicketStatus.NEW.value, "channel": m.channel, "customer_id": it.customer_id}))  # fmt: skip
+            rows.append(_audit(it, "ticket.inbound", object_type="message", object_id=it.message_id, ticket_id=ticket_id,
+                               after={"message_id": it.message_id, "channel": m.channel, "external_id": m.external_id}))  # fmt: skip
+        self.conn.execute(q.INSERT_AUDIT, rows)
+
+    def _mark_processed(self, items: list[_Item]) -> None:
+        done = [
+            {"payload_id": it.payload_id, "now": it.now, "new_message_id": it.message_id, "new_ticket_id": it.ticket.id}  # type: ignore[union-attr]
+            for it in items
+        ]
+        q.mark_payloads_processed(self.conn, done)
+        retried = [{"payload_id": it.payload_id, "raw": it.delivery.raw} for it in items if it.retried]
+        if retried:  # keep the payload that was processed, not the one that failed
+            self.conn.execute(q.REPLACE_PAYLOAD, retried)
+
+    def _mark_failed(self) -> None:
+        if self.failed:
+            self.conn.execute(
+                q.MARK_PAYLOAD_FAILED,
+                [{"payload_id": it.payload_id, "raw": it.delivery.raw, "error": f"{e.code}: {e.details or ''}"[:2000]} for it, e in self.failed],
+            )  # fmt: skip
+
+
+def _key_params(keys: set[tuple[str, str]]) -> dict[str, list[str]]:
+    """Parameters of a lookup by (channel, external id): both IN lists; callers filter pairs."""
+    return {"channels": sorted({c for c, _ in keys}), "external_ids": sorted({e for _, e in keys})}
+
+
+def _audit(item: _Item, action: str, *, object_type: str, object_id: int, ticket_id: int | None, after: dict[str, Any]) -> dict[str, Any]:
+    actor = item.delivery.actor
     return {
         "actor_type": "system" if actor.is_system else "user",
         "actor_id": actor.user_id,
@@ -144,50 +451,11 @@ def _audit(actor: Actor, action: str, *, object_type: str, object_id: int, ticke
         "object_type": object_type,
         "object_id": object_id,
         "ticket_id": ticket_id,
-        "customer_id": customer_id,
+        "customer_id": item.customer_id,
         "before": None,
         "after": after,
-        "created_at": now,
+        "created_at": item.now,
     }
-
-
-def resolve_customer(conn: Connection, actor: Actor, channel: str, sender: Sender, *, audit: list[dict[str, Any]], now: datetime) -> int:
-    """The id of the customer behind a channel identity, created on first contact.
-
-    The customer row is locked (PostgreSQL) so intake is serialised per customer.
-    """
-    key = {"channel": channel, "external_id": sender.external_id}
-    customer_id = conn.execute(q.CUSTOMER_OF_IDENTITY, key).scalar()
-    if customer_id is not None:
-        conn.execute(q.LOCK_CUSTOMER, {"customer_id": customer_id})
-        return int(customer_id)
-    name = sender.name or sender.external_id
-    customer_id = conn.execute(
-        q.INSERT_CUSTOMER,
-        {
-            "name": name,
-            "email": sender.email.lower() if sender.email else None,
-            "phone": sender.phone,
-            "note": "",
-            "language": "zh-CN",
-            "created_at": now,
-            "updated_at": now,
-        },
-    ).scalar_one()
-    identity_id = conn.execute(
-        q.insert_identity(conn.dialect.name), {**key, "customer_id": customer_id, "verified": False, "created_at": now}
-    ).scalar()
-    if identity_id is None:
-        # The sender's first messages arrived at once and another request created them.
-        conn.execute(q.DELETE_CUSTOMER, {"customer_id": customer_id})
-        existing = conn.execute(q.CUSTOMER_OF_IDENTITY, key).scalar_one()
-        conn.execute(q.LOCK_CUSTOMER, {"customer_id": existing})
-        return int(existing)
-    audit.append(
-        _audit(actor, "customer.create", object_type="customer", object_id=customer_id, ticket_id=None,
-               customer_id=customer_id, after={"name": name, "identities": [f"{channel}:{sender.external_id}"]}, now=now)
-    )  # fmt: skip
-    return int(customer_id)
 
 
 def _subject(message: InboundMessage) -> str:
@@ -195,68 +463,3 @@ def _subject(message: InboundMessage) -> str:
         return message.subject[:300]
     first_line = next((line.strip() for line in message.text.splitlines() if line.strip()), "")
     return first_line[:SUBJECT_LENGTH]
-
-
-def _open_ticket(conn: Connection, customer_id: int, message: InboundMessage) -> tuple[int, str] | None:
-    if message.ticket_id is not None:
-        ref = conn.execute(q.TICKET_BY_ID, {"ticket_id": message.ticket_id}).first()
-        if ref is None or ref.customer_id != customer_id:
-            raise NotFound("ticket", details={"field": "ticket_id"})
-        return ref.id, ref.status
-    row = conn.execute(q.OPEN_TICKET_OF_CUSTOMER, {"customer_id": customer_id, "channel": message.channel}).first()
-    return (row.id, row.status) if row else None
-
-
-def _process(
-    conn: Connection,
-    session: Session,
-    actor: Actor,
-    message: InboundMessage,
-    *,
-    now: datetime,
-    attachments_root: Path,
-    max_attachment_bytes: int,
-) -> InboundResult:
-    audit: list[dict[str, Any]] = []
-    customer_id = resolve_customer(conn, actor, message.channel, message.sender, audit=audit, now=now)
-    found = _open_ticket(conn, customer_id, message)
-    if found is None:
-        subject = _subject(message)
-        ticket_id = conn.execute(
-            q.INSERT_TICKET,
-            {
-                "subject": subject, "status": TicketStatus.NEW.value, "channel": message.channel,
-                "customer_id": customer_id, "priority": "P4", "risks": [], "reopen_count": 0,
-                "last_message_at": now, "created_at": now, "updated_at": now,
-            },
-        ).scalar_one()  # fmt: skip
-        audit.append(
-            _audit(actor, "ticket.create", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
-                   customer_id=customer_id, now=now,
-                   after={"subject": subject, "status": TicketStatus.NEW.value, "channel": message.channel, "customer_id": customer_id})
-        )  # fmt: skip
-    else:
-        ticket_id, status = found
-        new_status = workflow.status_after_customer_message(TicketStatus(status)).value
-        conn.execute(q.TOUCH_TICKET, {"ticket_id": ticket_id, "new_status": new_status, "now": now})
-    message_id = conn.execute(
-        q.INSERT_MESSAGE,
-        {
-            "ticket_id": ticket_id, "channel": message.channel, "direction": Direction.INBOUND.value,
-            "author_type": AuthorType.CUSTOMER.value, "author_user_id": None, "author_customer_id": customer_id,
-            "body_text": message.text,
-            "body_html": sanitize_html(message.html) if message.html else text_to_html(message.text),
-            "external_id": message.external_id, "analysis": None, "created_at": now,
-        },
-    ).scalar_one()  # fmt: skip
-    if message.attachments:
-        row = session.get(Message, message_id)
-        assert row is not None
-        store_attachments(session, row, message.attachments, root=attachments_root, max_bytes=max_attachment_bytes)
-    audit.append(
-        _audit(actor, "ticket.inbound", object_type="message", object_id=message_id, ticket_id=ticket_id,
-               customer_id=customer_id, now=now,
-               after={"message_id": message_id, "channel": message.channel, "external_id": message.external_id})
-    )  # fmt: skip
-    conn.execute(q.INSERT_AUDIT, audit)
-    return InboundResult(ticket_id=ticket_id, message_id=message_id, customer_id=customer_id, duplicate=False)

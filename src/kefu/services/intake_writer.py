@@ -1,0 +1,125 @@
+"""The intake writer: request handlers hand it deliveries, it writes them in batches.
+
+Each intake request waits on a future while one writer thread turns whatever has queued
+up into rows with ``inbound.receive_batch``, in one transaction, and commits; only then
+are the requests answered, so an acknowledged message is always stored. Under load, a
+batch fills up while the previous one is written, which turns hundreds of small
+transactions (and their commits) into a few large ones; when idle, a message is written
+on its own at once, so batching adds no wait.
+
+If a batch fails on something other than a refused delivery (a database error, a bug),
+it is rolled back and its deliveries are written again one by one, so that only the
+delivery at fault fails; its raw payload is kept with the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
+
+from sqlalchemy.orm import Session
+
+from kefu.errors import KefuError
+from kefu.services.inbound import AttachmentLimits, Delivery, Outcome, receive_batch, store_failed
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 200
+MAX_QUEUE = 5_000
+
+
+class IntakeWriter:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        limits: AttachmentLimits,
+        *,
+        admit: Callable[[], AbstractAsyncContextManager[object]],
+        max_batch: int = MAX_BATCH,
+        max_queue: int = MAX_QUEUE,
+    ) -> None:
+        self.session_factory = session_factory
+        self.limits = limits
+        self.admit = admit  # held around each batch: a connection slot, SQLite's write turn
+        self.max_batch = max_batch
+        self.max_queue = max_queue
+        self._queue: list[tuple[Delivery, asyncio.Future[Outcome]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-intake")
+        self.batches = 0  # how many transactions were written, for tests and benchmarks
+
+    async def submit(self, delivery: Delivery) -> Outcome:
+        """Queue one delivery and wait until its batch is committed (or refused)."""
+        if len(self._queue) >= self.max_queue:
+            raise KefuError("intake_busy", status_code=503, retry_after=1)
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.append((delivery, future))
+        if self._task is None:
+            self._task = asyncio.create_task(self._drain())
+        # Shielded: a caller that gives up does not cancel the write of its message.
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        """Write what is queued, then stop the writer thread."""
+        while self._task is not None:
+            await asyncio.shield(self._task)
+        self._thread.shutdown(wait=True)
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                deliveries = [delivery for delivery, _ in batch]
+                try:
+                    async with self.admit():
+                        outcomes = await loop.run_in_executor(self._thread, self._write, deliveries)
+                except BaseException as e:  # not expected: _write settles every delivery
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(e if isinstance(e, Exception) else RuntimeError("intake stopped"))
+                    raise
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if not future.done():
+                        future.set_result(outcome)
+        finally:
+            self._task = None
+
+    # --- in the writer thread ----------------------------------------------------------
+
+    def _write(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        self.batches += 1
+        with self.session_factory() as session:
+            try:
+                outcomes = receive_batch(session, deliveries, self.limits)
+                session.commit()
+                return outcomes
+            except Exception as e:
+                session.rollback()
+                if len(deliveries) == 1:
+                    return [self._fail(session, deliveries[0], e)]
+                log.warning("intake batch of %d failed; writing its messages one by one", len(deliveries), exc_info=True)
+        return [self._write_one(delivery) for delivery in deliveries]
+
+    def _write_one(self, delivery: Delivery) -> Outcome:
+        with self.session_factory() as session:
+            try:
+                [outcome] = receive_batch(session, [delivery], self.limits)
+                session.commit()
+                return outcome
+            except Exception as e:
+                session.rollback()
+                return self._fail(session, delivery, e)
+
+    def _fail(self, session: Session, delivery: Delivery, error: Exception) -> Outcome:
+        channel, external_id = delivery.key
+        log.error("intake of %s message %s failed", channel, external_id, exc_info=error)
+        try:
+            store_failed(session, delivery, f"{type(error).__name__}: {error}")
+        except Exception:
+            session.rollback()
+            log.exception("could not keep the failed payload of %s message %s", channel, external_id)
+        return KefuError("inbound_failed", status_code=500)

@@ -1,0 +1,132 @@
+"""The batching intake writer, driven directly on the test database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from kefu.api.database_gate import DatabaseAdmission
+from kefu.db.base import utcnow
+from kefu.db.engine import database_slots, make_session_factory, writer_bind
+from kefu.db.models import InboundPayload, Message, Ticket
+from kefu.errors import KefuError
+from kefu.services.actors import SYSTEM
+from kefu.services.inbound import AttachmentLimits, Delivery, InboundMessage, InboundResult, Sender
+from kefu.services.intake_writer import IntakeWriter
+from tests import factories
+
+
+def _writer(engine, tmp_path, **kwargs) -> IntakeWriter:
+    admission = DatabaseAdmission(slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite")
+    return IntakeWriter(
+        make_session_factory(writer_bind(engine)),
+        AttachmentLimits(tmp_path, 1_000_000),
+        admit=admission.writer,
+        **kwargs,
+    )
+
+
+def _delivery(external_id: str, sender: str = "s1", text: str = "你好，订单什么时候到？") -> Delivery:
+    message = InboundMessage(channel="api", external_id=external_id, sender=Sender(sender, "顾客"), text=text)
+    return Delivery(SYSTEM, message, raw=f'{{"external_id": "{external_id}"}}', received_at=utcnow())
+
+
+async def _submit_all(writer: IntakeWriter, deliveries: list[Delivery]) -> list:
+    try:
+        return await asyncio.gather(*(writer.submit(d) for d in deliveries))
+    finally:
+        await writer.close()
+
+
+def test_messages_waiting_together_are_written_in_few_transactions(engine, db, tmp_path):
+    writer = _writer(engine, tmp_path)
+    deliveries = [_delivery(f"m{i}", sender=f"s{i % 5}") for i in range(60)]
+    outcomes = asyncio.run(_submit_all(writer, deliveries))
+
+    assert all(isinstance(o, InboundResult) and not o.duplicate for o in outcomes)
+    assert writer.batches < 10  # the first message goes alone, the rest wait together
+    assert len({o.message_id for o in outcomes}) == 60
+    by_sender = {}
+    for d, o in zip(deliveries, outcomes, strict=True):
+        by_sender.setdefault(d.message.sender.external_id, set()).add(o.ticket_id)
+    assert all(len(tickets) == 1 for tickets in by_sender.values())  # one open ticket each
+    assert db.scalar(select(func.count()).select_from(Ticket)) == 5
+    assert db.scalar(select(func.count()).select_from(Message)) == 60
+
+
+def test_redelivery_within_one_batch_is_a_duplicate(engine, db, tmp_path):
+    writer = _writer(engine, tmp_path)
+    first, again, other = asyncio.run(_submit_all(writer, [_delivery("x1"), _delivery("x1"), _delivery("x2")]))
+    assert not first.duplicate and again.duplicate
+    assert (again.ticket_id, again.message_id) == (first.ticket_id, first.message_id)
+    assert other.message_id != first.message_id
+    assert db.scalar(select(func.count()).select_from(Message)) == 2
+
+
+def test_a_failing_message_does_not_fail_its_batch(engine, db, tmp_path):
+    # A message of an agent already carries this external id: storing the inbound one
+    # breaks the unique key, which rolls back the whole batch.
+    ticket = factories.make_ticket(db, channel="api")
+    ticket.messages[0].external_id = "taken"
+    db.commit()
+    writer = _writer(engine, tmp_path)
+    deliveries = [_delivery("ok-1", "a"), _delivery("taken", "b"), _delivery("ok-2", "c")]
+    outcomes = asyncio.run(_submit_all(writer, deliveries))
+
+    assert isinstance(outcomes[0], InboundResult) and isinstance(outcomes[2], InboundResult)
+    assert isinstance(outcomes[1], KefuError) and outcomes[1].code == "inbound_failed"
+    db.rollback()
+    kept = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "taken"))
+    assert kept is not None and kept.error and "IntegrityError" in kept.error and kept.message_id is None
+    assert kept.payload == deliveries[1].raw
+    stored = db.scalars(select(Message.external_id).where(Message.external_id.in_(["ok-1", "ok-2"]))).all()
+    assert sorted(stored) == ["ok-1", "ok-2"]
+
+
+def test_refused_delivery_keeps_its_payload_and_the_batch_goes_on(engine, db, tmp_path):
+    other = factories.make_ticket(db, channel="api")
+    writer = _writer(engine, tmp_path)
+    wrong = _delivery("r1", "a")
+    wrong = Delivery(wrong.actor, InboundMessage(**{**wrong.message.__dict__, "ticket_id": other.id}), wrong.raw, wrong.received_at)
+    outcomes = asyncio.run(_submit_all(writer, [_delivery("r0", "a"), wrong, _delivery("r2", "a")]))
+    assert isinstance(outcomes[1], KefuError) and outcomes[1].code == "not_found"
+    assert outcomes[0].ticket_id == outcomes[2].ticket_id != other.id
+    assert writer.batches <= 2  # refused in the batch, not by a rollback and retry
+    db.rollback()
+    kept = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "r1"))
+    assert kept.error and kept.error.startswith("not_found") and kept.processed_at is None
+
+
+def test_full_queue_is_refused_with_503(engine, tmp_path):
+    writer = _writer(engine, tmp_path, max_queue=3)
+
+    async def flood():
+        return await asyncio.gather(*(writer.submit(_delivery(f"q{i}", f"s{i}")) for i in range(6)), return_exceptions=True)
+
+    async def run():
+        try:
+            return await flood()
+        finally:
+            await writer.close()
+
+    outcomes = asyncio.run(run())
+    busy = [o for o in outcomes if isinstance(o, KefuError)]
+    assert busy and all(e.code == "intake_busy" and e.status_code == 503 and e.retry_after for e in busy)
+    assert sum(isinstance(o, InboundResult) for o in outcomes) >= 3
+
+
+@pytest.mark.parametrize("n", [1, 30])
+def test_close_writes_what_is_queued(engine, db, tmp_path, n):
+    writer = _writer(engine, tmp_path)
+
+    async def run():
+        tasks = [asyncio.create_task(writer.submit(_delivery(f"c{i}", f"s{i}"))) for i in range(n)]
+        await asyncio.sleep(0)  # queued, not yet written
+        await writer.close()
+        return [t.result() for t in tasks]
+
+    outcomes = asyncio.run(run())
+    assert all(isinstance(o, InboundResult) for o in outcomes)
+    assert db.scalar(select(func.count()).select_from(Message)) == n
