@@ -185,6 +185,8 @@ class _Batch:
         self.limits = limits
         self.outcomes: list[Outcome | None] = [None] * len(deliveries)
         self.failed: list[tuple[_Item, KefuError]] = []
+        self.ticket_updates: list[dict[str, Any]] = []
+        self.audit_rows: list[dict[str, Any]] = []
 
     def run(self) -> list[Outcome]:
         first: dict[tuple[str, str], int] = {}
@@ -205,8 +207,8 @@ class _Batch:
             self._insert_tickets(items)
             self._insert_messages(items)
             self._insert_attachments(items)
-            self._insert_audit(items)
-            self._mark_processed(items)
+            self._audit_events(items)
+            self._finish(items)
         self._mark_failed()
 
         for i, j in repeats:  # the same message twice in one batch: a redelivery
@@ -235,9 +237,8 @@ class _Batch:
         # Stored before: a redelivery, a concurrent delivery (PostgreSQL waited for it to
         # commit), or an earlier delivery whose processing failed. Lock the rows and look.
         keys = {it.delivery.key for it in earlier}
-        params = _key_params(keys)
-        locked = {(r.channel, r.external_id): r.id for r in self.conn.execute(q.LOCK_PAYLOADS, params) if (r.channel, r.external_id) in keys}
-        messages = {(r.channel, r.external_id): r for r in self.conn.execute(q.MESSAGES_BY_EXTERNAL_ID, params) if (r.channel, r.external_id) in keys}
+        locked = {(r.channel, r.external_id): r.id for r in q.rows_by_keys(self.conn, "lock_payloads", keys)}
+        messages = {(r.channel, r.external_id): r for r in q.rows_by_keys(self.conn, "messages", keys)}
         for it in earlier:
             seen = messages.get(it.delivery.key)
             if seen is not None:
@@ -274,14 +275,13 @@ class _Batch:
         if self.dialect == "postgresql":
             # Serialise intake per customer: a concurrent batch for the same customer waits
             # here, then sees the ticket this one opens. Sorted, so batches cannot deadlock.
-            self.conn.execute(q.LOCK_CUSTOMERS, {"ids": customer_ids}).all()
+            self.conn.execute(q.lock_customers(self.dialect), {"ids": customer_ids}).all()
         for key, group in by_sender.items():
             for it in group:
                 it.customer_id = known[key]
 
     def _customers_of(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        rows = self.conn.execute(q.CUSTOMERS_OF_IDENTITIES, _key_params(keys))
-        return {(r.channel, r.external_id): r.customer_id for r in rows if (r.channel, r.external_id) in keys}
+        return {(r.channel, r.external_id): r.customer_id for r in q.rows_by_keys(self.conn, "identities", keys)}
 
     def _create_customers(self, keys: list[tuple[str, str]], by_sender: dict[tuple[str, str], list[_Item]]) -> dict[tuple[str, str], int]:
         senders = [by_sender[key][0] for key in keys]
@@ -319,11 +319,11 @@ class _Batch:
         named_ids = {it.message.ticket_id for it in items if it.message.ticket_id is not None}
         tickets: dict[int, _TicketPlan] = {}
         if named_ids:
-            for r in self.conn.execute(q.TICKETS_BY_ID, {"ids": sorted(named_ids)}):
+            for r in self.conn.execute(q.tickets_by_id(self.dialect), {"ids": sorted(named_ids)}):
                 tickets[r.id] = _TicketPlan(r.id, r.status, r.customer_id, r.channel, r.last_message_at)
         open_now: dict[tuple[int, str], _TicketPlan] = {}
         customer_ids = sorted({it.customer_id for it in items})
-        for r in self.conn.execute(q.OPEN_TICKETS_OF_CUSTOMERS, {"ids": customer_ids}):  # newest first
+        for r in self.conn.execute(q.open_tickets_of_customers(self.dialect), {"ids": customer_ids}):  # newest first
             if (r.customer_id, r.channel) not in open_now:
                 plan = tickets.setdefault(r.id, _TicketPlan(r.id, r.status, r.customer_id, r.channel, r.last_message_at))
                 open_now[(r.customer_id, r.channel)] = plan
@@ -369,8 +369,7 @@ class _Batch:
             for t in touched.values()
             if t.created_by is None
         ]
-        if updates:
-            q.touch_tickets(self.conn, updates)
+        self.ticket_updates = updates  # written by _finish
 
     # --- 5. messages, attachments, audit, payload state ------------------------------------
 
@@ -403,7 +402,7 @@ class _Batch:
         if rows:
             self.conn.execute(q.INSERT_ATTACHMENTS, rows)
 
-    def _insert_audit(self, items: list[_Item]) -> None:
+    def _audit_events(self, items: list[_Item]) -> None:
         rows: list[dict[str, Any]] = []
         for it in items:
             assert it.ticket is not None and it.ticket.id is not None
@@ -416,14 +415,15 @@ class _Batch:
                                    after={"subject": _subject(m), "status": TicketStatus.NEW.value, "channel": m.channel, "customer_id": it.customer_id}))  # fmt: skip
             rows.append(_audit(it, "ticket.inbound", object_type="message", object_id=it.message_id, ticket_id=ticket_id,
                                after={"message_id": it.message_id, "channel": m.channel, "external_id": m.external_id}))  # fmt: skip
-        self.conn.execute(q.INSERT_AUDIT, rows)
+        self.audit_rows = rows  # written by _finish
 
-    def _mark_processed(self, items: list[_Item]) -> None:
+    def _finish(self, items: list[_Item]) -> None:
+        """Ticket moves, audit events and processed payloads, in one go."""
         done = [
             {"payload_id": it.payload_id, "now": it.now, "new_message_id": it.message_id, "new_ticket_id": it.ticket.id}  # type: ignore[union-attr]
             for it in items
         ]
-        q.mark_payloads_processed(self.conn, done)
+        q.finish_batch(self.conn, self.ticket_updates, self.audit_rows, done)
         retried = [{"payload_id": it.payload_id, "raw": it.delivery.raw} for it in items if it.retried]
         if retried:  # keep the payload that was processed, not the one that failed
             self.conn.execute(q.REPLACE_PAYLOAD, retried)
@@ -434,11 +434,6 @@ class _Batch:
                 q.MARK_PAYLOAD_FAILED,
                 [{"payload_id": it.payload_id, "raw": it.delivery.raw, "error": f"{e.code}: {e.details or ''}"[:2000]} for it, e in self.failed],
             )  # fmt: skip
-
-
-def _key_params(keys: set[tuple[str, str]]) -> dict[str, list[str]]:
-    """Parameters of a lookup by (channel, external id): both IN lists; callers filter pairs."""
-    return {"channels": sorted({c for c, _ in keys}), "external_ids": sorted({e for _, e in keys})}
 
 
 def _audit(item: _Item, action: str, *, object_type: str, object_id: int, ticket_id: int | None, after: dict[str, Any]) -> dict[str, Any]:

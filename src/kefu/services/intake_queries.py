@@ -7,15 +7,17 @@ differs by database (ON CONFLICT) are built per dialect on first use.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Connection,
-    DateTime,
     Insert,
+    Select,
     String,
+    any_,
     bindparam,
     delete,
     insert,
@@ -54,21 +56,41 @@ CUSTOMERS_OF_IDENTITIES = select(Identity.customer_id, Identity.channel, Identit
 )
 # Locks customer rows on PostgreSQL (no-op on SQLite, where writers are serialised):
 # intake is serialised per customer, so two messages at once cannot both open a ticket.
-LOCK_CUSTOMERS = (
-    select(Customer.id).where(Customer.id.in_(bindparam("ids"))).order_by(Customer.id).with_for_update()
-)
 INSERT_CUSTOMERS = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
 DELETE_CUSTOMERS = delete(Customer).where(Customer.id.in_(bindparam("ids")))
 _TICKET_STATE = (Ticket.id, Ticket.status, Ticket.customer_id, Ticket.channel, Ticket.last_message_at)
-TICKETS_BY_ID = select(*_TICKET_STATE).where(Ticket.id.in_(bindparam("ids")))
-OPEN_TICKETS_OF_CUSTOMERS = (
-    select(*_TICKET_STATE)
-    .where(
-        Ticket.customer_id.in_(bindparam("ids")),
-        Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+
+
+def _id_in_list(column: Any, dialect: str) -> Any:
+    """``column`` is one of the ``ids`` parameter: ``= ANY(array)`` on PostgreSQL, whose SQL
+    stays the same for any number of ids (parsed and planned once); IN (…) on SQLite."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+    return column.in_(bindparam("ids"))
+
+
+@cache
+def lock_customers(dialect: str) -> Select[Any]:
+    """Locks customer rows on PostgreSQL (a no-op on SQLite, where writers are serialised):
+    intake is serialised per customer, so two messages at once cannot both open a ticket."""
+    return select(Customer.id).where(_id_in_list(Customer.id, dialect)).order_by(Customer.id).with_for_update()
+
+
+@cache
+def tickets_by_id(dialect: str) -> Select[Any]:
+    return select(*_TICKET_STATE).where(_id_in_list(Ticket.id, dialect))
+
+
+@cache
+def open_tickets_of_customers(dialect: str) -> Select[Any]:
+    """Newest first."""
+    return (
+        select(*_TICKET_STATE)
+        .where(_id_in_list(Ticket.customer_id, dialect), Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+        .order_by(Ticket.id.desc())
     )
-    .order_by(Ticket.id.desc())
-)
+
+
 INSERT_TICKETS = insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True)
 TOUCH_TICKET = (
     update(Ticket)
@@ -121,55 +143,109 @@ def insert_identities(dialect: str) -> Insert:
     )
 
 
-# Updates of many rows with different values: on PostgreSQL one statement over arrays
-# (executemany would send one query per row); SQLite runs in process, where executemany
-# costs little.
-_PG_TOUCH_TICKETS = text(
-    "UPDATE tickets AS t SET status = v.status, last_message_at = v.at, updated_at = v.at"
-    " FROM unnest(:ids, :statuses, :ats) AS v(id, status, at) WHERE t.id = v.id"
-).bindparams(
-    bindparam("ids", type_=ARRAY(BigInteger)),
-    bindparam("statuses", type_=ARRAY(String)),
-    bindparam("ats", type_=ARRAY(DateTime(timezone=True))),
+# The end of a batch on PostgreSQL, in one round trip: move the tickets that got messages,
+# write the audit events, mark the payloads processed. Arrays keep the SQL the same for
+# any batch size (parsed and planned once); executemany would send one query per row.
+_PG_FINISH_BATCH = text(
+    "WITH touched AS ("
+    " UPDATE tickets AS t SET status = v.status, last_message_at = v.at, updated_at = v.at"
+    " FROM unnest(CAST(:t_ids AS bigint[]), CAST(:t_statuses AS text[]), CAST(:t_ats AS timestamptz[]))"
+    " AS v(id, status, at) WHERE t.id = v.id RETURNING 1"
+    "), audited AS ("
+    " INSERT INTO audit_events (actor_type, actor_id, via, action, object_type, object_id, ticket_id,"
+    " customer_id, before, after, created_at)"
+    " SELECT actor_type, actor_id, via, action, object_type, object_id, ticket_id, customer_id, NULL,"
+    " CAST(after AS jsonb), created_at FROM unnest(CAST(:a_actor_types AS text[]), CAST(:a_actor_ids AS bigint[]),"
+    " CAST(:a_vias AS text[]), CAST(:a_actions AS text[]), CAST(:a_object_types AS text[]),"
+    " CAST(:a_object_ids AS bigint[]), CAST(:a_ticket_ids AS bigint[]), CAST(:a_customer_ids AS bigint[]),"
+    " CAST(:a_afters AS text[]), CAST(:a_ats AS timestamptz[]))"
+    " AS a(actor_type, actor_id, via, action, object_type, object_id, ticket_id, customer_id, after, created_at)"
+    " RETURNING 1"
+    "), processed AS ("
+    " UPDATE inbound_payloads AS p SET processed_at = v.at, error = NULL, message_id = v.message_id,"
+    " ticket_id = v.ticket_id FROM unnest(CAST(:p_ids AS bigint[]), CAST(:p_ats AS timestamptz[]),"
+    " CAST(:p_message_ids AS bigint[]), CAST(:p_ticket_ids AS bigint[]))"
+    " AS v(id, at, message_id, ticket_id) WHERE p.id = v.id RETURNING 1"
+    ") SELECT (SELECT count(*) FROM touched), (SELECT count(*) FROM audited), (SELECT count(*) FROM processed)"
 )
-_PG_MARK_PAYLOADS_PROCESSED = text(
-    "UPDATE inbound_payloads AS p SET processed_at = v.at, error = NULL, message_id = v.message_id,"
-    " ticket_id = v.ticket_id FROM unnest(:ids, :ats, :message_ids, :ticket_ids)"
-    " AS v(id, at, message_id, ticket_id) WHERE p.id = v.id"
-).bindparams(
-    bindparam("ids", type_=ARRAY(BigInteger)),
-    bindparam("ats", type_=ARRAY(DateTime(timezone=True))),
-    bindparam("message_ids", type_=ARRAY(BigInteger)),
-    bindparam("ticket_ids", type_=ARRAY(BigInteger)),
-)
 
 
-def touch_tickets(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Rows of ``ticket_id``, ``new_status``, ``now`` (the latest message's time)."""
+def finish_batch(
+    conn: Connection, tickets: list[dict[str, Any]], audit: list[dict[str, Any]], payloads: list[dict[str, Any]]
+) -> None:
+    """``tickets``: rows of ``ticket_id``, ``new_status``, ``now`` (the latest message's time);
+    ``audit``: audit event rows; ``payloads``: rows of ``payload_id``, ``now``,
+    ``new_message_id``, ``new_ticket_id``."""
+    if conn.dialect.name != "postgresql":
+        if tickets:
+            conn.execute(TOUCH_TICKET, tickets)
+        if audit:
+            conn.execute(INSERT_AUDIT, audit)
+        if payloads:
+            conn.execute(MARK_PAYLOAD_PROCESSED, payloads)
+        return
+    params = {
+        "t_ids": [r["ticket_id"] for r in tickets],
+        "t_statuses": [r["new_status"] for r in tickets],
+        "t_ats": [r["now"] for r in tickets],
+        "a_actor_types": [r["actor_type"] for r in audit],
+        "a_actor_ids": [r["actor_id"] for r in audit],
+        "a_vias": [r["via"] for r in audit],
+        "a_actions": [r["action"] for r in audit],
+        "a_object_types": [r["object_type"] for r in audit],
+        "a_object_ids": [r["object_id"] for r in audit],
+        "a_ticket_ids": [r["ticket_id"] for r in audit],
+        "a_customer_ids": [r["customer_id"] for r in audit],
+        "a_afters": [json.dumps(r["after"], ensure_ascii=False) for r in audit],
+        "a_ats": [r["created_at"] for r in audit],
+        "p_ids": [r["payload_id"] for r in payloads],
+        "p_ats": [r["now"] for r in payloads],
+        "p_message_ids": [r["new_message_id"] for r in payloads],
+        "p_ticket_ids": [r["new_ticket_id"] for r in payloads],
+    }
+    counts = tuple(conn.execute(_PG_FINISH_BATCH, params).one())
+    if counts != (len(tickets), len(audit), len(payloads)):
+        raise RuntimeError(f"intake batch wrote {counts} rows, expected {len(tickets), len(audit), len(payloads)}")
+
+
+# Lookups by (channel, external id) pairs. On PostgreSQL, a join to the unnested pairs: one
+# index probe per pair, whatever the table's statistics (two IN lists let the planner scan
+# every row of a channel). On SQLite, two IN lists over the unique index; callers keep only
+# the exact pairs.
+def _pg_pairs(sql: str) -> Any:
+    return text(sql).bindparams(
+        bindparam("channels", type_=ARRAY(String)), bindparam("external_ids", type_=ARRAY(String))
+    )
+
+
+_PG_BY_KEYS = {
+    "messages": _pg_pairs(
+        "SELECT m.id, m.ticket_id, m.author_customer_id, m.channel, m.external_id FROM messages AS m"
+        " JOIN unnest(:channels, :external_ids) AS k(channel, external_id) ON m.channel = k.channel AND m.external_id = k.external_id"
+    ),
+    "lock_payloads": _pg_pairs(
+        "SELECT p.id, p.channel, p.external_id FROM inbound_payloads AS p"
+        " JOIN unnest(:channels, :external_ids) AS k(channel, external_id) ON p.channel = k.channel AND p.external_id = k.external_id"
+        " ORDER BY p.id FOR UPDATE OF p"
+    ),
+    "identities": _pg_pairs(
+        "SELECT i.customer_id, i.channel, i.external_id FROM identities AS i"
+        " JOIN unnest(:channels, :external_ids) AS k(channel, external_id) ON i.channel = k.channel AND i.external_id = k.external_id"
+    ),
+}
+_SQLITE_BY_KEYS = {
+    "messages": MESSAGES_BY_EXTERNAL_ID,
+    "lock_payloads": LOCK_PAYLOADS,
+    "identities": CUSTOMERS_OF_IDENTITIES,
+}
+
+
+def rows_by_keys(conn: Connection, lookup: str, keys: set[tuple[str, str]]) -> list[Any]:
+    """Rows of ``lookup`` (messages, lock_payloads, identities) whose (channel, external_id)
+    is one of ``keys``."""
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            _PG_TOUCH_TICKETS,
-            {
-                "ids": [r["ticket_id"] for r in rows],
-                "statuses": [r["new_status"] for r in rows],
-                "ats": [r["now"] for r in rows],
-            },
-        )
-    else:
-        conn.execute(TOUCH_TICKET, rows)
-
-
-def mark_payloads_processed(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Rows of ``payload_id``, ``now``, ``new_message_id``, ``new_ticket_id``."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            _PG_MARK_PAYLOADS_PROCESSED,
-            {
-                "ids": [r["payload_id"] for r in rows],
-                "ats": [r["now"] for r in rows],
-                "message_ids": [r["new_message_id"] for r in rows],
-                "ticket_ids": [r["new_ticket_id"] for r in rows],
-            },
-        )
-    else:
-        conn.execute(MARK_PAYLOAD_PROCESSED, rows)
+        pairs = sorted(keys)
+        params = {"channels": [c for c, _ in pairs], "external_ids": [e for _, e in pairs]}
+        return list(conn.execute(_PG_BY_KEYS[lookup], params))
+    params = {"channels": sorted({c for c, _ in keys}), "external_ids": sorted({e for _, e in keys})}
+    return [r for r in conn.execute(_SQLITE_BY_KEYS[lookup], params) if (r.channel, r.external_id) in keys]
