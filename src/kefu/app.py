@@ -16,7 +16,7 @@ from kefu import __version__
 from kefu.api import attachments, auth, customers, inbound, tickets, tokens, users
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
 from kefu.api.errors import install_error_handlers
-from kefu.api.limits import BodySizeLimit
+from kefu.api.limits import BodySizeLimit, RejectNulCharacters
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
 from kefu.services.inbound import AttachmentLimits
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         upload_limit=settings.max_attachment_bytes * 2,
         upload_paths=UPLOAD_PATHS,
     )
+    app.add_middleware(RejectNulCharacters)
     return app
 
 

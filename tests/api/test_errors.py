@@ -73,3 +73,20 @@ def test_failed_request_writes_nothing(db, api):
     response = api.patch(f"/api/v1/customers/{customer.id}", json={"name": "新名", "identities": [{"channel": "wechat", "external_id": "x", "verified": "maybe"}]})
     _error(response, 422, "validation_error")
     assert api.get(f"/api/v1/customers/{customer.id}").json()["name"] == "原名"
+
+
+def test_nul_character_is_refused_with_422_not_stored(api, db):
+    from kefu.db.models import InboundPayload
+
+    body = {"external_id": "nul-1", "sender": {"external_id": "s"}, "text": "订单\u0000号"}
+    response = api.post("/api/v1/inbound", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "validation_error"
+    assert db.query(InboundPayload).count() == 0
+
+
+def test_nul_character_in_a_query_is_not_a_server_error(api):
+    for path in ("/api/v1/tickets?q=%E8%AE%A2%00", "/api/v1/customers?q=%00", "/api/v1/tickets/1%00"):
+        response = api.get(path)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["error"]["code"] == "validation_error"

@@ -130,3 +130,44 @@ def test_close_writes_what_is_queued(engine, db, tmp_path, n):
     outcomes = asyncio.run(run())
     assert all(isinstance(o, InboundResult) for o in outcomes)
     assert db.scalar(select(func.count()).select_from(Message)) == n
+
+
+def test_same_external_id_on_two_channels_in_one_batch(engine, db, tmp_path):
+    writer = _writer(engine, tmp_path)
+    api = _delivery("same", "a")
+    email_message = InboundMessage(channel="email", external_id="same", sender=Sender("a@example.cn"), text="邮件")
+    email = Delivery(SYSTEM, email_message, raw="{}", received_at=utcnow())
+    first, other, again = asyncio.run(_submit_all(writer, [api, email, _delivery("same", "a")]))
+    assert not first.duplicate and not other.duplicate and again.duplicate
+    assert first.message_id != other.message_id and first.customer_id != other.customer_id
+    assert again.message_id == first.message_id
+
+
+def test_two_writers_at_once_make_one_customer_and_one_ticket(engine, db, tmp_path):
+    """Two processes taking the first messages of one new sender at the same moment."""
+    import threading
+
+    from kefu.services.inbound import receive_batch
+
+    factory = make_session_factory(writer_bind(engine))
+    limits = AttachmentLimits(tmp_path, 1000)
+    barrier = threading.Barrier(2)
+    outcomes: dict[int, list] = {}
+
+    def write(n: int) -> None:
+        deliveries = [_delivery(f"w{n}-{i}", "newcomer") for i in range(5)]
+        barrier.wait()
+        with factory() as session:
+            outcomes[n] = receive_batch(session, deliveries, limits)
+            session.commit()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    results = outcomes[0] + outcomes[1]
+    assert all(isinstance(o, InboundResult) for o in results)
+    assert len({o.customer_id for o in results}) == 1
+    assert len({o.ticket_id for o in results}) == 1
+    assert db.scalar(select(func.count()).select_from(Message)) == 10

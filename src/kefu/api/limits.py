@@ -1,4 +1,5 @@
-"""ASGI middleware that refuses request bodies over the size limit with a JSON 413."""
+"""ASGI middleware at the edge: bodies over the size limit (JSON 413), NUL characters in
+the path or query (JSON 422; PostgreSQL cannot store or compare them)."""
 
 from __future__ import annotations
 
@@ -66,23 +67,32 @@ class BodySizeLimit:
 
     @staticmethod
     async def _refuse(scope: Scope, send: Any, limit: int) -> None:
-        headers = dict(scope.get("headers") or [])
-        language = pick_language(headers.get(b"accept-language", b"").decode("latin-1"))
-        error = {
-            "code": "payload_too_large",
-            "message": render_message("payload_too_large", language, limit=limit),
-            "details": {"limit": limit},
-        }
-        body = json.dumps({"error": error}, ensure_ascii=False).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(scope, send, 413, "payload_too_large", {"limit": limit}, close=True, limit=limit)
+
+
+class RejectNulCharacters:
+    """Refuses a request whose path or query string holds U+0000 (``%00``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and (b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]):
+            await send_error(scope, send, 422, "validation_error", {"reason": "NUL character in the URL"})
+            return
+        await self.app(scope, receive, send)
+
+
+async def send_error(
+    scope: Scope, send: Any, status: int, code: str, details: Any, *, close: bool = False, **params: Any
+) -> None:
+    """Answer with kefu's JSON error body from middleware, before the app runs."""
+    headers = dict(scope.get("headers") or [])
+    language = pick_language(headers.get(b"accept-language", b"").decode("latin-1"))
+    error = {"code": code, "message": render_message(code, language, **params), "details": details}
+    body = json.dumps({"error": error}, ensure_ascii=False).encode()
+    response_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        response_headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": body})

@@ -8,9 +8,32 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 
 class In(BaseModel):
-    """Input: unknown fields are rejected, never silently dropped."""
+    """Input: unknown fields are rejected, never silently dropped; no NUL characters.
+
+    PostgreSQL cannot store U+0000 in text or JSON, so it is refused here with a 422
+    rather than failing in the database.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("text may not contain the NUL character (U+0000)")
+        return data
+
+
+def _has_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 20:
+        return False
+    if isinstance(value, dict):
+        return any(_has_nul(k, depth + 1) or _has_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v, depth + 1) for v in value)
+    return False
 
 
 class Patch(In):
