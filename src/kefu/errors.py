@@ -23,6 +23,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_claimed": ("该工单已被其他客服认领", "Another agent has already claimed this ticket"),
     "invalid_transition": ("工单状态不能从「{current}」变为「{target}」", "A ticket cannot move from {current} to {target}"),
     "invalid_cursor": ("分页游标无效", "The pagination cursor is invalid"),
+    "last_admin": ("不能停用或降级最后一位管理员", "The last active admin cannot be deactivated or demoted"),
     "email_taken": ("该邮箱已被使用", "This email address is already in use"),
     "name_taken": ("该名称已被使用", "This name is already in use"),
     "identity_taken": ("该渠道身份已属于其他客户", "This channel identity belongs to another customer"),

@@ -63,6 +63,22 @@ def test_admin_creates_reads_updates_and_deactivates_a_user(api, anon, db, admin
     assert actions == ["user.create", "auth.login", "user.update", "user.update"]
 
 
+def test_the_last_active_admin_cannot_be_demoted_or_deactivated(api, client_for, db, admin):
+    _error(api.patch(f"/api/v1/users/{admin.id}", json={"role": "supervisor"}), 409, "last_admin")
+    _error(api.patch(f"/api/v1/users/{admin.id}", json={"is_active": False}), 409, "last_admin")
+    _error(api.delete(f"/api/v1/users/{admin.id}"), 409, "last_admin")
+    assert api.get(f"/api/v1/users/{admin.id}").json()["role"] == "admin"
+
+    # With a second admin, either may step down, and then the other is the last one.
+    second = factories.make_user(db, role="admin")
+    assert api.patch(f"/api/v1/users/{admin.id}", json={"role": "supervisor", "name": "周主管"}).status_code == 200
+    _error(api.post("/api/v1/groups", json={"name": "新组"}), 403, "forbidden")  # no longer an admin, at once
+    other = client_for(second)
+    _error(other.delete(f"/api/v1/users/{second.id}"), 409, "last_admin")
+    # Changing the last admin otherwise still works: only losing admin rights is refused.
+    assert other.patch(f"/api/v1/users/{second.id}", json={"name": "新管理员", "role": "admin"}).status_code == 200
+
+
 def test_password_change_takes_effect_and_is_not_audited_in_clear(api, anon, db):
     user = factories.make_user(db, email="pw@example.cn")
     assert api.patch(f"/api/v1/users/{user.id}", json={"password": "brand-new-secret"}).status_code == 200

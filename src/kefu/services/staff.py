@@ -105,8 +105,23 @@ def do_create_user(
     return user
 
 
+def _keep_an_admin(session: Session, user: User, changes: dict[str, Any]) -> None:
+    """Refuse to demote or deactivate the last active admin: nobody could configure kefu."""
+    is_admin_now = user.is_active and user.role == Role.ADMIN.value
+    stays_admin = changes.get("is_active", user.is_active) and Role(changes.get("role", user.role)) == Role.ADMIN
+    if not is_admin_now or stays_admin:
+        return
+    # Locked (PostgreSQL), so two admins demoting each other at once cannot both succeed.
+    admins = session.scalars(
+        select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True)).order_by(User.id).with_for_update()
+    ).all()
+    if [a for a in admins if a != user.id] == []:
+        raise Conflict("last_admin")
+
+
 def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str, Any]) -> User:
     require_admin(actor)
+    _keep_an_admin(session, user, changes)
     before = user_snapshot(user)
     for name, value in changes.items():
         if name == "password":
