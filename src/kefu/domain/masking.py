@@ -10,6 +10,14 @@ _BANK_CARD = re.compile(r"(?<![0-9])[0-9]{4}(?:[ -]?[0-9]{4}){3}(?:[ -]?[0-9]{1,
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?[0-9]{4}[ -]?([0-9]{4})(?![0-9])")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
+# For analysis: which kind of personal data each pattern finds, longest numbers first.
+PERSONAL_DATA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("idcard", _ID_CARD),
+    ("phone", _MOBILE),
+    ("card", _BANK_CARD),
+    ("email", _EMAIL),
+)
+
 
 def _mask_bank_card(match: re.Match[str]) -> str:
     digits = re.sub(r"[^0-9]", "", match.group(0))

@@ -1,0 +1,1 @@
+"""kefu.nlp: the Chinese analysis engine (spec/triage.md)."""
