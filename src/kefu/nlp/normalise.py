@@ -38,6 +38,8 @@ _SPACES = re.compile(r"[ \t\r\n\u3000]+")
 _SHOUTED = re.compile(r"(?<![A-Za-z])[A-Z]{3,}(?![A-Za-z])")
 _ORDER_NUMBER = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\d{6,}(?![0-9])|(?<![0-9])\d{10,}(?![0-9])")
 _LONG_NUMBER = re.compile(r"(?<![0-9.])\d{5,}(?![0-9])")
+# Public service hotlines are words, not numbers: 12315 is a complaint to the regulator.
+HOTLINES = frozenset({"12315", "12345", "12358", "12365", "12366", "12378", "12363", "12381", "12306", "12328"})
 _PUNCT_RUN = re.compile(r"[!?]{2,}")
 _CHAR_RUN = re.compile(r"(.)\1{3,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
@@ -152,7 +154,7 @@ def _tokenise_numbers(text: str) -> str:
     for token, pattern in PERSONAL_DATA_PATTERNS:
         text = pattern.sub(f" <{token}> ", text)
     text = _ORDER_NUMBER.sub(" <order> ", text)
-    text = _LONG_NUMBER.sub(" <num> ", text)
+    text = _LONG_NUMBER.sub(lambda m: m.group(0) if m.group(0) in HOTLINES else " <num> ", text)
     return _SPACES.sub(" ", text).strip()
 
 
