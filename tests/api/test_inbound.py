@@ -149,3 +149,38 @@ def test_more_requests_at_once_than_pool_connections_all_complete(api, db, engin
         results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"flood-{i}", sender=f"s{i}")), range(n)))
     assert [r.status_code for r in results] == [201] * n
     assert db.scalar(select(func.count()).select_from(Message)) == n
+
+
+def test_crisis_message_makes_the_ticket_p1_with_its_reason(api, db):
+    calm = api.post("/api/v1/inbound", json=_payload("c-1", sender="crisis", text="快递怎么还没到？")).json()
+    ticket = api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()
+    assert (ticket["priority"], ticket["risks"]) == ("P4", [])
+    assert ticket["messages"][0]["analysis"]["risks"] == []
+
+    angry = api.post("/api/v1/inbound", json=_payload("c-2", sender="crisis", text="再不处理我就发微博曝光你们，还要打12315！"))
+    assert angry.status_code == 201 and angry.json()["ticket_id"] == calm["ticket_id"]
+    ticket = api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()
+    assert ticket["priority"] == "P1"
+    assert ticket["risks"] == ["media", "regulator"]
+    analysis = ticket["messages"][1]["analysis"]
+    assert analysis["risks"] == ["media", "regulator"]
+    assert "「再不处理我就发微博曝光你们,还要打12315!」" in analysis["explanations"]["media"]
+
+    # The trail says who raised it and why; a later calm message lowers nothing.
+    trail = [e for e in api.get(f"/api/v1/tickets/{calm['ticket_id']}/audit").json() if e["action"] == "ticket.triage"]
+    assert len(trail) == 1
+    assert trail[0]["before"] == {"priority": "P4", "risks": []}
+    assert trail[0]["after"]["priority"] == "P1" and set(trail[0]["after"]["reasons"]) == {"media", "regulator"}
+    api.post("/api/v1/inbound", json=_payload("c-3", sender="crisis", text="好的谢谢"))
+    assert api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()["priority"] == "P1"
+
+
+def test_first_message_with_a_crisis_opens_a_p1_ticket(api):
+    body = api.post("/api/v1/inbound", json=_payload("s-1", sender="s", text="充电宝冒烟了，差点着火")).json()
+    ticket = api.get(f"/api/v1/tickets/{body['ticket_id']}").json()
+    assert (ticket["priority"], ticket["risks"]) == ("P1", ["safety"])
+
+
+def test_question_about_12315_is_not_a_crisis(api):
+    body = api.post("/api/v1/inbound", json=_payload("q-1", sender="q", text="请问12315是干嘛的？")).json()
+    assert api.get(f"/api/v1/tickets/{body['ticket_id']}").json()["priority"] == "P4"

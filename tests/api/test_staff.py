@@ -99,6 +99,10 @@ def test_user_validation_and_unknown_ids(api, db):
     assert db.scalar(select(User.id).where(User.email == "x@example.cn")) is None
     _error(api.get("/api/v1/users/4242"), 404, "not_found")
     _error(api.patch("/api/v1/users/4242", json={"name": "无"}), 404, "not_found")
+    # A name longer than its column is refused at the edge, not by the database.
+    _error(api.post("/api/v1/users", json={"email": "y@example.cn", "name": "长" * 101}), 422, "validation_error")
+    me = api.get("/api/v1/auth/me").json()["id"]
+    _error(api.patch(f"/api/v1/users/{me}", json={"name": "长" * 101}), 422, "validation_error")
     _error(api.delete("/api/v1/users/4242"), 404, "not_found")
 
 

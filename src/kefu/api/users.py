@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Response
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from kefu.api.deps import DB, CurrentActor
-from kefu.api.schemas import ERRORS, Email, Id, In, Name, Out
+from kefu.api.schemas import ERRORS, Email, Id, In, Out
 from kefu.domain.roles import Role
 from kefu.services import staff as service
 
@@ -35,10 +35,13 @@ class UserPublic(Out):
         data = {name: getattr(user, name) for name in cls.model_fields if name != "group_ids"}
         return cls(**data, group_ids=[g.id for g in user.groups])  # type: ignore[attr-defined]
 
+# A staff member's name fits its column (100), shorter than a customer's.
+StaffName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
 
 class UserCreate(In):
     email: Email
-    name: Name
+    name: StaffName
     role: Role = Role.AGENT
     password: Password | None = None
     group_ids: list[Id] = Field(default_factory=list, max_length=50)
@@ -48,7 +51,7 @@ class UserCreate(In):
 
 class UserUpdate(In):
     email: Email | None = None
-    name: Name | None = None
+    name: StaffName | None = None
     role: Role | None = None
     password: Password | None = None
     group_ids: list[Id] | None = Field(default=None, max_length=50)

@@ -159,3 +159,29 @@ def _match(rule: RiskRule, clause: str) -> str | None:
             continue
         return m.group(0)
     return None
+
+
+ENGINE = "kefu-rules-1"  # changes when the rules change meaning
+
+
+@dataclass(frozen=True)
+class CrisisReading:
+    """What intake stores for a message until the full analysis engine is in place."""
+
+    risks: tuple[RiskHit, ...]
+    text: str  # normalised
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "engine": ENGINE,
+            "risks": [h.risk.value for h in self.risks],
+            "explanations": {h.risk.value: h.explanation(self.text) for h in self.risks},
+        }
+
+
+def read_crisis(raw_text: str) -> CrisisReading:
+    """Normalise a customer message and read its crisis signals."""
+    from kefu.nlp.normalise import normalise
+
+    text = normalise(raw_text).text
+    return CrisisReading(tuple(find_risks(text)), text)

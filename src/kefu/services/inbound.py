@@ -37,8 +37,10 @@ from sqlalchemy.orm import Session
 from kefu.db.base import utcnow
 from kefu.db.models import InboundPayload
 from kefu.domain import workflow
-from kefu.domain.tickets import AuthorType, Direction, TicketStatus
+from kefu.domain.tickets import AuthorType, Direction, Priority, TicketStatus
+from kefu.domain.triage import Risk
 from kefu.errors import KefuError, NotFound
+from kefu.nlp.risks import CrisisReading, read_crisis
 from kefu.sanitize import sanitize_html, text_to_html
 from kefu.services import intake_queries as q
 from kefu.services.actors import Actor
@@ -155,6 +157,7 @@ class _Item:
     new_customer: bool = False
     ticket: _TicketPlan | None = None
     message_id: int = 0
+    crisis: CrisisReading | None = None
 
     @property
     def message(self) -> InboundMessage:
@@ -172,8 +175,11 @@ class _TicketPlan:
     customer_id: int
     channel: str
     last_message_at: datetime
+    priority: str = "P4"
+    risks: list[str] = field(default_factory=list)
     created_by: _Item | None = None  # the item that opens it
     touched: bool = False
+    before_crisis: dict[str, Any] | None = None  # priority and risks before this batch raised them
 
 
 class _Batch:
@@ -320,12 +326,12 @@ class _Batch:
         tickets: dict[int, _TicketPlan] = {}
         if named_ids:
             for r in self.conn.execute(q.tickets_by_id(self.dialect), {"ids": sorted(named_ids)}):
-                tickets[r.id] = _TicketPlan(r.id, r.status, r.customer_id, r.channel, r.last_message_at)
+                tickets[r.id] = _plan_of(r)
         open_now: dict[tuple[int, str], _TicketPlan] = {}
         customer_ids = sorted({it.customer_id for it in items})
         for r in self.conn.execute(q.open_tickets_of_customers(self.dialect), {"ids": customer_ids}):  # newest first
             if (r.customer_id, r.channel) not in open_now:
-                plan = tickets.setdefault(r.id, _TicketPlan(r.id, r.status, r.customer_id, r.channel, r.last_message_at))
+                plan = tickets.setdefault(r.id, _plan_of(r))
                 open_now[(r.customer_id, r.channel)] = plan
 
         for it in items:
@@ -344,6 +350,8 @@ class _Batch:
                 plan.status = workflow.status_after_customer_message(TicketStatus(plan.status)).value
             plan.last_message_at = max(plan.last_message_at, it.now) if plan.last_message_at else it.now
             it.ticket = plan
+            it.crisis = read_crisis(it.message.text)
+            _raise_for_crisis(plan, it.crisis)
         return [it for it in items if self.outcomes[it.index] is None]
 
     def _insert_tickets(self, items: list[_Item]) -> None:
@@ -354,7 +362,7 @@ class _Batch:
                 assert it.ticket is not None
                 rows.append({
                     "subject": _subject(it.message), "status": it.ticket.status, "channel": it.message.channel,
-                    "customer_id": it.customer_id, "priority": "P4", "risks": [], "reopen_count": 0,
+                    "customer_id": it.customer_id, "priority": it.ticket.priority, "risks": it.ticket.risks, "reopen_count": 0,
                     "last_message_at": it.ticket.last_message_at, "created_at": it.now,
                     "updated_at": it.ticket.last_message_at,
                 })  # fmt: skip
@@ -370,6 +378,13 @@ class _Batch:
             if t.created_by is None
         ]
         self.ticket_updates = updates  # written by _finish
+        raised = [
+            {"ticket_id": t.id, "new_priority": t.priority, "new_risks": t.risks}
+            for t in {id(it.ticket): it.ticket for it in items if it.ticket is not None}.values()
+            if t.before_crisis is not None and t.created_by is None
+        ]
+        if raised:
+            self.conn.execute(q.RAISE_TICKET, raised)
 
     # --- 5. messages, attachments, audit, payload state ------------------------------------
 
@@ -382,7 +397,7 @@ class _Batch:
                 "ticket_id": it.ticket.id, "channel": m.channel, "direction": Direction.INBOUND.value,
                 "author_type": AuthorType.CUSTOMER.value, "author_user_id": None, "author_customer_id": it.customer_id,
                 "body_text": m.text, "body_html": sanitize_html(m.html) if m.html else text_to_html(m.text),
-                "external_id": m.external_id, "analysis": None, "created_at": it.now,
+                "external_id": m.external_id, "analysis": it.crisis.to_json() if it.crisis else None, "created_at": it.now,
             })  # fmt: skip
         ids = self.conn.execute(q.INSERT_MESSAGES, rows).scalars().all()
         for it, message_id in zip(items, ids, strict=True):
@@ -404,6 +419,7 @@ class _Batch:
 
     def _audit_events(self, items: list[_Item]) -> None:
         rows: list[dict[str, Any]] = []
+        triaged: set[int] = set()
         for it in items:
             assert it.ticket is not None and it.ticket.id is not None
             ticket_id, m = it.ticket.id, it.message
@@ -415,6 +431,12 @@ class _Batch:
                                    after={"subject": _subject(m), "status": TicketStatus.NEW.value, "channel": m.channel, "customer_id": it.customer_id}))  # fmt: skip
             rows.append(_audit(it, "ticket.inbound", object_type="message", object_id=it.message_id, ticket_id=ticket_id,
                                after={"message_id": it.message_id, "channel": m.channel, "external_id": m.external_id}))  # fmt: skip
+            plan = it.ticket
+            if plan.before_crisis is not None and it.crisis is not None and it.crisis.risks and id(plan) not in triaged:
+                triaged.add(id(plan))
+                rows.append(_audit(it, "ticket.triage", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
+                                   before=plan.before_crisis,
+                                   after={"priority": plan.priority, "risks": plan.risks, "reasons": it.crisis.to_json()["explanations"]}))  # fmt: skip
         self.audit_rows = rows  # written by _finish
 
     def _finish(self, items: list[_Item]) -> None:
@@ -436,7 +458,26 @@ class _Batch:
             )  # fmt: skip
 
 
-def _audit(item: _Item, action: str, *, object_type: str, object_id: int, ticket_id: int | None, after: dict[str, Any]) -> dict[str, Any]:
+def _plan_of(row: Any) -> _TicketPlan:
+    return _TicketPlan(
+        row.id, row.status, row.customer_id, row.channel, row.last_message_at, priority=row.priority, risks=list(row.risks or [])
+    )
+
+
+def _raise_for_crisis(plan: _TicketPlan, crisis: CrisisReading) -> None:
+    """A crisis makes the ticket P1 and adds its risks; nothing here ever lowers a ticket."""
+    if not crisis.risks:
+        return
+    order = [r.value for r in Risk]
+    risks = sorted({*plan.risks, *(h.risk.value for h in crisis.risks)}, key=lambda r: order.index(r) if r in order else 99)
+    if risks == plan.risks and plan.priority == Priority.P1.value:
+        return
+    if plan.before_crisis is None:
+        plan.before_crisis = {"priority": plan.priority, "risks": list(plan.risks)}
+    plan.priority, plan.risks = Priority.P1.value, risks
+
+
+def _audit(item: _Item, action: str, *, object_type: str, object_id: int, ticket_id: int | None, after: dict[str, Any], before: dict[str, Any] | None = None) -> dict[str, Any]:
     actor = item.delivery.actor
     return {
         "actor_type": "system" if actor.is_system else "user",
@@ -447,7 +488,7 @@ def _audit(item: _Item, action: str, *, object_type: str, object_id: int, ticket
         "object_id": object_id,
         "ticket_id": ticket_id,
         "customer_id": item.customer_id,
-        "before": None,
+        "before": before,
         "after": after,
         "created_at": item.now,
     }

@@ -58,7 +58,15 @@ CUSTOMERS_OF_IDENTITIES = select(Identity.customer_id, Identity.channel, Identit
 # intake is serialised per customer, so two messages at once cannot both open a ticket.
 INSERT_CUSTOMERS = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
 DELETE_CUSTOMERS = delete(Customer).where(Customer.id.in_(bindparam("ids")))
-_TICKET_STATE = (Ticket.id, Ticket.status, Ticket.customer_id, Ticket.channel, Ticket.last_message_at)
+_TICKET_STATE = (
+    Ticket.id, Ticket.status, Ticket.customer_id, Ticket.channel, Ticket.last_message_at, Ticket.priority, Ticket.risks
+)
+# A crisis raises a ticket to P1 and adds its risks (never lowers; rare, so row by row).
+RAISE_TICKET = (
+    update(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .values(priority=bindparam("new_priority"), risks=bindparam("new_risks"))
+)
 
 
 def _id_in_list(column: Any, dialect: str) -> Any:
@@ -154,12 +162,14 @@ _PG_FINISH_BATCH = text(
     "), audited AS ("
     " INSERT INTO audit_events (actor_type, actor_id, via, action, object_type, object_id, ticket_id,"
     " customer_id, before, after, created_at)"
-    " SELECT actor_type, actor_id, via, action, object_type, object_id, ticket_id, customer_id, NULL,"
-    " CAST(after AS jsonb), created_at FROM unnest(CAST(:a_actor_types AS text[]), CAST(:a_actor_ids AS bigint[]),"
-    " CAST(:a_vias AS text[]), CAST(:a_actions AS text[]), CAST(:a_object_types AS text[]),"
-    " CAST(:a_object_ids AS bigint[]), CAST(:a_ticket_ids AS bigint[]), CAST(:a_customer_ids AS bigint[]),"
-    " CAST(:a_afters AS text[]), CAST(:a_ats AS timestamptz[]))"
-    " AS a(actor_type, actor_id, via, action, object_type, object_id, ticket_id, customer_id, after, created_at)"
+    " SELECT actor_type, actor_id, via, action, object_type, object_id, ticket_id, customer_id,"
+    " CAST(before AS jsonb), CAST(after AS jsonb), created_at FROM unnest(CAST(:a_actor_types AS text[]),"
+    " CAST(:a_actor_ids AS bigint[]), CAST(:a_vias AS text[]), CAST(:a_actions AS text[]),"
+    " CAST(:a_object_types AS text[]), CAST(:a_object_ids AS bigint[]), CAST(:a_ticket_ids AS bigint[]),"
+    " CAST(:a_customer_ids AS bigint[]), CAST(:a_befores AS text[]), CAST(:a_afters AS text[]),"
+    " CAST(:a_ats AS timestamptz[]))"
+    " AS a(actor_type, actor_id, via, action, object_type, object_id, ticket_id, customer_id, before, after,"
+    " created_at)"
     " RETURNING 1"
     "), processed AS ("
     " UPDATE inbound_payloads AS p SET processed_at = v.at, error = NULL, message_id = v.message_id,"
@@ -196,6 +206,7 @@ def finish_batch(
         "a_object_ids": [r["object_id"] for r in audit],
         "a_ticket_ids": [r["ticket_id"] for r in audit],
         "a_customer_ids": [r["customer_id"] for r in audit],
+        "a_befores": [None if r["before"] is None else json.dumps(r["before"], ensure_ascii=False) for r in audit],
         "a_afters": [json.dumps(r["after"], ensure_ascii=False) for r in audit],
         "a_ats": [r["created_at"] for r in audit],
         "p_ids": [r["payload_id"] for r in payloads],
