@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Speed of kefu's message analysis on one core, beside the targets of issue #3.
+
+What is measured is what intake runs today on every message: normalisation, crisis
+signals and the priority cues (``kefu.nlp``). When the learned classifiers land, this
+script measures ``analyze`` instead.
+
+- load: importing the analysis modules and converting one message, in a fresh process;
+- batch: messages per second over N realistic messages (written here, Chinese, mixed
+  lengths, some traditional, some with emoji or a crisis), one thread;
+- single: p50 / p99 / max latency of one message at a time;
+- memory: resident set size of the process after the run.
+
+    .venv/bin/python benchmarks/nlp_speed.py            # 20,000 messages
+    .venv/bin/python benchmarks/nlp_speed.py --messages 2000
+
+The last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+TARGET_BATCH_PER_S = 5_000.0
+TARGET_P99_MS = 2.0
+TARGET_LOAD_S = 1.0
+TARGET_RSS_MB = 300.0
+
+OPENINGS = ["您好，", "在吗？", "客服，", "", "你好呀😊 ", "急！！", "請問一下，"]
+BODIES = [
+    "我的快递五天了还没到，到底怎么回事？",
+    "退款申请了一周了还没到账，麻烦帮我查一下订单SL20240315001",
+    "收到的杯子有裂缝，能换一个吗",
+    "这款耳机支持降噪吗？续航多久",
+    "再不处理我就发微博曝光你们，还要打12315！",
+    "充电宝充着充着冒烟了，差点着火，吓死人了😡😡",
+    "已經第三次聯絡你們了，每次都說會有專人回電，結果根本沒有人打來",
+    "客服态度太差了，问了三遍都说不知道",
+    "明天一早出差，今天必须送到，能加急吗🙏",
+    "谢谢小姐姐，问题解决了，五星好评👍",
+    "刚下单就接到推销电话，我的信息是不是被泄露了？手机13812345678",
+    "建议你们的APP加个夜间模式",
+]
+TAILS = ["", "谢谢", "！！！", "，麻烦尽快", "。" + "真的很着急，" * 5, "?"]
+
+
+def messages(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [rng.choice(OPENINGS) + rng.choice(BODIES) + rng.choice(TAILS) for _ in range(n)]
+
+
+def analyse(text: str) -> object:
+    from kefu.nlp.cues import find_cues
+    from kefu.nlp.risks import read_crisis
+
+    reading = read_crisis(text)
+    return reading.to_json(), find_cues(reading.text)
+
+
+def load_seconds() -> float:
+    code = (
+        "import time; t = time.perf_counter();"
+        "from kefu.nlp.risks import read_crisis; from kefu.nlp.cues import find_cues;"
+        "find_cues(read_crisis('您好').text); print(time.perf_counter() - t)"
+    )
+    runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(3)]
+    return statistics.median(runs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    load = load_seconds()
+    texts = messages(args.messages, args.seed)
+    analyse(texts[0])  # warm
+
+    started = time.perf_counter()
+    for text in texts:
+        analyse(text)
+    batch_s = time.perf_counter() - started
+    per_s = len(texts) / batch_s
+
+    single = []
+    for text in texts[: min(len(texts), 5_000)]:
+        t = time.perf_counter()
+        analyse(text)
+        single.append((time.perf_counter() - t) * 1000)
+    single.sort()
+    p50, p99, top = single[len(single) // 2], single[int(len(single) * 0.99) - 1], single[-1]
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    rows = [
+        ("load (import + first message)", f"{load:.3f} s", f"< {TARGET_LOAD_S:.0f} s", load < TARGET_LOAD_S),
+        ("batch, one core", f"{per_s:,.0f} msg/s", f">= {TARGET_BATCH_PER_S:,.0f} msg/s", per_s >= TARGET_BATCH_PER_S),
+        ("single message p50 / p99 / max", f"{p50:.3f} / {p99:.3f} / {top:.3f} ms", f"p99 < {TARGET_P99_MS} ms", p99 < TARGET_P99_MS),
+        ("resident memory", f"{rss_mb:.0f} MB", f"< {TARGET_RSS_MB:.0f} MB", rss_mb < TARGET_RSS_MB),
+    ]
+    print(f"kefu.nlp speed: normalise + crisis signals + priority cues, {len(texts):,} messages")
+    print(f"{'figure':34s} {'measured':26s} {'target':18s} result")
+    for name, value, target, ok in rows:
+        print(f"{name:34s} {value:26s} {target:18s} {'PASS' if ok else 'FAIL'}")
+    print("(the learned classifiers are not in this path yet: see issue #3)")
+    print(json.dumps({
+        "benchmark": "nlp_speed", "path": "normalise+risks+cues", "messages": len(texts),
+        "load_s": round(load, 4), "batch_msgs_per_s": round(per_s, 1),
+        "single_ms": {"p50": round(p50, 4), "p99": round(p99, 4), "max": round(top, 4)},
+        "rss_mb": round(rss_mb, 1),
+    }))  # fmt: skip
+    return 0 if all(ok for *_, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
