@@ -370,18 +370,17 @@ class _Batch:
             for it, ticket_id in zip(opening, ids, strict=True):
                 assert it.ticket is not None
                 it.ticket.id = ticket_id
-        touched = {id(it.ticket): it.ticket for it in items if it.ticket is not None and it.ticket.touched}
-        # Tickets opened here were inserted with their final state; the others move on.
-        updates = [
-            {"ticket_id": t.id, "new_status": t.status, "now": t.last_message_at}
-            for t in touched.values()
-            if t.created_by is None
+        # Tickets opened here were inserted with their final state; the ones that existed
+        # before this batch move on (status, last message) and may have been raised by a crisis.
+        plans = {id(it.ticket): it.ticket for it in items if it.ticket is not None}
+        existing = [t for t in plans.values() if t.created_by is None]
+        self.ticket_updates = [  # written by _finish
+            {"ticket_id": t.id, "new_status": t.status, "now": t.last_message_at} for t in existing if t.touched
         ]
-        self.ticket_updates = updates  # written by _finish
         raised = [
             {"ticket_id": t.id, "new_priority": t.priority, "new_risks": t.risks}
-            for t in {id(it.ticket): it.ticket for it in items if it.ticket is not None}.values()
-            if t.before_crisis is not None and t.created_by is None
+            for t in existing
+            if t.before_crisis is not None
         ]
         if raised:
             self.conn.execute(q.RAISE_TICKET, raised)
