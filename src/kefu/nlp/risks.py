@@ -8,8 +8,8 @@ normalised text is read on its own:
    harmless compound (曝光补偿, 工商银行, 律师事务所, 爆炸盐 …);
 2. a negation just before the trigger cancels it (不会 / 不想 / 没打算 … 曝光);
 3. threats (media, regulator, legal) need an act or an intent in the clause (我要, 准备,
-   已经, 再不…就, 等着 …); a clause that only asks about the thing (是什么, 在哪, 能…吗)
-   carries no risk;
+   已经, 再不…就, 等着 …), and a trigger followed by a question about it (12315是干嘛的,
+   消协在哪) carries no risk;
 4. harms (safety, privacy, discrimination) are events: a question whether something
    could happen (会不会漏电) is not one.
 
@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from kefu.domain.triage import Risk
+from kefu.nlp.normalise import normalise
 
 _CLAUSE_END = re.compile(r"[。!?;\n]+")  # sentences (the text is normalised: ！→!)
 
@@ -31,8 +32,9 @@ _ACT = re.compile(
     r"投诉|举报|联系了|找了|交给|委托|递交|打了|打电话|发个|发到|发了|录音|截图|拍了|视频|让大家|评评理|"
     r"告你们|告到|报警了|起诉"
 )
-# Only asking about the thing, not threatening with it (for threats).
-_ASKING = re.compile(r"是什么|是干嘛|干嘛的|是哪个|是哪|在哪|怎么[领用调弄]|有卖|能不能|可以吗|适合|吗$|吗\?|规定")
+# Right after a threat's trigger: asking about the thing, not threatening with it
+# (12315是干嘛的, 消协在哪, 消费者协会规定的…).
+_ASKING_ABOUT = re.compile(r"\s*(?:是什么|是干嘛|干嘛的|是哪|在哪|电话是|电话多少|怎么打|规定)")
 # Only wondering whether a harm could happen, not reporting one (for harms). Rhetorical
 # questions (这是什么东西, 不配…吗) still report a harm.
 _HYPOTHETICAL = re.compile(r"会不会|是否会|会[^,]{0,6}吗|担心|怕[^,]{0,4}(?:会|吗)|听说|有没有[^,]{0,8}(?:保护|功能|断电)")
@@ -81,7 +83,7 @@ RULES: tuple[RiskRule, ...] = (
             r"受伤|流血|缝了|骨折|摔倒|中毒|上吐下泻|食物中毒|过敏了|说是过敏|起疹子|红肿|烂脸|去医院|在医院|住院|输液|"
             r"吞下|误吞|误食|差点吞|咬破|窒息|玻璃渣|鼓包|火花|熔化|发烫得|后怕|起红点|红了一大片|皮炎|红疹"
         ),
-        _re(r"爆炸盐|消防面罩|灭火器|烟雾报警|会不会|会冒烟吗|听说会冒烟|过敏体质"),
+        _re(r"爆炸盐|消防面罩|灭火器|烟雾报警|过敏体质"),
         False,
         "可能危及人身安全",
     ),
@@ -153,7 +155,7 @@ def _match(rule: RiskRule, clause: str) -> str | None:
         if _NEGATION.search(clause[: m.start()]):
             continue
         if rule.threat:
-            if not _ACT.search(clause) or (_ASKING.search(clause) and not _ACT.search(clause)):
+            if not _ACT.search(clause) or _ASKING_ABOUT.match(clause, m.end()):
                 continue
         elif _HYPOTHETICAL.search(clause):
             continue
@@ -181,7 +183,5 @@ class CrisisReading:
 
 def read_crisis(raw_text: str) -> CrisisReading:
     """Normalise a customer message and read its crisis signals."""
-    from kefu.nlp.normalise import normalise
-
     text = normalise(raw_text).text
     return CrisisReading(tuple(find_risks(text)), text)
