@@ -171,3 +171,23 @@ def test_two_writers_at_once_make_one_customer_and_one_ticket(engine, db, tmp_pa
     assert len({o.customer_id for o in results}) == 1
     assert len({o.ticket_id for o in results}) == 1
     assert db.scalar(select(func.count()).select_from(Message)) == 10
+
+
+def test_crises_in_one_batch_leave_one_triage_event_with_every_reason(engine, db, tmp_path):
+    from kefu.db.models import AuditEvent
+
+    writer = _writer(engine, tmp_path)
+    deliveries = [
+        _delivery("t1", "a", "快递怎么还没到"),
+        _delivery("t2", "a", "再不处理我就发抖音曝光你们"),
+        _delivery("t3", "a", "我已经打了12315"),
+    ]
+    outcomes = asyncio.run(_submit_all(writer, deliveries))
+    assert len({o.ticket_id for o in outcomes}) == 1
+    db.rollback()
+    ticket = db.get(Ticket, outcomes[0].ticket_id)
+    assert (ticket.priority, ticket.risks) == ("P1", ["media", "regulator"])
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "ticket.triage")).all()
+    assert len(events) == 1
+    assert set(events[0].after["reasons"]) == {"media", "regulator"}
+    assert events[0].before == {"priority": "P4", "risks": []}

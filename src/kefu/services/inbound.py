@@ -418,7 +418,12 @@ class _Batch:
 
     def _audit_events(self, items: list[_Item]) -> None:
         rows: list[dict[str, Any]] = []
-        triaged: set[int] = set()
+        # Why each raised ticket was raised: the first sentence per risk, over the whole batch.
+        reasons: dict[int, dict[str, str]] = {}
+        for it in items:
+            if it.ticket is not None and it.ticket.before_crisis is not None and it.crisis is not None:
+                for hit in it.crisis.risks:
+                    reasons.setdefault(id(it.ticket), {}).setdefault(hit.risk.value, hit.explanation(it.crisis.text))
         for it in items:
             assert it.ticket is not None and it.ticket.id is not None
             ticket_id, m = it.ticket.id, it.message
@@ -431,11 +436,10 @@ class _Batch:
             rows.append(_audit(it, "ticket.inbound", object_type="message", object_id=it.message_id, ticket_id=ticket_id,
                                after={"message_id": it.message_id, "channel": m.channel, "external_id": m.external_id}))  # fmt: skip
             plan = it.ticket
-            if plan.before_crisis is not None and it.crisis is not None and it.crisis.risks and id(plan) not in triaged:
-                triaged.add(id(plan))
+            if id(plan) in reasons and it.crisis is not None and it.crisis.risks:
                 rows.append(_audit(it, "ticket.triage", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
                                    before=plan.before_crisis,
-                                   after={"priority": plan.priority, "risks": plan.risks, "reasons": it.crisis.to_json()["explanations"]}))  # fmt: skip
+                                   after={"priority": plan.priority, "risks": plan.risks, "reasons": reasons.pop(id(plan))}))  # fmt: skip
         self.audit_rows = rows  # written by _finish
 
     def _finish(self, items: list[_Item]) -> None:
