@@ -1,4 +1,4 @@
-"""The ``kefu`` command: serve, demo, db, user and token management."""
+"""The ``kefu`` command: serve, demo, db, user and token management, analysis (cli_nlp)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from kefu import __version__
+from kefu import __version__, cli_nlp
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
@@ -26,6 +26,9 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(cli_nlp.eval_app, name="eval")
+app.command("analyze")(cli_nlp.analyze)
+app.command("train")(cli_nlp.train)
 
 CLI_ACTOR = Actor(user_id=None, role=Role.ADMIN, via="cli", name="cli")
 

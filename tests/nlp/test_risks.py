@@ -87,6 +87,7 @@ def test_harmless_compounds_carry_no_risk(text):
 
 
 def test_hit_points_at_the_sentence_that_raised_it():
+    assert risks_of("再不退款，我就发微博，还要打12315！") == {Risk.MEDIA, Risk.REGULATOR}
     text = normalise("你好。快递一直不到，我要打12315投诉你们！谢谢").text
     [hit] = find_risks(text)
     assert hit.risk == Risk.REGULATOR and hit.trigger == "12315"

@@ -37,10 +37,20 @@ DEADLINE = re.compile(
 )
 
 
+CUE_PATTERNS = {"money_lost": MONEY_LOST, "repeat_contact": REPEAT_CONTACT, "deadline": DEADLINE}
+
+
+def find_cue_spans(text: str) -> dict[str, tuple[int, int]]:
+    """The first span in the normalised text that raised each cue found."""
+    spans = {}
+    for name, pattern in CUE_PATTERNS.items():
+        m = pattern.search(text)
+        if m is not None:
+            spans[name] = m.span()
+    return spans
+
+
 def find_cues(text: str) -> Cues:
     """The cues in one normalised message."""
-    return Cues(
-        money_lost=MONEY_LOST.search(text) is not None,
-        repeat_contact=REPEAT_CONTACT.search(text) is not None,
-        deadline=DEADLINE.search(text) is not None,
-    )
+    spans = find_cue_spans(text)
+    return Cues(**{name: name in spans for name in CUE_PATTERNS})

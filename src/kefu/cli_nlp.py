@@ -1,0 +1,155 @@
+"""The analysis commands of ``kefu``: analyze, eval triage, eval sentiment, train."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from kefu.nlp import classifiers
+from kefu.nlp.data import DataError, read_csv, read_jsonl
+
+eval_app = typer.Typer(help="Measure the analysis engine on a labelled file.", no_args_is_help=True)
+
+ModelOption = Annotated[Path, typer.Option("--model", help="Artifact to use instead of the shipped one.")]
+BATCH = 1_000
+SENTIMENT_LABELS = {"1": True, "positive": True, "pos": True, "0": False, "negative": False, "neg": False}
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _analyzer(model: Path) -> Any:
+    from kefu.nlp.analysis import analyzer
+
+    if not model.is_file():
+        raise _fail(f"no model at {model} (run `kefu train`)")
+    return analyzer(model)
+
+
+def _lines(source: TextIO) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(source, 1):
+        if line.strip():
+            yield number, line
+
+
+def analyze(
+    file: Annotated[str, typer.Argument(help="JSON Lines with {\"id\", \"text\"}; - or nothing for stdin.")] = "-",
+    model: ModelOption = classifiers.DEFAULT_ARTIFACT,
+) -> None:
+    """Analyse messages: one JSON line out per line in, with every field of spec/triage.md."""
+    engine = _analyzer(model)
+    failed = 0
+    try:
+        source = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise _fail(f"cannot read {file}: {e.strerror}") from e
+    with source:
+        pending: list[tuple[Any, str]] = []
+        for number, line in _lines(source):
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                    raise ValueError("expected an object with a string \"text\"")
+            except ValueError as e:
+                failed += 1
+                _flush(engine, pending)  # keep the output in input order
+                _write({"line": number, "error": {"code": "bad_line", "message": str(e)}})
+                continue
+            pending.append((row.get("id"), row["text"]))
+            if len(pending) >= BATCH:
+                _flush(engine, pending)
+        _flush(engine, pending)
+    if failed:
+        typer.echo(f"{failed} line(s) could not be read", err=True)
+        raise typer.Exit(1)
+
+
+def _flush(engine: Any, pending: list[tuple[Any, str]]) -> None:
+    for (message_id, _), result in zip(pending, engine.analyze_batch([t for _, t in pending]), strict=True):
+        _write({"id": message_id, **result.to_json()})
+    pending.clear()
+
+
+def _write(row: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@eval_app.command("triage")
+def eval_triage(
+    file: Annotated[Path, typer.Argument(help="JSON Lines labelled as spec/triage.md (id, text, sentiment, …).")],
+    model: ModelOption = classifiers.DEFAULT_ARTIFACT,
+) -> None:
+    """Confusion table per field, then one JSON line of metrics."""
+    from kefu.nlp.evaluate import confusion_table, score_triage
+    from kefu.nlp.train import TRIAGE_CLASSES
+
+    engine = _analyzer(model)
+    try:
+        rows = read_jsonl(file)
+    except DataError as e:
+        raise _fail(str(e)) from e
+    fields = (*TRIAGE_CLASSES, "priority")
+    for number, row in enumerate(rows, 1):
+        missing = [f for f in ("text", *fields, "risks") if f not in row]
+        if missing:
+            raise _fail(f"{file}: row {number} lacks {', '.join(missing)}")
+    predicted = [a.to_json() for a in engine.analyze_batch([r["text"] for r in rows])]
+    classes = dict(TRIAGE_CLASSES)
+    for name in (*classes, "priority"):
+        names = classes.get(name, ("P1", "P2", "P3", "P4"))
+        typer.echo(f"== {name} (rows: gold, columns: predicted)")
+        typer.echo(confusion_table([r[name] for r in rows], [p[name] for p in predicted], names))
+    typer.echo(json.dumps(score_triage(rows, predicted, classes), ensure_ascii=False))
+
+
+@eval_app.command("sentiment")
+def eval_sentiment(
+    file: Annotated[Path, typer.Argument(help="CSV with a text column and a 0/1 label column (1 = positive).")],
+    text_col: Annotated[str, typer.Option("--text-col", help="Column with the text.")] = "review",
+    label_col: Annotated[str, typer.Option("--label-col", help="Column with the label.")] = "label",
+    model: ModelOption = classifiers.DEFAULT_ARTIFACT,
+) -> None:
+    """Binary polarity from the sign of sentiment_score; one JSON line of metrics."""
+    engine = _analyzer(model)
+    try:
+        rows = read_csv(file, text_col, label_col)
+    except DataError as e:
+        raise _fail(str(e)) from e
+    unknown = sorted({r.label for r in rows if r.label.lower() not in SENTIMENT_LABELS})
+    if unknown:
+        raise _fail(f"{file}: labels must be 0/1 (or negative/positive), found {', '.join(unknown[:5])}")
+    texts = [r.text for r in rows]
+    started = time.perf_counter()
+    results = engine.analyze_batch(texts)
+    seconds = time.perf_counter() - started
+    correct = sum((a.sentiment_score > 0) == SENTIMENT_LABELS[r.label.lower()] for a, r in zip(results, rows, strict=True))
+    typer.echo(json.dumps({"n": len(rows), "accuracy": round(correct / len(rows), 4) if rows else 0.0,
+                           "messages_per_second": round(len(rows) / seconds, 1) if seconds > 0 else 0.0}))
+
+
+def train(
+    data: Annotated[Path, typer.Option("--data", help="The development data directory.")] = Path("../shared/data"),
+    out: Annotated[Path, typer.Option("--out", help="Where to write the artifact.")] = classifiers.DEFAULT_ARTIFACT,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
+    holdout_dir: Annotated[Path | None, typer.Option(
+        "--holdout-dir", help="Keep a split of each review corpus out of training and write it here.")] = None,
+) -> None:
+    """Train every head from the development data and write the artifact."""
+    from kefu.nlp.train import train as run
+
+    if not (data / "triage-dev.jsonl").is_file():
+        raise _fail(f"no development data at {data} (expected triage-dev.jsonl there; use --data)")
+    try:
+        manifest = run(data, out, seed=seed, holdout_dir=holdout_dir, log=typer.echo)
+    except (DataError, OSError) as e:
+        raise _fail(str(e), 1) from e
+    typer.echo(json.dumps({"artifact": str(out), "version": manifest["version"],
+                           "seconds": manifest["trained_seconds"]}))

@@ -1,0 +1,244 @@
+"""``analyze``: everything kefu reads out of one customer message (spec/triage.md).
+
+Order of work: normalise → crisis rules and priority cues → the learned heads (polarity,
+sentiment, emotion, intent, category) → the priority rule of ``kefu.domain.priority``.
+Every risk and the priority come with a short Chinese explanation and the span of the
+(normalised, personal-data-masked) text that raised it: what agents see as "为什么是P1".
+
+``analyze`` never raises on text: empty, emoji-only, 100,000 characters or broken
+Unicode all give a valid ``Analysis`` (neutral / other / P4 when nothing is found).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kefu.domain.priority import RISK_NAMES_ZH, Cues, Grade, grade
+from kefu.domain.tickets import Priority
+from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
+from kefu.nlp import classifiers
+from kefu.nlp.classifiers import Classifiers
+from kefu.nlp.risks import ENGINE as RULES_ENGINE
+from kefu.nlp.signals import Reading, read, signal_matrix, signal_values
+
+CATEGORY_NAMES_ZH = {
+    Category.LOGISTICS: "物流配送", Category.QUALITY: "商品质量", Category.RETURN_REFUND: "退换货/退款",
+    Category.PRICE_BILLING: "价格费用", Category.ORDER_PAYMENT: "订单支付", Category.ACCOUNT_PRIVACY: "账户隐私",
+    Category.SERVICE: "服务态度", Category.PRODUCT_INFO: "售前咨询", Category.OTHER: "其他",
+}
+CUE_REASONS_ZH = {"money_lost": "客户已有资金损失", "repeat_contact": "客户已多次联系", "deadline": "有明确时限"}
+# Text without a word (only punctuation, emoji, symbols) is read from its emoji alone.
+_WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+EMOJI_EMOTIONS = {"angry": Emotion.ANGRY, "contempt": Emotion.ANGRY, "sad": Emotion.DISAPPOINTED,
+                  "anxious": Emotion.ANXIOUS, "pleading": Emotion.ANXIOUS, "positive": Emotion.SATISFIED}
+# A neutral message keeps the sign of its polarity score but only this share of its size.
+NEUTRAL_SCORE_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class History:
+    """What kefu knows before this message: earlier customer messages of the conversation,
+    and how many earlier cases of this customer are on record (a repeat contact)."""
+
+    previous: tuple[str, ...] = ()
+    earlier_contacts: int = 0
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a field has its value: a Chinese reason and the text that raised it."""
+
+    field: str  # "risks.media", "priority"
+    reason: str
+    span: str = ""  # from the normalised text; personal data already masked
+    start: int = -1
+    end: int = -1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "reason": self.reason, "span": self.span, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    sentiment: Sentiment
+    sentiment_score: float  # [-1, 1]
+    emotion: Emotion
+    intent: Intent
+    category: Category
+    risks: tuple[Risk, ...]
+    priority: Priority
+    priority_rule: str
+    cues: Cues
+    explanations: tuple[Explanation, ...]
+    confidence: dict[str, float] = field(default_factory=dict)  # probability of each chosen label
+    truncated: bool = False
+    traditional: bool = False
+    engine: str = ""
+
+    def explanation(self, name: str) -> Explanation | None:
+        return next((e for e in self.explanations if e.field == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sentiment": self.sentiment.value,
+            "sentiment_score": round(self.sentiment_score, 4),
+            "emotion": self.emotion.value,
+            "intent": self.intent.value,
+            "category": self.category.value,
+            "risks": [r.value for r in self.risks],
+            "priority": self.priority.value,
+            "priority_rule": self.priority_rule,
+            "cues": {"money_lost": self.cues.money_lost, "repeat_contact": self.cues.repeat_contact,
+                     "deadline": self.cues.deadline},
+            "explanations": [e.to_json() for e in self.explanations],
+            "confidence": {k: round(v, 4) for k, v in self.confidence.items()},
+            "truncated": self.truncated,
+            "traditional": self.traditional,
+            "engine": self.engine,
+        }
+
+
+class Analyzer:
+    """The rules and one set of loaded classifiers."""
+
+    def __init__(self, models: Classifiers):
+        self.models = models
+        self.engine = f"{RULES_ENGINE}+{models.version}"
+
+    def analyze(self, text: str, history: History | Sequence[str] | None = None) -> Analysis:
+        history = _history(history)
+        reading = read(text)
+        scores = self.models.predict(reading.text, signal_values(reading, self.models.signal_names))
+        labels = {name: s.label() for name, s in scores.items()}
+        confidence = {name: float(s.probabilities().max()) for name, s in scores.items() if name != "polarity"}
+        polarity = float(np.tanh(scores["polarity"].values[0] / 2))  # = 2·sigmoid − 1
+        probabilities = scores["sentiment"].probabilities()
+        neutral_share = float(probabilities[scores["sentiment"].head.classes.index("neutral")])
+        return self._assemble(reading, labels, polarity, neutral_share, confidence, history)
+
+    def analyze_batch(self, texts: Sequence[str]) -> list[Analysis]:
+        readings = [read(t) for t in texts]
+        signals = signal_matrix(readings, self.models.signal_names)
+        decisions = self.models.predict_batch([r.text for r in readings], signals)
+        heads = self.models.heads
+        out = []
+        for i, reading in enumerate(readings):
+            labels, confidence = {}, {}
+            for name, head in heads.items():
+                if name == "polarity":
+                    continue
+                row = decisions[name][i]
+                z = np.exp(row - row.max())
+                p = z / z.sum()
+                labels[name] = head.classes[int(np.argmax(row))]
+                confidence[name] = float(p.max())
+                if name == "sentiment":
+                    neutral_share = float(p[head.classes.index("neutral")])
+            polarity = float(np.tanh(decisions["polarity"][i, 0] / 2))
+            out.append(self._assemble(reading, labels, polarity, neutral_share, confidence, History()))
+        return out
+
+    def _assemble(self, reading: Reading, labels: dict[str, str], polarity: float, neutral_share: float,
+                  confidence: dict[str, float], history: History) -> Analysis:
+        if not _WORD.search(reading.text):
+            labels = _from_emoji(reading)
+        sentiment = Sentiment(labels["sentiment"])
+        score = polarity * NEUTRAL_SCORE_SHARE if sentiment == Sentiment.NEUTRAL else polarity
+        emotion, intent, category = Emotion(labels["emotion"]), Intent(labels["intent"]), Category(labels["category"])
+        cue_spans = dict(reading.cue_spans)
+        cues = Cues(
+            money_lost="money_lost" in cue_spans,
+            repeat_contact="repeat_contact" in cue_spans or history.earlier_contacts > 0,
+            deadline="deadline" in cue_spans,
+        )
+        risks = tuple(hit.risk for hit in reading.risks)
+        graded = grade(intent=intent, category=category, emotion=emotion, risks=risks, cues=cues)
+        text = reading.text
+        explanations = [
+            Explanation(f"risks.{hit.risk.value}", f"{RISK_NAMES_ZH[hit.risk]}：{hit.reason}",
+                        text[hit.start:hit.end], hit.start, hit.end)
+            for hit in reading.risks
+        ]
+        explanations.append(self._explain_priority(graded, reading, cue_spans, history))
+        return Analysis(
+            sentiment=sentiment, sentiment_score=max(-1.0, min(1.0, score)), emotion=emotion, intent=intent,
+            category=category, risks=risks, priority=graded.priority, priority_rule=graded.rule, cues=cues,
+            explanations=tuple(explanations), confidence=confidence, truncated=reading.normalised.truncated,
+            traditional=reading.normalised.traditional, engine=self.engine,
+        )
+
+    def _explain_priority(self, graded: Grade, reading: Reading, cue_spans: dict[str, tuple[int, int]],
+                          history: History) -> Explanation:
+        text = reading.text
+        reason = f"{graded.priority.value}：{graded.reason}"
+        span: tuple[int, int] | None = None
+        if graded.rule == "p1_risk":
+            first = reading.risks[0]
+            span = (first.start, first.end)
+        elif graded.rule in ("p2_money_lost", "p2_angry_repeat", "p3_urgent_inquiry"):
+            cue = {"p2_money_lost": "money_lost", "p2_angry_repeat": "repeat_contact", "p3_urgent_inquiry": "deadline"}[graded.rule]
+            span = cue_spans.get(cue)
+            if span is None and cue == "repeat_contact":
+                reason += f"（此前已有 {history.earlier_contacts} 次联系记录）"
+        elif graded.rule == "p2_quality_complaint":
+            span = self._evidence("category", Category.QUALITY.value, text)
+        elif graded.rule == "p3_complaint":
+            span = self._evidence("intent", Intent.COMPLAINT.value, text)
+        if span is None:
+            return Explanation("priority", reason)
+        return Explanation("priority", reason, text[span[0]:span[1]], span[0], span[1])
+
+    def _evidence(self, head_name: str, label: str, text: str) -> tuple[int, int] | None:
+        """The n-gram that pushed the head most towards ``label``, as a span of the text."""
+        head = self.models.heads[head_name]
+        ids, values = self.models.spaces[head.space].encode(text)
+        if len(ids) == 0:
+            return None
+        column = head.columns.start + head.classes.index(label)
+        pushes = self.models.weights[head.space][ids, column].astype(np.float32) * values
+        best = int(np.argmax(pushes))
+        if pushes[best] <= 0:
+            return None
+        gram = self.models.ngram(head.space, int(ids[best]))
+        start = text.find(gram)
+        return (start, start + len(gram)) if start >= 0 else None
+
+
+def _from_emoji(reading: Reading) -> dict[str, str]:
+    """Labels of a message without words: its most frequent emoji decides the emotion."""
+    emotion = Emotion.NEUTRAL
+    if reading.normalised.emoji:
+        emotion = EMOJI_EMOTIONS[Counter(reading.normalised.emoji).most_common(1)[0][0]]
+    sentiment = {Emotion.NEUTRAL: Sentiment.NEUTRAL, Emotion.SATISFIED: Sentiment.POSITIVE}.get(emotion, Sentiment.NEGATIVE)
+    return {"sentiment": sentiment.value, "emotion": emotion.value, "intent": Intent.OTHER.value,
+            "category": Category.OTHER.value}
+
+
+def _history(history: History | Sequence[str] | None) -> History:
+    if history is None:
+        return History()
+    if isinstance(history, History):
+        return history
+    return History(previous=tuple(history))
+
+
+@lru_cache(maxsize=4)
+def analyzer(path: Path = classifiers.DEFAULT_ARTIFACT) -> Analyzer:
+    """The analyzer of the shipped models, loaded once per process."""
+    return Analyzer(classifiers.load(path))
+
+
+def analyze(text: str, history: History | Sequence[str] | None = None) -> Analysis:
+    return analyzer().analyze(text, history)
+
+
+def analyze_batch(texts: Sequence[str]) -> list[Analysis]:
+    return analyzer().analyze_batch(texts)

@@ -1,0 +1,280 @@
+"""``kefu train``: fit every head from the development data and write the shipped artifact.
+
+Heads and what they learn from:
+
+- ``polarity`` (binary, gives ``sentiment_score``): the public review corpora, the
+  live-chat sentiment corpus and the polar messages of ``triage-dev.jsonl``;
+- ``sentiment`` / ``emotion`` / ``intent`` / ``category``: ``triage-dev.jsonl``.
+
+Each reads one character n-gram space (see ``features.py``) and, for the triage heads, the
+dense signals of ``signals.py``. scikit-learn fits them (imported here only: the product
+predicts with NumPy). Seeded and deterministic: the same data and seed give the same
+artifact. ``holdout_dir`` keeps a split of every review corpus out of training and writes
+it there, so ``kefu eval sentiment`` can measure on rows the model never saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import platform
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kefu.nlp import classifiers, data
+from kefu.nlp.features import CharNgramSpace, char_ngrams
+from kefu.nlp.normalise import normalise
+from kefu.nlp.signals import Reading, read, signal_matrix
+
+ARTIFACT_VERSION = "triage-2026.12.1"
+TRIAGE_FIELDS = ("sentiment", "emotion", "intent", "category")
+TRIAGE_CLASSES = {
+    "sentiment": ("negative", "neutral", "positive"),
+    "emotion": ("angry", "anxious", "disappointed", "satisfied", "neutral"),
+    "intent": ("inquiry", "complaint", "suggestion", "praise", "other"),
+    "category": ("logistics", "quality", "return_refund", "price_billing", "order_payment", "account_privacy",
+                 "service", "product_info", "other"),
+}
+HOLDOUT_SHARE = 0.2
+TRIAGE_SIGNALS = ("exclamations", "questions", "shouted", "emoji_angry", "emoji_sad", "emoji_anxious",
+                  "emoji_pleading", "emoji_contempt", "emoji_positive", "asks", "question_word", "risk",
+                  "money_lost", "repeat_contact", "deadline", "length")
+
+
+@dataclass(frozen=True)
+class SpaceRecipe:
+    n_min: int = 1
+    n_max: int = 3
+    min_df: int = 2
+    max_features: int = 300_000
+    sublinear_tf: bool = True
+
+
+@dataclass(frozen=True)
+class HeadRecipe:
+    c: float = 4.0
+    class_weight: str | None = "balanced"
+    signals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    review_space: SpaceRecipe = SpaceRecipe(n_min=1, n_max=3, min_df=2, max_features=400_000)
+    triage_space: SpaceRecipe = SpaceRecipe(n_min=1, n_max=3, min_df=1, max_features=100_000)
+    polarity: HeadRecipe = HeadRecipe(c=4.0, class_weight=None)
+    triage: dict[str, HeadRecipe] = field(default_factory=lambda: {
+        name: HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS) for name in TRIAGE_FIELDS})
+    chat_weight: float = 0.5  # of an xs_chat row against a review row
+    triage_polarity_weight: float = 3.0  # of a polar triage-dev message in the polarity head
+
+
+@dataclass
+class FittedSpace:
+    space: CharNgramSpace
+    grams: list[str]
+    vectorizer: Any  # sklearn TfidfVectorizer
+
+
+@dataclass(frozen=True)
+class FittedHead:
+    name: str
+    classes: tuple[str, ...]
+    sparse: np.ndarray  # [n_features, n_columns]
+    dense: np.ndarray  # [n_signals, n_columns]
+    bias: np.ndarray
+    signals: tuple[str, ...]
+
+
+def _sklearn() -> Any:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as e:  # pragma: no cover - a dependency of kefu
+        raise RuntimeError("training needs scikit-learn: pip install scikit-learn") from e
+    return sklearn
+
+
+def fit_space(texts: Sequence[str], recipe: SpaceRecipe) -> FittedSpace:
+    _sklearn()
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        analyzer=partial(char_ngrams, n_min=recipe.n_min, n_max=recipe.n_max), min_df=recipe.min_df,
+        max_features=recipe.max_features, sublinear_tf=recipe.sublinear_tf, dtype=np.float32,
+    )
+    vectorizer.fit(texts)
+    grams = [""] * len(vectorizer.vocabulary_)
+    for gram, index in vectorizer.vocabulary_.items():
+        grams[index] = gram
+    space = CharNgramSpace(recipe.n_min, recipe.n_max, dict(vectorizer.vocabulary_),
+                           vectorizer.idf_.astype(np.float32), recipe.sublinear_tf)
+    return FittedSpace(space, grams, vectorizer)
+
+
+def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequence[str], labels: Sequence[str],
+             recipe: HeadRecipe, *, readings: Sequence[Reading] | None = None,
+             weights: Sequence[float] | None = None, seed: int = 13) -> FittedHead:
+    """A logistic regression over the space (and the recipe's signals), unfolded into arrays."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    x = fitted.vectorizer.transform(texts)
+    if recipe.signals:
+        assert readings is not None, "signals need readings"
+        x = sparse.hstack([x, sparse.csr_matrix(signal_matrix(list(readings), recipe.signals))], format="csr")
+    y = np.array([list(classes).index(label) for label in labels])
+    model = LogisticRegression(C=recipe.c, class_weight=recipe.class_weight, max_iter=2000, random_state=seed)
+    model.fit(x, y, sample_weight=None if weights is None else np.asarray(weights, np.float64))
+    coef = model.coef_.T.astype(np.float32)  # [features (+signals), 1 or K]
+    bias = model.intercept_.astype(np.float32)
+    if len(classes) == 2 and coef.shape[1] == 1:
+        pass  # binary: one column, > 0 means classes[1]
+    elif coef.shape[1] != len(classes):
+        raise ValueError(f"{name}: training data lacks some classes of {classes}")
+    n_sparse = fitted.space.size
+    return FittedHead(name, tuple(classes), coef[:n_sparse], coef[n_sparse:], bias, recipe.signals)
+
+
+@dataclass
+class TrainingData:
+    reviews: list[data.Labelled]
+    chat: list[data.Labelled]
+    triage: list[dict]
+    files: dict[str, str]  # file → sha256 prefix
+    held_out: dict[str, list[data.Labelled]] = field(default_factory=dict)
+
+
+def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingData:
+    files: dict[str, str] = {}
+    reviews: list[data.Labelled] = []
+    held_out: dict[str, list[data.Labelled]] = {}
+    for corpus in data.REVIEW_CORPORA:
+        path = data.review_file(data_dir, corpus)
+        files[str(path.relative_to(data_dir))] = data.digest(path)
+        rows = data.read_reviews(data_dir, corpus)
+        if corpus == "chnsenticorp":
+            dev = data.review_file(data_dir, corpus, "dev")
+            files[str(dev.relative_to(data_dir))] = data.digest(dev)
+            dev_rows = data.read_reviews(data_dir, corpus, "dev")
+            if holdout:
+                held_out[corpus] = dev_rows
+            else:
+                rows += dev_rows
+        elif holdout:
+            rows, held_out[corpus] = _split(rows, seed)
+        reviews += rows
+    chat_path = data_dir / "public" / "sentiment" / "xs_chat.train.txt"
+    files[str(chat_path.relative_to(data_dir))] = data.digest(chat_path)
+    triage_path = data_dir / "triage-dev.jsonl"
+    files[str(triage_path.relative_to(data_dir))] = data.digest(triage_path)
+    training = TrainingData(reviews, data.read_chat_sentiment(data_dir), data.read_jsonl(triage_path), files)
+    if holdout:
+        seen = {normalise(r.text).text for r in training.reviews} | {normalise(r.text).text for r in training.chat}
+        training.held_out = {c: [r for r in rows if normalise(r.text).text not in seen] for c, rows in held_out.items()}
+    return training
+
+
+def _split(rows: list[data.Labelled], seed: int) -> tuple[list[data.Labelled], list[data.Labelled]]:
+    """A stratified split: ``HOLDOUT_SHARE`` of each label held out."""
+    rng = random.Random(seed)  # noqa: S311 - a reproducible split, not a secret
+    train, test = [], []
+    for label in sorted({r.label for r in rows}):
+        group = [r for r in rows if r.label == label]
+        rng.shuffle(group)
+        cut = round(len(group) * HOLDOUT_SHARE)
+        test += group[:cut]
+        train += group[cut:]
+    return train, test
+
+
+def fit_polarity(training: TrainingData, triage_rows: Sequence[dict], recipe: Recipe, seed: int,
+                 ) -> tuple[FittedSpace, FittedHead]:
+    texts, labels, weights = [], [], []
+    for rows, weight in ((training.reviews, 1.0), (training.chat, recipe.chat_weight)):
+        for r in rows:
+            if r.label in ("0", "1"):
+                texts.append(normalise(r.text).text)
+                labels.append("positive" if r.label == "1" else "negative")
+                weights.append(weight)
+    for row in triage_rows:
+        if row["sentiment"] != "neutral":
+            texts.append(normalise(row["text"]).text)
+            labels.append(row["sentiment"])
+            weights.append(recipe.triage_polarity_weight)
+    space = fit_space(texts, recipe.review_space)
+    head = fit_head("polarity", ("negative", "positive"), space, texts, labels, recipe.polarity,
+                    weights=weights, seed=seed)
+    return space, head
+
+
+def fit_triage(triage_rows: Sequence[dict], recipe: Recipe, seed: int) -> tuple[FittedSpace, list[FittedHead]]:
+    readings = [read(row["text"]) for row in triage_rows]
+    texts = [r.text for r in readings]
+    space = fit_space(texts, recipe.triage_space)
+    heads = [fit_head(name, TRIAGE_CLASSES[name], space, texts, [row[name] for row in triage_rows],
+                      recipe.triage[name], readings=readings, seed=seed) for name in TRIAGE_FIELDS]
+    return space, heads
+
+
+def build(spaces: list[FittedSpace], heads_by_space: list[list[FittedHead]], manifest: dict[str, Any], path: Path) -> None:
+    saved_spaces, saved_heads, head_specs = [], [], []
+    for i, (fitted, heads) in enumerate(zip(spaces, heads_by_space, strict=True)):
+        columns, start = [], 0
+        for head in heads:
+            n = head.sparse.shape[1]
+            head_specs.append({"name": head.name, "version": f"{head.name}.{ARTIFACT_VERSION}",
+                               "classes": list(head.classes), "space": i, "columns": [start, start + n],
+                               "signals": list(head.signals)})
+            saved_heads.append((head_specs[-1], head.dense.reshape(len(head.signals), n), head.bias))
+            columns.append(head.sparse)
+            start += n
+        saved_spaces.append((fitted.space, fitted.grams, np.hstack(columns)))
+        manifest["spaces"].append({"n_min": fitted.space.n_min, "n_max": fitted.space.n_max,
+                                   "sublinear_tf": fitted.space.sublinear_tf, "size": fitted.space.size})
+    manifest["heads"] = head_specs
+    classifiers.save(path, manifest, saved_spaces, saved_heads)
+
+
+def train(data_dir: Path, out: Path = classifiers.DEFAULT_ARTIFACT, *, seed: int = 13, holdout_dir: Path | None = None,
+          recipe: Recipe | None = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Fit every head and write the artifact; returns its manifest."""
+    recipe = recipe or Recipe()
+    started = time.perf_counter()
+    random.seed(seed)
+    np.random.seed(seed)
+    training = load_training_data(data_dir, holdout=holdout_dir is not None, seed=seed)
+    log(f"data: {len(training.reviews)} reviews, {len(training.chat)} chat messages, {len(training.triage)} triage messages")
+    if holdout_dir is not None:
+        _write_held_out(holdout_dir, training.held_out)
+        log(f"held out: {', '.join(f'{c} {len(rows)}' for c, rows in training.held_out.items())} → {holdout_dir}")
+    review_space, polarity = fit_polarity(training, training.triage, recipe, seed)
+    log(f"polarity: {review_space.space.size} n-grams, {time.perf_counter() - started:.0f} s")
+    triage_space, triage_heads = fit_triage(training.triage, recipe, seed)
+    log(f"triage heads: {triage_space.space.size} n-grams, {time.perf_counter() - started:.0f} s")
+    manifest: dict[str, Any] = {
+        "version": ARTIFACT_VERSION, "seed": seed, "files": training.files, "holdout": holdout_dir is not None,
+        "recipe": _recipe_json(recipe), "python": platform.python_version(), "spaces": [],
+        "trained_seconds": 0.0,
+    }
+    manifest["trained_seconds"] = round(time.perf_counter() - started, 1)
+    build([review_space, triage_space], [[polarity], triage_heads], manifest, out)
+    log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {manifest['trained_seconds']} s")
+    return manifest
+
+
+def _recipe_json(recipe: Recipe) -> dict[str, Any]:
+    return asdict(recipe)
+
+
+def _write_held_out(directory: Path, held_out: dict[str, list[data.Labelled]]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for corpus, rows in held_out.items():
+        with (directory / f"{corpus}.heldout.csv").open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["label", "review"])
+            writer.writerows([r.label, r.text] for r in rows)

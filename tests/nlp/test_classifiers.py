@@ -1,0 +1,39 @@
+"""Artifacts: what training writes is what prediction reads; one text and a batch agree."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kefu.nlp.classifiers import load
+from kefu.nlp.signals import read, signal_matrix, signal_values
+
+TEXTS = ["快递还没到", "", "谢谢客服😊", "充电宝冒烟了！！！", "abc", "退款" * 300]
+
+
+def test_artifact_has_every_head_with_its_classes(tiny_model):
+    models = load(tiny_model)
+    assert set(models.heads) == {"polarity", "sentiment", "emotion", "intent", "category"}
+    assert models.heads["polarity"].binary
+    assert models.heads["category"].classes[0] == "logistics" and len(models.heads["category"].classes) == 9
+    assert models.manifest["seed"] == 13 and "triage-dev.jsonl" in models.manifest["files"]
+    assert all(h.version.startswith(h.name + ".") for h in models.heads.values())
+
+
+def test_predict_and_predict_batch_agree(tiny_model):
+    models = load(tiny_model)
+    readings = [read(t) for t in TEXTS]
+    batch = models.predict_batch([r.text for r in readings], signal_matrix(readings, models.signal_names))
+    for i, reading in enumerate(readings):
+        single = models.predict(reading.text, signal_values(reading, models.signal_names))
+        for name, scores in single.items():
+            np.testing.assert_allclose(batch[name][i], scores.values, rtol=1e-4, atol=1e-5)
+
+
+def test_training_is_reproducible(tiny_data, tiny_model, tmp_path):
+    from kefu.nlp.train import Recipe, SpaceRecipe, train
+
+    again = tmp_path / "again.npz"
+    train(tiny_data, again, recipe=Recipe(review_space=SpaceRecipe(min_df=1), triage_space=SpaceRecipe(min_df=1)))
+    first, second = load(tiny_model), load(again)
+    for a, b in zip(first.weights, second.weights, strict=True):
+        np.testing.assert_array_equal(a, b)

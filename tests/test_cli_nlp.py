@@ -1,0 +1,94 @@
+"""kefu analyze / eval triage / eval sentiment / train, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from kefu.cli import app
+from tests.nlp_fixtures import write_reviews, write_triage
+
+runner = CliRunner()
+
+
+def _last_json(output: str) -> dict:
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_analyze_reads_jsonl_from_stdin_and_keeps_the_order():
+    lines = [json.dumps({"id": "a", "text": "我要去12315投诉你们"}, ensure_ascii=False), "not json",
+             json.dumps({"id": 7, "text": "谢谢，很满意"}, ensure_ascii=False), json.dumps({"id": "x"})]
+    result = runner.invoke(app, ["analyze"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 1
+    out = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [o.get("id", o.get("line")) for o in out] == ["a", 2, 7, 4]
+    assert out[0]["risks"] == ["regulator"] and out[0]["priority"] == "P1"
+    assert out[1]["error"]["code"] == "bad_line"
+    assert {"sentiment", "sentiment_score", "emotion", "intent", "category", "risks", "priority",
+            "explanations"} <= set(out[2])
+    assert "2 line(s) could not be read" in result.stderr
+
+
+def test_analyze_a_file(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": 1, "text": "快递还没到"}\n\n{"id": 2, "text": ""}\n', encoding="utf-8")
+    result = runner.invoke(app, ["analyze", str(path)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [1, 2]
+    missing = runner.invoke(app, ["analyze", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr
+
+
+def test_eval_triage_prints_tables_then_json(tmp_path, tiny_model):
+    path = tmp_path / "gold.jsonl"
+    write_triage(path)
+    result = runner.invoke(app, ["eval", "triage", str(path), "--model", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    assert "== emotion" in result.stdout and "== priority" in result.stdout
+    metrics = _last_json(result.stdout)
+    assert metrics["n"] == 20
+    assert set(metrics) >= {"sentiment", "emotion", "intent", "category", "risks", "priority"}
+    assert set(metrics["risks"]) == {"media", "regulator", "legal", "safety", "privacy", "discrimination"}
+    assert metrics["risks"]["safety"]["recall"] == 1.0  # the rules need no training
+    assert 0 <= metrics["intent"]["macro_f1"] <= 1 and "p1_recall" in metrics["priority"]
+
+
+def test_eval_triage_refuses_rows_without_labels(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "hi", "sentiment": "neutral"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["eval", "triage", str(path)])
+    assert result.exit_code == 2 and "lacks" in result.stderr
+
+
+def test_eval_sentiment_reads_named_columns(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("label,review\n1,非常好吃，送得很快，五星好评\n0,太难吃了，再也不买了，差评\n", encoding="utf-8")
+    result = runner.invoke(app, ["eval", "sentiment", str(path), "--text-col", "review", "--label-col", "label"])
+    assert result.exit_code == 0, result.output
+    metrics = _last_json(result.stdout)
+    assert metrics["n"] == 2 and metrics["accuracy"] == 1.0 and metrics["messages_per_second"] > 0
+    wrong = runner.invoke(app, ["eval", "sentiment", str(path), "--text-col", "text"])
+    assert wrong.exit_code == 2 and "no column text" in wrong.stderr
+    path.write_text("label,review\nmaybe,还行吧\n", encoding="utf-8")
+    odd = runner.invoke(app, ["eval", "sentiment", str(path)])
+    assert odd.exit_code == 2 and "labels must be 0/1" in odd.stderr
+
+
+def test_train_writes_an_artifact_that_eval_uses(tiny_data, tmp_path):
+    out = tmp_path / "m.npz"
+    result = runner.invoke(app, ["train", "--data", str(tiny_data), "--out", str(out),
+                                 "--holdout-dir", str(tmp_path / "held")])
+    assert result.exit_code == 0, result.output
+    assert _last_json(result.stdout)["artifact"] == str(out) and out.is_file()
+    assert (tmp_path / "held" / "waimai_10k.heldout.csv").is_file()
+    reviews = tmp_path / "r.csv"
+    write_reviews(reviews)
+    scored = runner.invoke(app, ["eval", "sentiment", str(reviews), "--model", str(out)])
+    assert scored.exit_code == 0, scored.output
+
+
+def test_train_without_data_says_where_it_looked(tmp_path):
+    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.npz")])
+    assert result.exit_code == 2 and "no development data" in result.stderr
+    assert not (tmp_path / "m.npz").exists()
