@@ -152,27 +152,52 @@ def test_more_requests_at_once_than_pool_connections_all_complete(api, db, engin
 
 
 def test_crisis_message_makes_the_ticket_p1_with_its_reason(api, db):
-    calm = api.post("/api/v1/inbound", json=_payload("c-1", sender="crisis", text="快递怎么还没到？")).json()
+    calm = api.post("/api/v1/inbound", json=_payload("c-1", sender="crisis", text="你好，想问一下这款耳机支持降噪吗？")).json()
     ticket = api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()
-    assert (ticket["priority"], ticket["risks"]) == ("P4", [])
-    assert ticket["messages"][0]["analysis"]["risks"] == []
+    assert (ticket["priority"], ticket["risks"], ticket["intent"]) == ("P4", [], "inquiry")
+    first = ticket["messages"][0]["analysis"]
+    assert first["risks"] == [] and first["priority"] == "P4" and first["engine"]
 
     angry = api.post("/api/v1/inbound", json=_payload("c-2", sender="crisis", text="再不处理我就发微博曝光你们，还要打12315！"))
     assert angry.status_code == 201 and angry.json()["ticket_id"] == calm["ticket_id"]
     ticket = api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()
     assert ticket["priority"] == "P1"
     assert ticket["risks"] == ["media", "regulator"]
+    assert ticket["priority_reason"].startswith("P1") and "「再不处理我就发微博曝光你们,还要打12315!」" in ticket["priority_reason"]
+    assert ticket["emotion"] == "angry" and ticket["sentiment"] == "negative"
     analysis = ticket["messages"][1]["analysis"]
-    assert analysis["risks"] == ["media", "regulator"]
-    assert "「再不处理我就发微博曝光你们,还要打12315!」" in analysis["explanations"]["media"]
+    assert analysis["risks"] == ["media", "regulator"] and analysis["priority"] == "P1"
+    why = {e["field"]: e for e in analysis["explanations"]}
+    assert why["risks.media"]["span"] == "再不处理我就发微博曝光你们,还要打12315!"
+    assert why["priority"]["reason"].startswith("P1")
+
+    # The ticket list shows it too.
+    listed = {t["id"]: t for t in api.get("/api/v1/tickets").json()["items"]}[calm["ticket_id"]]
+    assert (listed["priority"], listed["risks"]) == ("P1", ["media", "regulator"]) and listed["priority_reason"]
 
     # The trail says who raised it and why; a later calm message lowers nothing.
     trail = [e for e in api.get(f"/api/v1/tickets/{calm['ticket_id']}/audit").json() if e["action"] == "ticket.triage"]
     assert len(trail) == 1
-    assert trail[0]["before"] == {"priority": "P4", "risks": []}
-    assert trail[0]["after"]["priority"] == "P1" and set(trail[0]["after"]["reasons"]) == {"media", "regulator"}
+    assert trail[0]["before"]["priority"] == "P4" and trail[0]["before"]["risks"] == []
+    assert trail[0]["after"]["priority"] == "P1"
+    assert {"media", "regulator", "priority"} <= set(trail[0]["after"]["reasons"])
     api.post("/api/v1/inbound", json=_payload("c-3", sender="crisis", text="好的谢谢"))
-    assert api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()["priority"] == "P1"
+    ticket = api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()
+    assert ticket["priority"] == "P1" and ticket["risks"] == ["media", "regulator"]
+
+
+def test_a_person_can_lower_the_priority_and_it_is_audited(api, admin):
+    body = api.post("/api/v1/inbound", json=_payload("o-1", sender="o", text="充电宝冒烟了，差点着火")).json()
+    url = f"/api/v1/tickets/{body['ticket_id']}"
+    assert api.get(url).json()["priority"] == "P1"
+    changed = api.patch(url, json={"priority": "P3"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["priority"] == "P3" and "人工调整" in changed.json()["priority_reason"]
+    update = [e for e in api.get(f"{url}/audit").json() if e["action"] == "ticket.update"][-1]
+    assert update["before"]["priority"] == "P1" and update["after"]["priority"] == "P3"
+    # analysis raises it again when a new crisis arrives
+    api.post("/api/v1/inbound", json=_payload("o-2", sender="o", text="我要找律师起诉你们"))
+    assert api.get(url).json()["priority"] == "P1"
 
 
 def test_first_message_with_a_crisis_opens_a_p1_ticket(api):

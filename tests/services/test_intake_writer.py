@@ -189,5 +189,8 @@ def test_crises_in_one_batch_leave_one_triage_event_with_every_reason(engine, db
     assert (ticket.priority, ticket.risks) == ("P1", ["media", "regulator"])
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "ticket.triage")).all()
     assert len(events) == 1
-    assert set(events[0].after["reasons"]) == {"media", "regulator"}
-    assert events[0].before == {"priority": "P4", "risks": []}
+    assert set(events[0].after["reasons"]) == {"media", "regulator", "priority"}
+    assert events[0].before["risks"] == [] and events[0].before["priority"] != "P1"
+    assert events[0].after["priority"] == "P1" and events[0].after["risks"] == ["media", "regulator"]
+    opened = db.scalars(select(AuditEvent).where(AuditEvent.action == "ticket.create")).one()
+    assert opened.after["risks"] == [] and opened.after["category"] == "logistics"

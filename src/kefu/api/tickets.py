@@ -72,6 +72,7 @@ class TicketPublic(Out):
     intent: str | None
     category: str | None
     priority: str
+    priority_reason: str | None
     risks: list[str]
     emotion: str | None
     sentiment: str | None

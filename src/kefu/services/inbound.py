@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session
 from kefu.db.base import utcnow
 from kefu.db.models import InboundPayload
 from kefu.domain import workflow
-from kefu.domain.tickets import AuthorType, Direction, Priority, TicketStatus
-from kefu.domain.triage import Risk
+from kefu.domain.ticket_triage import TicketTriage, merge
+from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import KefuError, NotFound
-from kefu.nlp.risks import CrisisReading, read_crisis
+from kefu.nlp.analysis import Analysis, analyzer
 from kefu.sanitize import sanitize_html, text_to_html
 from kefu.services import intake_queries as q
 from kefu.services.actors import Actor
@@ -157,7 +157,7 @@ class _Item:
     new_customer: bool = False
     ticket: _TicketPlan | None = None
     message_id: int = 0
-    crisis: CrisisReading | None = None
+    analysis: Analysis | None = None
 
     @property
     def message(self) -> InboundMessage:
@@ -175,11 +175,13 @@ class _TicketPlan:
     customer_id: int
     channel: str
     last_message_at: datetime
-    priority: str = "P4"
-    risks: list[str] = field(default_factory=list)
+    triage: TicketTriage = field(default_factory=TicketTriage)
     created_by: _Item | None = None  # the item that opens it
     touched: bool = False
-    before_crisis: dict[str, Any] | None = None  # priority and risks before this batch raised them
+    before_triage: TicketTriage | None = None  # before a later message of this batch changed it
+    reasons: dict[str, str] = field(default_factory=dict)  # why its priority and risks changed since
+    opened_with: TicketTriage | None = None  # a ticket opened in this batch: the triage of its first message
+    opening_reasons: dict[str, str] = field(default_factory=dict)
 
 
 class _Batch:
@@ -334,6 +336,7 @@ class _Batch:
                 plan = tickets.setdefault(r.id, _plan_of(r))
                 open_now[(r.customer_id, r.channel)] = plan
 
+        planned: list[_Item] = []
         for it in items:
             if it.message.ticket_id is not None:
                 plan = tickets.get(it.message.ticket_id)
@@ -350,8 +353,11 @@ class _Batch:
                 plan.status = workflow.status_after_customer_message(TicketStatus(plan.status)).value
             plan.last_message_at = max(plan.last_message_at, it.now) if plan.last_message_at else it.now
             it.ticket = plan
-            it.crisis = read_crisis(it.message.text)
-            _raise_for_crisis(plan, it.crisis)
+            planned.append(it)
+        for it, analysis in zip(planned, analyzer().analyze_batch([it.message.text for it in planned]), strict=True):
+            it.analysis = analysis
+            assert it.ticket is not None
+            _apply_analysis(it.ticket, analysis, opens=it.ticket.created_by is it)
         return [it for it in items if self.outcomes[it.index] is None]
 
     def _insert_tickets(self, items: list[_Item]) -> None:
@@ -362,7 +368,7 @@ class _Batch:
                 assert it.ticket is not None
                 rows.append({
                     "subject": _subject(it.message), "status": it.ticket.status, "channel": it.message.channel,
-                    "customer_id": it.customer_id, "priority": it.ticket.priority, "risks": it.ticket.risks, "reopen_count": 0,
+                    "customer_id": it.customer_id, **_triage_columns(it.ticket.triage), "reopen_count": 0,
                     "last_message_at": it.ticket.last_message_at, "created_at": it.now,
                     "updated_at": it.ticket.last_message_at,
                 })  # fmt: skip
@@ -371,19 +377,19 @@ class _Batch:
                 assert it.ticket is not None
                 it.ticket.id = ticket_id
         # Tickets opened here were inserted with their final state; the ones that existed
-        # before this batch move on (status, last message) and may have been raised by a crisis.
+        # before this batch move on (status, last message) and may have a new triage.
         plans = {id(it.ticket): it.ticket for it in items if it.ticket is not None}
         existing = [t for t in plans.values() if t.created_by is None]
         self.ticket_updates = [  # written by _finish
             {"ticket_id": t.id, "new_status": t.status, "now": t.last_message_at} for t in existing if t.touched
         ]
-        raised = [
-            {"ticket_id": t.id, "new_priority": t.priority, "new_risks": t.risks}
+        triaged = [
+            {"ticket_id": t.id, **{f"new_{k}": v for k, v in _triage_columns(t.triage).items()}}
             for t in existing
-            if t.before_crisis is not None
+            if t.before_triage is not None
         ]
-        if raised:
-            self.conn.execute(q.RAISE_TICKET, raised)
+        if triaged:
+            self.conn.execute(q.TRIAGE_TICKET, triaged)
 
     # --- 5. messages, attachments, audit, payload state ------------------------------------
 
@@ -396,7 +402,7 @@ class _Batch:
                 "ticket_id": it.ticket.id, "channel": m.channel, "direction": Direction.INBOUND.value,
                 "author_type": AuthorType.CUSTOMER.value, "author_user_id": None, "author_customer_id": it.customer_id,
                 "body_text": m.text, "body_html": sanitize_html(m.html) if m.html else text_to_html(m.text),
-                "external_id": m.external_id, "analysis": it.crisis.to_json() if it.crisis else None, "created_at": it.now,
+                "external_id": m.external_id, "analysis": it.analysis.to_json() if it.analysis else None, "created_at": it.now,
             })  # fmt: skip
         ids = self.conn.execute(q.INSERT_MESSAGES, rows).scalars().all()
         for it, message_id in zip(items, ids, strict=True):
@@ -418,12 +424,8 @@ class _Batch:
 
     def _audit_events(self, items: list[_Item]) -> None:
         rows: list[dict[str, Any]] = []
-        # Why each raised ticket was raised: the first sentence per risk, over the whole batch.
-        reasons: dict[int, dict[str, str]] = {}
-        for it in items:
-            if it.ticket is not None and it.ticket.before_crisis is not None and it.crisis is not None:
-                for hit in it.crisis.risks:
-                    reasons.setdefault(id(it.ticket), {}).setdefault(hit.risk.value, hit.explanation(it.crisis.text))
+        # One ticket.triage event per ticket whose case changed, after its last message of the batch.
+        last_of: dict[int, _Item] = {id(it.ticket): it for it in items}
         for it in items:
             assert it.ticket is not None and it.ticket.id is not None
             ticket_id, m = it.ticket.id, it.message
@@ -432,14 +434,14 @@ class _Batch:
                                    after={"name": m.sender.name or m.sender.external_id, "identities": [f"{m.channel}:{m.sender.external_id}"]}))  # fmt: skip
             if it.ticket.created_by is it:
                 rows.append(_audit(it, "ticket.create", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
-                                   after={"subject": _subject(m), "status": TicketStatus.NEW.value, "channel": m.channel, "customer_id": it.customer_id}))  # fmt: skip
+                                   after={"subject": _subject(m), "status": TicketStatus.NEW.value, "channel": m.channel, "customer_id": it.customer_id,
+                                          **(it.ticket.opened_with or it.ticket.triage).to_json(), "reasons": it.ticket.opening_reasons}))  # fmt: skip
             rows.append(_audit(it, "ticket.inbound", object_type="message", object_id=it.message_id, ticket_id=ticket_id,
                                after={"message_id": it.message_id, "channel": m.channel, "external_id": m.external_id}))  # fmt: skip
             plan = it.ticket
-            if id(plan) in reasons and it.crisis is not None and it.crisis.risks:
+            if last_of[id(plan)] is it and plan.before_triage is not None and _case_changed(plan.before_triage, plan.triage):
                 rows.append(_audit(it, "ticket.triage", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
-                                   before=plan.before_crisis,
-                                   after={"priority": plan.priority, "risks": plan.risks, "reasons": reasons.pop(id(plan))}))  # fmt: skip
+                                   before=plan.before_triage.to_json(), after={**plan.triage.to_json(), "reasons": plan.reasons}))  # fmt: skip
         self.audit_rows = rows  # written by _finish
 
     def _finish(self, items: list[_Item]) -> None:
@@ -463,21 +465,50 @@ class _Batch:
 
 def _plan_of(row: Any) -> _TicketPlan:
     return _TicketPlan(
-        row.id, row.status, row.customer_id, row.channel, row.last_message_at, priority=row.priority, risks=list(row.risks or [])
+        row.id, row.status, row.customer_id, row.channel, row.last_message_at,
+        triage=TicketTriage(row.priority, tuple(row.risks or ()), row.intent, row.category, row.emotion, row.sentiment,
+                            row.priority_reason),
     )
 
 
-def _raise_for_crisis(plan: _TicketPlan, crisis: CrisisReading) -> None:
-    """A crisis makes the ticket P1 and adds its risks; nothing here ever lowers a ticket."""
-    if not crisis.risks:
+def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> None:
+    """Merge one message's analysis into its ticket (domain/ticket_triage.py: priority never falls)."""
+    why = analysis.explanation("priority")
+    message = TicketTriage(
+        priority=analysis.priority.value, risks=tuple(r.value for r in analysis.risks), intent=analysis.intent.value,
+        category=analysis.category.value, emotion=analysis.emotion.value, sentiment=analysis.sentiment.value,
+        priority_reason=_quoted(why.reason, why.span)[:300] if why else None,
+    )
+    before = plan.triage
+    after = merge(before, message)
+    if after == before:
         return
-    order = [r.value for r in Risk]
-    risks = sorted({*plan.risks, *(h.risk.value for h in crisis.risks)}, key=lambda r: order.index(r) if r in order else 99)
-    if risks == plan.risks and plan.priority == Priority.P1.value:
-        return
-    if plan.before_crisis is None:
-        plan.before_crisis = {"priority": plan.priority, "risks": list(plan.risks)}
-    plan.priority, plan.risks = Priority.P1.value, risks
+    if not opens and plan.before_triage is None:
+        plan.before_triage = before
+    plan.triage = after
+    reasons = plan.opening_reasons if opens else plan.reasons
+    for e in analysis.explanations:
+        risk = e.field.removeprefix("risks.")
+        if e.field.startswith("risks.") and risk not in before.risks:
+            reasons.setdefault(risk, _quoted(e.reason, e.span))
+    if (opens or after.priority != before.priority) and after.priority_reason:
+        reasons["priority"] = after.priority_reason
+    if opens:
+        plan.opened_with = after
+
+
+def _quoted(reason: str, span: str) -> str:
+    return f"{reason}：「{span}」" if span else reason
+
+
+def _case_changed(before: TicketTriage, after: TicketTriage) -> bool:
+    """What the trail records: priority, risks, intent or category (mood changes are on each message)."""
+    return (before.priority, before.risks, before.intent, before.category) != (after.priority, after.risks, after.intent, after.category)
+
+
+def _triage_columns(t: TicketTriage) -> dict[str, Any]:
+    return {"priority": t.priority, "risks": list(t.risks), "intent": t.intent, "category": t.category,
+            "emotion": t.emotion, "sentiment": t.sentiment, "priority_reason": t.priority_reason}
 
 
 def _audit(item: _Item, action: str, *, object_type: str, object_id: int, ticket_id: int | None, after: dict[str, Any], before: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -59,13 +59,18 @@ CUSTOMERS_OF_IDENTITIES = select(Identity.customer_id, Identity.channel, Identit
 INSERT_CUSTOMERS = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
 DELETE_CUSTOMERS = delete(Customer).where(Customer.id.in_(bindparam("ids")))
 _TICKET_STATE = (
-    Ticket.id, Ticket.status, Ticket.customer_id, Ticket.channel, Ticket.last_message_at, Ticket.priority, Ticket.risks
+    Ticket.id, Ticket.status, Ticket.customer_id, Ticket.channel, Ticket.last_message_at, Ticket.priority, Ticket.risks,
+    Ticket.intent, Ticket.category, Ticket.emotion, Ticket.sentiment, Ticket.priority_reason,
 )
-# A crisis raises a ticket to P1 and adds its risks (never lowers; rare, so row by row).
-RAISE_TICKET = (
+# What analysis read into a ticket that existed before the batch (row by row: only changed ones).
+TRIAGE_TICKET = (
     update(Ticket)
     .where(Ticket.id == bindparam("ticket_id"))
-    .values(priority=bindparam("new_priority"), risks=bindparam("new_risks"))
+    .values(
+        priority=bindparam("new_priority"), risks=bindparam("new_risks"), intent=bindparam("new_intent"),
+        category=bindparam("new_category"), emotion=bindparam("new_emotion"), sentiment=bindparam("new_sentiment"),
+        priority_reason=bindparam("new_priority_reason"),
+    )
 )
 
 

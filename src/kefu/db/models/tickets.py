@@ -52,6 +52,7 @@ class Ticket(Base):
     risks: Mapped[list[str]] = mapped_column(JSONData, default=list)
     emotion: Mapped[str | None] = mapped_column(String(20))
     sentiment: Mapped[str | None] = mapped_column(String(10))
+    priority_reason: Mapped[str | None] = mapped_column(String(300))  # "为什么是P1", from analysis or a person
 
     # The database is the clock: every deadline is a column that sweeps read.
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
