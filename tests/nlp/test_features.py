@@ -49,5 +49,10 @@ def test_encode_batch_is_the_single_encodings_in_csr_form():
     assert offsets[0] == 0 and offsets[-1] == len(ids) == len(values)
     for i, text in enumerate(texts):
         one_ids, one_values = space.encode(text)
-        np.testing.assert_array_equal(ids[offsets[i]:offsets[i + 1]], one_ids)
-        np.testing.assert_allclose(values[offsets[i]:offsets[i + 1]], one_values)
+        order = np.argsort(one_ids)
+        np.testing.assert_array_equal(ids[offsets[i]:offsets[i + 1]], one_ids[order])
+        np.testing.assert_allclose(values[offsets[i]:offsets[i + 1]], one_values[order], rtol=1e-5)
+    shared = space.encode_batch(texts, grams=[char_ngrams(t, 1, 3) for t in texts])
+    for mine, theirs in zip(shared, (ids, values, offsets), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert [len(a) for a in space.encode_batch([])] == [0, 0, 1]

@@ -29,6 +29,7 @@ RISK_NAMES_ZH = {
     Risk.PRIVACY: "隐私泄露",
     Risk.DISCRIMINATION: "歧视",
 }
+_RISK_ORDER = {r: i for i, r in enumerate(Risk)}
 MONEY_CATEGORIES = frozenset({Category.RETURN_REFUND, Category.PRICE_BILLING})
 
 
@@ -57,7 +58,7 @@ def grade(
     cues: Cues = Cues(),
 ) -> Grade:
     """The priority of one message, with the rule that decided it."""
-    found = sorted(set(risks), key=list(Risk).index)
+    found = sorted(set(risks), key=_RISK_ORDER.__getitem__)
     if found:
         names = "、".join(RISK_NAMES_ZH[r] for r in found)
         return Grade(Priority.P1, "p1_risk", f"危机信号：{names}")

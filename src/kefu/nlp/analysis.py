@@ -119,7 +119,7 @@ class Analyzer:
         scores = self.models.predict(reading.text, signal_values(reading, self.models.signal_names))
         labels = {name: s.label() for name, s in scores.items()}
         confidence = {name: float(s.probabilities().max()) for name, s in scores.items() if name != "polarity"}
-        polarity = float(np.tanh(scores["polarity"].values[0] / 2))  # = 2·sigmoid − 1
+        polarity = self._polarity(float(scores["polarity"].values[0]))
         probabilities = scores["sentiment"].probabilities()
         neutral_share = float(probabilities[scores["sentiment"].head.classes.index("neutral")])
         return self._assemble(reading, labels, polarity, neutral_share, confidence, history)
@@ -128,23 +128,29 @@ class Analyzer:
         readings = [read(t) for t in texts]
         signals = signal_matrix(readings, self.models.signal_names)
         decisions = self.models.predict_batch([r.text for r in readings], signals)
-        heads = self.models.heads
-        out = []
-        for i, reading in enumerate(readings):
-            labels, confidence = {}, {}
-            for name, head in heads.items():
-                if name == "polarity":
-                    continue
-                row = decisions[name][i]
-                z = np.exp(row - row.max())
-                p = z / z.sum()
-                labels[name] = head.classes[int(np.argmax(row))]
-                confidence[name] = float(p.max())
-                if name == "sentiment":
-                    neutral_share = float(p[head.classes.index("neutral")])
-            polarity = float(np.tanh(decisions["polarity"][i, 0] / 2))
-            out.append(self._assemble(reading, labels, polarity, neutral_share, confidence, History()))
-        return out
+        labels: dict[str, list[str]] = {}
+        confidence: dict[str, list[float]] = {}
+        neutral_share: list[float] = [0.0] * len(readings)
+        for name, head in self.models.heads.items():
+            if name == "polarity":
+                continue
+            z = decisions[name] / head.scale
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            p = z / z.sum(axis=1, keepdims=True)
+            labels[name] = [head.classes[j] for j in p.argmax(axis=1).tolist()]
+            confidence[name] = p.max(axis=1).tolist()
+            if name == "sentiment":
+                neutral_share = p[:, head.classes.index("neutral")].tolist()
+        polarity = np.tanh(decisions["polarity"][:, 0] / self.models.heads["polarity"].scale / 2).tolist()
+        return [
+            self._assemble(reading, {name: labels[name][i] for name in labels}, polarity[i], neutral_share[i],
+                           {name: confidence[name][i] for name in confidence}, History())
+            for i, reading in enumerate(readings)
+        ]
+
+    def _polarity(self, decision: float) -> float:
+        """The polarity head's decision as a score in [-1, 1]: 2·sigmoid(logit) − 1."""
+        return float(np.tanh(decision / self.models.heads["polarity"].scale / 2))
 
     def _assemble(self, reading: Reading, labels: dict[str, str], polarity: float, neutral_share: float,
                   confidence: dict[str, float], history: History) -> Analysis:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from kefu.nlp.features import CharNgramSpace
+from kefu.nlp.features import CharNgramSpace, char_ngrams
 
 MODELS_DIR = Path(__file__).parent / "models"
 DEFAULT_ARTIFACT = MODELS_DIR / "kefu-triage.npz"
@@ -40,6 +40,8 @@ class Head:
     signals: tuple[str, ...]  # names of the dense signals it reads (kefu.nlp.signals)
     signal_weights: np.ndarray  # [len(signals), n_columns]
     bias: np.ndarray  # [n_columns]
+    scale: float = 1.0  # values / scale are read as logits
+
 
     @property
     def binary(self) -> bool:
@@ -62,9 +64,9 @@ class Scores:
 
     def probabilities(self) -> np.ndarray:
         if self.head.binary:
-            p = 1.0 / (1.0 + np.exp(-float(self.values[0])))
+            p = 1.0 / (1.0 + np.exp(-float(self.values[0]) / self.head.scale))
             return np.array([1.0 - p, p])
-        z = np.exp(self.values - self.values.max())
+        z = np.exp((self.values - self.values.max()) / self.head.scale)
         return z / z.sum()
 
 
@@ -108,11 +110,14 @@ class Classifiers:
     def predict_batch(self, texts: list[str], signals: np.ndarray) -> dict[str, np.ndarray]:
         """Decision values per head, [len(texts), n_columns]; ``signals`` is [len(texts), len(signal_names)]."""
         sums = []
+        grams: dict[tuple[int, int], list[list[str]]] = {}  # spaces with the same n-gram sizes share them
         for space, w in zip(self.spaces, self.weights, strict=True):
-            ids, vals, offsets = space.encode_batch(texts)
+            sizes = (space.n_min, space.n_max)
+            if sizes not in grams:
+                grams[sizes] = [char_ngrams(t, *sizes) for t in texts]
+            ids, vals, offsets = space.encode_batch(texts, grams[sizes])
             total = np.zeros((len(texts), w.shape[1]), np.float32)
-            lengths = np.diff(offsets)
-            rows = lengths > 0
+            rows = np.diff(offsets) > 0
             if rows.any():
                 contributions = w[ids].astype(np.float32) * vals[:, None]
                 total[rows] = np.add.reduceat(contributions, offsets[:-1][rows], axis=0)
@@ -147,7 +152,7 @@ def load(path: Path = DEFAULT_ARTIFACT) -> Classifiers:
                 name=name, version=spec["version"], classes=tuple(spec["classes"]), space=spec["space"],
                 columns=slice(*spec["columns"]), signals=tuple(spec["signals"]),
                 signal_weights=data[f"head_{name}_dense"].astype(np.float32),
-                bias=data[f"head_{name}_bias"].astype(np.float32),
+                bias=data[f"head_{name}_bias"].astype(np.float32), scale=float(spec.get("scale", 1.0)),
             )
     return Classifiers(manifest, spaces, weights, heads, ngrams)
 

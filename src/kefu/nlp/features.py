@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -61,11 +61,33 @@ class CharNgramSpace:
         values /= np.sqrt(values @ values)
         return ids, values
 
-    def encode_batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All texts at once in CSR form: (indices, values, offsets) with offsets[i]..offsets[i+1]."""
-        encoded = [self.encode(t) for t in texts]
-        offsets = np.zeros(len(texts) + 1, np.int64)
-        np.cumsum([len(ids) for ids, _ in encoded], out=offsets[1:])
-        if not encoded or offsets[-1] == 0:
+    def encode_batch(self, texts: list[str], grams: list[list[str]] | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All texts at once in CSR form: (indices, values, offsets), row i at offsets[i]..offsets[i+1].
+
+        One dictionary pass over every n-gram of the batch and NumPy for the rest; ``grams``
+        (``char_ngrams`` of each text) can be passed when another space already made them.
+        Within a row the entries are sorted by index.
+        """
+        n = len(texts)
+        if grams is None:
+            grams = [char_ngrams(t, self.n_min, self.n_max) for t in texts]
+        lengths = np.fromiter(map(len, grams), np.int64, n)
+        total = int(lengths.sum())
+        offsets = np.zeros(n + 1, np.int64)
+        ids = np.fromiter(map(self.vocabulary.get, chain.from_iterable(grams), repeat(MISSING)), np.int64, total)
+        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        known = ids >= 0
+        keys, counts = np.unique(rows[known] * self.size + ids[known], return_counts=True)
+        if len(keys) == 0:
             return np.empty(0, np.int32), np.empty(0, np.float32), offsets
-        return np.concatenate([i for i, _ in encoded]), np.concatenate([v for _, v in encoded]), offsets
+        rows, ids = np.divmod(keys, self.size)
+        tf = counts.astype(np.float32)
+        if self.sublinear_tf:
+            np.log(tf, out=tf)
+            tf += 1.0
+        values = tf * self.idf[ids]
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n)).astype(np.float32)
+        values /= norms[rows]
+        np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
+        return ids.astype(np.int32), values, offsets
