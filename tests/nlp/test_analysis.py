@@ -70,6 +70,14 @@ def test_history_of_earlier_contacts_counts_as_repeat_contact():
     assert analyze(text, History(earlier_contacts=2)).cues.repeat_contact
 
 
+def test_a_message_without_a_topic_takes_the_topic_of_the_conversation():
+    alone = analyze("在吗？？")
+    assert alone.category == Category.OTHER
+    earlier = ("我买的洗衣机到现在还没发货，物流信息一直没更新",)
+    assert analyze("在吗？？", History(previous=earlier)).category == Category.LOGISTICS
+    assert analyze("在吗？？", earlier).category == Category.LOGISTICS  # a plain list of messages works too
+
+
 def test_traditional_and_full_width_input():
     a = analyze("我已經第三次聯絡你們了！！！退款到現在還沒到帳")
     assert a.traditional

@@ -39,6 +39,7 @@ CUE_REASONS_ZH = {"money_lost": "客户已有资金损失", "repeat_contact": "�
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 EMOJI_EMOTIONS = {"angry": Emotion.ANGRY, "contempt": Emotion.ANGRY, "sad": Emotion.DISAPPOINTED,
                   "anxious": Emotion.ANXIOUS, "pleading": Emotion.ANXIOUS, "positive": Emotion.SATISFIED}
+CONTEXT_MESSAGES = 2  # earlier messages read with one that names no topic
 # A neutral message keeps the sign of its polarity score but only this share of its size.
 NEUTRAL_SCORE_SHARE = 0.3
 
@@ -122,7 +123,16 @@ class Analyzer:
         polarity = self._polarity(float(scores["polarity"].values[0]))
         probabilities = scores["sentiment"].probabilities()
         neutral_share = float(probabilities[scores["sentiment"].head.classes.index("neutral")])
+        if history.previous and labels["category"] == Category.OTHER.value:
+            labels["category"], confidence["category"] = self._category_in_context(reading, history)
         return self._assemble(reading, labels, polarity, neutral_share, confidence, history)
+
+    def _category_in_context(self, reading: Reading, history: History) -> tuple[str, float]:
+        """A message that says nothing of its topic (「在吗」, 「还没好吗？」) takes the topic of the
+        conversation: the category of the last earlier messages read together with it."""
+        context = read("。".join([*history.previous[-CONTEXT_MESSAGES:], reading.normalised.text]))
+        scores = self.models.predict(context.text, signal_values(context, self.models.signal_names))["category"]
+        return scores.label(), float(scores.probabilities().max())
 
     def analyze_batch(self, texts: Sequence[str]) -> list[Analysis]:
         readings = [read(t) for t in texts]
