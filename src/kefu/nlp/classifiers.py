@@ -50,12 +50,10 @@ class Head:
 
 @dataclass(frozen=True)
 class Scores:
-    """One head's raw decision values for one text, with what the text contributed."""
+    """One head's raw decision values for one text."""
 
     head: Head
     values: np.ndarray  # [n_columns]
-    ids: np.ndarray  # the text's n-gram ids in the head's space
-    weights: np.ndarray  # their tf-idf values
 
     def label(self) -> str:
         if self.head.binary:
@@ -103,8 +101,7 @@ class Classifiers:
             values = sums[head.space][head.columns] + head.bias
             if head.signals:
                 values = values + np.array([signals[s] for s in head.signals], np.float32) @ head.signal_weights
-            ids, vals = encoded[head.space]
-            out[head.name] = Scores(head, values, ids, vals)
+            out[head.name] = Scores(head, values)
         return out
 
     def predict_batch(self, texts: list[str], signals: np.ndarray) -> dict[str, np.ndarray]:
