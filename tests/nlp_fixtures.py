@@ -77,7 +77,7 @@ def tiny_data(tmp_path_factory) -> Path:
 def tiny_model(tiny_data, tmp_path_factory) -> Path:
     from kefu.nlp.train import Recipe, SpaceRecipe, train
 
-    recipe = Recipe(review_space=SpaceRecipe(min_df=1), triage_space=SpaceRecipe(min_df=1))
+    recipe = Recipe(review_space=SpaceRecipe(min_df=1))
     out = tmp_path_factory.mktemp("model") / "tiny.npz"
     train(tiny_data, out, recipe=recipe)
     return out

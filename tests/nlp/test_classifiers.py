@@ -33,7 +33,7 @@ def test_training_is_reproducible(tiny_data, tiny_model, tmp_path):
     from kefu.nlp.train import Recipe, SpaceRecipe, train
 
     again = tmp_path / "again.npz"
-    train(tiny_data, again, recipe=Recipe(review_space=SpaceRecipe(min_df=1), triage_space=SpaceRecipe(min_df=1)))
+    train(tiny_data, again, recipe=Recipe(review_space=SpaceRecipe(min_df=1)))
     first, second = load(tiny_model), load(again)
     for a, b in zip(first.weights, second.weights, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -39,6 +39,8 @@ CUE_REASONS_ZH = {"money_lost": "客户已有资金损失", "repeat_contact": "�
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 EMOJI_EMOTIONS = {"angry": Emotion.ANGRY, "contempt": Emotion.ANGRY, "sad": Emotion.DISAPPOINTED,
                   "anxious": Emotion.ANXIOUS, "pleading": Emotion.ANXIOUS, "positive": Emotion.SATISFIED}
+# Below this the intent head has no real evidence (1/5 would be a blind guess): read as other.
+MIN_INTENT_CONFIDENCE = 0.3
 CONTEXT_MESSAGES = 2  # earlier messages read with one that names no topic
 # A neutral message keeps the sign of its polarity score but only this share of its size.
 NEUTRAL_SCORE_SHARE = 0.3
@@ -166,6 +168,8 @@ class Analyzer:
                   confidence: dict[str, float], history: History) -> Analysis:
         if not _WORD.search(reading.text):
             labels = _from_emoji(reading)
+        elif confidence.get("intent", 1.0) < MIN_INTENT_CONFIDENCE:
+            labels = {**labels, "intent": Intent.OTHER.value}  # no evidence of what they want
         sentiment = Sentiment(labels["sentiment"])
         score = polarity * NEUTRAL_SCORE_SHARE if sentiment == Sentiment.NEUTRAL else polarity
         emotion, intent, category = Emotion(labels["emotion"]), Intent(labels["intent"]), Category(labels["category"])

@@ -1,13 +1,15 @@
 """Dense signals: a few numbers about a message that n-grams see badly.
 
-Loudness (!!!, ？？？, capitals), emoji, whether it asks something, whether the crisis
-rules or the priority cues fired, and its length. Each is a pure function of the
+Word groups of generic service language (anger, worry, thanks, failure, question words,
+topic words …), loudness (!!!, ？？？, capitals), emoji, whether it asks something, whether
+the crisis rules or the priority cues fired, and its length. Each is a pure function of the
 ``Reading`` scaled to [0, 1]; a head lists the names it was trained with, so adding a
 signal here never changes a shipped model.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,9 +19,6 @@ import numpy as np
 from kefu.nlp.cues import find_cue_spans
 from kefu.nlp.normalise import Normalised, normalise
 from kefu.nlp.risks import RiskHit, find_risks
-
-_QUESTION_END = re.compile(r"(?:[?？]|吗|呢|么|没有|不|嘛)[\s!.。~～]*$")
-_QUESTION_WORD = re.compile(r"怎么|如何|为什么|为啥|什么|多久|多少|几天|哪|能不能|可不可以|可以吗|是否|有没有|请问")
 
 
 @dataclass(frozen=True)
@@ -46,31 +45,70 @@ def _capped(count: int, cap: int = 3) -> float:
 
 
 def _emoji(name: str) -> Callable[[Reading], float]:
-    return lambda r: _capped(r.normalised.emoji.count(name))
+    return lambda r: _capped(r.normalised.emoji.count(name), 2)
 
 
 def _cue(name: str) -> Callable[[Reading], float]:
     return lambda r: 1.0 if name in r.cue_spans else 0.0
 
 
+# Word groups of generic service language (not one shop's vocabulary): how many of a group's
+# words a message holds, capped at 3, is one signal each.
+LEXICONS = {
+    "anger": r"垃圾|骗子|骗人|什么态度|坑人|坑爹|气死|恶心|无语|滚|他妈|妈的|傻逼|操|太差|凭什么|欺骗|忽悠|离谱|过分|"
+             r"搞什么|糊弄|敷衍|黑店|奸商|退钱|有病|脑子|废物|不要脸|良心|逼|破|烂|差劲|受够|忍|算什么|还有脸|到底",
+    "worry": r"急|着急|怎么办|担心|害怕|怕|万一|赶紧|快点|尽快|来不及|要紧|吓|慌|焦虑|不安|等着用|马上",
+    "disappointment": r"失望|唉|哎|无奈|算了|可惜|遗憾|难过|后悔|心寒|本来|伤心|郁闷|无力|白买|还以为|没想到|不太|有点",
+    "thanks": r"谢谢|感谢|多谢|辛苦|麻烦了|谢了",
+    "praise": r"好评|满意|点赞|给力|不错|很好|太好了|喜欢|棒|推荐给|回购|超值|惊喜|表扬|专业|耐心|贴心|好用|舒服|完美|赞|神|牛|厉害|快|开心",
+    "question": r"吗|么|怎么|如何|什么|哪|多少|多久|几|是否|能不能|可不可以|可以.{0,6}吗|有没有|请问|\?|呢",
+    "polite_ask": r"请问|想问|咨询|问一下|想了解|想知道|麻烦问",
+    "failure": r"没收到|还没|没到|坏了|破损|不能用|用不了|不行|故障|坏|一直|没人|不回|少了|错了|发错|不一样|假货|假的|过期|漏|"
+               r"扣了|没退|不退|拒绝|不给|失败|卡住|投诉|不符|差评|又|居然|竟然|结果",
+    "suggestion": r"建议|希望|可以考虑|最好能|如果能|要是能|能不能.{0,10}(?:一点|些)|应该|改进|增加|加个|出个|提个",
+    "chitchat": r"^(?:你好|您好|在吗|在不在|好的|嗯+|哦+|晚安|早安|哈+|hello|hi|ok|收到|谢谢|不用了)",
+    "negation": r"不|没|别|未|无",
+    "waiting": r"\d+天|几天|一周|两周|半个月|一个月|好几天|多久|小时|分钟",
+    "money": r"钱|元|块|退款|扣费|费用|价|优惠|券|发票|积分",
+    "delivery": r"快递|物流|发货|配送|送货|签收|包裹|运费|驿站|顺丰|中通|单号|派送|到货",
+    "product": r"尺码|尺寸|颜色|型号|规格|材质|有货|库存|适合|推荐|参数|区别|兼容|功能|怎么用|保质期",
+    "returns": r"退货|退款|换货|退换|退回|寄回|售后|无理由",
+    "account": r"账号|账户|密码|登录|会员|积分|注销|手机号|绑定|短信|隐私|信息",
+    "staff": r"客服|人工|态度|专员|回复|机器人|转接|师傅|小哥|工作人员|电话",
+    "order": r"订单|下单|付款|支付|取消|改地址|修改|拍错|分期",
+}
+_LEXICONS = {name: re.compile(pattern) for name, pattern in LEXICONS.items()}
+
+
+def _lexicon(name: str) -> Callable[[Reading], float]:
+    pattern = _LEXICONS[name]
+    return lambda r: _capped(len(pattern.findall(r.text)))
+
+
 SIGNALS: dict[str, Callable[[Reading], float]] = {
-    "exclamations": lambda r: _capped(r.normalised.exclamation_runs),
-    "questions": lambda r: _capped(r.normalised.question_runs),
-    "shouted": lambda r: _capped(r.normalised.shouted_words),
+    **{f"lex_{name}": _lexicon(name) for name in LEXICONS},
     "emoji_angry": _emoji("angry"),
     "emoji_sad": _emoji("sad"),
     "emoji_anxious": _emoji("anxious"),
     "emoji_pleading": _emoji("pleading"),
     "emoji_contempt": _emoji("contempt"),
     "emoji_positive": _emoji("positive"),
-    "asks": lambda r: 1.0 if _QUESTION_END.search(r.text) else 0.0,
-    "question_word": lambda r: 1.0 if _QUESTION_WORD.search(r.text) else 0.0,
+    "intensity": lambda r: _capped(r.normalised.intensity),
+    "exclamations": lambda r: _capped(r.normalised.exclamation_runs, 2),
+    "questions": lambda r: _capped(r.normalised.question_runs, 2),
+    "shouted": lambda r: _capped(r.normalised.shouted_words, 2),
+    "traditional": lambda r: float(r.normalised.traditional),
+    "log_length": lambda r: min(math.log1p(len(r.text)) / 5.0, 1.5),
+    "short": lambda r: float(len(r.text) <= 6),
     "risk": lambda r: 1.0 if r.risks else 0.0,
+    "risk_count": lambda r: _capped(len(r.risks)),
     "money_lost": _cue("money_lost"),
     "repeat_contact": _cue("repeat_contact"),
     "deadline": _cue("deadline"),
-    "length": lambda r: min(len(r.text), 200) / 200,
+    "ends_asking": lambda r: float(r.text.rstrip().endswith(("?", "吗", "呢"))),
+    "exclaims": lambda r: float("!" in r.text),
 }
+TOPIC_SIGNALS = tuple(f"lex_{name}" for name in ("money", "delivery", "product", "returns", "account", "staff", "order"))
 
 
 def signal_values(reading: Reading, names: tuple[str, ...]) -> dict[str, float]:

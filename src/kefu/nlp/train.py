@@ -30,7 +30,8 @@ import numpy as np
 from kefu.nlp import classifiers, data
 from kefu.nlp.features import CharNgramSpace, char_ngrams
 from kefu.nlp.normalise import normalise
-from kefu.nlp.signals import Reading, read, signal_matrix
+from kefu.nlp.signals import SIGNALS, Reading, read, signal_matrix
+from kefu.nlp.transfer import CIC_FILES, read_cic_categories, read_kb_categories
 
 ARTIFACT_VERSION = "triage-2026.12.1"
 TRIAGE_FIELDS = ("sentiment", "emotion", "intent", "category")
@@ -42,9 +43,7 @@ TRIAGE_CLASSES = {
                  "service", "product_info", "other"),
 }
 HOLDOUT_SHARE = 0.2
-TRIAGE_SIGNALS = ("exclamations", "questions", "shouted", "emoji_angry", "emoji_sad", "emoji_anxious",
-                  "emoji_pleading", "emoji_contempt", "emoji_positive", "asks", "question_word", "risk",
-                  "money_lost", "repeat_contact", "deadline", "length")
+TRIAGE_SIGNALS = tuple(SIGNALS)  # every dense signal of signals.py, in its order
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,7 @@ class SpaceRecipe:
     min_df: int = 2
     max_features: int = 300_000
     sublinear_tf: bool = True
+    with_transfer: bool = False  # its vocabulary also learns from the transfer rows (CIC)
 
 
 @dataclass(frozen=True)
@@ -61,18 +61,35 @@ class HeadRecipe:
     c: float = 4.0
     class_weight: str | None = "balanced"
     signals: tuple[str, ...] = ()
-    # "logistic": logistic regression; "nbsvm": a linear SVM over features scaled by their
-    # naive-Bayes log-count ratio (Wang & Manning 2012), folded back into one weight vector.
+    # "logistic": logistic regression; "svm": a linear SVM (one-vs-rest); "nbsvm": a binary
+    # linear SVM over features scaled by their naive-Bayes log-count ratio (Wang & Manning
+    # 2012), folded back into one weight vector.
     model: str = "logistic"
+    space: str = "chars3"  # for triage heads: a key of Recipe.triage_spaces
+    transfer: bool = False  # also learns from the transfer rows (CIC intents, KB articles)
 
 
 @dataclass(frozen=True)
 class Recipe:
     review_space: SpaceRecipe = SpaceRecipe(n_min=1, n_max=3, min_df=1, max_features=500_000)
-    triage_space: SpaceRecipe = SpaceRecipe(n_min=1, n_max=3, min_df=1, max_features=100_000)
+    triage_spaces: dict[str, SpaceRecipe] = field(default_factory=lambda: {
+        "chars4": SpaceRecipe(n_min=1, n_max=4, min_df=1),
+        "chars3": SpaceRecipe(n_min=1, n_max=3, min_df=1, with_transfer=True),
+    })
     polarity: HeadRecipe = HeadRecipe(c=0.5, class_weight=None, model="nbsvm")
+    # Chosen by 5-fold cross-validation on triage-dev.jsonl (benchmarks/triage_cv.py).
     triage: dict[str, HeadRecipe] = field(default_factory=lambda: {
-        name: HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS) for name in TRIAGE_FIELDS})
+        "sentiment": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars4"),
+        "emotion": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars4"),
+        "intent": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars3"),
+        "category": HeadRecipe(c=0.5, signals=TRIAGE_SIGNALS, space="chars3", model="svm", transfer=True),
+    })
+    # Transfer rows for the category head, against 1.0 for a triage message: CIC intents
+    # mapped to categories (0.05 was best in CV; 0.2 was worse) and the sentences of the
+    # knowledge-base articles labelled with their article's category (0.15: same CV, and
+    # category on kb-questions-dev macro-F1 0.57 → 0.64).
+    cic_weight: float = 0.05
+    kb_weight: float = 0.15
     chat_weight: float = 0.0  # of an xs_chat row against a review row (it lowered review accuracy 1.2-1.5 points)
     triage_polarity_weight: float = 3.0  # of a polar triage-dev message in the polarity head
 
@@ -132,12 +149,22 @@ def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequ
         assert readings is not None, "signals need readings"
         x = sparse.hstack([x, sparse.csr_matrix(signal_matrix(list(readings), recipe.signals))], format="csr")
     y = np.array([list(classes).index(label) for label in labels])
-    sample_weight = None if weights is None else np.asarray(weights, np.float64)
+    sample_weight = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
+    if recipe.class_weight == "balanced":  # balanced over the weighted counts, so transfer rows stay light
+        totals = np.bincount(y, weights=sample_weight, minlength=len(classes))
+        present = totals > 0
+        sample_weight = sample_weight * (sample_weight.sum() / (present.sum() * np.where(present, totals, 1.0)))[y]
     if recipe.model == "nbsvm":
         coef, bias = _nbsvm(x, y, recipe, sample_weight, seed)
         scale = 0.5  # an SVM margin of 1 reads as a logit of 2 (p = 0.88)
+    elif recipe.model == "svm":
+        from sklearn.svm import LinearSVC
+
+        svm = LinearSVC(C=recipe.c, max_iter=5000, random_state=seed).fit(x, y, sample_weight=sample_weight)
+        coef, bias = svm.coef_.T.astype(np.float32), svm.intercept_.astype(np.float32)
+        scale = 0.5
     else:
-        model = LogisticRegression(C=recipe.c, class_weight=recipe.class_weight, max_iter=2000, random_state=seed)
+        model = LogisticRegression(C=recipe.c, max_iter=3000, random_state=seed)
         model.fit(x, y, sample_weight=sample_weight)
         coef = model.coef_.T.astype(np.float32)  # [features (+signals), 1 or K]
         bias = model.intercept_.astype(np.float32)
@@ -164,7 +191,7 @@ def _nbsvm(x: Any, y: np.ndarray, recipe: HeadRecipe, sample_weight: np.ndarray 
     p = alpha + np.asarray(presence[y == 1].sum(0)).ravel()
     q = alpha + np.asarray(presence[y == 0].sum(0)).ravel()
     ratio = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
-    svm = LinearSVC(C=recipe.c, class_weight=recipe.class_weight, max_iter=5000, random_state=seed)
+    svm = LinearSVC(C=recipe.c, max_iter=5000, random_state=seed)
     svm.fit(x @ sparse.diags(ratio), y, sample_weight=sample_weight)
     coef = (svm.coef_[0] * ratio).astype(np.float32)[:, None]
     return coef, svm.intercept_.astype(np.float32)
@@ -176,6 +203,7 @@ class TrainingData:
     chat: list[data.Labelled]
     triage: list[dict]
     files: dict[str, str]  # file → sha256 prefix
+    transfer: list[tuple[data.Labelled, str]] = field(default_factory=list)  # (row, source): "cic" or "kb"
     held_out: dict[str, list[data.Labelled]] = field(default_factory=dict)
 
 
@@ -203,6 +231,16 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
     triage_path = data_dir / "triage-dev.jsonl"
     files[str(triage_path.relative_to(data_dir))] = data.digest(triage_path)
     training = TrainingData(reviews, data.read_chat_sentiment(data_dir), data.read_jsonl(triage_path), files)
+    for name in CIC_FILES:
+        path = data_dir / "public" / "intent" / name
+        if path.is_file():
+            files[str(path.relative_to(data_dir))] = data.digest(path)
+    if all((data_dir / "public" / "intent" / name).is_file() for name in CIC_FILES):
+        training.transfer += [(row, "cic") for row in read_cic_categories(data_dir)]
+    if (data_dir / "kb").is_dir():
+        training.transfer += [(row, "kb") for row in read_kb_categories(data_dir)]
+        for article in sorted((data_dir / "kb").glob("*.md")):
+            files[str(article.relative_to(data_dir))] = data.digest(article)
     if holdout:
         seen = {normalise(r.text).text for r in training.reviews} | {normalise(r.text).text for r in training.chat}
         training.held_out = {c: [r for r in rows if normalise(r.text).text not in seen] for c, rows in held_out.items()}
@@ -244,13 +282,32 @@ def fit_polarity(training: TrainingData, triage_rows: Sequence[dict], recipe: Re
     return space, head
 
 
-def fit_triage(triage_rows: Sequence[dict], recipe: Recipe, seed: int) -> tuple[FittedSpace, list[FittedHead]]:
+def fit_triage(triage_rows: Sequence[dict], recipe: Recipe, seed: int,
+               transfer: Sequence[tuple[data.Labelled, str]] = ()) -> tuple[list[FittedSpace], list[list[FittedHead]]]:
+    """The triage heads, grouped by the space they read (Recipe.triage_spaces, in order)."""
     readings = [read(row["text"]) for row in triage_rows]
+    transfer_readings = [read(r.text) for r, _ in transfer]
+    transfer_weights = [recipe.cic_weight if source == "cic" else recipe.kb_weight for _, source in transfer]
     texts = [r.text for r in readings]
-    space = fit_space(texts, recipe.triage_space)
-    heads = [fit_head(name, TRIAGE_CLASSES[name], space, texts, [row[name] for row in triage_rows],
-                      recipe.triage[name], readings=readings, seed=seed) for name in TRIAGE_FIELDS]
-    return space, heads
+    transfer_texts = [r.text for r in transfer_readings]
+    spaces, heads = [], []
+    for space_name, space_recipe in recipe.triage_spaces.items():
+        fitted = fit_space(texts + transfer_texts if space_recipe.with_transfer else texts, space_recipe)
+        group = []
+        for name in TRIAGE_FIELDS:
+            head = recipe.triage[name]
+            if head.space != space_name:
+                continue
+            extra = transfer if head.transfer else ()
+            rows_in = readings + (transfer_readings if extra else [])
+            labels = [row[name] for row in triage_rows] + [r.label for r, _ in extra]
+            weights = [1.0] * len(readings) + (transfer_weights if extra else [])
+            group.append(fit_head(name, TRIAGE_CLASSES[name], fitted, [r.text for r in rows_in], labels, head,
+                                  readings=rows_in, weights=weights, seed=seed))
+        if group:
+            spaces.append(fitted)
+            heads.append(group)
+    return spaces, heads
 
 
 def build(spaces: list[FittedSpace], heads_by_space: list[list[FittedHead]], manifest: dict[str, Any], path: Path) -> None:
@@ -286,15 +343,15 @@ def train(data_dir: Path, out: Path = classifiers.DEFAULT_ARTIFACT, *, seed: int
         log(f"held out: {', '.join(f'{c} {len(rows)}' for c, rows in training.held_out.items())} → {holdout_dir}")
     review_space, polarity = fit_polarity(training, training.triage, recipe, seed)
     log(f"polarity: {review_space.space.size} n-grams, {time.perf_counter() - started:.0f} s")
-    triage_space, triage_heads = fit_triage(training.triage, recipe, seed)
-    log(f"triage heads: {triage_space.space.size} n-grams, {time.perf_counter() - started:.0f} s")
+    triage_spaces, triage_heads = fit_triage(training.triage, recipe, seed, training.transfer)
+    log(f"triage heads: {', '.join(str(f.space.size) for f in triage_spaces)} n-grams, {time.perf_counter() - started:.0f} s")
     manifest: dict[str, Any] = {
         "version": ARTIFACT_VERSION, "seed": seed, "files": training.files, "holdout": holdout_dir is not None,
         "recipe": _recipe_json(recipe), "python": platform.python_version(), "spaces": [],
         "trained_seconds": 0.0,
     }
     manifest["trained_seconds"] = round(time.perf_counter() - started, 1)
-    build([review_space, triage_space], [[polarity], triage_heads], manifest, out)
+    build([review_space, *triage_spaces], [[polarity], *triage_heads], manifest, out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {manifest['trained_seconds']} s")
     return manifest
 
