@@ -223,7 +223,7 @@ class Analyzer:
         if len(ids) == 0:
             return None
         column = head.columns.start + head.classes.index(label)
-        pushes = self.models.weights[head.space][ids, column].astype(np.float32) * values
+        pushes = self.models.weights[head.space][ids, column] * values
         best = int(np.argmax(pushes))
         if pushes[best] <= 0:
             return None

@@ -93,9 +93,15 @@ class Classifiers:
     def ngram(self, space: int, index: int) -> str:
         return self._ngrams[space][index]
 
+    @cached_property
+    def _gram_sizes(self) -> tuple[int, int]:
+        """One n-gram list serves every space: a space's vocabulary holds only its own sizes."""
+        return min(s.n_min for s in self.spaces), max(s.n_max for s in self.spaces)
+
     def predict(self, text: str, signals: dict[str, float]) -> dict[str, Scores]:
-        encoded = [space.encode(text) for space in self.spaces]
-        sums = [vals @ w[ids].astype(np.float32) for (ids, vals), w in zip(encoded, self.weights, strict=True)]
+        grams = char_ngrams(text, *self._gram_sizes)
+        encoded = [space.encode(text, grams) for space in self.spaces]
+        sums = [vals @ w[ids] for (ids, vals), w in zip(encoded, self.weights, strict=True)]
         out: dict[str, Scores] = {}
         for head in self.heads.values():
             values = sums[head.space][head.columns] + head.bias
@@ -107,16 +113,13 @@ class Classifiers:
     def predict_batch(self, texts: list[str], signals: np.ndarray) -> dict[str, np.ndarray]:
         """Decision values per head, [len(texts), n_columns]; ``signals`` is [len(texts), len(signal_names)]."""
         sums = []
-        grams: dict[tuple[int, int], list[list[str]]] = {}  # spaces with the same n-gram sizes share them
+        grams = [char_ngrams(t, *self._gram_sizes) for t in texts]
         for space, w in zip(self.spaces, self.weights, strict=True):
-            sizes = (space.n_min, space.n_max)
-            if sizes not in grams:
-                grams[sizes] = [char_ngrams(t, *sizes) for t in texts]
-            ids, vals, offsets = space.encode_batch(texts, grams[sizes])
+            ids, vals, offsets = space.encode_batch(texts, grams)
             total = np.zeros((len(texts), w.shape[1]), np.float32)
             rows = np.diff(offsets) > 0
             if rows.any():
-                contributions = w[ids].astype(np.float32) * vals[:, None]
+                contributions = w[ids] * vals[:, None]
                 total[rows] = np.add.reduceat(contributions, offsets[:-1][rows], axis=0)
             sums.append(total)
         out = {}
@@ -140,7 +143,7 @@ def load(path: Path = DEFAULT_ARTIFACT) -> Classifiers:
                 n_min=spec["n_min"], n_max=spec["n_max"], vocabulary=dict(zip(grams, range(len(grams)), strict=True)),
                 idf=data[f"space{i}_idf"].astype(np.float32), sublinear_tf=spec["sublinear_tf"],
             ))
-            weights.append(data[f"space{i}_weights"])
+            weights.append(data[f"space{i}_weights"].astype(np.float32))  # stored as float16
             ngrams.append(grams)
         heads = {}
         for spec in manifest["heads"]:

@@ -46,9 +46,13 @@ class CharNgramSpace:
     def size(self) -> int:
         return len(self.vocabulary)
 
-    def encode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The non-zero entries of the text's vector: (indices int32, values float32)."""
-        counts = Counter(map(self.vocabulary.get, char_ngrams(text, self.n_min, self.n_max), repeat(MISSING)))
+    def encode(self, text: str, grams: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The non-zero entries of the text's vector: (indices int32, values float32).
+
+        ``grams`` may hold more sizes than this space's (they are simply not in its vocabulary)."""
+        if grams is None:
+            grams = char_ngrams(text, self.n_min, self.n_max)
+        counts = Counter(map(self.vocabulary.get, grams, repeat(MISSING)))
         counts.pop(MISSING, None)
         if not counts:
             return np.empty(0, np.int32), np.empty(0, np.float32)

@@ -81,8 +81,8 @@ _LEXICONS = {name: re.compile(pattern) for name, pattern in LEXICONS.items()}
 
 
 def _lexicon(name: str) -> Callable[[Reading], float]:
-    pattern = _LEXICONS[name]
-    return lambda r: _capped(len(pattern.findall(r.text)))
+    findall = _LEXICONS[name].findall
+    return lambda r: min(len(findall(r.text)), 3) / 3
 
 
 SIGNALS: dict[str, Callable[[Reading], float]] = {
