@@ -284,8 +284,9 @@ def do_update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: di
             ticket.tags = tags_by_name(session, value)
         else:
             setattr(ticket, name, value)
-    if ticket.priority != before["priority"]:  # a person overrides analysis: say so where agents read "why"
-        ticket.priority_reason = f"{ticket.priority}：由{actor.name or '工作人员'}人工调整"
+    if ticket.priority != before["priority"]:  # say who set it where agents read "why"
+        who = "系统规则设定" if actor.is_system else f"{actor.name or '工作人员'}人工调整"
+        ticket.priority_reason = f"{ticket.priority}：由{who}"
     old, new = audit.changed_fields(before, snapshot(ticket))
     if new:
         ticket.updated_at = now
