@@ -79,10 +79,18 @@ class Delivery:
     message: InboundMessage
     raw: str
     received_at: datetime
+    analysis: Analysis | None = None  # read before the batch's transaction (analyse_deliveries)
 
     @property
     def key(self) -> tuple[str, str]:
         return self.message.channel, self.message.external_id
+
+
+def analyse_deliveries(deliveries: Sequence[Delivery]) -> list[Delivery]:
+    """The deliveries with their message analysis: CPU work, best done before any database lock."""
+    todo = [d for d in deliveries if d.analysis is None]
+    analyses = iter(analyzer().analyze_batch([d.message.text for d in todo]))
+    return [d if d.analysis is not None else replace(d, analysis=next(analyses)) for d in deliveries]
 
 
 @dataclass(frozen=True)
@@ -204,7 +212,8 @@ class _Batch:
                 repeats.append((i, first[delivery.key]))
             else:
                 first[delivery.key] = i
-        items = [_Item(i, self.deliveries[i]) for i in first.values()]
+        analysed = analyse_deliveries([self.deliveries[i] for i in first.values()])  # a no-op when done before
+        items = [_Item(i, delivery, analysis=delivery.analysis) for i, delivery in zip(first.values(), analysed, strict=True)]
 
         items = self._store_payloads(items)
         items = self._check_attachments(items)
@@ -336,7 +345,6 @@ class _Batch:
                 plan = tickets.setdefault(r.id, _plan_of(r))
                 open_now[(r.customer_id, r.channel)] = plan
 
-        planned: list[_Item] = []
         for it in items:
             if it.message.ticket_id is not None:
                 plan = tickets.get(it.message.ticket_id)
@@ -353,11 +361,8 @@ class _Batch:
                 plan.status = workflow.status_after_customer_message(TicketStatus(plan.status)).value
             plan.last_message_at = max(plan.last_message_at, it.now) if plan.last_message_at else it.now
             it.ticket = plan
-            planned.append(it)
-        for it, analysis in zip(planned, analyzer().analyze_batch([it.message.text for it in planned]), strict=True):
-            it.analysis = analysis
-            assert it.ticket is not None
-            _apply_analysis(it.ticket, analysis, opens=it.ticket.created_by is it)
+            assert it.analysis is not None
+            _apply_analysis(plan, it.analysis, opens=plan.created_by is it)
         return [it for it in items if self.outcomes[it.index] is None]
 
     def _insert_tickets(self, items: list[_Item]) -> None:

@@ -23,7 +23,14 @@ from contextlib import AbstractAsyncContextManager
 from sqlalchemy.orm import Session
 
 from kefu.errors import KefuError
-from kefu.services.inbound import AttachmentLimits, Delivery, Outcome, receive_batch, store_failed
+from kefu.services.inbound import (
+    AttachmentLimits,
+    Delivery,
+    Outcome,
+    analyse_deliveries,
+    receive_batch,
+    store_failed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +93,8 @@ class IntakeWriter:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 deliveries = [delivery for delivery, _ in batch]
                 try:
+                    # Analysis (CPU) first, outside the admission slot and the transaction.
+                    deliveries = await loop.run_in_executor(self._thread, analyse_deliveries, deliveries)
                     async with self.admit():
                         outcomes = await loop.run_in_executor(self._thread, self._write, deliveries)
                 except BaseException as e:  # not expected: _write settles every delivery
