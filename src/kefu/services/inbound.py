@@ -342,10 +342,10 @@ class _Batch:
         customer_ids = sorted({it.customer_id for it in items})
         for r in self.conn.execute(q.open_tickets_of_customers(self.dialect), {"ids": customer_ids}):  # newest first
             if (r.customer_id, r.channel) not in open_now:
-                plan = tickets.setdefault(r.id, _plan_of(r))
-                open_now[(r.customer_id, r.channel)] = plan
+                open_now[(r.customer_id, r.channel)] = tickets.setdefault(r.id, _plan_of(r))
 
         for it in items:
+            plan: _TicketPlan | None
             if it.message.ticket_id is not None:
                 plan = tickets.get(it.message.ticket_id)
                 if plan is None or plan.customer_id != it.customer_id:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import BindParameter
 
 from kefu.db.models import (
     Attachment,
@@ -40,7 +41,8 @@ from kefu.db.models import (
 from kefu.domain.tickets import OPEN_STATUSES
 
 # Lookups by (channel, external id) take both IN lists; callers keep the exact pairs.
-_KEY_CHANNELS, _KEY_IDS = bindparam("channels"), bindparam("external_ids")
+_KEY_CHANNELS: BindParameter[Any] = bindparam("channels")
+_KEY_IDS: BindParameter[Any] = bindparam("external_ids")
 
 MESSAGES_BY_EXTERNAL_ID = select(
     Message.id, Message.ticket_id, Message.author_customer_id, Message.channel, Message.external_id
@@ -90,12 +92,12 @@ def lock_customers(dialect: str) -> Select[Any]:
 
 
 @cache
-def tickets_by_id(dialect: str) -> Select[Any]:
+def tickets_by_id(dialect: str) -> Select[*tuple[Any, ...]]:
     return select(*_TICKET_STATE).where(_id_in_list(Ticket.id, dialect))
 
 
 @cache
-def open_tickets_of_customers(dialect: str) -> Select[Any]:
+def open_tickets_of_customers(dialect: str) -> Select[*tuple[Any, ...]]:
     """Newest first."""
     return (
         select(*_TICKET_STATE)
