@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev demo serve test test-sqlite test-postgres lint fmt bench clean
+.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint fmt bench clean
+TRAINING_DATA ?= ../shared/data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,9 @@ lint: install-dev
 fmt: install-dev
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
+
+train: install
+	$(BIN)/kefu train --data $(TRAINING_DATA)
 
 bench: install-dev
 	$(BIN)/python benchmarks/ingest.py

@@ -88,6 +88,12 @@ def test_train_writes_an_artifact_that_eval_uses(tiny_data, tmp_path):
     assert scored.exit_code == 0, scored.output
 
 
+def test_train_needs_to_be_told_where_the_data_is(monkeypatch):
+    monkeypatch.delenv("KEFU_TRAINING_DATA", raising=False)
+    result = runner.invoke(app, ["train"])
+    assert result.exit_code == 2 and "--data" in result.stderr
+
+
 def test_train_without_data_says_where_it_looked(tmp_path):
     result = runner.invoke(app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.npz")])
     assert result.exit_code == 2 and "no development data" in result.stderr

@@ -136,7 +136,8 @@ def eval_sentiment(
 
 
 def train(
-    data: Annotated[Path, typer.Option("--data", help="The development data directory.")] = Path("../shared/data"),
+    data: Annotated[Path | None, typer.Option(
+        "--data", envvar="KEFU_TRAINING_DATA", help="The development data directory (with triage-dev.jsonl).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Where to write the artifact.")] = classifiers.DEFAULT_ARTIFACT,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     holdout_dir: Annotated[Path | None, typer.Option(
@@ -145,6 +146,8 @@ def train(
     """Train every head from the development data and write the artifact."""
     from kefu.nlp.train import train as run
 
+    if data is None:
+        raise _fail("where is the development data? pass --data DIR or set KEFU_TRAINING_DATA (`make train` does)")
     if not (data / "triage-dev.jsonl").is_file():
         raise _fail(f"no development data at {data} (expected triage-dev.jsonl there; use --data)")
     try:

@@ -1,4 +1,4 @@
-"""Reading the training and evaluation files (``../shared/data`` during development).
+"""Reading the training and evaluation files (the shared development data during development).
 
 Only training and evaluation read these; the installed product never does. Every reader
 returns raw text: normalisation belongs to the code that trains or predicts.
