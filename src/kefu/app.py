@@ -19,6 +19,7 @@ from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
+from kefu.nlp.analysis import analyzer
 from kefu.services.inbound import AttachmentLimits
 from kefu.services.intake_writer import IntakeWriter
 from kefu.services.ratelimit import RateLimiter, connect_redis
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
+        await anyio.to_thread.run_sync(analyzer)  # load the models now, not on the first message
         yield
         await running.state.intake.close()  # answer what is queued before the process ends
 

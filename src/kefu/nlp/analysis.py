@@ -173,7 +173,7 @@ class Analyzer:
         sentiment = Sentiment(labels["sentiment"])
         score = polarity * NEUTRAL_SCORE_SHARE if sentiment == Sentiment.NEUTRAL else polarity
         emotion, intent, category = Emotion(labels["emotion"]), Intent(labels["intent"]), Category(labels["category"])
-        cue_spans = dict(reading.cue_spans)
+        cue_spans = reading.cue_spans
         cues = Cues(
             money_lost="money_lost" in cue_spans,
             repeat_contact="repeat_contact" in cue_spans or history.earlier_contacts > 0,

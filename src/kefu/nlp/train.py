@@ -113,16 +113,7 @@ class FittedHead:
     scale: float = 1.0  # decision / scale is read as a logit
 
 
-def _sklearn() -> Any:
-    try:
-        import sklearn  # noqa: F401
-    except ImportError as e:  # pragma: no cover - a dependency of kefu
-        raise RuntimeError("training needs scikit-learn: pip install scikit-learn") from e
-    return sklearn
-
-
 def fit_space(texts: Sequence[str], recipe: SpaceRecipe) -> FittedSpace:
-    _sklearn()
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(
@@ -170,9 +161,8 @@ def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequ
         coef = model.coef_.T.astype(np.float32)  # [features (+signals), 1 or K]
         bias = model.intercept_.astype(np.float32)
         scale = 1.0  # logistic regression gives logits
-    if len(classes) == 2 and coef.shape[1] == 1:
-        pass  # binary: one column, > 0 means classes[1]
-    elif coef.shape[1] != len(classes):
+    binary = len(classes) == 2 and coef.shape[1] == 1  # one column, > 0 means classes[1]
+    if not binary and coef.shape[1] != len(classes):
         raise ValueError(f"{name}: training data lacks some classes of {classes}")
     n_sparse = fitted.space.size
     return FittedHead(name, tuple(classes), coef[:n_sparse], coef[n_sparse:], bias, recipe.signals, scale)
@@ -348,17 +338,12 @@ def train(data_dir: Path, out: Path = classifiers.DEFAULT_ARTIFACT, *, seed: int
     log(f"triage heads: {', '.join(str(f.space.size) for f in triage_spaces)} n-grams, {time.perf_counter() - started:.0f} s")
     manifest: dict[str, Any] = {
         "version": ARTIFACT_VERSION, "seed": seed, "files": training.files, "holdout": holdout_dir is not None,
-        "recipe": _recipe_json(recipe), "python": platform.python_version(), "spaces": [],
-        "trained_seconds": 0.0,
+        "recipe": asdict(recipe), "python": platform.python_version(), "spaces": [],
+        "trained_seconds": round(time.perf_counter() - started, 1),
     }
-    manifest["trained_seconds"] = round(time.perf_counter() - started, 1)
     build([review_space, *triage_spaces], [[polarity], *triage_heads], manifest, out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {manifest['trained_seconds']} s")
     return manifest
-
-
-def _recipe_json(recipe: Recipe) -> dict[str, Any]:
-    return asdict(recipe)
 
 
 def _write_held_out(directory: Path, held_out: dict[str, list[data.Labelled]]) -> None:
