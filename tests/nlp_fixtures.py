@@ -81,3 +81,13 @@ def tiny_model(tiny_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("model") / "tiny.npz"
     train(tiny_data, out, recipe=recipe)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_accurate_model(tiny_data, tmp_path_factory) -> Path:
+    """A tiny artifact and, beside it, its accurate path (heads that read e5 embeddings)."""
+    from kefu.nlp.train import Recipe, SpaceRecipe, train
+
+    out = tmp_path_factory.mktemp("model") / "tiny.npz"
+    train(tiny_data, out, recipe=Recipe(review_space=SpaceRecipe(min_df=1)), accurate=True)
+    return out

@@ -98,3 +98,35 @@ def test_train_without_data_says_where_it_looked(tmp_path):
     result = runner.invoke(app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.npz")])
     assert result.exit_code == 2 and "no development data" in result.stderr
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_train_writes_the_accurate_path_beside_the_artifact_unless_told_not_to(tiny_data, tmp_path):
+    out = tmp_path / "m.npz"
+    result = runner.invoke(app, ["train", "--data", str(tiny_data), "--out", str(out), "--accurate"])
+    assert result.exit_code == 0, result.output
+    assert _last_json(result.stdout)["accurate"] == str(tmp_path / "m-e5.npz") and (tmp_path / "m-e5.npz").is_file()
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": 1, "text": "我的快递五天了还没到"}\n', encoding="utf-8")
+    analysed = runner.invoke(app, ["analyze", str(path), "--model", str(out), "--accurate"])
+    assert analysed.exit_code == 0, analysed.output
+    assert _last_json(analysed.stdout)["engine"].endswith("+e5")
+
+    fast = tmp_path / "fast.npz"
+    result = runner.invoke(app, ["train", "--data", str(tiny_data), "--out", str(fast), "--fast-only"])
+    assert result.exit_code == 0 and _last_json(result.stdout)["accurate"] is None
+    assert not (tmp_path / "fast-e5.npz").exists()
+    refused = runner.invoke(app, ["analyze", str(path), "--model", str(fast), "--accurate"])
+    assert refused.exit_code == 2 and "no accurate-path model" in refused.stderr
+
+
+def test_eval_commands_take_the_accurate_path(tmp_path):
+    reviews = tmp_path / "r.csv"
+    write_reviews(reviews)
+    result = runner.invoke(app, ["eval", "sentiment", str(reviews), "--accurate"])
+    assert result.exit_code == 0, result.output
+    assert _last_json(result.stdout)["n"] == 10
+    triage = tmp_path / "t.jsonl"
+    write_triage(triage)
+    result = runner.invoke(app, ["eval", "triage", str(triage), "--accurate"])
+    assert result.exit_code == 0, result.output
+    assert _last_json(result.stdout)["n"] == 20

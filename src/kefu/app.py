@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -40,11 +41,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     configure_logging(settings.log_level)
     engine = engine or make_engine(settings.resolved_database_url)
     worker_threads = settings.worker_threads
+    analysis = partial(analyzer, accurate=settings.nlp_accurate)
 
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
-        await anyio.to_thread.run_sync(analyzer)  # load the models now, not on the first message
+        await anyio.to_thread.run_sync(analysis)  # load the models now, not on the first message
         yield
         await running.state.intake.close()  # answer what is queued before the process ends
 
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.session_factories.write,
         AttachmentLimits(settings.attachments_dir, settings.max_attachment_bytes),
         admit=admission.writer,
+        analysis=analysis,
     )
 
     install_error_handlers(app)

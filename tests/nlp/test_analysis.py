@@ -1,4 +1,4 @@
-"""analyze() with the shipped models: every field of spec/triage.md, explanations, bad input."""
+"""analyze() with the shipped models, fast and accurate path: every field of spec/triage.md, explanations, bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from kefu.domain.tickets import Priority
 from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
-from kefu.nlp.analysis import History, analyze, analyze_batch
+from kefu.nlp.analysis import Analyzer, History, analyze, analyze_batch, analyzer
+from kefu.nlp.classifiers import ACCURATE_ARTIFACT, DEFAULT_ARTIFACT, load
 from kefu.nlp.normalise import MAX_CHARS
 
 ODD = ["", "   ", "\n\t\u3000", "😡😡😡", "🙏", "\x00\x01\x1b[31m", "\ud800\udfff", "ab\u202ecd", "？？？",
@@ -137,3 +138,52 @@ def test_any_batch_gives_one_valid_analysis_each(texts):
     assert len(out) == len(texts)
     for a in out:
         _valid(a)
+
+
+# The accurate path: the shipped accurate artifact beside the fast one, real e5 embeddings.
+
+def test_accurate_path_reads_a_crisis_and_explains_it_like_the_fast_path():
+    a = analyzer(accurate=True).analyze("再不退款我就发微博曝光你们！还要打12315！")
+    _valid(a)
+    assert a.engine.endswith("+e5") and a.priority == Priority.P1
+    assert set(a.risks) == {Risk.MEDIA, Risk.REGULATOR}
+    assert a.explanation("priority").span == analyze("再不退款我就发微博曝光你们！还要打12315！").explanation("priority").span
+    assert (a.sentiment, a.intent) == (Sentiment.NEGATIVE, Intent.COMPLAINT)
+
+
+def test_accurate_path_obvious_labels_and_conversation_context():
+    engine = analyzer(accurate=True)
+    assert engine.analyze("这款耳机支持降噪吗？").intent == Intent.INQUIRY
+    assert engine.analyze("客服小姐姐很耐心，太感谢了").emotion == Emotion.SATISFIED
+    assert engine.analyze("还没好吗？", history=["我的快递五天了还没到"]).category == Category.LOGISTICS
+
+
+def test_accurate_batch_equals_one_at_a_time():
+    engine = analyzer(accurate=True)
+    texts = ["快递还没到", "", "谢谢😊", "我要起诉你们", "質量太差了，要求退貨退款！", "x" * 3000]
+    for text, b in zip(texts, engine.analyze_batch(texts), strict=True):
+        single, mine = engine.analyze(text).to_json(), b.to_json()
+        assert mine.pop("sentiment_score") == pytest.approx(single.pop("sentiment_score"), abs=1e-3)
+        assert mine.pop("confidence") == pytest.approx(single.pop("confidence"), abs=1e-3)
+        assert mine == single
+
+
+@pytest.mark.parametrize("text", ODD)
+def test_accurate_path_gives_odd_input_a_quiet_valid_analysis(text):
+    a = analyzer(accurate=True).analyze(text)
+    _valid(a)
+    assert a.risks == () and a.priority == Priority.P4
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec=None), max_size=120), max_size=4))
+def test_accurate_path_any_batch_gives_one_valid_analysis_each(texts):
+    out = analyzer(accurate=True).analyze_batch(texts)
+    assert len(out) == len(texts)
+    for a in out:
+        _valid(a)
+
+
+def test_accurate_models_refuse_to_run_without_their_embedder():
+    with pytest.raises(ValueError, match="embedder"):
+        Analyzer(load(DEFAULT_ARTIFACT), load(ACCURATE_ARTIFACT))

@@ -194,3 +194,23 @@ def test_crises_in_one_batch_leave_one_triage_event_with_every_reason(engine, db
     assert events[0].after["priority"] == "P1" and events[0].after["risks"] == ["media", "regulator"]
     opened = db.scalars(select(AuditEvent).where(AuditEvent.action == "ticket.create")).one()
     assert opened.after["risks"] == [] and opened.after["category"] == "logistics"
+
+
+def test_the_writer_analyses_with_the_analyzer_it_was_given(engine, db, tmp_path):
+    from functools import partial
+
+    from kefu.nlp.analysis import analyzer
+
+    writer = _writer(engine, tmp_path, analysis=partial(analyzer, accurate=True))
+    [outcome] = asyncio.run(_submit_all(writer, [_delivery("acc-1", text="充电宝冒烟了，差点着火！")]))
+    message = db.get(Message, outcome.message_id)
+    assert message.analysis["engine"].endswith("+e5") and message.analysis["risks"] == ["safety"]
+    assert db.get(Ticket, outcome.ticket_id).priority == "P1"
+
+
+def test_the_app_setting_picks_the_accurate_path(settings, engine):
+    from kefu.app import create_app
+
+    app = create_app(settings.model_copy(update={"nlp_accurate": True}), engine=engine)
+    assert app.state.intake.analysis().accurate is not None
+    assert create_app(settings, engine=engine).state.intake.analysis().accurate is None

@@ -5,10 +5,12 @@ An artifact (``models/<name>.npz``, written by ``kefu.nlp.train``) holds:
 - ``manifest``: JSON — version, seed, data digests, the spaces and the heads;
 - per space ``i``: ``space{i}_vocab`` (n-grams joined by NUL, UTF-8), ``space{i}_idf`` and
   ``space{i}_weights`` (one column per class of every head reading that space);
-- per head: ``head_<name>_bias`` and ``head_<name>_dense`` (weights of its dense signals).
+- per head: ``head_<name>_bias`` and ``head_<name>_dense`` (weights of its dense signals),
+  and for a head of the accurate path ``head_<name>_embedding`` (weights of the sentence
+  embedding named by the manifest's ``embedding``, see ``embedding.py``).
 
-A head's decision for one text is ``tfidf(text) @ W[:, columns] + signals @ D + bias``; a
-head with one column is binary (``> 0`` means its second class). Only NumPy runs at
+A head's decision for one text is ``tfidf(text) @ W[:, columns] + signals @ D [+ e5(text) @ E]
++ bias``; a head with one column is binary (``> 0`` means its second class). Only NumPy runs at
 prediction time: loading takes tens of milliseconds, not the seconds of a scikit-learn
 import.
 """
@@ -27,6 +29,14 @@ from kefu.nlp.features import CharNgramSpace, char_ngrams
 
 MODELS_DIR = Path(__file__).parent / "models"
 DEFAULT_ARTIFACT = MODELS_DIR / "kefu-triage.npz"
+
+
+def accurate_path(artifact: Path) -> Path:
+    """Where the accurate path's heads (embedding.py) of an artifact live: ``<name>-e5.npz`` beside it."""
+    return artifact.with_name(f"{artifact.stem}-e5{artifact.suffix}")
+
+
+ACCURATE_ARTIFACT = accurate_path(DEFAULT_ARTIFACT)
 SEPARATOR = "\x00"  # never in normalised text
 
 
@@ -41,7 +51,7 @@ class Head:
     signal_weights: np.ndarray  # [len(signals), n_columns]
     bias: np.ndarray  # [n_columns]
     scale: float = 1.0  # values / scale are read as logits
-
+    embedding_weights: np.ndarray | None = None  # [embedding dimensions, n_columns]: the accurate path
 
     @property
     def binary(self) -> bool:
@@ -90,6 +100,11 @@ class Classifiers:
             names.extend(s for s in head.signals if s not in names)
         return tuple(names)
 
+    @property
+    def embedding(self) -> str | None:
+        """The sentence embedding its heads read (``embedding.NAME``), or None for the fast path."""
+        return self.manifest.get("embedding")
+
     def ngram(self, space: int, index: int) -> str:
         return self._ngrams[space][index]
 
@@ -98,7 +113,9 @@ class Classifiers:
         """One n-gram list serves every space: a space's vocabulary holds only its own sizes."""
         return min(s.n_min for s in self.spaces), max(s.n_max for s in self.spaces)
 
-    def predict(self, text: str, signals: dict[str, float]) -> dict[str, Scores]:
+    def predict(self, text: str, signals: dict[str, float], embedding: np.ndarray | None = None,
+                ) -> dict[str, Scores]:
+        """Every head's decision for one text; ``embedding`` ([dimensions]) for heads that read one."""
         grams = char_ngrams(text, *self._gram_sizes)
         encoded = [space.encode(text, grams) for space in self.spaces]
         sums = [vals @ w[ids] for (ids, vals), w in zip(encoded, self.weights, strict=True)]
@@ -107,11 +124,15 @@ class Classifiers:
             values = sums[head.space][head.columns] + head.bias
             if head.signals:
                 values = values + np.array([signals[s] for s in head.signals], np.float32) @ head.signal_weights
+            if head.embedding_weights is not None:
+                values = values + _needed(embedding, head) @ head.embedding_weights
             out[head.name] = Scores(head, values)
         return out
 
-    def predict_batch(self, texts: list[str], signals: np.ndarray) -> dict[str, np.ndarray]:
-        """Decision values per head, [len(texts), n_columns]; ``signals`` is [len(texts), len(signal_names)]."""
+    def predict_batch(self, texts: list[str], signals: np.ndarray, embeddings: np.ndarray | None = None,
+                      ) -> dict[str, np.ndarray]:
+        """Decision values per head, [len(texts), n_columns]; ``signals`` is [len(texts), len(signal_names)],
+        ``embeddings`` [len(texts), dimensions] for heads that read them."""
         sums = []
         grams = [char_ngrams(t, *self._gram_sizes) for t in texts]
         for space, w in zip(self.spaces, self.weights, strict=True):
@@ -128,8 +149,16 @@ class Classifiers:
             if head.signals:
                 columns = [self.signal_names.index(s) for s in head.signals]
                 values = values + signals[:, columns] @ head.signal_weights
+            if head.embedding_weights is not None:
+                values = values + _needed(embeddings, head) @ head.embedding_weights
             out[head.name] = values
         return out
+
+
+def _needed(embedding: np.ndarray | None, head: Head) -> np.ndarray:
+    if embedding is None:
+        raise ValueError(f"head {head.name} reads a sentence embedding: pass one (see kefu.nlp.embedding)")
+    return embedding
 
 
 def load(path: Path = DEFAULT_ARTIFACT) -> Classifiers:
@@ -153,21 +182,26 @@ def load(path: Path = DEFAULT_ARTIFACT) -> Classifiers:
                 columns=slice(*spec["columns"]), signals=tuple(spec["signals"]),
                 signal_weights=data[f"head_{name}_dense"].astype(np.float32),
                 bias=data[f"head_{name}_bias"].astype(np.float32), scale=float(spec.get("scale", 1.0)),
+                embedding_weights=(data[f"head_{name}_embedding"].astype(np.float32)
+                                   if f"head_{name}_embedding" in data else None),
             )
     return Classifiers(manifest, spaces, weights, heads, ngrams)
 
 
 def save(path: Path, manifest: dict[str, Any], spaces: list[tuple[CharNgramSpace, list[str], np.ndarray]],
-         heads: list[tuple[dict[str, Any], np.ndarray, np.ndarray]]) -> None:
-    """Write an artifact: spaces as (space, n-grams in index order, weights); heads as (spec, dense, bias)."""
+         heads: list[tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray | None]]) -> None:
+    """Write an artifact: spaces as (space, n-grams in index order, weights); heads as (spec, dense, bias,
+    embedding weights or None)."""
     arrays: dict[str, np.ndarray] = {}
     for i, (space, grams, w) in enumerate(spaces):
         arrays[f"space{i}_vocab"] = np.frombuffer(SEPARATOR.join(grams).encode("utf-8"), np.uint8)
         arrays[f"space{i}_idf"] = space.idf.astype(np.float32)
         arrays[f"space{i}_weights"] = w.astype(np.float16)
-    for spec, dense, bias in heads:
+    for spec, dense, bias, embedding in heads:
         arrays[f"head_{spec['name']}_dense"] = dense.astype(np.float32)
         arrays[f"head_{spec['name']}_bias"] = bias.astype(np.float32)
+        if embedding is not None:
+            arrays[f"head_{spec['name']}_embedding"] = embedding.astype(np.float32)
     arrays["manifest"] = np.array(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)  # type: ignore[arg-type]

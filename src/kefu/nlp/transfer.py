@@ -158,3 +158,22 @@ def read_kb_categories(data_dir: Path) -> list[Labelled]:
         rows.append(Labelled(fields.get("title", "").strip(), category))
         rows += [Labelled(s.strip(), category) for s in _SENTENCE_END.split(parts[2]) if len(s.strip()) >= MIN_SENTENCE]
     return [r for r in rows if r.text]
+
+
+def read_kb_question_categories(data_dir: Path) -> list[Labelled]:
+    """The customer questions of ``kb-questions-dev.jsonl`` that have an answering article,
+    labelled with that article's category: customer wording for the policy topics."""
+    categories = {}
+    for article in sorted((data_dir / "kb").glob("*.md")):
+        fields = dict(line.split(":", 1) for line in article.read_text(encoding="utf-8").split("---", 2)[1].splitlines()
+                      if ":" in line)
+        categories[fields.get("id", "").strip()] = fields.get("category", "").strip()
+    path = data_dir / "kb-questions-dev.jsonl"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            question = json.loads(line)
+            category = categories.get(question.get("article") or "")
+            if category and question.get("text"):
+                rows.append(Labelled(question["text"], category))
+    return rows

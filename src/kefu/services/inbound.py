@@ -40,7 +40,7 @@ from kefu.domain import workflow
 from kefu.domain.ticket_triage import TicketTriage, merge
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import KefuError, NotFound
-from kefu.nlp.analysis import Analysis, analyzer
+from kefu.nlp.analysis import Analysis, Analyzer, analyzer
 from kefu.sanitize import sanitize_html, text_to_html
 from kefu.services import intake_queries as q
 from kefu.services.actors import Actor
@@ -86,10 +86,13 @@ class Delivery:
         return self.message.channel, self.message.external_id
 
 
-def analyse_deliveries(deliveries: Sequence[Delivery]) -> list[Delivery]:
-    """The deliveries with their message analysis: CPU work, best done before any database lock."""
+def analyse_deliveries(deliveries: Sequence[Delivery], engine: Analyzer | None = None) -> list[Delivery]:
+    """The deliveries with their message analysis: CPU work, best done before any database lock.
+    ``engine``: the analyzer to use (default: the fast path of the shipped models)."""
     todo = [d for d in deliveries if d.analysis is None]
-    analyses = iter(analyzer().analyze_batch([d.message.text for d in todo]))
+    if not todo:
+        return list(deliveries)
+    analyses = iter((engine or analyzer()).analyze_batch([d.message.text for d in todo]))
     return [d if d.analysis is not None else replace(d, analysis=next(analyses)) for d in deliveries]
 
 

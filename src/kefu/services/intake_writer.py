@@ -23,6 +23,7 @@ from contextlib import AbstractAsyncContextManager
 from sqlalchemy.orm import Session
 
 from kefu.errors import KefuError
+from kefu.nlp.analysis import Analyzer, analyzer
 from kefu.services.inbound import (
     AttachmentLimits,
     Delivery,
@@ -53,8 +54,10 @@ class IntakeWriter:
         max_batch: int = MAX_BATCH,
         max_queue: int = MAX_QUEUE,
         linger: float = LINGER_SECONDS,
+        analysis: Callable[[], Analyzer] = analyzer,
     ) -> None:
         self.session_factory = session_factory
+        self.analysis = analysis  # the analyzer of every message: the fast path or the accurate one
         self.limits = limits
         self.admit = admit  # held around each batch: a connection slot, SQLite's write turn
         self.max_batch = max_batch
@@ -94,7 +97,7 @@ class IntakeWriter:
                 deliveries = [delivery for delivery, _ in batch]
                 try:
                     # Analysis (CPU) first, outside the admission slot and the transaction.
-                    deliveries = await loop.run_in_executor(self._thread, analyse_deliveries, deliveries)
+                    deliveries = await loop.run_in_executor(self._thread, self._analyse, deliveries)
                     async with self.admit():
                         outcomes = await loop.run_in_executor(self._thread, self._write, deliveries)
                 except BaseException as e:  # not expected: _write settles every delivery
@@ -110,6 +113,9 @@ class IntakeWriter:
             self._task = None
 
     # --- in the writer thread ----------------------------------------------------------
+
+    def _analyse(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        return analyse_deliveries(deliveries, self.analysis())
 
     def _write(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         self.batches += 1
