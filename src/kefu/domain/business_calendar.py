@@ -1,0 +1,141 @@
+"""Business time: when a group works, and clock arithmetic that counts only those hours.
+
+A ``BusinessCalendar`` is data: working hours per weekday in one time zone, official holidays
+(days off even on a weekday) and make-up working days (调休: a weekend day that is worked).
+``add`` finds the moment a budget of working time runs out; ``between`` measures the working
+time inside an interval. Every datetime in and out is timezone-aware UTC, as the database
+stores it; the calendar's own zone only decides which hours are working hours.
+
+``china_mainland`` fills holidays and 调休 days from the ``chinese_calendar`` package (the
+State Council's published schedule); an admin's own closures can be added as data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+Interval = tuple[time, time]  # [start, end) in local time; end time(0) means midnight at the end of the day
+
+NINE_TO_SIX: tuple[Interval, ...] = ((time(9), time(18)),)
+ALL_DAY: tuple[Interval, ...] = ((time(0), time(0)),)
+# Look this far ahead for working time before deciding a calendar has none.
+HORIZON_DAYS = 3 * 366
+
+
+class NoWorkingTime(ValueError):
+    """The calendar has no working hours at all (or none within the horizon)."""
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    timezone: str = "Asia/Shanghai"
+    # Monday first; a weekday with () is a day off.
+    weekly: tuple[tuple[Interval, ...], ...] = (NINE_TO_SIX,) * 5 + ((), ())
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()  # 调休: worked although the weekday is normally off
+    workday_hours: tuple[Interval, ...] = NINE_TO_SIX  # the hours of such a make-up day
+    always_open: bool = False  # 24 × 7: no hours, holidays or make-up days apply
+    name: str = ""
+    _cache: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.weekly) != 7:
+            raise ValueError("weekly needs seven entries, Monday first")
+        for hours in (*self.weekly, self.workday_hours):
+            for start, end in hours:
+                if end != time(0) and end <= start:
+                    raise ValueError(f"working hours {start}–{end} end before they start")
+        if not self.always_open and not any(self.weekly) and not self.workdays:
+            raise NoWorkingTime("a calendar needs some working hours")
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def hours_on(self, day: date) -> tuple[Interval, ...]:
+        """The local working hours of one day."""
+        if self.always_open:
+            return ALL_DAY
+        if day in self.holidays:
+            return ()
+        if day in self.workdays and not self.weekly[day.weekday()]:
+            return self.workday_hours
+        return self.weekly[day.weekday()]
+
+    def is_working_day(self, day: date) -> bool:
+        return bool(self.hours_on(day))
+
+    def intervals_on(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The day's working hours as UTC intervals."""
+        cached = self._cache.get(day)
+        if cached is None:
+            out = []
+            for start, end in self.hours_on(day):
+                local_end = datetime.combine(day + timedelta(days=1) if end == time(0) else day, end, self.zone)
+                out.append((datetime.combine(day, start, self.zone).astimezone(UTC), local_end.astimezone(UTC)))
+            cached = self._cache[day] = tuple(out)
+        return cached
+
+    def _intervals_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working intervals from ``moment`` on, the first one clipped to start there."""
+        day = moment.astimezone(self.zone).date() - timedelta(days=1)  # an interval of yesterday may run past midnight
+        for offset in range(HORIZON_DAYS):
+            for start, end in self.intervals_on(day + timedelta(days=offset)):
+                if end > moment:
+                    yield max(start, moment), end
+
+    def add(self, start: datetime, budget: timedelta) -> datetime:
+        """The moment ``budget`` of working time after ``start`` has passed."""
+        _aware(start)
+        if budget <= timedelta(0):
+            return start
+        left = budget
+        for begin, end in self._intervals_from(start):
+            if end - begin >= left:
+                return begin + left
+            left -= end - begin
+        raise NoWorkingTime(f"no {budget} of working time within {HORIZON_DAYS} days of {start}")
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time inside [start, end); negative when end is before start."""
+        _aware(start)
+        _aware(end)
+        if end < start:
+            return -self.between(end, start)
+        total = timedelta(0)
+        for begin, stop in self._intervals_from(start):
+            if begin >= end:
+                break
+            total += min(stop, end) - begin
+        return total
+
+    def with_closures(self, days: Iterable[date]) -> BusinessCalendar:
+        """The same calendar with more days off (a company event, a local holiday)."""
+        return BusinessCalendar(self.timezone, self.weekly, self.holidays | frozenset(days), self.workdays,
+                                self.workday_hours, self.always_open, self.name)
+
+
+def _aware(moment: datetime) -> None:
+    if moment.tzinfo is None:
+        raise ValueError("business time needs timezone-aware datetimes")
+
+
+ALWAYS_OPEN = BusinessCalendar(always_open=True, name="24x7")
+
+
+def china_mainland(weekly: tuple[tuple[Interval, ...], ...] = (NINE_TO_SIX,) * 5 + ((), ()),
+                   workday_hours: tuple[Interval, ...] = NINE_TO_SIX, timezone: str = "Asia/Shanghai",
+                   name: str = "") -> BusinessCalendar:
+    """Working hours with mainland China's official holidays and 调休 days (chinese_calendar's data:
+    years it has not published yet fall back to plain weekends)."""
+    import chinese_calendar
+
+    return BusinessCalendar(
+        timezone=timezone, weekly=weekly, workday_hours=workday_hours, name=name,
+        holidays=frozenset(chinese_calendar.holidays), workdays=frozenset(chinese_calendar.workdays),
+    )
