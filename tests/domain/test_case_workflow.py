@@ -1,0 +1,248 @@
+"""The closed loop as a state machine: required data per step, approvals, waiting, reopening."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kefu.domain import sla
+from kefu.domain.business_calendar import china_mainland
+from kefu.domain.case_workflow import (
+    Advance,
+    Approve,
+    Archive,
+    AuthorityLimits,
+    Case,
+    CasePath,
+    Compensation,
+    CustomerWrote,
+    Policy,
+    ProposeSolution,
+    RecordAnalysis,
+    RecordFacts,
+    RecordFeedback,
+    Resume,
+    SendBack,
+    Stage,
+    StepRefused,
+    Wait,
+    Waiting,
+    apply,
+    open_case,
+    path_for_intent,
+)
+from kefu.domain.roles import Role
+from kefu.domain.sla import Target
+from kefu.domain.tickets import TicketStatus
+
+T0 = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Tuesday
+
+
+def run(case: Case, *actions, at: datetime = T0, policy: Policy | None = None) -> Case:
+    for action in actions:
+        case = apply(case, action, at, policy).case
+    return case
+
+
+def archived_complaint(**compensation) -> Case:
+    comp = Compensation("coupon", 30_00, Role.AGENT) if not compensation else Compensation(**compensation)
+    return run(
+        open_case(CasePath.COMPLAINT, "订单SL2026 杯子到货破裂，客户要求换货"),
+        Advance(),
+        RecordAnalysis("quality", five_whys=("为什么破？运输挤压", "为什么挤压？包装只有一层", "包装规格未区分易碎品")),
+        Advance(),
+        ProposeSolution("补发新杯子并送优惠券", comp),
+        Advance(),
+        RecordFeedback(confirmed=True, rating=5),
+        Archive("易碎品改用双层包装"),
+    )
+
+
+def test_a_complaint_walks_the_five_steps():
+    case = archived_complaint()
+    assert case.stage == Stage.ARCHIVED and case.status == TicketStatus.CLOSED
+    assert case.cause == "包装规格未区分易碎品" and case.rating == 5 and case.lesson
+
+
+def test_each_step_refuses_to_move_on_without_its_data():
+    case = open_case(CasePath.COMPLAINT)
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Advance(), T0)
+    assert refused.value.missing == ("facts",)
+    case = run(case, RecordFacts("物流延误"), Advance())
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Advance(), T0)
+    assert refused.value.missing == ("category", "root_cause")
+    case = run(case, RecordAnalysis("logistics", root_cause="中转站爆仓"), Advance())
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Advance(), T0)
+    assert refused.value.missing == ("solution",)
+    case = run(case, ProposeSolution("加急转运"), Advance())
+    with pytest.raises(StepRefused, match="lesson-learned"):
+        apply(case, Advance(), T0)
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Archive("提前预警爆仓"), T0)
+    assert refused.value.missing == ("confirmation_or_rating",)
+    case = run(case, RecordFeedback(confirmed=False, rating=3))
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Archive("  "), T0)
+    assert refused.value.missing == ("lesson",)
+
+
+def test_compensation_above_the_agents_authority_needs_approval():
+    limits = AuthorityLimits()
+    assert limits.approver_for(50_00) == Role.AGENT and limits.approver_for(50_01) == Role.SPECIALIST
+    assert limits.approver_for(1_000_00) == Role.SUPERVISOR and limits.approver_for(1_000_01) == Role.ADMIN
+    case = run(open_case(CasePath.COMPLAINT, "耳机左耳无声"), Advance(), RecordAnalysis("quality", "批次故障"), Advance(),
+               ProposeSolution("退款并补偿", Compensation("cash", 300_00, Role.AGENT)))
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Advance(), T0)
+    assert refused.value.missing == ("approval",)
+    with pytest.raises(StepRefused, match="supervisor"):
+        apply(case, Approve(Role.SPECIALIST), T0)  # ¥300 is above a specialist's ¥200
+    outcome = apply(case, Approve(Role.SUPERVISOR), T0)
+    assert outcome.step == "approved:supervisor"
+    assert apply(outcome.case, Advance(), T0).case.stage == Stage.FOLLOWING_UP
+    # Configurable: a shop that lets agents grant ¥500 needs no approval for it.
+    generous = Policy(limits=AuthorityLimits(agent=500_00))
+    assert apply(case, Advance(), T0, generous).case.stage == Stage.FOLLOWING_UP
+
+
+def test_changing_the_compensation_needs_a_new_approval():
+    case = run(open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("quality", "y"), Advance(),
+               ProposeSolution("z", Compensation("cash", 300_00, Role.AGENT)), Approve(Role.SUPERVISOR),
+               ProposeSolution("z", Compensation("cash", 900_00, Role.AGENT)))
+    with pytest.raises(StepRefused):
+        apply(case, Advance(), T0)
+
+
+def test_short_path_and_which_intents_take_it():
+    assert path_for_intent("complaint") == CasePath.COMPLAINT
+    assert {path_for_intent(i) for i in ("inquiry", "suggestion", "praise", "other", None)} == {CasePath.SHORT}
+    case = run(open_case(CasePath.SHORT), Advance())
+    assert case.stage == Stage.RESOLVED and case.status == TicketStatus.RESOLVED and case.resolved_at == T0
+    assert run(case, Advance()).stage == Stage.CLOSED
+
+
+def test_waiting_is_pending_and_a_customer_reply_ends_waiting_on_them():
+    case = run(open_case(CasePath.SHORT), Wait(Waiting.THIRD_PARTY))
+    assert case.status == TicketStatus.PENDING
+    assert apply(case, CustomerWrote(), T0).case.waiting == Waiting.THIRD_PARTY  # still waiting on the courier
+    case = run(case, Resume(), Wait(Waiting.CUSTOMER))
+    assert apply(case, CustomerWrote(), T0).case.waiting is None
+    with pytest.raises(StepRefused):
+        apply(run(case, Resume(), Advance()), Wait(Waiting.CUSTOMER), T0)  # resolved cases do not wait
+
+
+def test_reopen_within_the_window_and_a_linked_case_after_it():
+    resolved = run(open_case(CasePath.SHORT), Advance())
+    again = apply(resolved, CustomerWrote(), T0 + timedelta(days=6))
+    assert again.step == "reopened" and again.case.stage == Stage.OPEN and again.case.reopen_count == 1
+    late = apply(resolved, CustomerWrote(), T0 + timedelta(days=8))
+    assert late.new_linked_case and late.case == resolved
+    archived = archived_complaint()
+    back = apply(archived, CustomerWrote(), T0 + timedelta(days=1))
+    assert back.case.stage == Stage.RESOLVING and back.case.reopen_count == 1 and not back.case.customer_confirmed
+    short_window = Policy(reopen_window=timedelta(hours=1))
+    assert apply(resolved, CustomerWrote(), T0 + timedelta(hours=2), short_window).new_linked_case
+
+
+def test_an_unhappy_follow_up_goes_back_to_resolving():
+    case = run(open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("service", "y"), Advance(),
+               ProposeSolution("z"), Advance(), RecordFeedback(confirmed=False, rating=1), SendBack())
+    assert case.stage == Stage.RESOLVING and case.rating is None and case.reopen_count == 0
+
+
+def test_an_archived_case_takes_no_more_steps():
+    with pytest.raises(StepRefused, match="archived"):
+        apply(archived_complaint(), RecordFacts("改一下"), T0)
+
+
+def test_bad_values_are_refused():
+    case = run(open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("service", "y"), Advance())
+    with pytest.raises(StepRefused, match="negative"):
+        apply(case, ProposeSolution("z", Compensation("cash", -1, Role.AGENT)), T0)
+    case = run(case, ProposeSolution("z"), Advance())
+    with pytest.raises(StepRefused, match="1 to 5"):
+        apply(case, RecordFeedback(True, rating=9), T0)
+
+
+# Property tests -----------------------------------------------------------------------------
+
+roles = st.sampled_from(list(Role))
+actions = st.one_of(
+    st.builds(RecordFacts, st.sampled_from(["", "  ", "客户说杯子碎了"])),
+    st.builds(RecordAnalysis, st.sampled_from(["quality", "logistics"]), st.sampled_from(["", "包装太薄"]),
+              st.sampled_from([(), ("为什么？", "包装规格")])),
+    st.builds(ProposeSolution, st.sampled_from(["", "补发"]),
+              st.none() | st.builds(Compensation, st.just("coupon"), st.integers(0, 2_000_00), roles)),
+    st.builds(Approve, roles),
+    st.builds(RecordFeedback, st.booleans(), st.none() | st.integers(0, 6)),
+    st.just(Advance()), st.just(SendBack()), st.just(Resume()), st.just(CustomerWrote()),
+    st.builds(Archive, st.sampled_from(["", "改用双层包装"])),
+    st.builds(Wait, st.sampled_from(list(Waiting))),
+)
+# Random actions alone almost never get far down the complaint path, so each sequence is the
+# happy path (once or twice, for a reopen), with steps dropped at random and random actions
+# shuffled in: most runs reach 跟进反馈 or 总结归档 and many are reopened on the way.
+HAPPY = {
+    CasePath.COMPLAINT: [RecordFacts("客户说杯子碎了"), Advance(), RecordAnalysis("quality", "包装太薄"), Advance(),
+                         ProposeSolution("补发", Compensation("coupon", 300_00, Role.AGENT)), Approve(Role.SUPERVISOR),
+                         Advance(), RecordFeedback(True, 5), Archive("改用双层包装"), CustomerWrote()],
+    CasePath.SHORT: [Advance(), CustomerWrote(), Advance(), Advance(), CustomerWrote()],
+}
+gaps = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3))
+
+
+@st.composite
+def sequences(draw):
+    path = draw(st.sampled_from(list(CasePath)))
+    planned = HAPPY[path] * draw(st.integers(1, 2))
+    sequence = [a for a in planned if draw(st.integers(0, 9)) > 0]
+    for noise in draw(st.lists(actions, max_size=15)):
+        sequence.insert(draw(st.integers(0, len(sequence))), noise)
+    return path, [(action, draw(gaps)) for action in sequence]
+
+
+CHINA = china_mainland()
+
+
+@settings(max_examples=400, deadline=None)
+@given(sequences())
+def test_no_sequence_of_actions_breaks_the_loop(drawn):
+    path, sequence = drawn
+    """Whatever is tried in whatever order: an archived case has every step's data, waiting time
+    is never counted by the resolution clock, and the reopen count is the number of reopens."""
+    policy = Policy()
+    case, now = open_case(path), T0
+    clock = sla.start(Target.RESOLUTION, now, timedelta(hours=24), CHINA)
+    pending_since, pending_total, reopens = None, timedelta(0), 0
+    for action, gap in sequence:
+        now += gap
+        try:
+            outcome = apply(case, action, now, policy)
+        except StepRefused:
+            continue
+        reopens += outcome.step == "reopened"
+        case = outcome.case
+        # Drive the clock the way the service does: pending pauses it.
+        if case.status == TicketStatus.PENDING and pending_since is None:
+            pending_since, clock = now, sla.pause(clock, now)
+        elif case.status != TicketStatus.PENDING and pending_since is not None:
+            pending_total += CHINA.between(pending_since, now)
+            pending_since, clock = None, sla.resume(clock, now, CHINA)
+        if case.stage == Stage.ARCHIVED:
+            assert case.facts and case.category and case.cause and case.solution and case.lesson
+            assert case.compensation is None or case.compensation.settled(policy.limits)
+            assert case.customer_confirmed or case.rating is not None
+        if case.waiting is not None:
+            assert case.stage not in (Stage.FOLLOWING_UP, Stage.ARCHIVED, Stage.RESOLVED, Stage.CLOSED)
+        assert case.reopen_count == reopens
+    end = now + timedelta(hours=1)
+    if pending_since is not None:
+        pending_total += CHINA.between(pending_since, end)
+    counted = sla.used(clock, end, CHINA)
+    assert counted == CHINA.between(T0, end) - pending_total
