@@ -93,3 +93,81 @@ def test_waiting_never_counts_against_the_target(start, budget, steps):
     state, left = sla.state(clock, clock.due_at - timedelta(microseconds=1), CHINA)
     assert state in (SlaState.ON_TRACK, SlaState.AT_RISK) or breached_before_a_pause
     assert sla.state(clock, clock.due_at, CHINA)[0] == SlaState.BREACHED
+
+
+# evaluate: every clock of a case from its facts
+
+EMAIL_P3 = sla.default_budgets(Channel.EMAIL, Priority.P3)  # first response 24 h, next 24 h, resolution 72 h
+
+
+def test_a_new_case_has_a_first_response_and_a_resolution_clock():
+    opened = local("2026-09-29 10:00")
+    result = sla.evaluate(sla.SlaFacts(created_at=opened), EMAIL_P3, CHINA, opened)
+    first, resolution = result.clocks
+    assert (first.target, first.due_at, first.state) == (Target.FIRST_RESPONSE, local("2026-10-08 16:00"), SlaState.ON_TRACK)
+    assert resolution.due_at == local("2026-10-15 10:00")  # 72 working hours: National Day off, Sat 10th worked
+    assert result.due == () and result.next_check_at == first.warn_at
+
+
+def test_due_events_and_their_keys_once_the_moment_has_come():
+    opened = local("2026-09-29 09:00")
+    chat = sla.default_budgets(Channel.WEBCHAT, Priority.P4)
+    result = sla.evaluate(sla.SlaFacts(created_at=opened), chat, ALWAYS_OPEN, opened + timedelta(seconds=31))
+    assert [(e.target, e.kind) for e in result.due] == [(Target.FIRST_RESPONSE, "warn"), (Target.FIRST_RESPONSE, "breach")]
+    assert result.due[1].key == f"first_response:breach:{opened.isoformat()}"
+    assert result.clocks[0].state == SlaState.BREACHED
+
+
+def test_answering_stops_the_first_clock_and_a_new_customer_message_starts_the_next():
+    opened = local("2026-09-29 09:00")
+    facts = sla.SlaFacts(created_at=opened, first_response_at=local("2026-09-29 09:20"),
+                         awaiting_reply_since=local("2026-09-29 11:00"))
+    result = sla.evaluate(facts, EMAIL_P3, CHINA, local("2026-09-29 12:00"))
+    by_target = {c.target: c for c in result.clocks}
+    assert by_target[Target.FIRST_RESPONSE].state == SlaState.MET
+    assert by_target[Target.NEXT_RESPONSE].due_at == local("2026-09-30 17:00") + timedelta(days=8)  # over National Day
+    # An answer that came after the deadline still leaves its breach to record.
+    late = sla.SlaFacts(created_at=opened, first_response_at=opened + timedelta(minutes=5))
+    chat = sla.default_budgets(Channel.WEBCHAT, Priority.P4)
+    missed = sla.evaluate(late, chat, ALWAYS_OPEN, opened + timedelta(hours=1))
+    assert missed.clocks[0].state == SlaState.MISSED and {e.kind for e in missed.due} == {"warn", "breach"}
+
+
+def test_pending_and_resolved_time_is_not_counted_and_an_open_pause_freezes_the_clock():
+    opened = local("2026-09-29 09:00")
+    budgets = sla.Budgets(None, None, 4 * H)
+    waiting = sla.SlaFacts(created_at=opened, pauses=((local("2026-09-29 10:00"), None),))
+    frozen = sla.evaluate(waiting, budgets, CHINA, local("2026-09-30 17:00"))
+    assert frozen.clocks[0].state == SlaState.PAUSED and frozen.clocks[0].left == 3 * H
+    assert frozen.due == () and frozen.next_check_at is None
+    resumed = sla.SlaFacts(created_at=opened, pauses=((local("2026-09-29 10:00"), local("2026-09-30 11:00")),))
+    assert sla.evaluate(resumed, budgets, CHINA, local("2026-09-30 11:00")).clocks[0].due_at == local("2026-09-30 14:00")
+
+
+def test_a_reopened_case_counts_only_its_open_time():
+    opened = local("2026-09-29 09:00")
+    facts = sla.SlaFacts(created_at=opened, pauses=((local("2026-09-29 10:00"), local("2026-09-29 15:00")),))
+    result = sla.evaluate(facts, sla.Budgets(None, None, 2 * H), CHINA, local("2026-09-29 15:00"))
+    assert result.clocks[0].due_at == local("2026-09-29 16:00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(start_moments, st.timedeltas(min_value=H, max_value=timedelta(days=6)), gaps)
+def test_evaluate_agrees_with_pausing_a_running_clock(start, budget, steps):
+    """The deadline from the facts equals the one a clock paused and resumed step by step reaches."""
+    clock = sla.start(Target.RESOLUTION, start, budget, CHINA)
+    pauses: list[tuple[datetime, datetime | None]] = []
+    now = start
+    for i, gap in enumerate(steps):
+        now += gap
+        if i % 2 == 0:
+            clock = sla.pause(clock, now)
+            pauses.append((now, None))
+        else:
+            clock = sla.resume(clock, now, CHINA)
+            pauses[-1] = (pauses[-1][0], now)
+    due, _ = sla.deadline(start, budget, tuple(pauses), CHINA)
+    if pauses and pauses[-1][1] is None and clock.due_at > pauses[-1][0]:
+        assert due is None
+    else:
+        assert due == clock.due_at

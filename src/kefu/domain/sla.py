@@ -140,3 +140,118 @@ def state(clock: Clock, now: datetime, calendar: BusinessCalendar) -> tuple[SlaS
     if now >= clock.due_at:
         return SlaState.BREACHED, left
     return (SlaState.AT_RISK if now >= clock.warn_at else SlaState.ON_TRACK), left
+
+
+# Evaluating a case's clocks from its facts --------------------------------------------------
+#
+# The service keeps a few facts on the ticket (when it was opened, first answered, since when a
+# customer has been waiting for a reply, when it was resolved, and the intervals it spent
+# pending or resolved) and ``evaluate`` derives every clock from them, from scratch. The same
+# facts always give the same deadlines, so a sweep may run twice, after a restart, or in two
+# processes at once and agree; which warnings and breaches have fired is kept apart, keyed by
+# ``Event.key``.
+
+Pause = tuple[datetime, datetime | None]  # [start, end); end None: paused now
+
+
+@dataclass(frozen=True)
+class SlaFacts:
+    created_at: datetime
+    first_response_at: datetime | None = None
+    awaiting_reply_since: datetime | None = None  # the oldest customer message not yet answered
+    resolved_at: datetime | None = None
+    pauses: tuple[Pause, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClockView:
+    target: Target
+    started_at: datetime
+    warn_at: datetime | None  # None while paused with the moment not reached
+    due_at: datetime | None
+    stopped_at: datetime | None
+    state: SlaState
+    left: timedelta  # working time left (negative once breached)
+
+
+@dataclass(frozen=True)
+class Event:
+    target: Target
+    kind: str  # "warn" or "breach"
+    at: datetime
+    started_at: datetime  # which run of the clock (next response runs once per waiting customer)
+
+    @property
+    def key(self) -> str:
+        return f"{self.target.value}:{self.kind}:{self.started_at.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    clocks: tuple[ClockView, ...]
+    due: tuple[Event, ...]  # warnings and breaches whose moment has come (fired or not)
+    next_check_at: datetime | None  # the next moment something may become due
+
+
+def deadline(start: datetime, budget: timedelta, pauses: tuple[Pause, ...], calendar: BusinessCalendar,
+             ) -> tuple[datetime | None, timedelta]:
+    """When ``budget`` of working time after ``start`` runs out, not counting the pauses; None
+    (and the budget left) while an open pause froze the clock before it ran out."""
+    cursor, left = start, budget
+    for pause_start, pause_end in sorted(pauses, key=lambda p: p[0]):
+        if pause_end is not None and pause_end <= cursor:
+            continue
+        pause_start = max(pause_start, cursor)
+        due = calendar.add(cursor, left)
+        if due <= pause_start:
+            return due, timedelta(0)
+        left -= calendar.between(cursor, pause_start)
+        if pause_end is None:
+            return None, left
+        cursor = pause_end
+    return calendar.add(cursor, left), timedelta(0)
+
+
+def evaluate(facts: SlaFacts, budgets: Budgets, calendar: BusinessCalendar, now: datetime) -> Evaluation:
+    runs: list[tuple[Target, datetime, timedelta, datetime | None]] = []
+    resolved = facts.resolved_at
+    if budgets.first_response is not None:
+        stop_at = min((t for t in (facts.first_response_at, resolved) if t is not None), default=None)
+        runs.append((Target.FIRST_RESPONSE, facts.created_at, budgets.first_response, stop_at))
+    if (budgets.next_response is not None and facts.first_response_at is not None
+            and facts.awaiting_reply_since is not None and resolved is None):
+        runs.append((Target.NEXT_RESPONSE, facts.awaiting_reply_since, budgets.next_response, None))
+    if budgets.resolution is not None:
+        runs.append((Target.RESOLUTION, facts.created_at, budgets.resolution, resolved))
+    clocks, due, upcoming = [], [], []
+    for target, started, budget, stopped in runs:
+        due_at, frozen_left = deadline(started, budget, facts.pauses, calendar)
+        warn_at, _ = deadline(started, budget * WARN_SHARE, facts.pauses, calendar)
+        end = min(now, stopped) if stopped is not None else now
+        for kind, moment in (("warn", warn_at), ("breach", due_at)):
+            if moment is None:
+                continue
+            if moment <= end:
+                due.append(Event(target, kind, moment, started))
+            elif stopped is None:
+                upcoming.append(moment)
+        clocks.append(_view(target, started, warn_at, due_at, stopped, frozen_left, calendar, now))
+    return Evaluation(tuple(clocks), tuple(due), min(upcoming, default=None))
+
+
+def _view(target: Target, started: datetime, warn_at: datetime | None, due_at: datetime | None,
+          stopped: datetime | None, frozen_left: timedelta, calendar: BusinessCalendar, now: datetime) -> ClockView:
+    if stopped is not None:
+        met = due_at is None or stopped <= due_at
+        left = calendar.between(stopped, due_at) if due_at is not None else frozen_left
+        return ClockView(target, started, warn_at, due_at, stopped, SlaState.MET if met else SlaState.MISSED, left)
+    if due_at is None:
+        return ClockView(target, started, warn_at, None, None, SlaState.PAUSED, frozen_left)
+    left = calendar.between(now, due_at)
+    if now >= due_at:
+        state = SlaState.BREACHED
+    elif warn_at is not None and now >= warn_at:
+        state = SlaState.AT_RISK
+    else:
+        state = SlaState.ON_TRACK
+    return ClockView(target, started, warn_at, due_at, None, state, left)
