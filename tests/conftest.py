@@ -45,6 +45,7 @@ def settings(data_dir: Path) -> Settings:
         database_url=_database_url(data_dir),
         login_attempts_per_minute=1000,
         log_level="WARNING",
+        sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/test_sla.py)
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 
@@ -21,9 +22,11 @@ from kefu.api.limits import BodySizeLimit, RejectNulCharacters
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
+from kefu.services import sla_sweeper
 from kefu.services.inbound import AttachmentLimits
 from kefu.services.intake_writer import IntakeWriter
 from kefu.services.ratelimit import RateLimiter, connect_redis
+from kefu.services.sla import SweepSettings
 from kefu.services.token_cache import TokenCache
 from kefu.settings import Settings, get_settings
 
@@ -47,7 +50,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
         await anyio.to_thread.run_sync(analysis)  # load the models now, not on the first message
+        sweeper = None
+        if settings.sweeps_in_server:  # the embedded default: no separate `kefu worker` to run
+            sweeper = asyncio.create_task(sla_sweeper.serve_loop(
+                running.state.session_factories.write,
+                SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach),
+                settings.sla_sweep_seconds, running.state.admission.writer,
+            ))
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweeper
         await running.state.intake.close()  # answer what is queued before the process ends
 
     app = FastAPI(

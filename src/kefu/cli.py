@@ -79,6 +79,38 @@ def serve(
 
 
 @app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Sweep once and exit.")] = False,
+    interval: Annotated[float | None, typer.Option(help="Seconds between sweeps (default KEFU_SLA_SWEEP_SECONDS).")] = None,
+) -> None:
+    """Run the SLA sweep: warnings at 80 %, breaches escalated. Safe to run several at once on PostgreSQL."""
+    import signal
+    import threading
+
+    from kefu.db.engine import make_session_factory, writer_bind
+    from kefu.logs import configure_logging
+    from kefu.services import sla_sweeper
+    from kefu.services.sla import SweepSettings
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    engine = make_engine(settings.resolved_database_url)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    every = interval if interval is not None else settings.sla_sweep_seconds
+    if not once:
+        typer.echo(f"kefu worker: SLA sweep every {every:g} s (Ctrl+C to stop)")
+    try:
+        report = sla_sweeper.run(make_session_factory(writer_bind(engine)),
+                                 SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach), every, stop, once)
+    finally:
+        engine.dispose()
+    if once:
+        typer.echo(f"checked {report.checked}, warnings {report.warnings}, breaches {report.breaches}")
+
+
+@app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,

@@ -34,6 +34,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_attachment": ("附件内容不是有效的 Base64 编码", "The attachment content is not valid base64"),
     "inbound_failed": ("消息已保存但处理失败，请稍后重新投递", "The message was stored but could not be processed; deliver it again later"),
     "intake_busy": ("消息接收队列已满，请稍后重试", "Too many messages are waiting to be stored; retry shortly"),
+    "invalid_calendar": ("工作时间设置无效：{reason}", "The working-hours calendar is invalid: {reason}"),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 

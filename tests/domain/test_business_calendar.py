@@ -123,3 +123,21 @@ def test_add_and_between_agree(start, budget):
 @given(moments, budgets, budgets)
 def test_adding_in_two_steps_is_adding_once(start, first, second):
     assert CHINA.add(CHINA.add(start, first), second) == CHINA.add(start, first + second)
+
+
+def test_calendars_as_data():
+    from kefu.domain.business_calendar import from_json
+
+    default = from_json({})
+    assert default.is_working_day(date(2026, 10, 10)) and not default.is_working_day(date(2026, 10, 1))
+    seven_days = from_json({"weekly": [[["08:00", "22:00"]]] * 7, "official_holidays": False,
+                            "closures": ["2026-12-24"], "timezone": "Asia/Hong_Kong"})
+    assert seven_days.is_working_day(date(2026, 10, 1)) and not seven_days.is_working_day(date(2026, 12, 24))
+    assert seven_days.hours_on(date(2026, 10, 4)) == ((time(8), time(22)),)
+    assert from_json({"weekly": [[["18:00", "24:00"]]] * 7}).hours_on(date(2026, 9, 29)) == ((time(18), time(0)),)
+    assert from_json({"always_open": True}) is ALWAYS_OPEN
+    for bad, message in (({"weekly": [[]] * 6}, "seven days"), ({"timezone": "Mars/Base"}, "time zone"),
+                         ({"closures": ["tomorrow"]}, "dates"), ({"weekly": [["9-18"]] * 7}, "pairs"),
+                         ({"colour": 1}, "unknown calendar field"), ({"weekly": [[]] * 7}, "working hours")):
+        with pytest.raises(ValueError, match=message):
+            from_json(bad)

@@ -171,3 +171,19 @@ def test_evaluate_agrees_with_pausing_a_running_clock(start, budget, steps):
         assert due is None
     else:
         assert due == clock.due_at
+
+
+def test_status_changes_open_and_close_pauses():
+    from kefu.domain.tickets import TicketStatus as S
+
+    t1, t2, t3 = local("2026-09-29 10:00"), local("2026-09-29 11:00"), local("2026-09-29 12:00")
+    pauses = sla.pauses_after((), S.OPEN, S.PENDING, t1)
+    assert pauses == ((t1, None),)
+    assert sla.pauses_after(pauses, S.PENDING, S.RESOLVED, t2) == pauses  # still not counted
+    closed = sla.pauses_after(pauses, S.RESOLVED, S.OPEN, t3)
+    assert closed == ((t1, t3),)
+    assert sla.pauses_after(closed, S.NEW, S.OPEN, t3) == closed
+
+
+def test_a_breach_raises_priority_one_step():
+    assert [sla.raised(p) for p in Priority] == [Priority.P1, Priority.P1, Priority.P2, Priority.P3]

@@ -20,9 +20,11 @@ from kefu.api.schemas import (
     ShortText,
     TagName,
 )
+from kefu.db.base import utcnow
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
+from kefu.services import sla as sla_service
 from kefu.services import tickets as service
 from kefu.services.attachments import AttachmentIn
 
@@ -61,6 +63,14 @@ class MessagePublic(Out):
         return out
 
 
+class SlaClock(Out):
+    target: str = Field(description="first_response | next_response | resolution")
+    state: str = Field(description="on_track | at_risk | breached | paused | met | missed")
+    due_at: datetime | None
+    warn_at: datetime | None
+    left_seconds: int = Field(description="working time left; negative once breached")
+
+
 class TicketPublic(Out):
     id: int
     subject: str
@@ -84,14 +94,17 @@ class TicketPublic(Out):
     resolved_at: datetime | None
     closed_at: datetime | None
     reopen_count: int
+    escalations: int
+    sla: list[SlaClock]
     last_message_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, ticket: Any) -> TicketPublic:
-        data = {name: getattr(ticket, name) for name in cls.model_fields if name != "tags"}
-        return cls(**data, tags=[t.name for t in ticket.tags])
+    def of(cls, ticket: Any, policies: sla_service.Policies | None = None) -> TicketPublic:
+        data = {name: getattr(ticket, name) for name in cls.model_fields if name not in ("tags", "sla")}
+        clocks = sla_service.public_clocks(sla_service.evaluate_ticket(ticket, policies or sla_service.Policies(), utcnow()))
+        return cls(**data, tags=[t.name for t in ticket.tags], sla=[SlaClock(**c) for c in clocks])
 
 
 class TicketDetail(TicketPublic):
@@ -166,7 +179,7 @@ def _first_line(text: str) -> str:
 
 
 def _detail(db: DB, ticket: Any) -> TicketDetail:
-    base = TicketPublic.of(ticket).model_dump()
+    base = TicketPublic.of(ticket, sla_service.Policies.load(db)).model_dump()
     messages = [MessagePublic.of(m) for m in service.ticket_messages(db, ticket)]
     return TicketDetail(**base, messages=messages)
 
@@ -199,7 +212,8 @@ def list_tickets(
         text=q or None,
     )
     rows, next_cursor = service.list_tickets(db, actor, filters, cursor=cursor, limit=limit)
-    return TicketPage(items=[TicketPublic.of(t) for t in rows], next_cursor=next_cursor)
+    policies = sla_service.Policies.load(db)
+    return TicketPage(items=[TicketPublic.of(t, policies) for t in rows], next_cursor=next_cursor)
 
 
 @router.post("", response_model=TicketDetail, status_code=201, summary="Open a ticket for a customer")
@@ -232,7 +246,7 @@ def get_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketDetail:
 def update_ticket(ticket_id: Id, body: TicketUpdate, db: DB, actor: CurrentActor) -> TicketPublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
     changes = body.model_dump(exclude_unset=True, mode="json")
-    return TicketPublic.of(service.do_update_ticket(db, actor, ticket, changes))
+    return TicketPublic.of(service.do_update_ticket(db, actor, ticket, changes), sla_service.Policies.load(db))
 
 
 @router.post("/{ticket_id}/messages", response_model=MessagePublic, status_code=201, summary="Reply or add an internal note")

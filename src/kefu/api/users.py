@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 from pydantic import Field, StringConstraints
@@ -11,6 +11,7 @@ from pydantic import Field, StringConstraints
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Email, Id, In, Out
 from kefu.domain.roles import Role
+from kefu.domain.routing import AssignMode
 from kefu.services import staff as service
 
 router = APIRouter(tags=["users and groups"], responses=ERRORS)
@@ -65,6 +66,8 @@ class GroupPublic(Out):
     name: str
     description: str
     member_ids: list[int]
+    calendar: dict[str, Any] | None = Field(description="working hours (null: Mon-Fri 09:00-18:00 with official holidays)")
+    assign_mode: AssignMode
     created_at: datetime
 
     @classmethod
@@ -73,16 +76,25 @@ class GroupPublic(Out):
         return cls(**data, member_ids=[u.id for u in group.members])  # type: ignore[attr-defined]
 
 
+# {"timezone", "weekly": seven days of ["HH:MM", "HH:MM"] pairs, "official_holidays", "closures",
+# "workdays", "always_open"}: see kefu.domain.business_calendar.
+CALENDAR_HELP = "working hours: timezone, weekly (7 days of [start, end] pairs), official_holidays, closures, workdays, always_open"
+
+
 class GroupCreate(In):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     description: Annotated[str, Field(max_length=500)] = ""
     member_ids: list[Id] = Field(default_factory=list, max_length=500)
+    calendar: dict[str, Any] | None = Field(default=None, description=CALENDAR_HELP)
+    assign_mode: AssignMode = AssignMode.LEAST_LOADED
 
 
 class GroupUpdate(In):
     name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     description: Annotated[str | None, Field(max_length=500)] = None
     member_ids: list[Id] | None = Field(default=None, max_length=500)
+    calendar: dict[str, Any] | None = Field(default=None, description=CALENDAR_HELP)
+    assign_mode: AssignMode | None = None
 
 
 def _set_only(body: In) -> dict[str, object]:
@@ -138,7 +150,8 @@ def list_groups(db: DB, actor: CurrentActor) -> list[GroupPublic]:
 @router.post("/groups", response_model=GroupPublic, status_code=201, summary="Create a group (admin)")
 def create_group(body: GroupCreate, db: DB, actor: CurrentActor) -> GroupPublic:
     group = service.do_create_group(
-        db, actor, name=body.name, description=body.description, member_ids=body.member_ids
+        db, actor, name=body.name, description=body.description, member_ids=body.member_ids,
+        calendar=body.calendar, assign_mode=body.assign_mode.value,
     )
     return GroupPublic.of(group)
 

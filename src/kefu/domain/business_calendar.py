@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 Interval = tuple[time, time]  # [start, end) in local time; end time(0) means midnight at the end of the day
@@ -50,7 +51,7 @@ class BusinessCalendar:
             for start, end in hours:
                 if end != time(0) and end <= start:
                     raise ValueError(f"working hours {start}–{end} end before they start")
-        if not self.always_open and not any(self.weekly) and not self.workdays:
+        if not self.always_open and not any(self.weekly):
             raise NoWorkingTime("a calendar needs some working hours")
 
     @cached_property
@@ -139,3 +140,46 @@ def china_mainland(weekly: tuple[tuple[Interval, ...], ...] = (NINE_TO_SIX,) * 5
         timezone=timezone, weekly=weekly, workday_hours=workday_hours, name=name,
         holidays=frozenset(chinese_calendar.holidays), workdays=frozenset(chinese_calendar.workdays),
     )
+
+
+# As data: how a group's calendar is stored (groups.calendar) and sent over the API -----------
+#
+#   {"timezone": "Asia/Shanghai", "weekly": [[["09:00", "18:00"]], …seven days, Monday first],
+#    "official_holidays": true, "closures": ["2026-12-24"], "workdays": ["2026-12-27"],
+#    "always_open": false}
+
+def _interval(pair: object) -> Interval:
+    if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+        raise ValueError('working hours are ["HH:MM", "HH:MM"] pairs')
+    start, end = (time.fromisoformat(p) if p != "24:00" else time(0) for p in pair)
+    return start, end
+
+
+def from_json(data: dict[str, Any]) -> BusinessCalendar:
+    """A calendar from its stored form; ``ValueError`` with a readable message on bad data."""
+    unknown = set(data) - {"timezone", "weekly", "official_holidays", "closures", "workdays", "workday_hours",
+                           "always_open", "name"}
+    if unknown:
+        raise ValueError(f"unknown calendar field(s): {', '.join(sorted(unknown))}")
+    if data.get("always_open"):
+        return ALWAYS_OPEN
+    timezone = str(data.get("timezone", "Asia/Shanghai"))
+    try:
+        ZoneInfo(timezone)
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"unknown time zone {timezone!r}") from e
+    weekly_data = data.get("weekly", [[["09:00", "18:00"]]] * 5 + [[], []])
+    if not isinstance(weekly_data, list) or len(weekly_data) != 7:
+        raise ValueError("weekly needs seven days, Monday first")
+    weekly = tuple(tuple(_interval(p) for p in day) for day in weekly_data)
+    workday_hours = tuple(_interval(p) for p in data.get("workday_hours", [["09:00", "18:00"]]))
+    try:
+        closures = frozenset(date.fromisoformat(str(d)) for d in data.get("closures", []))
+        workdays = frozenset(date.fromisoformat(str(d)) for d in data.get("workdays", []))
+    except ValueError as e:
+        raise ValueError("closures and workdays are dates like 2026-12-24") from e
+    if data.get("official_holidays", True):
+        base = china_mainland(weekly, workday_hours, timezone, str(data.get("name", "")))
+        return BusinessCalendar(timezone, weekly, base.holidays | closures, base.workdays | workdays, workday_hours,
+                                name=base.name)
+    return BusinessCalendar(timezone, weekly, closures, workdays, workday_hours, name=str(data.get("name", "")))

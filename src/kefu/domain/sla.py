@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from kefu.domain.business_calendar import BusinessCalendar
-from kefu.domain.tickets import Channel, Priority
+from kefu.domain.tickets import Channel, Priority, TicketStatus
 
 WARN_SHARE = 0.8  # a clock is at risk once this share of its budget is used
 
@@ -255,3 +255,23 @@ def _view(target: Target, started: datetime, warn_at: datetime | None, due_at: d
     else:
         state = SlaState.ON_TRACK
     return ClockView(target, started, warn_at, due_at, None, state, left)
+
+
+PAUSED_STATUSES = frozenset({TicketStatus.PENDING, TicketStatus.RESOLVED, TicketStatus.CLOSED})
+
+
+def pauses_after(pauses: tuple[Pause, ...], old: TicketStatus, new: TicketStatus, at: datetime) -> tuple[Pause, ...]:
+    """The pause intervals once a case moves from ``old`` to ``new`` at ``at``: waiting (pending)
+    and resolved time is not counted; coming back to work ends the open interval."""
+    paused_before, paused_now = old in PAUSED_STATUSES, new in PAUSED_STATUSES
+    if paused_now and not paused_before:
+        return (*pauses, (at, None))
+    if paused_before and not paused_now and pauses and pauses[-1][1] is None:
+        return (*pauses[:-1], (pauses[-1][0], max(at, pauses[-1][0])))
+    return pauses
+
+
+def raised(priority: Priority) -> Priority:
+    """One step more urgent (an SLA breach escalates); P1 stays P1."""
+    order = list(Priority)
+    return order[max(0, order.index(priority) - 1)]

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
 from kefu.db.models import InboundPayload
+from kefu.domain import sla as sla_rules
 from kefu.domain import workflow
 from kefu.domain.ticket_triage import TicketTriage, merge
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
@@ -43,6 +44,7 @@ from kefu.errors import KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer, analyzer
 from kefu.sanitize import sanitize_html, text_to_html
 from kefu.services import intake_queries as q
+from kefu.services import sla
 from kefu.services.actors import Actor
 from kefu.services.attachments import AttachmentIn, StoredFile, decode_attachment, write_blob
 
@@ -193,6 +195,8 @@ class _TicketPlan:
     reasons: dict[str, str] = field(default_factory=dict)  # why its priority and risks changed since
     opened_with: TicketTriage | None = None  # a ticket opened in this batch: the triage of its first message
     opening_reasons: dict[str, str] = field(default_factory=dict)
+    awaiting_reply_since: datetime | None = None  # SLA facts (services/sla.py)
+    sla_pauses: list[list[str | None]] = field(default_factory=list)
 
 
 class _Batch:
@@ -361,7 +365,12 @@ class _Batch:
                     open_now[(it.customer_id, it.message.channel)] = plan
             if plan.created_by is not it:
                 plan.touched = True
-                plan.status = workflow.status_after_customer_message(TicketStatus(plan.status)).value
+                status = workflow.status_after_customer_message(TicketStatus(plan.status))
+                plan.sla_pauses = sla.encode_pauses(sla_rules.pauses_after(
+                    sla.decode_pauses(plan.sla_pauses), TicketStatus(plan.status), status, it.now))
+                plan.status = status.value
+            if plan.awaiting_reply_since is None:
+                plan.awaiting_reply_since = it.now
             plan.last_message_at = max(plan.last_message_at, it.now) if plan.last_message_at else it.now
             it.ticket = plan
             assert it.analysis is not None
@@ -378,7 +387,8 @@ class _Batch:
                     "subject": _subject(it.message), "status": it.ticket.status, "channel": it.message.channel,
                     "customer_id": it.customer_id, **_triage_columns(it.ticket.triage), "reopen_count": 0,
                     "last_message_at": it.ticket.last_message_at, "created_at": it.now,
-                    "updated_at": it.ticket.last_message_at,
+                    "updated_at": it.ticket.last_message_at, "awaiting_reply_since": it.now, "sla_pauses": [],
+                    "sla_check_at": it.now, "escalations": 0,
                 })  # fmt: skip
             ids = self.conn.execute(q.INSERT_TICKETS, rows).scalars().all()
             for it, ticket_id in zip(opening, ids, strict=True):
@@ -389,7 +399,9 @@ class _Batch:
         plans = {id(it.ticket): it.ticket for it in items if it.ticket is not None}
         existing = [t for t in plans.values() if t.created_by is None]
         self.ticket_updates = [  # written by _finish
-            {"ticket_id": t.id, "new_status": t.status, "now": t.last_message_at} for t in existing if t.touched
+            {"ticket_id": t.id, "new_status": t.status, "now": t.last_message_at,
+             "new_awaiting": t.awaiting_reply_since, "new_pauses": t.sla_pauses}
+            for t in existing if t.touched
         ]
         triaged = [
             {"ticket_id": t.id, **{f"new_{k}": v for k, v in _triage_columns(t.triage).items()}}
@@ -474,6 +486,7 @@ class _Batch:
 def _plan_of(row: Any) -> _TicketPlan:
     return _TicketPlan(
         row.id, row.status, row.customer_id, row.channel, row.last_message_at,
+        awaiting_reply_since=row.awaiting_reply_since, sla_pauses=list(row.sla_pauses or []),
         triage=TicketTriage(row.priority, tuple(row.risks or ()), row.intent, row.category, row.emotion, row.sentiment,
                             row.priority_reason),
     )

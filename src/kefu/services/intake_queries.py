@@ -63,6 +63,7 @@ DELETE_CUSTOMERS = delete(Customer).where(Customer.id.in_(bindparam("ids")))
 _TICKET_STATE = (
     Ticket.id, Ticket.status, Ticket.customer_id, Ticket.channel, Ticket.last_message_at, Ticket.priority, Ticket.risks,
     Ticket.intent, Ticket.category, Ticket.emotion, Ticket.sentiment, Ticket.priority_reason,
+    Ticket.awaiting_reply_since, Ticket.sla_pauses,
 )
 # What analysis read into a ticket that existed before the batch (row by row: only changed ones).
 TRIAGE_TICKET = (
@@ -110,7 +111,9 @@ INSERT_TICKETS = insert(Ticket).returning(Ticket.id, sort_by_parameter_order=Tru
 TOUCH_TICKET = (
     update(Ticket)
     .where(Ticket.id == bindparam("ticket_id"))
-    .values(status=bindparam("new_status"), last_message_at=bindparam("now"), updated_at=bindparam("now"))
+    .values(status=bindparam("new_status"), last_message_at=bindparam("now"), updated_at=bindparam("now"),
+            awaiting_reply_since=bindparam("new_awaiting"), sla_pauses=bindparam("new_pauses"),
+            sla_check_at=bindparam("now"))
 )
 INSERT_MESSAGES = insert(Message).returning(Message.id, sort_by_parameter_order=True)
 INSERT_ATTACHMENTS = insert(Attachment)
@@ -163,9 +166,11 @@ def insert_identities(dialect: str) -> Insert:
 # any batch size (parsed and planned once); executemany would send one query per row.
 _PG_FINISH_BATCH = text(
     "WITH touched AS ("
-    " UPDATE tickets AS t SET status = v.status, last_message_at = v.at, updated_at = v.at"
-    " FROM unnest(CAST(:t_ids AS bigint[]), CAST(:t_statuses AS text[]), CAST(:t_ats AS timestamptz[]))"
-    " AS v(id, status, at) WHERE t.id = v.id RETURNING 1"
+    " UPDATE tickets AS t SET status = v.status, last_message_at = v.at, updated_at = v.at,"
+    " awaiting_reply_since = v.awaiting, sla_pauses = CAST(v.pauses AS jsonb), sla_check_at = v.at"
+    " FROM unnest(CAST(:t_ids AS bigint[]), CAST(:t_statuses AS text[]), CAST(:t_ats AS timestamptz[]),"
+    " CAST(:t_awaiting AS timestamptz[]), CAST(:t_pauses AS text[]))"
+    " AS v(id, status, at, awaiting, pauses) WHERE t.id = v.id RETURNING 1"
     "), audited AS ("
     " INSERT INTO audit_events (actor_type, actor_id, via, action, object_type, object_id, ticket_id,"
     " customer_id, before, after, created_at)"
@@ -190,7 +195,8 @@ _PG_FINISH_BATCH = text(
 def finish_batch(
     conn: Connection, tickets: list[dict[str, Any]], audit: list[dict[str, Any]], payloads: list[dict[str, Any]]
 ) -> None:
-    """``tickets``: rows of ``ticket_id``, ``new_status``, ``now`` (the latest message's time);
+    """``tickets``: rows of ``ticket_id``, ``new_status``, ``now`` (the latest message's time),
+    ``new_awaiting`` and ``new_pauses`` (the SLA facts, services/sla.py);
     ``audit``: audit event rows; ``payloads``: rows of ``payload_id``, ``now``,
     ``new_message_id``, ``new_ticket_id``."""
     if conn.dialect.name != "postgresql":
@@ -205,6 +211,8 @@ def finish_batch(
         "t_ids": [r["ticket_id"] for r in tickets],
         "t_statuses": [r["new_status"] for r in tickets],
         "t_ats": [r["now"] for r in tickets],
+        "t_awaiting": [r["new_awaiting"] for r in tickets],
+        "t_pauses": [json.dumps(r["new_pauses"]) for r in tickets],
         "a_actor_types": [r["actor_type"] for r in audit],
         "a_actor_ids": [r["actor_id"] for r in audit],
         "a_vias": [r["via"] for r in audit],

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
 from kefu.db.models import Group, Ticket, User
+from kefu.domain.business_calendar import from_json
 from kefu.domain.roles import Role
-from kefu.errors import Conflict, NotFound, PermissionDenied
+from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.auth import hash_password
@@ -50,7 +51,20 @@ def group_snapshot(group: Group) -> dict[str, Any]:
         "name": group.name,
         "description": group.description,
         "member_ids": [u.id for u in group.members],
+        "calendar": group.calendar,
+        "assign_mode": group.assign_mode,
     }
+
+
+def check_calendar(calendar: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A group's working hours as stored, refused with a readable reason when they make no sense."""
+    if calendar is None:
+        return None
+    try:
+        from_json(calendar)
+    except (ValueError, TypeError) as e:
+        raise KefuError("invalid_calendar", status_code=422, reason=str(e), details={"field": "calendar"}) from e
+    return calendar
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -167,12 +181,13 @@ def _members(session: Session, member_ids: list[int]) -> list[User]:
 
 
 def do_create_group(
-    session: Session, actor: Actor, *, name: str, description: str = "", member_ids: list[int] | None = None
+    session: Session, actor: Actor, *, name: str, description: str = "", member_ids: list[int] | None = None,
+    calendar: dict[str, Any] | None = None, assign_mode: str = "least_loaded",
 ) -> Group:
     require_admin(actor)
     if session.scalar(select(Group.id).where(Group.name == name)) is not None:
         raise Conflict("name_taken", details={"field": "name"})
-    group = Group(name=name, description=description)
+    group = Group(name=name, description=description, calendar=check_calendar(calendar), assign_mode=assign_mode)
     group.members = _members(session, member_ids or [])
     session.add(group)
     _flush_unique(session, "name_taken", "name")
@@ -192,6 +207,8 @@ def do_update_group(session: Session, actor: Actor, group: Group, changes: dict[
     for name, value in changes.items():
         if name == "member_ids":
             group.members = _members(session, value)
+        elif name == "calendar":
+            group.calendar = check_calendar(value)
         else:
             setattr(group, name, value)
     _flush_unique(session, "name_taken", "name")

@@ -16,7 +16,7 @@ from kefu.domain import workflow
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import Conflict, KefuError, NotFound
 from kefu.sanitize import text_to_html
-from kefu.services import audit
+from kefu.services import audit, sla
 from kefu.services.actors import Actor
 from kefu.services.attachments import AttachmentIn, decode_attachment, write_blob
 from kefu.services.pagination import decode_cursor, encode_cursor
@@ -204,6 +204,7 @@ def do_create_ticket(
         created_at=now,
     )
     ticket.tags = tags_by_name(session, tags or [])
+    sla.on_opened(ticket, now)
     session.add(ticket)
     session.flush()
     message = Message(
@@ -266,6 +267,7 @@ def apply_status(ticket: Ticket, target: TicketStatus, *, now: datetime) -> None
     if target == TicketStatus.CLOSED:
         ticket.closed_at = now
         ticket.resolved_at = ticket.resolved_at or now
+    sla.on_status(ticket, current, target, now)
     ticket.status = target.value
 
 
@@ -287,6 +289,7 @@ def do_update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: di
     if ticket.priority != before["priority"]:  # say who set it where agents read "why"
         who = "系统规则设定" if actor.is_system else f"{actor.name or '工作人员'}人工调整"
         ticket.priority_reason = f"{ticket.priority}：由{who}"
+        sla.on_replan(ticket, now)  # the budgets follow the priority
     old, new = audit.changed_fields(before, snapshot(ticket))
     if new:
         ticket.updated_at = now
@@ -327,7 +330,10 @@ def do_add_message(
     if not internal:
         if ticket.first_response_at is None:
             ticket.first_response_at = now
-        ticket.status = workflow.status_after_agent_reply(TicketStatus(ticket.status)).value
+        sla.on_agent_reply(ticket, now)
+        status = workflow.status_after_agent_reply(TicketStatus(ticket.status))
+        sla.on_status(ticket, TicketStatus(ticket.status), status, now)
+        ticket.status = status.value
         ticket.last_message_at = now
     ticket.updated_at = now
     session.flush()

@@ -4,7 +4,8 @@ from kefu.db.base import Base
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.staff import ApiToken, Group, LoginSession, User, group_members
-from kefu.db.models.tickets import Attachment, Message, Tag, Ticket, ticket_tags
+from kefu.db.models.tickets import Attachment, Message, SlaEvent, Tag, Ticket, ticket_tags
+from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
     "ApiToken",
@@ -18,6 +19,10 @@ __all__ = [
     "InboundPayload",
     "LoginSession",
     "Message",
+    "Notification",
+    "RoutingRule",
+    "SlaEvent",
+    "SlaPolicy",
     "Tag",
     "Ticket",
     "User",

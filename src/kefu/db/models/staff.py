@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kefu.db.base import Base, BigId, UTCDateTime, utcnow
+from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
 
 group_members = Table(
     "group_members",
@@ -28,6 +29,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
     capacity: Mapped[int] = mapped_column(Integer, default=10)
+    online: Mapped[bool] = mapped_column(Boolean, default=False)  # takes new cases now (presence)
+    skills: Mapped[list[str]] = mapped_column(JSONData, default=list)  # "lang:en", "product:家电"
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -42,6 +46,9 @@ class Group(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(String(500), default="")
+    # Working hours (domain/business_calendar.py as JSON); None: the default calendar.
+    calendar: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
+    assign_mode: Mapped[str] = mapped_column(String(20), default="least_loaded")  # or round_robin
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list[User]] = relationship(

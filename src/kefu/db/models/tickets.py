@@ -63,6 +63,14 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The facts SLA clocks are derived from (domain/sla.py evaluate): the oldest customer message
+    # still unanswered, and the [start, end] intervals spent pending or resolved (ISO strings).
+    awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_pauses: Mapped[list[list[str | None]]] = mapped_column(JSONData, default=list)
+    # When the sweep must look at this ticket next (a warning or deadline, or a change to plan);
+    # None: no clock is running.
+    sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)  # SLA breaches escalated
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -74,6 +82,21 @@ class Ticket(Base):
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", viewonly=True
     )
+
+
+class SlaEvent(Base):
+    """A warning or breach of one SLA clock, recorded once (the unique key makes sweeps idempotent)."""
+
+    __tablename__ = "sla_events"
+    __table_args__ = (UniqueConstraint("ticket_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))  # "resolution:breach:<clock start>"
+    target: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # warn | breach
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Message(Base):

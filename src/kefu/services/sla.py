@@ -1,0 +1,282 @@
+"""SLA on tickets: the facts kept on each ticket, its clocks as the API shows them, and the sweep.
+
+Services call the ``on_*`` hooks when something that moves a clock happens (a ticket opens,
+a customer writes, an agent answers, the status or priority changes); they only update facts
+on the ticket and set ``sla_check_at`` so the sweep looks at it soon. The sweep
+(``sweep_once``; ``kefu worker``, or a task inside ``kefu serve``) takes the tickets whose
+``sla_check_at`` has come — ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share
+the work — derives every clock from the facts (``domain/sla.evaluate``), writes the deadlines
+into their columns, records each warning and breach once (``sla_events`` is unique per
+ticket and clock run) and acts on the new ones: a warning notifies the assignee; a breach
+notifies the supervisors, raises the priority one step and, if configured, sends the case
+back to its group's queue. A restart loses nothing: the deadlines are columns, the sweep
+finds what came due while it was down, and what has fired is on record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from kefu.db.models import Group, Notification, SlaEvent, SlaPolicy, Ticket, User, group_members
+from kefu.domain import sla
+from kefu.domain.business_calendar import BusinessCalendar, from_json
+from kefu.domain.roles import Role
+from kefu.domain.sla import Budgets, Evaluation, Pause, Target
+from kefu.domain.tickets import Channel, Priority, TicketStatus
+from kefu.services import audit
+from kefu.services.actors import SYSTEM
+
+TARGET_NAMES_ZH = {Target.FIRST_RESPONSE: "首次响应", Target.NEXT_RESPONSE: "后续响应", Target.RESOLUTION: "解决"}
+DUE_COLUMNS = {Target.FIRST_RESPONSE: "first_response_due_at", Target.NEXT_RESPONSE: "next_response_due_at",
+               Target.RESOLUTION: "resolution_due_at"}
+
+
+@lru_cache(maxsize=1)
+def default_calendar() -> BusinessCalendar:
+    """Monday to Friday, 09:00-18:00 Beijing time, official holidays and 调休 days."""
+    return from_json({})
+
+
+@lru_cache(maxsize=256)
+def _calendar_of(encoded: str) -> BusinessCalendar:
+    return from_json(json.loads(encoded))
+
+
+def calendar_of(group: Group | None) -> BusinessCalendar:
+    if group is None or not group.calendar:
+        return default_calendar()
+    return _calendar_of(json.dumps(group.calendar, sort_keys=True))
+
+
+# --- facts on the ticket ----------------------------------------------------------------------
+
+def decode_pauses(stored: Iterable[Iterable[str | None]] | None) -> tuple[Pause, ...]:
+    out = []
+    for start, end in stored or ():
+        assert start is not None
+        out.append((datetime.fromisoformat(start), datetime.fromisoformat(end) if end else None))
+    return tuple(out)
+
+
+def encode_pauses(pauses: Iterable[Pause]) -> list[list[str | None]]:
+    return [[start.isoformat(), end.isoformat() if end else None] for start, end in pauses]
+
+
+def facts_of(ticket: Ticket) -> sla.SlaFacts:
+    resolved = ticket.resolved_at if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) else None
+    return sla.SlaFacts(created_at=ticket.created_at, first_response_at=ticket.first_response_at,
+                        awaiting_reply_since=ticket.awaiting_reply_since, resolved_at=resolved,
+                        pauses=decode_pauses(ticket.sla_pauses))
+
+
+def on_opened(ticket: Ticket, at: datetime) -> None:
+    ticket.awaiting_reply_since = at
+    ticket.sla_pauses = []
+    ticket.sla_check_at = at
+
+
+def on_customer_message(ticket: Ticket, at: datetime) -> None:
+    if ticket.awaiting_reply_since is None:
+        ticket.awaiting_reply_since = at
+    ticket.sla_check_at = at
+
+
+def on_agent_reply(ticket: Ticket, at: datetime) -> None:
+    ticket.awaiting_reply_since = None
+    ticket.sla_check_at = at
+
+
+def on_status(ticket: Ticket, old: TicketStatus, new: TicketStatus, at: datetime) -> None:
+    ticket.sla_pauses = encode_pauses(sla.pauses_after(decode_pauses(ticket.sla_pauses), old, new, at))
+    ticket.sla_check_at = at
+
+
+def on_replan(ticket: Ticket, at: datetime) -> None:
+    """Priority or channel changed: the budgets change, the sweep re-plans."""
+    ticket.sla_check_at = at
+
+
+# --- policies -------------------------------------------------------------------------------
+
+class Policies:
+    """The budgets per channel × priority: an admin's rows over the defaults of domain/sla.py."""
+
+    def __init__(self, rows: Iterable[SlaPolicy] = ()) -> None:
+        self._rows = {(r.channel, r.priority): r for r in rows}
+
+    @classmethod
+    def load(cls, session: Session) -> Policies:
+        return cls(session.scalars(select(SlaPolicy)))
+
+    def budgets(self, channel: str, priority: str) -> Budgets:
+        row = self._rows.get((channel, priority))
+        if row is None:
+            return sla.default_budgets(_channel(channel), _priority(priority))
+
+        def seconds(value: int | None) -> timedelta | None:
+            return None if value is None else timedelta(seconds=value)
+
+        return Budgets(seconds(row.first_response_s), seconds(row.next_response_s), seconds(row.resolution_s))
+
+
+def _channel(value: str) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        return Channel.API
+
+
+def _priority(value: str) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        return Priority.P4
+
+
+def evaluate_ticket(ticket: Ticket, policies: Policies, now: datetime, calendar: BusinessCalendar | None = None,
+                    ) -> Evaluation:
+    calendar = calendar or calendar_of(ticket.group)
+    return sla.evaluate(facts_of(ticket), policies.budgets(ticket.channel, ticket.priority), calendar, now)
+
+
+def public_clocks(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """The clocks as the API shows them: state and working time left, per target."""
+    return [{"target": c.target.value, "state": c.state.value, "due_at": c.due_at, "warn_at": c.warn_at,
+             "left_seconds": int(c.left.total_seconds())} for c in evaluation.clocks]
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SweepSettings:
+    batch: int = 500
+    reassign_on_breach: bool = False  # a breached case goes back to its group's queue
+
+
+@dataclass
+class SweepReport:
+    checked: int = 0
+    warnings: int = 0
+    breaches: int = 0
+
+    def add(self, other: SweepReport) -> None:
+        self.checked += other.checked
+        self.warnings += other.warnings
+        self.breaches += other.breaches
+
+
+def due_tickets(session: Session, now: datetime, limit: int) -> list[Ticket]:
+    """Tickets whose check time has come, locked; rows another worker holds are skipped."""
+    query = select(Ticket).where(Ticket.sla_check_at <= now).order_by(Ticket.sla_check_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    return list(session.scalars(query))
+
+
+def sweep_once(session: Session, now: datetime, settings: SweepSettings = SweepSettings()) -> SweepReport:
+    """One batch of due tickets, in the caller's transaction (commit after)."""
+    report = SweepReport()
+    tickets = due_tickets(session, now, settings.batch)
+    if not tickets:
+        return report
+    policies = Policies.load(session)
+    for ticket in tickets:
+        report.checked += 1
+        evaluation = evaluate_ticket(ticket, policies, now)
+        for event in evaluation.due:
+            if not _record_once(session, ticket, event, now):
+                continue
+            if event.kind == "warn":
+                report.warnings += 1
+                _warn(session, ticket, event)
+            else:
+                report.breaches += 1
+                _escalate(session, ticket, event, settings)
+                evaluation = evaluate_ticket(ticket, policies, now)  # the new priority's budgets
+        _write_deadlines(ticket, evaluation)
+    session.flush()
+    return report
+
+
+def _record_once(session: Session, ticket: Ticket, event: sla.Event, now: datetime) -> bool:
+    """Insert the event unless it is on record; True if this call recorded it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(SlaEvent).values(
+        ticket_id=ticket.id, key=event.key, target=event.target.value, kind=event.kind, due_at=event.at, fired_at=now,
+    ).on_conflict_do_nothing(index_elements=["ticket_id", "key"]).returning(SlaEvent.id)
+    return session.connection().execute(statement).scalar() is not None
+
+
+def _write_deadlines(ticket: Ticket, evaluation: Evaluation) -> None:
+    for target, column in DUE_COLUMNS.items():
+        clock = next((c for c in evaluation.clocks if c.target == target and c.stopped_at is None), None)
+        setattr(ticket, column, clock.due_at if clock else None)
+    ticket.sla_check_at = evaluation.next_check_at
+
+
+def _supervisors(session: Session, ticket: Ticket) -> list[User]:
+    query = select(User).where(User.role == Role.SUPERVISOR.value, User.is_active.is_(True))
+    if ticket.group_id is not None:
+        of_group = list(session.scalars(query.join(group_members, group_members.c.user_id == User.id)
+                                        .where(group_members.c.group_id == ticket.group_id)))
+        if of_group:
+            return of_group
+    return list(session.scalars(query.order_by(User.id)))
+
+
+def _notify(session: Session, users: Iterable[int], ticket: Ticket, kind: str, body: str) -> None:
+    for user_id in sorted(set(users)):
+        session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind=kind, body=body[:500]))
+
+
+def _warn(session: Session, ticket: Ticket, event: sla.Event) -> None:
+    body = f"工单 #{ticket.id} 的{TARGET_NAMES_ZH[event.target]}时限已用去 80%"
+    users = [ticket.assignee_id] if ticket.assignee_id else [u.id for u in _supervisors(session, ticket)]
+    _notify(session, [u for u in users if u], ticket, "sla.warn", body)
+    audit.record(session, SYSTEM, "ticket.sla_warning", object_type="ticket", object_id=ticket.id,
+                 ticket_id=ticket.id, customer_id=ticket.customer_id,
+                 after={"target": event.target.value, "due_at": event.at.isoformat()})
+
+
+def _escalate(session: Session, ticket: Ticket, event: sla.Event, settings: SweepSettings) -> None:
+    before = {"priority": ticket.priority, "assignee_id": ticket.assignee_id}
+    name = TARGET_NAMES_ZH[event.target]
+    new_priority = sla.raised(_priority(ticket.priority))
+    if new_priority.value != ticket.priority:
+        ticket.priority = new_priority.value
+        ticket.priority_reason = f"{new_priority.value}：{name}超时，系统自动升级"
+    assignee = ticket.assignee_id
+    if settings.reassign_on_breach and assignee is not None:
+        ticket.assignee_id = None
+    ticket.escalations += 1
+    body = f"工单 #{ticket.id} {name}超时（时限 {event.at:%Y-%m-%d %H:%M} UTC），已升级为 {ticket.priority}"
+    _notify(session, [u.id for u in _supervisors(session, ticket)] + ([assignee] if assignee else []),
+            ticket, "sla.breach", body)
+    audit.record(session, SYSTEM, "ticket.sla_breach", object_type="ticket", object_id=ticket.id,
+                 ticket_id=ticket.id, customer_id=ticket.customer_id, before=before,
+                 after={"priority": ticket.priority, "assignee_id": ticket.assignee_id,
+                        "target": event.target.value, "due_at": event.at.isoformat()})
+
+
+def sweep_until_done(session_factory: Callable[[], Session], now: Callable[[], datetime],
+                     settings: SweepSettings = SweepSettings(), max_batches: int = 1000) -> SweepReport:
+    """Sweep batch after batch, each in its own transaction, until nothing is due."""
+    total = SweepReport()
+    for _ in range(max_batches):
+        with session_factory() as session:
+            report = sweep_once(session, now(), settings)
+            session.commit()
+        total.add(report)
+        if report.checked < settings.batch:
+            break
+    return total
