@@ -150,3 +150,20 @@ def test_the_server_runs_the_sweep_itself_when_told_to(settings, engine, db, tea
     assert db.scalar(select(Ticket.priority).where(Ticket.id == ticket.id)) == "P3"
     assert not settings.sweeps_in_server  # the test settings keep it off; SQLite's default is on
     assert settings.model_copy(update={"sla_sweep_in_server": None}).sweeps_in_server == (engine.dialect.name == "sqlite")
+
+
+def test_a_clock_that_stopped_late_is_recorded_but_not_escalated(engine, db, team):
+    group, _, agent = team
+    ticket = factories.make_ticket(db, group=group, channel="webchat", assignee_id=agent.id)
+    db.execute(update(Ticket).where(Ticket.id == ticket.id).values(created_at=ticket.created_at - timedelta(minutes=5)))
+    db.commit()
+    db.refresh(ticket)
+    tickets.do_add_message(db, SYSTEM, ticket, text="抱歉久等了", internal=False)  # answered 5 minutes late
+    db.commit()
+    report = _sweep(engine, ticket.first_response_at)
+    assert (report.warnings, report.breaches, report.late) == (0, 0, 2)
+    db.refresh(ticket)
+    assert ticket.priority == "P4" and ticket.escalations == 0
+    assert db.scalar(select(func.count()).select_from(Notification)) == 0
+    kinds = db.scalars(select(SlaEvent.kind).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.kind)).all()
+    assert kinds == ["breach", "warn"]  # the miss stays on record for SLA compliance

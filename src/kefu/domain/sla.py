@@ -180,6 +180,9 @@ class Event:
     kind: str  # "warn" or "breach"
     at: datetime
     started_at: datetime  # which run of the clock (next response runs once per waiting customer)
+    # The clock has stopped since (answered late, resolved late): on record for reports, but
+    # there is nothing left to escalate.
+    after_stop: bool = False
 
     @property
     def key(self) -> str:
@@ -232,7 +235,7 @@ def evaluate(facts: SlaFacts, budgets: Budgets, calendar: BusinessCalendar, now:
             if moment is None:
                 continue
             if moment <= end:
-                due.append(Event(target, kind, moment, started))
+                due.append(Event(target, kind, moment, started, after_stop=stopped is not None))
             elif stopped is None:
                 upcoming.append(moment)
         clocks.append(_view(target, started, warn_at, due_at, stopped, frozen_left, calendar, now))

@@ -9,7 +9,8 @@ the work — derives every clock from the facts (``domain/sla.evaluate``), write
 into their columns, records each warning and breach once (``sla_events`` is unique per
 ticket and clock run) and acts on the new ones: a warning notifies the assignee; a breach
 notifies the supervisors, raises the priority one step and, if configured, sends the case
-back to its group's queue. A restart loses nothing: the deadlines are columns, the sweep
+back to its group's queue. A clock that stopped after its moment (answered or resolved late,
+seen by a sweep only afterwards) is recorded for the reports but wakes nobody. A restart loses nothing: the deadlines are columns, the sweep
 finds what came due while it was down, and what has fired is on record.
 """
 
@@ -166,12 +167,14 @@ class SweepSettings:
 class SweepReport:
     checked: int = 0
     warnings: int = 0
-    breaches: int = 0
+    breaches: int = 0  # escalated
+    late: int = 0  # warnings and breaches of clocks that had already stopped: recorded only
 
     def add(self, other: SweepReport) -> None:
         self.checked += other.checked
         self.warnings += other.warnings
         self.breaches += other.breaches
+        self.late += other.late
 
 
 def due_tickets(session: Session, now: datetime, limit: int) -> list[Ticket]:
@@ -194,6 +197,9 @@ def sweep_once(session: Session, now: datetime, settings: SweepSettings = SweepS
         evaluation = evaluate_ticket(ticket, policies, now)
         for event in evaluation.due:
             if not _record_once(session, ticket, event, now):
+                continue
+            if event.after_stop:  # met late: for the record and the reports, nobody to wake
+                report.late += 1
                 continue
             if event.kind == "warn":
                 report.warnings += 1
