@@ -50,6 +50,7 @@ def test_load_demo_creates_the_data_set_once(db: Session) -> None:
     _check_messages(db)
     _check_timestamps(db, started)
     _check_audit(db)
+    _check_routing(db)
 
     before = _counts(db)
     assert load_demo(db) is False
@@ -170,3 +171,15 @@ def _check_audit(db: Session) -> None:
     ):  # fmt: skip
         assert actions[action] > 0, action
     assert actions["ticket.create"] == db.scalar(select(func.count()).select_from(Ticket))
+
+
+def _check_routing(db: Session) -> None:
+    """The reference routing rules, in their order, each pointing at its demo group."""
+    from kefu.db.models import RoutingRule
+
+    rules = db.scalars(select(RoutingRule).order_by(RoutingRule.position)).all()
+    assert [(r.name, r.group.name) for r in rules] == [
+        ("隐私合规", "合规组"), ("产品安全", "产品安全组"), ("危机升级", "投诉处理组"), ("质量投诉", "售后组"),
+        ("技术故障", "技术支持组"), ("售前咨询", "售前组"), ("售后服务", "售后组"),
+    ]
+    assert [r.notify_supervisor for r in rules] == [True, True, True, False, False, False, False]

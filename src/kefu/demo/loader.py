@@ -29,7 +29,7 @@ from kefu.demo.plan import Step, TicketPlan, plan_tickets
 from kefu.demo.team import ADMIN_EMAIL, DEMO_GROUPS, DEMO_PASSWORD, DEMO_USERS
 from kefu.domain.roles import Role
 from kefu.services import customers as customer_service
-from kefu.services import staff, tickets
+from kefu.services import routing, staff, tickets
 from kefu.services.actors import SYSTEM, Actor
 from kefu.services.auth import actor_for
 from kefu.services.customers import IdentityIn
@@ -57,6 +57,8 @@ def load_demo(session: Session) -> bool:
     with DemoClock(session).installed() as clock:
         setup = now - timedelta(days=SETUP_DAYS_AGO)
         groups, users = _create_team(session, clock, setup)
+        with clock.at(setup):
+            routing.ensure_default_rules(session)  # the reference defaults, for the demo's groups
         profiles = build_customers(rng, content)
         customers = _import_customers(
             session, clock, profiles, users[ADMIN_EMAIL], setup + timedelta(hours=2)

@@ -33,7 +33,7 @@ from kefu.domain.business_calendar import BusinessCalendar, from_json
 from kefu.domain.roles import Role
 from kefu.domain.sla import Budgets, Evaluation, Pause, Target
 from kefu.domain.tickets import Channel, Priority, TicketStatus
-from kefu.services import audit
+from kefu.services import audit, routing
 from kefu.services.actors import SYSTEM
 
 TARGET_NAMES_ZH = {Target.FIRST_RESPONSE: "首次响应", Target.NEXT_RESPONSE: "后续响应", Target.RESOLUTION: "解决"}
@@ -169,12 +169,14 @@ class SweepReport:
     warnings: int = 0
     breaches: int = 0  # escalated
     late: int = 0  # warnings and breaches of clocks that had already stopped: recorded only
+    routed: int = 0  # cases of the shared queue given a group (services/routing.py)
 
     def add(self, other: SweepReport) -> None:
         self.checked += other.checked
         self.warnings += other.warnings
         self.breaches += other.breaches
         self.late += other.late
+        self.routed += other.routed
 
 
 def due_tickets(session: Session, now: datetime, limit: int) -> list[Ticket]:
@@ -194,6 +196,10 @@ def sweep_once(session: Session, now: datetime, settings: SweepSettings = SweepS
     policies = Policies.load(session)
     for ticket in tickets:
         report.checked += 1
+        if ticket.group_id is None and routing.route(session, ticket, now, default_calendar()):
+            report.routed += 1
+            session.flush()
+            session.refresh(ticket, ["group"])  # its calendar now sets the deadlines
         evaluation = evaluate_ticket(ticket, policies, now)
         for event in evaluation.due:
             if not _record_once(session, ticket, event, now):
