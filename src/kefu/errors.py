@@ -34,6 +34,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_attachment": ("附件内容不是有效的 Base64 编码", "The attachment content is not valid base64"),
     "inbound_failed": ("消息已保存但处理失败，请稍后重新投递", "The message was stored but could not be processed; deliver it again later"),
     "intake_busy": ("消息接收队列已满，请稍后重试", "Too many messages are waiting to be stored; retry shortly"),
+    "invalid_conditions": ("路由条件无效：{reason}", "The routing conditions are invalid: {reason}"),
+    "invalid_rule_order": ("顺序须包含每条路由规则且各出现一次", "The order must name every routing rule exactly once"),
     "invalid_calendar": ("工作时间设置无效：{reason}", "The working-hours calendar is invalid: {reason}"),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
@@ -48,6 +50,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "merge": ("合并记录", "Merge"),
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),
+    "routing_rule": ("路由规则", "Routing rule"),
 }
 
 

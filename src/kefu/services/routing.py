@@ -11,6 +11,7 @@ deadlines follow the chosen group's working hours. Every routing is audited with
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,8 +21,10 @@ from kefu.domain import routing
 from kefu.domain.business_calendar import BusinessCalendar
 from kefu.domain.roles import Role
 from kefu.domain.tickets import OPEN_STATUSES
+from kefu.errors import KefuError, NotFound
 from kefu.services import audit
-from kefu.services.actors import SYSTEM
+from kefu.services.actors import SYSTEM, Actor
+from kefu.services.staff import require_admin
 
 HANDLER_ROLES = (Role.AGENT.value, Role.SPECIALIST.value)  # supervisors watch a group, they do not take its cases
 
@@ -121,3 +124,84 @@ def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCal
                  after={"group_id": ticket.group_id, "assignee_id": ticket.assignee_id, "rule": matched.name,
                         "reason": reason})
     return reason
+
+
+# --- administration (admins only) -----------------------------------------------------------
+
+def rule_snapshot(rule: RoutingRule) -> dict[str, Any]:
+    return {"name": rule.name, "group_id": rule.group_id, "conditions": rule.conditions, "position": rule.position,
+            "notify_supervisor": rule.notify_supervisor, "enabled": rule.enabled}
+
+
+def list_rules(session: Session) -> list[RoutingRule]:
+    return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
+
+
+def get_rule(session: Session, rule_id: int) -> RoutingRule:
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound("routing_rule")
+    return rule
+
+
+def _checked(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
+    if "group_id" in changes and session.get(Group, changes["group_id"]) is None:
+        raise NotFound("group", details={"field": "group_id"})
+    if "conditions" in changes:
+        try:
+            changes["conditions"] = routing.Conditions.from_json(changes["conditions"]).to_json()
+        except (ValueError, TypeError) as e:
+            raise KefuError("invalid_conditions", status_code=422, reason=str(e), details={"field": "conditions"}) from e
+    return changes
+
+
+def do_create_rule(session: Session, actor: Actor, **fields: Any) -> RoutingRule:
+    require_admin(actor)
+    fields = _checked(session, {"conditions": {}, **fields})
+    if fields.get("position") is None:  # appended after the last rule
+        fields["position"] = (session.scalar(select(func.max(RoutingRule.position))) or 0) + 10
+    rule = RoutingRule(**fields)
+    session.add(rule)
+    session.flush()
+    audit.record(session, actor, "routing_rule.create", object_type="routing_rule", object_id=rule.id,
+                 after=rule_snapshot(rule))
+    return rule
+
+
+def do_update_rule(session: Session, actor: Actor, rule: RoutingRule, changes: dict[str, Any]) -> RoutingRule:
+    require_admin(actor)
+    before = rule_snapshot(rule)
+    for name, value in _checked(session, changes).items():
+        setattr(rule, name, value)
+    session.flush()
+    session.refresh(rule, ["group"])
+    old, new = audit.changed_fields(before, rule_snapshot(rule))
+    if new:
+        audit.record(session, actor, "routing_rule.update", object_type="routing_rule", object_id=rule.id,
+                     before=old, after=new)
+    return rule
+
+
+def do_delete_rule(session: Session, actor: Actor, rule: RoutingRule) -> None:
+    require_admin(actor)
+    before = rule_snapshot(rule)
+    session.delete(rule)
+    session.flush()
+    audit.record(session, actor, "routing_rule.delete", object_type="routing_rule", object_id=rule.id, before=before)
+
+
+def do_reorder_rules(session: Session, actor: Actor, ids: list[int]) -> list[RoutingRule]:
+    """Put every rule in the given order (the first is tried first); ``ids`` must name each rule once."""
+    require_admin(actor)
+    rules = {r.id: r for r in list_rules(session)}
+    if sorted(ids) != sorted(rules):
+        raise KefuError("invalid_rule_order", status_code=422,
+                        details={"missing": sorted(set(rules) - set(ids)), "unknown": sorted(set(ids) - set(rules)),
+                                 "repeated": len(ids) != len(set(ids))})
+    before = [r.id for r in rules.values()]
+    for position, rule_id in enumerate(ids, 1):
+        rules[rule_id].position = position * 10
+    session.flush()
+    audit.record(session, actor, "routing_rule.reorder", object_type="routing_rule", object_id=ids[0] if ids else 0,
+                 before={"order": before}, after={"order": ids})
+    return [rules[i] for i in ids]
