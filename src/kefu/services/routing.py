@@ -89,10 +89,12 @@ def needs_of(ticket: Ticket) -> frozenset[str]:
     return frozenset() if language == "zh" else frozenset({f"lang:{language}"})
 
 
-def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCalendar) -> str | None:
+def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCalendar,
+          rules: list[tuple[RoutingRule, routing.Rule]] | None = None) -> str | None:
     """Route a case of the shared queue; returns the reason, or None when no rule matched.
-    ``calendar`` decides the rules' business-hours condition (the company's default hours)."""
-    rules = configured_rules(session)
+    ``calendar`` decides the rules' business-hours condition (the company's default hours);
+    ``rules``: the configured rules, when the caller has read them already."""
+    rules = configured_rules(session) if rules is None else rules
     if not rules:
         return None
     facts = case_facts(ticket, now, calendar)

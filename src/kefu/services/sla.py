@@ -194,9 +194,13 @@ def sweep_once(session: Session, now: datetime, settings: SweepSettings = SweepS
     if not tickets:
         return report
     policies = Policies.load(session)
+    supervisors: dict[int | None, list[int]] = {}  # by group, for this batch
+    rules: list[tuple[Any, Any]] | None = None  # the routing rules, read once per batch when needed
     for ticket in tickets:
         report.checked += 1
-        if ticket.group_id is None and routing.route(session, ticket, now, default_calendar()):
+        if ticket.group_id is None:
+            rules = routing.configured_rules(session) if rules is None else rules
+        if ticket.group_id is None and routing.route(session, ticket, now, default_calendar(), rules):
             report.routed += 1
             session.flush()
             session.refresh(ticket, ["group"])  # its calendar now sets the deadlines
@@ -209,10 +213,10 @@ def sweep_once(session: Session, now: datetime, settings: SweepSettings = SweepS
                 continue
             if event.kind == "warn":
                 report.warnings += 1
-                _warn(session, ticket, event)
+                _warn(session, ticket, event, supervisors)
             else:
                 report.breaches += 1
-                _escalate(session, ticket, event, settings)
+                _escalate(session, ticket, event, settings, supervisors)
                 evaluation = evaluate_ticket(ticket, policies, now)  # the new priority's budgets
         _write_deadlines(ticket, evaluation)
     session.flush()
@@ -236,14 +240,16 @@ def _write_deadlines(ticket: Ticket, evaluation: Evaluation) -> None:
     ticket.sla_check_at = evaluation.next_check_at
 
 
-def _supervisors(session: Session, ticket: Ticket) -> list[User]:
-    query = select(User).where(User.role == Role.SUPERVISOR.value, User.is_active.is_(True))
-    if ticket.group_id is not None:
-        of_group = list(session.scalars(query.join(group_members, group_members.c.user_id == User.id)
-                                        .where(group_members.c.group_id == ticket.group_id)))
-        if of_group:
-            return of_group
-    return list(session.scalars(query.order_by(User.id)))
+def _supervisors(session: Session, ticket: Ticket, cache: dict[int | None, list[int]]) -> list[int]:
+    """The ticket's group's supervisors, else every supervisor (looked up once per group and batch)."""
+    if ticket.group_id not in cache:
+        query = select(User.id).where(User.role == Role.SUPERVISOR.value, User.is_active.is_(True)).order_by(User.id)
+        of_group: list[int] = []
+        if ticket.group_id is not None:
+            of_group = list(session.scalars(query.join(group_members, group_members.c.user_id == User.id)
+                                            .where(group_members.c.group_id == ticket.group_id)))
+        cache[ticket.group_id] = of_group or list(session.scalars(query))
+    return cache[ticket.group_id]
 
 
 def _notify(session: Session, users: Iterable[int], ticket: Ticket, kind: str, body: str) -> None:
@@ -251,16 +257,17 @@ def _notify(session: Session, users: Iterable[int], ticket: Ticket, kind: str, b
         session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind=kind, body=body[:500]))
 
 
-def _warn(session: Session, ticket: Ticket, event: sla.Event) -> None:
+def _warn(session: Session, ticket: Ticket, event: sla.Event, supervisors: dict[int | None, list[int]]) -> None:
     body = f"工单 #{ticket.id} 的{TARGET_NAMES_ZH[event.target]}时限已用去 80%"
-    users = [ticket.assignee_id] if ticket.assignee_id else [u.id for u in _supervisors(session, ticket)]
+    users = [ticket.assignee_id] if ticket.assignee_id else _supervisors(session, ticket, supervisors)
     _notify(session, [u for u in users if u], ticket, "sla.warn", body)
     audit.record(session, SYSTEM, "ticket.sla_warning", object_type="ticket", object_id=ticket.id,
                  ticket_id=ticket.id, customer_id=ticket.customer_id,
                  after={"target": event.target.value, "due_at": event.at.isoformat()})
 
 
-def _escalate(session: Session, ticket: Ticket, event: sla.Event, settings: SweepSettings) -> None:
+def _escalate(session: Session, ticket: Ticket, event: sla.Event, settings: SweepSettings,
+              supervisors: dict[int | None, list[int]]) -> None:
     before = {"priority": ticket.priority, "assignee_id": ticket.assignee_id}
     name = TARGET_NAMES_ZH[event.target]
     new_priority = sla.raised(_priority(ticket.priority))
@@ -272,7 +279,7 @@ def _escalate(session: Session, ticket: Ticket, event: sla.Event, settings: Swee
         ticket.assignee_id = None
     ticket.escalations += 1
     body = f"工单 #{ticket.id} {name}超时（时限 {event.at:%Y-%m-%d %H:%M} UTC），已升级为 {ticket.priority}"
-    _notify(session, [u.id for u in _supervisors(session, ticket)] + ([assignee] if assignee else []),
+    _notify(session, _supervisors(session, ticket, supervisors) + ([assignee] if assignee else []),
             ticket, "sla.breach", body)
     audit.record(session, SYSTEM, "ticket.sla_breach", object_type="ticket", object_id=ticket.id,
                  ticket_id=ticket.id, customer_id=ticket.customer_id, before=before,
