@@ -8,13 +8,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.domain import sla
-from kefu.domain.business_calendar import ALWAYS_OPEN, china_mainland
-from kefu.domain.sla import SlaState, Target
-from kefu.domain.tickets import Channel, Priority
+from kefu.domain.business_calendar import ALWAYS_OPEN, BusinessCalendar, china_mainland
+from kefu.domain.sla import Pause, SlaState, Target
+from kefu.domain.tickets import Channel, Priority, TicketStatus
 from tests.domain.test_business_calendar import local
 
 CHINA = china_mainland()
 H = timedelta(hours=1)
+
+
+def resolution_clock(opened: datetime, budget: timedelta, now: datetime, pauses: tuple[Pause, ...] = (),
+                     calendar: BusinessCalendar = CHINA) -> sla.ClockView:
+    """The only clock of a case whose sole target is resolution within ``budget``."""
+    facts = sla.SlaFacts(created_at=opened, pauses=pauses)
+    (clock,) = sla.evaluate(facts, sla.Budgets(None, None, budget), calendar, now).clocks
+    return clock
+
+
+def counted(start: datetime, end: datetime, pauses: tuple[Pause, ...]) -> timedelta:
+    """Working time from ``start`` to ``end`` outside the pauses, computed straight from the calendar."""
+    paused = sum((CHINA.between(max(p_start, start), min(p_end or end, end))
+                  for p_start, p_end in pauses if p_start < end and (p_end is None or p_end > start)), timedelta(0))
+    return CHINA.between(start, end) - paused
 
 
 def test_defaults_follow_the_references():
@@ -28,42 +43,58 @@ def test_defaults_follow_the_references():
 
 
 def test_a_clock_warns_at_80_percent_and_is_due_at_the_budget():
-    clock = sla.start(Target.RESOLUTION, local("2026-09-29 09:00"), 5 * H, CHINA)
+    opened = local("2026-09-29 09:00")
+    clock = resolution_clock(opened, 5 * H, local("2026-09-29 12:59"))
     assert clock.warn_at == local("2026-09-29 13:00") and clock.due_at == local("2026-09-29 14:00")
-    assert sla.state(clock, local("2026-09-29 12:59"), CHINA) == (SlaState.ON_TRACK, timedelta(hours=1, minutes=1))
-    assert sla.state(clock, local("2026-09-29 13:30"), CHINA)[0] == SlaState.AT_RISK
-    state, left = sla.state(clock, local("2026-09-30 10:00"), CHINA)
-    assert state == SlaState.BREACHED and left == -5 * H  # 14:00-18:00 and 09:00-10:00
+    assert (clock.state, clock.left) == (SlaState.ON_TRACK, timedelta(hours=1, minutes=1))
+    assert resolution_clock(opened, 5 * H, local("2026-09-29 13:30")).state == SlaState.AT_RISK
+    late = resolution_clock(opened, 5 * H, local("2026-09-30 10:00"))
+    assert (late.state, late.left) == (SlaState.BREACHED, -5 * H)  # 14:00-18:00 and 09:00-10:00
 
 
 def test_a_deadline_over_a_holiday_is_set_in_working_time():
-    clock = sla.start(Target.RESOLUTION, local("2026-09-30 17:00"), 24 * H, CHINA)
-    assert clock.due_at == local("2026-10-10 14:00")  # through National Day to the 调休 Saturday
+    due, _ = sla.deadline(local("2026-09-30 17:00"), 24 * H, (), CHINA)
+    assert due == local("2026-10-10 14:00")  # through National Day to the 调休 Saturday
 
 
 def test_waiting_on_the_customer_moves_the_deadline_by_the_working_time_waited():
-    clock = sla.start(Target.RESOLUTION, local("2026-09-29 09:00"), 4 * H, CHINA)
-    paused = sla.pause(clock, local("2026-09-29 10:00"))
-    assert sla.state(paused, local("2026-09-30 17:00"), CHINA) == (SlaState.PAUSED, 3 * H)
-    resumed = sla.resume(paused, local("2026-09-30 11:00"), CHINA)  # 8 h + 2 h of working time waited
-    assert resumed.due_at == local("2026-09-30 14:00") and resumed.paused_total == 10 * H
-    assert sla.used(resumed, resumed.due_at, CHINA) == 4 * H
+    opened, budget = local("2026-09-29 09:00"), 4 * H
+    waiting = ((local("2026-09-29 10:00"), None),)
+    frozen = sla.evaluate(sla.SlaFacts(created_at=opened, pauses=waiting), sla.Budgets(None, None, budget), CHINA,
+                          local("2026-09-30 17:00"))
+    assert (frozen.clocks[0].state, frozen.clocks[0].left) == (SlaState.PAUSED, 3 * H)
+    assert frozen.clocks[0].due_at is None and frozen.due == () and frozen.next_check_at is None
+    waited = ((local("2026-09-29 10:00"), local("2026-09-30 11:00")),)
+    assert CHINA.between(*waited[0]) == 10 * H  # 8 h on the 29th, 2 h on the 30th
+    resumed = resolution_clock(opened, budget, local("2026-09-30 11:00"), waited)
+    assert resumed.due_at == local("2026-09-30 14:00") == CHINA.add(opened, budget + 10 * H)
+    assert counted(opened, resumed.due_at, waited) == budget
 
 
 def test_a_breach_stays_a_breach_while_waiting():
-    clock = sla.start(Target.FIRST_RESPONSE, local("2026-09-29 09:00"), H, CHINA)
-    paused = sla.pause(clock, local("2026-09-29 11:00"))
-    assert sla.state(paused, local("2026-09-29 12:00"), CHINA) == (SlaState.BREACHED, -H)
-    assert sla.resume(paused, local("2026-09-29 15:00"), CHINA).due_at == clock.due_at
+    opened = local("2026-09-29 09:00")
+    due = local("2026-09-29 10:00")
+    waiting = ((local("2026-09-29 11:00"), None),)
+    during = resolution_clock(opened, H, local("2026-09-29 12:00"), waiting)
+    assert (during.state, during.due_at) == (SlaState.BREACHED, due)
+    waited = ((local("2026-09-29 11:00"), local("2026-09-29 15:00")),)
+    after = resolution_clock(opened, H, local("2026-09-29 15:00"), waited)
+    assert (after.state, after.due_at) == (SlaState.BREACHED, due)
 
 
 def test_stopping_meets_or_misses():
-    clock = sla.start(Target.FIRST_RESPONSE, local("2026-09-29 09:00"), timedelta(seconds=30), ALWAYS_OPEN)
-    met = sla.stop(clock, clock.started_at + timedelta(seconds=12))
-    assert sla.state(met, local("2026-10-05 00:00"), ALWAYS_OPEN) == (SlaState.MET, timedelta(seconds=18))
-    missed = sla.stop(clock, clock.started_at + timedelta(minutes=1))
-    assert sla.state(missed, local("2026-10-05 00:00"), ALWAYS_OPEN)[0] == SlaState.MISSED
-    assert sla.stop(met, local("2026-10-05 00:00")) == met  # a stopped clock stays stopped
+    opened = local("2026-09-29 09:00")
+    chat = sla.default_budgets(Channel.WEBCHAT, Priority.P4)  # first response within 30 s
+
+    def first_clock(answered: datetime, now: datetime) -> sla.ClockView:
+        facts = sla.SlaFacts(created_at=opened, first_response_at=answered)
+        return sla.evaluate(facts, chat, ALWAYS_OPEN, now).clocks[0]
+
+    met = first_clock(opened + timedelta(seconds=12), local("2026-10-05 00:00"))
+    assert (met.state, met.left, met.stopped_at) == (SlaState.MET, timedelta(seconds=18), opened + timedelta(seconds=12))
+    assert first_clock(opened + timedelta(minutes=1), local("2026-10-05 00:00")).state == SlaState.MISSED
+    # A stopped clock stays stopped: later evaluations see the same clock.
+    assert first_clock(opened + timedelta(seconds=12), local("2026-12-31 00:00")) == met
 
 
 start_moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 11, 30), timezones=st.just(UTC))
@@ -73,26 +104,29 @@ gaps = st.lists(st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelt
 @settings(max_examples=300, deadline=None)
 @given(start_moments, st.timedeltas(min_value=H, max_value=timedelta(days=6)), gaps)
 def test_waiting_never_counts_against_the_target(start, budget, steps):
-    """Alternate pause and resume at random moments: the working time counted between the start
-    and the deadline, less the working time paused, is exactly the budget, unless the clock had
-    already run out before a pause began."""
-    clock = sla.start(Target.RESOLUTION, start, budget, CHINA)
-    now = start
-    breached_before_a_pause = False
-    for i, gap in enumerate(steps):
+    """Put the case on hold and back at random moments: the deadline is the first moment the
+    working time outside the pauses reaches the budget (and the warning, 80 % of it); a pause
+    still open before that freezes the clock with what is left."""
+    pauses: tuple[Pause, ...] = ()
+    status, now = TicketStatus.OPEN, start
+    for gap in steps:
         now += gap
-        if i % 2 == 0:
-            breached_before_a_pause |= clock.due_at <= now
-            clock = sla.pause(clock, now)
-        else:
-            clock = sla.resume(clock, now, CHINA)
-    clock = sla.resume(clock, now + timedelta(minutes=1), CHINA)
-    if not breached_before_a_pause:
-        assert CHINA.between(clock.started_at, clock.due_at) - clock.paused_total == budget
-        assert sla.used(clock, clock.due_at, CHINA) == budget
-    state, left = sla.state(clock, clock.due_at - timedelta(microseconds=1), CHINA)
-    assert state in (SlaState.ON_TRACK, SlaState.AT_RISK) or breached_before_a_pause
-    assert sla.state(clock, clock.due_at, CHINA)[0] == SlaState.BREACHED
+        new = TicketStatus.PENDING if status == TicketStatus.OPEN else TicketStatus.OPEN
+        pauses, status = sla.pauses_after(pauses, status, new, now), new
+    clock = resolution_clock(start, budget, now, pauses)
+    on_hold_since = pauses[-1][0] if pauses and pauses[-1][1] is None else None
+    if on_hold_since is not None and counted(start, on_hold_since, pauses) < budget:
+        assert clock.due_at is None and clock.state == SlaState.PAUSED
+        assert clock.left == budget - counted(start, on_hold_since, pauses)
+    else:
+        assert clock.due_at is not None
+        assert counted(start, clock.due_at, pauses) == budget
+        assert counted(start, clock.due_at - timedelta(microseconds=1), pauses) < budget
+        before = resolution_clock(start, budget, clock.due_at - timedelta(microseconds=1), pauses)
+        assert before.state in (SlaState.ON_TRACK, SlaState.AT_RISK)
+        assert resolution_clock(start, budget, clock.due_at, pauses).state == SlaState.BREACHED
+    if clock.warn_at is not None:
+        assert counted(start, clock.warn_at, pauses) == budget * sla.WARN_SHARE
 
 
 # evaluate: every clock of a case from its facts
@@ -133,44 +167,11 @@ def test_answering_stops_the_first_clock_and_a_new_customer_message_starts_the_n
     assert missed.clocks[0].state == SlaState.MISSED and {e.kind for e in missed.due} == {"warn", "breach"}
 
 
-def test_pending_and_resolved_time_is_not_counted_and_an_open_pause_freezes_the_clock():
-    opened = local("2026-09-29 09:00")
-    budgets = sla.Budgets(None, None, 4 * H)
-    waiting = sla.SlaFacts(created_at=opened, pauses=((local("2026-09-29 10:00"), None),))
-    frozen = sla.evaluate(waiting, budgets, CHINA, local("2026-09-30 17:00"))
-    assert frozen.clocks[0].state == SlaState.PAUSED and frozen.clocks[0].left == 3 * H
-    assert frozen.due == () and frozen.next_check_at is None
-    resumed = sla.SlaFacts(created_at=opened, pauses=((local("2026-09-29 10:00"), local("2026-09-30 11:00")),))
-    assert sla.evaluate(resumed, budgets, CHINA, local("2026-09-30 11:00")).clocks[0].due_at == local("2026-09-30 14:00")
-
-
 def test_a_reopened_case_counts_only_its_open_time():
     opened = local("2026-09-29 09:00")
     facts = sla.SlaFacts(created_at=opened, pauses=((local("2026-09-29 10:00"), local("2026-09-29 15:00")),))
     result = sla.evaluate(facts, sla.Budgets(None, None, 2 * H), CHINA, local("2026-09-29 15:00"))
     assert result.clocks[0].due_at == local("2026-09-29 16:00")
-
-
-@settings(max_examples=300, deadline=None)
-@given(start_moments, st.timedeltas(min_value=H, max_value=timedelta(days=6)), gaps)
-def test_evaluate_agrees_with_pausing_a_running_clock(start, budget, steps):
-    """The deadline from the facts equals the one a clock paused and resumed step by step reaches."""
-    clock = sla.start(Target.RESOLUTION, start, budget, CHINA)
-    pauses: list[tuple[datetime, datetime | None]] = []
-    now = start
-    for i, gap in enumerate(steps):
-        now += gap
-        if i % 2 == 0:
-            clock = sla.pause(clock, now)
-            pauses.append((now, None))
-        else:
-            clock = sla.resume(clock, now, CHINA)
-            pauses[-1] = (pauses[-1][0], now)
-    due, _ = sla.deadline(start, budget, tuple(pauses), CHINA)
-    if pauses and pauses[-1][1] is None and clock.due_at > pauses[-1][0]:
-        assert due is None
-    else:
-        assert due == clock.due_at
 
 
 def test_status_changes_open_and_close_pauses():

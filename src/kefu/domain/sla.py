@@ -1,11 +1,11 @@
 """Service-level targets and their clocks: pure arithmetic over a business calendar.
 
 A policy gives, per channel and priority, the time allowed for the first response, each next
-response and the resolution. A ``Clock`` is one running target: it knows when it started,
-when it warns (80 % of the budget used), when it is due, and whether it is paused. Waiting on
-the customer or on a third party pauses every clock of the case; resuming moves the warning
-and the deadline by exactly the working time the pause took, so waiting never counts against
-the target.
+response and the resolution. A case's clocks are derived from its facts (``evaluate``): each
+knows when it started, when it warns (80 % of the budget used), when it is due, and whether it
+is paused. Waiting on the customer or on a third party, and resolved time, are pauses
+(``pauses_after``); ``deadline`` moves the warning and the deadline by exactly the working time
+a pause took, so waiting never counts against the target.
 
 Defaults follow the reference documents: live chat answered within 30 seconds, social media
 within an hour, email within 24 hours; complaints resolved within 2 hours (P1), 24 hours (P2),
@@ -14,7 +14,7 @@ within an hour, email within 24 hours; complaints resolved within 2 hours (P1), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -75,71 +75,6 @@ def default_budgets(channel: Channel, priority: Priority) -> Budgets:
         next_response=NEXT_RESPONSE[channel],
         resolution=RESOLUTION[priority],
     )
-
-
-@dataclass(frozen=True)
-class Clock:
-    target: Target
-    started_at: datetime
-    budget: timedelta
-    warn_at: datetime
-    due_at: datetime
-    paused_at: datetime | None = None
-    stopped_at: datetime | None = None
-    paused_total: timedelta = timedelta(0)  # working time spent paused, for reports
-
-
-def start(target: Target, at: datetime, budget: timedelta, calendar: BusinessCalendar) -> Clock:
-    return Clock(target, at, budget, warn_at=calendar.add(at, budget * WARN_SHARE), due_at=calendar.add(at, budget))
-
-
-def pause(clock: Clock, at: datetime) -> Clock:
-    if clock.paused_at is not None or clock.stopped_at is not None:
-        return clock
-    return replace(clock, paused_at=at)
-
-
-def resume(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
-    """Move the warning and the deadline on by the working time the pause took. A deadline that
-    had already passed when the pause began stays where it was: waiting does not undo a breach."""
-    if clock.paused_at is None:
-        return clock
-    paused = calendar.between(clock.paused_at, at)
-    moved = replace(clock, paused_at=None, paused_total=clock.paused_total + paused)
-    if clock.due_at <= clock.paused_at:
-        return moved
-    due = calendar.add(at, calendar.between(clock.paused_at, clock.due_at))
-    warn = clock.warn_at
-    if clock.warn_at > clock.paused_at:
-        warn = calendar.add(at, calendar.between(clock.paused_at, clock.warn_at))
-    return replace(moved, due_at=due, warn_at=warn)
-
-
-def stop(clock: Clock, at: datetime) -> Clock:
-    if clock.stopped_at is not None:
-        return clock
-    return replace(clock, stopped_at=clock.paused_at or at, paused_at=None)
-
-
-def used(clock: Clock, now: datetime, calendar: BusinessCalendar) -> timedelta:
-    """Working time counted against the target so far (pauses excluded)."""
-    end = clock.stopped_at or clock.paused_at or now
-    return calendar.between(clock.started_at, end) - clock.paused_total
-
-
-def state(clock: Clock, now: datetime, calendar: BusinessCalendar) -> tuple[SlaState, timedelta]:
-    """The clock's state at ``now`` and the working time left (negative once breached)."""
-    if clock.stopped_at is not None:
-        met = clock.stopped_at <= clock.due_at
-        return (SlaState.MET if met else SlaState.MISSED), calendar.between(clock.stopped_at, clock.due_at)
-    if clock.paused_at is not None:
-        if clock.due_at <= clock.paused_at:
-            return SlaState.BREACHED, -calendar.between(clock.due_at, clock.paused_at)
-        return SlaState.PAUSED, calendar.between(clock.paused_at, clock.due_at)
-    left = calendar.between(now, clock.due_at)
-    if now >= clock.due_at:
-        return SlaState.BREACHED, left
-    return (SlaState.AT_RISK if now >= clock.warn_at else SlaState.ON_TRACK), left
 
 
 # Evaluating a case's clocks from its facts --------------------------------------------------
