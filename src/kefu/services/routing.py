@@ -24,7 +24,7 @@ from kefu.domain.tickets import OPEN_STATUSES
 from kefu.errors import KefuError, NotFound
 from kefu.services import audit
 from kefu.services.actors import SYSTEM, Actor
-from kefu.services.staff import require_admin
+from kefu.services.staff import require_admin, supervisors_of
 
 HANDLER_ROLES = (Role.AGENT.value, Role.SPECIALIST.value)  # supervisors watch a group, they do not take its cases
 
@@ -115,10 +115,7 @@ def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCal
         if agent is not None:
             agent.last_assigned_at = now
     if matched.notify_supervisor:
-        supervisors = session.scalars(
-            select(User.id).join(group_members, group_members.c.user_id == User.id)
-            .where(group_members.c.group_id == group.id, User.role == Role.SUPERVISOR.value, User.is_active.is_(True)))
-        for user_id in supervisors:
+        for user_id in supervisors_of(session, group.id, fall_back_to_all=False):
             session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind="routing.crisis",
                                      body=f"工单 #{ticket.id}（{ticket.priority}）：{reason}"[:500]))
     audit.record(session, SYSTEM, "ticket.route", object_type="ticket", object_id=ticket.id, ticket_id=ticket.id,

@@ -27,13 +27,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Group, Notification, SlaEvent, SlaPolicy, Ticket, User, group_members
+from kefu.db.models import Group, Notification, SlaEvent, SlaPolicy, Ticket
 from kefu.domain import sla
 from kefu.domain.business_calendar import BusinessCalendar, from_json
-from kefu.domain.roles import Role
 from kefu.domain.sla import Budgets, Evaluation, Pause, Target
 from kefu.domain.tickets import Channel, Priority, TicketStatus
-from kefu.services import audit, routing
+from kefu.services import audit, routing, staff
 from kefu.services.actors import SYSTEM
 
 TARGET_NAMES_ZH = {Target.FIRST_RESPONSE: "首次响应", Target.NEXT_RESPONSE: "后续响应", Target.RESOLUTION: "解决"}
@@ -243,12 +242,7 @@ def _write_deadlines(ticket: Ticket, evaluation: Evaluation) -> None:
 def _supervisors(session: Session, ticket: Ticket, cache: dict[int | None, list[int]]) -> list[int]:
     """The ticket's group's supervisors, else every supervisor (looked up once per group and batch)."""
     if ticket.group_id not in cache:
-        query = select(User.id).where(User.role == Role.SUPERVISOR.value, User.is_active.is_(True)).order_by(User.id)
-        of_group: list[int] = []
-        if ticket.group_id is not None:
-            of_group = list(session.scalars(query.join(group_members, group_members.c.user_id == User.id)
-                                            .where(group_members.c.group_id == ticket.group_id)))
-        cache[ticket.group_id] = of_group or list(session.scalars(query))
+        cache[ticket.group_id] = staff.supervisors_of(session, ticket.group_id)
     return cache[ticket.group_id]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
-from kefu.db.models import Group, Ticket, User
+from kefu.db.models import Group, Ticket, User, group_members
 from kefu.domain.business_calendar import from_json
 from kefu.domain.roles import Role
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
@@ -76,6 +76,19 @@ def get_user(session: Session, user_id: int) -> User:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id).options(selectinload(User.groups))))
+
+
+def supervisors_of(session: Session, group_id: int | None, *, fall_back_to_all: bool = True) -> list[int]:
+    """The ids of a group's active supervisors, by id; a group without one (or no group) has
+    every active supervisor watch it, unless ``fall_back_to_all`` is False."""
+    query = select(User.id).where(User.role == Role.SUPERVISOR.value, User.is_active.is_(True)).order_by(User.id)
+    of_group: list[int] = []
+    if group_id is not None:
+        of_group = list(session.scalars(query.join(group_members, group_members.c.user_id == User.id)
+                                        .where(group_members.c.group_id == group_id)))
+    if of_group or not fall_back_to_all:
+        return of_group
+    return list(session.scalars(query))
 
 
 def _groups(session: Session, group_ids: list[int]) -> list[Group]:
