@@ -24,6 +24,7 @@ from kefu.domain.case_workflow import (
     RecordAnalysis,
     RecordFacts,
     RecordFeedback,
+    Reopen,
     Resume,
     SendBack,
     Stage,
@@ -33,6 +34,8 @@ from kefu.domain.case_workflow import (
     apply,
     open_case,
     path_for_intent,
+    status_actions,
+    with_intent,
 )
 from kefu.domain.roles import Role
 from kefu.domain.tickets import TicketStatus
@@ -169,6 +172,69 @@ def test_bad_values_are_refused():
         apply(case, RecordFeedback(True, rating=9), T0)
 
 
+def test_during_follow_up_a_customer_message_is_feedback_and_after_the_window_a_new_case():
+    case = run(open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("service", "y"), Advance(),
+               ProposeSolution("z"), Advance())
+    assert apply(case, CustomerWrote(), T0 + timedelta(days=2)).step == "customer_feedback"
+    assert apply(case, CustomerWrote(), T0 + timedelta(days=2)).case == case  # an agent reads it, nothing moves
+    assert apply(case, CustomerWrote(), T0 + timedelta(days=9)).new_linked_case
+
+
+def test_staff_reopen_resolved_and_closed_cases_and_it_is_counted():
+    closed = run(open_case(CasePath.SHORT), Advance(), Advance())
+    back = apply(closed, Reopen(), T0)
+    assert (back.step, back.case.stage, back.case.reopen_count, back.case.resolved_at) == ("reopened", Stage.OPEN, 1, None)
+    archived = apply(archived_complaint(), Reopen(), T0 + timedelta(days=30)).case  # staff are not bound by the window
+    assert archived.stage == Stage.RESOLVING and archived.rating is None and archived.lesson
+    with pytest.raises(StepRefused) as refused:
+        apply(open_case(CasePath.SHORT), Reopen(), T0)
+    assert refused.value.code == "not_resolved"
+
+
+def test_a_status_change_stands_for_the_actions_of_the_short_path():
+    case = open_case(CasePath.SHORT)
+    assert status_actions(case, TicketStatus.OPEN) == ()
+    assert status_actions(case, TicketStatus.PENDING) == (Wait(Waiting.CUSTOMER),)
+    assert status_actions(case, TicketStatus.RESOLVED) == (Advance(),)
+    assert status_actions(case, TicketStatus.CLOSED) == (Advance(), Advance())
+    waiting = run(case, Wait(Waiting.THIRD_PARTY))
+    assert status_actions(waiting, TicketStatus.OPEN) == (Resume(),)
+    assert status_actions(waiting, TicketStatus.RESOLVED) == (Resume(), Advance())
+    resolved = run(case, Advance())
+    assert status_actions(resolved, TicketStatus.CLOSED) == (Advance(),)
+    assert status_actions(resolved, TicketStatus.OPEN) == (Reopen(),)
+    for target in (TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.OPEN, TicketStatus.PENDING):
+        final = run(case, *status_actions(case, target))
+        assert final.status == target
+
+
+def test_a_complaint_cannot_be_resolved_by_a_status_change():
+    case = open_case(CasePath.COMPLAINT, "杯子碎了")
+    for target in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        with pytest.raises(StepRefused) as refused:
+            status_actions(case, target)
+        assert refused.value.code == "steps_required" and refused.value.missing == ()
+    assert status_actions(case, TicketStatus.PENDING) == (Wait(Waiting.CUSTOMER),)
+    with pytest.raises(StepRefused) as refused:
+        status_actions(run(case, Advance()), TicketStatus.RESOLVED)
+    assert refused.value.missing == ("category", "root_cause")
+
+
+def test_a_case_at_its_first_stage_follows_its_intent():
+    question = open_case(CasePath.SHORT)
+    complaint = with_intent(question, "complaint")
+    assert (complaint.path, complaint.stage) == (CasePath.COMPLAINT, Stage.REGISTERED)
+    assert with_intent(complaint, "inquiry").path == CasePath.SHORT
+    analysing = run(open_case(CasePath.COMPLAINT, "x"), Advance())
+    assert with_intent(analysing, "inquiry") == analysing  # once under way, the path stays
+    assert with_intent(run(question, Advance()), "complaint").path == CasePath.SHORT
+
+
+def test_no_stage_reads_as_new():
+    """A ticket is "new" until someone works on it; no stage of a case reads as new."""
+    assert {open_case(p).status for p in CasePath} == {TicketStatus.OPEN}
+
+
 # Property tests -----------------------------------------------------------------------------
 
 roles = st.sampled_from(list(Role))
@@ -180,7 +246,7 @@ actions = st.one_of(
               st.none() | st.builds(Compensation, st.just("coupon"), st.integers(0, 2_000_00), roles)),
     st.builds(Approve, roles),
     st.builds(RecordFeedback, st.booleans(), st.none() | st.integers(0, 6)),
-    st.just(Advance()), st.just(SendBack()), st.just(Resume()), st.just(CustomerWrote()),
+    st.just(Advance()), st.just(SendBack()), st.just(Resume()), st.just(CustomerWrote()), st.just(Reopen()),
     st.builds(Archive, st.sampled_from(["", "改用双层包装"])),
     st.builds(Wait, st.sampled_from(list(Waiting))),
 )

@@ -11,8 +11,11 @@ following up; the customer's confirmation or rating before archiving; a lesson-l
 archive. Inquiries, suggestions and praise take the short path open → resolved → closed.
 
 Any open stage may wait on the customer or a third party (the SLA clocks pause). A customer
-who writes again within the reopen window after the case was resolved reopens it (counted);
-after the window the caller opens a new case linked to this one (``Outcome.new_linked_case``).
+who writes again within the reopen window after the case was resolved reopens it (counted;
+during 跟进反馈 the message is the customer's feedback); after the window the caller opens a
+new case linked to this one (``Outcome.new_linked_case``). Staff may reopen a case too
+(``Reopen``, counted). ``status_actions`` maps a plain status change (an agent setting
+"pending" or "resolved") onto these actions; a complaint cannot skip its steps that way.
 
 ``apply(case, action, at)`` returns the next case and the step to record, or raises
 ``StepRefused`` with a code and the missing data. Nothing here does I/O.
@@ -125,7 +128,7 @@ class Case:
             return TicketStatus.CLOSED
         if self.stage in DONE_STAGES:
             return TicketStatus.RESOLVED
-        return TicketStatus.NEW if self.stage == Stage.REGISTERED and not self.facts else TicketStatus.OPEN
+        return TicketStatus.OPEN
 
     @property
     def cause(self) -> str:
@@ -194,8 +197,13 @@ class CustomerWrote:
     pass
 
 
+@dataclass(frozen=True)
+class Reopen:
+    """Staff reopen a resolved or closed case (counted like a customer's reopen)."""
+
+
 Action = (RecordFacts | RecordAnalysis | ProposeSolution | Approve | RecordFeedback | Advance | Archive | SendBack
-          | Wait | Resume | CustomerWrote)
+          | Wait | Resume | CustomerWrote | Reopen)
 
 
 @dataclass(frozen=True)
@@ -212,10 +220,11 @@ class Outcome:
 
 
 class StepRefused(ValueError):
-    def __init__(self, code: str, message: str, missing: tuple[str, ...] = ()) -> None:
+    def __init__(self, code: str, message: str, missing: tuple[str, ...] = (), needs: Role | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.missing = missing
+        self.needs = needs  # above_authority: the lowest role that may approve
 
 
 def open_case(path: CasePath, facts: str = "") -> Case:
@@ -247,6 +256,10 @@ def apply(case: Case, action: Action, at: datetime, policy: Policy | None = None
     policy = policy or Policy()
     if isinstance(action, CustomerWrote):
         return _customer_wrote(case, at, policy)
+    if isinstance(action, Reopen):
+        if case.stage not in DONE_STAGES:
+            raise StepRefused("not_resolved", "only a resolved or closed case can be reopened")
+        return _reopened(case)
     if case.stage in FINAL_STAGES:
         raise StepRefused("case_archived", f"the case is {case.stage.value}; only a customer message reopens it")
     match action:
@@ -274,7 +287,8 @@ def apply(case: Case, action: Action, at: datetime, policy: Policy | None = None
                 raise StepRefused("nothing_to_approve", "there is no compensation to approve")
             if not policy.limits.may_grant(role, case.compensation.amount):
                 needed = policy.limits.approver_for(case.compensation.amount)
-                raise StepRefused("above_authority", f"approving this compensation needs the role {needed.value}")
+                raise StepRefused("above_authority", f"approving this compensation needs the role {needed.value}",
+                                  needs=needed)
             return Outcome(replace(case, compensation=replace(case.compensation, approved_by=role)),
                            f"approved:{role.value}")
         case RecordFeedback(confirmed=confirmed, rating=rating):
@@ -312,17 +326,54 @@ def _advance(case: Case, at: datetime, policy: Policy) -> Outcome:
 
 
 def _customer_wrote(case: Case, at: datetime, policy: Policy) -> Outcome:
-    if case.stage == Stage.FOLLOWING_UP:
-        return Outcome(replace(case, waiting=None), "customer_feedback")  # the follow-up is answered
     if case.stage not in DONE_STAGES:
         if case.waiting == Waiting.CUSTOMER:
             return Outcome(replace(case, waiting=None), "resume")
         return Outcome(case, "customer_message")
     if case.resolved_at is not None and at - case.resolved_at > policy.reopen_window:
         return Outcome(case, "new_linked_case", new_linked_case=True)
+    if case.stage == Stage.FOLLOWING_UP:
+        return Outcome(case, "customer_feedback")  # the follow-up is answered; an agent reads it
+    return _reopened(case)
+
+
+def _reopened(case: Case) -> Outcome:
     back = Stage.RESOLVING if case.path == CasePath.COMPLAINT else Stage.OPEN
     return Outcome(replace(case, stage=back, reopen_count=case.reopen_count + 1, resolved_at=None,
-                           customer_confirmed=False, rating=None), "reopened")
+                           customer_confirmed=False, rating=None, waiting=None), "reopened")
+
+
+def status_actions(case: Case, target: TicketStatus) -> tuple[Action, ...]:
+    """The actions a plain status change stands for (an agent choosing "pending" or "resolved").
+
+    Waiting, resuming and reopening work on both paths; the short path may also be resolved or
+    closed this way. A complaint is resolved and archived only through its steps, so asking for
+    that raises ``StepRefused("steps_required")`` with what its stage still needs."""
+    current = case.status
+    if target == current:
+        return ()
+    if target == TicketStatus.PENDING:
+        return (Wait(Waiting.CUSTOMER),)
+    if target == TicketStatus.OPEN:
+        return (Resume(),) if current == TicketStatus.PENDING else (Reopen(),)
+    if case.path == CasePath.COMPLAINT:
+        raise StepRefused("steps_required", "a complaint is resolved and archived through its steps",
+                          missing_to_leave(case, Policy()))
+    resume: tuple[Action, ...] = (Resume(),) if current == TicketStatus.PENDING else ()
+    if target == TicketStatus.RESOLVED:
+        return resume + (Advance(),)
+    if target == TicketStatus.CLOSED:
+        return resume + ((Advance(),) if case.stage == Stage.RESOLVED else (Advance(), Advance()))
+    raise StepRefused("unknown_status", f"no case step sets the status {target.value}")
+
+
+def with_intent(case: Case, intent: str | None) -> Case:
+    """The case after its intent changed: a case still at its first stage takes the path of the new
+    intent (a question that turns out to be a complaint is registered as one); later, the path stays."""
+    path = path_for_intent(intent)
+    if path == case.path or case.stage not in (Stage.REGISTERED, Stage.OPEN):
+        return case
+    return replace(case, path=path, stage=Stage.REGISTERED if path == CasePath.COMPLAINT else Stage.OPEN)
 
 
 def _require_stage(case: Case, *stages: Stage) -> None:

@@ -1,0 +1,86 @@
+"""One line of Chinese for each event on a ticket's timeline (工单时间线), from its audit record.
+
+``describe(action, before, after)`` reads the event as it was recorded (services/audit.py) and
+says what happened in words an agent or supervisor reads at a glance. Unknown events get a
+neutral line, so a new kind of event never breaks the timeline. No I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kefu.domain.case_workflow import STAGE_NAMES_ZH, Stage
+
+STATUS_ZH = {"new": "新建", "open": "处理中", "pending": "挂起等待", "resolved": "已解决", "closed": "已关闭"}
+WAITING_ZH = {"customer": "等待客户", "third_party": "等待第三方"}
+TARGET_ZH = {"first_response": "首次响应", "next_response": "后续响应", "resolution": "解决"}
+LINK_ZH = {"follow_up": "后续来信", "repeat_complaint": "重复投诉", "merged": "合并", "related": "相关"}
+FIELD_ZH = {"subject": "主题", "status": "状态", "stage": "阶段", "waiting_on": "等待", "priority": "优先级",
+            "category": "类别", "intent": "意图", "emotion": "情绪", "sentiment": "情感", "risks": "风险",
+            "group_id": "分组", "assignee_id": "处理人", "customer_id": "客户", "tags": "标签"}
+STEP_ZH = {
+    "facts": "记录关键信息", "analysis": "记录分析（类别与根本原因）", "solution": "提出解决方案", "feedback": "记录客户反馈",
+    "resume": "结束等待", "reopened": "重新打开", "customer_feedback": "客户在回访阶段回复",
+    "customer_message": "客户来信",
+}
+
+
+def _stage(value: Any) -> str:
+    try:
+        return STAGE_NAMES_ZH[Stage(value)]
+    except ValueError:
+        return str(value)
+
+
+def describe_step(step: str, after: dict[str, Any]) -> str:
+    kind, _, detail = step.partition(":")
+    if kind == "stage":
+        return f"进入「{_stage(detail)}」"
+    if kind == "wait":
+        return f"挂起：{WAITING_ZH.get(detail, detail)}"
+    if kind == "approved":
+        return f"补偿已审批（{detail}）"
+    text = STEP_ZH.get(step, step)
+    if step == "solution" and after.get("compensation"):
+        comp = after["compensation"]
+        text += f"，补偿 {comp.get('kind')} ¥{int(comp.get('amount', 0)) / 100:.2f}"
+    if step == "feedback" and after.get("rating") is not None:
+        text += f"，评分 {after['rating']}"
+    return text
+
+
+def describe(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    before, after = before or {}, after or {}
+    match action:
+        case "ticket.create":
+            return f"创建工单（{after.get('channel', '')}，{after.get('priority', '')}）"
+        case "case.step":
+            return describe_step(str(after.get("step", "")), after)
+        case "ticket.triage":
+            return f"分析更新：{after.get('priority')}，意图 {after.get('intent')}，类别 {after.get('category')}"
+        case "ticket.route":
+            return f"分派：{after.get('reason', '')}"
+        case "ticket.claim":
+            return "客服认领了工单"
+        case "ticket.sla_warning":
+            return f"{TARGET_ZH.get(after.get('target', ''), '')}时限已用去 80%"
+        case "ticket.sla_breach":
+            return f"{TARGET_ZH.get(after.get('target', ''), '')}超时，升级为 {after.get('priority')}"
+        case "ticket.link":
+            return f"关联工单 #{after.get('linked_ticket_id')}（{LINK_ZH.get(after.get('kind', ''), after.get('kind'))}）"
+        case "ticket.merge":
+            return f"合并了重复工单 #{after.get('merged_ticket_id')}（移入 {after.get('messages_moved', 0)} 条消息）"
+        case "ticket.merged_into":
+            return f"已作为重复工单合并到 #{after.get('merged_into_id')}"
+        case "ticket.repeat_complaint":
+            earlier = "、".join(f"#{i}" for i in after.get("earlier_ticket_ids", []))
+            return f"识别为重复投诉（此前 {earlier}），优先级 {after.get('priority')}"
+        case "ticket.update":
+            parts = []
+            if "status" in after:
+                parts.append(f"状态 {STATUS_ZH.get(before.get('status', ''), '')} → {STATUS_ZH.get(after['status'], after['status'])}")
+            others = [FIELD_ZH.get(k, k) for k in after if k != "status"]
+            if others:
+                parts.append("修改了" + "、".join(others))
+            return "；".join(parts) or "修改了工单"
+    return action
