@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu import __version__
-from kefu.api import attachments, auth, customers, inbound, routing, tickets, tokens, users
+from kefu.api import attachments, auth, cases, customers, inbound, routing, tickets, tokens, users
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
@@ -23,6 +23,7 @@ from kefu.db.engine import database_slots, make_engine, make_session_factory, wr
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
 from kefu.services import sla_sweeper
+from kefu.services.cases import intake_rules
 from kefu.services.inbound import AttachmentLimits
 from kefu.services.intake_writer import IntakeWriter
 from kefu.services.ratelimit import RateLimiter, connect_redis
@@ -91,10 +92,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         AttachmentLimits(settings.attachments_dir, settings.max_attachment_bytes),
         admit=admission.writer,
         analysis=analysis,
+        rules=intake_rules(settings),
     )
 
     install_error_handlers(app)
-    for module in (auth, tickets, customers, users, tokens, inbound, attachments, routing):
+    for module in (auth, tickets, cases, customers, users, tokens, inbound, attachments, routing):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)

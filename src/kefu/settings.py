@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     sla_sweep_seconds: float = Field(default=2.0, gt=0, le=3600)
     sla_sweep_in_server: bool | None = None
     sla_reassign_on_breach: bool = False
+    # The closed loop (services/cases.py): the compensation each role may grant alone (分级授权,
+    # whole yuan; above it the case needs approval), how long after resolving a customer's message
+    # reopens the case (after it, a new case is linked to the old one), and the window in which a
+    # complaint in the same category counts as a repeat complaint (重复投诉).
+    authority_agent_yuan: int = Field(default=50, ge=0)
+    authority_specialist_yuan: int = Field(default=200, ge=0)
+    authority_supervisor_yuan: int = Field(default=1000, ge=0)
+    case_reopen_days: float = Field(default=7, gt=0, le=365)
+    repeat_complaint_days: int = Field(default=30, ge=1, le=365)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from kefu.db.models import AuditEvent, Customer, InboundPayload, Message, Ticket
+
+QUESTION = "请问周末可以上门安装吗？"  # an inquiry: its case takes the short path
 
 
 def _payload(external_id: str = "msg-1", sender: str = "wx-openid-1", text: str = "我的快递五天了还没到，到底怎么回事？", **extra):
@@ -129,14 +132,33 @@ def test_first_messages_at_once_from_a_new_sender_make_one_customer_and_one_tick
     assert db.scalar(select(func.count()).select_from(Message)) == 6
 
 
-def test_messages_at_once_from_a_known_customer_open_one_ticket(api, db):
-    first = api.post("/api/v1/inbound", json=_payload("k-0", sender="known")).json()
-    api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"})
+def test_messages_at_once_to_a_closed_case_reopen_it_once(api, db):
+    first = api.post("/api/v1/inbound", json=_payload("k-0", sender="known", text=QUESTION)).json()
+    assert api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"}).status_code == 200
     with ThreadPoolExecutor(6) as pool:
-        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"k-{i + 1}", sender="known")), range(6)))
+        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"k-{i + 1}", sender="known", text=QUESTION)), range(6)))
+    assert [r.status_code for r in results] == [201] * 6
+    assert {r.json()["ticket_id"] for r in results} == {first["ticket_id"]}  # within the reopen window
+    ticket = api.get(f"/api/v1/tickets/{first['ticket_id']}").json()
+    assert ticket["status"] == "open" and ticket["reopen_count"] == 1 and ticket["closed_at"] is None
+
+
+def test_messages_at_once_after_the_reopen_window_open_one_linked_case(api, db):
+    first = api.post("/api/v1/inbound", json=_payload("w-0", sender="known-late", text=QUESTION)).json()
+    assert api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"}).status_code == 200
+    closed = db.get(Ticket, first["ticket_id"])
+    closed.resolved_at -= timedelta(days=8)
+    db.commit()
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"w-{i + 1}", sender="known-late", text=QUESTION)), range(6)))
     assert [r.status_code for r in results] == [201] * 6
     tickets = {r.json()["ticket_id"] for r in results}
     assert len(tickets) == 1 and first["ticket_id"] not in tickets
+    (new_id,) = tickets
+    links = api.get(f"/api/v1/tickets/{new_id}/links").json()
+    assert [(link["ticket_id"], link["kind"], link["direction"]) for link in links] == [
+        (first["ticket_id"], "follow_up", "earlier")]
+    assert api.get(f"/api/v1/tickets/{first['ticket_id']}").json()["reopen_count"] == 0
 
 
 def test_more_requests_at_once_than_pool_connections_all_complete(api, db, engine):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select, update
 
 from kefu.db.base import utcnow
 from kefu.db.engine import make_session_factory, writer_bind
-from kefu.db.models import AuditEvent, Notification, RoutingRule, User
-from kefu.services import routing, sla, tickets
+from kefu.db.models import AuditEvent, Notification, RoutingRule, Ticket, User
+from kefu.services import inbound, routing, sla, tickets
 from kefu.services.actors import SYSTEM
 from tests import factories
 
@@ -91,3 +93,45 @@ def test_a_case_no_rule_matches_stays_in_the_shared_queue(engine, db):
     db.refresh(case)
     assert report.routed == 0 and case.group_id is None
     assert db.scalar(select(func.count()).select_from(RoutingRule)) == 7
+
+
+def test_a_case_that_turns_into_a_crisis_after_routing_is_routed_again_to_the_crisis_team(engine, db):
+    groups, supervisor, busy, _, after_sale = _setup(db)
+    customer = factories.make_customer(db, identities=[("web", "cust-crisis")])
+    case = factories.make_ticket(db, customer=customer, channel="web")
+    tickets.do_update_ticket(db, SYSTEM, case, {"intent": "complaint", "category": "quality", "priority": "P2"})
+    db.commit()
+    _sweep(engine)
+    db.refresh(case)
+    assert (case.group_id, case.assignee_id) == (groups["售后组"].id, after_sale.id)
+    # The customer writes again, now threatening the press: intake raises a risk on a routed case.
+    delivery = inbound.Delivery(SYSTEM, inbound.InboundMessage(
+        "web", "crisis-1", inbound.Sender("cust-crisis"), "再不处理我就找媒体曝光！"), "{}", utcnow())
+    outcome = inbound.receive_batch(db, [delivery], inbound.AttachmentLimits(Path("/nonexistent"), 0))[0]
+    db.commit()
+    assert not isinstance(outcome, Exception) and outcome.ticket_id == case.id
+    db.refresh(case)
+    assert case.route_again and case.priority == "P1" and "media" in case.risks
+    db.rollback()  # end the read, so the sweep's commit is seen
+    _sweep(engine)
+    db.refresh(case)
+    assert (case.group_id, case.assignee_id, case.route_again) == (groups["投诉处理组"].id, busy.id, False)
+    reasons = db.scalars(select(AuditEvent.after["reason"].as_string()).where(
+        AuditEvent.action == "ticket.route", AuditEvent.ticket_id == case.id).order_by(AuditEvent.id)).all()
+    assert reasons[-1] == "出现新的风险，重新分派：规则「危机升级」→ 投诉处理组 → 负载最低的郑丽（0/10）"
+    assert db.scalar(select(Notification.user_id).where(Notification.kind == "routing.crisis")) == supervisor.id
+
+
+def test_a_new_risk_whose_rules_keep_the_group_changes_nothing(engine, db):
+    groups, *_ = _setup(db)
+    case = _case(db, priority="P1", risks=["media"], intent="complaint", category="return_refund")
+    _sweep(engine)
+    db.refresh(case)
+    before = (case.group_id, case.assignee_id)
+    assert case.group_id == groups["投诉处理组"].id
+    db.execute(update(Ticket).where(Ticket.id == case.id).values(route_again=True, sla_check_at=utcnow()))
+    db.commit()
+    _sweep(engine)
+    db.refresh(case)
+    assert (case.group_id, case.assignee_id, case.route_again) == (*before, False)
+    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "ticket.route")) == 1

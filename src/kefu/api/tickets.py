@@ -24,6 +24,7 @@ from kefu.db.base import utcnow
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
+from kefu.services import case_links, cases
 from kefu.services import sla as sla_service
 from kefu.services import tickets as service
 from kefu.services.attachments import AttachmentIn
@@ -95,6 +96,11 @@ class TicketPublic(Out):
     closed_at: datetime | None
     reopen_count: int
     escalations: int
+    case_path: str = Field(description="complaint (受理登记 → … → 总结归档) or short (open → resolved → closed)")
+    stage: str
+    waiting_on: str | None = Field(description="customer | third_party while pending")
+    repeat_complaint: bool = Field(description="重复投诉: the customer complained about the same within 30 days")
+    merged_into_id: int | None = Field(description="set when this duplicate was merged into that case")
     sla: list[SlaClock]
     last_message_at: datetime | None
     created_at: datetime
@@ -123,6 +129,7 @@ class TicketCreate(In):
     channel: Channel = Channel.WEB
     priority: Priority | None = None
     category: Category | None = None
+    intent: Intent | None = Field(default=None, description="complaint opens the complaint loop")
     group_id: Id | None = None
     assignee_id: Id | None = None
     tags: list[TagName] = Field(default_factory=list, max_length=20)
@@ -227,6 +234,7 @@ def create_ticket(body: TicketCreate, db: DB, actor: CurrentActor, settings: App
         channel=body.channel.value,
         priority=body.priority.value if body.priority else None,
         category=body.category.value if body.category else None,
+        intent=body.intent.value if body.intent else None,
         group_id=body.group_id,
         assignee_id=body.assignee_id,
         tags=body.tags,
@@ -243,10 +251,13 @@ def get_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketDetail:
 
 
 @router.patch("/{ticket_id}", response_model=TicketPublic, summary="Change ticket fields")
-def update_ticket(ticket_id: Id, body: TicketUpdate, db: DB, actor: CurrentActor) -> TicketPublic:
+def update_ticket(ticket_id: Id, body: TicketUpdate, db: DB, actor: CurrentActor, settings: AppSettings) -> TicketPublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
     changes = body.model_dump(exclude_unset=True, mode="json")
-    return TicketPublic.of(service.do_update_ticket(db, actor, ticket, changes), sla_service.Policies.load(db))
+    ticket = service.do_update_ticket(db, actor, ticket, changes, cases.policy_of(settings))
+    if {"intent", "category"} & set(changes):  # it may now repeat an earlier complaint
+        case_links.flag_repeat_complaint(db, actor, ticket, cases.intake_rules(settings).repeat_window)
+    return TicketPublic.of(ticket, sla_service.Policies.load(db))
 
 
 @router.post("/{ticket_id}/messages", response_model=MessagePublic, status_code=201, summary="Reply or add an internal note")

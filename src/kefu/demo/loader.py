@@ -22,18 +22,20 @@ from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
 from kefu.db.models import Customer, Group, Ticket, User
+from kefu.demo import case_notes
 from kefu.demo.clock import DemoClock
 from kefu.demo.content import load_content
 from kefu.demo.people import CustomerProfile, build_customers
 from kefu.demo.plan import Step, TicketPlan, plan_tickets
 from kefu.demo.team import ADMIN_EMAIL, DEMO_GROUPS, DEMO_PASSWORD, DEMO_USERS
+from kefu.domain import case_workflow as cw
 from kefu.domain.roles import Role
+from kefu.services import cases, routing, staff, tickets
 from kefu.services import customers as customer_service
-from kefu.services import routing, staff, tickets
 from kefu.services.actors import SYSTEM, Actor
 from kefu.services.auth import actor_for
 from kefu.services.customers import IdentityIn
-from kefu.services.inbound import InboundMessage, Sender, receive_inbound
+from kefu.services.inbound import CaseRules, InboundMessage, Sender, receive_inbound
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
 
@@ -145,6 +147,7 @@ class _TicketPlayer:
         self.tickets: dict[int, Ticket] = {}
         self.ticket_ids: set[int] = set()
         self.message_numbers = itertools.count(1)
+        self.case_rng = random.Random(SEED + 1)  # noqa: S311 - demo content, not secrets
 
     def play(self, plans: list[TicketPlan]) -> None:
         timeline = sorted(
@@ -181,12 +184,22 @@ class _TicketPlayer:
                 text=step.text,
                 internal=step.kind == "note",
             )
+        elif step.kind == "status" and ticket.case_path == "complaint" and step.status in ("resolved", "closed"):
+            self._walk_complaint(ticket, step)
         elif step.kind == "status":
             tickets.do_update_ticket(
                 self.session, self._actor(step), ticket, {"status": step.status}
             )
         else:  # pragma: no cover - plan.py only makes the kinds above
             raise ValueError(step.kind)
+
+    def _walk_complaint(self, ticket: Ticket, step: Step) -> None:
+        """A complaint is resolved through its steps (受理登记 … 跟进反馈, and 总结归档 when closed)."""
+        first = next((m.body_text for m in ticket.messages if m.direction == "inbound"), "")
+        actions = case_notes.steps_to(cases.case_of(ticket), step.status or "resolved", facts=first,
+                                      category=ticket.category, rng=self.case_rng)
+        for action in actions:
+            cases.do_step(self.session, self._actor(step), ticket, action, cw.Policy())
 
     def _actor(self, step: Step) -> Actor:
         return self.actors[step.actor] if step.actor else SYSTEM
@@ -206,6 +219,7 @@ class _TicketPlayer:
             raw=json.dumps(asdict(message), ensure_ascii=False),
             attachments_root=NO_ATTACHMENTS, max_attachment_bytes=0,
             received_at=step.at,  # intake writes past the ORM, so the demo clock cannot shift it
+            rules=NEW_CASES_ONLY,
         )  # fmt: skip
         if first:
             if result.ticket_id in self.ticket_ids:
@@ -240,6 +254,11 @@ class _TicketPlayer:
             "webchat": f"wc-{n:06d}",
             "phone": f"call-{n:06d}",
         }.get(channel, f"{channel}-{n:06d}")
+
+
+# Each demo story is its own case: a customer's new story opens a new case (linked to their last
+# one) instead of reopening it.
+NEW_CASES_ONLY = CaseRules(reopen_window=timedelta(0))
 
 
 def _sender(customer: CustomerProfile, channel: str) -> Sender:

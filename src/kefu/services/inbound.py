@@ -11,8 +11,14 @@ For every delivery, in the same transaction:
 - the sender's channel identity finds or creates the customer; customer rows are locked
   (PostgreSQL) so intake is serialised per customer across processes: two first messages
   at once make one customer and one open ticket;
-- the message joins the customer's open ticket on that channel (or the ticket it names),
-  else a new ticket is opened.
+- the message joins the customer's open ticket on that channel (or the ticket it names);
+  else, if the customer's last case there was resolved within the reopen window, it reopens
+  that case (counted; during 跟进反馈 the message is the customer's feedback and the assignee
+  is told); else a new ticket is opened, linked to that last case if there was one;
+- a complaint in the same category as one of the customer's complaints of the last 30 days is
+  a repeat complaint (重复投诉): flagged, linked to the earlier cases, raised by the priority
+  rule (domain/repeat_complaints.py); a crisis raised on a case already routed sends it back to
+  routing (services/routing.py).
 
 A delivery that is wrong in itself (a ticket of another customer, an attachment that is
 not base64) gets its ``KefuError`` back as its outcome and its payload keeps the error;
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +42,9 @@ from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
 from kefu.db.models import InboundPayload
+from kefu.domain import case_workflow as cw
+from kefu.domain import repeat_complaints, workflow
 from kefu.domain import sla as sla_rules
-from kefu.domain import workflow
 from kefu.domain.ticket_triage import TicketTriage, merge
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import KefuError, NotFound
@@ -49,6 +56,7 @@ from kefu.services.actors import Actor
 from kefu.services.attachments import AttachmentIn, StoredFile, decode_attachment, write_blob
 
 SUBJECT_LENGTH = 60
+DONE_STATUSES = frozenset({TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value})
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,15 @@ class AttachmentLimits:
     max_bytes: int
 
 
+@dataclass(frozen=True)
+class CaseRules:
+    """How intake treats customers who write again (settings: case_reopen_days, repeat_complaint_days)."""
+
+    reopen_window: timedelta = timedelta(days=7)
+    repeat_window: timedelta = repeat_complaints.WINDOW
+    link_window: timedelta = timedelta(days=90)  # a new case links to the customer's last one this recent
+
+
 def receive_inbound(
     session: Session,
     actor: Actor,
@@ -124,6 +141,7 @@ def receive_inbound(
     attachments_root: Path,
     max_attachment_bytes: int,
     received_at: datetime | None = None,
+    rules: CaseRules | None = None,
 ) -> InboundResult:
     """Take one message in the session's transaction; raise its ``KefuError`` if it has one.
 
@@ -132,16 +150,17 @@ def receive_inbound(
     payload and its error) is committed before raising, so the raw payload is kept.
     """
     delivery = Delivery(actor, message, raw, received_at or utcnow())
-    [outcome] = receive_batch(session, [delivery], AttachmentLimits(attachments_root, max_attachment_bytes))
+    [outcome] = receive_batch(session, [delivery], AttachmentLimits(attachments_root, max_attachment_bytes), rules)
     if isinstance(outcome, KefuError):
         session.commit()
         raise outcome
     return outcome
 
 
-def receive_batch(session: Session, deliveries: Sequence[Delivery], limits: AttachmentLimits) -> list[Outcome]:
+def receive_batch(session: Session, deliveries: Sequence[Delivery], limits: AttachmentLimits,
+                  rules: CaseRules | None = None) -> list[Outcome]:
     """The outcome of each delivery, in order; see the module docstring."""
-    return _Batch(session, deliveries, limits).run()
+    return _Batch(session, deliveries, limits, rules or CaseRules()).run()
 
 
 def store_failed(session: Session, delivery: Delivery, error: str) -> None:
@@ -197,11 +216,32 @@ class _TicketPlan:
     opening_reasons: dict[str, str] = field(default_factory=dict)
     awaiting_reply_since: datetime | None = None  # SLA facts (services/sla.py)
     sla_pauses: list[list[str | None]] = field(default_factory=list)
+    # The case loop (domain/case_workflow.py) and what this batch changes in it.
+    group_id: int | None = None
+    assignee_id: int | None = None
+    case_path: str = cw.CasePath.SHORT.value
+    stage: str = cw.Stage.OPEN.value
+    waiting_on: str | None = None
+    resolved_at: datetime | None = None
+    repeat_complaint: bool = False
+    merged_into_id: int | None = None
+    case_moved: bool = False  # stage, path or waiting changed (not by a reopen)
+    reopened: bool = False
+    steps: list[tuple[_Item, str]] = field(default_factory=list)  # case steps to audit: reopened, resume, …
+    links: list[tuple[int, str]] = field(default_factory=list)  # (earlier ticket id, kind)
+    route_again: bool = False
+
+    @property
+    def case(self) -> cw.Case:
+        return cw.Case(cw.CasePath(self.case_path), cw.Stage(self.stage), resolved_at=self.resolved_at,
+                       waiting=cw.Waiting(self.waiting_on) if self.waiting_on else None)
 
 
 class _Batch:
-    def __init__(self, session: Session, deliveries: Sequence[Delivery], limits: AttachmentLimits) -> None:
+    def __init__(self, session: Session, deliveries: Sequence[Delivery], limits: AttachmentLimits,
+                 rules: CaseRules) -> None:
         self.session = session
+        self.rules = rules
         self.conn: Connection = session.connection()
         self.dialect = self.conn.dialect.name
         self.deliveries = deliveries
@@ -339,43 +379,128 @@ class _Batch:
     # --- 4. tickets ----------------------------------------------------------------------
 
     def _plan_tickets(self, items: list[_Item]) -> list[_Item]:
-        """Give every item its ticket: the one it names, the open one, or a new one."""
+        """Give every item its ticket: the one it names (or the case it was merged into), the
+        open one, the last resolved one if the customer reopens it, or a new one."""
         named_ids = {it.message.ticket_id for it in items if it.message.ticket_id is not None}
         tickets: dict[int, _TicketPlan] = {}
-        if named_ids:
+        while named_ids:  # a merged ticket's messages go to the case it was merged into
+            merged: set[int] = set()
             for r in self.conn.execute(q.tickets_by_id(self.dialect), {"ids": sorted(named_ids)}):
                 tickets[r.id] = _plan_of(r)
+                if r.merged_into_id is not None and r.merged_into_id not in tickets:
+                    merged.add(r.merged_into_id)
+            named_ids = merged
         open_now: dict[tuple[int, str], _TicketPlan] = {}
         customer_ids = sorted({it.customer_id for it in items})
         for r in self.conn.execute(q.open_tickets_of_customers(self.dialect), {"ids": customer_ids}):  # newest first
             if (r.customer_id, r.channel) not in open_now:
                 open_now[(r.customer_id, r.channel)] = tickets.setdefault(r.id, _plan_of(r))
+        done_last = self._last_done_tickets(items, open_now, tickets)
 
         for it in items:
             plan: _TicketPlan | None
             if it.message.ticket_id is not None:
                 plan = tickets.get(it.message.ticket_id)
+                while plan is not None and plan.merged_into_id is not None:
+                    plan = tickets.get(plan.merged_into_id)
                 if plan is None or plan.customer_id != it.customer_id:
                     self._refuse(it, NotFound("ticket", details={"field": "ticket_id"}))
                     continue
             else:
-                plan = open_now.get((it.customer_id, it.message.channel))
-                if plan is None:
-                    plan = _TicketPlan(None, TicketStatus.NEW.value, it.customer_id, it.message.channel, it.now, created_by=it)
-                    open_now[(it.customer_id, it.message.channel)] = plan
+                key = (it.customer_id, it.message.channel)
+                plan = open_now.get(key) or done_last.get(key)
+            previous = plan
+            if plan is not None and plan.created_by is not it and plan.status in DONE_STATUSES:
+                plan = self._customer_writes_again(it, plan)
+            if plan is None:
+                plan = _TicketPlan(None, TicketStatus.NEW.value, it.customer_id, it.message.channel, it.now, created_by=it)
+                if previous is not None and previous.id is not None:
+                    plan.links.append((previous.id, "follow_up"))
+            if it.message.ticket_id is None and plan.status not in DONE_STATUSES:
+                open_now[(it.customer_id, it.message.channel)] = plan
             if plan.created_by is not it:
                 plan.touched = True
-                status = workflow.status_after_customer_message(TicketStatus(plan.status))
-                plan.sla_pauses = sla.encode_pauses(sla_rules.pauses_after(
-                    sla.decode_pauses(plan.sla_pauses), TicketStatus(plan.status), status, it.now))
-                plan.status = status.value
+                self._move_on_message(it, plan)
             if plan.awaiting_reply_since is None:
                 plan.awaiting_reply_since = it.now
             plan.last_message_at = max(plan.last_message_at, it.now) if plan.last_message_at else it.now
             it.ticket = plan
             assert it.analysis is not None
             _apply_analysis(plan, it.analysis, opens=plan.created_by is it)
-        return [it for it in items if self.outcomes[it.index] is None]
+        kept = [it for it in items if self.outcomes[it.index] is None]
+        self._find_repeat_complaints(kept)
+        return kept
+
+    def _last_done_tickets(self, items: list[_Item], open_now: dict[tuple[int, str], _TicketPlan],
+                           tickets: dict[int, _TicketPlan]) -> dict[tuple[int, str], _TicketPlan]:
+        """The customer's last case per channel that was resolved lately, where no case is open."""
+        without = sorted({it.customer_id for it in items
+                          if it.message.ticket_id is None and (it.customer_id, it.message.channel) not in open_now})
+        last: dict[tuple[int, str], _TicketPlan] = {}
+        if not without:
+            return last
+        since = min(it.now for it in items) - max(self.rules.link_window, self.rules.reopen_window)
+        for r in self.conn.execute(q.done_tickets_of_customers(self.dialect), {"ids": without, "since": since}):
+            if (r.customer_id, r.channel) not in last:
+                last[(r.customer_id, r.channel)] = tickets.setdefault(r.id, _plan_of(r))
+        return last
+
+    def _customer_writes_again(self, it: _Item, plan: _TicketPlan) -> _TicketPlan | None:
+        """A message to a resolved or closed case: the case decides (domain/case_workflow.py).
+        None: open a new case (the caller links it to this one)."""
+        outcome = cw.apply(plan.case, cw.CustomerWrote(), it.now, cw.Policy(reopen_window=self.rules.reopen_window))
+        if outcome.new_linked_case:
+            return None
+        if outcome.step == "reopened":
+            plan.reopened = True
+            plan.stage, plan.waiting_on, plan.resolved_at = outcome.case.stage.value, None, None
+            self._set_status(it, plan, TicketStatus.OPEN)
+        plan.steps.append((it, outcome.step))  # reopened, or customer_feedback during 跟进反馈
+        return plan
+
+    def _move_on_message(self, it: _Item, plan: _TicketPlan) -> None:
+        """A customer writing on a case waiting on them puts it back into the agent's queue
+        (a case waiting on a third party keeps waiting)."""
+        if plan.status == TicketStatus.PENDING.value and plan.waiting_on in (None, cw.Waiting.CUSTOMER.value):
+            if plan.waiting_on is not None:
+                plan.waiting_on, plan.case_moved = None, True
+                plan.steps.append((it, "resume"))
+            self._set_status(it, plan, workflow.status_after_customer_message(TicketStatus(plan.status)))
+
+    def _set_status(self, it: _Item, plan: _TicketPlan, status: TicketStatus) -> None:
+        plan.sla_pauses = sla.encode_pauses(sla_rules.pauses_after(
+            sla.decode_pauses(plan.sla_pauses), TicketStatus(plan.status), status, it.now))
+        plan.status = status.value
+
+    def _find_repeat_complaints(self, items: list[_Item]) -> None:
+        """Complaints that became complaints (or got a category) in this batch, against the
+        customer's complaints of the repeat window: flag, link, raise (domain/repeat_complaints.py)."""
+        plans = {id(it.ticket): (it, it.ticket) for it in items if it.ticket is not None}
+        todo = [(it, plan) for it, plan in plans.values() if not plan.repeat_complaint
+                and repeat_complaints.counts(plan.triage) and (plan.created_by is not None or (
+                    plan.before_triage is not None and (plan.before_triage.intent, plan.before_triage.category)
+                    != (plan.triage.intent, plan.triage.category)))]
+        if not todo:
+            return
+        since = min(it.now for it, _ in todo) - self.rules.repeat_window
+        earlier: dict[int, list[repeat_complaints.EarlierCase]] = {}
+        rows = self.conn.execute(q.complaints_of_customers(self.dialect),
+                                 {"ids": sorted({p.customer_id for _, p in todo}), "since": since})
+        for r in rows:
+            earlier.setdefault(r.customer_id, []).append(repeat_complaints.EarlierCase(r.id, r.category, r.created_at))
+        for it, plan in todo:
+            mine = [e for e in earlier.get(plan.customer_id, []) if plan.id is None or e.id < plan.id]
+            ids = repeat_complaints.earlier_of(plan.triage, it.now, mine, self.rules.repeat_window)
+            if not ids:
+                continue
+            if plan.created_by is None and plan.before_triage is None:
+                plan.before_triage = plan.triage
+            raised = repeat_complaints.raised(plan.triage, ids)
+            if raised.priority != plan.triage.priority and raised.priority_reason:
+                (plan.opening_reasons if plan.created_by is not None else plan.reasons)["priority"] = raised.priority_reason
+            plan.triage = raised
+            plan.repeat_complaint = True
+            plan.links.extend((i, "repeat_complaint") for i in ids)
 
     def _insert_tickets(self, items: list[_Item]) -> None:
         opening = [it for it in items if it.ticket is not None and it.ticket.created_by is it]
@@ -388,7 +513,9 @@ class _Batch:
                     "customer_id": it.customer_id, **_triage_columns(it.ticket.triage), "reopen_count": 0,
                     "last_message_at": it.ticket.last_message_at, "created_at": it.now,
                     "updated_at": it.ticket.last_message_at, "awaiting_reply_since": it.now, "sla_pauses": [],
-                    "sla_check_at": it.now, "escalations": 0,
+                    "sla_check_at": it.now, "escalations": 0, "case_path": it.ticket.case_path,
+                    "stage": it.ticket.stage, "case_file": {}, "repeat_complaint": it.ticket.repeat_complaint,
+                    "route_again": False,
                 })  # fmt: skip
             ids = self.conn.execute(q.INSERT_TICKETS, rows).scalars().all()
             for it, ticket_id in zip(opening, ids, strict=True):
@@ -404,12 +531,40 @@ class _Batch:
             for t in existing if t.touched
         ]
         triaged = [
-            {"ticket_id": t.id, **{f"new_{k}": v for k, v in _triage_columns(t.triage).items()}}
+            {"ticket_id": t.id, **{f"new_{k}": v for k, v in _triage_columns(t.triage).items()},
+             "new_repeat_complaint": t.repeat_complaint, "new_route_again": t.route_again}
             for t in existing
             if t.before_triage is not None
         ]
         if triaged:
             self.conn.execute(q.TRIAGE_TICKET, triaged)
+        self._write_case_loop(list(plans.values()))
+
+    def _write_case_loop(self, plans: list[_TicketPlan]) -> None:
+        """Reopened cases, moved stages, links to earlier cases, and notices of feedback."""
+        reopened = [t for t in plans if t.reopened]
+        if reopened:
+            files: dict[int, dict[str, Any]] = {r.id: r.case_file for r in self.conn.execute(
+                q.CASE_FILES, {"ids": [t.id for t in reopened]})}
+            self.conn.execute(q.REOPEN_CASE, [
+                {"ticket_id": t.id, "new_stage": t.stage,
+                 "new_case_file": {k: v for k, v in (files.get(t.id or 0) or {}).items()
+                                   if k not in ("customer_confirmed", "rating")}}
+                for t in reopened])
+        moved = [t for t in plans if t.case_moved and not t.reopened and t.created_by is None]
+        if moved:
+            self.conn.execute(q.MOVE_CASE, [{"ticket_id": t.id, "new_stage": t.stage, "new_path": t.case_path,
+                                             "new_waiting": t.waiting_on} for t in moved])
+        links = [{"ticket_id": t.id, "linked_ticket_id": linked, "kind": kind, "created_by_id": None,
+                  "created_at": t.last_message_at} for t in plans for linked, kind in t.links]
+        if links:
+            self.conn.execute(q.insert_links(self.dialect), links)
+        notices = [{"user_id": t.assignee_id, "ticket_id": t.id, "kind": "case.customer_feedback",
+                    "body": f"客户在回访阶段回复了工单 #{t.id}", "created_at": it.now}
+                   for t in plans if t.assignee_id is not None
+                   for it, step in t.steps[-1:] if step == "customer_feedback"]
+        if notices:
+            self.conn.execute(q.INSERT_NOTIFICATIONS, notices)
 
     # --- 5. messages, attachments, audit, payload state ------------------------------------
 
@@ -459,9 +614,18 @@ class _Batch:
             rows.append(_audit(it, "ticket.inbound", object_type="message", object_id=it.message_id, ticket_id=ticket_id,
                                after={"message_id": it.message_id, "channel": m.channel, "external_id": m.external_id}))  # fmt: skip
             plan = it.ticket
-            if last_of[id(plan)] is it and plan.before_triage is not None and _case_changed(plan.before_triage, plan.triage):
+            for step_item, step in plan.steps:
+                if step_item is it:
+                    rows.append(_audit(it, "case.step", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
+                                       after={"step": step, "stage": plan.stage, "status": plan.status, "message_id": it.message_id}))  # fmt: skip
+            if last_of[id(plan)] is not it:
+                continue
+            if plan.before_triage is not None and _case_changed(plan.before_triage, plan.triage):
                 rows.append(_audit(it, "ticket.triage", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
                                    before=plan.before_triage.to_json(), after={**plan.triage.to_json(), "reasons": plan.reasons}))  # fmt: skip
+            for linked, kind in plan.links:
+                rows.append(_audit(it, "ticket.link", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
+                                   after={"kind": kind, "linked_ticket_id": linked}))  # fmt: skip
         self.audit_rows = rows  # written by _finish
 
     def _finish(self, items: list[_Item]) -> None:
@@ -487,6 +651,9 @@ def _plan_of(row: Any) -> _TicketPlan:
     return _TicketPlan(
         row.id, row.status, row.customer_id, row.channel, row.last_message_at,
         awaiting_reply_since=row.awaiting_reply_since, sla_pauses=list(row.sla_pauses or []),
+        group_id=row.group_id, assignee_id=row.assignee_id, case_path=row.case_path, stage=row.stage,
+        waiting_on=row.waiting_on, resolved_at=row.resolved_at, merged_into_id=row.merged_into_id,
+        repeat_complaint=row.repeat_complaint,
         triage=TicketTriage(row.priority, tuple(row.risks or ()), row.intent, row.category, row.emotion, row.sentiment,
                             row.priority_reason),
     )
@@ -516,6 +683,12 @@ def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> No
         reasons["priority"] = after.priority_reason
     if opens:
         plan.opened_with = after
+    elif plan.group_id is not None and set(after.risks) - set(before.risks):
+        plan.route_again = True  # a crisis on a case already routed: routing looks again
+    if after.intent != before.intent:  # a case still at its first stage follows its intent
+        moved = cw.with_intent(plan.case, after.intent)
+        if (moved.path.value, moved.stage.value) != (plan.case_path, plan.stage):
+            plan.case_path, plan.stage, plan.case_moved = moved.path.value, moved.stage.value, not opens
 
 
 def _quoted(reason: str, span: str) -> str:

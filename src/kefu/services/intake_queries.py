@@ -21,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     insert,
+    or_,
     select,
     text,
     update,
@@ -36,9 +37,11 @@ from kefu.db.models import (
     Identity,
     InboundPayload,
     Message,
+    Notification,
     Ticket,
+    TicketLink,
 )
-from kefu.domain.tickets import OPEN_STATUSES
+from kefu.domain.tickets import OPEN_STATUSES, TicketStatus
 
 # Lookups by (channel, external id) take both IN lists; callers keep the exact pairs.
 _KEY_CHANNELS: BindParameter[Any] = bindparam("channels")
@@ -63,7 +66,8 @@ DELETE_CUSTOMERS = delete(Customer).where(Customer.id.in_(bindparam("ids")))
 _TICKET_STATE = (
     Ticket.id, Ticket.status, Ticket.customer_id, Ticket.channel, Ticket.last_message_at, Ticket.priority, Ticket.risks,
     Ticket.intent, Ticket.category, Ticket.emotion, Ticket.sentiment, Ticket.priority_reason,
-    Ticket.awaiting_reply_since, Ticket.sla_pauses,
+    Ticket.awaiting_reply_since, Ticket.sla_pauses, Ticket.group_id, Ticket.assignee_id, Ticket.case_path, Ticket.stage,
+    Ticket.waiting_on, Ticket.resolved_at, Ticket.merged_into_id, Ticket.repeat_complaint,
 )
 # What analysis read into a ticket that existed before the batch (row by row: only changed ones).
 TRIAGE_TICKET = (
@@ -73,8 +77,25 @@ TRIAGE_TICKET = (
         priority=bindparam("new_priority"), risks=bindparam("new_risks"), intent=bindparam("new_intent"),
         category=bindparam("new_category"), emotion=bindparam("new_emotion"), sentiment=bindparam("new_sentiment"),
         priority_reason=bindparam("new_priority_reason"),
+        repeat_complaint=or_(Ticket.repeat_complaint, bindparam("new_repeat_complaint")),
+        route_again=or_(Ticket.route_again, bindparam("new_route_again")),
     )
 )
+# The case loop at intake (services/inbound.py): a stage or path that moved, a case the
+# customer reopened, links to earlier cases.
+MOVE_CASE = (
+    update(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .values(stage=bindparam("new_stage"), case_path=bindparam("new_path"), waiting_on=bindparam("new_waiting"))
+)
+REOPEN_CASE = (
+    update(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .values(stage=bindparam("new_stage"), waiting_on=None, case_file=bindparam("new_case_file"),
+            reopen_count=Ticket.reopen_count + 1, resolved_at=None, closed_at=None)
+)
+CASE_FILES = select(Ticket.id, Ticket.case_file).where(Ticket.id.in_(bindparam("ids", expanding=True)))
+INSERT_NOTIFICATIONS = insert(Notification)
 
 
 def _id_in_list(column: Any, dialect: str) -> Any:
@@ -95,6 +116,31 @@ def lock_customers(dialect: str) -> Select[Any]:
 @cache
 def tickets_by_id(dialect: str) -> Select[*tuple[Any, ...]]:
     return select(*_TICKET_STATE).where(_id_in_list(Ticket.id, dialect))
+
+
+@cache
+def done_tickets_of_customers(dialect: str) -> Select[*tuple[Any, ...]]:
+    """Resolved or closed since ``since`` (not merged away), newest first."""
+    return (
+        select(*_TICKET_STATE)
+        .where(_id_in_list(Ticket.customer_id, dialect),
+               Ticket.status.in_([TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value]),
+               Ticket.merged_into_id.is_(None), Ticket.resolved_at >= bindparam("since"))
+        .order_by(Ticket.id.desc())
+    )
+
+
+@cache
+def complaints_of_customers(dialect: str) -> Select[*tuple[Any, ...]]:
+    """The customers' complaints opened since ``since`` (for repeat complaints)."""
+    return select(Ticket.id, Ticket.customer_id, Ticket.category, Ticket.created_at).where(
+        _id_in_list(Ticket.customer_id, dialect), Ticket.intent == "complaint", Ticket.merged_into_id.is_(None),
+        Ticket.created_at >= bindparam("since"))
+
+
+@cache
+def insert_links(dialect: str) -> Insert:
+    return _insert_ignoring_conflicts(dialect, TicketLink.__table__)
 
 
 @cache

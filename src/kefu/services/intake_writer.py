@@ -26,6 +26,7 @@ from kefu.errors import KefuError
 from kefu.nlp.analysis import Analyzer, analyzer
 from kefu.services.inbound import (
     AttachmentLimits,
+    CaseRules,
     Delivery,
     Outcome,
     analyse_deliveries,
@@ -55,8 +56,10 @@ class IntakeWriter:
         max_queue: int = MAX_QUEUE,
         linger: float = LINGER_SECONDS,
         analysis: Callable[[], Analyzer] = analyzer,
+        rules: CaseRules | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self.rules = rules or CaseRules()  # reopen and repeat-complaint windows
         self.analysis = analysis  # the analyzer of every message: the fast path or the accurate one
         self.limits = limits
         self.admit = admit  # held around each batch: a connection slot, SQLite's write turn
@@ -121,7 +124,7 @@ class IntakeWriter:
         self.batches += 1
         with self.session_factory() as session:
             try:
-                outcomes = receive_batch(session, deliveries, self.limits)
+                outcomes = receive_batch(session, deliveries, self.limits, self.rules)
                 session.commit()
                 return outcomes
             except Exception as e:
@@ -134,7 +137,7 @@ class IntakeWriter:
     def _write_one(self, delivery: Delivery) -> Outcome:
         with self.session_factory() as session:
             try:
-                [outcome] = receive_batch(session, [delivery], self.limits)
+                [outcome] = receive_batch(session, [delivery], self.limits, self.rules)
                 session.commit()
                 return outcome
             except Exception as e:

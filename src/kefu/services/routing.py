@@ -3,7 +3,8 @@
 The rules live in ``routing_rules`` (position order, enabled ones only) and are matched by
 ``domain/routing.py``. A case waiting in the shared queue is routed by the sweep the first time
 it looks at the case (``services/sla.sweep_once``), before its deadlines are set, so the
-deadlines follow the chosen group's working hours. Every routing is audited with its reason:
+deadlines follow the chosen group's working hours; a case that turns into a crisis after it was
+routed is looked at again (``route_again``). Every routing is audited with its reason:
 「规则「质量投诉」→ 售后组 → 负载最低的张伟（2/10）」; a rule marked ``notify_supervisor``
 (the crisis rules) also notifies the group's supervisors.
 """
@@ -92,8 +93,12 @@ def needs_of(ticket: Ticket) -> frozenset[str]:
 def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCalendar,
           rules: list[tuple[RoutingRule, routing.Rule]] | None = None) -> str | None:
     """Route a case of the shared queue; returns the reason, or None when no rule matched.
+    A case already routed whose ``route_again`` is set (a risk raised after routing) moves only
+    if the rules now send it to another group (the crisis or compliance team), to an agent there.
     ``calendar`` decides the rules' business-hours condition (the company's default hours);
     ``rules``: the configured rules, when the caller has read them already."""
+    again = ticket.group_id is not None
+    ticket.route_again = False
     rules = configured_rules(session) if rules is None else rules
     if not rules:
         return None
@@ -103,11 +108,15 @@ def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCal
         return None
     row = next(r for r, rule in rules if rule is matched)
     group = row.group
+    if again and group.id == ticket.group_id:
+        return None
     modes = {m.value: m for m in routing.AssignMode}
     mode = modes.get(group.assign_mode, routing.AssignMode.LEAST_LOADED)
-    choice = routing.choose_agent(agents_of(session, group), needs_of(ticket), mode) if ticket.assignee_id is None else None
-    reason = routing.explain(matched, choice)
     before = {"group_id": ticket.group_id, "assignee_id": ticket.assignee_id}
+    if again:
+        ticket.assignee_id = None  # the other team takes the case over
+    choice = routing.choose_agent(agents_of(session, group), needs_of(ticket), mode) if ticket.assignee_id is None else None
+    reason = ("出现新的风险，重新分派：" if again else "") + routing.explain(matched, choice)
     ticket.group_id = group.id
     if choice is not None:
         ticket.assignee_id = choice.agent.user_id

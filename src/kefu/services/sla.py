@@ -197,9 +197,10 @@ def sweep_once(session: Session, now: datetime, settings: SweepSettings = SweepS
     rules: list[tuple[Any, Any]] | None = None  # the routing rules, read once per batch when needed
     for ticket in tickets:
         report.checked += 1
-        if ticket.group_id is None:
+        unrouted = ticket.group_id is None or ticket.route_again
+        if unrouted:
             rules = routing.configured_rules(session) if rules is None else rules
-        if ticket.group_id is None and routing.route(session, ticket, now, default_calendar(), rules):
+        if unrouted and routing.route(session, ticket, now, default_calendar(), rules):
             report.routed += 1
             session.flush()
             session.refresh(ticket, ["group"])  # its calendar now sets the deadlines

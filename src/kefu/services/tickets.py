@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +12,17 @@ from sqlalchemy.orm import Session, selectinload
 from kefu.db.base import utcnow
 from kefu.db.models import Attachment, Customer, Group, Message, Tag, Ticket, User
 from kefu.domain import workflow
+from kefu.domain.case_workflow import Policy
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import Conflict, KefuError, NotFound
 from kefu.sanitize import text_to_html
-from kefu.services import audit, sla
+from kefu.services import audit, cases, sla
 from kefu.services.actors import Actor
 from kefu.services.attachments import AttachmentIn, decode_attachment, write_blob
 from kefu.services.pagination import decode_cursor, encode_cursor
 
 AUDITED_FIELDS = (
-    "subject", "status", "priority", "category", "intent", "emotion", "sentiment", "risks",
+    "subject", "status", "stage", "waiting_on", "priority", "category", "intent", "emotion", "sentiment", "risks",
     "group_id", "assignee_id", "customer_id",
 )  # fmt: skip
 
@@ -176,6 +176,7 @@ def do_create_ticket(
     channel: str,
     priority: str | None = None,
     category: str | None = None,
+    intent: str | None = None,
     group_id: int | None = None,
     assignee_id: int | None = None,
     tags: list[str] | None = None,
@@ -197,6 +198,8 @@ def do_create_ticket(
         customer_id=customer.id,
         priority=priority or "P4",
         category=category,
+        intent=intent,
+        **cases.path_and_stage(intent),
         group_id=group_id,
         assignee_id=assignee_id,
         risks=[],
@@ -249,43 +252,28 @@ def store_attachments(
     return rows
 
 
-def apply_status(ticket: Ticket, target: TicketStatus, *, now: datetime) -> None:
-    """Move the ticket through the state machine and keep its timestamps true."""
-    current = TicketStatus(ticket.status)
-    try:
-        workflow.check_transition(current, target)
-    except workflow.TransitionNotAllowed as e:
-        raise Conflict("invalid_transition", current=current.value, target=target.value) from e
-    if target == current:
-        return
-    if workflow.counts_as_reopen(current, target):
-        ticket.reopen_count += 1
-        ticket.resolved_at = None
-        ticket.closed_at = None
-    if target == TicketStatus.RESOLVED:
-        ticket.resolved_at = now
-    if target == TicketStatus.CLOSED:
-        ticket.closed_at = now
-        ticket.resolved_at = ticket.resolved_at or now
-    sla.on_status(ticket, current, target, now)
-    ticket.status = target.value
-
-
-def do_update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: dict[str, Any]) -> Ticket:
-    """Change fields of a ticket the caller has loaded with ``access_ticket(for_update=True)``."""
+def do_update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: dict[str, Any],
+                     policy: Policy | None = None) -> Ticket:
+    """Change fields of a ticket the caller has loaded with ``access_ticket(for_update=True)``.
+    A status change is a step of the case's loop (services/cases.py); a complaint refuses to be
+    resolved or closed this way."""
     before = snapshot(ticket)
     now = utcnow()
+    if ticket.merged_into_id is not None:
+        raise Conflict("ticket_merged", into=ticket.merged_into_id)
     if "group_id" in changes:
         _check_group(session, changes["group_id"])
     if "assignee_id" in changes:
         _check_assignee(session, changes["assignee_id"])
-    for name, value in changes.items():
+    for name, value in sorted(changes.items(), key=lambda kv: kv[0] == "status"):  # the intent first
         if name == "status":
-            apply_status(ticket, TicketStatus(value), now=now)
+            cases.do_status_change(ticket, TicketStatus(value), now, policy or Policy())
         elif name == "tags":
             ticket.tags = tags_by_name(session, value)
         else:
             setattr(ticket, name, value)
+            if name == "intent":
+                cases.on_intent_changed(ticket)
     if ticket.priority != before["priority"]:  # say who set it where agents read "why"
         who = "系统规则设定" if actor.is_system else f"{actor.name or '工作人员'}人工调整"
         ticket.priority_reason = f"{ticket.priority}：由{who}"

@@ -4,7 +4,15 @@ from kefu.db.base import Base
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.staff import ApiToken, Group, LoginSession, User, group_members
-from kefu.db.models.tickets import Attachment, Message, SlaEvent, Tag, Ticket, ticket_tags
+from kefu.db.models.tickets import (
+    Attachment,
+    Message,
+    SlaEvent,
+    Tag,
+    Ticket,
+    TicketLink,
+    ticket_tags,
+)
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
@@ -25,6 +33,7 @@ __all__ = [
     "SlaPolicy",
     "Tag",
     "Ticket",
+    "TicketLink",
     "User",
     "customer_tags",
     "group_members",

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
@@ -71,6 +81,17 @@ class Ticket(Base):
     # None: no clock is running.
     sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     escalations: Mapped[int] = mapped_column(Integer, default=0)  # SLA breaches escalated
+    # A crisis raised after the case was routed: the sweep routes it again (services/routing.py).
+    route_again: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # The closed loop (domain/case_workflow.py): the path and stage, what the case waits on, and
+    # the data each step recorded (facts, analysis, solution, compensation, feedback, lesson).
+    case_path: Mapped[str] = mapped_column(String(10), default="short")
+    stage: Mapped[str] = mapped_column(String(20), default="open")
+    waiting_on: Mapped[str | None] = mapped_column(String(20))
+    case_file: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+    repeat_complaint: Mapped[bool] = mapped_column(Boolean, default=False)  # 重复投诉, linked to the earlier cases
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # a duplicate merged into that case
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -82,6 +103,21 @@ class Ticket(Base):
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", viewonly=True
     )
+
+
+class TicketLink(Base):
+    """A later case pointing at an earlier one: the follow-up after the reopen window, a repeat
+    complaint, a duplicate merged into it, or a link a person made."""
+
+    __tablename__ = "ticket_links"
+    __table_args__ = (UniqueConstraint("ticket_id", "linked_ticket_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    linked_ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # follow_up | repeat_complaint | merged | related
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SlaEvent(Base):

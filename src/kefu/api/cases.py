@@ -1,0 +1,226 @@
+"""/api/v1/tickets/{id}/case, /steps, /timeline, /links, /merge: the closed loop of a case.
+
+A complaint moves 受理登记 → 分析评估 → 处理解决 → 跟进反馈 → 总结归档 by steps, each recorded
+with who took it; other cases take the short path open → resolved → closed. A step the case
+is not ready for answers 409 with what is missing (403 when compensation is above the
+caller's authority).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import Field, StringConstraints
+
+from kefu.api.deps import DB, AppSettings, CurrentActor
+from kefu.api.schemas import ERRORS, Id, In, Out
+from kefu.api.tickets import TicketPublic
+from kefu.domain import case_workflow as cw
+from kefu.domain.roles import Role
+from kefu.domain.triage import Category
+from kefu.services import case_links, cases, timeline
+from kefu.services import sla as sla_service
+from kefu.services import tickets as tickets_service
+
+router = APIRouter(prefix="/tickets", tags=["cases"], responses=ERRORS)
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Optional = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Why = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class CompensationIn(In):
+    kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
+        description="coupon, refund, cash, gift, points, …")
+    amount_yuan: Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
+
+
+class RecordFacts(In):
+    action: Literal["record_facts"]
+    facts: Note
+
+
+class RecordAnalysis(In):
+    action: Literal["record_analysis"]
+    category: Category
+    root_cause: Optional = ""
+    five_whys: list[Why] = Field(default_factory=list, max_length=7, description="the 5-Why chain; its last answer is the root cause")
+
+
+class ProposeSolution(In):
+    action: Literal["propose_solution"]
+    solution: Note
+    compensation: CompensationIn | None = None
+
+
+class Approve(In):
+    action: Literal["approve"]
+
+
+class RecordFeedback(In):
+    action: Literal["record_feedback"]
+    confirmed: bool
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+
+
+class Advance(In):
+    action: Literal["advance"]
+
+
+class Archive(In):
+    action: Literal["archive"]
+    lesson: Note
+
+
+class SendBack(In):
+    action: Literal["send_back"]
+
+
+class Wait(In):
+    action: Literal["wait"]
+    on: cw.Waiting
+
+
+class Resume(In):
+    action: Literal["resume"]
+
+
+class Reopen(In):
+    action: Literal["reopen"]
+
+
+Step = Annotated[
+    RecordFacts | RecordAnalysis | ProposeSolution | Approve | RecordFeedback | Advance | Archive | SendBack | Wait
+    | Resume | Reopen,
+    Field(discriminator="action"),
+]
+
+
+def _action(step: Any) -> cw.Action:
+    match step:
+        case RecordFacts():
+            return cw.RecordFacts(step.facts)
+        case RecordAnalysis():
+            return cw.RecordAnalysis(step.category.value, step.root_cause, tuple(step.five_whys))
+        case ProposeSolution():
+            comp = step.compensation
+            return cw.ProposeSolution(step.solution, None if comp is None else cw.Compensation(
+                comp.kind, int(comp.amount_yuan * 100), Role.AGENT))  # the proposer is set from the caller
+        case Approve():
+            return cw.Approve(Role.AGENT)  # the approver is the caller
+        case RecordFeedback():
+            return cw.RecordFeedback(step.confirmed, step.rating)
+        case Archive():
+            return cw.Archive(step.lesson)
+        case Wait():
+            return cw.Wait(step.on)
+        case Advance():
+            return cw.Advance()
+        case SendBack():
+            return cw.SendBack()
+        case Resume():
+            return cw.Resume()
+    return cw.Reopen()
+
+
+class CompensationOut(Out):
+    kind: str
+    amount_yuan: str
+    proposed_by: str
+    approved_by: str | None
+    approval_needed_by: str | None = Field(description="the lowest role that may approve it; null once settled")
+
+
+class CaseView(Out):
+    path: str = Field(description="complaint | short")
+    stage: str
+    stage_name: str
+    stages: list[str]
+    status: str
+    waiting_on: str | None
+    facts: str
+    category: str | None = Field(description="the confirmed category (null until the analysis step)")
+    root_cause: str
+    five_whys: list[str]
+    solution: str
+    compensation: CompensationOut | None
+    customer_confirmed: bool
+    rating: int | None
+    lesson: str
+    missing: list[str] = Field(description="what the stage still needs before the case may move on")
+    reopen_count: int
+    repeat_complaint: bool
+    merged_into_id: int | None
+
+
+class StepResult(CaseView):
+    step: str = Field(description="what was recorded: stage:analysing, wait:customer, approved:supervisor, …")
+
+
+class TimelineEntry(Out):
+    at: datetime
+    kind: str = Field(description="message | event")
+    action: str
+    summary: str
+    actor_type: str
+    actor_id: int | None
+    message_id: int | None = None
+    data: dict[str, Any] | None = None
+
+
+class LinkOut(Out):
+    ticket_id: int
+    kind: str
+    direction: str = Field(description="earlier: this case points at it; later: it points at this case")
+    created_at: datetime
+
+
+class LinkCreate(In):
+    ticket_id: Id
+
+
+class MergeBody(In):
+    into_ticket_id: Id = Field(description="the case to keep; this ticket is the duplicate")
+
+
+@router.get("/{ticket_id}/case", response_model=CaseView, summary="Where the case stands in its loop")
+def get_case(ticket_id: Id, db: DB, actor: CurrentActor, settings: AppSettings) -> CaseView:
+    ticket = tickets_service.access_ticket(db, actor, ticket_id)
+    return CaseView(**cases.view(ticket, cases.policy_of(settings)))
+
+
+@router.post("/{ticket_id}/steps", response_model=StepResult, summary="Take one step of the case's loop")
+def take_step(ticket_id: Id, body: Step, db: DB, actor: CurrentActor, settings: AppSettings) -> StepResult:
+    ticket = tickets_service.access_ticket(db, actor, ticket_id, for_update=True)
+    policy = cases.policy_of(settings)
+    outcome = cases.do_step(db, actor, ticket, _action(body), policy)
+    if isinstance(body, RecordAnalysis):  # the confirmed category may make it a repeat complaint
+        case_links.flag_repeat_complaint(db, actor, ticket, cases.intake_rules(settings).repeat_window)
+    return StepResult(**cases.view(ticket, policy), step=outcome.step)
+
+
+@router.get("/{ticket_id}/timeline", response_model=list[TimelineEntry], summary="Messages and events, in order")
+def get_timeline(ticket_id: Id, db: DB, actor: CurrentActor) -> list[TimelineEntry]:
+    ticket = tickets_service.access_ticket(db, actor, ticket_id)
+    return [TimelineEntry(**entry) for entry in timeline.of_ticket(db, ticket)]
+
+
+@router.get("/{ticket_id}/links", response_model=list[LinkOut], summary="Linked cases (follow-ups, repeats, merges)")
+def list_links(ticket_id: Id, db: DB, actor: CurrentActor) -> list[LinkOut]:
+    ticket = tickets_service.access_ticket(db, actor, ticket_id)
+    return [LinkOut.model_validate(link) for link in case_links.links_of(db, actor, ticket)]
+
+
+@router.post("/{ticket_id}/links", response_model=LinkOut, status_code=201, summary="Link a related case")
+def create_link(ticket_id: Id, body: LinkCreate, db: DB, actor: CurrentActor) -> LinkOut:
+    ticket = tickets_service.access_ticket(db, actor, ticket_id)
+    return LinkOut.model_validate(case_links.do_link(db, actor, ticket, body.ticket_id))
+
+
+@router.post("/{ticket_id}/merge", response_model=TicketPublic, summary="Merge this duplicate into another case")
+def merge_ticket(ticket_id: Id, body: MergeBody, db: DB, actor: CurrentActor) -> TicketPublic:
+    kept = case_links.do_merge(db, actor, ticket_id, body.into_ticket_id)
+    return TicketPublic.of(kept, sla_service.Policies.load(db))
