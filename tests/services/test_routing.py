@@ -135,3 +135,20 @@ def test_a_new_risk_whose_rules_keep_the_group_changes_nothing(engine, db):
     db.refresh(case)
     assert (case.group_id, case.assignee_id, case.route_again) == (*before, False)
     assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "ticket.route")) == 1
+
+
+def test_a_case_tagged_with_a_product_line_goes_to_an_agent_with_that_skill(engine, db):
+    groups, *_ = _setup(db)
+    generalist = factories.make_user(db, groups=[groups["售后组"]], name="王芳")
+    expert = factories.make_user(db, groups=[groups["售后组"]], name="刘洋")
+    db.execute(update(User).where(User.id.in_([generalist.id, expert.id])).values(online=True, capacity=10))
+    db.execute(update(User).where(User.id == expert.id).values(skills=["product:家电"]))
+    db.execute(update(User).where(User.name == "张伟").values(online=False))
+    db.commit()
+    case = _case(db, intent="complaint", category="quality", priority="P2", tags=["product:家电", "加急"])
+    plain = _case(db, intent="complaint", category="quality", priority="P2")
+    _sweep(engine)
+    db.refresh(case)
+    db.refresh(plain)
+    assert case.assignee_id == expert.id
+    assert plain.assignee_id in (generalist.id, expert.id)

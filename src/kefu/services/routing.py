@@ -84,10 +84,17 @@ def agents_of(session: Session, group: Group) -> list[routing.AgentState]:
                                m.last_assigned_at) for m in members]
 
 
+PRODUCT_TAG = "product:"
+
+
 def needs_of(ticket: Ticket) -> frozenset[str]:
-    """Skills a case asks for: a customer who writes in English needs an agent who does."""
+    """Skills a case asks for: a customer who writes in English needs an agent who does; a case
+    tagged with a product line (``product:家电``) needs an agent with that skill."""
     language = (ticket.customer.language or "zh-CN").split("-")[0]
-    return frozenset() if language == "zh" else frozenset({f"lang:{language}"})
+    needs = {t.name for t in ticket.tags if t.name.startswith(PRODUCT_TAG)}
+    if language != "zh":
+        needs.add(f"lang:{language}")
+    return frozenset(needs)
 
 
 def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCalendar,
