@@ -64,6 +64,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),
     "routing_rule": ("路由规则", "Routing rule"),
+    "notification": ("通知", "Notification"),
 }
 
 
