@@ -288,3 +288,19 @@ def test_people_link_related_cases_both_ways(db, api):
     assert api.post(f"/api/v1/tickets/{a.id}/links", json={"ticket_id": b.id}).status_code == 201  # idempotent
     assert [(link["ticket_id"], link["direction"]) for link in api.get(f"/api/v1/tickets/{b.id}/links").json()] == [(a.id, "earlier")]
     assert db.scalar(select(func.count()).select_from(TicketLink)) == 1
+
+
+def test_the_case_list_filters_by_stage_and_repeat_complaints(db, api):
+    complaint = _complaint(db)
+    question = factories.make_ticket(db, text="请问周末营业吗？", intent="inquiry")
+    _walk(api, complaint.id, *TO_FOLLOW_UP[:2])
+    db.get(Ticket, question.id).repeat_complaint = True
+    db.commit()
+
+    def ids(**params):
+        return {t["id"] for t in api.get("/api/v1/tickets", params=params).json()["items"]}
+
+    assert ids(stage="analysing") == {complaint.id}
+    assert ids(stage=["open", "analysing"]) == {complaint.id, question.id}
+    assert ids(repeat_complaint=True) == {question.id} and ids(repeat_complaint=False) == {complaint.id}
+    assert api.get("/api/v1/tickets", params={"stage": "lost"}).status_code == 422

@@ -21,6 +21,7 @@ from kefu.api.schemas import (
     TagName,
 )
 from kefu.db.base import utcnow
+from kefu.domain.case_workflow import Stage
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
@@ -204,6 +205,8 @@ def list_tickets(
     channel: Channel | None = None,
     customer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     q: Annotated[str | None, Query(max_length=200, description="text in subject or messages")] = None,
+    stage: Annotated[list[Stage] | None, Query(description="stage of the case's loop")] = None,
+    repeat_complaint: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TicketPage:
@@ -217,6 +220,8 @@ def list_tickets(
         channel=channel.value if channel else None,
         customer_id=customer_id,
         text=q or None,
+        stage=[s.value for s in stage] if stage else None,
+        repeat_complaint=repeat_complaint,
     )
     rows, next_cursor = service.list_tickets(db, actor, filters, cursor=cursor, limit=limit)
     policies = sla_service.Policies.load(db)

@@ -85,6 +85,8 @@ class TicketFilters:
     channel: str | None = None
     customer_id: int | None = None
     text: str | None = None
+    stage: list[str] | None = None
+    repeat_complaint: bool | None = None
 
 
 def like_pattern(text: str) -> str:
@@ -106,6 +108,10 @@ def list_tickets(
         query = query.where(Ticket.group_id == filters.group_id)
     if filters.priority:
         query = query.where(Ticket.priority.in_(filters.priority))
+    if filters.stage:
+        query = query.where(Ticket.stage.in_(filters.stage))
+    if filters.repeat_complaint is not None:
+        query = query.where(Ticket.repeat_complaint.is_(filters.repeat_complaint))
     for column, value in (
         (Ticket.category, filters.category),
         (Ticket.channel, filters.channel),
