@@ -15,7 +15,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu import __version__
-from kefu.api import attachments, auth, customers, inbound, routing, tickets, tokens, users
+from kefu.api import (
+    attachments,
+    auth,
+    customers,
+    inbound,
+    routing,
+    sla_policies,
+    tickets,
+    tokens,
+    users,
+)
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
@@ -94,7 +104,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
 
     install_error_handlers(app)
-    for module in (auth, tickets, customers, users, tokens, inbound, attachments, routing):
+    for module in (auth, tickets, customers, users, tokens, inbound, attachments, routing, sla_policies):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)

@@ -51,6 +51,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),
     "routing_rule": ("路由规则", "Routing rule"),
+    "sla_policy": ("SLA 策略", "SLA policy"),
 }
 
 
