@@ -23,6 +23,7 @@ from kefu.api import (
     inbound,
     notifications,
     routing,
+    sla_policies,
     tickets,
     tokens,
     users,
@@ -107,7 +108,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
 
     install_error_handlers(app)
-    for module in (auth, tickets, cases, customers, users, tokens, inbound, attachments, routing, notifications):
+    for module in (auth, tickets, cases, customers, users, tokens, inbound, attachments, routing, sla_policies,
+                   notifications):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)

@@ -65,6 +65,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "message": ("消息", "Message"),
     "routing_rule": ("路由规则", "Routing rule"),
     "notification": ("通知", "Notification"),
+    "sla_policy": ("SLA 策略", "SLA policy"),
 }
 
 

@@ -106,6 +106,37 @@ def test_user_validation_and_unknown_ids(api, db):
     _error(api.delete("/api/v1/users/4242"), 404, "not_found")
 
 
+def test_skills_are_stripped_deduplicated_sorted_and_audited(api, db):
+    created = api.post("/api/v1/users", json={"email": "lily@example.cn", "name": "Lily",
+                                              "skills": [" product:家电 ", "lang:en", "lang:en"]})
+    assert created.status_code == 201, created.text
+    user = created.json()
+    assert (user["skills"], user["online"]) == (["lang:en", "product:家电"], False)
+    changed = api.patch(f"/api/v1/users/{user['id']}", json={"skills": ["product:手机", "lang:en", "x" * 50]})
+    assert changed.json()["skills"] == ["lang:en", "product:手机", "x" * 50]
+    assert api.patch(f"/api/v1/users/{user['id']}", json={"skills": None}).json()["skills"] == changed.json()["skills"]
+    assert api.patch(f"/api/v1/users/{user['id']}", json={"skills": []}).json()["skills"] == []
+    db.rollback()
+    events = db.scalars(select(AuditEvent).where(AuditEvent.object_id == user["id"], AuditEvent.object_type == "user")
+                        .order_by(AuditEvent.id)).all()
+    assert events[0].after["skills"] == ["lang:en", "product:家电"]
+    assert [(e.before, e.after) for e in events[1:]] == [
+        ({"skills": ["lang:en", "product:家电"]}, {"skills": ["lang:en", "product:手机", "x" * 50]}),
+        ({"skills": ["lang:en", "product:手机", "x" * 50]}, {"skills": []}),
+    ]
+
+
+def test_bad_skills_are_422_and_change_nothing(api, db):
+    user = factories.make_user(db)
+    before = _state(db)
+    for skills in ([""], ["   "], ["x" * 51], [f"s{i}" for i in range(51)], "lang:en", [1], [None], {"lang": "en"}):
+        _error(api.patch(f"/api/v1/users/{user.id}", json={"skills": skills}), 422, "validation_error")
+        _error(api.post("/api/v1/users", json={"email": "bad@example.cn", "name": "坏", "skills": skills}), 422,
+               "validation_error")
+    assert _state(db) == before
+    assert api.get(f"/api/v1/users/{user.id}").json()["skills"] == []
+
+
 def test_email_taken_is_409(api, db, admin):
     other = factories.make_user(db, email="taken@example.cn")
     error = _error(api.post("/api/v1/users", json={"email": "TAKEN@example.cn", "name": "重名"}), 409, "email_taken")
@@ -154,6 +185,7 @@ def test_only_admins_configure_staff(role, client_for, db, admin):
     # ...and not promoting themselves either.
     me = client.get("/api/v1/auth/me").json()
     _error(client.patch(f"/api/v1/users/{me['id']}", json={"role": "admin"}), 403, "forbidden")
+    _error(client.patch(f"/api/v1/users/{me['id']}", json={"skills": ["lang:en"]}), 403, "forbidden")
 
     assert _state(db) == before
     # Reading the staff list is allowed.

@@ -6,18 +6,24 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Email, Id, In, Out
 from kefu.domain.roles import Role
 from kefu.domain.routing import AssignMode
+from kefu.services import presence
 from kefu.services import staff as service
 
 router = APIRouter(tags=["users and groups"], responses=ERRORS)
 
 Password = Annotated[str, Field(min_length=8, max_length=200)]
 Language = Annotated[str, Field(pattern=r"^(zh-CN|en)$")]
+Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+# Stored deduplicated and sorted, so an audit shows what changed and not how it was typed.
+Skills = Annotated[list[Skill], Field(max_length=50, description='what routing matches a case against: '
+                                      '"lang:en" (a customer writing English), "product:家电", …'),
+                   AfterValidator(lambda skills: sorted(set(skills)))]
 
 
 class UserPublic(Out):
@@ -28,6 +34,8 @@ class UserPublic(Out):
     is_active: bool
     language: str
     capacity: int
+    online: bool = Field(description="takes new cases now (PUT /users/me/presence)")
+    skills: list[str]
     group_ids: list[int]
     created_at: datetime
 
@@ -48,6 +56,7 @@ class UserCreate(In):
     group_ids: list[Id] = Field(default_factory=list, max_length=50)
     language: Language = "zh-CN"
     capacity: Annotated[int, Field(ge=0, le=1000)] = 10
+    skills: Skills = Field(default_factory=list)
 
 
 class UserUpdate(In):
@@ -58,7 +67,12 @@ class UserUpdate(In):
     group_ids: list[Id] | None = Field(default=None, max_length=50)
     language: Language | None = None
     capacity: Annotated[int | None, Field(ge=0, le=1000)] = None
+    skills: Skills | None = None
     is_active: bool | None = None
+
+
+class PresenceUpdate(In):
+    online: Annotated[bool, Field(strict=True)]
 
 
 class GroupPublic(Out):
@@ -119,8 +133,23 @@ def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserPublic:
         group_ids=body.group_ids,
         language=body.language,
         capacity=body.capacity,
+        skills=body.skills,
     )
     return UserPublic.of(user)
+
+
+@router.put("/users/me/presence", response_model=UserPublic, summary="Go online (take new cases) or offline")
+def set_my_presence(body: PresenceUpdate, db: DB, actor: CurrentActor) -> UserPublic:
+    assert actor.user_id is not None
+    user = service.get_user(db, actor.user_id)
+    return UserPublic.of(presence.do_set_presence(db, actor, user, online=body.online))
+
+
+@router.put("/users/{user_id}/presence", response_model=UserPublic,
+            summary="Set someone's presence (supervisor or admin; anyone their own)")
+def set_presence(user_id: Id, body: PresenceUpdate, db: DB, actor: CurrentActor) -> UserPublic:
+    user = service.get_user(db, user_id)
+    return UserPublic.of(presence.do_set_presence(db, actor, user, online=body.online))
 
 
 @router.get("/users/{user_id}", response_model=UserPublic, summary="One staff member")

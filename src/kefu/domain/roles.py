@@ -45,6 +45,11 @@ def can_see_ticket(
     return ticket_group_id is None or ticket_group_id in user_group_ids
 
 
+def manages_presence(role: Role) -> bool:
+    """Supervisors and admins may set others online or offline (their own: everyone)."""
+    return at_least(role, Role.SUPERVISOR)
+
+
 def can_administer(role: Role) -> bool:
     """Users, groups, tags and tokens of others are configured by admins."""
     return role == Role.ADMIN

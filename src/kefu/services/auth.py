@@ -16,7 +16,7 @@ from kefu.db.base import utcnow
 from kefu.db.models import ApiToken, LoginSession, User
 from kefu.domain.roles import Role
 from kefu.errors import NotAuthenticated, NotFound, PermissionDenied
-from kefu.services import audit
+from kefu.services import audit, presence
 from kefu.services.actors import Actor
 
 _hasher = PasswordHasher()
@@ -98,8 +98,10 @@ def csrf_matches(row: LoginSession, header_value: str | None) -> bool:
 
 
 def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
+    """End a browser session; whoever signs out takes no new cases (presence offline)."""
     row.revoked_at = utcnow()
     audit.record(session, actor, "auth.logout", object_type="user", object_id=row.user_id)
+    presence.do_set_presence(session, actor, row.user, online=False)
 
 
 # --- API tokens -------------------------------------------------------------------------

@@ -42,6 +42,7 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "is_active": user.is_active,
         "language": user.language,
         "capacity": user.capacity,
+        "skills": list(user.skills or []),
         "group_ids": [g.id for g in user.groups],
     }
 
@@ -110,6 +111,7 @@ def do_create_user(
     group_ids: list[int] | None = None,
     language: str = "zh-CN",
     capacity: int = 10,
+    skills: list[str] | None = None,
 ) -> User:
     require_admin(actor)
     email = email.strip().lower()
@@ -122,6 +124,7 @@ def do_create_user(
         password_hash=hash_password(password) if password else None,
         language=language,
         capacity=capacity,
+        skills=list(skills or []),
     )
     user.groups = _groups(session, group_ids or [])
     session.add(user)
