@@ -108,3 +108,10 @@ def test_routing_picks_only_online_agents_with_the_skills(engine, api, client_fo
 
     assert client.put("/api/v1/users/me/presence", json={"online": False}).status_code == 200
     assert _routed(engine, db) == (group.id, None)
+
+
+def test_a_deactivated_account_goes_offline(api, client_for, db):
+    agent = factories.make_user(db)
+    client_for(agent).put("/api/v1/users/me/presence", json={"online": True})
+    assert api.delete(f"/api/v1/users/{agent.id}").status_code == 204
+    assert api.get(f"/api/v1/users/{agent.id}").json()["online"] is False

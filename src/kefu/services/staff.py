@@ -167,6 +167,8 @@ def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str
             user.role = Role(value).value
         else:
             setattr(user, name, value)
+    if not user.is_active:
+        user.online = False  # a deactivated account takes no cases
     user.updated_at = utcnow()
     _flush_unique(session, "email_taken", "email")
     old, new = audit.changed_fields(before, user_snapshot(user))
