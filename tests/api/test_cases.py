@@ -109,7 +109,7 @@ def test_a_question_that_turns_out_to_be_a_complaint_takes_the_complaint_path(db
     assert (changed["case_path"], changed["stage"]) == ("complaint", "registered")
 
 
-def test_compensation_above_authority_needs_an_approval_by_someone_whose_authority_covers_it(db, api, client_for):
+def test_compensation_above_authority_needs_an_approval_by_someone_whose_authority_covers_it(db, api, admin, client_for):
     group = factories.make_group(db, name="售后组")
     agent = factories.make_user(db, role="agent", groups=[group])
     specialist = factories.make_user(db, role="specialist", groups=[group])
@@ -136,6 +136,15 @@ def test_compensation_above_authority_needs_an_approval_by_someone_whose_authori
     steps = db.execute(select(AuditEvent.actor_id, AuditEvent.after).where(AuditEvent.action == "case.step",
                                                                           AuditEvent.ticket_id == ticket.id)).all()
     assert [who for who, after in steps if after["step"] == "approved:supervisor"] == [supervisor.id]
+    # Above every supervisor's authority, the admins are asked.
+    big = _complaint(db, group=group)
+    _walk(as_agent, big.id, *TO_FOLLOW_UP[:4])
+    _walk(as_agent, big.id, {"action": "propose_solution", "solution": "全额赔偿", "compensation": {"kind": "cash", "amount_yuan": "5000"}})
+    db.rollback()
+    asked = db.scalars(select(Notification.user_id).where(Notification.kind == "case.approval",
+                                                          Notification.ticket_id == big.id)).all()
+    assert asked == [admin.id]
+    assert _step(as_supervisor, big.id, action="approve").status_code == 403
     # Within the agent's own authority, nobody is asked.
     small = _complaint(db, group=group)
     _walk(as_agent, small.id, *TO_FOLLOW_UP[:4])

@@ -15,10 +15,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
-from kefu.db.models import Notification, Ticket
+from kefu.db.models import Notification, Ticket, User
 from kefu.domain import case_workflow as cw
 from kefu.domain import workflow
 from kefu.domain.case_workflow import Case, CasePath, Compensation, Outcome, Policy, Stage, Waiting
@@ -230,7 +231,12 @@ def _ask_for_approval(session: Session, ticket: Ticket, comp: Compensation, poli
     needed = policy.limits.approver_for(comp.amount)
     body = (f"工单 #{ticket.id} 的补偿（{comp.kind} ¥{comp.amount / 100:.2f}）超出"
             f"提议人的授权，需要{ROLE_NAMES_ZH[needed]}审批")
-    for user_id in supervisors_of(session, ticket.group_id):
+    if needed == Role.ADMIN:  # above every supervisor's authority
+        approvers = list(session.scalars(select(User.id).where(User.role == Role.ADMIN.value,
+                                                               User.is_active.is_(True)).order_by(User.id)))
+    else:
+        approvers = supervisors_of(session, ticket.group_id)
+    for user_id in approvers:
         session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind="case.approval", body=body[:500]))
 
 
