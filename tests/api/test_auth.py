@@ -201,6 +201,7 @@ def strict_app(settings, engine, tmp_path, admin):
         database_url=settings.resolved_database_url,
         login_attempts_per_minute=3,
         log_level="WARNING",
+        sla_sweep_in_server=False,  # as in every test app: the tests drive the sweep themselves
     )
     app = create_app(strict, engine=engine)
     assert app.state.login_limiter.limit == 3

@@ -29,21 +29,32 @@ class DatabaseAdmission:
     def __init__(self, *, slots: int, serialise_writes: bool) -> None:
         self.slots = slots
         self.serialise_writes = serialise_writes
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._slots = asyncio.Semaphore(slots)
         self._write_lock = asyncio.Lock()
+
+    def _gates(self) -> tuple[asyncio.Semaphore, asyncio.Lock]:
+        """The semaphore and lock of the running loop: an app started again on another loop (a
+        test client's second lifespan) gets fresh ones instead of ones bound to the old loop."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._slots, self._write_lock = loop, asyncio.Semaphore(self.slots), asyncio.Lock()
+        return self._slots, self._write_lock
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[None]:
         """Hold one connection slot."""
-        async with self._slots:
+        slots, _ = self._gates()
+        async with slots:
             yield
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[None]:
         """Hold one connection slot and, on SQLite, the right to write."""
-        async with self._slots:
+        slots, write_lock = self._gates()
+        async with slots:
             if self.serialise_writes:
-                async with self._write_lock:
+                async with write_lock:
                     yield
             else:
                 yield

@@ -1,0 +1,27 @@
+"""The database admission gates (api/database_gate.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kefu.api.database_gate import DatabaseAdmission
+
+
+def test_admission_works_again_when_the_app_runs_on_a_new_event_loop():
+    """A test client's second lifespan runs the same app on a new loop; contended gates that the
+    first loop bound must not fail there ("bound to a different event loop")."""
+    admission = DatabaseAdmission(slots=1, serialise_writes=True)
+
+    async def contended() -> list[int]:
+        order: list[int] = []
+
+        async def write(n: int) -> None:
+            async with admission.writer():
+                await asyncio.sleep(0.01)
+                order.append(n)
+
+        await asyncio.gather(write(1), write(2), write(3))
+        return order
+
+    assert asyncio.run(contended()) == [1, 2, 3]
+    assert asyncio.run(contended()) == [1, 2, 3]  # a second loop
