@@ -19,6 +19,7 @@ Plain strings (the values of ``kefu.domain.triage``), no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from kefu.domain.triage import Category, Intent, Risk
 
@@ -34,6 +35,12 @@ class TicketTriage:
     emotion: str | None = None
     sentiment: str | None = None
     priority_reason: str | None = None
+
+    @classmethod
+    def of(cls, ticket: Any) -> TicketTriage:
+        """The triage a ticket (or a row with its columns) carries."""
+        return cls(ticket.priority, tuple(ticket.risks or ()), ticket.intent, ticket.category, ticket.emotion,
+                   ticket.sentiment, ticket.priority_reason)
 
     def to_json(self) -> dict[str, object]:
         return {"priority": self.priority, "risks": list(self.risks), "intent": self.intent, "category": self.category,

@@ -92,7 +92,7 @@ def do_merge(session: Session, actor: Actor, duplicate_id: int, kept_id: int) ->
     before = snapshot(kept)
     moved = session.execute(update(Message).where(Message.ticket_id == duplicate.id)
                             .values(ticket_id=kept.id).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-    folded = merge(_triage(kept), _triage(duplicate))
+    folded = merge(TicketTriage.of(kept), TicketTriage.of(duplicate))
     kept.priority, kept.risks, kept.priority_reason = folded.priority, list(folded.risks), folded.priority_reason
     kept.intent, kept.category = folded.intent, folded.category
     kept.tags = tags_by_name(session, [t.name for t in kept.tags] + [t.name for t in duplicate.tags])
@@ -123,7 +123,7 @@ def flag_repeat_complaint(session: Session, actor: Actor, ticket: Ticket, window
                           now: datetime | None = None) -> list[int]:
     """If the ticket is a complaint repeating one of the customer's earlier complaints of the
     window, flag and link it and raise its priority (audited); returns the earlier ids."""
-    triage = _triage(ticket)
+    triage = TicketTriage.of(ticket)
     if ticket.repeat_complaint or not repeat_complaints.counts(triage):
         return []
     now = now or utcnow()
@@ -148,8 +148,4 @@ def flag_repeat_complaint(session: Session, actor: Actor, ticket: Ticket, window
                         "reason": ticket.priority_reason})
     return earlier
 
-
-def _triage(ticket: Ticket) -> TicketTriage:
-    return TicketTriage(ticket.priority, tuple(ticket.risks or ()), ticket.intent, ticket.category, ticket.emotion,
-                        ticket.sentiment, ticket.priority_reason)
 

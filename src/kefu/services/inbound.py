@@ -654,8 +654,7 @@ def _plan_of(row: Any) -> _TicketPlan:
         group_id=row.group_id, assignee_id=row.assignee_id, case_path=row.case_path, stage=row.stage,
         waiting_on=row.waiting_on, resolved_at=row.resolved_at, merged_into_id=row.merged_into_id,
         repeat_complaint=row.repeat_complaint,
-        triage=TicketTriage(row.priority, tuple(row.risks or ()), row.intent, row.category, row.emotion, row.sentiment,
-                            row.priority_reason),
+        triage=TicketTriage.of(row),
     )
 
 
