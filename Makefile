@@ -46,6 +46,7 @@ test-postgres: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 fmt: install-dev

@@ -76,7 +76,9 @@ def load_seconds() -> float:
         "import time; t = time.perf_counter();"
         "from kefu.nlp.analysis import analyze; analyze('您好'); print(time.perf_counter() - t)"
     )
-    runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(3)]
+    runs = [
+        float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(3)
+    ]
     return statistics.median(runs)
 
 
@@ -94,11 +96,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--accurate", action="store_true", help="the accurate path (sentence embeddings)")
+    parser.add_argument(
+        "--accurate", action="store_true", help="the accurate path (sentence embeddings)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="embedding threads for --accurate")
     args = parser.parse_args()
     if args.accurate:
-        return accurate_path(args.messages if args.messages != 20_000 else 1_000, args.seed, args.threads)
+        return accurate_path(
+            args.messages if args.messages != 20_000 else 1_000, args.seed, args.threads
+        )
 
     from kefu.nlp.analysis import analyze, analyze_batch
 
@@ -109,7 +115,7 @@ def main() -> int:
 
     started = time.perf_counter()
     for start in range(0, len(texts), 1_000):
-        analyze_batch(texts[start:start + 1_000])
+        analyze_batch(texts[start : start + 1_000])
     per_s = len(texts) / (time.perf_counter() - started)
     started = time.perf_counter()
     for text in texts:
@@ -122,10 +128,34 @@ def main() -> int:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     rows = [
-        ("load (import + models + 1 message)", f"{load:.3f} s", "", f"< {TARGET_LOAD_S:.0f} s", load < TARGET_LOAD_S),
-        ("batch, one core", f"{per_s:,.0f} msg/s", f"{rules_per_s:,.0f} msg/s", f">= {TARGET_BATCH_PER_S:,.0f} msg/s", per_s >= TARGET_BATCH_PER_S),
-        ("single message p50 / p99 / max", f"{p50:.3f} / {p99:.3f} / {top:.3f} ms", f"{r50:.3f} / {r99:.3f} / {rtop:.3f} ms", f"p99 < {TARGET_P99_MS} ms", p99 < TARGET_P99_MS),
-        ("resident memory", f"{rss_mb:.0f} MB", "", f"< {TARGET_RSS_MB:.0f} MB", rss_mb < TARGET_RSS_MB),
+        (
+            "load (import + models + 1 message)",
+            f"{load:.3f} s",
+            "",
+            f"< {TARGET_LOAD_S:.0f} s",
+            load < TARGET_LOAD_S,
+        ),
+        (
+            "batch, one core",
+            f"{per_s:,.0f} msg/s",
+            f"{rules_per_s:,.0f} msg/s",
+            f">= {TARGET_BATCH_PER_S:,.0f} msg/s",
+            per_s >= TARGET_BATCH_PER_S,
+        ),
+        (
+            "single message p50 / p99 / max",
+            f"{p50:.3f} / {p99:.3f} / {top:.3f} ms",
+            f"{r50:.3f} / {r99:.3f} / {rtop:.3f} ms",
+            f"p99 < {TARGET_P99_MS} ms",
+            p99 < TARGET_P99_MS,
+        ),
+        (
+            "resident memory",
+            f"{rss_mb:.0f} MB",
+            "",
+            f"< {TARGET_RSS_MB:.0f} MB",
+            rss_mb < TARGET_RSS_MB,
+        ),
     ]
     print(f"kefu.nlp speed: analyze (rules + learned heads + priority), {len(texts):,} messages")
     print(f"{'figure':36s} {'analyze':26s} {'rules only (baseline)':26s} {'target':18s} result")
@@ -158,22 +188,41 @@ def accurate_path(n: int, seed: int, threads: int) -> int:
     for name, engine in (("accurate", accurate), ("fast", fast)):
         started = time.perf_counter()
         for start in range(0, len(texts), 100):
-            engine.analyze_batch(texts[start:start + 100])
+            engine.analyze_batch(texts[start : start + 100])
         per_s = len(texts) / (time.perf_counter() - started)
         p50, p99, top = latencies(engine.analyze, texts[: min(len(texts), 500)])
-        figures[name] = {"batch_msgs_per_s": round(per_s, 1),
-                         "single_ms": {"p50": round(p50, 3), "p99": round(p99, 3), "max": round(top, 3)}}
+        figures[name] = {
+            "batch_msgs_per_s": round(per_s, 1),
+            "single_ms": {"p50": round(p50, 3), "p99": round(p99, 3), "max": round(top, 3)},
+        }
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     a, f = figures["accurate"], figures["fast"]
-    print(f"kefu.nlp speed, accurate path (e5 embeddings, {threads} thread(s)) beside the fast path, {n:,} messages")
+    print(
+        f"kefu.nlp speed, accurate path (e5 embeddings, {threads} thread(s)) beside the fast path, {n:,} messages"
+    )
     print(f"{'figure':32s} {'accurate':28s} {'fast':28s}")
     print(f"{'load (models + engine + 1 msg)':32s} {load:.3f} s")
-    print(f"{'batch':32s} {a['batch_msgs_per_s']:,.1f} msg/s{'':14s} {f['batch_msgs_per_s']:,.1f} msg/s")
-    print(f"{'single p50 / p99 / max (ms)':32s} {a['single_ms']['p50']:.2f} / {a['single_ms']['p99']:.2f} / "
-          f"{a['single_ms']['max']:.2f}{'':8s} {f['single_ms']['p50']:.3f} / {f['single_ms']['p99']:.3f} / {f['single_ms']['max']:.3f}")
+    print(
+        f"{'batch':32s} {a['batch_msgs_per_s']:,.1f} msg/s{'':14s} {f['batch_msgs_per_s']:,.1f} msg/s"
+    )
+    print(
+        f"{'single p50 / p99 / max (ms)':32s} {a['single_ms']['p50']:.2f} / {a['single_ms']['p99']:.2f} / "
+        f"{a['single_ms']['max']:.2f}{'':8s} {f['single_ms']['p50']:.3f} / {f['single_ms']['p99']:.3f} / {f['single_ms']['max']:.3f}"
+    )
     print(f"{'resident memory (both loaded)':32s} {rss_mb:.0f} MB")
-    print(json.dumps({"benchmark": "nlp_speed", "path": "accurate", "threads": threads, "messages": n,
-                      "load_s": round(load, 3), "rss_mb": round(rss_mb, 1), **figures}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "nlp_speed",
+                "path": "accurate",
+                "threads": threads,
+                "messages": n,
+                "load_s": round(load, 3),
+                "rss_mb": round(rss_mb, 1),
+                **figures,
+            }
+        )
+    )
     return 0
 
 

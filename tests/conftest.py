@@ -154,4 +154,6 @@ def admin(db: Session) -> object:
 def api(client_for: ClientFactory, admin: object) -> httpx.Client:
     """An admin's client: sees and configures everything."""
     return client_for(admin)
+
+
 from tests.nlp_fixtures import tiny_accurate_model, tiny_data, tiny_model  # noqa: F401,E402 - fixtures for the analysis tests

@@ -52,7 +52,13 @@ def make_token(db: Session, user: Any) -> str:
     return secret
 
 
-def make_customer(db: Session, *, name: str | None = None, identities: list[tuple[str, str]] | None = None, **overrides: Any) -> Customer:
+def make_customer(
+    db: Session,
+    *,
+    name: str | None = None,
+    identities: list[tuple[str, str]] | None = None,
+    **overrides: Any,
+) -> Customer:
     customer = customers.do_create_customer(
         db,
         SYSTEM,

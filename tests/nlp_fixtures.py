@@ -10,8 +10,20 @@ import pytest
 
 from kefu.nlp.data import REVIEW_CORPORA
 
-POSITIVE = ["很好吃，送得也快", "质量不错，推荐", "服务很好，下次还来", "房间干净，满意", "性价比高，好评"]
-NEGATIVE = ["太难吃了，再也不买", "质量很差，退货", "送了两个小时，凉了", "房间很脏，失望", "客服不理人，差评"]
+POSITIVE = [
+    "很好吃，送得也快",
+    "质量不错，推荐",
+    "服务很好，下次还来",
+    "房间干净，满意",
+    "性价比高，好评",
+]
+NEGATIVE = [
+    "太难吃了，再也不买",
+    "质量很差，退货",
+    "送了两个小时，凉了",
+    "房间很脏，失望",
+    "客服不理人，差评",
+]
 # (text, sentiment, emotion, intent, category, risks)
 TRIAGE = [
     ("我的快递五天了还没到，到底怎么回事？", "negative", "anxious", "complaint", "logistics", []),
@@ -21,10 +33,24 @@ TRIAGE = [
     ("退款一周了还没到账", "negative", "angry", "complaint", "return_refund", []),
     ("怎么申请退货呀", "neutral", "neutral", "inquiry", "return_refund", []),
     ("刚买就降价了，能退差价吗", "negative", "neutral", "inquiry", "price_billing", []),
-    ("被扣了两次钱，我要去12315投诉", "negative", "angry", "complaint", "price_billing", ["regulator"]),
+    (
+        "被扣了两次钱，我要去12315投诉",
+        "negative",
+        "angry",
+        "complaint",
+        "price_billing",
+        ["regulator"],
+    ),
     ("订单能改地址吗", "neutral", "neutral", "inquiry", "order_payment", []),
     ("付款一直失败怎么办", "negative", "anxious", "inquiry", "order_payment", []),
-    ("我的信息被泄露了，天天接到骚扰电话", "negative", "angry", "complaint", "account_privacy", ["privacy"]),
+    (
+        "我的信息被泄露了，天天接到骚扰电话",
+        "negative",
+        "angry",
+        "complaint",
+        "account_privacy",
+        ["privacy"],
+    ),
     ("密码忘了怎么找回", "neutral", "neutral", "inquiry", "account_privacy", []),
     ("客服小姐姐很耐心，谢谢", "positive", "satisfied", "praise", "service", []),
     ("等了半小时都没有客服回复", "negative", "angry", "complaint", "service", []),
@@ -48,8 +74,16 @@ def _priority(emotion: str, intent: str, category: str, risks: list[str]) -> str
 def write_triage(path: Path, rows=TRIAGE) -> None:
     with path.open("w", encoding="utf-8") as f:
         for i, (text, sentiment, emotion, intent, category, risks) in enumerate(rows, 1):
-            row = {"id": f"t-{i}", "text": text, "sentiment": sentiment, "emotion": emotion, "intent": intent,
-                   "category": category, "risks": risks, "priority": _priority(emotion, intent, category, risks)}
+            row = {
+                "id": f"t-{i}",
+                "text": text,
+                "sentiment": sentiment,
+                "emotion": emotion,
+                "intent": intent,
+                "category": category,
+                "risks": risks,
+                "priority": _priority(emotion, intent, category, risks),
+            }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
@@ -68,7 +102,9 @@ def tiny_data(tmp_path_factory) -> Path:
     for corpus in REVIEW_CORPORA:
         write_reviews(sentiment / f"{corpus}.train.csv")
     write_reviews(sentiment / "chnsenticorp.dev.csv")
-    (sentiment / "xs_chat.train.txt").write_text("positive,谢谢 亲\nnegative,太 慢 了\n", encoding="utf-8")
+    (sentiment / "xs_chat.train.txt").write_text(
+        "positive,谢谢 亲\nnegative,太 慢 了\n", encoding="utf-8"
+    )
     write_triage(root / "triage-dev.jsonl")
     return root
 

@@ -37,7 +37,20 @@ def test_db_upgrade_is_idempotent(cli_env):
 
 
 def test_user_and_token_create_give_a_working_token(cli_env, server):
-    created = runner.invoke(app, ["user", "create", "Lead@Example.cn", "--role", "supervisor", "--password", "long-enough-pw", "--name", "组长"])
+    created = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            "Lead@Example.cn",
+            "--role",
+            "supervisor",
+            "--password",
+            "long-enough-pw",
+            "--name",
+            "组长",
+        ],
+    )
     assert created.exit_code == 0, created.output
     assert "supervisor lead@example.cn" in created.stdout
     token = runner.invoke(app, ["token", "create", "lead@example.cn"])
@@ -58,7 +71,12 @@ def test_generated_password_is_printed_and_works(cli_env, db):
 
 
 def test_duplicate_user_and_unknown_token_owner_fail_cleanly(cli_env):
-    assert runner.invoke(app, ["user", "create", "dup@example.cn", "--password", "long-enough-pw"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["user", "create", "dup@example.cn", "--password", "long-enough-pw"]
+        ).exit_code
+        == 0
+    )
     again = runner.invoke(app, ["user", "create", "dup@example.cn", "--password", "long-enough-pw"])
     assert again.exit_code == 1 and "already in use" in again.output
     missing = runner.invoke(app, ["token", "create", "nobody@example.cn"])
@@ -68,5 +86,7 @@ def test_duplicate_user_and_unknown_token_owner_fail_cleanly(cli_env):
 
 
 def test_installed_entry_point_runs():
-    result = subprocess.run([sys.executable, "-m", "kefu.cli", "--version"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "kefu.cli", "--version"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0 and __version__ in result.stdout

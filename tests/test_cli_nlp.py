@@ -17,16 +17,28 @@ def _last_json(output: str) -> dict:
 
 
 def test_analyze_reads_jsonl_from_stdin_and_keeps_the_order():
-    lines = [json.dumps({"id": "a", "text": "我要去12315投诉你们"}, ensure_ascii=False), "not json",
-             json.dumps({"id": 7, "text": "谢谢，很满意"}, ensure_ascii=False), json.dumps({"id": "x"})]
+    lines = [
+        json.dumps({"id": "a", "text": "我要去12315投诉你们"}, ensure_ascii=False),
+        "not json",
+        json.dumps({"id": 7, "text": "谢谢，很满意"}, ensure_ascii=False),
+        json.dumps({"id": "x"}),
+    ]
     result = runner.invoke(app, ["analyze"], input="\n".join(lines) + "\n")
     assert result.exit_code == 1
     out = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [o.get("id", o.get("line")) for o in out] == ["a", 2, 7, 4]
     assert out[0]["risks"] == ["regulator"] and out[0]["priority"] == "P1"
     assert out[1]["error"]["code"] == "bad_line"
-    assert {"sentiment", "sentiment_score", "emotion", "intent", "category", "risks", "priority",
-            "explanations"} <= set(out[2])
+    assert {
+        "sentiment",
+        "sentiment_score",
+        "emotion",
+        "intent",
+        "category",
+        "risks",
+        "priority",
+        "explanations",
+    } <= set(out[2])
     assert "2 line(s) could not be read" in result.stderr
 
 
@@ -49,7 +61,14 @@ def test_eval_triage_prints_tables_then_json(tmp_path, tiny_model):
     metrics = _last_json(result.stdout)
     assert metrics["n"] == 20
     assert set(metrics) >= {"sentiment", "emotion", "intent", "category", "risks", "priority"}
-    assert set(metrics["risks"]) == {"media", "regulator", "legal", "safety", "privacy", "discrimination"}
+    assert set(metrics["risks"]) == {
+        "media",
+        "regulator",
+        "legal",
+        "safety",
+        "privacy",
+        "discrimination",
+    }
     assert metrics["risks"]["safety"]["recall"] == 1.0  # the rules need no training
     assert 0 <= metrics["intent"]["macro_f1"] <= 1 and "p1_recall" in metrics["priority"]
 
@@ -63,8 +82,13 @@ def test_eval_triage_refuses_rows_without_labels(tmp_path):
 
 def test_eval_sentiment_reads_named_columns(tmp_path):
     path = tmp_path / "reviews.csv"
-    path.write_text("label,review\n1,非常好吃，送得很快，五星好评\n0,太难吃了，再也不买了，差评\n", encoding="utf-8")
-    result = runner.invoke(app, ["eval", "sentiment", str(path), "--text-col", "review", "--label-col", "label"])
+    path.write_text(
+        "label,review\n1,非常好吃，送得很快，五星好评\n0,太难吃了，再也不买了，差评\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["eval", "sentiment", str(path), "--text-col", "review", "--label-col", "label"]
+    )
     assert result.exit_code == 0, result.output
     metrics = _last_json(result.stdout)
     assert metrics["n"] == 2 and metrics["accuracy"] == 1.0 and metrics["messages_per_second"] > 0
@@ -77,8 +101,18 @@ def test_eval_sentiment_reads_named_columns(tmp_path):
 
 def test_train_writes_an_artifact_that_eval_uses(tiny_data, tmp_path):
     out = tmp_path / "m.npz"
-    result = runner.invoke(app, ["train", "--data", str(tiny_data), "--out", str(out),
-                                 "--holdout-dir", str(tmp_path / "held")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tiny_data),
+            "--out",
+            str(out),
+            "--holdout-dir",
+            str(tmp_path / "held"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert _last_json(result.stdout)["artifact"] == str(out) and out.is_file()
     assert (tmp_path / "held" / "waimai_10k.heldout.csv").is_file()
@@ -95,16 +129,23 @@ def test_train_needs_to_be_told_where_the_data_is(monkeypatch):
 
 
 def test_train_without_data_says_where_it_looked(tmp_path):
-    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.npz")])
+    result = runner.invoke(
+        app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.npz")]
+    )
     assert result.exit_code == 2 and "no development data" in result.stderr
     assert not (tmp_path / "m.npz").exists()
 
 
 def test_train_writes_the_accurate_path_beside_the_artifact_unless_told_not_to(tiny_data, tmp_path):
     out = tmp_path / "m.npz"
-    result = runner.invoke(app, ["train", "--data", str(tiny_data), "--out", str(out), "--accurate"])
+    result = runner.invoke(
+        app, ["train", "--data", str(tiny_data), "--out", str(out), "--accurate"]
+    )
     assert result.exit_code == 0, result.output
-    assert _last_json(result.stdout)["accurate"] == str(tmp_path / "m-e5.npz") and (tmp_path / "m-e5.npz").is_file()
+    assert (
+        _last_json(result.stdout)["accurate"] == str(tmp_path / "m-e5.npz")
+        and (tmp_path / "m-e5.npz").is_file()
+    )
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": 1, "text": "我的快递五天了还没到"}\n', encoding="utf-8")
     analysed = runner.invoke(app, ["analyze", str(path), "--model", str(out), "--accurate"])
@@ -112,7 +153,9 @@ def test_train_writes_the_accurate_path_beside_the_artifact_unless_told_not_to(t
     assert _last_json(analysed.stdout)["engine"].endswith("+e5")
 
     fast = tmp_path / "fast.npz"
-    result = runner.invoke(app, ["train", "--data", str(tiny_data), "--out", str(fast), "--fast-only"])
+    result = runner.invoke(
+        app, ["train", "--data", str(tiny_data), "--out", str(fast), "--fast-only"]
+    )
     assert result.exit_code == 0 and _last_json(result.stdout)["accurate"] is None
     assert not (tmp_path / "fast-e5.npz").exists()
     refused = runner.invoke(app, ["analyze", str(path), "--model", str(fast), "--accurate"])

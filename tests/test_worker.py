@@ -23,13 +23,22 @@ runner = CliRunner()
 
 
 def _env(settings) -> dict[str, str]:
-    return {**os.environ, "KEFU_DATABASE_URL": settings.resolved_database_url, "KEFU_DATA_DIR": str(settings.data_dir),
-            "KEFU_LOG_LEVEL": "WARNING"}
+    return {
+        **os.environ,
+        "KEFU_DATABASE_URL": settings.resolved_database_url,
+        "KEFU_DATA_DIR": str(settings.data_dir),
+        "KEFU_LOG_LEVEL": "WARNING",
+    }
 
 
 def _start(settings) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kefu.cli", "worker", "--interval", "0.2"], env=_env(settings),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kefu.cli", "worker", "--interval", "0.2"],
+        env=_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _count(db, kind: str) -> int:
@@ -44,13 +53,21 @@ def _wait_for(condition, seconds: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-def test_a_worker_killed_with_deadlines_pending_fires_each_breach_once_after_restart(settings, engine, db):
+def test_a_worker_killed_with_deadlines_pending_fires_each_breach_once_after_restart(
+    settings, engine, db
+):
     group = factories.make_group(db, name="在线客服组", calendar={"always_open": True})
-    tickets = [factories.make_ticket(db, group=group, channel="webchat", text=f"在吗？订单{i}") for i in range(5)]
+    tickets = [
+        factories.make_ticket(db, group=group, channel="webchat", text=f"在吗？订单{i}")
+        for i in range(5)
+    ]
     # Opened 25 s ago: the 30 s first-response deadline is 5 s away, its 80 % warning has passed.
     opened = utcnow() - timedelta(seconds=25)
-    db.execute(update(Ticket).where(Ticket.id.in_([t.id for t in tickets]))
-               .values(created_at=opened, awaiting_reply_since=opened, sla_check_at=opened))
+    db.execute(
+        update(Ticket)
+        .where(Ticket.id.in_([t.id for t in tickets]))
+        .values(created_at=opened, awaiting_reply_since=opened, sla_check_at=opened)
+    )
     db.commit()
 
     worker = _start(settings)
@@ -62,7 +79,10 @@ def test_a_worker_killed_with_deadlines_pending_fires_each_breach_once_after_res
         worker.wait()
     due = opened + timedelta(seconds=30)
     db.rollback()
-    assert {t.first_response_due_at for t in db.scalars(select(Ticket).where(Ticket.group_id == group.id))} == {due}
+    assert {
+        t.first_response_due_at
+        for t in db.scalars(select(Ticket).where(Ticket.group_id == group.id))
+    } == {due}
     time.sleep(max(0.0, (due - utcnow()).total_seconds()) + 0.5)
     assert _count(db, "breach") == 0  # nobody was running when they came due
 
@@ -74,7 +94,9 @@ def test_a_worker_killed_with_deadlines_pending_fires_each_breach_once_after_res
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=10) == 0, worker.stderr.read() if worker.stderr else ""
     assert (_count(db, "warn"), _count(db, "breach")) == (5, 5)
-    rows = db.execute(select(Ticket.escalations, Ticket.priority).where(Ticket.group_id == group.id)).all()
+    rows = db.execute(
+        select(Ticket.escalations, Ticket.priority).where(Ticket.group_id == group.id)
+    ).all()
     assert rows == [(1, "P3")] * 5
 
 
@@ -84,7 +106,11 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
     try:
         group = factories.make_group(db, calendar={"always_open": True})
         ticket = factories.make_ticket(db, group=group, channel="webchat")
-        db.execute(update(Ticket).where(Ticket.id == ticket.id).values(created_at=utcnow() - timedelta(minutes=1)))
+        db.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id)
+            .values(created_at=utcnow() - timedelta(minutes=1))
+        )
         db.commit()
         result = runner.invoke(app, ["worker", "--once"])
         assert result.exit_code == 0, result.output

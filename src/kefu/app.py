@@ -65,11 +65,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await anyio.to_thread.run_sync(analysis)  # load the models now, not on the first message
         sweeper = None
         if settings.sweeps_in_server:  # the embedded default: no separate `kefu worker` to run
-            sweeper = asyncio.create_task(sla_sweeper.serve_loop(
-                running.state.session_factories.write,
-                SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach),
-                settings.sla_sweep_seconds, running.state.admission.writer,
-            ))
+            sweeper = asyncio.create_task(
+                sla_sweeper.serve_loop(
+                    running.state.session_factories.write,
+                    SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach),
+                    settings.sla_sweep_seconds,
+                    running.state.admission.writer,
+                )
+            )
         yield
         if sweeper is not None:
             sweeper.cancel()
@@ -97,7 +100,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
 
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
-    admission = DatabaseAdmission(slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite")
+    admission = DatabaseAdmission(
+        slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite"
+    )
     app.state.admission = admission
     app.state.intake = IntakeWriter(
         app.state.session_factories.write,
@@ -108,8 +113,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
 
     install_error_handlers(app)
-    for module in (auth, tickets, cases, customers, users, tokens, inbound, attachments, routing, sla_policies,
-                   notifications):
+    for module in (
+        auth,
+        tickets,
+        cases,
+        customers,
+        users,
+        tokens,
+        inbound,
+        attachments,
+        routing,
+        sla_policies,
+        notifications,
+    ):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
@@ -121,7 +137,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return _HOME
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
-    app.add_middleware(DatabaseGate, admission=admission, self_admitted=frozenset({"/api/v1/inbound"}))
+    app.add_middleware(
+        DatabaseGate, admission=admission, self_admitted=frozenset({"/api/v1/inbound"})
+    )
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,

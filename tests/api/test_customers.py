@@ -11,10 +11,17 @@ from tests import factories
 from tests.checks import api_error as _error
 
 
-def _inbound(api, channel: str, sender: str, external_id: str, text: str = "你好，我想问一下订单") -> dict:
+def _inbound(
+    api, channel: str, sender: str, external_id: str, text: str = "你好，我想问一下订单"
+) -> dict:
     response = api.post(
         "/api/v1/inbound",
-        json={"channel": channel, "external_id": external_id, "sender": {"external_id": sender, "name": sender}, "text": text},
+        json={
+            "channel": channel,
+            "external_id": external_id,
+            "sender": {"external_id": sender, "name": sender},
+            "text": text,
+        },
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -23,12 +30,20 @@ def _inbound(api, channel: str, sender: str, external_id: str, text: str = "你�
 def _owners(db, customer_ids: list[int]) -> dict:
     """Where every identity, ticket and customer-authored message of these customers is."""
     db.rollback()  # end the read snapshot to see what the server committed
-    identities = db.execute(select(Identity.id, Identity.customer_id).where(Identity.customer_id.in_(customer_ids)))
-    tickets = db.execute(select(Ticket.id, Ticket.customer_id).where(Ticket.customer_id.in_(customer_ids)))
-    messages = db.execute(
-        select(Message.id, Message.author_customer_id).where(Message.author_customer_id.in_(customer_ids))
+    identities = db.execute(
+        select(Identity.id, Identity.customer_id).where(Identity.customer_id.in_(customer_ids))
     )
-    merged = db.execute(select(Customer.id, Customer.merged_into_id).where(Customer.id.in_(customer_ids)))
+    tickets = db.execute(
+        select(Ticket.id, Ticket.customer_id).where(Ticket.customer_id.in_(customer_ids))
+    )
+    messages = db.execute(
+        select(Message.id, Message.author_customer_id).where(
+            Message.author_customer_id.in_(customer_ids)
+        )
+    )
+    merged = db.execute(
+        select(Customer.id, Customer.merged_into_id).where(Customer.id.in_(customer_ids))
+    )
     return {
         "identities": dict(identities.all()),
         "tickets": dict(tickets.all()),
@@ -69,9 +84,17 @@ def test_create_with_identities_on_several_channels_and_tags(api, db, admin):
     ]
     rows = db.scalars(select(Identity).where(Identity.customer_id == created["id"])).all()
     assert len(rows) == 3
-    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "customer.create", AuditEvent.customer_id == created["id"]))
+    event = db.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "customer.create", AuditEvent.customer_id == created["id"]
+        )
+    )
     assert event.actor_id == admin.id and event.via == "token"
-    assert sorted(event.after["identities"]) == ["email:wang.xm@example.cn", "phone:13800138000", "wechat:wx-openid-1"]
+    assert sorted(event.after["identities"]) == [
+        "email:wang.xm@example.cn",
+        "phone:13800138000",
+        "wechat:wx-openid-1",
+    ]
 
     fetched = api.get(f"/api/v1/customers/{created['id']}")
     assert fetched.status_code == 200
@@ -85,20 +108,29 @@ def test_get_unknown_customer_is_404(api):
 
 def test_create_rejects_unknown_fields_and_bad_phone(api, db):
     _error(api.post("/api/v1/customers", json={"name": "甲", "vip": True}), 422, "validation_error")
-    _error(api.post("/api/v1/customers", json={"name": "甲", "phone": "call me"}), 422, "validation_error")
+    _error(
+        api.post("/api/v1/customers", json={"name": "甲", "phone": "call me"}),
+        422,
+        "validation_error",
+    )
     _error(api.post("/api/v1/customers", json={"name": "   "}), 422, "validation_error")
     assert db.scalar(select(Customer.id)) is None
 
 
 def test_update_changes_fields_replaces_tags_and_adds_identities(api, db):
-    customer = factories.make_customer(db, name="李雷", identities=[("wechat", "wx-li")], tags=["新客"])
+    customer = factories.make_customer(
+        db, name="李雷", identities=[("wechat", "wx-li")], tags=["新客"]
+    )
     response = api.patch(
         f"/api/v1/customers/{customer.id}",
         json={
             "name": "李雷（北京）",
             "email": "LI@example.cn",
             "tags": ["VIP", "复购"],
-            "identities": [{"channel": "email", "external_id": "li@example.cn"}, {"channel": "wechat", "external_id": "wx-li"}],
+            "identities": [
+                {"channel": "email", "external_id": "li@example.cn"},
+                {"channel": "wechat", "external_id": "wx-li"},
+            ],
         },
     )
     assert response.status_code == 200, response.text
@@ -106,10 +138,17 @@ def test_update_changes_fields_replaces_tags_and_adds_identities(api, db):
     assert body["name"] == "李雷（北京）"
     assert body["email"] == "li@example.cn"
     assert sorted(body["tags"]) == ["VIP", "复购"]
-    assert [(i["channel"], i["external_id"]) for i in body["identities"]] == [("wechat", "wx-li"), ("email", "li@example.cn")]
+    assert [(i["channel"], i["external_id"]) for i in body["identities"]] == [
+        ("wechat", "wx-li"),
+        ("email", "li@example.cn"),
+    ]
     assert api.get(f"/api/v1/customers/{customer.id}").json() == body
     db.rollback()
-    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "customer.update", AuditEvent.customer_id == customer.id))
+    event = db.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "customer.update", AuditEvent.customer_id == customer.id
+        )
+    )
     assert event.before["name"] == "李雷" and event.after["name"] == "李雷（北京）"
     assert "note" not in event.after  # only the fields that changed
 
@@ -117,7 +156,11 @@ def test_update_changes_fields_replaces_tags_and_adds_identities(api, db):
 def test_update_with_null_for_required_fields_is_refused(api, db):
     customer = factories.make_customer(db, name="韩梅梅", email="han@example.cn", tags=["VIP"])
     for field in ("name", "note", "language", "tags", "identities"):
-        error = _error(api.patch(f"/api/v1/customers/{customer.id}", json={field: None}), 422, "validation_error")
+        error = _error(
+            api.patch(f"/api/v1/customers/{customer.id}", json={field: None}),
+            422,
+            "validation_error",
+        )
         assert field in str(error["details"])
     after = api.get(f"/api/v1/customers/{customer.id}").json()
     assert (after["name"], after["tags"], after["language"]) == ("韩梅梅", ["VIP"], "zh-CN")
@@ -132,23 +175,44 @@ def test_identity_owned_by_another_customer_is_409(api, db):
 
     created = api.post(
         "/api/v1/customers",
-        json={"name": "新客户", "identities": [{"channel": "email", "external_id": "new@example.cn"}, {"channel": "wechat", "external_id": "wx-owned"}]},
+        json={
+            "name": "新客户",
+            "identities": [
+                {"channel": "email", "external_id": "new@example.cn"},
+                {"channel": "wechat", "external_id": "wx-owned"},
+            ],
+        },
     )
     error = _error(created, 409, "identity_taken")
-    assert error["details"] == {"channel": "wechat", "external_id": "wx-owned", "customer_id": owner.id}
+    assert error["details"] == {
+        "channel": "wechat",
+        "external_id": "wx-owned",
+        "customer_id": owner.id,
+    }
     db.rollback()
     assert db.scalar(select(Customer.id).where(Customer.name == "新客户")) is None
     assert db.scalar(select(Identity.id).where(Identity.external_id == "new@example.cn")) is None
 
-    updated = api.patch(f"/api/v1/customers/{other.id}", json={"name": "改名", "identities": [{"channel": "wechat", "external_id": "wx-owned"}]})
+    updated = api.patch(
+        f"/api/v1/customers/{other.id}",
+        json={"name": "改名", "identities": [{"channel": "wechat", "external_id": "wx-owned"}]},
+    )
     _error(updated, 409, "identity_taken")
-    assert api.get(f"/api/v1/customers/{other.id}").json()["name"] == "别人"  # the whole update rolled back
+    assert (
+        api.get(f"/api/v1/customers/{other.id}").json()["name"] == "别人"
+    )  # the whole update rolled back
     owned = api.get(f"/api/v1/customers/{owner.id}").json()["identities"]
     assert [(i["channel"], i["external_id"]) for i in owned] == [("wechat", "wx-owned")]
 
 
 def test_concurrent_claims_of_one_identity_make_one_customer(api, db):
-    body = {"name": "抢注", "identities": [{"channel": "wechat", "external_id": "wx-race"}, {"channel": "sms", "external_id": "13300133000"}]}
+    body = {
+        "name": "抢注",
+        "identities": [
+            {"channel": "wechat", "external_id": "wx-race"},
+            {"channel": "sms", "external_id": "13300133000"},
+        ],
+    }
     with ThreadPoolExecutor(6) as pool:
         results = list(pool.map(lambda _: api.post("/api/v1/customers", json=body), range(6)))
     assert sorted(r.status_code for r in results) == [201] + [409] * 5, [r.text for r in results]
@@ -162,7 +226,10 @@ def test_concurrent_claims_of_one_identity_make_one_customer(api, db):
 
 def test_same_external_id_on_another_channel_is_not_taken(api, db):
     factories.make_customer(db, identities=[("wechat", "shared-id")])
-    response = api.post("/api/v1/customers", json={"name": "乙", "identities": [{"channel": "sms", "external_id": "shared-id"}]})
+    response = api.post(
+        "/api/v1/customers",
+        json={"name": "乙", "identities": [{"channel": "sms", "external_id": "shared-id"}]},
+    )
     assert response.status_code == 201, response.text
 
 
@@ -170,9 +237,23 @@ def test_same_external_id_on_another_channel_is_not_taken(api, db):
 
 
 def test_search_by_name_phone_email_and_identity(api, db):
-    wang = factories.make_customer(db, name="王小明", phone="13800138000", email="wang@example.cn", identities=[("wechat", "wx-openid-777")])
-    li = factories.make_customer(db, name="李小红", phone="13900139000", email="li@example.cn", identities=[("email", "li-alt@example.cn")])
-    zhao = factories.make_customer(db, name="赵强", phone="13700137000", identities=[("api", "crm-42")])
+    wang = factories.make_customer(
+        db,
+        name="王小明",
+        phone="13800138000",
+        email="wang@example.cn",
+        identities=[("wechat", "wx-openid-777")],
+    )
+    li = factories.make_customer(
+        db,
+        name="李小红",
+        phone="13900139000",
+        email="li@example.cn",
+        identities=[("email", "li-alt@example.cn")],
+    )
+    zhao = factories.make_customer(
+        db, name="赵强", phone="13700137000", identities=[("api", "crm-42")]
+    )
 
     def ids(q: str) -> list[int]:
         response = api.get("/api/v1/customers", params={"q": q})
@@ -205,13 +286,20 @@ def test_search_treats_like_wildcards_literally(api, db):
 def test_search_hides_merged_customers_unless_asked(api, db):
     target = factories.make_customer(db, name="周杰")
     source = factories.make_customer(db, name="周杰（重复）", identities=[("wechat", "wx-zhou")])
-    assert api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code == 201
-    assert [c["id"] for c in api.get("/api/v1/customers", params={"q": "周杰"}).json()] == [target.id]
+    assert (
+        api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code
+        == 201
+    )
+    assert [c["id"] for c in api.get("/api/v1/customers", params={"q": "周杰"}).json()] == [
+        target.id
+    ]
     both = api.get("/api/v1/customers", params={"q": "周杰", "include_merged": "true"}).json()
     assert [c["id"] for c in both] == [source.id, target.id]
     assert both[0]["merged_into_id"] == target.id
     # The moved identity now finds the target.
-    assert [c["id"] for c in api.get("/api/v1/customers", params={"q": "wx-zhou"}).json()] == [target.id]
+    assert [c["id"] for c in api.get("/api/v1/customers", params={"q": "wx-zhou"}).json()] == [
+        target.id
+    ]
 
 
 # --- timeline -----------------------------------------------------------------------------
@@ -224,7 +312,9 @@ def test_timeline_across_channels_after_merge(api, db, client_for):
     assert email_second["ticket_id"] == email_first["ticket_id"]
     target, source = wechat["customer_id"], email_first["customer_id"]
     assert target != source
-    assert api.post(f"/api/v1/customers/{target}/merge", json={"source_id": source}).status_code == 201
+    assert (
+        api.post(f"/api/v1/customers/{target}/merge", json={"source_id": source}).status_code == 201
+    )
 
     response = api.get(f"/api/v1/customers/{target}/timeline")
     assert response.status_code == 200, response.text
@@ -235,10 +325,16 @@ def test_timeline_across_channels_after_merge(api, db, client_for):
         ("email", "chen@example.cn"),
     }
     entries = timeline["tickets"]
-    assert [e["ticket"]["id"] for e in entries] == [email_first["ticket_id"], wechat["ticket_id"]]  # newest first
+    assert [e["ticket"]["id"] for e in entries] == [
+        email_first["ticket_id"],
+        wechat["ticket_id"],
+    ]  # newest first
     assert [e["ticket"]["channel"] for e in entries] == ["email", "wechat"]
     assert all(e["ticket"]["customer_id"] == target for e in entries)
-    assert [m["id"] for m in entries[0]["messages"]] == [email_first["message_id"], email_second["message_id"]]
+    assert [m["id"] for m in entries[0]["messages"]] == [
+        email_first["message_id"],
+        email_second["message_id"],
+    ]
     assert [m["body_text"] for m in entries[0]["messages"]] == ["邮件：我的快递呢", "邮件：还在等"]
     assert [m["body_text"] for m in entries[1]["messages"]] == ["快递五天了还没到"]
     assert all(m["author_customer_id"] == target for e in entries for m in e["messages"])
@@ -252,7 +348,9 @@ def test_timeline_shows_an_agent_only_the_tickets_of_their_groups(api, db, clien
     pre_sales, after_sales = factories.make_group(db, "售前"), factories.make_group(db, "售后")
     customer = factories.make_customer(db, identities=[("wechat", "wx-g")])
     mine = factories.make_ticket(db, customer=customer, group=pre_sales, text="售前咨询")
-    theirs = factories.make_ticket(db, customer=customer, group=after_sales, text="退货", channel="email")
+    theirs = factories.make_ticket(
+        db, customer=customer, group=after_sales, text="退货", channel="email"
+    )
     intake = factories.make_ticket(db, customer=customer, text="没分组的", channel="phone")
     agent = factories.make_user(db, role="agent", groups=[pre_sales])
     supervisor = factories.make_user(db, role="supervisor")
@@ -266,7 +364,10 @@ def test_timeline_shows_an_agent_only_the_tickets_of_their_groups(api, db, clien
     assert [e["ticket"]["id"] for e in everything["tickets"]] == [intake.id, theirs.id, mine.id]
 
     # Assigned to the agent personally: visible although routed to another group.
-    assert api.post(f"/api/v1/tickets/{theirs.id}/assign", json={"assignee_id": agent.id}).status_code == 200
+    assert (
+        api.post(f"/api/v1/tickets/{theirs.id}/assign", json={"assignee_id": agent.id}).status_code
+        == 200
+    )
     seen = client_for(agent).get(f"/api/v1/customers/{customer.id}/timeline").json()
     assert [e["ticket"]["id"] for e in seen["tickets"]] == [intake.id, theirs.id, mine.id]
 
@@ -281,14 +382,23 @@ def test_timeline_of_unknown_customer_is_404(api):
 def test_merge_moves_identities_and_tickets_and_is_audited(api, db, admin):
     target = factories.make_customer(db, name="主档案", identities=[("wechat", "wx-main")])
     own_ticket = factories.make_ticket(db, customer=target, text="主档案的工单")
-    source = factories.make_customer(db, name="重复档案", identities=[("email", "dup@example.cn"), ("sms", "13500135000")])
-    moved = [factories.make_ticket(db, customer=source, text=f"重复档案的工单{n}", channel="email") for n in range(2)]
+    source = factories.make_customer(
+        db, name="重复档案", identities=[("email", "dup@example.cn"), ("sms", "13500135000")]
+    )
+    moved = [
+        factories.make_ticket(db, customer=source, text=f"重复档案的工单{n}", channel="email")
+        for n in range(2)
+    ]
     source_identity_ids = [i.id for i in source.identities]
 
     response = api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id})
     assert response.status_code == 201, response.text
     merge = response.json()
-    assert (merge["target_id"], merge["source_id"], merge["merged_by_id"]) == (target.id, source.id, admin.id)
+    assert (merge["target_id"], merge["source_id"], merge["merged_by_id"]) == (
+        target.id,
+        source.id,
+        admin.id,
+    )
     assert sorted(merge["identity_ids"]) == sorted(source_identity_ids)
     assert sorted(merge["ticket_ids"]) == sorted(t.id for t in moved)
     assert merge["undone_at"] is None and merge["undone_by_id"] is None
@@ -296,14 +406,25 @@ def test_merge_moves_identities_and_tickets_and_is_audited(api, db, admin):
     owners = _owners(db, [target.id, source.id])
     assert set(owners["identities"].values()) == {target.id}
     assert len(owners["identities"]) == 3
-    assert owners["tickets"] == {own_ticket.id: target.id, moved[0].id: target.id, moved[1].id: target.id}
-    assert set(owners["messages"].values()) == {target.id}  # the customer's messages moved with the tickets
+    assert owners["tickets"] == {
+        own_ticket.id: target.id,
+        moved[0].id: target.id,
+        moved[1].id: target.id,
+    }
+    assert set(owners["messages"].values()) == {
+        target.id
+    }  # the customer's messages moved with the tickets
     assert owners["merged_into"] == {target.id: None, source.id: target.id}
     assert api.get(f"/api/v1/customers/{source.id}").json()["merged_into_id"] == target.id
 
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "customer.merge")).all()
     assert len(events) == 1
-    assert (events[0].object_type, events[0].object_id, events[0].customer_id, events[0].actor_id) == ("customer", target.id, target.id, admin.id)
+    assert (
+        events[0].object_type,
+        events[0].object_id,
+        events[0].customer_id,
+        events[0].actor_id,
+    ) == ("customer", target.id, target.id, admin.id)
     assert events[0].after["merge_id"] == merge["id"] and events[0].after["source_id"] == source.id
     for ticket in moved:
         trail = api.get(f"/api/v1/tickets/{ticket.id}/audit")
@@ -319,7 +440,11 @@ def test_merge_moves_identities_and_tickets_and_is_audited(api, db, admin):
 
 def test_merge_into_itself_is_refused(api, db):
     customer = factories.make_customer(db)
-    error = _error(api.post(f"/api/v1/customers/{customer.id}/merge", json={"source_id": customer.id}), 422, "merge_same_customer")
+    error = _error(
+        api.post(f"/api/v1/customers/{customer.id}/merge", json={"source_id": customer.id}),
+        422,
+        "merge_same_customer",
+    )
     assert error["message"] == "不能把客户合并到自身"
     db.rollback()
     assert db.scalar(select(CustomerMerge.id)) is None
@@ -327,12 +452,35 @@ def test_merge_into_itself_is_refused(api, db):
 
 def test_merge_of_already_merged_customers_is_refused(api, db):
     target, source, third = (factories.make_customer(db) for _ in range(3))
-    assert api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code == 201
-    _error(api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}), 409, "merge_already_merged")
-    _error(api.post(f"/api/v1/customers/{third.id}/merge", json={"source_id": source.id}), 409, "merge_already_merged")
-    _error(api.post(f"/api/v1/customers/{source.id}/merge", json={"source_id": third.id}), 409, "merge_already_merged")
-    _error(api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": 987654}), 404, "not_found")
-    _error(api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": 0}), 422, "validation_error")
+    assert (
+        api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code
+        == 201
+    )
+    _error(
+        api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}),
+        409,
+        "merge_already_merged",
+    )
+    _error(
+        api.post(f"/api/v1/customers/{third.id}/merge", json={"source_id": source.id}),
+        409,
+        "merge_already_merged",
+    )
+    _error(
+        api.post(f"/api/v1/customers/{source.id}/merge", json={"source_id": third.id}),
+        409,
+        "merge_already_merged",
+    )
+    _error(
+        api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": 987654}),
+        404,
+        "not_found",
+    )
+    _error(
+        api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": 0}),
+        422,
+        "validation_error",
+    )
     db.rollback()
     assert len(db.scalars(select(CustomerMerge)).all()) == 1
     assert _owners(db, [third.id])["merged_into"] == {third.id: None}
@@ -344,7 +492,9 @@ def test_opposite_merges_at_once_leave_no_cycle(api, db):
         with ThreadPoolExecutor(2) as pool:
             results = list(
                 pool.map(
-                    lambda pair: api.post(f"/api/v1/customers/{pair[0]}/merge", json={"source_id": pair[1]}),
+                    lambda pair: api.post(
+                        f"/api/v1/customers/{pair[0]}/merge", json={"source_id": pair[1]}
+                    ),
                     [(a.id, b.id), (b.id, a.id)],
                 )
             )
@@ -355,19 +505,29 @@ def test_opposite_merges_at_once_leave_no_cycle(api, db):
 
 def test_a_merged_away_customer_takes_no_new_identities(api, db):
     target, source = factories.make_customer(db, name="主"), factories.make_customer(db, name="副")
-    assert api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code == 201
-    refused = api.patch(f"/api/v1/customers/{source.id}", json={"identities": [{"channel": "wechat", "external_id": "wx-late"}]})
+    assert (
+        api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code
+        == 201
+    )
+    refused = api.patch(
+        f"/api/v1/customers/{source.id}",
+        json={"identities": [{"channel": "wechat", "external_id": "wx-late"}]},
+    )
     assert _error(refused, 409, "customer_merged")["details"] == {"merged_into_id": target.id}
     # A message from that identity then opens a profile that can be found, not a hidden one.
     landed = _inbound(api, "wechat", "wx-late", "late-1")
     assert landed["customer_id"] not in (source.id, target.id)
-    assert [c["id"] for c in api.get("/api/v1/customers", params={"q": "wx-late"}).json()] == [landed["customer_id"]]
+    assert [c["id"] for c in api.get("/api/v1/customers", params={"q": "wx-late"}).json()] == [
+        landed["customer_id"]
+    ]
 
 
 def test_undo_moves_everything_back_exactly(api, db, admin):
     target = factories.make_customer(db, name="主", identities=[("wechat", "wx-t")])
     factories.make_ticket(db, customer=target, text="主的工单")
-    source = factories.make_customer(db, name="副", identities=[("email", "s@example.cn"), ("phone", "13600136000")])
+    source = factories.make_customer(
+        db, name="副", identities=[("email", "s@example.cn"), ("phone", "13600136000")]
+    )
     for n in range(2):
         factories.make_ticket(db, customer=source, text=f"副的工单{n}", channel="phone")
     before = _owners(db, [target.id, source.id])
@@ -391,20 +551,32 @@ def test_undo_moves_everything_back_exactly(api, db, admin):
     assert _owners(db, [target.id, source.id]) == before
     _error(api.post("/api/v1/customers/merges/99999/undo"), 404, "not_found")
     # Undone, the two may be merged again.
-    assert api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code == 201
+    assert (
+        api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code
+        == 201
+    )
 
 
 def test_inbound_after_merge_lands_on_the_target(api, db):
     first = _inbound(api, "wechat", "wx-source", "wx-1", "我要退货")
     target = factories.make_customer(db, name="合并后的主档案")
-    merge = api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": first["customer_id"]}).json()
+    merge = api.post(
+        f"/api/v1/customers/{target.id}/merge", json={"source_id": first["customer_id"]}
+    ).json()
 
     again = _inbound(api, "wechat", "wx-source", "wx-2", "退货进度怎么样了")
     assert again["customer_id"] == target.id
     assert again["ticket_id"] == first["ticket_id"]  # the open ticket moved with the merge
     db.rollback()
     assert db.get(Message, again["message_id"]).author_customer_id == target.id
-    assert db.scalar(select(Customer.id).where(Customer.name == "wx-source", Customer.id != first["customer_id"])) is None
+    assert (
+        db.scalar(
+            select(Customer.id).where(
+                Customer.name == "wx-source", Customer.id != first["customer_id"]
+            )
+        )
+        is None
+    )
 
     # After undo the identity, its ticket and both messages are the source's again.
     assert api.post(f"/api/v1/customers/merges/{merge['id']}/undo").status_code == 200
@@ -412,5 +584,9 @@ def test_inbound_after_merge_lands_on_the_target(api, db):
     assert third["customer_id"] == first["customer_id"]
     assert third["ticket_id"] == first["ticket_id"]
     db.rollback()
-    authors = set(db.scalars(select(Message.author_customer_id).where(Message.ticket_id == first["ticket_id"])))
+    authors = set(
+        db.scalars(
+            select(Message.author_customer_id).where(Message.ticket_id == first["ticket_id"])
+        )
+    )
     assert authors == {first["customer_id"]}

@@ -9,22 +9,34 @@ from tests.checks import api_error as _error
 
 
 def test_malformed_json(api):
-    response = api.post("/api/v1/customers", content='{"name": "张三",'.encode(), headers={"content-type": "application/json"})
+    response = api.post(
+        "/api/v1/customers",
+        content='{"name": "张三",'.encode(),
+        headers={"content-type": "application/json"},
+    )
     _error(response, 400, "invalid_json")
 
 
 def test_wrong_types_name_the_fields(api):
-    error = _error(api.post("/api/v1/customers", json={"name": 123, "tags": "VIP"}), 422, "validation_error")
+    error = _error(
+        api.post("/api/v1/customers", json={"name": 123, "tags": "VIP"}), 422, "validation_error"
+    )
     assert {tuple(d["loc"]) for d in error["details"]} == {("body", "name"), ("body", "tags")}
 
 
 def test_unknown_fields_are_rejected(api):
-    error = _error(api.post("/api/v1/customers", json={"name": "张三", "vip": True}), 422, "validation_error")
+    error = _error(
+        api.post("/api/v1/customers", json={"name": "张三", "vip": True}), 422, "validation_error"
+    )
     assert error["details"][0]["type"] == "extra_forbidden"
 
 
 def test_oversize_body(api):
-    response = api.post("/api/v1/customers", content=b'{"name": "' + b"x" * 2_000_000 + b'"}', headers={"content-type": "application/json"})
+    response = api.post(
+        "/api/v1/customers",
+        content=b'{"name": "' + b"x" * 2_000_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
     assert _error(response, 413, "payload_too_large")["details"] == {"limit": 1_048_576}
 
 
@@ -35,11 +47,22 @@ def test_oversize_chunked_body(api):
             yield b"x" * 8192
         yield b'"}'
 
-    response = api.post("/api/v1/customers", content=chunks(), headers={"content-type": "application/json"})
+    response = api.post(
+        "/api/v1/customers", content=chunks(), headers={"content-type": "application/json"}
+    )
     _error(response, 413, "payload_too_large")
 
 
-@pytest.mark.parametrize("path", ["/api/v1/tickets/424242", "/api/v1/customers/424242", "/api/v1/users/424242", "/api/v1/groups/424242", "/api/v1/attachments/424242"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/tickets/424242",
+        "/api/v1/customers/424242",
+        "/api/v1/users/424242",
+        "/api/v1/groups/424242",
+        "/api/v1/attachments/424242",
+    ],
+)
 def test_unknown_ids(api, path):
     _error(api.get(path), 404, "not_found")
 
@@ -57,20 +80,38 @@ def test_unknown_route_and_method(api):
 
 def test_message_language_follows_accept_language(db, api):
     zh = _error(api.get("/api/v1/tickets/424242"), 404, "not_found")
-    en = _error(api.get("/api/v1/tickets/424242", headers={"Accept-Language": "en-US,en;q=0.9"}), 404, "not_found")
+    en = _error(
+        api.get("/api/v1/tickets/424242", headers={"Accept-Language": "en-US,en;q=0.9"}),
+        404,
+        "not_found",
+    )
     assert zh["message"] == "工单不存在或无权访问"
     assert en["message"] == "Ticket not found"
 
 
 def test_missing_or_bad_credentials(anon):
     _error(anon.get("/api/v1/tickets"), 401, "not_authenticated")
-    _error(anon.get("/api/v1/tickets", headers={"Authorization": "Bearer kefu_wrong"}), 401, "not_authenticated")
-    _error(anon.get("/api/v1/tickets", headers={"Authorization": "Basic abc"}), 401, "not_authenticated")
+    _error(
+        anon.get("/api/v1/tickets", headers={"Authorization": "Bearer kefu_wrong"}),
+        401,
+        "not_authenticated",
+    )
+    _error(
+        anon.get("/api/v1/tickets", headers={"Authorization": "Basic abc"}),
+        401,
+        "not_authenticated",
+    )
 
 
 def test_failed_request_writes_nothing(db, api):
     customer = factories.make_customer(db, name="原名")
-    response = api.patch(f"/api/v1/customers/{customer.id}", json={"name": "新名", "identities": [{"channel": "wechat", "external_id": "x", "verified": "maybe"}]})
+    response = api.patch(
+        f"/api/v1/customers/{customer.id}",
+        json={
+            "name": "新名",
+            "identities": [{"channel": "wechat", "external_id": "x", "verified": "maybe"}],
+        },
+    )
     _error(response, 422, "validation_error")
     assert api.get(f"/api/v1/customers/{customer.id}").json()["name"] == "原名"
 
@@ -86,7 +127,11 @@ def test_nul_character_is_refused_with_422_not_stored(api, db):
 
 
 def test_nul_character_in_a_query_is_not_a_server_error(api):
-    for path in ("/api/v1/tickets?q=%E8%AE%A2%00", "/api/v1/customers?q=%00", "/api/v1/tickets/1%00"):
+    for path in (
+        "/api/v1/tickets?q=%E8%AE%A2%00",
+        "/api/v1/customers?q=%00",
+        "/api/v1/tickets/1%00",
+    ):
         response = api.get(path)
         assert response.status_code == 422, (path, response.text)
         assert response.json()["error"]["code"] == "validation_error"

@@ -13,8 +13,19 @@ from kefu.db.models import AuditEvent, Customer, InboundPayload, Message, Ticket
 QUESTION = "请问周末可以上门安装吗？"  # an inquiry: its case takes the short path
 
 
-def _payload(external_id: str = "msg-1", sender: str = "wx-openid-1", text: str = "我的快递五天了还没到，到底怎么回事？", **extra):
-    return {"channel": "api", "external_id": external_id, "sender": {"external_id": sender, "name": "王小明"}, "text": text, **extra}
+def _payload(
+    external_id: str = "msg-1",
+    sender: str = "wx-openid-1",
+    text: str = "我的快递五天了还没到，到底怎么回事？",
+    **extra,
+):
+    return {
+        "channel": "api",
+        "external_id": external_id,
+        "sender": {"external_id": sender, "name": "王小明"},
+        "text": text,
+        **extra,
+    }
 
 
 def test_inbound_creates_customer_ticket_and_message(api, db):
@@ -25,13 +36,23 @@ def test_inbound_creates_customer_ticket_and_message(api, db):
     assert ticket.status == "new"
     assert ticket.subject.startswith("我的快递五天了")
     message = db.get(Message, body["message_id"])
-    assert (message.direction, message.author_type, message.external_id) == ("inbound", "customer", "msg-1")
+    assert (message.direction, message.author_type, message.external_id) == (
+        "inbound",
+        "customer",
+        "msg-1",
+    )
     assert db.get(Customer, body["customer_id"]).name == "王小明"
 
 
 def test_redelivery_returns_same_ids_and_stores_nothing_new(api, db):
     first = api.post("/api/v1/inbound", json=_payload()).json()
-    counts = lambda: [db.scalar(select(func.count()).select_from(m)) for m in (Message, Ticket, Customer, InboundPayload, AuditEvent)]  # noqa: E731
+
+    def counts():
+        return [
+            db.scalar(select(func.count()).select_from(m))
+            for m in (Message, Ticket, Customer, InboundPayload, AuditEvent)
+        ]
+
     before = counts()
     again = api.post("/api/v1/inbound", json=_payload())
     assert again.status_code == 200
@@ -42,7 +63,9 @@ def test_redelivery_returns_same_ids_and_stores_nothing_new(api, db):
 
 def test_concurrent_redeliveries_make_one_message(api, db):
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda _: api.post("/api/v1/inbound", json=_payload("same")), range(8)))
+        results = list(
+            pool.map(lambda _: api.post("/api/v1/inbound", json=_payload("same")), range(8))
+        )
     assert sorted(r.status_code for r in results) == [200] * 7 + [201]
     assert len({r.json()["message_id"] for r in results}) == 1
     assert db.scalar(select(func.count()).select_from(Message)) == 1
@@ -50,7 +73,9 @@ def test_concurrent_redeliveries_make_one_message(api, db):
 
 def test_raw_payload_is_stored_as_received(api, db):
     raw = json.dumps(_payload("raw-1", text="包裹破损了😡！！"), ensure_ascii=False)
-    response = api.post("/api/v1/inbound", content=raw.encode(), headers={"content-type": "application/json"})
+    response = api.post(
+        "/api/v1/inbound", content=raw.encode(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 201
     stored = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "raw-1"))
     assert stored.payload == raw
@@ -72,13 +97,20 @@ def test_same_external_id_on_another_channel_is_another_message(api):
 
 def test_ticket_reference_must_belong_to_the_sender(api):
     mine = api.post("/api/v1/inbound", json=_payload("a1", sender="alice")).json()
-    other = api.post("/api/v1/inbound", json={**_payload("b1", sender="bob"), "ticket_id": mine["ticket_id"]})
+    other = api.post(
+        "/api/v1/inbound", json={**_payload("b1", sender="bob"), "ticket_id": mine["ticket_id"]}
+    )
     assert other.status_code == 404
     assert other.json()["error"]["code"] == "not_found"
 
 
 def test_failed_processing_keeps_the_raw_payload(api, db):
-    bad = _payload("att-1", attachments=[{"filename": "a.png", "content_type": "image/png", "content_base64": "@@not-base64@@"}])
+    bad = _payload(
+        "att-1",
+        attachments=[
+            {"filename": "a.png", "content_type": "image/png", "content_base64": "@@not-base64@@"}
+        ],
+    )
     response = api.post("/api/v1/inbound", json=bad)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_attachment"
@@ -86,14 +118,30 @@ def test_failed_processing_keeps_the_raw_payload(api, db):
     assert stored is not None and stored.error and stored.message_id is None
     assert db.scalar(select(func.count()).select_from(Message)) == 0
     # The sender fixes the payload and redelivers: it is processed now.
-    good = _payload("att-1", attachments=[{"filename": "a.txt", "content_type": "text/plain", "content_base64": "5L2g5aW9"}])
+    good = _payload(
+        "att-1",
+        attachments=[
+            {"filename": "a.txt", "content_type": "text/plain", "content_base64": "5L2g5aW9"}
+        ],
+    )
     assert api.post("/api/v1/inbound", json=good).status_code == 201
     db.rollback()  # end the read snapshot to see what the server committed
-    assert db.scalar(select(InboundPayload).where(InboundPayload.external_id == "att-1")).error is None
+    assert (
+        db.scalar(select(InboundPayload).where(InboundPayload.external_id == "att-1")).error is None
+    )
 
 
 def test_attachment_is_stored_and_downloadable(api):
-    body = _payload("f1", attachments=[{"filename": "../../etc/发票.txt", "content_type": "text/plain", "content_base64": "5L2g5aW9"}])
+    body = _payload(
+        "f1",
+        attachments=[
+            {
+                "filename": "../../etc/发票.txt",
+                "content_type": "text/plain",
+                "content_base64": "5L2g5aW9",
+            }
+        ],
+    )
     accepted = api.post("/api/v1/inbound", json=body).json()
     ticket = api.get(f"/api/v1/tickets/{accepted['ticket_id']}").json()
     attachment = ticket["messages"][0]["attachments"][0]
@@ -105,8 +153,13 @@ def test_attachment_is_stored_and_downloadable(api):
 
 
 def test_session_cookie_is_not_enough_for_inbound(anon, admin):
-    login = anon.post("/api/v1/auth/login", json={"email": "admin@example.cn", "password": "correct-horse-battery"})
-    response = anon.post("/api/v1/inbound", json=_payload(), headers={"X-CSRF-Token": login.json()["csrf_token"]})
+    login = anon.post(
+        "/api/v1/auth/login",
+        json={"email": "admin@example.cn", "password": "correct-horse-battery"},
+    )
+    response = anon.post(
+        "/api/v1/inbound", json=_payload(), headers={"X-CSRF-Token": login.json()["csrf_token"]}
+    )
     assert response.status_code == 401
 
 
@@ -116,7 +169,10 @@ def test_empty_message_is_rejected(api):
 
 
 def test_html_is_sanitised(api):
-    body = _payload("h1", html='<p onclick="x()">你好<script>alert(1)</script><a href="javascript:alert(1)">链接</a></p>')
+    body = _payload(
+        "h1",
+        html='<p onclick="x()">你好<script>alert(1)</script><a href="javascript:alert(1)">链接</a></p>',
+    )
     accepted = api.post("/api/v1/inbound", json=body).json()
     html = api.get(f"/api/v1/tickets/{accepted['ticket_id']}").json()["messages"][0]["body_html"]
     assert "<script" not in html and "onclick" not in html and "javascript:" not in html
@@ -125,7 +181,14 @@ def test_html_is_sanitised(api):
 
 def test_first_messages_at_once_from_a_new_sender_make_one_customer_and_one_ticket(api, db):
     with ThreadPoolExecutor(6) as pool:
-        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"burst-{i}", sender="new-sender")), range(6)))
+        results = list(
+            pool.map(
+                lambda i: api.post(
+                    "/api/v1/inbound", json=_payload(f"burst-{i}", sender="new-sender")
+                ),
+                range(6),
+            )
+        )
     assert [r.status_code for r in results] == [201] * 6, [r.text for r in results]
     assert len({r.json()["customer_id"] for r in results}) == 1
     assert len({r.json()["ticket_id"] for r in results}) == 1
@@ -134,30 +197,58 @@ def test_first_messages_at_once_from_a_new_sender_make_one_customer_and_one_tick
 
 def test_messages_at_once_to_a_closed_case_reopen_it_once(api, db):
     first = api.post("/api/v1/inbound", json=_payload("k-0", sender="known", text=QUESTION)).json()
-    assert api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"}).status_code == 200
+    assert (
+        api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"}).status_code
+        == 200
+    )
     with ThreadPoolExecutor(6) as pool:
-        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"k-{i + 1}", sender="known", text=QUESTION)), range(6)))
+        results = list(
+            pool.map(
+                lambda i: api.post(
+                    "/api/v1/inbound", json=_payload(f"k-{i + 1}", sender="known", text=QUESTION)
+                ),
+                range(6),
+            )
+        )
     assert [r.status_code for r in results] == [201] * 6
-    assert {r.json()["ticket_id"] for r in results} == {first["ticket_id"]}  # within the reopen window
+    assert {r.json()["ticket_id"] for r in results} == {
+        first["ticket_id"]
+    }  # within the reopen window
     ticket = api.get(f"/api/v1/tickets/{first['ticket_id']}").json()
-    assert ticket["status"] == "open" and ticket["reopen_count"] == 1 and ticket["closed_at"] is None
+    assert (
+        ticket["status"] == "open" and ticket["reopen_count"] == 1 and ticket["closed_at"] is None
+    )
 
 
 def test_messages_at_once_after_the_reopen_window_open_one_linked_case(api, db):
-    first = api.post("/api/v1/inbound", json=_payload("w-0", sender="known-late", text=QUESTION)).json()
-    assert api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"}).status_code == 200
+    first = api.post(
+        "/api/v1/inbound", json=_payload("w-0", sender="known-late", text=QUESTION)
+    ).json()
+    assert (
+        api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"}).status_code
+        == 200
+    )
     closed = db.get(Ticket, first["ticket_id"])
     closed.resolved_at -= timedelta(days=8)
     db.commit()
     with ThreadPoolExecutor(6) as pool:
-        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"w-{i + 1}", sender="known-late", text=QUESTION)), range(6)))
+        results = list(
+            pool.map(
+                lambda i: api.post(
+                    "/api/v1/inbound",
+                    json=_payload(f"w-{i + 1}", sender="known-late", text=QUESTION),
+                ),
+                range(6),
+            )
+        )
     assert [r.status_code for r in results] == [201] * 6
     tickets = {r.json()["ticket_id"] for r in results}
     assert len(tickets) == 1 and first["ticket_id"] not in tickets
     (new_id,) = tickets
     links = api.get(f"/api/v1/tickets/{new_id}/links").json()
     assert [(link["ticket_id"], link["kind"], link["direction"]) for link in links] == [
-        (first["ticket_id"], "follow_up", "earlier")]
+        (first["ticket_id"], "follow_up", "earlier")
+    ]
     assert api.get(f"/api/v1/tickets/{first['ticket_id']}").json()["reopen_count"] == 0
 
 
@@ -168,24 +259,38 @@ def test_more_requests_at_once_than_pool_connections_all_complete(api, db, engin
 
     n = database_slots(engine) + 20
     with ThreadPoolExecutor(n) as pool:
-        results = list(pool.map(lambda i: api.post("/api/v1/inbound", json=_payload(f"flood-{i}", sender=f"s{i}")), range(n)))
+        results = list(
+            pool.map(
+                lambda i: api.post("/api/v1/inbound", json=_payload(f"flood-{i}", sender=f"s{i}")),
+                range(n),
+            )
+        )
     assert [r.status_code for r in results] == [201] * n
     assert db.scalar(select(func.count()).select_from(Message)) == n
 
 
 def test_crisis_message_makes_the_ticket_p1_with_its_reason(api, db):
-    calm = api.post("/api/v1/inbound", json=_payload("c-1", sender="crisis", text="你好，想问一下这款耳机支持降噪吗？")).json()
+    calm = api.post(
+        "/api/v1/inbound",
+        json=_payload("c-1", sender="crisis", text="你好，想问一下这款耳机支持降噪吗？"),
+    ).json()
     ticket = api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()
     assert (ticket["priority"], ticket["risks"], ticket["intent"]) == ("P4", [], "inquiry")
     first = ticket["messages"][0]["analysis"]
     assert first["risks"] == [] and first["priority"] == "P4" and first["engine"]
 
-    angry = api.post("/api/v1/inbound", json=_payload("c-2", sender="crisis", text="再不处理我就发微博曝光你们，还要打12315！"))
+    angry = api.post(
+        "/api/v1/inbound",
+        json=_payload("c-2", sender="crisis", text="再不处理我就发微博曝光你们，还要打12315！"),
+    )
     assert angry.status_code == 201 and angry.json()["ticket_id"] == calm["ticket_id"]
     ticket = api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()
     assert ticket["priority"] == "P1"
     assert ticket["risks"] == ["media", "regulator"]
-    assert ticket["priority_reason"].startswith("P1") and "「再不处理我就发微博曝光你们,还要打12315!」" in ticket["priority_reason"]
+    assert (
+        ticket["priority_reason"].startswith("P1")
+        and "「再不处理我就发微博曝光你们,还要打12315!」" in ticket["priority_reason"]
+    )
     assert ticket["emotion"] == "angry" and ticket["sentiment"] == "negative"
     analysis = ticket["messages"][1]["analysis"]
     assert analysis["risks"] == ["media", "regulator"] and analysis["priority"] == "P1"
@@ -195,10 +300,16 @@ def test_crisis_message_makes_the_ticket_p1_with_its_reason(api, db):
 
     # The ticket list shows it too.
     listed = {t["id"]: t for t in api.get("/api/v1/tickets").json()["items"]}[calm["ticket_id"]]
-    assert (listed["priority"], listed["risks"]) == ("P1", ["media", "regulator"]) and listed["priority_reason"]
+    assert (listed["priority"], listed["risks"]) == ("P1", ["media", "regulator"]) and listed[
+        "priority_reason"
+    ]
 
     # The trail says who raised it and why; a later calm message lowers nothing.
-    trail = [e for e in api.get(f"/api/v1/tickets/{calm['ticket_id']}/audit").json() if e["action"] == "ticket.triage"]
+    trail = [
+        e
+        for e in api.get(f"/api/v1/tickets/{calm['ticket_id']}/audit").json()
+        if e["action"] == "ticket.triage"
+    ]
     assert len(trail) == 1
     assert trail[0]["before"]["priority"] == "P4" and trail[0]["before"]["risks"] == []
     assert trail[0]["after"]["priority"] == "P1"
@@ -209,7 +320,9 @@ def test_crisis_message_makes_the_ticket_p1_with_its_reason(api, db):
 
 
 def test_a_person_can_lower_the_priority_and_it_is_audited(api, admin):
-    body = api.post("/api/v1/inbound", json=_payload("o-1", sender="o", text="充电宝冒烟了，差点着火")).json()
+    body = api.post(
+        "/api/v1/inbound", json=_payload("o-1", sender="o", text="充电宝冒烟了，差点着火")
+    ).json()
     url = f"/api/v1/tickets/{body['ticket_id']}"
     assert api.get(url).json()["priority"] == "P1"
     changed = api.patch(url, json={"priority": "P3"})
@@ -223,11 +336,15 @@ def test_a_person_can_lower_the_priority_and_it_is_audited(api, admin):
 
 
 def test_first_message_with_a_crisis_opens_a_p1_ticket(api):
-    body = api.post("/api/v1/inbound", json=_payload("s-1", sender="s", text="充电宝冒烟了，差点着火")).json()
+    body = api.post(
+        "/api/v1/inbound", json=_payload("s-1", sender="s", text="充电宝冒烟了，差点着火")
+    ).json()
     ticket = api.get(f"/api/v1/tickets/{body['ticket_id']}").json()
     assert (ticket["priority"], ticket["risks"]) == ("P1", ["safety"])
 
 
 def test_question_about_12315_is_not_a_crisis(api):
-    body = api.post("/api/v1/inbound", json=_payload("q-1", sender="q", text="请问12315是干嘛的？")).json()
+    body = api.post(
+        "/api/v1/inbound", json=_payload("q-1", sender="q", text="请问12315是干嘛的？")
+    ).json()
     assert api.get(f"/api/v1/tickets/{body['ticket_id']}").json()["priority"] == "P4"

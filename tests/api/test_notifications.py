@@ -25,7 +25,10 @@ def test_i_see_only_my_notices_newest_first_and_mark_them_read(db, client_for):
     assert page["items"][1]["ticket_id"] == ticket.id
     read = api.post(f"/api/v1/notifications/{first.id}/read")
     assert read.status_code == 200 and read.json()["read_at"] is not None
-    assert api.post(f"/api/v1/notifications/{first.id}/read").json()["read_at"] == read.json()["read_at"]  # once
+    assert (
+        api.post(f"/api/v1/notifications/{first.id}/read").json()["read_at"]
+        == read.json()["read_at"]
+    )  # once
     unread = api.get("/api/v1/notifications", params={"unread": True}).json()
     assert [n["id"] for n in unread["items"]] == [second.id] and unread["unread"] == 1
     missing = api.post(f"/api/v1/notifications/{theirs.id}/read")
@@ -41,10 +44,15 @@ def test_notices_page_by_cursor(db, client_for):
     api = client_for(me)
     seen, cursor = [], None
     while True:
-        page = api.get("/api/v1/notifications", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        page = api.get(
+            "/api/v1/notifications", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen += [n["id"] for n in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert seen == sorted(made, reverse=True)
-    assert api.get("/api/v1/notifications", params={"cursor": "nonsense"}).json()["error"]["code"] == "invalid_cursor"
+    assert (
+        api.get("/api/v1/notifications", params={"cursor": "nonsense"}).json()["error"]["code"]
+        == "invalid_cursor"
+    )

@@ -17,7 +17,9 @@ EXAMPLES_PER_OPERATION = 25
 
 
 # The schema is the app's own; requests go over HTTP to the live test server.
-schema = schemathesis.openapi.from_dict(create_app(Settings(env="test", data_dir="/nonexistent")).openapi())
+schema = schemathesis.openapi.from_dict(
+    create_app(Settings(env="test", data_dir="/nonexistent")).openapi()
+)
 
 
 @pytest.fixture

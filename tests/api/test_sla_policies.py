@@ -37,16 +37,34 @@ def test_the_defaults_of_the_references_are_listed_for_every_channel_and_priorit
     assert table["webchat", "P4"]["first_response_s"] == 30
     assert table["email", "P4"]["first_response_s"] == 24 * H
     assert table["social", "P4"]["first_response_s"] == H
-    assert table["email", "P1"]["first_response_s"] == 15 * 60  # a crisis is answered faster than the channel's norm
-    assert [table["email", p]["resolution_s"] for p in ("P1", "P2", "P3", "P4")] == [2 * H, 24 * H, 72 * H, 5 * DAY]
-    assert table["webchat", "P3"] == {"channel": "webchat", "priority": "P3", "first_response_s": 30,
-                                      "next_response_s": 120, "resolution_s": 72 * H, "source": "default"}
+    assert (
+        table["email", "P1"]["first_response_s"] == 15 * 60
+    )  # a crisis is answered faster than the channel's norm
+    assert [table["email", p]["resolution_s"] for p in ("P1", "P2", "P3", "P4")] == [
+        2 * H,
+        24 * H,
+        72 * H,
+        5 * DAY,
+    ]
+    assert table["webchat", "P3"] == {
+        "channel": "webchat",
+        "priority": "P3",
+        "first_response_s": 30,
+        "next_response_s": 120,
+        "resolution_s": 72 * H,
+        "source": "default",
+    }
 
 
 def test_admin_configures_and_resets_a_policy_audited(api, db, admin):
     put = api.put("/api/v1/sla/policies/email/P4", json=NEW_EMAIL_P4)
     assert put.status_code == 200, put.text
-    assert put.json() == {"channel": "email", "priority": "P4", **NEW_EMAIL_P4, "source": "configured"}
+    assert put.json() == {
+        "channel": "email",
+        "priority": "P4",
+        **NEW_EMAIL_P4,
+        "source": "configured",
+    }
     table = _table(api)
     assert table["email", "P4"] == put.json()
     assert table["email", "P3"]["source"] == "default"  # only that pair
@@ -56,16 +74,37 @@ def test_admin_configures_and_resets_a_policy_audited(api, db, admin):
     assert db.scalar(select(func.count()).select_from(SlaPolicy)) == 1
 
     assert api.delete("/api/v1/sla/policies/email/P4").status_code == 204
-    assert _table(api)["email", "P4"] == {"channel": "email", "priority": "P4", "first_response_s": 24 * H,
-                                          "next_response_s": 24 * H, "resolution_s": 5 * DAY, "source": "default"}
-    _error(api.delete("/api/v1/sla/policies/email/P4"), 404, "not_found")  # nothing configured any more
+    assert _table(api)["email", "P4"] == {
+        "channel": "email",
+        "priority": "P4",
+        "first_response_s": 24 * H,
+        "next_response_s": 24 * H,
+        "resolution_s": 5 * DAY,
+        "source": "default",
+    }
+    _error(
+        api.delete("/api/v1/sla/policies/email/P4"), 404, "not_found"
+    )  # nothing configured any more
 
     db.rollback()
-    events = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "sla_policy").order_by(AuditEvent.id)).all()
-    assert [e.action for e in events] == ["sla_policy.update", "sla_policy.update", "sla_policy.delete"]
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "sla_policy").order_by(AuditEvent.id)
+    ).all()
+    assert [e.action for e in events] == [
+        "sla_policy.update",
+        "sla_policy.update",
+        "sla_policy.delete",
+    ]
     assert {e.actor_id for e in events} == {admin.id}
-    assert events[0].before["source"] == "default" and events[0].before["first_response_s"] == 24 * H
-    assert events[0].after == {"channel": "email", "priority": "P4", **NEW_EMAIL_P4, "source": "configured"}
+    assert (
+        events[0].before["source"] == "default" and events[0].before["first_response_s"] == 24 * H
+    )
+    assert events[0].after == {
+        "channel": "email",
+        "priority": "P4",
+        **NEW_EMAIL_P4,
+        "source": "configured",
+    }
     assert (events[1].before["first_response_s"], events[1].after["first_response_s"]) == (600, 900)
     assert events[2].before["source"] == "configured" and events[2].after["source"] == "default"
 
@@ -73,11 +112,15 @@ def test_admin_configures_and_resets_a_policy_audited(api, db, admin):
 def test_concurrent_first_configurations_of_one_pair_all_succeed_with_one_row(api, db):
     bodies = [{**NEW_EMAIL_P4, "first_response_s": 60 * (i + 1)} for i in range(6)]
     with ThreadPoolExecutor(6) as pool:
-        answers = list(pool.map(lambda body: api.put("/api/v1/sla/policies/email/P4", json=body), bodies))
+        answers = list(
+            pool.map(lambda body: api.put("/api/v1/sla/policies/email/P4", json=body), bodies)
+        )
     assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
     db.rollback()
     row = db.scalar(select(SlaPolicy))
-    assert db.scalar(select(func.count()).select_from(SlaPolicy)) == 1 and row.first_response_s in {b["first_response_s"] for b in bodies}
+    assert db.scalar(select(func.count()).select_from(SlaPolicy)) == 1 and row.first_response_s in {
+        b["first_response_s"] for b in bodies
+    }
     assert _table(api)["email", "P4"]["first_response_s"] == row.first_response_s
 
 
@@ -86,18 +129,35 @@ def test_bad_input_is_422_and_stores_nothing(api, db):
         ("/api/v1/sla/policies/fax/P1", NEW_EMAIL_P4),
         ("/api/v1/sla/policies/email/P5", NEW_EMAIL_P4),
         ("/api/v1/sla/policies/email/p4", NEW_EMAIL_P4),
-        *(("/api/v1/sla/policies/email/P4", {**NEW_EMAIL_P4, "first_response_s": bad})
-          for bad in (0, -1, 1.5, "600", True, 365 * DAY + 1, [600])),
-        ("/api/v1/sla/policies/email/P4", {"first_response_s": 600, "next_response_s": 600}),  # all three, always
+        *(
+            ("/api/v1/sla/policies/email/P4", {**NEW_EMAIL_P4, "first_response_s": bad})
+            for bad in (0, -1, 1.5, "600", True, 365 * DAY + 1, [600])
+        ),
+        (
+            "/api/v1/sla/policies/email/P4",
+            {"first_response_s": 600, "next_response_s": 600},
+        ),  # all three, always
         ("/api/v1/sla/policies/email/P4", {**NEW_EMAIL_P4, "warn_share": 0.5}),
     ):
         _error(api.put(path, json=body), 422, "validation_error")
     _error(api.delete("/api/v1/sla/policies/fax/P1"), 422, "validation_error")
-    assert api.put("/api/v1/sla/policies/email/P4", json={**NEW_EMAIL_P4, "resolution_s": 365 * DAY}).status_code == 200
+    assert (
+        api.put(
+            "/api/v1/sla/policies/email/P4", json={**NEW_EMAIL_P4, "resolution_s": 365 * DAY}
+        ).status_code
+        == 200
+    )
     assert api.delete("/api/v1/sla/policies/email/P4").status_code == 204
     db.rollback()
     assert db.scalar(select(func.count()).select_from(SlaPolicy)) == 0
-    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "sla_policy")) == 2
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.object_type == "sla_policy")
+        )
+        == 2
+    )
 
 
 def test_only_admins_change_policies(client_for, db):
@@ -105,20 +165,35 @@ def test_only_admins_change_policies(client_for, db):
         client = client_for(factories.make_user(db, role=role))
         _error(client.put("/api/v1/sla/policies/email/P4", json=NEW_EMAIL_P4), 403, "forbidden")
         _error(client.delete("/api/v1/sla/policies/email/P4"), 403, "forbidden")
-    db.add(SlaPolicy(channel="email", priority="P4", first_response_s=60, next_response_s=60, resolution_s=60))
+    db.add(
+        SlaPolicy(
+            channel="email", priority="P4", first_response_s=60, next_response_s=60, resolution_s=60
+        )
+    )
     db.commit()
     _error(client.delete("/api/v1/sla/policies/email/P4"), 403, "forbidden")
     db.rollback()
     assert db.scalar(select(func.count()).select_from(SlaPolicy)) == 1
-    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "sla_policy")) == 0
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.object_type == "sla_policy")
+        )
+        == 0
+    )
 
 
 def _due(api, ticket) -> dict[str, datetime | None]:
     body = api.get(f"/api/v1/tickets/{ticket.id}").json()
     clocks = {c["target"]: c["due_at"] for c in body["sla"]}
-    assert clocks.get("first_response") == body["first_response_due_at"]  # what the sweep wrote is what is shown
-    return {k: datetime.fromisoformat(body[f"{k}_due_at"]) if body[f"{k}_due_at"] else None
-            for k in ("first_response", "resolution")}
+    assert (
+        clocks.get("first_response") == body["first_response_due_at"]
+    )  # what the sweep wrote is what is shown
+    return {
+        k: datetime.fromisoformat(body[f"{k}_due_at"]) if body[f"{k}_due_at"] else None
+        for k in ("first_response", "resolution")
+    }
 
 
 def test_open_tickets_follow_a_changed_policy_at_the_next_sweep(engine, api, db):
@@ -132,7 +207,10 @@ def test_open_tickets_follow_a_changed_policy_at_the_next_sweep(engine, api, db)
     _sweep(engine, utcnow())  # all three planned
     db.rollback()
     untouched = [(t.id, t.sla_check_at) for t in (other, done)]
-    assert _due(api, ticket) == {"first_response": start + timedelta(hours=24), "resolution": start + timedelta(days=5)}
+    assert _due(api, ticket) == {
+        "first_response": start + timedelta(hours=24),
+        "resolution": start + timedelta(days=5),
+    }
 
     assert api.put("/api/v1/sla/policies/email/P4", json=NEW_EMAIL_P4).status_code == 200
     db.rollback()
@@ -140,8 +218,14 @@ def test_open_tickets_follow_a_changed_policy_at_the_next_sweep(engine, api, db)
     assert [(t.id, t.sla_check_at) for t in (other, done)] == untouched  # ...and nothing else
     report = _sweep(engine, utcnow())
     assert report.checked == 1 and report.breaches == 0
-    assert _due(api, ticket) == {"first_response": start + timedelta(minutes=10), "resolution": start + timedelta(hours=1)}
+    assert _due(api, ticket) == {
+        "first_response": start + timedelta(minutes=10),
+        "resolution": start + timedelta(hours=1),
+    }
 
     assert api.delete("/api/v1/sla/policies/email/P4").status_code == 204
     _sweep(engine, utcnow())
-    assert _due(api, ticket) == {"first_response": start + timedelta(hours=24), "resolution": start + timedelta(days=5)}
+    assert _due(api, ticket) == {
+        "first_response": start + timedelta(hours=24),
+        "resolution": start + timedelta(days=5),
+    }

@@ -31,7 +31,10 @@ def test_agent_of_another_group_gets_404_everywhere(db, client_for, groups):
         assert response.status_code == 404, response.request.url
         assert response.json()["error"]["code"] == "not_found"
     missing = client.get("/api/v1/tickets/999999")
-    assert missing.status_code == 404 and missing.json() == {**missing.json(), "error": calls[0].json()["error"]}
+    assert missing.status_code == 404 and missing.json() == {
+        **missing.json(),
+        "error": calls[0].json()["error"],
+    }
     db.refresh(complaint)
     assert complaint.priority == "P4" and complaint.assignee_id is None
 
@@ -51,8 +54,21 @@ def test_visibility_of_lists(db, client_for, groups):
 
 def test_filters(db, api, admin, groups):
     customer = factories.make_customer(db)
-    a = factories.make_ticket(db, customer=customer, group=groups["售后组"], text="快递一直不动", priority="P2", category="logistics")
-    b = factories.make_ticket(db, group=groups["售前组"], text="这款空调几级能效", channel="webchat", category="product_info")
+    a = factories.make_ticket(
+        db,
+        customer=customer,
+        group=groups["售后组"],
+        text="快递一直不动",
+        priority="P2",
+        category="logistics",
+    )
+    b = factories.make_ticket(
+        db,
+        group=groups["售前组"],
+        text="这款空调几级能效",
+        channel="webchat",
+        category="product_info",
+    )
     c = factories.make_ticket(db, text="发票开错了", assignee_id=admin.id, category="price_billing")
     api.patch(f"/api/v1/tickets/{c.id}", json={"status": "pending"})
 
@@ -76,7 +92,10 @@ def test_filters(db, api, admin, groups):
 
 def test_text_search_finds_later_messages(db, api):
     ticket = factories.make_ticket(db, text="你好")
-    api.post(f"/api/v1/tickets/{ticket.id}/messages", json={"text": "已为您登记退款申请", "internal": True})
+    api.post(
+        f"/api/v1/tickets/{ticket.id}/messages",
+        json={"text": "已为您登记退款申请", "internal": True},
+    )
     found = api.get("/api/v1/tickets", params={"q": "退款申请"}).json()["items"]
     assert [t["id"] for t in found] == [ticket.id]
 
@@ -107,12 +126,22 @@ def test_create_ticket_for_customer(db, api, groups):
     customer = factories.make_customer(db, name="赵女士")
     response = api.post(
         "/api/v1/tickets",
-        json={"customer_id": customer.id, "text": "电话来电：冰箱不制冷，要求上门维修", "channel": "phone", "group_id": groups["售后组"].id, "tags": ["VIP", "维修"]},
+        json={
+            "customer_id": customer.id,
+            "text": "电话来电：冰箱不制冷，要求上门维修",
+            "channel": "phone",
+            "group_id": groups["售后组"].id,
+            "tags": ["VIP", "维修"],
+        },
     )
     assert response.status_code == 201, response.text
     ticket = response.json()
     assert ticket["subject"] == "电话来电：冰箱不制冷，要求上门维修"
-    assert ticket["status"] == "new" and ticket["channel"] == "phone" and ticket["tags"] == ["VIP", "维修"]
+    assert (
+        ticket["status"] == "new"
+        and ticket["channel"] == "phone"
+        and ticket["tags"] == ["VIP", "维修"]
+    )
     assert [m["direction"] for m in ticket["messages"]] == ["inbound"]
     assert ticket["messages"][0]["author_customer_id"] == customer.id
 
@@ -141,11 +170,34 @@ def test_status_changes_follow_the_state_machine(db, api):
 def test_update_fields_and_null_rules(db, api, groups):
     ticket = factories.make_ticket(db, group=groups["售前组"])
     url = f"/api/v1/tickets/{ticket.id}"
-    changed = api.patch(url, json={"priority": "P2", "category": "quality", "intent": "complaint", "emotion": "angry", "risks": ["media"], "tags": ["曝光"], "group_id": None})
+    changed = api.patch(
+        url,
+        json={
+            "priority": "P2",
+            "category": "quality",
+            "intent": "complaint",
+            "emotion": "angry",
+            "risks": ["media"],
+            "tags": ["曝光"],
+            "group_id": None,
+        },
+    )
     assert changed.status_code == 200, changed.text
     body = changed.json()
-    assert (body["priority"], body["category"], body["risks"], body["group_id"], body["tags"]) == ("P2", "quality", ["media"], None, ["曝光"])
-    for bad in ({"status": None}, {"priority": "P9"}, {"risks": ["aliens"]}, {"colour": "red"}, {"group_id": 999999}):
+    assert (body["priority"], body["category"], body["risks"], body["group_id"], body["tags"]) == (
+        "P2",
+        "quality",
+        ["media"],
+        None,
+        ["曝光"],
+    )
+    for bad in (
+        {"status": None},
+        {"priority": "P9"},
+        {"risks": ["aliens"]},
+        {"colour": "red"},
+        {"group_id": 999999},
+    ):
         response = api.patch(url, json=bad)
         assert response.status_code in (404, 422), bad
     assert api.get(url).json()["priority"] == "P2"
@@ -168,13 +220,20 @@ def test_reply_and_internal_note(db, api, admin):
     api.post(f"{url}/messages", json={"text": "已经为您加急"})
     again = api.get(url).json()
     assert again["first_response_at"] == first
-    assert [m["direction"] for m in again["messages"]] == ["inbound", "note", "outbound", "outbound"]
+    assert [m["direction"] for m in again["messages"]] == [
+        "inbound",
+        "note",
+        "outbound",
+        "outbound",
+    ]
     assert "<" not in again["messages"][2]["body_text"]
 
 
 def test_reply_text_is_escaped_in_html(db, api):
     ticket = factories.make_ticket(db)
-    reply = api.post(f"/api/v1/tickets/{ticket.id}/messages", json={"text": "<script>alert(1)</script>"}).json()
+    reply = api.post(
+        f"/api/v1/tickets/{ticket.id}/messages", json={"text": "<script>alert(1)</script>"}
+    ).json()
     assert "<script>" not in reply["body_html"] and "&lt;script&gt;" in reply["body_html"]
 
 
@@ -185,7 +244,9 @@ def test_assign_and_unassign(db, api, groups):
     assert api.post(url, json={"assignee_id": agent.id}).json()["assignee_id"] == agent.id
     assert api.post(url, json={"assignee_id": None}).json()["assignee_id"] is None
     unknown = api.post(url, json={"assignee_id": 987654})
-    assert unknown.status_code == 404 and unknown.json()["error"]["details"] == {"field": "assignee_id"}
+    assert unknown.status_code == 404 and unknown.json()["error"]["details"] == {
+        "field": "assignee_id"
+    }
 
 
 def test_claim_taken_ticket_is_409(db, client_for, groups):
@@ -193,7 +254,9 @@ def test_claim_taken_ticket_is_409(db, client_for, groups):
     b = factories.make_user(db, groups=[groups["售后组"]])
     ticket = factories.make_ticket(db, group=groups["售后组"])
     assert client_for(a).post(f"/api/v1/tickets/{ticket.id}/claim").json()["assignee_id"] == a.id
-    assert client_for(a).post(f"/api/v1/tickets/{ticket.id}/claim").status_code == 200  # idempotent for the owner
+    assert (
+        client_for(a).post(f"/api/v1/tickets/{ticket.id}/claim").status_code == 200
+    )  # idempotent for the owner
     lost = client_for(b).post(f"/api/v1/tickets/{ticket.id}/claim")
     assert lost.status_code == 409 and lost.json()["error"]["code"] == "already_claimed"
 
@@ -221,7 +284,11 @@ def test_two_agents_claiming_at_once_exactly_one_wins(db, client_for, groups, ro
     db.rollback()
     db.refresh(ticket)
     assert ticket.assignee_id == agents[winner].id
-    claims = [e for e in clients[0].get(f"/api/v1/tickets/{ticket.id}/audit").json() if e["action"] == "ticket.claim"]
+    claims = [
+        e
+        for e in clients[0].get(f"/api/v1/tickets/{ticket.id}/audit").json()
+        if e["action"] == "ticket.claim"
+    ]
     assert len(claims) == 1 and claims[0]["actor_id"] == agents[winner].id
 
 
@@ -231,12 +298,16 @@ def test_a_ticket_shows_its_sla_clocks(db, api):
     from tests.api.test_inbound import _payload
 
     group = factories.make_group(db, name="全天组", calendar={"always_open": True})
-    body = api.post("/api/v1/inbound", json=_payload("sla-1", sender="sla", text="你好，我的快递到哪了")).json()
+    body = api.post(
+        "/api/v1/inbound", json=_payload("sla-1", sender="sla", text="你好，我的快递到哪了")
+    ).json()
     api.patch(f"/api/v1/tickets/{body['ticket_id']}", json={"group_id": group.id})
     ticket = api.get(f"/api/v1/tickets/{body['ticket_id']}").json()
     clocks = {c["target"]: c for c in ticket["sla"]}
     assert set(clocks) == {"first_response", "resolution"}
     assert clocks["first_response"]["state"] in ("on_track", "at_risk", "breached")
-    assert clocks["resolution"]["left_seconds"] > timedelta(days=4).total_seconds()  # P4: five days around the clock
+    assert (
+        clocks["resolution"]["left_seconds"] > timedelta(days=4).total_seconds()
+    )  # P4: five days around the clock
     listed = api.get("/api/v1/tickets").json()["items"][0]
     assert listed["sla"] and listed["escalations"] == 0

@@ -25,7 +25,12 @@ def test_create_returns_the_secret_once_and_lists_only_the_prefix(client_for, se
     secret = created["token"]
     assert secret.startswith("kefu_") and len(secret) >= 40
     assert created["prefix"] == secret[:12]
-    assert (created["user_id"], created["name"], created["revoked_at"], created["last_used_at"]) == (agent.id, "ERP 集成", None, None)
+    assert (
+        created["user_id"],
+        created["name"],
+        created["revoked_at"],
+        created["last_used_at"],
+    ) == (agent.id, "ERP 集成", None, None)
 
     listed = client.get("/api/v1/tokens")
     assert listed.status_code == 200
@@ -54,16 +59,29 @@ def test_revoked_token_gets_401_right_after(client_for, server, db):
         assert integration.get("/api/v1/tickets").status_code == 200
         assert client.delete(f"/api/v1/tokens/{created['id']}").status_code == 204
         _error(integration.get("/api/v1/tickets"), 401, "not_authenticated")
-        _error(integration.post("/api/v1/inbound", json={"external_id": "m", "sender": {"external_id": "s"}, "text": "hi"}), 401, "not_authenticated")
+        _error(
+            integration.post(
+                "/api/v1/inbound",
+                json={"external_id": "m", "sender": {"external_id": "s"}, "text": "hi"},
+            ),
+            401,
+            "not_authenticated",
+        )
 
     listed = {t["id"]: t for t in client.get("/api/v1/tokens").json()}
     revoked_at = listed[created["id"]]["revoked_at"]
     assert revoked_at is not None
     # Revoking again changes nothing and records nothing more.
     assert client.delete(f"/api/v1/tokens/{created['id']}").status_code == 204
-    assert {t["id"]: t for t in client.get("/api/v1/tokens").json()}[created["id"]]["revoked_at"] == revoked_at
+    assert {t["id"]: t for t in client.get("/api/v1/tokens").json()}[created["id"]][
+        "revoked_at"
+    ] == revoked_at
     db.rollback()
-    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "token.revoke", AuditEvent.object_id == created["id"])).all()
+    events = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "token.revoke", AuditEvent.object_id == created["id"]
+        )
+    ).all()
     assert len(events) == 1 and events[0].actor_id == agent.id
     # The caller's own token is untouched.
     assert client.get("/api/v1/auth/me").status_code == 200
@@ -85,22 +103,34 @@ def test_user_cannot_revoke_another_users_token_but_admin_can(api, client_for, s
     refused = bobs_client.delete(f"/api/v1/tokens/{alices['id']}")
     error = _error(refused, 404, "not_found")
     assert error["message"] == "令牌不存在或无权访问"
-    assert bobs_client.delete("/api/v1/tokens/987654").json() == refused.json()  # no hint that it exists
+    assert (
+        bobs_client.delete("/api/v1/tokens/987654").json() == refused.json()
+    )  # no hint that it exists
     assert alices["id"] not in [t["id"] for t in bobs_client.get("/api/v1/tokens").json()]
-    assert alices["id"] not in [t["id"] for t in bobs_client.get("/api/v1/tokens", params={"user_id": alice.id}).json()]
+    assert alices["id"] not in [
+        t["id"] for t in bobs_client.get("/api/v1/tokens", params={"user_id": alice.id}).json()
+    ]
     with _bearer(server, alices["token"]) as integration:
         assert integration.get("/api/v1/auth/me").status_code == 200
 
         assert api.delete(f"/api/v1/tokens/{alices['id']}").status_code == 204
         _error(integration.get("/api/v1/auth/me"), 401, "not_authenticated")
     db.rollback()
-    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "token.revoke", AuditEvent.object_id == alices["id"]))
+    event = db.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "token.revoke", AuditEvent.object_id == alices["id"]
+        )
+    )
     assert event.actor_id != alice.id
 
 
 def test_admin_lists_and_creates_tokens_of_others(api, client_for, server, db, admin):
     agent = factories.make_user(db)
-    _error(client_for(agent).post("/api/v1/tokens", json={"name": "冒充", "user_id": admin.id}), 403, "forbidden")
+    _error(
+        client_for(agent).post("/api/v1/tokens", json={"name": "冒充", "user_id": admin.id}),
+        403,
+        "forbidden",
+    )
 
     created = api.post("/api/v1/tokens", json={"name": "代建", "user_id": agent.id})
     assert created.status_code == 201, created.text
@@ -124,7 +154,11 @@ def test_token_is_stored_only_as_a_hash(client_for, server, db):
     columns = {c.key: getattr(row, c.key) for c in ApiToken.__table__.columns}
     assert all(secret not in str(value) for value in columns.values())
     assert len(row.prefix) == 12 and secret.startswith(row.prefix)
-    events = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "api_token", AuditEvent.object_id == row.id)).all()
+    events = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "api_token", AuditEvent.object_id == row.id
+        )
+    ).all()
     assert [e.action for e in events] == ["token.create"]
     assert secret not in str(events[0].after)
     # Knowing the stored prefix (or all but one character) is not enough.

@@ -21,16 +21,30 @@ def test_down_and_up_keeps_the_rows_and_fills_the_new_columns(tmp_path):
     migrate.upgrade(url, "0002")
     db = create_engine(url)
     with db.begin() as conn:
-        conn.execute(text("INSERT INTO customers (name, note, language, created_at, updated_at) "
-                          "VALUES ('王女士', '', 'zh-CN', '2026-12-01 00:00:00', '2026-12-01 00:00:00')"))
-        conn.execute(text("INSERT INTO tickets (subject, status, channel, customer_id, priority, risks, reopen_count, "
-                          "created_at, updated_at) VALUES ('快递', 'open', 'email', 1, 'P3', '[]', 0, "
-                          "'2026-12-01 00:00:00', '2026-12-01 00:00:00')"))
-        conn.execute(text("INSERT INTO users (email, name, role, is_active, language, capacity, created_at, updated_at) "
-                          "VALUES ('a@x', '张伟', 'agent', 1, 'zh-CN', 10, '2026-12-01 00:00:00', '2026-12-01 00:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO customers (name, note, language, created_at, updated_at) "
+                "VALUES ('王女士', '', 'zh-CN', '2026-12-01 00:00:00', '2026-12-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO tickets (subject, status, channel, customer_id, priority, risks, reopen_count, "
+                "created_at, updated_at) VALUES ('快递', 'open', 'email', 1, 'P3', '[]', 0, "
+                "'2026-12-01 00:00:00', '2026-12-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (email, name, role, is_active, language, capacity, created_at, updated_at) "
+                "VALUES ('a@x', '张伟', 'agent', 1, 'zh-CN', 10, '2026-12-01 00:00:00', '2026-12-01 00:00:00')"
+            )
+        )
     migrate.upgrade(url)
     with db.connect() as conn:
-        assert conn.execute(text("SELECT sla_pauses, escalations, sla_check_at FROM tickets")).one() == ("[]", 0, None)
+        assert conn.execute(
+            text("SELECT sla_pauses, escalations, sla_check_at FROM tickets")
+        ).one() == ("[]", 0, None)
         assert conn.execute(text("SELECT online, skills FROM users")).one() == (0, "[]")
     migrate.downgrade(url, "0002")
     migrate.upgrade(url)

@@ -179,7 +179,12 @@ def _check_routing(db: Session) -> None:
 
     rules = db.scalars(select(RoutingRule).order_by(RoutingRule.position)).all()
     assert [(r.name, r.group.name) for r in rules] == [
-        ("隐私合规", "合规组"), ("产品安全", "产品安全组"), ("危机升级", "投诉处理组"), ("质量投诉", "售后组"),
-        ("技术故障", "技术支持组"), ("售前咨询", "售前组"), ("售后服务", "售后组"),
+        ("隐私合规", "合规组"),
+        ("产品安全", "产品安全组"),
+        ("危机升级", "投诉处理组"),
+        ("质量投诉", "售后组"),
+        ("技术故障", "技术支持组"),
+        ("售前咨询", "售前组"),
+        ("售后服务", "售后组"),
     ]
     assert [r.notify_supervisor for r in rules] == [True, True, True, False, False, False, False]

@@ -31,7 +31,9 @@ def test_within_one_working_day():
 
 
 def test_time_outside_hours_waits_for_the_next_opening():
-    assert CHINA.add(local("2026-09-29 20:00"), 30 * timedelta(seconds=1)) == local("2026-09-30 09:00:30")
+    assert CHINA.add(local("2026-09-29 20:00"), 30 * timedelta(seconds=1)) == local(
+        "2026-09-30 09:00:30"
+    )
     assert CHINA.add(local("2026-09-29 07:00"), H) == local("2026-09-29 10:00")
 
 
@@ -107,7 +109,9 @@ def test_closures_and_bad_calendars():
         CHINA.add(datetime(2026, 9, 30, 10), H)  # noqa: DTZ001 - the mistake under test
 
 
-moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC))
+moments = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
 budgets = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10))
 
 
@@ -129,15 +133,32 @@ def test_calendars_as_data():
     from kefu.domain.business_calendar import from_json
 
     default = from_json({})
-    assert default.is_working_day(date(2026, 10, 10)) and not default.is_working_day(date(2026, 10, 1))
-    seven_days = from_json({"weekly": [[["08:00", "22:00"]]] * 7, "official_holidays": False,
-                            "closures": ["2026-12-24"], "timezone": "Asia/Hong_Kong"})
-    assert seven_days.is_working_day(date(2026, 10, 1)) and not seven_days.is_working_day(date(2026, 12, 24))
+    assert default.is_working_day(date(2026, 10, 10)) and not default.is_working_day(
+        date(2026, 10, 1)
+    )
+    seven_days = from_json(
+        {
+            "weekly": [[["08:00", "22:00"]]] * 7,
+            "official_holidays": False,
+            "closures": ["2026-12-24"],
+            "timezone": "Asia/Hong_Kong",
+        }
+    )
+    assert seven_days.is_working_day(date(2026, 10, 1)) and not seven_days.is_working_day(
+        date(2026, 12, 24)
+    )
     assert seven_days.hours_on(date(2026, 10, 4)) == ((time(8), time(22)),)
-    assert from_json({"weekly": [[["18:00", "24:00"]]] * 7}).hours_on(date(2026, 9, 29)) == ((time(18), time(0)),)
+    assert from_json({"weekly": [[["18:00", "24:00"]]] * 7}).hours_on(date(2026, 9, 29)) == (
+        (time(18), time(0)),
+    )
     assert from_json({"always_open": True}) is ALWAYS_OPEN
-    for bad, message in (({"weekly": [[]] * 6}, "seven days"), ({"timezone": "Mars/Base"}, "time zone"),
-                         ({"closures": ["tomorrow"]}, "dates"), ({"weekly": [["9-18"]] * 7}, "pairs"),
-                         ({"colour": 1}, "unknown calendar field"), ({"weekly": [[]] * 7}, "working hours")):
+    for bad, message in (
+        ({"weekly": [[]] * 6}, "seven days"),
+        ({"timezone": "Mars/Base"}, "time zone"),
+        ({"closures": ["tomorrow"]}, "dates"),
+        ({"weekly": [["9-18"]] * 7}, "pairs"),
+        ({"colour": 1}, "unknown calendar field"),
+        ({"weekly": [[]] * 7}, "working hours"),
+    ):
         with pytest.raises(ValueError, match=message):
             from_json(bad)

@@ -50,11 +50,18 @@ def run(case: Case, *actions, at: datetime = T0, policy: Policy | None = None) -
 
 
 def archived_complaint(**compensation) -> Case:
-    comp = Compensation("coupon", 30_00, Role.AGENT) if not compensation else Compensation(**compensation)
+    comp = (
+        Compensation("coupon", 30_00, Role.AGENT)
+        if not compensation
+        else Compensation(**compensation)
+    )
     return run(
         open_case(CasePath.COMPLAINT, "订单SL2026 杯子到货破裂，客户要求换货"),
         Advance(),
-        RecordAnalysis("quality", five_whys=("为什么破？运输挤压", "为什么挤压？包装只有一层", "包装规格未区分易碎品")),
+        RecordAnalysis(
+            "quality",
+            five_whys=("为什么破？运输挤压", "为什么挤压？包装只有一层", "包装规格未区分易碎品"),
+        ),
         Advance(),
         ProposeSolution("补发新杯子并送优惠券", comp),
         Advance(),
@@ -96,10 +103,20 @@ def test_each_step_refuses_to_move_on_without_its_data():
 
 def test_compensation_above_the_agents_authority_needs_approval():
     limits = AuthorityLimits()
-    assert limits.approver_for(50_00) == Role.AGENT and limits.approver_for(50_01) == Role.SPECIALIST
-    assert limits.approver_for(1_000_00) == Role.SUPERVISOR and limits.approver_for(1_000_01) == Role.ADMIN
-    case = run(open_case(CasePath.COMPLAINT, "耳机左耳无声"), Advance(), RecordAnalysis("quality", "批次故障"), Advance(),
-               ProposeSolution("退款并补偿", Compensation("cash", 300_00, Role.AGENT)))
+    assert (
+        limits.approver_for(50_00) == Role.AGENT and limits.approver_for(50_01) == Role.SPECIALIST
+    )
+    assert (
+        limits.approver_for(1_000_00) == Role.SUPERVISOR
+        and limits.approver_for(1_000_01) == Role.ADMIN
+    )
+    case = run(
+        open_case(CasePath.COMPLAINT, "耳机左耳无声"),
+        Advance(),
+        RecordAnalysis("quality", "批次故障"),
+        Advance(),
+        ProposeSolution("退款并补偿", Compensation("cash", 300_00, Role.AGENT)),
+    )
     with pytest.raises(StepRefused) as refused:
         apply(case, Advance(), T0)
     assert refused.value.missing == ("approval",)
@@ -114,47 +131,77 @@ def test_compensation_above_the_agents_authority_needs_approval():
 
 
 def test_changing_the_compensation_needs_a_new_approval():
-    case = run(open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("quality", "y"), Advance(),
-               ProposeSolution("z", Compensation("cash", 300_00, Role.AGENT)), Approve(Role.SUPERVISOR),
-               ProposeSolution("z", Compensation("cash", 900_00, Role.AGENT)))
+    case = run(
+        open_case(CasePath.COMPLAINT, "x"),
+        Advance(),
+        RecordAnalysis("quality", "y"),
+        Advance(),
+        ProposeSolution("z", Compensation("cash", 300_00, Role.AGENT)),
+        Approve(Role.SUPERVISOR),
+        ProposeSolution("z", Compensation("cash", 900_00, Role.AGENT)),
+    )
     with pytest.raises(StepRefused):
         apply(case, Advance(), T0)
 
 
 def test_short_path_and_which_intents_take_it():
     assert path_for_intent("complaint") == CasePath.COMPLAINT
-    assert {path_for_intent(i) for i in ("inquiry", "suggestion", "praise", "other", None)} == {CasePath.SHORT}
+    assert {path_for_intent(i) for i in ("inquiry", "suggestion", "praise", "other", None)} == {
+        CasePath.SHORT
+    }
     case = run(open_case(CasePath.SHORT), Advance())
-    assert case.stage == Stage.RESOLVED and case.status == TicketStatus.RESOLVED and case.resolved_at == T0
+    assert (
+        case.stage == Stage.RESOLVED
+        and case.status == TicketStatus.RESOLVED
+        and case.resolved_at == T0
+    )
     assert run(case, Advance()).stage == Stage.CLOSED
 
 
 def test_waiting_is_pending_and_a_customer_reply_ends_waiting_on_them():
     case = run(open_case(CasePath.SHORT), Wait(Waiting.THIRD_PARTY))
     assert case.status == TicketStatus.PENDING
-    assert apply(case, CustomerWrote(), T0).case.waiting == Waiting.THIRD_PARTY  # still waiting on the courier
+    assert (
+        apply(case, CustomerWrote(), T0).case.waiting == Waiting.THIRD_PARTY
+    )  # still waiting on the courier
     case = run(case, Resume(), Wait(Waiting.CUSTOMER))
     assert apply(case, CustomerWrote(), T0).case.waiting is None
     with pytest.raises(StepRefused):
-        apply(run(case, Resume(), Advance()), Wait(Waiting.CUSTOMER), T0)  # resolved cases do not wait
+        apply(
+            run(case, Resume(), Advance()), Wait(Waiting.CUSTOMER), T0
+        )  # resolved cases do not wait
 
 
 def test_reopen_within_the_window_and_a_linked_case_after_it():
     resolved = run(open_case(CasePath.SHORT), Advance())
     again = apply(resolved, CustomerWrote(), T0 + timedelta(days=6))
-    assert again.step == "reopened" and again.case.stage == Stage.OPEN and again.case.reopen_count == 1
+    assert (
+        again.step == "reopened" and again.case.stage == Stage.OPEN and again.case.reopen_count == 1
+    )
     late = apply(resolved, CustomerWrote(), T0 + timedelta(days=8))
     assert late.new_linked_case and late.case == resolved
     archived = archived_complaint()
     back = apply(archived, CustomerWrote(), T0 + timedelta(days=1))
-    assert back.case.stage == Stage.RESOLVING and back.case.reopen_count == 1 and not back.case.customer_confirmed
+    assert (
+        back.case.stage == Stage.RESOLVING
+        and back.case.reopen_count == 1
+        and not back.case.customer_confirmed
+    )
     short_window = Policy(reopen_window=timedelta(hours=1))
     assert apply(resolved, CustomerWrote(), T0 + timedelta(hours=2), short_window).new_linked_case
 
 
 def test_an_unhappy_follow_up_goes_back_to_resolving():
-    case = run(open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("service", "y"), Advance(),
-               ProposeSolution("z"), Advance(), RecordFeedback(confirmed=False, rating=1), SendBack())
+    case = run(
+        open_case(CasePath.COMPLAINT, "x"),
+        Advance(),
+        RecordAnalysis("service", "y"),
+        Advance(),
+        ProposeSolution("z"),
+        Advance(),
+        RecordFeedback(confirmed=False, rating=1),
+        SendBack(),
+    )
     assert case.stage == Stage.RESOLVING and case.rating is None and case.reopen_count == 0
 
 
@@ -164,7 +211,9 @@ def test_an_archived_case_takes_no_more_steps():
 
 
 def test_bad_values_are_refused():
-    case = run(open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("service", "y"), Advance())
+    case = run(
+        open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("service", "y"), Advance()
+    )
     with pytest.raises(StepRefused, match="negative"):
         apply(case, ProposeSolution("z", Compensation("cash", -1, Role.AGENT)), T0)
     case = run(case, ProposeSolution("z"), Advance())
@@ -173,18 +222,33 @@ def test_bad_values_are_refused():
 
 
 def test_during_follow_up_a_customer_message_is_feedback_and_after_the_window_a_new_case():
-    case = run(open_case(CasePath.COMPLAINT, "x"), Advance(), RecordAnalysis("service", "y"), Advance(),
-               ProposeSolution("z"), Advance())
+    case = run(
+        open_case(CasePath.COMPLAINT, "x"),
+        Advance(),
+        RecordAnalysis("service", "y"),
+        Advance(),
+        ProposeSolution("z"),
+        Advance(),
+    )
     assert apply(case, CustomerWrote(), T0 + timedelta(days=2)).step == "customer_feedback"
-    assert apply(case, CustomerWrote(), T0 + timedelta(days=2)).case == case  # an agent reads it, nothing moves
+    assert (
+        apply(case, CustomerWrote(), T0 + timedelta(days=2)).case == case
+    )  # an agent reads it, nothing moves
     assert apply(case, CustomerWrote(), T0 + timedelta(days=9)).new_linked_case
 
 
 def test_staff_reopen_resolved_and_closed_cases_and_it_is_counted():
     closed = run(open_case(CasePath.SHORT), Advance(), Advance())
     back = apply(closed, Reopen(), T0)
-    assert (back.step, back.case.stage, back.case.reopen_count, back.case.resolved_at) == ("reopened", Stage.OPEN, 1, None)
-    archived = apply(archived_complaint(), Reopen(), T0 + timedelta(days=30)).case  # staff are not bound by the window
+    assert (back.step, back.case.stage, back.case.reopen_count, back.case.resolved_at) == (
+        "reopened",
+        Stage.OPEN,
+        1,
+        None,
+    )
+    archived = apply(
+        archived_complaint(), Reopen(), T0 + timedelta(days=30)
+    ).case  # staff are not bound by the window
     assert archived.stage == Stage.RESOLVING and archived.rating is None and archived.lesson
     with pytest.raises(StepRefused) as refused:
         apply(open_case(CasePath.SHORT), Reopen(), T0)
@@ -203,7 +267,12 @@ def test_a_status_change_stands_for_the_actions_of_the_short_path():
     resolved = run(case, Advance())
     assert status_actions(resolved, TicketStatus.CLOSED) == (Advance(),)
     assert status_actions(resolved, TicketStatus.OPEN) == (Reopen(),)
-    for target in (TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.OPEN, TicketStatus.PENDING):
+    for target in (
+        TicketStatus.RESOLVED,
+        TicketStatus.CLOSED,
+        TicketStatus.OPEN,
+        TicketStatus.PENDING,
+    ):
         final = run(case, *status_actions(case, target))
         assert final.status == target
 
@@ -240,13 +309,24 @@ def test_no_stage_reads_as_new():
 roles = st.sampled_from(list(Role))
 actions = st.one_of(
     st.builds(RecordFacts, st.sampled_from(["", "  ", "客户说杯子碎了"])),
-    st.builds(RecordAnalysis, st.sampled_from(["quality", "logistics"]), st.sampled_from(["", "包装太薄"]),
-              st.sampled_from([(), ("为什么？", "包装规格")])),
-    st.builds(ProposeSolution, st.sampled_from(["", "补发"]),
-              st.none() | st.builds(Compensation, st.just("coupon"), st.integers(0, 2_000_00), roles)),
+    st.builds(
+        RecordAnalysis,
+        st.sampled_from(["quality", "logistics"]),
+        st.sampled_from(["", "包装太薄"]),
+        st.sampled_from([(), ("为什么？", "包装规格")]),
+    ),
+    st.builds(
+        ProposeSolution,
+        st.sampled_from(["", "补发"]),
+        st.none() | st.builds(Compensation, st.just("coupon"), st.integers(0, 2_000_00), roles),
+    ),
     st.builds(Approve, roles),
     st.builds(RecordFeedback, st.booleans(), st.none() | st.integers(0, 6)),
-    st.just(Advance()), st.just(SendBack()), st.just(Resume()), st.just(CustomerWrote()), st.just(Reopen()),
+    st.just(Advance()),
+    st.just(SendBack()),
+    st.just(Resume()),
+    st.just(CustomerWrote()),
+    st.just(Reopen()),
     st.builds(Archive, st.sampled_from(["", "改用双层包装"])),
     st.builds(Wait, st.sampled_from(list(Waiting))),
 )
@@ -254,9 +334,18 @@ actions = st.one_of(
 # happy path (once or twice, for a reopen), with steps dropped at random and random actions
 # shuffled in: most runs reach 跟进反馈 or 总结归档 and many are reopened on the way.
 HAPPY = {
-    CasePath.COMPLAINT: [RecordFacts("客户说杯子碎了"), Advance(), RecordAnalysis("quality", "包装太薄"), Advance(),
-                         ProposeSolution("补发", Compensation("coupon", 300_00, Role.AGENT)), Approve(Role.SUPERVISOR),
-                         Advance(), RecordFeedback(True, 5), Archive("改用双层包装"), CustomerWrote()],
+    CasePath.COMPLAINT: [
+        RecordFacts("客户说杯子碎了"),
+        Advance(),
+        RecordAnalysis("quality", "包装太薄"),
+        Advance(),
+        ProposeSolution("补发", Compensation("coupon", 300_00, Role.AGENT)),
+        Approve(Role.SUPERVISOR),
+        Advance(),
+        RecordFeedback(True, 5),
+        Archive("改用双层包装"),
+        CustomerWrote(),
+    ],
     CasePath.SHORT: [Advance(), CustomerWrote(), Advance(), Advance(), CustomerWrote()],
 }
 gaps = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3))
@@ -296,7 +385,11 @@ def test_no_sequence_of_actions_breaks_the_loop(drawn):
         # Keep the pauses the way the service does, on every status change.
         pauses = sla.pauses_after(pauses, case.status, outcome.case.status, now)
         case = outcome.case
-        off_the_clock = case.status in (TicketStatus.PENDING, TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        off_the_clock = case.status in (
+            TicketStatus.PENDING,
+            TicketStatus.RESOLVED,
+            TicketStatus.CLOSED,
+        )
         if off_the_clock and paused_since is None:
             paused_since = now
         elif not off_the_clock and paused_since is not None:
@@ -307,12 +400,19 @@ def test_no_sequence_of_actions_breaks_the_loop(drawn):
             assert case.compensation is None or case.compensation.settled(policy.limits)
             assert case.customer_confirmed or case.rating is not None
         if case.waiting is not None:
-            assert case.stage not in (Stage.FOLLOWING_UP, Stage.ARCHIVED, Stage.RESOLVED, Stage.CLOSED)
+            assert case.stage not in (
+                Stage.FOLLOWING_UP,
+                Stage.ARCHIVED,
+                Stage.RESOLVED,
+                Stage.CLOSED,
+            )
         assert case.reopen_count == reopens
     end = now + timedelta(hours=1)
     if paused_since is not None:
         paused_total += CHINA.between(paused_since, end)
-    budget = CHINA.between(T0, end) + timedelta(hours=1)  # never runs out, so what is left shows what was counted
+    budget = CHINA.between(T0, end) + timedelta(
+        hours=1
+    )  # never runs out, so what is left shows what was counted
     facts = sla.SlaFacts(created_at=T0, pauses=pauses)
     (clock,) = sla.evaluate(facts, sla.Budgets(None, None, budget), CHINA, end).clocks
     assert budget - clock.left == CHINA.between(T0, end) - paused_total

@@ -44,7 +44,9 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("intent", "category", "emotion", "risks", "cues", "priority", "rule"), ROWS)
+@pytest.mark.parametrize(
+    ("intent", "category", "emotion", "risks", "cues", "priority", "rule"), ROWS
+)
 def test_rule_table(intent, category, emotion, risks, cues, priority, rule):
     decided = grade(intent=intent, category=category, emotion=emotion, risks=risks, cues=cues)
     assert (decided.priority, decided.rule) == (Priority(priority), rule)
@@ -52,7 +54,9 @@ def test_rule_table(intent, category, emotion, risks, cues, priority, rule):
 
 
 def test_p1_reason_names_every_risk_in_a_stable_order():
-    decided = grade(intent=I.COMPLAINT, category=C.QUALITY, emotion=E.ANGRY, risks=[R.LEGAL, R.MEDIA, R.MEDIA])
+    decided = grade(
+        intent=I.COMPLAINT, category=C.QUALITY, emotion=E.ANGRY, risks=[R.LEGAL, R.MEDIA, R.MEDIA]
+    )
     assert decided.reason == "危机信号：媒体曝光、法律行动"
 
 

@@ -11,8 +11,14 @@ NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 def complaint(category="logistics", emotion="anxious", priority="P3", **extra) -> TicketTriage:
-    return TicketTriage(priority=priority, intent="complaint", category=category, emotion=emotion,
-                        priority_reason=f"{priority}：一般投诉", **extra)
+    return TicketTriage(
+        priority=priority,
+        intent="complaint",
+        category=category,
+        emotion=emotion,
+        priority_reason=f"{priority}：一般投诉",
+        **extra,
+    )
 
 
 def test_only_complaints_with_a_known_category_count():
@@ -42,7 +48,10 @@ def test_an_angry_repeat_complaint_is_raised_to_p2_with_its_reason():
 
 def test_a_calm_repeat_complaint_keeps_its_grade_and_says_why_it_is_flagged():
     after = raised(complaint(emotion="neutral"), [7])
-    assert after.priority == "P3" and after.priority_reason == "P3：一般投诉；30天内重复投诉（此前 #7）"
+    assert (
+        after.priority == "P3"
+        and after.priority_reason == "P3：一般投诉；30天内重复投诉（此前 #7）"
+    )
 
 
 def test_priority_never_falls_and_nothing_changes_without_earlier_cases():

@@ -19,7 +19,16 @@ GROUPS = frozenset({1, 2})
     ],
 )
 def test_can_see_ticket(role, group, assignee, visible):
-    assert can_see_ticket(role, user_id=7, user_group_ids=GROUPS, ticket_group_id=group, ticket_assignee_id=assignee) is visible
+    assert (
+        can_see_ticket(
+            role,
+            user_id=7,
+            user_group_ids=GROUPS,
+            ticket_group_id=group,
+            ticket_assignee_id=assignee,
+        )
+        is visible
+    )
 
 
 def test_ranks():

@@ -17,8 +17,13 @@ CHINA = china_mainland()
 H = timedelta(hours=1)
 
 
-def resolution_clock(opened: datetime, budget: timedelta, now: datetime, pauses: tuple[Pause, ...] = (),
-                     calendar: BusinessCalendar = CHINA) -> sla.ClockView:
+def resolution_clock(
+    opened: datetime,
+    budget: timedelta,
+    now: datetime,
+    pauses: tuple[Pause, ...] = (),
+    calendar: BusinessCalendar = CHINA,
+) -> sla.ClockView:
     """The only clock of a case whose sole target is resolution within ``budget``."""
     facts = sla.SlaFacts(created_at=opened, pauses=pauses)
     (clock,) = sla.evaluate(facts, sla.Budgets(None, None, budget), calendar, now).clocks
@@ -27,8 +32,14 @@ def resolution_clock(opened: datetime, budget: timedelta, now: datetime, pauses:
 
 def counted(start: datetime, end: datetime, pauses: tuple[Pause, ...]) -> timedelta:
     """Working time from ``start`` to ``end`` outside the pauses, computed straight from the calendar."""
-    paused = sum((CHINA.between(max(p_start, start), min(p_end or end, end))
-                  for p_start, p_end in pauses if p_start < end and (p_end is None or p_end > start)), timedelta(0))
+    paused = sum(
+        (
+            CHINA.between(max(p_start, start), min(p_end or end, end))
+            for p_start, p_end in pauses
+            if p_start < end and (p_end is None or p_end > start)
+        ),
+        timedelta(0),
+    )
     return CHINA.between(start, end) - paused
 
 
@@ -37,7 +48,12 @@ def test_defaults_follow_the_references():
     assert chat.first_response == timedelta(seconds=30)
     assert sla.default_budgets(Channel.SOCIAL, Priority.P3).first_response == H
     assert sla.default_budgets(Channel.EMAIL, Priority.P4).first_response == 24 * H
-    assert [sla.default_budgets(Channel.EMAIL, p).resolution for p in Priority] == [2 * H, 24 * H, 72 * H, 120 * H]
+    assert [sla.default_budgets(Channel.EMAIL, p).resolution for p in Priority] == [
+        2 * H,
+        24 * H,
+        72 * H,
+        120 * H,
+    ]
     # A crisis by email is not left for a day.
     assert sla.default_budgets(Channel.EMAIL, Priority.P1).first_response == timedelta(minutes=15)
 
@@ -60,8 +76,12 @@ def test_a_deadline_over_a_holiday_is_set_in_working_time():
 def test_waiting_on_the_customer_moves_the_deadline_by_the_working_time_waited():
     opened, budget = local("2026-09-29 09:00"), 4 * H
     waiting = ((local("2026-09-29 10:00"), None),)
-    frozen = sla.evaluate(sla.SlaFacts(created_at=opened, pauses=waiting), sla.Budgets(None, None, budget), CHINA,
-                          local("2026-09-30 17:00"))
+    frozen = sla.evaluate(
+        sla.SlaFacts(created_at=opened, pauses=waiting),
+        sla.Budgets(None, None, budget),
+        CHINA,
+        local("2026-09-30 17:00"),
+    )
     assert (frozen.clocks[0].state, frozen.clocks[0].left) == (SlaState.PAUSED, 3 * H)
     assert frozen.clocks[0].due_at is None and frozen.due == () and frozen.next_check_at is None
     waited = ((local("2026-09-29 10:00"), local("2026-09-30 11:00")),)
@@ -91,14 +111,27 @@ def test_stopping_meets_or_misses():
         return sla.evaluate(facts, chat, ALWAYS_OPEN, now).clocks[0]
 
     met = first_clock(opened + timedelta(seconds=12), local("2026-10-05 00:00"))
-    assert (met.state, met.left, met.stopped_at) == (SlaState.MET, timedelta(seconds=18), opened + timedelta(seconds=12))
-    assert first_clock(opened + timedelta(minutes=1), local("2026-10-05 00:00")).state == SlaState.MISSED
+    assert (met.state, met.left, met.stopped_at) == (
+        SlaState.MET,
+        timedelta(seconds=18),
+        opened + timedelta(seconds=12),
+    )
+    assert (
+        first_clock(opened + timedelta(minutes=1), local("2026-10-05 00:00")).state
+        == SlaState.MISSED
+    )
     # A stopped clock stays stopped: later evaluations see the same clock.
     assert first_clock(opened + timedelta(seconds=12), local("2026-12-31 00:00")) == met
 
 
-start_moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 11, 30), timezones=st.just(UTC))
-gaps = st.lists(st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=4)), min_size=0, max_size=8)
+start_moments = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 11, 30), timezones=st.just(UTC)
+)
+gaps = st.lists(
+    st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=4)),
+    min_size=0,
+    max_size=8,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -131,45 +164,68 @@ def test_waiting_never_counts_against_the_target(start, budget, steps):
 
 # evaluate: every clock of a case from its facts
 
-EMAIL_P3 = sla.default_budgets(Channel.EMAIL, Priority.P3)  # first response 24 h, next 24 h, resolution 72 h
+EMAIL_P3 = sla.default_budgets(
+    Channel.EMAIL, Priority.P3
+)  # first response 24 h, next 24 h, resolution 72 h
 
 
 def test_a_new_case_has_a_first_response_and_a_resolution_clock():
     opened = local("2026-09-29 10:00")
     result = sla.evaluate(sla.SlaFacts(created_at=opened), EMAIL_P3, CHINA, opened)
     first, resolution = result.clocks
-    assert (first.target, first.due_at, first.state) == (Target.FIRST_RESPONSE, local("2026-10-08 16:00"), SlaState.ON_TRACK)
-    assert resolution.due_at == local("2026-10-15 10:00")  # 72 working hours: National Day off, Sat 10th worked
+    assert (first.target, first.due_at, first.state) == (
+        Target.FIRST_RESPONSE,
+        local("2026-10-08 16:00"),
+        SlaState.ON_TRACK,
+    )
+    assert resolution.due_at == local(
+        "2026-10-15 10:00"
+    )  # 72 working hours: National Day off, Sat 10th worked
     assert result.due == () and result.next_check_at == first.warn_at
 
 
 def test_due_events_and_their_keys_once_the_moment_has_come():
     opened = local("2026-09-29 09:00")
     chat = sla.default_budgets(Channel.WEBCHAT, Priority.P4)
-    result = sla.evaluate(sla.SlaFacts(created_at=opened), chat, ALWAYS_OPEN, opened + timedelta(seconds=31))
-    assert [(e.target, e.kind) for e in result.due] == [(Target.FIRST_RESPONSE, "warn"), (Target.FIRST_RESPONSE, "breach")]
+    result = sla.evaluate(
+        sla.SlaFacts(created_at=opened), chat, ALWAYS_OPEN, opened + timedelta(seconds=31)
+    )
+    assert [(e.target, e.kind) for e in result.due] == [
+        (Target.FIRST_RESPONSE, "warn"),
+        (Target.FIRST_RESPONSE, "breach"),
+    ]
     assert result.due[1].key == f"first_response:breach:{opened.isoformat()}"
     assert result.clocks[0].state == SlaState.BREACHED
 
 
 def test_answering_stops_the_first_clock_and_a_new_customer_message_starts_the_next():
     opened = local("2026-09-29 09:00")
-    facts = sla.SlaFacts(created_at=opened, first_response_at=local("2026-09-29 09:20"),
-                         awaiting_reply_since=local("2026-09-29 11:00"))
+    facts = sla.SlaFacts(
+        created_at=opened,
+        first_response_at=local("2026-09-29 09:20"),
+        awaiting_reply_since=local("2026-09-29 11:00"),
+    )
     result = sla.evaluate(facts, EMAIL_P3, CHINA, local("2026-09-29 12:00"))
     by_target = {c.target: c for c in result.clocks}
     assert by_target[Target.FIRST_RESPONSE].state == SlaState.MET
-    assert by_target[Target.NEXT_RESPONSE].due_at == local("2026-09-30 17:00") + timedelta(days=8)  # over National Day
+    assert by_target[Target.NEXT_RESPONSE].due_at == local("2026-09-30 17:00") + timedelta(
+        days=8
+    )  # over National Day
     # An answer that came after the deadline still leaves its breach to record.
     late = sla.SlaFacts(created_at=opened, first_response_at=opened + timedelta(minutes=5))
     chat = sla.default_budgets(Channel.WEBCHAT, Priority.P4)
     missed = sla.evaluate(late, chat, ALWAYS_OPEN, opened + timedelta(hours=1))
-    assert missed.clocks[0].state == SlaState.MISSED and {e.kind for e in missed.due} == {"warn", "breach"}
+    assert missed.clocks[0].state == SlaState.MISSED and {e.kind for e in missed.due} == {
+        "warn",
+        "breach",
+    }
 
 
 def test_a_reopened_case_counts_only_its_open_time():
     opened = local("2026-09-29 09:00")
-    facts = sla.SlaFacts(created_at=opened, pauses=((local("2026-09-29 10:00"), local("2026-09-29 15:00")),))
+    facts = sla.SlaFacts(
+        created_at=opened, pauses=((local("2026-09-29 10:00"), local("2026-09-29 15:00")),)
+    )
     result = sla.evaluate(facts, sla.Budgets(None, None, 2 * H), CHINA, local("2026-09-29 15:00"))
     assert result.clocks[0].due_at == local("2026-09-29 16:00")
 

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from kefu.domain.ticket_triage import TicketTriage, merge, more_urgent
 from kefu.domain.triage import Category, Emotion, Intent, Risk
 
-CRISIS = TicketTriage("P1", ("media",), "complaint", "quality", "angry", "negative", "P1：危机信号：媒体曝光")
+CRISIS = TicketTriage(
+    "P1", ("media",), "complaint", "quality", "angry", "negative", "P1：危机信号：媒体曝光"
+)
 THANKS = TicketTriage("P4", (), "praise", "other", "satisfied", "positive", "P4：一般问题")
 
 
@@ -20,13 +22,20 @@ def test_first_message_gives_the_ticket_its_triage():
 
 def test_calm_message_after_a_crisis_lowers_nothing_but_the_mood():
     after = merge(CRISIS, THANKS)
-    assert (after.priority, after.risks, after.intent, after.category) == ("P1", ("media",), "complaint", "quality")
+    assert (after.priority, after.risks, after.intent, after.category) == (
+        "P1",
+        ("media",),
+        "complaint",
+        "quality",
+    )
     assert (after.emotion, after.sentiment) == ("satisfied", "positive")
     assert after.priority_reason == CRISIS.priority_reason
 
 
 def test_new_risk_adds_to_the_old_ones_in_spec_order():
-    legal = TicketTriage("P1", ("legal", "regulator"), "complaint", "service", "angry", "negative", "P1：法律")
+    legal = TicketTriage(
+        "P1", ("legal", "regulator"), "complaint", "service", "angry", "negative", "P1：法律"
+    )
     assert merge(CRISIS, legal).risks == ("media", "regulator", "legal")
 
 
@@ -34,14 +43,21 @@ def test_an_inquiry_that_turns_into_a_complaint_becomes_one():
     ask = TicketTriage("P4", (), "inquiry", "logistics", "neutral", "neutral", "P4")
     angry = TicketTriage("P3", (), "complaint", "service", "angry", "negative", "P3：一般投诉")
     after = merge(ask, angry)
-    assert (after.intent, after.category, after.priority, after.priority_reason) == ("complaint", "logistics", "P3", "P3：一般投诉")
+    assert (after.intent, after.category, after.priority, after.priority_reason) == (
+        "complaint",
+        "logistics",
+        "P3",
+        "P3：一般投诉",
+    )
 
 
 def test_a_greeting_does_not_erase_what_the_case_is_about():
     ask = TicketTriage("P4", (), "inquiry", "other", "neutral", "neutral", "P4")
     hello = TicketTriage("P4", (), "other", "other", "neutral", "neutral", "P4")
     about = TicketTriage("P4", (), "inquiry", "product_info", "neutral", "neutral", "P4")
-    assert merge(merge(ask, hello), about) == TicketTriage("P4", (), "inquiry", "product_info", "neutral", "neutral", "P4")
+    assert merge(merge(ask, hello), about) == TicketTriage(
+        "P4", (), "inquiry", "product_info", "neutral", "neutral", "P4"
+    )
 
 
 def test_more_urgent():

@@ -7,29 +7,63 @@ import pytest
 from kefu.domain.timeline import describe
 
 
-@pytest.mark.parametrize(("action", "before", "after", "line"), [
-    ("case.step", None, {"step": "stage:analysing"}, "进入「分析评估」"),
-    ("case.step", None, {"step": "stage:archived"}, "进入「总结归档」"),
-    ("case.step", None, {"step": "wait:third_party"}, "挂起：等待第三方"),
-    ("case.step", None, {"step": "approved:supervisor"}, "补偿已审批（supervisor）"),
-    ("case.step", None, {"step": "solution", "compensation": {"kind": "coupon", "amount": 30000}},
-     "提出解决方案，补偿 coupon ¥300.00"),
-    ("case.step", None, {"step": "feedback", "rating": 4}, "记录客户反馈，评分 4"),
-    ("case.step", None, {"step": "reopened"}, "重新打开"),
-    ("ticket.route", None, {"reason": "规则「质量投诉」→ 售后组 → 负载最低的张伟（0/10）"},
-     "分派：规则「质量投诉」→ 售后组 → 负载最低的张伟（0/10）"),
-    ("ticket.sla_breach", None, {"target": "first_response", "priority": "P2"}, "首次响应超时，升级为 P2"),
-    ("ticket.sla_warning", None, {"target": "resolution"}, "解决时限已用去 80%"),
-    ("ticket.link", None, {"kind": "follow_up", "linked_ticket_id": 7}, "关联工单 #7（后续来信）"),
-    ("ticket.merge", None, {"merged_ticket_id": 9, "messages_moved": 2}, "合并了重复工单 #9（移入 2 条消息）"),
-    ("ticket.merged_into", None, {"merged_into_id": 3}, "已作为重复工单合并到 #3"),
-    ("ticket.repeat_complaint", None, {"earlier_ticket_ids": [1, 2], "priority": "P2"},
-     "识别为重复投诉（此前 #1、#2），优先级 P2"),
-    ("ticket.update", {"status": "open"}, {"status": "pending"}, "状态 处理中 → 挂起等待"),
-    ("ticket.update", {"status": "open", "priority": "P3"}, {"status": "resolved", "priority": "P2"},
-     "状态 处理中 → 已解决；修改了优先级"),
-    ("ticket.update", {"group_id": 1}, {"group_id": 2}, "修改了分组"),
-])
+@pytest.mark.parametrize(
+    ("action", "before", "after", "line"),
+    [
+        ("case.step", None, {"step": "stage:analysing"}, "进入「分析评估」"),
+        ("case.step", None, {"step": "stage:archived"}, "进入「总结归档」"),
+        ("case.step", None, {"step": "wait:third_party"}, "挂起：等待第三方"),
+        ("case.step", None, {"step": "approved:supervisor"}, "补偿已审批（supervisor）"),
+        (
+            "case.step",
+            None,
+            {"step": "solution", "compensation": {"kind": "coupon", "amount": 30000}},
+            "提出解决方案，补偿 coupon ¥300.00",
+        ),
+        ("case.step", None, {"step": "feedback", "rating": 4}, "记录客户反馈，评分 4"),
+        ("case.step", None, {"step": "reopened"}, "重新打开"),
+        (
+            "ticket.route",
+            None,
+            {"reason": "规则「质量投诉」→ 售后组 → 负载最低的张伟（0/10）"},
+            "分派：规则「质量投诉」→ 售后组 → 负载最低的张伟（0/10）",
+        ),
+        (
+            "ticket.sla_breach",
+            None,
+            {"target": "first_response", "priority": "P2"},
+            "首次响应超时，升级为 P2",
+        ),
+        ("ticket.sla_warning", None, {"target": "resolution"}, "解决时限已用去 80%"),
+        (
+            "ticket.link",
+            None,
+            {"kind": "follow_up", "linked_ticket_id": 7},
+            "关联工单 #7（后续来信）",
+        ),
+        (
+            "ticket.merge",
+            None,
+            {"merged_ticket_id": 9, "messages_moved": 2},
+            "合并了重复工单 #9（移入 2 条消息）",
+        ),
+        ("ticket.merged_into", None, {"merged_into_id": 3}, "已作为重复工单合并到 #3"),
+        (
+            "ticket.repeat_complaint",
+            None,
+            {"earlier_ticket_ids": [1, 2], "priority": "P2"},
+            "识别为重复投诉（此前 #1、#2），优先级 P2",
+        ),
+        ("ticket.update", {"status": "open"}, {"status": "pending"}, "状态 处理中 → 挂起等待"),
+        (
+            "ticket.update",
+            {"status": "open", "priority": "P3"},
+            {"status": "resolved", "priority": "P2"},
+            "状态 处理中 → 已解决；修改了优先级",
+        ),
+        ("ticket.update", {"group_id": 1}, {"group_id": 2}, "修改了分组"),
+    ],
+)
 def test_describe(action, before, after, line):
     assert describe(action, before, after) == line
 

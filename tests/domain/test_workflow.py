@@ -17,7 +17,10 @@ def test_every_status_has_transitions():
     assert set(STATUS_TRANSITIONS) == set(S)
 
 
-@pytest.mark.parametrize(("current", "target"), [(S.CLOSED, S.RESOLVED), (S.CLOSED, S.PENDING), (S.RESOLVED, S.PENDING), (S.OPEN, S.NEW)])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [(S.CLOSED, S.RESOLVED), (S.CLOSED, S.PENDING), (S.RESOLVED, S.PENDING), (S.OPEN, S.NEW)],
+)
 def test_refused(current, target):
     with pytest.raises(TransitionNotAllowed):
         check_transition(current, target)

@@ -12,8 +12,20 @@ from kefu.nlp.analysis import Analyzer, History, analyze, analyze_batch, analyze
 from kefu.nlp.classifiers import ACCURATE_ARTIFACT, DEFAULT_ARTIFACT, load
 from kefu.nlp.normalise import MAX_CHARS
 
-ODD = ["", "   ", "\n\t\u3000", "😡😡😡", "🙏", "\x00\x01\x1b[31m", "\ud800\udfff", "ab\u202ecd", "？？？",
-       "!!!!!!!!", "مرحبا Привет 你好", "<script>alert(1)</script>"]
+ODD = [
+    "",
+    "   ",
+    "\n\t\u3000",
+    "😡😡😡",
+    "🙏",
+    "\x00\x01\x1b[31m",
+    "\ud800\udfff",
+    "ab\u202ecd",
+    "？？？",
+    "!!!!!!!!",
+    "مرحبا Привет 你好",
+    "<script>alert(1)</script>",
+]
 
 
 def _valid(a) -> None:
@@ -76,7 +88,9 @@ def test_a_message_without_a_topic_takes_the_topic_of_the_conversation():
     assert alone.category == Category.OTHER
     earlier = ("我买的洗衣机到现在还没发货，物流信息一直没更新",)
     assert analyze("在吗？？", History(previous=earlier)).category == Category.LOGISTICS
-    assert analyze("在吗？？", earlier).category == Category.LOGISTICS  # a plain list of messages works too
+    assert (
+        analyze("在吗？？", earlier).category == Category.LOGISTICS
+    )  # a plain list of messages works too
 
 
 def test_traditional_and_full_width_input():
@@ -91,7 +105,16 @@ def test_personal_data_never_reaches_an_explanation():
 
 
 def test_batch_equals_one_at_a_time():
-    texts = ["快递还没到", "", "谢谢😊", "我要起诉你们", "质量太差了，要求退货退款！", "在吗", "😡😡😡", "x" * 3000]
+    texts = [
+        "快递还没到",
+        "",
+        "谢谢😊",
+        "我要起诉你们",
+        "质量太差了，要求退货退款！",
+        "在吗",
+        "😡😡😡",
+        "x" * 3000,
+    ]
     batch = analyze_batch(texts)
     assert len(batch) == len(texts)
     for text, b in zip(texts, batch, strict=True):
@@ -112,7 +135,12 @@ def test_odd_input_gives_a_quiet_valid_analysis(text):
 
 def test_emoji_alone_gives_the_emotion_and_nothing_else():
     a = analyze("😡😡😡")
-    assert (a.emotion, a.sentiment, a.intent, a.category) == (Emotion.ANGRY, Sentiment.NEGATIVE, Intent.OTHER, Category.OTHER)
+    assert (a.emotion, a.sentiment, a.intent, a.category) == (
+        Emotion.ANGRY,
+        Sentiment.NEGATIVE,
+        Intent.OTHER,
+        Category.OTHER,
+    )
     assert analyze("👍").emotion == Emotion.SATISFIED
     assert analyze("？？？!!!").emotion == Emotion.NEUTRAL
 
@@ -142,12 +170,16 @@ def test_any_batch_gives_one_valid_analysis_each(texts):
 
 # The accurate path: the shipped accurate artifact beside the fast one, real e5 embeddings.
 
+
 def test_accurate_path_reads_a_crisis_and_explains_it_like_the_fast_path():
     a = analyzer(accurate=True).analyze("再不退款我就发微博曝光你们！还要打12315！")
     _valid(a)
     assert a.engine.endswith("+e5") and a.priority == Priority.P1
     assert set(a.risks) == {Risk.MEDIA, Risk.REGULATOR}
-    assert a.explanation("priority").span == analyze("再不退款我就发微博曝光你们！还要打12315！").explanation("priority").span
+    assert (
+        a.explanation("priority").span
+        == analyze("再不退款我就发微博曝光你们！还要打12315！").explanation("priority").span
+    )
     assert (a.sentiment, a.intent) == (Sentiment.NEGATIVE, Intent.COMPLAINT)
 
 
@@ -155,7 +187,10 @@ def test_accurate_path_obvious_labels_and_conversation_context():
     engine = analyzer(accurate=True)
     assert engine.analyze("这款耳机支持降噪吗？").intent == Intent.INQUIRY
     assert engine.analyze("客服小姐姐很耐心，太感谢了").emotion == Emotion.SATISFIED
-    assert engine.analyze("还没好吗？", history=["我的快递五天了还没到"]).category == Category.LOGISTICS
+    assert (
+        engine.analyze("还没好吗？", history=["我的快递五天了还没到"]).category
+        == Category.LOGISTICS
+    )
 
 
 def test_accurate_batch_equals_one_at_a_time():

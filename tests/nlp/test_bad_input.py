@@ -11,7 +11,19 @@ from kefu.nlp.cues import find_cues
 from kefu.nlp.normalise import MAX_CHARS
 from kefu.nlp.risks import read_crisis
 
-ODD = ["", "   ", "\n\t\u3000", "😡😡😡", "🙏", "\x00\x01\x1b[31m", "\ud800\udfff", "ab\u202ecd", "？？？", "!!!!!!!!", "مرحبا Привет 你好"]
+ODD = [
+    "",
+    "   ",
+    "\n\t\u3000",
+    "😡😡😡",
+    "🙏",
+    "\x00\x01\x1b[31m",
+    "\ud800\udfff",
+    "ab\u202ecd",
+    "？？？",
+    "!!!!!!!!",
+    "مرحبا Привет 你好",
+]
 
 
 @pytest.mark.parametrize("text", ODD)

@@ -15,7 +15,10 @@ def test_artifact_has_every_head_with_its_classes(tiny_model):
     models = load(tiny_model)
     assert set(models.heads) == {"polarity", "sentiment", "emotion", "intent", "category"}
     assert models.heads["polarity"].binary
-    assert models.heads["category"].classes[0] == "logistics" and len(models.heads["category"].classes) == 9
+    assert (
+        models.heads["category"].classes[0] == "logistics"
+        and len(models.heads["category"].classes) == 9
+    )
     assert models.manifest["seed"] == 13 and "triage-dev.jsonl" in models.manifest["files"]
     assert all(h.version.startswith(h.name + ".") for h in models.heads.values())
 
@@ -23,7 +26,9 @@ def test_artifact_has_every_head_with_its_classes(tiny_model):
 def test_predict_and_predict_batch_agree(tiny_model):
     models = load(tiny_model)
     readings = [read(t) for t in TEXTS]
-    batch = models.predict_batch([r.text for r in readings], signal_matrix(readings, models.signal_names))
+    batch = models.predict_batch(
+        [r.text for r in readings], signal_matrix(readings, models.signal_names)
+    )
     for i, reading in enumerate(readings):
         single = models.predict(reading.text, signal_values(reading, models.signal_names))
         for name, scores in single.items():
@@ -47,17 +52,24 @@ def test_accurate_heads_read_the_embedding_and_agree_one_by_one(tiny_accurate_mo
     models = load(accurate_path(tiny_accurate_model))
     assert models.embedding == NAME
     assert set(models.heads) == {"sentiment", "emotion", "intent", "category"}
-    assert all(h.embedding_weights is not None and h.embedding_weights.shape[0] == 384 for h in models.heads.values())
+    assert all(
+        h.embedding_weights is not None and h.embedding_weights.shape[0] == 384
+        for h in models.heads.values()
+    )
     readings = [read(t) for t in TEXTS]
     texts = [r.text for r in readings]
     vectors = embedder().embed(texts)
     batch = models.predict_batch(texts, signal_matrix(readings, models.signal_names), vectors)
     for i, reading in enumerate(readings):
-        single = models.predict(reading.text, signal_values(reading, models.signal_names), vectors[i])
+        single = models.predict(
+            reading.text, signal_values(reading, models.signal_names), vectors[i]
+        )
         for name, scores in single.items():
             np.testing.assert_allclose(batch[name][i], scores.values, rtol=1e-4, atol=1e-5)
     # The embedding moves the decision: without it these heads are not the same function.
-    zero = models.predict_batch(texts, signal_matrix(readings, models.signal_names), np.zeros_like(vectors))
+    zero = models.predict_batch(
+        texts, signal_matrix(readings, models.signal_names), np.zeros_like(vectors)
+    )
     assert not np.allclose(zero["emotion"], batch["emotion"])
 
 

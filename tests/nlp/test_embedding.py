@@ -14,7 +14,9 @@ def test_vectors_are_normalised_and_one_per_text():
 
 
 def test_similar_messages_are_closer_than_unrelated_ones():
-    late, also_late, thanks = embedder().embed(["我的快递怎么还没到", "包裹好几天了还没送来", "谢谢你，服务很好"])
+    late, also_late, thanks = embedder().embed(
+        ["我的快递怎么还没到", "包裹好几天了还没送来", "谢谢你，服务很好"]
+    )
     assert late @ also_late > late @ thanks
 
 

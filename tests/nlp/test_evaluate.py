@@ -19,7 +19,12 @@ def test_accuracy_and_macro_f1():
 
 
 def test_precision_recall_with_nothing_raised_is_not_a_division_error():
-    assert precision_recall([True, False], [False, False]) == {"precision": 1.0, "recall": 0.0, "support": 1, "raised": 0}
+    assert precision_recall([True, False], [False, False]) == {
+        "precision": 1.0,
+        "recall": 0.0,
+        "support": 1,
+        "raised": 0,
+    }
     assert precision_recall([True, False, False], [True, True, False])["precision"] == 0.5
 
 
@@ -30,8 +35,14 @@ def test_confusion_table_rows_are_gold():
 
 
 def test_score_triage_shape():
-    row = {"sentiment": "negative", "emotion": "angry", "intent": "complaint", "category": "quality",
-           "risks": ["media"], "priority": "P1"}
+    row = {
+        "sentiment": "negative",
+        "emotion": "angry",
+        "intent": "complaint",
+        "category": "quality",
+        "risks": ["media"],
+        "priority": "P1",
+    }
     miss = {**row, "risks": [], "priority": "P2", "emotion": "neutral"}
     result = score_triage([row, row], [row, miss], {"emotion": ["angry", "neutral"]})
     assert result["n"] == 2

@@ -9,7 +9,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from kefu.nlp.features import CharNgramSpace, char_ngrams
 
-CORPUS = ["快递还没到", "快递到了，谢谢", "退款没到账！！", "质量太差了", "谢谢客服😊", "到底什么时候到"]
+CORPUS = [
+    "快递还没到",
+    "快递到了，谢谢",
+    "退款没到账！！",
+    "质量太差了",
+    "谢谢客服😊",
+    "到底什么时候到",
+]
 
 
 def test_char_ngrams_by_length_then_position():
@@ -19,9 +26,13 @@ def test_char_ngrams_by_length_then_position():
 
 
 def _space(sublinear: bool) -> tuple[CharNgramSpace, TfidfVectorizer]:
-    vectorizer = TfidfVectorizer(analyzer=partial(char_ngrams, n_min=1, n_max=3), sublinear_tf=sublinear)
+    vectorizer = TfidfVectorizer(
+        analyzer=partial(char_ngrams, n_min=1, n_max=3), sublinear_tf=sublinear
+    )
     vectorizer.fit(CORPUS)
-    return CharNgramSpace(1, 3, dict(vectorizer.vocabulary_), vectorizer.idf_.astype(np.float32), sublinear), vectorizer
+    return CharNgramSpace(
+        1, 3, dict(vectorizer.vocabulary_), vectorizer.idf_.astype(np.float32), sublinear
+    ), vectorizer
 
 
 def test_encode_equals_sklearn_transform():
@@ -50,8 +61,10 @@ def test_encode_batch_is_the_single_encodings_in_csr_form():
     for i, text in enumerate(texts):
         one_ids, one_values = space.encode(text)
         order = np.argsort(one_ids)
-        np.testing.assert_array_equal(ids[offsets[i]:offsets[i + 1]], one_ids[order])
-        np.testing.assert_allclose(values[offsets[i]:offsets[i + 1]], one_values[order], rtol=1e-5)
+        np.testing.assert_array_equal(ids[offsets[i] : offsets[i + 1]], one_ids[order])
+        np.testing.assert_allclose(
+            values[offsets[i] : offsets[i + 1]], one_values[order], rtol=1e-5
+        )
     shared = space.encode_batch(texts, grams=[char_ngrams(t, 1, 3) for t in texts])
     for mine, theirs in zip(shared, (ids, values, offsets), strict=True):
         np.testing.assert_array_equal(mine, theirs)

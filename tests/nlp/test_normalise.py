@@ -47,7 +47,9 @@ def test_slang_and_pinyin_abbreviations_are_spelled_out():
 
 
 def test_personal_data_and_order_numbers_become_tokens():
-    text = normalise("手机13812345678，身份证110101199003071234，卡号6222 0212 3456 7890，订单SL20240315001，邮箱wang@example.cn")
+    text = normalise(
+        "手机13812345678，身份证110101199003071234，卡号6222 0212 3456 7890，订单SL20240315001，邮箱wang@example.cn"
+    )
     assert text.text == "手机 <phone> ,身份证 <idcard> ,卡号 <card> ,订单 <order> ,邮箱 <email>"
     assert "1381234" not in text.text
 

@@ -91,7 +91,9 @@ def test_hit_points_at_the_sentence_that_raised_it():
     text = normalise("你好。快递一直不到，我要打12315投诉你们！谢谢").text
     [hit] = find_risks(text)
     assert hit.risk == Risk.REGULATOR and hit.trigger == "12315"
-    assert hit.explanation(text) == "威胁或已经向监管部门投诉：「快递一直不到,我要打12315投诉你们!」"
+    assert (
+        hit.explanation(text) == "威胁或已经向监管部门投诉：「快递一直不到,我要打12315投诉你们!」"
+    )
 
 
 def test_traditional_input_is_read_after_normalisation():

@@ -19,7 +19,9 @@ from tests import factories
 
 
 def _writer(engine, tmp_path, **kwargs) -> IntakeWriter:
-    admission = DatabaseAdmission(slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite")
+    admission = DatabaseAdmission(
+        slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite"
+    )
     return IntakeWriter(
         make_session_factory(writer_bind(engine)),
         AttachmentLimits(tmp_path, 1_000_000),
@@ -28,9 +30,15 @@ def _writer(engine, tmp_path, **kwargs) -> IntakeWriter:
     )
 
 
-def _delivery(external_id: str, sender: str = "s1", text: str = "你好，订单什么时候到？") -> Delivery:
-    message = InboundMessage(channel="api", external_id=external_id, sender=Sender(sender, "顾客"), text=text)
-    return Delivery(SYSTEM, message, raw=f'{{"external_id": "{external_id}"}}', received_at=utcnow())
+def _delivery(
+    external_id: str, sender: str = "s1", text: str = "你好，订单什么时候到？"
+) -> Delivery:
+    message = InboundMessage(
+        channel="api", external_id=external_id, sender=Sender(sender, "顾客"), text=text
+    )
+    return Delivery(
+        SYSTEM, message, raw=f'{{"external_id": "{external_id}"}}', received_at=utcnow()
+    )
 
 
 async def _submit_all(writer: IntakeWriter, deliveries: list[Delivery]) -> list:
@@ -58,7 +66,9 @@ def test_messages_waiting_together_are_written_in_few_transactions(engine, db, t
 
 def test_redelivery_within_one_batch_is_a_duplicate(engine, db, tmp_path):
     writer = _writer(engine, tmp_path)
-    first, again, other = asyncio.run(_submit_all(writer, [_delivery("x1"), _delivery("x1"), _delivery("x2")]))
+    first, again, other = asyncio.run(
+        _submit_all(writer, [_delivery("x1"), _delivery("x1"), _delivery("x2")])
+    )
     assert not first.duplicate and again.duplicate
     assert (again.ticket_id, again.message_id) == (first.ticket_id, first.message_id)
     assert other.message_id != first.message_id
@@ -79,9 +89,16 @@ def test_a_failing_message_does_not_fail_its_batch(engine, db, tmp_path):
     assert isinstance(outcomes[1], KefuError) and outcomes[1].code == "inbound_failed"
     db.rollback()
     kept = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "taken"))
-    assert kept is not None and kept.error and "IntegrityError" in kept.error and kept.message_id is None
+    assert (
+        kept is not None
+        and kept.error
+        and "IntegrityError" in kept.error
+        and kept.message_id is None
+    )
     assert kept.payload == deliveries[1].raw
-    stored = db.scalars(select(Message.external_id).where(Message.external_id.in_(["ok-1", "ok-2"]))).all()
+    stored = db.scalars(
+        select(Message.external_id).where(Message.external_id.in_(["ok-1", "ok-2"]))
+    ).all()
     assert sorted(stored) == ["ok-1", "ok-2"]
 
 
@@ -89,7 +106,12 @@ def test_refused_delivery_keeps_its_payload_and_the_batch_goes_on(engine, db, tm
     other = factories.make_ticket(db, channel="api")
     writer = _writer(engine, tmp_path)
     wrong = _delivery("r1", "a")
-    wrong = Delivery(wrong.actor, InboundMessage(**{**wrong.message.__dict__, "ticket_id": other.id}), wrong.raw, wrong.received_at)
+    wrong = Delivery(
+        wrong.actor,
+        InboundMessage(**{**wrong.message.__dict__, "ticket_id": other.id}),
+        wrong.raw,
+        wrong.received_at,
+    )
     outcomes = asyncio.run(_submit_all(writer, [_delivery("r0", "a"), wrong, _delivery("r2", "a")]))
     assert isinstance(outcomes[1], KefuError) and outcomes[1].code == "not_found"
     assert outcomes[0].ticket_id == outcomes[2].ticket_id != other.id
@@ -103,7 +125,9 @@ def test_full_queue_is_refused_with_503(engine, tmp_path):
     writer = _writer(engine, tmp_path, max_queue=3)
 
     async def flood():
-        return await asyncio.gather(*(writer.submit(_delivery(f"q{i}", f"s{i}")) for i in range(6)), return_exceptions=True)
+        return await asyncio.gather(
+            *(writer.submit(_delivery(f"q{i}", f"s{i}")) for i in range(6)), return_exceptions=True
+        )
 
     async def run():
         try:
@@ -113,7 +137,9 @@ def test_full_queue_is_refused_with_503(engine, tmp_path):
 
     outcomes = asyncio.run(run())
     busy = [o for o in outcomes if isinstance(o, KefuError)]
-    assert busy and all(e.code == "intake_busy" and e.status_code == 503 and e.retry_after for e in busy)
+    assert busy and all(
+        e.code == "intake_busy" and e.status_code == 503 and e.retry_after for e in busy
+    )
     assert sum(isinstance(o, InboundResult) for o in outcomes) >= 3
 
 
@@ -135,7 +161,9 @@ def test_close_writes_what_is_queued(engine, db, tmp_path, n):
 def test_same_external_id_on_two_channels_in_one_batch(engine, db, tmp_path):
     writer = _writer(engine, tmp_path)
     api = _delivery("same", "a")
-    email_message = InboundMessage(channel="email", external_id="same", sender=Sender("a@example.cn"), text="邮件")
+    email_message = InboundMessage(
+        channel="email", external_id="same", sender=Sender("a@example.cn"), text="邮件"
+    )
     email = Delivery(SYSTEM, email_message, raw="{}", received_at=utcnow())
     first, other, again = asyncio.run(_submit_all(writer, [api, email, _delivery("same", "a")]))
     assert not first.duplicate and not other.duplicate and again.duplicate
@@ -191,7 +219,10 @@ def test_crises_in_one_batch_leave_one_triage_event_with_every_reason(engine, db
     assert len(events) == 1
     assert set(events[0].after["reasons"]) == {"media", "regulator", "priority"}
     assert events[0].before["risks"] == [] and events[0].before["priority"] != "P1"
-    assert events[0].after["priority"] == "P1" and events[0].after["risks"] == ["media", "regulator"]
+    assert events[0].after["priority"] == "P1" and events[0].after["risks"] == [
+        "media",
+        "regulator",
+    ]
     opened = db.scalars(select(AuditEvent).where(AuditEvent.action == "ticket.create")).one()
     assert opened.after["risks"] == [] and opened.after["category"] == "logistics"
 
@@ -202,7 +233,9 @@ def test_the_writer_analyses_with_the_analyzer_it_was_given(engine, db, tmp_path
     from kefu.nlp.analysis import analyzer
 
     writer = _writer(engine, tmp_path, analysis=partial(analyzer, accurate=True))
-    [outcome] = asyncio.run(_submit_all(writer, [_delivery("acc-1", text="充电宝冒烟了，差点着火！")]))
+    [outcome] = asyncio.run(
+        _submit_all(writer, [_delivery("acc-1", text="充电宝冒烟了，差点着火！")])
+    )
     message = db.get(Message, outcome.message_id)
     assert message.analysis["engine"].endswith("+e5") and message.analysis["risks"] == ["safety"]
     assert db.get(Ticket, outcome.ticket_id).priority == "P1"

@@ -11,7 +11,10 @@ def test_round_trip(value):
     assert decode_cursor(encode_cursor(value)) == value
 
 
-@pytest.mark.parametrize("bad", ["x", "eyJiZWZvcmUiOiAiYSJ9", "eyJiZWZvcmUiOiAtMX0", "e30", "!!!!", "eyJiZWZvcmUiOnRydWV9"])
+@pytest.mark.parametrize(
+    "bad",
+    ["x", "eyJiZWZvcmUiOiAiYSJ9", "eyJiZWZvcmUiOiAtMX0", "e30", "!!!!", "eyJiZWZvcmUiOnRydWV9"],
+)
 def test_bad_cursors(bad):
     with pytest.raises(KefuError):
         decode_cursor(bad)

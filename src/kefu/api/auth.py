@@ -46,14 +46,28 @@ def login(
         raise KefuError("rate_limited", status_code=429, retry_after=60)
     user = service.authenticate(db, body.email, body.password)
     cookie, row = service.do_login(
-        db, user, days=settings.session_days, ip=client, user_agent=request.headers.get("user-agent", "")
+        db,
+        user,
+        days=settings.session_days,
+        ip=client,
+        user_agent=request.headers.get("user-agent", ""),
     )
     max_age = settings.session_days * 86400
     response.set_cookie(
-        SESSION_COOKIE, cookie, max_age=max_age, httponly=True, samesite="lax", secure=settings.cookie_secure
+        SESSION_COOKIE,
+        cookie,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
     )
     response.set_cookie(
-        CSRF_COOKIE, row.csrf_token, max_age=max_age, httponly=False, samesite="strict", secure=settings.cookie_secure
+        CSRF_COOKIE,
+        row.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=settings.cookie_secure,
     )
     return LoginResult(user=UserPublic.of(staff.get_user(db, user.id)), csrf_token=row.csrf_token)
 

@@ -33,8 +33,9 @@ Why = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 
 
 class CompensationIn(In):
-    kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
-        description="coupon, refund, cash, gift, points, …")
+    kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = (
+        Field(description="coupon, refund, cash, gift, points, …")
+    )
     amount_yuan: Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
 
 
@@ -47,7 +48,11 @@ class RecordAnalysis(In):
     action: Literal["record_analysis"]
     category: Category
     root_cause: Optional = ""
-    five_whys: list[Why] = Field(default_factory=list, max_length=7, description="the 5-Why chain; its last answer is the root cause")
+    five_whys: list[Why] = Field(
+        default_factory=list,
+        max_length=7,
+        description="the 5-Why chain; its last answer is the root cause",
+    )
 
 
 class ProposeSolution(In):
@@ -93,8 +98,17 @@ class Reopen(In):
 
 
 Step = Annotated[
-    RecordFacts | RecordAnalysis | ProposeSolution | Approve | RecordFeedback | Advance | Archive | SendBack | Wait
-    | Resume | Reopen,
+    RecordFacts
+    | RecordAnalysis
+    | ProposeSolution
+    | Approve
+    | RecordFeedback
+    | Advance
+    | Archive
+    | SendBack
+    | Wait
+    | Resume
+    | Reopen,
     Field(discriminator="action"),
 ]
 
@@ -107,8 +121,12 @@ def _action(step: Any) -> cw.Action:
             return cw.RecordAnalysis(step.category.value, step.root_cause, tuple(step.five_whys))
         case ProposeSolution():
             comp = step.compensation
-            return cw.ProposeSolution(step.solution, None if comp is None else cw.Compensation(
-                comp.kind, int(comp.amount_yuan * 100), Role.AGENT))  # the proposer is set from the caller
+            return cw.ProposeSolution(
+                step.solution,
+                None
+                if comp is None
+                else cw.Compensation(comp.kind, int(comp.amount_yuan * 100), Role.AGENT),
+            )  # the proposer is set from the caller
         case Approve():
             return cw.Approve(Role.AGENT)  # the approver is the caller
         case RecordFeedback():
@@ -131,7 +149,9 @@ class CompensationOut(Out):
     amount_yuan: str
     proposed_by: str
     approved_by: str | None
-    approval_needed_by: str | None = Field(description="the lowest role that may approve it; null once settled")
+    approval_needed_by: str | None = Field(
+        description="the lowest role that may approve it; null once settled"
+    )
 
 
 class CaseView(Out):
@@ -142,7 +162,9 @@ class CaseView(Out):
     status: str
     waiting_on: str | None
     facts: str
-    category: str | None = Field(description="the confirmed category (null until the analysis step)")
+    category: str | None = Field(
+        description="the confirmed category (null until the analysis step)"
+    )
     root_cause: str
     five_whys: list[str]
     solution: str
@@ -157,7 +179,9 @@ class CaseView(Out):
 
 
 class StepResult(CaseView):
-    step: str = Field(description="what was recorded: stage:analysing, wait:customer, approved:supervisor, …")
+    step: str = Field(
+        description="what was recorded: stage:analysing, wait:customer, approved:supervisor, …"
+    )
 
 
 class TimelineEntry(Out):
@@ -174,7 +198,9 @@ class TimelineEntry(Out):
 class LinkOut(Out):
     ticket_id: int
     kind: str
-    direction: str = Field(description="earlier: this case points at it; later: it points at this case")
+    direction: str = Field(
+        description="earlier: this case points at it; later: it points at this case"
+    )
     created_at: datetime
 
 
@@ -186,41 +212,63 @@ class MergeBody(In):
     into_ticket_id: Id = Field(description="the case to keep; this ticket is the duplicate")
 
 
-@router.get("/{ticket_id}/case", response_model=CaseView, summary="Where the case stands in its loop")
+@router.get(
+    "/{ticket_id}/case", response_model=CaseView, summary="Where the case stands in its loop"
+)
 def get_case(ticket_id: Id, db: DB, actor: CurrentActor, settings: AppSettings) -> CaseView:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
     return CaseView(**cases.view(ticket, cases.policy_of(settings)))
 
 
-@router.post("/{ticket_id}/steps", response_model=StepResult, summary="Take one step of the case's loop")
-def take_step(ticket_id: Id, body: Step, db: DB, actor: CurrentActor, settings: AppSettings) -> StepResult:
+@router.post(
+    "/{ticket_id}/steps", response_model=StepResult, summary="Take one step of the case's loop"
+)
+def take_step(
+    ticket_id: Id, body: Step, db: DB, actor: CurrentActor, settings: AppSettings
+) -> StepResult:
     ticket = tickets_service.access_ticket(db, actor, ticket_id, for_update=True)
     policy = cases.policy_of(settings)
     outcome = cases.do_step(db, actor, ticket, _action(body), policy)
     if isinstance(body, RecordAnalysis):  # the confirmed category may make it a repeat complaint
-        case_links.flag_repeat_complaint(db, actor, ticket, cases.intake_rules(settings).repeat_window)
+        case_links.flag_repeat_complaint(
+            db, actor, ticket, cases.intake_rules(settings).repeat_window
+        )
     return StepResult(**cases.view(ticket, policy), step=outcome.step)
 
 
-@router.get("/{ticket_id}/timeline", response_model=list[TimelineEntry], summary="Messages and events, in order")
+@router.get(
+    "/{ticket_id}/timeline",
+    response_model=list[TimelineEntry],
+    summary="Messages and events, in order",
+)
 def get_timeline(ticket_id: Id, db: DB, actor: CurrentActor) -> list[TimelineEntry]:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
     return [TimelineEntry(**entry) for entry in timeline.of_ticket(db, ticket)]
 
 
-@router.get("/{ticket_id}/links", response_model=list[LinkOut], summary="Linked cases (follow-ups, repeats, merges)")
+@router.get(
+    "/{ticket_id}/links",
+    response_model=list[LinkOut],
+    summary="Linked cases (follow-ups, repeats, merges)",
+)
 def list_links(ticket_id: Id, db: DB, actor: CurrentActor) -> list[LinkOut]:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
     return [LinkOut.model_validate(link) for link in case_links.links_of(db, actor, ticket)]
 
 
-@router.post("/{ticket_id}/links", response_model=LinkOut, status_code=201, summary="Link a related case")
+@router.post(
+    "/{ticket_id}/links", response_model=LinkOut, status_code=201, summary="Link a related case"
+)
 def create_link(ticket_id: Id, body: LinkCreate, db: DB, actor: CurrentActor) -> LinkOut:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
     return LinkOut.model_validate(case_links.do_link(db, actor, ticket, body.ticket_id))
 
 
-@router.post("/{ticket_id}/merge", response_model=TicketPublic, summary="Merge this duplicate into another case")
+@router.post(
+    "/{ticket_id}/merge",
+    response_model=TicketPublic,
+    summary="Merge this duplicate into another case",
+)
 def merge_ticket(ticket_id: Id, body: MergeBody, db: DB, actor: CurrentActor) -> TicketPublic:
     kept = case_links.do_merge(db, actor, ticket_id, body.into_ticket_id)
     return TicketPublic.of(kept, sla_service.Policies.load(db))

@@ -71,7 +71,9 @@ class CustomerUpdate(Patch):
     note: LongText | None = None
     language: Annotated[str | None, Field(pattern=r"^(zh-CN|zh-TW|en)$")] = None
     tags: list[TagName] | None = Field(default=None, max_length=20)
-    identities: list[IdentityBody] | None = Field(default=None, max_length=20, description="identities to add")
+    identities: list[IdentityBody] | None = Field(
+        default=None, max_length=20, description="identities to add"
+    )
 
 
 class TimelineEntry(Out):
@@ -108,7 +110,9 @@ def _identities(items: list[IdentityBody]) -> list[IdentityIn]:
 def search_customers(
     db: DB,
     actor: CurrentActor,
-    q: Annotated[str | None, Query(max_length=200, description="name, phone, email or external id")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="name, phone, email or external id")
+    ] = None,
     include_merged: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[CustomerPublic]:
@@ -138,7 +142,9 @@ def get_customer(customer_id: Id, db: DB, actor: CurrentActor) -> CustomerPublic
 
 
 @router.patch("/{customer_id}", response_model=CustomerPublic, summary="Change a customer")
-def update_customer(customer_id: Id, body: CustomerUpdate, db: DB, actor: CurrentActor) -> CustomerPublic:
+def update_customer(
+    customer_id: Id, body: CustomerUpdate, db: DB, actor: CurrentActor
+) -> CustomerPublic:
     customer = service.get_customer(db, customer_id)
     changes = body.model_dump(exclude_unset=True)
     if body.identities is not None:
@@ -146,7 +152,11 @@ def update_customer(customer_id: Id, body: CustomerUpdate, db: DB, actor: Curren
     return CustomerPublic.of(service.do_update_customer(db, actor, customer, changes))
 
 
-@router.get("/{customer_id}/timeline", response_model=Timeline, summary="All tickets and messages across channels")
+@router.get(
+    "/{customer_id}/timeline",
+    response_model=Timeline,
+    summary="All tickets and messages across channels",
+)
 def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     customer = service.get_customer(db, customer_id)
     entries = [
@@ -156,7 +166,12 @@ def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     return Timeline(customer=CustomerPublic.of(customer), tickets=entries)
 
 
-@router.post("/{customer_id}/merge", response_model=MergePublic, status_code=201, summary="Merge a duplicate into this customer")
+@router.post(
+    "/{customer_id}/merge",
+    response_model=MergePublic,
+    status_code=201,
+    summary="Merge a duplicate into this customer",
+)
 def merge_customers(customer_id: Id, body: MergeBody, db: DB, actor: CurrentActor) -> MergePublic:
     merge = service.do_merge(db, actor, target_id=customer_id, source_id=body.source_id)
     return MergePublic.model_validate(merge)

@@ -38,7 +38,11 @@ class DatabaseAdmission:
         test client's second lifespan) gets fresh ones instead of ones bound to the old loop."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
-            self._loop, self._slots, self._write_lock = loop, asyncio.Semaphore(self.slots), asyncio.Lock()
+            self._loop, self._slots, self._write_lock = (
+                loop,
+                asyncio.Semaphore(self.slots),
+                asyncio.Lock(),
+            )
         return self._slots, self._write_lock
 
     @asynccontextmanager
@@ -72,6 +76,8 @@ class DatabaseGate:
         if scope["type"] != "http" or scope["path"] in self.pass_through:
             await self.app(scope, receive, send)
             return
-        gate = self.admission.reader() if scope["method"] in SAFE_METHODS else self.admission.writer()
+        gate = (
+            self.admission.reader() if scope["method"] in SAFE_METHODS else self.admission.writer()
+        )
         async with gate:
             await self.app(scope, receive, send)

@@ -59,7 +59,9 @@ async def current_actor(request: Request, db: DB) -> Actor:
     if not cookie:
         raise NotAuthenticated()
     login = auth.resolve_session(db, cookie)
-    if request.method not in SAFE_METHODS and not auth.csrf_matches(login, request.headers.get(CSRF_HEADER)):
+    if request.method not in SAFE_METHODS and not auth.csrf_matches(
+        login, request.headers.get(CSRF_HEADER)
+    ):
         raise KefuError("csrf_failed", status_code=403)
     request.state.login_session = login
     return auth.actor_for(login.user, via="session")

@@ -18,10 +18,22 @@ _STATUS_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payloa
 
 
 def error_response(
-    request: Request, status: int, code: str, details: Any = None, *, retry_after: int | None = None, **params: Any
+    request: Request,
+    status: int,
+    code: str,
+    details: Any = None,
+    *,
+    retry_after: int | None = None,
+    **params: Any,
 ) -> JSONResponse:
     language = pick_language(request.headers.get("accept-language"))
-    body = {"error": {"code": code, "message": render_message(code, language, **params), "details": details}}
+    body = {
+        "error": {
+            "code": code,
+            "message": render_message(code, language, **params),
+            "details": details,
+        }
+    }
     headers = {"Content-Language": language}
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
@@ -30,14 +42,15 @@ def error_response(
 
 def _clean(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
-        for e in errors
+        {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in errors
     ]
 
 
 async def _kefu_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KefuError)
-    return error_response(request, exc.status_code, exc.code, exc.details, retry_after=exc.retry_after, **exc.params)
+    return error_response(
+        request, exc.status_code, exc.code, exc.details, retry_after=exc.retry_after, **exc.params
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -50,7 +63,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _STATUS_CODES.get(exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error")
+    code = _STATUS_CODES.get(
+        exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error"
+    )
     return error_response(request, exc.status_code, code)
 
 

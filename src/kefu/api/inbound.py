@@ -29,12 +29,16 @@ class SenderBody(In):
 
 class InboundBody(In):
     channel: Channel = Channel.API
-    external_id: ExternalId = Field(description="the message's id in the source system; redelivery-safe")
+    external_id: ExternalId = Field(
+        description="the message's id in the source system; redelivery-safe"
+    )
     sender: SenderBody
     text: LongText = ""
     html: Annotated[str | None, Field(max_length=200_000)] = None
     subject: Annotated[str | None, Field(max_length=300)] = None
-    ticket_id: Id | None = Field(default=None, description="append to this ticket of the same customer")
+    ticket_id: Id | None = Field(
+        default=None, description="append to this ticket of the same customer"
+    )
     attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
@@ -56,19 +60,27 @@ class InboundAccepted(Out):
     response_model=InboundAccepted,
     status_code=201,
     summary="Take one customer message (idempotent on channel + external_id)",
-    responses={200: {"model": InboundAccepted, "description": "a redelivery: the first delivery's ids"}},
+    responses={
+        200: {"model": InboundAccepted, "description": "a redelivery: the first delivery's ids"}
+    },
 )
-async def receive_inbound(body: InboundBody, request: Request, response: Response, actor: IntegrationActor) -> InboundAccepted:
+async def receive_inbound(
+    body: InboundBody, request: Request, response: Response, actor: IntegrationActor
+) -> InboundAccepted:
     raw = request.scope.get("state", {}).get("raw_body", b"").decode("utf-8", errors="replace")
     message = service.InboundMessage(
         channel=body.channel.value,
         external_id=body.external_id,
-        sender=service.Sender(body.sender.external_id, body.sender.name, body.sender.email, body.sender.phone),
+        sender=service.Sender(
+            body.sender.external_id, body.sender.name, body.sender.email, body.sender.phone
+        ),
         text=body.text,
         html=body.html,
         subject=body.subject,
         ticket_id=body.ticket_id,
-        attachments=[AttachmentIn(a.filename, a.content_type, a.content_base64) for a in body.attachments],
+        attachments=[
+            AttachmentIn(a.filename, a.content_type, a.content_base64) for a in body.attachments
+        ],
     )
     outcome = await request.app.state.intake.submit(service.Delivery(actor, message, raw, utcnow()))
     if isinstance(outcome, KefuError):
@@ -76,5 +88,8 @@ async def receive_inbound(body: InboundBody, request: Request, response: Respons
     if outcome.duplicate:
         response.status_code = 200
     return InboundAccepted(
-        ticket_id=outcome.ticket_id, message_id=outcome.message_id, customer_id=outcome.customer_id, duplicate=outcome.duplicate
+        ticket_id=outcome.ticket_id,
+        message_id=outcome.message_id,
+        customer_id=outcome.customer_id,
+        duplicate=outcome.duplicate,
     )

@@ -17,7 +17,9 @@ class BodySizeLimit:
     Checking Content-Length alone is not enough: chunked bodies declare no length.
     """
 
-    def __init__(self, app: Any, *, default_limit: int, upload_limit: int, upload_paths: tuple[str, ...]) -> None:
+    def __init__(
+        self, app: Any, *, default_limit: int, upload_limit: int, upload_paths: tuple[str, ...]
+    ) -> None:
         self.app = app
         self.default_limit = default_limit
         self.upload_limit = upload_limit
@@ -67,7 +69,9 @@ class BodySizeLimit:
 
     @staticmethod
     async def _refuse(scope: Scope, send: Any, limit: int) -> None:
-        await send_error(scope, send, 413, "payload_too_large", {"limit": limit}, close=True, limit=limit)
+        await send_error(
+            scope, send, 413, "payload_too_large", {"limit": limit}, close=True, limit=limit
+        )
 
 
 class RejectNulCharacters:
@@ -77,21 +81,35 @@ class RejectNulCharacters:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and (b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]):
-            await send_error(scope, send, 422, "validation_error", {"reason": "NUL character in the URL"})
+        if scope["type"] == "http" and (
+            b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]
+        ):
+            await send_error(
+                scope, send, 422, "validation_error", {"reason": "NUL character in the URL"}
+            )
             return
         await self.app(scope, receive, send)
 
 
 async def send_error(
-    scope: Scope, send: Any, status: int, code: str, details: Any, *, close: bool = False, **params: Any
+    scope: Scope,
+    send: Any,
+    status: int,
+    code: str,
+    details: Any,
+    *,
+    close: bool = False,
+    **params: Any,
 ) -> None:
     """Answer with kefu's JSON error body from middleware, before the app runs."""
     headers = dict(scope.get("headers") or [])
     language = pick_language(headers.get(b"accept-language", b"").decode("latin-1"))
     error = {"code": code, "message": render_message(code, language, **params), "details": details}
     body = json.dumps({"error": error}, ensure_ascii=False).encode()
-    response_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    response_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
     if close:
         response_headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": response_headers})

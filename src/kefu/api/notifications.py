@@ -41,12 +41,19 @@ def list_notifications(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> NotificationPage:
-    rows, next_cursor, unread_count = service.list_mine(db, actor, unread=unread, cursor=cursor, limit=limit)
-    return NotificationPage(items=[NotificationPublic.model_validate(r) for r in rows], next_cursor=next_cursor,
-                            unread=unread_count)
+    rows, next_cursor, unread_count = service.list_mine(
+        db, actor, unread=unread, cursor=cursor, limit=limit
+    )
+    return NotificationPage(
+        items=[NotificationPublic.model_validate(r) for r in rows],
+        next_cursor=next_cursor,
+        unread=unread_count,
+    )
 
 
-@router.post("/{notification_id}/read", response_model=NotificationPublic, summary="Mark one notice read")
+@router.post(
+    "/{notification_id}/read", response_model=NotificationPublic, summary="Mark one notice read"
+)
 def read_notification(notification_id: Id, db: DB, actor: CurrentActor) -> NotificationPublic:
     return NotificationPublic.model_validate(service.mark_read(db, actor, notification_id))
 

@@ -11,12 +11,15 @@ from pydantic import Field
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out, Patch
 from kefu.services import routing as service
+from kefu.services import staff as staff_service
 
 router = APIRouter(tags=["routing"], responses=ERRORS)
 
 RuleName = Annotated[str, Field(min_length=1, max_length=100)]
-CONDITIONS_HELP = ("lists of accepted values per field — channels, priorities, intents, categories, risks (any), "
-                   "emotions, customer_tags (any), languages — and business_hours true/false; empty: anything")
+CONDITIONS_HELP = (
+    "lists of accepted values per field — channels, priorities, intents, categories, risks (any), "
+    "emotions, customer_tags (any), languages — and business_hours true/false; empty: anything"
+)
 
 
 class RulePublic(Out):
@@ -41,7 +44,9 @@ class RuleCreate(In):
 
 
 class RuleUpdate(Patch):
-    not_null = frozenset({"name", "group_id", "conditions", "notify_supervisor", "enabled", "position"})
+    not_null = frozenset(
+        {"name", "group_id", "conditions", "notify_supervisor", "enabled", "position"}
+    )
 
     name: RuleName | None = None
     group_id: Id | None = None
@@ -55,30 +60,44 @@ class RuleOrder(In):
     ids: list[Id] = Field(max_length=1000, description="every rule's id, the first tried first")
 
 
-@router.get("/routing/rules", response_model=list[RulePublic], summary="The routing rules, in the order tried")
+@router.get(
+    "/routing/rules",
+    response_model=list[RulePublic],
+    summary="The routing rules, in the order tried",
+)
 def list_rules(db: DB, actor: CurrentActor) -> list[RulePublic]:
     return [RulePublic.model_validate(r) for r in service.list_rules(db)]
 
 
-@router.post("/routing/rules", response_model=RulePublic, status_code=201, summary="Add a rule (admin)")
+@router.post(
+    "/routing/rules", response_model=RulePublic, status_code=201, summary="Add a rule (admin)"
+)
 def create_rule(body: RuleCreate, db: DB, actor: CurrentActor) -> RulePublic:
     return RulePublic.model_validate(service.do_create_rule(db, actor, **body.model_dump()))
 
 
-@router.patch("/routing/rules/{rule_id}", response_model=RulePublic, summary="Change a rule (admin)")
+@router.patch(
+    "/routing/rules/{rule_id}", response_model=RulePublic, summary="Change a rule (admin)"
+)
 def update_rule(rule_id: Id, body: RuleUpdate, db: DB, actor: CurrentActor) -> RulePublic:
-    service.require_admin(actor)
+    staff_service.require_admin(actor)
     rule = service.get_rule(db, rule_id)
-    return RulePublic.model_validate(service.do_update_rule(db, actor, rule, body.model_dump(exclude_unset=True)))
+    return RulePublic.model_validate(
+        service.do_update_rule(db, actor, rule, body.model_dump(exclude_unset=True))
+    )
 
 
 @router.delete("/routing/rules/{rule_id}", status_code=204, summary="Delete a rule (admin)")
 def delete_rule(rule_id: Id, db: DB, actor: CurrentActor) -> Response:
-    service.require_admin(actor)
+    staff_service.require_admin(actor)
     service.do_delete_rule(db, actor, service.get_rule(db, rule_id))
     return Response(status_code=204)
 
 
-@router.put("/routing/rules/order", response_model=list[RulePublic], summary="Set the order of all rules (admin)")
+@router.put(
+    "/routing/rules/order",
+    response_model=list[RulePublic],
+    summary="Set the order of all rules (admin)",
+)
 def reorder_rules(body: RuleOrder, db: DB, actor: CurrentActor) -> list[RulePublic]:
     return [RulePublic.model_validate(r) for r in service.do_reorder_rules(db, actor, body.ids)]

@@ -43,7 +43,9 @@ class Patch(In):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Patch:
-        nulls = sorted(name for name in self.model_fields_set & self.not_null if getattr(self, name) is None)
+        nulls = sorted(
+            name for name in self.model_fields_set & self.not_null if getattr(self, name) is None
+        )
         if nulls:
             raise ValueError(f"may not be null: {', '.join(nulls)}")
         return self
@@ -68,7 +70,10 @@ ShortText = Annotated[str, StringConstraints(max_length=300)]
 LongText = Annotated[str, StringConstraints(max_length=50_000)]
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"
+    ),
 ]
 Id = Annotated[int, Field(ge=1, le=2**62)]
 
@@ -79,5 +84,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 class AttachmentUpload(In):
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    content_type: Annotated[str, StringConstraints(min_length=3, max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$")]
+    content_type: Annotated[
+        str, StringConstraints(min_length=3, max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$")
+    ]
     content_base64: str

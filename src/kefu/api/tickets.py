@@ -97,11 +97,17 @@ class TicketPublic(Out):
     closed_at: datetime | None
     reopen_count: int
     escalations: int
-    case_path: str = Field(description="complaint (受理登记 → … → 总结归档) or short (open → resolved → closed)")
+    case_path: str = Field(
+        description="complaint (受理登记 → … → 总结归档) or short (open → resolved → closed)"
+    )
     stage: str
     waiting_on: str | None = Field(description="customer | third_party while pending")
-    repeat_complaint: bool = Field(description="重复投诉: the customer complained about the same within 30 days")
-    merged_into_id: int | None = Field(description="set when this duplicate was merged into that case")
+    repeat_complaint: bool = Field(
+        description="重复投诉: the customer complained about the same within 30 days"
+    )
+    merged_into_id: int | None = Field(
+        description="set when this duplicate was merged into that case"
+    )
     sla: list[SlaClock]
     last_message_at: datetime | None
     created_at: datetime
@@ -109,8 +115,12 @@ class TicketPublic(Out):
 
     @classmethod
     def of(cls, ticket: Any, policies: sla_service.Policies | None = None) -> TicketPublic:
-        data = {name: getattr(ticket, name) for name in cls.model_fields if name not in ("tags", "sla")}
-        clocks = sla_service.public_clocks(sla_service.evaluate_ticket(ticket, policies or sla_service.Policies(), utcnow()))
+        data = {
+            name: getattr(ticket, name) for name in cls.model_fields if name not in ("tags", "sla")
+        }
+        clocks = sla_service.public_clocks(
+            sla_service.evaluate_ticket(ticket, policies or sla_service.Policies(), utcnow())
+        )
         return cls(**data, tags=[t.name for t in ticket.tags], sla=[SlaClock(**c) for c in clocks])
 
 
@@ -198,13 +208,17 @@ def list_tickets(
     actor: CurrentActor,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     assignee_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    assignee: Annotated[Literal["me", "none"] | None, Query(description="me: mine; none: unassigned")] = None,
+    assignee: Annotated[
+        Literal["me", "none"] | None, Query(description="me: mine; none: unassigned")
+    ] = None,
     group_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     category: Category | None = None,
     channel: Channel | None = None,
     customer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="text in subject or messages")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="text in subject or messages")
+    ] = None,
     stage: Annotated[list[Stage] | None, Query(description="stage of the case's loop")] = None,
     repeat_complaint: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -228,8 +242,12 @@ def list_tickets(
     return TicketPage(items=[TicketPublic.of(t, policies) for t in rows], next_cursor=next_cursor)
 
 
-@router.post("", response_model=TicketDetail, status_code=201, summary="Open a ticket for a customer")
-def create_ticket(body: TicketCreate, db: DB, actor: CurrentActor, settings: AppSettings) -> TicketDetail:
+@router.post(
+    "", response_model=TicketDetail, status_code=201, summary="Open a ticket for a customer"
+)
+def create_ticket(
+    body: TicketCreate, db: DB, actor: CurrentActor, settings: AppSettings
+) -> TicketDetail:
     ticket = service.do_create_ticket(
         db,
         actor,
@@ -256,16 +274,25 @@ def get_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketDetail:
 
 
 @router.patch("/{ticket_id}", response_model=TicketPublic, summary="Change ticket fields")
-def update_ticket(ticket_id: Id, body: TicketUpdate, db: DB, actor: CurrentActor, settings: AppSettings) -> TicketPublic:
+def update_ticket(
+    ticket_id: Id, body: TicketUpdate, db: DB, actor: CurrentActor, settings: AppSettings
+) -> TicketPublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
     changes = body.model_dump(exclude_unset=True, mode="json")
     ticket = service.do_update_ticket(db, actor, ticket, changes, cases.policy_of(settings))
     if {"intent", "category"} & set(changes):  # it may now repeat an earlier complaint
-        case_links.flag_repeat_complaint(db, actor, ticket, cases.intake_rules(settings).repeat_window)
+        case_links.flag_repeat_complaint(
+            db, actor, ticket, cases.intake_rules(settings).repeat_window
+        )
     return TicketPublic.of(ticket, sla_service.Policies.load(db))
 
 
-@router.post("/{ticket_id}/messages", response_model=MessagePublic, status_code=201, summary="Reply or add an internal note")
+@router.post(
+    "/{ticket_id}/messages",
+    response_model=MessagePublic,
+    status_code=201,
+    summary="Reply or add an internal note",
+)
 def add_message(
     ticket_id: Id, body: MessageCreate, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> MessagePublic:
@@ -284,19 +311,30 @@ def add_message(
     return MessagePublic.of(message)
 
 
-@router.post("/{ticket_id}/assign", response_model=TicketPublic, summary="Assign to an agent (or null to unassign)")
+@router.post(
+    "/{ticket_id}/assign",
+    response_model=TicketPublic,
+    summary="Assign to an agent (or null to unassign)",
+)
 def assign_ticket(ticket_id: Id, body: AssignBody, db: DB, actor: CurrentActor) -> TicketPublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
     return TicketPublic.of(service.do_assign(db, actor, ticket, assignee_id=body.assignee_id))
 
 
-@router.post("/{ticket_id}/claim", response_model=TicketPublic, summary="Take an unassigned ticket (409 if taken)")
+@router.post(
+    "/{ticket_id}/claim",
+    response_model=TicketPublic,
+    summary="Take an unassigned ticket (409 if taken)",
+)
 def claim_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketPublic:
     return TicketPublic.of(service.do_claim(db, actor, ticket_id))
 
 
-@router.get("/{ticket_id}/audit", response_model=list[AuditEventPublic], summary="The audit trail of a ticket")
+@router.get(
+    "/{ticket_id}/audit",
+    response_model=list[AuditEventPublic],
+    summary="The audit trail of a ticket",
+)
 def ticket_audit(ticket_id: Id, db: DB, actor: CurrentActor) -> list[AuditEventPublic]:
     ticket = service.access_ticket(db, actor, ticket_id)
     return [AuditEventPublic.model_validate(e) for e in audit_service.ticket_trail(db, ticket.id)]
-

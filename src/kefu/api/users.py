@@ -21,9 +21,15 @@ Password = Annotated[str, Field(min_length=8, max_length=200)]
 Language = Annotated[str, Field(pattern=r"^(zh-CN|en)$")]
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 # Stored deduplicated and sorted, so an audit shows what changed and not how it was typed.
-Skills = Annotated[list[Skill], Field(max_length=50, description='what routing matches a case against: '
-                                      '"lang:en" (a customer writing English), "product:家电", …'),
-                   AfterValidator(lambda skills: sorted(set(skills)))]
+Skills = Annotated[
+    list[Skill],
+    Field(
+        max_length=50,
+        description="what routing matches a case against: "
+        '"lang:en" (a customer writing English), "product:家电", …',
+    ),
+    AfterValidator(lambda skills: sorted(set(skills))),
+]
 
 
 class UserPublic(Out):
@@ -43,6 +49,7 @@ class UserPublic(Out):
     def of(cls, user: object) -> UserPublic:
         data = {name: getattr(user, name) for name in cls.model_fields if name != "group_ids"}
         return cls(**data, group_ids=[g.id for g in user.groups])  # type: ignore[attr-defined]
+
 
 # A staff member's name fits its column (100), shorter than a customer's.
 StaffName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -80,7 +87,9 @@ class GroupPublic(Out):
     name: str
     description: str
     member_ids: list[int]
-    calendar: dict[str, Any] | None = Field(description="working hours (null: Mon-Fri 09:00-18:00 with official holidays)")
+    calendar: dict[str, Any] | None = Field(
+        description="working hours (null: Mon-Fri 09:00-18:00 with official holidays)"
+    )
     assign_mode: AssignMode
     created_at: datetime
 
@@ -121,7 +130,9 @@ def list_users(db: DB, actor: CurrentActor) -> list[UserPublic]:
     return [UserPublic.of(u) for u in service.list_users(db)]
 
 
-@router.post("/users", response_model=UserPublic, status_code=201, summary="Create a staff account (admin)")
+@router.post(
+    "/users", response_model=UserPublic, status_code=201, summary="Create a staff account (admin)"
+)
 def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserPublic:
     user = service.do_create_user(
         db,
@@ -138,15 +149,20 @@ def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserPublic:
     return UserPublic.of(user)
 
 
-@router.put("/users/me/presence", response_model=UserPublic, summary="Go online (take new cases) or offline")
+@router.put(
+    "/users/me/presence", response_model=UserPublic, summary="Go online (take new cases) or offline"
+)
 def set_my_presence(body: PresenceUpdate, db: DB, actor: CurrentActor) -> UserPublic:
     assert actor.user_id is not None
     user = service.get_user(db, actor.user_id)
     return UserPublic.of(presence.do_set_presence(db, actor, user, online=body.online))
 
 
-@router.put("/users/{user_id}/presence", response_model=UserPublic,
-            summary="Set someone's presence (supervisor or admin; anyone their own)")
+@router.put(
+    "/users/{user_id}/presence",
+    response_model=UserPublic,
+    summary="Set someone's presence (supervisor or admin; anyone their own)",
+)
 def set_presence(user_id: Id, body: PresenceUpdate, db: DB, actor: CurrentActor) -> UserPublic:
     user = service.get_user(db, user_id)
     return UserPublic.of(presence.do_set_presence(db, actor, user, online=body.online))
@@ -157,7 +173,9 @@ def get_user(user_id: Id, db: DB, actor: CurrentActor) -> UserPublic:
     return UserPublic.of(service.get_user(db, user_id))
 
 
-@router.patch("/users/{user_id}", response_model=UserPublic, summary="Change a staff account (admin)")
+@router.patch(
+    "/users/{user_id}", response_model=UserPublic, summary="Change a staff account (admin)"
+)
 def update_user(user_id: Id, body: UserUpdate, db: DB, actor: CurrentActor) -> UserPublic:
     service.require_admin(actor)
     user = service.get_user(db, user_id)
@@ -176,11 +194,18 @@ def list_groups(db: DB, actor: CurrentActor) -> list[GroupPublic]:
     return [GroupPublic.of(g) for g in service.list_groups(db)]
 
 
-@router.post("/groups", response_model=GroupPublic, status_code=201, summary="Create a group (admin)")
+@router.post(
+    "/groups", response_model=GroupPublic, status_code=201, summary="Create a group (admin)"
+)
 def create_group(body: GroupCreate, db: DB, actor: CurrentActor) -> GroupPublic:
     group = service.do_create_group(
-        db, actor, name=body.name, description=body.description, member_ids=body.member_ids,
-        calendar=body.calendar, assign_mode=body.assign_mode.value,
+        db,
+        actor,
+        name=body.name,
+        description=body.description,
+        member_ids=body.member_ids,
+        calendar=body.calendar,
+        assign_mode=body.assign_mode.value,
     )
     return GroupPublic.of(group)
 

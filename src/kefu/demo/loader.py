@@ -184,7 +184,11 @@ class _TicketPlayer:
                 text=step.text,
                 internal=step.kind == "note",
             )
-        elif step.kind == "status" and ticket.case_path == "complaint" and step.status in ("resolved", "closed"):
+        elif (
+            step.kind == "status"
+            and ticket.case_path == "complaint"
+            and step.status in ("resolved", "closed")
+        ):
             self._walk_complaint(ticket, step)
         elif step.kind == "status":
             tickets.do_update_ticket(
@@ -196,8 +200,13 @@ class _TicketPlayer:
     def _walk_complaint(self, ticket: Ticket, step: Step) -> None:
         """A complaint is resolved through its steps (受理登记 … 跟进反馈, and 总结归档 when closed)."""
         first = next((m.body_text for m in ticket.messages if m.direction == "inbound"), "")
-        actions = case_notes.steps_to(cases.case_of(ticket), step.status or "resolved", facts=first,
-                                      category=ticket.category, rng=self.case_rng)
+        actions = case_notes.steps_to(
+            cases.case_of(ticket),
+            step.status or "resolved",
+            facts=first,
+            category=ticket.category,
+            rng=self.case_rng,
+        )
         for action in actions:
             cases.do_step(self.session, self._actor(step), ticket, action, cw.Policy())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kefu.demo.content import Content
 
@@ -89,7 +89,7 @@ def build_customers(rng: random.Random, content: Content) -> list[CustomerProfil
 
 
 def _written_profile(
-    rng: random.Random, content: Content, index: int, raw: dict
+    rng: random.Random, content: Content, index: int, raw: dict[str, Any]
 ) -> CustomerProfile:
     name = raw["name"]
     return CustomerProfile(

@@ -19,7 +19,9 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-Interval = tuple[time, time]  # [start, end) in local time; end time(0) means midnight at the end of the day
+Interval = tuple[
+    time, time
+]  # [start, end) in local time; end time(0) means midnight at the end of the day
 
 NINE_TO_SIX: tuple[Interval, ...] = ((time(9), time(18)),)
 ALL_DAY: tuple[Interval, ...] = ((time(0), time(0)),)
@@ -42,7 +44,8 @@ class BusinessCalendar:
     always_open: bool = False  # 24 × 7: no hours, holidays or make-up days apply
     name: str = ""
     _cache: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
-        default_factory=dict, compare=False, hash=False, repr=False)
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if len(self.weekly) != 7:
@@ -77,14 +80,23 @@ class BusinessCalendar:
         if cached is None:
             out = []
             for start, end in self.hours_on(day):
-                local_end = datetime.combine(day + timedelta(days=1) if end == time(0) else day, end, self.zone)
-                out.append((datetime.combine(day, start, self.zone).astimezone(UTC), local_end.astimezone(UTC)))
+                local_end = datetime.combine(
+                    day + timedelta(days=1) if end == time(0) else day, end, self.zone
+                )
+                out.append(
+                    (
+                        datetime.combine(day, start, self.zone).astimezone(UTC),
+                        local_end.astimezone(UTC),
+                    )
+                )
             cached = self._cache[day] = tuple(out)
         return cached
 
     def _intervals_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals from ``moment`` on, the first one clipped to start there."""
-        day = moment.astimezone(self.zone).date() - timedelta(days=1)  # an interval of yesterday may run past midnight
+        day = moment.astimezone(self.zone).date() - timedelta(
+            days=1
+        )  # an interval of yesterday may run past midnight
         for offset in range(HORIZON_DAYS):
             for start, end in self.intervals_on(day + timedelta(days=offset)):
                 if end > moment:
@@ -117,8 +129,15 @@ class BusinessCalendar:
 
     def with_closures(self, days: Iterable[date]) -> BusinessCalendar:
         """The same calendar with more days off (a company event, a local holiday)."""
-        return BusinessCalendar(self.timezone, self.weekly, self.holidays | frozenset(days), self.workdays,
-                                self.workday_hours, self.always_open, self.name)
+        return BusinessCalendar(
+            self.timezone,
+            self.weekly,
+            self.holidays | frozenset(days),
+            self.workdays,
+            self.workday_hours,
+            self.always_open,
+            self.name,
+        )
 
 
 def _aware(moment: datetime) -> None:
@@ -129,16 +148,23 @@ def _aware(moment: datetime) -> None:
 ALWAYS_OPEN = BusinessCalendar(always_open=True, name="24x7")
 
 
-def china_mainland(weekly: tuple[tuple[Interval, ...], ...] = (NINE_TO_SIX,) * 5 + ((), ()),
-                   workday_hours: tuple[Interval, ...] = NINE_TO_SIX, timezone: str = "Asia/Shanghai",
-                   name: str = "") -> BusinessCalendar:
+def china_mainland(
+    weekly: tuple[tuple[Interval, ...], ...] = (NINE_TO_SIX,) * 5 + ((), ()),
+    workday_hours: tuple[Interval, ...] = NINE_TO_SIX,
+    timezone: str = "Asia/Shanghai",
+    name: str = "",
+) -> BusinessCalendar:
     """Working hours with mainland China's official holidays and 调休 days (chinese_calendar's data:
     years it has not published yet fall back to plain weekends)."""
     import chinese_calendar
 
     return BusinessCalendar(
-        timezone=timezone, weekly=weekly, workday_hours=workday_hours, name=name,
-        holidays=frozenset(chinese_calendar.holidays), workdays=frozenset(chinese_calendar.workdays),
+        timezone=timezone,
+        weekly=weekly,
+        workday_hours=workday_hours,
+        name=name,
+        holidays=frozenset(chinese_calendar.holidays),
+        workdays=frozenset(chinese_calendar.workdays),
     )
 
 
@@ -148,8 +174,11 @@ def china_mainland(weekly: tuple[tuple[Interval, ...], ...] = (NINE_TO_SIX,) * 5
 #    "official_holidays": true, "closures": ["2026-12-24"], "workdays": ["2026-12-27"],
 #    "always_open": false}
 
+
 def _interval(pair: object) -> Interval:
-    if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+    if not (
+        isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+    ):
         raise ValueError('working hours are ["HH:MM", "HH:MM"] pairs')
     start, end = (time.fromisoformat(p) if p != "24:00" else time(0) for p in pair)
     return start, end
@@ -157,8 +186,16 @@ def _interval(pair: object) -> Interval:
 
 def from_json(data: dict[str, Any]) -> BusinessCalendar:
     """A calendar from its stored form; ``ValueError`` with a readable message on bad data."""
-    unknown = set(data) - {"timezone", "weekly", "official_holidays", "closures", "workdays", "workday_hours",
-                           "always_open", "name"}
+    unknown = set(data) - {
+        "timezone",
+        "weekly",
+        "official_holidays",
+        "closures",
+        "workdays",
+        "workday_hours",
+        "always_open",
+        "name",
+    }
     if unknown:
         raise ValueError(f"unknown calendar field(s): {', '.join(sorted(unknown))}")
     if data.get("always_open"):
@@ -180,6 +217,14 @@ def from_json(data: dict[str, Any]) -> BusinessCalendar:
         raise ValueError("closures and workdays are dates like 2026-12-24") from e
     if data.get("official_holidays", True):
         base = china_mainland(weekly, workday_hours, timezone, str(data.get("name", "")))
-        return BusinessCalendar(timezone, weekly, base.holidays | closures, base.workdays | workdays, workday_hours,
-                                name=base.name)
-    return BusinessCalendar(timezone, weekly, closures, workdays, workday_hours, name=str(data.get("name", "")))
+        return BusinessCalendar(
+            timezone,
+            weekly,
+            base.holidays | closures,
+            base.workdays | workdays,
+            workday_hours,
+            name=base.name,
+        )
+    return BusinessCalendar(
+        timezone, weekly, closures, workdays, workday_hours, name=str(data.get("name", ""))
+    )

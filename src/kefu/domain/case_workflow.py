@@ -48,11 +48,22 @@ class Stage(StrEnum):
 
 
 STAGE_NAMES_ZH = {
-    Stage.REGISTERED: "受理登记", Stage.ANALYSING: "分析评估", Stage.RESOLVING: "处理解决",
-    Stage.FOLLOWING_UP: "跟进反馈", Stage.ARCHIVED: "总结归档", Stage.OPEN: "处理中", Stage.RESOLVED: "已解决",
+    Stage.REGISTERED: "受理登记",
+    Stage.ANALYSING: "分析评估",
+    Stage.RESOLVING: "处理解决",
+    Stage.FOLLOWING_UP: "跟进反馈",
+    Stage.ARCHIVED: "总结归档",
+    Stage.OPEN: "处理中",
+    Stage.RESOLVED: "已解决",
     Stage.CLOSED: "已关闭",
 }
-COMPLAINT_STAGES = (Stage.REGISTERED, Stage.ANALYSING, Stage.RESOLVING, Stage.FOLLOWING_UP, Stage.ARCHIVED)
+COMPLAINT_STAGES = (
+    Stage.REGISTERED,
+    Stage.ANALYSING,
+    Stage.RESOLVING,
+    Stage.FOLLOWING_UP,
+    Stage.ARCHIVED,
+)
 SHORT_STAGES = (Stage.OPEN, Stage.RESOLVED, Stage.CLOSED)
 # Stages after the problem was solved: a customer message here is a reopen (or a new case).
 DONE_STAGES = frozenset({Stage.FOLLOWING_UP, Stage.ARCHIVED, Stage.RESOLVED, Stage.CLOSED})
@@ -74,7 +85,11 @@ class AuthorityLimits:
     supervisor: int = 1_000_00
 
     def limit(self, role: Role) -> int | None:
-        return {Role.AGENT: self.agent, Role.SPECIALIST: self.specialist, Role.SUPERVISOR: self.supervisor}.get(role)
+        return {
+            Role.AGENT: self.agent,
+            Role.SPECIALIST: self.specialist,
+            Role.SUPERVISOR: self.supervisor,
+        }.get(role)
 
     def may_grant(self, role: Role, amount: int) -> bool:
         limit = self.limit(role)
@@ -137,6 +152,7 @@ class Case:
 
 
 # Actions -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RecordFacts:
@@ -202,8 +218,20 @@ class Reopen:
     """Staff reopen a resolved or closed case (counted like a customer's reopen)."""
 
 
-Action = (RecordFacts | RecordAnalysis | ProposeSolution | Approve | RecordFeedback | Advance | Archive | SendBack
-          | Wait | Resume | CustomerWrote | Reopen)
+Action = (
+    RecordFacts
+    | RecordAnalysis
+    | ProposeSolution
+    | Approve
+    | RecordFeedback
+    | Advance
+    | Archive
+    | SendBack
+    | Wait
+    | Resume
+    | CustomerWrote
+    | Reopen
+)
 
 
 @dataclass(frozen=True)
@@ -216,11 +244,15 @@ class Policy:
 class Outcome:
     case: Case
     step: str  # what to record on the timeline: "stage:analysing", "wait:customer", "reopened", …
-    new_linked_case: bool = False  # the customer wrote after the reopen window: open a new case, linked
+    new_linked_case: bool = (
+        False  # the customer wrote after the reopen window: open a new case, linked
+    )
 
 
 class StepRefused(ValueError):
-    def __init__(self, code: str, message: str, missing: tuple[str, ...] = (), needs: Role | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, missing: tuple[str, ...] = (), needs: Role | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.missing = missing
@@ -228,7 +260,9 @@ class StepRefused(ValueError):
 
 
 def open_case(path: CasePath, facts: str = "") -> Case:
-    return Case(path, Stage.REGISTERED if path == CasePath.COMPLAINT else Stage.OPEN, facts=facts.strip())
+    return Case(
+        path, Stage.REGISTERED if path == CasePath.COMPLAINT else Stage.OPEN, facts=facts.strip()
+    )
 
 
 def path_for_intent(intent: str | None) -> CasePath:
@@ -241,14 +275,20 @@ def missing_to_leave(case: Case, policy: Policy) -> tuple[str, ...]:
     if case.stage == Stage.REGISTERED:
         return () if case.facts else ("facts",)
     if case.stage == Stage.ANALYSING:
-        return tuple(name for name, ok in (("category", case.category), ("root_cause", case.cause)) if not ok)
+        return tuple(
+            name for name, ok in (("category", case.category), ("root_cause", case.cause)) if not ok
+        )
     if case.stage in (Stage.RESOLVING, Stage.OPEN) and case.path == CasePath.COMPLAINT:
         missing = [] if case.solution else ["solution"]
         if case.compensation is not None and not case.compensation.settled(policy.limits):
             missing.append("approval")
         return tuple(missing)
     if case.stage == Stage.FOLLOWING_UP:
-        return () if case.customer_confirmed or case.rating is not None else ("confirmation_or_rating",)
+        return (
+            ()
+            if case.customer_confirmed or case.rating is not None
+            else ("confirmation_or_rating",)
+        )
     return ()
 
 
@@ -261,7 +301,9 @@ def apply(case: Case, action: Action, at: datetime, policy: Policy | None = None
             raise StepRefused("not_resolved", "only a resolved or closed case can be reopened")
         return _reopened(case)
     if case.stage in FINAL_STAGES:
-        raise StepRefused("case_archived", f"the case is {case.stage.value}; only a customer message reopens it")
+        raise StepRefused(
+            "case_archived", f"the case is {case.stage.value}; only a customer message reopens it"
+        )
     match action:
         case Wait(on=on):
             if case.stage in DONE_STAGES:
@@ -276,21 +318,31 @@ def apply(case: Case, action: Action, at: datetime, policy: Policy | None = None
         case RecordAnalysis(category=category, root_cause=root_cause, five_whys=whys):
             _require_stage(case, Stage.ANALYSING, Stage.REGISTERED)
             whys = tuple(w.strip() for w in whys if w.strip())
-            return Outcome(replace(case, category=category, root_cause=root_cause.strip(), five_whys=whys), "analysis")
+            return Outcome(
+                replace(case, category=category, root_cause=root_cause.strip(), five_whys=whys),
+                "analysis",
+            )
         case ProposeSolution(solution=solution, compensation=compensation):
             _require_stage(case, Stage.RESOLVING, Stage.OPEN, Stage.ANALYSING)
             if compensation is not None and compensation.amount < 0:
                 raise StepRefused("bad_compensation", "compensation cannot be negative")
-            return Outcome(replace(case, solution=solution.strip(), compensation=compensation), "solution")
+            return Outcome(
+                replace(case, solution=solution.strip(), compensation=compensation), "solution"
+            )
         case Approve(by=role):
             if case.compensation is None:
                 raise StepRefused("nothing_to_approve", "there is no compensation to approve")
             if not policy.limits.may_grant(role, case.compensation.amount):
                 needed = policy.limits.approver_for(case.compensation.amount)
-                raise StepRefused("above_authority", f"approving this compensation needs the role {needed.value}",
-                                  needs=needed)
-            return Outcome(replace(case, compensation=replace(case.compensation, approved_by=role)),
-                           f"approved:{role.value}")
+                raise StepRefused(
+                    "above_authority",
+                    f"approving this compensation needs the role {needed.value}",
+                    needs=needed,
+                )
+            return Outcome(
+                replace(case, compensation=replace(case.compensation, approved_by=role)),
+                f"approved:{role.value}",
+            )
         case RecordFeedback(confirmed=confirmed, rating=rating):
             _require_stage(case, Stage.FOLLOWING_UP, Stage.RESOLVED)
             if rating is not None and not 1 <= rating <= 5:
@@ -298,14 +350,25 @@ def apply(case: Case, action: Action, at: datetime, policy: Policy | None = None
             return Outcome(replace(case, customer_confirmed=confirmed, rating=rating), "feedback")
         case SendBack():
             _require_stage(case, Stage.FOLLOWING_UP)
-            return Outcome(replace(case, stage=Stage.RESOLVING, customer_confirmed=False, rating=None,
-                                   resolved_at=None), "stage:resolving")
+            return Outcome(
+                replace(
+                    case,
+                    stage=Stage.RESOLVING,
+                    customer_confirmed=False,
+                    rating=None,
+                    resolved_at=None,
+                ),
+                "stage:resolving",
+            )
         case Archive(lesson=lesson):
             _require_stage(case, Stage.FOLLOWING_UP)
             missing = missing_to_leave(case, policy) + (() if lesson.strip() else ("lesson",))
             if missing:
                 raise StepRefused("missing_data", "the case cannot be archived yet", missing)
-            return Outcome(replace(case, stage=Stage.ARCHIVED, lesson=lesson.strip(), waiting=None), "stage:archived")
+            return Outcome(
+                replace(case, stage=Stage.ARCHIVED, lesson=lesson.strip(), waiting=None),
+                "stage:archived",
+            )
         case Advance():
             return _advance(case, at, policy)
     raise StepRefused("unknown_action", f"unknown action {action!r}")
@@ -316,13 +379,18 @@ def _advance(case: Case, at: datetime, policy: Policy) -> Outcome:
     index = order.index(case.stage)
     target = order[index + 1]
     if target == Stage.ARCHIVED:
-        raise StepRefused("missing_data", "archiving needs a lesson-learned note (Archive)", ("lesson",))
+        raise StepRefused(
+            "missing_data", "archiving needs a lesson-learned note (Archive)", ("lesson",)
+        )
     missing = missing_to_leave(case, policy)
     if missing:
         raise StepRefused("missing_data", f"{STAGE_NAMES_ZH[case.stage]} is not complete", missing)
     resolved_at = at if target in (Stage.FOLLOWING_UP, Stage.RESOLVED) else case.resolved_at
     waiting = None if target in DONE_STAGES else case.waiting
-    return Outcome(replace(case, stage=target, resolved_at=resolved_at, waiting=waiting), f"stage:{target.value}")
+    return Outcome(
+        replace(case, stage=target, resolved_at=resolved_at, waiting=waiting),
+        f"stage:{target.value}",
+    )
 
 
 def _customer_wrote(case: Case, at: datetime, policy: Policy) -> Outcome:
@@ -339,8 +407,18 @@ def _customer_wrote(case: Case, at: datetime, policy: Policy) -> Outcome:
 
 def _reopened(case: Case) -> Outcome:
     back = Stage.RESOLVING if case.path == CasePath.COMPLAINT else Stage.OPEN
-    return Outcome(replace(case, stage=back, reopen_count=case.reopen_count + 1, resolved_at=None,
-                           customer_confirmed=False, rating=None, waiting=None), "reopened")
+    return Outcome(
+        replace(
+            case,
+            stage=back,
+            reopen_count=case.reopen_count + 1,
+            resolved_at=None,
+            customer_confirmed=False,
+            rating=None,
+            waiting=None,
+        ),
+        "reopened",
+    )
 
 
 def status_actions(case: Case, target: TicketStatus) -> tuple[Action, ...]:
@@ -357,8 +435,11 @@ def status_actions(case: Case, target: TicketStatus) -> tuple[Action, ...]:
     if target == TicketStatus.OPEN:
         return (Resume(),) if current == TicketStatus.PENDING else (Reopen(),)
     if case.path == CasePath.COMPLAINT:
-        raise StepRefused("steps_required", "a complaint is resolved and archived through its steps",
-                          missing_to_leave(case, Policy()))
+        raise StepRefused(
+            "steps_required",
+            "a complaint is resolved and archived through its steps",
+            missing_to_leave(case, Policy()),
+        )
     resume: tuple[Action, ...] = (Resume(),) if current == TicketStatus.PENDING else ()
     if target == TicketStatus.RESOLVED:
         return resume + (Advance(),)
@@ -373,10 +454,15 @@ def with_intent(case: Case, intent: str | None) -> Case:
     path = path_for_intent(intent)
     if path == case.path or case.stage not in (Stage.REGISTERED, Stage.OPEN):
         return case
-    return replace(case, path=path, stage=Stage.REGISTERED if path == CasePath.COMPLAINT else Stage.OPEN)
+    return replace(
+        case, path=path, stage=Stage.REGISTERED if path == CasePath.COMPLAINT else Stage.OPEN
+    )
 
 
 def _require_stage(case: Case, *stages: Stage) -> None:
     if case.stage not in stages:
         allowed = "、".join(STAGE_NAMES_ZH[s] for s in stages)
-        raise StepRefused("wrong_stage", f"this step belongs to {allowed}, the case is at {STAGE_NAMES_ZH[case.stage]}")
+        raise StepRefused(
+            "wrong_stage",
+            f"this step belongs to {allowed}, the case is at {STAGE_NAMES_ZH[case.stage]}",
+        )

@@ -30,15 +30,26 @@ class EarlierCase:
 
 def counts(triage: TicketTriage) -> bool:
     """Whether a case can be a repeat complaint: a complaint with a known category."""
-    return triage.intent == Intent.COMPLAINT.value and triage.category not in (None, Category.OTHER.value)
+    return triage.intent == Intent.COMPLAINT.value and triage.category not in (
+        None,
+        Category.OTHER.value,
+    )
 
 
-def earlier_of(triage: TicketTriage, opened_at: datetime, earlier: Iterable[EarlierCase],
-               window: timedelta = WINDOW) -> list[int]:
+def earlier_of(
+    triage: TicketTriage,
+    opened_at: datetime,
+    earlier: Iterable[EarlierCase],
+    window: timedelta = WINDOW,
+) -> list[int]:
     """The ids of the customer's earlier complaints this one repeats (oldest first)."""
     if not counts(triage):
         return []
-    hits = [e for e in earlier if e.category == triage.category and opened_at - window <= e.created_at <= opened_at]
+    hits = [
+        e
+        for e in earlier
+        if e.category == triage.category and opened_at - window <= e.created_at <= opened_at
+    ]
     return [e.id for e in sorted(hits, key=lambda e: (e.created_at, e.id))]
 
 
@@ -49,9 +60,13 @@ def raised(triage: TicketTriage, earlier_ids: list[int]) -> TicketTriage:
     categories, emotions = {c.value: c for c in Category}, {e.value: e for e in Emotion}
     category = categories.get(triage.category or "", Category.OTHER)
     emotion = emotions.get(triage.emotion or "", Emotion.NEUTRAL)
-    graded = grade(intent=Intent.COMPLAINT, category=category, emotion=emotion,
-                   risks=[Risk(r) for r in triage.risks if r in Risk._value2member_map_],
-                   cues=Cues(repeat_contact=True))
+    graded = grade(
+        intent=Intent.COMPLAINT,
+        category=category,
+        emotion=emotion,
+        risks=[Risk(r) for r in triage.risks if r in Risk._value2member_map_],
+        cues=Cues(repeat_contact=True),
+    )
     priority = more_urgent(triage.priority, graded.priority.value)
     cases = "、".join(f"#{i}" for i in earlier_ids[-3:])
     note = f"30天内重复投诉（此前 {cases}）"
@@ -60,4 +75,3 @@ def raised(triage: TicketTriage, earlier_ids: list[int]) -> TicketTriage:
     else:
         reason = f"{triage.priority_reason or priority}；{note}"
     return replace(triage, priority=priority, priority_reason=reason[:300])
-

@@ -35,7 +35,16 @@ class CaseFacts:
     in_business_hours: bool = True
 
 
-CONDITION_FIELDS = ("channels", "priorities", "intents", "categories", "risks", "emotions", "customer_tags", "languages")
+CONDITION_FIELDS = (
+    "channels",
+    "priorities",
+    "intents",
+    "categories",
+    "risks",
+    "emotions",
+    "customer_tags",
+    "languages",
+)
 
 
 @dataclass(frozen=True)
@@ -51,8 +60,14 @@ class Conditions:
     business_hours: bool | None = None  # True: only within the group's hours; False: only outside
 
     def match(self, case: CaseFacts) -> bool:
-        single = ((self.channels, case.channel), (self.priorities, case.priority), (self.intents, case.intent),
-                  (self.categories, case.category), (self.emotions, case.emotion), (self.languages, case.language))
+        single = (
+            (self.channels, case.channel),
+            (self.priorities, case.priority),
+            (self.intents, case.intent),
+            (self.categories, case.category),
+            (self.emotions, case.emotion),
+            (self.languages, case.language),
+        )
         if any(accepted and value not in accepted for accepted, value in single):
             return False
         if self.risks and not self.risks & case.risks:
@@ -62,7 +77,9 @@ class Conditions:
         return self.business_hours is None or self.business_hours == case.in_business_hours
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: sorted(getattr(self, name)) for name in CONDITION_FIELDS if getattr(self, name)}
+        out: dict[str, Any] = {
+            name: sorted(getattr(self, name)) for name in CONDITION_FIELDS if getattr(self, name)
+        }
         if self.business_hours is not None:
             out["business_hours"] = self.business_hours
         return out
@@ -109,8 +126,15 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("质量投诉", "售后组", Conditions(intents=_set("complaint"), categories=_set("quality"))),
     Rule("技术故障", "技术支持组", Conditions(categories=_set("account_privacy"))),
     Rule("售前咨询", "售前组", Conditions(categories=_set("product_info"))),
-    Rule("售后服务", "售后组", Conditions(categories=_set(
-        "logistics", "quality", "return_refund", "price_billing", "order_payment", "service"))),
+    Rule(
+        "售后服务",
+        "售后组",
+        Conditions(
+            categories=_set(
+                "logistics", "quality", "return_refund", "price_billing", "order_payment", "service"
+            )
+        ),
+    ),
 )
 
 
@@ -150,8 +174,11 @@ def eligible(agents: Iterable[AgentState], needs: frozenset[str] = frozenset()) 
     return [a for a in agents if a.online and a.has_room and needs <= a.skills]
 
 
-def choose_agent(agents: Sequence[AgentState], needs: frozenset[str] = frozenset(),
-                 mode: AssignMode = AssignMode.LEAST_LOADED) -> Choice | None:
+def choose_agent(
+    agents: Sequence[AgentState],
+    needs: frozenset[str] = frozenset(),
+    mode: AssignMode = AssignMode.LEAST_LOADED,
+) -> Choice | None:
     """The agent to take the case, or None when nobody may (it waits in the group's queue)."""
     candidates = eligible(agents, needs)
     if not candidates:
@@ -161,8 +188,15 @@ def choose_agent(agents: Sequence[AgentState], needs: frozenset[str] = frozenset
         best = min(range(len(candidates)), key=lambda i: (waited[i], candidates[i].user_id))
         agent = candidates[best]
         return Choice(agent, f"轮流分配给{agent.name}（{agent.open_cases}/{agent.capacity}）")
-    best = min(range(len(candidates)), key=lambda i: (
-        candidates[i].open_cases / candidates[i].capacity, candidates[i].open_cases, waited[i], candidates[i].user_id))
+    best = min(
+        range(len(candidates)),
+        key=lambda i: (
+            candidates[i].open_cases / candidates[i].capacity,
+            candidates[i].open_cases,
+            waited[i],
+            candidates[i].user_id,
+        ),
+    )
     agent = candidates[best]
     return Choice(agent, f"负载最低的{agent.name}（{agent.open_cases}/{agent.capacity}）")
 
@@ -172,4 +206,6 @@ def explain(rule: Rule | None, choice: Choice | None) -> str:
     if rule is None:
         return "无匹配规则 → 公共待分配队列"
     head = f"规则「{rule.name}」→ {rule.group}"
-    return f"{head} → {choice.reason}" if choice else f"{head} → 暂无在线且有余量的客服，进入组内队列"
+    return (
+        f"{head} → {choice.reason}" if choice else f"{head} → 暂无在线且有余量的客服，进入组内队列"
+    )

@@ -54,14 +54,26 @@ class Budgets:
 H = timedelta(hours=1)
 RESOLUTION = {Priority.P1: 2 * H, Priority.P2: 24 * H, Priority.P3: 72 * H, Priority.P4: 5 * 24 * H}
 FIRST_RESPONSE = {
-    Channel.WEBCHAT: timedelta(seconds=30), Channel.WECHAT: timedelta(minutes=1), Channel.PHONE: timedelta(seconds=30),
-    Channel.SOCIAL: H, Channel.APP_REVIEW: 24 * H, Channel.EMAIL: 24 * H, Channel.SMS: 4 * H,
-    Channel.API: 4 * H, Channel.WEB: 4 * H,
+    Channel.WEBCHAT: timedelta(seconds=30),
+    Channel.WECHAT: timedelta(minutes=1),
+    Channel.PHONE: timedelta(seconds=30),
+    Channel.SOCIAL: H,
+    Channel.APP_REVIEW: 24 * H,
+    Channel.EMAIL: 24 * H,
+    Channel.SMS: 4 * H,
+    Channel.API: 4 * H,
+    Channel.WEB: 4 * H,
 }
 NEXT_RESPONSE = {
-    Channel.WEBCHAT: timedelta(minutes=2), Channel.WECHAT: timedelta(minutes=5), Channel.PHONE: timedelta(minutes=2),
-    Channel.SOCIAL: 2 * H, Channel.APP_REVIEW: 24 * H, Channel.EMAIL: 24 * H, Channel.SMS: 8 * H,
-    Channel.API: 8 * H, Channel.WEB: 8 * H,
+    Channel.WEBCHAT: timedelta(minutes=2),
+    Channel.WECHAT: timedelta(minutes=5),
+    Channel.PHONE: timedelta(minutes=2),
+    Channel.SOCIAL: 2 * H,
+    Channel.APP_REVIEW: 24 * H,
+    Channel.EMAIL: 24 * H,
+    Channel.SMS: 8 * H,
+    Channel.API: 8 * H,
+    Channel.WEB: 8 * H,
 }
 # A crisis is answered faster than the channel's norm, never slower.
 FIRST_RESPONSE_CAP = {Priority.P1: timedelta(minutes=15), Priority.P2: H}
@@ -131,8 +143,12 @@ class Evaluation:
     next_check_at: datetime | None  # the next moment something may become due
 
 
-def deadline(start: datetime, budget: timedelta, pauses: tuple[Pause, ...], calendar: BusinessCalendar,
-             ) -> tuple[datetime | None, timedelta]:
+def deadline(
+    start: datetime,
+    budget: timedelta,
+    pauses: tuple[Pause, ...],
+    calendar: BusinessCalendar,
+) -> tuple[datetime | None, timedelta]:
     """When ``budget`` of working time after ``start`` runs out, not counting the pauses; None
     (and the budget left) while an open pause froze the clock before it ran out."""
     cursor, left = start, budget
@@ -150,14 +166,22 @@ def deadline(start: datetime, budget: timedelta, pauses: tuple[Pause, ...], cale
     return calendar.add(cursor, left), timedelta(0)
 
 
-def evaluate(facts: SlaFacts, budgets: Budgets, calendar: BusinessCalendar, now: datetime) -> Evaluation:
+def evaluate(
+    facts: SlaFacts, budgets: Budgets, calendar: BusinessCalendar, now: datetime
+) -> Evaluation:
     runs: list[tuple[Target, datetime, timedelta, datetime | None]] = []
     resolved = facts.resolved_at
     if budgets.first_response is not None:
-        stop_at = min((t for t in (facts.first_response_at, resolved) if t is not None), default=None)
+        stop_at = min(
+            (t for t in (facts.first_response_at, resolved) if t is not None), default=None
+        )
         runs.append((Target.FIRST_RESPONSE, facts.created_at, budgets.first_response, stop_at))
-    if (budgets.next_response is not None and facts.first_response_at is not None
-            and facts.awaiting_reply_since is not None and resolved is None):
+    if (
+        budgets.next_response is not None
+        and facts.first_response_at is not None
+        and facts.awaiting_reply_since is not None
+        and resolved is None
+    ):
         runs.append((Target.NEXT_RESPONSE, facts.awaiting_reply_since, budgets.next_response, None))
     if budgets.resolution is not None:
         runs.append((Target.RESOLUTION, facts.created_at, budgets.resolution, resolved))
@@ -177,12 +201,28 @@ def evaluate(facts: SlaFacts, budgets: Budgets, calendar: BusinessCalendar, now:
     return Evaluation(tuple(clocks), tuple(due), min(upcoming, default=None))
 
 
-def _view(target: Target, started: datetime, warn_at: datetime | None, due_at: datetime | None,
-          stopped: datetime | None, frozen_left: timedelta, calendar: BusinessCalendar, now: datetime) -> ClockView:
+def _view(
+    target: Target,
+    started: datetime,
+    warn_at: datetime | None,
+    due_at: datetime | None,
+    stopped: datetime | None,
+    frozen_left: timedelta,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> ClockView:
     if stopped is not None:
         met = due_at is None or stopped <= due_at
         left = calendar.between(stopped, due_at) if due_at is not None else frozen_left
-        return ClockView(target, started, warn_at, due_at, stopped, SlaState.MET if met else SlaState.MISSED, left)
+        return ClockView(
+            target,
+            started,
+            warn_at,
+            due_at,
+            stopped,
+            SlaState.MET if met else SlaState.MISSED,
+            left,
+        )
     if due_at is None:
         return ClockView(target, started, warn_at, None, None, SlaState.PAUSED, frozen_left)
     left = calendar.between(now, due_at)
@@ -198,7 +238,9 @@ def _view(target: Target, started: datetime, warn_at: datetime | None, due_at: d
 PAUSED_STATUSES = frozenset({TicketStatus.PENDING, TicketStatus.RESOLVED, TicketStatus.CLOSED})
 
 
-def pauses_after(pauses: tuple[Pause, ...], old: TicketStatus, new: TicketStatus, at: datetime) -> tuple[Pause, ...]:
+def pauses_after(
+    pauses: tuple[Pause, ...], old: TicketStatus, new: TicketStatus, at: datetime
+) -> tuple[Pause, ...]:
     """The pause intervals once a case moves from ``old`` to ``new`` at ``at``: waiting (pending)
     and resolved time is not counted; coming back to work ends the open interval."""
     paused_before, paused_now = old in PAUSED_STATUSES, new in PAUSED_STATUSES

@@ -39,12 +39,25 @@ class TicketTriage:
     @classmethod
     def of(cls, ticket: Any) -> TicketTriage:
         """The triage a ticket (or a row with its columns) carries."""
-        return cls(ticket.priority, tuple(ticket.risks or ()), ticket.intent, ticket.category, ticket.emotion,
-                   ticket.sentiment, ticket.priority_reason)
+        return cls(
+            ticket.priority,
+            tuple(ticket.risks or ()),
+            ticket.intent,
+            ticket.category,
+            ticket.emotion,
+            ticket.sentiment,
+            ticket.priority_reason,
+        )
 
     def to_json(self) -> dict[str, object]:
-        return {"priority": self.priority, "risks": list(self.risks), "intent": self.intent, "category": self.category,
-                "emotion": self.emotion, "sentiment": self.sentiment}
+        return {
+            "priority": self.priority,
+            "risks": list(self.risks),
+            "intent": self.intent,
+            "category": self.category,
+            "emotion": self.emotion,
+            "sentiment": self.sentiment,
+        }
 
 
 def more_urgent(a: str, b: str) -> str:
@@ -54,7 +67,12 @@ def more_urgent(a: str, b: str) -> str:
 
 def merge(current: TicketTriage, message: TicketTriage) -> TicketTriage:
     """The ticket's triage after one more analysed customer message (rules above)."""
-    risks = tuple(sorted({*current.risks, *message.risks}, key=lambda r: _RISK_ORDER.index(r) if r in _RISK_ORDER else 99))
+    risks = tuple(
+        sorted(
+            {*current.risks, *message.risks},
+            key=lambda r: _RISK_ORDER.index(r) if r in _RISK_ORDER else 99,
+        )
+    )
     priority = more_urgent(current.priority, message.priority)
     reason = current.priority_reason if priority == current.priority else message.priority_reason
     if current.intent == Intent.COMPLAINT.value or message.intent in (None, Intent.OTHER.value):
@@ -64,6 +82,13 @@ def merge(current: TicketTriage, message: TicketTriage) -> TicketTriage:
     category = current.category
     if category in (None, Category.OTHER.value) and message.category is not None:
         category = message.category
-    return replace(current, priority=priority, risks=risks, intent=intent, category=category,
-                   emotion=message.emotion or current.emotion, sentiment=message.sentiment or current.sentiment,
-                   priority_reason=reason)
+    return replace(
+        current,
+        priority=priority,
+        risks=risks,
+        intent=intent,
+        category=category,
+        emotion=message.emotion or current.emotion,
+        sentiment=message.sentiment or current.sentiment,
+        priority_reason=reason,
+    )

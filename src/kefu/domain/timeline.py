@@ -11,16 +11,45 @@ from typing import Any
 
 from kefu.domain.case_workflow import STAGE_NAMES_ZH, Stage
 
-STATUS_ZH = {"new": "新建", "open": "处理中", "pending": "挂起等待", "resolved": "已解决", "closed": "已关闭"}
+STATUS_ZH = {
+    "new": "新建",
+    "open": "处理中",
+    "pending": "挂起等待",
+    "resolved": "已解决",
+    "closed": "已关闭",
+}
 WAITING_ZH = {"customer": "等待客户", "third_party": "等待第三方"}
 TARGET_ZH = {"first_response": "首次响应", "next_response": "后续响应", "resolution": "解决"}
-LINK_ZH = {"follow_up": "后续来信", "repeat_complaint": "重复投诉", "merged": "合并", "related": "相关"}
-FIELD_ZH = {"subject": "主题", "status": "状态", "stage": "阶段", "waiting_on": "等待", "priority": "优先级",
-            "category": "类别", "intent": "意图", "emotion": "情绪", "sentiment": "情感", "risks": "风险",
-            "group_id": "分组", "assignee_id": "处理人", "customer_id": "客户", "tags": "标签"}
+LINK_ZH = {
+    "follow_up": "后续来信",
+    "repeat_complaint": "重复投诉",
+    "merged": "合并",
+    "related": "相关",
+}
+FIELD_ZH = {
+    "subject": "主题",
+    "status": "状态",
+    "stage": "阶段",
+    "waiting_on": "等待",
+    "priority": "优先级",
+    "category": "类别",
+    "intent": "意图",
+    "emotion": "情绪",
+    "sentiment": "情感",
+    "risks": "风险",
+    "group_id": "分组",
+    "assignee_id": "处理人",
+    "customer_id": "客户",
+    "tags": "标签",
+}
 STEP_ZH = {
-    "facts": "记录关键信息", "analysis": "记录分析（类别与根本原因）", "solution": "提出解决方案", "feedback": "记录客户反馈",
-    "resume": "结束等待", "reopened": "重新打开", "customer_feedback": "客户在回访阶段回复",
+    "facts": "记录关键信息",
+    "analysis": "记录分析（类别与根本原因）",
+    "solution": "提出解决方案",
+    "feedback": "记录客户反馈",
+    "resume": "结束等待",
+    "reopened": "重新打开",
+    "customer_feedback": "客户在回访阶段回复",
     "customer_message": "客户来信",
 }
 
@@ -65,7 +94,9 @@ def describe(action: str, before: dict[str, Any] | None, after: dict[str, Any] |
         case "ticket.sla_warning":
             return f"{TARGET_ZH.get(after.get('target', ''), '')}时限已用去 80%"
         case "ticket.sla_breach":
-            return f"{TARGET_ZH.get(after.get('target', ''), '')}超时，升级为 {after.get('priority')}"
+            return (
+                f"{TARGET_ZH.get(after.get('target', ''), '')}超时，升级为 {after.get('priority')}"
+            )
         case "ticket.link":
             return f"关联工单 #{after.get('linked_ticket_id')}（{LINK_ZH.get(after.get('kind', ''), after.get('kind'))}）"
         case "ticket.merge":
@@ -78,7 +109,9 @@ def describe(action: str, before: dict[str, Any] | None, after: dict[str, Any] |
         case "ticket.update":
             parts = []
             if "status" in after:
-                parts.append(f"状态 {STATUS_ZH.get(before.get('status', ''), '')} → {STATUS_ZH.get(after['status'], after['status'])}")
+                parts.append(
+                    f"状态 {STATUS_ZH.get(before.get('status', ''), '')} → {STATUS_ZH.get(after['status'], after['status'])}"
+                )
             others = [FIELD_ZH.get(k, k) for k in after if k != "status"]
             if others:
                 parts.append("修改了" + "、".join(others))

@@ -35,15 +35,31 @@ from kefu.nlp.risks import ENGINE as RULES_ENGINE
 from kefu.nlp.signals import Reading, read, signal_matrix, signal_values
 
 CATEGORY_NAMES_ZH = {
-    Category.LOGISTICS: "物流配送", Category.QUALITY: "商品质量", Category.RETURN_REFUND: "退换货/退款",
-    Category.PRICE_BILLING: "价格费用", Category.ORDER_PAYMENT: "订单支付", Category.ACCOUNT_PRIVACY: "账户隐私",
-    Category.SERVICE: "服务态度", Category.PRODUCT_INFO: "售前咨询", Category.OTHER: "其他",
+    Category.LOGISTICS: "物流配送",
+    Category.QUALITY: "商品质量",
+    Category.RETURN_REFUND: "退换货/退款",
+    Category.PRICE_BILLING: "价格费用",
+    Category.ORDER_PAYMENT: "订单支付",
+    Category.ACCOUNT_PRIVACY: "账户隐私",
+    Category.SERVICE: "服务态度",
+    Category.PRODUCT_INFO: "售前咨询",
+    Category.OTHER: "其他",
 }
-CUE_REASONS_ZH = {"money_lost": "客户已有资金损失", "repeat_contact": "客户已多次联系", "deadline": "有明确时限"}
+CUE_REASONS_ZH = {
+    "money_lost": "客户已有资金损失",
+    "repeat_contact": "客户已多次联系",
+    "deadline": "有明确时限",
+}
 # Text without a word (only punctuation, emoji, symbols) is read from its emoji alone.
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
-EMOJI_EMOTIONS = {"angry": Emotion.ANGRY, "contempt": Emotion.ANGRY, "sad": Emotion.DISAPPOINTED,
-                  "anxious": Emotion.ANXIOUS, "pleading": Emotion.ANXIOUS, "positive": Emotion.SATISFIED}
+EMOJI_EMOTIONS = {
+    "angry": Emotion.ANGRY,
+    "contempt": Emotion.ANGRY,
+    "sad": Emotion.DISAPPOINTED,
+    "anxious": Emotion.ANXIOUS,
+    "pleading": Emotion.ANXIOUS,
+    "positive": Emotion.SATISFIED,
+}
 # Below this the intent head has no real evidence (1/5 would be a blind guess): read as other.
 MIN_INTENT_CONFIDENCE = 0.3
 CONTEXT_MESSAGES = 2  # earlier messages read with one that names no topic
@@ -71,7 +87,13 @@ class Explanation:
     end: int = -1
 
     def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, "reason": self.reason, "span": self.span, "start": self.start, "end": self.end}
+        return {
+            "field": self.field,
+            "reason": self.reason,
+            "span": self.span,
+            "start": self.start,
+            "end": self.end,
+        }
 
 
 @dataclass(frozen=True)
@@ -104,8 +126,11 @@ class Analysis:
             "risks": [r.value for r in self.risks],
             "priority": self.priority.value,
             "priority_rule": self.priority_rule,
-            "cues": {"money_lost": self.cues.money_lost, "repeat_contact": self.cues.repeat_contact,
-                     "deadline": self.cues.deadline},
+            "cues": {
+                "money_lost": self.cues.money_lost,
+                "repeat_contact": self.cues.repeat_contact,
+                "deadline": self.cues.deadline,
+            },
             "explanations": [e.to_json() for e in self.explanations],
             "confidence": {k: round(v, 4) for k, v in self.confidence.items()},
             "truncated": self.truncated,
@@ -118,20 +143,31 @@ class Analyzer:
     """The rules and one set of loaded classifiers; with ``accurate`` (an artifact whose heads
     read sentence embeddings) and its ``embedder``, those heads replace the fast ones."""
 
-    def __init__(self, models: Classifiers, accurate: Classifiers | None = None, embedder: Embedder | None = None):
+    def __init__(
+        self,
+        models: Classifiers,
+        accurate: Classifiers | None = None,
+        embedder: Embedder | None = None,
+    ):
         if accurate is not None and (embedder is None or accurate.embedding != embedder.name):
             raise ValueError(f"the accurate models read {accurate.embedding}: pass that embedder")
         self.models = models
         self.accurate = accurate
         self.embedder = embedder
         self.heads: dict[str, Head] = {**models.heads, **(accurate.heads if accurate else {})}
-        self.engine = f"{RULES_ENGINE}+{models.version}" + (f"+{accurate.version}" if accurate else "")
+        self.engine = f"{RULES_ENGINE}+{models.version}" + (
+            f"+{accurate.version}" if accurate else ""
+        )
 
     def _scores(self, reading: Reading) -> dict[str, Scores]:
         scores = self.models.predict(reading.text, signal_values(reading, self.models.signal_names))
         if self.accurate is not None and self.embedder is not None:
             vector = self.embedder.embed([reading.text])[0]
-            scores.update(self.accurate.predict(reading.text, signal_values(reading, self.accurate.signal_names), vector))
+            scores.update(
+                self.accurate.predict(
+                    reading.text, signal_values(reading, self.accurate.signal_names), vector
+                )
+            )
         return scores
 
     def analyze(self, text: str, history: History | Sequence[str] | None = None) -> Analysis:
@@ -139,7 +175,9 @@ class Analyzer:
         reading = read(text)
         scores = self._scores(reading)
         labels = {name: s.label() for name, s in scores.items()}
-        confidence = {name: float(s.probabilities().max()) for name, s in scores.items() if name != "polarity"}
+        confidence = {
+            name: float(s.probabilities().max()) for name, s in scores.items() if name != "polarity"
+        }
         polarity = self._polarity(float(scores["polarity"].values[0]))
         probabilities = scores["sentiment"].probabilities()
         neutral_share = float(probabilities[scores["sentiment"].head.classes.index("neutral")])
@@ -160,8 +198,13 @@ class Analyzer:
         normalised = [r.text for r in readings]
         decisions = self.models.predict_batch(normalised, signals)
         if self.accurate is not None and self.embedder is not None:
-            decisions.update(self.accurate.predict_batch(
-                normalised, signal_matrix(readings, self.accurate.signal_names), self.embedder.embed(normalised)))
+            decisions.update(
+                self.accurate.predict_batch(
+                    normalised,
+                    signal_matrix(readings, self.accurate.signal_names),
+                    self.embedder.embed(normalised),
+                )
+            )
         labels: dict[str, list[str]] = {}
         confidence: dict[str, list[float]] = {}
         neutral_share: list[float] = [0.0] * len(readings)
@@ -177,8 +220,14 @@ class Analyzer:
                 neutral_share = p[:, head.classes.index("neutral")].tolist()
         polarity = np.tanh(decisions["polarity"][:, 0] / self.heads["polarity"].scale / 2).tolist()
         return [
-            self._assemble(reading, {name: labels[name][i] for name in labels}, polarity[i], neutral_share[i],
-                           {name: confidence[name][i] for name in confidence}, History())
+            self._assemble(
+                reading,
+                {name: labels[name][i] for name in labels},
+                polarity[i],
+                neutral_share[i],
+                {name: confidence[name][i] for name in confidence},
+                History(),
+            )
             for i, reading in enumerate(readings)
         ]
 
@@ -186,15 +235,26 @@ class Analyzer:
         """The polarity head's decision as a score in [-1, 1]: 2·sigmoid(logit) − 1."""
         return float(np.tanh(decision / self.heads["polarity"].scale / 2))
 
-    def _assemble(self, reading: Reading, labels: dict[str, str], polarity: float, neutral_share: float,
-                  confidence: dict[str, float], history: History) -> Analysis:
+    def _assemble(
+        self,
+        reading: Reading,
+        labels: dict[str, str],
+        polarity: float,
+        neutral_share: float,
+        confidence: dict[str, float],
+        history: History,
+    ) -> Analysis:
         if not _WORD.search(reading.text):
             labels = _from_emoji(reading)
         elif confidence.get("intent", 1.0) < MIN_INTENT_CONFIDENCE:
             labels = {**labels, "intent": Intent.OTHER.value}  # no evidence of what they want
         sentiment = Sentiment(labels["sentiment"])
         score = polarity * NEUTRAL_SCORE_SHARE if sentiment == Sentiment.NEUTRAL else polarity
-        emotion, intent, category = Emotion(labels["emotion"]), Intent(labels["intent"]), Category(labels["category"])
+        emotion, intent, category = (
+            Emotion(labels["emotion"]),
+            Intent(labels["intent"]),
+            Category(labels["category"]),
+        )
         cue_spans = reading.cue_spans
         cues = Cues(
             money_lost="money_lost" in cue_spans,
@@ -205,20 +265,40 @@ class Analyzer:
         graded = grade(intent=intent, category=category, emotion=emotion, risks=risks, cues=cues)
         text = reading.text
         explanations = [
-            Explanation(f"risks.{hit.risk.value}", f"{RISK_NAMES_ZH[hit.risk]}：{hit.reason}",
-                        text[hit.start:hit.end], hit.start, hit.end)
+            Explanation(
+                f"risks.{hit.risk.value}",
+                f"{RISK_NAMES_ZH[hit.risk]}：{hit.reason}",
+                text[hit.start : hit.end],
+                hit.start,
+                hit.end,
+            )
             for hit in reading.risks
         ]
         explanations.append(self._explain_priority(graded, reading, cue_spans, history))
         return Analysis(
-            sentiment=sentiment, sentiment_score=max(-1.0, min(1.0, score)), emotion=emotion, intent=intent,
-            category=category, risks=risks, priority=graded.priority, priority_rule=graded.rule, cues=cues,
-            explanations=tuple(explanations), confidence=confidence, truncated=reading.normalised.truncated,
-            traditional=reading.normalised.traditional, engine=self.engine,
+            sentiment=sentiment,
+            sentiment_score=max(-1.0, min(1.0, score)),
+            emotion=emotion,
+            intent=intent,
+            category=category,
+            risks=risks,
+            priority=graded.priority,
+            priority_rule=graded.rule,
+            cues=cues,
+            explanations=tuple(explanations),
+            confidence=confidence,
+            truncated=reading.normalised.truncated,
+            traditional=reading.normalised.traditional,
+            engine=self.engine,
         )
 
-    def _explain_priority(self, graded: Grade, reading: Reading, cue_spans: dict[str, tuple[int, int]],
-                          history: History) -> Explanation:
+    def _explain_priority(
+        self,
+        graded: Grade,
+        reading: Reading,
+        cue_spans: dict[str, tuple[int, int]],
+        history: History,
+    ) -> Explanation:
         text = reading.text
         reason = f"{graded.priority.value}：{graded.reason}"
         span: tuple[int, int] | None = None
@@ -226,7 +306,11 @@ class Analyzer:
             first = reading.risks[0]
             span = (first.start, first.end)
         elif graded.rule in ("p2_money_lost", "p2_angry_repeat", "p3_urgent_inquiry"):
-            cue = {"p2_money_lost": "money_lost", "p2_angry_repeat": "repeat_contact", "p3_urgent_inquiry": "deadline"}[graded.rule]
+            cue = {
+                "p2_money_lost": "money_lost",
+                "p2_angry_repeat": "repeat_contact",
+                "p3_urgent_inquiry": "deadline",
+            }[graded.rule]
             span = cue_spans.get(cue)
             if span is None and cue == "repeat_contact":
                 reason += f"（此前已有 {history.earlier_contacts} 次联系记录）"
@@ -236,7 +320,7 @@ class Analyzer:
             span = self._evidence("intent", Intent.COMPLAINT.value, text)
         if span is None:
             return Explanation("priority", reason)
-        return Explanation("priority", reason, text[span[0]:span[1]], span[0], span[1])
+        return Explanation("priority", reason, text[span[0] : span[1]], span[0], span[1])
 
     def _evidence(self, head_name: str, label: str, text: str) -> tuple[int, int] | None:
         """The n-gram that pushed the head most towards ``label``, as a span of the text."""
@@ -259,9 +343,15 @@ def _from_emoji(reading: Reading) -> dict[str, str]:
     emotion = Emotion.NEUTRAL
     if reading.normalised.emoji:
         emotion = EMOJI_EMOTIONS[Counter(reading.normalised.emoji).most_common(1)[0][0]]
-    sentiment = {Emotion.NEUTRAL: Sentiment.NEUTRAL, Emotion.SATISFIED: Sentiment.POSITIVE}.get(emotion, Sentiment.NEGATIVE)
-    return {"sentiment": sentiment.value, "emotion": emotion.value, "intent": Intent.OTHER.value,
-            "category": Category.OTHER.value}
+    sentiment = {Emotion.NEUTRAL: Sentiment.NEUTRAL, Emotion.SATISFIED: Sentiment.POSITIVE}.get(
+        emotion, Sentiment.NEGATIVE
+    )
+    return {
+        "sentiment": sentiment.value,
+        "emotion": emotion.value,
+        "intent": Intent.OTHER.value,
+        "category": Category.OTHER.value,
+    }
 
 
 def _history(history: History | Sequence[str] | None) -> History:

@@ -51,11 +51,13 @@ class Head:
     signal_weights: np.ndarray  # [len(signals), n_columns]
     bias: np.ndarray  # [n_columns]
     scale: float = 1.0  # values / scale are read as logits
-    embedding_weights: np.ndarray | None = None  # [embedding dimensions, n_columns]: the accurate path
+    embedding_weights: np.ndarray | None = (
+        None  # [embedding dimensions, n_columns]: the accurate path
+    )
 
     @property
     def binary(self) -> bool:
-        return self.columns.stop - self.columns.start == 1
+        return bool(self.columns.stop - self.columns.start == 1)
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,22 @@ class Scores:
         if self.head.binary:
             p = 1.0 / (1.0 + np.exp(-float(self.values[0]) / self.head.scale))
             return np.array([1.0 - p, p])
-        z = np.exp((self.values - self.values.max()) / self.head.scale)
-        return z / z.sum()
+        z: np.ndarray = np.exp((self.values - self.values.max()) / self.head.scale)
+        out: np.ndarray = z / z.sum()
+        return out
 
 
 class Classifiers:
     """Every head of one artifact; ``predict`` for one text, ``predict_batch`` for many."""
 
-    def __init__(self, manifest: dict[str, Any], spaces: list[CharNgramSpace], weights: list[np.ndarray],
-                 heads: dict[str, Head], ngrams: list[list[str]]):
+    def __init__(
+        self,
+        manifest: dict[str, Any],
+        spaces: list[CharNgramSpace],
+        weights: list[np.ndarray],
+        heads: dict[str, Head],
+        ngrams: list[list[str]],
+    ):
         self.manifest = manifest
         self.spaces = spaces
         self.weights = weights
@@ -113,8 +122,12 @@ class Classifiers:
         """One n-gram list serves every space: a space's vocabulary holds only its own sizes."""
         return min(s.n_min for s in self.spaces), max(s.n_max for s in self.spaces)
 
-    def predict(self, text: str, signals: dict[str, float], embedding: np.ndarray | None = None,
-                ) -> dict[str, Scores]:
+    def predict(
+        self,
+        text: str,
+        signals: dict[str, float],
+        embedding: np.ndarray | None = None,
+    ) -> dict[str, Scores]:
         """Every head's decision for one text; ``embedding`` ([dimensions]) for heads that read one."""
         grams = char_ngrams(text, *self._gram_sizes)
         encoded = [space.encode(text, grams) for space in self.spaces]
@@ -123,14 +136,21 @@ class Classifiers:
         for head in self.heads.values():
             values = sums[head.space][head.columns] + head.bias
             if head.signals:
-                values = values + np.array([signals[s] for s in head.signals], np.float32) @ head.signal_weights
+                values = (
+                    values
+                    + np.array([signals[s] for s in head.signals], np.float32) @ head.signal_weights
+                )
             if head.embedding_weights is not None:
                 values = values + _needed(embedding, head) @ head.embedding_weights
             out[head.name] = Scores(head, values)
         return out
 
-    def predict_batch(self, texts: list[str], signals: np.ndarray, embeddings: np.ndarray | None = None,
-                      ) -> dict[str, np.ndarray]:
+    def predict_batch(
+        self,
+        texts: list[str],
+        signals: np.ndarray,
+        embeddings: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
         """Decision values per head, [len(texts), n_columns]; ``signals`` is [len(texts), len(signal_names)],
         ``embeddings`` [len(texts), dimensions] for heads that read them."""
         sums = []
@@ -157,7 +177,9 @@ class Classifiers:
 
 def _needed(embedding: np.ndarray | None, head: Head) -> np.ndarray:
     if embedding is None:
-        raise ValueError(f"head {head.name} reads a sentence embedding: pass one (see kefu.nlp.embedding)")
+        raise ValueError(
+            f"head {head.name} reads a sentence embedding: pass one (see kefu.nlp.embedding)"
+        )
     return embedding
 
 
@@ -168,28 +190,45 @@ def load(path: Path = DEFAULT_ARTIFACT) -> Classifiers:
         spaces, weights, ngrams = [], [], []
         for i, spec in enumerate(manifest["spaces"]):
             grams = bytes(data[f"space{i}_vocab"]).decode("utf-8").split(SEPARATOR)
-            spaces.append(CharNgramSpace(
-                n_min=spec["n_min"], n_max=spec["n_max"], vocabulary=dict(zip(grams, range(len(grams)), strict=True)),
-                idf=data[f"space{i}_idf"].astype(np.float32), sublinear_tf=spec["sublinear_tf"],
-            ))
+            spaces.append(
+                CharNgramSpace(
+                    n_min=spec["n_min"],
+                    n_max=spec["n_max"],
+                    vocabulary=dict(zip(grams, range(len(grams)), strict=True)),
+                    idf=data[f"space{i}_idf"].astype(np.float32),
+                    sublinear_tf=spec["sublinear_tf"],
+                )
+            )
             weights.append(data[f"space{i}_weights"].astype(np.float32))  # stored as float16
             ngrams.append(grams)
         heads = {}
         for spec in manifest["heads"]:
             name = spec["name"]
             heads[name] = Head(
-                name=name, version=spec["version"], classes=tuple(spec["classes"]), space=spec["space"],
-                columns=slice(*spec["columns"]), signals=tuple(spec["signals"]),
+                name=name,
+                version=spec["version"],
+                classes=tuple(spec["classes"]),
+                space=spec["space"],
+                columns=slice(*spec["columns"]),
+                signals=tuple(spec["signals"]),
                 signal_weights=data[f"head_{name}_dense"].astype(np.float32),
-                bias=data[f"head_{name}_bias"].astype(np.float32), scale=float(spec.get("scale", 1.0)),
-                embedding_weights=(data[f"head_{name}_embedding"].astype(np.float32)
-                                   if f"head_{name}_embedding" in data else None),
+                bias=data[f"head_{name}_bias"].astype(np.float32),
+                scale=float(spec.get("scale", 1.0)),
+                embedding_weights=(
+                    data[f"head_{name}_embedding"].astype(np.float32)
+                    if f"head_{name}_embedding" in data
+                    else None
+                ),
             )
     return Classifiers(manifest, spaces, weights, heads, ngrams)
 
 
-def save(path: Path, manifest: dict[str, Any], spaces: list[tuple[CharNgramSpace, list[str], np.ndarray]],
-         heads: list[tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray | None]]) -> None:
+def save(
+    path: Path,
+    manifest: dict[str, Any],
+    spaces: list[tuple[CharNgramSpace, list[str], np.ndarray]],
+    heads: list[tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray | None]],
+) -> None:
     """Write an artifact: spaces as (space, n-grams in index order, weights); heads as (spec, dense, bias,
     embedding weights or None)."""
     arrays: dict[str, np.ndarray] = {}

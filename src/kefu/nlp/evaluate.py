@@ -18,7 +18,9 @@ def accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold)
 
 
-def macro_f1(gold: Sequence[str], predicted: Sequence[str], classes: Iterable[str] | None = None) -> float:
+def macro_f1(
+    gold: Sequence[str], predicted: Sequence[str], classes: Iterable[str] | None = None
+) -> float:
     """Mean F1 over the classes (by default those in the gold labels)."""
     labels = sorted(set(gold)) if classes is None else list(classes)
     if not labels:
@@ -51,25 +53,39 @@ def confusion_table(gold: Sequence[str], predicted: Sequence[str], classes: Sequ
     head = " " * (width + 2) + " ".join(c[:width].rjust(width) for c in classes)
     lines = [head]
     for g in classes:
-        lines.append(f"{g[:width].ljust(width)}  " + " ".join(str(counts[(g, p)]).rjust(width) for p in classes))
+        lines.append(
+            f"{g[:width].ljust(width)}  "
+            + " ".join(str(counts[(g, p)]).rjust(width) for p in classes)
+        )
     return "\n".join(lines)
 
 
-def score_triage(gold_rows: Sequence[dict[str, Any]], predicted_rows: Sequence[dict[str, Any]],
-                 classes: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+def score_triage(
+    gold_rows: Sequence[dict[str, Any]],
+    predicted_rows: Sequence[dict[str, Any]],
+    classes: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
     """The metrics of ``kefu eval triage`` for rows with the fields of spec/triage.md."""
     result: dict[str, Any] = {"n": len(gold_rows)}
     for name, names in classes.items():
         gold = [r[name] for r in gold_rows]
         pred = [r[name] for r in predicted_rows]
-        result[name] = {"accuracy": round(accuracy(gold, pred), 4), "macro_f1": round(macro_f1(gold, pred, names), 4)}
+        result[name] = {
+            "accuracy": round(accuracy(gold, pred), 4),
+            "macro_f1": round(macro_f1(gold, pred, names), 4),
+        }
     result["risks"] = {
-        risk: precision_recall([risk in r["risks"] for r in gold_rows], [risk in r["risks"] for r in predicted_rows])
+        risk: precision_recall(
+            [risk in r["risks"] for r in gold_rows], [risk in r["risks"] for r in predicted_rows]
+        )
         for risk in RISKS
     }
     gold_p = [r["priority"] for r in gold_rows]
     pred_p = [r["priority"] for r in predicted_rows]
     p1 = precision_recall([p == "P1" for p in gold_p], [p == "P1" for p in pred_p])
-    result["priority"] = {"accuracy": round(accuracy(gold_p, pred_p), 4), "p1_recall": p1["recall"],
-                          "p1_precision": p1["precision"]}
+    result["priority"] = {
+        "accuracy": round(accuracy(gold_p, pred_p), 4),
+        "p1_recall": p1["recall"],
+        "p1_precision": p1["precision"],
+    }
     return result

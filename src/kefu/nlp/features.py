@@ -65,8 +65,11 @@ class CharNgramSpace:
         values /= np.sqrt(values @ values)
         return ids, values
 
-    def encode_batch(self, texts: list[str], grams: list[list[str]] | None = None,
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def encode_batch(
+        self,
+        texts: list[str],
+        grams: list[list[str]] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All texts at once in CSR form: (indices, values, offsets), row i at offsets[i]..offsets[i+1].
 
         One dictionary pass over every n-gram of the batch and NumPy for the rest; ``grams``
@@ -79,7 +82,9 @@ class CharNgramSpace:
         lengths = np.fromiter(map(len, grams), np.int64, n)
         total = int(lengths.sum())
         offsets = np.zeros(n + 1, np.int64)
-        ids = np.fromiter(map(self.vocabulary.get, chain.from_iterable(grams), repeat(MISSING)), np.int64, total)
+        ids = np.fromiter(
+            map(self.vocabulary.get, chain.from_iterable(grams), repeat(MISSING)), np.int64, total
+        )
         rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
         known = ids >= 0
         keys, counts = np.unique(rows[known] * self.size + ids[known], return_counts=True)

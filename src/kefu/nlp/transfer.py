@@ -156,7 +156,11 @@ def read_kb_categories(data_dir: Path) -> list[Labelled]:
         if not category:
             raise DataError(f"{article}: front matter lacks category")
         rows.append(Labelled(fields.get("title", "").strip(), category))
-        rows += [Labelled(s.strip(), category) for s in _SENTENCE_END.split(parts[2]) if len(s.strip()) >= MIN_SENTENCE]
+        rows += [
+            Labelled(s.strip(), category)
+            for s in _SENTENCE_END.split(parts[2])
+            if len(s.strip()) >= MIN_SENTENCE
+        ]
     return [r for r in rows if r.text]
 
 
@@ -165,8 +169,11 @@ def read_kb_question_categories(data_dir: Path) -> list[Labelled]:
     labelled with that article's category: customer wording for the policy topics."""
     categories = {}
     for article in sorted((data_dir / "kb").glob("*.md")):
-        fields = dict(line.split(":", 1) for line in article.read_text(encoding="utf-8").split("---", 2)[1].splitlines()
-                      if ":" in line)
+        fields = dict(
+            line.split(":", 1)
+            for line in article.read_text(encoding="utf-8").split("---", 2)[1].splitlines()
+            if ":" in line
+        )
         categories[fields.get("id", "").strip()] = fields.get("category", "").strip()
     path = data_dir / "kb-questions-dev.jsonl"
     rows = []

@@ -31,7 +31,9 @@ def decode_attachment(item: AttachmentIn, *, max_bytes: int) -> tuple[bytes, Sto
     try:
         data = base64.b64decode(item.content_base64, validate=True)
     except (binascii.Error, ValueError) as e:
-        raise KefuError("invalid_attachment", status_code=422, details={"field": "content_base64"}) from e
+        raise KefuError(
+            "invalid_attachment", status_code=422, details={"field": "content_base64"}
+        ) from e
     if len(data) > max_bytes:
         raise KefuError("attachment_too_large", status_code=413, limit=max_bytes)
     name = os.path.basename(item.filename.replace("\\", "/")).strip() or "attachment"

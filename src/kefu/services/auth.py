@@ -107,7 +107,9 @@ def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
 # --- API tokens -------------------------------------------------------------------------
 
 
-def do_create_token(session: Session, actor: Actor, user: User, *, name: str) -> tuple[str, ApiToken]:
+def do_create_token(
+    session: Session, actor: Actor, user: User, *, name: str
+) -> tuple[str, ApiToken]:
     """Create a personal API token for ``user``; the secret is returned once, never stored."""
     if actor.user_id != user.id and not actor.is_admin:
         raise PermissionDenied()

@@ -33,9 +33,22 @@ from kefu.services.staff import supervisors_of
 from kefu.settings import Settings
 
 STATUS_CODES = {"above_authority": 403, "bad_compensation": 422, "bad_rating": 422}
-ROLE_NAMES_ZH = {Role.AGENT: "客服专员", Role.SPECIALIST: "客诉专员", Role.SUPERVISOR: "主管", Role.ADMIN: "管理员"}
-MISSING_NAMES_ZH = {"facts": "关键信息", "category": "确认的问题类别", "root_cause": "根本原因", "solution": "解决方案",
-                    "approval": "补偿审批", "confirmation_or_rating": "客户确认或评分", "lesson": "经验总结"}
+ROLE_NAMES_ZH = {
+    Role.AGENT: "客服专员",
+    Role.SPECIALIST: "客诉专员",
+    Role.SUPERVISOR: "主管",
+    Role.ADMIN: "管理员",
+}
+MISSING_NAMES_ZH = {
+    "facts": "关键信息",
+    "category": "确认的问题类别",
+    "root_cause": "根本原因",
+    "solution": "解决方案",
+    "approval": "补偿审批",
+    "confirmation_or_rating": "客户确认或评分",
+    "lesson": "经验总结",
+}
+
 
 class StepNotAllowed(KefuError):
     """A refused step as an API error: 409 (403 above one's authority), with what is missing."""
@@ -45,53 +58,88 @@ class StepNotAllowed(KefuError):
         stage = case.stage if case is not None else None
         role = refused.needs or Role.ADMIN
         super().__init__(
-            code, status_code=STATUS_CODES.get(refused.code, 409),
+            code,
+            status_code=STATUS_CODES.get(refused.code, 409),
             details={"missing": list(refused.missing), "reason": str(refused)},
-            stage=cw.STAGE_NAMES_ZH[stage] if stage else "", stage_en=stage.value if stage else "",
+            stage=cw.STAGE_NAMES_ZH[stage] if stage else "",
+            stage_en=stage.value if stage else "",
             missing="、".join(MISSING_NAMES_ZH.get(m, m) for m in refused.missing),
-            missing_en=", ".join(refused.missing), role=ROLE_NAMES_ZH[role], role_en=role.value,
+            missing_en=", ".join(refused.missing),
+            role=ROLE_NAMES_ZH[role],
+            role_en=role.value,
         )
 
 
 def intake_rules(settings: Settings) -> CaseRules:
-    return CaseRules(reopen_window=timedelta(days=settings.case_reopen_days),
-                     repeat_window=timedelta(days=settings.repeat_complaint_days))
+    return CaseRules(
+        reopen_window=timedelta(days=settings.case_reopen_days),
+        repeat_window=timedelta(days=settings.repeat_complaint_days),
+    )
 
 
 def policy_of(settings: Settings) -> Policy:
-    limits = cw.AuthorityLimits(agent=settings.authority_agent_yuan * 100,
-                                specialist=settings.authority_specialist_yuan * 100,
-                                supervisor=settings.authority_supervisor_yuan * 100)
+    limits = cw.AuthorityLimits(
+        agent=settings.authority_agent_yuan * 100,
+        specialist=settings.authority_specialist_yuan * 100,
+        supervisor=settings.authority_supervisor_yuan * 100,
+    )
     return Policy(limits=limits, reopen_window=timedelta(days=settings.case_reopen_days))
 
 
 # --- the case on the ticket ---------------------------------------------------------------------
 
+
 def case_of(ticket: Ticket) -> Case:
     f = ticket.case_file or {}
     comp = f.get("compensation")
-    compensation = None if not comp else Compensation(
-        comp["kind"], int(comp["amount"]), Role(comp["proposed_by"]),
-        Role(comp["approved_by"]) if comp.get("approved_by") else None)
+    compensation = (
+        None
+        if not comp
+        else Compensation(
+            comp["kind"],
+            int(comp["amount"]),
+            Role(comp["proposed_by"]),
+            Role(comp["approved_by"]) if comp.get("approved_by") else None,
+        )
+    )
     waiting = Waiting(ticket.waiting_on) if ticket.waiting_on else None
     return Case(
-        path=CasePath(ticket.case_path), stage=Stage(ticket.stage), facts=f.get("facts", ""),
-        category=ticket.category if f.get("category_confirmed") else None, root_cause=f.get("root_cause", ""),
-        five_whys=tuple(f.get("five_whys", ())), solution=f.get("solution", ""), compensation=compensation,
-        customer_confirmed=bool(f.get("customer_confirmed")), rating=f.get("rating"), lesson=f.get("lesson", ""),
-        waiting=waiting, resolved_at=ticket.resolved_at, reopen_count=ticket.reopen_count,
+        path=CasePath(ticket.case_path),
+        stage=Stage(ticket.stage),
+        facts=f.get("facts", ""),
+        category=ticket.category if f.get("category_confirmed") else None,
+        root_cause=f.get("root_cause", ""),
+        five_whys=tuple(f.get("five_whys", ())),
+        solution=f.get("solution", ""),
+        compensation=compensation,
+        customer_confirmed=bool(f.get("customer_confirmed")),
+        rating=f.get("rating"),
+        lesson=f.get("lesson", ""),
+        waiting=waiting,
+        resolved_at=ticket.resolved_at,
+        reopen_count=ticket.reopen_count,
     )
 
 
 def case_file_of(case: Case) -> dict[str, Any]:
     comp = case.compensation
     data: dict[str, Any] = {
-        "facts": case.facts, "category_confirmed": case.category is not None, "root_cause": case.root_cause,
-        "five_whys": list(case.five_whys), "solution": case.solution,
-        "compensation": None if comp is None else {
-            "kind": comp.kind, "amount": comp.amount, "proposed_by": comp.proposed_by.value,
-            "approved_by": comp.approved_by.value if comp.approved_by else None},
-        "customer_confirmed": case.customer_confirmed, "rating": case.rating, "lesson": case.lesson,
+        "facts": case.facts,
+        "category_confirmed": case.category is not None,
+        "root_cause": case.root_cause,
+        "five_whys": list(case.five_whys),
+        "solution": case.solution,
+        "compensation": None
+        if comp is None
+        else {
+            "kind": comp.kind,
+            "amount": comp.amount,
+            "proposed_by": comp.proposed_by.value,
+            "approved_by": comp.approved_by.value if comp.approved_by else None,
+        },
+        "customer_confirmed": case.customer_confirmed,
+        "rating": case.rating,
+        "lesson": case.lesson,
     }
     return {k: v for k, v in data.items() if v not in ("", None, [], False)}
 
@@ -106,7 +154,9 @@ def _write(ticket: Ticket, case: Case) -> None:
         ticket.category = case.category
 
 
-def move_status(ticket: Ticket, target: TicketStatus, *, now: datetime, reopen: bool | None = None) -> None:
+def move_status(
+    ticket: Ticket, target: TicketStatus, *, now: datetime, reopen: bool | None = None
+) -> None:
     """Move the coarse status and keep its timestamps and SLA facts true. ``reopen``: whether this
     counts as a reopen (default: any move from resolved or closed back to open)."""
     current = TicketStatus(ticket.status)
@@ -117,8 +167,10 @@ def move_status(ticket: Ticket, target: TicketStatus, *, now: datetime, reopen: 
     if target == current:
         return
     counted = workflow.counts_as_reopen(current, target) if reopen is None else reopen
-    if current in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and target not in (TicketStatus.RESOLVED,
-                                                                               TicketStatus.CLOSED):
+    if current in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and target not in (
+        TicketStatus.RESOLVED,
+        TicketStatus.CLOSED,
+    ):
         ticket.resolved_at = None
         ticket.closed_at = None
     if counted:
@@ -136,7 +188,9 @@ def _case_state(ticket: Ticket) -> dict[str, Any]:
     return {"stage": ticket.stage, "status": ticket.status, "waiting_on": ticket.waiting_on}
 
 
-def apply_actions(ticket: Ticket, actions: tuple[cw.Action, ...], now: datetime, policy: Policy) -> list[Outcome]:
+def apply_actions(
+    ticket: Ticket, actions: tuple[cw.Action, ...], now: datetime, policy: Policy
+) -> list[Outcome]:
     """Apply actions in turn to the ticket's case and move its status along; nothing is written if
     any is refused (``StepNotAllowed``)."""
     if ticket.merged_into_id is not None:
@@ -156,10 +210,15 @@ def apply_actions(ticket: Ticket, actions: tuple[cw.Action, ...], now: datetime,
     return outcomes
 
 
-def do_step(session: Session, actor: Actor, ticket: Ticket, action: cw.Action, policy: Policy) -> Outcome:
+def do_step(
+    session: Session, actor: Actor, ticket: Ticket, action: cw.Action, policy: Policy
+) -> Outcome:
     """One step on a ticket the caller has locked (``access_ticket(for_update=True)``)."""
     if isinstance(action, cw.ProposeSolution) and action.compensation is not None:
-        action = replace(action, compensation=replace(action.compensation, proposed_by=actor.role, approved_by=None))
+        action = replace(
+            action,
+            compensation=replace(action.compensation, proposed_by=actor.role, approved_by=None),
+        )
     if isinstance(action, cw.Approve):
         action = cw.Approve(by=actor.role)
     before = _case_state(ticket)
@@ -167,16 +226,30 @@ def do_step(session: Session, actor: Actor, ticket: Ticket, action: cw.Action, p
     (outcome,) = apply_actions(ticket, (action,), now, policy)
     ticket.updated_at = now
     session.flush()
-    audit.record(session, actor, "case.step", object_type="ticket", object_id=ticket.id, ticket_id=ticket.id,
-                 customer_id=ticket.customer_id, before=before,
-                 after={"step": outcome.step, **_case_state(ticket), **_step_data(action)})
+    audit.record(
+        session,
+        actor,
+        "case.step",
+        object_type="ticket",
+        object_id=ticket.id,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        before=before,
+        after={"step": outcome.step, **_case_state(ticket), **_step_data(action)},
+    )
     comp = outcome.case.compensation
-    if isinstance(action, cw.ProposeSolution) and comp is not None and not comp.settled(policy.limits):
+    if (
+        isinstance(action, cw.ProposeSolution)
+        and comp is not None
+        and not comp.settled(policy.limits)
+    ):
         _ask_for_approval(session, ticket, comp, policy)
     return outcome
 
 
-def do_status_change(ticket: Ticket, target: TicketStatus, now: datetime, policy: Policy) -> list[Outcome]:
+def do_status_change(
+    ticket: Ticket, target: TicketStatus, now: datetime, policy: Policy
+) -> list[Outcome]:
     """A plain status change, as the case actions it stands for (domain ``status_actions``)."""
     current = TicketStatus(ticket.status)
     if target == current:
@@ -229,16 +302,26 @@ def _step_data(action: cw.Action) -> dict[str, Any]:
 
 def _ask_for_approval(session: Session, ticket: Ticket, comp: Compensation, policy: Policy) -> None:
     needed = policy.limits.approver_for(comp.amount)
-    body = (f"工单 #{ticket.id} 的补偿（{comp.kind} ¥{comp.amount / 100:.2f}）超出"
-            f"提议人的授权，需要{ROLE_NAMES_ZH[needed]}审批")
+    body = (
+        f"工单 #{ticket.id} 的补偿（{comp.kind} ¥{comp.amount / 100:.2f}）超出"
+        f"提议人的授权，需要{ROLE_NAMES_ZH[needed]}审批"
+    )
     if needed == Role.ADMIN:  # above every supervisor's authority
-        approvers = list(session.scalars(select(User.id).where(User.role == Role.ADMIN.value,
-                                                               User.is_active.is_(True)).order_by(User.id)))
+        approvers = list(
+            session.scalars(
+                select(User.id)
+                .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+                .order_by(User.id)
+            )
+        )
     else:
         approvers = supervisors_of(session, ticket.group_id)
     for user_id in approvers:
-        session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind="case.approval", body=body[:500]))
-
+        session.add(
+            Notification(
+                user_id=user_id, ticket_id=ticket.id, kind="case.approval", body=body[:500]
+            )
+        )
 
 
 def view(ticket: Ticket, policy: Policy) -> dict[str, Any]:
@@ -248,17 +331,36 @@ def view(ticket: Ticket, policy: Policy) -> dict[str, Any]:
     final = case.stage in cw.FINAL_STAGES or ticket.merged_into_id is not None
     needs_approval = comp is not None and not comp.settled(policy.limits)
     return {
-        "path": case.path.value, "stage": case.stage.value, "stage_name": cw.STAGE_NAMES_ZH[case.stage],
-        "stages": [s.value for s in (cw.COMPLAINT_STAGES if case.path == CasePath.COMPLAINT else cw.SHORT_STAGES)],
-        "status": ticket.status, "waiting_on": ticket.waiting_on, "facts": case.facts,
-        "category": case.category, "root_cause": case.cause, "five_whys": list(case.five_whys),
+        "path": case.path.value,
+        "stage": case.stage.value,
+        "stage_name": cw.STAGE_NAMES_ZH[case.stage],
+        "stages": [
+            s.value
+            for s in (cw.COMPLAINT_STAGES if case.path == CasePath.COMPLAINT else cw.SHORT_STAGES)
+        ],
+        "status": ticket.status,
+        "waiting_on": ticket.waiting_on,
+        "facts": case.facts,
+        "category": case.category,
+        "root_cause": case.cause,
+        "five_whys": list(case.five_whys),
         "solution": case.solution,
-        "compensation": None if comp is None else {
-            "kind": comp.kind, "amount_yuan": f"{comp.amount / 100:.2f}", "proposed_by": comp.proposed_by.value,
+        "compensation": None
+        if comp is None
+        else {
+            "kind": comp.kind,
+            "amount_yuan": f"{comp.amount / 100:.2f}",
+            "proposed_by": comp.proposed_by.value,
             "approved_by": comp.approved_by.value if comp.approved_by else None,
-            "approval_needed_by": policy.limits.approver_for(comp.amount).value if needs_approval else None},
-        "customer_confirmed": case.customer_confirmed, "rating": case.rating, "lesson": case.lesson,
+            "approval_needed_by": policy.limits.approver_for(comp.amount).value
+            if needs_approval
+            else None,
+        },
+        "customer_confirmed": case.customer_confirmed,
+        "rating": case.rating,
+        "lesson": case.lesson,
         "missing": [] if final else list(cw.missing_to_leave(case, policy)),
-        "reopen_count": ticket.reopen_count, "repeat_complaint": ticket.repeat_complaint,
+        "reopen_count": ticket.reopen_count,
+        "repeat_complaint": ticket.repeat_complaint,
         "merged_into_id": ticket.merged_into_id,
     }

@@ -61,12 +61,18 @@ def _claim_identities(session: Session, customer: Customer, identities: list[Ide
                 continue
             raise Conflict(
                 "identity_taken",
-                details={"channel": item.channel, "external_id": item.external_id, "customer_id": taken.customer_id},
+                details={
+                    "channel": item.channel,
+                    "external_id": item.external_id,
+                    "customer_id": taken.customer_id,
+                },
             )
         try:
             with session.begin_nested():
                 customer.identities.append(
-                    Identity(channel=item.channel, external_id=item.external_id, verified=item.verified)
+                    Identity(
+                        channel=item.channel, external_id=item.external_id, verified=item.verified
+                    )
                 )
                 session.flush()
         except IntegrityError as e:  # a concurrent request claimed it after the check above
@@ -78,7 +84,11 @@ def _claim_identities(session: Session, customer: Customer, identities: list[Ide
                 )
             raise Conflict(
                 "identity_taken",
-                details={"channel": item.channel, "external_id": item.external_id, "customer_id": owner},
+                details={
+                    "channel": item.channel,
+                    "external_id": item.external_id,
+                    "customer_id": owner,
+                },
             ) from e
 
 
@@ -115,9 +125,7 @@ def do_update_customer(
 ) -> Customer:
     if customer.merged_into_id is not None and changes.get("identities"):
         # Its messages would open tickets on a profile that search and timelines no longer show.
-        raise Conflict(
-            "customer_merged", details={"merged_into_id": customer.merged_into_id}
-        )
+        raise Conflict("customer_merged", details={"merged_into_id": customer.merged_into_id})
     before = snapshot(customer)
     for name, value in changes.items():
         if name == "tags":
@@ -163,7 +171,9 @@ def search_customers(
     return list(session.scalars(query.order_by(Customer.id.desc()).limit(limit)))
 
 
-def timeline(session: Session, actor: Actor, customer: Customer) -> list[tuple[Ticket, list[Message]]]:
+def timeline(
+    session: Session, actor: Actor, customer: Customer
+) -> list[tuple[Ticket, list[Message]]]:
     """Every ticket of the customer the actor may see, each with its messages, newest first."""
     tickets = list(
         session.scalars(
@@ -215,7 +225,12 @@ def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) 
     )
     session.add(merge)
     session.flush()
-    payload = {"merge_id": merge.id, "source_id": source.id, "identity_ids": identity_ids, "ticket_ids": ticket_ids}
+    payload = {
+        "merge_id": merge.id,
+        "source_id": source.id,
+        "identity_ids": identity_ids,
+        "ticket_ids": ticket_ids,
+    }
     audit.record(
         session, actor, "customer.merge", object_type="customer", object_id=target.id,
         customer_id=target.id, after=payload,
@@ -239,17 +254,23 @@ def do_undo_merge(session: Session, actor: Actor, merge_id: int) -> CustomerMerg
     # Only what is still where the merge put it moves back.
     identity_ids = list(
         session.scalars(
-            select(Identity.id).where(Identity.id.in_(merge.identity_ids), Identity.customer_id == merge.target_id)
+            select(Identity.id).where(
+                Identity.id.in_(merge.identity_ids), Identity.customer_id == merge.target_id
+            )
         )
     )
     ticket_ids = list(
         session.scalars(
-            select(Ticket.id).where(Ticket.id.in_(merge.ticket_ids), Ticket.customer_id == merge.target_id)
+            select(Ticket.id).where(
+                Ticket.id.in_(merge.ticket_ids), Ticket.customer_id == merge.target_id
+            )
         )
     )
     _move(session, identity_ids, ticket_ids, from_id=merge.target_id, to_id=merge.source_id)
     session.execute(
-        update(Customer).where(Customer.id == merge.source_id).values(merged_into_id=None, updated_at=utcnow())
+        update(Customer)
+        .where(Customer.id == merge.source_id)
+        .values(merged_into_id=None, updated_at=utcnow())
     )
     merge.undone_at = utcnow()
     merge.undone_by_id = actor.user_id
@@ -270,9 +291,13 @@ def do_undo_merge(session: Session, actor: Actor, merge_id: int) -> CustomerMerg
     return merge
 
 
-def _move(session: Session, identity_ids: list[int], ticket_ids: list[int], *, from_id: int, to_id: int) -> None:
+def _move(
+    session: Session, identity_ids: list[int], ticket_ids: list[int], *, from_id: int, to_id: int
+) -> None:
     if identity_ids:
-        session.execute(update(Identity).where(Identity.id.in_(identity_ids)).values(customer_id=to_id))
+        session.execute(
+            update(Identity).where(Identity.id.in_(identity_ids)).values(customer_id=to_id)
+        )
     if ticket_ids:
         session.execute(update(Ticket).where(Ticket.id.in_(ticket_ids)).values(customer_id=to_id))
         session.execute(

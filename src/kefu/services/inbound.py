@@ -96,14 +96,18 @@ class Delivery:
         return self.message.channel, self.message.external_id
 
 
-def analyse_deliveries(deliveries: Sequence[Delivery], engine: Analyzer | None = None) -> list[Delivery]:
+def analyse_deliveries(
+    deliveries: Sequence[Delivery], engine: Analyzer | None = None
+) -> list[Delivery]:
     """The deliveries with their message analysis: CPU work, best done before any database lock.
     ``engine``: the analyzer to use (default: the fast path of the shipped models)."""
     todo = [d for d in deliveries if d.analysis is None]
     if not todo:
         return list(deliveries)
     analyses = iter((engine or analyzer()).analyze_batch([d.message.text for d in todo]))
-    return [d if d.analysis is not None else replace(d, analysis=next(analyses)) for d in deliveries]
+    return [
+        d if d.analysis is not None else replace(d, analysis=next(analyses)) for d in deliveries
+    ]
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,9 @@ class CaseRules:
 
     reopen_window: timedelta = timedelta(days=7)
     repeat_window: timedelta = repeat_complaints.WINDOW
-    link_window: timedelta = timedelta(days=90)  # a new case links to the customer's last one this recent
+    link_window: timedelta = timedelta(
+        days=90
+    )  # a new case links to the customer's last one this recent
 
 
 def receive_inbound(
@@ -150,15 +156,21 @@ def receive_inbound(
     payload and its error) is committed before raising, so the raw payload is kept.
     """
     delivery = Delivery(actor, message, raw, received_at or utcnow())
-    [outcome] = receive_batch(session, [delivery], AttachmentLimits(attachments_root, max_attachment_bytes), rules)
+    [outcome] = receive_batch(
+        session, [delivery], AttachmentLimits(attachments_root, max_attachment_bytes), rules
+    )
     if isinstance(outcome, KefuError):
         session.commit()
         raise outcome
     return outcome
 
 
-def receive_batch(session: Session, deliveries: Sequence[Delivery], limits: AttachmentLimits,
-                  rules: CaseRules | None = None) -> list[Outcome]:
+def receive_batch(
+    session: Session,
+    deliveries: Sequence[Delivery],
+    limits: AttachmentLimits,
+    rules: CaseRules | None = None,
+) -> list[Outcome]:
     """The outcome of each delivery, in order; see the module docstring."""
     return _Batch(session, deliveries, limits, rules or CaseRules()).run()
 
@@ -167,10 +179,14 @@ def store_failed(session: Session, delivery: Delivery, error: str) -> None:
     """Keep the raw payload of a delivery whose processing failed, with the error, and commit."""
     channel, external_id = delivery.key
     payload = session.scalar(
-        select(InboundPayload).where(InboundPayload.channel == channel, InboundPayload.external_id == external_id)
+        select(InboundPayload).where(
+            InboundPayload.channel == channel, InboundPayload.external_id == external_id
+        )
     )
     if payload is None:
-        payload = InboundPayload(channel=channel, external_id=external_id, received_at=delivery.received_at)
+        payload = InboundPayload(
+            channel=channel, external_id=external_id, received_at=delivery.received_at
+        )
         session.add(payload)
     payload.payload, payload.error = delivery.raw, error[:2000]
     session.commit()
@@ -211,8 +227,12 @@ class _TicketPlan:
     created_by: _Item | None = None  # the item that opens it
     touched: bool = False
     before_triage: TicketTriage | None = None  # before a later message of this batch changed it
-    reasons: dict[str, str] = field(default_factory=dict)  # why its priority and risks changed since
-    opened_with: TicketTriage | None = None  # a ticket opened in this batch: the triage of its first message
+    reasons: dict[str, str] = field(
+        default_factory=dict
+    )  # why its priority and risks changed since
+    opened_with: TicketTriage | None = (
+        None  # a ticket opened in this batch: the triage of its first message
+    )
     opening_reasons: dict[str, str] = field(default_factory=dict)
     awaiting_reply_since: datetime | None = None  # SLA facts (services/sla.py)
     sla_pauses: list[list[str | None]] = field(default_factory=list)
@@ -227,19 +247,30 @@ class _TicketPlan:
     merged_into_id: int | None = None
     case_moved: bool = False  # stage, path or waiting changed (not by a reopen)
     reopened: bool = False
-    steps: list[tuple[_Item, str]] = field(default_factory=list)  # case steps to audit: reopened, resume, …
+    steps: list[tuple[_Item, str]] = field(
+        default_factory=list
+    )  # case steps to audit: reopened, resume, …
     links: list[tuple[int, str]] = field(default_factory=list)  # (earlier ticket id, kind)
     route_again: bool = False
 
     @property
     def case(self) -> cw.Case:
-        return cw.Case(cw.CasePath(self.case_path), cw.Stage(self.stage), resolved_at=self.resolved_at,
-                       waiting=cw.Waiting(self.waiting_on) if self.waiting_on else None)
+        return cw.Case(
+            cw.CasePath(self.case_path),
+            cw.Stage(self.stage),
+            resolved_at=self.resolved_at,
+            waiting=cw.Waiting(self.waiting_on) if self.waiting_on else None,
+        )
 
 
 class _Batch:
-    def __init__(self, session: Session, deliveries: Sequence[Delivery], limits: AttachmentLimits,
-                 rules: CaseRules) -> None:
+    def __init__(
+        self,
+        session: Session,
+        deliveries: Sequence[Delivery],
+        limits: AttachmentLimits,
+        rules: CaseRules,
+    ) -> None:
         self.session = session
         self.rules = rules
         self.conn: Connection = session.connection()
@@ -259,8 +290,13 @@ class _Batch:
                 repeats.append((i, first[delivery.key]))
             else:
                 first[delivery.key] = i
-        analysed = analyse_deliveries([self.deliveries[i] for i in first.values()])  # a no-op when done before
-        items = [_Item(i, delivery, analysis=delivery.analysis) for i, delivery in zip(first.values(), analysed, strict=True)]
+        analysed = analyse_deliveries(
+            [self.deliveries[i] for i in first.values()]
+        )  # a no-op when done before
+        items = [
+            _Item(i, delivery, analysis=delivery.analysis)
+            for i, delivery in zip(first.values(), analysed, strict=True)
+        ]
 
         items = self._store_payloads(items)
         items = self._check_attachments(items)
@@ -277,7 +313,9 @@ class _Batch:
 
         for i, j in repeats:  # the same message twice in one batch: a redelivery
             seen = self.outcomes[j]
-            self.outcomes[i] = replace(seen, duplicate=True) if isinstance(seen, InboundResult) else seen
+            self.outcomes[i] = (
+                replace(seen, duplicate=True) if isinstance(seen, InboundResult) else seen
+            )
         assert all(o is not None for o in self.outcomes)
         return self.outcomes  # type: ignore[return-value]
 
@@ -301,12 +339,19 @@ class _Batch:
         # Stored before: a redelivery, a concurrent delivery (PostgreSQL waited for it to
         # commit), or an earlier delivery whose processing failed. Lock the rows and look.
         keys = {it.delivery.key for it in earlier}
-        locked = {(r.channel, r.external_id): r.id for r in q.rows_by_keys(self.conn, "lock_payloads", keys)}
-        messages = {(r.channel, r.external_id): r for r in q.rows_by_keys(self.conn, "messages", keys)}
+        locked = {
+            (r.channel, r.external_id): r.id
+            for r in q.rows_by_keys(self.conn, "lock_payloads", keys)
+        }
+        messages = {
+            (r.channel, r.external_id): r for r in q.rows_by_keys(self.conn, "messages", keys)
+        }
         for it in earlier:
             seen = messages.get(it.delivery.key)
             if seen is not None:
-                self.outcomes[it.index] = InboundResult(seen.ticket_id, seen.id, seen.author_customer_id, duplicate=True)
+                self.outcomes[it.index] = InboundResult(
+                    seen.ticket_id, seen.id, seen.author_customer_id, duplicate=True
+                )
             else:
                 it.payload_id, it.retried = locked[it.delivery.key], True
         return [it for it in items if self.outcomes[it.index] is None]
@@ -316,7 +361,10 @@ class _Batch:
     def _check_attachments(self, items: list[_Item]) -> list[_Item]:
         for it in items:
             try:
-                it.files = [decode_attachment(a, max_bytes=self.limits.max_bytes) for a in it.message.attachments]
+                it.files = [
+                    decode_attachment(a, max_bytes=self.limits.max_bytes)
+                    for a in it.message.attachments
+                ]
             except KefuError as e:
                 self._refuse(it, e)
         return [it for it in items if self.outcomes[it.index] is None]
@@ -345,9 +393,14 @@ class _Batch:
                 it.customer_id = known[key]
 
     def _customers_of(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        return {(r.channel, r.external_id): r.customer_id for r in q.rows_by_keys(self.conn, "identities", keys)}
+        return {
+            (r.channel, r.external_id): r.customer_id
+            for r in q.rows_by_keys(self.conn, "identities", keys)
+        }
 
-    def _create_customers(self, keys: list[tuple[str, str]], by_sender: dict[tuple[str, str], list[_Item]]) -> dict[tuple[str, str], int]:
+    def _create_customers(
+        self, keys: list[tuple[str, str]], by_sender: dict[tuple[str, str], list[_Item]]
+    ) -> dict[tuple[str, str], int]:
         senders = [by_sender[key][0] for key in keys]
         rows = []
         for it in senders:
@@ -392,7 +445,9 @@ class _Batch:
             named_ids = merged
         open_now: dict[tuple[int, str], _TicketPlan] = {}
         customer_ids = sorted({it.customer_id for it in items})
-        for r in self.conn.execute(q.open_tickets_of_customers(self.dialect), {"ids": customer_ids}):  # newest first
+        for r in self.conn.execute(
+            q.open_tickets_of_customers(self.dialect), {"ids": customer_ids}
+        ):  # newest first
             if (r.customer_id, r.channel) not in open_now:
                 open_now[(r.customer_id, r.channel)] = tickets.setdefault(r.id, _plan_of(r))
         done_last = self._last_done_tickets(items, open_now, tickets)
@@ -413,7 +468,14 @@ class _Batch:
             if plan is not None and plan.created_by is not it and plan.status in DONE_STATUSES:
                 plan = self._customer_writes_again(it, plan)
             if plan is None:
-                plan = _TicketPlan(None, TicketStatus.NEW.value, it.customer_id, it.message.channel, it.now, created_by=it)
+                plan = _TicketPlan(
+                    None,
+                    TicketStatus.NEW.value,
+                    it.customer_id,
+                    it.message.channel,
+                    it.now,
+                    created_by=it,
+                )
                 if previous is not None and previous.id is not None:
                     plan.links.append((previous.id, "follow_up"))
             if it.message.ticket_id is None and plan.status not in DONE_STATUSES:
@@ -423,7 +485,9 @@ class _Batch:
                 self._move_on_message(it, plan)
             if plan.awaiting_reply_since is None:
                 plan.awaiting_reply_since = it.now
-            plan.last_message_at = max(plan.last_message_at, it.now) if plan.last_message_at else it.now
+            plan.last_message_at = (
+                max(plan.last_message_at, it.now) if plan.last_message_at else it.now
+            )
             it.ticket = plan
             assert it.analysis is not None
             _apply_analysis(plan, it.analysis, opens=plan.created_by is it)
@@ -431,16 +495,28 @@ class _Batch:
         self._find_repeat_complaints(kept)
         return kept
 
-    def _last_done_tickets(self, items: list[_Item], open_now: dict[tuple[int, str], _TicketPlan],
-                           tickets: dict[int, _TicketPlan]) -> dict[tuple[int, str], _TicketPlan]:
+    def _last_done_tickets(
+        self,
+        items: list[_Item],
+        open_now: dict[tuple[int, str], _TicketPlan],
+        tickets: dict[int, _TicketPlan],
+    ) -> dict[tuple[int, str], _TicketPlan]:
         """The customer's last case per channel that was resolved lately, where no case is open."""
-        without = sorted({it.customer_id for it in items
-                          if it.message.ticket_id is None and (it.customer_id, it.message.channel) not in open_now})
+        without = sorted(
+            {
+                it.customer_id
+                for it in items
+                if it.message.ticket_id is None
+                and (it.customer_id, it.message.channel) not in open_now
+            }
+        )
         last: dict[tuple[int, str], _TicketPlan] = {}
         if not without:
             return last
         since = min(it.now for it in items) - max(self.rules.link_window, self.rules.reopen_window)
-        for r in self.conn.execute(q.done_tickets_of_customers(self.dialect), {"ids": without, "since": since}):
+        for r in self.conn.execute(
+            q.done_tickets_of_customers(self.dialect), {"ids": without, "since": since}
+        ):
             if (r.customer_id, r.channel) not in last:
                 last[(r.customer_id, r.channel)] = tickets.setdefault(r.id, _plan_of(r))
         return last
@@ -448,7 +524,9 @@ class _Batch:
     def _customer_writes_again(self, it: _Item, plan: _TicketPlan) -> _TicketPlan | None:
         """A message to a resolved or closed case: the case decides (domain/case_workflow.py).
         None: open a new case (the caller links it to this one)."""
-        outcome = cw.apply(plan.case, cw.CustomerWrote(), it.now, cw.Policy(reopen_window=self.rules.reopen_window))
+        outcome = cw.apply(
+            plan.case, cw.CustomerWrote(), it.now, cw.Policy(reopen_window=self.rules.reopen_window)
+        )
         if outcome.new_linked_case:
             return None
         if outcome.step == "reopened":
@@ -461,35 +539,59 @@ class _Batch:
     def _move_on_message(self, it: _Item, plan: _TicketPlan) -> None:
         """A customer writing on a case waiting on them puts it back into the agent's queue
         (a case waiting on a third party keeps waiting)."""
-        if plan.status == TicketStatus.PENDING.value and plan.waiting_on in (None, cw.Waiting.CUSTOMER.value):
+        if plan.status == TicketStatus.PENDING.value and plan.waiting_on in (
+            None,
+            cw.Waiting.CUSTOMER.value,
+        ):
             if plan.waiting_on is not None:
                 plan.waiting_on, plan.case_moved = None, True
                 plan.steps.append((it, "resume"))
-            self._set_status(it, plan, workflow.status_after_customer_message(TicketStatus(plan.status)))
+            self._set_status(
+                it, plan, workflow.status_after_customer_message(TicketStatus(plan.status))
+            )
 
     def _set_status(self, it: _Item, plan: _TicketPlan, status: TicketStatus) -> None:
-        plan.sla_pauses = sla.encode_pauses(sla_rules.pauses_after(
-            sla.decode_pauses(plan.sla_pauses), TicketStatus(plan.status), status, it.now))
+        plan.sla_pauses = sla.encode_pauses(
+            sla_rules.pauses_after(
+                sla.decode_pauses(plan.sla_pauses), TicketStatus(plan.status), status, it.now
+            )
+        )
         plan.status = status.value
 
     def _find_repeat_complaints(self, items: list[_Item]) -> None:
         """Complaints that became complaints (or got a category) in this batch, against the
         customer's complaints of the repeat window: flag, link, raise (domain/repeat_complaints.py)."""
         plans = {id(it.ticket): (it, it.ticket) for it in items if it.ticket is not None}
-        todo = [(it, plan) for it, plan in plans.values() if not plan.repeat_complaint
-                and repeat_complaints.counts(plan.triage) and (plan.created_by is not None or (
-                    plan.before_triage is not None and (plan.before_triage.intent, plan.before_triage.category)
-                    != (plan.triage.intent, plan.triage.category)))]
+        todo = [
+            (it, plan)
+            for it, plan in plans.values()
+            if not plan.repeat_complaint
+            and repeat_complaints.counts(plan.triage)
+            and (
+                plan.created_by is not None
+                or (
+                    plan.before_triage is not None
+                    and (plan.before_triage.intent, plan.before_triage.category)
+                    != (plan.triage.intent, plan.triage.category)
+                )
+            )
+        ]
         if not todo:
             return
         since = min(it.now for it, _ in todo) - self.rules.repeat_window
         earlier: dict[int, list[repeat_complaints.EarlierCase]] = {}
-        rows = self.conn.execute(q.complaints_of_customers(self.dialect),
-                                 {"ids": sorted({p.customer_id for _, p in todo}), "since": since})
+        rows = self.conn.execute(
+            q.complaints_of_customers(self.dialect),
+            {"ids": sorted({p.customer_id for _, p in todo}), "since": since},
+        )
         for r in rows:
-            earlier.setdefault(r.customer_id, []).append(repeat_complaints.EarlierCase(r.id, r.category, r.created_at))
+            earlier.setdefault(r.customer_id, []).append(
+                repeat_complaints.EarlierCase(r.id, r.category, r.created_at)
+            )
         for it, plan in todo:
-            mine = [e for e in earlier.get(plan.customer_id, []) if plan.id is None or e.id < plan.id]
+            mine = [
+                e for e in earlier.get(plan.customer_id, []) if plan.id is None or e.id < plan.id
+            ]
             ids = repeat_complaints.earlier_of(plan.triage, it.now, mine, self.rules.repeat_window)
             if not ids:
                 continue
@@ -497,7 +599,9 @@ class _Batch:
                 plan.before_triage = plan.triage
             raised = repeat_complaints.raised(plan.triage, ids)
             if raised.priority != plan.triage.priority and raised.priority_reason:
-                (plan.opening_reasons if plan.created_by is not None else plan.reasons)["priority"] = raised.priority_reason
+                (plan.opening_reasons if plan.created_by is not None else plan.reasons)[
+                    "priority"
+                ] = raised.priority_reason
             plan.triage = raised
             plan.repeat_complaint = True
             plan.links.extend((i, "repeat_complaint") for i in ids)
@@ -526,13 +630,23 @@ class _Batch:
         plans = {id(it.ticket): it.ticket for it in items if it.ticket is not None}
         existing = [t for t in plans.values() if t.created_by is None]
         self.ticket_updates = [  # written by _finish
-            {"ticket_id": t.id, "new_status": t.status, "now": t.last_message_at,
-             "new_awaiting": t.awaiting_reply_since, "new_pauses": t.sla_pauses}
-            for t in existing if t.touched
+            {
+                "ticket_id": t.id,
+                "new_status": t.status,
+                "now": t.last_message_at,
+                "new_awaiting": t.awaiting_reply_since,
+                "new_pauses": t.sla_pauses,
+            }
+            for t in existing
+            if t.touched
         ]
         triaged = [
-            {"ticket_id": t.id, **{f"new_{k}": v for k, v in _triage_columns(t.triage).items()},
-             "new_repeat_complaint": t.repeat_complaint, "new_route_again": t.route_again}
+            {
+                "ticket_id": t.id,
+                **{f"new_{k}": v for k, v in _triage_columns(t.triage).items()},
+                "new_repeat_complaint": t.repeat_complaint,
+                "new_route_again": t.route_again,
+            }
             for t in existing
             if t.before_triage is not None
         ]
@@ -544,25 +658,65 @@ class _Batch:
         """Reopened cases, moved stages, links to earlier cases, and notices of feedback."""
         reopened = [t for t in plans if t.reopened]
         if reopened:
-            files: dict[int, dict[str, Any]] = {r.id: r.case_file for r in self.conn.execute(
-                q.CASE_FILES, {"ids": [t.id for t in reopened]})}
-            self.conn.execute(q.REOPEN_CASE, [
-                {"ticket_id": t.id, "new_stage": t.stage,
-                 "new_case_file": {k: v for k, v in (files.get(t.id or 0) or {}).items()
-                                   if k not in ("customer_confirmed", "rating")}}
-                for t in reopened])
+            files: dict[int, dict[str, Any]] = {
+                r.id: r.case_file
+                for r in self.conn.execute(q.CASE_FILES, {"ids": [t.id for t in reopened]})
+            }
+            self.conn.execute(
+                q.REOPEN_CASE,
+                [
+                    {
+                        "ticket_id": t.id,
+                        "new_stage": t.stage,
+                        "new_case_file": {
+                            k: v
+                            for k, v in (files.get(t.id or 0) or {}).items()
+                            if k not in ("customer_confirmed", "rating")
+                        },
+                    }
+                    for t in reopened
+                ],
+            )
         moved = [t for t in plans if t.case_moved and not t.reopened and t.created_by is None]
         if moved:
-            self.conn.execute(q.MOVE_CASE, [{"ticket_id": t.id, "new_stage": t.stage, "new_path": t.case_path,
-                                             "new_waiting": t.waiting_on} for t in moved])
-        links = [{"ticket_id": t.id, "linked_ticket_id": linked, "kind": kind, "created_by_id": None,
-                  "created_at": t.last_message_at} for t in plans for linked, kind in t.links]
+            self.conn.execute(
+                q.MOVE_CASE,
+                [
+                    {
+                        "ticket_id": t.id,
+                        "new_stage": t.stage,
+                        "new_path": t.case_path,
+                        "new_waiting": t.waiting_on,
+                    }
+                    for t in moved
+                ],
+            )
+        links = [
+            {
+                "ticket_id": t.id,
+                "linked_ticket_id": linked,
+                "kind": kind,
+                "created_by_id": None,
+                "created_at": t.last_message_at,
+            }
+            for t in plans
+            for linked, kind in t.links
+        ]
         if links:
             self.conn.execute(q.insert_links(self.dialect), links)
-        notices = [{"user_id": t.assignee_id, "ticket_id": t.id, "kind": "case.customer_feedback",
-                    "body": f"客户在回访阶段回复了工单 #{t.id}", "created_at": it.now}
-                   for t in plans if t.assignee_id is not None
-                   for it, step in t.steps[-1:] if step == "customer_feedback"]
+        notices = [
+            {
+                "user_id": t.assignee_id,
+                "ticket_id": t.id,
+                "kind": "case.customer_feedback",
+                "body": f"客户在回访阶段回复了工单 #{t.id}",
+                "created_at": it.now,
+            }
+            for t in plans
+            if t.assignee_id is not None
+            for it, step in t.steps[-1:]
+            if step == "customer_feedback"
+        ]
         if notices:
             self.conn.execute(q.INSERT_NOTIFICATIONS, notices)
 
@@ -583,7 +737,9 @@ class _Batch:
         for it, message_id in zip(items, ids, strict=True):
             it.message_id = message_id
             assert it.ticket is not None and it.ticket.id is not None
-            self.outcomes[it.index] = InboundResult(it.ticket.id, message_id, it.customer_id, duplicate=False)
+            self.outcomes[it.index] = InboundResult(
+                it.ticket.id, message_id, it.customer_id, duplicate=False
+            )
 
     def _insert_attachments(self, items: list[_Item]) -> None:
         rows = []
@@ -631,11 +787,18 @@ class _Batch:
     def _finish(self, items: list[_Item]) -> None:
         """Ticket moves, audit events and processed payloads, in one go."""
         done = [
-            {"payload_id": it.payload_id, "now": it.now, "new_message_id": it.message_id, "new_ticket_id": it.ticket.id}  # type: ignore[union-attr]
+            {
+                "payload_id": it.payload_id,
+                "now": it.now,
+                "new_message_id": it.message_id,
+                "new_ticket_id": it.ticket.id if it.ticket else None,
+            }
             for it in items
         ]
         q.finish_batch(self.conn, self.ticket_updates, self.audit_rows, done)
-        retried = [{"payload_id": it.payload_id, "raw": it.delivery.raw} for it in items if it.retried]
+        retried = [
+            {"payload_id": it.payload_id, "raw": it.delivery.raw} for it in items if it.retried
+        ]
         if retried:  # keep the payload that was processed, not the one that failed
             self.conn.execute(q.REPLACE_PAYLOAD, retried)
 
@@ -649,10 +812,20 @@ class _Batch:
 
 def _plan_of(row: Any) -> _TicketPlan:
     return _TicketPlan(
-        row.id, row.status, row.customer_id, row.channel, row.last_message_at,
-        awaiting_reply_since=row.awaiting_reply_since, sla_pauses=list(row.sla_pauses or []),
-        group_id=row.group_id, assignee_id=row.assignee_id, case_path=row.case_path, stage=row.stage,
-        waiting_on=row.waiting_on, resolved_at=row.resolved_at, merged_into_id=row.merged_into_id,
+        row.id,
+        row.status,
+        row.customer_id,
+        row.channel,
+        row.last_message_at,
+        awaiting_reply_since=row.awaiting_reply_since,
+        sla_pauses=list(row.sla_pauses or []),
+        group_id=row.group_id,
+        assignee_id=row.assignee_id,
+        case_path=row.case_path,
+        stage=row.stage,
+        waiting_on=row.waiting_on,
+        resolved_at=row.resolved_at,
+        merged_into_id=row.merged_into_id,
         repeat_complaint=row.repeat_complaint,
         triage=TicketTriage.of(row),
     )
@@ -662,8 +835,12 @@ def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> No
     """Merge one message's analysis into its ticket (domain/ticket_triage.py: priority never falls)."""
     why = analysis.explanation("priority")
     message = TicketTriage(
-        priority=analysis.priority.value, risks=tuple(r.value for r in analysis.risks), intent=analysis.intent.value,
-        category=analysis.category.value, emotion=analysis.emotion.value, sentiment=analysis.sentiment.value,
+        priority=analysis.priority.value,
+        risks=tuple(r.value for r in analysis.risks),
+        intent=analysis.intent.value,
+        category=analysis.category.value,
+        emotion=analysis.emotion.value,
+        sentiment=analysis.sentiment.value,
         priority_reason=_quoted(why.reason, why.span)[:300] if why else None,
     )
     before = plan.triage
@@ -687,7 +864,11 @@ def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> No
     if after.intent != before.intent:  # a case still at its first stage follows its intent
         moved = cw.with_intent(plan.case, after.intent)
         if (moved.path.value, moved.stage.value) != (plan.case_path, plan.stage):
-            plan.case_path, plan.stage, plan.case_moved = moved.path.value, moved.stage.value, not opens
+            plan.case_path, plan.stage, plan.case_moved = (
+                moved.path.value,
+                moved.stage.value,
+                not opens,
+            )
 
 
 def _quoted(reason: str, span: str) -> str:
@@ -696,15 +877,36 @@ def _quoted(reason: str, span: str) -> str:
 
 def _case_changed(before: TicketTriage, after: TicketTriage) -> bool:
     """What the trail records: priority, risks, intent or category (mood changes are on each message)."""
-    return (before.priority, before.risks, before.intent, before.category) != (after.priority, after.risks, after.intent, after.category)
+    return (before.priority, before.risks, before.intent, before.category) != (
+        after.priority,
+        after.risks,
+        after.intent,
+        after.category,
+    )
 
 
 def _triage_columns(t: TicketTriage) -> dict[str, Any]:
-    return {"priority": t.priority, "risks": list(t.risks), "intent": t.intent, "category": t.category,
-            "emotion": t.emotion, "sentiment": t.sentiment, "priority_reason": t.priority_reason}
+    return {
+        "priority": t.priority,
+        "risks": list(t.risks),
+        "intent": t.intent,
+        "category": t.category,
+        "emotion": t.emotion,
+        "sentiment": t.sentiment,
+        "priority_reason": t.priority_reason,
+    }
 
 
-def _audit(item: _Item, action: str, *, object_type: str, object_id: int, ticket_id: int | None, after: dict[str, Any], before: dict[str, Any] | None = None) -> dict[str, Any]:
+def _audit(
+    item: _Item,
+    action: str,
+    *,
+    object_type: str,
+    object_id: int,
+    ticket_id: int | None,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     actor = item.delivery.actor
     return {
         "actor_type": "system" if actor.is_system else "user",

@@ -56,26 +56,48 @@ LOCK_PAYLOADS = (
     .order_by(InboundPayload.id)
     .with_for_update()
 )
-CUSTOMERS_OF_IDENTITIES = select(Identity.customer_id, Identity.channel, Identity.external_id).where(
-    Identity.channel.in_(_KEY_CHANNELS), Identity.external_id.in_(_KEY_IDS)
-)
+CUSTOMERS_OF_IDENTITIES = select(
+    Identity.customer_id, Identity.channel, Identity.external_id
+).where(Identity.channel.in_(_KEY_CHANNELS), Identity.external_id.in_(_KEY_IDS))
 # Locks customer rows on PostgreSQL (no-op on SQLite, where writers are serialised):
 # intake is serialised per customer, so two messages at once cannot both open a ticket.
 INSERT_CUSTOMERS = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
 DELETE_CUSTOMERS = delete(Customer).where(Customer.id.in_(bindparam("ids")))
 _TICKET_STATE = (
-    Ticket.id, Ticket.status, Ticket.customer_id, Ticket.channel, Ticket.last_message_at, Ticket.priority, Ticket.risks,
-    Ticket.intent, Ticket.category, Ticket.emotion, Ticket.sentiment, Ticket.priority_reason,
-    Ticket.awaiting_reply_since, Ticket.sla_pauses, Ticket.group_id, Ticket.assignee_id, Ticket.case_path, Ticket.stage,
-    Ticket.waiting_on, Ticket.resolved_at, Ticket.merged_into_id, Ticket.repeat_complaint,
+    Ticket.id,
+    Ticket.status,
+    Ticket.customer_id,
+    Ticket.channel,
+    Ticket.last_message_at,
+    Ticket.priority,
+    Ticket.risks,
+    Ticket.intent,
+    Ticket.category,
+    Ticket.emotion,
+    Ticket.sentiment,
+    Ticket.priority_reason,
+    Ticket.awaiting_reply_since,
+    Ticket.sla_pauses,
+    Ticket.group_id,
+    Ticket.assignee_id,
+    Ticket.case_path,
+    Ticket.stage,
+    Ticket.waiting_on,
+    Ticket.resolved_at,
+    Ticket.merged_into_id,
+    Ticket.repeat_complaint,
 )
 # What analysis read into a ticket that existed before the batch (row by row: only changed ones).
 TRIAGE_TICKET = (
     update(Ticket)
     .where(Ticket.id == bindparam("ticket_id"))
     .values(
-        priority=bindparam("new_priority"), risks=bindparam("new_risks"), intent=bindparam("new_intent"),
-        category=bindparam("new_category"), emotion=bindparam("new_emotion"), sentiment=bindparam("new_sentiment"),
+        priority=bindparam("new_priority"),
+        risks=bindparam("new_risks"),
+        intent=bindparam("new_intent"),
+        category=bindparam("new_category"),
+        emotion=bindparam("new_emotion"),
+        sentiment=bindparam("new_sentiment"),
         priority_reason=bindparam("new_priority_reason"),
         repeat_complaint=or_(Ticket.repeat_complaint, bindparam("new_repeat_complaint")),
         route_again=or_(Ticket.route_again, bindparam("new_route_again")),
@@ -86,15 +108,27 @@ TRIAGE_TICKET = (
 MOVE_CASE = (
     update(Ticket)
     .where(Ticket.id == bindparam("ticket_id"))
-    .values(stage=bindparam("new_stage"), case_path=bindparam("new_path"), waiting_on=bindparam("new_waiting"))
+    .values(
+        stage=bindparam("new_stage"),
+        case_path=bindparam("new_path"),
+        waiting_on=bindparam("new_waiting"),
+    )
 )
 REOPEN_CASE = (
     update(Ticket)
     .where(Ticket.id == bindparam("ticket_id"))
-    .values(stage=bindparam("new_stage"), waiting_on=None, case_file=bindparam("new_case_file"),
-            reopen_count=Ticket.reopen_count + 1, resolved_at=None, closed_at=None)
+    .values(
+        stage=bindparam("new_stage"),
+        waiting_on=None,
+        case_file=bindparam("new_case_file"),
+        reopen_count=Ticket.reopen_count + 1,
+        resolved_at=None,
+        closed_at=None,
+    )
 )
-CASE_FILES = select(Ticket.id, Ticket.case_file).where(Ticket.id.in_(bindparam("ids", expanding=True)))
+CASE_FILES = select(Ticket.id, Ticket.case_file).where(
+    Ticket.id.in_(bindparam("ids", expanding=True))
+)
 INSERT_NOTIFICATIONS = insert(Notification)
 
 
@@ -110,7 +144,12 @@ def _id_in_list(column: Any, dialect: str) -> Any:
 def lock_customers(dialect: str) -> Select[Any]:
     """Locks customer rows on PostgreSQL (a no-op on SQLite, where writers are serialised):
     intake is serialised per customer, so two messages at once cannot both open a ticket."""
-    return select(Customer.id).where(_id_in_list(Customer.id, dialect)).order_by(Customer.id).with_for_update()
+    return (
+        select(Customer.id)
+        .where(_id_in_list(Customer.id, dialect))
+        .order_by(Customer.id)
+        .with_for_update()
+    )
 
 
 @cache
@@ -123,9 +162,12 @@ def done_tickets_of_customers(dialect: str) -> Select[*tuple[Any, ...]]:
     """Resolved or closed since ``since`` (not merged away), newest first."""
     return (
         select(*_TICKET_STATE)
-        .where(_id_in_list(Ticket.customer_id, dialect),
-               Ticket.status.in_([TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value]),
-               Ticket.merged_into_id.is_(None), Ticket.resolved_at >= bindparam("since"))
+        .where(
+            _id_in_list(Ticket.customer_id, dialect),
+            Ticket.status.in_([TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value]),
+            Ticket.merged_into_id.is_(None),
+            Ticket.resolved_at >= bindparam("since"),
+        )
         .order_by(Ticket.id.desc())
     )
 
@@ -134,8 +176,11 @@ def done_tickets_of_customers(dialect: str) -> Select[*tuple[Any, ...]]:
 def complaints_of_customers(dialect: str) -> Select[*tuple[Any, ...]]:
     """The customers' complaints opened since ``since`` (for repeat complaints)."""
     return select(Ticket.id, Ticket.customer_id, Ticket.category, Ticket.created_at).where(
-        _id_in_list(Ticket.customer_id, dialect), Ticket.intent == "complaint", Ticket.merged_into_id.is_(None),
-        Ticket.created_at >= bindparam("since"))
+        _id_in_list(Ticket.customer_id, dialect),
+        Ticket.intent == "complaint",
+        Ticket.merged_into_id.is_(None),
+        Ticket.created_at >= bindparam("since"),
+    )
 
 
 @cache
@@ -148,7 +193,10 @@ def open_tickets_of_customers(dialect: str) -> Select[*tuple[Any, ...]]:
     """Newest first."""
     return (
         select(*_TICKET_STATE)
-        .where(_id_in_list(Ticket.customer_id, dialect), Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+        .where(
+            _id_in_list(Ticket.customer_id, dialect),
+            Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+        )
         .order_by(Ticket.id.desc())
     )
 
@@ -157,9 +205,14 @@ INSERT_TICKETS = insert(Ticket).returning(Ticket.id, sort_by_parameter_order=Tru
 TOUCH_TICKET = (
     update(Ticket)
     .where(Ticket.id == bindparam("ticket_id"))
-    .values(status=bindparam("new_status"), last_message_at=bindparam("now"), updated_at=bindparam("now"),
-            awaiting_reply_since=bindparam("new_awaiting"), sla_pauses=bindparam("new_pauses"),
-            sla_check_at=bindparam("now"))
+    .values(
+        status=bindparam("new_status"),
+        last_message_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        awaiting_reply_since=bindparam("new_awaiting"),
+        sla_pauses=bindparam("new_pauses"),
+        sla_check_at=bindparam("now"),
+    )
 )
 INSERT_MESSAGES = insert(Message).returning(Message.id, sort_by_parameter_order=True)
 INSERT_ATTACHMENTS = insert(Attachment)
@@ -177,7 +230,9 @@ MARK_PAYLOAD_PROCESSED = (
     )
 )
 REPLACE_PAYLOAD = (
-    update(InboundPayload).where(InboundPayload.id == bindparam("payload_id")).values(payload=bindparam("raw"))
+    update(InboundPayload)
+    .where(InboundPayload.id == bindparam("payload_id"))
+    .values(payload=bindparam("raw"))
 )
 MARK_PAYLOAD_FAILED = (
     update(InboundPayload)
@@ -239,7 +294,10 @@ _PG_FINISH_BATCH = text(
 
 
 def finish_batch(
-    conn: Connection, tickets: list[dict[str, Any]], audit: list[dict[str, Any]], payloads: list[dict[str, Any]]
+    conn: Connection,
+    tickets: list[dict[str, Any]],
+    audit: list[dict[str, Any]],
+    payloads: list[dict[str, Any]],
 ) -> None:
     """``tickets``: rows of ``ticket_id``, ``new_status``, ``now`` (the latest message's time),
     ``new_awaiting`` and ``new_pauses`` (the SLA facts, services/sla.py);
@@ -267,7 +325,10 @@ def finish_batch(
         "a_object_ids": [r["object_id"] for r in audit],
         "a_ticket_ids": [r["ticket_id"] for r in audit],
         "a_customer_ids": [r["customer_id"] for r in audit],
-        "a_befores": [None if r["before"] is None else json.dumps(r["before"], ensure_ascii=False) for r in audit],
+        "a_befores": [
+            None if r["before"] is None else json.dumps(r["before"], ensure_ascii=False)
+            for r in audit
+        ],
         "a_afters": [json.dumps(r["after"], ensure_ascii=False) for r in audit],
         "a_ats": [r["created_at"] for r in audit],
         "p_ids": [r["payload_id"] for r in payloads],
@@ -277,7 +338,9 @@ def finish_batch(
     }
     counts = tuple(conn.execute(_PG_FINISH_BATCH, params).one())
     if counts != (len(tickets), len(audit), len(payloads)):
-        raise RuntimeError(f"intake batch wrote {counts} rows, expected {len(tickets), len(audit), len(payloads)}")
+        raise RuntimeError(
+            f"intake batch wrote {counts} rows, expected {len(tickets), len(audit), len(payloads)}"
+        )
 
 
 # Lookups by (channel, external id) pairs. On PostgreSQL, a join to the unnested pairs: one
@@ -319,5 +382,12 @@ def rows_by_keys(conn: Connection, lookup: str, keys: set[tuple[str, str]]) -> l
         pairs = sorted(keys)
         params = {"channels": [c for c, _ in pairs], "external_ids": [e for _, e in pairs]}
         return list(conn.execute(_PG_BY_KEYS[lookup], params))
-    params = {"channels": sorted({c for c, _ in keys}), "external_ids": sorted({e for _, e in keys})}
-    return [r for r in conn.execute(_SQLITE_BY_KEYS[lookup], params) if (r.channel, r.external_id) in keys]
+    params = {
+        "channels": sorted({c for c, _ in keys}),
+        "external_ids": sorted({e for _, e in keys}),
+    }
+    return [
+        r
+        for r in conn.execute(_SQLITE_BY_KEYS[lookup], params)
+        if (r.channel, r.external_id) in keys
+    ]

@@ -106,7 +106,9 @@ class IntakeWriter:
                 except BaseException as e:  # not expected: _write settles every delivery
                     for _, future in batch:
                         if not future.done():
-                            future.set_exception(e if isinstance(e, Exception) else RuntimeError("intake stopped"))
+                            future.set_exception(
+                                e if isinstance(e, Exception) else RuntimeError("intake stopped")
+                            )
                     raise
                 self._last_batch_end = loop.time()
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
@@ -131,7 +133,11 @@ class IntakeWriter:
                 session.rollback()
                 if len(deliveries) == 1:
                     return [self._fail(session, deliveries[0], e)]
-                log.warning("intake batch of %d failed; writing its messages one by one", len(deliveries), exc_info=True)
+                log.warning(
+                    "intake batch of %d failed; writing its messages one by one",
+                    len(deliveries),
+                    exc_info=True,
+                )
         return [self._write_one(delivery) for delivery in deliveries]
 
     def _write_one(self, delivery: Delivery) -> Outcome:
@@ -151,5 +157,7 @@ class IntakeWriter:
             store_failed(session, delivery, f"{type(error).__name__}: {error}")
         except Exception:
             session.rollback()
-            log.exception("could not keep the failed payload of %s message %s", channel, external_id)
+            log.exception(
+                "could not keep the failed payload of %s message %s", channel, external_id
+            )
         return KefuError("inbound_failed", status_code=500)

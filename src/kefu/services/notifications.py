@@ -19,8 +19,14 @@ def _owner(actor: Actor) -> int:
     return actor.user_id
 
 
-def list_mine(session: Session, actor: Actor, *, unread: bool, cursor: str | None, limit: int,
-              ) -> tuple[list[Notification], str | None, int]:
+def list_mine(
+    session: Session,
+    actor: Actor,
+    *,
+    unread: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Notification], str | None, int]:
     """Newest first; returns the page, the next cursor and how many are unread in all."""
     user_id = _owner(actor)
     query = select(Notification).where(Notification.user_id == user_id)
@@ -30,8 +36,14 @@ def list_mine(session: Session, actor: Actor, *, unread: bool, cursor: str | Non
     if before is not None:
         query = query.where(Notification.id < before)
     rows = list(session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)))
-    unread_count = session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    unread_count = (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor, int(unread_count)
 
@@ -47,6 +59,9 @@ def mark_read(session: Session, actor: Actor, notification_id: int) -> Notificat
 
 
 def mark_all_read(session: Session, actor: Actor) -> int:
-    result = session.execute(update(Notification).where(
-        Notification.user_id == _owner(actor), Notification.read_at.is_(None)).values(read_at=utcnow()))
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == _owner(actor), Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]

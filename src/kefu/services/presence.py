@@ -25,6 +25,13 @@ def do_set_presence(session: Session, actor: Actor, user: User, *, online: bool)
         return user
     user.online = online
     session.flush()
-    audit.record(session, actor, "user.presence", object_type="user", object_id=user.id,
-                 before={"online": not online}, after={"online": online})
+    audit.record(
+        session,
+        actor,
+        "user.presence",
+        object_type="user",
+        object_id=user.id,
+        before={"online": not online},
+        after={"online": online},
+    )
     return user

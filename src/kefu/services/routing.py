@@ -27,7 +27,10 @@ from kefu.services import audit
 from kefu.services.actors import SYSTEM, Actor
 from kefu.services.staff import require_admin, supervisors_of
 
-HANDLER_ROLES = (Role.AGENT.value, Role.SPECIALIST.value)  # supervisors watch a group, they do not take its cases
+HANDLER_ROLES = (
+    Role.AGENT.value,
+    Role.SPECIALIST.value,
+)  # supervisors watch a group, they do not take its cases
 
 
 def ensure_default_rules(session: Session) -> int:
@@ -41,18 +44,38 @@ def ensure_default_rules(session: Session) -> int:
         group = groups.get(rule.group)
         if group is None:
             continue
-        session.add(RoutingRule(position=position * 10, name=rule.name, group_id=group.id,
-                                conditions=rule.conditions.to_json(), notify_supervisor=rule.notify_supervisor))
+        session.add(
+            RoutingRule(
+                position=position * 10,
+                name=rule.name,
+                group_id=group.id,
+                conditions=rule.conditions.to_json(),
+                notify_supervisor=rule.notify_supervisor,
+            )
+        )
         written += 1
     session.flush()
     return written
 
 
 def configured_rules(session: Session) -> list[tuple[RoutingRule, routing.Rule]]:
-    rows = session.scalars(select(RoutingRule).where(RoutingRule.enabled.is_(True))
-                           .order_by(RoutingRule.position, RoutingRule.id))
-    return [(row, routing.Rule(row.name, row.group.name, routing.Conditions.from_json(row.conditions),
-                               row.notify_supervisor)) for row in rows]
+    rows = session.scalars(
+        select(RoutingRule)
+        .where(RoutingRule.enabled.is_(True))
+        .order_by(RoutingRule.position, RoutingRule.id)
+    )
+    return [
+        (
+            row,
+            routing.Rule(
+                row.name,
+                row.group.name,
+                routing.Conditions.from_json(row.conditions),
+                row.notify_supervisor,
+            ),
+        )
+        for row in rows
+    ]
 
 
 def in_business_hours(calendar: BusinessCalendar, now: datetime) -> bool:
@@ -62,26 +85,55 @@ def in_business_hours(calendar: BusinessCalendar, now: datetime) -> bool:
 def case_facts(ticket: Ticket, now: datetime, calendar: BusinessCalendar) -> routing.CaseFacts:
     customer = ticket.customer
     return routing.CaseFacts(
-        channel=ticket.channel, priority=ticket.priority, intent=ticket.intent, category=ticket.category,
-        risks=frozenset(ticket.risks or ()), emotion=ticket.emotion,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        intent=ticket.intent,
+        category=ticket.category,
+        risks=frozenset(ticket.risks or ()),
+        emotion=ticket.emotion,
         customer_tags=frozenset(t.name for t in customer.tags),
-        language=(customer.language or "zh-CN").split("-")[0], in_business_hours=in_business_hours(calendar, now),
+        language=(customer.language or "zh-CN").split("-")[0],
+        in_business_hours=in_business_hours(calendar, now),
     )
 
 
 def agents_of(session: Session, group: Group) -> list[routing.AgentState]:
-    members = list(session.scalars(
-        select(User).join(group_members, group_members.c.user_id == User.id)
-        .where(group_members.c.group_id == group.id, User.is_active.is_(True), User.role.in_(HANDLER_ROLES))
-        .order_by(User.id)))
+    members = list(
+        session.scalars(
+            select(User)
+            .join(group_members, group_members.c.user_id == User.id)
+            .where(
+                group_members.c.group_id == group.id,
+                User.is_active.is_(True),
+                User.role.in_(HANDLER_ROLES),
+            )
+            .order_by(User.id)
+        )
+    )
     if not members:
         return []
-    load = dict(session.execute(  # type: ignore[arg-type]
-        select(Ticket.assignee_id, func.count())
-        .where(Ticket.assignee_id.in_([m.id for m in members]), Ticket.status.in_([s.value for s in OPEN_STATUSES]))
-        .group_by(Ticket.assignee_id)).all())
-    return [routing.AgentState(m.id, m.name, m.online, int(load.get(m.id, 0)), m.capacity, frozenset(m.skills or ()),
-                               m.last_assigned_at) for m in members]
+    load = dict(
+        session.execute(
+            select(Ticket.assignee_id, func.count())
+            .where(
+                Ticket.assignee_id.in_([m.id for m in members]),
+                Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            )
+            .group_by(Ticket.assignee_id)
+        ).all()
+    )
+    return [
+        routing.AgentState(
+            m.id,
+            m.name,
+            m.online,
+            int(load.get(m.id, 0)),
+            m.capacity,
+            frozenset(m.skills or ()),
+            m.last_assigned_at,
+        )
+        for m in members
+    ]
 
 
 PRODUCT_TAG = "product:"
@@ -97,8 +149,13 @@ def needs_of(ticket: Ticket) -> frozenset[str]:
     return frozenset(needs)
 
 
-def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCalendar,
-          rules: list[tuple[RoutingRule, routing.Rule]] | None = None) -> str | None:
+def route(
+    session: Session,
+    ticket: Ticket,
+    now: datetime,
+    calendar: BusinessCalendar,
+    rules: list[tuple[RoutingRule, routing.Rule]] | None = None,
+) -> str | None:
     """Route a case of the shared queue; returns the reason, or None when no rule matched.
     A case already routed whose ``route_again`` is set (a risk raised after routing) moves only
     if the rules now send it to another group (the crisis or compliance team), to an agent there.
@@ -122,7 +179,11 @@ def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCal
     before = {"group_id": ticket.group_id, "assignee_id": ticket.assignee_id}
     if again:
         ticket.assignee_id = None  # the other team takes the case over
-    choice = routing.choose_agent(agents_of(session, group), needs_of(ticket), mode) if ticket.assignee_id is None else None
+    choice = (
+        routing.choose_agent(agents_of(session, group), needs_of(ticket), mode)
+        if ticket.assignee_id is None
+        else None
+    )
     reason = ("出现新的风险，重新分派：" if again else "") + routing.explain(matched, choice)
     ticket.group_id = group.id
     if choice is not None:
@@ -132,20 +193,45 @@ def route(session: Session, ticket: Ticket, now: datetime, calendar: BusinessCal
             agent.last_assigned_at = now
     if matched.notify_supervisor:
         for user_id in supervisors_of(session, group.id, fall_back_to_all=False):
-            session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind="routing.crisis",
-                                     body=f"工单 #{ticket.id}（{ticket.priority}）：{reason}"[:500]))
-    audit.record(session, SYSTEM, "ticket.route", object_type="ticket", object_id=ticket.id, ticket_id=ticket.id,
-                 customer_id=ticket.customer_id, before=before,
-                 after={"group_id": ticket.group_id, "assignee_id": ticket.assignee_id, "rule": matched.name,
-                        "reason": reason})
+            session.add(
+                Notification(
+                    user_id=user_id,
+                    ticket_id=ticket.id,
+                    kind="routing.crisis",
+                    body=f"工单 #{ticket.id}（{ticket.priority}）：{reason}"[:500],
+                )
+            )
+    audit.record(
+        session,
+        SYSTEM,
+        "ticket.route",
+        object_type="ticket",
+        object_id=ticket.id,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        before=before,
+        after={
+            "group_id": ticket.group_id,
+            "assignee_id": ticket.assignee_id,
+            "rule": matched.name,
+            "reason": reason,
+        },
+    )
     return reason
 
 
 # --- administration (admins only) -----------------------------------------------------------
 
+
 def rule_snapshot(rule: RoutingRule) -> dict[str, Any]:
-    return {"name": rule.name, "group_id": rule.group_id, "conditions": rule.conditions, "position": rule.position,
-            "notify_supervisor": rule.notify_supervisor, "enabled": rule.enabled}
+    return {
+        "name": rule.name,
+        "group_id": rule.group_id,
+        "conditions": rule.conditions,
+        "position": rule.position,
+        "notify_supervisor": rule.notify_supervisor,
+        "enabled": rule.enabled,
+    }
 
 
 def list_rules(session: Session) -> list[RoutingRule]:
@@ -166,7 +252,12 @@ def _checked(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
         try:
             changes["conditions"] = routing.Conditions.from_json(changes["conditions"]).to_json()
         except (ValueError, TypeError) as e:
-            raise KefuError("invalid_conditions", status_code=422, reason=str(e), details={"field": "conditions"}) from e
+            raise KefuError(
+                "invalid_conditions",
+                status_code=422,
+                reason=str(e),
+                details={"field": "conditions"},
+            ) from e
     return changes
 
 
@@ -178,12 +269,20 @@ def do_create_rule(session: Session, actor: Actor, **fields: Any) -> RoutingRule
     rule = RoutingRule(**fields)
     session.add(rule)
     session.flush()
-    audit.record(session, actor, "routing_rule.create", object_type="routing_rule", object_id=rule.id,
-                 after=rule_snapshot(rule))
+    audit.record(
+        session,
+        actor,
+        "routing_rule.create",
+        object_type="routing_rule",
+        object_id=rule.id,
+        after=rule_snapshot(rule),
+    )
     return rule
 
 
-def do_update_rule(session: Session, actor: Actor, rule: RoutingRule, changes: dict[str, Any]) -> RoutingRule:
+def do_update_rule(
+    session: Session, actor: Actor, rule: RoutingRule, changes: dict[str, Any]
+) -> RoutingRule:
     require_admin(actor)
     before = rule_snapshot(rule)
     for name, value in _checked(session, changes).items():
@@ -192,8 +291,15 @@ def do_update_rule(session: Session, actor: Actor, rule: RoutingRule, changes: d
     session.refresh(rule, ["group"])
     old, new = audit.changed_fields(before, rule_snapshot(rule))
     if new:
-        audit.record(session, actor, "routing_rule.update", object_type="routing_rule", object_id=rule.id,
-                     before=old, after=new)
+        audit.record(
+            session,
+            actor,
+            "routing_rule.update",
+            object_type="routing_rule",
+            object_id=rule.id,
+            before=old,
+            after=new,
+        )
     return rule
 
 
@@ -202,7 +308,14 @@ def do_delete_rule(session: Session, actor: Actor, rule: RoutingRule) -> None:
     before = rule_snapshot(rule)
     session.delete(rule)
     session.flush()
-    audit.record(session, actor, "routing_rule.delete", object_type="routing_rule", object_id=rule.id, before=before)
+    audit.record(
+        session,
+        actor,
+        "routing_rule.delete",
+        object_type="routing_rule",
+        object_id=rule.id,
+        before=before,
+    )
 
 
 def do_reorder_rules(session: Session, actor: Actor, ids: list[int]) -> list[RoutingRule]:
@@ -210,13 +323,26 @@ def do_reorder_rules(session: Session, actor: Actor, ids: list[int]) -> list[Rou
     require_admin(actor)
     rules = {r.id: r for r in list_rules(session)}
     if sorted(ids) != sorted(rules):
-        raise KefuError("invalid_rule_order", status_code=422,
-                        details={"missing": sorted(set(rules) - set(ids)), "unknown": sorted(set(ids) - set(rules)),
-                                 "repeated": len(ids) != len(set(ids))})
+        raise KefuError(
+            "invalid_rule_order",
+            status_code=422,
+            details={
+                "missing": sorted(set(rules) - set(ids)),
+                "unknown": sorted(set(ids) - set(rules)),
+                "repeated": len(ids) != len(set(ids)),
+            },
+        )
     before = [r.id for r in rules.values()]
     for position, rule_id in enumerate(ids, 1):
         rules[rule_id].position = position * 10
     session.flush()
-    audit.record(session, actor, "routing_rule.reorder", object_type="routing_rule", object_id=ids[0] if ids else 0,
-                 before={"order": before}, after={"order": ids})
+    audit.record(
+        session,
+        actor,
+        "routing_rule.reorder",
+        object_type="routing_rule",
+        object_id=ids[0] if ids else 0,
+        before={"order": before},
+        after={"order": ids},
+    )
     return [rules[i] for i in ids]

@@ -35,9 +35,16 @@ from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.services import audit, routing, staff
 from kefu.services.actors import SYSTEM
 
-TARGET_NAMES_ZH = {Target.FIRST_RESPONSE: "首次响应", Target.NEXT_RESPONSE: "后续响应", Target.RESOLUTION: "解决"}
-DUE_COLUMNS = {Target.FIRST_RESPONSE: "first_response_due_at", Target.NEXT_RESPONSE: "next_response_due_at",
-               Target.RESOLUTION: "resolution_due_at"}
+TARGET_NAMES_ZH = {
+    Target.FIRST_RESPONSE: "首次响应",
+    Target.NEXT_RESPONSE: "后续响应",
+    Target.RESOLUTION: "解决",
+}
+DUE_COLUMNS = {
+    Target.FIRST_RESPONSE: "first_response_due_at",
+    Target.NEXT_RESPONSE: "next_response_due_at",
+    Target.RESOLUTION: "resolution_due_at",
+}
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +66,7 @@ def calendar_of(group: Group | None) -> BusinessCalendar:
 
 # --- facts on the ticket ----------------------------------------------------------------------
 
+
 def decode_pauses(stored: Iterable[Iterable[str | None]] | None) -> tuple[Pause, ...]:
     out = []
     for start, end in stored or ():
@@ -72,10 +80,18 @@ def encode_pauses(pauses: Iterable[Pause]) -> list[list[str | None]]:
 
 
 def facts_of(ticket: Ticket) -> sla.SlaFacts:
-    resolved = ticket.resolved_at if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) else None
-    return sla.SlaFacts(created_at=ticket.created_at, first_response_at=ticket.first_response_at,
-                        awaiting_reply_since=ticket.awaiting_reply_since, resolved_at=resolved,
-                        pauses=decode_pauses(ticket.sla_pauses))
+    resolved = (
+        ticket.resolved_at
+        if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        else None
+    )
+    return sla.SlaFacts(
+        created_at=ticket.created_at,
+        first_response_at=ticket.first_response_at,
+        awaiting_reply_since=ticket.awaiting_reply_since,
+        resolved_at=resolved,
+        pauses=decode_pauses(ticket.sla_pauses),
+    )
 
 
 def on_opened(ticket: Ticket, at: datetime) -> None:
@@ -96,7 +112,9 @@ def on_agent_reply(ticket: Ticket, at: datetime) -> None:
 
 
 def on_status(ticket: Ticket, old: TicketStatus, new: TicketStatus, at: datetime) -> None:
-    ticket.sla_pauses = encode_pauses(sla.pauses_after(decode_pauses(ticket.sla_pauses), old, new, at))
+    ticket.sla_pauses = encode_pauses(
+        sla.pauses_after(decode_pauses(ticket.sla_pauses), old, new, at)
+    )
     ticket.sla_check_at = at
 
 
@@ -106,6 +124,7 @@ def on_replan(ticket: Ticket, at: datetime) -> None:
 
 
 # --- policies -------------------------------------------------------------------------------
+
 
 class Policies:
     """The budgets per channel × priority: an admin's rows over the defaults of domain/sla.py."""
@@ -125,7 +144,9 @@ class Policies:
         def seconds(value: int | None) -> timedelta | None:
             return None if value is None else timedelta(seconds=value)
 
-        return Budgets(seconds(row.first_response_s), seconds(row.next_response_s), seconds(row.resolution_s))
+        return Budgets(
+            seconds(row.first_response_s), seconds(row.next_response_s), seconds(row.resolution_s)
+        )
 
 
 def _channel(value: str) -> Channel:
@@ -142,19 +163,34 @@ def _priority(value: str) -> Priority:
         return Priority.P4
 
 
-def evaluate_ticket(ticket: Ticket, policies: Policies, now: datetime, calendar: BusinessCalendar | None = None,
-                    ) -> Evaluation:
+def evaluate_ticket(
+    ticket: Ticket,
+    policies: Policies,
+    now: datetime,
+    calendar: BusinessCalendar | None = None,
+) -> Evaluation:
     calendar = calendar or calendar_of(ticket.group)
-    return sla.evaluate(facts_of(ticket), policies.budgets(ticket.channel, ticket.priority), calendar, now)
+    return sla.evaluate(
+        facts_of(ticket), policies.budgets(ticket.channel, ticket.priority), calendar, now
+    )
 
 
 def public_clocks(evaluation: Evaluation) -> list[dict[str, Any]]:
     """The clocks as the API shows them: state and working time left, per target."""
-    return [{"target": c.target.value, "state": c.state.value, "due_at": c.due_at, "warn_at": c.warn_at,
-             "left_seconds": int(c.left.total_seconds())} for c in evaluation.clocks]
+    return [
+        {
+            "target": c.target.value,
+            "state": c.state.value,
+            "due_at": c.due_at,
+            "warn_at": c.warn_at,
+            "left_seconds": int(c.left.total_seconds()),
+        }
+        for c in evaluation.clocks
+    ]
 
 
 # --- the sweep ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SweepSettings:
@@ -180,13 +216,17 @@ class SweepReport:
 
 def due_tickets(session: Session, now: datetime, limit: int) -> list[Ticket]:
     """Tickets whose check time has come, locked; rows another worker holds are skipped."""
-    query = select(Ticket).where(Ticket.sla_check_at <= now).order_by(Ticket.sla_check_at).limit(limit)
+    query = (
+        select(Ticket).where(Ticket.sla_check_at <= now).order_by(Ticket.sla_check_at).limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Ticket)
     return list(session.scalars(query))
 
 
-def sweep_once(session: Session, now: datetime, settings: SweepSettings = SweepSettings()) -> SweepReport:
+def sweep_once(
+    session: Session, now: datetime, settings: SweepSettings = SweepSettings()
+) -> SweepReport:
     """One batch of due tickets, in the caller's transaction (commit after)."""
     report = SweepReport()
     tickets = due_tickets(session, now, settings.batch)
@@ -227,15 +267,27 @@ def _record_once(session: Session, ticket: Ticket, event: sla.Event, now: dateti
     """Insert the event unless it is on record; True if this call recorded it."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(SlaEvent).values(
-        ticket_id=ticket.id, key=event.key, target=event.target.value, kind=event.kind, due_at=event.at, fired_at=now,
-    ).on_conflict_do_nothing(index_elements=["ticket_id", "key"]).returning(SlaEvent.id)
+    statement = (
+        insert(SlaEvent)
+        .values(
+            ticket_id=ticket.id,
+            key=event.key,
+            target=event.target.value,
+            kind=event.kind,
+            due_at=event.at,
+            fired_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["ticket_id", "key"])
+        .returning(SlaEvent.id)
+    )
     return session.connection().execute(statement).scalar() is not None
 
 
 def _write_deadlines(ticket: Ticket, evaluation: Evaluation) -> None:
     for target, column in DUE_COLUMNS.items():
-        clock = next((c for c in evaluation.clocks if c.target == target and c.stopped_at is None), None)
+        clock = next(
+            (c for c in evaluation.clocks if c.target == target and c.stopped_at is None), None
+        )
         setattr(ticket, column, clock.due_at if clock else None)
     ticket.sla_check_at = evaluation.next_check_at
 
@@ -252,17 +304,33 @@ def _notify(session: Session, users: Iterable[int], ticket: Ticket, kind: str, b
         session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind=kind, body=body[:500]))
 
 
-def _warn(session: Session, ticket: Ticket, event: sla.Event, supervisors: dict[int | None, list[int]]) -> None:
+def _warn(
+    session: Session, ticket: Ticket, event: sla.Event, supervisors: dict[int | None, list[int]]
+) -> None:
     body = f"工单 #{ticket.id} 的{TARGET_NAMES_ZH[event.target]}时限已用去 80%"
-    users = [ticket.assignee_id] if ticket.assignee_id else _supervisors(session, ticket, supervisors)
+    users = (
+        [ticket.assignee_id] if ticket.assignee_id else _supervisors(session, ticket, supervisors)
+    )
     _notify(session, [u for u in users if u], ticket, "sla.warn", body)
-    audit.record(session, SYSTEM, "ticket.sla_warning", object_type="ticket", object_id=ticket.id,
-                 ticket_id=ticket.id, customer_id=ticket.customer_id,
-                 after={"target": event.target.value, "due_at": event.at.isoformat()})
+    audit.record(
+        session,
+        SYSTEM,
+        "ticket.sla_warning",
+        object_type="ticket",
+        object_id=ticket.id,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        after={"target": event.target.value, "due_at": event.at.isoformat()},
+    )
 
 
-def _escalate(session: Session, ticket: Ticket, event: sla.Event, settings: SweepSettings,
-              supervisors: dict[int | None, list[int]]) -> None:
+def _escalate(
+    session: Session,
+    ticket: Ticket,
+    event: sla.Event,
+    settings: SweepSettings,
+    supervisors: dict[int | None, list[int]],
+) -> None:
     before = {"priority": ticket.priority, "assignee_id": ticket.assignee_id}
     name = TARGET_NAMES_ZH[event.target]
     new_priority = sla.raised(_priority(ticket.priority))
@@ -274,16 +342,37 @@ def _escalate(session: Session, ticket: Ticket, event: sla.Event, settings: Swee
         ticket.assignee_id = None
     ticket.escalations += 1
     body = f"工单 #{ticket.id} {name}超时（时限 {event.at:%Y-%m-%d %H:%M} UTC），已升级为 {ticket.priority}"
-    _notify(session, _supervisors(session, ticket, supervisors) + ([assignee] if assignee else []),
-            ticket, "sla.breach", body)
-    audit.record(session, SYSTEM, "ticket.sla_breach", object_type="ticket", object_id=ticket.id,
-                 ticket_id=ticket.id, customer_id=ticket.customer_id, before=before,
-                 after={"priority": ticket.priority, "assignee_id": ticket.assignee_id,
-                        "target": event.target.value, "due_at": event.at.isoformat()})
+    _notify(
+        session,
+        _supervisors(session, ticket, supervisors) + ([assignee] if assignee else []),
+        ticket,
+        "sla.breach",
+        body,
+    )
+    audit.record(
+        session,
+        SYSTEM,
+        "ticket.sla_breach",
+        object_type="ticket",
+        object_id=ticket.id,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        before=before,
+        after={
+            "priority": ticket.priority,
+            "assignee_id": ticket.assignee_id,
+            "target": event.target.value,
+            "due_at": event.at.isoformat(),
+        },
+    )
 
 
-def sweep_until_done(session_factory: Callable[[], Session], now: Callable[[], datetime],
-                     settings: SweepSettings = SweepSettings(), max_batches: int = 1000) -> SweepReport:
+def sweep_until_done(
+    session_factory: Callable[[], Session],
+    now: Callable[[], datetime],
+    settings: SweepSettings = SweepSettings(),
+    max_batches: int = 1000,
+) -> SweepReport:
     """Sweep batch after batch, each in its own transaction, until nothing is due."""
     total = SweepReport()
     for _ in range(max_batches):

@@ -44,12 +44,22 @@ def _seconds(value: timedelta | None) -> int | None:
 
 def _entry(channel: Channel, priority: Priority, row: SlaPolicy | None) -> PolicyEntry:
     budgets = Policies([row] if row else []).budgets(channel.value, priority.value)
-    return PolicyEntry(channel, priority, _seconds(budgets.first_response), _seconds(budgets.next_response),
-                       _seconds(budgets.resolution), "default" if row is None else "configured")
+    return PolicyEntry(
+        channel,
+        priority,
+        _seconds(budgets.first_response),
+        _seconds(budgets.next_response),
+        _seconds(budgets.resolution),
+        "default" if row is None else "configured",
+    )
 
 
-def _row(session: Session, channel: Channel, priority: Priority, *, for_update: bool = False) -> SlaPolicy | None:
-    query = select(SlaPolicy).where(SlaPolicy.channel == channel.value, SlaPolicy.priority == priority.value)
+def _row(
+    session: Session, channel: Channel, priority: Priority, *, for_update: bool = False
+) -> SlaPolicy | None:
+    query = select(SlaPolicy).where(
+        SlaPolicy.channel == channel.value, SlaPolicy.priority == priority.value
+    )
     return session.scalar(query.with_for_update() if for_update else query)
 
 
@@ -65,20 +75,36 @@ def replan_open_tickets(session: Session, channel: Channel, priority: Priority) 
     now = utcnow()
     session.execute(
         update(Ticket)
-        .where(Ticket.channel == channel.value, Ticket.priority == priority.value,
-               Ticket.status.in_([s.value for s in OPEN_STATUSES]),
-               or_(Ticket.sla_check_at.is_(None), Ticket.sla_check_at > now))
+        .where(
+            Ticket.channel == channel.value,
+            Ticket.priority == priority.value,
+            Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            or_(Ticket.sla_check_at.is_(None), Ticket.sla_check_at > now),
+        )
         .values(sla_check_at=now)
         .execution_options(synchronize_session=False)
     )
 
 
-def _changed(session: Session, actor: Actor, action: str, row_id: int, before: PolicyEntry, after: PolicyEntry,
-             ) -> PolicyEntry:
+def _changed(
+    session: Session,
+    actor: Actor,
+    action: str,
+    row_id: int,
+    before: PolicyEntry,
+    after: PolicyEntry,
+) -> PolicyEntry:
     """What follows every change: the pair's open tickets are re-planned, the change audited."""
     replan_open_tickets(session, after.channel, after.priority)
-    audit.record(session, actor, action, object_type="sla_policy", object_id=row_id,
-                 before=asdict(before), after=asdict(after))
+    audit.record(
+        session,
+        actor,
+        action,
+        object_type="sla_policy",
+        object_id=row_id,
+        before=asdict(before),
+        after=asdict(after),
+    )
     return after
 
 
@@ -96,21 +122,36 @@ def _new_row(session: Session, channel: Channel, priority: Priority) -> tuple[Sl
         return existing, False
 
 
-def do_set_policy(session: Session, actor: Actor, channel: Channel, priority: Priority, *,
-                  first_response_s: int | None, next_response_s: int | None, resolution_s: int | None,
-                  ) -> PolicyEntry:
+def do_set_policy(
+    session: Session,
+    actor: Actor,
+    channel: Channel,
+    priority: Priority,
+    *,
+    first_response_s: int | None,
+    next_response_s: int | None,
+    resolution_s: int | None,
+) -> PolicyEntry:
     """Configure all three budgets of a channel × priority (seconds; None: no such target)."""
     require_admin(actor)
     row, created = _row(session, channel, priority, for_update=True), False
     if row is None:
         row, created = _new_row(session, channel, priority)
     before = _entry(channel, priority, None if created else row)
-    row.first_response_s, row.next_response_s, row.resolution_s = first_response_s, next_response_s, resolution_s
+    row.first_response_s, row.next_response_s, row.resolution_s = (
+        first_response_s,
+        next_response_s,
+        resolution_s,
+    )
     session.flush()
-    return _changed(session, actor, "sla_policy.update", row.id, before, _entry(channel, priority, row))
+    return _changed(
+        session, actor, "sla_policy.update", row.id, before, _entry(channel, priority, row)
+    )
 
 
-def do_reset_policy(session: Session, actor: Actor, channel: Channel, priority: Priority) -> PolicyEntry:
+def do_reset_policy(
+    session: Session, actor: Actor, channel: Channel, priority: Priority
+) -> PolicyEntry:
     """Back to the defaults of domain/sla.py; 404 when nothing is configured."""
     require_admin(actor)
     row = _row(session, channel, priority, for_update=True)
@@ -119,4 +160,6 @@ def do_reset_policy(session: Session, actor: Actor, channel: Channel, priority: 
     before = _entry(channel, priority, row)
     session.delete(row)
     session.flush()
-    return _changed(session, actor, "sla_policy.delete", row.id, before, _entry(channel, priority, None))
+    return _changed(
+        session, actor, "sla_policy.delete", row.id, before, _entry(channel, priority, None)
+    )

@@ -19,13 +19,22 @@ log = logging.getLogger("kefu.sla")
 
 def _logged(report: SweepReport) -> SweepReport:
     if report.warnings or report.breaches:
-        log.info("sla sweep: %d tickets checked, %d warnings, %d breaches escalated",
-                 report.checked, report.warnings, report.breaches)
+        log.info(
+            "sla sweep: %d tickets checked, %d warnings, %d breaches escalated",
+            report.checked,
+            report.warnings,
+            report.breaches,
+        )
     return report
 
 
-def run(session_factory: Callable[[], Session], settings: SweepSettings, interval: float,
-        stop: threading.Event, once: bool = False) -> SweepReport:
+def run(
+    session_factory: Callable[[], Session],
+    settings: SweepSettings,
+    interval: float,
+    stop: threading.Event,
+    once: bool = False,
+) -> SweepReport:
     """Sweep every ``interval`` seconds until ``stop`` is set (or once); errors are logged and retried."""
     total = SweepReport()
     while not stop.is_set():
@@ -41,14 +50,20 @@ def run(session_factory: Callable[[], Session], settings: SweepSettings, interva
     return total
 
 
-async def serve_loop(session_factory: Callable[[], Session], settings: SweepSettings, interval: float,
-                     admit: Callable[[], AbstractAsyncContextManager[object]]) -> None:
+async def serve_loop(
+    session_factory: Callable[[], Session],
+    settings: SweepSettings,
+    interval: float,
+    admit: Callable[[], AbstractAsyncContextManager[object]],
+) -> None:
     """The sweep inside the server: each round in a worker thread, holding the write admission
     (SQLite's single writer) so it never races the intake writer for the lock."""
     while True:
         try:
             async with admit():
-                await anyio.to_thread.run_sync(lambda: _logged(sweep_until_done(session_factory, utcnow, settings)))
+                await anyio.to_thread.run_sync(
+                    lambda: _logged(sweep_until_done(session_factory, utcnow, settings))
+                )
         except asyncio.CancelledError:
             raise
         except Exception:

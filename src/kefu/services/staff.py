@@ -64,7 +64,9 @@ def check_calendar(calendar: dict[str, Any] | None) -> dict[str, Any] | None:
     try:
         from_json(calendar)
     except (ValueError, TypeError) as e:
-        raise KefuError("invalid_calendar", status_code=422, reason=str(e), details={"field": "calendar"}) from e
+        raise KefuError(
+            "invalid_calendar", status_code=422, reason=str(e), details={"field": "calendar"}
+        ) from e
     return calendar
 
 
@@ -79,14 +81,25 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id).options(selectinload(User.groups))))
 
 
-def supervisors_of(session: Session, group_id: int | None, *, fall_back_to_all: bool = True) -> list[int]:
+def supervisors_of(
+    session: Session, group_id: int | None, *, fall_back_to_all: bool = True
+) -> list[int]:
     """The ids of a group's active supervisors, by id; a group without one (or no group) has
     every active supervisor watch it, unless ``fall_back_to_all`` is False."""
-    query = select(User.id).where(User.role == Role.SUPERVISOR.value, User.is_active.is_(True)).order_by(User.id)
+    query = (
+        select(User.id)
+        .where(User.role == Role.SUPERVISOR.value, User.is_active.is_(True))
+        .order_by(User.id)
+    )
     of_group: list[int] = []
     if group_id is not None:
-        of_group = list(session.scalars(query.join(group_members, group_members.c.user_id == User.id)
-                                        .where(group_members.c.group_id == group_id)))
+        of_group = list(
+            session.scalars(
+                query.join(group_members, group_members.c.user_id == User.id).where(
+                    group_members.c.group_id == group_id
+                )
+            )
+        )
     if of_group or not fall_back_to_all:
         return of_group
     return list(session.scalars(query))
@@ -130,7 +143,12 @@ def do_create_user(
     session.add(user)
     _flush_unique(session, "email_taken", "email")
     audit.record(
-        session, actor, "user.create", object_type="user", object_id=user.id, after=user_snapshot(user)
+        session,
+        actor,
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        after=user_snapshot(user),
     )
     return user
 
@@ -138,12 +156,18 @@ def do_create_user(
 def _keep_an_admin(session: Session, user: User, changes: dict[str, Any]) -> None:
     """Refuse to demote or deactivate the last active admin: nobody could configure kefu."""
     is_admin_now = user.is_active and user.role == Role.ADMIN.value
-    stays_admin = changes.get("is_active", user.is_active) and Role(changes.get("role", user.role)) == Role.ADMIN
+    stays_admin = (
+        changes.get("is_active", user.is_active)
+        and Role(changes.get("role", user.role)) == Role.ADMIN
+    )
     if not is_admin_now or stays_admin:
         return
     # Locked (PostgreSQL), so two admins demoting each other at once cannot both succeed.
     admins = session.scalars(
-        select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True)).order_by(User.id).with_for_update()
+        select(User.id)
+        .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
     ).all()
     if [a for a in admins if a != user.id] == []:
         raise Conflict("last_admin")
@@ -175,19 +199,31 @@ def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str
     if "password" in changes:
         old["password"], new["password"] = "***", "***"
     if new:
-        audit.record(session, actor, "user.update", object_type="user", object_id=user.id, before=old, after=new)
+        audit.record(
+            session,
+            actor,
+            "user.update",
+            object_type="user",
+            object_id=user.id,
+            before=old,
+            after=new,
+        )
     return user
 
 
 def get_group(session: Session, group_id: int) -> Group:
-    group = session.scalar(select(Group).where(Group.id == group_id).options(selectinload(Group.members)))
+    group = session.scalar(
+        select(Group).where(Group.id == group_id).options(selectinload(Group.members))
+    )
     if group is None:
         raise NotFound("group")
     return group
 
 
 def list_groups(session: Session) -> list[Group]:
-    return list(session.scalars(select(Group).order_by(Group.id).options(selectinload(Group.members))))
+    return list(
+        session.scalars(select(Group).order_by(Group.id).options(selectinload(Group.members)))
+    )
 
 
 def _members(session: Session, member_ids: list[int]) -> list[User]:
@@ -199,18 +235,34 @@ def _members(session: Session, member_ids: list[int]) -> list[User]:
 
 
 def do_create_group(
-    session: Session, actor: Actor, *, name: str, description: str = "", member_ids: list[int] | None = None,
-    calendar: dict[str, Any] | None = None, assign_mode: str = "least_loaded",
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    description: str = "",
+    member_ids: list[int] | None = None,
+    calendar: dict[str, Any] | None = None,
+    assign_mode: str = "least_loaded",
 ) -> Group:
     require_admin(actor)
     if session.scalar(select(Group.id).where(Group.name == name)) is not None:
         raise Conflict("name_taken", details={"field": "name"})
-    group = Group(name=name, description=description, calendar=check_calendar(calendar), assign_mode=assign_mode)
+    group = Group(
+        name=name,
+        description=description,
+        calendar=check_calendar(calendar),
+        assign_mode=assign_mode,
+    )
     group.members = _members(session, member_ids or [])
     session.add(group)
     _flush_unique(session, "name_taken", "name")
     audit.record(
-        session, actor, "group.create", object_type="group", object_id=group.id, after=group_snapshot(group)
+        session,
+        actor,
+        "group.create",
+        object_type="group",
+        object_id=group.id,
+        after=group_snapshot(group),
     )
     return group
 
@@ -232,14 +284,24 @@ def do_update_group(session: Session, actor: Actor, group: Group, changes: dict[
     _flush_unique(session, "name_taken", "name")
     old, new = audit.changed_fields(before, group_snapshot(group))
     if new:
-        audit.record(session, actor, "group.update", object_type="group", object_id=group.id, before=old, after=new)
+        audit.record(
+            session,
+            actor,
+            "group.update",
+            object_type="group",
+            object_id=group.id,
+            before=old,
+            after=new,
+        )
     return group
 
 
 def do_delete_group(session: Session, actor: Actor, group: Group) -> None:
     """A group that still holds tickets cannot be deleted; move its tickets first."""
     require_admin(actor)
-    in_use = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.group_id == group.id))
+    in_use = session.scalar(
+        select(func.count()).select_from(Ticket).where(Ticket.group_id == group.id)
+    )
     if in_use:
         raise Conflict("group_not_empty", tickets=in_use, details={"tickets": in_use})
     before = group_snapshot(group)
@@ -250,4 +312,6 @@ def do_delete_group(session: Session, actor: Actor, group: Group) -> None:
         session.flush()
     except IntegrityError as e:  # pragma: no cover - guarded by the count above
         raise Conflict("group_not_empty", tickets="?") from e
-    audit.record(session, actor, "group.delete", object_type="group", object_id=group.id, before=before)
+    audit.record(
+        session, actor, "group.delete", object_type="group", object_id=group.id, before=before
+    )

@@ -44,7 +44,9 @@ def visible_tickets(actor: Actor) -> Any:
     )
 
 
-def access_ticket(session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+def access_ticket(
+    session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False
+) -> Ticket:
     """The only way to load a ticket for an actor; missing and forbidden both raise 404."""
     query = select(Ticket).where(Ticket.id == ticket_id, visible_tickets(actor))
     if for_update:
@@ -68,7 +70,8 @@ def access_attachment(session: Session, actor: Actor, attachment_id: int) -> Att
         access_ticket(session, actor, row.ticket_id)
     except NotFound as e:
         raise NotFound("attachment") from e
-    return row.Attachment
+    attachment: Attachment = row.Attachment
+    return attachment
 
 
 # --- listing ------------------------------------------------------------------------------
@@ -230,7 +233,9 @@ def do_create_ticket(
     session.flush()
     if attachments:
         assert attachments_root is not None
-        store_attachments(session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes)
+        store_attachments(
+            session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes
+        )
     audit.record(
         session, actor, "ticket.create", object_type="ticket", object_id=ticket.id,
         ticket_id=ticket.id, customer_id=customer.id, after=snapshot(ticket),
@@ -258,8 +263,13 @@ def store_attachments(
     return rows
 
 
-def do_update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: dict[str, Any],
-                     policy: Policy | None = None) -> Ticket:
+def do_update_ticket(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    changes: dict[str, Any],
+    policy: Policy | None = None,
+) -> Ticket:
     """Change fields of a ticket the caller has loaded with ``access_ticket(for_update=True)``.
     A status change is a step of the case's loop (services/cases.py); a complaint refuses to be
     resolved or closed this way."""
@@ -271,7 +281,9 @@ def do_update_ticket(session: Session, actor: Actor, ticket: Ticket, changes: di
         _check_group(session, changes["group_id"])
     if "assignee_id" in changes:
         _check_assignee(session, changes["assignee_id"])
-    for name, value in sorted(changes.items(), key=lambda kv: kv[0] == "status"):  # the intent first
+    for name, value in sorted(
+        changes.items(), key=lambda kv: kv[0] == "status"
+    ):  # the intent first
         if name == "status":
             cases.do_status_change(ticket, TicketStatus(value), now, policy or Policy())
         elif name == "tags":
@@ -333,7 +345,9 @@ def do_add_message(
     session.flush()
     if attachments:
         assert attachments_root is not None
-        store_attachments(session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes)
+        store_attachments(
+            session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes
+        )
     old, new = audit.changed_fields(before, snapshot(ticket))
     audit.record(
         session, actor, "ticket.note" if internal else "ticket.reply", object_type="message",

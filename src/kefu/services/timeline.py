@@ -23,21 +23,46 @@ EXCERPT = 120
 
 def of_ticket(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
     entries: list[tuple[Any, int, dict[str, Any]]] = []
-    for m in session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)):
+    for m in session.scalars(
+        select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+    ):
         text = " ".join(m.body_text.split())
         excerpt = text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
-        entries.append((m.created_at, 0, {
-            "at": m.created_at, "kind": "message", "action": f"message.{m.direction}",
-            "summary": f"{DIRECTION_ZH.get(m.direction, m.direction)}：{excerpt}",
-            "actor_type": m.author_type, "actor_id": m.author_user_id or m.author_customer_id, "message_id": m.id,
-        }))
-    events = session.scalars(select(AuditEvent).where(AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id))
+        entries.append(
+            (
+                m.created_at,
+                0,
+                {
+                    "at": m.created_at,
+                    "kind": "message",
+                    "action": f"message.{m.direction}",
+                    "summary": f"{DIRECTION_ZH.get(m.direction, m.direction)}：{excerpt}",
+                    "actor_type": m.author_type,
+                    "actor_id": m.author_user_id or m.author_customer_id,
+                    "message_id": m.id,
+                },
+            )
+        )
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id)
+    )
     for e in events:
         if e.action in MESSAGE_EVENTS:
             continue
-        entries.append((e.created_at, 1, {
-            "at": e.created_at, "kind": "event", "action": e.action, "summary": describe(e.action, e.before, e.after),
-            "actor_type": e.actor_type, "actor_id": e.actor_id, "data": e.after,
-        }))
+        entries.append(
+            (
+                e.created_at,
+                1,
+                {
+                    "at": e.created_at,
+                    "kind": "event",
+                    "action": e.action,
+                    "summary": describe(e.action, e.before, e.after),
+                    "actor_type": e.actor_type,
+                    "actor_id": e.actor_id,
+                    "data": e.after,
+                },
+            )
+        )
     entries.sort(key=lambda entry: (entry[0], entry[1]))
     return [entry for _, _, entry in entries]

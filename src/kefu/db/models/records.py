@@ -24,7 +24,9 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     actor_type: Mapped[str] = mapped_column(String(10))  # user | system
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    via: Mapped[str] = mapped_column(String(10), default="session")  # session | token | cli | system
+    via: Mapped[str] = mapped_column(
+        String(10), default="session"
+    )  # session | token | cli | system
     action: Mapped[str] = mapped_column(String(50))
     object_type: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[int] = mapped_column(BigId)

@@ -62,7 +62,9 @@ class Ticket(Base):
     risks: Mapped[list[str]] = mapped_column(JSONData, default=list)
     emotion: Mapped[str | None] = mapped_column(String(20))
     sentiment: Mapped[str | None] = mapped_column(String(10))
-    priority_reason: Mapped[str | None] = mapped_column(String(300))  # "为什么是P1", from analysis or a person
+    priority_reason: Mapped[str | None] = mapped_column(
+        String(300)
+    )  # "为什么是P1", from analysis or a person
 
     # The database is the clock: every deadline is a column that sweeps read.
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -90,8 +92,12 @@ class Ticket(Base):
     stage: Mapped[str] = mapped_column(String(20), default="open")
     waiting_on: Mapped[str | None] = mapped_column(String(20))
     case_file: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
-    repeat_complaint: Mapped[bool] = mapped_column(Boolean, default=False)  # 重复投诉, linked to the earlier cases
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # a duplicate merged into that case
+    repeat_complaint: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # 重复投诉, linked to the earlier cases
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id")
+    )  # a duplicate merged into that case
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -114,7 +120,9 @@ class TicketLink(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    linked_ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    linked_ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(20))  # follow_up | repeat_complaint | merged | related
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

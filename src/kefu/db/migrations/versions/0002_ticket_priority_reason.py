@@ -10,17 +10,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('tickets') as batch:
-        batch.add_column(sa.Column('priority_reason', sa.String(length=300), nullable=True))
+    with op.batch_alter_table("tickets") as batch:
+        batch.add_column(sa.Column("priority_reason", sa.String(length=300), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('tickets') as batch:
-        batch.drop_column('priority_reason')
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("priority_reason")
