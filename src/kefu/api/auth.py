@@ -59,7 +59,7 @@ def login(
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
     )
     response.set_cookie(
         CSRF_COOKIE,
@@ -67,7 +67,7 @@ def login(
         max_age=max_age,
         httponly=False,
         samesite="strict",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
     )
     return LoginResult(user=UserPublic.of(staff.get_user(db, user.id)), csrf_token=row.csrf_token)
 
