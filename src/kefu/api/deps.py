@@ -70,6 +70,7 @@ async def current_actor(request: Request, db: DB) -> Actor:
 def _token_actor(request: Request, db: Session, secret: str) -> Actor:
     cache = request.app.state.token_cache
     digest = auth.digest(secret)
+    request.state.token_digest = digest  # which token this is (a password change keeps it)
     actor = cache.get(digest)
     if actor is None:
         generation = cache.generation()

@@ -85,6 +85,12 @@ def _note_staff_change(session: Session, _context: Any) -> None:
         session.info["kefu_staff_changed"] = True
 
 
+def note_staff_change(session: Session) -> None:
+    """Empty the caches when ``session`` commits: for changes the ORM does not track
+    (bulk updates such as revoking every token of a user)."""
+    session.info["kefu_staff_changed"] = True
+
+
 def clear_all() -> None:
     """Empty every cache of this process (after staff rows changed behind the ORM's back)."""
     for cache in list(_caches):
