@@ -24,6 +24,7 @@ _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as one for a known email.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 TOKEN_PREFIX = "kefu_"  # noqa: S105 - a public marker on every token, not a secret
+INTEGRATION_PREFIX = "kefu_int_"  # noqa: S105 - integration tokens (services/integrations.py)
 
 
 def hash_password(password: str) -> str:
@@ -176,6 +177,8 @@ def do_create_token(
     if actor.user_id != user.id and not actor.is_admin:
         raise PermissionDenied()
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    while secret.startswith(INTEGRATION_PREFIX):  # that marker names integration tokens
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, prefix=secret[:12], token_hash=digest(secret))
     session.add(token)
     session.flush()
