@@ -4,7 +4,7 @@
 For each backend (SQLite in a fresh temporary data directory; PostgreSQL in a database of
 its own that this script drops and re-creates), it
 
-1. prepares the schema, an admin user and an API token with the ``kefu`` CLI;
+1. prepares the schema and an integration's token with the ``kefu`` CLI;
 2. starts ONE ``kefu serve --no-migrate`` process on a free loopback port;
 3. "throughput": posts N distinct inbound messages (default 20,000) from a closed loop of
    C concurrent keep-alive connections and reports messages/s and p50/p90/p99/max latency;
@@ -55,8 +55,6 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kefu_bench"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-ADMIN_EMAIL = "bench-admin@example.cn"
-ADMIN_PASSWORD = "bench-password-长一点"  # noqa: S105 - a throwaway benchmark account
 TARGET_RATE = 500.0  # messages/s, closed loop
 TARGET_P99_MS = 50.0  # at the offered load
 REQUEST_TIMEOUT_S = 30.0
@@ -578,23 +576,11 @@ def run_cli(backend: Backend, *args: str) -> str:
 
 
 def prepare(backend: Backend) -> str:
-    """Schema, admin user and API token; returns the token."""
+    """Schema and an integration (the one kind of caller intake takes); returns its token."""
     run_cli(backend, "db", "upgrade")
-    run_cli(
-        backend,
-        "user",
-        "create",
-        ADMIN_EMAIL,
-        "--role",
-        "admin",
-        "--password",
-        ADMIN_PASSWORD,
-        "--name",
-        "压测管理员",
-    )
-    token = run_cli(backend, "token", "create", ADMIN_EMAIL, "--name", "benchmark").strip()
+    token = run_cli(backend, "integration", "create", "压测集成", "--channel", "api").strip()
     if not token or "\n" in token:
-        raise SystemExit(f"unexpected output of `kefu token create`: {token!r}")
+        raise SystemExit(f"unexpected output of `kefu integration create`: {token!r}")
     return token
 
 

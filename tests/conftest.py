@@ -156,4 +156,15 @@ def api(client_for: ClientFactory, admin: object) -> httpx.Client:
     return client_for(admin)
 
 
+@pytest.fixture
+def integration(server: str, db: Session) -> Iterator[httpx.Client]:
+    """An integration's client (「测试集成」, every channel): the one kind of caller that
+    delivers customer messages to /api/v1/inbound."""
+    token = factories.make_integration(db, name="测试集成")
+    with httpx.Client(
+        base_url=server, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        yield client
+
+
 from tests.nlp_fixtures import tiny_accurate_model, tiny_data, tiny_model  # noqa: F401,E402 - fixtures for the analysis tests

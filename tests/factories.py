@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import Customer, Group, Ticket, User
 from kefu.domain.roles import Role
-from kefu.services import auth, customers, staff, tickets
+from kefu.services import auth, customers, integrations, staff, tickets
 from kefu.services.actors import SYSTEM
 from kefu.services.customers import IdentityIn
 
@@ -48,6 +48,20 @@ def make_user(
 
 def make_token(db: Session, user: Any) -> str:
     secret, _ = auth.do_create_token(db, SYSTEM, db.get(User, user.id), name="test")
+    db.commit()
+    return secret
+
+
+ALL_CHANNELS = ["api", "web", "webchat", "email", "wechat", "phone", "sms", "social", "app_review"]
+
+
+def make_integration(
+    db: Session, *, name: str | None = None, channels: list[str] | None = None
+) -> str:
+    """An integration that may deliver customer messages; returns its token."""
+    secret, _ = integrations.do_create_integration(
+        db, SYSTEM, name=name or f"集成{next(_seq)}", channels=channels or ALL_CHANNELS
+    )
     db.commit()
     return secret
 

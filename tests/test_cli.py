@@ -61,6 +61,30 @@ def test_user_and_token_create_give_a_working_token(cli_env, server):
     assert me.status_code == 200 and me.json()["role"] == "supervisor"
 
 
+def test_integration_create_prints_a_token_for_intake_only(cli_env, server):
+    result = runner.invoke(
+        app, ["integration", "create", "邮件网关", "--channel", "email", "--channel", "api"]
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith("kefu_int_") and "\n" not in secret
+    headers = {"Authorization": f"Bearer {secret}"}
+    body = {
+        "channel": "email",
+        "external_id": "cli-1",
+        "sender": {"external_id": "a@b.cn"},
+        "text": "你好",
+    }
+    assert httpx.post(f"{server}/api/v1/inbound", json=body, headers=headers).status_code == 201
+    refused = httpx.post(
+        f"{server}/api/v1/inbound", json={**body, "channel": "wechat"}, headers=headers
+    )
+    assert refused.status_code == 403
+    assert httpx.get(f"{server}/api/v1/tickets", headers=headers).status_code == 403
+    again = runner.invoke(app, ["integration", "create", "邮件网关", "--channel", "api"])
+    assert again.exit_code != 0 and "name" in again.output.lower()
+
+
 def test_generated_password_is_printed_and_works(cli_env, db):
     from kefu.services import auth
 

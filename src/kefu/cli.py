@@ -1,4 +1,4 @@
-"""The ``kefu`` command: serve, demo, db, user and token management, analysis (cli_nlp)."""
+"""The ``kefu`` command: serve, demo, db, user, token and integration management, analysis (cli_nlp)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from kefu.db.engine import make_engine
 from kefu.db.models import User
 from kefu.db.session import session_scope
 from kefu.domain.roles import Role
-from kefu.services import auth, staff
+from kefu.domain.tickets import Channel
+from kefu.services import auth, integrations, staff
 from kefu.services.actors import Actor
 from kefu.settings import get_settings
 
@@ -23,9 +24,13 @@ app = typer.Typer(help="kefu 客服 — self-hosted customer service.", no_args_
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+integration_app = typer.Typer(
+    help="Integrations: the systems that deliver customer messages.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(integration_app, name="integration")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)
@@ -219,6 +224,30 @@ def token_create(
                 typer.echo(f"no active user {email}", err=True)
                 raise typer.Exit(1)
             secret, _ = auth.do_create_token(session, CLI_ACTOR, user, name=name)
+    finally:
+        engine.dispose()
+    sys.stdout.write(secret + "\n")
+
+
+@integration_app.command("create")
+def integration_create(
+    name: Annotated[str, typer.Argument(help="Its name, e.g. 邮件网关.")],
+    channel: Annotated[
+        list[Channel], typer.Option(help="A channel it may deliver; repeat for several.")
+    ],
+) -> None:
+    """Create an integration and print only its token (for POST /api/v1/inbound)."""
+    from kefu.errors import KefuError
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            secret, _ = integrations.do_create_integration(
+                session, CLI_ACTOR, name=name.strip(), channels=[c.value for c in channel]
+            )
+    except KefuError as e:
+        typer.echo(e.message("en"), err=True)
+        raise typer.Exit(1) from e
     finally:
         engine.dispose()
     sys.stdout.write(secret + "\n")

@@ -20,6 +20,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_credentials": ("邮箱或密码错误", "Wrong email or password"),
     "csrf_failed": ("CSRF 校验失败，请刷新页面后重试", "CSRF check failed; reload and try again"),
     "forbidden": ("没有权限执行此操作", "You are not allowed to do this"),
+    "wrong_password": ("当前密码不正确", "The current password is wrong"),
+    "integration_required": (
+        "客户消息只能由集成投递，请使用集成令牌",
+        "Customer messages are delivered by an integration; use an integration token",
+    ),
+    "staff_required": (
+        "集成令牌只能用于投递客户消息",
+        "An integration token can only deliver customer messages",
+    ),
+    "channel_not_allowed": (
+        "该集成无权投递「{channel}」渠道的消息",
+        "This integration may not deliver messages of the {channel} channel",
+    ),
+    "duplicate_delivery": (
+        "该消息已由其他集成投递过",
+        "This message was already delivered by another integration",
+    ),
     "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
     "customer_merged": (
         "该客户已合并到其他客户，请在合并后的客户上操作",
@@ -119,6 +136,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "group": ("分组", "Group"),
     "tag": ("标签", "Tag"),
     "token": ("令牌", "Token"),
+    "integration": ("集成", "Integration"),
     "merge": ("合并记录", "Merge"),
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),

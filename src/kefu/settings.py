@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'kefu.db').resolve()}"
 
     @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: always in production (a session cookie sent in clear
+        is a stolen login), on request elsewhere."""
+        return self.cookie_secure or self.env == "production"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 

@@ -237,6 +237,118 @@ def test_logout_with_an_api_token_is_401(api):
     )  # the token is revoked under /tokens, not here
 
 
+# --- changing one's own password ---------------------------------------------------------
+
+
+def _change_password(client, current: str, new: str, **headers: str):
+    return client.post(
+        "/api/v1/auth/password",
+        json={"current_password": current, "new_password": new},
+        headers=headers,
+    )
+
+
+def test_changing_my_password_ends_my_other_sessions_and_tokens(
+    anon, server, client_for, db, admin
+):
+    csrf = _login(anon).json()["csrf_token"]
+    token_client = client_for(admin)
+    with httpx.Client(base_url=server, timeout=30) as other_browser:
+        _login(other_browser)
+        assert other_browser.get("/api/v1/auth/me").status_code == 200
+
+        response = _change_password(
+            anon, factories.PASSWORD, "a-brand-new-passphrase", **{"X-CSRF-Token": csrf}
+        )
+        assert response.status_code == 204, response.text
+
+        assert anon.get("/api/v1/auth/me").status_code == 200  # this browser stays signed in
+        _error(other_browser.get("/api/v1/auth/me"), 401, "not_authenticated")
+        _error(token_client.get("/api/v1/auth/me"), 401, "not_authenticated")
+    _error(_login(anon), 401, "invalid_credentials")
+    assert _login(anon, password="a-brand-new-passphrase").status_code == 200
+
+    db.rollback()
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "auth.password_change"))
+    assert event.actor_id == admin.id and event.object_id == admin.id
+    assert event.after == {"sessions_ended": 1, "tokens_revoked": 1}
+    assert "a-brand-new-passphrase" not in str(event.after)
+
+
+def test_changing_my_password_with_a_token_keeps_that_token(server, client_for, anon, db, admin):
+    kept, other = client_for(admin), client_for(admin)
+    _login(anon)
+    assert _change_password(kept, factories.PASSWORD, "a-brand-new-passphrase").status_code == 204
+    assert kept.get("/api/v1/auth/me").status_code == 200
+    _error(other.get("/api/v1/auth/me"), 401, "not_authenticated")
+    _error(anon.get("/api/v1/auth/me"), 401, "not_authenticated")
+
+
+def test_a_wrong_current_password_changes_nothing(anon, server, client_for, db, admin):
+    csrf = _login(anon).json()["csrf_token"]
+    token_client = client_for(admin)
+    _error(
+        _change_password(
+            anon, "not-my-password", "a-brand-new-passphrase", **{"X-CSRF-Token": csrf}
+        ),
+        403,
+        "wrong_password",
+    )
+    _error(
+        _change_password(anon, factories.PASSWORD, "short", **{"X-CSRF-Token": csrf}),
+        422,
+        "validation_error",
+    )
+    assert token_client.get("/api/v1/auth/me").status_code == 200
+    assert _login(anon).status_code == 200
+    _error(_change_password(anon, factories.PASSWORD, "x" * 9), 403, "csrf_failed")
+
+
+def test_password_changes_are_rate_limited(strict_app, db, admin):
+    with TestClient(strict_app, client=("198.51.100.3", 50000)) as client:
+        csrf = _login(client).json()["csrf_token"]
+        for _ in range(3):
+            _error(
+                _change_password(
+                    client, "guess-guess", "a-new-passphrase", **{"X-CSRF-Token": csrf}
+                ),
+                403,
+                "wrong_password",
+            )
+        _error(
+            _change_password(
+                client, factories.PASSWORD, "a-new-passphrase", **{"X-CSRF-Token": csrf}
+            ),
+            429,
+            "rate_limited",
+        )
+
+
+# --- cookies in production ------------------------------------------------------------------
+
+
+def test_production_cookies_are_secure_whatever_the_setting_says(settings, engine, tmp_path, admin):
+    production = Settings(
+        env="production",
+        secret_key="a-production-secret-key-for-the-test",
+        data_dir=tmp_path,
+        database_url=settings.resolved_database_url,
+        cookie_secure=False,
+        log_level="WARNING",
+        sla_sweep_in_server=False,
+    )
+    with TestClient(create_app(production, engine=engine)) as client:
+        cookies = _set_cookies(_login(client))
+    assert "secure" in cookies["kefu_session"].lower().split("; ")
+    assert "secure" in cookies["kefu_csrf"].lower().split("; ")
+
+
+def test_development_cookies_are_not_secure_by_default(anon, admin):
+    cookies = _set_cookies(_login(anon))
+    assert "secure" not in cookies["kefu_session"].lower().split("; ")
+    assert "secure" not in cookies["kefu_csrf"].lower().split("; ")
+
+
 # --- rate limits --------------------------------------------------------------------------
 
 

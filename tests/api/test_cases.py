@@ -13,7 +13,7 @@ COMPLAINT = "买的杯子到货就裂了，太让人失望了"
 ANGRY_AGAIN = "又是物流！你们的快递又晚了三天，气死我了，太差劲了！"
 
 
-def _inbound(api, external_id, text, sender="wx-case-1", **extra):
+def _inbound(client, external_id, text, sender="wx-case-1", **extra):
     body = {
         "channel": "wechat",
         "external_id": external_id,
@@ -21,7 +21,7 @@ def _inbound(api, external_id, text, sender="wx-case-1", **extra):
         "text": text,
         **extra,
     }
-    response = api.post("/api/v1/inbound", json=body)
+    response = client.post("/api/v1/inbound", json=body)
     assert response.status_code == 201, response.text
     return response.json()["ticket_id"]
 
@@ -268,18 +268,20 @@ def test_compensation_above_authority_needs_an_approval_by_someone_whose_authori
     assert case["missing"] == [] and case["compensation"]["approval_needed_by"] is None
 
 
-def test_waiting_on_a_third_party_pauses_the_clocks_and_a_customer_message_does_not_end_it(db, api):
-    ticket_id = _inbound(api, "wait-1", COMPLAINT)
+def test_waiting_on_a_third_party_pauses_the_clocks_and_a_customer_message_does_not_end_it(
+    integration, db, api
+):
+    ticket_id = _inbound(integration, "wait-1", COMPLAINT)
     waiting = _walk(api, ticket_id, {"action": "wait", "on": "third_party"})
     assert (waiting["status"], waiting["waiting_on"]) == ("pending", "third_party")
     clocks = api.get(f"/api/v1/tickets/{ticket_id}").json()["sla"]
     assert clocks and all(c["state"] == "paused" for c in clocks)
-    assert _inbound(api, "wait-2", "快递那边有消息了吗？") == ticket_id
+    assert _inbound(integration, "wait-2", "快递那边有消息了吗？") == ticket_id
     assert api.get(f"/api/v1/tickets/{ticket_id}/case").json()["waiting_on"] == "third_party"
     resumed = _walk(api, ticket_id, {"action": "resume"})
     assert (resumed["status"], resumed["waiting_on"]) == ("open", None)
     _walk(api, ticket_id, {"action": "wait", "on": "customer"})
-    assert _inbound(api, "wait-3", "照片发给你们了") == ticket_id
+    assert _inbound(integration, "wait-3", "照片发给你们了") == ticket_id
     case = api.get(f"/api/v1/tickets/{ticket_id}/case").json()
     assert (case["status"], case["waiting_on"]) == ("open", None)
     steps = db.scalars(
@@ -288,12 +290,14 @@ def test_waiting_on_a_third_party_pauses_the_clocks_and_a_customer_message_does_
     assert [s["step"] for s in steps] == ["wait:third_party", "resume", "wait:customer", "resume"]
 
 
-def test_a_customer_reply_in_follow_up_is_feedback_and_after_archiving_it_reopens(db, api):
+def test_a_customer_reply_in_follow_up_is_feedback_and_after_archiving_it_reopens(
+    integration, db, api
+):
     agent = factories.make_user(db, role="agent")
-    ticket_id = _inbound(api, "re-1", COMPLAINT)
+    ticket_id = _inbound(integration, "re-1", COMPLAINT)
     api.post(f"/api/v1/tickets/{ticket_id}/assign", json={"assignee_id": agent.id})
     _walk(api, ticket_id, *TO_FOLLOW_UP)
-    assert _inbound(api, "re-2", "收到新杯子了，谢谢") == ticket_id
+    assert _inbound(integration, "re-2", "收到新杯子了，谢谢") == ticket_id
     case = api.get(f"/api/v1/tickets/{ticket_id}/case").json()
     assert (case["stage"], case["status"], case["reopen_count"]) == ("following_up", "resolved", 0)
     assert (
@@ -306,7 +310,7 @@ def test_a_customer_reply_in_follow_up_is_feedback_and_after_archiving_it_reopen
         {"action": "record_feedback", "confirmed": True, "rating": 4},
         {"action": "archive", "lesson": "易碎品双层包装"},
     )
-    assert _inbound(api, "re-3", "新杯子也裂了！") == ticket_id
+    assert _inbound(integration, "re-3", "新杯子也裂了！") == ticket_id
     case = api.get(f"/api/v1/tickets/{ticket_id}/case").json()
     assert (case["stage"], case["status"], case["reopen_count"]) == ("resolving", "open", 1)
     assert (
@@ -321,13 +325,15 @@ def test_a_customer_reply_in_follow_up_is_feedback_and_after_archiving_it_reopen
     ]
 
 
-def test_a_customer_writing_after_the_reopen_window_gets_a_new_case_linked_to_the_old(db, api):
-    first = _inbound(api, "late-1", "请问周末可以送货吗？")
+def test_a_customer_writing_after_the_reopen_window_gets_a_new_case_linked_to_the_old(
+    integration, db, api
+):
+    first = _inbound(integration, "late-1", "请问周末可以送货吗？")
     assert api.patch(f"/api/v1/tickets/{first}", json={"status": "resolved"}).status_code == 200
     ticket = db.get(Ticket, first)
     ticket.resolved_at -= timedelta(days=8)
     db.commit()
-    second = _inbound(api, "late-2", "上次问的送货，今天还能送吗？")
+    second = _inbound(integration, "late-2", "上次问的送货，今天还能送吗？")
     assert second != first
     assert api.get(f"/api/v1/tickets/{second}/links").json()[0] | {"created_at": None} == {
         "ticket_id": first,
@@ -339,13 +345,15 @@ def test_a_customer_writing_after_the_reopen_window_gets_a_new_case_linked_to_th
     assert api.get(f"/api/v1/tickets/{first}").json()["reopen_count"] == 0
 
 
-def test_a_second_complaint_about_the_same_within_30_days_is_a_repeat_linked_and_raised(db, api):
-    first = _inbound(api, "rep-1", "快递五天了还没到，怎么回事")
+def test_a_second_complaint_about_the_same_within_30_days_is_a_repeat_linked_and_raised(
+    integration, db, api
+):
+    first = _inbound(integration, "rep-1", "快递五天了还没到，怎么回事")
     assert api.get(f"/api/v1/tickets/{first}").json()["category"] == "logistics"
     api.post(f"/api/v1/tickets/{first}/messages", json={"text": "已为您催促快递"})
     db.get(Ticket, first).status = "closed"  # an earlier case, long done
     db.commit()
-    second = _inbound(api, "rep-2", ANGRY_AGAIN, ticket_id=None)
+    second = _inbound(integration, "rep-2", ANGRY_AGAIN, ticket_id=None)
     assert second != first
     ticket = api.get(f"/api/v1/tickets/{second}").json()
     assert ticket["repeat_complaint"] is True and ticket["priority"] == "P2"
@@ -356,11 +364,11 @@ def test_a_second_complaint_about_the_same_within_30_days_is_a_repeat_linked_and
     }
     assert (first, "repeat_complaint") in kinds
     # Another customer, or another matter, is no repeat.
-    other = _inbound(api, "rep-3", ANGRY_AGAIN, sender="wx-someone-else")
+    other = _inbound(integration, "rep-3", ANGRY_AGAIN, sender="wx-someone-else")
     assert api.get(f"/api/v1/tickets/{other}").json()["repeat_complaint"] is False
     db.get(Ticket, second).status = "closed"
     db.commit()
-    quality = _inbound(api, "rep-4", "杯子质量太差了，一用就裂")
+    quality = _inbound(integration, "rep-4", "杯子质量太差了，一用就裂")
     assert quality not in (first, second)
     assert api.get(f"/api/v1/tickets/{quality}").json()["category"] == "quality"
     assert api.get(f"/api/v1/tickets/{quality}").json()["repeat_complaint"] is False
@@ -427,8 +435,8 @@ def test_merging_a_duplicate_moves_its_messages_and_closes_it(db, api):
     assert (patch.status_code, patch.json()["error"]["code"]) == (409, "ticket_merged")
 
 
-def test_a_message_naming_a_merged_ticket_goes_to_the_case_it_was_merged_into(db, api):
-    first = _inbound(api, "mg-1", "请问发票怎么开？", sender="wx-merge")
+def test_a_message_naming_a_merged_ticket_goes_to_the_case_it_was_merged_into(integration, db, api):
+    first = _inbound(integration, "mg-1", "请问发票怎么开？", sender="wx-merge")
     second = factories.make_ticket(
         db, customer=db.get(Ticket, first).customer, text="发票抬头写公司名"
     ).id
@@ -436,7 +444,9 @@ def test_a_message_naming_a_merged_ticket_goes_to_the_case_it_was_merged_into(db
         api.post(f"/api/v1/tickets/{second}/merge", json={"into_ticket_id": first}).status_code
         == 200
     )
-    assert _inbound(api, "mg-3", "补充一下税号", sender="wx-merge", ticket_id=second) == first
+    assert (
+        _inbound(integration, "mg-3", "补充一下税号", sender="wx-merge", ticket_id=second) == first
+    )
 
 
 def test_merge_refuses_itself_another_customers_case_and_what_the_caller_cannot_see(

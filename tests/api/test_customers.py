@@ -12,9 +12,9 @@ from tests.checks import api_error as _error
 
 
 def _inbound(
-    api, channel: str, sender: str, external_id: str, text: str = "你好，我想问一下订单"
+    client, channel: str, sender: str, external_id: str, text: str = "你好，我想问一下订单"
 ) -> dict:
-    response = api.post(
+    response = client.post(
         "/api/v1/inbound",
         json={
             "channel": channel,
@@ -305,10 +305,10 @@ def test_search_hides_merged_customers_unless_asked(api, db):
 # --- timeline -----------------------------------------------------------------------------
 
 
-def test_timeline_across_channels_after_merge(api, db, client_for):
-    wechat = _inbound(api, "wechat", "wx-openid-a", "wx-m1", "快递五天了还没到")
-    email_first = _inbound(api, "email", "chen@example.cn", "mail-1", "邮件：我的快递呢")
-    email_second = _inbound(api, "email", "chen@example.cn", "mail-2", "邮件：还在等")
+def test_timeline_across_channels_after_merge(integration, api, db, client_for):
+    wechat = _inbound(integration, "wechat", "wx-openid-a", "wx-m1", "快递五天了还没到")
+    email_first = _inbound(integration, "email", "chen@example.cn", "mail-1", "邮件：我的快递呢")
+    email_second = _inbound(integration, "email", "chen@example.cn", "mail-2", "邮件：还在等")
     assert email_second["ticket_id"] == email_first["ticket_id"]
     target, source = wechat["customer_id"], email_first["customer_id"]
     assert target != source
@@ -503,7 +503,7 @@ def test_opposite_merges_at_once_leave_no_cycle(api, db):
         assert merged_into in ({a.id: None, b.id: a.id}, {a.id: b.id, b.id: None})
 
 
-def test_a_merged_away_customer_takes_no_new_identities(api, db):
+def test_a_merged_away_customer_takes_no_new_identities(integration, api, db):
     target, source = factories.make_customer(db, name="主"), factories.make_customer(db, name="副")
     assert (
         api.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id}).status_code
@@ -515,7 +515,7 @@ def test_a_merged_away_customer_takes_no_new_identities(api, db):
     )
     assert _error(refused, 409, "customer_merged")["details"] == {"merged_into_id": target.id}
     # A message from that identity then opens a profile that can be found, not a hidden one.
-    landed = _inbound(api, "wechat", "wx-late", "late-1")
+    landed = _inbound(integration, "wechat", "wx-late", "late-1")
     assert landed["customer_id"] not in (source.id, target.id)
     assert [c["id"] for c in api.get("/api/v1/customers", params={"q": "wx-late"}).json()] == [
         landed["customer_id"]
@@ -557,14 +557,14 @@ def test_undo_moves_everything_back_exactly(api, db, admin):
     )
 
 
-def test_inbound_after_merge_lands_on_the_target(api, db):
-    first = _inbound(api, "wechat", "wx-source", "wx-1", "我要退货")
+def test_inbound_after_merge_lands_on_the_target(integration, api, db):
+    first = _inbound(integration, "wechat", "wx-source", "wx-1", "我要退货")
     target = factories.make_customer(db, name="合并后的主档案")
     merge = api.post(
         f"/api/v1/customers/{target.id}/merge", json={"source_id": first["customer_id"]}
     ).json()
 
-    again = _inbound(api, "wechat", "wx-source", "wx-2", "退货进度怎么样了")
+    again = _inbound(integration, "wechat", "wx-source", "wx-2", "退货进度怎么样了")
     assert again["customer_id"] == target.id
     assert again["ticket_id"] == first["ticket_id"]  # the open ticket moved with the merge
     db.rollback()
@@ -580,7 +580,7 @@ def test_inbound_after_merge_lands_on_the_target(api, db):
 
     # After undo the identity, its ticket and both messages are the source's again.
     assert api.post(f"/api/v1/customers/merges/{merge['id']}/undo").status_code == 200
-    third = _inbound(api, "wechat", "wx-source", "wx-3", "还在吗")
+    third = _inbound(integration, "wechat", "wx-source", "wx-3", "还在吗")
     assert third["customer_id"] == first["customer_id"]
     assert third["ticket_id"] == first["ticket_id"]
     db.rollback()

@@ -116,11 +116,11 @@ def test_failed_request_writes_nothing(db, api):
     assert api.get(f"/api/v1/customers/{customer.id}").json()["name"] == "原名"
 
 
-def test_nul_character_is_refused_with_422_not_stored(api, db):
+def test_nul_character_is_refused_with_422_not_stored(integration, api, db):
     from kefu.db.models import InboundPayload
 
     body = {"external_id": "nul-1", "sender": {"external_id": "s"}, "text": "订单\u0000号"}
-    response = api.post("/api/v1/inbound", json=body)
+    response = integration.post("/api/v1/inbound", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "validation_error"
     assert db.query(InboundPayload).count() == 0

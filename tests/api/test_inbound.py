@@ -28,8 +28,8 @@ def _payload(
     }
 
 
-def test_inbound_creates_customer_ticket_and_message(api, db):
-    response = api.post("/api/v1/inbound", json=_payload())
+def test_inbound_creates_customer_ticket_and_message(integration, api, db):
+    response = integration.post("/api/v1/inbound", json=_payload())
     assert response.status_code == 201
     body = response.json()
     ticket = db.get(Ticket, body["ticket_id"])
@@ -44,8 +44,8 @@ def test_inbound_creates_customer_ticket_and_message(api, db):
     assert db.get(Customer, body["customer_id"]).name == "王小明"
 
 
-def test_redelivery_returns_same_ids_and_stores_nothing_new(api, db):
-    first = api.post("/api/v1/inbound", json=_payload()).json()
+def test_redelivery_returns_same_ids_and_stores_nothing_new(integration, api, db):
+    first = integration.post("/api/v1/inbound", json=_payload()).json()
 
     def counts():
         return [
@@ -54,26 +54,26 @@ def test_redelivery_returns_same_ids_and_stores_nothing_new(api, db):
         ]
 
     before = counts()
-    again = api.post("/api/v1/inbound", json=_payload())
+    again = integration.post("/api/v1/inbound", json=_payload())
     assert again.status_code == 200
     assert again.json() == {**first, "duplicate": True}
     db.rollback()  # end the read snapshot to see what the server committed
     assert counts() == before
 
 
-def test_concurrent_redeliveries_make_one_message(api, db):
+def test_concurrent_redeliveries_make_one_message(integration, api, db):
     with ThreadPoolExecutor(8) as pool:
         results = list(
-            pool.map(lambda _: api.post("/api/v1/inbound", json=_payload("same")), range(8))
+            pool.map(lambda _: integration.post("/api/v1/inbound", json=_payload("same")), range(8))
         )
     assert sorted(r.status_code for r in results) == [200] * 7 + [201]
     assert len({r.json()["message_id"] for r in results}) == 1
     assert db.scalar(select(func.count()).select_from(Message)) == 1
 
 
-def test_raw_payload_is_stored_as_received(api, db):
+def test_raw_payload_is_stored_as_received(integration, api, db):
     raw = json.dumps(_payload("raw-1", text="包裹破损了😡！！"), ensure_ascii=False)
-    response = api.post(
+    response = integration.post(
         "/api/v1/inbound", content=raw.encode(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 201
@@ -82,36 +82,36 @@ def test_raw_payload_is_stored_as_received(api, db):
     assert stored.processed_at is not None and stored.message_id == response.json()["message_id"]
 
 
-def test_follow_up_message_joins_the_open_ticket(api):
-    first = api.post("/api/v1/inbound", json=_payload("m1")).json()
-    second = api.post("/api/v1/inbound", json=_payload("m2", text="还在等")).json()
+def test_follow_up_message_joins_the_open_ticket(integration, api):
+    first = integration.post("/api/v1/inbound", json=_payload("m1")).json()
+    second = integration.post("/api/v1/inbound", json=_payload("m2", text="还在等")).json()
     assert second["ticket_id"] == first["ticket_id"]
     assert second["customer_id"] == first["customer_id"]
 
 
-def test_same_external_id_on_another_channel_is_another_message(api):
-    a = api.post("/api/v1/inbound", json=_payload("x")).json()
-    b = api.post("/api/v1/inbound", json={**_payload("x"), "channel": "wechat"}).json()
+def test_same_external_id_on_another_channel_is_another_message(integration, api):
+    a = integration.post("/api/v1/inbound", json=_payload("x")).json()
+    b = integration.post("/api/v1/inbound", json={**_payload("x"), "channel": "wechat"}).json()
     assert a["message_id"] != b["message_id"]
 
 
-def test_ticket_reference_must_belong_to_the_sender(api):
-    mine = api.post("/api/v1/inbound", json=_payload("a1", sender="alice")).json()
-    other = api.post(
+def test_ticket_reference_must_belong_to_the_sender(integration, api):
+    mine = integration.post("/api/v1/inbound", json=_payload("a1", sender="alice")).json()
+    other = integration.post(
         "/api/v1/inbound", json={**_payload("b1", sender="bob"), "ticket_id": mine["ticket_id"]}
     )
     assert other.status_code == 404
     assert other.json()["error"]["code"] == "not_found"
 
 
-def test_failed_processing_keeps_the_raw_payload(api, db):
+def test_failed_processing_keeps_the_raw_payload(integration, api, db):
     bad = _payload(
         "att-1",
         attachments=[
             {"filename": "a.png", "content_type": "image/png", "content_base64": "@@not-base64@@"}
         ],
     )
-    response = api.post("/api/v1/inbound", json=bad)
+    response = integration.post("/api/v1/inbound", json=bad)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_attachment"
     stored = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "att-1"))
@@ -124,14 +124,14 @@ def test_failed_processing_keeps_the_raw_payload(api, db):
             {"filename": "a.txt", "content_type": "text/plain", "content_base64": "5L2g5aW9"}
         ],
     )
-    assert api.post("/api/v1/inbound", json=good).status_code == 201
+    assert integration.post("/api/v1/inbound", json=good).status_code == 201
     db.rollback()  # end the read snapshot to see what the server committed
     assert (
         db.scalar(select(InboundPayload).where(InboundPayload.external_id == "att-1")).error is None
     )
 
 
-def test_attachment_is_stored_and_downloadable(api):
+def test_attachment_is_stored_and_downloadable(integration, api):
     body = _payload(
         "f1",
         attachments=[
@@ -142,7 +142,7 @@ def test_attachment_is_stored_and_downloadable(api):
             }
         ],
     )
-    accepted = api.post("/api/v1/inbound", json=body).json()
+    accepted = integration.post("/api/v1/inbound", json=body).json()
     ticket = api.get(f"/api/v1/tickets/{accepted['ticket_id']}").json()
     attachment = ticket["messages"][0]["attachments"][0]
     assert attachment["filename"] == "发票.txt" and attachment["size"] == 6
@@ -152,38 +152,29 @@ def test_attachment_is_stored_and_downloadable(api):
     assert download.headers["x-content-type-options"] == "nosniff"
 
 
-def test_session_cookie_is_not_enough_for_inbound(anon, admin):
-    login = anon.post(
-        "/api/v1/auth/login",
-        json={"email": "admin@example.cn", "password": "correct-horse-battery"},
-    )
-    response = anon.post(
-        "/api/v1/inbound", json=_payload(), headers={"X-CSRF-Token": login.json()["csrf_token"]}
-    )
-    assert response.status_code == 401
-
-
-def test_empty_message_is_rejected(api):
-    response = api.post("/api/v1/inbound", json=_payload(text="   "))
+def test_empty_message_is_rejected(integration, api):
+    response = integration.post("/api/v1/inbound", json=_payload(text="   "))
     assert response.status_code == 422
 
 
-def test_html_is_sanitised(api):
+def test_html_is_sanitised(integration, api):
     body = _payload(
         "h1",
         html='<p onclick="x()">你好<script>alert(1)</script><a href="javascript:alert(1)">链接</a></p>',
     )
-    accepted = api.post("/api/v1/inbound", json=body).json()
+    accepted = integration.post("/api/v1/inbound", json=body).json()
     html = api.get(f"/api/v1/tickets/{accepted['ticket_id']}").json()["messages"][0]["body_html"]
     assert "<script" not in html and "onclick" not in html and "javascript:" not in html
     assert "你好" in html
 
 
-def test_first_messages_at_once_from_a_new_sender_make_one_customer_and_one_ticket(api, db):
+def test_first_messages_at_once_from_a_new_sender_make_one_customer_and_one_ticket(
+    integration, api, db
+):
     with ThreadPoolExecutor(6) as pool:
         results = list(
             pool.map(
-                lambda i: api.post(
+                lambda i: integration.post(
                     "/api/v1/inbound", json=_payload(f"burst-{i}", sender="new-sender")
                 ),
                 range(6),
@@ -195,8 +186,10 @@ def test_first_messages_at_once_from_a_new_sender_make_one_customer_and_one_tick
     assert db.scalar(select(func.count()).select_from(Message)) == 6
 
 
-def test_messages_at_once_to_a_closed_case_reopen_it_once(api, db):
-    first = api.post("/api/v1/inbound", json=_payload("k-0", sender="known", text=QUESTION)).json()
+def test_messages_at_once_to_a_closed_case_reopen_it_once(integration, api, db):
+    first = integration.post(
+        "/api/v1/inbound", json=_payload("k-0", sender="known", text=QUESTION)
+    ).json()
     assert (
         api.patch(f"/api/v1/tickets/{first['ticket_id']}", json={"status": "closed"}).status_code
         == 200
@@ -204,7 +197,7 @@ def test_messages_at_once_to_a_closed_case_reopen_it_once(api, db):
     with ThreadPoolExecutor(6) as pool:
         results = list(
             pool.map(
-                lambda i: api.post(
+                lambda i: integration.post(
                     "/api/v1/inbound", json=_payload(f"k-{i + 1}", sender="known", text=QUESTION)
                 ),
                 range(6),
@@ -220,8 +213,8 @@ def test_messages_at_once_to_a_closed_case_reopen_it_once(api, db):
     )
 
 
-def test_messages_at_once_after_the_reopen_window_open_one_linked_case(api, db):
-    first = api.post(
+def test_messages_at_once_after_the_reopen_window_open_one_linked_case(integration, api, db):
+    first = integration.post(
         "/api/v1/inbound", json=_payload("w-0", sender="known-late", text=QUESTION)
     ).json()
     assert (
@@ -234,7 +227,7 @@ def test_messages_at_once_after_the_reopen_window_open_one_linked_case(api, db):
     with ThreadPoolExecutor(6) as pool:
         results = list(
             pool.map(
-                lambda i: api.post(
+                lambda i: integration.post(
                     "/api/v1/inbound",
                     json=_payload(f"w-{i + 1}", sender="known-late", text=QUESTION),
                 ),
@@ -252,7 +245,7 @@ def test_messages_at_once_after_the_reopen_window_open_one_linked_case(api, db):
     assert api.get(f"/api/v1/tickets/{first['ticket_id']}").json()["reopen_count"] == 0
 
 
-def test_more_requests_at_once_than_pool_connections_all_complete(api, db, engine):
+def test_more_requests_at_once_than_pool_connections_all_complete(integration, api, db, engine):
     """Requests beyond what the connection pool holds queue at the database gate and all
     complete; none waits for a connection while holding the event loop."""
     from kefu.db.engine import database_slots
@@ -261,7 +254,9 @@ def test_more_requests_at_once_than_pool_connections_all_complete(api, db, engin
     with ThreadPoolExecutor(n) as pool:
         results = list(
             pool.map(
-                lambda i: api.post("/api/v1/inbound", json=_payload(f"flood-{i}", sender=f"s{i}")),
+                lambda i: integration.post(
+                    "/api/v1/inbound", json=_payload(f"flood-{i}", sender=f"s{i}")
+                ),
                 range(n),
             )
         )
@@ -269,8 +264,8 @@ def test_more_requests_at_once_than_pool_connections_all_complete(api, db, engin
     assert db.scalar(select(func.count()).select_from(Message)) == n
 
 
-def test_crisis_message_makes_the_ticket_p1_with_its_reason(api, db):
-    calm = api.post(
+def test_crisis_message_makes_the_ticket_p1_with_its_reason(integration, api, db):
+    calm = integration.post(
         "/api/v1/inbound",
         json=_payload("c-1", sender="crisis", text="你好，想问一下这款耳机支持降噪吗？"),
     ).json()
@@ -279,7 +274,7 @@ def test_crisis_message_makes_the_ticket_p1_with_its_reason(api, db):
     first = ticket["messages"][0]["analysis"]
     assert first["risks"] == [] and first["priority"] == "P4" and first["engine"]
 
-    angry = api.post(
+    angry = integration.post(
         "/api/v1/inbound",
         json=_payload("c-2", sender="crisis", text="再不处理我就发微博曝光你们，还要打12315！"),
     )
@@ -314,13 +309,13 @@ def test_crisis_message_makes_the_ticket_p1_with_its_reason(api, db):
     assert trail[0]["before"]["priority"] == "P4" and trail[0]["before"]["risks"] == []
     assert trail[0]["after"]["priority"] == "P1"
     assert {"media", "regulator", "priority"} <= set(trail[0]["after"]["reasons"])
-    api.post("/api/v1/inbound", json=_payload("c-3", sender="crisis", text="好的谢谢"))
+    integration.post("/api/v1/inbound", json=_payload("c-3", sender="crisis", text="好的谢谢"))
     ticket = api.get(f"/api/v1/tickets/{calm['ticket_id']}").json()
     assert ticket["priority"] == "P1" and ticket["risks"] == ["media", "regulator"]
 
 
-def test_a_person_can_lower_the_priority_and_it_is_audited(api, admin):
-    body = api.post(
+def test_a_person_can_lower_the_priority_and_it_is_audited(integration, api, admin):
+    body = integration.post(
         "/api/v1/inbound", json=_payload("o-1", sender="o", text="充电宝冒烟了，差点着火")
     ).json()
     url = f"/api/v1/tickets/{body['ticket_id']}"
@@ -331,20 +326,20 @@ def test_a_person_can_lower_the_priority_and_it_is_audited(api, admin):
     update = [e for e in api.get(f"{url}/audit").json() if e["action"] == "ticket.update"][-1]
     assert update["before"]["priority"] == "P1" and update["after"]["priority"] == "P3"
     # analysis raises it again when a new crisis arrives
-    api.post("/api/v1/inbound", json=_payload("o-2", sender="o", text="我要找律师起诉你们"))
+    integration.post("/api/v1/inbound", json=_payload("o-2", sender="o", text="我要找律师起诉你们"))
     assert api.get(url).json()["priority"] == "P1"
 
 
-def test_first_message_with_a_crisis_opens_a_p1_ticket(api):
-    body = api.post(
+def test_first_message_with_a_crisis_opens_a_p1_ticket(integration, api):
+    body = integration.post(
         "/api/v1/inbound", json=_payload("s-1", sender="s", text="充电宝冒烟了，差点着火")
     ).json()
     ticket = api.get(f"/api/v1/tickets/{body['ticket_id']}").json()
     assert (ticket["priority"], ticket["risks"]) == ("P1", ["safety"])
 
 
-def test_question_about_12315_is_not_a_crisis(api):
-    body = api.post(
+def test_question_about_12315_is_not_a_crisis(integration, api):
+    body = integration.post(
         "/api/v1/inbound", json=_payload("q-1", sender="q", text="请问12315是干嘛的？")
     ).json()
     assert api.get(f"/api/v1/tickets/{body['ticket_id']}").json()["priority"] == "P4"

@@ -96,7 +96,13 @@ def test_admin_creates_reads_updates_and_deactivates_a_user(api, anon, db, admin
         .where(AuditEvent.object_type == "user", AuditEvent.object_id == user["id"])
         .order_by(AuditEvent.id)
     ).all()
-    assert actions == ["user.create", "auth.login", "user.update", "user.update"]
+    assert actions == [
+        "user.create",
+        "auth.login",
+        "user.update",
+        "user.update",
+        "user.credentials_revoked",  # deactivating ended the login session
+    ]
 
 
 def test_the_last_active_admin_cannot_be_demoted_or_deactivated(api, client_for, db, admin):
@@ -341,6 +347,46 @@ def test_deactivated_users_token_and_session_stop_working(api, anon, client_for,
     _error(client.get("/api/v1/tickets"), 401, "not_authenticated")
     _error(anon.get("/api/v1/auth/me"), 401, "not_authenticated")
     _error(_login(anon, "leaver@example.cn"), 401, "invalid_credentials")
+
+
+def test_an_admin_setting_a_password_ends_the_users_sessions_and_tokens(api, anon, client_for, db):
+    agent = factories.make_user(db, email="reset@example.cn")
+    client = client_for(agent)
+    assert _login(anon, "reset@example.cn").status_code == 200
+
+    assert (
+        api.patch(f"/api/v1/users/{agent.id}", json={"password": "brand-new-secret"}).status_code
+        == 200
+    )
+    _error(client.get("/api/v1/auth/me"), 401, "not_authenticated")
+    _error(anon.get("/api/v1/auth/me"), 401, "not_authenticated")
+    assert api.get("/api/v1/auth/me").status_code == 200  # the admin's own token is not touched
+    db.rollback()
+    event = db.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "user.credentials_revoked", AuditEvent.object_id == agent.id
+        )
+    )
+    assert event.after == {"reason": "password_changed", "sessions_ended": 1, "tokens_revoked": 1}
+
+
+def test_reactivating_a_user_does_not_bring_back_old_sessions_or_tokens(api, anon, client_for, db):
+    agent = factories.make_user(db, email="returner@example.cn")
+    client = client_for(agent)
+    assert _login(anon, "returner@example.cn").status_code == 200
+
+    assert api.delete(f"/api/v1/users/{agent.id}").status_code == 204
+    assert api.patch(f"/api/v1/users/{agent.id}", json={"is_active": True}).status_code == 200
+    _error(client.get("/api/v1/auth/me"), 401, "not_authenticated")
+    _error(anon.get("/api/v1/auth/me"), 401, "not_authenticated")
+    assert _login(anon, "returner@example.cn").status_code == 200  # a new login works
+    db.rollback()
+    event = db.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "user.credentials_revoked", AuditEvent.object_id == agent.id
+        )
+    )
+    assert event.after == {"reason": "deactivated", "sessions_ended": 1, "tokens_revoked": 1}
 
 
 # --- groups -------------------------------------------------------------------------------

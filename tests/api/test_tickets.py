@@ -292,13 +292,13 @@ def test_two_agents_claiming_at_once_exactly_one_wins(db, client_for, groups, ro
     assert len(claims) == 1 and claims[0]["actor_id"] == agents[winner].id
 
 
-def test_a_ticket_shows_its_sla_clocks(db, api):
+def test_a_ticket_shows_its_sla_clocks(integration, db, api):
     from datetime import timedelta
 
     from tests.api.test_inbound import _payload
 
     group = factories.make_group(db, name="全天组", calendar={"always_open": True})
-    body = api.post(
+    body = integration.post(
         "/api/v1/inbound", json=_payload("sla-1", sender="sla", text="你好，我的快递到哪了")
     ).json()
     api.patch(f"/api/v1/tickets/{body['ticket_id']}", json={"group_id": group.id})

@@ -12,7 +12,8 @@ from kefu.db.base import utcnow
 from kefu.db.engine import database_slots, make_session_factory, writer_bind
 from kefu.db.models import InboundPayload, Message, Ticket
 from kefu.errors import KefuError
-from kefu.services.actors import SYSTEM
+from kefu.services import integrations
+from kefu.services.actors import SYSTEM, Actor
 from kefu.services.inbound import AttachmentLimits, Delivery, InboundMessage, InboundResult, Sender
 from kefu.services.intake_writer import IntakeWriter
 from tests import factories
@@ -31,14 +32,16 @@ def _writer(engine, tmp_path, **kwargs) -> IntakeWriter:
 
 
 def _delivery(
-    external_id: str, sender: str = "s1", text: str = "你好，订单什么时候到？"
+    external_id: str,
+    sender: str = "s1",
+    text: str = "你好，订单什么时候到？",
+    *,
+    actor: Actor = SYSTEM,
 ) -> Delivery:
     message = InboundMessage(
         channel="api", external_id=external_id, sender=Sender(sender, "顾客"), text=text
     )
-    return Delivery(
-        SYSTEM, message, raw=f'{{"external_id": "{external_id}"}}', received_at=utcnow()
-    )
+    return Delivery(actor, message, raw=f'{{"external_id": "{external_id}"}}', received_at=utcnow())
 
 
 async def _submit_all(writer: IntakeWriter, deliveries: list[Delivery]) -> list:
@@ -73,6 +76,31 @@ def test_redelivery_within_one_batch_is_a_duplicate(engine, db, tmp_path):
     assert (again.ticket_id, again.message_id) == (first.ticket_id, first.message_id)
     assert other.message_id != first.message_id
     assert db.scalar(select(func.count()).select_from(Message)) == 2
+
+
+def test_redelivery_by_another_integration_within_one_batch_learns_no_ids(engine, db, tmp_path):
+    actors = []
+    for name in ("网关甲", "网关乙"):
+        _, row = integrations.do_create_integration(db, SYSTEM, name=name, channels=["api"])
+        actors.append(integrations.actor_for(row))
+    db.commit()
+    writer = _writer(engine, tmp_path)
+    first, same, other = asyncio.run(
+        _submit_all(
+            writer,
+            [
+                _delivery("y1", actor=actors[0]),
+                _delivery("y1", actor=actors[0]),
+                _delivery("y1", actor=actors[1]),
+            ],
+        )
+    )
+    assert same == InboundResult(first.ticket_id, first.message_id, first.customer_id, True)
+    assert isinstance(other, KefuError) and other.code == "duplicate_delivery"
+    assert str(first.ticket_id) not in f"{other.details} {other.params}"
+    payload = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "y1"))
+    assert payload.integration_id == actors[0].integration_id
+    assert db.scalar(select(func.count()).select_from(Message)) == 1
 
 
 def test_a_failing_message_does_not_fail_its_batch(engine, db, tmp_path):

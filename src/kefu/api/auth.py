@@ -9,7 +9,7 @@ from pydantic import Field
 
 from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, In, Out
-from kefu.api.users import UserPublic
+from kefu.api.users import Password, UserPublic
 from kefu.errors import KefuError, NotAuthenticated
 from kefu.services import auth as service
 from kefu.services import staff
@@ -26,6 +26,11 @@ class LoginBody(In):
 class LoginResult(Out):
     user: UserPublic
     csrf_token: str = Field(description="send back as X-CSRF-Token on every unsafe request")
+
+
+class PasswordChange(In):
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Password
 
 
 def login_limiter(request: Request) -> RateLimiter:
@@ -59,7 +64,7 @@ def login(
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
     )
     response.set_cookie(
         CSRF_COOKIE,
@@ -67,21 +72,53 @@ def login(
         max_age=max_age,
         httponly=False,
         samesite="strict",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
     )
     return LoginResult(user=UserPublic.of(staff.get_user(db, user.id)), csrf_token=row.csrf_token)
 
 
 @router.post("/logout", status_code=204, summary="End this browser session")
-def logout(request: Request, response: Response, db: DB, actor: CurrentActor) -> Response:
+def logout(
+    request: Request, response: Response, db: DB, actor: CurrentActor, settings: AppSettings
+) -> Response:
     login = getattr(request.state, "login_session", None)
     if login is None:
         raise NotAuthenticated()  # a token is revoked under /tokens, not logged out
     service.do_logout(db, actor, login)
     response.status_code = 204
-    response.delete_cookie(SESSION_COOKIE)
-    response.delete_cookie(CSRF_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, secure=settings.secure_cookies)
+    response.delete_cookie(CSRF_COOKIE, secure=settings.secure_cookies)
     return response
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    summary="Change my password; my other sessions and tokens end",
+    description="The session or token this request comes with stays signed in; every other "
+    "login session and API token of mine is revoked. Limited like login.",
+)
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    limiter: Annotated[RateLimiter, Depends(login_limiter)],
+) -> Response:
+    assert actor.user_id is not None
+    if not limiter.hit(f"password:{actor.user_id}"):
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    login = getattr(request.state, "login_session", None)
+    service.do_change_own_password(
+        db,
+        actor,
+        staff.get_user(db, actor.user_id),
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_session_id=login.id if login is not None else None,
+        keep_token_digest=getattr(request.state, "token_digest", None),
+    )
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=UserPublic, summary="The logged-in user")

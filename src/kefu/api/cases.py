@@ -191,6 +191,9 @@ class TimelineEntry(Out):
     summary: str
     actor_type: str
     actor_id: int | None
+    actor_name: str | None = Field(
+        default=None, description="who it was, for people: a name, 集成「名称」 or 系统"
+    )
     message_id: int | None = None
     data: dict[str, Any] | None = None
 

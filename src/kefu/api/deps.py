@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kefu.errors import KefuError, NotAuthenticated
-from kefu.services import auth
+from kefu.services import auth, integrations
 from kefu.services.actors import Actor
 from kefu.settings import Settings
 
@@ -50,11 +50,15 @@ async def current_actor(request: Request, db: DB) -> Actor:
     """The staff member behind an API token (Bearer) or a session cookie (with CSRF).
 
     Runs on the event loop (one or two indexed lookups, none for a recently seen token) to
-    spare a worker-thread hop on every request.
+    spare a worker-thread hop on every request. An integration's token opens nothing here:
+    it only delivers customer messages (``integration_actor``).
     """
     secret = _bearer_secret(request)
     if secret is not None:
-        return _token_actor(request, db, secret)
+        actor = _token_actor(request, db, secret)
+        if actor.is_integration:
+            raise KefuError("staff_required", status_code=403)
+        return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticated()
@@ -70,10 +74,14 @@ async def current_actor(request: Request, db: DB) -> Actor:
 def _token_actor(request: Request, db: Session, secret: str) -> Actor:
     cache = request.app.state.token_cache
     digest = auth.digest(secret)
+    request.state.token_digest = digest  # which token this is (a password change keeps it)
     actor = cache.get(digest)
     if actor is None:
         generation = cache.generation()
-        actor = auth.actor_for(auth.resolve_token(db, secret).user, via="token")
+        if secret.startswith(auth.INTEGRATION_PREFIX):
+            actor = integrations.actor_for(integrations.resolve_integration(db, secret))
+        else:
+            actor = auth.actor_for(auth.resolve_token(db, secret).user, via="token")
         cache.put(digest, actor, generation)
     return actor  # type: ignore[no-any-return]
 
@@ -89,21 +97,26 @@ def _bearer_secret(request: Request) -> str | None:
 
 
 async def integration_actor(request: Request) -> Actor:
-    """The staff member behind the request's API token; a session cookie is not enough.
+    """The integration behind the request's token; staff (token or session) get 403.
 
-    For endpoints that admit themselves to the database (intake): a token seen recently
-    needs no connection at all, otherwise the lookup waits for a connection slot.
+    A customer message written with a staff token would let anyone write as a customer
+    into tickets they cannot see. For endpoints that admit themselves to the database
+    (intake): a token seen recently needs no connection at all, otherwise the lookup
+    waits for a connection slot.
     """
     secret = _bearer_secret(request)
     if secret is None:
+        if request.cookies.get(SESSION_COOKIE):
+            raise KefuError("integration_required", status_code=403)
         raise NotAuthenticated()
-    cache = request.app.state.token_cache
-    actor = cache.get(auth.digest(secret))
-    if actor is not None:
-        return actor  # type: ignore[no-any-return]
-    async with request.app.state.admission.reader():
-        with request.app.state.session_factories.read() as session:
-            return _token_actor(request, session, secret)
+    actor: Actor | None = request.app.state.token_cache.get(auth.digest(secret))
+    if actor is None:
+        async with request.app.state.admission.reader():
+            with request.app.state.session_factories.read() as session:
+                actor = _token_actor(request, session, secret)
+    if not actor.is_integration:
+        raise KefuError("integration_required", status_code=403)
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

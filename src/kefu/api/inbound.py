@@ -1,4 +1,4 @@
-"""POST /api/v1/inbound: one customer message from any integration (Bearer API token)."""
+"""POST /api/v1/inbound: one customer message from an integration (its Bearer token; staff tokens get 403)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from kefu.db.base import utcnow
 from kefu.domain.tickets import Channel
 from kefu.errors import KefuError
 from kefu.services import inbound as service
+from kefu.services import integrations
 from kefu.services.attachments import AttachmentIn
 
 router = APIRouter(tags=["inbound"], responses=ERRORS)
@@ -61,12 +62,17 @@ class InboundAccepted(Out):
     status_code=201,
     summary="Take one customer message (idempotent on channel + external_id)",
     responses={
-        200: {"model": InboundAccepted, "description": "a redelivery: the first delivery's ids"}
+        200: {
+            "model": InboundAccepted,
+            "description": "a redelivery by the same integration: the first delivery's ids",
+        },
+        409: {"description": "duplicate_delivery: another integration delivered it first"},
     },
 )
 async def receive_inbound(
     body: InboundBody, request: Request, response: Response, actor: IntegrationActor
 ) -> InboundAccepted:
+    integrations.check_channel(actor, body.channel.value)
     raw = request.scope.get("state", {}).get("raw_body", b"").decode("utf-8", errors="replace")
     message = service.InboundMessage(
         channel=body.channel.value,

@@ -175,8 +175,11 @@ class AssignBody(In):
 
 class AuditEventPublic(Out):
     id: int
-    actor_type: str
-    actor_id: int | None
+    actor_type: str = Field(description="user | integration | system")
+    actor_id: int | None = Field(description="the user's or the integration's id")
+    actor_name: str | None = Field(
+        default=None, description="who it was, for people: a name, 集成「名称」 or 系统"
+    )
     via: str
     action: str
     object_type: str
@@ -337,4 +340,11 @@ def claim_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketPublic:
 )
 def ticket_audit(ticket_id: Id, db: DB, actor: CurrentActor) -> list[AuditEventPublic]:
     ticket = service.access_ticket(db, actor, ticket_id)
-    return [AuditEventPublic.model_validate(e) for e in audit_service.ticket_trail(db, ticket.id)]
+    events = audit_service.ticket_trail(db, ticket.id)
+    names = audit_service.actor_names(db, {(e.actor_type, e.actor_id) for e in events})
+    return [
+        AuditEventPublic.model_validate(e).model_copy(
+            update={"actor_name": names.get((e.actor_type, e.actor_id))}
+        )
+        for e in events
+    ]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import AuditEvent
+from kefu.db.models import AuditEvent, Integration, User
 from kefu.services.actors import Actor
 
 
@@ -38,8 +38,8 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        actor_type="system" if actor.is_system else "user",
-        actor_id=actor.user_id,
+        actor_type=actor.kind,
+        actor_id=actor.audit_id,
         via=actor.via,
         action=action,
         object_type=object_type,
@@ -67,3 +67,34 @@ def ticket_trail(session: Session, ticket_id: int) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.ticket_id == ticket_id).order_by(AuditEvent.id)
         )
     )
+
+
+def integration_label(name: str) -> str:
+    """How a person reads an integration in the audit trail and the timeline."""
+    return f"集成「{name}」"
+
+
+SYSTEM_LABEL = "系统"
+
+
+def actor_names(
+    session: Session, actors: set[tuple[str, int | None]]
+) -> dict[tuple[str, int | None], str]:
+    """Display names of the (actor_type, actor_id) pairs of audit events: a user's name,
+    集成「名称」 for an integration, 系统 for the system."""
+    user_ids = {i for kind, i in actors if kind == "user" and i is not None}
+    integration_ids = {i for kind, i in actors if kind == "integration" and i is not None}
+    names: dict[tuple[str, int | None], str] = {
+        (kind, i): SYSTEM_LABEL for kind, i in actors if kind == "system"
+    }
+    if user_ids:
+        for user_id, name in session.execute(
+            select(User.id, User.name).where(User.id.in_(user_ids))
+        ):
+            names[("user", user_id)] = name
+    if integration_ids:
+        for integration_id, name in session.execute(
+            select(Integration.id, Integration.name).where(Integration.id.in_(integration_ids))
+        ):
+            names[("integration", integration_id)] = integration_label(name)
+    return names

@@ -6,23 +6,25 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from kefu.db.base import utcnow
 from kefu.db.models import ApiToken, LoginSession, User
 from kefu.domain.roles import Role
-from kefu.errors import NotAuthenticated, NotFound, PermissionDenied
-from kefu.services import audit, presence
+from kefu.errors import KefuError, NotAuthenticated, NotFound, PermissionDenied
+from kefu.services import audit, presence, token_cache
 from kefu.services.actors import Actor
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as one for a known email.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 TOKEN_PREFIX = "kefu_"  # noqa: S105 - a public marker on every token, not a secret
+INTEGRATION_PREFIX = "kefu_int_"  # noqa: S105 - integration tokens (services/integrations.py)
 
 
 def hash_password(password: str) -> str:
@@ -104,6 +106,67 @@ def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
     presence.do_set_presence(session, actor, row.user, online=False)
 
 
+# --- password changes -------------------------------------------------------------------
+
+
+def end_credentials(
+    session: Session,
+    user_id: int,
+    *,
+    keep_session_id: int | None = None,
+    keep_token_digest: str | None = None,
+) -> dict[str, int]:
+    """Revoke the user's login sessions and API tokens, but the one credential the caller
+    is using; returns how many were still alive. After a password change or a deactivation
+    nothing signed in before it may go on working (nor come back with a reactivation)."""
+    now = utcnow()
+    sessions = update(LoginSession).where(
+        LoginSession.user_id == user_id,
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > now,
+    )
+    if keep_session_id is not None:
+        sessions = sessions.where(LoginSession.id != keep_session_id)
+    tokens = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    if keep_token_digest is not None:
+        tokens = tokens.where(ApiToken.token_hash != keep_token_digest)
+    ended: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        sessions.values(revoked_at=now), execution_options={"synchronize_session": False}
+    )
+    revoked: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        tokens.values(revoked_at=now), execution_options={"synchronize_session": False}
+    )
+    token_cache.note_staff_change(session)  # bulk updates pass the ORM's change tracking by
+    return {"sessions_ended": ended.rowcount, "tokens_revoked": revoked.rowcount}
+
+
+def do_change_own_password(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
+    keep_session_id: int | None = None,
+    keep_token_digest: str | None = None,
+) -> None:
+    """A user changes their own password, proving the current one; every other session and
+    token of theirs ends (the credential of this request stays, so the caller is not
+    signed out by their own change)."""
+    if actor.user_id != user.id:
+        raise PermissionDenied()
+    if not verify_password(user.password_hash, current_password):
+        raise KefuError("wrong_password", status_code=403)
+    user.password_hash = hash_password(new_password)
+    user.updated_at = utcnow()
+    ended = end_credentials(
+        session, user.id, keep_session_id=keep_session_id, keep_token_digest=keep_token_digest
+    )
+    audit.record(
+        session, actor, "auth.password_change", object_type="user", object_id=user.id, after=ended
+    )
+
+
 # --- API tokens -------------------------------------------------------------------------
 
 
@@ -114,6 +177,8 @@ def do_create_token(
     if actor.user_id != user.id and not actor.is_admin:
         raise PermissionDenied()
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    while secret.startswith(INTEGRATION_PREFIX):  # that marker names integration tokens
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, prefix=secret[:12], token_hash=digest(secret))
     session.add(token)
     session.flush()

@@ -6,8 +6,10 @@ statements, in the caller's transaction. ``receive_inbound`` takes one message.
 
 For every delivery, in the same transaction:
 
-- the raw payload is written first; a redelivery of the same (channel, external id)
-  returns the ids of the first delivery and stores nothing new (also within one batch);
+- the raw payload is written first, with the integration that delivered it; a redelivery of
+  the same (channel, external id) by the same integration returns the ids of the first
+  delivery and stores nothing new (also within one batch); by another integration, it is
+  refused (409 duplicate_delivery) without those ids;
 - the sender's channel identity finds or creates the customer; customer rows are locked
   (PostgreSQL) so intake is serialised per customer across processes: two first messages
   at once make one customer and one open ticket;
@@ -189,6 +191,7 @@ def store_failed(session: Session, delivery: Delivery, error: str) -> None:
         )
         session.add(payload)
     payload.payload, payload.error = delivery.raw, error[:2000]
+    payload.integration_id = delivery.actor.integration_id
     session.commit()
 
 
@@ -313,9 +316,12 @@ class _Batch:
 
         for i, j in repeats:  # the same message twice in one batch: a redelivery
             seen = self.outcomes[j]
-            self.outcomes[i] = (
-                replace(seen, duplicate=True) if isinstance(seen, InboundResult) else seen
-            )
+            if not isinstance(seen, InboundResult):
+                self.outcomes[i] = seen
+            elif self.deliveries[i].actor.integration_id != self.deliveries[j].actor.integration_id:
+                self.outcomes[i] = _another_integrations()
+            else:
+                self.outcomes[i] = replace(seen, duplicate=True)
         assert all(o is not None for o in self.outcomes)
         return self.outcomes  # type: ignore[return-value]
 
@@ -326,7 +332,8 @@ class _Batch:
         rows = self.conn.execute(
             q.insert_payloads(self.dialect),
             [
-                {"channel": it.delivery.key[0], "external_id": it.delivery.key[1], "payload": it.delivery.raw, "received_at": it.now}
+                {"channel": it.delivery.key[0], "external_id": it.delivery.key[1], "payload": it.delivery.raw,
+                 "received_at": it.now, "integration_id": it.delivery.actor.integration_id}
                 for it in items
             ],
         ).all()  # fmt: skip
@@ -340,7 +347,7 @@ class _Batch:
         # commit), or an earlier delivery whose processing failed. Lock the rows and look.
         keys = {it.delivery.key for it in earlier}
         locked = {
-            (r.channel, r.external_id): r.id
+            (r.channel, r.external_id): (r.id, r.integration_id)
             for r in q.rows_by_keys(self.conn, "lock_payloads", keys)
         }
         messages = {
@@ -348,12 +355,15 @@ class _Batch:
         }
         for it in earlier:
             seen = messages.get(it.delivery.key)
-            if seen is not None:
+            payload_id, delivered_by = locked[it.delivery.key]
+            if seen is None:
+                it.payload_id, it.retried = payload_id, True
+            elif delivered_by != it.delivery.actor.integration_id:
+                self.outcomes[it.index] = _another_integrations()
+            else:
                 self.outcomes[it.index] = InboundResult(
                     seen.ticket_id, seen.id, seen.author_customer_id, duplicate=True
                 )
-            else:
-                it.payload_id, it.retried = locked[it.delivery.key], True
         return [it for it in items if self.outcomes[it.index] is None]
 
     # --- 2. what can be refused before any row is made -----------------------------------
@@ -797,8 +807,10 @@ class _Batch:
         ]
         q.finish_batch(self.conn, self.ticket_updates, self.audit_rows, done)
         retried = [
-            {"payload_id": it.payload_id, "raw": it.delivery.raw} for it in items if it.retried
-        ]
+            {"payload_id": it.payload_id, "raw": it.delivery.raw, "integration_id": it.delivery.actor.integration_id}
+            for it in items
+            if it.retried
+        ]  # fmt: skip
         if retried:  # keep the payload that was processed, not the one that failed
             self.conn.execute(q.REPLACE_PAYLOAD, retried)
 
@@ -806,7 +818,8 @@ class _Batch:
         if self.failed:
             self.conn.execute(
                 q.MARK_PAYLOAD_FAILED,
-                [{"payload_id": it.payload_id, "raw": it.delivery.raw, "error": f"{e.code}: {e.details or ''}"[:2000]} for it, e in self.failed],
+                [{"payload_id": it.payload_id, "raw": it.delivery.raw, "error": f"{e.code}: {e.details or ''}"[:2000],
+                  "integration_id": it.delivery.actor.integration_id} for it, e in self.failed],
             )  # fmt: skip
 
 
@@ -909,8 +922,8 @@ def _audit(
 ) -> dict[str, Any]:
     actor = item.delivery.actor
     return {
-        "actor_type": "system" if actor.is_system else "user",
-        "actor_id": actor.user_id,
+        "actor_type": actor.kind,
+        "actor_id": actor.audit_id,
         "via": actor.via,
         "action": action,
         "object_type": object_type,
@@ -921,6 +934,12 @@ def _audit(
         "after": after,
         "created_at": item.now,
     }
+
+
+def _another_integrations() -> KefuError:
+    """A message another integration delivered first: its ids are not this one's to learn
+    (they would name a ticket and a customer), and nothing new is stored."""
+    return KefuError("duplicate_delivery", status_code=409)
 
 
 def _subject(message: InboundMessage) -> str:

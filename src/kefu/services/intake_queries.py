@@ -51,7 +51,12 @@ MESSAGES_BY_EXTERNAL_ID = select(
     Message.id, Message.ticket_id, Message.author_customer_id, Message.channel, Message.external_id
 ).where(Message.channel.in_(_KEY_CHANNELS), Message.external_id.in_(_KEY_IDS))
 LOCK_PAYLOADS = (
-    select(InboundPayload.id, InboundPayload.channel, InboundPayload.external_id)
+    select(
+        InboundPayload.id,
+        InboundPayload.channel,
+        InboundPayload.external_id,
+        InboundPayload.integration_id,
+    )
     .where(InboundPayload.channel.in_(_KEY_CHANNELS), InboundPayload.external_id.in_(_KEY_IDS))
     .order_by(InboundPayload.id)
     .with_for_update()
@@ -232,12 +237,17 @@ MARK_PAYLOAD_PROCESSED = (
 REPLACE_PAYLOAD = (
     update(InboundPayload)
     .where(InboundPayload.id == bindparam("payload_id"))
-    .values(payload=bindparam("raw"))
+    .values(payload=bindparam("raw"), integration_id=bindparam("integration_id"))
 )
 MARK_PAYLOAD_FAILED = (
     update(InboundPayload)
     .where(InboundPayload.id == bindparam("payload_id"))
-    .values(payload=bindparam("raw"), error=bindparam("error"), processed_at=None)
+    .values(
+        payload=bindparam("raw"),
+        error=bindparam("error"),
+        processed_at=None,
+        integration_id=bindparam("integration_id"),
+    )
 )
 
 
@@ -359,7 +369,7 @@ _PG_BY_KEYS = {
         " JOIN unnest(:channels, :external_ids) AS k(channel, external_id) ON m.channel = k.channel AND m.external_id = k.external_id"
     ),
     "lock_payloads": _pg_pairs(
-        "SELECT p.id, p.channel, p.external_id FROM inbound_payloads AS p"
+        "SELECT p.id, p.channel, p.external_id, p.integration_id FROM inbound_payloads AS p"
         " JOIN unnest(:channels, :external_ids) AS k(channel, external_id) ON p.channel = k.channel AND p.external_id = k.external_id"
         " ORDER BY p.id FOR UPDATE OF p"
     ),

@@ -15,7 +15,7 @@ from kefu.domain.roles import Role
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
-from kefu.services.auth import hash_password
+from kefu.services.auth import end_credentials, hash_password
 
 
 def require_admin(actor: Actor) -> None:
@@ -177,6 +177,7 @@ def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str
     require_admin(actor)
     _keep_an_admin(session, user, changes)
     before = user_snapshot(user)
+    was_active = user.is_active
     for name, value in changes.items():
         if name == "password":
             user.password_hash = hash_password(value) if value else None
@@ -208,7 +209,30 @@ def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str
             before=old,
             after=new,
         )
+    _end_credentials_if_needed(session, actor, user, changes, was_active=was_active)
     return user
+
+
+def _end_credentials_if_needed(
+    session: Session, actor: Actor, user: User, changes: dict[str, Any], *, was_active: bool
+) -> None:
+    """A new password set by an admin, or a deactivation, ends every session and token of
+    the user: whoever held them must sign in again (and a reactivation revives none)."""
+    if was_active and not user.is_active:
+        reason = "deactivated"
+    elif "password" in changes:
+        reason = "password_changed"
+    else:
+        return
+    ended = end_credentials(session, user.id)
+    audit.record(
+        session,
+        actor,
+        "user.credentials_revoked",
+        object_type="user",
+        object_id=user.id,
+        after={"reason": reason, **ended},
+    )
 
 
 def get_group(session: Session, group_id: int) -> Group:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import AuditEvent, Message, Ticket
 from kefu.domain.timeline import describe
+from kefu.services import audit
 
 MESSAGE_EVENTS = frozenset({"ticket.inbound", "ticket.reply", "ticket.note"})
 DIRECTION_ZH = {"inbound": "客户", "outbound": "客服回复", "note": "内部备注"}
@@ -64,5 +65,11 @@ def of_ticket(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
                 },
             )
         )
+    names = audit.actor_names(
+        session, {(e["actor_type"], e["actor_id"]) for _, kind, e in entries if kind == 1}
+    )
+    for _, kind, entry in entries:
+        if kind == 1:
+            entry["actor_name"] = names.get((entry["actor_type"], entry["actor_id"]))
     entries.sort(key=lambda entry: (entry[0], entry[1]))
     return [entry for _, _, entry in entries]

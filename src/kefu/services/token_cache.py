@@ -1,10 +1,12 @@
 """A short-lived in-process cache of API token → actor, so integrations skip a lookup per call.
 
+Both kinds of token are cached: staff tokens and integration tokens (services/integrations.py).
+
 Intake calls authenticate on every request; looking the token, its user and the user's
 groups up each time costs more than storing the message. The cache keeps the resolved
 ``Actor`` for a few seconds, keyed by the token's digest (never the secret).
 
-Freshness: any committed change to staff, groups or tokens made through this process
+Freshness: any committed change to staff, groups, tokens or integrations made through this process
 empties the cache at once (an ORM event, so no service can forget it). Changes made by
 another process (another kefu server, the CLI) are seen within ``ttl`` seconds: that is
 the longest a revoked token can keep working elsewhere. ``ttl=0`` turns caching off.
@@ -67,7 +69,7 @@ class TokenCache:
 
 
 # Tables whose changes can change what a token may do.
-_WATCHED_TABLES = frozenset({"users", "groups", "group_members", "api_tokens"})
+_WATCHED_TABLES = frozenset({"users", "groups", "group_members", "api_tokens", "integrations"})
 
 
 def _touches_staff(session: Session) -> bool:
@@ -83,6 +85,12 @@ def _touches_staff(session: Session) -> bool:
 def _note_staff_change(session: Session, _context: Any) -> None:
     if _caches and _touches_staff(session):
         session.info["kefu_staff_changed"] = True
+
+
+def note_staff_change(session: Session) -> None:
+    """Empty the caches when ``session`` commits: for changes the ORM does not track
+    (bulk updates such as revoking every token of a user)."""
+    session.info["kefu_staff_changed"] = True
 
 
 def clear_all() -> None:

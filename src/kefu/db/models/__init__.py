@@ -3,7 +3,14 @@
 from kefu.db.base import Base
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
 from kefu.db.models.records import AuditEvent, InboundPayload
-from kefu.db.models.staff import ApiToken, Group, LoginSession, User, group_members
+from kefu.db.models.staff import (
+    ApiToken,
+    Group,
+    Integration,
+    LoginSession,
+    User,
+    group_members,
+)
 from kefu.db.models.tickets import (
     Attachment,
     Message,
@@ -25,6 +32,7 @@ __all__ = [
     "Group",
     "Identity",
     "InboundPayload",
+    "Integration",
     "LoginSession",
     "Message",
     "Notification",

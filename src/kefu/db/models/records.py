@@ -22,11 +22,12 @@ class AuditEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    actor_type: Mapped[str] = mapped_column(String(10))  # user | system
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_type: Mapped[str] = mapped_column(String(20))  # user | integration | system
+    # A user's id, or an integration's (actor_type says which), so no foreign key.
+    actor_id: Mapped[int | None] = mapped_column(BigId)
     via: Mapped[str] = mapped_column(
-        String(10), default="session"
-    )  # session | token | cli | system
+        String(20), default="session"
+    )  # session | token | cli | system | integration
     action: Mapped[str] = mapped_column(String(50))
     object_type: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[int] = mapped_column(BigId)
@@ -52,3 +53,7 @@ class InboundPayload(Base):
     error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[int | None] = mapped_column(BigId)
     ticket_id: Mapped[int | None] = mapped_column(BigId)
+    # The integration that delivered it: only that one learns the ids of a redelivery.
+    integration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="SET NULL")
+    )

@@ -1,4 +1,5 @@
-"""Staff: users (agents and their managers), groups, login sessions and API tokens."""
+"""Staff: users (agents and their managers), groups, login sessions and API tokens; and the
+integrations that deliver customer messages with tokens of their own."""
 
 from __future__ import annotations
 
@@ -89,3 +90,19 @@ class LoginSession(Base):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
 
     user: Mapped[User] = relationship()
+
+
+class Integration(Base):
+    """A system that delivers customer messages (a mail gateway, a WeChat bridge, a web form):
+    it may only post to /api/v1/inbound, for its channels. Only its token's SHA-256 is stored."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    channels: Mapped[list[str]] = mapped_column(JSONData, default=list)  # "api", "email", …
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
