@@ -34,7 +34,8 @@ from kefu.api.limits import BodySizeLimit, RejectNulCharacters
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
-from kefu.services import sla_sweeper
+from kefu.realtime.bus import EventBus
+from kefu.services import events, sla_sweeper
 from kefu.services.cases import intake_rules
 from kefu.services.inbound import AttachmentLimits
 from kefu.services.intake_writer import IntakeWriter
@@ -92,8 +93,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.bus = bus = EventBus()  # committed domain events (services/events.py)
     app.state.session_factories = SessionFactories(
-        read=make_session_factory(engine), write=make_session_factory(writer_bind(engine))
+        read=make_session_factory(engine, info={events.BUS: bus}),
+        write=make_session_factory(writer_bind(engine), info={events.BUS: bus}),
     )
     app.state.login_limiter = RateLimiter(
         settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
