@@ -63,6 +63,23 @@ def test_a_step_of_the_loop_moves_the_status_and_counts_a_reopen_once():
     assert (reopened.status, reopened.reopen_count, reopened.resolved_at) == (S.OPEN, 1, None)
 
 
+def test_a_reply_is_the_first_response_once_and_stops_the_customer_waiting():
+    replied = planner.agent_replied(ticket(), T0 + timedelta(minutes=3))
+    assert (replied.status, replied.first_response_at, replied.awaiting_reply_since) == (
+        S.OPEN,
+        T0 + timedelta(minutes=3),
+        None,
+    )
+    again = planner.agent_replied(
+        replace(replied, awaiting_reply_since=T0 + timedelta(hours=1)), T0 + timedelta(hours=2)
+    )
+    assert (
+        again.first_response_at == T0 + timedelta(minutes=3) and again.awaiting_reply_since is None
+    )
+    pending = planner.agent_replied(ticket(status=S.PENDING), T0)
+    assert pending.status == S.PENDING  # a reply leaves a chosen status as it is
+
+
 # --- a customer's message -------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ triage. Plain values in, plain values out: no I/O, no clock reads.
 
 - ``move_status``: the coarse status (domain/workflow.py decides what may follow what) with its
   timestamps, the SLA pauses (time pending or resolved does not count) and the reopen count.
+- ``agent_replied``: a public reply answers the customer (the SLA's response clocks stop).
 - ``customer_wrote``: a customer's message on a case: it resumes a case waiting on them, reopens a
   case resolved within the reopen window, is the customer's feedback during 跟进反馈, or — after
   the window — asks for a new case linked to this one (domain/case_workflow.py decides which).
@@ -46,6 +47,7 @@ class TicketState:
     group_id: int | None = None
     assignee_id: int | None = None
     awaiting_reply_since: datetime | None = None  # the customer waits for an answer since
+    first_response_at: datetime | None = None
     pauses: tuple[Pause, ...] = ()
     closed_at: datetime | None = None
     last_message_at: datetime | None = None
@@ -125,6 +127,14 @@ def with_case(state: TicketState, case: cw.Case, at: datetime) -> TicketState:
     )
     resolved_at = (case.resolved_at or moved.resolved_at) if case.status in DONE else None
     return replace(moved, case=replace(case, resolved_at=resolved_at))
+
+
+def agent_replied(state: TicketState, at: datetime) -> TicketState:
+    """A public reply: the first response if it is one, nobody waits any more, a new case is in work."""
+    moved = move_status(state, workflow.status_after_agent_reply(state.status), at)
+    return replace(
+        moved, first_response_at=state.first_response_at or at, awaiting_reply_since=None
+    )
 
 
 # --- a customer's message -------------------------------------------------------------------------

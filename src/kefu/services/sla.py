@@ -106,18 +106,6 @@ def on_customer_message(ticket: Ticket, at: datetime) -> None:
     ticket.sla_check_at = at
 
 
-def on_agent_reply(ticket: Ticket, at: datetime) -> None:
-    ticket.awaiting_reply_since = None
-    ticket.sla_check_at = at
-
-
-def on_status(ticket: Ticket, old: TicketStatus, new: TicketStatus, at: datetime) -> None:
-    ticket.sla_pauses = encode_pauses(
-        sla.pauses_after(decode_pauses(ticket.sla_pauses), old, new, at)
-    )
-    ticket.sla_check_at = at
-
-
 def on_replan(ticket: Ticket, at: datetime) -> None:
     """Priority or channel changed: the budgets change, the sweep re-plans."""
     ticket.sla_check_at = at
