@@ -15,23 +15,22 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
-from kefu.db.models import Notification, Ticket, User
+from kefu.db.models import Ticket
 from kefu.domain import case_planner as planner
 from kefu.domain import case_workflow as cw
+from kefu.domain import events as ev
 from kefu.domain import workflow
 from kefu.domain.case_workflow import Case, CasePath, Compensation, Outcome, Policy, Stage, Waiting
 from kefu.domain.roles import Role
 from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import TicketStatus
 from kefu.errors import MESSAGES, Conflict, KefuError
-from kefu.services import audit, sla
+from kefu.services import audit, events, sla
 from kefu.services.actors import Actor
 from kefu.services.inbound import CaseRules
-from kefu.services.staff import supervisors_of
 from kefu.settings import Settings
 
 STATUS_CODES = {"above_authority": 403, "bad_compensation": 422, "bad_rating": 422}
@@ -286,13 +285,21 @@ def do_step(
         before=before,
         after={"step": outcome.step, **_case_state(ticket), **_step_data(action)},
     )
+    after = _case_state(ticket)
+    told: list[ev.Event] = [ev.CaseStepTaken(ticket.id, step=outcome.step, stage=ticket.stage)]
+    changed = tuple(k for k in after if after[k] != before[k])
+    if changed:
+        told.append(ev.TicketChanged(ticket.id, fields=changed))
     comp = outcome.case.compensation
     if (
         isinstance(action, cw.ProposeSolution)
         and comp is not None
         and not comp.settled(policy.limits)
     ):
-        _ask_for_approval(session, ticket, comp, policy)
+        needed = policy.limits.approver_for(comp.amount)
+        told.append(ev.ApprovalRequested(ticket.id, kind=comp.kind, amount=comp.amount,
+                                         needed_role=needed.value, group_id=ticket.group_id))  # fmt: skip
+    events.record(session, *told)
     return outcome
 
 
@@ -347,30 +354,6 @@ def _step_data(action: cw.Action) -> dict[str, Any]:
         case cw.Wait(on=on):
             return {"waiting_on": on.value}
     return {}
-
-
-def _ask_for_approval(session: Session, ticket: Ticket, comp: Compensation, policy: Policy) -> None:
-    needed = policy.limits.approver_for(comp.amount)
-    body = (
-        f"工单 #{ticket.id} 的补偿（{comp.kind} ¥{comp.amount / 100:.2f}）超出"
-        f"提议人的授权，需要{ROLE_NAMES_ZH[needed]}审批"
-    )
-    if needed == Role.ADMIN:  # above every supervisor's authority
-        approvers = list(
-            session.scalars(
-                select(User.id)
-                .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
-                .order_by(User.id)
-            )
-        )
-    else:
-        approvers = supervisors_of(session, ticket.group_id)
-    for user_id in approvers:
-        session.add(
-            Notification(
-                user_id=user_id, ticket_id=ticket.id, kind="case.approval", body=body[:500]
-            )
-        )
 
 
 def view(ticket: Ticket, policy: Policy) -> dict[str, Any]:

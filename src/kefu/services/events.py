@@ -17,17 +17,22 @@ from contextlib import contextmanager
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from kefu.domain.events import Event
+from kefu.db.models import Notification
+from kefu.domain.events import Event, NoticeCreated
 from kefu.realtime.bus import EventBus
 
 BUS = "kefu.bus"
 PENDING = "kefu.pending_events"
+LOOKUPS = (
+    "kefu.audience_lookups"  # services/notices.py: who to tell, looked up once per transaction
+)
 
 
-def pending(session: Session) -> list[Event]:
-    """The events recorded in the session's current transaction, not yet published."""
-    events: list[Event] = session.info.setdefault(PENDING, [])
-    return events
+def pending(session: Session) -> list[Event | Notification]:
+    """What the session's current transaction will tell after commit: events, and notice rows
+    (told as ``NoticeCreated`` once the commit has given them ids)."""
+    told: list[Event | Notification] = session.info.setdefault(PENDING, [])
+    return told
 
 
 def record(session: Session, *events: Event, notify: bool = True) -> None:
@@ -56,22 +61,33 @@ def savepoint(session: Session) -> Iterator[SessionTransaction]:
 def _publish(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: its events wait for the real commit
         return
-    events = session.info.pop(PENDING, None)
+    told = session.info.pop(PENDING, None)
+    session.info.pop(LOOKUPS, None)
     bus: EventBus | None = session.info.get(BUS)
-    if events and bus is not None:
-        bus.publish(tuple(events))
+    if told and bus is not None:
+        bus.publish(tuple(_as_event(t) for t in told))
+
+
+def _as_event(told: Event | Notification) -> Event:
+    if isinstance(told, Notification):
+        return NoticeCreated(
+            told.ticket_id, notification_id=told.id, user_id=told.user_id, kind=told.kind
+        )
+    return told
 
 
 def _on_soft_rollback(session: Session, previous: SessionTransaction) -> None:
     # Every rollback, also one with no database work done; a savepoint's is ``savepoint``'s.
     if not previous.nested:
         session.info.pop(PENDING, None)
+        session.info.pop(LOOKUPS, None)
 
 
 def _on_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     # The outermost transaction ended without a commit publishing its events (closed): drop them.
     if transaction.parent is None:
         session.info.pop(PENDING, None)
+        session.info.pop(LOOKUPS, None)
 
 
 orm_event.listen(Session, "after_commit", _publish)

@@ -37,8 +37,7 @@ def _admins(session: Session) -> list[int]:
 
 
 def write_for(session: Session, recorded: Iterable[ev.Event]) -> list[Notification]:
-    """The notices of these events, as rows (flushed, so they have ids), each told as
-    ``NoticeCreated``."""
+    """The notices of these events, as rows; each is told as ``NoticeCreated`` after commit."""
     made = [n for e in recorded for n in notices_for(e, audience_of(session, e))]
     return write(session, made)
 
