@@ -114,6 +114,17 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
         db.commit()
         result = runner.invoke(app, ["worker", "--once"])
         assert result.exit_code == 0, result.output
-        assert result.stdout.strip() == "checked 1, warnings 1, breaches 1"
+        assert result.stdout.strip() == "sla: checked 1, warnings 1, breaches 1, late 0, routed 0"
+    finally:
+        get_settings.cache_clear()
+
+
+def test_worker_refuses_a_job_it_does_not_know(settings, monkeypatch):
+    monkeypatch.setenv("KEFU_DATABASE_URL", settings.resolved_database_url)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["worker", "--once", "--job", "surveys"])
+        assert result.exit_code != 0
+        assert "unknown job surveys" in result.output and "sla" in result.output
     finally:
         get_settings.cache_clear()

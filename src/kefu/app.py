@@ -32,15 +32,18 @@ from kefu.api import (
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
+from kefu.db.base import utcnow
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
+from kefu.jobs import runner
+from kefu.jobs.registry import JobContext, periodic_jobs
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
-from kefu.services import sla_sweeper
+from kefu.realtime.bus import EventBus
+from kefu.services import events
 from kefu.services.cases import intake_rules
 from kefu.services.inbound import AttachmentLimits
 from kefu.services.intake_writer import IntakeWriter
 from kefu.services.ratelimit import RateLimiter, connect_redis
-from kefu.services.sla import SweepSettings
 from kefu.services.token_cache import TokenCache
 from kefu.settings import Settings, get_settings
 
@@ -64,21 +67,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
         await anyio.to_thread.run_sync(analysis)  # load the models now, not on the first message
-        sweeper = None
+        jobs = None
         if settings.sweeps_in_server:  # the embedded default: no separate `kefu worker` to run
-            sweeper = asyncio.create_task(
-                sla_sweeper.serve_loop(
-                    running.state.session_factories.write,
-                    SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach),
-                    settings.sla_sweep_seconds,
-                    running.state.admission.writer,
-                )
+            context = JobContext(running.state.session_factories.write, utcnow, settings)
+            jobs = asyncio.create_task(
+                runner.serve_loop(periodic_jobs(settings), context, running.state.admission.writer)
             )
         yield
-        if sweeper is not None:
-            sweeper.cancel()
+        if jobs is not None:
+            jobs.cancel()
             with suppress(asyncio.CancelledError):
-                await sweeper
+                await jobs
         await running.state.intake.close()  # answer what is queued before the process ends
 
     app = FastAPI(
@@ -93,8 +92,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.bus = bus = EventBus()  # committed domain events (services/events.py)
     app.state.session_factories = SessionFactories(
-        read=make_session_factory(engine), write=make_session_factory(writer_bind(engine))
+        read=make_session_factory(engine, info={events.BUS: bus}),
+        write=make_session_factory(writer_bind(engine), info={events.BUS: bus}),
     )
     app.state.login_limiter = RateLimiter(
         settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)

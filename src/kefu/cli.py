@@ -90,43 +90,50 @@ def serve(
 
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="Sweep once and exit.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="One round of each job, then exit.")] = False,
     interval: Annotated[
-        float | None, typer.Option(help="Seconds between sweeps (default KEFU_SLA_SWEEP_SECONDS).")
+        float | None,
+        typer.Option(help="Seconds between rounds of every job (default: each job's own)."),
+    ] = None,
+    job: Annotated[
+        list[str] | None, typer.Option("--job", help="Run only this job (repeatable).")
     ] = None,
 ) -> None:
-    """Run the SLA sweep: warnings at 80 %, breaches escalated. Safe to run several at once on PostgreSQL."""
+    """Run the periodic jobs (jobs/registry.py: the SLA sweep, …). Safe to run several at once on PostgreSQL."""
+    import dataclasses
     import signal
     import threading
 
+    from kefu.db.base import utcnow
     from kefu.db.engine import make_session_factory, writer_bind
+    from kefu.jobs import runner
+    from kefu.jobs.registry import JobContext, periodic_jobs
     from kefu.logs import configure_logging
-    from kefu.services import sla_sweeper
-    from kefu.services.sla import SweepSettings
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    jobs = [j for j in periodic_jobs(settings) if not job or j.name in job]
+    unknown = set(job or ()) - {j.name for j in jobs}
+    if unknown:
+        names = ", ".join(j.name for j in periodic_jobs(settings))
+        raise typer.BadParameter(f"unknown job {', '.join(sorted(unknown))} (jobs: {names})")
+    if interval is not None:
+        jobs = [dataclasses.replace(j, every=interval) for j in jobs]
     engine = make_engine(settings.resolved_database_url)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    every = interval if interval is not None else settings.sla_sweep_seconds
     if not once:
-        typer.echo(f"kefu worker: SLA sweep every {every:g} s (Ctrl+C to stop)")
+        plan = ", ".join(f"{j.name} every {j.every:g} s" for j in jobs)
+        typer.echo(f"kefu worker: {plan} (Ctrl+C to stop)")
+    context = JobContext(make_session_factory(writer_bind(engine)), utcnow, settings)
     try:
-        report = sla_sweeper.run(
-            make_session_factory(writer_bind(engine)),
-            SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach),
-            every,
-            stop,
-            once,
-        )
+        done = runner.run_worker(jobs, context, stop, once=once)
     finally:
         engine.dispose()
     if once:
-        typer.echo(
-            f"checked {report.checked}, warnings {report.warnings}, breaches {report.breaches}"
-        )
+        for name, counts in done.items():
+            typer.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @app.command()

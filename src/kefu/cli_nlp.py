@@ -71,7 +71,7 @@ def analyze(
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
     accurate: AccurateOption = False,
 ) -> None:
-    """Analyse messages: one JSON line out per line in, with every field of spec/triage.md."""
+    """Analyse messages: one JSON line out per line in, with every field of docs/triage.md."""
     engine = _analyzer(model, accurate)
     failed = 0
     try:
@@ -114,7 +114,7 @@ def _write(row: dict[str, Any]) -> None:
 @eval_app.command("triage")
 def eval_triage(
     file: Annotated[
-        Path, typer.Argument(help="JSON Lines labelled as spec/triage.md (id, text, sentiment, …).")
+        Path, typer.Argument(help="JSON Lines labelled as docs/triage.md (id, text, sentiment, …).")
     ],
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
     accurate: AccurateOption = False,

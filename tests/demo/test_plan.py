@@ -29,7 +29,7 @@ PLANS = _plans()
 
 
 def expected_priority(labels: Labels, flags: frozenset[str]) -> str:
-    """spec/triage.md's priority rule, with the facts the text carries as scenario flags."""
+    """docs/triage.md's priority rule, with the facts the text carries as scenario flags."""
     if labels.risks:
         return "P1"
     complaint = labels.intent == "complaint"

@@ -1,4 +1,4 @@
-"""The priority rule of spec/triage.md, row by row."""
+"""The priority rule of docs/triage.md, row by row."""
 
 from __future__ import annotations
 

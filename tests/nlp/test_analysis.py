@@ -1,4 +1,4 @@
-"""analyze() with the shipped models, fast and accurate path: every field of spec/triage.md, explanations, bad input."""
+"""analyze() with the shipped models, fast and accurate path: every field of docs/triage.md, explanations, bad input."""
 
 from __future__ import annotations
 

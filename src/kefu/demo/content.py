@@ -2,7 +2,7 @@
 
 The text lives in ``data/*.json`` so that it can be read and edited without touching code;
 this module turns it into typed, validated objects. Labels are checked against the triage
-vocabulary (spec/triage.md) when loading, so a typo in a template fails loudly at once
+vocabulary (docs/triage.md) when loading, so a typo in a template fails loudly at once
 instead of producing a ticket with a category nothing else understands.
 
 Writing scenarios: a scenario is one kind of case with fixed labels, and its turns are the
@@ -10,7 +10,7 @@ conversation. The variants of a scenario's turns are aligned: one ticket takes v
 ``k % n`` of every turn that has ``n`` variants, so variant k of a reply should answer
 variant k of the message before it (or fit every variant). A first reply gets a greeting
 (开场问候) added unless it starts with 您好. ``flags`` record what the priority rule of
-spec/triage.md needs besides the labels: money lost, a repeat contact, a deadline.
+docs/triage.md needs besides the labels: money lost, a repeat contact, a deadline.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def _parse_labels(raw: dict[str, Any], where: str) -> Labels:
         priority=Priority(raw["priority"]).value,
     )
     if bool(labels.risks) != (labels.priority == Priority.P1):
-        raise ValueError(f"{where}: P1 if and only if there is a risk (spec/triage.md)")
+        raise ValueError(f"{where}: P1 if and only if there is a risk (docs/triage.md)")
     return labels
 
 

@@ -239,7 +239,7 @@ class _TicketPlayer:
             self.tickets[plan.number] = ticket
 
     def _triage(self, plan: TicketPlan, ticket: Ticket) -> None:
-        """What analysis and routing would set: the labels of spec/triage.md, tags, the group."""
+        """What analysis and routing would set: the labels of docs/triage.md, tags, the group."""
         labels = plan.scenario.labels
         changes: dict[str, object] = {
             "category": labels.category,

@@ -1,4 +1,4 @@
-"""Priority grading (投诉分级): one documented rule function, never learned (spec/triage.md).
+"""Priority grading (投诉分级): one documented rule function, never learned (docs/triage.md).
 
 | priority | rule |
 |---|---|

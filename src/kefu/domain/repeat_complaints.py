@@ -2,7 +2,7 @@
 
 A complaint is a repeat when the same customer made a complaint in the same category within
 the window (30 days by default) before it. The caller links it to those earlier cases and
-raises it by the triage priority rule (spec/triage.md): the customer has contacted us before,
+raises it by the triage priority rule (docs/triage.md): the customer has contacted us before,
 so an angry repeat complaint is P2; priority never falls (domain/ticket_triage.py).
 
 Plain values, no I/O.

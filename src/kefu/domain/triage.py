@@ -1,4 +1,4 @@
-"""The label sets of triage (spec/triage.md): what analysis reads out of a message."""
+"""The label sets of triage (docs/triage.md): what analysis reads out of a message."""
 
 from __future__ import annotations
 

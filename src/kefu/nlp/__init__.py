@@ -1,1 +1,1 @@
-"""kefu.nlp: the Chinese analysis engine (spec/triage.md)."""
+"""kefu.nlp: the Chinese analysis engine (docs/triage.md)."""

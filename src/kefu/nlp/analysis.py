@@ -1,4 +1,4 @@
-"""``analyze``: everything kefu reads out of one customer message (spec/triage.md).
+"""``analyze``: everything kefu reads out of one customer message (docs/triage.md).
 
 Order of work: normalise → crisis rules and priority cues → the learned heads (polarity,
 sentiment, emotion, intent, category) → the priority rule of ``kefu.domain.priority``.

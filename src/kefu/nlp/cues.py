@@ -1,4 +1,4 @@
-"""The cues the priority rule reads from the text (spec/triage.md, domain/priority.py).
+"""The cues the priority rule reads from the text (docs/triage.md, domain/priority.py).
 
 - money lost: the money is already gone — a refund not received or still pending, a double
   charge, an overcharge already paid, a price difference after purchase, a fee nobody agreed to;

@@ -65,7 +65,7 @@ def score_triage(
     predicted_rows: Sequence[dict[str, Any]],
     classes: Mapping[str, Sequence[str]],
 ) -> dict[str, Any]:
-    """The metrics of ``kefu eval triage`` for rows with the fields of spec/triage.md."""
+    """The metrics of ``kefu eval triage`` for rows with the fields of docs/triage.md."""
     result: dict[str, Any] = {"n": len(gold_rows)}
     for name, names in classes.items():
         gold = [r[name] for r in gold_rows]

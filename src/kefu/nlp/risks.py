@@ -1,4 +1,4 @@
-"""Crisis signals (spec/triage.md, risks): rules, because here rules are right.
+"""Crisis signals (docs/triage.md, risks): rules, because here rules are right.
 
 A risk needs a real signal, not a word: 「我要打12315」 carries ``regulator``,
 「12315是干嘛的？」 does not; 「我不会去曝光的」 carries nothing. Each clause of the

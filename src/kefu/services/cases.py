@@ -15,21 +15,22 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
-from kefu.db.models import Notification, Ticket, User
+from kefu.db.models import Ticket
+from kefu.domain import case_planner as planner
 from kefu.domain import case_workflow as cw
+from kefu.domain import events as ev
 from kefu.domain import workflow
 from kefu.domain.case_workflow import Case, CasePath, Compensation, Outcome, Policy, Stage, Waiting
 from kefu.domain.roles import Role
+from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import TicketStatus
 from kefu.errors import MESSAGES, Conflict, KefuError
-from kefu.services import audit, sla
+from kefu.services import audit, events, sla
 from kefu.services.actors import Actor
 from kefu.services.inbound import CaseRules
-from kefu.services.staff import supervisors_of
 from kefu.settings import Settings
 
 STATUS_CODES = {"above_authority": 403, "bad_compensation": 422, "bad_rating": 422}
@@ -154,34 +155,81 @@ def _write(ticket: Ticket, case: Case) -> None:
         ticket.category = case.category
 
 
+def state_of(ticket: Ticket) -> planner.TicketState:
+    """The ticket as the planner (domain/case_planner.py) sees it."""
+    return planner.TicketState(
+        ticket.id,
+        ticket.customer_id,
+        ticket.channel,
+        status=TicketStatus(ticket.status),
+        case=case_of(ticket),
+        triage=TicketTriage.of(ticket),
+        group_id=ticket.group_id,
+        assignee_id=ticket.assignee_id,
+        awaiting_reply_since=ticket.awaiting_reply_since,
+        first_response_at=ticket.first_response_at,
+        pauses=sla.decode_pauses(ticket.sla_pauses),
+        closed_at=ticket.closed_at,
+        last_message_at=ticket.last_message_at,
+        repeat_complaint=ticket.repeat_complaint,
+        route_again=ticket.route_again,
+        merged_into_id=ticket.merged_into_id,
+    )
+
+
+def write_state(ticket: Ticket, state: planner.TicketState, now: datetime) -> None:
+    """Write what the planner decided back onto the ticket; the SLA sweep looks again if a clock's
+    facts changed."""
+    clock_facts = (
+        ticket.status,
+        ticket.awaiting_reply_since,
+        ticket.first_response_at,
+        ticket.sla_pauses,
+    )
+    ticket.status = state.status.value
+    _write(ticket, state.case)
+    ticket.resolved_at, ticket.closed_at = state.resolved_at, state.closed_at
+    ticket.reopen_count = state.reopen_count
+    ticket.awaiting_reply_since, ticket.first_response_at = (
+        state.awaiting_reply_since,
+        state.first_response_at,
+    )
+    ticket.sla_pauses = sla.encode_pauses(state.pauses)
+    ticket.last_message_at = state.last_message_at
+    ticket.route_again, ticket.repeat_complaint = state.route_again, state.repeat_complaint
+    triage = state.triage
+    if triage != TicketTriage.of(ticket):
+        ticket.priority, ticket.risks, ticket.intent = (
+            triage.priority,
+            list(triage.risks),
+            triage.intent,
+        )
+        ticket.category, ticket.emotion, ticket.sentiment = (
+            triage.category,
+            triage.emotion,
+            triage.sentiment,
+        )
+        ticket.priority_reason = triage.priority_reason
+        ticket.sla_check_at = now  # the budgets follow the priority
+    if clock_facts != (
+        ticket.status,
+        ticket.awaiting_reply_since,
+        ticket.first_response_at,
+        ticket.sla_pauses,
+    ):
+        ticket.sla_check_at = now
+
+
 def move_status(
     ticket: Ticket, target: TicketStatus, *, now: datetime, reopen: bool | None = None
 ) -> None:
-    """Move the coarse status and keep its timestamps and SLA facts true. ``reopen``: whether this
-    counts as a reopen (default: any move from resolved or closed back to open)."""
-    current = TicketStatus(ticket.status)
+    """Move the coarse status with its timestamps and SLA facts (domain/case_planner.py). ``reopen``:
+    whether this counts as a reopen (default: any move from resolved or closed back to open)."""
     try:
-        workflow.check_transition(current, target)
-    except workflow.TransitionNotAllowed as e:
-        raise Conflict("invalid_transition", current=current.value, target=target.value) from e
-    if target == current:
-        return
-    counted = workflow.counts_as_reopen(current, target) if reopen is None else reopen
-    if current in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and target not in (
-        TicketStatus.RESOLVED,
-        TicketStatus.CLOSED,
-    ):
-        ticket.resolved_at = None
-        ticket.closed_at = None
-    if counted:
-        ticket.reopen_count += 1
-    if target == TicketStatus.RESOLVED:
-        ticket.resolved_at = now
-    if target == TicketStatus.CLOSED:
-        ticket.closed_at = now
-        ticket.resolved_at = ticket.resolved_at or now
-    sla.on_status(ticket, current, target, now)
-    ticket.status = target.value
+        state = planner.move_status(state_of(ticket), target, now, reopen=reopen)
+    except planner.StatusNotAllowed as e:
+        raise Conflict("invalid_transition", current=e.current.value, target=e.target.value) from e
+    write_state(ticket, state, now)
 
 
 def _case_state(ticket: Ticket) -> dict[str, Any]:
@@ -203,10 +251,10 @@ def apply_actions(
             case = outcome.case
     except cw.StepRefused as refused:
         raise StepNotAllowed(refused, case) from refused
-    target = case.status
-    if target != TicketStatus(ticket.status):
-        move_status(ticket, target, now=now, reopen=any(o.step == "reopened" for o in outcomes))
-    _write(ticket, case)
+    try:
+        write_state(ticket, planner.with_case(state_of(ticket), case, now), now)
+    except planner.StatusNotAllowed as e:
+        raise Conflict("invalid_transition", current=e.current.value, target=e.target.value) from e
     return outcomes
 
 
@@ -237,13 +285,21 @@ def do_step(
         before=before,
         after={"step": outcome.step, **_case_state(ticket), **_step_data(action)},
     )
+    after = _case_state(ticket)
+    told: list[ev.Event] = [ev.CaseStepTaken(ticket.id, step=outcome.step, stage=ticket.stage)]
+    changed = tuple(k for k in after if after[k] != before[k])
+    if changed:
+        told.append(ev.TicketChanged(ticket.id, fields=changed))
     comp = outcome.case.compensation
     if (
         isinstance(action, cw.ProposeSolution)
         and comp is not None
         and not comp.settled(policy.limits)
     ):
-        _ask_for_approval(session, ticket, comp, policy)
+        needed = policy.limits.approver_for(comp.amount)
+        told.append(ev.ApprovalRequested(ticket.id, kind=comp.kind, amount=comp.amount,
+                                         needed_role=needed.value, group_id=ticket.group_id))  # fmt: skip
+    events.record(session, *told)
     return outcome
 
 
@@ -298,30 +354,6 @@ def _step_data(action: cw.Action) -> dict[str, Any]:
         case cw.Wait(on=on):
             return {"waiting_on": on.value}
     return {}
-
-
-def _ask_for_approval(session: Session, ticket: Ticket, comp: Compensation, policy: Policy) -> None:
-    needed = policy.limits.approver_for(comp.amount)
-    body = (
-        f"工单 #{ticket.id} 的补偿（{comp.kind} ¥{comp.amount / 100:.2f}）超出"
-        f"提议人的授权，需要{ROLE_NAMES_ZH[needed]}审批"
-    )
-    if needed == Role.ADMIN:  # above every supervisor's authority
-        approvers = list(
-            session.scalars(
-                select(User.id)
-                .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
-                .order_by(User.id)
-            )
-        )
-    else:
-        approvers = supervisors_of(session, ticket.group_id)
-    for user_id in approvers:
-        session.add(
-            Notification(
-                user_id=user_id, ticket_id=ticket.id, kind="case.approval", body=body[:500]
-            )
-        )
 
 
 def view(ticket: Ticket, policy: Policy) -> dict[str, Any]:

@@ -17,15 +17,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Group, Notification, RoutingRule, Ticket, User, group_members
+from kefu.db.models import Group, RoutingRule, Ticket, User, group_members
+from kefu.domain import events as ev
 from kefu.domain import routing
 from kefu.domain.business_calendar import BusinessCalendar
 from kefu.domain.roles import Role
 from kefu.domain.tickets import OPEN_STATUSES
 from kefu.errors import KefuError, NotFound
-from kefu.services import audit
+from kefu.services import audit, events
 from kefu.services.actors import SYSTEM, Actor
-from kefu.services.staff import require_admin, supervisors_of
+from kefu.services.staff import require_admin
 
 HANDLER_ROLES = (
     Role.AGENT.value,
@@ -191,16 +192,13 @@ def route(
         agent = session.get(User, choice.agent.user_id)
         if agent is not None:
             agent.last_assigned_at = now
+    told: list[ev.Event] = [ev.TicketAssigned(ticket.id, assignee_id=ticket.assignee_id,
+                                              previous_assignee_id=before["assignee_id"], group_id=group.id)]  # fmt: skip
     if matched.notify_supervisor:
-        for user_id in supervisors_of(session, group.id, fall_back_to_all=False):
-            session.add(
-                Notification(
-                    user_id=user_id,
-                    ticket_id=ticket.id,
-                    kind="routing.crisis",
-                    body=f"工单 #{ticket.id}（{ticket.priority}）：{reason}"[:500],
-                )
-            )
+        told.append(
+            ev.CrisisRouted(ticket.id, group_id=group.id, priority=ticket.priority, reason=reason)
+        )
+    events.record(session, *told)
     audit.record(
         session,
         SYSTEM,

@@ -27,12 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Group, Notification, SlaEvent, SlaPolicy, Ticket
+from kefu.db.models import Group, SlaEvent, SlaPolicy, Ticket
+from kefu.domain import events as ev
 from kefu.domain import sla
 from kefu.domain.business_calendar import BusinessCalendar, from_json
 from kefu.domain.sla import Budgets, Evaluation, Pause, Target
 from kefu.domain.tickets import Channel, Priority, TicketStatus
-from kefu.services import audit, routing, staff
+from kefu.services import audit, events, routing
 from kefu.services.actors import SYSTEM
 
 TARGET_NAMES_ZH = {
@@ -103,18 +104,6 @@ def on_opened(ticket: Ticket, at: datetime) -> None:
 def on_customer_message(ticket: Ticket, at: datetime) -> None:
     if ticket.awaiting_reply_since is None:
         ticket.awaiting_reply_since = at
-    ticket.sla_check_at = at
-
-
-def on_agent_reply(ticket: Ticket, at: datetime) -> None:
-    ticket.awaiting_reply_since = None
-    ticket.sla_check_at = at
-
-
-def on_status(ticket: Ticket, old: TicketStatus, new: TicketStatus, at: datetime) -> None:
-    ticket.sla_pauses = encode_pauses(
-        sla.pauses_after(decode_pauses(ticket.sla_pauses), old, new, at)
-    )
     ticket.sla_check_at = at
 
 
@@ -233,7 +222,6 @@ def sweep_once(
     if not tickets:
         return report
     policies = Policies.load(session)
-    supervisors: dict[int | None, list[int]] = {}  # by group, for this batch
     rules: list[tuple[Any, Any]] | None = None  # the routing rules, read once per batch when needed
     for ticket in tickets:
         report.checked += 1
@@ -253,10 +241,10 @@ def sweep_once(
                 continue
             if event.kind == "warn":
                 report.warnings += 1
-                _warn(session, ticket, event, supervisors)
+                _warn(session, ticket, event)
             else:
                 report.breaches += 1
-                _escalate(session, ticket, event, settings, supervisors)
+                _escalate(session, ticket, event, settings)
                 evaluation = evaluate_ticket(ticket, policies, now)  # the new priority's budgets
         _write_deadlines(ticket, evaluation)
     session.flush()
@@ -292,26 +280,10 @@ def _write_deadlines(ticket: Ticket, evaluation: Evaluation) -> None:
     ticket.sla_check_at = evaluation.next_check_at
 
 
-def _supervisors(session: Session, ticket: Ticket, cache: dict[int | None, list[int]]) -> list[int]:
-    """The ticket's group's supervisors, else every supervisor (looked up once per group and batch)."""
-    if ticket.group_id not in cache:
-        cache[ticket.group_id] = staff.supervisors_of(session, ticket.group_id)
-    return cache[ticket.group_id]
-
-
-def _notify(session: Session, users: Iterable[int], ticket: Ticket, kind: str, body: str) -> None:
-    for user_id in sorted(set(users)):
-        session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind=kind, body=body[:500]))
-
-
-def _warn(
-    session: Session, ticket: Ticket, event: sla.Event, supervisors: dict[int | None, list[int]]
-) -> None:
-    body = f"工单 #{ticket.id} 的{TARGET_NAMES_ZH[event.target]}时限已用去 80%"
-    users = (
-        [ticket.assignee_id] if ticket.assignee_id else _supervisors(session, ticket, supervisors)
-    )
-    _notify(session, [u for u in users if u], ticket, "sla.warn", body)
+def _warn(session: Session, ticket: Ticket, event: sla.Event) -> None:
+    told = ev.SlaWarned(ticket.id, target=event.target.value, due_at=event.at,
+                        assignee_id=ticket.assignee_id, group_id=ticket.group_id)  # fmt: skip
+    events.record(session, told)
     audit.record(
         session,
         SYSTEM,
@@ -324,13 +296,7 @@ def _warn(
     )
 
 
-def _escalate(
-    session: Session,
-    ticket: Ticket,
-    event: sla.Event,
-    settings: SweepSettings,
-    supervisors: dict[int | None, list[int]],
-) -> None:
+def _escalate(session: Session, ticket: Ticket, event: sla.Event, settings: SweepSettings) -> None:
     before = {"priority": ticket.priority, "assignee_id": ticket.assignee_id}
     name = TARGET_NAMES_ZH[event.target]
     new_priority = sla.raised(_priority(ticket.priority))
@@ -341,14 +307,10 @@ def _escalate(
     if settings.reassign_on_breach and assignee is not None:
         ticket.assignee_id = None
     ticket.escalations += 1
-    body = f"工单 #{ticket.id} {name}超时（时限 {event.at:%Y-%m-%d %H:%M} UTC），已升级为 {ticket.priority}"
-    _notify(
-        session,
-        _supervisors(session, ticket, supervisors) + ([assignee] if assignee else []),
-        ticket,
-        "sla.breach",
-        body,
-    )
+    breach = ev.SlaBreached(ticket.id, target=event.target.value, due_at=event.at, priority=ticket.priority,
+                            assignee_id=assignee, group_id=ticket.group_id)  # fmt: skip
+    changed = ("priority", "assignee_id") if ticket.assignee_id != assignee else ("priority",)
+    events.record(session, breach, ev.TicketChanged(ticket.id, fields=changed))
     audit.record(
         session,
         SYSTEM,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
 from kefu.db.models import Attachment, Customer, Group, Message, Tag, Ticket, User
-from kefu.domain import workflow
+from kefu.domain import case_planner as planner
 from kefu.domain.case_workflow import Policy
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import Conflict, KefuError, NotFound
@@ -334,12 +334,7 @@ def do_add_message(
     session.add(message)
     before = snapshot(ticket)
     if not internal:
-        if ticket.first_response_at is None:
-            ticket.first_response_at = now
-        sla.on_agent_reply(ticket, now)
-        status = workflow.status_after_agent_reply(TicketStatus(ticket.status))
-        sla.on_status(ticket, TicketStatus(ticket.status), status, now)
-        ticket.status = status.value
+        cases.write_state(ticket, planner.agent_replied(cases.state_of(ticket), now), now)
         ticket.last_message_at = now
     ticket.updated_at = now
     session.flush()

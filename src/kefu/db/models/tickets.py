@@ -55,7 +55,7 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
 
-    # What analysis and people read out of the case (see spec/triage.md).
+    # What analysis and people read out of the case (see docs/triage.md).
     intent: Mapped[str | None] = mapped_column(String(20))
     category: Mapped[str | None] = mapped_column(String(30))
     priority: Mapped[str] = mapped_column(String(2), default="P4")

@@ -1,0 +1,131 @@
+"""Domain events: what happened to a case, told to whoever should hear of it.
+
+A service that makes a change others should hear of records an event in its unit of work
+(``services/events.py``); the events are published only after the transaction commits, and
+dropped if it rolls back. Notices to staff are built from them in one place
+(``domain/notices.py``); the realtime bus, the chat widget and the agent workspace subscribe
+to the same stream. Events carry ids, not rows: a subscriber that needs more loads it,
+checking the reader's permissions as the API does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to a ticket (``ticket_id``) or, for a few kinds, to a person."""
+
+    name: ClassVar[str] = "event"
+    ticket_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
+        return {"event": self.name, **data}
+
+
+@dataclass(frozen=True)
+class TicketOpened(Event):
+    name: ClassVar[str] = "ticket.opened"
+    customer_id: int = 0
+    channel: str = ""
+    priority: str = "P4"
+
+
+@dataclass(frozen=True)
+class TicketChanged(Event):
+    """Fields of a ticket changed (status, priority, triage, stage, tags, …): their names."""
+
+    name: ClassVar[str] = "ticket.changed"
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageAdded(Event):
+    """A customer message, an agent's reply, or an internal note (``direction`` note)."""
+
+    name: ClassVar[str] = "message.added"
+    message_id: int = 0
+    direction: str = "inbound"
+
+
+@dataclass(frozen=True)
+class TicketAssigned(Event):
+    name: ClassVar[str] = "ticket.assigned"
+    assignee_id: int | None = None
+    previous_assignee_id: int | None = None
+    group_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseStepTaken(Event):
+    """A step of the case loop: recorded facts, moved on, reopened, waited, the customer's feedback …"""
+
+    name: ClassVar[str] = "case.step"
+    step: str = ""
+    stage: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerFeedback(Event):
+    """The customer answered while the case was being followed up (跟进反馈)."""
+
+    name: ClassVar[str] = "case.customer_feedback"
+    assignee_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SlaWarned(Event):
+    """80 % of a clock's budget is used up."""
+
+    name: ClassVar[str] = "sla.warn"
+    target: str = ""
+    due_at: datetime | None = None
+    assignee_id: int | None = None
+    group_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SlaBreached(Event):
+    """A clock ran out; the case was escalated (``priority`` is the new one)."""
+
+    name: ClassVar[str] = "sla.breach"
+    target: str = ""
+    due_at: datetime | None = None
+    priority: str = ""
+    assignee_id: int | None = None  # who had the case when it ran out
+    group_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalRequested(Event):
+    """Compensation above the proposer's authority (分级授权) waits for someone who may grant it."""
+
+    name: ClassVar[str] = "case.approval"
+    kind: str = ""
+    amount: int = 0  # in fen
+    needed_role: str = "supervisor"
+    group_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CrisisRouted(Event):
+    """A routing rule marked to tell the supervisors sent a case to their group."""
+
+    name: ClassVar[str] = "routing.crisis"
+    group_id: int | None = None
+    priority: str = ""
+    reason: str = ""  # the routing explanation, e.g. 规则「危机升级」→ 投诉处理组 → …
+
+
+@dataclass(frozen=True)
+class NoticeCreated(Event):
+    """A notice was written for one staff member (their unread count changed)."""
+
+    name: ClassVar[str] = "notice.created"
+    notification_id: int = 0
+    user_id: int = 0
+    kind: str = ""

@@ -1,0 +1,53 @@
+"""Every periodic job of kefu, listed in one place.
+
+A job is one round of an idempotent sweep over deadline columns ("the database is the
+clock"): it finds what is due, handles it in transactions of its own and returns counts for
+the log. Its logic lives in ``services/`` (the SLA sweep: ``services/sla.py``); this module only
+names the jobs and how often they run. Every job is safe with several workers at once on
+PostgreSQL (rows are taken with ``FOR UPDATE SKIP LOCKED``), so ``kefu worker`` may run on as
+many machines as needed; on SQLite ``kefu serve`` runs them itself (``jobs/runner.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from kefu.settings import Settings
+
+Counts = Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job's round needs: sessions (one transaction each), the clock and the settings."""
+
+    sessions: Callable[[], Session]
+    now: Callable[[], datetime]
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: float  # seconds between rounds
+    run: Callable[[JobContext], Counts]
+    summary: str = ""
+
+
+def _sla_sweep(context: JobContext) -> Counts:
+    from kefu.services.sla import SweepSettings, sweep_until_done
+
+    settings = SweepSettings(reassign_on_breach=context.settings.sla_reassign_on_breach)
+    return asdict(sweep_until_done(context.sessions, context.now, settings))
+
+
+def periodic_jobs(settings: Settings) -> list[Job]:
+    """The jobs to run, in order."""
+    return [
+        Job("sla", settings.sla_sweep_seconds, _sla_sweep,
+            "SLA: deadlines, warnings at 80 %, breaches escalated; routes the shared queue"),
+    ]  # fmt: skip

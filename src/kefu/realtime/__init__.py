@@ -1,0 +1,1 @@
+"""Realtime: the event bus that carries committed domain events to subscribers."""
