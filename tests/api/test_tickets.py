@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 
 import pytest
 
 from tests import factories
+from tests.checks import api_error as _error
 
 
 @pytest.fixture
@@ -120,6 +123,21 @@ def test_invalid_cursor_is_a_clear_error(api):
     response = api.get("/api/v1/tickets", params={"cursor": "not-a-cursor"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def _raw_cursor(before: object) -> str:
+    raw = json.dumps({"before": before}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "before", [2**63, 2**63 - 1, 2**62 + 1, 10**30, -(2**70), 0, 1.5, "12", None, [1]]
+)
+def test_cursor_outside_the_id_range_is_invalid_not_a_crash(api, before):
+    """Regression: a cursor decoding to 2**63 or more reached the database and answered 500."""
+    _error(
+        api.get("/api/v1/tickets", params={"cursor": _raw_cursor(before)}), 400, "invalid_cursor"
+    )
 
 
 def test_create_ticket_for_customer(db, api, groups):
