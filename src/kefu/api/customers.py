@@ -116,7 +116,7 @@ def search_customers(
     include_merged: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[CustomerPublic]:
-    rows = service.search_customers(db, q=q, limit=limit, include_merged=include_merged)
+    rows = service.search_customers(db, actor, q=q, limit=limit, include_merged=include_merged)
     return [CustomerPublic.of(c) for c in rows]
 
 
@@ -138,14 +138,14 @@ def create_customer(body: CustomerCreate, db: DB, actor: CurrentActor) -> Custom
 
 @router.get("/{customer_id}", response_model=CustomerPublic, summary="One customer")
 def get_customer(customer_id: Id, db: DB, actor: CurrentActor) -> CustomerPublic:
-    return CustomerPublic.of(service.get_customer(db, customer_id))
+    return CustomerPublic.of(service.access_customer(db, actor, customer_id))
 
 
 @router.patch("/{customer_id}", response_model=CustomerPublic, summary="Change a customer")
 def update_customer(
     customer_id: Id, body: CustomerUpdate, db: DB, actor: CurrentActor
 ) -> CustomerPublic:
-    customer = service.get_customer(db, customer_id)
+    customer = service.access_customer(db, actor, customer_id, for_update=True)
     changes = body.model_dump(exclude_unset=True)
     if body.identities is not None:
         changes["identities"] = _identities(body.identities)
@@ -158,7 +158,7 @@ def update_customer(
     summary="All tickets and messages across channels",
 )
 def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
-    customer = service.get_customer(db, customer_id)
+    customer = service.access_customer(db, actor, customer_id)
     entries = [
         TimelineEntry(ticket=TicketPublic.of(t), messages=[MessagePublic.of(m) for m in messages])
         for t, messages in service.timeline(db, actor, customer)
