@@ -13,6 +13,7 @@ from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, 
 from kefu.api.tickets import MessagePublic, TicketPublic
 from kefu.services import customers as service
 from kefu.services.customers import IdentityIn
+from kefu.services.sla import Policies
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=ERRORS)
 
@@ -159,8 +160,11 @@ def update_customer(
 )
 def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     customer = service.access_customer(db, actor, customer_id)
+    policies = Policies.load(db)
     entries = [
-        TimelineEntry(ticket=TicketPublic.of(t), messages=[MessagePublic.of(m) for m in messages])
+        TimelineEntry(
+            ticket=TicketPublic.of(t, policies), messages=[MessagePublic.of(m) for m in messages]
+        )
         for t, messages in service.timeline(db, actor, customer)
     ]
     return Timeline(customer=CustomerPublic.of(customer), tickets=entries)
