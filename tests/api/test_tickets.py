@@ -329,3 +329,26 @@ def test_a_ticket_shows_its_sla_clocks(db, api):
     )  # P4: five days around the clock
     listed = api.get("/api/v1/tickets").json()["items"][0]
     assert listed["sla"] and listed["escalations"] == 0
+
+
+def test_reply_attachment_names_are_cleaned_and_the_type_follows_the_bytes(db, api):
+    """Regression: an agent's attachment kept zero-width and control characters in its name."""
+    ticket = factories.make_ticket(db)
+    upload = {
+        "filename": "报\u200b价\ufeff单\u2028.txt",
+        "content_type": "image/png",
+        "content_base64": base64.b64encode("报价：100 元".encode()).decode(),
+    }
+    response = api.post(
+        f"/api/v1/tickets/{ticket.id}/messages",
+        json={"text": "请查收报价单", "attachments": [upload]},
+    )
+    assert response.status_code == 201, response.text
+    (attachment,) = response.json()["attachments"]
+    assert (attachment["filename"], attachment["content_type"]) == ("报价单.txt", "text/plain")
+    download = api.get(attachment["url"])
+    assert download.status_code == 200 and download.content == "报价：100 元".encode()
+    assert (
+        "filename*=UTF-8''%E6%8A%A5%E4%BB%B7%E5%8D%95.txt"
+        in download.headers["content-disposition"]
+    )
