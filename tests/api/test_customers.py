@@ -590,3 +590,144 @@ def test_inbound_after_merge_lands_on_the_target(integration, api, db):
         )
     )
     assert authors == {first["customer_id"]}
+
+
+# --- who may see and change a customer ------------------------------------------------------
+
+
+def test_agent_cannot_reach_a_customer_whose_tickets_are_all_in_another_group(db, client_for):
+    """Regression: any agent could read, change and open tickets for any customer."""
+    pre_sales, after_sales = factories.make_group(db, "售前"), factories.make_group(db, "售后")
+    agent = factories.make_user(db, role="agent", groups=[pre_sales])
+    customer = factories.make_customer(db, name="售后客户", identities=[("wechat", "wx-after")])
+    factories.make_ticket(db, customer=customer, group=after_sales, text="退货")
+    client = client_for(agent)
+    base = f"/api/v1/customers/{customer.id}"
+
+    for response in (
+        client.get(base),
+        client.patch(base, json={"note": "改一下"}),
+        client.get(f"{base}/timeline"),
+    ):
+        error = _error(response, 404, "not_found")
+        assert error["message"] == "客户不存在或无权访问"
+    opened = client.post("/api/v1/tickets", json={"customer_id": customer.id, "text": "来电咨询"})
+    _error(opened, 404, "not_found")
+    db.rollback()
+    assert db.get(Customer, customer.id).note == ""
+    assert db.scalar(select(Ticket.id).where(Ticket.group_id.is_(None))) is None
+
+    # One ticket she may see (here in the shared intake queue) makes the customer hers to serve.
+    factories.make_ticket(db, customer=customer, text="又来问了")
+    assert client.get(base).status_code == 200
+    changed = client.patch(base, json={"note": "改一下"})
+    assert changed.status_code == 200 and changed.json()["note"] == "改一下"
+    assert len(client.get(f"{base}/timeline").json()["tickets"]) == 1
+
+
+def test_an_agent_creates_a_customer_and_opens_a_ticket_for_them(db, client_for):
+    """A customer with no ticket yet (a phone call just taken) is visible to all staff."""
+    pre_sales, after_sales = factories.make_group(db, "售前"), factories.make_group(db, "售后")
+    agent = factories.make_user(db, role="agent", groups=[pre_sales])
+    other = factories.make_user(db, role="agent", groups=[after_sales])
+    client = client_for(agent)
+    created = client.post("/api/v1/customers", json={"name": "来电客户"})
+    assert created.status_code == 201, created.text
+    customer_id = created.json()["id"]
+    assert client.get(f"/api/v1/customers/{customer_id}").status_code == 200
+    opened = client.post(
+        "/api/v1/tickets",
+        json={"customer_id": customer_id, "text": "电话咨询发票", "group_id": pre_sales.id},
+    )
+    assert opened.status_code == 201, opened.text
+    # Now the customer is seen through that ticket: its group, not the other agent's.
+    assert client.get(f"/api/v1/customers/{customer_id}").status_code == 200
+    _error(client_for(other).get(f"/api/v1/customers/{customer_id}"), 404, "not_found")
+
+
+def test_search_lists_only_the_customers_an_agent_may_see(db, client_for):
+    pre_sales, after_sales = factories.make_group(db, "售前"), factories.make_group(db, "售后")
+    agent = factories.make_user(db, role="agent", groups=[pre_sales])
+    hidden = factories.make_customer(db, name="张三丰", identities=[("wechat", "wx-zsf")])
+    factories.make_ticket(db, customer=hidden, group=after_sales)
+    shown = factories.make_customer(db, name="张三", identities=[("wechat", "wx-zs")])
+    factories.make_ticket(db, customer=shown, group=pre_sales)
+    new = factories.make_customer(db, name="张三妹")  # no ticket yet: everyone's
+    client = client_for(agent)
+
+    assert [c["id"] for c in client.get("/api/v1/customers", params={"q": "张三"}).json()] == [
+        new.id,
+        shown.id,
+    ]
+    assert client.get("/api/v1/customers", params={"q": "wx-zsf"}).json() == []
+    assert {c["id"] for c in client.get("/api/v1/customers").json()} == {new.id, shown.id}
+    supervisor = client_for(factories.make_user(db, role="supervisor"))
+    assert [c["id"] for c in supervisor.get("/api/v1/customers", params={"q": "张三"}).json()] == [
+        new.id,
+        shown.id,
+        hidden.id,
+    ]
+
+
+def test_an_identity_conflict_does_not_name_a_hidden_customer(db, client_for):
+    pre_sales, after_sales = factories.make_group(db, "售前"), factories.make_group(db, "售后")
+    agent = factories.make_user(db, role="agent", groups=[pre_sales])
+    hidden = factories.make_customer(db, identities=[("wechat", "wx-hidden")])
+    factories.make_ticket(db, customer=hidden, group=after_sales)
+    mine = factories.make_customer(db)
+    factories.make_ticket(db, customer=mine, group=pre_sales)
+    body = {"identities": [{"channel": "wechat", "external_id": "wx-hidden"}]}
+
+    error = _error(
+        client_for(agent).patch(f"/api/v1/customers/{mine.id}", json=body), 409, "identity_taken"
+    )
+    assert error["details"]["customer_id"] is None
+    supervisor = client_for(factories.make_user(db, role="supervisor"))
+    error = _error(
+        supervisor.patch(f"/api/v1/customers/{mine.id}", json=body), 409, "identity_taken"
+    )
+    assert error["details"]["customer_id"] == hidden.id
+
+
+def test_only_supervisors_and_admins_merge_and_undo(db, client_for):
+    """Regression: any agent could merge any two customers and undo another's merge."""
+    group = factories.make_group(db, "售前")
+    agent = factories.make_user(db, role="agent", groups=[group])
+    specialist = factories.make_user(db, role="specialist", groups=[group])
+    supervisor = factories.make_user(db, role="supervisor")
+    target = factories.make_customer(db, name="主档案")
+    factories.make_ticket(db, customer=target, group=group)
+    source = factories.make_customer(db, name="重复档案")
+    moved = factories.make_ticket(db, customer=source, group=group)
+    merge_body = {"source_id": source.id}
+
+    for user in (agent, specialist):
+        refused = client_for(user).post(f"/api/v1/customers/{target.id}/merge", json=merge_body)
+        _error(refused, 403, "forbidden")
+    db.rollback()
+    assert db.get(Customer, source.id).merged_into_id is None
+
+    merged = client_for(supervisor).post(f"/api/v1/customers/{target.id}/merge", json=merge_body)
+    assert merged.status_code == 201, merged.text
+    assert merged.json()["ticket_ids"] == [moved.id]
+    merge_id = merged.json()["id"]
+    for user in (agent, specialist):
+        _error(client_for(user).post(f"/api/v1/customers/merges/{merge_id}/undo"), 403, "forbidden")
+    undone = client_for(supervisor).post(f"/api/v1/customers/merges/{merge_id}/undo")
+    assert undone.status_code == 200, undone.text
+
+
+def test_a_merged_away_customer_is_seen_through_the_tickets_it_passed_on(db, client_for):
+    pre_sales, after_sales = factories.make_group(db, "售前"), factories.make_group(db, "售后")
+    agent = factories.make_user(db, role="agent", groups=[pre_sales])
+    other = factories.make_user(db, role="agent", groups=[after_sales])
+    target = factories.make_customer(db, name="主档案")
+    source = factories.make_customer(db, name="重复档案")
+    factories.make_ticket(db, customer=source, group=pre_sales)
+    supervisor = client_for(factories.make_user(db, role="supervisor"))
+    merged = supervisor.post(f"/api/v1/customers/{target.id}/merge", json={"source_id": source.id})
+    assert merged.status_code == 201, merged.text
+
+    assert client_for(agent).get(f"/api/v1/customers/{source.id}").status_code == 200
+    # Without tickets of its own it is not everyone's, as a new customer would be.
+    _error(client_for(other).get(f"/api/v1/customers/{source.id}"), 404, "not_found")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from kefu.db.models import AuditEvent, Customer, InboundPayload, Message, Ticket
+from kefu.db.models import Attachment, AuditEvent, Customer, InboundPayload, Message, Ticket
 
 QUESTION = "请问周末可以上门安装吗？"  # an inquiry: its case takes the short path
 
@@ -150,6 +151,43 @@ def test_attachment_is_stored_and_downloadable(integration, api):
     assert download.status_code == 200
     assert download.content == "你好".encode()
     assert download.headers["x-content-type-options"] == "nosniff"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+
+
+def test_attachment_names_lose_control_characters_and_the_type_follows_the_bytes(
+    integration, api, db
+):
+    """Regression: right-to-left overrides, zero-width characters and CR/LF were stored and
+    returned, and the client's content type was stored whatever the bytes were."""
+    body = _payload(
+        "f2",
+        attachments=[
+            {
+                "filename": "发票\u202egnp.exe\u200b\r\n",
+                "content_type": "text/html",
+                "content_base64": base64.b64encode(PNG).decode(),
+            }
+        ],
+    )
+    accepted = integration.post("/api/v1/inbound", json=body)
+    assert accepted.status_code == 201, accepted.text
+    ticket = api.get(f"/api/v1/tickets/{accepted.json()['ticket_id']}").json()
+    attachment = ticket["messages"][0]["attachments"][0]
+    assert (attachment["filename"], attachment["content_type"]) == ("发票gnp.exe", "image/png")
+    db.rollback()
+    stored = db.get(Attachment, attachment["id"])
+    assert (stored.filename, stored.content_type) == ("发票gnp.exe", "image/png")
+
+    download = api.get(attachment["url"])
+    assert download.status_code == 200 and download.content == PNG
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-type"] == "application/octet-stream"
+    disposition = download.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''%E5%8F%91%E7%A5%A8gnp.exe" in disposition
+    assert disposition.isascii() and "\r" not in disposition and "\n" not in disposition
 
 
 def test_empty_message_is_rejected(integration, api):

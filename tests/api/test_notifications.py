@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
+import pytest
+
 from kefu.db.models import Notification
 from tests import factories
+from tests.checks import api_error
 
 
 def _notice(db, user, body, **extra):
@@ -56,3 +62,13 @@ def test_notices_page_by_cursor(db, client_for):
         api.get("/api/v1/notifications", params={"cursor": "nonsense"}).json()["error"]["code"]
         == "invalid_cursor"
     )
+
+
+@pytest.mark.parametrize("before", [2**63, 2**64 + 5, 10**30, 0, -3, 2.5, "7", None])
+def test_cursor_outside_the_id_range_is_invalid_not_a_crash(db, client_for, before):
+    """Regression: a cursor decoding to 2**63 or more reached the database and answered 500."""
+    me = factories.make_user(db)
+    _notice(db, me, "通知")
+    cursor = base64.urlsafe_b64encode(json.dumps({"before": before}).encode()).decode()
+    response = client_for(me).get("/api/v1/notifications", params={"cursor": cursor})
+    api_error(response, 400, "invalid_cursor")

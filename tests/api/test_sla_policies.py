@@ -229,3 +229,32 @@ def test_open_tickets_follow_a_changed_policy_at_the_next_sweep(engine, api, db)
         "first_response": start + timedelta(hours=24),
         "resolution": start + timedelta(days=5),
     }
+
+
+def test_assign_claim_and_the_customer_timeline_show_the_configured_budgets(api, db, client_for):
+    """Regression: these three answers showed SLA clocks with the default budgets."""
+    group = factories.make_group(db, name="全天组", calendar={"always_open": True})
+    agent = factories.make_user(db, groups=[group])
+    customer = factories.make_customer(db)
+    assigned, claimed = (
+        factories.make_ticket(db, customer=customer, group=group, channel="email") for _ in "ab"
+    )
+    assert api.put("/api/v1/sla/policies/email/P4", json=NEW_EMAIL_P4).status_code == 200
+
+    def first_response_due(public: dict) -> datetime:
+        (due,) = [c["due_at"] for c in public["sla"] if c["target"] == "first_response"]
+        return datetime.fromisoformat(due)
+
+    def configured(ticket) -> datetime:
+        return ticket.created_at + timedelta(seconds=NEW_EMAIL_P4["first_response_s"])
+
+    response = api.post(f"/api/v1/tickets/{assigned.id}/assign", json={"assignee_id": agent.id})
+    assert response.status_code == 200, response.text
+    assert first_response_due(response.json()) == configured(assigned)
+    response = client_for(agent).post(f"/api/v1/tickets/{claimed.id}/claim")
+    assert response.status_code == 200, response.text
+    assert first_response_due(response.json()) == configured(claimed)
+    response = api.get(f"/api/v1/customers/{customer.id}/timeline")
+    assert response.status_code == 200, response.text
+    shown = {e["ticket"]["id"]: first_response_due(e["ticket"]) for e in response.json()["tickets"]}
+    assert shown == {assigned.id: configured(assigned), claimed.id: configured(claimed)}

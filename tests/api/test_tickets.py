@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 
 import pytest
 
 from tests import factories
+from tests.checks import api_error as _error
 
 
 @pytest.fixture
@@ -120,6 +123,21 @@ def test_invalid_cursor_is_a_clear_error(api):
     response = api.get("/api/v1/tickets", params={"cursor": "not-a-cursor"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def _raw_cursor(before: object) -> str:
+    raw = json.dumps({"before": before}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "before", [2**63, 2**63 - 1, 2**62 + 1, 10**30, -(2**70), 0, 1.5, "12", None, [1]]
+)
+def test_cursor_outside_the_id_range_is_invalid_not_a_crash(api, before):
+    """Regression: a cursor decoding to 2**63 or more reached the database and answered 500."""
+    _error(
+        api.get("/api/v1/tickets", params={"cursor": _raw_cursor(before)}), 400, "invalid_cursor"
+    )
 
 
 def test_create_ticket_for_customer(db, api, groups):
@@ -311,3 +329,26 @@ def test_a_ticket_shows_its_sla_clocks(integration, db, api):
     )  # P4: five days around the clock
     listed = api.get("/api/v1/tickets").json()["items"][0]
     assert listed["sla"] and listed["escalations"] == 0
+
+
+def test_reply_attachment_names_are_cleaned_and_the_type_follows_the_bytes(db, api):
+    """Regression: an agent's attachment kept zero-width and control characters in its name."""
+    ticket = factories.make_ticket(db)
+    upload = {
+        "filename": "报\u200b价\ufeff单\u2028.txt",
+        "content_type": "image/png",
+        "content_base64": base64.b64encode("报价：100 元".encode()).decode(),
+    }
+    response = api.post(
+        f"/api/v1/tickets/{ticket.id}/messages",
+        json={"text": "请查收报价单", "attachments": [upload]},
+    )
+    assert response.status_code == 201, response.text
+    (attachment,) = response.json()["attachments"]
+    assert (attachment["filename"], attachment["content_type"]) == ("报价单.txt", "text/plain")
+    download = api.get(attachment["url"])
+    assert download.status_code == 200 and download.content == "报价：100 元".encode()
+    assert (
+        "filename*=UTF-8''%E6%8A%A5%E4%BB%B7%E5%8D%95.txt"
+        in download.headers["content-disposition"]
+    )

@@ -1,3 +1,6 @@
+import base64
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +21,14 @@ def test_round_trip(value):
 def test_bad_cursors(bad):
     with pytest.raises(KefuError):
         decode_cursor(bad)
+
+
+@pytest.mark.parametrize("before", [0, 2**62 + 1, 2**63, 10**40, 1.0, "5", None, [3]])
+def test_cursor_values_outside_1_to_2_62_are_invalid(before):
+    raw = base64.urlsafe_b64encode(json.dumps({"before": before}).encode()).decode()
+    with pytest.raises(KefuError) as caught:
+        decode_cursor(raw)
+    assert caught.value.code == "invalid_cursor" and caught.value.status_code == 400
 
 
 @given(st.text(max_size=50))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Id
 from kefu.errors import NotFound
-from kefu.services.attachments import blob_path
+from kefu.services.attachments import blob_path, sanitize_filename
 from kefu.services.tickets import access_attachment
 
 router = APIRouter(prefix="/attachments", tags=["attachments"], responses=ERRORS)
@@ -24,6 +26,20 @@ def download(attachment_id: Id, db: DB, actor: CurrentActor, settings: AppSettin
     return FileResponse(
         path,
         media_type="application/octet-stream",
-        filename=attachment.filename,
-        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+        headers={
+            "Content-Disposition": content_disposition(attachment.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        },
     )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the name as RFC 6266 / 5987 want it: an ASCII ``filename`` for old
+    clients and the exact UTF-8 name percent-encoded in ``filename*``. The name is cleaned
+    again, as files stored before names were cleaned may still hold control characters."""
+    name = sanitize_filename(filename)
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;%' else "_" for ch in name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

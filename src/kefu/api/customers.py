@@ -13,6 +13,7 @@ from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, 
 from kefu.api.tickets import MessagePublic, TicketPublic
 from kefu.services import customers as service
 from kefu.services.customers import IdentityIn
+from kefu.services.sla import Policies
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=ERRORS)
 
@@ -116,7 +117,7 @@ def search_customers(
     include_merged: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[CustomerPublic]:
-    rows = service.search_customers(db, q=q, limit=limit, include_merged=include_merged)
+    rows = service.search_customers(db, actor, q=q, limit=limit, include_merged=include_merged)
     return [CustomerPublic.of(c) for c in rows]
 
 
@@ -138,14 +139,14 @@ def create_customer(body: CustomerCreate, db: DB, actor: CurrentActor) -> Custom
 
 @router.get("/{customer_id}", response_model=CustomerPublic, summary="One customer")
 def get_customer(customer_id: Id, db: DB, actor: CurrentActor) -> CustomerPublic:
-    return CustomerPublic.of(service.get_customer(db, customer_id))
+    return CustomerPublic.of(service.access_customer(db, actor, customer_id))
 
 
 @router.patch("/{customer_id}", response_model=CustomerPublic, summary="Change a customer")
 def update_customer(
     customer_id: Id, body: CustomerUpdate, db: DB, actor: CurrentActor
 ) -> CustomerPublic:
-    customer = service.get_customer(db, customer_id)
+    customer = service.access_customer(db, actor, customer_id, for_update=True)
     changes = body.model_dump(exclude_unset=True)
     if body.identities is not None:
         changes["identities"] = _identities(body.identities)
@@ -158,9 +159,12 @@ def update_customer(
     summary="All tickets and messages across channels",
 )
 def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
-    customer = service.get_customer(db, customer_id)
+    customer = service.access_customer(db, actor, customer_id)
+    policies = Policies.load(db)
     entries = [
-        TimelineEntry(ticket=TicketPublic.of(t), messages=[MessagePublic.of(m) for m in messages])
+        TimelineEntry(
+            ticket=TicketPublic.of(t, policies), messages=[MessagePublic.of(m) for m in messages]
+        )
         for t, messages in service.timeline(db, actor, customer)
     ]
     return Timeline(customer=CustomerPublic.of(customer), tickets=entries)

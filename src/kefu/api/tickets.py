@@ -114,13 +114,13 @@ class TicketPublic(Out):
     updated_at: datetime
 
     @classmethod
-    def of(cls, ticket: Any, policies: sla_service.Policies | None = None) -> TicketPublic:
+    def of(cls, ticket: Any, policies: sla_service.Policies) -> TicketPublic:
+        """The public form of a ticket; its SLA clocks under the configured ``policies``
+        (``Policies.load``), which are required: a default here showed the wrong deadlines."""
         data = {
             name: getattr(ticket, name) for name in cls.model_fields if name not in ("tags", "sla")
         }
-        clocks = sla_service.public_clocks(
-            sla_service.evaluate_ticket(ticket, policies or sla_service.Policies(), utcnow())
-        )
+        clocks = sla_service.public_clocks(sla_service.evaluate_ticket(ticket, policies, utcnow()))
         return cls(**data, tags=[t.name for t in ticket.tags], sla=[SlaClock(**c) for c in clocks])
 
 
@@ -321,7 +321,8 @@ def add_message(
 )
 def assign_ticket(ticket_id: Id, body: AssignBody, db: DB, actor: CurrentActor) -> TicketPublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
-    return TicketPublic.of(service.do_assign(db, actor, ticket, assignee_id=body.assignee_id))
+    ticket = service.do_assign(db, actor, ticket, assignee_id=body.assignee_id)
+    return TicketPublic.of(ticket, sla_service.Policies.load(db))
 
 
 @router.post(
@@ -330,7 +331,8 @@ def assign_ticket(ticket_id: Id, body: AssignBody, db: DB, actor: CurrentActor) 
     summary="Take an unassigned ticket (409 if taken)",
 )
 def claim_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketPublic:
-    return TicketPublic.of(service.do_claim(db, actor, ticket_id))
+    ticket = service.do_claim(db, actor, ticket_id)
+    return TicketPublic.of(ticket, sla_service.Policies.load(db))
 
 
 @router.get(

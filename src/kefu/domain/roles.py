@@ -45,6 +45,12 @@ def can_see_ticket(
     return ticket_group_id is None or ticket_group_id in user_group_ids
 
 
+def can_merge_customers(role: Role) -> bool:
+    """Merging (and undoing a merge) moves tickets between profiles across every group, so it is
+    for those who see every ticket: supervisors and admins."""
+    return sees_all_tickets(role)
+
+
 def manages_presence(role: Role) -> bool:
     """Supervisors and admins may set others online or offline (their own: everyone)."""
     return at_least(role, Role.SUPERVISOR)

@@ -1,17 +1,18 @@
-"""Customers: one profile across channels, search, timeline, and reversible merges."""
+"""Customers: one profile across channels, who may see it, search, timeline, reversible merges."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, exists, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
 from kefu.db.models import Customer, CustomerMerge, Identity, Message, Ticket
-from kefu.errors import Conflict, KefuError, NotFound
+from kefu.domain.roles import can_merge_customers
+from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.tickets import like_pattern, tags_by_name, visible_tickets
@@ -37,19 +38,58 @@ def snapshot(customer: Customer) -> dict[str, Any]:
     }
 
 
-def get_customer(session: Session, customer_id: int) -> Customer:
+def visible_customers(actor: Actor) -> Any:
+    """SQL condition: the customers the actor may see.
+
+    Supervisors and admins see everyone. Agents and specialists see a customer through a ticket
+    they may see (``visible_tickets``); a customer merged into another is seen through the
+    tickets it passed on, i.e. those of the customer it was merged into. A customer with no
+    ticket at all, and not merged away, is visible to all staff, like the shared intake queue:
+    an agent who has just created a profile for a phone call must be able to open its first
+    ticket, and such a profile holds nothing a ticket would hide. Once it has tickets, it
+    follows them.
+    """
+    if actor.sees_all_tickets:
+        return true()
+    through_a_ticket = exists().where(
+        or_(Ticket.customer_id == Customer.id, Ticket.customer_id == Customer.merged_into_id),
+        visible_tickets(actor),
+    )
+    without_tickets = and_(
+        Customer.merged_into_id.is_(None), ~exists().where(Ticket.customer_id == Customer.id)
+    )
+    return or_(through_a_ticket, without_tickets)
+
+
+def access_customer(
+    session: Session, actor: Actor, customer_id: int, *, for_update: bool = False
+) -> Customer:
+    """The only way to load a customer for an actor; missing and forbidden both raise 404."""
     query = (
         select(Customer)
-        .where(Customer.id == customer_id)
+        .where(Customer.id == customer_id, visible_customers(actor))
         .options(selectinload(Customer.identities), selectinload(Customer.tags))
     )
+    if for_update:
+        query = query.with_for_update(of=Customer)
     customer = session.scalar(query)
     if customer is None:
         raise NotFound("customer")
     return customer
 
 
-def _claim_identities(session: Session, customer: Customer, identities: list[IdentityIn]) -> None:
+def _visible_owner(session: Session, actor: Actor, customer_id: int | None) -> int | None:
+    """The id of another identity's owner, named only to those who may see that customer."""
+    if customer_id is None:
+        return None
+    return session.scalar(
+        select(Customer.id).where(Customer.id == customer_id, visible_customers(actor))
+    )
+
+
+def _claim_identities(
+    session: Session, actor: Actor, customer: Customer, identities: list[IdentityIn]
+) -> None:
     for item in identities:
         taken = session.scalar(
             select(Identity).where(
@@ -64,7 +104,7 @@ def _claim_identities(session: Session, customer: Customer, identities: list[Ide
                 details={
                     "channel": item.channel,
                     "external_id": item.external_id,
-                    "customer_id": taken.customer_id,
+                    "customer_id": _visible_owner(session, actor, taken.customer_id),
                 },
             )
         try:
@@ -87,7 +127,7 @@ def _claim_identities(session: Session, customer: Customer, identities: list[Ide
                 details={
                     "channel": item.channel,
                     "external_id": item.external_id,
-                    "customer_id": owner,
+                    "customer_id": _visible_owner(session, actor, owner),
                 },
             ) from e
 
@@ -111,7 +151,7 @@ def do_create_customer(
     customer.identities = []
     session.add(customer)
     session.flush()
-    _claim_identities(session, customer, identities or [])
+    _claim_identities(session, actor, customer, identities or [])
     session.flush()
     audit.record(
         session, actor, "customer.create", object_type="customer", object_id=customer.id,
@@ -131,7 +171,7 @@ def do_update_customer(
         if name == "tags":
             customer.tags = tags_by_name(session, value)
         elif name == "identities":
-            _claim_identities(session, customer, value)
+            _claim_identities(session, actor, customer, value)
         elif name == "email":
             customer.email = value.lower() if value else None
         else:
@@ -148,10 +188,15 @@ def do_update_customer(
 
 
 def search_customers(
-    session: Session, *, q: str | None, limit: int, include_merged: bool = False
+    session: Session, actor: Actor, *, q: str | None, limit: int, include_merged: bool = False
 ) -> list[Customer]:
-    """Match name (substring), phone, email or any identity's external id."""
-    query = select(Customer).options(selectinload(Customer.identities), selectinload(Customer.tags))
+    """The customers the actor may see matching name (substring), phone, email or any
+    identity's external id."""
+    query = (
+        select(Customer)
+        .where(visible_customers(actor))
+        .options(selectinload(Customer.identities), selectinload(Customer.tags))
+    )
     if not include_merged:
         query = query.where(Customer.merged_into_id.is_(None))
     if q and q.strip():
@@ -195,8 +240,17 @@ def timeline(
 # --- merging ---------------------------------------------------------------------------
 
 
+def _check_may_merge(actor: Actor) -> None:
+    if not (actor.is_system or can_merge_customers(actor.role)):
+        raise PermissionDenied()
+
+
 def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) -> CustomerMerge:
-    """Move the source customer's identities and tickets to the target; recorded for undo."""
+    """Move the source customer's identities and tickets to the target; recorded for undo.
+
+    Only supervisors and admins merge: they see every ticket, so the merge (which names the
+    tickets it moved) never tells anyone of a ticket they may not see."""
+    _check_may_merge(actor)
     if target_id == source_id:
         raise KefuError("merge_same_customer", status_code=422)
     # Lock both rows (in id order, so opposite merges cannot deadlock) before checking them:
@@ -208,8 +262,8 @@ def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) 
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
-    target = get_customer(session, target_id)
-    source = get_customer(session, source_id)
+    target = access_customer(session, actor, target_id)
+    source = access_customer(session, actor, source_id)
     if target.merged_into_id is not None or source.merged_into_id is not None:
         raise KefuError("merge_already_merged", status_code=409)
     identity_ids = [i.id for i in source.identities]
@@ -246,6 +300,8 @@ def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) 
 
 
 def do_undo_merge(session: Session, actor: Actor, merge_id: int) -> CustomerMerge:
+    """Move back what the merge moved and is still on the target; supervisors and admins only."""
+    _check_may_merge(actor)
     merge = session.get(CustomerMerge, merge_id, with_for_update=True)
     if merge is None:
         raise NotFound("merge")

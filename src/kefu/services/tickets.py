@@ -10,7 +10,7 @@ from sqlalchemy import exists, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
-from kefu.db.models import Attachment, Customer, Group, Message, Tag, Ticket, User
+from kefu.db.models import Attachment, Group, Message, Tag, Ticket, User
 from kefu.domain import case_planner as planner
 from kefu.domain.case_workflow import Policy
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
@@ -194,8 +194,14 @@ def do_create_ticket(
     attachments: list[AttachmentIn] | None = None,
 ) -> Ticket:
     """Open a case for a customer, e.g. from a phone call; ``text`` is the customer's request."""
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.merged_into_id is not None:
+    # Imported here: the customers module builds on this one (visible_tickets, tags_by_name).
+    from kefu.services.customers import access_customer
+
+    try:
+        customer = access_customer(session, actor, customer_id)
+    except NotFound as e:
+        raise NotFound("customer", details={"field": "customer_id"}) from e
+    if customer.merged_into_id is not None:
         raise NotFound("customer", details={"field": "customer_id"})
     _check_group(session, group_id)
     _check_assignee(session, assignee_id)
