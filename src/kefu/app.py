@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -29,6 +30,7 @@ from kefu.api import (
     tokens,
     users,
 )
+from kefu.api.access import describe_roles
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
 
     install_error_handlers(app)
+    _document_roles(app)
     for module in (
         auth,
         tickets,
@@ -151,6 +154,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.add_middleware(RejectNulCharacters)
     return app
+
+
+def _document_roles(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe_roles(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 _HOME = f"""<!doctype html>

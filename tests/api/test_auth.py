@@ -230,8 +230,8 @@ def test_logout_revokes_the_session(anon, server, db, admin):
     )
 
 
-def test_logout_with_an_api_token_is_401(api):
-    _error(api.post("/api/v1/auth/logout"), 401, "not_authenticated")
+def test_logout_with_an_api_token_says_only_a_session_logs_out(api):
+    _error(api.post("/api/v1/auth/logout"), 400, "not_a_session")
     assert (
         api.get("/api/v1/auth/me").status_code == 200
     )  # the token is revoked under /tokens, not here

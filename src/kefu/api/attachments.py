@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Id
 from kefu.errors import NotFound
@@ -16,7 +17,12 @@ from kefu.services.tickets import access_attachment
 router = APIRouter(prefix="/attachments", tags=["attachments"], responses=ERRORS)
 
 
-@router.get("/{attachment_id}", summary="Download an attachment", response_class=FileResponse)
+@router.get(
+    "/{attachment_id}",
+    summary="Download an attachment",
+    response_class=FileResponse,
+    **allow(*STAFF),
+)
 def download(attachment_id: Id, db: DB, actor: CurrentActor, settings: AppSettings) -> FileResponse:
     attachment = access_attachment(db, actor, attachment_id)
     path = blob_path(settings.attachments_dir, attachment.sha256)

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
+from kefu.api.access import ANYONE, STAFF, allow
 from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
-from kefu.errors import KefuError, NotAuthenticated
+from kefu.errors import KefuError
 from kefu.services import auth as service
 from kefu.services import staff
 from kefu.services.ratelimit import RateLimiter
@@ -37,7 +38,9 @@ def login_limiter(request: Request) -> RateLimiter:
     return request.app.state.login_limiter  # type: ignore[no-any-return]
 
 
-@router.post("/login", response_model=LoginResult, summary="Log in with email and password")
+@router.post(
+    "/login", response_model=LoginResult, summary="Log in with email and password", **allow(*ANYONE)
+)
 def login(
     body: LoginBody,
     request: Request,
@@ -77,13 +80,13 @@ def login(
     return LoginResult(user=UserPublic.of(staff.get_user(db, user.id)), csrf_token=row.csrf_token)
 
 
-@router.post("/logout", status_code=204, summary="End this browser session")
+@router.post("/logout", status_code=204, summary="End this browser session", **allow(*STAFF))
 def logout(
     request: Request, response: Response, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> Response:
     login = getattr(request.state, "login_session", None)
     if login is None:
-        raise NotAuthenticated()  # a token is revoked under /tokens, not logged out
+        raise KefuError("not_a_session", status_code=400)  # a token is revoked, not logged out
     service.do_logout(db, actor, login)
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE, secure=settings.secure_cookies)
@@ -97,6 +100,7 @@ def logout(
     summary="Change my password; my other sessions and tokens end",
     description="The session or token this request comes with stays signed in; every other "
     "login session and API token of mine is revoked. Limited like login.",
+    **allow(*STAFF),
 )
 def change_password(
     body: PasswordChange,
@@ -121,7 +125,7 @@ def change_password(
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=UserPublic, summary="The logged-in user")
+@router.get("/me", response_model=UserPublic, summary="The logged-in user", **allow(*STAFF))
 def me(db: DB, actor: CurrentActor) -> UserPublic:
     assert actor.user_id is not None
     return UserPublic.of(staff.get_user(db, actor.user_id))

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import Field, StringConstraints
 
+from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out
 from kefu.api.tickets import TicketPublic
@@ -216,7 +217,10 @@ class MergeBody(In):
 
 
 @router.get(
-    "/{ticket_id}/case", response_model=CaseView, summary="Where the case stands in its loop"
+    "/{ticket_id}/case",
+    response_model=CaseView,
+    summary="Where the case stands in its loop",
+    **allow(*STAFF),
 )
 def get_case(ticket_id: Id, db: DB, actor: CurrentActor, settings: AppSettings) -> CaseView:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
@@ -224,7 +228,10 @@ def get_case(ticket_id: Id, db: DB, actor: CurrentActor, settings: AppSettings) 
 
 
 @router.post(
-    "/{ticket_id}/steps", response_model=StepResult, summary="Take one step of the case's loop"
+    "/{ticket_id}/steps",
+    response_model=StepResult,
+    summary="Take one step of the case's loop",
+    **allow(*STAFF),
 )
 def take_step(
     ticket_id: Id, body: Step, db: DB, actor: CurrentActor, settings: AppSettings
@@ -243,6 +250,7 @@ def take_step(
     "/{ticket_id}/timeline",
     response_model=list[TimelineEntry],
     summary="Messages and events, in order",
+    **allow(*STAFF),
 )
 def get_timeline(ticket_id: Id, db: DB, actor: CurrentActor) -> list[TimelineEntry]:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
@@ -253,6 +261,7 @@ def get_timeline(ticket_id: Id, db: DB, actor: CurrentActor) -> list[TimelineEnt
     "/{ticket_id}/links",
     response_model=list[LinkOut],
     summary="Linked cases (follow-ups, repeats, merges)",
+    **allow(*STAFF),
 )
 def list_links(ticket_id: Id, db: DB, actor: CurrentActor) -> list[LinkOut]:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
@@ -260,7 +269,11 @@ def list_links(ticket_id: Id, db: DB, actor: CurrentActor) -> list[LinkOut]:
 
 
 @router.post(
-    "/{ticket_id}/links", response_model=LinkOut, status_code=201, summary="Link a related case"
+    "/{ticket_id}/links",
+    response_model=LinkOut,
+    status_code=201,
+    summary="Link a related case",
+    **allow(*STAFF),
 )
 def create_link(ticket_id: Id, body: LinkCreate, db: DB, actor: CurrentActor) -> LinkOut:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
@@ -271,6 +284,7 @@ def create_link(ticket_id: Id, body: LinkCreate, db: DB, actor: CurrentActor) ->
     "/{ticket_id}/merge",
     response_model=TicketPublic,
     summary="Merge this duplicate into another case",
+    **allow(*STAFF),
 )
 def merge_ticket(ticket_id: Id, body: MergeBody, db: DB, actor: CurrentActor) -> TicketPublic:
     kept = case_links.do_merge(db, actor, ticket_id, body.into_ticket_id)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from kefu.api.access import MANAGERS, STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, TagName
 from kefu.api.tickets import MessagePublic, TicketPublic
@@ -107,7 +108,7 @@ def _identities(items: list[IdentityBody]) -> list[IdentityIn]:
     return [IdentityIn(i.channel, i.external_id, i.verified) for i in items]
 
 
-@router.get("", response_model=list[CustomerPublic], summary="Search customers")
+@router.get("", response_model=list[CustomerPublic], summary="Search customers", **allow(*STAFF))
 def search_customers(
     db: DB,
     actor: CurrentActor,
@@ -121,7 +122,9 @@ def search_customers(
     return [CustomerPublic.of(c) for c in rows]
 
 
-@router.post("", response_model=CustomerPublic, status_code=201, summary="Create a customer")
+@router.post(
+    "", response_model=CustomerPublic, status_code=201, summary="Create a customer", **allow(*STAFF)
+)
 def create_customer(body: CustomerCreate, db: DB, actor: CurrentActor) -> CustomerPublic:
     customer = service.do_create_customer(
         db,
@@ -137,12 +140,16 @@ def create_customer(body: CustomerCreate, db: DB, actor: CurrentActor) -> Custom
     return CustomerPublic.of(customer)
 
 
-@router.get("/{customer_id}", response_model=CustomerPublic, summary="One customer")
+@router.get(
+    "/{customer_id}", response_model=CustomerPublic, summary="One customer", **allow(*STAFF)
+)
 def get_customer(customer_id: Id, db: DB, actor: CurrentActor) -> CustomerPublic:
     return CustomerPublic.of(service.access_customer(db, actor, customer_id))
 
 
-@router.patch("/{customer_id}", response_model=CustomerPublic, summary="Change a customer")
+@router.patch(
+    "/{customer_id}", response_model=CustomerPublic, summary="Change a customer", **allow(*STAFF)
+)
 def update_customer(
     customer_id: Id, body: CustomerUpdate, db: DB, actor: CurrentActor
 ) -> CustomerPublic:
@@ -157,6 +164,7 @@ def update_customer(
     "/{customer_id}/timeline",
     response_model=Timeline,
     summary="All tickets and messages across channels",
+    **allow(*STAFF),
 )
 def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     customer = service.access_customer(db, actor, customer_id)
@@ -175,12 +183,18 @@ def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     response_model=MergePublic,
     status_code=201,
     summary="Merge a duplicate into this customer",
+    **allow(*MANAGERS),
 )
 def merge_customers(customer_id: Id, body: MergeBody, db: DB, actor: CurrentActor) -> MergePublic:
     merge = service.do_merge(db, actor, target_id=customer_id, source_id=body.source_id)
     return MergePublic.model_validate(merge)
 
 
-@router.post("/merges/{merge_id}/undo", response_model=MergePublic, summary="Undo a merge")
+@router.post(
+    "/merges/{merge_id}/undo",
+    response_model=MergePublic,
+    summary="Undo a merge",
+    **allow(*MANAGERS),
+)
 def undo_merge(merge_id: Id, db: DB, actor: CurrentActor) -> MergePublic:
     return MergePublic.model_validate(service.do_undo_merge(db, actor, merge_id))

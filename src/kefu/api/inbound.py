@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import Field, model_validator
 
+from kefu.api.access import INTEGRATION, allow
 from kefu.api.deps import IntegrationActor
 from kefu.api.schemas import ERRORS, AttachmentUpload, Email, Id, In, LongText, Out
 from kefu.db.base import utcnow
@@ -68,6 +69,7 @@ class InboundAccepted(Out):
         },
         409: {"description": "duplicate_delivery: another integration delivered it first"},
     },
+    **allow(INTEGRATION),
 )
 async def receive_inbound(
     body: InboundBody, request: Request, response: Response, actor: IntegrationActor

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import AfterValidator, Field, StringConstraints
 
+from kefu.api.access import ADMINS, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out
 from kefu.domain.tickets import Channel
@@ -50,7 +51,9 @@ class IntegrationUpdate(In):
     channels: Channels | None = None
 
 
-@router.get("", response_model=list[IntegrationPublic], summary="All integrations (admin)")
+@router.get(
+    "", response_model=list[IntegrationPublic], summary="All integrations (admin)", **allow(*ADMINS)
+)
 def list_integrations(db: DB, actor: CurrentActor) -> list[IntegrationPublic]:
     return [IntegrationPublic.model_validate(i) for i in service.list_integrations(db, actor)]
 
@@ -60,6 +63,7 @@ def list_integrations(db: DB, actor: CurrentActor) -> list[IntegrationPublic]:
     response_model=IntegrationCreated,
     status_code=201,
     summary="Create an integration and its token (admin)",
+    **allow(*ADMINS),
 )
 def create_integration(body: IntegrationCreate, db: DB, actor: CurrentActor) -> IntegrationCreated:
     secret, integration = service.do_create_integration(
@@ -74,6 +78,7 @@ def create_integration(body: IntegrationCreate, db: DB, actor: CurrentActor) -> 
     "/{integration_id}",
     response_model=IntegrationPublic,
     summary="Rename an integration or change its channels (admin)",
+    **allow(*ADMINS),
 )
 def update_integration(
     integration_id: Id, body: IntegrationUpdate, db: DB, actor: CurrentActor
@@ -88,7 +93,10 @@ def update_integration(
 
 
 @router.delete(
-    "/{integration_id}", status_code=204, summary="Revoke an integration's token (admin)"
+    "/{integration_id}",
+    status_code=204,
+    summary="Revoke an integration's token (admin)",
+    **allow(*ADMINS),
 )
 def revoke_integration(integration_id: Id, db: DB, actor: CurrentActor) -> Response:
     service.do_revoke_integration(db, actor, service.get_integration(db, actor, integration_id))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, Out
 from kefu.services import notifications as service
@@ -33,7 +34,9 @@ class MarkedAll(Out):
     marked: int
 
 
-@router.get("", response_model=NotificationPage, summary="My notices, newest first")
+@router.get(
+    "", response_model=NotificationPage, summary="My notices, newest first", **allow(*STAFF)
+)
 def list_notifications(
     db: DB,
     actor: CurrentActor,
@@ -52,12 +55,17 @@ def list_notifications(
 
 
 @router.post(
-    "/{notification_id}/read", response_model=NotificationPublic, summary="Mark one notice read"
+    "/{notification_id}/read",
+    response_model=NotificationPublic,
+    summary="Mark one notice read",
+    **allow(*STAFF),
 )
 def read_notification(notification_id: Id, db: DB, actor: CurrentActor) -> NotificationPublic:
     return NotificationPublic.model_validate(service.mark_read(db, actor, notification_id))
 
 
-@router.post("/read-all", response_model=MarkedAll, summary="Mark all my notices read")
+@router.post(
+    "/read-all", response_model=MarkedAll, summary="Mark all my notices read", **allow(*STAFF)
+)
 def read_all(db: DB, actor: CurrentActor) -> MarkedAll:
     return MarkedAll(marked=service.mark_all_read(db, actor))

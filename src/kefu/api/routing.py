@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from kefu.api.access import ADMINS, STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out, Patch
 from kefu.services import routing as service
@@ -64,20 +65,28 @@ class RuleOrder(In):
     "/routing/rules",
     response_model=list[RulePublic],
     summary="The routing rules, in the order tried",
+    **allow(*STAFF),
 )
 def list_rules(db: DB, actor: CurrentActor) -> list[RulePublic]:
     return [RulePublic.model_validate(r) for r in service.list_rules(db)]
 
 
 @router.post(
-    "/routing/rules", response_model=RulePublic, status_code=201, summary="Add a rule (admin)"
+    "/routing/rules",
+    response_model=RulePublic,
+    status_code=201,
+    summary="Add a rule (admin)",
+    **allow(*ADMINS),
 )
 def create_rule(body: RuleCreate, db: DB, actor: CurrentActor) -> RulePublic:
     return RulePublic.model_validate(service.do_create_rule(db, actor, **body.model_dump()))
 
 
 @router.patch(
-    "/routing/rules/{rule_id}", response_model=RulePublic, summary="Change a rule (admin)"
+    "/routing/rules/{rule_id}",
+    response_model=RulePublic,
+    summary="Change a rule (admin)",
+    **allow(*ADMINS),
 )
 def update_rule(rule_id: Id, body: RuleUpdate, db: DB, actor: CurrentActor) -> RulePublic:
     staff_service.require_admin(actor)
@@ -87,7 +96,9 @@ def update_rule(rule_id: Id, body: RuleUpdate, db: DB, actor: CurrentActor) -> R
     )
 
 
-@router.delete("/routing/rules/{rule_id}", status_code=204, summary="Delete a rule (admin)")
+@router.delete(
+    "/routing/rules/{rule_id}", status_code=204, summary="Delete a rule (admin)", **allow(*ADMINS)
+)
 def delete_rule(rule_id: Id, db: DB, actor: CurrentActor) -> Response:
     staff_service.require_admin(actor)
     service.do_delete_rule(db, actor, service.get_rule(db, rule_id))
@@ -98,6 +109,7 @@ def delete_rule(rule_id: Id, db: DB, actor: CurrentActor) -> Response:
     "/routing/rules/order",
     response_model=list[RulePublic],
     summary="Set the order of all rules (admin)",
+    **allow(*ADMINS),
 )
 def reorder_rules(body: RuleOrder, db: DB, actor: CurrentActor) -> list[RulePublic]:
     return [RulePublic.model_validate(r) for r in service.do_reorder_rules(db, actor, body.ids)]

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from kefu.api.access import ADMINS, STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, In, Out
 from kefu.domain.tickets import Channel, Priority
@@ -48,6 +49,7 @@ class PolicyUpdate(In):
     "/sla/policies",
     response_model=list[PolicyPublic],
     summary="The SLA budgets of every channel × priority",
+    **allow(*STAFF),
 )
 def list_policies(db: DB, actor: CurrentActor) -> list[PolicyPublic]:
     return [PolicyPublic.model_validate(p) for p in service.list_policies(db)]
@@ -57,6 +59,7 @@ def list_policies(db: DB, actor: CurrentActor) -> list[PolicyPublic]:
     "/sla/policies/{channel}/{priority}",
     response_model=PolicyPublic,
     summary="Set a channel × priority's budgets (admin); its open tickets are re-planned",
+    **allow(*ADMINS),
 )
 def set_policy(
     channel: Channel, priority: Priority, body: PolicyUpdate, db: DB, actor: CurrentActor
@@ -70,6 +73,7 @@ def set_policy(
     "/sla/policies/{channel}/{priority}",
     status_code=204,
     summary="Back to the default budgets (admin); its open tickets are re-planned",
+    **allow(*ADMINS),
 )
 def reset_policy(channel: Channel, priority: Priority, db: DB, actor: CurrentActor) -> Response:
     service.do_reset_policy(db, actor, channel, priority)

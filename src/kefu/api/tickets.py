@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import (
     ERRORS,
@@ -205,7 +206,7 @@ def _detail(db: DB, ticket: Any) -> TicketDetail:
     return TicketDetail(**base, messages=messages)
 
 
-@router.get("", response_model=TicketPage, summary="List tickets")
+@router.get("", response_model=TicketPage, summary="List tickets", **allow(*STAFF))
 def list_tickets(
     db: DB,
     actor: CurrentActor,
@@ -246,7 +247,11 @@ def list_tickets(
 
 
 @router.post(
-    "", response_model=TicketDetail, status_code=201, summary="Open a ticket for a customer"
+    "",
+    response_model=TicketDetail,
+    status_code=201,
+    summary="Open a ticket for a customer",
+    **allow(*STAFF),
 )
 def create_ticket(
     body: TicketCreate, db: DB, actor: CurrentActor, settings: AppSettings
@@ -271,12 +276,19 @@ def create_ticket(
     return _detail(db, ticket)
 
 
-@router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket with its messages")
+@router.get(
+    "/{ticket_id}",
+    response_model=TicketDetail,
+    summary="One ticket with its messages",
+    **allow(*STAFF),
+)
 def get_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketDetail:
     return _detail(db, service.access_ticket(db, actor, ticket_id))
 
 
-@router.patch("/{ticket_id}", response_model=TicketPublic, summary="Change ticket fields")
+@router.patch(
+    "/{ticket_id}", response_model=TicketPublic, summary="Change ticket fields", **allow(*STAFF)
+)
 def update_ticket(
     ticket_id: Id, body: TicketUpdate, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> TicketPublic:
@@ -295,6 +307,7 @@ def update_ticket(
     response_model=MessagePublic,
     status_code=201,
     summary="Reply or add an internal note",
+    **allow(*STAFF),
 )
 def add_message(
     ticket_id: Id, body: MessageCreate, db: DB, actor: CurrentActor, settings: AppSettings
@@ -318,6 +331,7 @@ def add_message(
     "/{ticket_id}/assign",
     response_model=TicketPublic,
     summary="Assign to an agent (or null to unassign)",
+    **allow(*STAFF),
 )
 def assign_ticket(ticket_id: Id, body: AssignBody, db: DB, actor: CurrentActor) -> TicketPublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
@@ -329,6 +343,7 @@ def assign_ticket(ticket_id: Id, body: AssignBody, db: DB, actor: CurrentActor) 
     "/{ticket_id}/claim",
     response_model=TicketPublic,
     summary="Take an unassigned ticket (409 if taken)",
+    **allow(*STAFF),
 )
 def claim_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketPublic:
     ticket = service.do_claim(db, actor, ticket_id)
@@ -339,6 +354,7 @@ def claim_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketPublic:
     "/{ticket_id}/audit",
     response_model=list[AuditEventPublic],
     summary="The audit trail of a ticket",
+    **allow(*STAFF),
 )
 def ticket_audit(ticket_id: Id, db: DB, actor: CurrentActor) -> list[AuditEventPublic]:
     ticket = service.access_ticket(db, actor, ticket_id)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
+from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out
 from kefu.services import auth as service
@@ -35,14 +36,18 @@ class TokenCreate(In):
     user_id: Id | None = Field(default=None, description="admins may create tokens for others")
 
 
-@router.get("", response_model=list[TokenPublic], summary="My tokens (admins: anyone's)")
+@router.get(
+    "", response_model=list[TokenPublic], summary="My tokens (admins: anyone's)", **allow(*STAFF)
+)
 def list_tokens(
     db: DB, actor: CurrentActor, user_id: Annotated[int | None, Query(ge=1, le=2**62)] = None
 ) -> list[TokenPublic]:
     return [TokenPublic.model_validate(t) for t in service.list_tokens(db, actor, user_id=user_id)]
 
 
-@router.post("", response_model=TokenCreated, status_code=201, summary="Create an API token")
+@router.post(
+    "", response_model=TokenCreated, status_code=201, summary="Create an API token", **allow(*STAFF)
+)
 def create_token(body: TokenCreate, db: DB, actor: CurrentActor) -> TokenCreated:
     assert actor.user_id is not None
     user = staff.get_user(db, body.user_id or actor.user_id)
@@ -50,7 +55,7 @@ def create_token(body: TokenCreate, db: DB, actor: CurrentActor) -> TokenCreated
     return TokenCreated(**TokenPublic.model_validate(token).model_dump(), token=secret)
 
 
-@router.delete("/{token_id}", status_code=204, summary="Revoke a token")
+@router.delete("/{token_id}", status_code=204, summary="Revoke a token", **allow(*STAFF))
 def revoke_token(token_id: Id, db: DB, actor: CurrentActor) -> Response:
     service.do_revoke_token(db, actor, token_id)
     return Response(status_code=204)

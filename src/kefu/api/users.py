@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import AfterValidator, Field, StringConstraints
 
+from kefu.api.access import ADMINS, STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Email, Id, In, Out
 from kefu.domain.roles import Role
@@ -125,13 +126,17 @@ def _set_only(body: In) -> dict[str, object]:
     return {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
 
 
-@router.get("/users", response_model=list[UserPublic], summary="All staff")
+@router.get("/users", response_model=list[UserPublic], summary="All staff", **allow(*STAFF))
 def list_users(db: DB, actor: CurrentActor) -> list[UserPublic]:
     return [UserPublic.of(u) for u in service.list_users(db)]
 
 
 @router.post(
-    "/users", response_model=UserPublic, status_code=201, summary="Create a staff account (admin)"
+    "/users",
+    response_model=UserPublic,
+    status_code=201,
+    summary="Create a staff account (admin)",
+    **allow(*ADMINS),
 )
 def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserPublic:
     user = service.do_create_user(
@@ -150,7 +155,10 @@ def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserPublic:
 
 
 @router.put(
-    "/users/me/presence", response_model=UserPublic, summary="Go online (take new cases) or offline"
+    "/users/me/presence",
+    response_model=UserPublic,
+    summary="Go online (take new cases) or offline",
+    **allow(*STAFF),
 )
 def set_my_presence(body: PresenceUpdate, db: DB, actor: CurrentActor) -> UserPublic:
     assert actor.user_id is not None
@@ -162,19 +170,25 @@ def set_my_presence(body: PresenceUpdate, db: DB, actor: CurrentActor) -> UserPu
     "/users/{user_id}/presence",
     response_model=UserPublic,
     summary="Set someone's presence (supervisor or admin; anyone their own)",
+    **allow(*STAFF),
 )
 def set_presence(user_id: Id, body: PresenceUpdate, db: DB, actor: CurrentActor) -> UserPublic:
     user = service.get_user(db, user_id)
     return UserPublic.of(presence.do_set_presence(db, actor, user, online=body.online))
 
 
-@router.get("/users/{user_id}", response_model=UserPublic, summary="One staff member")
+@router.get(
+    "/users/{user_id}", response_model=UserPublic, summary="One staff member", **allow(*STAFF)
+)
 def get_user(user_id: Id, db: DB, actor: CurrentActor) -> UserPublic:
     return UserPublic.of(service.get_user(db, user_id))
 
 
 @router.patch(
-    "/users/{user_id}", response_model=UserPublic, summary="Change a staff account (admin)"
+    "/users/{user_id}",
+    response_model=UserPublic,
+    summary="Change a staff account (admin)",
+    **allow(*ADMINS),
 )
 def update_user(user_id: Id, body: UserUpdate, db: DB, actor: CurrentActor) -> UserPublic:
     service.require_admin(actor)
@@ -182,20 +196,29 @@ def update_user(user_id: Id, body: UserUpdate, db: DB, actor: CurrentActor) -> U
     return UserPublic.of(service.do_update_user(db, actor, user, _set_only(body)))
 
 
-@router.delete("/users/{user_id}", status_code=204, summary="Deactivate a staff account (admin)")
+@router.delete(
+    "/users/{user_id}",
+    status_code=204,
+    summary="Deactivate a staff account (admin)",
+    **allow(*ADMINS),
+)
 def deactivate_user(user_id: Id, db: DB, actor: CurrentActor) -> Response:
     service.require_admin(actor)
     service.do_update_user(db, actor, service.get_user(db, user_id), {"is_active": False})
     return Response(status_code=204)
 
 
-@router.get("/groups", response_model=list[GroupPublic], summary="All groups")
+@router.get("/groups", response_model=list[GroupPublic], summary="All groups", **allow(*STAFF))
 def list_groups(db: DB, actor: CurrentActor) -> list[GroupPublic]:
     return [GroupPublic.of(g) for g in service.list_groups(db)]
 
 
 @router.post(
-    "/groups", response_model=GroupPublic, status_code=201, summary="Create a group (admin)"
+    "/groups",
+    response_model=GroupPublic,
+    status_code=201,
+    summary="Create a group (admin)",
+    **allow(*ADMINS),
 )
 def create_group(body: GroupCreate, db: DB, actor: CurrentActor) -> GroupPublic:
     group = service.do_create_group(
@@ -210,19 +233,26 @@ def create_group(body: GroupCreate, db: DB, actor: CurrentActor) -> GroupPublic:
     return GroupPublic.of(group)
 
 
-@router.get("/groups/{group_id}", response_model=GroupPublic, summary="One group")
+@router.get("/groups/{group_id}", response_model=GroupPublic, summary="One group", **allow(*STAFF))
 def get_group(group_id: Id, db: DB, actor: CurrentActor) -> GroupPublic:
     return GroupPublic.of(service.get_group(db, group_id))
 
 
-@router.patch("/groups/{group_id}", response_model=GroupPublic, summary="Change a group (admin)")
+@router.patch(
+    "/groups/{group_id}",
+    response_model=GroupPublic,
+    summary="Change a group (admin)",
+    **allow(*ADMINS),
+)
 def update_group(group_id: Id, body: GroupUpdate, db: DB, actor: CurrentActor) -> GroupPublic:
     service.require_admin(actor)
     group = service.get_group(db, group_id)
     return GroupPublic.of(service.do_update_group(db, actor, group, _set_only(body)))
 
 
-@router.delete("/groups/{group_id}", status_code=204, summary="Delete an empty group (admin)")
+@router.delete(
+    "/groups/{group_id}", status_code=204, summary="Delete an empty group (admin)", **allow(*ADMINS)
+)
 def delete_group(group_id: Id, db: DB, actor: CurrentActor) -> Response:
     service.require_admin(actor)
     service.do_delete_group(db, actor, service.get_group(db, group_id))
