@@ -119,8 +119,9 @@ def worker(
     finally:
         engine.dispose()
     if once:
+        failed = f", failed {report.failed}" if report.failed else ""
         typer.echo(
-            f"checked {report.checked}, warnings {report.warnings}, breaches {report.breaches}"
+            f"checked {report.checked}, warnings {report.warnings}, breaches {report.breaches}{failed}"
         )
 
 

@@ -18,12 +18,13 @@ log = logging.getLogger("kefu.sla")
 
 
 def _logged(report: SweepReport) -> SweepReport:
-    if report.warnings or report.breaches:
+    if report.warnings or report.breaches or report.failed:
         log.info(
-            "sla sweep: %d tickets checked, %d warnings, %d breaches escalated",
+            "sla sweep: %d tickets checked, %d warnings, %d breaches escalated, %d failed",
             report.checked,
             report.warnings,
             report.breaches,
+            report.failed,
         )
     return report
 
