@@ -117,3 +117,25 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
         assert result.stdout.strip() == "checked 1, warnings 1, breaches 1"
     finally:
         get_settings.cache_clear()
+
+
+def test_worker_once_analyses_again_a_message_whose_analysis_failed(
+    settings, engine, db, monkeypatch
+):
+
+    monkeypatch.setenv("KEFU_DATABASE_URL", settings.resolved_database_url)
+    get_settings.cache_clear()
+    try:
+        ticket = factories.make_ticket(db, text="再不处理我就发抖音曝光你们")
+        message = ticket.messages[0]
+        message.analysis_error, message.analysis_attempts = "RuntimeError: broke", 1
+        message.analysis_retry_at = utcnow() - timedelta(seconds=1)
+        db.commit()
+        result = runner.invoke(app, ["worker", "--once"])
+        assert result.exit_code == 0, result.output
+        db.refresh(message)
+        db.refresh(ticket)
+        assert message.analysis_retry_at is None and message.analysis["risks"] == ["media"]
+        assert (ticket.priority, ticket.risks) == ("P1", ["media"])
+    finally:
+        get_settings.cache_clear()

@@ -31,10 +31,11 @@ from kefu.api import (
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
 from kefu.api.errors import install_error_handlers
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
+from kefu.db.base import utcnow
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
-from kefu.services import sla_sweeper
+from kefu.services import analysis_retry, sla_sweeper
 from kefu.services.cases import intake_rules
 from kefu.services.inbound import AttachmentLimits
 from kefu.services.intake_writer import IntakeWriter
@@ -71,6 +72,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                     SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach),
                     settings.sla_sweep_seconds,
                     running.state.admission.writer,
+                    retry=partial(
+                        analysis_retry.retry_until_done,
+                        running.state.session_factories.write,
+                        lambda: running.state.intake.analysis(),  # intake's analyzer
+                        utcnow,
+                        repeat_window=intake_rules(settings).repeat_window,
+                    ),
                 )
             )
         yield

@@ -90,13 +90,18 @@ def worker(
         float | None, typer.Option(help="Seconds between sweeps (default KEFU_SLA_SWEEP_SECONDS).")
     ] = None,
 ) -> None:
-    """Run the SLA sweep: warnings at 80 %, breaches escalated. Safe to run several at once on PostgreSQL."""
+    """Run the SLA sweep (warnings at 80 %, breaches escalated) and retry failed message
+    analyses. Safe to run several at once on PostgreSQL."""
     import signal
     import threading
+    from functools import partial
 
+    from kefu.db.base import utcnow
     from kefu.db.engine import make_session_factory, writer_bind
     from kefu.logs import configure_logging
-    from kefu.services import sla_sweeper
+    from kefu.nlp.analysis import analyzer
+    from kefu.services import analysis_retry, sla_sweeper
+    from kefu.services.cases import intake_rules
     from kefu.services.sla import SweepSettings
 
     settings = get_settings()
@@ -108,13 +113,22 @@ def worker(
     every = interval if interval is not None else settings.sla_sweep_seconds
     if not once:
         typer.echo(f"kefu worker: SLA sweep every {every:g} s (Ctrl+C to stop)")
+    session_factory = make_session_factory(writer_bind(engine))
+    retry = partial(
+        analysis_retry.retry_until_done,
+        session_factory,
+        partial(analyzer, accurate=settings.nlp_accurate),  # loaded only when a message waits
+        utcnow,
+        repeat_window=intake_rules(settings).repeat_window,
+    )
     try:
         report = sla_sweeper.run(
-            make_session_factory(writer_bind(engine)),
+            session_factory,
             SweepSettings(reassign_on_breach=settings.sla_reassign_on_breach),
             every,
             stop,
             once,
+            retry=retry,
         )
     finally:
         engine.dispose()

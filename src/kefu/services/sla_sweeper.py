@@ -1,4 +1,9 @@
-"""Running the SLA sweep: a loop for ``kefu worker`` and a task inside ``kefu serve``."""
+"""Running the periodic jobs: a loop for ``kefu worker`` and a task inside ``kefu serve``.
+
+Two jobs for now, each round one after the other: the SLA sweep, and the retry of messages
+whose analysis failed (``retry``, services/analysis_retry.py). A failure of one is logged and
+does not keep the other from running.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +40,10 @@ def run(
     interval: float,
     stop: threading.Event,
     once: bool = False,
+    retry: Callable[[], object] | None = None,
 ) -> SweepReport:
-    """Sweep every ``interval`` seconds until ``stop`` is set (or once); errors are logged and retried."""
+    """Sweep (and retry failed analyses) every ``interval`` seconds until ``stop`` is set (or
+    once); errors are logged and retried."""
     total = SweepReport()
     while not stop.is_set():
         try:
@@ -45,6 +52,13 @@ def run(
             log.exception("sla sweep failed; retrying in %.1f s", interval)
             if once:
                 raise
+        if retry is not None:
+            try:
+                retry()
+            except Exception:
+                log.exception("analysis retry failed; retrying in %.1f s", interval)
+                if once:
+                    raise
         if once:
             break
         stop.wait(interval)
@@ -56,17 +70,22 @@ async def serve_loop(
     settings: SweepSettings,
     interval: float,
     admit: Callable[[], AbstractAsyncContextManager[object]],
+    retry: Callable[[], object] | None = None,
 ) -> None:
-    """The sweep inside the server: each round in a worker thread, holding the write admission
+    """The jobs inside the server: each round in a worker thread, holding the write admission
     (SQLite's single writer) so it never races the intake writer for the lock."""
+    jobs: list[tuple[str, Callable[[], object]]] = [
+        ("sla sweep", lambda: _logged(sweep_until_done(session_factory, utcnow, settings)))
+    ]
+    if retry is not None:
+        jobs.append(("analysis retry", retry))
     while True:
-        try:
-            async with admit():
-                await anyio.to_thread.run_sync(
-                    lambda: _logged(sweep_until_done(session_factory, utcnow, settings))
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sla sweep failed; retrying in %.1f s", interval)
+        for name, job in jobs:
+            try:
+                async with admit():
+                    await anyio.to_thread.run_sync(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s failed; retrying in %.1f s", name, interval)
         await asyncio.sleep(interval)
