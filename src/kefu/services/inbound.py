@@ -20,6 +20,10 @@ For every delivery, in the same transaction:
   rule (domain/repeat_complaints.py); a crisis raised on a case already routed sends it back to
   routing (services/routing.py).
 
+A message whose analysis raised (``analyse_deliveries``) is no failure of its delivery: it
+is stored like the others with ``analysis_error`` set, its ticket gets no triage from it yet,
+and services/analysis_retry.py analyses it again later.
+
 A delivery that is wrong in itself (a ticket of another customer, an attachment that is
 not base64) gets its ``KefuError`` back as its outcome and its payload keeps the error;
 the rest of the batch goes on. Any other exception leaves the transaction unusable and
