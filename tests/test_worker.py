@@ -114,7 +114,10 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
         db.commit()
         result = runner.invoke(app, ["worker", "--once"])
         assert result.exit_code == 0, result.output
-        assert result.stdout.strip() == "sla: checked 1, warnings 1, breaches 1, late 0, routed 0"
+        assert result.stdout.splitlines() == [
+            "sla: checked 1, warnings 1, breaches 1, late 0, routed 0, failed 0",
+            "analysis: analyzed 0, failed 0",
+        ]
     finally:
         get_settings.cache_clear()
 
@@ -126,5 +129,27 @@ def test_worker_refuses_a_job_it_does_not_know(settings, monkeypatch):
         result = runner.invoke(app, ["worker", "--once", "--job", "surveys"])
         assert result.exit_code != 0
         assert "unknown job surveys" in result.output and "sla" in result.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_worker_once_analyses_again_a_message_whose_analysis_failed(
+    settings, engine, db, monkeypatch
+):
+
+    monkeypatch.setenv("KEFU_DATABASE_URL", settings.resolved_database_url)
+    get_settings.cache_clear()
+    try:
+        ticket = factories.make_ticket(db, text="再不处理我就发抖音曝光你们")
+        message = ticket.messages[0]
+        message.analysis_error, message.analysis_attempts = "RuntimeError: broke", 1
+        message.analysis_retry_at = utcnow() - timedelta(seconds=1)
+        db.commit()
+        result = runner.invoke(app, ["worker", "--once"])
+        assert result.exit_code == 0, result.output
+        db.refresh(message)
+        db.refresh(ticket)
+        assert message.analysis_retry_at is None and message.analysis["risks"] == ["media"]
+        assert (ticket.priority, ticket.risks) == ("P1", ["media"])
     finally:
         get_settings.cache_clear()

@@ -71,7 +71,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await anyio.to_thread.run_sync(analysis)  # load the models now, not on the first message
         jobs = None
         if settings.sweeps_in_server:  # the embedded default: no separate `kefu worker` to run
-            context = JobContext(running.state.session_factories.write, utcnow, settings)
+            context = JobContext(
+                running.state.session_factories.write,
+                utcnow,
+                settings,
+                running.state.intake.analysis,
+            )
             jobs = asyncio.create_task(
                 runner.serve_loop(periodic_jobs(settings), context, running.state.admission.writer)
             )

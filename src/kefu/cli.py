@@ -103,12 +103,14 @@ def worker(
     import dataclasses
     import signal
     import threading
+    from functools import partial
 
     from kefu.db.base import utcnow
     from kefu.db.engine import make_session_factory, writer_bind
     from kefu.jobs import runner
     from kefu.jobs.registry import JobContext, periodic_jobs
     from kefu.logs import configure_logging
+    from kefu.nlp.analysis import analyzer
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -126,7 +128,8 @@ def worker(
     if not once:
         plan = ", ".join(f"{j.name} every {j.every:g} s" for j in jobs)
         typer.echo(f"kefu worker: {plan} (Ctrl+C to stop)")
-    context = JobContext(make_session_factory(writer_bind(engine)), utcnow, settings)
+    analysis = partial(analyzer, accurate=settings.nlp_accurate)  # loaded only when a message waits
+    context = JobContext(make_session_factory(writer_bind(engine)), utcnow, settings, analysis)
     try:
         done = runner.run_worker(jobs, context, stop, once=once)
     finally:

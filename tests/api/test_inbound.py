@@ -381,3 +381,32 @@ def test_question_about_12315_is_not_a_crisis(integration, api):
         "/api/v1/inbound", json=_payload("q-1", sender="q", text="请问12315是干嘛的？")
     ).json()
     assert api.get(f"/api/v1/tickets/{body['ticket_id']}").json()["priority"] == "P4"
+
+
+def test_a_message_the_analyzer_cannot_read_is_stored_answered_and_flagged(
+    settings, engine, db, admin
+):
+    """The analyzer raising on one message (tests/services/test_intake_writer.py builds it):
+    the integration still gets its ids, and the message waits for the retry."""
+    from fastapi.testclient import TestClient
+
+    from kefu.app import create_app
+    from tests import factories
+    from tests.services.test_intake_writer import THREAT, PoisonedAnalyzer
+
+    app = create_app(settings, engine=engine)
+    poisoned = PoisonedAnalyzer()
+    app.state.intake.analysis = lambda: poisoned
+    headers = {"Authorization": f"Bearer {factories.make_token(db, admin)}"}
+    with TestClient(app, headers=headers) as client:
+        bad = client.post("/api/v1/inbound", json=_payload("bad-1", "p1", THREAT))
+        good = client.post("/api/v1/inbound", json=_payload("good-1", "p2"))
+        again = client.post("/api/v1/inbound", json=_payload("bad-1", "p1", THREAT))
+    assert bad.status_code == 201, bad.text
+    assert good.status_code == 201 and again.status_code == 200
+    assert again.json() == {**bad.json(), "duplicate": True}
+    db.rollback()
+    message = db.get(Message, bad.json()["message_id"])
+    assert message.body_text == THREAT and message.analysis is None
+    assert message.analysis_error and message.analysis_retry_at is not None
+    assert db.get(Message, good.json()["message_id"]).analysis is not None

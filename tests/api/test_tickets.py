@@ -352,3 +352,38 @@ def test_reply_attachment_names_are_cleaned_and_the_type_follows_the_bytes(db, a
         "filename*=UTF-8''%E6%8A%A5%E4%BB%B7%E5%8D%95.txt"
         in download.headers["content-disposition"]
     )
+
+
+THREAT = "你们再不退款我就去12315投诉，还要找媒体曝光"
+
+
+def test_a_ticket_an_agent_opens_is_analysed_like_an_inbound_message(db, api):
+    customer = factories.make_customer(db, name="钱先生")
+    response = api.post(
+        "/api/v1/tickets", json={"customer_id": customer.id, "text": THREAT, "channel": "phone"}
+    )
+    assert response.status_code == 201, response.text
+    ticket = response.json()
+    assert ticket["priority"] == "P1" and ticket["risks"] == ["media", "regulator"]
+    assert ticket["priority_reason"] and "P1" in ticket["priority_reason"]
+    assert ticket["intent"] == "complaint" and ticket["case_path"] == "complaint"
+    assert ticket["category"] and ticket["emotion"] and ticket["sentiment"]
+    [message] = ticket["messages"]
+    assert message["analysis"]["priority"] == "P1"
+    trail = api.get(f"/api/v1/tickets/{ticket['id']}/audit").json()
+    opened = next(e for e in trail if e["action"] == "ticket.create")
+    assert opened["after"]["priority"] == "P1"
+    assert set(opened["after"]["reasons"]) == {"media", "regulator", "priority"}
+
+
+def test_what_the_agent_sets_overrides_the_analysis(db, api):
+    customer = factories.make_customer(db)
+    response = api.post(
+        "/api/v1/tickets",
+        json={"customer_id": customer.id, "text": THREAT, "priority": "P3", "intent": "inquiry"},
+    )
+    assert response.status_code == 201, response.text
+    ticket = response.json()
+    assert ticket["priority"] == "P3" and "人工" in ticket["priority_reason"]
+    assert ticket["risks"] == ["media", "regulator"]  # the crisis is still on record
+    assert ticket["intent"] == "inquiry" and ticket["case_path"] == "short"

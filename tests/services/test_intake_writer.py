@@ -275,3 +275,134 @@ def test_the_app_setting_picks_the_accurate_path(settings, engine):
     app = create_app(settings.model_copy(update={"nlp_accurate": True}), engine=engine)
     assert app.state.intake.analysis().accurate is not None
     assert create_app(settings, engine=engine).state.intake.analysis().accurate is None
+
+
+POISON = "【坏】"  # a message with this text makes PoisonedAnalyzer raise
+
+
+class PoisonedAnalyzer:
+    """The shipped analyzer, except that it raises on any message containing ``POISON`` while
+    ``broken``; ``entered`` and ``release`` let a test hold the first poisoned batch."""
+
+    def __init__(self, hold: bool = False) -> None:
+        import threading
+
+        from kefu.nlp.analysis import analyzer
+
+        self.real = analyzer()
+        self.accurate = self.real.accurate
+        self.broken = True
+        self.hold = hold
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def _check(self, texts) -> None:
+        if self.broken and any(POISON in t for t in texts):
+            if self.hold and not self.entered.is_set():
+                self.entered.set()
+                assert self.release.wait(30)
+            raise RuntimeError("the analyzer broke on this message")
+
+    def analyze(self, text, history=None):
+        self._check([text])
+        return self.real.analyze(text, history)
+
+    def analyze_batch(self, texts):
+        self._check(texts)
+        return self.real.analyze_batch(texts)
+
+
+THREAT = f"{POISON}你们再不退款我就去12315投诉，还要找媒体曝光"
+
+
+def test_a_message_whose_analysis_raises_is_stored_flagged_and_retried(engine, db, tmp_path):
+    from datetime import timedelta
+
+    from kefu.db.models import AuditEvent
+
+    poisoned = PoisonedAnalyzer(hold=True)
+    writer = _writer(engine, tmp_path, analysis=lambda: poisoned)
+    batch = [
+        _delivery("calm", "a", "快递怎么还没到"),
+        _delivery("bad", "b", THREAT),
+        _delivery("loud", "c", "我已经打了12315"),
+    ]
+
+    async def run():
+        first = [asyncio.create_task(writer.submit(d)) for d in batch]
+        await asyncio.to_thread(poisoned.entered.wait, 30)  # the batch is being analysed
+        later = asyncio.create_task(writer.submit(_delivery("later", "d", "请问周末发货吗")))
+        await asyncio.sleep(0)  # queued behind the batch, nobody posts after it
+        poisoned.release.set()
+        outcomes = await asyncio.gather(*first, return_exceptions=True)
+        await writer.close()
+        return outcomes, later
+
+    outcomes, later = asyncio.run(run())
+    assert all(isinstance(o, InboundResult) and not o.duplicate for o in outcomes), outcomes
+    assert later.done() and isinstance(later.result(), InboundResult)
+    db.rollback()
+    calm, bad, loud = (db.get(Message, o.message_id) for o in outcomes)
+    assert calm.analysis is not None and loud.analysis["risks"] == ["regulator"]
+    assert calm.analysis_error is None and loud.analysis_error is None
+    assert bad.analysis is None and "RuntimeError" in bad.analysis_error
+    assert bad.analysis_attempts == 1 and bad.analysis_retry_at is not None
+    payload = db.scalar(select(InboundPayload).where(InboundPayload.external_id == "bad"))
+    assert payload.processed_at is not None and payload.error is None
+    ticket = db.get(Ticket, outcomes[1].ticket_id)
+    assert (ticket.priority, ticket.risks) == ("P4", [])  # no triage from it yet
+    assert db.get(Ticket, outcomes[2].ticket_id).risks == ["regulator"]
+
+    # Still broken: it stays flagged and waits longer before the next try.
+    from kefu.services.analysis_retry import retry_failed_analyses
+
+    due = bad.analysis_retry_at
+    report = retry_failed_analyses(db, lambda: poisoned, due)
+    db.commit()
+    assert (report.analyzed, report.failed) == (0, 1)
+    db.refresh(bad)
+    assert bad.analysis_attempts == 2 and bad.analysis_retry_at - due > due - bad.created_at
+    assert retry_failed_analyses(db, lambda: poisoned, due).failed == 0  # not in a tight loop
+
+    poisoned.broken = False
+    fixed_at = bad.analysis_retry_at
+    report = retry_failed_analyses(db, lambda: poisoned, fixed_at)
+    db.commit()
+    assert (report.analyzed, report.failed) == (1, 0)
+    db.refresh(bad)
+    db.refresh(ticket)
+    assert bad.analysis_error is None and bad.analysis_retry_at is None
+    assert set(bad.analysis["risks"]) == {"media", "regulator"}
+    assert (ticket.priority, ticket.risks) == ("P1", ["media", "regulator"])
+    assert ticket.priority_reason and ticket.intent == "complaint"
+    assert ticket.case_path == "complaint"  # the case follows its intent, as at intake
+    assert ticket.sla_check_at == fixed_at  # the sweep re-plans its deadlines at once
+    event = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "ticket.triage", AuditEvent.ticket_id == ticket.id
+        )
+    ).one()
+    assert event.before["priority"] == "P4" and event.after["priority"] == "P1"
+    assert set(event.after["reasons"]) == {"media", "regulator", "priority"}
+    assert retry_failed_analyses(db, lambda: poisoned, due + timedelta(days=30)).analyzed == 0
+
+
+def test_a_failed_analysis_on_a_routed_case_routes_it_again_once_retried(engine, db, tmp_path):
+    from kefu.services.analysis_retry import retry_failed_analyses
+
+    group = factories.make_group(db, name="售后组")
+    customer = factories.make_customer(db, identities=[("api", "s9")])
+    routed = factories.make_ticket(db, customer=customer, group=group, channel="api", text="你好")
+    poisoned = PoisonedAnalyzer()
+    writer = _writer(engine, tmp_path, analysis=lambda: poisoned)
+    [outcome] = asyncio.run(_submit_all(writer, [_delivery("bad-2", "s9", THREAT)]))
+    assert outcome.ticket_id == routed.id
+    db.rollback()
+    message = db.get(Message, outcome.message_id)
+    poisoned.broken = False
+    now = message.analysis_retry_at
+    assert retry_failed_analyses(db, lambda: poisoned, now).analyzed == 1
+    db.commit()
+    db.refresh(routed)
+    assert routed.route_again and routed.priority == "P1"
+    assert routed.sla_check_at == now

@@ -226,3 +226,42 @@ def test_a_clock_that_stopped_late_is_recorded_but_not_escalated(engine, db, tea
         select(SlaEvent.kind).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.kind)
     ).all()
     assert kinds == ["breach", "warn"]  # the miss stays on record for SLA compliance
+
+
+def test_a_ticket_that_breaks_the_sweep_is_recorded_and_rescheduled_the_rest_go_on(
+    engine, db, team
+):
+    group, _, agent = team
+    made = [
+        factories.make_ticket(db, group=group, channel="webchat", assignee_id=agent.id)
+        for _ in range(4)
+    ]
+    bad, good = made[1], [made[0], *made[2:]]
+    # Stored pauses the sweep cannot read (a bad import, a hand edit): evaluating it raises.
+    db.execute(update(Ticket).where(Ticket.id == bad.id).values(sla_pauses=[["昨天", None]]))
+    db.commit()
+    late = made[-1].created_at + timedelta(minutes=2)
+
+    report = _sweep(engine, late)
+
+    assert (report.checked, report.breaches, report.failed) == (4, 3, 1)
+    for ticket in good:
+        db.refresh(ticket)
+        assert ticket.escalations == 1 and ticket.priority == "P3"
+        assert ticket.resolution_due_at is not None
+    db.refresh(bad)
+    assert bad.escalations == 0 and bad.sla_check_at > late  # retried later, not every round
+    failure = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "ticket.sla_sweep_failed", AuditEvent.ticket_id == bad.id
+        )
+    ).one()
+    assert "ValueError" in failure.after["error"] and failure.actor_type == "system"
+    assert _sweep(engine, late).checked == 0  # a second sweep right away leaves it alone
+
+    first_wait = bad.sla_check_at - late
+    retried_at = bad.sla_check_at
+    assert _sweep(engine, retried_at).failed == 1  # still broken: tried again, waits longer
+    db.rollback()  # a new snapshot: see what the sweep committed
+    db.refresh(bad)
+    assert bad.sla_check_at - retried_at > first_wait

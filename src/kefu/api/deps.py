@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kefu.errors import KefuError, NotAuthenticated
+from kefu.nlp.analysis import Analyzer
 from kefu.services import auth, integrations
 from kefu.services.actors import Actor
 from kefu.settings import Settings
@@ -42,8 +43,14 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def get_analysis(request: Request) -> Callable[[], Analyzer]:
+    """The app's analyzer of customer text: the one intake uses (settings: nlp_accurate)."""
+    return request.app.state.intake.analysis  # type: ignore[no-any-return]
+
+
 DB = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+TextAnalysis = Annotated[Callable[[], Analyzer], Depends(get_analysis)]
 
 
 async def current_actor(request: Request, db: DB) -> Actor:

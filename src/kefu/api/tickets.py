@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from kefu.api.access import STAFF, allow
-from kefu.api.deps import DB, AppSettings, CurrentActor
+from kefu.api.deps import DB, AppSettings, CurrentActor, TextAnalysis
 from kefu.api.schemas import (
     ERRORS,
     AttachmentUpload,
@@ -254,7 +254,7 @@ def list_tickets(
     **allow(*STAFF),
 )
 def create_ticket(
-    body: TicketCreate, db: DB, actor: CurrentActor, settings: AppSettings
+    body: TicketCreate, db: DB, actor: CurrentActor, settings: AppSettings, analysis: TextAnalysis
 ) -> TicketDetail:
     ticket = service.do_create_ticket(
         db,
@@ -272,7 +272,10 @@ def create_ticket(
         attachments=_uploads(body.attachments),
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
+        analysis=analysis,
     )
+    # As at intake: a complaint repeating one of the customer's is flagged and raised.
+    case_links.flag_repeat_complaint(db, actor, ticket, cases.intake_rules(settings).repeat_window)
     return _detail(db, ticket)
 
 

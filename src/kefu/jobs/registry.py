@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from kefu.nlp.analysis import Analyzer, analyzer
 from kefu.settings import Settings
 
 Counts = Mapping[str, int]
@@ -28,6 +29,7 @@ class JobContext:
     sessions: Callable[[], Session]
     now: Callable[[], datetime]
     settings: Settings
+    analysis: Callable[[], Analyzer] = analyzer  # the analyzer messages are read with (intake's)
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,21 @@ def _sla_sweep(context: JobContext) -> Counts:
     return asdict(sweep_until_done(context.sessions, context.now, settings))
 
 
+def _analysis_retry(context: JobContext) -> Counts:
+    from kefu.services.analysis_retry import retry_until_done
+    from kefu.services.cases import intake_rules
+
+    window = intake_rules(context.settings).repeat_window
+    return asdict(
+        retry_until_done(context.sessions, context.analysis, context.now, repeat_window=window)
+    )
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
         Job("sla", settings.sla_sweep_seconds, _sla_sweep,
             "SLA: deadlines, warnings at 80 %, breaches escalated; routes the shared queue"),
+        Job("analysis", settings.sla_sweep_seconds, _analysis_retry,
+            "messages whose analysis failed, analysed again with a growing delay"),
     ]  # fmt: skip

@@ -22,6 +22,10 @@ For every delivery, in the same transaction:
   rule (domain/repeat_complaints.py); a crisis raised on a case already routed sends it back to
   routing (services/routing.py).
 
+A message whose analysis raised (``analyse_deliveries``) is no failure of its delivery: it
+is stored like the others with ``analysis_error`` set, its ticket gets no triage from it yet,
+and services/analysis_retry.py analyses it again later.
+
 A delivery that is wrong in itself (a ticket of another customer, an attachment that is
 not base64) gets its ``KefuError`` back as its outcome and its payload keeps the error;
 the rest of the batch goes on. Any other exception leaves the transaction unusable and
@@ -33,7 +37,8 @@ session's connection instead of ORM flushes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,8 +49,8 @@ from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
 from kefu.db.models import InboundPayload
+from kefu.domain import analysis_retry, repeat_complaints, workflow
 from kefu.domain import case_workflow as cw
-from kefu.domain import repeat_complaints, workflow
 from kefu.domain import sla as sla_rules
 from kefu.domain.ticket_triage import TicketTriage, merge
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
@@ -53,9 +58,11 @@ from kefu.errors import KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer, analyzer
 from kefu.sanitize import sanitize_html, text_to_html
 from kefu.services import intake_queries as q
-from kefu.services import sla
+from kefu.services import message_triage, sla
 from kefu.services.actors import Actor
 from kefu.services.attachments import AttachmentIn, StoredFile, decode_attachment, write_blob
+
+log = logging.getLogger(__name__)
 
 SUBJECT_LENGTH = 60
 DONE_STATUSES = frozenset({TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value})
@@ -92,6 +99,7 @@ class Delivery:
     raw: str
     received_at: datetime
     analysis: Analysis | None = None  # read before the batch's transaction (analyse_deliveries)
+    analysis_error: str | None = None  # the analysis raised: stored unanalysed, retried later
 
     @property
     def key(self) -> tuple[str, str]:
@@ -99,17 +107,37 @@ class Delivery:
 
 
 def analyse_deliveries(
-    deliveries: Sequence[Delivery], engine: Analyzer | None = None
+    deliveries: Sequence[Delivery], analysis: Callable[[], Analyzer] = analyzer
 ) -> list[Delivery]:
     """The deliveries with their message analysis: CPU work, best done before any database lock.
-    ``engine``: the analyzer to use (default: the fast path of the shipped models)."""
-    todo = [d for d in deliveries if d.analysis is None]
+    ``analysis`` gives the analyzer to use (default: the fast path of the shipped models).
+
+    Failures are per message: if the batch analysis raises, the messages are analysed one by
+    one, and one that still raises carries its ``analysis_error`` instead; it is stored all the
+    same and analysed again later (services/analysis_retry.py)."""
+    todo = [d for d in deliveries if d.analysis is None and d.analysis_error is None]
     if not todo:
         return list(deliveries)
-    analyses = iter((engine or analyzer()).analyze_batch([d.message.text for d in todo]))
-    return [
-        d if d.analysis is not None else replace(d, analysis=next(analyses)) for d in deliveries
-    ]
+    done: dict[int, Delivery] = {}
+    try:
+        analyses = analysis().analyze_batch([d.message.text for d in todo])
+        done = {id(d): replace(d, analysis=a) for d, a in zip(todo, analyses, strict=True)}
+    except Exception:
+        log.warning(
+            "analysis of a batch of %d messages failed; one by one", len(todo), exc_info=True
+        )
+        for d in todo:
+            done[id(d)] = _analyse_one(d, analysis)
+    return [done.get(id(d), d) for d in deliveries]
+
+
+def _analyse_one(delivery: Delivery, analysis: Callable[[], Analyzer]) -> Delivery:
+    channel, external_id = delivery.key
+    try:
+        return replace(delivery, analysis=analysis().analyze(delivery.message.text))
+    except Exception as e:
+        log.error("analysis of %s message %s failed", channel, external_id, exc_info=True)
+        return replace(delivery, analysis_error=f"{type(e).__name__}: {e}"[:2000])
 
 
 @dataclass(frozen=True)
@@ -499,8 +527,8 @@ class _Batch:
                 max(plan.last_message_at, it.now) if plan.last_message_at else it.now
             )
             it.ticket = plan
-            assert it.analysis is not None
-            _apply_analysis(plan, it.analysis, opens=plan.created_by is it)
+            if it.analysis is not None:  # else the retry applies it once analysed
+                _apply_analysis(plan, it.analysis, opens=plan.created_by is it)
         kept = [it for it in items if self.outcomes[it.index] is None]
         self._find_repeat_complaints(kept)
         return kept
@@ -742,6 +770,7 @@ class _Batch:
                 "author_type": AuthorType.CUSTOMER.value, "author_user_id": None, "author_customer_id": it.customer_id,
                 "body_text": m.text, "body_html": sanitize_html(m.html) if m.html else text_to_html(m.text),
                 "external_id": m.external_id, "analysis": it.analysis.to_json() if it.analysis else None, "created_at": it.now,
+                **_analysis_retry_columns(it.delivery.analysis_error, it.now),
             })  # fmt: skip
         ids = self.conn.execute(q.INSERT_MESSAGES, rows).scalars().all()
         for it, message_id in zip(items, ids, strict=True):
@@ -786,7 +815,9 @@ class _Batch:
                                        after={"step": step, "stage": plan.stage, "status": plan.status, "message_id": it.message_id}))  # fmt: skip
             if last_of[id(plan)] is not it:
                 continue
-            if plan.before_triage is not None and _case_changed(plan.before_triage, plan.triage):
+            if plan.before_triage is not None and message_triage.case_changed(
+                plan.before_triage, plan.triage
+            ):
                 rows.append(_audit(it, "ticket.triage", object_type="ticket", object_id=ticket_id, ticket_id=ticket_id,
                                    before=plan.before_triage.to_json(), after={**plan.triage.to_json(), "reasons": plan.reasons}))  # fmt: skip
             for linked, kind in plan.links:
@@ -846,16 +877,7 @@ def _plan_of(row: Any) -> _TicketPlan:
 
 def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> None:
     """Merge one message's analysis into its ticket (domain/ticket_triage.py: priority never falls)."""
-    why = analysis.explanation("priority")
-    message = TicketTriage(
-        priority=analysis.priority.value,
-        risks=tuple(r.value for r in analysis.risks),
-        intent=analysis.intent.value,
-        category=analysis.category.value,
-        emotion=analysis.emotion.value,
-        sentiment=analysis.sentiment.value,
-        priority_reason=_quoted(why.reason, why.span)[:300] if why else None,
-    )
+    message = message_triage.triage_of(analysis)
     before = plan.triage
     after = merge(before, message)
     if after == before:
@@ -864,10 +886,8 @@ def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> No
         plan.before_triage = before
     plan.triage = after
     reasons = plan.opening_reasons if opens else plan.reasons
-    for e in analysis.explanations:
-        risk = e.field.removeprefix("risks.")
-        if e.field.startswith("risks.") and risk not in before.risks:
-            reasons.setdefault(risk, _quoted(e.reason, e.span))
+    for risk, reason in message_triage.new_risk_reasons(analysis, before.risks).items():
+        reasons.setdefault(risk, reason)
     if (opens or after.priority != before.priority) and after.priority_reason:
         reasons["priority"] = after.priority_reason
     if opens:
@@ -884,18 +904,15 @@ def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> No
             )
 
 
-def _quoted(reason: str, span: str) -> str:
-    return f"{reason}：「{span}」" if span else reason
-
-
-def _case_changed(before: TicketTriage, after: TicketTriage) -> bool:
-    """What the trail records: priority, risks, intent or category (mood changes are on each message)."""
-    return (before.priority, before.risks, before.intent, before.category) != (
-        after.priority,
-        after.risks,
-        after.intent,
-        after.category,
-    )
+def _analysis_retry_columns(error: str | None, now: datetime) -> dict[str, Any]:
+    """The message's flag for the retry: set when its analysis raised (services/analysis_retry.py)."""
+    if error is None:
+        return {"analysis_error": None, "analysis_attempts": 0, "analysis_retry_at": None}
+    return {
+        "analysis_error": error,
+        "analysis_attempts": 1,
+        "analysis_retry_at": now + analysis_retry.delay_after(1),
+    }
 
 
 def _triage_columns(t: TicketTriage) -> dict[str, Any]:

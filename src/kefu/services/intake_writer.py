@@ -9,7 +9,10 @@ on its own at once, so batching adds no wait.
 
 If a batch fails on something other than a refused delivery (a database error, a bug),
 it is rolled back and its deliveries are written again one by one, so that only the
-delivery at fault fails; its raw payload is kept with the error.
+delivery at fault fails; its raw payload is kept with the error. A message whose analysis
+raises is not a failure of its delivery: it is stored and answered like the others, flagged,
+and analysed again later (services/analysis_retry.py). Whatever happens to one batch, the
+writer answers its requests and goes on with the queue.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kefu.errors import KefuError
@@ -99,17 +103,21 @@ class IntakeWriter:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 deliveries = [delivery for delivery, _ in batch]
                 try:
-                    # Analysis (CPU) first, outside the admission slot and the transaction.
+                    # Analysis (CPU) first, outside the admission slot and the transaction;
+                    # a message that cannot be analysed is stored all the same, flagged.
                     deliveries = await loop.run_in_executor(self._thread, self._analyse, deliveries)
                     async with self.admit():
                         outcomes = await loop.run_in_executor(self._thread, self._write, deliveries)
-                except BaseException as e:  # not expected: _write settles every delivery
+                except asyncio.CancelledError:
                     for _, future in batch:
                         if not future.done():
-                            future.set_exception(
-                                e if isinstance(e, Exception) else RuntimeError("intake stopped")
-                            )
+                            future.set_exception(RuntimeError("intake stopped"))
                     raise
+                except Exception as e:  # not expected: _write settles every delivery
+                    # Answer this batch with the error and go on with the queue: the loop must
+                    # not die and leave the deliveries queued behind it waiting for a new request.
+                    log.exception("intake batch of %d failed", len(batch))
+                    outcomes = [_unexpected(e)] * len(batch)
                 self._last_batch_end = loop.time()
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
                     if not future.done():
@@ -120,7 +128,7 @@ class IntakeWriter:
     # --- in the writer thread ----------------------------------------------------------
 
     def _analyse(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
-        return analyse_deliveries(deliveries, self.analysis())
+        return analyse_deliveries(deliveries, self.analysis)
 
     def _write(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         self.batches += 1
@@ -161,3 +169,13 @@ class IntakeWriter:
                 "could not keep the failed payload of %s message %s", channel, external_id
             )
         return KefuError("inbound_failed", status_code=500)
+
+
+def _unexpected(error: Exception) -> KefuError:
+    """The answer to a delivery whose batch failed outside ``_write``: a refusal as it is, a
+    database failure as inbound_failed (the client delivers again), anything else as a 500."""
+    if isinstance(error, KefuError):
+        return error
+    if isinstance(error, SQLAlchemyError):
+        return KefuError("inbound_failed", status_code=500)
+    return KefuError("internal_error", status_code=500)

@@ -17,17 +17,18 @@ finds what came due while it was down, and what has fired is on record.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Group, SlaEvent, SlaPolicy, Ticket
+from kefu.db.models import AuditEvent, Group, SlaEvent, SlaPolicy, Ticket
 from kefu.domain import events as ev
 from kefu.domain import sla
 from kefu.domain.business_calendar import BusinessCalendar, from_json
@@ -35,6 +36,8 @@ from kefu.domain.sla import Budgets, Evaluation, Pause, Target
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.services import audit, events, routing
 from kefu.services.actors import SYSTEM
+
+log = logging.getLogger(__name__)
 
 TARGET_NAMES_ZH = {
     Target.FIRST_RESPONSE: "首次响应",
@@ -194,6 +197,7 @@ class SweepReport:
     breaches: int = 0  # escalated
     late: int = 0  # warnings and breaches of clocks that had already stopped: recorded only
     routed: int = 0  # cases of the shared queue given a group (services/routing.py)
+    failed: int = 0  # tickets whose check raised: recorded, rolled back and rescheduled
 
     def add(self, other: SweepReport) -> None:
         self.checked += other.checked
@@ -201,6 +205,13 @@ class SweepReport:
         self.breaches += other.breaches
         self.late += other.late
         self.routed += other.routed
+        self.failed += other.failed
+
+
+# A ticket whose check raised is tried again after this, doubling with each failure of the
+# last day, up to the cap: retried, but never every round.
+FAILED_CHECK_RETRY = timedelta(minutes=1)
+FAILED_CHECK_RETRY_CAP = timedelta(hours=6)
 
 
 def due_tickets(session: Session, now: datetime, limit: int) -> list[Ticket]:
@@ -225,30 +236,91 @@ def sweep_once(
     rules: list[tuple[Any, Any]] | None = None  # the routing rules, read once per batch when needed
     for ticket in tickets:
         report.checked += 1
-        unrouted = ticket.group_id is None or ticket.route_again
-        if unrouted:
-            rules = routing.configured_rules(session) if rules is None else rules
-        if unrouted and routing.route(session, ticket, now, default_calendar(), rules):
-            report.routed += 1
-            session.flush()
-            session.refresh(ticket, ["group"])  # its calendar now sets the deadlines
-        evaluation = evaluate_ticket(ticket, policies, now)
-        for event in evaluation.due:
-            if not _record_once(session, ticket, event, now):
-                continue
-            if event.after_stop:  # met late: for the record and the reports, nobody to wake
-                report.late += 1
-                continue
-            if event.kind == "warn":
-                report.warnings += 1
-                _warn(session, ticket, event)
-            else:
-                report.breaches += 1
-                _escalate(session, ticket, event, settings)
-                evaluation = evaluate_ticket(ticket, policies, now)  # the new priority's budgets
-        _write_deadlines(ticket, evaluation)
+        ticket_id = ticket.id
+        done = SweepReport()
+        try:
+            # Each ticket in its own savepoint: one that raises (data the rules cannot read, a
+            # bug) is rolled back alone and the rest of the batch commits.
+            with events.savepoint(session):  # its events and notices go with it
+                rules = _check_ticket(session, ticket, now, settings, policies, rules, done)
+        except Exception as error:
+            report.failed += 1
+            _record_failure(session, ticket_id, now, error)
+            continue
+        report.warnings += done.warnings
+        report.breaches += done.breaches
+        report.late += done.late
+        report.routed += done.routed
     session.flush()
     return report
+
+
+def _check_ticket(
+    session: Session,
+    ticket: Ticket,
+    now: datetime,
+    settings: SweepSettings,
+    policies: Policies,
+    rules: list[tuple[Any, Any]] | None,
+    report: SweepReport,
+) -> list[tuple[Any, Any]] | None:
+    """Route, evaluate and act on one locked ticket; returns the routing rules once read."""
+    unrouted = ticket.group_id is None or ticket.route_again
+    if unrouted:
+        rules = routing.configured_rules(session) if rules is None else rules
+    if unrouted and routing.route(session, ticket, now, default_calendar(), rules):
+        report.routed += 1
+        session.flush()
+        session.refresh(ticket, ["group"])  # its calendar now sets the deadlines
+    evaluation = evaluate_ticket(ticket, policies, now)
+    for event in evaluation.due:
+        if not _record_once(session, ticket, event, now):
+            continue
+        if event.after_stop:  # met late: for the record and the reports, nobody to wake
+            report.late += 1
+            continue
+        if event.kind == "warn":
+            report.warnings += 1
+            _warn(session, ticket, event)
+        else:
+            report.breaches += 1
+            _escalate(session, ticket, event, settings)
+            evaluation = evaluate_ticket(ticket, policies, now)  # the new priority's budgets
+    _write_deadlines(ticket, evaluation)
+    session.flush()
+    return rules
+
+
+def _record_failure(session: Session, ticket_id: int, now: datetime, error: Exception) -> None:
+    """After the ticket's savepoint was rolled back: log and audit the failure and move the
+    ticket's next check out, so the sweep goes on and tries it again later."""
+    log.error("sla sweep of ticket %d failed", ticket_id, exc_info=error)
+    earlier = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.ticket_id == ticket_id,
+            AuditEvent.action == "ticket.sla_sweep_failed",
+            AuditEvent.created_at >= now - timedelta(days=1),
+        )
+    )
+    wait = min(FAILED_CHECK_RETRY * 2 ** min(earlier or 0, 20), FAILED_CHECK_RETRY_CAP)
+    retry_at = now + wait
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(sla_check_at=retry_at)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        session,
+        SYSTEM,
+        "ticket.sla_sweep_failed",
+        object_type="ticket",
+        object_id=ticket_id,
+        ticket_id=ticket_id,
+        after={"error": f"{type(error).__name__}: {error}"[:500], "retry_at": retry_at.isoformat()},
+    )
 
 
 def _record_once(session: Session, ticket: Ticket, event: sla.Event, now: datetime) -> bool:

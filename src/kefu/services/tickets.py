@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +13,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
 from kefu.db.models import Attachment, Group, Message, Tag, Ticket, User
+from kefu.domain import analysis_retry
 from kefu.domain import case_planner as planner
 from kefu.domain.case_workflow import Policy
+from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import Conflict, KefuError, NotFound
+from kefu.nlp.analysis import Analysis, Analyzer
 from kefu.sanitize import text_to_html
-from kefu.services import audit, cases, sla
+from kefu.services import audit, cases, message_triage, sla
 from kefu.services.actors import Actor
 from kefu.services.attachments import AttachmentIn, decode_attachment, write_blob
 from kefu.services.pagination import decode_cursor, encode_cursor
+
+log = logging.getLogger(__name__)
 
 AUDITED_FIELDS = (
     "subject", "status", "stage", "waiting_on", "priority", "category", "intent", "emotion", "sentiment", "risks",
@@ -192,8 +199,16 @@ def do_create_ticket(
     attachments_root: Path | None = None,
     max_attachment_bytes: int = 0,
     attachments: list[AttachmentIn] | None = None,
+    analysis: Callable[[], Analyzer] | None = None,
 ) -> Ticket:
-    """Open a case for a customer, e.g. from a phone call; ``text`` is the customer's request."""
+    """Open a case for a customer, e.g. from a phone call; ``text`` is the customer's request.
+
+    With ``analysis`` (the app's analyzer, as intake's) the text is analysed like an inbound
+    message and the ticket's triage comes from it; what the caller sets (priority, category,
+    intent) overrides it, a priority set by hand saying so in ``priority_reason``. If the
+    analysis raises, the ticket is opened all the same and the message flagged for the retry
+    (services/analysis_retry.py). Without ``analysis`` (test factories, importers that bring
+    their own triage) nothing is analysed."""
     # Imported here: the customers module builds on this one (visible_tickets, tags_by_name).
     from kefu.services.customers import access_customer
 
@@ -206,18 +221,27 @@ def do_create_ticket(
     _check_group(session, group_id)
     _check_assignee(session, assignee_id)
     now = utcnow()
+    analysed, analysis_error = _analyze(analysis, text)
+    triage, reasons = message_triage.opening_triage(analysed) if analysed else (TicketTriage(), {})
+    if priority is not None:
+        triage = replace(triage, priority=priority, priority_reason=_hand_set(actor, priority))
+        reasons["priority"] = triage.priority_reason or ""
+    triage = replace(triage, category=category or triage.category, intent=intent or triage.intent)
     ticket = Ticket(
         subject=subject,
         status=TicketStatus.NEW,
         channel=channel,
         customer_id=customer.id,
-        priority=priority or "P4",
-        category=category,
-        intent=intent,
-        **cases.path_and_stage(intent),
+        priority=triage.priority,
+        priority_reason=triage.priority_reason,
+        category=triage.category,
+        intent=triage.intent,
+        emotion=triage.emotion,
+        sentiment=triage.sentiment,
+        **cases.path_and_stage(triage.intent),
         group_id=group_id,
         assignee_id=assignee_id,
-        risks=[],
+        risks=list(triage.risks),
         last_message_at=now,
         created_at=now,
     )
@@ -233,8 +257,12 @@ def do_create_ticket(
         author_customer_id=customer.id,
         body_text=text,
         body_html=text_to_html(text),
+        analysis=analysed.to_json() if analysed else None,
         created_at=now,
     )
+    if analysis_error is not None:
+        message.analysis_error, message.analysis_attempts = analysis_error, 1
+        message.analysis_retry_at = now + analysis_retry.delay_after(1)
     session.add(message)
     session.flush()
     if attachments:
@@ -244,9 +272,29 @@ def do_create_ticket(
         )
     audit.record(
         session, actor, "ticket.create", object_type="ticket", object_id=ticket.id,
-        ticket_id=ticket.id, customer_id=customer.id, after=snapshot(ticket),
+        ticket_id=ticket.id, customer_id=customer.id,
+        after={**snapshot(ticket), **({"reasons": reasons} if reasons else {})},
     )  # fmt: skip
     return ticket
+
+
+def _analyze(
+    analysis: Callable[[], Analyzer] | None, text: str
+) -> tuple[Analysis | None, str | None]:
+    """The analysis of the customer's text, or the error that kept it from being analysed."""
+    if analysis is None:
+        return None, None
+    try:
+        return analysis().analyze(text), None
+    except Exception as e:
+        log.error("analysis of a ticket opened by staff failed", exc_info=True)
+        return None, f"{type(e).__name__}: {e}"[:2000]
+
+
+def _hand_set(actor: Actor, priority: str) -> str:
+    """The ``priority_reason`` of a priority a person (or a system rule) set."""
+    who = "系统规则设定" if actor.is_system else f"{actor.name or '工作人员'}人工调整"
+    return f"{priority}：由{who}"
 
 
 def store_attachments(
@@ -299,8 +347,7 @@ def do_update_ticket(
             if name == "intent":
                 cases.on_intent_changed(ticket)
     if ticket.priority != before["priority"]:  # say who set it where agents read "why"
-        who = "系统规则设定" if actor.is_system else f"{actor.name or '工作人员'}人工调整"
-        ticket.priority_reason = f"{ticket.priority}：由{who}"
+        ticket.priority_reason = _hand_set(actor, ticket.priority)
         sla.on_replan(ticket, now)  # the budgets follow the priority
     old, new = audit.changed_fields(before, snapshot(ticket))
     if new:

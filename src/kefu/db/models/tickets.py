@@ -158,6 +158,11 @@ class Message(Base):
     body_html: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(200))
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
+    # A customer message whose analysis raised is stored all the same and retried later
+    # (services/analysis_retry.py): the last error, the attempts so far, the next try.
+    analysis_error: Mapped[str | None] = mapped_column(Text)
+    analysis_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    analysis_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")

@@ -1,6 +1,6 @@
 """integrations: their own tokens for intake; payloads and audit events name the integration
 
-Revision ID: 0005_integrations
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-06 09:40:00
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0005_integrations"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
