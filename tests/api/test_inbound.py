@@ -383,9 +383,7 @@ def test_question_about_12315_is_not_a_crisis(integration, api):
     assert api.get(f"/api/v1/tickets/{body['ticket_id']}").json()["priority"] == "P4"
 
 
-def test_a_message_the_analyzer_cannot_read_is_stored_answered_and_flagged(
-    settings, engine, db, admin
-):
+def test_a_message_the_analyzer_cannot_read_is_stored_answered_and_flagged(settings, engine, db):
     """The analyzer raising on one message (tests/services/test_intake_writer.py builds it):
     the integration still gets its ids, and the message waits for the retry."""
     from fastapi.testclient import TestClient
@@ -397,7 +395,7 @@ def test_a_message_the_analyzer_cannot_read_is_stored_answered_and_flagged(
     app = create_app(settings, engine=engine)
     poisoned = PoisonedAnalyzer()
     app.state.intake.analysis = lambda: poisoned
-    headers = {"Authorization": f"Bearer {factories.make_token(db, admin)}"}
+    headers = {"Authorization": f"Bearer {factories.make_integration(db)}"}
     with TestClient(app, headers=headers) as client:
         bad = client.post("/api/v1/inbound", json=_payload("bad-1", "p1", THREAT))
         good = client.post("/api/v1/inbound", json=_payload("good-1", "p2"))
