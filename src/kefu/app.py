@@ -20,6 +20,7 @@ from kefu.api import (
     auth,
     cases,
     customers,
+    health,
     inbound,
     notifications,
     routing,
@@ -28,8 +29,9 @@ from kefu.api import (
     tokens,
     users,
 )
-from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
+from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_slots
 from kefu.api.errors import install_error_handlers
+from kefu.api.health import DatabaseProbe
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.logs import configure_logging
@@ -49,7 +51,8 @@ UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
 @dataclass(frozen=True)
 class SessionFactories:
     read: sessionmaker[Session]
-    write: sessionmaker[Session]
+    write: sessionmaker[Session]  # intake and sweeps: wait for row locks as long as it takes
+    request_write: sessionmaker[Session]  # API requests: give up after KEFU_LOCK_TIMEOUT_SECONDS
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             with suppress(asyncio.CancelledError):
                 await sweeper
         await running.state.intake.close()  # answer what is queued before the process ends
+        running.state.database_probe.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -93,15 +97,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factories = SessionFactories(
-        read=make_session_factory(engine), write=make_session_factory(writer_bind(engine))
+        read=make_session_factory(engine),
+        write=make_session_factory(writer_bind(engine)),
+        request_write=make_session_factory(
+            writer_bind(engine, lock_timeout=settings.lock_timeout_seconds)
+        ),
     )
     app.state.login_limiter = RateLimiter(
         settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
     )
 
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
+    app.state.database_probe = DatabaseProbe(engine)
     admission = DatabaseAdmission(
-        slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite"
+        slots=admission_slots(pool_slots=database_slots(engine), worker_threads=worker_threads),
+        serialise_writes=engine.dialect.name == "sqlite",
     )
     app.state.admission = admission
     app.state.intake = IntakeWriter(
@@ -128,12 +138,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     ):
         app.include_router(module.router, prefix="/api/v1")
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    app.include_router(health.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def home() -> str:
+    async def home() -> str:  # async: ungated paths must not need a worker thread
         return _HOME
 
     # Inside the body limit, so bodies are read before a request takes a database slot.

@@ -9,7 +9,8 @@ on its own at once, so batching adds no wait.
 
 If a batch fails on something other than a refused delivery (a database error, a bug),
 it is rolled back and its deliveries are written again one by one, so that only the
-delivery at fault fails; its raw payload is kept with the error.
+delivery at fault fails; its raw payload is kept with the error. While the database cannot
+be reached at all, each delivery answers 503 ``database_unavailable`` (deliver it again).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy.orm import Session
 
-from kefu.errors import KefuError
+from kefu.db.errors import database_unreachable
+from kefu.errors import DatabaseUnavailable, KefuError
 from kefu.nlp.analysis import Analyzer, analyzer
 from kefu.services.inbound import (
     AttachmentLimits,
@@ -152,6 +154,9 @@ class IntakeWriter:
 
     def _fail(self, session: Session, delivery: Delivery, error: Exception) -> Outcome:
         channel, external_id = delivery.key
+        if database_unreachable(error):  # nothing was stored, nothing can be: deliver again later
+            log.warning("intake of %s message %s: database unreachable", channel, external_id)
+            return DatabaseUnavailable()
         log.error("intake of %s message %s failed", channel, external_id, exc_info=error)
         try:
             store_failed(session, delivery, f"{type(error).__name__}: {error}")
