@@ -21,6 +21,7 @@ from kefu.api import (
     auth,
     cases,
     customers,
+    health,
     inbound,
     integrations,
     notifications,
@@ -31,8 +32,9 @@ from kefu.api import (
     users,
 )
 from kefu.api.access import describe_roles
-from kefu.api.database_gate import DatabaseAdmission, DatabaseGate
+from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_slots
 from kefu.api.errors import install_error_handlers
+from kefu.api.health import DatabaseProbe
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
 from kefu.db.base import utcnow
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
@@ -55,7 +57,8 @@ UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
 @dataclass(frozen=True)
 class SessionFactories:
     read: sessionmaker[Session]
-    write: sessionmaker[Session]
+    write: sessionmaker[Session]  # intake and sweeps: wait for row locks as long as it takes
+    request_write: sessionmaker[Session]  # API requests: give up after KEFU_LOCK_TIMEOUT_SECONDS
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             with suppress(asyncio.CancelledError):
                 await jobs
         await running.state.intake.close()  # answer what is queued before the process ends
+        running.state.database_probe.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -103,14 +107,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.session_factories = SessionFactories(
         read=make_session_factory(engine, info={events.BUS: bus}),
         write=make_session_factory(writer_bind(engine), info={events.BUS: bus}),
+        request_write=make_session_factory(
+            writer_bind(engine, lock_timeout=settings.lock_timeout_seconds), info={events.BUS: bus}
+        ),
     )
     app.state.login_limiter = RateLimiter(
         settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
     )
 
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
+    app.state.database_probe = DatabaseProbe(engine)
     admission = DatabaseAdmission(
-        slots=database_slots(engine), serialise_writes=engine.dialect.name == "sqlite"
+        slots=admission_slots(pool_slots=database_slots(engine), worker_threads=worker_threads),
+        serialise_writes=engine.dialect.name == "sqlite",
     )
     app.state.admission = admission
     app.state.intake = IntakeWriter(
@@ -139,12 +148,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     ):
         app.include_router(module.router, prefix="/api/v1")
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    app.include_router(health.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def home() -> str:
+    async def home() -> str:  # async: ungated paths must not need a worker thread
         return _HOME
 
     # Inside the body limit, so bodies are read before a request takes a database slot.

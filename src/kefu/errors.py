@@ -130,6 +130,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "只能合并同一客户的工单",
         "Only tickets of the same customer can be merged",
     ),
+    "ticket_busy": (
+        "该工单正在被其他人修改，请稍后重试",
+        "Someone else is changing this ticket right now; try again shortly",
+    ),
+    "record_busy": (
+        "该数据正在被其他操作修改，请稍后重试",
+        "This data is being changed by another operation; try again shortly",
+    ),
+    "database_unavailable": (
+        "数据库暂时无法连接，请稍后重试",
+        "The database cannot be reached right now; try again shortly",
+    ),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 
@@ -199,6 +211,19 @@ class NotAuthenticated(KefuError):
 
 class Conflict(KefuError):
     status_code = 409
+
+
+BUSY_RETRY_AFTER_SECONDS = 1  # a row lock is held for one short transaction
+DATABASE_RETRY_AFTER_SECONDS = 5  # a restarting or failing-over database takes a few seconds
+
+
+class DatabaseUnavailable(KefuError):
+    """The database cannot be reached (down, restarting, unreachable): 503, try again later."""
+
+    status_code = 503
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("database_unavailable", retry_after=DATABASE_RETRY_AFTER_SECONDS, **kwargs)
 
 
 def render_message(code: str, language: str, **params: Any) -> str:

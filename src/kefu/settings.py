@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Request handlers run in a thread pool; more threads than cores mostly adds GIL
     # contention, and SQLite takes one writer at a time anyway.
     worker_threads: int = Field(default=8, ge=1, le=200)
+    # PostgreSQL: how long a request waits for a row lock (another request editing the same
+    # ticket) before it answers 409 ticket_busy; 0 waits as long as it takes.
+    lock_timeout_seconds: float = Field(default=1.0, ge=0, le=60)
     max_body_bytes: int = 1_048_576
     max_attachment_bytes: int = 10 * 1_048_576
     session_days: int = 14

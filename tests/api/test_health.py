@@ -2,7 +2,9 @@ from kefu import __version__
 
 
 def test_health_and_docs(anon):
-    assert anon.get("/healthz").json() == {"status": "ok", "version": __version__}
+    health = anon.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "version": __version__, "database": "ok"}
     assert anon.get("/docs").status_code == 200
     spec = anon.get("/openapi.json").json()
     assert (

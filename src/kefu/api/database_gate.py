@@ -2,9 +2,18 @@
 
 Two gates, both awaited on the event loop so that waiting costs no thread:
 
-- at most ``slots`` holders of a database connection at once (no more than the pool has),
-  so a request never blocks on pool checkout while the requests that hold the
-  connections wait for the loop or a worker thread to finish;
+- at most ``slots`` holders of a database connection at once, fewer than the pool has and
+  fewer than there are worker threads (``admission_slots``). Fewer than the pool: a request
+  never blocks on pool checkout while the requests holding the connections wait for the loop
+  or a thread. Fewer than the threads: a sync handler needs a worker thread for its body and
+  again for validating its response, and it commits only after that (api/deps.py). If more
+  requests were admitted than there are threads, those blocked on a row lock (20 agents
+  claiming one ticket) could hold every thread while the lock holder waits for one to
+  finish — nothing would ever commit, and the whole process froze (#16). With at least one
+  thread to spare, every admitted request that is not waiting on a lock can always run, so the
+  lock holder finishes and commits, and the waiters follow. PostgreSQL's ``lock_timeout``
+  (db/engine.py) bounds how long a waiter keeps its slot when the holder is slow for another
+  reason (another process, a stuck client);
 - on SQLite, one writer at a time. SQLite has a single writer; without this queue,
   concurrent writers poll SQLite's busy handler, whose growing sleeps (1, 2, 5 … 100 ms)
   make latency spiky and unfair.
@@ -22,7 +31,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Ungated paths must not need a worker thread (async handlers): they run beside the admitted.
 UNGATED_PATHS = frozenset({"/healthz", "/docs", "/openapi.json", "/"})
+THREADS_TO_SPARE = 1
+
+
+def admission_slots(*, pool_slots: int, worker_threads: int) -> int:
+    """How many requests may use the database at once: what the pool holds, and fewer than the
+    worker threads, keeping ``THREADS_TO_SPARE`` (at least one slot)."""
+    return max(1, min(pool_slots, worker_threads - THREADS_TO_SPARE))
 
 
 class DatabaseAdmission:

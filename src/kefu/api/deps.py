@@ -25,9 +25,14 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
     Async only so that FastAPI runs it on the event loop instead of hopping to a worker
     thread for it: opening a session does no I/O, and the commit is short.
+
+    The transaction, with its row locks, lasts until the response is validated: for a sync
+    handler that takes a second worker thread after the handler's own. Admission keeps a
+    thread free for it (api/database_gate.py); on PostgreSQL a write waits for a row lock at
+    most ``KEFU_LOCK_TIMEOUT_SECONDS`` (then 409, see db/errors.py).
     """
     factories = request.app.state.session_factories
-    factory = factories.read if request.method in SAFE_METHODS else factories.write
+    factory = factories.read if request.method in SAFE_METHODS else factories.request_write
     session = factory()
     try:
         yield session

@@ -8,9 +8,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kefu.errors import KefuError, pick_language, render_message
+from kefu.db.errors import database_unreachable, lock_not_granted
+from kefu.errors import (
+    BUSY_RETRY_AFTER_SECONDS,
+    DatabaseUnavailable,
+    KefuError,
+    pick_language,
+    render_message,
+)
 
 log = logging.getLogger("kefu.api")
 
@@ -69,6 +77,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, code)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database out of reach is 503 with Retry-After, not a 500 and a dropped connection; a
+    row lock not granted in time (PostgreSQL lock_timeout) is 409. Loading a ticket for a change
+    says ``ticket_busy`` itself (services/tickets.py); this covers any other row."""
+    if database_unreachable(exc):
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+        return await _kefu_error(request, DatabaseUnavailable())
+    if lock_not_granted(exc):
+        return error_response(request, 409, "record_busy", retry_after=BUSY_RETRY_AFTER_SECONDS)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500, "internal_error")
@@ -78,4 +98,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(KefuError, _kefu_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,4 +1,11 @@
-"""Engines for the two supported databases: embedded SQLite (WAL) and PostgreSQL."""
+"""Engines for the two supported databases: embedded SQLite (WAL) and PostgreSQL.
+
+On PostgreSQL a request's writes wait for a row lock at most ``lock_timeout`` (``writer_bind``
+with ``lock_timeout=``): the transaction then fails with SQLSTATE 55P03, which the API answers
+409 ``ticket_busy`` (db/errors.py). A waiter that gives up frees its connection and its worker
+thread instead of holding them behind a slow or stuck lock holder. Intake and the sweeps do
+not take that option: they wait their turn, since failing them would lose or delay work.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +16,32 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+CONNECT_TIMEOUT_SECONDS = 5
+
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine; for SQLite, create its directory and set WAL and sane pragmas."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
-    return create_engine(
-        url, echo=echo, pool_size=10, max_overflow=20, pool_timeout=10, pool_pre_ping=True
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        # An unreachable server fails a connection attempt in seconds instead of minutes.
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        lock_timeout = connection.get_execution_options().get("lock_timeout")
+        if lock_timeout:  # SET LOCAL: for this transaction only, the pooled connection keeps none
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout * 1000)}")
+
+    return engine
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
@@ -68,8 +92,11 @@ def make_session_factory(
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info or {})
 
 
-def writer_bind(engine: Engine) -> Engine:
-    """The engine as writers should use it (takes SQLite's write lock at BEGIN)."""
+def writer_bind(engine: Engine, *, lock_timeout: float | None = None) -> Engine:
+    """The engine as writers should use it: takes SQLite's write lock at BEGIN; on PostgreSQL,
+    with ``lock_timeout`` (seconds), gives up waiting for a row lock after that long."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(sqlite_immediate=True)
+    if lock_timeout:
+        return engine.execution_options(lock_timeout=lock_timeout)
     return engine

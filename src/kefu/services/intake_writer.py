@@ -9,10 +9,11 @@ on its own at once, so batching adds no wait.
 
 If a batch fails on something other than a refused delivery (a database error, a bug),
 it is rolled back and its deliveries are written again one by one, so that only the
-delivery at fault fails; its raw payload is kept with the error. A message whose analysis
-raises is not a failure of its delivery: it is stored and answered like the others, flagged,
-and analysed again later (services/analysis_retry.py). Whatever happens to one batch, the
-writer answers its requests and goes on with the queue.
+delivery at fault fails; its raw payload is kept with the error. While the database cannot
+be reached at all, each delivery answers 503 ``database_unavailable`` (deliver it again). A
+message whose analysis raises is not a failure of its delivery: it is stored and answered like
+the others, flagged, and analysed again later (services/analysis_retry.py). Whatever happens to
+one batch, the writer answers its requests and goes on with the queue.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from contextlib import AbstractAsyncContextManager
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kefu.errors import KefuError
+from kefu.db.errors import database_unreachable
+from kefu.errors import DatabaseUnavailable, KefuError
 from kefu.nlp.analysis import Analyzer, analyzer
 from kefu.services.inbound import (
     AttachmentLimits,
@@ -160,6 +162,9 @@ class IntakeWriter:
 
     def _fail(self, session: Session, delivery: Delivery, error: Exception) -> Outcome:
         channel, external_id = delivery.key
+        if database_unreachable(error):  # nothing was stored, nothing can be: deliver again later
+            log.warning("intake of %s message %s: database unreachable", channel, external_id)
+            return DatabaseUnavailable()
         log.error("intake of %s message %s failed", channel, external_id, exc_info=error)
         try:
             store_failed(session, delivery, f"{type(error).__name__}: {error}")
@@ -176,6 +181,8 @@ def _unexpected(error: Exception) -> KefuError:
     database failure as inbound_failed (the client delivers again), anything else as a 500."""
     if isinstance(error, KefuError):
         return error
+    if database_unreachable(error):
+        return DatabaseUnavailable()
     if isinstance(error, SQLAlchemyError):
         return KefuError("inbound_failed", status_code=500)
     return KefuError("internal_error", status_code=500)

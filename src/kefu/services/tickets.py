@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exists, or_, select, true, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
+from kefu.db.errors import lock_not_granted
 from kefu.db.models import Attachment, Group, Message, Tag, Ticket, User
 from kefu.domain import analysis_retry
 from kefu.domain import case_planner as planner
 from kefu.domain.case_workflow import Policy
 from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
-from kefu.errors import Conflict, KefuError, NotFound
+from kefu.errors import BUSY_RETRY_AFTER_SECONDS, Conflict, KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer
 from kefu.sanitize import text_to_html
 from kefu.services import audit, cases, message_triage, sla
@@ -54,14 +57,29 @@ def visible_tickets(actor: Actor) -> Any:
 def access_ticket(
     session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False
 ) -> Ticket:
-    """The only way to load a ticket for an actor; missing and forbidden both raise 404."""
+    """The only way to load a ticket for an actor; missing and forbidden both raise 404.
+
+    ``for_update`` locks the row until the transaction ends; on PostgreSQL a request gives up
+    waiting for another holder after its lock timeout and answers 409 ``ticket_busy``."""
     query = select(Ticket).where(Ticket.id == ticket_id, visible_tickets(actor))
     if for_update:
         query = query.with_for_update()
-    ticket = session.scalar(query)
+    with _busy_as_conflict():
+        ticket = session.scalar(query)
     if ticket is None:
         raise NotFound("ticket")
     return ticket
+
+
+@contextmanager
+def _busy_as_conflict() -> Iterator[None]:
+    """A ticket's row lock not granted in time (PostgreSQL lock_timeout) is 409 ticket_busy."""
+    try:
+        yield
+    except OperationalError as e:
+        if lock_not_granted(e):
+            raise Conflict("ticket_busy", retry_after=BUSY_RETRY_AFTER_SECONDS) from e
+        raise
 
 
 def access_attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
@@ -417,12 +435,16 @@ def do_claim(session: Session, actor: Actor, ticket_id: int) -> Ticket:
     if actor.user_id is None:
         raise KefuError("forbidden", status_code=403)
     ticket = access_ticket(session, actor, ticket_id)
-    result = session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.assignee_id.is_(None))
-        .values(assignee_id=actor.user_id, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    if ticket.assignee_id is not None and ticket.assignee_id != actor.user_id:
+        # Already taken: say so without queueing on the row lock behind whoever holds it.
+        raise Conflict("already_claimed", details={"assignee_id": ticket.assignee_id})
+    with _busy_as_conflict():
+        result = session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id, Ticket.assignee_id.is_(None))
+            .values(assignee_id=actor.user_id, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(ticket)
         if ticket.assignee_id == actor.user_id:
