@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from kefu.db.models import AuditEvent, Message, Notification, Ticket, TicketLink
 from tests import factories
+from tests.checks import api_error
 
 COMPLAINT = "买的杯子到货就裂了，太让人失望了"
 ANGRY_AGAIN = "又是物流！你们的快递又晚了三天，气死我了，太差劲了！"
@@ -476,6 +477,21 @@ def test_people_link_related_cases_both_ways(db, api):
         for link in api.get(f"/api/v1/tickets/{b.id}/links").json()
     ] == [(a.id, "earlier")]
     assert db.scalar(select(func.count()).select_from(TicketLink)) == 1
+
+
+def test_linking_a_ticket_to_itself_is_refused_as_a_self_link_not_as_a_merge(db, api):
+    a = factories.make_ticket(db)
+    error = api_error(
+        api.post(f"/api/v1/tickets/{a.id}/links", json={"ticket_id": a.id}), 422, "self_link"
+    )
+    assert "关联" in error["message"] and "合并" not in error["message"]
+    english = api.post(
+        f"/api/v1/tickets/{a.id}/links",
+        json={"ticket_id": a.id},
+        headers={"Accept-Language": "en"},
+    )
+    assert english.json()["error"]["message"] == "A ticket cannot be linked to itself"
+    assert db.scalar(select(func.count()).select_from(TicketLink)) == 0
 
 
 def test_the_case_list_filters_by_stage_and_repeat_complaints(db, api):
