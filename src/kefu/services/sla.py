@@ -100,12 +100,6 @@ def on_opened(ticket: Ticket, at: datetime) -> None:
     ticket.sla_check_at = at
 
 
-def on_customer_message(ticket: Ticket, at: datetime) -> None:
-    if ticket.awaiting_reply_since is None:
-        ticket.awaiting_reply_since = at
-    ticket.sla_check_at = at
-
-
 def on_agent_reply(ticket: Ticket, at: datetime) -> None:
     ticket.awaiting_reply_since = None
     ticket.sla_check_at = at
