@@ -76,17 +76,17 @@ class CustomerUpdate(Patch):
     )
 
 
-class TimelineEntry(Out):
+class CustomerTimelineEntry(Out):
     ticket: TicketPublic
     messages: list[MessagePublic]
 
 
 class Timeline(Out):
     customer: CustomerPublic
-    tickets: list[TimelineEntry]
+    tickets: list[CustomerTimelineEntry]
 
 
-class MergeBody(In):
+class CustomerMergeBody(In):
     source_id: Id = Field(description="the duplicate customer, merged into this one")
 
 
@@ -160,7 +160,9 @@ def update_customer(
 def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     customer = service.get_customer(db, customer_id)
     entries = [
-        TimelineEntry(ticket=TicketPublic.of(t), messages=[MessagePublic.of(m) for m in messages])
+        CustomerTimelineEntry(
+            ticket=TicketPublic.of(t), messages=[MessagePublic.of(m) for m in messages]
+        )
         for t, messages in service.timeline(db, actor, customer)
     ]
     return Timeline(customer=CustomerPublic.of(customer), tickets=entries)
@@ -172,7 +174,9 @@ def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     status_code=201,
     summary="Merge a duplicate into this customer",
 )
-def merge_customers(customer_id: Id, body: MergeBody, db: DB, actor: CurrentActor) -> MergePublic:
+def merge_customers(
+    customer_id: Id, body: CustomerMergeBody, db: DB, actor: CurrentActor
+) -> MergePublic:
     merge = service.do_merge(db, actor, target_id=customer_id, source_id=body.source_id)
     return MergePublic.model_validate(merge)
 
