@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from kefu.app import create_app
+from kefu.cli import SERVER_OPTIONS
 from kefu.db import migrate
 from kefu.db.engine import make_engine, make_session_factory
 from kefu.db.models import Base
@@ -104,7 +105,7 @@ def server(settings: Settings, engine: Engine) -> Iterator[str]:
     """kefu served by uvicorn on loopback, for the whole session; yields its base URL."""
     app = create_app(settings, engine=engine)
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS)
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()

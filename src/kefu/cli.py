@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
@@ -60,6 +60,12 @@ def _upgrade() -> None:
     migrate.upgrade(get_settings().resolved_database_url)
 
 
+# How uvicorn serves kefu (``kefu serve``, ``kefu demo`` and the tests' live servers). kefu reads
+# X-Forwarded-For itself, only from KEFU_TRUSTED_PROXIES (api/client_address.py); uvicorn's own
+# proxy-header handling would believe it from any loopback peer and hide the real peer from us.
+SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "proxy_headers": False}
+
+
 def _serve(host: str, port: int) -> None:
     import uvicorn
 
@@ -70,7 +76,7 @@ def _serve(host: str, port: int) -> None:
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
-        access_log=False,
+        **SERVER_OPTIONS,
     )
 
 

@@ -126,6 +126,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This ticket was merged into #{into}; work on that one",
     ),
     "merge_same_ticket": ("不能把工单合并到自身", "A ticket cannot be merged into itself"),
+    "self_link": ("不能把工单关联到它自己", "A ticket cannot be linked to itself"),
     "merge_other_customer": (
         "只能合并同一客户的工单",
         "Only tickets of the same customer can be merged",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "kefu-development-secret-change-me"  # noqa: S105 - refused outside development
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = 10 * 1_048_576
     session_days: int = 14
     login_attempts_per_minute: int = 10
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g.
+    # "127.0.0.1, 10.0.0.0/8"). Empty: the client is always the address that connected, so
+    # nobody can pick a fresh login limit by sending the header (api/client_address.py).
+    trusted_proxies: str = ""
     # How long an API token's permissions are cached in a process; changes made through
     # another process are seen after at most this long (0: look the token up every time).
     token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
@@ -58,6 +63,12 @@ class Settings(BaseSettings):
     authority_supervisor_yuan: int = Field(default=1000, ge=0)
     case_reopen_days: float = Field(default=7, gt=0, le=365)
     repeat_complaint_days: int = Field(default=30, ge=1, le=365)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        _networks(value)  # refuse a typo at start-up rather than trust nobody (or everybody)
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -88,6 +99,17 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return _networks(self.trusted_proxies)
+
+
+def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """ "127.0.0.1, 10.0.0.0/8" as networks; a ValueError names an entry that is neither."""
+    return tuple(
+        ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+    )
 
 
 @lru_cache

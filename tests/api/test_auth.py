@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import threading
 import time
 import uuid
 import warnings
+from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
 import pytest
 import redis
+import uvicorn
 from sqlalchemy import func, select, update
 
 from kefu.app import create_app
+from kefu.cli import SERVER_OPTIONS
 from kefu.db.base import utcnow
 from kefu.db.models import ApiToken, AuditEvent, Customer, LoginSession, User
 from kefu.services.ratelimit import RateLimiter
@@ -387,6 +392,69 @@ def test_login_rate_limit_gives_429_with_json_error(strict_app):
         # ...but the attacked account is limited from everywhere.
         _error(_login(elsewhere), 429, "rate_limited")
         _error(_login(elsewhere, email="ADMIN@example.cn"), 429, "rate_limited")
+
+
+def _strict_settings(settings, tmp_path, **overrides) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=tmp_path,
+        database_url=settings.resolved_database_url,
+        login_attempts_per_minute=3,
+        log_level="WARNING",
+        sla_sweep_in_server=False,
+        **overrides,
+    )
+
+
+@contextmanager
+def _served(app):
+    """The app behind uvicorn on loopback, configured as ``kefu serve`` configures it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS)
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not instance.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_a_spoofed_forwarded_for_from_an_untrusted_peer_gets_no_fresh_limit(strict_app):
+    """No proxy is trusted by default: X-Forwarded-For from loopback is just a header."""
+    with _served(strict_app) as client:
+        for n in range(3):
+            headers = {"X-Forwarded-For": f"203.0.113.{n + 1}"}
+            _error(_login(client, f"guess{n}@example.cn", **headers), 401, "invalid_credentials")
+        fresh = {"X-Forwarded-For": "203.0.113.99"}
+        _error(_login(client, "guess9@example.cn", **fresh), 429, "rate_limited")
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(
+    settings, engine, tmp_path, admin
+):
+    app = create_app(
+        _strict_settings(settings, tmp_path, trusted_proxies="127.0.0.1"), engine=engine
+    )
+    app.state.login_limiter.clock = lambda: 1_000_000.0
+    with TestClient(app, client=("127.0.0.1", 50000)) as proxy:
+        for n in range(3):
+            # The right-most address the proxy did not add is the client; what it wrote to the
+            # left of that is its own claim and does not count.
+            forwarded = {"X-Forwarded-For": f"198.51.100.{n + 1}, 203.0.113.1"}
+            _error(_login(proxy, f"guess{n}@example.cn", **forwarded), 401, "invalid_credentials")
+        again = {"X-Forwarded-For": "203.0.113.1"}
+        _error(_login(proxy, "guess9@example.cn", **again), 429, "rate_limited")
+        other = {"X-Forwarded-For": "203.0.113.2"}
+        _error(_login(proxy, "guess9@example.cn", **other), 401, "invalid_credentials")
 
 
 def test_memory_limiter_counts_per_key_and_window():

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from kefu.app import create_app
 from kefu.db.models import AuditEvent, Message, Notification, Ticket, TicketLink
+from kefu.settings import Settings
 from tests import factories
+from tests.checks import api_error
+
+with warnings.catch_warnings():  # starlette's note that it prefers httpx2; httpx is what we have
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 COMPLAINT = "买的杯子到货就裂了，太让人失望了"
 ANGRY_AGAIN = "又是物流！你们的快递又晚了三天，气死我了，太差劲了！"
@@ -268,6 +277,42 @@ def test_compensation_above_authority_needs_an_approval_by_someone_whose_authori
     assert case["missing"] == [] and case["compensation"]["approval_needed_by"] is None
 
 
+@pytest.fixture
+def generous_app(settings, engine, tmp_path):
+    """A second kefu app on the same database whose agents may grant ¥100 alone."""
+    generous = Settings(
+        env="test",
+        data_dir=tmp_path,
+        database_url=settings.resolved_database_url,
+        authority_agent_yuan=100,
+        log_level="WARNING",
+        sla_sweep_in_server=False,  # as in every test app: the tests drive the sweep themselves
+    )
+    return create_app(generous, engine=engine)
+
+
+def test_a_status_change_judges_compensation_by_the_configured_authority(db, generous_app):
+    group = factories.make_group(db, name="售后组")
+    agent = factories.make_user(db, role="agent", groups=[group])
+    ticket = _complaint(db, group=group)
+    token = factories.make_token(db, agent)
+    with TestClient(generous_app, headers={"Authorization": f"Bearer {token}"}) as as_agent:
+        _walk(as_agent, ticket.id, *TO_FOLLOW_UP[:4])
+        case = _walk(
+            as_agent,
+            ticket.id,
+            {
+                "action": "propose_solution",
+                "solution": "补发并送券",
+                "compensation": {"kind": "coupon", "amount_yuan": "80"},
+            },
+        )
+        assert case["missing"] == [] and case["compensation"]["approval_needed_by"] is None
+        # A complaint still takes its steps, but nothing is missing under this team's limits.
+        refused = as_agent.patch(f"/api/v1/tickets/{ticket.id}", json={"status": "resolved"})
+        assert api_error(refused, 409, "steps_required")["details"]["missing"] == []
+
+
 def test_waiting_on_a_third_party_pauses_the_clocks_and_a_customer_message_does_not_end_it(
     integration, db, api
 ):
@@ -486,6 +531,21 @@ def test_people_link_related_cases_both_ways(db, api):
         for link in api.get(f"/api/v1/tickets/{b.id}/links").json()
     ] == [(a.id, "earlier")]
     assert db.scalar(select(func.count()).select_from(TicketLink)) == 1
+
+
+def test_linking_a_ticket_to_itself_is_refused_as_a_self_link_not_as_a_merge(db, api):
+    a = factories.make_ticket(db)
+    error = api_error(
+        api.post(f"/api/v1/tickets/{a.id}/links", json={"ticket_id": a.id}), 422, "self_link"
+    )
+    assert "关联" in error["message"] and "合并" not in error["message"]
+    english = api.post(
+        f"/api/v1/tickets/{a.id}/links",
+        json={"ticket_id": a.id},
+        headers={"Accept-Language": "en"},
+    )
+    assert english.json()["error"]["message"] == "A ticket cannot be linked to itself"
+    assert db.scalar(select(func.count()).select_from(TicketLink)) == 0
 
 
 def test_the_case_list_filters_by_stage_and_repeat_complaints(db, api):

@@ -257,23 +257,23 @@ def test_staff_reopen_resolved_and_closed_cases_and_it_is_counted():
 
 def test_a_status_change_stands_for_the_actions_of_the_short_path():
     case = open_case(CasePath.SHORT)
-    assert status_actions(case, TicketStatus.OPEN) == ()
-    assert status_actions(case, TicketStatus.PENDING) == (Wait(Waiting.CUSTOMER),)
-    assert status_actions(case, TicketStatus.RESOLVED) == (Advance(),)
-    assert status_actions(case, TicketStatus.CLOSED) == (Advance(), Advance())
+    assert status_actions(case, TicketStatus.OPEN, Policy()) == ()
+    assert status_actions(case, TicketStatus.PENDING, Policy()) == (Wait(Waiting.CUSTOMER),)
+    assert status_actions(case, TicketStatus.RESOLVED, Policy()) == (Advance(),)
+    assert status_actions(case, TicketStatus.CLOSED, Policy()) == (Advance(), Advance())
     waiting = run(case, Wait(Waiting.THIRD_PARTY))
-    assert status_actions(waiting, TicketStatus.OPEN) == (Resume(),)
-    assert status_actions(waiting, TicketStatus.RESOLVED) == (Resume(), Advance())
+    assert status_actions(waiting, TicketStatus.OPEN, Policy()) == (Resume(),)
+    assert status_actions(waiting, TicketStatus.RESOLVED, Policy()) == (Resume(), Advance())
     resolved = run(case, Advance())
-    assert status_actions(resolved, TicketStatus.CLOSED) == (Advance(),)
-    assert status_actions(resolved, TicketStatus.OPEN) == (Reopen(),)
+    assert status_actions(resolved, TicketStatus.CLOSED, Policy()) == (Advance(),)
+    assert status_actions(resolved, TicketStatus.OPEN, Policy()) == (Reopen(),)
     for target in (
         TicketStatus.RESOLVED,
         TicketStatus.CLOSED,
         TicketStatus.OPEN,
         TicketStatus.PENDING,
     ):
-        final = run(case, *status_actions(case, target))
+        final = run(case, *status_actions(case, target, Policy()))
         assert final.status == target
 
 
@@ -281,12 +281,31 @@ def test_a_complaint_cannot_be_resolved_by_a_status_change():
     case = open_case(CasePath.COMPLAINT, "杯子碎了")
     for target in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         with pytest.raises(StepRefused) as refused:
-            status_actions(case, target)
+            status_actions(case, target, Policy())
         assert refused.value.code == "steps_required" and refused.value.missing == ()
-    assert status_actions(case, TicketStatus.PENDING) == (Wait(Waiting.CUSTOMER),)
+    assert status_actions(case, TicketStatus.PENDING, Policy()) == (Wait(Waiting.CUSTOMER),)
     with pytest.raises(StepRefused) as refused:
-        status_actions(run(case, Advance()), TicketStatus.RESOLVED)
+        status_actions(run(case, Advance()), TicketStatus.RESOLVED, Policy())
     assert refused.value.missing == ("category", "root_cause")
+
+
+def test_a_status_change_judges_a_compensation_by_the_configured_authority():
+    case = run(
+        open_case(CasePath.COMPLAINT, "杯子碎了"),
+        Advance(),
+        RecordAnalysis("quality", "单层包装"),
+        Advance(),
+        ProposeSolution("补发并送券", Compensation("coupon", 80_00, Role.AGENT)),
+    )
+    # By default an agent grants ¥50 alone: ¥80 still needs an approval...
+    with pytest.raises(StepRefused) as refused:
+        status_actions(case, TicketStatus.RESOLVED, Policy())
+    assert refused.value.missing == ("approval",)
+    # ...but a team whose agents grant ¥100 has nothing missing, only the steps to take.
+    configured = Policy(limits=AuthorityLimits(agent=100_00))
+    with pytest.raises(StepRefused) as refused:
+        status_actions(case, TicketStatus.RESOLVED, configured)
+    assert (refused.value.code, refused.value.missing) == ("steps_required", ())
 
 
 def test_a_case_at_its_first_stage_follows_its_intent():

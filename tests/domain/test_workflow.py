@@ -40,14 +40,20 @@ def test_automatic_moves():
 
 @given(st.lists(st.sampled_from(list(S)), max_size=30))
 def test_no_way_back_to_new(targets):
-    status = S.NEW
+    """Whatever a caller asks for, once a ticket has left NEW no allowed move takes it back."""
+    status, left_new = S.NEW, False
     for target in targets:
         try:
             check_transition(status, target)
         except TransitionNotAllowed:
+            assert target != status  # staying where one is never refused
             continue
         status = target
-        if target != S.NEW:
-            assert status != S.NEW
-    # once a ticket has left NEW it never returns there
-    assert S.NEW not in {t for s, ts in STATUS_TRANSITIONS.items() for t in ts}
+        left_new = left_new or status != S.NEW
+        assert not (left_new and status == S.NEW)
+
+
+@pytest.mark.parametrize("current", [s for s in S if s != S.NEW])
+def test_every_other_status_refuses_new(current):
+    with pytest.raises(TransitionNotAllowed):
+        check_transition(current, S.NEW)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from kefu.api.access import ANYONE, STAFF, allow
+from kefu.api.client_address import client_address
 from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
@@ -49,7 +50,7 @@ def login(
     settings: AppSettings,
     limiter: Annotated[RateLimiter, Depends(login_limiter)],
 ) -> LoginResult:
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request, settings.trusted_proxy_networks)
     if not limiter.hit(f"login:{client}") or not limiter.hit(f"login:{body.email.lower()}"):
         raise KefuError("rate_limited", status_code=429, retry_after=60)
     user = service.authenticate(db, body.email, body.password)

@@ -185,7 +185,7 @@ class StepResult(CaseView):
     )
 
 
-class TimelineEntry(Out):
+class TicketTimelineEntry(Out):
     at: datetime
     kind: str = Field(description="message | event")
     action: str
@@ -212,7 +212,7 @@ class LinkCreate(In):
     ticket_id: Id
 
 
-class MergeBody(In):
+class TicketMergeBody(In):
     into_ticket_id: Id = Field(description="the case to keep; this ticket is the duplicate")
 
 
@@ -248,13 +248,13 @@ def take_step(
 
 @router.get(
     "/{ticket_id}/timeline",
-    response_model=list[TimelineEntry],
+    response_model=list[TicketTimelineEntry],
     summary="Messages and events, in order",
     **allow(*STAFF),
 )
-def get_timeline(ticket_id: Id, db: DB, actor: CurrentActor) -> list[TimelineEntry]:
+def get_timeline(ticket_id: Id, db: DB, actor: CurrentActor) -> list[TicketTimelineEntry]:
     ticket = tickets_service.access_ticket(db, actor, ticket_id)
-    return [TimelineEntry(**entry) for entry in timeline.of_ticket(db, ticket)]
+    return [TicketTimelineEntry(**entry) for entry in timeline.of_ticket(db, ticket)]
 
 
 @router.get(
@@ -286,6 +286,6 @@ def create_link(ticket_id: Id, body: LinkCreate, db: DB, actor: CurrentActor) ->
     summary="Merge this duplicate into another case",
     **allow(*STAFF),
 )
-def merge_ticket(ticket_id: Id, body: MergeBody, db: DB, actor: CurrentActor) -> TicketPublic:
+def merge_ticket(ticket_id: Id, body: TicketMergeBody, db: DB, actor: CurrentActor) -> TicketPublic:
     kept = case_links.do_merge(db, actor, ticket_id, body.into_ticket_id)
     return TicketPublic.of(kept, sla_service.Policies.load(db))

@@ -78,17 +78,17 @@ class CustomerUpdate(Patch):
     )
 
 
-class TimelineEntry(Out):
+class CustomerTimelineEntry(Out):
     ticket: TicketPublic
     messages: list[MessagePublic]
 
 
 class Timeline(Out):
     customer: CustomerPublic
-    tickets: list[TimelineEntry]
+    tickets: list[CustomerTimelineEntry]
 
 
-class MergeBody(In):
+class CustomerMergeBody(In):
     source_id: Id = Field(description="the duplicate customer, merged into this one")
 
 
@@ -170,7 +170,7 @@ def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     customer = service.access_customer(db, actor, customer_id)
     policies = Policies.load(db)
     entries = [
-        TimelineEntry(
+        CustomerTimelineEntry(
             ticket=TicketPublic.of(t, policies), messages=[MessagePublic.of(m) for m in messages]
         )
         for t, messages in service.timeline(db, actor, customer)
@@ -185,7 +185,9 @@ def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     summary="Merge a duplicate into this customer",
     **allow(*MANAGERS),
 )
-def merge_customers(customer_id: Id, body: MergeBody, db: DB, actor: CurrentActor) -> MergePublic:
+def merge_customers(
+    customer_id: Id, body: CustomerMergeBody, db: DB, actor: CurrentActor
+) -> MergePublic:
     merge = service.do_merge(db, actor, target_id=customer_id, source_id=body.source_id)
     return MergePublic.model_validate(merge)
 

@@ -39,7 +39,6 @@ DEMO_USERS: list[tuple[str, str, str, list[str]]] = [
 ]
 
 ADMIN_EMAIL = DEMO_USERS[0][0]
-SUPERVISOR_EMAIL = DEMO_USERS[1][0]
 
 
 @dataclass(frozen=True)

@@ -421,12 +421,13 @@ def _reopened(case: Case) -> Outcome:
     )
 
 
-def status_actions(case: Case, target: TicketStatus) -> tuple[Action, ...]:
+def status_actions(case: Case, target: TicketStatus, policy: Policy) -> tuple[Action, ...]:
     """The actions a plain status change stands for (an agent choosing "pending" or "resolved").
 
     Waiting, resuming and reopening work on both paths; the short path may also be resolved or
     closed this way. A complaint is resolved and archived only through its steps, so asking for
-    that raises ``StepRefused("steps_required")`` with what its stage still needs."""
+    that raises ``StepRefused("steps_required")`` with what its stage still needs under the
+    team's ``policy`` (its authority limits decide whether a compensation needs approval)."""
     current = case.status
     if target == current:
         return ()
@@ -438,7 +439,7 @@ def status_actions(case: Case, target: TicketStatus) -> tuple[Action, ...]:
         raise StepRefused(
             "steps_required",
             "a complaint is resolved and archived through its steps",
-            missing_to_leave(case, Policy()),
+            missing_to_leave(case, policy),
         )
     resume: tuple[Action, ...] = (Resume(),) if current == TicketStatus.PENDING else ()
     if target == TicketStatus.RESOLVED:

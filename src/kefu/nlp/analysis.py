@@ -34,22 +34,6 @@ from kefu.nlp.embedding import Embedder
 from kefu.nlp.risks import ENGINE as RULES_ENGINE
 from kefu.nlp.signals import Reading, read, signal_matrix, signal_values
 
-CATEGORY_NAMES_ZH = {
-    Category.LOGISTICS: "物流配送",
-    Category.QUALITY: "商品质量",
-    Category.RETURN_REFUND: "退换货/退款",
-    Category.PRICE_BILLING: "价格费用",
-    Category.ORDER_PAYMENT: "订单支付",
-    Category.ACCOUNT_PRIVACY: "账户隐私",
-    Category.SERVICE: "服务态度",
-    Category.PRODUCT_INFO: "售前咨询",
-    Category.OTHER: "其他",
-}
-CUE_REASONS_ZH = {
-    "money_lost": "客户已有资金损失",
-    "repeat_contact": "客户已多次联系",
-    "deadline": "有明确时限",
-}
 # Text without a word (only punctuation, emoji, symbols) is read from its emoji alone.
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 EMOJI_EMOTIONS = {

@@ -108,10 +108,6 @@ SIGNALS: dict[str, Callable[[Reading], float]] = {
     "ends_asking": lambda r: float(r.text.rstrip().endswith(("?", "吗", "呢"))),
     "exclaims": lambda r: float("!" in r.text),
 }
-TOPIC_SIGNALS = tuple(
-    f"lex_{name}"
-    for name in ("money", "delivery", "product", "returns", "account", "staff", "order")
-)
 
 
 def signal_values(reading: Reading, names: tuple[str, ...]) -> dict[str, float]:

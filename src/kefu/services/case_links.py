@@ -80,7 +80,7 @@ def do_link(session: Session, actor: Actor, ticket: Ticket, other_id: int) -> Li
     """A person links two cases of the same customer as related (the later one points at the earlier)."""
     other = access_ticket(session, actor, other_id)
     if other.id == ticket.id:
-        raise KefuError("merge_same_ticket", status_code=422)
+        raise KefuError("self_link", status_code=422)
     later, earlier = (ticket, other) if ticket.id > other.id else (other, ticket)
     if add_link(session, later.id, earlier.id, "related", actor.user_id):
         for t, o in ((ticket, other), (other, ticket)):

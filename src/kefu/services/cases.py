@@ -316,7 +316,7 @@ def do_status_change(
         raise Conflict("invalid_transition", current=current.value, target=target.value) from e
     case = case_of(ticket)
     try:
-        actions = cw.status_actions(case, target)
+        actions = cw.status_actions(case, target, policy)
     except cw.StepRefused as refused:
         raise StepNotAllowed(refused, case) from refused
     return apply_actions(ticket, actions, now, policy)  # no actions: a new case simply opens

@@ -104,12 +104,6 @@ def on_opened(ticket: Ticket, at: datetime) -> None:
     ticket.sla_check_at = at
 
 
-def on_customer_message(ticket: Ticket, at: datetime) -> None:
-    if ticket.awaiting_reply_since is None:
-        ticket.awaiting_reply_since = at
-    ticket.sla_check_at = at
-
-
 def on_replan(ticket: Ticket, at: datetime) -> None:
     """Priority or channel changed: the budgets change, the sweep re-plans."""
     ticket.sla_check_at = at
