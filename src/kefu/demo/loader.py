@@ -29,6 +29,7 @@ from kefu.demo.people import CustomerProfile, build_customers
 from kefu.demo.plan import Step, TicketPlan, plan_tickets
 from kefu.demo.team import ADMIN_EMAIL, DEMO_GROUPS, DEMO_PASSWORD, DEMO_USERS
 from kefu.domain import case_workflow as cw
+from kefu.domain.case_file import case_of
 from kefu.domain.roles import Role
 from kefu.services import cases, routing, staff, tickets
 from kefu.services import customers as customer_service
@@ -201,7 +202,7 @@ class _TicketPlayer:
         """A complaint is resolved through its steps (受理登记 … 跟进反馈, and 总结归档 when closed)."""
         first = next((m.body_text for m in ticket.messages if m.direction == "inbound"), "")
         actions = case_notes.steps_to(
-            cases.case_of(ticket),
+            case_of(ticket),
             step.status or "resolved",
             facts=first,
             category=ticket.category,

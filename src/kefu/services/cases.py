@@ -23,7 +23,8 @@ from kefu.domain import case_planner as planner
 from kefu.domain import case_workflow as cw
 from kefu.domain import events as ev
 from kefu.domain import workflow
-from kefu.domain.case_workflow import Case, CasePath, Compensation, Outcome, Policy, Stage, Waiting
+from kefu.domain.case_file import case_file_of, case_of
+from kefu.domain.case_workflow import Case, CasePath, Outcome, Policy
 from kefu.domain.roles import Role
 from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import TicketStatus
@@ -88,61 +89,6 @@ def policy_of(settings: Settings) -> Policy:
 
 
 # --- the case on the ticket ---------------------------------------------------------------------
-
-
-def case_of(ticket: Ticket) -> Case:
-    f = ticket.case_file or {}
-    comp = f.get("compensation")
-    compensation = (
-        None
-        if not comp
-        else Compensation(
-            comp["kind"],
-            int(comp["amount"]),
-            Role(comp["proposed_by"]),
-            Role(comp["approved_by"]) if comp.get("approved_by") else None,
-        )
-    )
-    waiting = Waiting(ticket.waiting_on) if ticket.waiting_on else None
-    return Case(
-        path=CasePath(ticket.case_path),
-        stage=Stage(ticket.stage),
-        facts=f.get("facts", ""),
-        category=ticket.category if f.get("category_confirmed") else None,
-        root_cause=f.get("root_cause", ""),
-        five_whys=tuple(f.get("five_whys", ())),
-        solution=f.get("solution", ""),
-        compensation=compensation,
-        customer_confirmed=bool(f.get("customer_confirmed")),
-        rating=f.get("rating"),
-        lesson=f.get("lesson", ""),
-        waiting=waiting,
-        resolved_at=ticket.resolved_at,
-        reopen_count=ticket.reopen_count,
-    )
-
-
-def case_file_of(case: Case) -> dict[str, Any]:
-    comp = case.compensation
-    data: dict[str, Any] = {
-        "facts": case.facts,
-        "category_confirmed": case.category is not None,
-        "root_cause": case.root_cause,
-        "five_whys": list(case.five_whys),
-        "solution": case.solution,
-        "compensation": None
-        if comp is None
-        else {
-            "kind": comp.kind,
-            "amount": comp.amount,
-            "proposed_by": comp.proposed_by.value,
-            "approved_by": comp.approved_by.value if comp.approved_by else None,
-        },
-        "customer_confirmed": case.customer_confirmed,
-        "rating": case.rating,
-        "lesson": case.lesson,
-    }
-    return {k: v for k, v in data.items() if v not in ("", None, [], False)}
 
 
 def _write(ticket: Ticket, case: Case) -> None:
