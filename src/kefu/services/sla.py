@@ -98,12 +98,6 @@ def facts_of(ticket: Ticket) -> sla.SlaFacts:
     )
 
 
-def on_opened(ticket: Ticket, at: datetime) -> None:
-    ticket.awaiting_reply_since = at
-    ticket.sla_pauses = []
-    ticket.sla_check_at = at
-
-
 def on_customer_message(ticket: Ticket, at: datetime) -> None:
     if ticket.awaiting_reply_since is None:
         ticket.awaiting_reply_since = at
