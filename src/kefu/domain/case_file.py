@@ -84,5 +84,3 @@ def case_file_of(case: Case) -> dict[str, Any]:
         "lesson": case.lesson,
     }
     return {k: v for k, v in data.items() if v not in ("", None, [], False)}
-
-

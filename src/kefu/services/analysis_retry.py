@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import Message, Ticket
 from kefu.domain import analysis_retry as retry_rules
+from kefu.domain import case_planner as planner
 from kefu.domain import repeat_complaints
-from kefu.domain.ticket_triage import TicketTriage, merge
+from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import AuthorType
 from kefu.nlp.analysis import Analysis, Analyzer
-from kefu.services import audit, case_links, cases, message_triage, sla
+from kefu.services import audit, case_links, cases, message_triage
 from kefu.services.actors import SYSTEM, Actor
 
 log = logging.getLogger(__name__)
@@ -101,16 +102,6 @@ def retry_failed_analyses(
     return report
 
 
-def _write_triage(ticket: Ticket, triage: TicketTriage) -> None:
-    ticket.priority = triage.priority
-    ticket.risks = list(triage.risks)
-    ticket.intent = triage.intent
-    ticket.category = triage.category
-    ticket.emotion = triage.emotion
-    ticket.sentiment = triage.sentiment
-    ticket.priority_reason = triage.priority_reason
-
-
 def apply_late_analysis(
     session: Session,
     actor: Actor,
@@ -127,18 +118,13 @@ def apply_late_analysis(
     if not latest:  # keep the mood of the later message the ticket already shows
         message = replace(message, emotion=None, sentiment=None)
     before = TicketTriage.of(ticket)
-    after = merge(before, message)
+    result = planner.apply_analysis(
+        cases.state_of(ticket), message, message_triage.explanations(analysis)
+    )
+    after, reasons = result.state.triage, result.reasons
     if after == before:
         return False
-    _write_triage(ticket, after)
-    reasons = message_triage.new_risk_reasons(analysis, before.risks)
-    if after.priority != before.priority and after.priority_reason:
-        reasons["priority"] = after.priority_reason
-    if ticket.group_id is not None and set(after.risks) - set(before.risks):
-        ticket.route_again = True  # a crisis on a case already routed: routing looks again
-    if after.intent != before.intent:
-        cases.on_intent_changed(ticket)  # a case still at its first stage follows its intent
-    sla.on_replan(ticket, now)  # the priority's budgets, and routing again, at the next sweep
+    cases.write_state(ticket, result.state, now)  # triage, route_again, the case's path
     ticket.updated_at = now
     if message_triage.case_changed(before, after):
         audit.record(

@@ -49,10 +49,11 @@ from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
 from kefu.db.models import InboundPayload
-from kefu.domain import analysis_retry, repeat_complaints, workflow
+from kefu.domain import analysis_retry, repeat_complaints
+from kefu.domain import case_planner as planner
 from kefu.domain import case_workflow as cw
-from kefu.domain import sla as sla_rules
-from kefu.domain.ticket_triage import TicketTriage, merge
+from kefu.domain.case_file import case_file_of, case_of
+from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer, analyzer
@@ -249,12 +250,10 @@ class _Item:
 
 @dataclass
 class _TicketPlan:
-    id: int | None  # None until inserted
-    status: str
-    customer_id: int
-    channel: str
-    last_message_at: datetime
-    triage: TicketTriage = field(default_factory=TicketTriage)
+    """A ticket as this batch plans it: the planner's view (domain/case_planner.py), and what the
+    batch must write and audit about it. The read-only properties are what the writers read."""
+
+    state: planner.TicketState
     created_by: _Item | None = None  # the item that opens it
     touched: bool = False
     before_triage: TicketTriage | None = None  # before a later message of this batch changed it
@@ -262,36 +261,74 @@ class _TicketPlan:
         default_factory=dict
     )  # why its priority and risks changed since
     opened_with: TicketTriage | None = (
-        None  # a ticket opened in this batch: the triage of its first message
+        None  # a ticket opened in this batch: its first message's triage
     )
     opening_reasons: dict[str, str] = field(default_factory=dict)
-    awaiting_reply_since: datetime | None = None  # SLA facts (services/sla.py)
-    sla_pauses: list[list[str | None]] = field(default_factory=list)
-    # The case loop (domain/case_workflow.py) and what this batch changes in it.
-    group_id: int | None = None
-    assignee_id: int | None = None
-    case_path: str = cw.CasePath.SHORT.value
-    stage: str = cw.Stage.OPEN.value
-    waiting_on: str | None = None
-    resolved_at: datetime | None = None
-    repeat_complaint: bool = False
-    merged_into_id: int | None = None
     case_moved: bool = False  # stage, path or waiting changed (not by a reopen)
     reopened: bool = False
-    steps: list[tuple[_Item, str]] = field(
-        default_factory=list
-    )  # case steps to audit: reopened, resume, …
+    steps: list[tuple[_Item, str]] = field(default_factory=list)  # to audit: reopened, resume, …
     links: list[tuple[int, str]] = field(default_factory=list)  # (earlier ticket id, kind)
-    route_again: bool = False
 
     @property
-    def case(self) -> cw.Case:
-        return cw.Case(
-            cw.CasePath(self.case_path),
-            cw.Stage(self.stage),
-            resolved_at=self.resolved_at,
-            waiting=cw.Waiting(self.waiting_on) if self.waiting_on else None,
-        )
+    def id(self) -> int | None:
+        return self.state.id
+
+    @property
+    def status(self) -> str:
+        return self.state.status.value
+
+    @property
+    def customer_id(self) -> int:
+        return self.state.customer_id
+
+    @property
+    def triage(self) -> TicketTriage:
+        return self.state.triage
+
+    @property
+    def last_message_at(self) -> datetime:
+        assert self.state.last_message_at is not None
+        return self.state.last_message_at
+
+    @property
+    def awaiting_reply_since(self) -> datetime | None:
+        return self.state.awaiting_reply_since
+
+    @property
+    def sla_pauses(self) -> list[list[str | None]]:
+        return sla.encode_pauses(self.state.pauses)
+
+    @property
+    def group_id(self) -> int | None:
+        return self.state.group_id
+
+    @property
+    def assignee_id(self) -> int | None:
+        return self.state.assignee_id
+
+    @property
+    def case_path(self) -> str:
+        return self.state.case.path.value
+
+    @property
+    def stage(self) -> str:
+        return self.state.case.stage.value
+
+    @property
+    def waiting_on(self) -> str | None:
+        return self.state.case.waiting.value if self.state.case.waiting else None
+
+    @property
+    def repeat_complaint(self) -> bool:
+        return self.state.repeat_complaint
+
+    @property
+    def route_again(self) -> bool:
+        return self.state.route_again
+
+    @property
+    def merged_into_id(self) -> int | None:
+        return self.state.merged_into_id
 
 
 class _Batch:
@@ -503,29 +540,16 @@ class _Batch:
                 key = (it.customer_id, it.message.channel)
                 plan = open_now.get(key) or done_last.get(key)
             previous = plan
-            if plan is not None and plan.created_by is not it and plan.status in DONE_STATUSES:
-                plan = self._customer_writes_again(it, plan)
+            if plan is not None and plan.created_by is not it:
+                plan = self._customer_wrote(it, plan)
             if plan is None:
                 plan = _TicketPlan(
-                    None,
-                    TicketStatus.NEW.value,
-                    it.customer_id,
-                    it.message.channel,
-                    it.now,
-                    created_by=it,
+                    planner.open_ticket(it.customer_id, it.message.channel, it.now), created_by=it
                 )
                 if previous is not None and previous.id is not None:
                     plan.links.append((previous.id, "follow_up"))
             if it.message.ticket_id is None and plan.status not in DONE_STATUSES:
                 open_now[(it.customer_id, it.message.channel)] = plan
-            if plan.created_by is not it:
-                plan.touched = True
-                self._move_on_message(it, plan)
-            if plan.awaiting_reply_since is None:
-                plan.awaiting_reply_since = it.now
-            plan.last_message_at = (
-                max(plan.last_message_at, it.now) if plan.last_message_at else it.now
-            )
             it.ticket = plan
             if it.analysis is not None:  # else the retry applies it once analysed
                 _apply_analysis(plan, it.analysis, opens=plan.created_by is it)
@@ -559,42 +583,23 @@ class _Batch:
                 last[(r.customer_id, r.channel)] = tickets.setdefault(r.id, _plan_of(r))
         return last
 
-    def _customer_writes_again(self, it: _Item, plan: _TicketPlan) -> _TicketPlan | None:
-        """A message to a resolved or closed case: the case decides (domain/case_workflow.py).
-        None: open a new case (the caller links it to this one)."""
-        outcome = cw.apply(
-            plan.case, cw.CustomerWrote(), it.now, cw.Policy(reopen_window=self.rules.reopen_window)
-        )
-        if outcome.new_linked_case:
+    def _customer_wrote(self, it: _Item, plan: _TicketPlan) -> _TicketPlan | None:
+        """A customer's message on an existing case: the planner decides (resume a case waiting
+        on them, reopen a resolved one, feedback during 跟进反馈). None: open a new case, which
+        the caller links to this one."""
+        policy = cw.Policy(reopen_window=self.rules.reopen_window)
+        outcome = planner.customer_wrote(plan.state, it.now, policy)
+        if outcome.state is None:
             return None
+        plan.touched = True
+        plan.state = outcome.state
+        if outcome.step is not None:
+            plan.steps.append((it, outcome.step))
         if outcome.step == "reopened":
             plan.reopened = True
-            plan.stage, plan.waiting_on, plan.resolved_at = outcome.case.stage.value, None, None
-            self._set_status(it, plan, TicketStatus.OPEN)
-        plan.steps.append((it, outcome.step))  # reopened, or customer_feedback during 跟进反馈
+        elif outcome.step == "resume":
+            plan.case_moved = True
         return plan
-
-    def _move_on_message(self, it: _Item, plan: _TicketPlan) -> None:
-        """A customer writing on a case waiting on them puts it back into the agent's queue
-        (a case waiting on a third party keeps waiting)."""
-        if plan.status == TicketStatus.PENDING.value and plan.waiting_on in (
-            None,
-            cw.Waiting.CUSTOMER.value,
-        ):
-            if plan.waiting_on is not None:
-                plan.waiting_on, plan.case_moved = None, True
-                plan.steps.append((it, "resume"))
-            self._set_status(
-                it, plan, workflow.status_after_customer_message(TicketStatus(plan.status))
-            )
-
-    def _set_status(self, it: _Item, plan: _TicketPlan, status: TicketStatus) -> None:
-        plan.sla_pauses = sla.encode_pauses(
-            sla_rules.pauses_after(
-                sla.decode_pauses(plan.sla_pauses), TicketStatus(plan.status), status, it.now
-            )
-        )
-        plan.status = status.value
 
     def _find_repeat_complaints(self, items: list[_Item]) -> None:
         """Complaints that became complaints (or got a category) in this batch, against the
@@ -627,21 +632,18 @@ class _Batch:
                 repeat_complaints.EarlierCase(r.id, r.category, r.created_at)
             )
         for it, plan in todo:
-            mine = [
-                e for e in earlier.get(plan.customer_id, []) if plan.id is None or e.id < plan.id
-            ]
-            ids = repeat_complaints.earlier_of(plan.triage, it.now, mine, self.rules.repeat_window)
+            mine = earlier.get(plan.customer_id, [])
+            flagged, ids = planner.flag_repeat(plan.state, mine, it.now, self.rules.repeat_window)
             if not ids:
                 continue
             if plan.created_by is None and plan.before_triage is None:
                 plan.before_triage = plan.triage
-            raised = repeat_complaints.raised(plan.triage, ids)
+            raised = flagged.triage
             if raised.priority != plan.triage.priority and raised.priority_reason:
                 (plan.opening_reasons if plan.created_by is not None else plan.reasons)[
                     "priority"
                 ] = raised.priority_reason
-            plan.triage = raised
-            plan.repeat_complaint = True
+            plan.state = flagged
             plan.links.extend((i, "repeat_complaint") for i in ids)
 
     def _insert_tickets(self, items: list[_Item]) -> None:
@@ -662,7 +664,7 @@ class _Batch:
             ids = self.conn.execute(q.INSERT_TICKETS, rows).scalars().all()
             for it, ticket_id in zip(opening, ids, strict=True):
                 assert it.ticket is not None
-                it.ticket.id = ticket_id
+                it.ticket.state = replace(it.ticket.state, id=ticket_id)
         # Tickets opened here were inserted with their final state; the ones that existed
         # before this batch move on (status, last message) and may have a new triage.
         plans = {id(it.ticket): it.ticket for it in items if it.ticket is not None}
@@ -696,25 +698,24 @@ class _Batch:
         """Reopened cases, moved stages, links to earlier cases, and notices of feedback."""
         reopened = [t for t in plans if t.reopened]
         if reopened:
-            files: dict[int, dict[str, Any]] = {
-                r.id: r.case_file
-                for r in self.conn.execute(q.CASE_FILES, {"ids": [t.id for t in reopened]})
+            # The planner reopened each case from its columns; its case file (confirmation and
+            # rating cleared by the loop) is the same decision on the whole stored case.
+            stored = {
+                r.id: r for r in self.conn.execute(q.CASE_FILES, {"ids": [t.id for t in reopened]})
             }
-            self.conn.execute(
-                q.REOPEN_CASE,
-                [
+            policy = cw.Policy(reopen_window=self.rules.reopen_window)
+            rows = []
+            for t in reopened:
+                at = next(it.now for it, step in t.steps if step == "reopened")
+                case = cw.apply(case_of(stored[t.id]), cw.CustomerWrote(), at, policy).case
+                rows.append(
                     {
                         "ticket_id": t.id,
-                        "new_stage": t.stage,
-                        "new_case_file": {
-                            k: v
-                            for k, v in (files.get(t.id or 0) or {}).items()
-                            if k not in ("customer_confirmed", "rating")
-                        },
+                        "new_stage": case.stage.value,
+                        "new_case_file": case_file_of(case),
                     }
-                    for t in reopened
-                ],
-            )
+                )
+            self.conn.execute(q.REOPEN_CASE, rows)
         moved = [t for t in plans if t.case_moved and not t.reopened and t.created_by is None]
         if moved:
             self.conn.execute(
@@ -855,53 +856,53 @@ class _Batch:
 
 
 def _plan_of(row: Any) -> _TicketPlan:
-    return _TicketPlan(
-        row.id,
-        row.status,
-        row.customer_id,
-        row.channel,
-        row.last_message_at,
-        awaiting_reply_since=row.awaiting_reply_since,
-        sla_pauses=list(row.sla_pauses or []),
-        group_id=row.group_id,
-        assignee_id=row.assignee_id,
-        case_path=row.case_path,
-        stage=row.stage,
-        waiting_on=row.waiting_on,
+    """A ticket of this customer's, as the planner sees it (its case file is read only when the
+    customer reopens it: ``_write_case_loop``)."""
+    case = cw.Case(
+        cw.CasePath(row.case_path),
+        cw.Stage(row.stage),
         resolved_at=row.resolved_at,
-        merged_into_id=row.merged_into_id,
-        repeat_complaint=row.repeat_complaint,
-        triage=TicketTriage.of(row),
+        waiting=cw.Waiting(row.waiting_on) if row.waiting_on else None,
+    )
+    return _TicketPlan(
+        planner.TicketState(
+            row.id,
+            row.customer_id,
+            row.channel,
+            status=TicketStatus(row.status),
+            case=case,
+            triage=TicketTriage.of(row),
+            group_id=row.group_id,
+            assignee_id=row.assignee_id,
+            awaiting_reply_since=row.awaiting_reply_since,
+            pauses=sla.decode_pauses(row.sla_pauses),
+            last_message_at=row.last_message_at,
+            repeat_complaint=row.repeat_complaint,
+            merged_into_id=row.merged_into_id,
+        )
     )
 
 
 def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> None:
-    """Merge one message's analysis into its ticket (domain/ticket_triage.py: priority never falls)."""
-    message = message_triage.triage_of(analysis)
+    """One message's analysis on its ticket, as the planner decides (domain/case_planner.py)."""
     before = plan.triage
-    after = merge(before, message)
-    if after == before:
+    result = planner.apply_analysis(
+        plan.state,
+        message_triage.triage_of(analysis),
+        message_triage.explanations(analysis),
+        opens=opens,
+    )
+    if result.state == plan.state:
         return
     if not opens and plan.before_triage is None:
         plan.before_triage = before
-    plan.triage = after
-    reasons = plan.opening_reasons if opens else plan.reasons
-    for risk, reason in message_triage.new_risk_reasons(analysis, before.risks).items():
-        reasons.setdefault(risk, reason)
-    if (opens or after.priority != before.priority) and after.priority_reason:
-        reasons["priority"] = after.priority_reason
+    plan.state = result.state
     if opens:
-        plan.opened_with = after
-    elif plan.group_id is not None and set(after.risks) - set(before.risks):
-        plan.route_again = True  # a crisis on a case already routed: routing looks again
-    if after.intent != before.intent:  # a case still at its first stage follows its intent
-        moved = cw.with_intent(plan.case, after.intent)
-        if (moved.path.value, moved.stage.value) != (plan.case_path, plan.stage):
-            plan.case_path, plan.stage, plan.case_moved = (
-                moved.path.value,
-                moved.stage.value,
-                not opens,
-            )
+        plan.opening_reasons = planner.merge_reasons(plan.opening_reasons, result.reasons)
+        plan.opened_with = result.state.triage
+    else:
+        plan.reasons = planner.merge_reasons(plan.reasons, result.reasons)
+    plan.case_moved = plan.case_moved or result.case_moved
 
 
 def _analysis_retry_columns(error: str | None, now: datetime) -> dict[str, Any]:

@@ -131,9 +131,16 @@ REOPEN_CASE = (
         closed_at=None,
     )
 )
-CASE_FILES = select(Ticket.id, Ticket.case_file).where(
-    Ticket.id.in_(bindparam("ids", expanding=True))
-)
+CASE_FILES = select(  # a reopened case's whole case (domain/case_file.py), as stored before
+    Ticket.id,
+    Ticket.case_path,
+    Ticket.stage,
+    Ticket.case_file,
+    Ticket.category,
+    Ticket.waiting_on,
+    Ticket.resolved_at,
+    Ticket.reopen_count,
+).where(Ticket.id.in_(bindparam("ids", expanding=True)))
 INSERT_NOTIFICATIONS = insert(Notification)
 
 

@@ -2,15 +2,13 @@
 
 Shared by intake's batch (services/inbound.py), the retry of a message whose analysis failed
 (services/analysis_retry.py) and a ticket opened by staff (services/tickets.py), so the three
-read a message the same way; the merge into a ticket is ``domain/ticket_triage.merge``.
+read a message the same way; what it does to the ticket is ``domain/case_planner.apply_analysis``.
 Plain functions over an ``Analysis``, no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from kefu.domain.ticket_triage import TicketTriage, merge
+from kefu.domain.ticket_triage import TicketTriage
 from kefu.nlp.analysis import Analysis
 
 
@@ -32,14 +30,13 @@ def quoted(reason: str, span: str) -> str:
     return f"{reason}：「{span}」" if span else reason
 
 
-def new_risk_reasons(analysis: Analysis, known: Iterable[str]) -> dict[str, str]:
-    """Why each risk the ticket did not have yet was raised, quoting the words."""
-    known = set(known)
+def explanations(analysis: Analysis) -> dict[str, str]:
+    """Why each risk was raised, quoting the words (``risks.media`` → 「…」), for the planner's
+    reasons (domain/case_planner.apply_analysis keeps those of new risks)."""
     reasons: dict[str, str] = {}
     for e in analysis.explanations:
-        risk = e.field.removeprefix("risks.")
-        if e.field.startswith("risks.") and risk not in known:
-            reasons.setdefault(risk, quoted(e.reason, e.span))
+        if e.field.startswith("risks."):
+            reasons.setdefault(e.field, quoted(e.reason, e.span))
     return reasons
 
 
@@ -51,12 +48,3 @@ def case_changed(before: TicketTriage, after: TicketTriage) -> bool:
         after.intent,
         after.category,
     )
-
-
-def opening_triage(analysis: Analysis) -> tuple[TicketTriage, dict[str, str]]:
-    """The triage of a ticket opened with this message, and the reasons to record."""
-    triage = merge(TicketTriage(), triage_of(analysis))
-    reasons = new_risk_reasons(analysis, ())
-    if triage.priority_reason:
-        reasons["priority"] = triage.priority_reason
-    return triage, reasons

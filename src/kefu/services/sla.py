@@ -98,12 +98,6 @@ def facts_of(ticket: Ticket) -> sla.SlaFacts:
     )
 
 
-def on_opened(ticket: Ticket, at: datetime) -> None:
-    ticket.awaiting_reply_since = at
-    ticket.sla_pauses = []
-    ticket.sla_check_at = at
-
-
 def on_replan(ticket: Ticket, at: datetime) -> None:
     """Priority or channel changed: the budgets change, the sweep re-plans."""
     ticket.sla_check_at = at

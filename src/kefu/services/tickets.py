@@ -18,8 +18,8 @@ from kefu.db.errors import lock_not_granted
 from kefu.db.models import Attachment, Group, Message, Tag, Ticket, User
 from kefu.domain import analysis_retry
 from kefu.domain import case_planner as planner
+from kefu.domain import case_workflow as cw
 from kefu.domain.case_workflow import Policy
-from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import BUSY_RETRY_AFTER_SECONDS, Conflict, KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer
@@ -240,31 +240,30 @@ def do_create_ticket(
     _check_assignee(session, assignee_id)
     now = utcnow()
     analysed, analysis_error = _analyze(analysis, text)
-    triage, reasons = message_triage.opening_triage(analysed) if analysed else (TicketTriage(), {})
+    state, reasons = planner.open_ticket(customer.id, channel, now), {}
+    if analysed is not None:
+        opened = planner.apply_analysis(
+            state,
+            message_triage.triage_of(analysed),
+            message_triage.explanations(analysed),
+            opens=True,
+        )
+        state, reasons = opened.state, opened.reasons
+    triage = replace(
+        state.triage,
+        category=category or state.triage.category,
+        intent=intent or state.triage.intent,
+    )
     if priority is not None:
         triage = replace(triage, priority=priority, priority_reason=_hand_set(actor, priority))
         reasons["priority"] = triage.priority_reason or ""
-    triage = replace(triage, category=category or triage.category, intent=intent or triage.intent)
+    state = replace(state, triage=triage, case=cw.with_intent(state.case, triage.intent))
     ticket = Ticket(
-        subject=subject,
-        status=TicketStatus.NEW,
-        channel=channel,
-        customer_id=customer.id,
-        priority=triage.priority,
-        priority_reason=triage.priority_reason,
-        category=triage.category,
-        intent=triage.intent,
-        emotion=triage.emotion,
-        sentiment=triage.sentiment,
-        **cases.path_and_stage(triage.intent),
-        group_id=group_id,
-        assignee_id=assignee_id,
-        risks=list(triage.risks),
-        last_message_at=now,
-        created_at=now,
-    )
+        subject=subject, customer_id=customer.id, channel=channel, group_id=group_id,
+        assignee_id=assignee_id, created_at=now, case_file={}, reopen_count=0,
+    )  # fmt: skip
+    cases.write_state(ticket, state, now)  # status, case, triage and SLA facts of a new case
     ticket.tags = tags_by_name(session, tags or [])
-    sla.on_opened(ticket, now)
     session.add(ticket)
     session.flush()
     message = Message(
