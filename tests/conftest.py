@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -101,9 +102,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(settings: Settings, engine: Engine) -> Iterator[str]:
+def live_app(settings: Settings, engine: Engine) -> FastAPI:
+    """The app the test server runs (its event bus: ``live_app.state.bus``)."""
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture(scope="session")
+def server(live_app: FastAPI) -> Iterator[str]:
     """kefu served by uvicorn on loopback, for the whole session; yields its base URL."""
-    app = create_app(settings, engine=engine)
+    app = live_app
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS)
     instance = uvicorn.Server(config)

@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
 from kefu.db.models import Message, Ticket, TicketLink
+from kefu.domain import case_planner as planner
+from kefu.domain import events as ev
 from kefu.domain import repeat_complaints
 from kefu.domain.ticket_triage import TicketTriage, merge
 from kefu.domain.tickets import TicketStatus
 from kefu.errors import Conflict, KefuError
-from kefu.services import audit, sla
+from kefu.services import audit, events, sla
 from kefu.services.actors import Actor
-from kefu.services.cases import move_status
+from kefu.services.cases import move_status, state_of, write_state
 from kefu.services.tickets import access_ticket, snapshot, tags_by_name
 
 
@@ -174,6 +176,11 @@ def do_merge(session: Session, actor: Actor, duplicate_id: int, kept_id: int) ->
         customer_id=duplicate.customer_id,
         after={"merged_into_id": kept.id, "messages_moved": moved, "status": duplicate.status},
     )
+    events.record(
+        session,
+        ev.TicketChanged(kept.id, fields=tuple(sorted({*new, "messages"}))),
+        ev.TicketChanged(duplicate.id, fields=("merged_into_id", "status")),
+    )
     return kept
 
 
@@ -195,23 +202,12 @@ def flag_repeat_complaint(
             Ticket.created_at >= now - window,
         )
     )
-    earlier = repeat_complaints.earlier_of(
-        triage,
-        now,
-        [repeat_complaints.EarlierCase(r.id, r.category, r.created_at) for r in rows],
-        window,
-    )
+    cases = [repeat_complaints.EarlierCase(r.id, r.category, r.created_at) for r in rows]
+    flagged, earlier = planner.flag_repeat(state_of(ticket), cases, now, window)
     if not earlier:
         return []
-    raised = repeat_complaints.raised(triage, earlier)
     before = {"priority": ticket.priority, "repeat_complaint": False}
-    ticket.priority, ticket.priority_reason, ticket.repeat_complaint = (
-        raised.priority,
-        raised.priority_reason,
-        True,
-    )
-    if raised.priority != before["priority"]:
-        sla.on_replan(ticket, now)
+    write_state(ticket, flagged, now)
     session.flush()
     for earlier_id in earlier:
         add_link(session, ticket.id, earlier_id, "repeat_complaint", actor.user_id)
@@ -231,4 +227,5 @@ def flag_repeat_complaint(
             "reason": ticket.priority_reason,
         },
     )
+    events.record(session, ev.TicketChanged(ticket.id, fields=("priority", "repeat_complaint")))
     return earlier

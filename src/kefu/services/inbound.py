@@ -52,14 +52,16 @@ from kefu.db.models import InboundPayload
 from kefu.domain import analysis_retry, repeat_complaints
 from kefu.domain import case_planner as planner
 from kefu.domain import case_workflow as cw
+from kefu.domain import events as ev
 from kefu.domain.case_file import case_file_of, case_of
+from kefu.domain.notices import Audience, notices_for
 from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer, analyzer
 from kefu.sanitize import sanitize_html, text_to_html
+from kefu.services import events, message_triage, sla
 from kefu.services import intake_queries as q
-from kefu.services import message_triage, sla
 from kefu.services.actors import Actor
 from kefu.services.attachments import AttachmentIn, StoredFile, decode_attachment, write_blob
 
@@ -254,6 +256,7 @@ class _TicketPlan:
     batch must write and audit about it. The read-only properties are what the writers read."""
 
     state: planner.TicketState
+    original: planner.TicketState | None = None  # as stored before this batch (None: opened here)
     created_by: _Item | None = None  # the item that opens it
     touched: bool = False
     before_triage: TicketTriage | None = None  # before a later message of this batch changed it
@@ -348,6 +351,7 @@ class _Batch:
         self.outcomes: list[Outcome | None] = [None] * len(deliveries)
         self.failed: list[tuple[_Item, KefuError]] = []
         self.ticket_updates: list[dict[str, Any]] = []
+        self.told: list[ev.Event] = []  # domain events, published after commit (services/events.py)
         self.audit_rows: list[dict[str, Any]] = []
 
     def run(self) -> list[Outcome]:
@@ -377,6 +381,7 @@ class _Batch:
             self._insert_attachments(items)
             self._audit_events(items)
             self._finish(items)
+            self._tell(items)
         self._mark_failed()
 
         for i, j in repeats:  # the same message twice in one batch: a redelivery
@@ -743,21 +748,35 @@ class _Batch:
         ]
         if links:
             self.conn.execute(q.insert_links(self.dialect), links)
-        notices = [
-            {
-                "user_id": t.assignee_id,
-                "ticket_id": t.id,
-                "kind": "case.customer_feedback",
-                "body": f"客户在回访阶段回复了工单 #{t.id}",
-                "created_at": it.now,
-            }
+        # The customer answered a follow-up: the assignee is told (domain/notices.py).
+        feedback = [
+            (ev.CustomerFeedback(t.id, assignee_id=t.assignee_id), it.now)
             for t in plans
-            if t.assignee_id is not None
             for it, step in t.steps[-1:]
             if step == "customer_feedback"
         ]
-        if notices:
-            self.conn.execute(q.INSERT_NOTIFICATIONS, notices)
+        made = [
+            (notice, at)
+            for event, at in feedback
+            for notice in notices_for(event, Audience(assignee_id=event.assignee_id))
+        ]
+        if made:
+            notice_rows = [
+                {
+                    "user_id": n.user_id,
+                    "ticket_id": n.ticket_id,
+                    "kind": n.kind,
+                    "body": n.body,
+                    "created_at": at,
+                }
+                for n, at in made
+            ]
+            ids = self.conn.execute(q.INSERT_NOTIFICATIONS, notice_rows).scalars().all()
+            self.told.extend(
+                ev.NoticeCreated(n.ticket_id, notification_id=i, user_id=n.user_id, kind=n.kind)
+                for (n, _), i in zip(made, ids, strict=True)
+            )
+        self.told.extend(event for event, _ in feedback)
 
     # --- 5. messages, attachments, audit, payload state ------------------------------------
 
@@ -846,6 +865,27 @@ class _Batch:
         if retried:  # keep the payload that was processed, not the one that failed
             self.conn.execute(q.REPLACE_PAYLOAD, retried)
 
+    def _tell(self, items: list[_Item]) -> None:
+        """The batch's domain events, into the session's unit of work: new cases, messages,
+        changed cases and the steps of their loop (the same events the services record)."""
+        told: list[ev.Event] = []
+        plans: dict[int, _TicketPlan] = {}
+        for it in items:
+            plan = it.ticket
+            assert plan is not None and plan.id is not None
+            if plan.created_by is it:
+                told.append(ev.TicketOpened(plan.id, customer_id=it.customer_id,
+                                            channel=it.message.channel, priority=plan.triage.priority))  # fmt: skip
+            told.append(ev.MessageAdded(plan.id, message_id=it.message_id, direction="inbound"))
+            told.extend(ev.CaseStepTaken(plan.id, step=step, stage=plan.stage)
+                        for step_item, step in plan.steps if step_item is it)  # fmt: skip
+            plans[id(plan)] = plan
+        for plan in plans.values():
+            changed = _changed_fields(plan)
+            if changed:
+                told.append(ev.TicketChanged(plan.id, fields=changed))
+        events.record(self.session, *told, *self.told, notify=False)
+
     def _mark_failed(self) -> None:
         if self.failed:
             self.conn.execute(
@@ -853,6 +893,20 @@ class _Batch:
                 [{"payload_id": it.payload_id, "raw": it.delivery.raw, "error": f"{e.code}: {e.details or ''}"[:2000],
                   "integration_id": it.delivery.actor.integration_id} for it, e in self.failed],
             )  # fmt: skip
+
+
+CHANGE_FIELDS = ("status", "stage", "case_path", "waiting_on", "repeat_complaint", "route_again")
+TRIAGE_FIELDS = ("priority", "risks", "intent", "category", "emotion", "sentiment")
+
+
+def _changed_fields(plan: _TicketPlan) -> tuple[str, ...]:
+    """What a customer's messages changed on a ticket that existed before the batch."""
+    if plan.original is None:
+        return ()
+    before, after = _TicketPlan(plan.original), plan
+    fields = [f for f in CHANGE_FIELDS if getattr(before, f) != getattr(after, f)]
+    fields += [f for f in TRIAGE_FIELDS if getattr(before.triage, f) != getattr(after.triage, f)]
+    return tuple(fields)
 
 
 def _plan_of(row: Any) -> _TicketPlan:
@@ -864,23 +918,22 @@ def _plan_of(row: Any) -> _TicketPlan:
         resolved_at=row.resolved_at,
         waiting=cw.Waiting(row.waiting_on) if row.waiting_on else None,
     )
-    return _TicketPlan(
-        planner.TicketState(
-            row.id,
-            row.customer_id,
-            row.channel,
-            status=TicketStatus(row.status),
-            case=case,
-            triage=TicketTriage.of(row),
-            group_id=row.group_id,
-            assignee_id=row.assignee_id,
-            awaiting_reply_since=row.awaiting_reply_since,
-            pauses=sla.decode_pauses(row.sla_pauses),
-            last_message_at=row.last_message_at,
-            repeat_complaint=row.repeat_complaint,
-            merged_into_id=row.merged_into_id,
-        )
+    state = planner.TicketState(
+        row.id,
+        row.customer_id,
+        row.channel,
+        status=TicketStatus(row.status),
+        case=case,
+        triage=TicketTriage.of(row),
+        group_id=row.group_id,
+        assignee_id=row.assignee_id,
+        awaiting_reply_since=row.awaiting_reply_since,
+        pauses=sla.decode_pauses(row.sla_pauses),
+        last_message_at=row.last_message_at,
+        repeat_complaint=row.repeat_complaint,
+        merged_into_id=row.merged_into_id,
     )
+    return _TicketPlan(state, original=state)
 
 
 def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> None:

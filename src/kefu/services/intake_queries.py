@@ -141,7 +141,7 @@ CASE_FILES = select(  # a reopened case's whole case (domain/case_file.py), as s
     Ticket.resolved_at,
     Ticket.reopen_count,
 ).where(Ticket.id.in_(bindparam("ids", expanding=True)))
-INSERT_NOTIFICATIONS = insert(Notification)
+INSERT_NOTIFICATIONS = insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
 
 
 def _id_in_list(column: Any, dialect: str) -> Any:

@@ -19,12 +19,13 @@ from kefu.db.models import Attachment, Group, Message, Tag, Ticket, User
 from kefu.domain import analysis_retry
 from kefu.domain import case_planner as planner
 from kefu.domain import case_workflow as cw
+from kefu.domain import events as ev
 from kefu.domain.case_workflow import Policy
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.errors import BUSY_RETRY_AFTER_SECONDS, Conflict, KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer
 from kefu.sanitize import text_to_html
-from kefu.services import audit, cases, message_triage, sla
+from kefu.services import audit, cases, events, message_triage, sla
 from kefu.services.actors import Actor
 from kefu.services.attachments import AttachmentIn, decode_attachment, write_blob
 from kefu.services.pagination import decode_cursor, encode_cursor
@@ -292,6 +293,13 @@ def do_create_ticket(
         ticket_id=ticket.id, customer_id=customer.id,
         after={**snapshot(ticket), **({"reasons": reasons} if reasons else {})},
     )  # fmt: skip
+    events.record(
+        session,
+        ev.TicketOpened(
+            ticket.id, customer_id=customer.id, channel=channel, priority=ticket.priority
+        ),
+        ev.MessageAdded(ticket.id, message_id=message.id, direction="inbound"),
+    )
     return ticket
 
 
@@ -374,7 +382,17 @@ def do_update_ticket(
             session, actor, "ticket.update", object_type="ticket", object_id=ticket.id,
             ticket_id=ticket.id, customer_id=ticket.customer_id, before=old, after=new,
         )  # fmt: skip
+        events.record(session, *_changed(ticket, old, new))
     return ticket
+
+
+def _changed(ticket: Ticket, old: dict[str, Any], new: dict[str, Any]) -> list[ev.Event]:
+    """The events of a change of these fields (``old`` and ``new`` hold only what changed)."""
+    told: list[ev.Event] = [ev.TicketChanged(ticket.id, fields=tuple(sorted(new)))]
+    if "assignee_id" in new or "group_id" in new:
+        told.append(ev.TicketAssigned(ticket.id, assignee_id=ticket.assignee_id, group_id=ticket.group_id,
+                                      previous_assignee_id=old.get("assignee_id", ticket.assignee_id)))  # fmt: skip
+    return told
 
 
 def do_add_message(
@@ -419,6 +437,10 @@ def do_add_message(
         object_id=message.id, ticket_id=ticket.id, customer_id=ticket.customer_id,
         before=old or None, after={"message_id": message.id, "direction": direction.value, **new},
     )  # fmt: skip
+    told: list[ev.Event] = [
+        ev.MessageAdded(ticket.id, message_id=message.id, direction=direction.value)
+    ]
+    events.record(session, *told, *(_changed(ticket, old, new) if new else []))
     return message
 
 
@@ -455,4 +477,5 @@ def do_claim(session: Session, actor: Actor, ticket_id: int) -> Ticket:
         ticket_id=ticket.id, customer_id=ticket.customer_id,
         before={"assignee_id": None}, after={"assignee_id": actor.user_id},
     )  # fmt: skip
+    events.record(session, *_changed(ticket, {"assignee_id": None}, {"assignee_id": actor.user_id}))
     return ticket
