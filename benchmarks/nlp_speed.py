@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Speed of kefu's message analysis on one core, beside the targets of issue #3.
 
-What is measured is ``kefu.nlp.analyze`` with the shipped models: normalisation, crisis
+What is measured is ``kefu.nlp.analyze`` with the shipped models: normalization, crisis
 rules, priority cues, the five learned heads and the priority rule, explanations included.
-Beside it, as the baseline, the rules alone (normalise + crisis signals + cues), so the cost
+Beside it, as the baseline, the rules alone (normalize + crisis signals + cues), so the cost
 of the learned heads is visible in the same run.
 
-- load: importing kefu.nlp.analysis, loading the artifact and analysing one message, in a
+- load: importing kefu.nlp.analysis, loading the artifact and analyzing one message, in a
   fresh process (median of 3);
 - batch: messages per second of ``analyze_batch`` over N realistic messages (written here,
   Chinese, mixed lengths, some traditional, some with emoji or a crisis), one thread;

@@ -3,7 +3,7 @@
 
 The rows are the held-out parts that ``kefu train --holdout-dir`` keeps out of training
 (20 % of each public review corpus, stratified, seed 13; for ChnSentiCorp its dev file;
-rows whose normalised text also occurs in training removed). The model evaluated is the
+rows whose normalized text also occurs in training removed). The model evaluated is the
 one trained without them. If ``--work`` holds no such model yet, the script trains one.
 
 kefu predicts positive when ``sentiment_score > 0`` (``analyze_batch``); SnowNLP when

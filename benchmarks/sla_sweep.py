@@ -86,7 +86,7 @@ def fill(engine, tickets: int, due: int) -> float:
 def time_find(engine, now, runs: int, *, index: bool) -> list[float]:
     from sqlalchemy.orm import Session
 
-    from kefu.services.sla import due_tickets
+    from kefu.services.sla.clocks import due_tickets
 
     out = []
     for _ in range(runs):
@@ -113,7 +113,7 @@ def main() -> int:
     from kefu.db import migrate
     from kefu.db.base import utcnow
     from kefu.db.engine import make_engine, make_session_factory, writer_bind
-    from kefu.services.sla import SweepSettings, sweep_until_done
+    from kefu.services.sla.clocks import SweepSettings, sweep_until_done
 
     recreate(args.url)
     migrate.upgrade(args.url)

@@ -25,7 +25,7 @@ from kefu.cli import SERVER_OPTIONS
 from kefu.db import migrate
 from kefu.db.engine import make_engine, make_session_factory
 from kefu.db.models import Base
-from kefu.services import token_cache
+from kefu.services.infra import token_cache
 from kefu.settings import Settings
 from tests import factories
 
@@ -47,7 +47,7 @@ def settings(data_dir: Path) -> Settings:
         database_url=_database_url(data_dir),
         login_attempts_per_minute=1000,
         log_level="WARNING",
-        sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/test_sla.py)
+        sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/sla/test_clocks.py)
     )
 
 

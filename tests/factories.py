@@ -9,9 +9,13 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import Customer, Group, Ticket, User
 from kefu.domain.roles import Role
-from kefu.services import auth, customers, integrations, staff, tickets
 from kefu.services.actors import SYSTEM
-from kefu.services.customers import IdentityIn
+from kefu.services.cases import tickets
+from kefu.services.customers import profiles as customers
+from kefu.services.customers.profiles import IdentityIn
+from kefu.services.intake import integrations
+from kefu.services.staff import auth
+from kefu.services.staff import directory as staff
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"  # noqa: S105

@@ -86,7 +86,7 @@ def test_integration_create_prints_a_token_for_intake_only(cli_env, server):
 
 
 def test_generated_password_is_printed_and_works(cli_env, db):
-    from kefu.services import auth
+    from kefu.services.staff import auth
 
     result = runner.invoke(app, ["user", "create", "agent7@example.cn"])
     assert result.exit_code == 0, result.output

@@ -148,9 +148,9 @@ def test_train_writes_the_accurate_path_beside_the_artifact_unless_told_not_to(t
     )
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": 1, "text": "我的快递五天了还没到"}\n', encoding="utf-8")
-    analysed = runner.invoke(app, ["analyze", str(path), "--model", str(out), "--accurate"])
-    assert analysed.exit_code == 0, analysed.output
-    assert _last_json(analysed.stdout)["engine"].endswith("+e5")
+    analyzed = runner.invoke(app, ["analyze", str(path), "--model", str(out), "--accurate"])
+    assert analyzed.exit_code == 0, analyzed.output
+    assert _last_json(analyzed.stdout)["engine"].endswith("+e5")
 
     fast = tmp_path / "fast.npz"
     result = runner.invoke(

@@ -151,7 +151,7 @@ def test_worker_refuses_a_job_it_does_not_know(settings, monkeypatch):
         get_settings.cache_clear()
 
 
-def test_worker_once_analyses_again_a_message_whose_analysis_failed(
+def test_worker_once_analyzes_again_a_message_whose_analysis_failed(
     settings, engine, db, monkeypatch
 ):
 

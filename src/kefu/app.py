@@ -43,12 +43,12 @@ from kefu.jobs.registry import JobContext, periodic_jobs
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
 from kefu.realtime.bus import EventBus
-from kefu.services import events
-from kefu.services.cases import intake_rules
-from kefu.services.inbound import AttachmentLimits
-from kefu.services.intake_writer import IntakeWriter
-from kefu.services.ratelimit import RateLimiter, connect_redis
-from kefu.services.token_cache import TokenCache
+from kefu.services.cases.loop import intake_rules
+from kefu.services.events import unit_of_work as events
+from kefu.services.infra.intake_writer import IntakeWriter
+from kefu.services.infra.ratelimit import RateLimiter, connect_redis
+from kefu.services.infra.token_cache import TokenCache
+from kefu.services.intake.inbound import AttachmentLimits
 from kefu.settings import Settings, get_settings
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.bus = bus = EventBus()  # committed domain events (services/events.py)
+    app.state.bus = bus = EventBus()  # committed domain events (services/events/unit_of_work.py)
     app.state.session_factories = SessionFactories(
         read=make_session_factory(engine, info={events.BUS: bus}),
         write=make_session_factory(writer_bind(engine), info={events.BUS: bus}),
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.database_probe = DatabaseProbe(engine)
     admission = DatabaseAdmission(
         slots=admission_slots(pool_slots=database_slots(engine), worker_threads=worker_threads),
-        serialise_writes=engine.dialect.name == "sqlite",
+        serialize_writes=engine.dialect.name == "sqlite",
     )
     app.state.admission = admission
     app.state.intake = IntakeWriter(

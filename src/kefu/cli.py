@@ -16,8 +16,10 @@ from kefu.db.models import User
 from kefu.db.session import session_scope
 from kefu.domain.roles import Role
 from kefu.domain.tickets import Channel
-from kefu.services import auth, integrations, staff
 from kefu.services.actors import Actor
+from kefu.services.intake import integrations
+from kefu.services.staff import auth
+from kefu.services.staff import directory as staff
 from kefu.settings import get_settings
 
 app = typer.Typer(help="kefu 客服 — self-hosted customer service.", no_args_is_help=True)

@@ -71,7 +71,7 @@ def analyze(
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
     accurate: AccurateOption = False,
 ) -> None:
-    """Analyse messages: one JSON line out per line in, with every field of docs/triage.md."""
+    """Analyze messages: one JSON line out per line in, with every field of docs/triage.md."""
     engine = _analyzer(model, accurate)
     failed = 0
     try:

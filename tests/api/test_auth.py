@@ -21,7 +21,7 @@ from kefu.app import create_app
 from kefu.cli import SERVER_OPTIONS
 from kefu.db.base import utcnow
 from kefu.db.models import ApiToken, AuditEvent, Customer, LoginSession, User
-from kefu.services.ratelimit import RateLimiter
+from kefu.services.infra.ratelimit import RateLimiter
 from kefu.settings import Settings
 from tests import factories
 from tests.checks import api_error as _error

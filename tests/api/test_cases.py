@@ -117,7 +117,7 @@ def test_a_complaint_walks_its_five_steps_and_the_timeline_tells_the_story(db, a
     ).all()
     assert [s["step"] for s in steps] == [
         "facts",
-        "stage:analysing",
+        "stage:analyzing",
         "analysis",
         "stage:resolving",
         "solution",
@@ -558,8 +558,8 @@ def test_the_case_list_filters_by_stage_and_repeat_complaints(db, api):
     def ids(**params):
         return {t["id"] for t in api.get("/api/v1/tickets", params=params).json()["items"]}
 
-    assert ids(stage="analysing") == {complaint.id}
-    assert ids(stage=["open", "analysing"]) == {complaint.id, question.id}
+    assert ids(stage="analyzing") == {complaint.id}
+    assert ids(stage=["open", "analyzing"]) == {complaint.id, question.id}
     assert ids(repeat_complaint=True) == {question.id} and ids(repeat_complaint=False) == {
         complaint.id
     }

@@ -10,7 +10,7 @@ from kefu.api.database_gate import DatabaseAdmission, admission_slots
 def test_admission_works_again_when_the_app_runs_on_a_new_event_loop():
     """A test client's second lifespan runs the same app on a new loop; contended gates that the
     first loop bound must not fail there ("bound to a different event loop")."""
-    admission = DatabaseAdmission(slots=1, serialise_writes=True)
+    admission = DatabaseAdmission(slots=1, serialize_writes=True)
 
     async def contended() -> list[int]:
         order: list[int] = []

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from kefu.db.base import utcnow
 from kefu.db.models import Message, Ticket
 from kefu.domain import events as ev
-from kefu.services.sla import sweep_until_done
+from kefu.services.sla.clocks import sweep_until_done
 from tests import factories
 from tests.api.test_inbound import _payload
 

@@ -195,7 +195,7 @@ def test_empty_message_is_rejected(integration, api):
     assert response.status_code == 422
 
 
-def test_html_is_sanitised(integration, api):
+def test_html_is_sanitized(integration, api):
     body = _payload(
         "h1",
         html='<p onclick="x()">你好<script>alert(1)</script><a href="javascript:alert(1)">链接</a></p>',
@@ -384,13 +384,13 @@ def test_question_about_12315_is_not_a_crisis(integration, api):
 
 
 def test_a_message_the_analyzer_cannot_read_is_stored_answered_and_flagged(settings, engine, db):
-    """The analyzer raising on one message (tests/services/test_intake_writer.py builds it):
+    """The analyzer raising on one message (tests/services/infra/test_intake_writer.py builds it):
     the integration still gets its ids, and the message waits for the retry."""
     from fastapi.testclient import TestClient
 
     from kefu.app import create_app
     from tests import factories
-    from tests.services.test_intake_writer import THREAT, PoisonedAnalyzer
+    from tests.services.infra.test_intake_writer import THREAT, PoisonedAnalyzer
 
     app = create_app(settings, engine=engine)
     poisoned = PoisonedAnalyzer()

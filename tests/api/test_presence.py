@@ -8,7 +8,7 @@ from sqlalchemy import select
 from kefu.db.base import utcnow
 from kefu.db.engine import make_session_factory, writer_bind
 from kefu.db.models import AuditEvent, User
-from kefu.services import sla
+from kefu.services.sla import clocks as sla
 from tests import factories
 from tests.checks import api_error as _error
 

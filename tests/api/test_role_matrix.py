@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from kefu.api.access import CALLERS, EXTENSION
 from kefu.db.models import ApiToken, Attachment, Notification, RoutingRule
-from kefu.services import customers, integrations
 from kefu.services.actors import SYSTEM
+from kefu.services.customers import profiles as customers
+from kefu.services.intake import integrations
 from tests import factories
 
 METHODS = ("get", "post", "put", "patch", "delete")

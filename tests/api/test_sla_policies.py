@@ -11,8 +11,9 @@ from kefu.db.base import utcnow
 from kefu.db.engine import make_session_factory, writer_bind
 from kefu.db.models import AuditEvent, SlaPolicy
 from kefu.domain.tickets import Channel, Priority
-from kefu.services import sla, tickets
 from kefu.services.actors import SYSTEM
+from kefu.services.cases import tickets
+from kefu.services.sla import clocks as sla
 from tests import factories
 from tests.checks import api_error as _error
 

@@ -357,7 +357,7 @@ def test_reply_attachment_names_are_cleaned_and_the_type_follows_the_bytes(db, a
 THREAT = "你们再不退款我就去12315投诉，还要找媒体曝光"
 
 
-def test_a_ticket_an_agent_opens_is_analysed_like_an_inbound_message(db, api):
+def test_a_ticket_an_agent_opens_is_analyzed_like_an_inbound_message(db, api):
     customer = factories.make_customer(db, name="钱先生")
     response = api.post(
         "/api/v1/tickets", json={"customer_id": customer.id, "text": THREAT, "channel": "phone"}

@@ -25,10 +25,11 @@ from kefu.db.models import (
     User,
 )
 from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, load_demo
-from kefu.domain.triage import Category, Emotion, Intent
-from kefu.services import customers, staff
+from kefu.domain.triage_labels import Category, Emotion, Intent
 from kefu.services.actors import SYSTEM
-from kefu.services.auth import authenticate
+from kefu.services.customers import profiles as customers
+from kefu.services.staff import directory as staff
+from kefu.services.staff.auth import authenticate
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 REQUIRED_GROUPS = {"售前组", "售后组", "投诉处理组", "技术支持组"}

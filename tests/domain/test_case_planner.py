@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kefu.domain import case_loop as cw
 from kefu.domain import case_planner as planner
-from kefu.domain import case_workflow as cw
 from kefu.domain.repeat_complaints import EarlierCase
 from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import TicketStatus as S

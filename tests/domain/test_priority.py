@@ -6,10 +6,10 @@ import pytest
 
 from kefu.domain.priority import Cues, grade, is_lower
 from kefu.domain.tickets import Priority
-from kefu.domain.triage import Category as C
-from kefu.domain.triage import Emotion as E
-from kefu.domain.triage import Intent as I
-from kefu.domain.triage import Risk as R
+from kefu.domain.triage_labels import Category as C
+from kefu.domain.triage_labels import Emotion as E
+from kefu.domain.triage_labels import Intent as I
+from kefu.domain.triage_labels import Risk as R
 
 MONEY = Cues(money_lost=True)
 REPEAT = Cues(repeat_contact=True)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kefu.domain.ticket_triage import TicketTriage, merge, more_urgent
-from kefu.domain.triage import Category, Emotion, Intent, Risk
+from kefu.domain.triage_labels import Category, Emotion, Intent, Risk
 
 CRISIS = TicketTriage(
     "P1", ("media",), "complaint", "quality", "angry", "negative", "P1：危机信号：媒体曝光"

@@ -10,7 +10,7 @@ from kefu.domain.timeline import describe
 @pytest.mark.parametrize(
     ("action", "before", "after", "line"),
     [
-        ("case.step", None, {"step": "stage:analysing"}, "进入「分析评估」"),
+        ("case.step", None, {"step": "stage:analyzing"}, "进入「分析评估」"),
         ("case.step", None, {"step": "stage:archived"}, "进入「总结归档」"),
         ("case.step", None, {"step": "wait:third_party"}, "挂起：等待第三方"),
         ("case.step", None, {"step": "approved:supervisor"}, "补偿已审批（supervisor）"),

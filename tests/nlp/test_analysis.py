@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.domain.tickets import Priority
-from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
+from kefu.domain.triage_labels import Category, Emotion, Intent, Risk, Sentiment
 from kefu.nlp.analysis import Analyzer, History, analyze, analyze_batch, analyzer
 from kefu.nlp.classifiers import ACCURATE_ARTIFACT, DEFAULT_ARTIFACT, load
-from kefu.nlp.normalise import MAX_CHARS
+from kefu.nlp.normalize import MAX_CHARS
 
 ODD = [
     "",

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.nlp.cues import find_cues
-from kefu.nlp.normalise import MAX_CHARS
+from kefu.nlp.normalize import MAX_CHARS
 from kefu.nlp.risks import read_crisis
 
 ODD = [

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from kefu.nlp.cues import find_cues
-from kefu.nlp.normalise import normalise
+from kefu.nlp.normalize import normalize
 
 
 def cues_of(text: str) -> tuple[bool, bool, bool]:
-    found = find_cues(normalise(text).text)
+    found = find_cues(normalize(text).text)
     return found.money_lost, found.repeat_contact, found.deadline
 
 

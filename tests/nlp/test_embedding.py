@@ -7,7 +7,7 @@ import numpy as np
 from kefu.nlp.embedding import DIMENSIONS, MAX_CHARS, Embedder, embedder
 
 
-def test_vectors_are_normalised_and_one_per_text():
+def test_vectors_are_normalized_and_one_per_text():
     vectors = embedder().embed(["快递还没到", "谢谢客服", ""])
     assert vectors.shape == (3, DIMENSIONS) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.domain.triage import Risk
-from kefu.nlp.normalise import normalise
+from kefu.domain.triage_labels import Risk
+from kefu.nlp.normalize import normalize
 from kefu.nlp.risks import find_risks
 
 
 def risks_of(text: str) -> set[str]:
-    return {hit.risk.value for hit in find_risks(normalise(text).text)}
+    return {hit.risk.value for hit in find_risks(normalize(text).text)}
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_harmless_compounds_carry_no_risk(text):
 
 def test_hit_points_at_the_sentence_that_raised_it():
     assert risks_of("再不退款，我就发微博，还要打12315！") == {Risk.MEDIA, Risk.REGULATOR}
-    text = normalise("你好。快递一直不到，我要打12315投诉你们！谢谢").text
+    text = normalize("你好。快递一直不到，我要打12315投诉你们！谢谢").text
     [hit] = find_risks(text)
     assert hit.risk == Risk.REGULATOR and hit.trigger == "12315"
     assert (
@@ -96,5 +96,5 @@ def test_hit_points_at_the_sentence_that_raised_it():
     )
 
 
-def test_traditional_input_is_read_after_normalisation():
+def test_traditional_input_is_read_after_normalization():
     assert risks_of("我要發微博曝光你們") == {"media"}

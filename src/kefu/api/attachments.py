@@ -11,8 +11,8 @@ from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Id
 from kefu.errors import NotFound
-from kefu.services.attachments import blob_path, sanitize_filename
-from kefu.services.tickets import access_attachment
+from kefu.services.cases.tickets import access_attachment
+from kefu.services.intake.attachments import blob_path, sanitize_filename
 
 router = APIRouter(prefix="/attachments", tags=["attachments"], responses=ERRORS)
 

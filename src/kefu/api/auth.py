@@ -13,9 +13,9 @@ from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentA
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
 from kefu.errors import KefuError
-from kefu.services import auth as service
-from kefu.services import staff
-from kefu.services.ratelimit import RateLimiter
+from kefu.services.infra.ratelimit import RateLimiter
+from kefu.services.staff import auth as service
+from kefu.services.staff import directory as staff
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
 

@@ -19,12 +19,14 @@ from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out
 from kefu.api.tickets import TicketPublic
-from kefu.domain import case_workflow as cw
+from kefu.domain import case_loop as cw
 from kefu.domain.roles import Role
-from kefu.domain.triage import Category
-from kefu.services import case_links, cases, timeline
-from kefu.services import sla as sla_service
-from kefu.services import tickets as tickets_service
+from kefu.domain.triage_labels import Category
+from kefu.services.cases import links as case_links
+from kefu.services.cases import loop as cases
+from kefu.services.cases import tickets as tickets_service
+from kefu.services.cases import timeline
+from kefu.services.sla import clocks as sla_service
 
 router = APIRouter(prefix="/tickets", tags=["cases"], responses=ERRORS)
 
@@ -181,7 +183,7 @@ class CaseView(Out):
 
 class StepResult(CaseView):
     step: str = Field(
-        description="what was recorded: stage:analysing, wait:customer, approved:supervisor, …"
+        description="what was recorded: stage:analyzing, wait:customer, approved:supervisor, …"
     )
 
 

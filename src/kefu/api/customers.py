@@ -12,9 +12,9 @@ from kefu.api.access import MANAGERS, STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, TagName
 from kefu.api.tickets import MessagePublic, TicketPublic
-from kefu.services import customers as service
-from kefu.services.customers import IdentityIn
-from kefu.services.sla import Policies
+from kefu.services.customers import profiles as service
+from kefu.services.customers.profiles import IdentityIn
+from kefu.services.sla.clocks import Policies
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=ERRORS)
 

@@ -43,9 +43,9 @@ def admission_slots(*, pool_slots: int, worker_threads: int) -> int:
 
 
 class DatabaseAdmission:
-    def __init__(self, *, slots: int, serialise_writes: bool) -> None:
+    def __init__(self, *, slots: int, serialize_writes: bool) -> None:
         self.slots = slots
-        self.serialise_writes = serialise_writes
+        self.serialize_writes = serialize_writes
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots = asyncio.Semaphore(slots)
         self._write_lock = asyncio.Lock()
@@ -74,7 +74,7 @@ class DatabaseAdmission:
         """Hold one connection slot and, on SQLite, the right to write."""
         slots, write_lock = self._gates()
         async with slots:
-            if self.serialise_writes:
+            if self.serialize_writes:
                 async with write_lock:
                     yield
             else:

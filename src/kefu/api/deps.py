@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from kefu.errors import KefuError, NotAuthenticated
 from kefu.nlp.analysis import Analyzer
-from kefu.services import auth, integrations
 from kefu.services.actors import Actor
+from kefu.services.intake import integrations
+from kefu.services.staff import auth
 from kefu.settings import Settings
 
 SESSION_COOKIE = "kefu_session"

@@ -80,7 +80,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """The database out of reach is 503 with Retry-After, not a 500 and a dropped connection; a
     row lock not granted in time (PostgreSQL lock_timeout) is 409. Loading a ticket for a change
-    says ``ticket_busy`` itself (services/tickets.py); this covers any other row."""
+    says ``ticket_busy`` itself (services/cases/tickets.py); this covers any other row."""
     if database_unreachable(exc):
         log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
         return await _kefu_error(request, DatabaseUnavailable())

@@ -13,9 +13,9 @@ from kefu.api.schemas import ERRORS, AttachmentUpload, Email, Id, In, LongText, 
 from kefu.db.base import utcnow
 from kefu.domain.tickets import Channel
 from kefu.errors import KefuError
-from kefu.services import inbound as service
-from kefu.services import integrations
-from kefu.services.attachments import AttachmentIn
+from kefu.services.intake import inbound as service
+from kefu.services.intake import integrations
+from kefu.services.intake.attachments import AttachmentIn
 
 router = APIRouter(tags=["inbound"], responses=ERRORS)
 

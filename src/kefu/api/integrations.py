@@ -12,7 +12,7 @@ from kefu.api.access import ADMINS, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out
 from kefu.domain.tickets import Channel
-from kefu.services import integrations as service
+from kefu.services.intake import integrations as service
 
 router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERRORS)
 

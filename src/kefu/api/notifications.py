@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, Out
-from kefu.services import notifications as service
+from kefu.services.staff import notifications as service
 
 router = APIRouter(prefix="/notifications", tags=["notifications"], responses=ERRORS)
 

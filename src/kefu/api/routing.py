@@ -11,8 +11,8 @@ from pydantic import Field
 from kefu.api.access import ADMINS, STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out, Patch
-from kefu.services import routing as service
-from kefu.services import staff as staff_service
+from kefu.services.cases import routing as service
+from kefu.services.staff import directory as staff_service
 
 router = APIRouter(tags=["routing"], responses=ERRORS)
 

@@ -11,7 +11,7 @@ from kefu.api.access import ADMINS, STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, In, Out
 from kefu.domain.tickets import Channel, Priority
-from kefu.services import sla_policies as service
+from kefu.services.sla import policies as service
 
 router = APIRouter(tags=["sla"], responses=ERRORS)
 

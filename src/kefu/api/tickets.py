@@ -22,14 +22,15 @@ from kefu.api.schemas import (
     TagName,
 )
 from kefu.db.base import utcnow
-from kefu.domain.case_workflow import Stage
+from kefu.domain.case_loop import Stage
 from kefu.domain.tickets import Channel, Priority, TicketStatus
-from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
+from kefu.domain.triage_labels import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
-from kefu.services import case_links, cases
-from kefu.services import sla as sla_service
-from kefu.services import tickets as service
-from kefu.services.attachments import AttachmentIn
+from kefu.services.cases import links as case_links
+from kefu.services.cases import loop as cases
+from kefu.services.cases import tickets as service
+from kefu.services.intake.attachments import AttachmentIn
+from kefu.services.sla import clocks as sla_service
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
 

@@ -11,8 +11,8 @@ from pydantic import Field
 from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out
-from kefu.services import auth as service
-from kefu.services import staff
+from kefu.services.staff import auth as service
+from kefu.services.staff import directory as staff
 
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERRORS)
 

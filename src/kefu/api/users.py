@@ -13,8 +13,8 @@ from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Email, Id, In, Out
 from kefu.domain.roles import Role
 from kefu.domain.routing import AssignMode
-from kefu.services import presence
-from kefu.services import staff as service
+from kefu.services.staff import directory as service
+from kefu.services.staff import presence
 
 router = APIRouter(tags=["users and groups"], responses=ERRORS)
 

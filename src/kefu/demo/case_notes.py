@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from kefu.domain import case_workflow as cw
+from kefu.domain import case_loop as cw
 from kefu.domain.roles import Role
 
 # category -> (5-Why chain, solution, lesson)

@@ -23,7 +23,7 @@ from string import Formatter
 from typing import Any
 
 from kefu.domain.tickets import Channel, Priority, TicketStatus
-from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
+from kefu.domain.triage_labels import Category, Emotion, Intent, Risk, Sentiment
 
 TURN_KINDS = frozenset({"customer", "agent", "note"})
 FLAGS = frozenset({"lost_money", "repeat", "deadline"})

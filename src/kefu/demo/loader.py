@@ -28,15 +28,17 @@ from kefu.demo.content import load_content
 from kefu.demo.people import CustomerProfile, build_customers
 from kefu.demo.plan import Step, TicketPlan, plan_tickets
 from kefu.demo.team import ADMIN_EMAIL, DEMO_GROUPS, DEMO_PASSWORD, DEMO_USERS
-from kefu.domain import case_workflow as cw
+from kefu.domain import case_loop as cw
 from kefu.domain.case_file import case_of
 from kefu.domain.roles import Role
-from kefu.services import cases, routing, staff, tickets
-from kefu.services import customers as customer_service
 from kefu.services.actors import SYSTEM, Actor
-from kefu.services.auth import actor_for
-from kefu.services.customers import IdentityIn
-from kefu.services.inbound import CaseRules, InboundMessage, Sender, receive_inbound
+from kefu.services.cases import loop as cases
+from kefu.services.cases import routing, tickets
+from kefu.services.customers import profiles as customer_service
+from kefu.services.customers.profiles import IdentityIn
+from kefu.services.intake.inbound import CaseRules, InboundMessage, Sender, receive_inbound
+from kefu.services.staff import directory as staff
+from kefu.services.staff.auth import actor_for
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
 

@@ -1,4 +1,4 @@
-"""When a message whose analysis failed is tried again (services/analysis_retry.py)."""
+"""When a message whose analysis failed is tried again (services/intake/analysis_retry.py)."""
 
 from __future__ import annotations
 

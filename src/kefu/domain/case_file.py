@@ -1,6 +1,6 @@
 """A case as the ticket stores it: the loop's columns and the ``case_file`` its steps recorded.
 
-``case_of`` reads a ``Case`` (domain/case_workflow.py) from anything with a ticket's case columns
+``case_of`` reads a ``Case`` (domain/case_loop.py) from anything with a ticket's case columns
 — an ORM ticket or a row of intake's set-based queries — and ``case_file_of`` writes back the
 data the steps recorded, so both writers keep one format. No I/O.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from kefu.domain.case_workflow import Case, CasePath, Compensation, Stage, Waiting
+from kefu.domain.case_loop import Case, CasePath, Compensation, Stage, Waiting
 from kefu.domain.roles import Role
 
 

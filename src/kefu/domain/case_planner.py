@@ -1,19 +1,19 @@
 """The planner of case changes: what a status change, a customer's message or an analysis does to a
 ticket, decided once for every writer.
 
-Intake's batch (``services/inbound.py``) runs these functions over many messages and writes the
+Intake's batch (``services/intake/inbound.py``) runs these functions over many messages and writes the
 results set-based; the ORM services (a person changing a status, a step of the loop, a
 staff-created ticket, a retried analysis) run the same functions on one ticket and write the
 fields back. Neither keeps its own copy of the rules for statuses, reopening, SLA facts or
 triage. Plain values in, plain values out: no I/O, no clock reads.
 
-- ``move_status``: the coarse status (domain/workflow.py decides what may follow what) with its
+- ``move_status``: the coarse status (domain/status_machine.py decides what may follow what) with its
   timestamps, the SLA pauses (time pending or resolved does not count) and the reopen count.
 - ``agent_replied``: a public reply answers the customer (the SLA's response clocks stop).
 - ``customer_wrote``: a customer's message on a case: it resumes a case waiting on them, reopens a
   case resolved within the reopen window, is the customer's feedback during 跟进反馈, or — after
-  the window — asks for a new case linked to this one (domain/case_workflow.py decides which).
-- ``apply_analysis``: one analysed customer message merged into the ticket's triage (priority
+  the window — asks for a new case linked to this one (domain/case_loop.py decides which).
+- ``apply_analysis``: one analyzed customer message merged into the ticket's triage (priority
   never falls, risks accumulate: domain/ticket_triage.py), with the reasons to show, whether a
   routed case must be routed again, and the case moving onto its intent's path.
 - ``flag_repeat``: a complaint repeating one of the customer's recent ones (domain/repeat_complaints.py).
@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from kefu.domain import case_workflow as cw
-from kefu.domain import repeat_complaints, workflow
+from kefu.domain import case_loop as cw
+from kefu.domain import repeat_complaints, status_machine
 from kefu.domain.sla import Pause, pauses_after
 from kefu.domain.ticket_triage import TicketTriage, merge
 from kefu.domain.tickets import TicketStatus
@@ -95,12 +95,12 @@ def move_status(
     to work). Raises ``StatusNotAllowed`` for a move the state machine forbids."""
     current = state.status
     try:
-        workflow.check_transition(current, target)
-    except workflow.TransitionNotAllowed as e:
+        status_machine.check_transition(current, target)
+    except status_machine.TransitionNotAllowed as e:
         raise StatusNotAllowed(current, target) from e
     if target == current:
         return state
-    counted = workflow.counts_as_reopen(current, target) if reopen is None else reopen
+    counted = status_machine.counts_as_reopen(current, target) if reopen is None else reopen
     case, closed_at = state.case, state.closed_at
     if current in DONE and target not in DONE:
         case, closed_at = replace(case, resolved_at=None), None
@@ -131,7 +131,7 @@ def with_case(state: TicketState, case: cw.Case, at: datetime) -> TicketState:
 
 def agent_replied(state: TicketState, at: datetime) -> TicketState:
     """A public reply: the first response if it is one, nobody waits any more, a new case is in work."""
-    moved = move_status(state, workflow.status_after_agent_reply(state.status), at)
+    moved = move_status(state, status_machine.status_after_agent_reply(state.status), at)
     return replace(
         moved, first_response_at=state.first_response_at or at, awaiting_reply_since=None
     )
@@ -150,7 +150,7 @@ class MessagePlan:
 
 
 def customer_wrote(state: TicketState, at: datetime, policy: cw.Policy) -> MessagePlan:
-    """A customer's message on an existing case (domain/case_workflow.py decides what it means)."""
+    """A customer's message on an existing case (domain/case_loop.py decides what it means)."""
     outcome = cw.apply(state.case, cw.CustomerWrote(), at, policy)
     if outcome.new_linked_case:
         return MessagePlan(None, follow_up_of=state.id)
@@ -160,7 +160,7 @@ def customer_wrote(state: TicketState, at: datetime, policy: cw.Policy) -> Messa
         moved = with_case(state, outcome.case, at)
     elif state.status == TicketStatus.PENDING and state.case.waiting is None:
         moved = move_status(
-            state, workflow.status_after_customer_message(state.status), at
+            state, status_machine.status_after_customer_message(state.status), at
         )  # an old row
     awaiting = moved.awaiting_reply_since or at
     last = max(moved.last_message_at, at) if moved.last_message_at else at
@@ -184,7 +184,7 @@ def apply_analysis(
     *,
     opens: bool = False,
 ) -> TriagePlan:
-    """One analysed customer message merged into the ticket. ``explanations``: the analysis's
+    """One analyzed customer message merged into the ticket. ``explanations``: the analysis's
     reason per field (``risks.media``, ``priority``, …) with the words that raised it.
     ``opens``: the message opens the ticket (its reasons are the ticket's first)."""
     before = state.triage

@@ -1,7 +1,7 @@
 """Domain events: what happened to a case, told to whoever should hear of it.
 
 A service that makes a change others should hear of records an event in its unit of work
-(``services/events.py``); the events are published only after the transaction commits, and
+(``services/events/unit_of_work.py``); the events are published only after the transaction commits, and
 dropped if it rolls back. Notices to staff are built from them in one place
 (``domain/notices.py``); the realtime bus, the chat widget and the agent workspace subscribe
 to the same stream. Events carry ids, not rows: a subscriber that needs more loads it,

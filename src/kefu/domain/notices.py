@@ -1,6 +1,6 @@
 """Notices to staff, built from domain events in this one place: who is told, and in what words.
 
-``notices_for`` is pure: the service (``services/notices.py``) looks up the audience an event
+``notices_for`` is pure: the service (``services/events/notices.py``) looks up the audience an event
 needs (``audience_of``) — the case's assignee, its group's supervisors, the admins — and writes
 one row per notice. Intake's batch uses the same function with the audience it already knows.
 """

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kefu.domain.tickets import Priority
-from kefu.domain.triage import Category, Emotion, Intent, Risk
+from kefu.domain.triage_labels import Category, Emotion, Intent, Risk
 
 RISK_NAMES_ZH = {
     Risk.MEDIA: "媒体曝光",

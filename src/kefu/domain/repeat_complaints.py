@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from kefu.domain.priority import Cues, grade
 from kefu.domain.ticket_triage import TicketTriage, more_urgent
-from kefu.domain.triage import Category, Emotion, Intent, Risk
+from kefu.domain.triage_labels import Category, Emotion, Intent, Risk
 
 WINDOW = timedelta(days=30)
 

@@ -1,7 +1,7 @@
 """How a new customer message changes what a ticket says about the case.
 
 A ticket carries the triage of its conversation (priority, risks, intent, category,
-emotion, sentiment). Each analysed customer message updates it by these rules:
+emotion, sentiment). Each analyzed customer message updates it by these rules:
 
 - **risks** accumulate: a crisis once raised stays on the ticket;
 - **priority** only rises: the more urgent of the ticket's and the message's. Analysis
@@ -13,7 +13,7 @@ emotion, sentiment). Each analysed customer message updates it by these rules:
 - **emotion** and **sentiment**: the customer's latest mood, so agents see how the
   customer feels now.
 
-Plain strings (the values of ``kefu.domain.triage``), no I/O.
+Plain strings (the values of ``kefu.domain.triage_labels``), no I/O.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kefu.domain.triage import Category, Intent, Risk
+from kefu.domain.triage_labels import Category, Intent, Risk
 
 _RISK_ORDER = [r.value for r in Risk]
 
@@ -66,7 +66,7 @@ def more_urgent(a: str, b: str) -> str:
 
 
 def merge(current: TicketTriage, message: TicketTriage) -> TicketTriage:
-    """The ticket's triage after one more analysed customer message (rules above)."""
+    """The ticket's triage after one more analyzed customer message (rules above)."""
     risks = tuple(
         sorted(
             {*current.risks, *message.risks},

@@ -1,7 +1,7 @@
 """Ticket vocabulary: statuses, priorities, channels, message directions.
 
 The full complaint workflow (受理登记 → … → 总结归档) extends ``STATUS_TRANSITIONS`` in
-``workflow.py``; this module only names the values the core stores.
+``status_machine.py``; this module only names the values the core stores.
 """
 
 from __future__ import annotations

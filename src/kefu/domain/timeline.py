@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kefu.domain.case_workflow import STAGE_NAMES_ZH, Stage
+from kefu.domain.case_loop import STAGE_NAMES_ZH, Stage
 
 STATUS_ZH = {
     "new": "新建",

@@ -2,7 +2,7 @@
 
 A job is one round of an idempotent sweep over deadline columns ("the database is the
 clock"): it finds what is due, handles it in transactions of its own and returns counts for
-the log. Its logic lives in ``services/`` (the SLA sweep: ``services/sla.py``); this module only
+the log. Its logic lives in ``services/`` (the SLA sweep: ``services/sla/clocks.py``); this module only
 names the jobs and how often they run. Every job is safe with several workers at once on
 PostgreSQL (rows are taken with ``FOR UPDATE SKIP LOCKED``), so ``kefu worker`` may run on as
 many machines as needed; on SQLite ``kefu serve`` runs them itself (``jobs/runner.py``).
@@ -41,15 +41,15 @@ class Job:
 
 
 def _sla_sweep(context: JobContext) -> Counts:
-    from kefu.services.sla import SweepSettings, sweep_until_done
+    from kefu.services.sla.clocks import SweepSettings, sweep_until_done
 
     settings = SweepSettings(reassign_on_breach=context.settings.sla_reassign_on_breach)
     return asdict(sweep_until_done(context.sessions, context.now, settings))
 
 
 def _analysis_retry(context: JobContext) -> Counts:
-    from kefu.services.analysis_retry import retry_until_done
-    from kefu.services.cases import intake_rules
+    from kefu.services.cases.loop import intake_rules
+    from kefu.services.intake.analysis_retry import retry_until_done
 
     window = intake_rules(context.settings).repeat_window
     return asdict(
@@ -63,5 +63,5 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         Job("sla", settings.sla_sweep_seconds, _sla_sweep,
             "SLA: deadlines, warnings at 80 %, breaches escalated; routes the shared queue"),
         Job("analysis", settings.sla_sweep_seconds, _analysis_retry,
-            "messages whose analysis failed, analysed again with a growing delay"),
+            "messages whose analysis failed, analyzed again with a growing delay"),
     ]  # fmt: skip

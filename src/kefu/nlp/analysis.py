@@ -1,9 +1,9 @@
 """``analyze``: everything kefu reads out of one customer message (docs/triage.md).
 
-Order of work: normalise → crisis rules and priority cues → the learned heads (polarity,
+Order of work: normalize → crisis rules and priority cues → the learned heads (polarity,
 sentiment, emotion, intent, category) → the priority rule of ``kefu.domain.priority``.
 Every risk and the priority come with a short Chinese explanation and the span of the
-(normalised, personal-data-masked) text that raised it: what agents see as "为什么是P1".
+(normalized, personal-data-masked) text that raised it: what agents see as "为什么是P1".
 
 The accurate path (``analyzer(accurate=True)``) adds a second artifact whose triage heads
 also read a sentence embedding (``embedding.py``): better figures at tens of messages a
@@ -27,7 +27,7 @@ import numpy as np
 
 from kefu.domain.priority import RISK_NAMES_ZH, Cues, Grade, grade
 from kefu.domain.tickets import Priority
-from kefu.domain.triage import Category, Emotion, Intent, Risk, Sentiment
+from kefu.domain.triage_labels import Category, Emotion, Intent, Risk, Sentiment
 from kefu.nlp import classifiers
 from kefu.nlp.classifiers import Classifiers, Head, Scores
 from kefu.nlp.embedding import Embedder
@@ -66,7 +66,7 @@ class Explanation:
 
     field: str  # "risks.media", "priority"
     reason: str
-    span: str = ""  # from the normalised text; personal data already masked
+    span: str = ""  # from the normalized text; personal data already masked
     start: int = -1
     end: int = -1
 
@@ -172,21 +172,21 @@ class Analyzer:
     def _category_in_context(self, reading: Reading, history: History) -> tuple[str, float]:
         """A message that says nothing of its topic (「在吗」, 「还没好吗？」) takes the topic of the
         conversation: the category of the last earlier messages read together with it."""
-        context = read("。".join([*history.previous[-CONTEXT_MESSAGES:], reading.normalised.text]))
+        context = read("。".join([*history.previous[-CONTEXT_MESSAGES:], reading.normalized.text]))
         scores = self._scores(context)["category"]
         return scores.label(), float(scores.probabilities().max())
 
     def analyze_batch(self, texts: Sequence[str]) -> list[Analysis]:
         readings = [read(t) for t in texts]
         signals = signal_matrix(readings, self.models.signal_names)
-        normalised = [r.text for r in readings]
-        decisions = self.models.predict_batch(normalised, signals)
+        normalized = [r.text for r in readings]
+        decisions = self.models.predict_batch(normalized, signals)
         if self.accurate is not None and self.embedder is not None:
             decisions.update(
                 self.accurate.predict_batch(
-                    normalised,
+                    normalized,
                     signal_matrix(readings, self.accurate.signal_names),
-                    self.embedder.embed(normalised),
+                    self.embedder.embed(normalized),
                 )
             )
         labels: dict[str, list[str]] = {}
@@ -271,8 +271,8 @@ class Analyzer:
             cues=cues,
             explanations=tuple(explanations),
             confidence=confidence,
-            truncated=reading.normalised.truncated,
-            traditional=reading.normalised.traditional,
+            truncated=reading.normalized.truncated,
+            traditional=reading.normalized.traditional,
             engine=self.engine,
         )
 
@@ -325,8 +325,8 @@ class Analyzer:
 def _from_emoji(reading: Reading) -> dict[str, str]:
     """Labels of a message without words: its most frequent emoji decides the emotion."""
     emotion = Emotion.NEUTRAL
-    if reading.normalised.emoji:
-        emotion = EMOJI_EMOTIONS[Counter(reading.normalised.emoji).most_common(1)[0][0]]
+    if reading.normalized.emoji:
+        emotion = EMOJI_EMOTIONS[Counter(reading.normalized.emoji).most_common(1)[0][0]]
     sentiment = {Emotion.NEUTRAL: Sentiment.NEUTRAL, Emotion.SATISFIED: Sentiment.POSITIVE}.get(
         emotion, Sentiment.NEGATIVE
     )

@@ -37,7 +37,7 @@ def accurate_path(artifact: Path) -> Path:
 
 
 ACCURATE_ARTIFACT = accurate_path(DEFAULT_ARTIFACT)
-SEPARATOR = "\x00"  # never in normalised text
+SEPARATOR = "\x00"  # never in normalized text
 
 
 @dataclass(frozen=True)

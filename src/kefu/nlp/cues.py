@@ -6,7 +6,7 @@
   转了三个客服);
 - deadline: an explicit time need (明天要用, 今天必须, 周五前, 今晚12点结束, 来不及).
 
-Rules over the normalised text (simplified, half-width digits). The caller adds what the
+Rules over the normalized text (simplified, half-width digits). The caller adds what the
 history knows (earlier contacts on record count as repeat contact).
 """
 
@@ -41,7 +41,7 @@ CUE_PATTERNS = {"money_lost": MONEY_LOST, "repeat_contact": REPEAT_CONTACT, "dea
 
 
 def find_cue_spans(text: str) -> dict[str, tuple[int, int]]:
-    """The first span in the normalised text that raised each cue found."""
+    """The first span in the normalized text that raised each cue found."""
     spans = {}
     for name, pattern in CUE_PATTERNS.items():
         m = pattern.search(text)
@@ -51,6 +51,6 @@ def find_cue_spans(text: str) -> dict[str, tuple[int, int]]:
 
 
 def find_cues(text: str) -> Cues:
-    """The cues in one normalised message."""
+    """The cues in one normalized message."""
     spans = find_cue_spans(text)
     return Cues(**{name: name in spans for name in CUE_PATTERNS})

@@ -1,7 +1,7 @@
 """Reading the training and evaluation files (the shared development data during development).
 
 Only training and evaluation read these; the installed product never does. Every reader
-returns raw text: normalisation belongs to the code that trains or predicts.
+returns raw text: normalization belongs to the code that trains or predicts.
 """
 
 from __future__ import annotations

@@ -46,11 +46,11 @@ class Embedder:
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalised float32 vectors, [len(texts), 384]. e5's ``query:`` form, which it
+        """L2-normalized float32 vectors, [len(texts), 384]. e5's ``query:`` form, which it
         was trained to use for classification."""
         if not texts:
             return np.zeros((0, DIMENSIONS), np.float32)
-        # Lone surrogates cannot be encoded for the engine; normalised text has none, but be sure.
+        # Lone surrogates cannot be encoded for the engine; normalized text has none, but be sure.
         clean = [t[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8") for t in texts]
         with self._lock:
             vectors = self._model.query(clean)

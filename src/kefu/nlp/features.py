@@ -1,11 +1,11 @@
 """Character n-gram features: the sparse vector every classifier reads.
 
 Chinese needs no segmenter for this: overlapping 1- to 4-character n-grams of the
-normalised text cover words, compounds and their neighbours, cost a few microseconds,
+normalized text cover words, compounds and their neighbours, cost a few microseconds,
 and cannot be thrown off by a word the dictionary does not know.
 
 The vector is TF-IDF, as scikit-learn's ``TfidfVectorizer`` computes it (training uses
-scikit-learn with ``char_ngrams`` as its analyser, so both sides see the same n-grams):
+scikit-learn with ``char_ngrams`` as its analyzer, so both sides see the same n-grams):
 term counts, optionally ``1 + log(count)``, times the learned idf, scaled to unit length.
 """
 

@@ -2,7 +2,7 @@
 
 A risk needs a real signal, not a word: 「我要打12315」 carries ``regulator``,
 「12315是干嘛的？」 does not; 「我不会去曝光的」 carries nothing. Each clause of the
-normalised text is read on its own:
+normalized text is read on its own:
 
 1. a trigger of the risk is found (曝光, 12315, 律师, 着火 …), unless it is part of a
    harmless compound (曝光补偿, 工商银行, 律师事务所, 爆炸盐 …);
@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kefu.domain.triage import Risk
-from kefu.nlp.normalise import normalise
+from kefu.domain.triage_labels import Risk
+from kefu.nlp.normalize import normalize
 
-_CLAUSE_END = re.compile(r"[。!?;\n]+")  # sentences (the text is normalised: ！→!)
+_CLAUSE_END = re.compile(r"[。!?;\n]+")  # sentences (the text is normalized: ！→!)
 
 # Intent or act: the customer is doing or will do it.
 _ACT = re.compile(
@@ -123,7 +123,7 @@ RULES: tuple[RiskRule, ...] = (
 @dataclass(frozen=True)
 class RiskHit:
     risk: Risk
-    start: int  # span in the normalised text
+    start: int  # span in the normalized text
     end: int
     trigger: str
     reason: str
@@ -134,7 +134,7 @@ class RiskHit:
 
 
 def find_risks(text: str) -> list[RiskHit]:
-    """Every risk the (normalised) text carries, with the clause that raised it; each risk once."""
+    """Every risk the (normalized) text carries, with the clause that raised it; each risk once."""
     hits: dict[Risk, RiskHit] = {}
     for start, clause in _clauses(text):
         for rule in RULES:
@@ -181,7 +181,7 @@ class CrisisReading:
     """What intake stores for a message until the full analysis engine is in place."""
 
     risks: tuple[RiskHit, ...]
-    text: str  # normalised
+    text: str  # normalized
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -192,6 +192,6 @@ class CrisisReading:
 
 
 def read_crisis(raw_text: str) -> CrisisReading:
-    """Normalise a customer message and read its crisis signals."""
-    text = normalise(raw_text).text
+    """Normalize a customer message and read its crisis signals."""
+    text = normalize(raw_text).text
     return CrisisReading(tuple(find_risks(text)), text)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kefu.nlp.cues import find_cue_spans
-from kefu.nlp.normalise import Normalised, normalise
+from kefu.nlp.normalize import Normalized, normalize
 from kefu.nlp.risks import RiskHit, find_risks
 
 
@@ -25,19 +25,19 @@ from kefu.nlp.risks import RiskHit, find_risks
 class Reading:
     """What the rules read out of one message before any model runs."""
 
-    normalised: Normalised
+    normalized: Normalized
     risks: tuple[RiskHit, ...]
     cue_spans: dict[str, tuple[int, int]]
 
     @property
     def text(self) -> str:
-        return self.normalised.text
+        return self.normalized.text
 
 
 def read(text: str) -> Reading:
-    """Normalise a message and run the crisis rules and the priority cues on it."""
-    normalised = normalise(text)
-    return Reading(normalised, tuple(find_risks(normalised.text)), find_cue_spans(normalised.text))
+    """Normalize a message and run the crisis rules and the priority cues on it."""
+    normalized = normalize(text)
+    return Reading(normalized, tuple(find_risks(normalized.text)), find_cue_spans(normalized.text))
 
 
 def _capped(count: int, cap: int = 3) -> float:
@@ -45,7 +45,7 @@ def _capped(count: int, cap: int = 3) -> float:
 
 
 def _emoji(name: str) -> Callable[[Reading], float]:
-    return lambda r: _capped(r.normalised.emoji.count(name), 2)
+    return lambda r: _capped(r.normalized.emoji.count(name), 2)
 
 
 def _cue(name: str) -> Callable[[Reading], float]:
@@ -93,11 +93,11 @@ SIGNALS: dict[str, Callable[[Reading], float]] = {
     "emoji_pleading": _emoji("pleading"),
     "emoji_contempt": _emoji("contempt"),
     "emoji_positive": _emoji("positive"),
-    "intensity": lambda r: _capped(r.normalised.intensity),
-    "exclamations": lambda r: _capped(r.normalised.exclamation_runs, 2),
-    "questions": lambda r: _capped(r.normalised.question_runs, 2),
-    "shouted": lambda r: _capped(r.normalised.shouted_words, 2),
-    "traditional": lambda r: float(r.normalised.traditional),
+    "intensity": lambda r: _capped(r.normalized.intensity),
+    "exclamations": lambda r: _capped(r.normalized.exclamation_runs, 2),
+    "questions": lambda r: _capped(r.normalized.question_runs, 2),
+    "shouted": lambda r: _capped(r.normalized.shouted_words, 2),
+    "traditional": lambda r: float(r.normalized.traditional),
     "log_length": lambda r: min(math.log1p(len(r.text)) / 5.0, 1.5),
     "short": lambda r: float(len(r.text) <= 6),
     "risk": lambda r: 1.0 if r.risks else 0.0,

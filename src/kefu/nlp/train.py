@@ -33,7 +33,7 @@ import numpy as np
 
 from kefu.nlp import classifiers, data
 from kefu.nlp.features import CharNgramSpace, char_ngrams
-from kefu.nlp.normalise import normalise
+from kefu.nlp.normalize import normalize
 from kefu.nlp.signals import SIGNALS, Reading, read, signal_matrix
 from kefu.nlp.transfer import (
     CIC_FILES,
@@ -124,7 +124,7 @@ class Recipe:
     )
     triage_polarity_weight: float = 3.0  # of a polar triage-dev message in the polarity head
     # Triage heads also read the sentence embedding (the accurate path), multiplied by this
-    # before fitting: an L2-normalised vector beside an L2-normalised n-gram row.
+    # before fitting: an L2-normalized vector beside an L2-normalized n-gram row.
     embedding_weight: float = 1.0
 
 
@@ -326,11 +326,11 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
             training.transfer += [(row, "kbq") for row in read_kb_question_categories(data_dir)]
             files[str(questions.relative_to(data_dir))] = data.digest(questions)
     if holdout:
-        seen = {normalise(r.text).text for r in training.reviews} | {
-            normalise(r.text).text for r in training.chat
+        seen = {normalize(r.text).text for r in training.reviews} | {
+            normalize(r.text).text for r in training.chat
         }
         training.held_out = {
-            c: [r for r in rows if normalise(r.text).text not in seen]
+            c: [r for r in rows if normalize(r.text).text not in seen]
             for c, rows in held_out.items()
         }
     return training
@@ -361,12 +361,12 @@ def fit_polarity(
             continue
         for r in rows:
             if r.label in ("0", "1"):
-                texts.append(normalise(r.text).text)
+                texts.append(normalize(r.text).text)
                 labels.append("positive" if r.label == "1" else "negative")
                 weights.append(weight)
     for row in triage_rows:
         if row["sentiment"] != "neutral":
-            texts.append(normalise(row["text"]).text)
+            texts.append(normalize(row["text"]).text)
             labels.append(row["sentiment"])
             weights.append(recipe.triage_polarity_weight)
     space = fit_space(texts, recipe.review_space)

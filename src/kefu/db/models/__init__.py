@@ -1,4 +1,4 @@
-"""ORM models. They hold data and small invariants; behaviour lives in services and domain."""
+"""ORM models. They hold data and small invariants; behavior lives in services and domain."""
 
 from kefu.db.base import Base
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags

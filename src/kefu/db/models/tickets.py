@@ -83,10 +83,10 @@ class Ticket(Base):
     # None: no clock is running.
     sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     escalations: Mapped[int] = mapped_column(Integer, default=0)  # SLA breaches escalated
-    # A crisis raised after the case was routed: the sweep routes it again (services/routing.py).
+    # A crisis raised after the case was routed: the sweep routes it again (services/cases/routing.py).
     route_again: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    # The closed loop (domain/case_workflow.py): the path and stage, what the case waits on, and
+    # The closed loop (domain/case_loop.py): the path and stage, what the case waits on, and
     # the data each step recorded (facts, analysis, solution, compensation, feedback, lesson).
     case_path: Mapped[str] = mapped_column(String(10), default="short")
     stage: Mapped[str] = mapped_column(String(20), default="open")
@@ -159,7 +159,7 @@ class Message(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
     # A customer message whose analysis raised is stored all the same and retried later
-    # (services/analysis_retry.py): the last error, the attempts so far, the next try.
+    # (services/intake/analysis_retry.py): the last error, the attempts so far, the next try.
     analysis_error: Mapped[str | None] = mapped_column(Text)
     analysis_attempts: Mapped[int] = mapped_column(Integer, default=0)
     analysis_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -5,7 +5,7 @@ Revises: 0005
 Create Date: 2026-12-06 10:00:00
 
 A customer message whose analysis raised is stored all the same; these columns flag it for
-the retry job (services/analysis_retry.py). Existing messages are not flagged.
+the retry job (services/intake/analysis_retry.py). Existing messages are not flagged.
 """
 
 from __future__ import annotations

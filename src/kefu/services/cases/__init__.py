@@ -1,0 +1,1 @@
+"""Cases: tickets, the steps of their loop, links and merges, the timeline, routing."""

@@ -1,0 +1,485 @@
+"""Tickets (工单): access, listing, field changes, replies and notes, assignment and claiming."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, or_, select, true, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, selectinload
+
+from kefu.db.base import utcnow
+from kefu.db.errors import lock_not_granted
+from kefu.db.models import Attachment, Group, Message, Tag, Ticket, User
+from kefu.domain import analysis_retry
+from kefu.domain import case_loop as cw
+from kefu.domain import case_planner as planner
+from kefu.domain import events as ev
+from kefu.domain.case_loop import Policy
+from kefu.domain.tickets import AuthorType, Direction, TicketStatus
+from kefu.errors import BUSY_RETRY_AFTER_SECONDS, Conflict, KefuError, NotFound
+from kefu.nlp.analysis import Analysis, Analyzer
+from kefu.sanitize import text_to_html
+from kefu.services import audit
+from kefu.services.actors import Actor
+from kefu.services.cases import loop as cases
+from kefu.services.events import unit_of_work as events
+from kefu.services.infra.pagination import decode_cursor, encode_cursor
+from kefu.services.intake import message_triage
+from kefu.services.intake.attachments import AttachmentIn, decode_attachment, write_blob
+from kefu.services.sla import clocks as sla
+
+log = logging.getLogger(__name__)
+
+AUDITED_FIELDS = (
+    "subject", "status", "stage", "waiting_on", "priority", "category", "intent", "emotion", "sentiment", "risks",
+    "group_id", "assignee_id", "customer_id",
+)  # fmt: skip
+
+
+def snapshot(ticket: Ticket) -> dict[str, Any]:
+    data = {name: getattr(ticket, name) for name in AUDITED_FIELDS}
+    data["tags"] = [t.name for t in ticket.tags]
+    return data
+
+
+def visible_tickets(actor: Actor) -> Any:
+    """SQL condition: tickets the actor may see (the same rule as ``can_see_ticket``)."""
+    if actor.sees_all_tickets:
+        return true()
+    return or_(
+        Ticket.group_id.is_(None),
+        Ticket.group_id.in_(actor.group_ids),
+        Ticket.assignee_id == actor.user_id,
+    )
+
+
+def access_ticket(
+    session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False
+) -> Ticket:
+    """The only way to load a ticket for an actor; missing and forbidden both raise 404.
+
+    ``for_update`` locks the row until the transaction ends; on PostgreSQL a request gives up
+    waiting for another holder after its lock timeout and answers 409 ``ticket_busy``."""
+    query = select(Ticket).where(Ticket.id == ticket_id, visible_tickets(actor))
+    if for_update:
+        query = query.with_for_update()
+    with _busy_as_conflict():
+        ticket = session.scalar(query)
+    if ticket is None:
+        raise NotFound("ticket")
+    return ticket
+
+
+@contextmanager
+def _busy_as_conflict() -> Iterator[None]:
+    """A ticket's row lock not granted in time (PostgreSQL lock_timeout) is 409 ticket_busy."""
+    try:
+        yield
+    except OperationalError as e:
+        if lock_not_granted(e):
+            raise Conflict("ticket_busy", retry_after=BUSY_RETRY_AFTER_SECONDS) from e
+        raise
+
+
+def access_attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
+    """An attachment, if the actor may see the ticket it belongs to (else 404)."""
+    row = session.execute(
+        select(Attachment, Message.ticket_id)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Attachment.id == attachment_id)
+    ).first()
+    if row is None:
+        raise NotFound("attachment")
+    try:
+        access_ticket(session, actor, row.ticket_id)
+    except NotFound as e:
+        raise NotFound("attachment") from e
+    attachment: Attachment = row.Attachment
+    return attachment
+
+
+# --- listing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: list[str] | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    group_id: int | None = None
+    priority: list[str] | None = None
+    category: str | None = None
+    channel: str | None = None
+    customer_id: int | None = None
+    text: str | None = None
+    stage: list[str] | None = None
+    repeat_complaint: bool | None = None
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_tickets(
+    session: Session, actor: Actor, filters: TicketFilters, *, cursor: str | None, limit: int
+) -> tuple[list[Ticket], str | None]:
+    query = select(Ticket).where(visible_tickets(actor))
+    if filters.status:
+        query = query.where(Ticket.status.in_(filters.status))
+    if filters.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.group_id is not None:
+        query = query.where(Ticket.group_id == filters.group_id)
+    if filters.priority:
+        query = query.where(Ticket.priority.in_(filters.priority))
+    if filters.stage:
+        query = query.where(Ticket.stage.in_(filters.stage))
+    if filters.repeat_complaint is not None:
+        query = query.where(Ticket.repeat_complaint.is_(filters.repeat_complaint))
+    for column, value in (
+        (Ticket.category, filters.category),
+        (Ticket.channel, filters.channel),
+        (Ticket.customer_id, filters.customer_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.text:
+        pattern = like_pattern(filters.text.strip())
+        in_messages = exists().where(
+            Message.ticket_id == Ticket.id, Message.body_text.ilike(pattern, escape="\\")
+        )
+        query = query.where(or_(Ticket.subject.ilike(pattern, escape="\\"), in_messages))
+    before = decode_cursor(cursor)
+    if before is not None:
+        query = query.where(Ticket.id < before)
+    query = query.order_by(Ticket.id.desc()).limit(limit + 1)
+    query = query.options(selectinload(Ticket.tags))
+    rows = list(session.scalars(query))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def ticket_messages(session: Session, ticket: Ticket) -> list[Message]:
+    query = (
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .order_by(Message.id)
+        .options(selectinload(Message.attachments))
+    )
+    return list(session.scalars(query))
+
+
+# --- creating and changing ----------------------------------------------------------------
+
+
+def _check_group(session: Session, group_id: int | None) -> None:
+    if group_id is not None and session.get(Group, group_id) is None:
+        raise NotFound("group", details={"field": "group_id"})
+
+
+def _check_assignee(session: Session, assignee_id: int | None) -> None:
+    if assignee_id is None:
+        return
+    user = session.get(User, assignee_id)
+    if user is None or not user.is_active:
+        raise NotFound("user", details={"field": "assignee_id"})
+
+
+def tags_by_name(session: Session, names: list[str]) -> list[Tag]:
+    """The tags with these names, creating the missing ones."""
+    wanted = sorted({n.strip() for n in names if n.strip()})
+    found = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    for name in wanted:
+        if name not in found:
+            found[name] = Tag(name=name)
+            session.add(found[name])
+    return [found[n] for n in wanted]
+
+
+def do_create_ticket(
+    session: Session,
+    actor: Actor,
+    *,
+    customer_id: int,
+    subject: str,
+    text: str,
+    channel: str,
+    priority: str | None = None,
+    category: str | None = None,
+    intent: str | None = None,
+    group_id: int | None = None,
+    assignee_id: int | None = None,
+    tags: list[str] | None = None,
+    attachments_root: Path | None = None,
+    max_attachment_bytes: int = 0,
+    attachments: list[AttachmentIn] | None = None,
+    analysis: Callable[[], Analyzer] | None = None,
+) -> Ticket:
+    """Open a case for a customer, e.g. from a phone call; ``text`` is the customer's request.
+
+    With ``analysis`` (the app's analyzer, as intake's) the text is analyzed like an inbound
+    message and the ticket's triage comes from it; what the caller sets (priority, category,
+    intent) overrides it, a priority set by hand saying so in ``priority_reason``. If the
+    analysis raises, the ticket is opened all the same and the message flagged for the retry
+    (services/intake/analysis_retry.py). Without ``analysis`` (test factories, importers that bring
+    their own triage) nothing is analyzed."""
+    # Imported here: the customers module builds on this one (visible_tickets, tags_by_name).
+    from kefu.services.customers.profiles import access_customer
+
+    try:
+        customer = access_customer(session, actor, customer_id)
+    except NotFound as e:
+        raise NotFound("customer", details={"field": "customer_id"}) from e
+    if customer.merged_into_id is not None:
+        raise NotFound("customer", details={"field": "customer_id"})
+    _check_group(session, group_id)
+    _check_assignee(session, assignee_id)
+    now = utcnow()
+    analyzed, analysis_error = _analyze(analysis, text)
+    state, reasons = planner.open_ticket(customer.id, channel, now), {}
+    if analyzed is not None:
+        opened = planner.apply_analysis(
+            state,
+            message_triage.triage_of(analyzed),
+            message_triage.explanations(analyzed),
+            opens=True,
+        )
+        state, reasons = opened.state, opened.reasons
+    triage = replace(
+        state.triage,
+        category=category or state.triage.category,
+        intent=intent or state.triage.intent,
+    )
+    if priority is not None:
+        triage = replace(triage, priority=priority, priority_reason=_hand_set(actor, priority))
+        reasons["priority"] = triage.priority_reason or ""
+    state = replace(state, triage=triage, case=cw.with_intent(state.case, triage.intent))
+    ticket = Ticket(
+        subject=subject, customer_id=customer.id, channel=channel, group_id=group_id,
+        assignee_id=assignee_id, created_at=now, case_file={}, reopen_count=0,
+    )  # fmt: skip
+    cases.write_state(ticket, state, now)  # status, case, triage and SLA facts of a new case
+    ticket.tags = tags_by_name(session, tags or [])
+    session.add(ticket)
+    session.flush()
+    message = Message(
+        ticket_id=ticket.id,
+        channel=channel,
+        direction=Direction.INBOUND,
+        author_type=AuthorType.CUSTOMER,
+        author_customer_id=customer.id,
+        body_text=text,
+        body_html=text_to_html(text),
+        analysis=analyzed.to_json() if analyzed else None,
+        created_at=now,
+    )
+    if analysis_error is not None:
+        message.analysis_error, message.analysis_attempts = analysis_error, 1
+        message.analysis_retry_at = now + analysis_retry.delay_after(1)
+    session.add(message)
+    session.flush()
+    if attachments:
+        assert attachments_root is not None
+        store_attachments(
+            session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes
+        )
+    audit.record(
+        session, actor, "ticket.create", object_type="ticket", object_id=ticket.id,
+        ticket_id=ticket.id, customer_id=customer.id,
+        after={**snapshot(ticket), **({"reasons": reasons} if reasons else {})},
+    )  # fmt: skip
+    events.record(
+        session,
+        ev.TicketOpened(
+            ticket.id, customer_id=customer.id, channel=channel, priority=ticket.priority
+        ),
+        ev.MessageAdded(ticket.id, message_id=message.id, direction="inbound"),
+    )
+    return ticket
+
+
+def _analyze(
+    analysis: Callable[[], Analyzer] | None, text: str
+) -> tuple[Analysis | None, str | None]:
+    """The analysis of the customer's text, or the error that kept it from being analyzed."""
+    if analysis is None:
+        return None, None
+    try:
+        return analysis().analyze(text), None
+    except Exception as e:
+        log.error("analysis of a ticket opened by staff failed", exc_info=True)
+        return None, f"{type(e).__name__}: {e}"[:2000]
+
+
+def _hand_set(actor: Actor, priority: str) -> str:
+    """The ``priority_reason`` of a priority a person (or a system rule) set."""
+    who = "系统规则设定" if actor.is_system else f"{actor.name or '工作人员'}人工调整"
+    return f"{priority}：由{who}"
+
+
+def store_attachments(
+    session: Session, message: Message, items: list[AttachmentIn], *, root: Path, max_bytes: int
+) -> list[Attachment]:
+    rows = []
+    for item in items:
+        data, meta = decode_attachment(item, max_bytes=max_bytes)
+        write_blob(root, data, meta.sha256)
+        row = Attachment(
+            message_id=message.id,
+            filename=meta.filename,
+            content_type=meta.content_type,
+            size=meta.size,
+            sha256=meta.sha256,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def do_update_ticket(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    changes: dict[str, Any],
+    policy: Policy | None = None,
+) -> Ticket:
+    """Change fields of a ticket the caller has loaded with ``access_ticket(for_update=True)``.
+    A status change is a step of the case's loop (services/cases/loop.py); a complaint refuses to be
+    resolved or closed this way."""
+    before = snapshot(ticket)
+    now = utcnow()
+    if ticket.merged_into_id is not None:
+        raise Conflict("ticket_merged", into=ticket.merged_into_id)
+    if "group_id" in changes:
+        _check_group(session, changes["group_id"])
+    if "assignee_id" in changes:
+        _check_assignee(session, changes["assignee_id"])
+    for name, value in sorted(
+        changes.items(), key=lambda kv: kv[0] == "status"
+    ):  # the intent first
+        if name == "status":
+            cases.do_status_change(ticket, TicketStatus(value), now, policy or Policy())
+        elif name == "tags":
+            ticket.tags = tags_by_name(session, value)
+        else:
+            setattr(ticket, name, value)
+            if name == "intent":
+                cases.on_intent_changed(ticket)
+    if ticket.priority != before["priority"]:  # say who set it where agents read "why"
+        ticket.priority_reason = _hand_set(actor, ticket.priority)
+        sla.on_replan(ticket, now)  # the budgets follow the priority
+    old, new = audit.changed_fields(before, snapshot(ticket))
+    if new:
+        ticket.updated_at = now
+        session.flush()
+        audit.record(
+            session, actor, "ticket.update", object_type="ticket", object_id=ticket.id,
+            ticket_id=ticket.id, customer_id=ticket.customer_id, before=old, after=new,
+        )  # fmt: skip
+        events.record(session, *_changed(ticket, old, new))
+    return ticket
+
+
+def _changed(ticket: Ticket, old: dict[str, Any], new: dict[str, Any]) -> list[ev.Event]:
+    """The events of a change of these fields (``old`` and ``new`` hold only what changed)."""
+    told: list[ev.Event] = [ev.TicketChanged(ticket.id, fields=tuple(sorted(new)))]
+    if "assignee_id" in new or "group_id" in new:
+        told.append(ev.TicketAssigned(ticket.id, assignee_id=ticket.assignee_id, group_id=ticket.group_id,
+                                      previous_assignee_id=old.get("assignee_id", ticket.assignee_id)))  # fmt: skip
+    return told
+
+
+def do_add_message(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    *,
+    text: str,
+    internal: bool,
+    attachments: list[AttachmentIn] | None = None,
+    attachments_root: Path | None = None,
+    max_attachment_bytes: int = 0,
+) -> Message:
+    """An agent's public reply or internal note (内部备注) on a ticket they have locked."""
+    now = utcnow()
+    direction = Direction.NOTE if internal else Direction.OUTBOUND
+    message = Message(
+        ticket_id=ticket.id,
+        channel=ticket.channel,
+        direction=direction,
+        author_type=AuthorType.USER if actor.user_id else AuthorType.SYSTEM,
+        author_user_id=actor.user_id,
+        body_text=text,
+        body_html=text_to_html(text),
+        created_at=now,
+    )
+    session.add(message)
+    before = snapshot(ticket)
+    if not internal:
+        cases.write_state(ticket, planner.agent_replied(cases.state_of(ticket), now), now)
+        ticket.last_message_at = now
+    ticket.updated_at = now
+    session.flush()
+    if attachments:
+        assert attachments_root is not None
+        store_attachments(
+            session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes
+        )
+    old, new = audit.changed_fields(before, snapshot(ticket))
+    audit.record(
+        session, actor, "ticket.note" if internal else "ticket.reply", object_type="message",
+        object_id=message.id, ticket_id=ticket.id, customer_id=ticket.customer_id,
+        before=old or None, after={"message_id": message.id, "direction": direction.value, **new},
+    )  # fmt: skip
+    told: list[ev.Event] = [
+        ev.MessageAdded(ticket.id, message_id=message.id, direction=direction.value)
+    ]
+    events.record(session, *told, *(_changed(ticket, old, new) if new else []))
+    return message
+
+
+def do_assign(session: Session, actor: Actor, ticket: Ticket, *, assignee_id: int | None) -> Ticket:
+    return do_update_ticket(session, actor, ticket, {"assignee_id": assignee_id})
+
+
+def do_claim(session: Session, actor: Actor, ticket_id: int) -> Ticket:
+    """Take an unassigned ticket; of two agents claiming at once exactly one wins.
+
+    The winner is decided by one conditional UPDATE, atomic on both engines.
+    """
+    if actor.user_id is None:
+        raise KefuError("forbidden", status_code=403)
+    ticket = access_ticket(session, actor, ticket_id)
+    if ticket.assignee_id is not None and ticket.assignee_id != actor.user_id:
+        # Already taken: say so without queueing on the row lock behind whoever holds it.
+        raise Conflict("already_claimed", details={"assignee_id": ticket.assignee_id})
+    with _busy_as_conflict():
+        result = session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id, Ticket.assignee_id.is_(None))
+            .values(assignee_id=actor.user_id, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(ticket)
+        if ticket.assignee_id == actor.user_id:
+            return ticket
+        raise Conflict("already_claimed", details={"assignee_id": ticket.assignee_id})
+    session.refresh(ticket)
+    audit.record(
+        session, actor, "ticket.claim", object_type="ticket", object_id=ticket.id,
+        ticket_id=ticket.id, customer_id=ticket.customer_id,
+        before={"assignee_id": None}, after={"assignee_id": actor.user_id},
+    )  # fmt: skip
+    events.record(session, *_changed(ticket, {"assignee_id": None}, {"assignee_id": actor.user_id}))
+    return ticket

@@ -1,0 +1,1 @@
+"""Customers: one profile across channels, search, merges."""

@@ -1,0 +1,1 @@
+"""Domain events in the unit of work, and the notices they make."""

@@ -1,0 +1,1 @@
+"""Intake: customer messages in from integrations, stored first, analyzed, retried."""

@@ -1,0 +1,164 @@
+"""Integrations: the systems that deliver customer messages (POST /api/v1/inbound).
+
+An integration is not a person: its token opens intake and nothing else, for the channels
+an admin gave it, and the audit trail names it (集成「名称」). Staff tokens cannot deliver
+customer messages, so nobody can write as a customer into a ticket they may not see.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu.db.base import utcnow
+from kefu.db.models import Integration
+from kefu.domain.roles import Role
+from kefu.errors import Conflict, KefuError, NotAuthenticated, NotFound, PermissionDenied
+from kefu.services import audit
+from kefu.services.actors import Actor
+from kefu.services.staff.auth import INTEGRATION_PREFIX as TOKEN_PREFIX
+from kefu.services.staff.auth import digest
+
+
+def actor_for(integration: Integration) -> Actor:
+    return Actor(
+        user_id=None,
+        role=Role.AGENT,  # never consulted: an integration reaches no endpoint that asks
+        via="integration",
+        name=audit.integration_label(integration.name),
+        integration_id=integration.id,
+        channels=frozenset(integration.channels),
+    )
+
+
+def _snapshot(integration: Integration) -> dict[str, Any]:
+    return {
+        "name": integration.name,
+        "channels": list(integration.channels),
+        "prefix": integration.prefix,
+    }
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied()
+
+
+def _flush_name(session: Session) -> None:
+    """Flush; a name taken meanwhile by a concurrent request is a 409 like one taken before."""
+    try:
+        session.flush()
+    except IntegrityError as e:
+        if "name" not in str(e.orig).lower():
+            raise
+        raise Conflict("name_taken", details={"field": "name"}) from e
+
+
+def _check_name_free(session: Session, name: str, *, other_than: int | None = None) -> None:
+    query = select(Integration.id).where(Integration.name == name)
+    if other_than is not None:
+        query = query.where(Integration.id != other_than)
+    if session.scalar(query) is not None:
+        raise Conflict("name_taken", details={"field": "name"})
+
+
+def do_create_integration(
+    session: Session, actor: Actor, *, name: str, channels: list[str]
+) -> tuple[str, Integration]:
+    """Create an integration; its token is returned once and stored only hashed."""
+    _require_admin(actor)
+    _check_name_free(session, name)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    integration = Integration(
+        name=name,
+        channels=sorted(set(channels)),
+        prefix=secret[:16],
+        token_hash=digest(secret),
+        created_by_id=actor.user_id,
+    )
+    session.add(integration)
+    _flush_name(session)
+    audit.record(
+        session,
+        actor,
+        "integration.create",
+        object_type="integration",
+        object_id=integration.id,
+        after=_snapshot(integration),
+    )
+    return secret, integration
+
+
+def list_integrations(session: Session, actor: Actor) -> list[Integration]:
+    _require_admin(actor)
+    return list(session.scalars(select(Integration).order_by(Integration.id)))
+
+
+def get_integration(session: Session, actor: Actor, integration_id: int) -> Integration:
+    _require_admin(actor)
+    integration = session.get(Integration, integration_id)
+    if integration is None:
+        raise NotFound("integration")
+    return integration
+
+
+def do_update_integration(
+    session: Session, actor: Actor, integration: Integration, changes: dict[str, Any]
+) -> Integration:
+    _require_admin(actor)
+    before = _snapshot(integration)
+    if "name" in changes:
+        _check_name_free(session, changes["name"], other_than=integration.id)
+        integration.name = changes["name"]
+    if "channels" in changes:
+        integration.channels = sorted(set(changes["channels"]))
+    _flush_name(session)
+    old, new = audit.changed_fields(before, _snapshot(integration))
+    if new:
+        audit.record(
+            session,
+            actor,
+            "integration.update",
+            object_type="integration",
+            object_id=integration.id,
+            before=old,
+            after=new,
+        )
+    return integration
+
+
+def do_revoke_integration(session: Session, actor: Actor, integration: Integration) -> None:
+    """Its token stops working at once in this process (the token cache is emptied on
+    commit) and within the cache's lifetime in others."""
+    _require_admin(actor)
+    if integration.revoked_at is not None:
+        return
+    integration.revoked_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "integration.revoke",
+        object_type="integration",
+        object_id=integration.id,
+        before={"revoked_at": None},
+        after={"revoked_at": integration.revoked_at},
+    )
+
+
+def resolve_integration(session: Session, secret: str) -> Integration:
+    integration = session.scalar(
+        select(Integration).where(Integration.token_hash == digest(secret))
+    )
+    if integration is None or integration.revoked_at is not None:
+        raise NotAuthenticated()
+    return integration
+
+
+def check_channel(actor: Actor, channel: str) -> None:
+    """An integration delivers only the channels an admin gave it."""
+    if channel not in actor.channels:
+        raise KefuError("channel_not_allowed", status_code=403, channel=channel)

@@ -1,0 +1,1 @@
+"""SLA: the clocks and the sweep, and the admins' budgets."""

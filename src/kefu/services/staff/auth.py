@@ -1,0 +1,234 @@
+"""Passwords (argon2), browser sessions with CSRF tokens, and personal API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from kefu.db.base import utcnow
+from kefu.db.models import ApiToken, LoginSession, User
+from kefu.domain.roles import Role
+from kefu.errors import KefuError, NotAuthenticated, NotFound, PermissionDenied
+from kefu.services import audit
+from kefu.services.actors import Actor
+from kefu.services.infra import token_cache
+from kefu.services.staff import presence
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a login for an unknown email as slow as one for a known email.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+TOKEN_PREFIX = "kefu_"  # noqa: S105 - a public marker on every token, not a secret
+INTEGRATION_PREFIX = "kefu_int_"  # noqa: S105 - integration tokens (services/intake/integrations.py)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def digest(secret: str) -> str:
+    """How a secret is stored and looked up (API tokens, session cookies)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def actor_for(user: User, *, via: str) -> Actor:
+    return Actor(
+        user_id=user.id,
+        role=Role(user.role),
+        group_ids=frozenset(g.id for g in user.groups),
+        via=via,
+        name=user.name,
+    )
+
+
+# --- browser sessions -----------------------------------------------------------------
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        raise NotAuthenticated("invalid_credentials")
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def do_login(
+    session: Session, user: User, *, days: int, ip: str = "", user_agent: str = ""
+) -> tuple[str, LoginSession]:
+    """Open a login session; returns the cookie value (stored only hashed) and the row."""
+    cookie = secrets.token_urlsafe(32)
+    row = LoginSession(
+        user_id=user.id,
+        token_hash=digest(cookie),
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + timedelta(days=days),
+        ip=ip[:64],
+        user_agent=user_agent[:300],
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor_for(user, via="session"), "auth.login", object_type="user", object_id=user.id
+    )
+    return cookie, row
+
+
+def resolve_session(session: Session, cookie: str, *, now: datetime | None = None) -> LoginSession:
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == digest(cookie)))
+    now = now or utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
+        raise NotAuthenticated()
+    return row
+
+
+def csrf_matches(row: LoginSession, header_value: str | None) -> bool:
+    return header_value is not None and hmac.compare_digest(row.csrf_token, header_value)
+
+
+def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
+    """End a browser session; whoever signs out takes no new cases (presence offline)."""
+    row.revoked_at = utcnow()
+    audit.record(session, actor, "auth.logout", object_type="user", object_id=row.user_id)
+    presence.do_set_presence(session, actor, row.user, online=False)
+
+
+# --- password changes -------------------------------------------------------------------
+
+
+def end_credentials(
+    session: Session,
+    user_id: int,
+    *,
+    keep_session_id: int | None = None,
+    keep_token_digest: str | None = None,
+) -> dict[str, int]:
+    """Revoke the user's login sessions and API tokens, but the one credential the caller
+    is using; returns how many were still alive. After a password change or a deactivation
+    nothing signed in before it may go on working (nor come back with a reactivation)."""
+    now = utcnow()
+    sessions = update(LoginSession).where(
+        LoginSession.user_id == user_id,
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > now,
+    )
+    if keep_session_id is not None:
+        sessions = sessions.where(LoginSession.id != keep_session_id)
+    tokens = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    if keep_token_digest is not None:
+        tokens = tokens.where(ApiToken.token_hash != keep_token_digest)
+    ended: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        sessions.values(revoked_at=now), execution_options={"synchronize_session": False}
+    )
+    revoked: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        tokens.values(revoked_at=now), execution_options={"synchronize_session": False}
+    )
+    token_cache.note_staff_change(session)  # bulk updates pass the ORM's change tracking by
+    return {"sessions_ended": ended.rowcount, "tokens_revoked": revoked.rowcount}
+
+
+def do_change_own_password(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
+    keep_session_id: int | None = None,
+    keep_token_digest: str | None = None,
+) -> None:
+    """A user changes their own password, proving the current one; every other session and
+    token of theirs ends (the credential of this request stays, so the caller is not
+    signed out by their own change)."""
+    if actor.user_id != user.id:
+        raise PermissionDenied()
+    if not verify_password(user.password_hash, current_password):
+        raise KefuError("wrong_password", status_code=403)
+    user.password_hash = hash_password(new_password)
+    user.updated_at = utcnow()
+    ended = end_credentials(
+        session, user.id, keep_session_id=keep_session_id, keep_token_digest=keep_token_digest
+    )
+    audit.record(
+        session, actor, "auth.password_change", object_type="user", object_id=user.id, after=ended
+    )
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def do_create_token(
+    session: Session, actor: Actor, user: User, *, name: str
+) -> tuple[str, ApiToken]:
+    """Create a personal API token for ``user``; the secret is returned once, never stored."""
+    if actor.user_id != user.id and not actor.is_admin:
+        raise PermissionDenied()
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    while secret.startswith(INTEGRATION_PREFIX):  # that marker names integration tokens
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, prefix=secret[:12], token_hash=digest(secret))
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        object_type="api_token",
+        object_id=token.id,
+        after={"user_id": user.id, "name": name, "prefix": token.prefix},
+    )
+    return secret, token
+
+
+def resolve_token(session: Session, secret: str) -> ApiToken:
+    # One round trip for token, user and groups: this runs on every integration request.
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == digest(secret))
+        .options(joinedload(ApiToken.user).selectinload(User.groups))
+    )
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        raise NotAuthenticated()
+    return token
+
+
+def list_tokens(session: Session, actor: Actor, *, user_id: int | None = None) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)
+    if not actor.is_admin:
+        query = query.where(ApiToken.user_id == actor.user_id)
+    elif user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query))
+
+
+def do_revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound("token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(
+            session,
+            actor,
+            "token.revoke",
+            object_type="api_token",
+            object_id=token.id,
+            before={"revoked_at": None},
+            after={"revoked_at": token.revoked_at},
+        )
+    return token
