@@ -164,7 +164,9 @@ def customer_wrote(state: TicketState, at: datetime, policy: cw.Policy) -> Messa
         )  # an old row
     awaiting = moved.awaiting_reply_since or at
     last = max(moved.last_message_at, at) if moved.last_message_at else at
-    return MessagePlan(replace(moved, awaiting_reply_since=awaiting, last_message_at=last), step)
+    if (awaiting, last) != (moved.awaiting_reply_since, moved.last_message_at):
+        moved = replace(moved, awaiting_reply_since=awaiting, last_message_at=last)
+    return MessagePlan(moved, step)
 
 
 # --- analysis -------------------------------------------------------------------------------------

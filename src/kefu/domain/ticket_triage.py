@@ -18,7 +18,7 @@ Plain strings (the values of ``kefu.domain.triage_labels``), no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.triage_labels import Category, Intent, Risk
@@ -82,8 +82,7 @@ def merge(current: TicketTriage, message: TicketTriage) -> TicketTriage:
     category = current.category
     if category in (None, Category.OTHER.value) and message.category is not None:
         category = message.category
-    return replace(
-        current,
+    return TicketTriage(  # built directly: this runs for every customer message
         priority=priority,
         risks=risks,
         intent=intent,

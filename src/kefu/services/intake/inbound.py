@@ -899,17 +899,28 @@ class _Batch:
             )  # fmt: skip
 
 
-CHANGE_FIELDS = ("status", "stage", "case_path", "waiting_on", "repeat_complaint", "route_again")
 TRIAGE_FIELDS = ("priority", "risks", "intent", "category", "emotion", "sentiment")
 
 
 def _changed_fields(plan: _TicketPlan) -> tuple[str, ...]:
     """What a customer's messages changed on a ticket that existed before the batch."""
-    if plan.original is None:
+    was, now = plan.original, plan.state
+    if was is None or was is now:
         return ()
-    before, after = _TicketPlan(plan.original), plan
-    fields = [f for f in CHANGE_FIELDS if getattr(before, f) != getattr(after, f)]
-    fields += [f for f in TRIAGE_FIELDS if getattr(before.triage, f) != getattr(after.triage, f)]
+    fields = [
+        name
+        for name, before, after in (
+            ("status", was.status, now.status),
+            ("stage", was.case.stage, now.case.stage),
+            ("case_path", was.case.path, now.case.path),
+            ("waiting_on", was.case.waiting, now.case.waiting),
+            ("repeat_complaint", was.repeat_complaint, now.repeat_complaint),
+            ("route_again", was.route_again, now.route_again),
+        )
+        if before != after
+    ]
+    if was.triage != now.triage:
+        fields += [f for f in TRIAGE_FIELDS if getattr(was.triage, f) != getattr(now.triage, f)]
     return tuple(fields)
 
 
@@ -949,7 +960,7 @@ def _apply_analysis(plan: _TicketPlan, analysis: Analysis, *, opens: bool) -> No
         message_triage.explanations(analysis),
         opens=opens,
     )
-    if result.state == plan.state:
+    if result.state is plan.state:  # the planner hands back the same state when nothing changed
         return
     if not opens and plan.before_triage is None:
         plan.before_triage = before
