@@ -156,7 +156,7 @@ def customer_wrote(state: TicketState, at: datetime, policy: cw.Policy) -> Messa
         return MessagePlan(None, follow_up_of=state.id)
     step = outcome.step if outcome.step in ("resume", "reopened", "customer_feedback") else None
     moved = state
-    if outcome.case != state.case:
+    if outcome.case is not state.case:  # the loop hands back the same case when nothing moved
         moved = with_case(state, outcome.case, at)
     elif state.status == TicketStatus.PENDING and state.case.waiting is None:
         moved = move_status(

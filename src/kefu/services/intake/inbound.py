@@ -353,9 +353,11 @@ class _Batch:
         self.outcomes: list[Outcome | None] = [None] * len(deliveries)
         self.failed: list[tuple[_Item, KefuError]] = []
         self.ticket_updates: list[dict[str, Any]] = []
-        self.told: list[
-            ev.Event
-        ] = []  # domain events, published after commit (services/events/unit_of_work.py)
+        # domain events, published after commit (services/events/unit_of_work.py)
+        self.told: list[ev.Event] = []
+        self.policy = cw.Policy(
+            reopen_window=rules.reopen_window
+        )  # the loop's rules for this batch
         self.audit_rows: list[dict[str, Any]] = []
 
     def run(self) -> list[Outcome]:
@@ -596,8 +598,7 @@ class _Batch:
         """A customer's message on an existing case: the planner decides (resume a case waiting
         on them, reopen a resolved one, feedback during 跟进反馈). None: open a new case, which
         the caller links to this one."""
-        policy = cw.Policy(reopen_window=self.rules.reopen_window)
-        outcome = planner.customer_wrote(plan.state, it.now, policy)
+        outcome = planner.customer_wrote(plan.state, it.now, self.policy)
         if outcome.state is None:
             return None
         plan.touched = True
@@ -712,7 +713,7 @@ class _Batch:
             stored = {
                 r.id: r for r in self.conn.execute(q.CASE_FILES, {"ids": [t.id for t in reopened]})
             }
-            policy = cw.Policy(reopen_window=self.rules.reopen_window)
+            policy = self.policy
             rows = []
             for t in reopened:
                 at = next(it.now for it, step in t.steps if step == "reopened")
