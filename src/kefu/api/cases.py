@@ -240,11 +240,8 @@ def take_step(
 ) -> StepResult:
     ticket = tickets_service.access_ticket(db, actor, ticket_id, for_update=True)
     policy = cases.policy_of(settings)
-    outcome = cases.do_step(db, actor, ticket, _action(body), policy)
-    if isinstance(body, RecordAnalysis):  # the confirmed category may make it a repeat complaint
-        case_links.flag_repeat_complaint(
-            db, actor, ticket, cases.intake_rules(settings).repeat_window
-        )
+    window = cases.intake_rules(settings).repeat_window
+    outcome = cases.do_step(db, actor, ticket, _action(body), policy, repeat_window=window)
     return StepResult(**cases.view(ticket, policy), step=outcome.step)
 
 

@@ -26,7 +26,6 @@ from kefu.domain.case_loop import Stage
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage_labels import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
-from kefu.services.cases import links as case_links
 from kefu.services.cases import loop as cases
 from kefu.services.cases import tickets as service
 from kefu.services.intake.attachments import AttachmentIn
@@ -274,9 +273,8 @@ def create_ticket(
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
         analysis=analysis,
+        repeat_window=cases.intake_rules(settings).repeat_window,
     )
-    # As at intake: a complaint repeating one of the customer's is flagged and raised.
-    case_links.flag_repeat_complaint(db, actor, ticket, cases.intake_rules(settings).repeat_window)
     return _detail(db, ticket)
 
 
@@ -298,11 +296,14 @@ def update_ticket(
 ) -> TicketPublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
     changes = body.model_dump(exclude_unset=True, mode="json")
-    ticket = service.do_update_ticket(db, actor, ticket, changes, cases.policy_of(settings))
-    if {"intent", "category"} & set(changes):  # it may now repeat an earlier complaint
-        case_links.flag_repeat_complaint(
-            db, actor, ticket, cases.intake_rules(settings).repeat_window
-        )
+    ticket = service.do_update_ticket(
+        db,
+        actor,
+        ticket,
+        changes,
+        cases.policy_of(settings),
+        repeat_window=cases.intake_rules(settings).repeat_window,
+    )
     return TicketPublic.of(ticket, sla_service.Policies.load(db))
 
 

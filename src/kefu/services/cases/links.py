@@ -1,33 +1,31 @@
-"""Cases that belong together: links between tickets, merging duplicates, repeat complaints.
+"""Cases that belong together: links between tickets and merging duplicates.
 
 A link points from a later case to an earlier one (``ticket_links``): ``follow_up`` (the
 customer wrote after the reopen window), ``repeat_complaint`` (重复投诉, domain/repeat_complaints.py),
 ``merged`` (a duplicate merged into the case it points at) or ``related`` (a person linked them).
-Intake makes the first two itself (services/intake/inbound.py); ``flag_repeat_complaint`` does the same
-for a case whose intent or category a person changed. Merging moves the duplicate's messages
+Intake makes the first two itself (services/intake/inbound.py); ``loop.flag_repeat_complaint`` makes
+repeat-complaint links for the services (a staff-opened case, a person's change of intent or
+category, a confirmed category, a retried analysis), inside those services. Merging moves the duplicate's messages
 into the kept case, folds its triage and tags in, and closes it; both tickets' trails say so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
 from kefu.db.models import Message, Ticket, TicketLink
-from kefu.domain import case_planner as planner
 from kefu.domain import events as ev
-from kefu.domain import repeat_complaints
 from kefu.domain.ticket_triage import TicketTriage, merge
 from kefu.domain.tickets import TicketStatus
 from kefu.errors import Conflict, KefuError
 from kefu.services import audit
 from kefu.services.actors import Actor
-from kefu.services.cases.loop import move_status, state_of, write_state
+from kefu.services.cases.loop import add_link, move_status
 from kefu.services.cases.tickets import access_ticket, snapshot, tags_by_name
 from kefu.services.events import unit_of_work as events
 from kefu.services.sla import clocks as sla
@@ -39,26 +37,6 @@ class LinkView:
     kind: str
     direction: str  # "earlier": this case points at it; "later": it points at this case
     created_at: datetime
-
-
-def add_link(
-    session: Session, ticket_id: int, linked_ticket_id: int, kind: str, by: int | None = None
-) -> bool:
-    """Record a link unless it exists; True if this call made it."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(TicketLink)
-        .values(
-            ticket_id=ticket_id,
-            linked_ticket_id=linked_ticket_id,
-            kind=kind,
-            created_by_id=by,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing()
-        .returning(TicketLink.id)
-    )
-    return session.connection().execute(statement).scalar() is not None
 
 
 def links_of(session: Session, actor: Actor, ticket: Ticket) -> list[LinkView]:
@@ -184,50 +162,3 @@ def do_merge(session: Session, actor: Actor, duplicate_id: int, kept_id: int) ->
         ev.TicketChanged(duplicate.id, fields=("merged_into_id", "status")),
     )
     return kept
-
-
-def flag_repeat_complaint(
-    session: Session, actor: Actor, ticket: Ticket, window: timedelta, now: datetime | None = None
-) -> list[int]:
-    """If the ticket is a complaint repeating one of the customer's earlier complaints of the
-    window, flag and link it and raise its priority (audited); returns the earlier ids."""
-    triage = TicketTriage.of(ticket)
-    if ticket.repeat_complaint or not repeat_complaints.counts(triage):
-        return []
-    now = now or utcnow()
-    rows = session.execute(
-        select(Ticket.id, Ticket.category, Ticket.created_at).where(
-            Ticket.customer_id == ticket.customer_id,
-            Ticket.id < ticket.id,
-            Ticket.intent == "complaint",
-            Ticket.merged_into_id.is_(None),
-            Ticket.created_at >= now - window,
-        )
-    )
-    cases = [repeat_complaints.EarlierCase(r.id, r.category, r.created_at) for r in rows]
-    flagged, earlier = planner.flag_repeat(state_of(ticket), cases, now, window)
-    if not earlier:
-        return []
-    before = {"priority": ticket.priority, "repeat_complaint": False}
-    write_state(ticket, flagged, now)
-    session.flush()
-    for earlier_id in earlier:
-        add_link(session, ticket.id, earlier_id, "repeat_complaint", actor.user_id)
-    audit.record(
-        session,
-        actor,
-        "ticket.repeat_complaint",
-        object_type="ticket",
-        object_id=ticket.id,
-        ticket_id=ticket.id,
-        customer_id=ticket.customer_id,
-        before=before,
-        after={
-            "priority": ticket.priority,
-            "repeat_complaint": True,
-            "earlier_ticket_ids": earlier,
-            "reason": ticket.priority_reason,
-        },
-    )
-    events.record(session, ev.TicketChanged(ticket.id, fields=("priority", "repeat_complaint")))
-    return earlier

@@ -15,14 +15,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
-from kefu.db.models import Ticket
+from kefu.db.models import Ticket, TicketLink
 from kefu.domain import case_loop as cw
 from kefu.domain import case_planner as planner
 from kefu.domain import events as ev
-from kefu.domain import status_machine
+from kefu.domain import repeat_complaints, status_machine
 from kefu.domain.case_file import case_file_of, case_of
 from kefu.domain.case_loop import Case, CasePath, Outcome, Policy
 from kefu.domain.roles import Role
@@ -207,7 +209,13 @@ def apply_actions(
 
 
 def do_step(
-    session: Session, actor: Actor, ticket: Ticket, action: cw.Action, policy: Policy
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    action: cw.Action,
+    policy: Policy,
+    *,
+    repeat_window: timedelta = repeat_complaints.WINDOW,
 ) -> Outcome:
     """One step on a ticket the caller has locked (``access_ticket(for_update=True)``)."""
     if isinstance(action, cw.ProposeSolution) and action.compensation is not None:
@@ -248,6 +256,10 @@ def do_step(
         told.append(ev.ApprovalRequested(ticket.id, kind=comp.kind, amount=comp.amount,
                                          needed_role=needed.value, group_id=ticket.group_id))  # fmt: skip
     events.record(session, *told)
+    if isinstance(
+        action, cw.RecordAnalysis
+    ):  # the confirmed category may make it a repeat complaint
+        flag_repeat_complaint(session, actor, ticket, repeat_window, now)
     return outcome
 
 
@@ -344,3 +356,73 @@ def view(ticket: Ticket, policy: Policy) -> dict[str, Any]:
         "repeat_complaint": ticket.repeat_complaint,
         "merged_into_id": ticket.merged_into_id,
     }
+
+
+# --- repeat complaints (重复投诉) and the links they make -----------------------------------------
+
+
+def add_link(
+    session: Session, ticket_id: int, linked_ticket_id: int, kind: str, by: int | None = None
+) -> bool:
+    """Record a link unless it exists; True if this call made it."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(TicketLink)
+        .values(
+            ticket_id=ticket_id,
+            linked_ticket_id=linked_ticket_id,
+            kind=kind,
+            created_by_id=by,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+        .returning(TicketLink.id)
+    )
+    return session.connection().execute(statement).scalar() is not None
+
+
+def flag_repeat_complaint(
+    session: Session, actor: Actor, ticket: Ticket, window: timedelta, now: datetime | None = None
+) -> list[int]:
+    """If the ticket is a complaint repeating one of the customer's earlier complaints of the
+    window, flag and link it and raise its priority (audited); returns the earlier ids."""
+    triage = TicketTriage.of(ticket)
+    if ticket.repeat_complaint or not repeat_complaints.counts(triage):
+        return []
+    now = now or utcnow()
+    rows = session.execute(
+        select(Ticket.id, Ticket.category, Ticket.created_at).where(
+            Ticket.customer_id == ticket.customer_id,
+            Ticket.id < ticket.id,
+            Ticket.intent == "complaint",
+            Ticket.merged_into_id.is_(None),
+            Ticket.created_at >= now - window,
+        )
+    )
+    cases = [repeat_complaints.EarlierCase(r.id, r.category, r.created_at) for r in rows]
+    flagged, earlier = planner.flag_repeat(state_of(ticket), cases, now, window)
+    if not earlier:
+        return []
+    before = {"priority": ticket.priority, "repeat_complaint": False}
+    write_state(ticket, flagged, now)
+    session.flush()
+    for earlier_id in earlier:
+        add_link(session, ticket.id, earlier_id, "repeat_complaint", actor.user_id)
+    audit.record(
+        session,
+        actor,
+        "ticket.repeat_complaint",
+        object_type="ticket",
+        object_id=ticket.id,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        before=before,
+        after={
+            "priority": ticket.priority,
+            "repeat_complaint": True,
+            "earlier_ticket_ids": earlier,
+            "reason": ticket.priority_reason,
+        },
+    )
+    events.record(session, ev.TicketChanged(ticket.id, fields=("priority", "repeat_complaint")))
+    return earlier

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from kefu.db.base import utcnow
 from kefu.db.errors import lock_not_granted
 from kefu.db.models import Attachment, Group, Message, Tag, Ticket, User
-from kefu.domain import analysis_retry
+from kefu.domain import analysis_retry, repeat_complaints
 from kefu.domain import case_loop as cw
 from kefu.domain import case_planner as planner
 from kefu.domain import events as ev
@@ -223,6 +224,7 @@ def do_create_ticket(
     max_attachment_bytes: int = 0,
     attachments: list[AttachmentIn] | None = None,
     analysis: Callable[[], Analyzer] | None = None,
+    repeat_window: timedelta = repeat_complaints.WINDOW,
 ) -> Ticket:
     """Open a case for a customer, e.g. from a phone call; ``text`` is the customer's request.
 
@@ -304,6 +306,7 @@ def do_create_ticket(
         ),
         ev.MessageAdded(ticket.id, message_id=message.id, direction="inbound"),
     )
+    cases.flag_repeat_complaint(session, actor, ticket, repeat_window, now)  # as at intake
     return ticket
 
 
@@ -352,10 +355,12 @@ def do_update_ticket(
     ticket: Ticket,
     changes: dict[str, Any],
     policy: Policy | None = None,
+    *,
+    repeat_window: timedelta = repeat_complaints.WINDOW,
 ) -> Ticket:
     """Change fields of a ticket the caller has loaded with ``access_ticket(for_update=True)``.
     A status change is a step of the case's loop (services/cases/loop.py); a complaint refuses to be
-    resolved or closed this way."""
+    resolved or closed this way. A new intent or category may make it a repeat complaint."""
     before = snapshot(ticket)
     now = utcnow()
     if ticket.merged_into_id is not None:
@@ -387,6 +392,8 @@ def do_update_ticket(
             ticket_id=ticket.id, customer_id=ticket.customer_id, before=old, after=new,
         )  # fmt: skip
         events.record(session, *_changed(ticket, old, new))
+    if {"intent", "category"} & set(changes):  # it may now repeat an earlier complaint
+        cases.flag_repeat_complaint(session, actor, ticket, repeat_window, now)
     return ticket
 
 

@@ -30,7 +30,6 @@ from kefu.domain.tickets import AuthorType
 from kefu.nlp.analysis import Analysis, Analyzer
 from kefu.services import audit
 from kefu.services.actors import SYSTEM, Actor
-from kefu.services.cases import links as case_links
 from kefu.services.cases import loop as cases
 from kefu.services.intake import message_triage
 
@@ -99,7 +98,7 @@ def retry_failed_analyses(
         if apply_late_analysis(
             session, SYSTEM, ticket, result, now, latest=_latest(session, message)
         ):
-            case_links.flag_repeat_complaint(session, SYSTEM, ticket, repeat_window, now)
+            cases.flag_repeat_complaint(session, SYSTEM, ticket, repeat_window, now)
         report.analyzed += 1
     session.flush()
     return report
