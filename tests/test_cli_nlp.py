@@ -73,6 +73,40 @@ def test_eval_triage_prints_tables_then_json(tmp_path, tiny_model):
     assert 0 <= metrics["intent"]["macro_f1"] <= 1 and "p1_recall" in metrics["priority"]
 
 
+def test_eval_triage_by_industry_scores_each_industry(tmp_path, tiny_model):
+    gold = tmp_path / "gold.jsonl"
+    write_triage(gold)
+    rows = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines()]
+    for i, row in enumerate(rows):
+        row["industry"] = ("telecom", "travel")[i % 2] if i < 18 else None  # two without one
+    gold.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    result = runner.invoke(
+        app, ["eval", "triage", str(gold), "--model", str(tiny_model), "--by-industry"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "== by industry" in result.stdout
+    table = result.stdout.split("== by industry", 1)[1]
+    assert "telecom" in table and "travel" in table and "(none)" in table
+    metrics = _last_json(result.stdout)
+    by = metrics["by_industry"]
+    assert {k: v["n"] for k, v in by.items()} == {"(none)": 2, "telecom": 9, "travel": 9}
+    assert sum(v["n"] for v in by.values()) == metrics["n"]
+    assert set(by["telecom"]) == set(metrics) - {"by_industry"}  # every figure, per industry
+    whole = runner.invoke(app, ["eval", "triage", str(gold), "--model", str(tiny_model)])
+    assert "by_industry" not in _last_json(whole.stdout)  # only when asked
+
+
+def test_eval_triage_by_industry_needs_an_industry_field(tmp_path, tiny_model):
+    gold = tmp_path / "gold.jsonl"
+    write_triage(gold)
+    result = runner.invoke(
+        app, ["eval", "triage", str(gold), "--model", str(tiny_model), "--by-industry"]
+    )
+    assert result.exit_code == 2 and "industry field" in result.stderr
+
+
 def test_eval_triage_refuses_rows_without_labels(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "hi", "sentiment": "neutral"}\n', encoding="utf-8")

@@ -118,9 +118,13 @@ def eval_triage(
     ],
     model: ModelOption = classifiers.DEFAULT_ARTIFACT,
     accurate: AccurateOption = False,
+    by_industry: Annotated[
+        bool,
+        typer.Option("--by-industry", help="Also score each industry of the rows' industry field."),
+    ] = False,
 ) -> None:
-    """Confusion table per field, then one JSON line of metrics."""
-    from kefu.nlp.evaluate import confusion_table, score_triage
+    """Confusion table per field, then one JSON line of metrics (with ``by_industry``)."""
+    from kefu.nlp.evaluate import confusion_table, industry_table, score_by_industry, score_triage
     from kefu.nlp.train import TRIAGE_CLASSES
 
     engine = _analyzer(model, accurate)
@@ -133,13 +137,20 @@ def eval_triage(
         missing = [f for f in ("text", *fields, "risks") if f not in row]
         if missing:
             raise _fail(f"{file}: row {number} lacks {', '.join(missing)}")
+    if by_industry and not any(row.get("industry") for row in rows):
+        raise _fail(f"{file}: --by-industry needs rows with an industry field")
     predicted = [a.to_json() for a in engine.analyze_batch([r["text"] for r in rows])]
     classes = dict(TRIAGE_CLASSES)
     for name in (*classes, "priority"):
         names = classes.get(name, ("P1", "P2", "P3", "P4"))
         typer.echo(f"== {name} (rows: gold, columns: predicted)")
         typer.echo(confusion_table([r[name] for r in rows], [p[name] for p in predicted], names))
-    typer.echo(json.dumps(score_triage(rows, predicted, classes), ensure_ascii=False))
+    metrics = score_triage(rows, predicted, classes)
+    if by_industry:
+        metrics["by_industry"] = score_by_industry(rows, predicted, classes)
+        typer.echo("== by industry (macro-F1; priority accuracy; P1 recall)")
+        typer.echo(industry_table(metrics["by_industry"]))
+    typer.echo(json.dumps(metrics, ensure_ascii=False))
 
 
 @eval_app.command("sentiment")

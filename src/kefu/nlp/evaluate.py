@@ -89,3 +89,38 @@ def score_triage(
         "p1_precision": p1["precision"],
     }
     return result
+
+
+NO_INDUSTRY = "(none)"
+
+
+def score_by_industry(
+    gold_rows: Sequence[dict[str, Any]],
+    predicted_rows: Sequence[dict[str, Any]],
+    classes: Mapping[str, Sequence[str]],
+) -> dict[str, dict[str, Any]]:
+    """``score_triage`` for each value of the rows' ``industry`` field, by name."""
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(gold_rows):
+        groups.setdefault(str(row.get("industry") or NO_INDUSTRY), []).append(i)
+    return {
+        industry: score_triage(
+            [gold_rows[i] for i in indices], [predicted_rows[i] for i in indices], classes
+        )
+        for industry, indices in sorted(groups.items())
+    }
+
+
+def industry_table(scores: Mapping[str, Mapping[str, Any]]) -> str:
+    """One line per industry: its size, each head's macro-F1, priority accuracy and P1 recall."""
+    heads = ("sentiment", "emotion", "intent", "category")
+    header = f"{'industry':<22} {'n':>5} " + " ".join(f"{h[:9]:>9}" for h in heads)
+    lines = [header + f" {'priority':>9} {'P1 recall':>9}"]
+    for industry, score in scores.items():
+        f1s = " ".join(f"{score[h]['macro_f1']:>9.3f}" for h in heads if h in score)
+        priority = score["priority"]
+        lines.append(
+            f"{industry:<22} {score['n']:>5} {f1s} "
+            f"{priority['accuracy']:>9.3f} {priority['p1_recall']:>9.3f}"
+        )
+    return "\n".join(lines)
