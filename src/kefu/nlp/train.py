@@ -61,6 +61,9 @@ TRIAGE_CLASSES = {
     ),
 }
 HOLDOUT_SHARE = 0.2
+# The labelled messages written for kefu: the demo shop's, then six other industries'.
+TRIAGE_FILES = ("triage-dev.jsonl", "triage-dev-industries.jsonl")
+SHOP = "shop"  # the industry of a labelled row that names none (the demo shop's messages)
 TRIAGE_SIGNALS = tuple(SIGNALS)  # every dense signal of signals.py, in its order
 ACCURATE_VERSION = f"{ARTIFACT_VERSION}+e5"
 
@@ -306,11 +309,14 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
         reviews += rows
     chat_path = data_dir / "public" / "sentiment" / "xs_chat.train.txt"
     files[str(chat_path.relative_to(data_dir))] = data.digest(chat_path)
-    triage_path = data_dir / "triage-dev.jsonl"
-    files[str(triage_path.relative_to(data_dir))] = data.digest(triage_path)
-    training = TrainingData(
-        reviews, data.read_chat_sentiment(data_dir), data.read_jsonl(triage_path), files
-    )
+    triage: list[dict[str, Any]] = []
+    for name in TRIAGE_FILES:
+        path = data_dir / name
+        if name != TRIAGE_FILES[0] and not path.is_file():
+            continue
+        files[str(path.relative_to(data_dir))] = data.digest(path)
+        triage += read_triage(path)
+    training = TrainingData(reviews, data.read_chat_sentiment(data_dir), triage, files)
     for name in CIC_FILES:
         path = data_dir / "public" / "intent" / name
         if path.is_file():
@@ -334,6 +340,11 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
             for c, rows in held_out.items()
         }
     return training
+
+
+def read_triage(path: Path) -> list[dict[str, Any]]:
+    """Labelled triage messages; a row without an industry is the shop's (``SHOP``)."""
+    return [{**row, "industry": row.get("industry") or SHOP} for row in data.read_jsonl(path)]
 
 
 def _split(rows: list[data.Labelled], seed: int) -> tuple[list[data.Labelled], list[data.Labelled]]:
