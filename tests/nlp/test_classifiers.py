@@ -6,15 +6,22 @@ import numpy as np
 import pytest
 
 from kefu.nlp.classifiers import load
+from kefu.nlp.evaluate import RISKS
 from kefu.nlp.signals import read, signal_matrix, signal_values
+from tests.nlp_fixtures import TRIAGE
 
 TEXTS = ["快递还没到", "", "谢谢客服😊", "充电宝冒烟了！！！", "abc", "退款" * 300]
 
 
 def test_artifact_has_every_head_with_its_classes(tiny_model):
     models = load(tiny_model)
-    assert set(models.heads) == {"polarity", "sentiment", "emotion", "intent", "category"}
+    risk_heads = {f"risk_{r}" for r in RISKS if any(r in row[5] for row in TRIAGE)}
+    assert risk_heads, "the tiny data carries risks: each gets a learned head"
+    assert (
+        set(models.heads) == {"polarity", "sentiment", "emotion", "intent", "category"} | risk_heads
+    )
     assert models.heads["polarity"].binary
+    assert all(models.heads[h].binary and models.heads[h].threshold for h in risk_heads)
     assert (
         models.heads["category"].classes[0] == "logistics"
         and len(models.heads["category"].classes) == 9
@@ -51,7 +58,8 @@ def test_accurate_heads_read_the_embedding_and_agree_one_by_one(tiny_accurate_mo
 
     models = load(accurate_path(tiny_accurate_model))
     assert models.embedding == NAME
-    assert set(models.heads) == {"sentiment", "emotion", "intent", "category"}
+    risk_heads = {f"risk_{r}" for r in RISKS if any(r in row[5] for row in TRIAGE)}
+    assert set(models.heads) == {"sentiment", "emotion", "intent", "category"} | risk_heads
     assert all(
         h.embedding_weights is not None and h.embedding_weights.shape[0] == 384
         for h in models.heads.values()

@@ -34,6 +34,8 @@ from kefu.nlp.embedding import Embedder
 from kefu.nlp.risks import ENGINE as RULES_ENGINE
 from kefu.nlp.signals import Reading, read, signal_matrix, signal_values
 
+RISK_HEAD_PREFIX = "risk_"  # the learned risk heads (train.RISK_HEADS): risk_media …
+_CLAUSE_END = re.compile(r"[。!?;\n]")
 # Text without a word (only punctuation, emoji, symbols) is read from its emoji alone.
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 EMOJI_EMOTIONS = {
@@ -69,15 +71,19 @@ class Explanation:
     span: str = ""  # from the normalized text; personal data already masked
     start: int = -1
     end: int = -1
+    source: str = ""  # for a risk: "rules" (a lexicon entry) or "model" (the learned risk head)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "field": self.field,
             "reason": self.reason,
             "span": self.span,
             "start": self.start,
             "end": self.end,
         }
+        if self.source:
+            out["source"] = self.source
+        return out
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,17 @@ class Analyzer:
         self.accurate = accurate
         self.embedder = embedder
         self.heads: dict[str, Head] = {**models.heads, **(accurate.heads if accurate else {})}
+        # Heads that choose a label (sentiment, emotion, intent, category) and the risk heads.
+        self.label_heads = {
+            n: h
+            for n, h in self.heads.items()
+            if n != "polarity" and not n.startswith(RISK_HEAD_PREFIX)
+        }
+        self.risk_heads = {
+            Risk(n.removeprefix(RISK_HEAD_PREFIX)): h
+            for n, h in self.heads.items()
+            if n.startswith(RISK_HEAD_PREFIX) and h.threshold is not None
+        }
         self.engine = f"{RULES_ENGINE}+{models.version}" + (
             f"+{accurate.version}" if accurate else ""
         )
@@ -158,16 +175,20 @@ class Analyzer:
         history = _history(history)
         reading = read(text)
         scores = self._scores(reading)
-        labels = {name: s.label() for name, s in scores.items()}
-        confidence = {
-            name: float(s.probabilities().max()) for name, s in scores.items() if name != "polarity"
+        labels = {name: scores[name].label() for name in self.label_heads}
+        confidence = {name: float(scores[name].probabilities().max()) for name in self.label_heads}
+        learned = {
+            risk: float(scores[f"{RISK_HEAD_PREFIX}{risk.value}"].probabilities()[1])
+            for risk in self.risk_heads
         }
         polarity = self._polarity(float(scores["polarity"].values[0]))
         probabilities = scores["sentiment"].probabilities()
         neutral_share = float(probabilities[scores["sentiment"].head.classes.index("neutral")])
         if history.previous and labels["category"] == Category.OTHER.value:
             labels["category"], confidence["category"] = self._category_in_context(reading, history)
-        return self._assemble(reading, labels, polarity, neutral_share, confidence, history)
+        return self._assemble(
+            reading, labels, polarity, neutral_share, confidence, history, learned
+        )
 
     def _category_in_context(self, reading: Reading, history: History) -> tuple[str, float]:
         """A message that says nothing of its topic (「在吗」, 「还没好吗？」) takes the topic of the
@@ -192,9 +213,7 @@ class Analyzer:
         labels: dict[str, list[str]] = {}
         confidence: dict[str, list[float]] = {}
         neutral_share: list[float] = [0.0] * len(readings)
-        for name, head in self.heads.items():
-            if name == "polarity":
-                continue
+        for name, head in self.label_heads.items():
             z = decisions[name] / head.scale
             z = np.exp(z - z.max(axis=1, keepdims=True))
             p = z / z.sum(axis=1, keepdims=True)
@@ -203,6 +222,12 @@ class Analyzer:
             if name == "sentiment":
                 neutral_share = p[:, head.classes.index("neutral")].tolist()
         polarity = np.tanh(decisions["polarity"][:, 0] / self.heads["polarity"].scale / 2).tolist()
+        learned = {
+            risk: (
+                1.0 / (1.0 + np.exp(-decisions[f"{RISK_HEAD_PREFIX}{risk.value}"][:, 0] / head.scale))
+            ).tolist()
+            for risk, head in self.risk_heads.items()
+        }
         return [
             self._assemble(
                 reading,
@@ -211,6 +236,7 @@ class Analyzer:
                 neutral_share[i],
                 {name: confidence[name][i] for name in confidence},
                 History(),
+                {risk: p[i] for risk, p in learned.items()},
             )
             for i, reading in enumerate(readings)
         ]
@@ -227,6 +253,7 @@ class Analyzer:
         neutral_share: float,
         confidence: dict[str, float],
         history: History,
+        learned: dict[Risk, float],
     ) -> Analysis:
         if not _WORD.search(reading.text):
             labels = _from_emoji(reading)
@@ -245,20 +272,13 @@ class Analyzer:
             repeat_contact="repeat_contact" in cue_spans or history.earlier_contacts > 0,
             deadline="deadline" in cue_spans,
         )
-        risks = tuple(hit.risk for hit in reading.risks)
-        graded = grade(intent=intent, category=category, emotion=emotion, risks=risks, cues=cues)
         text = reading.text
-        explanations = [
-            Explanation(
-                f"risks.{hit.risk.value}",
-                f"{RISK_NAMES_ZH[hit.risk]}：{hit.reason}",
-                text[hit.start : hit.end],
-                hit.start,
-                hit.end,
-            )
-            for hit in reading.risks
-        ]
-        explanations.append(self._explain_priority(graded, reading, cue_spans, history))
+        explanations = self._explain_risks(reading, learned)
+        risks = tuple(r for r in Risk if any(e.field == f"risks.{r.value}" for e in explanations))
+        graded = grade(intent=intent, category=category, emotion=emotion, risks=risks, cues=cues)
+        explanations.append(
+            self._explain_priority(graded, reading, cue_spans, history, explanations)
+        )
         return Analysis(
             sentiment=sentiment,
             sentiment_score=max(-1.0, min(1.0, score)),
@@ -276,18 +296,59 @@ class Analyzer:
             engine=self.engine,
         )
 
+    def _explain_risks(self, reading: Reading, learned: dict[Risk, float]) -> list[Explanation]:
+        """A risk the rules found, with its lexicon entry's reason; else one whose learned head
+        is sure enough, said to be the model's reading, with the clause that moved it most."""
+        text = reading.text
+        found = {
+            hit.risk: Explanation(
+                f"risks.{hit.risk.value}",
+                f"{RISK_NAMES_ZH[hit.risk]}：{hit.reason}",
+                text[hit.start : hit.end],
+                hit.start,
+                hit.end,
+                "rules",
+            )
+            for hit in reading.risks
+        }
+        for risk, probability in learned.items():
+            threshold = self.risk_heads[risk].threshold
+            if risk in found or threshold is None or probability < threshold:
+                continue
+            start, end = self._risk_clause(risk, text)
+            found[risk] = Explanation(
+                f"risks.{risk.value}",
+                f"{RISK_NAMES_ZH[risk]}：模型判断，词表未收录这种说法（把握 {probability:.0%}）",
+                text[start:end],
+                start,
+                end,
+                "model",
+            )
+        return [found[r] for r in Risk if r in found]
+
+    def _risk_clause(self, risk: Risk, text: str) -> tuple[int, int]:
+        """The clause holding the n-gram that pushed the risk's head most (the whole text if none)."""
+        name = f"{RISK_HEAD_PREFIX}{risk.value}"
+        span = self._evidence(name, "yes", text) if name in self.models.heads else None
+        if span is None:
+            return 0, len(text)
+        starts = [0] + [m.end() for m in _CLAUSE_END.finditer(text, 0, span[0])]
+        end = _CLAUSE_END.search(text, span[1])
+        return starts[-1], end.end() if end else len(text)
+
     def _explain_priority(
         self,
         graded: Grade,
         reading: Reading,
         cue_spans: dict[str, tuple[int, int]],
         history: History,
+        risk_explanations: list[Explanation],
     ) -> Explanation:
         text = reading.text
         reason = f"{graded.priority.value}：{graded.reason}"
         span: tuple[int, int] | None = None
         if graded.rule == "p1_risk":
-            first = reading.risks[0]
+            first = risk_explanations[0]
             span = (first.start, first.end)
         elif graded.rule in ("p2_money_lost", "p2_angry_repeat", "p3_urgent_inquiry"):
             cue = {
@@ -312,7 +373,7 @@ class Analyzer:
         ids, values = self.models.spaces[head.space].encode(text)
         if len(ids) == 0:
             return None
-        column = head.columns.start + head.classes.index(label)
+        column = head.columns.start + (0 if head.binary else head.classes.index(label))
         pushes = self.models.weights[head.space][ids, column] * values
         best = int(np.argmax(pushes))
         if pushes[best] <= 0:

@@ -54,6 +54,7 @@ class Head:
     embedding_weights: np.ndarray | None = (
         None  # [embedding dimensions, n_columns]: the accurate path
     )
+    threshold: float | None = None  # a risk head: the probability of "yes" that raises its risk
 
     @property
     def binary(self) -> bool:
@@ -214,6 +215,7 @@ def load(path: Path = DEFAULT_ARTIFACT) -> Classifiers:
                 signal_weights=data[f"head_{name}_dense"].astype(np.float32),
                 bias=data[f"head_{name}_bias"].astype(np.float32),
                 scale=float(spec.get("scale", 1.0)),
+                threshold=spec.get("threshold"),
                 embedding_weights=(
                     data[f"head_{name}_embedding"].astype(np.float32)
                     if f"head_{name}_embedding" in data

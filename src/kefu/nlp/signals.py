@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kefu.domain.triage_labels import Risk
 from kefu.nlp.cues import find_cue_spans
 from kefu.nlp.normalize import Normalized, normalize
 from kefu.nlp.risks import RiskHit, find_risks
@@ -79,14 +80,52 @@ LEXICONS = {
 }
 _LEXICONS = {name: re.compile(pattern) for name, pattern in LEXICONS.items()}
 
+# What a message is about, in words every industry kefu serves uses (shops, food delivery,
+# telecom, banks and insurers, travel, education and software, utilities and property): the
+# thing failing, money charged, money back, a transaction, an identity, people, goods moving,
+# a question before buying. The category head reads these instead of the shop's word groups.
+TOPICS = {
+    "fault": r"故障|坏了|坏掉|不能用|用不了|没法用|无法使用|不好用|没信号|信号差|断网|掉线|网速|网络差|上不了网|卡顿|卡死|"
+    r"闪退|崩溃|打不开|进不去|黑屏|死机|报错|bug|停水|停电|停气|没暖气|不供暖|水压|跳闸|漏水|渗水|异味|变质|馊|没熟|夹生|"
+    r"生的|异物|头发|虫|不新鲜|发霉|破损|碎了|质量|做工|瑕疵|次品|假货|货不对板|与描述不符|和描述不|不符|缩水|脏|"
+    r"设施|空调|热水|隔音|噪音|画质|音质|清晰度|延迟高|不稳定|失灵|不灵|故障码|不亮|不转|不制冷|不加热",
+    "fee": r"扣费|收费|费用|年费|月租|月费|保费|手续费|违约金|滞纳金|利息|账单|话费|流量费|套餐费|多扣|扣了|乱收费|"
+    r"自动续费|自动续订|续费|扣款|盗刷|价格|价钱|贵|差价|优惠|券|发票|物业费|水费|电费|燃气费|服务费|附加费|"
+    r"会员费|订阅费|押金|罚款|计费|收了|多收|溢价|涨价|降价|报价|资费|额外",
+    "refund": r"退款|退票|退保|退订|退费|退钱|退回|退货|换货|退还|退给|退到|钱退|返还|赔付|赔偿|补偿|理赔款|原路",
+    "transaction": r"订单|预订|预定|订票|订房|改签|改期|下单|支付|付款|转账|汇款|缴费|充值|到账|入账|办理|变更|"
+    r"套餐变更|携号转网|销户|取消|过户|迁移|开通|续约|报名|选课|预约|挂号|出票|值机|选座|未到账|没到账|交易",
+    "identity": r"账号|账户|帐号|帐户|密码|登录|登陆|验证码|实名|身份证|证件|人脸|刷脸|冻结|锁定|封号|解封|绑定|解绑|"
+    r"手机号|银行卡|信用卡|额度|会员|积分|注销|个人信息|隐私|盗号|被盗|实名认证|认证|sim|补卡|开户|征信",
+    "people": r"态度|客服|工作人员|员工|师傅|导游|司机|骑手|外卖员|快递员|老师|辅导员|柜员|营业厅|前台|经理|保安|"
+    r"物业|管家|维修工|装维|不理|没人|不回复|不回|踢皮球|推来推去|转接|排队|等了半天|敷衍|推诿|爱答不理|凶|骂|"
+    r"不耐烦|专业|服务差|服务态度|人工",
+    "moving": r"快递|物流|配送|送达|送餐|派送|配送员|延误|超时|迟到|晚到|送到|送错|行李|托运|包裹|签收|揽收|"
+    r"发货|到货|运输|在途|中转|丢件|丢失|漏送|少送|洒了|撒了|路上",
+    "presale": r"请问|想了解|咨询|想问|问一下|有没有|是否支持|支不支持|能不能|可不可以|怎么选|推荐|区别|适合|介绍|"
+    r"收费标准|多少钱|怎么收费|需要什么|要带|怎么办理|流程|条件|规则|政策|多久|几天",
+}
+_TOPICS = {name: re.compile(pattern) for name, pattern in TOPICS.items()}
+
+
 
 def _lexicon(name: str) -> Callable[[Reading], float]:
     findall = _LEXICONS[name].findall
     return lambda r: min(len(findall(r.text)), 3) / 3
 
 
+def _rule(risk: Risk) -> Callable[[Reading], float]:
+    return lambda r: 1.0 if any(hit.risk == risk for hit in r.risks) else 0.0
+
+
+def _topic(name: str) -> Callable[[Reading], float]:
+    findall = _TOPICS[name].findall
+    return lambda r: min(len(findall(r.text)), 3) / 3
+
+
 SIGNALS: dict[str, Callable[[Reading], float]] = {
     **{f"lex_{name}": _lexicon(name) for name in LEXICONS},
+    **{f"topic_{name}": _topic(name) for name in TOPICS},
     "emoji_angry": _emoji("angry"),
     "emoji_sad": _emoji("sad"),
     "emoji_anxious": _emoji("anxious"),
@@ -101,6 +140,7 @@ SIGNALS: dict[str, Callable[[Reading], float]] = {
     "log_length": lambda r: min(math.log1p(len(r.text)) / 5.0, 1.5),
     "short": lambda r: float(len(r.text) <= 6),
     "risk": lambda r: 1.0 if r.risks else 0.0,
+    **{f"rule_{risk.value}": _rule(risk) for risk in Risk},
     "risk_count": lambda r: _capped(len(r.risks)),
     "money_lost": _cue("money_lost"),
     "repeat_contact": _cue("repeat_contact"),
