@@ -72,7 +72,9 @@ def main() -> None:
                 kind = "MISS" if args.misses in gold else "FALSE"
                 print(f"{kind} {row['id']}: {row['text']}")
         ms = (time.perf_counter() - started) * 1000 / max(len(rows), 1)
-        print(f"{path.name:24}" + "".join(f"{total.row(r):>19}" for r in risks) + f"  {ms:.2f} ms/msg")
+        print(
+            f"{path.name:24}" + "".join(f"{total.row(r):>19}" for r in risks) + f"  {ms:.2f} ms/msg"
+        )
         for industry in sorted(by_industry):
             counts = by_industry[industry]
             print(f"  {industry:22}" + "".join(f"{counts.row(r):>19}" for r in risks))

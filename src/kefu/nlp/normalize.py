@@ -39,12 +39,13 @@ _SHOUTED = re.compile(r"(?<![A-Za-z])[A-Z]{3,}(?![A-Za-z])")
 _ORDER_NUMBER = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\d{6,}(?![0-9])|(?<![0-9])\d{10,}(?![0-9])")
 _LONG_NUMBER = re.compile(r"(?<![0-9.])\d{5,}(?![0-9])")
 # Public service hotlines are words, not numbers: 12315 is a complaint to the regulator
-# (market 12315/12358/12365, city 12345, finance 12378/12363/12386, telecom 12300, post
-# 12305, rail 12306, urban construction 12319, health 12320, aviation 12326, transport 12328, food 12331, labour 12333,
-# legal aid 12348, cyberspace 12377, energy 12398, tax 12366, anti-fraud 12381).
+# (market 12315/12358/12365, city 12345, tourism 12301, spam reports 12321, finance
+# 12378/12363/12386, telecom 12300, post 12305, rail 12306, urban construction 12319,
+# health 12320, aviation 12326, transport 12328, food 12331, labour 12333, legal aid 12348,
+# cyberspace 12377, energy 12398, tax 12366, anti-fraud 12381).
 HOTLINES = frozenset(
     {
-        "12300", "12305", "12306", "12315", "12319", "12320", "12326", "12328", "12331", "12333",
+        "12300", "12301", "12305", "12306", "12315", "12319", "12320", "12321", "12326", "12328", "12331", "12333",
         "12345", "12348", "12358", "12363", "12365", "12366", "12377", "12378", "12381",
         "12386", "12398",
     }

@@ -45,34 +45,53 @@ _ACT = re.compile(
     r"致电|拨打|打去|打给|打到|写信|去信|发函|寄了|发个|发到|发了|发上|挂到|挂出|po|录音|截图|拍了|视频|"
     r"让大家|评评理|告你|告到|去告|要告|提告|告上|报警了|起诉|报料|爆料|咗|向"
 )
+# Just before an act word: it is denied (不是投诉哈, 冇任何投诉, 没有投诉).
+_ACT_DENIED = re.compile(r"(?:不是|并非|不算|冇任何|没有任何|没有|冇)$")
 # Right after a threat's trigger: asking about the thing, not threatening with it.
 _ASKING_ABOUT = re.compile(
     r"\s*(?:的)?(?:是什么|是干嘛|干嘛的|是做什么|是哪|在哪|电话是|电话多少|号码是|号码多少|"
     r"怎么打|怎么联系|地址|规定)"
+)
+# Just before a threat's trigger: wondering whether one could, some day (是不是可以去工信部申诉,
+# 如果将来…可以去保监局). A conditional threat (再不退款我就去消协) is not this.
+_WONDERING = re.compile(
+    r"(?:是不是|可不可以|能不能|能否|是否|将来|日后|以后万一|万一以后)(?:可以|能)?[^,]{0,6}$"
 )
 # Right after a threat's trigger: a place (法院门口, 工信部大楼附近) or a workplace.
 _PLACE = re.compile(
     r"\s*(?:的)?(?:旁边|附近|门口|对面|楼下|楼上|大楼|大厦|隔壁|边上|路口|地铁站|公交站|宿舍|家属|小区|"
     r"上班|工作|实习)"
 )
-# Right after a platform: where something was seen or bought, not where it will be exposed.
+# Right after a platform: where something was seen or bought, or praise, not exposure.
 _SEEN_ON = re.compile(
     r"\s*(?:上|里|平台)?(?:的)?(?:看到|刷到|看见|搜到|买|下单|下的单|店|商城|旗舰店|直播|客服|私信|@|"
-    r"艾特|官方|小店|团购|广告|推广|链接|优惠|活动)"
+    r"艾特|官方|小店|团购|广告|推广|链接|优惠|活动|夸|表扬|点赞|好评|感谢|推荐)"
 )
-# Only wondering whether a harm could happen, not reporting one (for harms). Rhetorical
-# questions (这是什么东西, 不配…吗) still report a harm.
+# Before a trigger: another company's or the news' event, not this customer's (threats and harms).
+_ELSEWHERE = re.compile(
+    r"别的平台|别家|其他平台|其他家|别的银行|别的公司|另一家|上家|新闻|报道|隔壁市|网上说|看到有人"
+)
+# Before a harm's trigger: only wondering whether it could happen, not reporting it.
+# Rhetorical questions (这是什么东西, 不配…吗) still report a harm.
 _HYPOTHETICAL = re.compile(
-    r"会不会|是否会|会[^,]{0,6}吗|担心|怕[^,]{0,4}(?:会|吗)|听说|万一|如果|假如|要是|容易|"
+    r"会不会|是否会|担心|怕[^,]{0,4}(?:会|吗)|听说|万一|如果|假如|要是|容易|"
     r"有没有[^,]{0,8}(?:保护|功能|断电)|能不能|可不可以|预防|防止|避免"
 )
-# An old event told for an insurance question is no harm the company caused.
-_OLD_EVENT = re.compile(r"(?:小时候|几年前|多年前|年轻时|曾经|以前)[^,]{0,10}$")
-_CLAIM = re.compile(r"理赔|投保|核保|能保|保险|报销|保单|赔付")
-_NEGATION = re.compile(
-    r"(?:不会|不想|不打算|没打算|没想|没有要|并不想|不至于|不用|不需要|不准备|别|无意|不是要|不是想|"
-    r"唔会|唔想|唔打算|冇打算|未打算|不愿意)[^,]{0,6}$"
+_WOULD = re.compile(r"会[^,]{0,6}$")  # 会漏电吗: 会 before the trigger …
+_ASKS = re.compile(r"[^,]{0,4}吗")  # … and 吗 after it
+# An old event (去年家里着火, 小时候骨折过), or an insurance claim about an injury, is no harm
+# the company caused (safety only: 理赔诈骗 is still a privacy harm).
+_OLD_EVENT = re.compile(r"(?:去年|前年|几年前|多年前|小时候|年轻时|曾经|以前)[^,]{0,4}$")
+_CLAIM = re.compile(
+    r"理赔|投保|核保|能保吗|保险|意外险|医疗险|车损险|自燃险|车险|报销|保单|赔付|能赔吗|能不能赔|赔不赔|怎么赔"
 )
+# Threats: the customer says they will not (不会 / 不想 / 没打算 / 唔会 … 曝光); 别 not in 性别.
+_NEGATION = re.compile(
+    r"(?:不会|不想|不打算|没打算|没想|没有要|并不想|不至于|不用|不需要|不准备|(?<![性区级特类分告识差个辨鉴派])别|"
+    r"无意|不是要|不是想|唔会|唔想|唔打算|冇打算|未打算|不愿意)[^,]{0,6}$"
+)
+# Harms: it did not happen (没有受伤, 未过敏).
+_ABSENT = re.compile(r"(?:没有|没|并没有|未|并未|无)[^,]{0,2}$")
 
 
 def active_families() -> tuple[Family, ...]:
@@ -127,26 +146,50 @@ def _match(family: Family, clause: str) -> tuple[str, str] | None:
     harmless = family.harmless
     harmless_spans = [m.span() for m in harmless.finditer(clause)] if harmless else []
     for m in family.trigger.finditer(clause):
-        if any(a <= m.start() < b or a < m.end() <= b for a, b in harmless_spans):
+        start, end = m.span()
+        if any(a <= start < b or a < end <= b for a, b in harmless_spans):
             continue
-        if _NEGATION.search(clause, max(0, m.start() - 12), m.start()):
+        before = max(0, start - _BEFORE)
+        if _ELSEWHERE.search(clause, before, start):
             continue
-        window = clause[max(0, m.start() - _BEFORE) : m.end() + _AFTER]
         entry = family.entry_of(m)
         if family.threat:
-            if _ASKING_ABOUT.match(clause, m.end()) or _PLACE.match(clause, m.end()):
+            if not _is_threat(family.risk, clause, start, end, entry.act):
                 continue
-            if family.risk is Risk.MEDIA and _SEEN_ON.match(clause, m.end()):
-                continue
-            if not entry.act and not _ACT.search(window):
-                continue
-        else:
-            if _HYPOTHETICAL.search(window):
-                continue
-            if _OLD_EVENT.search(clause, 0, m.start()) and _CLAIM.search(clause):
-                continue
+        elif not _is_harm(family.risk, clause, start, end):
+            continue
         return m.group(0), entry.reason
     return None
+
+
+def _is_threat(risk: Risk, clause: str, start: int, end: int, is_act: bool) -> bool:
+    before = max(0, start - _BEFORE)
+    if _NEGATION.search(clause, max(0, start - 12), start) or _WONDERING.search(
+        clause, before, start
+    ):
+        return False
+    if _ASKING_ABOUT.match(clause, end) or _PLACE.match(clause, end):
+        return False
+    if risk is Risk.MEDIA and _SEEN_ON.match(clause, end):
+        return False
+    if is_act:
+        return True
+    window_end = min(len(clause), end + _AFTER)
+    return any(
+        not _ACT_DENIED.search(clause, max(0, act.start() - 4), act.start())
+        for act in _ACT.finditer(clause, before, window_end)
+    )
+
+
+def _is_harm(risk: Risk, clause: str, start: int, end: int) -> bool:
+    before = max(0, start - _BEFORE)
+    if _ABSENT.search(clause, before, start) or _HYPOTHETICAL.search(clause, before, start):
+        return False
+    if _WOULD.search(clause, before, start) and _ASKS.match(clause, end):
+        return False
+    if risk is Risk.SAFETY and (_OLD_EVENT.search(clause, before, start) or _CLAIM.search(clause)):
+        return False
+    return True
 
 
 ENGINE = "kefu-rules-2"  # changes when the rules change meaning
