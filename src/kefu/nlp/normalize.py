@@ -138,7 +138,8 @@ def clean(text: str) -> str:
 
 def simplify(text: str) -> str:
     """A word in the form rules read, without masking: NFKC, lower case, simplified."""
-    return _converter().convert(unicodedata.normalize("NFKC", text).lower())
+    simplified: str = _converter().convert(unicodedata.normalize("NFKC", text).lower())
+    return simplified
 
 
 def normalize(text: str) -> Normalized:

@@ -69,7 +69,7 @@ _SEEN_ON = re.compile(
 )
 # Before a trigger: another company's or the news' event, not this customer's (threats and harms).
 _ELSEWHERE = re.compile(
-    r"别的平台|别家|其他平台|其他家|别的银行|别的公司|另一家|上家|新闻|报道|隔壁市|网上说|看到有人"
+    r"别的平台|别家|其他平台|其他家|别的银行|别的公司|另一家|有一家|上家|新闻|报道|隔壁市|网上说|看到有人"
 )
 # Before a harm's trigger: only wondering whether it could happen, not reporting it.
 # Rhetorical questions (这是什么东西, 不配…吗) still report a harm.

@@ -110,7 +110,7 @@ def _read_file(path: Path, drafts: dict[Risk, _Draft]) -> None:
     if unknown:
         raise LexiconError(f"{path}: unknown keys {sorted(unknown)}")
     try:
-        risk = Risk(data.get("risk"))
+        risk = Risk(str(data.get("risk")))
     except ValueError:
         choices = ", ".join(r.value for r in Risk)
         raise LexiconError(f"{path}: 'risk' must be one of {choices}") from None
