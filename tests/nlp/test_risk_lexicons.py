@@ -200,6 +200,8 @@ def test_privacy_harms_in_every_industry(text):
         "去年有一家网盘出过文件泄露的新闻，你们加密怎么做的",  # another company's event
         "燃气泄漏报警器多少钱一个",  # gas, not data
         "外卖的隐私号是虚拟号吗",  # product word
+        "影完身份證副本你哋會唔會洩露個人資料？",  # hypothetical, Cantonese
+        "怎么关掉营销短信？",  # asking how, not reporting harassment
     ],
 )
 def test_privacy_hard_negatives(text):

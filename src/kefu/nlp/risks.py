@@ -74,7 +74,7 @@ _ELSEWHERE = re.compile(
 # Before a harm's trigger: only wondering whether it could happen, not reporting it.
 # Rhetorical questions (这是什么东西, 不配…吗) still report a harm.
 _HYPOTHETICAL = re.compile(
-    r"会不会|是否会|担心|怕[^,]{0,4}(?:会|吗)|听说|万一|如果|假如|要是|容易|"
+    r"会不会|是否会|会唔会|会否|有冇可能|怎么关|怎么取消|怎么退订|如何关闭|如何取消|担心|怕[^,]{0,4}(?:会|吗)|听说|万一|如果|假如|要是|容易|"
     r"有没有[^,]{0,8}(?:保护|功能|断电)|能不能|可不可以|预防|防止|避免"
 )
 _WOULD = re.compile(r"会[^,]{0,6}$")  # 会漏电吗: 会 before the trigger …
