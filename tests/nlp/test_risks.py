@@ -92,7 +92,8 @@ def test_hit_points_at_the_sentence_that_raised_it():
     [hit] = find_risks(text)
     assert hit.risk == Risk.REGULATOR and hit.trigger == "12315"
     assert (
-        hit.explanation(text) == "威胁或已经向监管部门投诉：「快递一直不到,我要打12315投诉你们!」"
+        hit.explanation(text)
+        == "威胁向市场监管部门或消协投诉：「快递一直不到,我要打12315投诉你们!」"
     )
 
 

@@ -38,10 +38,18 @@ _SPACES = re.compile(r"[ \t\r\n\u3000]+")
 _SHOUTED = re.compile(r"(?<![A-Za-z])[A-Z]{3,}(?![A-Za-z])")
 _ORDER_NUMBER = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\d{6,}(?![0-9])|(?<![0-9])\d{10,}(?![0-9])")
 _LONG_NUMBER = re.compile(r"(?<![0-9.])\d{5,}(?![0-9])")
-# Public service hotlines are words, not numbers: 12315 is a complaint to the regulator.
+# Public service hotlines are words, not numbers: 12315 is a complaint to the regulator
+# (market 12315/12358/12365, city 12345, tourism 12301, spam reports 12321, finance
+# 12378/12363/12386, telecom 12300, post 12305, rail 12306, urban construction 12319,
+# health 12320, aviation 12326, transport 12328, food 12331, labour 12333, legal aid 12348,
+# cyberspace 12377, energy 12398, tax 12366, anti-fraud 12381).
 HOTLINES = frozenset(
-    {"12315", "12345", "12358", "12365", "12366", "12378", "12363", "12381", "12306", "12328"}
-)
+    {
+        "12300", "12301", "12305", "12306", "12315", "12319", "12320", "12321", "12326", "12328", "12331", "12333",
+        "12345", "12348", "12358", "12363", "12365", "12366", "12377", "12378", "12381",
+        "12386", "12398",
+    }
+)  # fmt: skip
 _PUNCT_RUN = re.compile(r"[!?]{2,}")
 _CHAR_RUN = re.compile(r"(.)\1{3,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
@@ -126,6 +134,12 @@ def clean(text: str) -> str:
         text = "" if text is None else str(text)
     text = _CONTROL.sub("", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def simplify(text: str) -> str:
+    """A word in the form rules read, without masking: NFKC, lower case, simplified."""
+    simplified: str = _converter().convert(unicodedata.normalize("NFKC", text).lower())
+    return simplified
 
 
 def normalize(text: str) -> Normalized:
