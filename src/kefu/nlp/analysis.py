@@ -224,7 +224,8 @@ class Analyzer:
         polarity = np.tanh(decisions["polarity"][:, 0] / self.heads["polarity"].scale / 2).tolist()
         learned = {
             risk: (
-                1.0 / (1.0 + np.exp(-decisions[f"{RISK_HEAD_PREFIX}{risk.value}"][:, 0] / head.scale))
+                1.0
+                / (1.0 + np.exp(-decisions[f"{RISK_HEAD_PREFIX}{risk.value}"][:, 0] / head.scale))
             ).tolist()
             for risk, head in self.risk_heads.items()
         }
@@ -272,7 +273,6 @@ class Analyzer:
             repeat_contact="repeat_contact" in cue_spans or history.earlier_contacts > 0,
             deadline="deadline" in cue_spans,
         )
-        text = reading.text
         explanations = self._explain_risks(reading, learned)
         risks = tuple(r for r in Risk if any(e.field == f"risks.{r.value}" for e in explanations))
         graded = grade(intent=intent, category=category, emotion=emotion, risks=risks, cues=cues)

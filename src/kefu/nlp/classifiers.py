@@ -118,6 +118,10 @@ class Classifiers:
     def ngram(self, space: int, index: int) -> str:
         return self._ngrams[space][index]
 
+    def ngrams(self, space: int) -> list[str]:
+        """A space's n-grams in index order."""
+        return self._ngrams[space]
+
     @cached_property
     def _gram_sizes(self) -> tuple[int, int]:
         """One n-gram list serves every space: a space's vocabulary holds only its own sizes."""

