@@ -25,10 +25,11 @@ Each hit keeps the span of text that triggered it and its entry's reason, for th
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from kefu.domain.triage_labels import Risk
-from kefu.nlp.lexicons import Family, cached_families
+from kefu.nlp.lexicons import Entry, Family, cached_families
 from kefu.nlp.normalize import normalize
 from kefu.settings import get_settings
 
@@ -114,19 +115,37 @@ class RiskHit:
 
 def find_risks(text: str, families: tuple[Family, ...] | None = None) -> list[RiskHit]:
     """Every risk the (normalized) text carries, with the sentence that raised it; each risk
-    once. ``families``: other lexicons than the active ones (tests, tools)."""
+    once. ``families``: other lexicons than the active ones (tests, tools).
+
+    Each family scans the whole text once (most messages hold no term at all); only a clause
+    holding a trigger is read further, trigger by trigger, in the order of the text."""
     families = active_families() if families is None else families
     hits: dict[Risk, RiskHit] = {}
-    for start, clause in _clauses(text):
-        for family in families:
-            if family.risk in hits:
+    clauses: list[tuple[int, str]] | None = None
+    for family in families:
+        triggers = family.triggers(text)
+        if not triggers:
+            continue
+        if clauses is None:
+            clauses = _clauses(text)
+        starts = [start for start, _ in clauses]
+        harmless: dict[int, list[tuple[int, int]]] = {}
+        for trigger in triggers:
+            index = bisect_right(starts, trigger.start) - 1
+            if index < 0:
                 continue
-            hit = _match(family, clause)
-            if hit is not None:
-                trigger, reason = hit
+            offset, clause = clauses[index]
+            start, end = trigger.start - offset, trigger.end - offset
+            if end > len(clause):
+                continue  # runs over the end of its sentence
+            if index not in harmless:
+                harmless[index] = family.harmless_spans(clause)
+            reason = _real(family, clause, start, end, trigger.entry, harmless[index])
+            if reason is not None:
                 hits[family.risk] = RiskHit(
-                    family.risk, start, start + len(clause), trigger, reason
+                    family.risk, offset, offset + len(clause), trigger.text, reason
                 )
+                break
     return [hits[r] for r in Risk if r in hits]
 
 
@@ -141,25 +160,25 @@ def _clauses(text: str) -> list[tuple[int, str]]:
     return [(s, c) for s, c in clauses if c.strip()]
 
 
-def _match(family: Family, clause: str) -> tuple[str, str] | None:
-    """The first real trigger of the family in the clause, with its entry's reason."""
-    harmless = family.harmless
-    harmless_spans = [m.span() for m in harmless.finditer(clause)] if harmless else []
-    for m in family.trigger.finditer(clause):
-        start, end = m.span()
-        if any(a <= start < b or a < end <= b for a, b in harmless_spans):
-            continue
-        before = max(0, start - _BEFORE)
-        if _ELSEWHERE.search(clause, before, start):
-            continue
-        entry = family.entry_of(m)
-        if family.threat:
-            if not _is_threat(family.risk, clause, start, end, entry.act):
-                continue
-        elif not _is_harm(family.risk, clause, start, end):
-            continue
-        return m.group(0), entry.reason
-    return None
+def _real(
+    family: Family,
+    clause: str,
+    start: int,
+    end: int,
+    entry: Entry,
+    harmless_spans: list[tuple[int, int]],
+) -> str | None:
+    """The entry's reason if this trigger is a real signal in its clause, else None."""
+    if any(a <= start < b or a < end <= b for a, b in harmless_spans):
+        return None
+    if _ELSEWHERE.search(clause, max(0, start - _BEFORE), start):
+        return None
+    if family.threat:
+        if not _is_threat(family.risk, clause, start, end, entry.act):
+            return None
+    elif not _is_harm(family.risk, clause, start, end):
+        return None
+    return entry.reason
 
 
 def _is_threat(risk: Risk, clause: str, start: int, end: int, is_act: bool) -> bool:
