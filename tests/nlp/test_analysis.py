@@ -230,7 +230,7 @@ def eager_risk_model(tiny_data, tmp_path_factory):
     from kefu.nlp.train import Recipe, SpaceRecipe, train
 
     out = tmp_path_factory.mktemp("eager") / "eager.npz"
-    recipe = Recipe(review_space=SpaceRecipe(min_df=1), risk_threshold=0.0)
+    recipe = Recipe(review_space=SpaceRecipe(min_df=1), risk_threshold=0.0, risk_thresholds={})
     train(tiny_data, out, recipe=recipe, messages=tiny_data)
     return load(out)
 
