@@ -73,3 +73,9 @@ def test_any_text_gives_a_bounded_normalized_form(text):
     assert not any(0xD800 <= ord(ch) <= 0xDFFF for ch in result.text)
     assert result.text == result.text.strip()
     result.text.encode("utf-8")  # always valid
+
+
+def test_taiwan_dollars_are_not_slang():
+    assert "nt$360" in normalize("信用卡已扣款NT$360").text.replace(" ", "")
+    assert "脑瘫" not in normalize("月費 NT 599 太貴").text
+    assert "脑瘫" in normalize("你nt吧").text  # the slang itself is still read

@@ -179,6 +179,11 @@ def _tokenise_numbers(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_AMOUNT_AFTER = re.compile(r"\s?[$\d]")  # NT$360, nt 500: Taiwan dollars, not slang
+
+
 def _spell_out(match: re.Match[str]) -> str:
     word = match.group(0)
+    if word == "nt" and _AMOUNT_AFTER.match(match.string, match.end()):
+        return word
     return SLANG.get(word, word)
