@@ -253,6 +253,12 @@ def main() -> int:
     if cmd == "build":
         src = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "build/msgs-src"
         rows, cues = parse(src)
+        if len(rows) != BATCH1:
+            raise SystemExit(f"{src} gives {len(rows)} rows, the first batch has {BATCH1}")
+        src2 = ROOT / "build/msgs-src2"
+        if src2.is_dir():  # later batches keep their ids after the first one
+            more, more_cues = parse(src2, start=len(rows))
+            rows, cues = rows + more, cues + more_cues
         write_jsonl(OUT, rows)
         write_jsonl(CUES, cues)
         print(f"wrote {len(rows)} rows")
