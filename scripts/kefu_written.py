@@ -18,6 +18,8 @@ The messages are authored in a compact line format, one file per industry
 
 Usage (from the worktree):
     python3 scripts/kefu_written.py build [SRC_DIR]   # writes the jsonl + cues files
+    python3 scripts/kefu_written.py extend [SRC_DIR]  # keeps kefu-0001..0698, appends SRC_DIR
+                                                      # (default build/msgs-src2) as kefu-0699..
     python3 scripts/kefu_written.py check             # validates and prints count tables
 
 Priority comes from priority() of the shared dev data's check.py, imported at run
@@ -68,6 +70,7 @@ RISK = {
     "pri": "privacy",
     "dis": "discrimination",
 }
+BATCH1 = 698  # rows of the first batch (build/msgs-src); later batches are appended by `extend`
 CUE = {"m": "money_lost", "r": "repeat_contact", "d": "deadline", "h": "hard_negative"}
 TRAD = re.compile(
     "[們這個還說嗎請問麼對會當為從點車貨費開關東發處應實條裝隨體較長輩嘅咗唔係冇喺哋喎嚟噉啲"
@@ -83,11 +86,11 @@ def load_check():  # type: ignore[no-untyped-def]
     return check
 
 
-def parse(src_dir: Path) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def parse(src_dir: Path, start: int = 0) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     check = load_check()
     rows: list[dict[str, object]] = []
     cues: list[dict[str, object]] = []
-    n = 0
+    n = start
     for industry in INDUSTRIES:
         path = src_dir / f"{industry}.txt"
         if not path.exists():
@@ -143,6 +146,18 @@ def bigrams(text: str) -> set[str]:
 
 def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def extend(src: Path) -> None:
+    """Keep the first BATCH1 rows as they are and append the batch in src, numbered after them."""
+    old = [json.loads(x) for x in OUT.read_text(encoding="utf-8").splitlines()][:BATCH1]
+    old_cues = [json.loads(x) for x in CUES.read_text(encoding="utf-8").splitlines()][:BATCH1]
+    if [r["id"] for r in old] != [f"kefu-{i:04d}" for i in range(1, BATCH1 + 1)]:
+        raise SystemExit("the first batch is not kefu-0001..kefu-0698 in order")
+    rows, cues = parse(src, start=BATCH1)
+    write_jsonl(OUT, old + rows)
+    write_jsonl(CUES, old_cues + cues)
+    print(f"kept {len(old)} rows, appended {len(rows)}")
 
 
 def check_file() -> int:
@@ -201,6 +216,10 @@ def check_file() -> int:
             if jaccard(g, h) >= 0.6:
                 errors.append(f"{i}: near-duplicate of {j}")
     report(rows, cues)
+    if len(rows) > BATCH1:
+        print(f"\n--- rows after kefu-{BATCH1:04d} only ---")
+        new = rows[BATCH1:]
+        report(new, {r["id"]: cues[r["id"]] for r in new if r["id"] in cues})
     if errors:
         print("\nERRORS:")
         for e in errors:
@@ -234,9 +253,18 @@ def main() -> int:
     if cmd == "build":
         src = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "build/msgs-src"
         rows, cues = parse(src)
+        if len(rows) != BATCH1:
+            raise SystemExit(f"{src} gives {len(rows)} rows, the first batch has {BATCH1}")
+        src2 = ROOT / "build/msgs-src2"
+        if src2.is_dir():  # later batches keep their ids after the first one
+            more, more_cues = parse(src2, start=len(rows))
+            rows, cues = rows + more, cues + more_cues
         write_jsonl(OUT, rows)
         write_jsonl(CUES, cues)
         print(f"wrote {len(rows)} rows")
+        return check_file()
+    if cmd == "extend":
+        extend(Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "build/msgs-src2")
         return check_file()
     return check_file()
 
