@@ -79,3 +79,9 @@ def test_taiwan_dollars_are_not_slang():
     assert "nt$360" in normalize("信用卡已扣款NT$360").text.replace(" ", "")
     assert "脑瘫" not in normalize("月費 NT 599 太貴").text
     assert "脑瘫" in normalize("你nt吧").text  # the slang itself is still read
+
+
+def test_a_reviews_stars_are_said_in_words_so_five_is_not_three():
+    assert normalize("★★★★★ 民宿比照片还好看").text == "五星 民宿比照片还好看"
+    assert normalize("★★☆☆☆ 配送太慢").text == "二星 配送太慢"
+    assert normalize("給五顆星⭐⭐⭐⭐⭐").text == "给五颗星 五星"

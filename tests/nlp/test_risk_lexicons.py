@@ -330,3 +330,41 @@ def test_a_malformed_file_gives_a_clear_error(tmp_path, content, message):
 def test_a_missing_extension_directory_is_an_error(tmp_path):
     with pytest.raises(LexiconError, match="not a directory"):
         load_families(tmp_path / "nowhere")
+
+
+# --- wording found missing on messages of another writer (kefu-written.jsonl) ---------------
+@pytest.mark.parametrize(
+    ("text", "risk"),
+    [
+        ("司机看我是外国人，听不懂就直接把我赶下车", "discrimination"),  # nationality, travel
+        ("柜员见我坐轮椅，说这种情况不予办理让我回去", "discrimination"),  # disability, bank
+        ("客服听出我口音，来一句你们广西人是不是都这样", "discrimination"),  # region, telecom
+        ("跟团的导游嫌老人家走太慢拖累大家，一路甩脸色", "discrimination"),  # age, travel
+        ("你们委托的催收公司打给我单位领导和我爸妈，说我欠钱", "privacy"),  # finance
+        ("我存在网盘里的私密照片被别人转存了，我根本没分享过", "privacy"),  # software
+        ("退会员时就说了别再给我打电话，这周销售又打了五次", "privacy"),  # gym
+        ("装修完住进来全家咳嗽，一测甲醛超标三倍", "safety"),  # home repair
+        ("药房拿错药了，我妈吃了两天现在头晕恶心", "safety"),  # hospital
+        ("家教老师因为题做错打手心，孩子手都肿了", "safety"),  # education
+    ],
+)
+def test_harms_in_new_wording(text, risk):
+    assert risk in risks_of(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问金融监管总局的消费者投诉热线是多少？我在做课程作业",  # asking for a number
+        "请问民航局的投诉网站是哪个？目前没什么问题",  # asking for a website
+        "请问工信部的申诉中心具体管什么",  # asking what it does
+        "我不是要投诉你们，就问问去人民银行打征信报告要钱吗",  # a complaint denied
+        "柜员发现我爸要给骗子转钱，当场拦下还帮我们报了警，太感谢了",  # praise: helped to the police
+        "我去年被骗过钱，当时报过警，现在想问下你们的理财保本吗",  # an old matter, as background
+        "建议对公转账加个入口，我们单位是法院后勤，每次都要走流程",  # a workplace
+        "这家的烤鱼辣到爆炸，越吃越上头",  # "extremely"
+        "上个月邻居家着火把我家墙熏黑了，跟你们没关系，想问找谁评估",  # not the company's doing
+    ],
+)
+def test_hard_negatives_of_another_writer(text):
+    assert risks_of(text) == set()

@@ -157,6 +157,8 @@ def normalize(text: str) -> Normalized:
     text = _LATIN_WORD.sub(_spell_out, simplified)
     exclamations = sum(1 for run in _PUNCT_RUN.findall(text) if "!" in run)
     questions = sum(1 for run in _PUNCT_RUN.findall(text) if "!" not in run)
+    if "★" in text or "⭐" in text:
+        text = _SPACES.sub(" ", _STARS.sub(_rating, text)).strip()
     text = _CHAR_RUN.sub(lambda m: m.group(1) * 3, text)
     emoji = tuple(_EMOJI_TO_SIGNAL[ch] for ch in text if ch in _EMOJI_TO_SIGNAL)
     return Normalized(
@@ -169,6 +171,17 @@ def normalize(text: str) -> Normalized:
         question_runs=questions,
         emoji=emoji,
     )
+
+
+# A review's stars (★★★★☆, ⭐⭐⭐⭐⭐) said in words (四星, 五星): the run of characters would
+# otherwise be cut to three like any repeated character, and five stars would read as three.
+_STARS = re.compile(r"[★⭐]+[☆✩]*")
+_STAR_WORDS = "一二三四五"
+
+
+def _rating(match: re.Match[str]) -> str:
+    stars = sum(ch in "★⭐" for ch in match.group(0))
+    return f" {_STAR_WORDS[min(stars, 5) - 1]}星 "
 
 
 def _tokenise_numbers(text: str) -> str:

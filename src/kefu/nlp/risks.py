@@ -47,11 +47,13 @@ _ACT = re.compile(
     r"让大家|评评理|告你|告到|去告|要告|提告|告上|报警了|起诉|报料|爆料|咗|向"
 )
 # Just before an act word: it is denied (不是投诉哈, 冇任何投诉, 没有投诉).
-_ACT_DENIED = re.compile(r"(?:不是|并非|不算|冇任何|没有任何|没有|冇)$")
+_ACT_DENIED = re.compile(r"(?:不是|并非|不算|冇任何|没有任何|没有|冇)(?:要|想|在)?$")
 # Right after a threat's trigger: asking about the thing, not threatening with it.
 _ASKING_ABOUT = re.compile(
     r"\s*(?:的)?(?:是什么|是干嘛|干嘛的|是做什么|是哪|在哪|电话是|电话多少|号码是|号码多少|"
-    r"怎么打|怎么联系|地址|规定)"
+    r"怎么打|怎么联系|地址|规定|"
+    r"[^,]{0,8}(?:电话|热线|网站|网址|邮箱|渠道|窗口)(?:是|在|有|多少|哪)|"
+    r"[^,]{0,8}(?:具体管|管什么|是管什么|是干嘛|是做什么))"
 )
 # Just before a threat's trigger: wondering whether one could, some day (是不是可以去工信部申诉,
 # 如果将来…可以去保监局). A conditional threat (再不退款我就去消协) is not this.
@@ -70,7 +72,8 @@ _SEEN_ON = re.compile(
 )
 # Before a trigger: another company's or the news' event, not this customer's (threats and harms).
 _ELSEWHERE = re.compile(
-    r"别的平台|别家|其他平台|其他家|别的银行|别的公司|另一家|有一家|上家|新闻|报道|隔壁市|网上说|看到有人"
+    r"别的平台|别家|其他平台|其他家|别的银行|别的公司|另一家|有一家|上家|新闻|报道|隔壁市|网上说|看到有人|"
+    r"邻居家|跟你们没关系|和你们没关系|不是你们[^,]{0,6}(?:引起|造成|的责任|的问题)"
 )
 # Before a harm's trigger: only wondering whether it could happen, not reporting it.
 # Rhetorical questions (这是什么东西, 不配…吗) still report a harm.

@@ -113,6 +113,10 @@ def _lexicon(name: str) -> Callable[[Reading], float]:
     return lambda r: min(len(findall(r.text)), 3) / 3
 
 
+_RATING_HIGH = re.compile(r"[四五45]颗?星(?!期|级)|满分")
+_RATING_LOW = re.compile(r"(?<![零十])[一二两12]颗?星(?!期|级)|零分|一分都不想给")
+
+
 def _rule(risk: Risk) -> Callable[[Reading], float]:
     return lambda r: 1.0 if any(hit.risk == risk for hit in r.risks) else 0.0
 
@@ -144,6 +148,9 @@ SIGNALS: dict[str, Callable[[Reading], float]] = {
     "money_lost": _cue("money_lost"),
     "repeat_contact": _cue("repeat_contact"),
     "deadline": _cue("deadline"),
+    # A review's rating (normalize.py says ★★★★★ as 五星): high stars praise, low ones complain.
+    "rating_high": lambda r: float(_RATING_HIGH.search(r.text) is not None),
+    "rating_low": lambda r: float(_RATING_LOW.search(r.text) is not None),
     "ends_asking": lambda r: float(r.text.rstrip().endswith(("?", "吗", "呢"))),
     "exclaims": lambda r: float("!" in r.text),
 }
