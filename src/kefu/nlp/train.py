@@ -139,14 +139,15 @@ class Recipe:
     # The learned risk heads back the rules up: a risk is raised when the rules find it, or
     # when its head's probability reaches the threshold. Chosen on messages of another writer
     # (kefu-written.jsonl scored by heads trained on the development data alone): the heads of
-    # the harms, whose wording is open-ended, add recall at 0.7 (safety recall 0.74 → 0.76,
-    # discrimination 0.60 → 0.66, precision kept; at 0.6 they woke on plain quality complaints);
-    # the threats' lexicons already catch what their heads would, and below 0.9 those heads
-    # only add false alarms.
+    # the harms, whose wording is open-ended, add recall (safety 0.74 → 0.76 at 0.7,
+    # discrimination 0.60 → 0.66; at 0.6 they woke on plain quality complaints). Discrimination
+    # at 0.7 cost precision under leave-one-industry-out (0.84), so it asks for 0.8. The
+    # threats' lexicons already catch what their heads would; below 0.9 those heads only add
+    # false alarms.
     risk: HeadRecipe = HeadRecipe(c=1.0, signals=RISK_SIGNALS, space="chars3")
     risk_threshold: float = 0.9
     risk_thresholds: dict[str, float] = field(
-        default_factory=lambda: {"safety": 0.7, "discrimination": 0.7}
+        default_factory=lambda: {"safety": 0.7, "discrimination": 0.8}
     )
     # Transfer rows for the category head, against 1.0 for a triage message: the sentences of
     # the knowledge-base articles labelled with their article's category (0.15: category on
