@@ -125,13 +125,14 @@ def find_risks(text: str, families: tuple[Family, ...] | None = None) -> list[Ri
     families = active_families() if families is None else families
     hits: dict[Risk, RiskHit] = {}
     clauses: list[tuple[int, str]] | None = None
+    starts: list[int] = []
     for family in families:
         triggers = family.triggers(text)
         if not triggers:
             continue
         if clauses is None:
             clauses = _clauses(text)
-        starts = [start for start, _ in clauses]
+            starts = [start for start, _ in clauses]
         harmless: dict[int, list[tuple[int, int]]] = {}
         for trigger in triggers:
             index = bisect_right(starts, trigger.start) - 1

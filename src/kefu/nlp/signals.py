@@ -108,8 +108,9 @@ TOPICS = {
 _TOPICS = {name: re.compile(pattern) for name, pattern in TOPICS.items()}
 
 
-def _lexicon(name: str) -> Callable[[Reading], float]:
-    findall = _LEXICONS[name].findall
+def _words(pattern: re.Pattern[str]) -> Callable[[Reading], float]:
+    """How many of a word group's words a message holds, capped at 3, in [0, 1]."""
+    findall = pattern.findall
     return lambda r: min(len(findall(r.text)), 3) / 3
 
 
@@ -121,14 +122,9 @@ def _rule(risk: Risk) -> Callable[[Reading], float]:
     return lambda r: 1.0 if any(hit.risk == risk for hit in r.risks) else 0.0
 
 
-def _topic(name: str) -> Callable[[Reading], float]:
-    findall = _TOPICS[name].findall
-    return lambda r: min(len(findall(r.text)), 3) / 3
-
-
 SIGNALS: dict[str, Callable[[Reading], float]] = {
-    **{f"lex_{name}": _lexicon(name) for name in LEXICONS},
-    **{f"topic_{name}": _topic(name) for name in TOPICS},
+    **{f"lex_{name}": _words(pattern) for name, pattern in _LEXICONS.items()},
+    **{f"topic_{name}": _words(pattern) for name, pattern in _TOPICS.items()},
     "emoji_angry": _emoji("angry"),
     "emoji_sad": _emoji("sad"),
     "emoji_anxious": _emoji("anxious"),

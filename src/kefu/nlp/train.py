@@ -686,13 +686,14 @@ def retrain(
     triage, transfer, files = load_messages(messages, extra)
     added = sum(row["source"] in {p.stem for p in extra} for row in triage)
     log(f"data: {len(triage)} labelled messages, {added} of them from {len(extra)} extra file(s)")
-    review_space, polarity = _kept_polarity(classifiers.load(base))
+    base_models = classifiers.load(base)
+    review_space, polarity = _kept_polarity(base_models)
     triage_spaces, triage_heads = fit_triage(triage, recipe, seed, transfer)
     manifest: dict[str, Any] = {
         "version": f"{ARTIFACT_VERSION}+team",
         "seed": seed,
         "files": files,
-        "base": {"version": classifiers.load(base).version, "polarity": "kept"},
+        "base": {"version": base_models.version, "polarity": "kept"},
         "recipe": asdict(recipe),
         "python": platform.python_version(),
         "spaces": [],
