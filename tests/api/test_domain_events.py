@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kefu.db.base import utcnow
 from kefu.db.models import Message, Ticket
 from kefu.domain import events as ev
+from kefu.realtime.bus import Stored
 from kefu.services.sla.clocks import sweep_until_done
 from tests import factories
 from tests.api.test_inbound import _payload
@@ -31,7 +32,8 @@ class Heard:
         self.unseen: list[ev.Event] = []  # published before their rows could be read
         self.lock = threading.Lock()
 
-    def __call__(self, published: Sequence[ev.Event]) -> None:
+    def __call__(self, stored: Sequence[Stored]) -> None:
+        published = [s.event for s in stored]
         with Session(self.engine) as look:  # another connection sees only what was committed
             for event in published:
                 missing = (

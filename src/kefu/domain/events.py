@@ -129,3 +129,42 @@ class NoticeCreated(Event):
     notification_id: int = 0
     user_id: int = 0
     kind: str = ""
+
+
+@dataclass(frozen=True)
+class Typing(Event):
+    """Someone is typing in a conversation: ``who`` is "agent" (``user_id``) or "customer"."""
+
+    name: ClassVar[str] = "typing"
+    who: str = "agent"
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PresenceChanged(Event):
+    """An agent's live-chat status changed (domain/chat_offers.AgentStatus); ``ticket_id`` None."""
+
+    name: ClassVar[str] = "presence"
+    user_id: int = 0
+    status: str = "offline"
+
+
+@dataclass(frozen=True)
+class DeliveryChanged(Event):
+    """An outbound message moved along domain/delivery.py (sent, delivered, read, failed, dead)."""
+
+    name: ClassVar[str] = "delivery.changed"
+    message_id: int | None = None
+    outbox_id: int = 0
+    state: str = "queued"
+
+
+@dataclass(frozen=True)
+class VisitorMessage(Event):
+    """The web chat adapter sent a message to a visitor's conversation (customer ``customer_id``):
+    their open widgets show it. Carries ids only; the widget's socket loads the message."""
+
+    name: ClassVar[str] = "chat.outbound"
+    customer_id: int = 0
+    message_id: int = 0
+    outbox_id: int = 0

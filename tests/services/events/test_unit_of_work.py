@@ -10,7 +10,7 @@ from sqlalchemy import select
 from kefu.db.engine import make_session_factory
 from kefu.db.models import Notification
 from kefu.domain import events as ev
-from kefu.realtime.bus import EventBus
+from kefu.realtime.bus import EventBus, EventIds, Stored, event_id_key
 from kefu.services.events import unit_of_work as events
 from tests import factories
 
@@ -18,7 +18,7 @@ from tests import factories
 class Collected:
     def __init__(self, bus: EventBus) -> None:
         self.batches: list[list[ev.Event]] = []
-        bus.subscribe(lambda published: self.batches.append(list(published)))
+        bus.subscribe(lambda published: self.batches.append([s.event for s in published]))
 
     @property
     def names(self) -> list[list[str]]:
@@ -102,9 +102,9 @@ def test_an_event_that_makes_notices_writes_them_with_the_change(sessions, publi
 
 
 def test_a_subscriber_that_fails_does_not_stop_the_others(bus, sessions):
-    seen: list[Sequence[ev.Event]] = []
+    seen: list[Sequence[Stored]] = []
 
-    def broken(_: Sequence[ev.Event]) -> None:
+    def broken(_: Sequence[Stored]) -> None:
         raise RuntimeError("subscriber bug")
 
     bus.subscribe(broken)
@@ -116,4 +116,22 @@ def test_a_subscriber_that_fails_does_not_stop_the_others(bus, sessions):
     with sessions() as session:
         events.record(session, ev.TicketOpened(2))
         session.commit()
-    assert [[e.ticket_id for e in batch] for batch in seen] == [[1]]
+    assert [[s.event.ticket_id for s in batch] for batch in seen] == [[1]]
+
+
+def test_every_published_event_gets_an_id_growing_in_publish_order(bus, sessions):
+    seen: list[Stored] = []
+    bus.subscribe(seen.extend)
+    for ticket_id in range(1, 4):
+        with sessions() as session:
+            events.record(session, ev.TicketOpened(ticket_id), ev.TicketChanged(ticket_id))
+            session.commit()
+    keys = [event_id_key(s.id) for s in seen]
+    assert [s.event.ticket_id for s in seen] == [1, 1, 2, 2, 3, 3]
+    assert keys == sorted(keys) and len(set(keys)) == 6
+
+
+def test_event_ids_never_go_back_when_the_clock_does():
+    times = iter([10.0, 10.0, 9.0, 11.0])
+    ids = EventIds(clock=lambda: next(times))
+    assert [ids.next() for _ in range(4)] == ["10000-0", "10000-1", "10000-2", "11000-0"]

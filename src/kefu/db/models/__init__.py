@@ -1,7 +1,9 @@
 """ORM models. They hold data and small invariants; behavior lives in services and domain."""
 
 from kefu.db.base import Base
+from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
+from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.staff import (
     ApiToken,
@@ -23,6 +25,7 @@ from kefu.db.models.tickets import (
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
+    "AgentStatusPeriod",
     "ApiToken",
     "Attachment",
     "AuditEvent",
@@ -36,6 +39,7 @@ __all__ = [
     "LoginSession",
     "Message",
     "Notification",
+    "OutboxEntry",
     "RoutingRule",
     "SlaEvent",
     "SlaPolicy",
@@ -43,6 +47,7 @@ __all__ = [
     "Ticket",
     "TicketLink",
     "User",
+    "WebchatChannel",
     "customer_tags",
     "group_members",
     "ticket_tags",

@@ -31,6 +31,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
     capacity: Mapped[int] = mapped_column(Integer, default=10)
     online: Mapped[bool] = mapped_column(Boolean, default=False)  # takes new cases now (presence)
+    # Live-chat status (domain/chat_offers.AgentStatus: online, busy, break, offline) and since when.
+    status: Mapped[str] = mapped_column(String(10), default="offline")
+    status_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     skills: Mapped[list[str]] = mapped_column(JSONData, default=list)  # "lang:en", "product:家电"
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -103,6 +106,9 @@ class Integration(Base):
     channels: Mapped[list[str]] = mapped_column(JSONData, default=list)  # "api", "email", …
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Where agents' replies to its tickets are posted (signed with callback_secret); None: nowhere.
+    callback_url: Mapped[str | None] = mapped_column(String(500))
+    callback_secret: Mapped[str | None] = mapped_column(String(100))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

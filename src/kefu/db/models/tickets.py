@@ -95,6 +95,18 @@ class Ticket(Base):
     repeat_complaint: Mapped[bool] = mapped_column(
         Boolean, default=False
     )  # 重复投诉, linked to the earlier cases
+    # Live chat (domain/chat_offers.py): the agent the waiting chat is offered to, until when,
+    # and who let it pass; accepted_at once an agent took it.
+    chat_offer_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    chat_offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    chat_passed_by: Mapped[list[int]] = mapped_column(JSONData, default=list)
+    chat_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The web chat widget the conversation came through (its settings, its group).
+    webchat_channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webchat_channels.id", ondelete="SET NULL")
+    )
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id")
     )  # a duplicate merged into that case
@@ -103,7 +115,7 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship()
-    assignee: Mapped[User | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     group: Mapped[Group | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=ticket_tags, order_by="Tag.name")
     messages: Mapped[list[Message]] = relationship(
@@ -163,6 +175,8 @@ class Message(Base):
     analysis_error: Mapped[str | None] = mapped_column(Text)
     analysis_attempts: Mapped[int] = mapped_column(Integer, default=0)
     analysis_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A reply's or a bot answer's way to the customer (domain/delivery.py); None: not sent out.
+    delivery_state: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")

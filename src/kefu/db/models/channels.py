@@ -1,0 +1,48 @@
+"""Customer channels with settings of their own: web chat widgets (one row per site or app),
+and the time agents spend in each live-chat status (domain/chat_offers.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
+from kefu.db.models.staff import Group
+
+
+class WebchatChannel(Base):
+    """A chat widget: its public key (in the page's script tag), the secret sites sign their
+    users' identities with, the origins it may be embedded on and the group it routes to."""
+
+    __tablename__ = "webchat_channels"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(String(100))
+    allowed_origins: Mapped[list[str]] = mapped_column(JSONData, default=list)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    greeting: Mapped[str] = mapped_column(String(500), default="")
+    offline_message: Mapped[str] = mapped_column(String(500), default="")
+    offline_form: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    group: Mapped[Group | None] = relationship()
+
+
+class AgentStatusPeriod(Base):
+    """One stretch of an agent in one status (在线 / 忙碌 / 小休 / 离线); ``ended_at`` None: now."""
+
+    __tablename__ = "agent_status_periods"
+    __table_args__ = (Index("ix_agent_status_periods_user_started", "user_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
