@@ -48,6 +48,10 @@ def settings(data_dir: Path) -> Settings:
         login_attempts_per_minute=1000,
         log_level="WARNING",
         sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/sla/test_clocks.py)
+        # The live server's outbox relay retries within a second, not minutes.
+        outbox_retry_first_seconds=0.05,
+        outbox_retry_max_seconds=0.2,
+        outbox_max_attempts=5,
     )
 
 
@@ -105,6 +109,18 @@ def _free_port() -> int:
 def live_app(settings: Settings, engine: Engine) -> FastAPI:
     """The app the test server runs (its event bus: ``live_app.state.bus``)."""
     return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def quiet_relays(live_app: FastAPI) -> Iterator[None]:
+    """The live server's outbox relay paused (if it runs): the test's own relays are the only
+    ones sending (tests/services/outbound/)."""
+    relay = live_app.state.outbox
+    was_running = relay.running
+    relay.stop()
+    yield
+    if was_running:
+        relay.start()
 
 
 @pytest.fixture(scope="session")

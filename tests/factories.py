@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Customer, Group, Ticket, User
+from kefu.db.models import Customer, Group, Integration, Message, Ticket, User
 from kefu.domain.roles import Role
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import tickets
 from kefu.services.customers import profiles as customers
 from kefu.services.customers.profiles import IdentityIn
 from kefu.services.intake import integrations
+from kefu.services.intake.inbound import InboundMessage, Sender, receive_inbound
 from kefu.services.staff import auth
 from kefu.services.staff import directory as staff
 
@@ -109,3 +112,48 @@ def make_ticket(
     )
     db.commit()
     return ticket
+
+
+def make_callback_integration(db: Session, url: str, *, name: str | None = None) -> Integration:
+    """An integration of the api channel whose replies are posted to ``url`` (its callback
+    secret: ``.callback_secret``)."""
+    _, integration = integrations.do_create_integration(
+        db, SYSTEM, name=name or f"回调集成{next(_seq)}", channels=["api"], callback_url=url
+    )
+    db.commit()
+    return integration
+
+
+def make_api_conversation(
+    db: Session,
+    integration: Integration,
+    *,
+    sender: str | None = None,
+    text: str = "你好，我的订单什么时候发货？",
+) -> Ticket:
+    """An api-channel case as intake opens it: ``integration`` delivered the customer's message."""
+    n = next(_seq)
+    message = InboundMessage(
+        channel="api",
+        external_id=f"their-msg-{n}",
+        sender=Sender(sender or f"buyer-{n}", "顾客"),
+        text=text,
+    )
+    result = receive_inbound(
+        db,
+        integrations.actor_for(integration),
+        message,
+        raw="{}",
+        attachments_root=Path(tempfile.gettempdir()),
+        max_attachment_bytes=1000,
+    )
+    db.commit()
+    return db.get(Ticket, result.ticket_id)
+
+
+def make_reply(db: Session, ticket: Ticket, text: str = "您好，已为您查询，今天发出。") -> Message:
+    """An agent's public reply on ``ticket`` (queued in the outbox where its channel sends)."""
+    locked = tickets.access_ticket(db, SYSTEM, ticket.id, for_update=True)
+    message = tickets.do_add_message(db, SYSTEM, locked, text=text, internal=False)
+    db.commit()
+    return message

@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 
 from kefu import __version__
 from kefu.cli import app
+from kefu.db.models import OutboxEntry
 from kefu.settings import get_settings
+from tests import factories
+from tests.callback_receiver import Answer, CallbackReceiver
 
 runner = CliRunner()
 
@@ -114,3 +117,34 @@ def test_installed_entry_point_runs():
         [sys.executable, "-m", "kefu.cli", "--version"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_outbox_list_and_retry_send_a_dead_letter_again(cli_env, server, db):
+    with CallbackReceiver(script=[Answer(410)]) as receiver:
+        shop = factories.make_callback_integration(db, receiver.url)
+        receiver.secret = shop.callback_secret
+        reply = factories.make_reply(db, factories.make_api_conversation(db, shop))
+
+        def entry() -> OutboxEntry:
+            db.rollback()
+            db.expire_all()
+            return db.query(OutboxEntry).filter_by(message_id=reply.id).one()
+
+        receiver.wait_for(lambda: entry().state == "dead")  # the live server's relay gave up
+        dead = entry()
+        listed = runner.invoke(app, ["outbox", "list", "--state", "dead"])
+        assert listed.exit_code == 0, listed.output
+        assert listed.stdout.startswith(f"{dead.id}\tdead\tapi\tticket {dead.ticket_id}")
+        assert "HTTP 410" in listed.stdout
+        assert runner.invoke(app, ["outbox", "list", "--state", "sent"]).stdout == ""
+
+        retried = runner.invoke(app, ["outbox", "retry", str(dead.id)])
+        assert retried.exit_code == 0, retried.output
+        assert retried.stdout.strip() == f"outbox {dead.id}: queued"
+        receiver.wait_for(lambda: len(receiver.shown) == 1)
+        receiver.wait_for(lambda: entry().state == "sent")
+
+    again = runner.invoke(app, ["outbox", "retry", str(dead.id)])
+    assert again.exit_code == 1 and "Only a failed or dead message" in again.output
+    missing = runner.invoke(app, ["outbox", "retry", "999999"])
+    assert missing.exit_code == 1 and "not found" in missing.output

@@ -25,6 +25,8 @@ from kefu.api import (
     inbound,
     integrations,
     notifications,
+    outbox,
+    receipts,
     routing,
     sla_policies,
     tickets,
@@ -36,6 +38,7 @@ from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_sl
 from kefu.api.errors import install_error_handlers
 from kefu.api.health import DatabaseProbe
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
+from kefu.channels.adapters import close_adapters, process_adapters
 from kefu.db.base import utcnow
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
 from kefu.jobs import runner
@@ -49,6 +52,8 @@ from kefu.services.infra.intake_writer import IntakeWriter
 from kefu.services.infra.ratelimit import RateLimiter, connect_redis
 from kefu.services.infra.token_cache import TokenCache
 from kefu.services.intake.inbound import AttachmentLimits
+from kefu.services.outbound import wake
+from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
@@ -79,16 +84,22 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 utcnow,
                 settings,
                 running.state.intake.analysis,
+                running.state.adapters,
             )
             jobs = asyncio.create_task(
                 runner.serve_loop(periodic_jobs(settings), context, running.state.admission.writer)
             )
+        relay: RelayService = running.state.outbox
+        if settings.outbox_relay_in_server:  # replies leave as soon as they are committed
+            relay.start()
         yield
         if jobs is not None:
             jobs.cancel()
             with suppress(asyncio.CancelledError):
                 await jobs
+        await anyio.to_thread.run_sync(relay.stop)  # a send under way finishes first
         await running.state.intake.close()  # answer what is queued before the process ends
+        close_adapters(running.state.adapters)
         running.state.database_probe.close()
 
     app = FastAPI(
@@ -104,13 +115,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.bus = bus = EventBus()  # committed domain events (services/events/unit_of_work.py)
-    app.state.session_factories = SessionFactories(
-        read=make_session_factory(engine, info={events.BUS: bus}),
-        write=make_session_factory(writer_bind(engine), info={events.BUS: bus}),
+    # What a commit that queued an outbound message rings (services/outbound/wake.py).
+    info = {events.BUS: bus, wake.DOORBELL: wake.Doorbell(settings.redis_url)}
+    app.state.session_factories = factories = SessionFactories(
+        read=make_session_factory(engine, info=info),
+        write=make_session_factory(writer_bind(engine), info=info),
         request_write=make_session_factory(
-            writer_bind(engine, lock_timeout=settings.lock_timeout_seconds), info={events.BUS: bus}
+            writer_bind(engine, lock_timeout=settings.lock_timeout_seconds), info=info
         ),
     )
+    app.state.adapters = adapters = process_adapters(settings, factories.read)
+    app.state.outbox = RelayService.from_settings(factories.write, adapters, settings)
     app.state.login_limiter = RateLimiter(
         settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
     )
@@ -145,6 +160,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         routing,
         sla_policies,
         notifications,
+        outbox,
+        receipts,
     ):
         app.include_router(module.router, prefix="/api/v1")
 

@@ -1,4 +1,5 @@
-"""The ``kefu`` command: serve, demo, db, user, token and integration management, analysis (cli_nlp)."""
+"""The ``kefu`` command: serve, worker, demo, db, user, token, integration and outbox management,
+analysis (cli_nlp)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
 from kefu.db.session import session_scope
+from kefu.domain.delivery import DeliveryState
 from kefu.domain.roles import Role
 from kefu.domain.tickets import Channel
 from kefu.services.actors import Actor
@@ -32,7 +34,12 @@ integration_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+outbox_app = typer.Typer(
+    help="The outbox: messages on their way to customers, and the dead letters.",
+    no_args_is_help=True,
+)
 app.add_typer(integration_app, name="integration")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)
@@ -106,19 +113,28 @@ def worker(
     job: Annotated[
         list[str] | None, typer.Option("--job", help="Run only this job (repeatable).")
     ] = None,
+    relay: Annotated[
+        bool,
+        typer.Option(
+            "--relay/--no-relay", help="Deliver outbound messages as they are queued (the relay)."
+        ),
+    ] = True,
 ) -> None:
-    """Run the periodic jobs (jobs/registry.py: the SLA sweep, …). Safe to run several at once on PostgreSQL."""
+    """Run the periodic jobs (jobs/registry.py: the SLA sweep, the outbox sweep, …) and the
+    outbox relay. Safe to run several at once on PostgreSQL."""
     import dataclasses
     import signal
     import threading
     from functools import partial
 
+    from kefu.channels.adapters import close_adapters, process_adapters
     from kefu.db.base import utcnow
     from kefu.db.engine import make_session_factory, writer_bind
     from kefu.jobs import runner
     from kefu.jobs.registry import JobContext, periodic_jobs
     from kefu.logs import configure_logging
     from kefu.nlp.analysis import analyzer
+    from kefu.services.outbound.service import RelayService
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -139,10 +155,17 @@ def worker(
     analysis = partial(
         analyzer, settings.analysis_model, accurate=settings.nlp_accurate
     )  # loaded only when a message waits
-    context = JobContext(make_session_factory(writer_bind(engine)), utcnow, settings, analysis)
+    writers = make_session_factory(writer_bind(engine))
+    adapters = process_adapters(settings, make_session_factory(engine))
+    context = JobContext(writers, utcnow, settings, analysis, adapters)
+    relay_service = RelayService.from_settings(writers, adapters, settings)
+    if relay and not once:
+        relay_service.start()
     try:
         done = runner.run_worker(jobs, context, stop, once=once)
     finally:
+        relay_service.stop()
+        close_adapters(adapters)
         engine.dispose()
     if once:
         for name, counts in done.items():
@@ -271,6 +294,53 @@ def integration_create(
     finally:
         engine.dispose()
     sys.stdout.write(secret + "\n")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    state: Annotated[
+        DeliveryState | None, typer.Option(help="Only this state, e.g. dead for the dead letters.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
+) -> None:
+    """Outbound messages, newest first: id, state, channel, ticket, attempts, last error."""
+    from kefu.services.outbound import entries
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            rows, _ = entries.list_entries(session, CLI_ACTOR, state=state, limit=limit)
+            for row in rows:
+                error = (row.last_error or "").replace("\n", " ")[:80]
+                typer.echo(
+                    f"{row.id}\t{row.state}\t{row.channel}\tticket {row.ticket_id}\t"
+                    f"message {row.message_id}\tattempts {row.attempts}\t{error}"
+                )
+    finally:
+        engine.dispose()
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    outbox_id: Annotated[int, typer.Argument(help="The outbox id (kefu outbox list).")],
+) -> None:
+    """Send a dead or failed message again now (a dead one starts its attempts over)."""
+    from kefu.errors import KefuError
+    from kefu.services.outbound import replay, wake
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            entry = replay.do_replay(session, CLI_ACTOR, outbox_id)
+            state = entry.state
+    except KefuError as e:
+        typer.echo(e.message("en"), err=True)
+        raise typer.Exit(1) from e
+    finally:
+        engine.dispose()
+    wake.Doorbell(settings.redis_url).ring()  # relays of other processes, through Redis
+    typer.echo(f"outbox {outbox_id}: {state}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -143,6 +143,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "数据库暂时无法连接，请稍后重试",
         "The database cannot be reached right now; try again shortly",
     ),
+    "callback_url_required": (
+        "请先设置回调地址，再生成回调密钥",
+        "Set a callback URL before making a callback secret",
+    ),
+    "not_retryable": (
+        "只有投递失败或已转入死信的消息可以重新投递（当前状态：{state}）",
+        "Only a failed or dead message can be sent again (it is {state})",
+    ),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 
@@ -160,6 +168,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "routing_rule": ("路由规则", "Routing rule"),
     "notification": ("通知", "Notification"),
     "sla_policy": ("SLA 策略", "SLA policy"),
+    "outbox_entry": ("投递记录", "Outbox entry"),
 }
 
 

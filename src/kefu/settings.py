@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     case_reopen_days: float = Field(default=7, gt=0, le=365)
     repeat_complaint_days: int = Field(default=30, ge=1, le=365)
 
+    # The outbox (services/outbound/): whether `kefu serve` runs a relay itself (`kefu worker`
+    # always does; several relays at once are safe on PostgreSQL), how long a relay holds a row
+    # it took (a relay killed mid-send frees it after this), the longest a relay sleeps with
+    # nothing to do when no wake-up comes, and the retries: the first delay, the longest one and
+    # how many attempts before a message goes to the dead letters (domain/delivery.RetryPolicy).
+    outbox_relay_in_server: bool = True
+    outbox_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    outbox_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    outbox_retry_first_seconds: float = Field(default=2.0, gt=0, le=3600)
+    outbox_retry_max_seconds: float = Field(default=1800.0, gt=0, le=86400)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    # How long a callback to an integration (channels/api_callback.py) may take; a slower answer
+    # counts as a temporary failure. Shorter than the lease, so a slow send is never taken over.
+    callback_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
@@ -89,6 +104,14 @@ class Settings(BaseSettings):
         from kefu.nlp.classifiers import DEFAULT_ARTIFACT
 
         return self.nlp_model or DEFAULT_ARTIFACT
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        if self.outbox_lease_seconds <= self.callback_timeout_seconds:
+            raise ValueError("KEFU_OUTBOX_LEASE_SECONDS must be longer than a callback may take")
+        if self.outbox_retry_max_seconds < self.outbox_retry_first_seconds:
+            raise ValueError("KEFU_OUTBOX_RETRY_MAX_SECONDS is below the first delay")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -62,6 +62,7 @@ def world(db, server, integration):
         "group_id": factories.make_group(db, "矩阵空组").id,
         "token_id": db.scalar(select(ApiToken.id).where(ApiToken.user_id == victim.id)),
         "integration_id": made.id,
+        "outbox_id": 1,  # none there: an admin gets past the door to a 404
         "channel": "web",
         "priority": "P4",
     }

@@ -62,6 +62,19 @@ from kefu.domain.timeline import describe
             "状态 处理中 → 已解决；修改了优先级",
         ),
         ("ticket.update", {"group_id": 1}, {"group_id": 2}, "修改了分组"),
+        (
+            "outbox.dead",
+            None,
+            {"message_id": 12, "attempts": 8, "error": "HTTP 503"},
+            "回复 #12 多次投递失败（8 次），已转入死信：HTTP 503",
+        ),
+        ("outbox.replay", {"state": "dead"}, {"message_id": 12}, "重新投递回复 #12（此前：死信）"),
+        (
+            "outbox.replay",
+            {"state": "failed"},
+            {"message_id": 3},
+            "重新投递回复 #3（此前：发送失败）",
+        ),
     ],
 )
 def test_describe(action, before, after, line):

@@ -198,6 +198,9 @@ class TicketTimelineEntry(Out):
         default=None, description="who it was, for people: a name, 集成「名称」 or 系统"
     )
     message_id: int | None = None
+    delivery_state: str | None = Field(
+        default=None, description="a reply's delivery: queued, sent, delivered, read, failed, dead"
+    )
     data: dict[str, Any] | None = None
 
 

@@ -34,6 +34,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Ungated paths must not need a worker thread (async handlers): they run beside the admitted.
 UNGATED_PATHS = frozenset({"/healthz", "/docs", "/openapi.json", "/"})
 THREADS_TO_SPARE = 1
+ADMITTED = "database_admitted"  # request.state: the request already holds a slot
 
 
 def admission_slots(*, pool_slots: int, worker_threads: int) -> int:
@@ -97,4 +98,7 @@ class DatabaseGate:
             self.admission.reader() if scope["method"] in SAFE_METHODS else self.admission.writer()
         )
         async with gate:
+            # Dependencies that need the database on their own (api/deps.py) must not queue for
+            # a second slot while holding this one: under load that deadlocks.
+            scope.setdefault("state", {})[ADMITTED] = True
             await self.app(scope, receive, send)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from kefu.api.database_gate import ADMITTED
 from kefu.errors import KefuError, NotAuthenticated
 from kefu.nlp.analysis import Analyzer
 from kefu.services.actors import Actor
@@ -112,6 +113,9 @@ def _bearer_secret(request: Request) -> str | None:
 async def integration_actor(request: Request) -> Actor:
     """The integration behind the request's token; staff (token or session) get 403.
 
+    A request the database gate admitted (every path but intake's) already holds a slot: the
+    lookup uses it instead of queueing for another.
+
     A customer message written with a staff token would let anyone write as a customer
     into tickets they cannot see. For endpoints that admit themselves to the database
     (intake): a token seen recently needs no connection at all, otherwise the lookup
@@ -124,9 +128,13 @@ async def integration_actor(request: Request) -> Actor:
         raise NotAuthenticated()
     actor: Actor | None = request.app.state.token_cache.get(auth.digest(secret))
     if actor is None:
-        async with request.app.state.admission.reader():
+        if getattr(request.state, ADMITTED, False):  # gated already (receipts): no second slot
             with request.app.state.session_factories.read() as session:
                 actor = _token_actor(request, session, secret)
+        else:
+            async with request.app.state.admission.reader():
+                with request.app.state.session_factories.read() as session:
+                    actor = _token_actor(request, session, secret)
     if not actor.is_integration:
         raise KefuError("integration_required", status_code=403)
     return actor

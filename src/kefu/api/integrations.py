@@ -1,16 +1,20 @@
-"""/api/v1/integrations: the systems that deliver customer messages (admins; the token is shown once)."""
+"""/api/v1/integrations: the systems that deliver customer messages (admins; the token is shown once).
+
+An integration may register a ``callback_url``: agents' replies to its tickets are posted there,
+signed with a callback secret that is shown once, when it is made (docs/callbacks.md)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Response
 from pydantic import AfterValidator, Field, StringConstraints
 
 from kefu.api.access import ADMINS, allow
 from kefu.api.deps import DB, CurrentActor
-from kefu.api.schemas import ERRORS, Id, In, Out
+from kefu.api.schemas import ERRORS, Id, In, Out, Patch
 from kefu.domain.tickets import Channel
 from kefu.services.intake import integrations as service
 
@@ -18,6 +22,25 @@ router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERRO
 
 IntegrationName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in value)
+    ):
+        raise ValueError("an http:// or https:// URL")
+    return value
+
+
+CallbackUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=8, max_length=500),
+    AfterValidator(_http_url),
+    Field(description="where agents' replies to its tickets are posted (signed)"),
 ]
 # Stored deduplicated and sorted, so an audit shows what changed and not how it was typed.
 Channels = Annotated[
@@ -35,20 +58,35 @@ class IntegrationPublic(Out):
     created_by_id: int | None
     created_at: datetime
     revoked_at: datetime | None
+    callback_url: str | None
 
 
-class IntegrationCreated(IntegrationPublic):
+class IntegrationChanged(IntegrationPublic):
+    callback_secret: str | None = Field(
+        default=None,
+        description="the key callbacks are signed with, when one was just made; not shown again",
+    )
+
+
+class IntegrationCreated(IntegrationChanged):
     token: str = Field(description="the secret for POST /api/v1/inbound; it is not shown again")
 
 
 class IntegrationCreate(In):
     name: IntegrationName
     channels: Channels
+    callback_url: CallbackUrl | None = None
 
 
-class IntegrationUpdate(In):
+class IntegrationUpdate(Patch):
+    not_null = frozenset({"name", "channels", "rotate_callback_secret"})
+
     name: IntegrationName | None = None
     channels: Channels | None = None
+    callback_url: CallbackUrl | None = Field(default=None, description="null: no callbacks")
+    rotate_callback_secret: bool = Field(
+        default=False, description="make a new callback secret (the old one stops working)"
+    )
 
 
 @router.get(
@@ -67,28 +105,35 @@ def list_integrations(db: DB, actor: CurrentActor) -> list[IntegrationPublic]:
 )
 def create_integration(body: IntegrationCreate, db: DB, actor: CurrentActor) -> IntegrationCreated:
     secret, integration = service.do_create_integration(
-        db, actor, name=body.name, channels=[c.value for c in body.channels]
+        db,
+        actor,
+        name=body.name,
+        channels=[c.value for c in body.channels],
+        callback_url=body.callback_url,
     )
     return IntegrationCreated(
-        **IntegrationPublic.model_validate(integration).model_dump(), token=secret
+        **IntegrationPublic.model_validate(integration).model_dump(),
+        token=secret,
+        callback_secret=integration.callback_secret,
     )
 
 
 @router.patch(
     "/{integration_id}",
-    response_model=IntegrationPublic,
-    summary="Rename an integration or change its channels (admin)",
+    response_model=IntegrationChanged,
+    summary="Rename an integration, change its channels or its callback (admin)",
     **allow(*ADMINS),
 )
 def update_integration(
     integration_id: Id, body: IntegrationUpdate, db: DB, actor: CurrentActor
-) -> IntegrationPublic:
+) -> IntegrationChanged:
     integration = service.get_integration(db, actor, integration_id)
-    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    changes = body.model_dump(exclude_unset=True)
     if "channels" in changes:
         changes["channels"] = [c.value for c in body.channels or []]
-    return IntegrationPublic.model_validate(
-        service.do_update_integration(db, actor, integration, changes)
+    integration, made = service.do_update_integration(db, actor, integration, changes)
+    return IntegrationChanged(
+        **IntegrationPublic.model_validate(integration).model_dump(), callback_secret=made
     )
 
 

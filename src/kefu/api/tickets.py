@@ -55,6 +55,10 @@ class MessagePublic(Out):
     body_html: str | None
     external_id: str | None
     analysis: dict[str, Any] | None
+    delivery_state: str | None = Field(
+        description="a reply's way to the customer: queued, sent, delivered, read, failed, dead; "
+        "null for messages that are not sent out (customer messages, notes, channels that send nothing)"
+    )
     created_at: datetime
     attachments: list[AttachmentPublic] = []
 

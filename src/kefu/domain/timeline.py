@@ -18,6 +18,14 @@ STATUS_ZH = {
     "resolved": "已解决",
     "closed": "已关闭",
 }
+DELIVERY_ZH = {
+    "queued": "待发送",
+    "sent": "已发送",
+    "delivered": "已送达",
+    "read": "已读",
+    "failed": "发送失败",
+    "dead": "死信",
+}
 WAITING_ZH = {"customer": "等待客户", "third_party": "等待第三方"}
 TARGET_ZH = {"first_response": "首次响应", "next_response": "后续响应", "resolution": "解决"}
 LINK_ZH = {
@@ -106,6 +114,10 @@ def describe(action: str, before: dict[str, Any] | None, after: dict[str, Any] |
         case "ticket.repeat_complaint":
             earlier = "、".join(f"#{i}" for i in after.get("earlier_ticket_ids", []))
             return f"识别为重复投诉（此前 {earlier}），优先级 {after.get('priority')}"
+        case "outbox.dead":
+            return f"回复 #{after.get('message_id')} 多次投递失败（{after.get('attempts')} 次），已转入死信：{after.get('error', '')}"
+        case "outbox.replay":
+            return f"重新投递回复 #{after.get('message_id')}（此前：{DELIVERY_ZH.get(before.get('state', ''), before.get('state'))}）"
         case "ticket.update":
             parts = []
             if "status" in after:

@@ -2,10 +2,11 @@
 
 A job is one round of an idempotent sweep over deadline columns ("the database is the
 clock"): it finds what is due, handles it in transactions of its own and returns counts for
-the log. Its logic lives in ``services/`` (the SLA sweep: ``services/sla/clocks.py``); this module only
-names the jobs and how often they run. Every job is safe with several workers at once on
-PostgreSQL (rows are taken with ``FOR UPDATE SKIP LOCKED``), so ``kefu worker`` may run on as
-many machines as needed; on SQLite ``kefu serve`` runs them itself (``jobs/runner.py``).
+the log. Its logic lives in ``services/`` (the SLA sweep: ``services/sla/clocks.py``, the outbox:
+``services/outbound/``); this module only names the jobs and how often they run. Every job is
+safe with several workers at once on PostgreSQL (rows are taken with ``FOR UPDATE SKIP
+LOCKED``), so ``kefu worker`` may run on as many machines as needed; on SQLite ``kefu serve``
+runs them itself (``jobs/runner.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from kefu.channels.base import Adapters
 from kefu.nlp.analysis import Analyzer, analyzer
 from kefu.settings import Settings
 
@@ -30,6 +32,7 @@ class JobContext:
     now: Callable[[], datetime]
     settings: Settings
     analysis: Callable[[], Analyzer] = analyzer  # the analyzer messages are read with (intake's)
+    adapters: Adapters | None = None  # the process's outbound adapters (None: made for the round)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,22 @@ def _analysis_retry(context: JobContext) -> Counts:
     )
 
 
+def _outbox_sweep(context: JobContext) -> Counts:
+    """The safety net under the relays (services/outbound/service.py): whatever a wake-up missed
+    or a dead relay left behind, delivered by the same code."""
+    from kefu.channels.adapters import close_adapters, process_adapters
+    from kefu.services.outbound.service import relay_for
+
+    adapters = context.adapters or process_adapters(context.settings, context.sessions)
+    relay = relay_for(context.sessions, adapters, context.settings, role="sweep")
+    try:
+        return asdict(relay.run_until_idle())
+    finally:
+        relay.close()
+        if context.adapters is None:
+            close_adapters(adapters)
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -64,4 +83,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "SLA: deadlines, warnings at 80 %, breaches escalated; routes the shared queue"),
         Job("analysis", settings.sla_sweep_seconds, _analysis_retry,
             "messages whose analysis failed, analyzed again with a growing delay"),
+        Job("outbox", settings.outbox_poll_seconds, _outbox_sweep,
+            "outbound messages a relay's wake-up missed or a stopped relay left, delivered"),
     ]  # fmt: skip

@@ -19,7 +19,11 @@ from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
 
 class OutboxEntry(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        # Receipts name a row by the channel's own id for it.
+        Index("ix_outbox_channel_external_ref", "channel", "external_ref"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     message_id: Mapped[int | None] = mapped_column(

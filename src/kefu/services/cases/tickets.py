@@ -33,6 +33,7 @@ from kefu.services.events import unit_of_work as events
 from kefu.services.infra.pagination import decode_cursor, encode_cursor
 from kefu.services.intake import message_triage
 from kefu.services.intake.attachments import AttachmentIn, decode_attachment, write_blob
+from kefu.services.outbound import enqueue as outbox
 from kefu.services.sla import clocks as sla
 
 log = logging.getLogger(__name__)
@@ -417,7 +418,10 @@ def do_add_message(
     attachments_root: Path | None = None,
     max_attachment_bytes: int = 0,
 ) -> Message:
-    """An agent's public reply or internal note (内部备注) on a ticket they have locked."""
+    """An agent's public reply or internal note (内部备注) on a ticket they have locked.
+
+    A public reply is queued in the outbox in the same transaction (services/outbound/), for
+    the channels that send; its ``delivery_state`` then follows the delivery."""
     now = utcnow()
     direction = Direction.NOTE if internal else Direction.OUTBOUND
     message = Message(
@@ -442,6 +446,8 @@ def do_add_message(
         store_attachments(
             session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes
         )
+    if not internal:  # to the customer through the outbox, committed with the message
+        outbox.enqueue_message(session, ticket, message)
     old, new = audit.changed_fields(before, snapshot(ticket))
     audit.record(
         session, actor, "ticket.note" if internal else "ticket.reply", object_type="message",

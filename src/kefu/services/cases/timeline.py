@@ -1,9 +1,10 @@
 """A ticket's timeline: its messages and the events of its trail, in the order they happened.
 
 Messages speak for themselves (the events that only record a message — inbound, reply, note —
-are left out); every other audit event on the ticket (steps of the loop, routing, SLA
-warnings and breaches, triage, links, merges, repeat complaints, field changes) comes with
-one line of Chinese from domain/timeline.py.
+are left out), a reply with its delivery state (queued … read, failed, dead); every other
+audit event on the ticket (steps of the loop, routing, SLA warnings and breaches, triage,
+links, merges, repeat complaints, field changes, a reply gone to the dead letters and its
+replay) comes with one line of Chinese from domain/timeline.py.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def of_ticket(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
                     "actor_type": m.author_type,
                     "actor_id": m.author_user_id or m.author_customer_id,
                     "message_id": m.id,
+                    "delivery_state": m.delivery_state,
                 },
             )
         )

@@ -1,12 +1,17 @@
 """Integrations: the systems that deliver customer messages (POST /api/v1/inbound).
 
-An integration is not a person: its token opens intake and nothing else, for the channels
-an admin gave it, and the audit trail names it (集成「名称」). Staff tokens cannot deliver
-customer messages, so nobody can write as a customer into a ticket they may not see.
+An integration is not a person: its token opens intake (and its receipts) and nothing else, for
+the channels an admin gave it, and the audit trail names it (集成「名称」). Staff tokens cannot
+deliver customer messages, so nobody can write as a customer into a ticket they may not see.
+
+An integration may register a callback URL: agents' replies to its tickets are posted there
+(channels/api_callback.py), signed with a callback secret kefu makes, shows once, and keeps (it
+signs with it, so only its SHA-256 fingerprint goes into the audit trail).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
@@ -35,12 +40,35 @@ def actor_for(integration: Integration) -> Actor:
     )
 
 
+CALLBACK_SECRET_PREFIX = "kefu_cb_"  # noqa: S105 - a prefix, not a secret
+
+
 def _snapshot(integration: Integration) -> dict[str, Any]:
+    secret = integration.callback_secret
     return {
         "name": integration.name,
         "channels": list(integration.channels),
         "prefix": integration.prefix,
+        "callback_url": integration.callback_url,
+        "callback_secret_sha256": hashlib.sha256(secret.encode()).hexdigest()[:12]
+        if secret
+        else None,
     }
+
+
+def _set_callback(integration: Integration, url: str | None, *, rotate: bool = False) -> str | None:
+    """Point replies at ``url`` (None: nowhere); the callback secret, when one is made (the first
+    URL, or ``rotate``), is returned: it is shown once."""
+    if url is None and rotate:
+        raise KefuError("callback_url_required")
+    integration.callback_url = url
+    if url is None:
+        integration.callback_secret = None
+        return None
+    if integration.callback_secret and not rotate:
+        return None
+    integration.callback_secret = CALLBACK_SECRET_PREFIX + secrets.token_urlsafe(32)
+    return integration.callback_secret
 
 
 def _require_admin(actor: Actor) -> None:
@@ -67,9 +95,15 @@ def _check_name_free(session: Session, name: str, *, other_than: int | None = No
 
 
 def do_create_integration(
-    session: Session, actor: Actor, *, name: str, channels: list[str]
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    channels: list[str],
+    callback_url: str | None = None,
 ) -> tuple[str, Integration]:
-    """Create an integration; its token is returned once and stored only hashed."""
+    """Create an integration; its token is returned once and stored only hashed. With a
+    ``callback_url`` it gets a callback secret too (``integration.callback_secret``)."""
     _require_admin(actor)
     _check_name_free(session, name)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -80,6 +114,7 @@ def do_create_integration(
         token_hash=digest(secret),
         created_by_id=actor.user_id,
     )
+    _set_callback(integration, callback_url)
     session.add(integration)
     _flush_name(session)
     audit.record(
@@ -108,7 +143,10 @@ def get_integration(session: Session, actor: Actor, integration_id: int) -> Inte
 
 def do_update_integration(
     session: Session, actor: Actor, integration: Integration, changes: dict[str, Any]
-) -> Integration:
+) -> tuple[Integration, str | None]:
+    """Change its name, channels or callback (``callback_url``, None for none; with
+    ``rotate_callback_secret`` a new secret). Returns it and the callback secret if one was
+    made, which is shown this once."""
     _require_admin(actor)
     before = _snapshot(integration)
     if "name" in changes:
@@ -116,6 +154,11 @@ def do_update_integration(
         integration.name = changes["name"]
     if "channels" in changes:
         integration.channels = sorted(set(changes["channels"]))
+    made = None
+    rotate = bool(changes.get("rotate_callback_secret"))
+    if "callback_url" in changes or rotate:
+        url = changes.get("callback_url", integration.callback_url)
+        made = _set_callback(integration, url, rotate=rotate)
     _flush_name(session)
     old, new = audit.changed_fields(before, _snapshot(integration))
     if new:
@@ -128,7 +171,7 @@ def do_update_integration(
             before=old,
             after=new,
         )
-    return integration
+    return integration, made
 
 
 def do_revoke_integration(session: Session, actor: Actor, integration: Integration) -> None:

@@ -102,6 +102,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_outbox_message_id"), "outbox", ["message_id"])
     op.create_index(op.f("ix_outbox_ticket_id"), "outbox", ["ticket_id"])
     op.create_index("ix_outbox_state_next_attempt_at", "outbox", ["state", "next_attempt_at"])
+    op.create_index("ix_outbox_channel_external_ref", "outbox", ["channel", "external_ref"])
 
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("delivery_state", sa.String(10), nullable=True))

@@ -1,0 +1,30 @@
+"""The outbound adapters of a process (``kefu serve``, ``kefu worker``), by channel.
+
+A channel with no adapter here sends nothing: its outbox rows wait, untouched, for a process
+that has one (a relay only claims rows of its own adapters' channels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from kefu.channels.api_callback import ApiCallbackAdapter
+from kefu.channels.base import Adapters
+from kefu.settings import Settings
+
+
+def process_adapters(settings: Settings, read_sessions: Callable[[], Session]) -> Adapters:
+    """Every adapter this process sends with; ``read_sessions`` for the lookups they make."""
+    adapters = Adapters()
+    adapters.add(ApiCallbackAdapter(read_sessions, timeout=settings.callback_timeout_seconds))
+    return adapters
+
+
+def close_adapters(adapters: Adapters) -> None:
+    """Let go of what the adapters hold (connection pools)."""
+    for adapter in adapters.by_channel.values():
+        close = getattr(adapter, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,117 @@
+"""Queueing replies: in the message's transaction, only for channels that send, never a note."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from kefu.db.models import Message, OutboxEntry
+from kefu.services.actors import SYSTEM
+from kefu.services.cases import tickets
+from kefu.services.intake import integrations
+from kefu.services.outbound import wake
+from tests import factories
+
+
+def _rows(db) -> list[OutboxEntry]:
+    db.rollback()
+    db.expire_all()
+    return list(db.scalars(select(OutboxEntry).order_by(OutboxEntry.id)))
+
+
+def test_a_reply_on_an_api_case_is_queued_for_the_integration_that_delivered_it(db, quiet_relays):
+    integration = factories.make_callback_integration(db, "https://shop.example.cn/kefu")
+    ticket = factories.make_api_conversation(db, integration, sender="buyer-7")
+
+    reply = factories.make_reply(db, ticket)
+
+    [row] = _rows(db)
+    assert (row.message_id, row.ticket_id, row.channel, row.state, row.attempts) == (
+        reply.id, ticket.id, "api", "queued", 0,
+    )  # fmt: skip
+    inbound = db.scalar(
+        select(Message).where(Message.ticket_id == ticket.id, Message.direction == "inbound")
+    )
+    assert row.target == {
+        "integration_id": integration.id,
+        "in_reply_to": inbound.external_id,
+        "customer_external_id": "buyer-7",
+    }
+    assert row.idempotency_key.startswith(f"kefu-{reply.id}-")
+    assert row.next_attempt_at == reply.created_at
+    assert db.get(Message, reply.id).delivery_state == "queued"
+
+
+def test_each_reply_gets_its_own_key(db, quiet_relays):
+    integration = factories.make_callback_integration(db, "https://shop.example.cn/kefu")
+    ticket = factories.make_api_conversation(db, integration)
+    factories.make_reply(db, ticket, "第一条")
+    factories.make_reply(db, ticket, "第二条")
+    keys = [row.idempotency_key for row in _rows(db)]
+    assert len(set(keys)) == 2
+
+
+def test_notes_and_channels_that_send_nothing_queue_nothing(db, quiet_relays):
+    integration = factories.make_callback_integration(db, "https://shop.example.cn/kefu")
+    api_ticket = factories.make_api_conversation(db, integration)
+    locked = tickets.access_ticket(db, SYSTEM, api_ticket.id, for_update=True)
+    note = tickets.do_add_message(db, SYSTEM, locked, text="内部：已联系仓库", internal=True)
+    db.commit()
+    phone = factories.make_ticket(db, channel="phone")
+    reply = factories.make_reply(db, phone)
+
+    assert _rows(db) == []
+    assert db.get(Message, note.id).delivery_state is None
+    assert db.get(Message, reply.id).delivery_state is None
+
+
+def test_an_integration_without_a_callback_or_revoked_gets_no_row(db, quiet_relays):
+    integration = factories.make_callback_integration(db, "https://shop.example.cn/kefu")
+    ticket = factories.make_api_conversation(db, integration)
+    integrations.do_update_integration(db, SYSTEM, integration, {"callback_url": None})
+    db.commit()
+    factories.make_reply(db, ticket)
+    other = factories.make_callback_integration(db, "https://other.example.cn/kefu")
+    revoked = factories.make_api_conversation(db, other)
+    integrations.do_revoke_integration(db, SYSTEM, other)
+    db.commit()
+    factories.make_reply(db, revoked)
+
+    assert _rows(db) == []
+
+
+def test_the_last_integration_to_deliver_a_customer_message_gets_the_reply(db, quiet_relays):
+    first = factories.make_callback_integration(db, "https://first.example.cn/kefu")
+    second = factories.make_callback_integration(db, "https://second.example.cn/kefu")
+    ticket = factories.make_api_conversation(db, first, sender="buyer-1")
+    factories.make_api_conversation(db, second, sender="buyer-1")  # the same open case
+    factories.make_reply(db, ticket)
+    [row] = _rows(db)
+    assert row.target["integration_id"] == second.id
+
+
+def test_a_webchat_reply_is_queued_for_the_visitor(db, quiet_relays):
+    ticket = factories.make_ticket(db, channel="webchat")
+    factories.make_reply(db, ticket)
+    [row] = _rows(db)
+    assert row.channel == "webchat"
+    assert row.target == {"customer_id": ticket.customer_id, "webchat_channel_id": None}
+
+
+def test_a_rolled_back_reply_leaves_no_row_and_wakes_nobody(db, quiet_relays):
+    integration = factories.make_callback_integration(db, "https://shop.example.cn/kefu")
+    ticket = factories.make_api_conversation(db, integration)
+    bell = threading.Event()
+    wake.LOCAL.add(bell)
+    try:
+        locked = tickets.access_ticket(db, SYSTEM, ticket.id, for_update=True)
+        tickets.do_add_message(db, SYSTEM, locked, text="草稿", internal=False)
+        db.rollback()
+        assert not bell.is_set()
+        assert db.scalar(select(func.count()).select_from(OutboxEntry)) == 0
+
+        factories.make_reply(db, ticket)  # committed: the relays of this process hear of it
+        assert bell.is_set()
+    finally:
+        wake.LOCAL.discard(bell)
