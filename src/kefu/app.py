@@ -125,7 +125,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ),
     )
     app.state.adapters = adapters = process_adapters(settings, factories.read)
-    app.state.outbox = RelayService.from_settings(factories.write, adapters, settings)
+    app.state.outbox = RelayService.from_settings(
+        factories.write, adapters, settings, read_sessions=factories.read
+    )
     app.state.login_limiter = RateLimiter(
         settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
     )

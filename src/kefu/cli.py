@@ -155,10 +155,10 @@ def worker(
     analysis = partial(
         analyzer, settings.analysis_model, accurate=settings.nlp_accurate
     )  # loaded only when a message waits
-    writers = make_session_factory(writer_bind(engine))
-    adapters = process_adapters(settings, make_session_factory(engine))
+    writers, readers = make_session_factory(writer_bind(engine)), make_session_factory(engine)
+    adapters = process_adapters(settings, readers)
     context = JobContext(writers, utcnow, settings, analysis, adapters)
-    relay_service = RelayService.from_settings(writers, adapters, settings)
+    relay_service = RelayService.from_settings(writers, adapters, settings, read_sessions=readers)
     if relay and not once:
         relay_service.start()
     try:

@@ -49,7 +49,9 @@ def make_relay(engine, quiet_relays) -> Iterator[Callable[..., Relay]]:
         adapters = Adapters()
         adapters.add(adapter)
         sessions = make_session_factory(writer_bind(engine), info={BUS: bus} if bus else None)
-        relay = Relay(sessions, adapters, policy=policy, **options)
+        relay = Relay(
+            sessions, adapters, read_sessions=make_session_factory(engine), policy=policy, **options
+        )
         made.append((relay, adapter))
         return relay
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from kefu.db.base import utcnow
 from kefu.db.engine import make_session_factory, writer_bind
 from kefu.db.models import AuditEvent, Message, OutboxEntry
+from kefu.db.session import session_scope
 from kefu.domain import events as ev
 from kefu.domain.delivery import DeliveryState, RetryPolicy
 from kefu.jobs.registry import JobContext, periodic_jobs
@@ -81,7 +82,7 @@ def test_an_adapter_that_fails_three_times_then_succeeds_delivers_once(
 
 
 def test_a_message_that_keeps_failing_goes_dead_and_an_admin_replays_it(
-    db, receiver, shop, make_relay, start
+    db, engine, receiver, shop, make_relay, start
 ):
     receiver.script = [Answer(503)] * 3
     ticket = factories.make_api_conversation(db, shop)
@@ -107,8 +108,8 @@ def test_a_message_that_keeps_failing_goes_dead_and_an_admin_replays_it(
     lines = [e["summary"] for e in timeline.of_ticket(db, ticket) if e["action"] == "outbox.dead"]
     assert lines and "死信" in lines[0]
 
-    replay.do_replay(db, SYSTEM, dead.id)  # the commit wakes the running relay
-    db.commit()
+    with session_scope(engine) as writer:  # a writer, as the API's and the CLI's are
+        replay.do_replay(writer, SYSTEM, dead.id)  # its commit wakes the running relay
     row = _wait_for_state(db, receiver, reply.id, "sent")
 
     assert row.attempts == 1  # the policy's attempts started over
@@ -174,9 +175,8 @@ def test_several_relays_at_once_never_send_one_message_twice(
     cases = [factories.make_api_conversation(db, shop) for _ in range(20)]
     sent = [factories.make_reply(db, cases[i % 20], f"回复{i}") for i in range(80)]
 
-    relays = [make_relay(name=f"relay-{n}") for n in range(4)]
-    for relay in relays:
-        start(relay)
+    # Small claims (three cases, two replies each), so the relays claim side by side all along.
+    services = [start(make_relay(name=f"relay-{n}", batch=3, chain=2)) for n in range(4)]
 
     def more_replies() -> None:  # queued while the relays are at work
         writer = make_session_factory(writer_bind(engine))()
@@ -200,6 +200,8 @@ def test_several_relays_at_once_never_send_one_message_twice(
         by_case.setdefault(post.body["ticket_id"], []).append(post.body["message_id"])
     assert all(ids == sorted(ids) for ids in by_case.values())
     assert {_row(db, m.id).attempts for m in sent} == {1}
+    receiver.wait_for(lambda: sum(s.totals.sent for s in services) == 120)  # rounds finish
+    assert sum(1 for s in services if s.totals.sent) >= 2  # they did share the work
 
 
 def test_a_relay_whose_lease_ran_out_marks_nothing_the_next_one_did(db, receiver, shop, make_relay):
@@ -330,3 +332,20 @@ def test_the_outbox_sweep_job_delivers_what_no_relay_took(
     assert done["outbox"]["sent"] == 1
     assert _row(db, reply.id).state == "sent"
     assert len(receiver.shown) == 1
+
+
+def test_a_commit_with_redis_down_still_wakes_the_relays_of_its_process(
+    db, receiver, shop, make_relay, start
+):
+    from kefu.services.outbound import wake
+
+    start(make_relay())
+    doorbell = wake.Doorbell("redis://127.0.0.1:1/0")  # nothing listens there
+    writer = make_session_factory(writer_bind(db.get_bind()), info={wake.DOORBELL: doorbell})()
+    try:
+        ticket = factories.make_api_conversation(writer, shop)
+        factories.make_reply(writer, ticket, "Redis 不在也要送达")
+        assert doorbell._redis_down_until > 0  # left out for a while, not tried on every reply
+    finally:
+        writer.close()
+    receiver.wait_for(lambda: len(receiver.shown) == 1)

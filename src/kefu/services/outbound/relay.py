@@ -101,14 +101,16 @@ class Relay:
     """Claims, sends and marks outbox rows of the channels ``adapters`` serve.
 
     ``sessions`` must open writer sessions (intake's: they wait for row locks as long as it
-    takes); ``send_timeout`` is the longest a send may take, and a claimed row is only sent
-    while at least that much of its lease is left."""
+    takes), ``read_sessions`` plain ones (on SQLite a writer session takes the write lock);
+    ``send_timeout`` is the longest a send may take, and a claimed row is only sent while at
+    least that much of its lease is left."""
 
     def __init__(
         self,
         sessions: Callable[[], Session],
         adapters: Adapters,
         *,
+        read_sessions: Callable[[], Session] | None = None,
         name: str | None = None,
         policy: RetryPolicy = DEFAULT_POLICY,
         lease: timedelta = timedelta(seconds=60),
@@ -120,6 +122,7 @@ class Relay:
         rng: random.Random | None = None,
     ) -> None:
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions  # for looking only (no write lock)
         self.adapters = adapters
         self.name = name or relay_name()
         self.policy = policy
@@ -142,18 +145,24 @@ class Relay:
     # --- the rounds ---------------------------------------------------------------------------
 
     def run_until_idle(self, max_rounds: int = 1000) -> RelayReport:
-        """Claim and deliver until nothing is due (or ``max_rounds`` claims were made)."""
+        """Claim and deliver until a claim comes back less than full (or ``max_rounds`` claims
+        were made). A row queued meanwhile rings the relay's bell (services/outbound/service.py)
+        and one that became claimable meanwhile is due at once (``seconds_until_due``): stopping
+        at a short claim loses nothing, and spares SQLite's write lock an empty claim."""
         total = RelayReport()
         for _ in range(max_rounds):
-            report = self.run_once()
-            total.add(report)
-            if report.claimed == 0:
+            chains = self.claim()
+            total.add(self.deliver(chains))
+            if len(chains) < self.batch:
                 break
         return total
 
     def run_once(self) -> RelayReport:
         """One claim, and every claimed row sent and marked."""
-        chains = self.claim()
+        return self.deliver(self.claim())
+
+    def deliver(self, chains: Sequence[Sequence[Claimed]]) -> RelayReport:
+        """Send and mark claimed rows: each chain in order, the chains side by side."""
         report = RelayReport(claimed=sum(len(c) for c in chains))
         if len(chains) == 1 or self.parallel <= 1:
             for chain in chains:
@@ -189,7 +198,8 @@ class Relay:
         now = self.clock()
         with self.sessions() as session:
             heads = list(session.scalars(self._due_heads(session, now)))
-            chains = [[head, *self._followers(session, head, now)] for head in heads]
+            followers = self._followers(session, heads, now)
+            chains = [[head, *followers.get(head.id, [])] for head in heads]
             lease_until = now + self.lease
             for entry in (e for chain in chains for e in chain):
                 entry.claimed_by, entry.claimed_until = self.name, lease_until
@@ -215,33 +225,43 @@ class Relay:
             query = query.with_for_update(skip_locked=True, of=o)
         return query
 
-    def _followers(self, session: Session, head: OutboxEntry, now: datetime) -> list[OutboxEntry]:
-        """The pending rows queued behind ``head`` on its ticket that may go with it: nobody else
-        can claim them while ``head`` is pending, so their locks are waited for, not skipped."""
-        if head.ticket_id is None or self.chain <= 1:
-            return []
+    def _followers(
+        self, session: Session, heads: list[OutboxEntry], now: datetime
+    ) -> dict[int, list[OutboxEntry]]:
+        """For each head, the pending rows queued behind it on its ticket that may go with it (in
+        one query). Nobody else can claim them while their head is pending, so their locks are
+        waited for, not skipped; a ticket with more than the query brings sends the rest with a
+        later claim."""
+        tickets = {h.ticket_id for h in heads if h.ticket_id is not None}
+        if self.chain <= 1 or not tickets:
+            return {}
         o = OutboxEntry
         query = (
             select(o)
             .where(
-                o.ticket_id == head.ticket_id,
-                o.channel == head.channel,
-                o.id > head.id,
+                o.ticket_id.in_(tickets),
                 o.state.in_(PENDING_VALUES),
+                o.id.not_in([h.id for h in heads]),
             )
-            .order_by(o.id)
-            .limit(self.chain - 1)
+            .order_by(o.ticket_id, o.id)
+            .limit(self.batch * self.chain)
         )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(of=o)
-        followers = []
+        behind: dict[tuple[int | None, str], list[OutboxEntry]] = {}
         for entry in session.scalars(query):
-            due = entry.next_attempt_at is not None and entry.next_attempt_at <= now
-            free = entry.claimed_until is None or entry.claimed_until <= now
-            if not (due and free):
-                break  # keep the order: nothing behind a row that is not going now
-            followers.append(entry)
-        return followers
+            behind.setdefault((entry.ticket_id, entry.channel), []).append(entry)
+        chains = {}
+        for head in heads:
+            taken: list[OutboxEntry] = []
+            for entry in behind.get((head.ticket_id, head.channel), []):
+                due = entry.next_attempt_at is not None and entry.next_attempt_at <= now
+                free = entry.claimed_until is None or entry.claimed_until <= now
+                if len(taken) == self.chain - 1 or entry.id < head.id or not (due and free):
+                    break  # keep the order: nothing behind a row that is not going now
+                taken.append(entry)
+            chains[head.id] = taken
+        return chains
 
     def seconds_until_due(self, cap: float) -> float:
         """How long until a row this relay could claim comes due (a retry, or a lease that runs
@@ -250,7 +270,7 @@ class Relay:
             return cap
         now = self.clock()
         o = OutboxEntry
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             # Due already counts too: it may have come due since this relay's last claim.
             retry_at = session.scalar(
                 select(func.min(o.next_attempt_at)).where(

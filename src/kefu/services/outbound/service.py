@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from kefu.channels.base import Adapters
 from kefu.domain.delivery import RetryPolicy
 from kefu.services.outbound import wake
-from kefu.services.outbound.relay import Relay, relay_name
+from kefu.services.outbound.relay import Relay, RelayReport, relay_name
 from kefu.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,18 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def relay_for(
-    sessions: Callable[[], Session], adapters: Adapters, settings: Settings, *, role: str = "relay"
+    sessions: Callable[[], Session],
+    adapters: Adapters,
+    settings: Settings,
+    *,
+    read_sessions: Callable[[], Session] | None = None,
+    role: str = "relay",
 ) -> Relay:
     """A relay as the settings say (retries, lease, the longest a send may take)."""
     return Relay(
         sessions,
         adapters,
+        read_sessions=read_sessions,
         name=relay_name(role),
         policy=retry_policy(settings),
         lease=timedelta(seconds=settings.outbox_lease_seconds),
@@ -69,14 +75,20 @@ class RelayService:
         self._bell = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.totals = RelayReport()  # what it did since it was made (for the log and tests)
 
     @classmethod
     def from_settings(
-        cls, sessions: Callable[[], Session], adapters: Adapters, settings: Settings
+        cls,
+        sessions: Callable[[], Session],
+        adapters: Adapters,
+        settings: Settings,
+        *,
+        read_sessions: Callable[[], Session] | None = None,
     ) -> RelayService:
         url = settings.resolved_database_url
         return cls(
-            relay_for(sessions, adapters, settings),
+            relay_for(sessions, adapters, settings, read_sessions=read_sessions),
             poll=settings.outbox_poll_seconds,
             postgres_url=url if url.startswith("postgresql") else None,
             redis_url=settings.redis_url,
@@ -124,7 +136,7 @@ class RelayService:
         while not self._stop.is_set():
             self._bell.clear()  # a wake-up during the round below makes another round
             try:
-                self.relay.run_until_idle()
+                self.totals.add(self.relay.run_until_idle())
                 wait = self.relay.seconds_until_due(self.poll)
             except Exception:
                 log.exception(

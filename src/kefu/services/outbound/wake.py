@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ DOORBELL = "kefu.outbox_doorbell"  # session.info: the Doorbell a commit rings (
 _PENDING = "kefu.outbox_wake"
 RECONNECT_SECONDS = 1.0
 LISTEN_TIMEOUT_SECONDS = 0.5  # how soon a listener notices it should stop
+REDIS_RETRY_SECONDS = 5.0
 
 
 class LocalBells:
@@ -67,18 +69,23 @@ LOCAL = LocalBells()
 
 
 class Doorbell:
-    """What a commit that queued rings: the local relays, and Redis when configured."""
+    """What a commit that queued rings: the local relays, and Redis when configured.
+
+    It rings in the thread that committed (a request's): while Redis is down it is left out for
+    ``REDIS_RETRY_SECONDS`` instead of costing every reply a connection timeout."""
 
     def __init__(self, redis_url: str | None = None) -> None:
         self._redis: Any = connect_redis(redis_url)
+        self._redis_down_until = 0.0
 
     def ring(self) -> None:
         LOCAL.ring()
-        if self._redis is None:
+        if self._redis is None or time.monotonic() < self._redis_down_until:
             return
         try:
             self._redis.publish(REDIS_CHANNEL, b"1")
-        except Exception:  # Redis down: the sweep and the relays' polls still deliver
+        except Exception:  # the sweep and the relays' polls still deliver
+            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
             log.warning("could not publish the outbox wake-up on Redis", exc_info=True)
 
 
