@@ -21,6 +21,7 @@ from kefu.db.models import (
     Identity,
     InboundPayload,
     Message,
+    OutboxEntry,
     Ticket,
     User,
 )
@@ -133,6 +134,9 @@ def _check_messages(db: Session) -> None:
     assert sum(1 for t in texts if CJK.search(t)) >= 0.95 * len(texts)
     directions = Counter(db.scalars(select(Message.direction)))
     assert directions["inbound"] and directions["outbound"] and directions["note"]
+    # The replies of the history reached their customers long ago: nothing is sent again.
+    assert db.scalar(select(func.count()).select_from(OutboxEntry)) == 0
+    assert set(db.scalars(select(Message.delivery_state))) == {None}
     orders = [o for t in texts for o in re.findall(r"SL\d+", t)]
     assert orders and all(re.fullmatch(r"SL20\d{8}", o) for o in orders)
 

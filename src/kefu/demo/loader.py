@@ -186,6 +186,7 @@ class _TicketPlayer:
                 ticket,
                 text=step.text,
                 internal=step.kind == "note",
+                send=False,  # history: answered in its own time, not sent again now
             )
         elif (
             step.kind == "status"

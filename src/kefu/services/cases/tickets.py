@@ -417,11 +417,13 @@ def do_add_message(
     attachments: list[AttachmentIn] | None = None,
     attachments_root: Path | None = None,
     max_attachment_bytes: int = 0,
+    send: bool = True,
 ) -> Message:
     """An agent's public reply or internal note (内部备注) on a ticket they have locked.
 
     A public reply is queued in the outbox in the same transaction (services/outbound/), for
-    the channels that send; its ``delivery_state`` then follows the delivery."""
+    the channels that send; its ``delivery_state`` then follows the delivery. Importers of
+    history (the demo) pass ``send=False``: those replies reached the customer long ago."""
     now = utcnow()
     direction = Direction.NOTE if internal else Direction.OUTBOUND
     message = Message(
@@ -446,7 +448,7 @@ def do_add_message(
         store_attachments(
             session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes
         )
-    if not internal:  # to the customer through the outbox, committed with the message
+    if send and not internal:  # to the customer through the outbox, committed with the message
         outbox.enqueue_message(session, ticket, message)
     old, new = audit.changed_fields(before, snapshot(ticket))
     audit.record(
