@@ -42,7 +42,8 @@ from kefu.jobs import runner
 from kefu.jobs.registry import JobContext, periodic_jobs
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
-from kefu.realtime.bus import EventBus
+from kefu.realtime import agent_socket
+from kefu.realtime.bus import make_bus
 from kefu.services.cases.loop import intake_rules
 from kefu.services.events import unit_of_work as events
 from kefu.services.infra.intake_writer import IntakeWriter
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             with suppress(asyncio.CancelledError):
                 await jobs
         await running.state.intake.close()  # answer what is queued before the process ends
+        await running.state.agent_hub.close()
+        running.state.bus.close()
         running.state.database_probe.close()
 
     app = FastAPI(
@@ -103,7 +106,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.bus = bus = EventBus()  # committed domain events (services/events/unit_of_work.py)
+    # Committed domain events (services/events/unit_of_work.py), in memory or on Redis.
+    app.state.bus = bus = make_bus(settings)
     app.state.session_factories = SessionFactories(
         read=make_session_factory(engine, info={events.BUS: bus}),
         write=make_session_factory(writer_bind(engine), info={events.BUS: bus}),
@@ -148,6 +152,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     ):
         app.include_router(module.router, prefix="/api/v1")
 
+    app.include_router(agent_socket.router, prefix="/api/v1")
+    app.state.agent_hub = agent_socket.make_hub(app)
     app.include_router(health.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
