@@ -119,6 +119,8 @@ def worker(
     from kefu.jobs.registry import JobContext, periodic_jobs
     from kefu.logs import configure_logging
     from kefu.nlp.analysis import analyzer
+    from kefu.realtime.bus import make_bus
+    from kefu.services.events import unit_of_work as events
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -139,10 +141,14 @@ def worker(
     analysis = partial(
         analyzer, settings.analysis_model, accurate=settings.nlp_accurate
     )  # loaded only when a message waits
-    context = JobContext(make_session_factory(writer_bind(engine)), utcnow, settings, analysis)
+    # What the jobs commit is told like the server's changes: on Redis, to every server's sockets.
+    bus = make_bus(settings)
+    writers = make_session_factory(writer_bind(engine), info={events.BUS: bus})
+    context = JobContext(writers, utcnow, settings, analysis)
     try:
         done = runner.run_worker(jobs, context, stop, once=once)
     finally:
+        bus.close()
         engine.dispose()
     if once:
         for name, counts in done.items():
