@@ -19,10 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from sqlalchemy import update
 
 from kefu.db.base import utcnow
-from kefu.db.models import Ticket
 from kefu.domain import events as ev
 from kefu.realtime.log import RedisLog
 from tests import factories
@@ -244,11 +242,7 @@ def test_what_kefu_worker_commits_reaches_the_servers_sockets(kefus, db, opened,
     agent = _socket(db, opened, one, factories.make_user(db, groups=[group]))
     agent.hello()
     ticket = factories.make_ticket(db, group=group, channel="webchat")
-    db.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id)
-        .values(created_at=utcnow() - timedelta(minutes=1))
-    )
+    ticket.created_at = utcnow() - timedelta(minutes=1)  # its first answer is overdue
     db.commit()
     env = {**os.environ, "KEFU_DATABASE_URL": settings.resolved_database_url, "KEFU_ENV": "test",
            "KEFU_REDIS_URL": REDIS_URL, "KEFU_EVENT_STREAM": stream, "KEFU_LOG_LEVEL": "WARNING"}  # fmt: skip
