@@ -3,6 +3,10 @@ resuming after a reconnect, the Origin check, and sockets closed when their sign
 
 from __future__ import annotations
 
+import base64
+import os
+import threading
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -11,6 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from kefu.db.models import ApiToken
+from kefu.domain import events as ev
+from kefu.realtime import agent_socket
 from kefu.realtime.agent_socket import origin_allowed
 from tests import factories
 from tests.api.test_inbound import _payload
@@ -295,3 +301,30 @@ def test_deactivating_an_account_closes_its_sockets(world, connect, api):
     by_token = connect(world["agent"])
     assert api.delete(f"/api/v1/users/{world['agent'].id}").status_code == 204
     assert by_token.closed_with() == (4403, "deactivated")
+
+
+def test_a_client_that_stops_reading_is_closed_to_reconnect_not_buffered_forever(
+    world, connect, live_app, monkeypatch
+):
+    monkeypatch.setattr(agent_socket, "MAX_QUEUED", 100)
+    lagging = connect(world["agent"])  # reads nothing from here on
+    keeping_up = connect(world["colleague"])
+    received: list[dict] = []
+
+    def read_everything() -> None:
+        while len(received) < 1500:
+            received.append(keeping_up.next())
+
+    reader = threading.Thread(target=read_everything)
+    reader.start()
+    noise = base64.b64encode(os.urandom(15_000)).decode()  # frames compression cannot shrink
+    bulky = ev.PresenceChanged(None, user_id=world["colleague"].id, status=noise)
+    for sent in range(10, 1501, 10):  # 20 MB: more than the lagging socket's buffers hold
+        live_app.state.bus.publish([bulky] * 10)
+        deadline = time.monotonic() + 60
+        while len(received) < sent and reader.is_alive():  # paced by the client that keeps up
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.001)
+    reader.join(timeout=60)
+    assert len(received) == 1500 and all(is_event("presence")(f) for f in received)
+    assert lagging.closed_with(timeout=60) == (1013, "too_slow")

@@ -220,17 +220,23 @@ class AgentConnection:
         return _parse(message.get("text"))
 
     async def _begin(self, last_id: Any, start: str | None) -> None:
-        """Replay what the client missed (or tell it to resync), then say where it stands."""
+        """Replay what the client missed (or tell it to resync), then say where it stands.
+
+        A client that names no id starts where the log stood when it connected (``start``):
+        what was published between that moment and the socket joining the hub is replayed
+        like any gap, so starting "from now" loses nothing either."""
+        resume_from = last_id if last_id is not None else start
         resume_at = start
-        if last_id is not None:
-            missed = await _quietly(self.app.state.bus.since, last_id)
-            if not isinstance(missed, list):  # RESYNC, or the log is out of reach
-                await self.websocket.send_text('{"type":"resync"}')
-            else:
-                hub: AgentHub = self.app.state.agent_hub
-                for frame in await hub.frames_for(self.viewer, missed):
-                    await self.websocket.send_text(frame.text)
-                resume_at = missed[-1].id if missed else last_id
+        missed = None
+        if resume_from is not None:
+            missed = await _quietly(self.app.state.bus.since, resume_from)
+        if isinstance(missed, list):
+            hub: AgentHub = self.app.state.agent_hub
+            for frame in await hub.frames_for(self.viewer, missed):
+                await self.websocket.send_text(frame.text)
+            resume_at = missed[-1].id if missed else resume_from
+        elif last_id is not None:  # RESYNC, or the log is out of reach
+            await self.websocket.send_text('{"type":"resync"}')
         self._cutoff = event_id_key(resume_at) if resume_at is not None else (0, 0)
         await self.websocket.send_text(json.dumps({"type": "ready", "last_event_id": resume_at}))
 
