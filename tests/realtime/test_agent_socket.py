@@ -8,16 +8,19 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from kefu.db.base import utcnow
 from kefu.db.models import ApiToken
 from kefu.domain import events as ev
 from kefu.realtime import agent_socket
 from kefu.realtime.agent_socket import origin_allowed
+from kefu.services.sla.clocks import sweep_until_done
 from tests import factories
 from tests.api.test_inbound import _payload
 from tests.realtime.sockets import Refused, StaffSocket, is_event, open_socket, tickets_in
@@ -328,3 +331,24 @@ def test_a_client_that_stops_reading_is_closed_to_reconnect_not_buffered_forever
     reader.join(timeout=60)
     assert len(received) == 1500 and all(is_event("presence")(f) for f in received)
     assert lagging.closed_with(timeout=60) == (1013, "too_slow")
+
+
+def test_a_notice_reaches_only_its_owner_while_the_case_reaches_the_group(
+    world, connect, live_app, db, client_for
+):
+    group = factories.make_group(db, "夜班组", calendar={"always_open": True})
+    owner_user = factories.make_user(db, groups=[group])
+    ticket = factories.make_ticket(db, group=group, channel="webchat", assignee_id=owner_user.id)
+    ticket.created_at = utcnow() - timedelta(minutes=1)  # the first answer is overdue
+    db.commit()
+    owner = connect(owner_user)
+    colleague = connect(factories.make_user(db, groups=[group]))
+    sweep_until_done(live_app.state.session_factories.write, utcnow)
+    _reply(client_for(owner_user), ticket.id)  # after everything the sweep told
+    mine = owner.until(is_event("message.added", ticket.id))
+    theirs = colleague.until(is_event("message.added", ticket.id))
+    for heard in (mine, theirs):
+        assert any(is_event("sla.breach", ticket.id)(f) for f in heard)
+    notices = [f["event"] for f in mine if is_event("notice.created")(f)]
+    assert notices and {n["user_id"] for n in notices} == {owner_user.id}
+    assert not any(is_event("notice.created")(f) for f in theirs)
