@@ -86,7 +86,8 @@ class EventBus:
         return self.log.head()
 
     def close(self) -> None:
-        """Stop handing events to subscribers (a later ``subscribe`` starts again)."""
+        """Stop the log's reader (Redis; at the end of a server's life): a later ``subscribe``
+        starts it again, after the last event it handed over."""
         with self._lock:
             self._reading = False
         self.log.close()

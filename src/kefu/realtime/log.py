@@ -158,7 +158,7 @@ class MemoryLog:
             return self._ring[-1].id if self._ring else self._floor
 
     def close(self) -> None:
-        self._deliver = None
+        """Nothing to stop: events go on reaching the subscribers of this process."""
 
 
 def _nth(ring: deque[Stored], more: Sequence[Stored], n: int) -> Stored:
