@@ -16,12 +16,14 @@ import pytest
 from sqlalchemy import select
 
 from kefu.db.base import utcnow
+from kefu.db.engine import make_session_factory
 from kefu.db.models import ApiToken
 from kefu.domain import events as ev
 from kefu.realtime import agent_socket
 from kefu.realtime.agent_socket import origin_allowed
 from kefu.services.sla.clocks import sweep_until_done
 from tests import factories
+from tests.api.test_database_down import _serve, outage  # noqa: F401 - the fixture
 from tests.api.test_inbound import _payload
 from tests.realtime.sockets import Refused, StaffSocket, is_event, open_socket, tickets_in
 
@@ -352,3 +354,32 @@ def test_a_notice_reaches_only_its_owner_while_the_case_reaches_the_group(
     notices = [f["event"] for f in mine if is_event("notice.created")(f)]
     assert notices and {n["user_id"] for n in notices} == {owner_user.id}
     assert not any(is_event("notice.created")(f) for f in theirs)
+
+
+def test_while_the_database_is_away_new_sockets_wait_and_open_ones_live_on(settings, outage):  # noqa: F811
+    direct = make_session_factory(outage.direct)()
+    group = factories.make_group(direct)
+    agent = factories.make_user(direct, groups=[group])
+    ticket_id = factories.make_ticket(direct, group=group).id
+    token = factories.make_token(direct, agent)
+    direct.close()
+    with _serve(settings, outage) as server:
+        staying = open_socket(server, token=token)
+        staying.hello()
+        outage.cut()
+        try:
+            with pytest.raises(Refused) as refused:
+                open_socket(server, token=token)
+            assert refused.value.status == 503
+            assert refused.value.body["error"]["code"] == "database_unavailable"
+            staying.send({"type": "typing", "ticket_id": ticket_id})
+            assert staying.next()["code"] == "database_unavailable"
+            staying.send({"type": "ping"})
+            assert staying.next() == {"type": "pong"}
+        finally:
+            outage.restore()
+        open_socket(server, token=token).hello()
+        staying.send({"type": "typing", "ticket_id": ticket_id})  # told again, no error
+        staying.send({"type": "ping"})
+        assert staying.next() == {"type": "pong"}
+        staying.close()

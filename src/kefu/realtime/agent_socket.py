@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, WebSocket
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect
 
@@ -125,6 +126,10 @@ async def staff_events(websocket: WebSocket) -> None:
         actor = await in_database(app, check, credential)
     except Refused as e:
         await _deny(websocket, 401 if e.code == SIGNED_OUT else 403, e.reason)
+        return
+    except SQLAlchemyError:  # down or restarting: the client retries, as with REST's 503
+        log.warning("a staff socket could not check its credential", exc_info=True)
+        await _deny(websocket, 503, "database_unavailable")
         return
     await AgentConnection(websocket, app, credential, actor).run()
 
@@ -288,6 +293,10 @@ class AgentConnection:
         except NotFound:
             self._typed.pop(ticket_id, None)
             self._error("not_found", what="ticket")
+            return
+        except SQLAlchemyError:  # the database is away: this typing is not told, the socket lives
+            self._typed.pop(ticket_id, None)
+            self._error("database_unavailable")
             return
         typing = ev.Typing(ticket_id, who="agent", user_id=self.actor.user_id)
         await anyio.to_thread.run_sync(self.app.state.bus.publish, [typing])
