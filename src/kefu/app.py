@@ -45,7 +45,8 @@ from kefu.jobs import runner
 from kefu.jobs.registry import JobContext, periodic_jobs
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
-from kefu.realtime.bus import EventBus
+from kefu.realtime import agent_socket
+from kefu.realtime.bus import make_bus
 from kefu.services.cases.loop import intake_rules
 from kefu.services.events import unit_of_work as events
 from kefu.services.infra.intake_writer import IntakeWriter
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await anyio.to_thread.run_sync(relay.stop)  # a send under way finishes first
         await running.state.intake.close()  # answer what is queued before the process ends
         close_adapters(running.state.adapters)
+        await running.state.agent_hub.close()
+        running.state.bus.close()
         running.state.database_probe.close()
 
     app = FastAPI(
@@ -114,7 +117,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.bus = bus = EventBus()  # committed domain events (services/events/unit_of_work.py)
+    # Committed domain events (services/events/unit_of_work.py), in memory or on Redis.
+    app.state.bus = bus = make_bus(settings)
     # What a commit that queued an outbound message rings (services/outbound/wake.py).
     info = {events.BUS: bus, wake.DOORBELL: wake.Doorbell(settings.redis_url)}
     app.state.session_factories = factories = SessionFactories(
@@ -167,6 +171,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     ):
         app.include_router(module.router, prefix="/api/v1")
 
+    app.include_router(agent_socket.router, prefix="/api/v1")
+    app.state.agent_hub = agent_socket.make_hub(app)
     app.include_router(health.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)

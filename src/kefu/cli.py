@@ -134,6 +134,9 @@ def worker(
     from kefu.jobs.registry import JobContext, periodic_jobs
     from kefu.logs import configure_logging
     from kefu.nlp.analysis import analyzer
+    from kefu.realtime.bus import make_bus
+    from kefu.services.events import unit_of_work as events
+    from kefu.services.outbound import wake
     from kefu.services.outbound.service import RelayService
 
     settings = get_settings()
@@ -155,7 +158,11 @@ def worker(
     analysis = partial(
         analyzer, settings.analysis_model, accurate=settings.nlp_accurate
     )  # loaded only when a message waits
-    writers, readers = make_session_factory(writer_bind(engine)), make_session_factory(engine)
+    # What the jobs commit is told like the server's changes: on Redis, to every server's sockets.
+    bus = make_bus(settings)
+    info = {events.BUS: bus, wake.DOORBELL: wake.Doorbell(settings.redis_url)}
+    writers = make_session_factory(writer_bind(engine), info=info)
+    readers = make_session_factory(engine, info=info)
     adapters = process_adapters(settings, readers)
     context = JobContext(writers, utcnow, settings, analysis, adapters)
     relay_service = RelayService.from_settings(writers, adapters, settings, read_sessions=readers)
@@ -166,6 +173,7 @@ def worker(
     finally:
         relay_service.stop()
         close_adapters(adapters)
+        bus.close()
         engine.dispose()
     if once:
         for name, counts in done.items():

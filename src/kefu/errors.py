@@ -33,6 +33,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "集成令牌只能用于投递客户消息",
         "An integration token can only deliver customer messages",
     ),
+    "origin_refused": (
+        "此网页的来源不在允许列表中（KEFU_ALLOWED_ORIGINS）",
+        "This page's origin is not on the allowed list (KEFU_ALLOWED_ORIGINS)",
+    ),
+    "signed_out": ("登录已失效，请重新登录", "You are signed out; sign in again"),
+    "deactivated": ("该账号已停用", "This account is deactivated"),
+    "bad_frame": ("无法识别的消息：{reason}", "Message not understood: {reason}"),
     "channel_not_allowed": (
         "该集成无权投递「{channel}」渠道的消息",
         "This integration may not deliver messages of the {channel} channel",

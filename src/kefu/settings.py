@@ -6,6 +6,7 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,6 +86,20 @@ class Settings(BaseSettings):
     # counts as a temporary failure. Shorter than the lease, so a slow send is never taken over.
     callback_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
 
+    # Realtime (realtime/): the sites whose pages may open the agent WebSocket, as origins
+    # ("https://kefu.example.cn, http://localhost:5173"; kefu's own host is always allowed),
+    # how many events are kept for clients that reconnect to replay (in memory, or in the
+    # Redis Stream named event_stream when redis_url is set; older gaps are told to resync).
+    allowed_origins: str = ""
+    event_retention: int = Field(default=20_000, ge=100, le=10_000_000)
+    event_stream: str = Field(default="kefu:events", min_length=1, max_length=200)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: str) -> str:
+        _origins(value)  # a typo refused at start-up, not a socket refused at run time
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
@@ -144,6 +159,10 @@ class Settings(BaseSettings):
         return self.data_dir / "attachments"
 
     @property
+    def allowed_origin_set(self) -> frozenset[str]:
+        return _origins(self.allowed_origins)
+
+    @property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return _networks(self.trusted_proxies)
 
@@ -153,6 +172,35 @@ def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
     return tuple(
         ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
     )
+
+
+def _origins(value: str) -> frozenset[str]:
+    """ "https://a.cn, http://localhost:5173/" as normalised origins ("scheme://host[:port]",
+    lower case, no path); a ValueError names an entry that is not one."""
+    found = set()
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        origin = normalise_origin(part)
+        if origin is None:
+            raise ValueError(f"not an origin (scheme://host[:port]): {part!r}")
+        found.add(origin)
+    return frozenset(found)
+
+
+def normalise_origin(value: str) -> str | None:
+    """An Origin as compared: "scheme://host[:port]" in lower case, None for anything else
+    (a path, a query, credentials, "null")."""
+    parsed = urlsplit(value.strip().rstrip("/").lower())
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return None
+    if parsed.path or parsed.query or parsed.fragment or "@" in parsed.netloc:
+        return None
+    try:
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return None
+    return f"{parsed.scheme}://{parsed.netloc}"
 
 
 @lru_cache

@@ -168,3 +168,15 @@ class VisitorMessage(Event):
     customer_id: int = 0
     message_id: int = 0
     outbox_id: int = 0
+
+
+@dataclass(frozen=True)
+class AccessChanged(Event):
+    """What a staff member may do changed, or their sign-in ended: signed out, a token revoked,
+    deactivated, their password, role or groups changed. Never sent to clients: open sockets of
+    ``user_id`` check their credentials again (closed when they no longer hold) and see with the
+    new permissions from then on. ``ticket_id`` None."""
+
+    name: ClassVar[str] = "staff.access"
+    user_id: int = 0
+    reason: str = ""

@@ -1,91 +1,111 @@
 """The event bus: committed domain events, each given a global, ordered id, handed to every
 subscriber in order.
 
-In memory for one process. Publishing happens in whatever thread committed the
-transaction (a request's worker thread, the intake writer, the sweep, the relay); a subscriber
-that works on an event loop hands the events over to it (``loop.call_soon_threadsafe``). A
-subscriber that raises is logged and does not stop the others, nor the commit that is
-already done.
+The bus keeps its events in a log (``realtime/log.py``): in memory for one process, a Redis
+Stream shared by every process when ``KEFU_REDIS_URL`` is set (``make_bus``). Publishing
+appends to the log; the log hands each event, once and in log order, to the subscribers of this
+process — at once in the publishing thread in memory, from the stream's reader thread on Redis
+(so an event published by another kefu process reaches this one's sockets too).
 
-Every published event gets an id (``Stored.id``, Redis Stream style ``"<ms>-<seq>"``, growing
-in publish order) so that a client that reconnects can say where it was; keeping them long
-enough to replay and carrying them between processes (Redis) is ``realtime/`` work that keeps
-this interface.
+Publishing happens in whatever thread committed the transaction (a request's worker thread, the
+intake writer, the sweep, the relay); a subscriber that works on an event loop hands the events
+over to it (``loop.call_soon_threadsafe``). A subscriber that raises is logged and does not stop
+the others, nor the commit that is already done.
+
+Every event gets an id (``Stored.id``, ``"<ms>-<seq>"``, growing in log order) so that a client
+that reconnects can say where it was: ``since(last_id)`` replays the gap, or answers ``RESYNC``
+when the log no longer holds it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from kefu.domain.events import Event
+from kefu.realtime.log import (
+    RESYNC,
+    EventIds,
+    EventLog,
+    MemoryLog,
+    RedisLog,
+    Resync,
+    Stored,
+    event_id_key,
+)
+from kefu.settings import Settings
+
+__all__ = [
+    "RESYNC",
+    "EventBus",
+    "EventIds",
+    "Resync",
+    "Stored",
+    "Subscriber",
+    "event_id_key",
+    "make_bus",
+]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A published event with its place in the one global order."""
-
-    id: str  # "<milliseconds>-<sequence>", compared with ``event_id_key``
-    event: Event
-
 
 Subscriber = Callable[[Sequence[Stored]], None]
 
 
-def event_id_key(event_id: str) -> tuple[int, int]:
-    """``"1733500000000-3"`` as a sortable pair; a ValueError for anything else."""
-    ms, _, seq = event_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
-class EventIds:
-    """Ids in publish order: the current millisecond and a sequence within it, never going back
-    (a clock that steps back keeps the last millisecond)."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._last = (0, -1)
-
-    def next(self) -> str:
-        ms = int(self._clock() * 1000)
-        last_ms, last_seq = self._last
-        self._last = (ms, 0) if ms > last_ms else (last_ms, last_seq + 1)
-        return f"{self._last[0]}-{self._last[1]}"
-
-
 class EventBus:
-    def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+    def __init__(self, log: EventLog | None = None) -> None:
+        self.log: EventLog = log if log is not None else MemoryLog()
+        self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
-        self._ids = EventIds()
+        self._reading = False
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Hand every published batch to ``subscriber``; returns the function that unsubscribes."""
         with self._lock:
-            self._subscribers.append(subscriber)
+            self._subscribers = (*self._subscribers, subscriber)
+            if not self._reading:  # Redis: no reader thread until someone listens
+                self.log.start(self._deliver)
+                self._reading = True
 
         def unsubscribe() -> None:
             with self._lock:
-                if subscriber in self._subscribers:
-                    self._subscribers.remove(subscriber)
+                self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
 
         return unsubscribe
 
     def publish(self, events: Sequence[Event]) -> None:
-        if not events:
-            return
-        with self._lock:  # ids and hand-over in one order for every subscriber
-            stored = tuple(Stored(self._ids.next(), event) for event in events)
-            subscribers = list(self._subscribers)
-            for subscriber in subscribers:
-                try:
-                    subscriber(stored)
-                except Exception:
-                    log.exception(
-                        "event subscriber %r failed on %d events", subscriber, len(stored)
-                    )
+        if events:
+            self.log.append(events)
+
+    def since(self, last_id: str) -> list[Stored] | Resync:
+        """The events after ``last_id``, or ``RESYNC`` when the log no longer holds the gap."""
+        return self.log.since(last_id)
+
+    def head(self) -> str:
+        """The newest event's id: where a client that saw everything so far resumes."""
+        return self.log.head()
+
+    def close(self) -> None:
+        """Stop the log's reader (Redis; at the end of a server's life): a later ``subscribe``
+        starts it again, after the last event it handed over."""
+        with self._lock:
+            self._reading = False
+        self.log.close()
+
+    def _deliver(self, stored: Sequence[Stored]) -> None:
+        for subscriber in self._subscribers:  # a tuple: (un)subscribing meanwhile is safe
+            try:
+                subscriber(stored)
+            except Exception:
+                log.exception("event subscriber %r failed on %d events", subscriber, len(stored))
+
+
+def make_bus(settings: Settings) -> EventBus:
+    """In memory for one process; a Redis Stream shared by every process when Redis is set."""
+    if settings.redis_url:
+        return EventBus(
+            RedisLog(
+                settings.redis_url, key=settings.event_stream, retention=settings.event_retention
+            )
+        )
+    return EventBus(MemoryLog(settings.event_retention))

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from kefu.db.base import utcnow
 from kefu.db.models import ApiToken, LoginSession, User
+from kefu.domain.events import AccessChanged
 from kefu.domain.roles import Role
 from kefu.errors import KefuError, NotAuthenticated, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.events import unit_of_work as events
 from kefu.services.infra import token_cache
 from kefu.services.staff import presence
 
@@ -52,6 +54,14 @@ def actor_for(user: User, *, via: str) -> Actor:
         group_ids=frozenset(g.id for g in user.groups),
         via=via,
         name=user.name,
+    )
+
+
+def note_access_changed(session: Session, *user_ids: int, reason: str) -> None:
+    """Tell open sockets of these users, after commit, to check their credentials again: a
+    sign-in ended, or what they may see changed (realtime/credentials.py)."""
+    events.record(
+        session, *(AccessChanged(None, user_id=u, reason=reason) for u in user_ids), notify=False
     )
 
 
@@ -105,6 +115,7 @@ def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
     """End a browser session; whoever signs out takes no new cases (presence offline)."""
     row.revoked_at = utcnow()
     audit.record(session, actor, "auth.logout", object_type="user", object_id=row.user_id)
+    note_access_changed(session, row.user_id, reason="signed_out")
     presence.do_set_presence(session, actor, row.user, online=False)
 
 
@@ -139,6 +150,7 @@ def end_credentials(
         tokens.values(revoked_at=now), execution_options={"synchronize_session": False}
     )
     token_cache.note_staff_change(session)  # bulk updates pass the ORM's change tracking by
+    note_access_changed(session, user_id, reason="credentials_ended")
     return {"sessions_ended": ended.rowcount, "tokens_revoked": revoked.rowcount}
 
 
@@ -231,4 +243,5 @@ def do_revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
             before={"revoked_at": None},
             after={"revoked_at": token.revoked_at},
         )
+        note_access_changed(session, token.user_id, reason="token_revoked")
     return token

@@ -15,7 +15,7 @@ from kefu.domain.roles import Role
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
-from kefu.services.staff.auth import end_credentials, hash_password
+from kefu.services.staff.auth import end_credentials, hash_password, note_access_changed
 
 
 def require_admin(actor: Actor) -> None:
@@ -209,6 +209,8 @@ def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str
             before=old,
             after=new,
         )
+    if "role" in new or "group_ids" in new:  # what they may see changed
+        note_access_changed(session, user.id, reason="permissions_changed")
     _end_credentials_if_needed(session, actor, user, changes, was_active=was_active)
     return user
 
@@ -307,6 +309,8 @@ def do_update_group(session: Session, actor: Actor, group: Group, changes: dict[
             setattr(group, name, value)
     _flush_unique(session, "name_taken", "name")
     old, new = audit.changed_fields(before, group_snapshot(group))
+    moved = set(before["member_ids"]) ^ {u.id for u in group.members}
+    note_access_changed(session, *sorted(moved), reason="permissions_changed")
     if new:
         audit.record(
             session,
@@ -331,6 +335,7 @@ def do_delete_group(session: Session, actor: Actor, group: Group) -> None:
     before = group_snapshot(group)
     group.members = []
     session.flush()
+    note_access_changed(session, *before["member_ids"], reason="permissions_changed")
     session.delete(group)
     try:
         session.flush()
