@@ -30,6 +30,7 @@ from kefu.api import (
     tickets,
     tokens,
     users,
+    web_pages,
 )
 from kefu.api.access import describe_roles
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_slots
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(module.router, prefix="/api/v1")
 
     app.include_router(health.router)
+    app.include_router(web_pages.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def home() -> str:  # async: ungated paths must not need a worker thread
@@ -156,7 +158,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
     app.add_middleware(
-        DatabaseGate, admission=admission, self_admitted=frozenset({"/api/v1/inbound"})
+        DatabaseGate,
+        admission=admission,
+        self_admitted=frozenset({"/api/v1/inbound", *web_pages.UNGATED_PATHS}),
     )
     app.add_middleware(
         BodySizeLimit,

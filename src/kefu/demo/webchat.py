@@ -1,0 +1,70 @@
+"""The demo's web chat channel: the widget on /demo/shop (api/web_pages.py) talks through it.
+
+Its key is fixed, so the shop page and the README can name it; its secret (for signed visitor
+identities) is random like any channel's. ``kefu demo`` makes sure it exists on every start, so
+a database that got the demo data before web chat existed gets the channel too.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.db.models import Group, WebchatChannel
+from kefu.demo.team import AFTERSALE
+
+DEMO_CHANNEL_KEY = "demo-shop"
+DEMO_CHANNEL_NAME = "示例商城在线客服"
+DEMO_GREETING = "您好，欢迎光临示例商城！物流、退换货、商品咨询都可以在这里问我们。"
+DEMO_OFFLINE_MESSAGE = (
+    "客服暂时不在线（服务时间：周一至周五 9:00–18:00）。"
+    "请留下手机号或邮箱，我们上班后第一时间联系您。"
+)
+
+
+def demo_channel(session: Session) -> WebchatChannel | None:
+    """The demo shop's channel, if it exists and is enabled."""
+    return session.scalar(
+        select(WebchatChannel).where(
+            WebchatChannel.key == DEMO_CHANNEL_KEY, WebchatChannel.enabled.is_(True)
+        )
+    )
+
+
+def ensure_demo_channel(session: Session, *, origins: list[str]) -> tuple[WebchatChannel, bool]:
+    """The demo channel, created if missing (routed to 售后组 when the demo team exists), and
+    whether it was created. ``origins``: where the shop page is served, i.e. kefu itself; they
+    are added to the channel's allowed origins. The caller commits."""
+    channel = session.scalar(select(WebchatChannel).where(WebchatChannel.key == DEMO_CHANNEL_KEY))
+    if channel is not None:
+        missing = [o for o in origins if o not in channel.allowed_origins]
+        if missing:
+            channel.allowed_origins = [*channel.allowed_origins, *missing]
+        return channel, False
+    group_id = session.scalar(select(Group.id).where(Group.name == AFTERSALE))
+    channel = WebchatChannel(
+        key=DEMO_CHANNEL_KEY,
+        name=DEMO_CHANNEL_NAME,
+        secret=secrets.token_urlsafe(32),
+        allowed_origins=list(origins),
+        group_id=group_id,
+        greeting=DEMO_GREETING,
+        offline_message=DEMO_OFFLINE_MESSAGE,
+        offline_form=True,
+        language="zh-CN",
+        enabled=True,
+    )
+    session.add(channel)
+    session.flush()
+    return channel, True
+
+
+def demo_origins(host: str, port: int) -> list[str]:
+    """The origins a browser shows for kefu served on ``host:port`` (loopback has two names)."""
+    names = {host}
+    if host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):  # noqa: S104 - names, not a bind
+        names = {"127.0.0.1", "localhost"}
+    suffix = "" if port == 80 else f":{port}"  # a browser leaves the default port out
+    return sorted(f"http://{name}{suffix}" for name in names)
