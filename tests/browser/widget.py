@@ -28,6 +28,11 @@ class ChatWidget:
         return self.page.locator(".kf-launcher")
 
     def open(self) -> None:
+        """Opens the panel (after a reload it may be open already: the widget remembers)."""
+        expect(self.launcher).to_be_visible()
+        if self.launcher.get_attribute("aria-expanded") == "true":
+            expect(self.input).to_be_visible()
+            return
         self.launcher.click()
         expect(self.input).to_be_focused()
 
