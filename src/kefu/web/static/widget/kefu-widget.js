@@ -385,31 +385,28 @@
 
   // ----- start
 
+  /** Shows the widget once kefu has answered with a session; until then it retries with
+   *  back-off (the network, or kefu restarting). A channel that does not exist or refuses this
+   *  site (404, 403) shows nothing. */
   Widget.prototype.start = function () {
     var self = this;
-    var forced = script.getAttribute("data-lang");
-    function build(channelLanguage) {
-      var wanted = forced || channelLanguage || "zh-CN";
+    this.openSession().then(function (data) {
+      var wanted = script.getAttribute("data-lang") || self.channel.language || "zh-CN";
       self.lang = /^en/i.test(wanted) ? "en" : "zh";
       self.t = TEXTS[self.lang];
       self.build();
-    }
-    this.openSession().then(function (data) {
-      build(self.channel.language);
       self.showChannel(data);
-      return self.loadHistory().catch(function () { return null; }); // the socket's replay fills in
+      return self.loadHistory().catch(function () { return null; }).then(function () {
+        self.restoreOutbox(); // what was written before a reload and is not stored yet
+        self.connect();
+      });
     }, function (error) {
-      if (error.status === 404 || error.status === 403) {
-        console.warn("kefu widget: channel " + KEY + " is not available here (" + error.message + ")");
-        throw error;
+      if (error.status === 403 || error.status === 404) {
+        console.warn("kefu widget: channel " + KEY + " is not available on this site (" + error.message + ")");
+        return;
       }
-      build(null); // the network: show the widget, keep what is typed, and keep trying
-      self.setNotice(self.text("disconnected"));
-      return null;
-    }).then(function () {
-      self.restoreOutbox();
-      self.connect();
-    }).catch(function () { /* refused: no widget */ });
+      setTimeout(function () { self.start(); }, self.nextDelay());
+    });
   };
 
   // ----- the page
@@ -710,7 +707,7 @@
       return li;
     }
     if (from !== "visitor") li.append(h("span", { class: "kf-author", "aria-hidden": "true", text: this.authorOf(m) }));
-    var body = h("div", { class: "kf-body" }, h("span", { class: "kf-sr", text: this.authorOf(m) + "：" }));
+    var body = h("div", { class: "kf-body" }, h("span", { class: "kf-sr", text: this.authorOf(m) + (this.lang === "en" ? ": " : "：") }));
     if (m.text) {
       var p = h("p", { class: "kf-text" });
       linkify(p, String(m.text));
@@ -798,28 +795,26 @@
     this.place(this.renderMessage({ from: "system", text: text }), this.maxSeq + 0.5);
   };
 
+  /** A stored message from the server: history, the socket, or an upload's answer. */
   Widget.prototype.receive = function (m) {
     if (!m || typeof m.seq !== "number" || !this.list) return;
     if (m.seq > this.maxSeq) this.maxSeq = m.seq;
-    var li = this.bySeq.get(m.seq);
-    if (!li && m.client_id && this.pending.has(m.client_id)) {
-      li = this.pending.get(m.client_id);
-      this.settle(m.client_id, m.seq, li);
-    }
-    if (li) return; // already shown: a replay or an echo
-    if (m.client_id && m.from === "visitor") outbox.remove(m.client_id);
-    li = this.renderMessage(m);
+    if (this.bySeq.has(m.seq)) return; // shown already: a replay or an echo
+    var shown = m.client_id ? this.pending.get(m.client_id) : null;
+    if (m.client_id && m.from === "visitor") this.forget(m.client_id);
+    var li = this.renderMessage(m);
     li.setAttribute("data-seq", String(m.seq));
     if (m.client_id) li.setAttribute("data-client-id", m.client_id);
     if (m.from === "visitor") this.setState(li, "sent", this.text("sent"));
     this.bySeq.set(m.seq, li);
+    if (shown) shown.remove(); // the stored form (with its files) replaces the one shown meanwhile
     this.place(li, m.seq);
     if (m.from !== "visitor" && m.from !== "system") {
       this.hideTyping();
       if (m.delivery_state !== "delivered" && m.delivery_state !== "read") this.toAck.add(m.seq);
-      if (m.delivery_state !== "read") this.toRead.add(m.seq);
-      if (!this.isOpen || document.visibilityState !== "visible") {
-        if (m.delivery_state !== "read") {
+      if (m.delivery_state !== "read") {
+        this.toRead.add(m.seq);
+        if (!this.isOpen || document.visibilityState !== "visible") {
           this.unread += 1;
           this.showUnread();
         }
@@ -828,12 +823,19 @@
     }
   };
 
-  /** A pending message got its seq: it is stored, so it leaves the outbox for good. */
-  Widget.prototype.settle = function (clientId, seq, li) {
+  /** The message is stored: it leaves the outbox for good and is never sent again. */
+  Widget.prototype.forget = function (clientId) {
     this.pending.delete(clientId);
     this.sentAt.delete(clientId);
     outbox.remove(clientId);
-    if (this.bySeq.has(seq)) { // shown already (an echo won the race): keep one
+  };
+
+  /** The server stored a message we wrote (``accepted``): what we show is what it keeps. */
+  Widget.prototype.accepted = function (clientId, seq) {
+    var li = this.pending.get(clientId);
+    this.forget(clientId);
+    if (!li || typeof seq !== "number") return;
+    if (this.bySeq.has(seq)) { // its echo came first: keep one
       li.remove();
       return;
     }
@@ -991,22 +993,7 @@
     form.append("file", file, file.name);
     form.append("client_id", clientId);
     this.api("POST", "/uploads", form).then(function (data) {
-      var m = data && data.message;
-      if (!m || typeof m.seq !== "number") return;
-      if (!self.pending.has(clientId)) return; // the socket's echo came first
-      self.pending.delete(clientId);
-      if (self.bySeq.has(m.seq)) {
-        li.remove();
-        return;
-      }
-      var done = self.renderMessage(m);
-      done.setAttribute("data-seq", String(m.seq));
-      done.setAttribute("data-client-id", clientId);
-      self.setState(done, "sent", self.text("sent"));
-      li.replaceWith(done);
-      self.bySeq.set(m.seq, done);
-      if (m.seq > self.maxSeq) self.maxSeq = m.seq;
-      self.place(done, m.seq);
+      self.receive(data && data.message); // unless the socket's echo showed it first
     }, function (error) {
       self.pending.delete(clientId);
       self.setState(li, "failed", error.status ? error.message : self.text("uploadFailed"));
@@ -1082,13 +1069,17 @@
   Widget.prototype.scheduleReconnect = function () {
     var self = this;
     if (this.reconnectTimer) return;
-    var ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, this.attempt));
-    this.attempt += 1;
-    var delay = ceiling / 2 + Math.random() * ceiling / 2;
     this.reconnectTimer = setTimeout(function () {
       self.reconnectTimer = null;
       self.connect();
-    }, delay);
+    }, this.nextDelay());
+  };
+
+  /** Exponential back-off with jitter, so widgets do not all come back at once after a restart. */
+  Widget.prototype.nextDelay = function () {
+    var ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, this.attempt));
+    this.attempt += 1;
+    return ceiling / 2 + Math.random() * ceiling / 2;
   };
 
   Widget.prototype.reconnectNow = function () {
@@ -1123,8 +1114,7 @@
         this.receive(f.message);
         break;
       case "accepted":
-        if (this.pending.has(f.client_id) && typeof f.seq === "number") this.settle(f.client_id, f.seq, this.pending.get(f.client_id));
-        else outbox.remove(f.client_id);
+        if (typeof f.client_id === "string") this.accepted(f.client_id, f.seq);
         break;
       case "ready":
         this.ready = true;
