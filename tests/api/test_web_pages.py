@@ -39,7 +39,7 @@ def test_demo_shop_needs_the_demo_channel(anon, db):
     assert missing.status_code == 404
     assert "make demo" in missing.text
 
-    ensure_demo_channel(db, origins=[str(anon.base_url).rstrip("/")])
+    ensure_demo_channel(db)
     db.commit()
     page = anon.get("/demo/shop")
     assert page.status_code == 200
@@ -58,7 +58,7 @@ def test_demo_shop_needs_the_demo_channel(anon, db):
 
 
 def test_a_disabled_demo_channel_hides_the_shop(anon, db):
-    channel, _ = ensure_demo_channel(db, origins=[])
+    channel, _ = ensure_demo_channel(db)
     channel.enabled = False
     db.commit()
     assert anon.get("/demo/shop").status_code == 404

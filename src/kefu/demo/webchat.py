@@ -8,6 +8,7 @@ a database that got the demo data before web chat existed gets the channel too.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,10 +34,13 @@ def demo_channel(session: Session) -> WebchatChannel | None:
     )
 
 
-def ensure_demo_channel(session: Session, *, origins: list[str]) -> tuple[WebchatChannel, bool]:
+def ensure_demo_channel(
+    session: Session, *, origins: Sequence[str] = ()
+) -> tuple[WebchatChannel, bool]:
     """The demo channel, created if missing (routed to 售后组 when the demo team exists), and
-    whether it was created. ``origins``: where the shop page is served, i.e. kefu itself; they
-    are added to the channel's allowed origins. The caller commits."""
+    whether it was created. With no allowed origins a channel serves pages of kefu's own host
+    only, which is where the shop is, whatever address kefu is reached at; ``origins`` (other
+    sites, e.g. in tests) are added to its allowed ones. The caller commits."""
     channel = session.scalar(select(WebchatChannel).where(WebchatChannel.key == DEMO_CHANNEL_KEY))
     if channel is not None:
         missing = [o for o in origins if o not in channel.allowed_origins]
@@ -59,12 +63,3 @@ def ensure_demo_channel(session: Session, *, origins: list[str]) -> tuple[Webcha
     session.add(channel)
     session.flush()
     return channel, True
-
-
-def demo_origins(host: str, port: int) -> list[str]:
-    """The origins a browser shows for kefu served on ``host:port`` (loopback has two names)."""
-    names = {host}
-    if host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):  # noqa: S104 - names, not a bind
-        names = {"127.0.0.1", "localhost"}
-    suffix = "" if port == 80 else f":{port}"  # a browser leaves the default port out
-    return sorted(f"http://{name}{suffix}" for name in names)

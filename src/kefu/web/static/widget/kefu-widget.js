@@ -315,7 +315,7 @@
     this.typingTimer = null;
     this.sessionNeeded = true;
     this.offlineSent = false;
-    this.maxUploadBytes = 10 * 1048576;
+    this.maxUploadBytes = 5 * 1048576; // kefu's default (KEFU_WEBCHAT_MAX_UPLOAD_BYTES); it decides, this only spares a wait
   }
 
   Widget.prototype.text = function (name, values) {
