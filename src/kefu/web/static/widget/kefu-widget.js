@@ -314,6 +314,7 @@
     this.lastTypingSent = 0;
     this.typingTimer = null;
     this.sessionNeeded = true;
+    this.identityUsed = false;
     this.offlineSent = false;
     this.maxUploadBytes = 5 * 1048576; // kefu's default (KEFU_WEBCHAT_MAX_UPLOAD_BYTES); it decides, this only spares a wait
   }
@@ -357,7 +358,11 @@
 
   Widget.prototype.openSession = function () {
     var self = this;
-    return this.api("POST", "/session", { visitor_token: this.token || null, identity: this.identity() }).then(function (data) {
+    // The site's signed claim goes once per page: its nonce is single-use, and once accepted
+    // the visitor token carries the link to the customer.
+    var identity = this.identityUsed ? null : this.identity();
+    return this.api("POST", "/session", { visitor_token: this.token || null, identity: identity }).then(function (data) {
+      self.identityUsed = true;
       if (self.token && data.visitor_token !== self.token) self.forgetConversation(); // a new visitor
       self.token = data.visitor_token;
       store.set("token", self.token);
