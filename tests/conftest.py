@@ -48,6 +48,12 @@ def settings(data_dir: Path) -> Settings:
         login_attempts_per_minute=1000,
         log_level="WARNING",
         sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/sla/test_clocks.py)
+        # Visitors of the shared server send bursts (tests/realtime/test_visitor_socket.py); the
+        # limits themselves are tested on an app of their own.
+        webchat_messages_per_minute=100_000,
+        webchat_address_messages_per_minute=100_000,
+        webchat_sessions_per_minute=100_000,
+        webchat_uploads_per_minute=100_000,
     )
 
 

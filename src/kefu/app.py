@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu import __version__
 from kefu.api import (
+    agent_status,
     attachments,
     auth,
     cases,
+    chat_offers,
+    chat_public,
     customers,
     health,
     inbound,
@@ -31,8 +34,10 @@ from kefu.api import (
     tokens,
     users,
     web_pages,
+    webchat_channels,
 )
 from kefu.api.access import describe_roles
+from kefu.api.chat_origins import ChatOrigins
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_slots
 from kefu.api.errors import install_error_handlers
 from kefu.api.health import DatabaseProbe
@@ -43,7 +48,9 @@ from kefu.jobs import runner
 from kefu.jobs.registry import JobContext, periodic_jobs
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
+from kefu.realtime import visitor_socket
 from kefu.realtime.bus import EventBus
+from kefu.realtime.chat_runtime import WebchatRuntime
 from kefu.services.cases.loop import intake_rules
 from kefu.services.events import unit_of_work as events
 from kefu.services.infra.intake_writer import IntakeWriter
@@ -52,7 +59,8 @@ from kefu.services.infra.token_cache import TokenCache
 from kefu.services.intake.inbound import AttachmentLimits
 from kefu.settings import Settings, get_settings
 
-UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
+UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
+VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
 
 @dataclass(frozen=True)
@@ -112,9 +120,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             writer_bind(engine, lock_timeout=settings.lock_timeout_seconds), info={events.BUS: bus}
         ),
     )
-    app.state.login_limiter = RateLimiter(
-        settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
-    )
+    redis = connect_redis(settings.redis_url)
+    app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=redis)
 
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.state.database_probe = DatabaseProbe(engine)
@@ -129,6 +136,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         admit=admission.writer,
         analysis=analysis,
         rules=intake_rules(settings),
+    )
+    app.state.webchat = WebchatRuntime.build(
+        settings,
+        read_sessions=app.state.session_factories.read,
+        write_sessions=app.state.session_factories.request_write,
+        admission=admission,
+        intake=app.state.intake,
+        bus=bus,
+        redis=redis,
     )
 
     install_error_handlers(app)
@@ -146,8 +162,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         routing,
         sla_policies,
         notifications,
+        agent_status,
+        chat_offers,
+        webchat_channels,
     ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(chat_public.router)
+    app.include_router(visitor_socket.router)
 
     app.include_router(health.router)
     app.include_router(web_pages.router)
@@ -161,7 +182,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         DatabaseGate,
         admission=admission,
         self_admitted=frozenset({"/api/v1/inbound", *web_pages.UNGATED_PATHS}),
+        self_admitted_prefixes=VISITOR_PATHS,
     )
+    app.add_middleware(ChatOrigins)  # before any database slot: a refused origin takes none
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,
