@@ -20,7 +20,7 @@ OPEN = re.compile(r"^(打开在线客服|Open chat)")
 class ChatWidget:
     def __init__(self, page: Page, *, input_label: str = "输入消息") -> None:
         self.page = page
-        self.input = page.get_by_role("textbox", name=input_label)
+        self.input = page.get_by_role("textbox", name=input_label, exact=True)
         self.log = page.get_by_role("log")
 
     @property
@@ -60,10 +60,14 @@ class ChatWidget:
         return [int(v) for v in values]
 
 
-def wait_for(what: Callable[[], Any], *, timeout: float = 15.0, every: float = 0.1) -> Any:
+def wait_for(
+    what: Callable[[], Any], *, timeout: float = 15.0, every: float = 0.1, page: Page | None = None
+) -> Any:
     """Polls ``what`` until it returns something truthy (then returns it) or the time is up.
 
-    For facts outside the page (rows behind the API) that a locator cannot wait on."""
+    For facts outside the page (rows behind the API) that a locator cannot wait on. With
+    ``page`` it waits through Playwright, which meanwhile delivers the page's events (a plain
+    sleep holds them back)."""
     deadline = time.monotonic() + timeout
     while True:
         value = what()
@@ -71,4 +75,7 @@ def wait_for(what: Callable[[], Any], *, timeout: float = 15.0, every: float = 0
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"still not true after {timeout} s: {what}")
-        time.sleep(every)
+        if page is not None:
+            page.wait_for_timeout(every * 1000)
+        else:
+            time.sleep(every)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Group, WebchatChannel
 from kefu.demo.team import AFTERSALE
+from kefu.services import audit
+from kefu.services.actors import SYSTEM
+from kefu.services.webchat import channels
 
 DEMO_CHANNEL_KEY = "demo-shop"
 DEMO_CHANNEL_NAME = "示例商城在线客服"
@@ -45,7 +49,9 @@ def ensure_demo_channel(
     if channel is not None:
         missing = [o for o in origins if o not in channel.allowed_origins]
         if missing:
+            before = channels.snapshot(channel)
             channel.allowed_origins = [*channel.allowed_origins, *missing]
+            _changed(session, channel, "webchat_channel.update", before=before)
         return channel, False
     group_id = session.scalar(select(Group.id).where(Group.name == AFTERSALE))
     channel = WebchatChannel(
@@ -62,4 +68,17 @@ def ensure_demo_channel(
     )
     session.add(channel)
     session.flush()
+    _changed(session, channel, "webchat_channel.create")
     return channel, True
+
+
+def _changed(
+    session: Session, channel: WebchatChannel, action: str, *, before: dict[str, Any] | None = None
+) -> None:
+    """Audited like an admin's change (by the system), and the channel caches of this process
+    are told after the commit (services/webchat/channels.py), as the service does."""
+    audit.record(
+        session, SYSTEM, action, object_type="webchat_channel", object_id=channel.id,
+        before=before, after=channels.snapshot(channel),
+    )  # fmt: skip
+    session.info[channels.CHANGED] = True

@@ -88,6 +88,7 @@
       note: "留言内容",
       submit: "提交",
       needContact: "请填写手机号或邮箱",
+      needText: "请写下您要咨询的问题",
       badPhone: "手机号格式不正确",
       badEmail: "邮箱格式不正确",
       thanks: "已收到您的留言，我们会尽快与您联系。",
@@ -135,9 +136,10 @@
       name: "Name",
       phone: "Phone",
       email: "E-mail",
-      note: "Message",
+      note: "Your message for us",
       submit: "Send",
       needContact: "Enter a phone number or an e-mail address",
+      needText: "Tell us what we can help with",
       badPhone: "That phone number doesn't look right",
       badEmail: "That e-mail address doesn't look right",
       thanks: "Thanks — we've got your message and will be in touch soon.",
@@ -665,12 +667,14 @@
       ["name", "phone", "email", "text"].forEach(function (n) { values[n] = form.elements[n].value.trim(); });
       var problem = !values.phone && !values.email ? t.needContact
         : values.phone && !/^\+?[\d\s-]{6,20}$/.test(values.phone) ? t.badPhone
-          : values.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email) ? t.badEmail : "";
+          : values.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email) ? t.badEmail
+            : !values.text ? t.needText : "";
       error.textContent = problem;
       if (problem) return;
       var button = form.querySelector("button[type=submit]");
       button.disabled = true;
-      self.api("POST", "/offline", values).then(function () {
+      var body = { name: values.name, phone: values.phone || null, email: values.email || null, text: values.text };
+      self.api("POST", "/offline", body).then(function () {
         self.offlineSent = true;
         card.textContent = "";
         card.append(h("p", { class: "kf-thanks", role: "status", text: t.thanks }));
