@@ -318,6 +318,7 @@
     this.sessionNeeded = true;
     this.identityUsed = false;
     this.offlineSent = false;
+    this.offlineShown = "";
     this.maxUploadBytes = 5 * 1048576; // kefu's default (KEFU_WEBCHAT_MAX_UPLOAD_BYTES); it decides, this only spares a wait
   }
 
@@ -445,7 +446,7 @@
     this.list = h("ol", { class: "kf-list" });
     this.offlineCard = h("div", { class: "kf-offline", hidden: true });
     this.log = h("div", { class: "kf-messages", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": t.messages, tabindex: "0" },
-      this.greeting, this.list, this.offlineCard);
+      this.greeting, this.offlineCard, this.list);
     this.typing = h("div", { class: "kf-typing", "aria-live": "polite", hidden: true });
 
     this.input = h("textarea", { id: "kf-input", class: "kf-input", rows: "1", maxlength: String(MAX_TEXT), placeholder: t.placeholder, "aria-label": t.input, enterkeyhint: "send" });
@@ -613,16 +614,30 @@
     if (data && data.availability) this.showAvailability(data.availability);
   };
 
+  /** kefu words the expected response in the channel's language; a widget switched to another
+   *  language keeps to its own words rather than mix two. */
+  Widget.prototype.serverWords = function (text) {
+    var language = (this.channel && this.channel.language) || "zh-CN";
+    return text && /^en/i.test(language) === (this.lang === "en") ? text : "";
+  };
+
   Widget.prototype.showAvailability = function (a) {
     this.availability = a;
-    var parts = [a.online ? this.text("online") : this.text("offline")];
-    if (a.expected_response) parts.push(a.expected_response);
-    this.subtitle.textContent = parts.join(" · ");
+    var expected = this.serverWords(a.expected_response);
+    // Online, the expected wait is short and sits in the header; offline, the next opening
+    // goes in the card with the leave-a-message form.
+    this.subtitle.textContent = a.online
+      ? this.text("online") + (expected ? " · " + expected : "")
+      : this.text("offline");
     this.frame.classList.toggle("kf-is-offline", !a.online);
     this.showQueue(a.queue_position, a.expected_wait_seconds);
-    var wantForm = !a.online && this.channel && this.channel.offline_form && !this.offlineSent;
-    if (wantForm && this.offlineCard.hidden) this.buildOfflineForm();
-    if (!wantForm && !this.offlineSent) this.offlineCard.hidden = true;
+    if (this.offlineSent) return;
+    if (a.online) {
+      this.offlineCard.hidden = true;
+      this.offlineShown = "";
+    } else if (this.offlineCard.hidden || this.offlineShown !== expected) {
+      this.buildOfflineCard(expected);
+    }
   };
 
   Widget.prototype.showQueue = function (position, waitSeconds) {
@@ -639,11 +654,21 @@
     this.queueNote.hidden = false;
   };
 
-  Widget.prototype.buildOfflineForm = function () {
+  /** What an away channel says (its next opening, its offline message) and, if the channel
+   *  wants it, the form that collects a phone number or e-mail. */
+  Widget.prototype.buildOfflineCard = function (expected) {
     var self = this;
     var t = this.t;
     var card = this.offlineCard;
     card.textContent = "";
+    this.offlineShown = expected;
+    card.hidden = false;
+    if (expected) card.append(h("p", { class: "kf-offline-when", text: expected }));
+    var message = (this.channel && this.channel.offline_message) || t.offlineDefault;
+    if (!this.channel || !this.channel.offline_form) {
+      card.append(h("p", { class: "kf-offline-text", text: message }));
+      return;
+    }
     var error = h("p", { class: "kf-form-error", role: "alert" });
     function field(name, label, type, extra) {
       var id = "kf-offline-" + name;
@@ -654,7 +679,7 @@
     }
     var form = h("form", { class: "kf-offline-form", "aria-labelledby": "kf-offline-title", novalidate: true },
       h("h3", { id: "kf-offline-title", text: t.offlineTitle }),
-      h("p", { class: "kf-offline-text", text: (this.channel && this.channel.offline_message) || t.offlineDefault }),
+      h("p", { class: "kf-offline-text", text: message }),
       field("name", t.name, "text", { autocomplete: "name" }),
       field("phone", t.phone, "tel", { autocomplete: "tel", inputmode: "tel" }),
       field("email", t.email, "email", { autocomplete: "email" }),
@@ -684,7 +709,6 @@
       });
     });
     card.append(form);
-    card.hidden = false;
   };
 
   // ----- messages
