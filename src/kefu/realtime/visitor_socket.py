@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.websockets import WebSocketDisconnected
 
 from kefu.api.client_address import forwarded_client
 from kefu.db.base import utcnow
@@ -138,8 +139,8 @@ class VisitorConnection:
                 asyncio.create_task(self._refresh_state()),
             ]
             await self._read_frames()
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, WebSocketDisconnected, OSError):
+            pass  # the visitor went away, also while we were answering them
         except Exception:
             log.exception("visitor socket of %s failed", self.channel.key)
             with contextlib.suppress(Exception):
