@@ -166,6 +166,7 @@ def test_a_reply_sent_by_the_adapter_reaches_the_visitor_and_a_note_never_does(
     server, anon, channel, db, client_for, live_app
 ):
     agent = factories.make_user(db, role="agent", groups=[db.merge(channel).group])
+    client = client_for(agent)  # before the server writes: the test's session writes no more
     mine = Widget(server, channel.key, start(anon, channel.key)["visitor_token"])
     theirs = Widget(server, channel.key, start(anon, channel.key)["visitor_token"])
     for widget, text in ((mine, "我的问题"), (theirs, "别人的问题")):
@@ -173,7 +174,6 @@ def test_a_reply_sent_by_the_adapter_reaches_the_visitor_and_a_note_never_does(
         widget.send(type="message", client_id="q", text=text)
         widget.until(lambda f: f["type"] == "accepted")
     ticket = db.scalar(select(Ticket).order_by(Ticket.id).limit(1))
-    client = client_for(agent)
     note = client.post(
         f"/api/v1/tickets/{ticket.id}/messages", json={"text": "内部：此客户难缠", "internal": True}
     ).json()

@@ -150,6 +150,7 @@ def test_the_visitor_waits_in_the_queue_until_the_offered_agent_joins(server, an
     around_the_clock = factories.make_group(db, "全天组", calendar={"always_open": True})
     agent = _agent(db, around_the_clock, "王客服")
     channel = factories.make_webchat_channel(db, group_id=around_the_clock.id)
+    as_agent = client_for(agent)  # the test's session writes nothing once the server does
     session = start(anon, channel.key)
     assert session["availability"] == {
         "online": True, "queue_position": None, "expected_wait_seconds": None,
@@ -164,7 +165,8 @@ def test_the_visitor_waits_in_the_queue_until_the_offered_agent_joins(server, an
     db.expire_all()
     ticket = db.scalar(select(Ticket).where(Ticket.channel == "webchat"))
     assert ticket.chat_offer_user_id == agent.id  # offered at once by the first message
-    client_for(agent).post(f"/api/v1/chats/{ticket.id}/accept").raise_for_status()
+    db.rollback()
+    as_agent.post(f"/api/v1/chats/{ticket.id}/accept").raise_for_status()
     joined = widget.until(lambda f: f["type"] == "agent")
     assert joined == {"type": "agent", "name": "王客服", "joined": True}
     # Taken: no place in the queue any more; the session says so too.
@@ -177,10 +179,11 @@ def test_an_agent_going_offline_tells_the_waiting_widget(server, anon, db, clien
     around_the_clock = factories.make_group(db, "全天组", calendar={"always_open": True})
     agent = _agent(db, around_the_clock, "王客服")
     channel = factories.make_webchat_channel(db, group_id=around_the_clock.id)
+    as_agent = client_for(agent)
     widget = Widget(server, channel.key, start(anon, channel.key)["visitor_token"])
     widget.hello()
     assert widget.until(lambda f: f["type"] == "availability")["online"] is True
-    client_for(agent).put("/api/v1/users/me/status", json={"status": "break"}).raise_for_status()
+    as_agent.put("/api/v1/users/me/status", json={"status": "break"}).raise_for_status()
     offline = widget.until(lambda f: f["type"] == "availability")
     assert offline["online"] is False and offline["expected_response"]
     widget.close()
