@@ -116,7 +116,12 @@ def live_app(settings: Settings, engine: Engine) -> FastAPI:
 @pytest.fixture(scope="session")
 def server(live_app: FastAPI) -> Iterator[str]:
     """kefu served by uvicorn on loopback, for the whole session; yields its base URL."""
-    app = live_app
+    yield from serve(live_app)
+
+
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` on loopback until the generator is closed; yields its base URL (for a test
+    that needs an app with settings of its own: ``with contextmanager(serve)(app) as url``)."""
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS)
     instance = uvicorn.Server(config)

@@ -15,6 +15,7 @@ from websockets.sync.client import ClientConnection, connect
 from kefu.domain import visitor_identity as vi
 
 FRAME_TIMEOUT = 30.0
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
 def start(client: httpx.Client, key: str, **body: Any) -> dict[str, Any]:

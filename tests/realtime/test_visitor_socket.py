@@ -8,6 +8,8 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from kefu.channels.base import OutboundDelivery
+from kefu.channels.webchat import WebchatAdapter
 from kefu.db.models import Message, Ticket
 from kefu.domain import events as ev
 from kefu.domain.tickets import Channel
@@ -158,3 +160,48 @@ def test_the_session_answer_and_the_socket_agree_on_the_last_seq(server, anon, c
         f"/chat/api/{channel.key}/messages", headers=bearer(again["visitor_token"])
     ).json()
     assert [m["seq"] for m in listed["messages"]] == [seq] and listed["last_seq"] == seq
+
+
+def test_a_reply_sent_by_the_adapter_reaches_the_visitor_and_a_note_never_does(
+    server, anon, channel, db, client_for, live_app
+):
+    agent = factories.make_user(db, role="agent", groups=[db.merge(channel).group])
+    client = client_for(agent)  # before the server writes: the test's session writes no more
+    mine = Widget(server, channel.key, start(anon, channel.key)["visitor_token"])
+    theirs = Widget(server, channel.key, start(anon, channel.key)["visitor_token"])
+    for widget, text in ((mine, "我的问题"), (theirs, "别人的问题")):
+        widget.hello()
+        widget.send(type="message", client_id="q", text=text)
+        widget.until(lambda f: f["type"] == "accepted")
+    ticket = db.scalar(select(Ticket).order_by(Ticket.id).limit(1))
+    note = client.post(
+        f"/api/v1/tickets/{ticket.id}/messages", json={"text": "内部：此客户难缠", "internal": True}
+    ).json()
+    reply = client.post(
+        f"/api/v1/tickets/{ticket.id}/messages", json={"text": "您好，我来帮您"}
+    ).json()
+    adapter = WebchatAdapter(live_app.state.bus.publish)
+    delivery = OutboundDelivery(
+        outbox_id=1, idempotency_key="k", channel="webchat", kind="message",
+        target={"customer_id": ticket.customer_id}, ticket_id=ticket.id, message_id=reply["id"],
+        text=reply["body_text"],
+    )  # fmt: skip
+    adapter.send(delivery)
+    adapter.send(delivery)  # a relay killed before marking sends again: shown once
+    shown = mine.until(lambda f: f["type"] == "message")["message"]
+    assert (
+        shown["seq"] == reply["id"]
+        and shown["from"] == "agent"
+        and shown["text"] == "您好，我来帮您"
+    )
+    # A forged event naming the note is no way to show it: notes are not the conversation.
+    live_app.state.bus.publish([ev.VisitorMessage(ticket.id, customer_id=ticket.customer_id,
+                                                  message_id=note["id"], outbox_id=2)])  # fmt: skip
+    for widget in (mine, theirs):
+        widget.send(type="ping")
+        widget.until(lambda f: f["type"] == "pong")
+    assert [m["seq"] for m in mine.messages()] == [reply["id"]]
+    assert theirs.messages() == []
+    assert all("难缠" not in str(f) for f in mine.frames + theirs.frames)
+    mine.close()
+    theirs.close()

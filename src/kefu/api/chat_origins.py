@@ -6,7 +6,8 @@ page's origin. For ``/chat/api/{key}/…``: a request from an origin the channel
 ``Access-Control-Allow-Origin`` with that origin; a preflight from it is answered here; a request
 from any other origin is refused outright (403 ``origin_not_allowed``), not merely hidden from
 the page, so a foreign page cannot even make a visitor's browser send a message. A request with
-no Origin header is no browser's cross-site call and passes (the token still decides).
+no Origin header is no browser's cross-site call and passes (the token still decides). Every
+answer to a visitor carries ``X-Content-Type-Options: nosniff``.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ class ChatOrigins:
         headers = dict(scope.get("headers") or [])
         raw_origin = headers.get(b"origin")
         if raw_origin is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _with_headers(send, []))
             return
         origin = raw_origin.decode("latin-1")
         key = scope["path"][len(PREFIX) :].split("/", 1)[0]
         channel = await scope["app"].state.webchat.channel(key)
         if channel is None:  # the handler answers 404; the page may read it
-            await self.app(scope, receive, _with_cors(send, raw_origin))
+            await self.app(scope, receive, _with_headers(send, _cors_headers(raw_origin)))
             return
         if not channel.allows_origin(origin, headers.get(b"host", b"").decode("latin-1")):
             await send_error(scope, send, 403, "origin_not_allowed", None)
@@ -52,17 +53,22 @@ class ChatOrigins:
                                     (b"access-control-max-age", MAX_AGE)]})  # fmt: skip
             await send({"type": "http.response.body", "body": b""})
             return
-        await self.app(scope, receive, _with_cors(send, raw_origin))
+        await self.app(scope, receive, _with_headers(send, _cors_headers(raw_origin)))
 
 
 def _cors_headers(origin: bytes) -> list[tuple[bytes, bytes]]:
     return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
 
 
-def _with_cors(send: Any, origin: bytes) -> Any:
+def _with_headers(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:
+    """Every answer to a visitor: never sniffed into something a browser would run."""
+    extra = [*extra, (b"x-content-type-options", b"nosniff")]
+
     async def sending(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), *_cors_headers(origin)]}
+            present = {name.lower() for name, _ in message.get("headers", [])}
+            added = [(name, value) for name, value in extra if name not in present]
+            message = {**message, "headers": [*message.get("headers", []), *added]}
         await send(message)
 
     return sending

@@ -10,23 +10,27 @@ writer included), in one transaction committed at its end.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.api.database_gate import DatabaseAdmission
+from kefu.db.base import utcnow
 from kefu.realtime.bus import EventBus
 from kefu.realtime.visitor_hub import VisitorHub
 from kefu.services.infra.intake_writer import IntakeWriter
-from kefu.services.webchat import channels, offers
+from kefu.services.webchat import availability, channels, offers
 from kefu.services.webchat.channels import ChannelCache, ChannelInfo
 from kefu.services.webchat.limits import VisitorLimits
 from kefu.settings import Settings
 
 T = TypeVar("T")
+AVAILABILITY_SECONDS = 1.0
 
 
 @dataclass
@@ -40,6 +44,9 @@ class WebchatRuntime:
     limits: VisitorLimits
     channels: ChannelCache
     hub: VisitorHub
+    _availability: dict[int, tuple[float, asyncio.Future[dict[str, Any]]]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def build(
@@ -73,6 +80,30 @@ class WebchatRuntime:
     async def write(self, work: Callable[[Session], T]) -> T:
         async with self.admission.writer():
             return await anyio.to_thread.run_sync(_run, self.write_sessions, work)
+
+    async def channel_availability(self, channel: ChannelInfo) -> dict[str, Any]:
+        """Whether anyone answers on the channel (no queue: for visitors with no chat), looked up
+        once per ``AVAILABILITY_SECONDS`` however many widgets ask: an agent's status change
+        makes every open widget of the process ask at once."""
+        now = time.monotonic()
+        cached = self._availability.get(channel.id)
+        if cached is not None and cached[0] > now:
+            return await asyncio.shield(cached[1])
+        rules = self.rules
+
+        async def look_up() -> dict[str, Any]:
+            found = await self.read(
+                lambda session: availability.availability(session, channel, utcnow(), rules)
+            )
+            return found.to_json()
+
+        task = asyncio.ensure_future(look_up())
+        self._availability[channel.id] = (now + AVAILABILITY_SECONDS, task)
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            self._availability.pop(channel.id, None)
+            raise
 
     async def channel(self, key: str) -> ChannelInfo | None:
         """The enabled channel with this key, or None."""

@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.websockets import WebSocketDisconnected
 
 from kefu.api.client_address import forwarded_client
 from kefu.db.base import utcnow
@@ -107,6 +108,7 @@ class VisitorConnection:
         self._last_state: tuple[Any, ...] | None = None
         self._refresh = asyncio.Event()
         self._overflowed = False
+        self._presence_changed = False
         self._names: dict[int, str] = {}  # agents' names, for typing
 
     # --- the hub's side (on our loop) ---------------------------------------------------------
@@ -138,8 +140,8 @@ class VisitorConnection:
                 asyncio.create_task(self._refresh_state()),
             ]
             await self._read_frames()
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, WebSocketDisconnected, OSError):
+            pass  # the visitor went away, also while we were answering them
         except Exception:
             log.exception("visitor socket of %s failed", self.channel.key)
             with contextlib.suppress(Exception):
@@ -307,7 +309,10 @@ class VisitorConnection:
                 await self._send(
                     {"type": "typing", "who": "agent", "name": await self._name(event.user_id)}
                 )
-            elif isinstance(event, ev.TicketAssigned | ev.PresenceChanged) or (
+            elif isinstance(event, ev.PresenceChanged):
+                self._presence_changed = True
+                self._refresh.set()
+            elif isinstance(event, ev.TicketAssigned) or (
                 isinstance(event, ev.TicketChanged) and REFRESHING_FIELDS & set(event.fields)
             ):
                 self._refresh.set()
@@ -339,7 +344,14 @@ class VisitorConnection:
                 async with asyncio.timeout(every):  # swallow a cancel and hang the socket's end
                     await self._refresh.wait()
             self._refresh.clear()
-            await self._send_state(await self.runtime.read(self._state))
+            if self._presence_changed and self.chat_id is None and self._last_state is not None:
+                # Only whether anyone answers changed for a visitor without a chat: shared.
+                found = await self.runtime.channel_availability(self.channel)
+                state = {"chat_id": None, "availability": found, "agent": None}
+            else:
+                state = await self.runtime.read(self._state)
+            self._presence_changed = False
+            await self._send_state(state)
 
     def _state(self, session: Session) -> dict[str, Any]:
         chat = conversation.open_chat(session, self.customer_id)

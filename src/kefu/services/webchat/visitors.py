@@ -104,18 +104,20 @@ def remember_nonce(session: Session, channel_id: int, identity: vi.VerifiedIdent
     assert isinstance(table, Table)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    result = session.execute(
-        insert.values(
-            channel_id=channel_id, nonce=identity.nonce, expires_at=identity.expires_at
-        ).on_conflict_do_nothing()
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    kept = session.execute(
+        insert.values(channel_id=channel_id, nonce=identity.nonce, expires_at=identity.expires_at)
+        .on_conflict_do_nothing()
+        .returning(table.c.nonce)  # a row back: stored now (rowcount is -1 on some drivers)
+    ).first()
+    return kept is not None
 
 
 def forget_expired_nonces(session: Session, now: datetime) -> int:
     """Nonces of claims that have expired anyway (a replay of one is refused as expired)."""
-    result = session.execute(delete(WebchatNonce).where(WebchatNonce.expires_at < now))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    gone = session.execute(
+        delete(WebchatNonce).where(WebchatNonce.expires_at < now).returning(WebchatNonce.nonce)
+    )
+    return len(gone.all())
 
 
 def _verified_visitor(
