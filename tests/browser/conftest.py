@@ -43,7 +43,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
+def playwright(server: str) -> Iterator[Playwright]:
+    """Started after the live server: Playwright's sync API runs an event loop in the test
+    thread, and a server first started inside it (with the outbox relay and web chat merged)
+    left the tests' writes to SQLite waiting on a lock; started before it, it does not."""
     with sync_playwright() as p:
         yield p
 

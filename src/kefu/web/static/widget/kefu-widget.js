@@ -844,6 +844,7 @@
     this.place(li, m.seq);
     if (m.from !== "visitor" && m.from !== "system") {
       this.hideTyping();
+      if (m.seq === this.maxSeq) this.showQueue(null); // someone is answering: no longer waiting
       if (m.delivery_state !== "delivered" && m.delivery_state !== "read") this.toAck.add(m.seq);
       if (m.delivery_state !== "read") {
         this.toRead.add(m.seq);
