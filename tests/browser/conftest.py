@@ -42,16 +42,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in browser_items]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright(server: str) -> Iterator[Playwright]:
-    """Started after the live server: Playwright's sync API runs an event loop in the test
-    thread, and a server first started inside it (with the outbox relay and web chat merged)
-    left the tests' writes to SQLite waiting on a lock; started before it, it does not."""
+    """Playwright's sync API runs an event loop in the test thread while it lives, so it lives
+    for one module only (tests after it may run their own loops: asyncio.run refuses to inside
+    another), and starts after the live server (a server first started inside that loop, with
+    the outbox relay and web chat merged, left the tests' writes to SQLite waiting on a lock)."""
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
