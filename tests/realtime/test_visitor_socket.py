@@ -188,20 +188,32 @@ def test_a_reply_sent_by_the_adapter_reaches_the_visitor_and_a_note_never_does(
     )  # fmt: skip
     adapter.send(delivery)
     adapter.send(delivery)  # a relay killed before marking sends again: shown once
-    shown = mine.until(lambda f: f["type"] == "message")["message"]
-    assert (
-        shown["seq"] == reply["id"]
-        and shown["from"] == "agent"
-        and shown["text"] == "您好，我来帮您"
-    )
+    shown = mine.until(lambda f: f["type"] == "message" and f["message"]["from"] == "agent")
+    assert shown["message"]["seq"] == reply["id"] and shown["message"]["text"] == "您好，我来帮您"
     # A forged event naming the note is no way to show it: notes are not the conversation.
     live_app.state.bus.publish([ev.VisitorMessage(ticket.id, customer_id=ticket.customer_id,
                                                   message_id=note["id"], outbox_id=2)])  # fmt: skip
     for widget in (mine, theirs):
         widget.send(type="ping")
         widget.until(lambda f: f["type"] == "pong")
-    assert [m["seq"] for m in mine.messages()] == [reply["id"]]
-    assert theirs.messages() == []
+    assert [m["text"] for m in mine.messages()] == ["我的问题", "您好，我来帮您"]
+    assert [m["text"] for m in theirs.messages()] == ["别人的问题"]
     assert all("难缠" not in str(f) for f in mine.frames + theirs.frames)
     mine.close()
     theirs.close()
+
+
+def test_a_visitors_other_tab_shows_what_they_wrote(server, anon, channel):
+    token = start(anon, channel.key)["visitor_token"]
+    first_tab = Widget(server, channel.key, token)
+    first_tab.hello()
+    first_tab.send(type="message", client_id="a", text="第一条")
+    first_tab.until(lambda f: f["type"] == "accepted")
+    second_tab = Widget(server, channel.key, token)
+    second_tab.hello(last_seq=0)
+    first_tab.send(type="message", client_id="b", text="第二条")
+    shown = second_tab.until(lambda f: f["type"] == "message" and f["message"]["client_id"] == "b")
+    assert shown["message"]["text"] == "第二条"
+    assert [m["client_id"] for m in second_tab.messages()] == ["a", "b"]
+    first_tab.close()
+    second_tab.close()

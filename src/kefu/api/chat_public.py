@@ -145,7 +145,8 @@ async def session(key: Key, body: SessionBody, request: Request) -> dict[str, An
             "last_seq": conversation.last_seq(db, customer_id),
         }
 
-    return await runtime.write(work)
+    # Only a claim writes (its nonce, maybe its customer): other page loads take no write turn.
+    return await (runtime.write(work) if claim is not None else runtime.read(work))
 
 
 @router.get("/messages", summary="The visitor's messages after a seq (a resume)", **allow(*ANYONE))

@@ -41,6 +41,7 @@ from kefu.realtime.chat_runtime import WebchatRuntime
 from kefu.services.webchat import availability, conversation, messages, offers, receipts
 from kefu.services.webchat import visitor_tokens as tokens
 from kefu.services.webchat.channels import ChannelInfo
+from kefu.services.webchat.visitors import customer_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -99,7 +100,6 @@ class VisitorConnection:
         self.customer_id: int | None = None
         self.tickets: set[int] = set()
         self.chat_id: int | None = None  # the open chat, for typing and the queue
-        self.waiting = False
         self._events: asyncio.Queue[list[Stored]] = asyncio.Queue()
         self._sent: set[int] = set()
         self._sent_order: deque[int] = deque()
@@ -180,8 +180,7 @@ class VisitorConnection:
         self._follow(customer_id, tickets)
         start = await self.runtime.read(lambda session: self._missed(session, last_seq))
         self._follow(customer_id, start["tickets"])
-        for message in start["messages"]:
-            await self._send_message(message)
+        await self._send_all(start["messages"])
         await self._send({"type": "ready", "last_seq": start["last_seq"]})
         await self._send_state(start["state"])
 
@@ -193,8 +192,6 @@ class VisitorConnection:
         self.runtime.hub.follow(self, customer_id, tickets)
 
     def _whose(self, session: Session) -> tuple[int | None, list[int]]:
-        from kefu.services.webchat.visitors import customer_of
-
         customer_id = customer_of(session, self.visitor)
         return customer_id, _chat_tickets(session, customer_id)
 
@@ -261,8 +258,14 @@ class VisitorConnection:
             return
         await self._send({"type": "accepted", "client_id": client_id, "seq": result.message_id})
         new_chat = result.ticket_id not in self.tickets
+        first = self.customer_id is None
         self._follow(result.customer_id, [result.ticket_id])
         self.chat_id = result.ticket_id
+        if first:  # the visitor's first message made them a customer: catch up from there
+            customer_id = result.customer_id
+            await self._send_all(
+                await self.runtime.read(lambda session: self._since(session, customer_id))
+            )
         if new_chat and not result.duplicate:
             rules = self.runtime.rules
             await self.runtime.write(
@@ -318,8 +321,9 @@ class VisitorConnection:
                 self._refresh.set()
         fresh = [seq for seq in dict.fromkeys(seqs) if seq not in self._sent]
         if fresh:
-            for message in await self.runtime.read(lambda session: self._load(session, fresh)):
-                await self._send_message(message)
+            await self._send_all(
+                await self.runtime.read(lambda session: self._load(session, fresh))
+            )
 
     async def _name(self, user_id: int) -> str:
         name = self._names.get(user_id)
@@ -327,6 +331,17 @@ class VisitorConnection:
             name = await self.runtime.read(functools.partial(_user_name, user_id=user_id)) or ""
             self._names[user_id] = name
         return name
+
+    def _since(self, session: Session, customer_id: int) -> list[dict[str, Any]]:
+        """A new conversation as it stands (it may have moved on before we followed it)."""
+        found = conversation.messages_after(session, customer_id, 0, REPLAY_PAGE)
+        return conversation.shaped(
+            found, conversation.author_names(session, found), self.channel.key
+        )
+
+    async def _send_all(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await self._send_message(message)
 
     def _load(self, session: Session, seqs: list[int]) -> list[dict[str, Any]]:
         found = [conversation.message_of(session, self.customer_id, seq) for seq in sorted(seqs)]
