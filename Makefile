@@ -37,7 +37,8 @@ test: install-dev
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: install-dev
-	@echo "== test suite on SQLite"
+	./scripts/ensure-browser.sh
+	@echo "== test suite on SQLite (with the browser tests)"
 	KEFU_TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: install-dev

@@ -52,6 +52,12 @@ def settings(data_dir: Path) -> Settings:
         outbox_retry_first_seconds=0.05,
         outbox_retry_max_seconds=0.2,
         outbox_max_attempts=5,
+        # Visitors of the shared server send bursts (tests/realtime/test_visitor_socket.py); the
+        # limits themselves are tested on an app of their own.
+        webchat_messages_per_minute=100_000,
+        webchat_address_messages_per_minute=100_000,
+        webchat_sessions_per_minute=100_000,
+        webchat_uploads_per_minute=100_000,
     )
 
 
@@ -126,7 +132,12 @@ def quiet_relays(live_app: FastAPI) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def server(live_app: FastAPI) -> Iterator[str]:
     """kefu served by uvicorn on loopback, for the whole session; yields its base URL."""
-    app = live_app
+    yield from serve(live_app)
+
+
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` on loopback until the generator is closed; yields its base URL (for a test
+    that needs an app with settings of its own: ``with contextmanager(serve)(app) as url``)."""
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS)
     instance = uvicorn.Server(config)

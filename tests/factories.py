@@ -157,3 +157,14 @@ def make_reply(db: Session, ticket: Ticket, text: str = "您好，已为您查�
     message = tickets.do_add_message(db, SYSTEM, locked, text=text, internal=False)
     db.commit()
     return message
+
+
+def make_webchat_channel(db: Session, *, name: str | None = None, **overrides: Any) -> Any:
+    """A web chat channel; returns it with its secret in ``channel.secret`` (as stored)."""
+    from kefu.services.webchat import channels
+
+    channel, _ = channels.do_create_channel(
+        db, SYSTEM, name=name or f"网站{next(_seq)}", **overrides
+    )
+    db.commit()
+    return channel

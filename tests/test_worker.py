@@ -136,6 +136,7 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "sla: checked 1, warnings 1, breaches 1, late 0, routed 0, failed 0",
             "analysis: analyzed 0, failed 0",
             "outbox: claimed 0, sent 0, failed 0, dead 0, released 0, lost 0",
+            "chat_offers: offered 0, expired 0, nonces_forgotten 0",  # nobody online to offer to
         ]
     finally:
         get_settings.cache_clear()

@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu import __version__
 from kefu.api import (
+    agent_status,
     attachments,
     auth,
     cases,
+    chat_offers,
+    chat_public,
     customers,
     health,
     inbound,
@@ -32,8 +35,11 @@ from kefu.api import (
     tickets,
     tokens,
     users,
+    web_pages,
+    webchat_channels,
 )
 from kefu.api.access import describe_roles
+from kefu.api.chat_origins import ChatOrigins
 from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_slots
 from kefu.api.errors import install_error_handlers
 from kefu.api.health import DatabaseProbe
@@ -45,8 +51,9 @@ from kefu.jobs import runner
 from kefu.jobs.registry import JobContext, periodic_jobs
 from kefu.logs import configure_logging
 from kefu.nlp.analysis import analyzer
-from kefu.realtime import agent_socket
+from kefu.realtime import agent_socket, visitor_socket
 from kefu.realtime.bus import make_bus
+from kefu.realtime.chat_runtime import WebchatRuntime
 from kefu.services.cases.loop import intake_rules
 from kefu.services.events import unit_of_work as events
 from kefu.services.infra.intake_writer import IntakeWriter
@@ -57,7 +64,8 @@ from kefu.services.outbound import wake
 from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
 
-UPLOAD_PATHS = ("/inbound", "/messages", "/tickets")
+UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
+VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
 
 @dataclass(frozen=True)
@@ -128,13 +136,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             writer_bind(engine, lock_timeout=settings.lock_timeout_seconds), info=info
         ),
     )
-    app.state.adapters = adapters = process_adapters(settings, factories.read)
+    app.state.adapters = adapters = process_adapters(settings, factories.read, bus.publish)
     app.state.outbox = RelayService.from_settings(
         factories.write, adapters, settings, read_sessions=factories.read
     )
-    app.state.login_limiter = RateLimiter(
-        settings.login_attempts_per_minute, 60, redis=connect_redis(settings.redis_url)
-    )
+    redis = connect_redis(settings.redis_url)
+    app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=redis)
 
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.state.database_probe = DatabaseProbe(engine)
@@ -149,6 +156,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         admit=admission.writer,
         analysis=analysis,
         rules=intake_rules(settings),
+    )
+    app.state.webchat = WebchatRuntime.build(
+        settings,
+        read_sessions=app.state.session_factories.read,
+        write_sessions=app.state.session_factories.request_write,
+        admission=admission,
+        intake=app.state.intake,
+        bus=bus,
+        redis=redis,
     )
 
     install_error_handlers(app)
@@ -168,12 +184,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         notifications,
         outbox,
         receipts,
+        agent_status,
+        chat_offers,
+        webchat_channels,
     ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(chat_public.router)
+    app.include_router(visitor_socket.router)
 
     app.include_router(agent_socket.router, prefix="/api/v1")
     app.state.agent_hub = agent_socket.make_hub(app)
     app.include_router(health.router)
+    app.include_router(web_pages.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def home() -> str:  # async: ungated paths must not need a worker thread
@@ -181,8 +203,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
     app.add_middleware(
-        DatabaseGate, admission=admission, self_admitted=frozenset({"/api/v1/inbound"})
+        DatabaseGate,
+        admission=admission,
+        self_admitted=frozenset({"/api/v1/inbound", *web_pages.UNGATED_PATHS}),
+        self_admitted_prefixes=VISITOR_PATHS,
     )
+    app.add_middleware(ChatOrigins)  # before any database slot: a refused origin takes none
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,

@@ -163,7 +163,7 @@ def worker(
     info = {events.BUS: bus, wake.DOORBELL: wake.Doorbell(settings.redis_url)}
     writers = make_session_factory(writer_bind(engine), info=info)
     readers = make_session_factory(engine, info=info)
-    adapters = process_adapters(settings, readers)
+    adapters = process_adapters(settings, readers, bus.publish)
     context = JobContext(writers, utcnow, settings, analysis, adapters)
     relay_service = RelayService.from_settings(writers, adapters, settings, read_sessions=readers)
     if relay and not once:
@@ -190,14 +190,17 @@ def demo(
 ) -> None:
     """Create the database with demo data (once), print the demo logins, and serve."""
     from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from kefu.demo.webchat import ensure_demo_channel
 
     _upgrade()
     engine = make_engine(get_settings().resolved_database_url)
     with session_scope(engine) as session:
         created = load_demo(session)
+        ensure_demo_channel(session)  # the shop is served by kefu: its own origin is allowed
     engine.dispose()
     typer.echo("示例数据已创建。" if created else "示例数据已存在，未重复创建。")
     typer.echo(f"kefu is at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"Demo shop with the web chat widget (示例商城): http://{host}:{port}/demo/shop")
     typer.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, role, groups in DEMO_USERS:
         typer.echo(f"  {role:<10} {email:<28} {name}  {'、'.join(groups)}")

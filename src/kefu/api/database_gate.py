@@ -84,14 +84,25 @@ class DatabaseAdmission:
 
 class DatabaseGate:
     def __init__(
-        self, app: Any, *, admission: DatabaseAdmission, self_admitted: frozenset[str] = frozenset()
+        self,
+        app: Any,
+        *,
+        admission: DatabaseAdmission,
+        self_admitted: frozenset[str] = frozenset(),
+        self_admitted_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.admission = admission
         self.pass_through = UNGATED_PATHS | self_admitted
+        self.prefixes = self_admitted_prefixes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] in self.pass_through:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or path in self.pass_through
+            or (self.prefixes and path.startswith(self.prefixes))
+        ):
             await self.app(scope, receive, send)
             return
         gate = (

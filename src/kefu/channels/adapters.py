@@ -6,19 +6,29 @@ that has one (a relay only claims rows of its own adapters' channels).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
 from kefu.channels.api_callback import ApiCallbackAdapter
 from kefu.channels.base import Adapters
+from kefu.channels.webchat import WebchatAdapter
+from kefu.domain.events import Event
 from kefu.settings import Settings
 
 
-def process_adapters(settings: Settings, read_sessions: Callable[[], Session]) -> Adapters:
-    """Every adapter this process sends with; ``read_sessions`` for the lookups they make."""
+def process_adapters(
+    settings: Settings,
+    read_sessions: Callable[[], Session],
+    publish: Callable[[Sequence[Event]], None] | None = None,
+) -> Adapters:
+    """Every adapter this process sends with; ``read_sessions`` for the lookups they make,
+    ``publish`` (the process's event bus) for web chat, whose replies are events the visitors'
+    sockets show: without a bus this process leaves web chat rows to one that has it."""
     adapters = Adapters()
     adapters.add(ApiCallbackAdapter(read_sessions, timeout=settings.callback_timeout_seconds))
+    if publish is not None:
+        adapters.add(WebchatAdapter(publish))
     return adapters
 
 

@@ -76,6 +76,19 @@ def _outbox_sweep(context: JobContext) -> Counts:
             close_adapters(adapters)
 
 
+def _chat_offers(context: JobContext) -> Counts:
+    from kefu.services.webchat import offers
+    from kefu.services.webchat.visitors import forget_expired_nonces
+
+    report = offers.offer_until_done(
+        context.sessions, context.now, offers.rules_of(context.settings)
+    )
+    with context.sessions() as session:
+        forgotten = forget_expired_nonces(session, context.now())
+        session.commit()
+    return {**asdict(report), "nonces_forgotten": forgotten}
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -85,4 +98,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "messages whose analysis failed, analyzed again with a growing delay"),
         Job("outbox", settings.outbox_poll_seconds, _outbox_sweep,
             "outbound messages a relay's wake-up missed or a stopped relay left, delivered"),
+        Job("chat_offers", settings.chat_offer_sweep_seconds, _chat_offers,
+            "web chats: an offer not taken in time goes to the next agent; waiting chats offered"),
     ]  # fmt: skip

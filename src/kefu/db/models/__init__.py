@@ -1,7 +1,7 @@
 """ORM models. They hold data and small invariants; behavior lives in services and domain."""
 
 from kefu.db.base import Base
-from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel
+from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
 from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.records import AuditEvent, InboundPayload
@@ -48,6 +48,7 @@ __all__ = [
     "TicketLink",
     "User",
     "WebchatChannel",
+    "WebchatNonce",
     "customer_tags",
     "group_members",
     "ticket_tags",

@@ -1,5 +1,6 @@
-"""Customer channels with settings of their own: web chat widgets (one row per site or app),
-and the time agents spend in each live-chat status (domain/chat_offers.py)."""
+"""Customer channels with settings of their own: web chat widgets (one row per site or app) and
+the identity claims their sites signed, and the time agents spend in each live-chat status
+(domain/chat_offers.py)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,22 @@ class WebchatChannel(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     group: Mapped[Group | None] = relationship()
+
+
+class WebchatNonce(Base):
+    """The nonce of a site's identity claim that was accepted, kept until the claim would have
+    expired anyway: the same claim is never accepted twice (domain/visitor_identity.py)."""
+
+    __tablename__ = "webchat_nonces"
+
+    channel_id: Mapped[int] = mapped_column(
+        BigId,
+        ForeignKey("webchat_channels.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AgentStatusPeriod(Base):

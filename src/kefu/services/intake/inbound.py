@@ -93,6 +93,10 @@ class InboundMessage:
     subject: str | None = None
     ticket_id: int | None = None
     attachments: list[AttachmentIn] = field(default_factory=list)
+    # A ticket this message opens: the web chat widget it came through and the group that widget
+    # routes to (None: the shared queue, routed by the rules).
+    webchat_channel_id: int | None = None
+    group_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -554,9 +558,8 @@ class _Batch:
             if plan is not None and plan.created_by is not it:
                 plan = self._customer_wrote(it, plan)
             if plan is None:
-                plan = _TicketPlan(
-                    planner.open_ticket(it.customer_id, it.message.channel, it.now), created_by=it
-                )
+                opened = planner.open_ticket(it.customer_id, it.message.channel, it.now)
+                plan = _TicketPlan(replace(opened, group_id=it.message.group_id), created_by=it)
                 if previous is not None and previous.id is not None:
                     plan.links.append((previous.id, "follow_up"))
             if it.message.ticket_id is None and plan.status not in DONE_STATUSES:
@@ -669,7 +672,8 @@ class _Batch:
                     "updated_at": it.ticket.last_message_at, "awaiting_reply_since": it.now, "sla_pauses": [],
                     "sla_check_at": it.now, "escalations": 0, "case_path": it.ticket.case_path,
                     "stage": it.ticket.stage, "case_file": {}, "repeat_complaint": it.ticket.repeat_complaint,
-                    "route_again": False,
+                    "route_again": False, "group_id": it.message.group_id,
+                    "webchat_channel_id": it.message.webchat_channel_id,
                 })  # fmt: skip
             ids = self.conn.execute(q.INSERT_TICKETS, rows).scalars().all()
             for it, ticket_id in zip(opening, ids, strict=True):

@@ -51,6 +51,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_webchat_channels_key")),
     )
     op.create_table(
+        "webchat_nonces",
+        sa.Column("channel_id", BigId, autoincrement=False, nullable=False),
+        sa.Column("nonce", sa.String(64), nullable=False),
+        sa.Column("expires_at", When, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["webchat_channels.id"],
+            name=op.f("fk_webchat_nonces_channel_id_webchat_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("channel_id", "nonce", name=op.f("pk_webchat_nonces")),
+    )
+    op.create_index(op.f("ix_webchat_nonces_expires_at"), "webchat_nonces", ["expires_at"])
+    op.create_table(
         "agent_status_periods",
         sa.Column("id", BigId, nullable=False),
         sa.Column("user_id", BigId, nullable=False),
@@ -164,4 +178,6 @@ def downgrade() -> None:
     op.drop_table("outbox")
     op.drop_index("ix_agent_status_periods_user_started", table_name="agent_status_periods")
     op.drop_table("agent_status_periods")
+    op.drop_index(op.f("ix_webchat_nonces_expires_at"), table_name="webchat_nonces")
+    op.drop_table("webchat_nonces")
     op.drop_table("webchat_channels")

@@ -1,0 +1,1 @@
+"""Web chat: visitors of a site's chat widget, their conversation, live-chat offers and limits."""
