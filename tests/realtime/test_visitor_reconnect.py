@@ -4,24 +4,17 @@ each way; afterwards the visitor and the agent both hold all 200, each once, in 
 The visitor side is a real WebSocket client against the live server, behaving as the widget
 does: it numbers nothing itself, keeps the messages it has not seen ``accepted`` in its outbox
 and sends them again (same client ids) after reconnecting, resumes from the last seq it holds,
-and shows each seq once. The agent replies through the REST API. Until the outbox relay
-(services/outbound/) delivers replies in this branch, ``relay`` below hands each public reply to
-the web chat adapter as the relay will; either way the visitor sees each reply once.
+and shows each seq once. The agent replies through the REST API; the live server's outbox
+relay hands each reply to the web chat adapter, whose event the visitor's socket shows.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
-from kefu.channels.base import OutboundDelivery
-from kefu.channels.webchat import WebchatAdapter
-from kefu.db.models import Message, Ticket
-from kefu.domain import events as ev
+from kefu.db.models import Message
 from tests import factories
 from tests.visitors import Widget, start
 
@@ -29,47 +22,8 @@ BURST = 100
 DROP_AFTER = 50
 
 
-@pytest.fixture
-def relay(live_app, engine) -> Iterator[None]:
-    """Agents' public web chat replies to the web chat adapter, once each, after commit."""
-    bus = live_app.state.bus
-    adapter = WebchatAdapter(bus.publish)
-    todo: queue.Queue[int | None] = queue.Queue()
-
-    def on_published(batch):
-        for stored in batch:
-            event = stored.event
-            if isinstance(event, ev.MessageAdded) and event.direction == "outbound":
-                todo.put(event.message_id)
-
-    def send_each() -> None:
-        from kefu.db.engine import make_session_factory
-
-        sessions = make_session_factory(engine)
-        while (message_id := todo.get()) is not None:
-            with sessions() as db:
-                message = db.get(Message, message_id)
-                ticket = db.get(Ticket, message.ticket_id)
-                if ticket.channel != "webchat":
-                    continue
-                delivery = OutboundDelivery(
-                    outbox_id=0, idempotency_key=f"test-{message_id}", channel="webchat",
-                    kind="message", target={"customer_id": ticket.customer_id},
-                    ticket_id=ticket.id, message_id=message_id, text=message.body_text,
-                )  # fmt: skip
-            adapter.send(delivery)
-
-    worker = threading.Thread(target=send_each, daemon=True)
-    worker.start()
-    unsubscribe = bus.subscribe(on_published)
-    yield
-    unsubscribe()
-    todo.put(None)
-    worker.join(timeout=10)
-
-
 def test_a_dropped_connection_mid_burst_loses_nothing_and_shows_nothing_twice(
-    server, anon, db, client_for, relay
+    server, anon, db, client_for
 ):
     group = factories.make_group(db, "在线客服组")
     channel = factories.make_webchat_channel(db, name="演示商城", group_id=group.id)
