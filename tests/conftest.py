@@ -26,6 +26,7 @@ from kefu.db import migrate
 from kefu.db.engine import make_engine, make_session_factory
 from kefu.db.models import Base
 from kefu.services.infra import token_cache
+from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings
 from tests import factories
 
@@ -119,13 +120,13 @@ def live_app(settings: Settings, engine: Engine) -> FastAPI:
 
 @pytest.fixture
 def quiet_relays(live_app: FastAPI) -> Iterator[None]:
-    """The live server's outbox relay paused (if it runs): the test's own relays are the only
-    ones sending (tests/services/outbound/)."""
-    relay = live_app.state.outbox
-    was_running = relay.running
-    relay.stop()
+    """Every outbox relay of this process paused (the live server's, and any other test app's
+    still stopping): the test's own relays are the only ones sending (tests/services/outbound/)."""
+    paused = RelayService.running_here()
+    for relay in paused:
+        relay.stop()
     yield
-    if was_running:
+    for relay in paused:
         relay.start()
 
 

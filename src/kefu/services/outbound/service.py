@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -57,6 +58,9 @@ def relay_for(
     )
 
 
+_RUNNING: weakref.WeakSet[RelayService] = weakref.WeakSet()
+
+
 class RelayService:
     """Runs ``relay`` in a thread until stopped; restartable (a test starts and stops it)."""
 
@@ -98,6 +102,11 @@ class RelayService:
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
+    @classmethod
+    def running_here(cls) -> list[RelayService]:
+        """The relay services running in this process (a test pauses them all)."""
+        return [service for service in list(_RUNNING) if service.running]
+
     def start(self) -> None:
         if self.running:
             return
@@ -121,6 +130,7 @@ class RelayService:
         self._threads = [threading.Thread(target=t, name=n, daemon=True) for n, t in targets]
         for thread in self._threads:
             thread.start()
+        _RUNNING.add(self)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop after the round under way (a send in flight finishes or times out)."""
@@ -130,6 +140,7 @@ class RelayService:
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
+        _RUNNING.discard(self)
         self.relay.close()
 
     def _loop(self) -> None:
