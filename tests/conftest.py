@@ -51,6 +51,7 @@ def settings(data_dir: Path) -> Settings:
         sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/sla/test_clocks.py)
         # The live server's outbox relay retries within a second, not minutes.
         outbox_retry_first_seconds=0.05,
+        outbox_poll_seconds=0.2,  # a wake-up missed under load costs a fifth of a second
         outbox_retry_max_seconds=0.2,
         outbox_max_attempts=5,
         # Visitors of the shared server send bursts (tests/realtime/test_visitor_socket.py); the
