@@ -23,7 +23,8 @@ trimming only removes the oldest), or be the log's floor, the id just before its
 
 A publish that cannot reach Redis is logged and dropped (its transaction has committed; the
 REST state holds it); the reader retries with back-off and resumes after the last entry it
-handed over, so a blink of Redis loses nothing that was written.
+handed over, so a blink of Redis loses nothing that was written — unless, meanwhile, more than
+the retention was written and trimmed: a reader (or a client) that far behind can only resync.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def _nth(ring: deque[Stored], more: Sequence[Stored], n: int) -> Stored:
 
 
 FIELD = b"e"
-READ_BLOCK_MS = 1000
+READ_BLOCK_MS = 250  # also how long close() may wait for the reader to notice
 READ_COUNT = 1000
 RANGE_PAGE = 1000
 
