@@ -196,6 +196,8 @@ class Relay:
         if not self.adapters.by_channel:
             return []
         now = self.clock()
+        if not self._anything_due(now):
+            return []
         with self.sessions() as session:
             heads = list(session.scalars(self._due_heads(session, now)))
             followers = self._followers(session, heads, now)
@@ -212,6 +214,17 @@ class Relay:
             ]
             session.commit()
         return claimed
+
+    def _anything_due(self, now: datetime) -> bool:
+        """Whether a claim would find a row, looked up without a write transaction: on SQLite a
+        writer session takes the database's write lock at its start, and an idle relay taking it
+        for nothing makes another connection's read-then-write fail at once (SQLITE_BUSY)."""
+        with self.read_sessions() as session:
+            found = session.scalar(
+                select(OutboxEntry.id).where(*_claimable(now, self.channels)).limit(1)
+            )
+            session.rollback()
+        return found is not None
 
     def _due_heads(self, session: Session, now: datetime) -> Select[OutboxEntry]:
         o = OutboxEntry
