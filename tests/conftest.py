@@ -139,7 +139,11 @@ def server(live_app: FastAPI) -> Iterator[str]:
         time.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     instance.should_exit = True
-    thread.join(timeout=10)
+    thread.join(
+        timeout=30
+    )  # open sockets are closed after SERVER_OPTIONS' grace, then the lifespan ends
+    if thread.is_alive():
+        raise RuntimeError("kefu test server did not stop: its relay would outlive the test")
 
 
 @pytest.fixture

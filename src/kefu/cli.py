@@ -72,7 +72,14 @@ def _upgrade() -> None:
 # How uvicorn serves kefu (``kefu serve``, ``kefu demo`` and the tests' live servers). kefu reads
 # X-Forwarded-For itself, only from KEFU_TRUSTED_PROXIES (api/client_address.py); uvicorn's own
 # proxy-header handling would believe it from any loopback peer and hide the real peer from us.
-SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "proxy_headers": False}
+# A stop closes what is still open after a few seconds (a widget's or an agent's WebSocket
+# never ends by itself): without the limit, uvicorn waits for them forever and the app's own
+# shutdown (the outbox relay, the event log) never runs.
+SERVER_OPTIONS: dict[str, Any] = {
+    "access_log": False,
+    "proxy_headers": False,
+    "timeout_graceful_shutdown": 3,
+}
 
 
 def _serve(host: str, port: int) -> None:

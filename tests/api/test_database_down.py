@@ -171,7 +171,12 @@ def _serve(settings: Settings, outage: Outage) -> Iterator[str]:
         outage.app_engine = app_engine
     app = create_app(settings.model_copy(update={"database_url": outage.url}), engine=app_engine)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=_free_port(), log_level="critical", access_log=False
+        app,
+        host="127.0.0.1",
+        port=_free_port(),
+        log_level="critical",
+        access_log=False,
+        timeout_graceful_shutdown=3,
     )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
@@ -184,7 +189,7 @@ def _serve(settings: Settings, outage: Outage) -> Iterator[str]:
         yield f"http://127.0.0.1:{config.port}"
     finally:
         instance.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         app_engine.dispose()
 
 
