@@ -20,6 +20,7 @@ Usage (from the worktree):
     python3 scripts/kefu_written.py build [SRC_DIR]   # writes the jsonl + cues files
     python3 scripts/kefu_written.py extend [SRC_DIR]  # keeps kefu-0001..0698, appends SRC_DIR
                                                       # (default build/msgs-src2) as kefu-0699..
+    python3 scripts/kefu_written.py append SRC_DIR    # keeps every row, appends SRC_DIR after them
     python3 scripts/kefu_written.py check             # validates and prints count tables
 
 Priority comes from priority() of the shared dev data's check.py, imported at run
@@ -160,6 +161,16 @@ def extend(src: Path) -> None:
     print(f"kept {len(old)} rows, appended {len(rows)}")
 
 
+def append(src: Path) -> None:
+    """Keep every row written so far and append the batch in src, numbered after them."""
+    old = [json.loads(x) for x in OUT.read_text(encoding="utf-8").splitlines()]
+    old_cues = [json.loads(x) for x in CUES.read_text(encoding="utf-8").splitlines()]
+    rows, cues = parse(src, start=len(old))
+    write_jsonl(OUT, old + rows)
+    write_jsonl(CUES, old_cues + cues)
+    print(f"kept {len(old)} rows, appended {len(rows)}")
+
+
 def check_file() -> int:
     check = load_check()
     rows = [json.loads(x) for x in OUT.read_text(encoding="utf-8").splitlines()]
@@ -265,6 +276,11 @@ def main() -> int:
         return check_file()
     if cmd == "extend":
         extend(Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "build/msgs-src2")
+        return check_file()
+    if cmd == "append":
+        if len(sys.argv) < 3:
+            raise SystemExit("append needs the folder of the new batch")
+        append(Path(sys.argv[2]))
         return check_file()
     return check_file()
 

@@ -266,3 +266,22 @@ def result_text(text: str) -> str:
     from kefu.nlp.normalize import normalize
 
     return normalize(text).text
+
+
+STILL_NOT_DONE = [
+    "我的快递一周了还没到",  # read as praise with 「！」 before the fix
+    "外卖下单一个多小时了还没送到",
+    "申请退款两周了，钱还没退回来",
+    "宽带装机约了三天，师傅一直没来",
+    "客服说半小时内回电，等了一下午也没人打过来",
+    "包裹還沒收到，物流三天沒更新",
+]
+
+
+@pytest.mark.parametrize("ending", ["", "！", "!", "！！！"])
+@pytest.mark.parametrize("text", STILL_NOT_DONE)
+def test_still_not_arrived_is_a_complaint_with_or_without_exclamation_marks(text, ending):
+    a = analyze(text + ending)
+    assert a.intent == Intent.COMPLAINT
+    assert a.sentiment == Sentiment.NEGATIVE and a.sentiment_score < 0
+    assert a.emotion != Emotion.SATISFIED and a.priority != Priority.P4

@@ -36,7 +36,7 @@ from kefu.nlp.features import CharNgramSpace, char_ngrams
 from kefu.nlp.normalize import normalize
 from kefu.nlp.signals import SIGNALS, Reading, read, signal_matrix
 
-ARTIFACT_VERSION = "triage-2026.12.3"
+ARTIFACT_VERSION = "triage-2026.12.4"
 TRIAGE_FIELDS = ("sentiment", "emotion", "intent", "category")
 TRIAGE_CLASSES = {
     "sentiment": ("negative", "neutral", "positive"),
