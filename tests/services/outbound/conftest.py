@@ -82,3 +82,10 @@ def row_of(db, message_id: int) -> OutboxEntry:
     db.rollback()  # a fresh snapshot
     db.expire_all()  # (a rollback with no transaction open keeps the loaded rows as they were)
     return db.scalar(select(OutboxEntry).where(OutboxEntry.message_id == message_id))
+
+
+@pytest.fixture(autouse=True)
+def _quiet_server(quiet_relays) -> Iterator[None]:
+    """The live server's relay is paused before any fixture writes (a relay writing meanwhile
+    makes a test session's read-then-write fail at once on SQLite): the tests' relays alone send."""
+    yield
