@@ -49,6 +49,10 @@ def settings(data_dir: Path) -> Settings:
         login_attempts_per_minute=1000,
         log_level="WARNING",
         sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/sla/test_clocks.py)
+        # One relay on the test database: the live server's (live_app). An app a test makes for
+        # itself has its own event bus, and its relay would take the live server's web chat
+        # replies to visitors who are not listening there.
+        outbox_relay_in_server=False,
         # The live server's outbox relay retries within a second, not minutes.
         outbox_retry_first_seconds=0.05,
         outbox_poll_seconds=0.2,  # a wake-up missed under load costs a fifth of a second
@@ -115,8 +119,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_app(settings: Settings, engine: Engine) -> FastAPI:
-    """The app the test server runs (its event bus: ``live_app.state.bus``)."""
-    return create_app(settings, engine=engine)
+    """The app the test server runs (its event bus: ``live_app.state.bus``); the one app of the
+    test session whose outbox relay runs."""
+    return create_app(settings.model_copy(update={"outbox_relay_in_server": True}), engine=engine)
 
 
 @pytest.fixture
