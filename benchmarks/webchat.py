@@ -96,6 +96,7 @@ class Run:
     to_agents: Latencies = field(default_factory=Latencies)
     to_visitors: Latencies = field(default_factory=Latencies)
     tickets: set[int] = field(default_factory=set)
+    replies: int = 0  # agents' replies sent while measuring
     measuring: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -184,14 +185,27 @@ class Visitor:
     reader: asyncio.Task[None] | None = None
 
 
-async def open_visitor(http: aiohttp.ClientSession, base: str, key: str, run: Run) -> Visitor:
-    async with http.post(
-        f"{base}/chat/api/{key}/session", json={}, headers={"Origin": ORIGIN}
-    ) as r:
+def visitor_address(number: int) -> str:
+    """A made-up address per visitor, passed on as a trusted proxy would: the per-address limits
+    stay on, and thousands of visitors from one loopback address are not one abuser."""
+    return f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
+
+
+async def open_visitor(
+    http: aiohttp.ClientSession, base: str, key: str, run: Run, number: int
+) -> Visitor:
+    headers = {"Origin": ORIGIN, "X-Forwarded-For": visitor_address(number)}
+    async with http.post(f"{base}/chat/api/{key}/session", json={}, headers=headers) as r:
         session = await _json(r)
     token = session["visitor_token"]
     ws_url = base.replace("http://", "ws://") + f"/chat/ws/{key}?token={token}"
-    ws = await http.ws_connect(ws_url, origin=ORIGIN, heartbeat=None, max_msg_size=0)
+    ws = await http.ws_connect(
+        ws_url,
+        origin=ORIGIN,
+        headers={"X-Forwarded-For": headers["X-Forwarded-For"]},
+        heartbeat=None,
+        max_msg_size=0,
+    )
     await ws.send_str(json.dumps({"type": "hello", "last_seq": session.get("last_seq", 0)}))
     visitor = Visitor(token, ws)
     visitor.reader = asyncio.create_task(_read_visitor(visitor, run))
@@ -262,6 +276,7 @@ async def agent_replies(
     token = uuid.uuid4().hex[:12]
     body = {"text": f"{random.choice(REPLIES)} #{token}"}
     run.reply_sent[token] = time.perf_counter()
+    run.replies += run.measuring
     async with http.post(
         f"{base}/api/v1/tickets/{ticket}/messages",
         json=body,
@@ -358,7 +373,7 @@ async def one_run(
             for start in range(0, args.connections, 100):
                 batch = range(start, min(start + 100, args.connections))
                 visitors += await asyncio.gather(
-                    *(open_visitor(http, bases[i % len(bases)], key, run) for i in batch)
+                    *(open_visitor(http, bases[i % len(bases)], key, run, i) for i in batch)
                 )
             await asyncio.sleep(1.0)
             rss1 = sum(rss_bytes(pid) for pid in pids)
@@ -385,7 +400,7 @@ async def one_run(
         finally:
             await http.close()
     used = {name: round(after[name] - before[name], 2) for name in after}
-    messages = len(run.to_agents.values) + len(run.to_visitors.values)
+    messages = len(run.visitor_sent) + run.replies  # sent both ways while measuring
     return {
         "processes": processes,
         "connections": args.connections,
@@ -446,7 +461,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="kefu-webchat-bench-") as root:
         backend = postgres_backend(Path(root), args.pg_url)
         backend.env.update(
-            KEFU_REDIS_URL=args.redis_url, KEFU_ALLOWED_ORIGINS="", KEFU_LOG_LEVEL="WARNING"
+            KEFU_REDIS_URL=args.redis_url,
+            KEFU_ALLOWED_ORIGINS="",
+            KEFU_LOG_LEVEL="WARNING",
+            KEFU_TRUSTED_PROXIES="127.0.0.1",  # the load generator stands in for a proxy
         )
         secrets = prepare(backend, AGENTS)
         for processes in (int(p) for p in args.processes.split(",")):

@@ -1,16 +1,19 @@
 """Acceptance 6 of #18: markup in chat text, file names and visitor names stays text — in every
-answer of the visitor's API and of the staff API, and in every event (events carry ids only).
+answer of the visitor's API and of the staff API, and in every event.
 
 "Inert" here means: JSON answers say they are JSON and are never sniffed into HTML; the text
 comes back exactly as typed (the widget shows it with textContent, so it must not be mangled
 either); every HTML rendering kefu makes of it (``body_html``) is escaped; files are downloads
-in a sandbox; and no event carries any of it."""
+in a sandbox; and no event carries any of it, but the delivery of a reply to the visitor's own
+widget (``chat.outbound``), which carries the reply as the same text and never reaches staff."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from kefu.domain import events as ev
+from kefu.domain.event_audience import INTERNAL_EVENTS
 from tests import factories
 from tests.visitors import PNG_BYTES, Widget, bearer, claim
 
@@ -81,9 +84,18 @@ def test_markup_from_a_visitor_is_text_everywhere(server, anon, db, api, live_ap
         after = _json(anon.get(f"/chat/api/{channel.key}/messages", params={"after": seq},
                                headers=bearer(token)))  # fmt: skip
         assert [m["text"] for m in after["messages"] if m["from"] == "agent"] == [PAYLOAD]
+        deadline = time.monotonic() + 30  # the relay delivers it after the commit
+        while not any(isinstance(e, ev.VisitorMessage) for e in told):
+            assert time.monotonic() < deadline, "the reply was never delivered"
+            time.sleep(0.05)
     finally:
         unsubscribe()
     assert told, "the flow told nothing: the event check would be empty"
+    deliveries = [e for e in told if isinstance(e, ev.VisitorMessage)]
+    assert [e.text for e in deliveries] == [PAYLOAD]  # to the widget, as text, unmangled
+    assert ev.VisitorMessage.name in INTERNAL_EVENTS  # never to a staff socket
     for event in told:
+        if isinstance(event, ev.VisitorMessage):
+            continue
         as_json = json.dumps(event.to_json(), ensure_ascii=False)
         assert "<" not in as_json and "alert" not in as_json, as_json

@@ -55,6 +55,10 @@ def test_demo_shop_needs_the_demo_channel(anon, db):
     assert "unsafe-inline" not in policy
     assert "<style" not in page.text and " style=" not in page.text
     assert anon.get("/demo/shop.css").headers["content-type"].startswith("text/css")
+    # ?lang=en opens the widget in English; anything else is Chinese, never echoed into the page.
+    assert 'data-lang="en"' in anon.get("/demo/shop", params={"lang": "en"}).text
+    odd = anon.get("/demo/shop", params={"lang": '"><script>alert(1)</script>'}).text
+    assert 'data-lang="zh-CN"' in odd and "alert(1)" not in odd
 
 
 def test_a_disabled_demo_channel_hides_the_shop(anon, db):

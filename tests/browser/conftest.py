@@ -110,5 +110,5 @@ def screenshot(page: Page, name: str) -> Path:
     """Keeps a screenshot under test-artifacts/ and returns its path."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), animations="disabled")  # as it looks once settled
     return path

@@ -80,8 +80,20 @@ def test_visitor_on_the_demo_shop_gets_an_agents_reply_live(
     expect(small.locator(".kf-msg[data-from='visitor'] .kf-text")).to_have_text(COMPLAINT)
     panel = small.locator(".kf-panel").bounding_box()
     assert panel == {"x": 0, "y": 0, "width": 390, "height": 844}  # the panel is the screen
+    # The agent answered, so the chat is theirs: no queue any more, and the visitor is told who.
+    expect(small.locator(".kf-queue")).to_be_hidden()
     screenshot(small, "demo-shop-390x844")
     phone.close()
+
+    # The same conversation with the widget in English (the shop page itself stays Chinese).
+    english = context.new_page()
+    english.goto(f"{shop}?lang=en")
+    launcher = english.locator(".kf-launcher")
+    if launcher.get_attribute("aria-expanded") != "true":  # the widget remembers it was open
+        launcher.click()
+    expect(english.locator(".kf-input")).to_have_attribute("placeholder", "Type a message…")
+    expect(english.locator(".kf-msg[data-from='agent'] .kf-text")).to_have_text(REPLY)
+    screenshot(english, "demo-shop-1280x720-en")
     context.close()
 
 

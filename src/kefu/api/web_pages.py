@@ -63,9 +63,13 @@ async def shop_css(request: Request) -> Response:
 
 
 @router.get("/demo/shop", response_class=HTMLResponse)
-def demo_shop(db: DB) -> HTMLResponse:
+def demo_shop(db: DB, lang: str = "zh-CN") -> HTMLResponse:
+    """The shop page; ``?lang=en`` opens its widget in English (the shop itself stays Chinese)."""
     headers = {"Content-Security-Policy": SHOP_CSP, "X-Content-Type-Options": "nosniff"}
     if demo_channel(db) is None:
         return HTMLResponse(template("demo_shop_missing.html"), status_code=404, headers=headers)
-    page = Template(template("demo_shop.html")).substitute(channel_key=escape(DEMO_CHANNEL_KEY))
+    widget_lang = "en" if lang.lower().startswith("en") else "zh-CN"
+    page = Template(template("demo_shop.html")).substitute(
+        channel_key=escape(DEMO_CHANNEL_KEY), widget_lang=widget_lang
+    )
     return HTMLResponse(page, headers=headers)

@@ -41,6 +41,7 @@ class OutboundDelivery:
     text: str
     html: str | None = None
     author_name: str = ""
+    author_type: str = ""  # "user" (an agent), "bot", "system"
     created_at: datetime | None = None
     attachments: tuple[AttachmentRef, ...] = ()
     attempt: int = 1  # this is the n-th attempt

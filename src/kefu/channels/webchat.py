@@ -1,8 +1,8 @@
 """The web chat adapter: a reply "sent" to a visitor is an event their open widgets show.
 
 The relay hands an outbox row of the web chat channel here; ``send`` publishes
-``VisitorMessage`` on the event bus and answers SENT. Every socket of that visitor
-(realtime/visitor_socket.py), in any kefu process sharing the bus, loads the message and shows
+``VisitorMessage``, with what the visitor is shown, on the event bus and answers SENT. Every
+socket of that visitor (realtime/visitor_socket.py), in any kefu process sharing the bus, shows
 it; a visitor with no socket open gets it when they come back (the widget resumes from its last
 seq), so nothing is lost when nobody is listening. A repeated send of the same row (a relay
 killed between sending and marking) is shown once: the widget dedupes by seq, the message id.
@@ -37,6 +37,13 @@ class WebchatAdapter:
                     customer_id=customer_id,
                     message_id=delivery.message_id,
                     outbox_id=delivery.outbox_id,
+                    author_type=delivery.author_type,
+                    author_name=delivery.author_name,
+                    text=delivery.text,
+                    created_at=delivery.created_at,
+                    attachments=tuple(
+                        (a.id, a.filename, a.content_type, a.size) for a in delivery.attachments
+                    ),
                 )
             ]
         )

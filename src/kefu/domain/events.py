@@ -5,7 +5,8 @@ A service that makes a change others should hear of records an event in its unit
 dropped if it rolls back. Notices to staff are built from them in one place
 (``domain/notices.py``); the realtime bus, the chat widget and the agent workspace subscribe
 to the same stream. Events carry ids, not rows: a subscriber that needs more loads it,
-checking the reader's permissions as the API does.
+checking the reader's permissions as the API does. (One kind is a delivery, not a change:
+``VisitorMessage`` carries the message the visitor is shown.)
 """
 
 from __future__ import annotations
@@ -162,12 +163,19 @@ class DeliveryChanged(Event):
 @dataclass(frozen=True)
 class VisitorMessage(Event):
     """The web chat adapter sent a message to a visitor's conversation (customer ``customer_id``):
-    their open widgets show it. Carries ids only; the widget's socket loads the message."""
+    their open widgets show it. Unlike the other kinds it carries what the visitor is shown,
+    for it *is* the delivery: each socket sends it on without a query. Only the visitor's own
+    sockets hear of it (realtime/visitor_hub.py); no staff socket does."""
 
     name: ClassVar[str] = "chat.outbound"
     customer_id: int = 0
     message_id: int = 0
     outbox_id: int = 0
+    author_type: str = ""  # "user", "bot", "system"; empty: ids only, the socket loads it
+    author_name: str = ""
+    text: str = ""
+    created_at: datetime | None = None
+    attachments: tuple[tuple[int, str, str, int], ...] = ()  # id, filename, type, size
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ writer included), in one transaction committed at its end.
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,13 +26,17 @@ from kefu.db.base import utcnow
 from kefu.realtime.bus import EventBus
 from kefu.realtime.visitor_hub import VisitorHub
 from kefu.services.infra.intake_writer import IntakeWriter
-from kefu.services.webchat import availability, channels, offers
+from kefu.services.webchat import availability, channels, offers, receipts
 from kefu.services.webchat.channels import ChannelCache, ChannelInfo
 from kefu.services.webchat.limits import VisitorLimits
 from kefu.settings import Settings
 
 T = TypeVar("T")
 AVAILABILITY_SECONDS = 1.0
+RECEIPT_DELAY_SECONDS = 0.05  # acks wait this long for company before they are recorded
+RECEIPTS_PER_TRANSACTION = 500
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,9 +50,11 @@ class WebchatRuntime:
     limits: VisitorLimits
     channels: ChannelCache
     hub: VisitorHub
-    _availability: dict[int, tuple[float, asyncio.Future[dict[str, Any]]]] = field(
+    _queues: dict[int, tuple[float, asyncio.Future[availability.ChannelQueue]]] = field(
         default_factory=dict
     )
+    _acks: list[receipts.Ack] = field(default_factory=list)
+    _recording: asyncio.Task[None] | None = None
 
     @classmethod
     def build(
@@ -60,9 +68,11 @@ class WebchatRuntime:
         bus: EventBus,
         redis: Any = None,
     ) -> WebchatRuntime:
+        queues: dict[int, tuple[float, asyncio.Future[availability.ChannelQueue]]] = {}
         return cls(
             settings, read_sessions, write_sessions, admission, intake, bus,
-            VisitorLimits(settings, redis=redis), ChannelCache(), VisitorHub(bus),
+            VisitorLimits(settings, redis=redis), ChannelCache(),
+            VisitorHub(bus, on_presence=queues.clear), queues,
         )  # fmt: skip
 
     @property
@@ -81,28 +91,45 @@ class WebchatRuntime:
         async with self.admission.writer():
             return await anyio.to_thread.run_sync(_run, self.write_sessions, work)
 
-    async def channel_availability(self, channel: ChannelInfo) -> dict[str, Any]:
-        """Whether anyone answers on the channel (no queue: for visitors with no chat), looked up
-        once per ``AVAILABILITY_SECONDS`` however many widgets ask: an agent's status change
-        makes every open widget of the process ask at once."""
+    def acknowledge(self, ack: receipts.Ack) -> None:
+        """Record a visitor's ack soon, with every other ack of the process that came meanwhile:
+        one transaction for many, where each would otherwise take a write turn of its own."""
+        self._acks.append(ack)
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.get_running_loop().create_task(self._record_acks())
+
+    async def _record_acks(self) -> None:
+        await asyncio.sleep(RECEIPT_DELAY_SECONDS)
+        while self._acks:
+            batch = self._acks[:RECEIPTS_PER_TRANSACTION]
+            del self._acks[:RECEIPTS_PER_TRANSACTION]
+            try:
+                await self.write(functools.partial(receipts.acknowledge_many, acks=batch))
+            except Exception:  # a receipt is a courtesy: logged, and the socket goes on
+                log.exception("recording %d web chat receipts failed", len(batch))
+
+    async def channel_queue(self, channel: ChannelInfo) -> availability.ChannelQueue:
+        """Who answers on the channel and which chats wait, looked up once per
+        ``AVAILABILITY_SECONDS`` however many widgets ask: an agent's status change makes every
+        open widget of the process ask at once (the hub forgets the last answer first), and
+        every waiting widget asks for its place in the queue every few seconds."""
         now = time.monotonic()
-        cached = self._availability.get(channel.id)
+        cached = self._queues.get(channel.id)
         if cached is not None and cached[0] > now:
             return await asyncio.shield(cached[1])
         rules = self.rules
 
-        async def look_up() -> dict[str, Any]:
-            found = await self.read(
-                lambda session: availability.availability(session, channel, utcnow(), rules)
+        async def look_up() -> availability.ChannelQueue:
+            return await self.read(
+                lambda session: availability.channel_queue(session, channel, utcnow(), rules)
             )
-            return found.to_json()
 
         task = asyncio.ensure_future(look_up())
-        self._availability[channel.id] = (now + AVAILABILITY_SECONDS, task)
+        self._queues[channel.id] = (now + AVAILABILITY_SECONDS, task)
         try:
             return await asyncio.shield(task)
         except Exception:
-            self._availability.pop(channel.id, None)
+            self._queues.pop(channel.id, None)
             raise
 
     async def channel(self, key: str) -> ChannelInfo | None:

@@ -3,7 +3,7 @@ kefu processes and reach sockets.
 
 ``Event.to_json()`` writes ``{"event": name, field: value, ...}`` with datetimes in ISO 8601;
 ``event_from_json`` finds the kind by name and rebuilds it, turning the fields whose type says
-so back into datetimes and tuples. Every kind in ``domain/events.py`` is known here without
+so back into datetimes and tuples (of tuples). Every kind in ``domain/events.py`` is known here without
 being listed: a kind added there travels as soon as it exists (tests/realtime/test_codec.py
 builds one of each). A name this process does not know (a newer kefu sharing the Redis) is an
 ``UnknownEvent``, which the reader logs and skips.
@@ -80,9 +80,10 @@ def _datetime(value: Any) -> datetime | None:
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
+    """A JSON list as the tuple it was, lists inside it too (a tuple of tuples)."""
     if not isinstance(value, list | tuple):
         raise ValueError("a list was expected")
-    return tuple(value)
+    return tuple(_tuple(v) if isinstance(v, list) else v for v in value)
 
 
 _CONVERTERS: dict[str, dict[str, Any]] = {}

@@ -5,7 +5,8 @@ Events carry ids, not rows. The hub knows, for each visitor with a socket open, 
 and their web chat tickets, so it finds an event's visitor without a query: by the customer
 (``VisitorMessage``) or by the ticket (``MessageAdded``, ``TicketAssigned``, ``Typing``,
 ``TicketChanged``); a ``TicketOpened`` on the web chat of a visitor it follows adds the ticket.
-``PresenceChanged`` goes to every socket (the widgets say whether anyone answers). Nothing else
+``PresenceChanged`` goes to every socket (the widgets say whether anyone answers), after
+``on_presence`` is called (the runtime forgets what it knew of who answers). Nothing else
 reaches a visitor: internal notes, other customers' tickets and every other event kind stay out
 by construction.
 
@@ -51,8 +52,9 @@ def concerns_visitor(event: ev.Event) -> bool:
 
 
 class VisitorHub:
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, on_presence: Callable[[], None] | None = None) -> None:
         self._bus = bus
+        self._on_presence = on_presence
         self._lock = threading.Lock()
         self._unsubscribe: Callable[[], None] | None = None
         self._listeners: set[Listener] = set()
@@ -96,6 +98,10 @@ class VisitorHub:
         self._customer_tickets.setdefault(customer_id, set()).add(ticket_id)
 
     def _on_published(self, batch: Sequence[Stored]) -> None:
+        if self._on_presence is not None and any(
+            isinstance(s.event, ev.PresenceChanged) for s in batch
+        ):
+            self._on_presence()  # before any socket hears of it
         out: dict[Listener, list[Stored]] = {}
         with self._lock:
             if not self._listeners:

@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -49,7 +50,7 @@ router = APIRouter()
 HELLO_TIMEOUT = 15.0
 QUEUE_REFRESH_SECONDS = 10.0  # while the chat waits for an agent
 IDLE_REFRESH_SECONDS = 300.0  # otherwise (working hours begin and end)
-REFRESHING_FIELDS = frozenset({"status", "chat_offer_user_id"})
+REFRESHING_FIELDS = frozenset({"status", "chat_offer_user_id", "chat_accepted_at"})
 TYPING_EVERY_SECONDS = 2.0
 MAX_PENDING_BATCHES = 1000
 REMEMBERED_SEQS = 5000
@@ -100,6 +101,8 @@ class VisitorConnection:
         self.customer_id: int | None = None
         self.tickets: set[int] = set()
         self.chat_id: int | None = None  # the open chat, for typing and the queue
+        self._chat = ChatFacts(None, False, None)  # the open chat as last read
+        self._chat_changed = True  # an event may have changed it: read it again
         self._events: asyncio.Queue[list[Stored]] = asyncio.Queue()
         self._sent: set[int] = set()
         self._sent_order: deque[int] = deque()
@@ -108,7 +111,6 @@ class VisitorConnection:
         self._last_state: tuple[Any, ...] | None = None
         self._refresh = asyncio.Event()
         self._overflowed = False
-        self._presence_changed = False
         self._names: dict[int, str] = {}  # agents' names, for typing
 
     # --- the hub's side (on our loop) ---------------------------------------------------------
@@ -182,7 +184,8 @@ class VisitorConnection:
         self._follow(customer_id, start["tickets"])
         await self._send_all(start["messages"])
         await self._send({"type": "ready", "last_seq": start["last_seq"]})
-        await self._send_state(start["state"])
+        self._chat, self._chat_changed = start["chat"], False
+        await self._send_state(self._chat, await self.runtime.channel_queue(self.channel))
 
     def _follow(self, customer_id: int | None, tickets: list[int]) -> None:
         if customer_id is None:
@@ -210,7 +213,7 @@ class VisitorConnection:
             "messages": conversation.shaped(found, names, self.channel.key),
             "last_seq": conversation.last_seq(session, self.customer_id),
             "tickets": _chat_tickets(session, self.customer_id),
-            "state": self._state(session),
+            "chat": self._read_chat(session),
         }
 
     # --- from the widget ----------------------------------------------------------------------
@@ -257,6 +260,7 @@ class VisitorConnection:
             )
             return
         await self._send({"type": "accepted", "client_id": client_id, "seq": result.message_id})
+        self._remember(result.message_id)  # this widget shows it already: no echo to load
         new_chat = result.ticket_id not in self.tickets
         first = self.customer_id is None
         self._follow(result.customer_id, [result.ticket_id])
@@ -271,6 +275,7 @@ class VisitorConnection:
             await self.runtime.write(
                 lambda session: offers.offer_now(session, result.ticket_id, utcnow(), rules)
             )
+            self._chat_changed = True
             self._refresh.set()
 
     def _on_typing(self) -> None:
@@ -286,10 +291,8 @@ class VisitorConnection:
         if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
             await self._error("validation_error")
             return
-        customer_id = self.customer_id
-        await self.runtime.write(
-            lambda session: receipts.acknowledge(session, customer_id, seq, state)
-        )
+        if self.customer_id is not None:
+            self.runtime.acknowledge(receipts.Ack(self.customer_id, seq, state))
 
     # --- to the widget ------------------------------------------------------------------------
 
@@ -304,7 +307,9 @@ class VisitorConnection:
         seqs: list[int] = []
         for stored in batch:
             event = stored.event
-            if isinstance(event, ev.VisitorMessage):
+            if isinstance(event, ev.VisitorMessage) and event.author_type:
+                await self._send_message(conversation.delivered_json(event, self.channel.key))
+            elif isinstance(event, ev.VisitorMessage):
                 seqs.append(event.message_id)
             elif isinstance(event, ev.MessageAdded):
                 seqs.append(event.message_id)
@@ -313,11 +318,11 @@ class VisitorConnection:
                     {"type": "typing", "who": "agent", "name": await self._name(event.user_id)}
                 )
             elif isinstance(event, ev.PresenceChanged):
-                self._presence_changed = True
                 self._refresh.set()
             elif isinstance(event, ev.TicketAssigned) or (
                 isinstance(event, ev.TicketChanged) and REFRESHING_FIELDS & set(event.fields)
             ):
+                self._chat_changed = True
                 self._refresh.set()
         fresh = [seq for seq in dict.fromkeys(seqs) if seq not in self._sent]
         if fresh:
@@ -351,43 +356,44 @@ class VisitorConnection:
 
     async def _refresh_state(self) -> None:
         """Availability, the place in the queue and the agent who took the chat, sent when they
-        change: at once after a relevant event, and every few seconds while waiting."""
+        change: at once after a relevant event, and every few seconds while waiting.
+
+        The channel's side is shared by every widget (``WebchatRuntime.channel_queue``); the
+        visitor's own chat is read again only when an event may have changed it, or when it is
+        no longer among the waiting chats: a refresh of a waiting widget costs no query."""
         while True:
-            waiting = self._last_state is not None and self._last_state[1] is not None
-            every = QUEUE_REFRESH_SECONDS if waiting else IDLE_REFRESH_SECONDS
+            every = QUEUE_REFRESH_SECONDS if self._chat.waiting else IDLE_REFRESH_SECONDS
             with contextlib.suppress(TimeoutError):  # asyncio.timeout: 3.11's wait_for can
                 async with asyncio.timeout(every):  # swallow a cancel and hang the socket's end
                     await self._refresh.wait()
             self._refresh.clear()
-            if self._presence_changed and self.chat_id is None and self._last_state is not None:
-                # Only whether anyone answers changed for a visitor without a chat: shared.
-                found = await self.runtime.channel_availability(self.channel)
-                state = {"chat_id": None, "availability": found, "agent": None}
-            else:
-                state = await self.runtime.read(self._state)
-            self._presence_changed = False
-            await self._send_state(state)
+            queue = await self.runtime.channel_queue(self.channel)
+            chat = self._chat
+            if self._chat_changed or (
+                chat.waiting and chat.id is not None and not queue.holds(chat.id)
+            ):
+                self._chat_changed = False
+                chat = self._chat = await self.runtime.read(self._read_chat)
+            await self._send_state(chat, queue)
 
-    def _state(self, session: Session) -> dict[str, Any]:
+    def _read_chat(self, session: Session) -> ChatFacts:
         chat = conversation.open_chat(session, self.customer_id)
-        found = availability.availability(session, self.channel, utcnow(), self.runtime.rules, chat)
-        agent = conversation.accepted_by(session, chat) if chat is not None else None
-        return {
-            "chat_id": chat.id if chat is not None else None,
-            "availability": found.to_json(),
-            "agent": agent,
-        }
+        if chat is None:
+            return ChatFacts(None, False, None)
+        return ChatFacts(
+            chat.id, conversation.waiting_in_queue(chat), conversation.accepted_by(session, chat)
+        )
 
-    async def _send_state(self, state: dict[str, Any]) -> None:
-        self.chat_id = state["chat_id"]
+    async def _send_state(self, chat: ChatFacts, queue: availability.ChannelQueue) -> None:
+        self.chat_id = chat.id
         if self.chat_id is not None and self.chat_id not in self.tickets and self.customer_id:
             self._follow(self.customer_id, [self.chat_id])
-        found = state["availability"]
+        found = queue.answer(chat.id if chat.waiting else None).to_json()
         key = (
             found["online"],
             found["queue_position"],
             found["expected_wait_seconds"],
-            state["agent"],
+            chat.agent,
         )
         if key == self._last_state:
             return
@@ -398,18 +404,22 @@ class VisitorConnection:
                 "type": "queue", "position": found["queue_position"],
                 "expected_wait_seconds": found["expected_wait_seconds"],
             })  # fmt: skip
-        if state["agent"] is not None and (previous is None or previous[3] != state["agent"]):
-            await self._send({"type": "agent", "name": state["agent"], "joined": True})
+        if chat.agent is not None and (previous is None or previous[3] != chat.agent):
+            await self._send({"type": "agent", "name": chat.agent, "joined": True})
 
     async def _send_message(self, message: dict[str, Any]) -> None:
-        seq = message["seq"]
+        if self._remember(message["seq"]):
+            await self._send({"type": "message", "message": message})
+
+    def _remember(self, seq: int) -> bool:
+        """Count ``seq`` as shown on this socket; False if it was already."""
         if seq in self._sent:
-            return
+            return False
         self._sent.add(seq)
         self._sent_order.append(seq)
         if len(self._sent_order) > REMEMBERED_SEQS:
             self._sent.discard(self._sent_order.popleft())
-        await self._send({"type": "message", "message": message})
+        return True
 
     async def _error(self, code: str, *, client_id: str | None = None, **params: Any) -> None:
         language = "en" if self.channel.language == "en" else "zh-CN"
@@ -433,6 +443,15 @@ class VisitorConnection:
     async def _send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
             await self.websocket.send_text(json.dumps(frame, ensure_ascii=False))
+
+
+@dataclass(frozen=True)
+class ChatFacts:
+    """The visitor's open chat as the widget is told of it."""
+
+    id: int | None
+    waiting: bool  # no agent has taken it yet
+    agent: str | None  # the name of the agent who took it
 
 
 def _chat_tickets(session: Session, customer_id: int | None) -> list[int]:

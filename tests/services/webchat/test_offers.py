@@ -13,9 +13,12 @@ from kefu.db.models import Ticket
 from kefu.domain.chat_offers import AgentStatus
 from kefu.errors import Conflict
 from kefu.services.actors import SYSTEM
+from kefu.services.cases import tickets as cases
 from kefu.services.staff import agent_status
 from kefu.services.staff.auth import actor_for
-from kefu.services.webchat import offers
+from kefu.services.webchat import availability, offers
+from kefu.services.webchat.availability import Availability
+from kefu.services.webchat.channels import ChannelInfo
 from tests import factories
 from tests.visitors import Widget, start
 
@@ -24,7 +27,7 @@ RULES = offers.OfferRules(cap=2, timeout=timedelta(seconds=30))
 
 @pytest.fixture
 def group(db):
-    return factories.make_group(db, "在线客服组")
+    return factories.make_group(db, "在线客服组", calendar={"always_open": True})
 
 
 def _agent(db, group, name, status=AgentStatus.ONLINE):
@@ -32,6 +35,12 @@ def _agent(db, group, name, status=AgentStatus.ONLINE):
     agent_status.do_set_status(db, SYSTEM, user, status, utcnow())
     db.commit()
     return user
+
+
+def _place(db, ticket: Ticket) -> Availability:
+    """What the visitor of this waiting chat is told about the queue."""
+    channel = ChannelInfo.of(factories.make_webchat_channel(db, group_id=ticket.group_id))
+    return availability.availability(db, channel, utcnow(), RULES, ticket)
 
 
 def _chat(db, group, channel=None) -> Ticket:
@@ -65,7 +74,7 @@ def test_nobody_gets_more_than_their_cap(db, group):
     db.commit()
     waiting = [t for t in chats if db.get(Ticket, t.id).chat_offer_user_id is None]
     assert len(waiting) == 1
-    assert offers.queue_place(db, db.get(Ticket, waiting[0].id), RULES).position == 3
+    assert _place(db, db.get(Ticket, waiting[0].id)).queue_position == 3
     assert agent.id in {db.get(Ticket, t.id).chat_offer_user_id for t in chats}
 
 
@@ -138,12 +147,17 @@ def test_a_chat_nobody_was_offered_may_be_picked_from_the_queue(db, group):
 def test_the_queue_tells_the_place_and_the_wait(db, group):
     _agent(db, group, "甲")
     chats = [_chat(db, group) for _ in range(4)]
-    places = [offers.queue_place(db, t, RULES) for t in chats]
-    assert [p.position for p in places] == [1, 2, 3, 4]
+    places = [_place(db, t) for t in chats]
+    assert [p.queue_position for p in places] == [1, 2, 3, 4]
     assert places[0].expected_wait == timedelta(0)  # a free seat is waiting for them
     assert places[2].expected_wait == offers.DEFAULT_AVERAGE_CHAT / 2
-    lonely = factories.make_group(db, "无人组")
-    assert offers.queue_place(db, _chat(db, lonely), RULES).expected_wait is None
+    lonely = factories.make_group(db, "无人组", calendar={"always_open": True})
+    alone = _place(db, _chat(db, lonely))
+    assert alone.online is False and alone.queue_position is None and alone.expected_wait is None
+    taken = chats[0]
+    offers.do_accept(db, SYSTEM, taken.id, utcnow())
+    assert _place(db, taken).queue_position is None  # taken: out of the queue
+    assert _place(db, chats[1]).queue_position == 1
 
 
 def test_the_visitor_waits_in_the_queue_until_the_offered_agent_joins(server, anon, db, client_for):
@@ -187,3 +201,31 @@ def test_an_agent_going_offline_tells_the_waiting_widget(server, anon, db, clien
     offline = widget.until(lambda f: f["type"] == "availability")
     assert offline["online"] is False and offline["expected_response"]
     widget.close()
+
+
+def test_an_agent_answering_a_waiting_chat_takes_it(db, group):
+    _agent(db, group, "甲")  # the offer may go to either
+    other = _agent(db, group, "乙")
+    chat = _chat(db, group)
+    offers.offer_round(db, utcnow(), RULES)
+    db.commit()
+    assert db.get(Ticket, chat.id).chat_offer_user_id is not None
+    ticket = cases.access_ticket(db, actor_for(other, via="token"), chat.id, for_update=True)
+    cases.do_add_message(
+        db, actor_for(other, via="token"), ticket, text="您好，我来帮您", internal=False
+    )
+    db.commit()
+    taken = db.get(Ticket, chat.id)
+    assert (taken.assignee_id, taken.chat_offer_user_id) == (other.id, None)
+    assert taken.chat_accepted_at is not None
+    assert _place(db, taken).queue_position is None  # out of the queue
+
+
+def test_an_internal_note_takes_no_chat(db, group):
+    agent = _agent(db, group, "甲")
+    chat = _chat(db, group)
+    ticket = cases.access_ticket(db, actor_for(agent, via="token"), chat.id, for_update=True)
+    cases.do_add_message(db, actor_for(agent, via="token"), ticket, text="内部备注", internal=True)
+    db.commit()
+    assert db.get(Ticket, chat.id).chat_accepted_at is None
+    assert _place(db, db.get(Ticket, chat.id)).queue_position == 1

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from kefu.domain import case_loop as cw
 from kefu.domain import case_planner as planner
 from kefu.domain import events as ev
 from kefu.domain.case_loop import Policy
-from kefu.domain.tickets import AuthorType, Direction, TicketStatus
+from kefu.domain.tickets import AuthorType, Channel, Direction, TicketStatus
 from kefu.errors import BUSY_RETRY_AFTER_SECONDS, Conflict, KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer
 from kefu.sanitize import text_to_html
@@ -425,6 +425,7 @@ def do_add_message(
     the channels that send; its ``delivery_state`` then follows the delivery. Importers of
     history (the demo) pass ``send=False``: those replies reached the customer long ago."""
     now = utcnow()
+    took_chat = False
     direction = Direction.NOTE if internal else Direction.OUTBOUND
     message = Message(
         ticket_id=ticket.id,
@@ -441,6 +442,7 @@ def do_add_message(
     if not internal:
         cases.write_state(ticket, planner.agent_replied(cases.state_of(ticket), now), now)
         ticket.last_message_at = now
+        took_chat = _take_waiting_chat(ticket, actor, now)
     ticket.updated_at = now
     session.flush()
     if attachments:
@@ -459,8 +461,26 @@ def do_add_message(
     told: list[ev.Event] = [
         ev.MessageAdded(ticket.id, message_id=message.id, direction=direction.value)
     ]
+    if took_chat:
+        told.append(ev.TicketChanged(ticket.id, fields=("chat_accepted_at",)))
     events.record(session, *told, *(_changed(ticket, old, new) if new else []))
     return message
+
+
+def _take_waiting_chat(ticket: Ticket, actor: Actor, now: datetime) -> bool:
+    """An agent who answers a web chat still waiting in the queue has taken it, as if they had
+    accepted the offer (services/webchat/offers.py): the visitor leaves the queue and sees who
+    answers, and nobody else is offered it. It is theirs unless someone was assigned already."""
+    if ticket.channel != Channel.WEBCHAT.value or ticket.chat_accepted_at is not None:
+        return False
+    if actor.user_id is None:
+        return False
+    ticket.chat_accepted_at = now
+    ticket.chat_offer_user_id = None
+    ticket.chat_offer_expires_at = None
+    if ticket.assignee_id is None:
+        ticket.assignee_id = actor.user_id
+    return True
 
 
 def do_assign(session: Session, actor: Actor, ticket: Ticket, *, assignee_id: int | None) -> Ticket:

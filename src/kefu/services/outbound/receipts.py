@@ -82,6 +82,14 @@ def find_entry(
     return session.scalar(query)
 
 
+def locked_entries(session: Session, outbox_ids: list[int]) -> dict[int, OutboxEntry]:
+    """These rows by id, locked on PostgreSQL (in id order: pass them sorted)."""
+    query = select(OutboxEntry).where(OutboxEntry.id.in_(outbox_ids)).order_by(OutboxEntry.id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {entry.id: entry for entry in session.scalars(query)}
+
+
 def do_integration_receipt(
     session: Session,
     actor: Actor,

@@ -78,6 +78,14 @@ class Outcome:
     permanent: bool = False
 
 
+@dataclass(frozen=True)
+class ChainTried:
+    """One chain after its sends: the rows tried with what came of them, and those kept back."""
+
+    sent: list[tuple[Claimed, Outcome]]
+    untried: list[Claimed]
+
+
 @dataclass
 class RelayReport:
     claimed: int = 0
@@ -123,6 +131,7 @@ class Relay:
     ) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions or sessions  # for looking only (no write lock)
+        self._writes_lock_all: bool | None = None  # SQLite: a write transaction locks everyone
         self.adapters = adapters
         self.name = name or relay_name()
         self.policy = policy
@@ -162,31 +171,54 @@ class Relay:
         return self.deliver(self.claim())
 
     def deliver(self, chains: Sequence[Sequence[Claimed]]) -> RelayReport:
-        """Send and mark claimed rows: each chain in order, the chains side by side."""
+        """Send claimed rows, each chain in order and the chains side by side, then mark them
+        all in one transaction: a busy relay spends one commit on a whole claim, not one per
+        message. A relay that dies before marking sends those rows again once their lease runs
+        out; every channel shows a message once however often it is sent (its idempotency key)."""
         report = RelayReport(claimed=sum(len(c) for c in chains))
         if len(chains) == 1 or self.parallel <= 1:
-            for chain in chains:
-                report.add(self.deliver_chain(chain))
-            return report
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="kefu-relay-send")
-        for done in self._pool.map(self.deliver_chain, chains):
-            report.add(done)
+            tried = [self.send_chain(chain) for chain in chains]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="kefu-relay-send")
+            tried = list(self._pool.map(self.send_chain, chains))
+        report.add(self.mark(tried))
         return report
 
     def deliver_chain(self, chain: Sequence[Claimed]) -> RelayReport:
-        """One ticket's claimed rows, in order; the first that fails sends the rest back."""
-        report = RelayReport()
+        """One ticket's claimed rows, in order, sent and marked."""
+        return self.mark([self.send_chain(chain)])
+
+    def send_chain(self, chain: Sequence[Claimed]) -> ChainTried:
+        """Send one ticket's rows in order; the first that fails keeps the rest back, and so
+        does a lease about to run out (another relay may take them)."""
+        sent: list[tuple[Claimed, Outcome]] = []
         for index, claimed in enumerate(chain):
             if self.clock() + self.send_timeout > claimed.lease_until:
-                report.released += self.release(chain[index:])  # another relay may take them
-                break
+                return ChainTried(sent, list(chain[index:]))
             outcome = self.send(claimed.delivery)
-            marked = self.complete(claimed, outcome)
-            setattr(report, marked, getattr(report, marked) + 1)
-            if marked != "sent":
-                report.released += self.release(chain[index + 1 :])
-                break
+            sent.append((claimed, outcome))
+            if outcome.result is None:
+                return ChainTried(sent, list(chain[index + 1 :]))
+        return ChainTried(sent, [])
+
+    def mark(self, tried: Sequence[ChainTried]) -> RelayReport:
+        """Mark what was sent and give back what was not, in one transaction (rows in id order,
+        as receipts lock them, so that the two never wait on each other)."""
+        report = RelayReport()
+        done = sorted(
+            (pair for t in tried for pair in t.sent), key=lambda p: p[0].delivery.outbox_id
+        )
+        untried = sorted((c for t in tried for c in t.untried), key=lambda c: c.delivery.outbox_id)
+        if not done and not untried:
+            return report
+        now = self.clock()
+        with self.sessions() as session:
+            for claimed, outcome in done:
+                marked = self._complete_in(session, claimed, outcome, now)
+                setattr(report, marked, getattr(report, marked) + 1)
+            report.released += self._release_in(session, untried)
+            session.commit()
         return report
 
     # --- claim --------------------------------------------------------------------------------
@@ -195,8 +227,11 @@ class Relay:
         """Take the due rows (each with the rows queued behind it on its ticket), commit."""
         if not self.adapters.by_channel:
             return []
+        if self._writes_lock_all is None:
+            with self.read_sessions() as session:
+                self._writes_lock_all = session.get_bind().dialect.name == "sqlite"
         now = self.clock()
-        if not self._anything_due(now):
+        if self._writes_lock_all and not self._anything_due(now):
             return []
         with self.sessions() as session:
             heads = list(session.scalars(self._due_heads(session, now)))
@@ -218,7 +253,8 @@ class Relay:
     def _anything_due(self, now: datetime) -> bool:
         """Whether a claim would find a row, looked up without a write transaction: on SQLite a
         writer session takes the database's write lock at its start, and an idle relay taking it
-        for nothing makes another connection's read-then-write fail at once (SQLITE_BUSY)."""
+        for nothing makes another connection's read-then-write fail at once (SQLITE_BUSY). On
+        PostgreSQL an empty claim locks nothing, so it is not asked there."""
         with self.read_sessions() as session:
             found = session.scalar(
                 select(OutboxEntry.id).where(*_claimable(now, self.channels)).limit(1)
@@ -325,24 +361,26 @@ class Relay:
     # --- mark ---------------------------------------------------------------------------------
 
     def complete(self, claimed: Claimed, outcome: Outcome) -> str:
-        """Mark the row after a send; returns "sent", "failed", "dead" or "lost"."""
-        now = self.clock()
+        """Mark one row after a send; returns "sent", "failed", "dead" or "lost"."""
         with self.sessions() as session:
-            entry = _locked(session, claimed.delivery.outbox_id)
-            if entry is None:  # its message was deleted meanwhile
-                session.rollback()
-                return "lost"
-            ours = entry.claimed_by == self.name and entry.attempts == claimed.attempt
-            if ours:
-                entry.claimed_by = entry.claimed_until = None
-            if outcome.result is not None:
-                marked = _mark_sent(session, entry, outcome.result, now)
-            elif ours and D(entry.state) in PENDING:
-                marked = self._mark_failed(session, entry, outcome, now)
-            else:  # taken over after our lease ran out, or a receipt came first: not ours to fail
-                marked = "lost"
+            marked = self._complete_in(session, claimed, outcome, self.clock())
             session.commit()
         return marked
+
+    def _complete_in(
+        self, session: Session, claimed: Claimed, outcome: Outcome, now: datetime
+    ) -> str:
+        entry = _locked(session, claimed.delivery.outbox_id)
+        if entry is None:  # its message was deleted meanwhile
+            return "lost"
+        ours = entry.claimed_by == self.name and entry.attempts == claimed.attempt
+        if ours:
+            entry.claimed_by = entry.claimed_until = None
+        if outcome.result is not None:
+            return _mark_sent(session, entry, outcome.result, now)
+        if ours and D(entry.state) in PENDING:
+            return self._mark_failed(session, entry, outcome, now)
+        return "lost"  # taken over after our lease ran out, or a receipt came first
 
     def _mark_failed(
         self, session: Session, entry: OutboxEntry, outcome: Outcome, now: datetime
@@ -370,26 +408,41 @@ class Relay:
         rows = list(rows)
         if not rows:
             return 0
-        o = OutboxEntry
         with self.sessions() as session:
-            for claimed in rows:
-                session.execute(
-                    update(o)
-                    .where(
-                        o.id == claimed.delivery.outbox_id,
-                        o.claimed_by == self.name,
-                        o.attempts == claimed.attempt,
-                    )
-                    .values(claimed_by=None, claimed_until=None, attempts=o.attempts - 1)
-                    .execution_options(synchronize_session=False)
-                )
+            released = self._release_in(session, rows)
             session.commit()
+        return released
+
+    def _release_in(self, session: Session, rows: Sequence[Claimed]) -> int:
+        o = OutboxEntry
+        for claimed in rows:
+            session.execute(
+                update(o)
+                .where(
+                    o.id == claimed.delivery.outbox_id,
+                    o.claimed_by == self.name,
+                    o.attempts == claimed.attempt,
+                )
+                .values(claimed_by=None, claimed_until=None, attempts=o.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
         return len(rows)
 
 
 def _claimable(now: datetime | None, channels: list[str]) -> list[ColumnElement[bool]]:
     """Pending rows of these channels, due at ``now`` (any time if None) and held by nobody,
     with no earlier row of their ticket still pending."""
+    o = OutboxEntry
+    conditions: list[ColumnElement[bool]] = [_PENDING, o.channel.in_(channels), _FIRST_OF_TICKET]
+    if now is not None:
+        conditions += [
+            o.next_attempt_at <= now,
+            or_(o.claimed_until.is_(None), o.claimed_until <= now),
+        ]
+    return conditions
+
+
+def _first_of_ticket() -> ColumnElement[bool]:
     o, earlier = OutboxEntry, aliased(OutboxEntry)
     blocked = (
         select(earlier.id)
@@ -401,17 +454,12 @@ def _claimable(now: datetime | None, channels: list[str]) -> list[ColumnElement[
         )
         .exists()
     )
-    conditions: list[ColumnElement[bool]] = [
-        o.state.in_(PENDING_VALUES),
-        o.channel.in_(channels),
-        or_(o.ticket_id.is_(None), ~blocked),
-    ]
-    if now is not None:
-        conditions += [
-            o.next_attempt_at <= now,
-            or_(o.claimed_until.is_(None), o.claimed_until <= now),
-        ]
-    return conditions
+    return or_(o.ticket_id.is_(None), ~blocked)
+
+
+# Built once: building the correlated subquery is most of a claim's Python time.
+_PENDING = OutboxEntry.state.in_(PENDING_VALUES)
+_FIRST_OF_TICKET = _first_of_ticket()
 
 
 def _locked(session: Session, outbox_id: int) -> OutboxEntry | None:
@@ -460,6 +508,7 @@ def _deliveries(session: Session, entries: list[OutboxEntry]) -> dict[int, Outbo
             text=m.body_text if m else "",
             html=m.body_html if m else None,
             author_name=names.get(m.author_user_id, "") if m and m.author_user_id else "",
+            author_type=m.author_type if m else "",
             created_at=m.created_at if m else None,
             attachments=tuple(
                 AttachmentRef(a.id, a.filename, a.content_type, a.size)

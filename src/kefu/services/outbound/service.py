@@ -148,7 +148,8 @@ class RelayService:
             self._bell.clear()  # a wake-up during the round below makes another round
             try:
                 self.totals.add(self.relay.run_until_idle())
-                wait = self.relay.seconds_until_due(self.poll)
+                # Rung meanwhile: round again at once, no need to ask when the next row is due.
+                wait = 0.0 if self._bell.is_set() else self.relay.seconds_until_due(self.poll)
             except Exception:
                 log.exception(
                     "outbox relay round failed; trying again in %.1f s", FAILED_ROUND_WAIT

@@ -4,24 +4,33 @@ Someone answers when an agent of the channel's group is online (在线) and it i
 group's working hours. Otherwise the widget says so, gives the expected response time and offers
 the leave-a-message form (services/webchat/offline.py). A visitor whose chat waits for an agent
 also gets their place in the queue and the expected wait (services/webchat/offers.py).
+
+Everything here but the visitor's own chat is the same for every widget of a channel, so it is
+looked up once as a ``ChannelQueue`` (who answers, the agents' seats, the waiting chats in
+order) and each widget's answer is worked out from it in memory (``ChannelQueue.answer``):
+thousands of open widgets cost one lookup per refresh, not one each (realtime/chat_runtime.py).
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Ticket
+from kefu.domain import chat_offers
 from kefu.domain.business_calendar import BusinessCalendar, NoWorkingTime
-from kefu.domain.chat_offers import AgentStatus
+from kefu.domain.chat_offers import AgentSeat, AgentStatus
 from kefu.services.cases.routing import in_business_hours
 from kefu.services.sla.clocks import calendar_of
-from kefu.services.webchat import offers
+from kefu.services.webchat import conversation, offers
 from kefu.services.webchat.channels import ChannelInfo
 
 
@@ -42,6 +51,56 @@ class Availability:
         }
 
 
+@dataclass(frozen=True)
+class ChannelQueue:
+    """What every widget of one channel is told, as of one lookup."""
+
+    answering: bool  # an agent of the group is online, within its working hours
+    offline_text: str  # what a widget says when nobody answers
+    seats: tuple[AgentSeat, ...]
+    average_chat: timedelta
+    waiting: tuple[int, ...]  # the group's waiting chats, oldest (lowest id) first
+    english: bool
+
+    def answer(self, waiting_chat: int | None = None) -> Availability:
+        """For a visitor whose chat ``waiting_chat`` waits for an agent (None: no such chat).
+
+        Its place counts the chats that waited before it, so a chat newer than the lookup gets
+        its right place too."""
+        if not self.answering:
+            return Availability(False, expected_response=self.offline_text)
+        if waiting_chat is None:
+            return Availability(True, expected_response=_online_text(None, self.english))
+        position = bisect_left(self.waiting, waiting_chat) + 1
+        view = chat_offers.queue_view(position, self.seats, self.average_chat)
+        return Availability(
+            True, view.position, view.expected_wait, _online_text(view.expected_wait, self.english)
+        )
+
+    def holds(self, chat_id: int) -> bool:
+        """Whether ``chat_id`` was waiting at the lookup."""
+        at = bisect_left(self.waiting, chat_id)
+        return at < len(self.waiting) and self.waiting[at] == chat_id
+
+
+def channel_queue(
+    session: Session, channel: ChannelInfo, now: datetime, rules: offers.OfferRules
+) -> ChannelQueue:
+    calendar = calendar_of(offers.group_of(session, channel.group_id))
+    in_hours = in_business_hours(calendar, now)
+    seats = tuple(offers.seats(session, channel.group_id, rules.cap))
+    answering = in_hours and any(s.status == AgentStatus.ONLINE for s in seats)
+    english = channel.language == "en"
+    if not answering:
+        opening = None if in_hours else _next_opening(calendar, now)
+        return ChannelQueue(False, _offline_text(opening, calendar, english), seats,
+                            offers.DEFAULT_AVERAGE_CHAT, (), english)  # fmt: skip
+    return ChannelQueue(
+        True, "", seats, offers.average_chat(session, channel.group_id),
+        _waiting_chats(session, channel.group_id), english,
+    )  # fmt: skip
+
+
 def availability(
     session: Session,
     channel: ChannelInfo,
@@ -50,21 +109,16 @@ def availability(
     chat: Ticket | None = None,
 ) -> Availability:
     """For the channel, and for the visitor's waiting ``chat`` if they have one."""
-    calendar = calendar_of(offers.group_of(session, channel.group_id))
-    in_hours = in_business_hours(calendar, now)
-    anyone = any(
-        s.status == AgentStatus.ONLINE for s in offers.seats(session, channel.group_id, rules.cap)
-    )
-    english = channel.language == "en"
-    if not (anyone and in_hours):
-        opening = None if in_hours else _next_opening(calendar, now)
-        return Availability(False, expected_response=_offline_text(opening, calendar, english))
-    place = offers.queue_place(session, chat, rules) if chat is not None else None
-    if place is None:
-        return Availability(True, expected_response=_online_text(None, english))
-    return Availability(
-        True, place.position, place.expected_wait, _online_text(place.expected_wait, english)
-    )
+    queue = channel_queue(session, channel, now, rules)
+    waiting = chat is not None and conversation.waiting_in_queue(chat)
+    return queue.answer(chat.id if chat is not None and waiting else None)
+
+
+def _waiting_chats(session: Session, group_id: int | None) -> tuple[int, ...]:
+    ids: Sequence[int] = session.scalars(
+        select(Ticket.id).where(offers.waiting(), offers.same_group(group_id)).order_by(Ticket.id)
+    ).all()
+    return tuple(ids)
 
 
 def _next_opening(calendar: BusinessCalendar, now: datetime) -> datetime | None:

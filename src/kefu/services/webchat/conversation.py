@@ -21,6 +21,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.models import Attachment, Customer, Message, Ticket, User
+from kefu.domain.delivery import DeliveryState
+from kefu.domain.events import VisitorMessage
 from kefu.domain.tickets import OPEN_STATUSES, AuthorType, Channel, Direction
 
 OVERLAP = timedelta(seconds=5)
@@ -163,31 +165,66 @@ def shaped(
 
 
 def msg_json(message: Message, names: dict[tuple[str, int], str], key: str) -> dict[str, Any]:
-    """The widget's Msg (plan-18.md). Text is text: the widget shows it with textContent."""
+    """The widget's Msg (plan-18.md) of a stored message."""
     if message.direction == Direction.INBOUND.value:
         sender, author = "visitor", names.get(("customer", message.author_customer_id or 0), "")
-    elif message.author_type == AuthorType.USER.value:
-        sender, author = "agent", names.get(("user", message.author_user_id or 0), "客服")
     else:
-        sender, author = "system", "系统"
+        sender, author = outbound_author(
+            message.author_type, names.get(("user", message.author_user_id or 0), "")
+        )
+    return widget_message(
+        message.id, client_id_of(message), sender, author, message.body_text,
+        [(a.id, a.filename, a.content_type, a.size) for a in message.attachments],
+        message.created_at, message.delivery_state, key,
+    )  # fmt: skip
+
+
+def delivered_json(event: VisitorMessage, key: str) -> dict[str, Any]:
+    """The widget's Msg of a message the web chat adapter delivered (channels/webchat.py)."""
+    sender, author = outbound_author(event.author_type, event.author_name)
+    return widget_message(
+        event.message_id, None, sender, author, event.text, event.attachments,
+        event.created_at, DeliveryState.SENT.value, key,
+    )  # fmt: skip
+
+
+def outbound_author(author_type: str, name: str) -> tuple[str, str]:
+    """Who the visitor sees an outbound message from: an agent by name, or the system."""
+    if author_type == AuthorType.USER.value:
+        return "agent", name or "客服"
+    return "system", "系统"
+
+
+def widget_message(
+    seq: int,
+    client_id: str | None,
+    sender: str,
+    author: str,
+    text: str,
+    attachments: Iterable[tuple[int, str, str, int]],
+    created_at: datetime | None,
+    delivery_state: str | None,
+    key: str,
+) -> dict[str, Any]:
+    """One message as the widget gets it. Text is text: the widget shows it with textContent."""
     return {
-        "seq": message.id,
-        "client_id": client_id_of(message),
+        "seq": seq,
+        "client_id": client_id,
         "from": sender,
         "author": author,
-        "text": message.body_text,
+        "text": text,
         "attachments": [
             {
-                "id": a.id,
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-                "url": f"/chat/api/{key}/attachments/{a.id}",
+                "id": id_,
+                "filename": filename,
+                "content_type": content_type,
+                "size": size,
+                "url": f"/chat/api/{key}/attachments/{id_}",
             }
-            for a in message.attachments
+            for id_, filename, content_type, size in attachments
         ],
-        "created_at": _iso(message.created_at),
-        "delivery_state": message.delivery_state,
+        "created_at": _iso(created_at) if created_at is not None else None,
+        "delivery_state": delivery_state,
     }
 
 

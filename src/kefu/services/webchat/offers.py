@@ -62,7 +62,7 @@ class OfferReport:
         self.expired += other.expired
 
 
-def _waiting() -> ColumnElement[bool]:
+def waiting() -> ColumnElement[bool]:
     return and_(
         Ticket.channel == Channel.WEBCHAT.value,
         Ticket.status.in_(OPEN),
@@ -72,7 +72,7 @@ def _waiting() -> ColumnElement[bool]:
     )
 
 
-def _same_group(group_id: int | None) -> ColumnElement[bool]:
+def same_group(group_id: int | None) -> ColumnElement[bool]:
     return Ticket.group_id.is_(None) if group_id is None else Ticket.group_id == group_id
 
 
@@ -125,7 +125,7 @@ def _status(raw: str | None) -> AgentStatus:
 def offer_now(session: Session, ticket_id: int, now: datetime, rules: OfferRules) -> int | None:
     """Offer a chat that waits and has no live offer (a new chat's first message); returns the
     agent it went to, or None (nobody has room; the job tries again)."""
-    query = select(Ticket).where(Ticket.id == ticket_id, _waiting())
+    query = select(Ticket).where(Ticket.id == ticket_id, waiting())
     ticket = session.scalar(_locked(session, query))
     if ticket is None or _offer_live(ticket, now):
         return None
@@ -138,7 +138,7 @@ def offer_round(session: Session, now: datetime, rules: OfferRules) -> OfferRepo
     query = (
         select(Ticket)
         .where(
-            _waiting(),
+            waiting(),
             or_(Ticket.chat_offer_user_id.is_(None), Ticket.chat_offer_expires_at <= now),
         )
         .order_by(Ticket.id)
@@ -267,29 +267,7 @@ def _chat(session: Session, actor: Actor, ticket_id: int) -> Ticket:
     return ticket
 
 
-# --- what the visitor is told ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueuePlace:
-    position: int
-    expected_wait: timedelta | None
-
-
-def queue_place(session: Session, ticket: Ticket, rules: OfferRules) -> QueuePlace | None:
-    """The waiting chat's place in its group's queue and the expected wait; None once taken."""
-    if ticket.assignee_id is not None or ticket.chat_accepted_at is not None:
-        return None
-    ahead = session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(_waiting(), _same_group(ticket.group_id), Ticket.id < ticket.id)
-    )
-    position = int(ahead or 0) + 1
-    view = chat_offers.queue_view(
-        position, seats(session, ticket.group_id, rules.cap), average_chat(session, ticket.group_id)
-    )
-    return QueuePlace(view.position, view.expected_wait)
+# --- what the visitor is told (services/webchat/availability.py) -----------------------------------
 
 
 def average_chat(session: Session, group_id: int | None) -> timedelta:
@@ -298,7 +276,7 @@ def average_chat(session: Session, group_id: int | None) -> timedelta:
         select(Ticket.chat_accepted_at, Ticket.resolved_at)
         .where(
             Ticket.channel == Channel.WEBCHAT.value,
-            _same_group(group_id),
+            same_group(group_id),
             Ticket.chat_accepted_at.is_not(None),
             Ticket.resolved_at.is_not(None),
         )
