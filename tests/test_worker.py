@@ -7,13 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
-from kefu.cli import app
+from kefu.cli import app, stop_on_signals
 from kefu.db.base import utcnow
 from kefu.db.models import SlaEvent, Ticket
 from kefu.settings import get_settings
@@ -43,7 +44,7 @@ import kefu.db.base
 moment = datetime.fromisoformat(sys.argv[1])
 kefu.db.base.utcnow = lambda: moment
 
-from kefu.cli import app
+from kefu.cli import app, stop_on_signals
 
 app(["worker", "--interval", "0.2"])
 """
@@ -173,3 +174,27 @@ def test_worker_once_analyzes_again_a_message_whose_analysis_failed(
         assert (ticket.priority, ticket.risks) == ("P1", ["media"])
     finally:
         get_settings.cache_clear()
+
+
+def test_a_stop_signal_landing_inside_the_wait_still_stops_the_worker():
+    """A handler runs in the main thread, which may hold the stop event's lock inside
+    ``stop.wait`` when the signal lands; the handler must not wait for that lock itself."""
+    stop = threading.Event()
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stop_on_signals(stop)
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler)
+
+        def signal_inside_the_wait() -> None:
+            with stop._cond:  # what Event.wait holds between its checks
+                handler(signal.SIGTERM, None)
+
+        landed = threading.Thread(target=signal_inside_the_wait, daemon=True)
+        landed.start()
+        landed.join(timeout=5)
+        assert not landed.is_alive(), "the handler waited for the lock its own thread holds"
+        assert stop.wait(timeout=5)
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)

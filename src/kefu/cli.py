@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from threading import Event
 from typing import Annotated, Any
 
 import typer
@@ -130,7 +131,6 @@ def worker(
     """Run the periodic jobs (jobs/registry.py: the SLA sweep, the outbox sweep, …) and the
     outbox relay. Safe to run several at once on PostgreSQL."""
     import dataclasses
-    import signal
     import threading
     from functools import partial
 
@@ -157,8 +157,7 @@ def worker(
         jobs = [dataclasses.replace(j, every=interval) for j in jobs]
     engine = make_engine(settings.resolved_database_url)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop_on_signals(stop)
     if not once:
         plan = ", ".join(f"{j.name} every {j.every:g} s" for j in jobs)
         typer.echo(f"kefu worker: {plan} (Ctrl+C to stop)")
@@ -363,3 +362,17 @@ def outbox_retry(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+def stop_on_signals(stop: Event) -> None:
+    """SIGINT and SIGTERM set ``stop``, from a thread of their own: a handler runs in the main
+    thread, which may be holding the event's lock inside ``stop.wait`` at that very moment, and
+    setting the event there would wait for that lock forever (a worker that never stops)."""
+    import signal
+    import threading
+
+    def handle(*_: object) -> None:
+        threading.Thread(target=stop.set, name="kefu-stop", daemon=True).start()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handle)

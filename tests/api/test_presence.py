@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from kefu.db.base import utcnow
 from kefu.db.engine import make_session_factory, writer_bind
-from kefu.db.models import AuditEvent, User
+from kefu.db.models import AgentStatusPeriod, AuditEvent, User
 from kefu.services.sla import clocks as sla
 from tests import factories
 from tests.checks import api_error as _error
@@ -107,9 +107,20 @@ def test_signing_in_leaves_presence_alone_and_signing_out_goes_offline(anon, cli
         ).status_code
         == 200
     )
+    status = anon.put(
+        "/api/v1/users/me/status", json={"status": "online"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert status.status_code == 200
     assert anon.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
     db.rollback()
     assert db.get(User, agent.id).online is False
+    assert db.get(User, agent.id).status == "offline"  # no more chats offered to them
+    periods = db.scalars(
+        select(AgentStatusPeriod.status)
+        .where(AgentStatusPeriod.user_id == agent.id)
+        .order_by(AgentStatusPeriod.id)
+    ).all()
+    assert periods[-2:] == ["online", "offline"]
     assert _presence_trail(db, agent) == [
         (agent.id, {"online": True}),
         (agent.id, {"online": False}),

@@ -332,7 +332,8 @@ def add_message(
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
     )
-    db.refresh(message, ["attachments"])
+    if body.attachments:
+        db.refresh(message, ["attachments"])
     return MessagePublic.of(message)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import exists, or_, select, true, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.db.base import utcnow
 from kefu.db.errors import lock_not_granted
@@ -445,7 +446,9 @@ def do_add_message(
         took_chat = _take_waiting_chat(ticket, actor, now)
     ticket.updated_at = now
     session.flush()
-    if attachments:
+    if not attachments:  # known to be none: nobody needs to ask the database
+        set_committed_value(message, "attachments", [])
+    else:
         assert attachments_root is not None
         store_attachments(
             session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from kefu.db.base import utcnow
 from kefu.db.models import ApiToken, LoginSession, User
+from kefu.domain.chat_offers import AgentStatus
 from kefu.domain.events import AccessChanged
 from kefu.domain.roles import Role
 from kefu.errors import KefuError, NotAuthenticated, NotFound, PermissionDenied
@@ -22,7 +23,7 @@ from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.events import unit_of_work as events
 from kefu.services.infra import token_cache
-from kefu.services.staff import presence
+from kefu.services.staff import agent_status, presence
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as one for a known email.
@@ -112,10 +113,13 @@ def csrf_matches(row: LoginSession, header_value: str | None) -> bool:
 
 
 def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
-    """End a browser session; whoever signs out takes no new cases (presence offline)."""
-    row.revoked_at = utcnow()
+    """End a browser session; whoever signs out takes no new cases (presence offline) and is
+    offered no more chats (status 离线, its time recorded)."""
+    now = utcnow()
+    row.revoked_at = now
     audit.record(session, actor, "auth.logout", object_type="user", object_id=row.user_id)
     note_access_changed(session, row.user_id, reason="signed_out")
+    agent_status.do_set_status(session, actor, row.user, AgentStatus.OFFLINE, now)
     presence.do_set_presence(session, actor, row.user, online=False)
 
 
