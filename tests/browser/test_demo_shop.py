@@ -94,6 +94,17 @@ def test_visitor_on_the_demo_shop_gets_an_agents_reply_live(
     expect(english.locator(".kf-input")).to_have_attribute("placeholder", "Type a message…")
     expect(english.locator(".kf-msg[data-from='agent'] .kf-text")).to_have_text(REPLY)
     screenshot(english, "demo-shop-1280x720-en")
+    english_phone = new_context(
+        browser, page_errors, phone=True, storage_state=context.storage_state()
+    )
+    small_en = english_phone.new_page()
+    small_en.goto(f"{shop}?lang=en")
+    small_en.locator(".kf-launcher").click()
+    expect(small_en.locator(".kf-input")).to_be_visible()
+    expect(small_en.locator(".kf-input")).to_have_attribute("placeholder", "Type a message…")
+    expect(small_en.locator(".kf-msg[data-from='agent'] .kf-text")).to_have_text(REPLY)
+    screenshot(small_en, "demo-shop-390x844-en")
+    english_phone.close()
     context.close()
 
 

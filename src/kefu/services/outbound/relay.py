@@ -185,10 +185,6 @@ class Relay:
         report.add(self.mark(tried))
         return report
 
-    def deliver_chain(self, chain: Sequence[Claimed]) -> RelayReport:
-        """One ticket's claimed rows, in order, sent and marked."""
-        return self.mark([self.send_chain(chain)])
-
     def send_chain(self, chain: Sequence[Claimed]) -> ChainTried:
         """Send one ticket's rows in order; the first that fails keeps the rest back, and so
         does a lease about to run out (another relay may take them)."""
