@@ -5,14 +5,19 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint fmt bench clean
+.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint fmt bench clean i18n
 TRAINING_DATA ?= ../shared/data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
+VENDORED := src/kefu/web/static/vendor/htmx.min.js
+
+$(VENDORED): web-assets/package.json web-assets/package-lock.json
+	./scripts/vendor-assets.sh
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml $(VENDORED)
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
@@ -49,6 +54,10 @@ lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+
+i18n: install-dev  # the workspace's catalogue: new strings added to en.po, to be translated there
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext:2 --no-location --sort-output -o build/kefu.pot src/kefu/web
+	$(BIN)/pybabel update -i build/kefu.pot -o src/kefu/web/locale/en.po -l en --no-fuzzy-matching --ignore-obsolete
 
 fmt: install-dev
 	$(BIN)/ruff format src tests benchmarks

@@ -11,7 +11,6 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,8 +62,13 @@ from kefu.services.intake.inbound import AttachmentLimits
 from kefu.services.outbound import wake
 from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
+from kefu.web.pages import assets as web_assets
+from kefu.web.pages import auth as web_auth
+from kefu.web.pages import notifications as web_notifications
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
+# The workspace's pages (web/pages/), after the API: "/" leads to the sign-in page.
+WORKSPACE_PAGES = (web_assets, web_auth, web_notifications)
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
 
@@ -196,17 +200,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.agent_hub = agent_socket.make_hub(app)
     app.include_router(health.router)
     app.include_router(web_pages.router)
-
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    async def home() -> str:  # async: ungated paths must not need a worker thread
-        return _HOME
+    for page_module in WORKSPACE_PAGES:
+        app.include_router(page_module.router)
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
     app.add_middleware(
         DatabaseGate,
         admission=admission,
         self_admitted=frozenset({"/api/v1/inbound", *web_pages.UNGATED_PATHS}),
-        self_admitted_prefixes=VISITOR_PATHS,
+        self_admitted_prefixes=(*VISITOR_PATHS, web_assets.STATIC_PREFIX),
     )
     app.add_middleware(ChatOrigins)  # before any database slot: a refused origin takes none
     app.add_middleware(
@@ -228,13 +230,3 @@ def _document_roles(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-_HOME = f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>kefu 客服</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
-<h1>kefu 客服 <small>{__version__}</small></h1>
-<p>自托管的中文客服平台。接口文档：<a href="/docs">/docs</a>（OpenAPI：<a href="/openapi.json">/openapi.json</a>）。</p>
-<p>登录：<code>POST /api/v1/auth/login</code>；集成：<code>Authorization: Bearer &lt;token&gt;</code>。</p>
-</body></html>
-"""

@@ -10,4 +10,4 @@ def test_health_and_docs(anon):
     assert (
         "/api/v1/inbound" in spec["paths"] and "/api/v1/tickets/{ticket_id}/claim" in spec["paths"]
     )
-    assert "客服" in anon.get("/").text
+    assert "客服" in anon.get("/", follow_redirects=True).text  # the sign-in page

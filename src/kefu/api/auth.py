@@ -6,16 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from kefu.api.access import ANYONE, STAFF, allow
 from kefu.api.client_address import client_address
 from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
+from kefu.db.models import LoginSession
 from kefu.errors import KefuError
 from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.staff import auth as service
 from kefu.services.staff import directory as staff
+from kefu.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
 
@@ -50,17 +53,38 @@ def login(
     settings: AppSettings,
     limiter: Annotated[RateLimiter, Depends(login_limiter)],
 ) -> LoginResult:
+    cookie, row = sign_in(request, db, settings, limiter, body.email, body.password)
+    set_session_cookies(response, settings, cookie, row.csrf_token)
+    return LoginResult(
+        user=UserPublic.of(staff.get_user(db, row.user_id)), csrf_token=row.csrf_token
+    )
+
+
+def sign_in(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    limiter: RateLimiter,
+    email: str,
+    password: str,
+) -> tuple[str, LoginSession]:
+    """Check a password (limited per client address and per account) and open a session: the
+    cookie value and the session's row. The API's login and the workspace's sign-in page."""
     client = client_address(request, settings.trusted_proxy_networks)
-    if not limiter.hit(f"login:{client}") or not limiter.hit(f"login:{body.email.lower()}"):
+    if not limiter.hit(f"login:{client}") or not limiter.hit(f"login:{email.lower()}"):
         raise KefuError("rate_limited", status_code=429, retry_after=60)
-    user = service.authenticate(db, body.email, body.password)
-    cookie, row = service.do_login(
+    user = service.authenticate(db, email, password)
+    return service.do_login(
         db,
         user,
         days=settings.session_days,
         ip=client,
         user_agent=request.headers.get("user-agent", ""),
     )
+
+
+def set_session_cookies(response: Response, settings: Settings, cookie: str, csrf: str) -> None:
+    """The session cookie (HttpOnly) and the CSRF cookie a script reads, for a new sign-in."""
     max_age = settings.session_days * 86400
     response.set_cookie(
         SESSION_COOKIE,
@@ -72,13 +96,17 @@ def login(
     )
     response.set_cookie(
         CSRF_COOKIE,
-        row.csrf_token,
+        csrf,
         max_age=max_age,
         httponly=False,
         samesite="strict",
         secure=settings.secure_cookies,
     )
-    return LoginResult(user=UserPublic.of(staff.get_user(db, user.id)), csrf_token=row.csrf_token)
+
+
+def clear_session_cookies(response: Response, settings: Settings) -> None:
+    response.delete_cookie(SESSION_COOKIE, secure=settings.secure_cookies)
+    response.delete_cookie(CSRF_COOKIE, secure=settings.secure_cookies)
 
 
 @router.post("/logout", status_code=204, summary="End this browser session", **allow(*STAFF))
@@ -90,8 +118,7 @@ def logout(
         raise KefuError("not_a_session", status_code=400)  # a token is revoked, not logged out
     service.do_logout(db, actor, login)
     response.status_code = 204
-    response.delete_cookie(SESSION_COOKIE, secure=settings.secure_cookies)
-    response.delete_cookie(CSRF_COOKIE, secure=settings.secure_cookies)
+    clear_session_cookies(response, settings)
     return response
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,7 +33,13 @@ def error_response(
     *,
     retry_after: int | None = None,
     **params: Any,
-) -> JSONResponse:
+) -> Response:
+    from kefu.web import error_pages  # the workspace's pages answer errors as pages
+
+    if error_pages.wants_html(request):
+        language = error_pages.page_language(request)
+        message = render_message(code, language, **params)
+        return error_pages.error_page(request, status, code, message)
     language = pick_language(request.headers.get("accept-language"))
     body = {
         "error": {
@@ -54,14 +60,14 @@ def _clean(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-async def _kefu_error(request: Request, exc: Exception) -> JSONResponse:
+async def _kefu_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KefuError)
     return error_response(
         request, exc.status_code, exc.code, exc.details, retry_after=exc.retry_after, **exc.params
     )
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -69,7 +75,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 422, "validation_error", _clean(errors))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(
         exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error"
@@ -77,7 +83,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, code)
 
 
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> Response:
     """The database out of reach is 503 with Retry-After, not a 500 and a dropped connection; a
     row lock not granted in time (PostgreSQL lock_timeout) is 409. Loading a ticket for a change
     says ``ticket_busy`` itself (services/cases/tickets.py); this covers any other row."""
@@ -89,12 +95,16 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _unexpected(request, exc)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500, "internal_error")
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from kefu.web.error_pages import sign_in_redirect
+    from kefu.web.guard import SignInRequired
+
+    app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_exception_handler(KefuError, _kefu_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,49 @@
+"""Errors a person sees in the browser: a page for a page, not the API's JSON.
+
+A workspace page (or a link a browser follows outside ``/api``) that fails answers with the
+same status and code as the API would, as an HTML page in the reader's language; an htmx
+request gets the JSON body, which the workspace script shows as a message.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from kefu.web.guard import SignInRequired, sign_in_url
+from kefu.web.i18n import language_of
+from kefu.web.render import page
+
+
+def wants_html(request: Request) -> bool:
+    if request.headers.get("hx-request"):
+        return False
+    if getattr(request.state, "html_page", False):
+        return True
+    path = request.url.path
+    return (
+        request.method == "GET"
+        and not path.startswith(("/api/", "/chat/"))
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def error_page(request: Request, status: int, code: str, message: str) -> HTMLResponse:
+    return page(
+        request,
+        "workspace/error.html",
+        {"status": status, "code": code, "message": message},
+        status=status,
+    )
+
+
+async def sign_in_redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    target = sign_in_url(exc.back_to)
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def page_language(request: Request) -> str:
+    return language_of(request)

@@ -1,0 +1,104 @@
+"""How the workspace names kefu's codes (emotions, priorities, stages, roles …): in Chinese,
+marked with ``N_`` so the catalogue extraction finds them and pages translate them on render."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "translate later"
+    return message
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "emotion": {
+        "angry": N_("愤怒"),
+        "anxious": N_("焦虑"),
+        "disappointed": N_("失望"),
+        "satisfied": N_("满意"),
+        "neutral": N_("平静"),
+    },
+    "sentiment": {"negative": N_("负面"), "neutral": N_("中性"), "positive": N_("正面")},
+    "intent": {
+        "inquiry": N_("咨询"),
+        "complaint": N_("投诉"),
+        "suggestion": N_("建议"),
+        "praise": N_("表扬"),
+        "other": N_("其他"),
+    },
+    "category": {
+        "logistics": N_("物流配送"),
+        "quality": N_("商品质量"),
+        "return_refund": N_("退换货"),
+        "price_billing": N_("价格费用"),
+        "order_payment": N_("订单支付"),
+        "account_privacy": N_("账户隐私"),
+        "service": N_("服务态度"),
+        "product_info": N_("售前咨询"),
+        "other": N_("其他"),
+    },
+    "risk": {
+        "media": N_("媒体曝光"),
+        "regulator": N_("监管投诉"),
+        "legal": N_("法律纠纷"),
+        "safety": N_("人身安全"),
+        "privacy": N_("隐私泄露"),
+        "discrimination": N_("歧视"),
+        "complaint": N_("升级投诉"),
+        "short": N_("信息不足"),
+    },
+    "priority": {"P1": N_("P1 紧急"), "P2": N_("P2 高"), "P3": N_("P3 中"), "P4": N_("P4 低")},
+    "stage": {
+        "registered": N_("受理登记"),
+        "analyzing": N_("分析评估"),
+        "resolving": N_("处理解决"),
+        "following_up": N_("跟进反馈"),
+        "archived": N_("总结归档"),
+        "open": N_("处理中"),
+        "resolved": N_("已解决"),
+        "closed": N_("已关闭"),
+    },
+    "status": {
+        "new": N_("新建"),
+        "open": N_("处理中"),
+        "pending": N_("等待中"),
+        "resolved": N_("已解决"),
+        "closed": N_("已关闭"),
+    },
+    "waiting_on": {"customer": N_("等待客户"), "third_party": N_("等待第三方")},
+    "channel": {
+        "webchat": N_("网页聊天"),
+        "email": N_("邮件"),
+        "wechat": N_("微信"),
+        "phone": N_("电话"),
+        "social": N_("社交媒体"),
+        "sms": N_("短信"),
+        "api": N_("接口"),
+        "web": N_("工作台"),
+    },
+    "role": {
+        "agent": N_("客服专员"),
+        "specialist": N_("客诉专员"),
+        "supervisor": N_("客服主管"),
+        "admin": N_("管理员"),
+    },
+    "agent_status": {
+        "online": N_("在线"),
+        "busy": N_("忙碌"),
+        "break": N_("小休"),
+        "offline": N_("离线"),
+    },
+    "delivery": {
+        "queued": N_("发送中"),
+        "sent": N_("已发送"),
+        "delivered": N_("已送达"),
+        "read": N_("已读"),
+        "failed": N_("重试中"),
+        "dead": N_("发送失败"),
+    },
+}
+
+
+def label(kind: str, code: str | None) -> str:
+    """The Chinese name of a code (not yet translated); an unknown code shows as itself."""
+    if code is None:
+        return ""
+    return LABELS.get(kind, {}).get(code, code)

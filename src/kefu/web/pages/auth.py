@@ -1,0 +1,204 @@
+"""Signing in and out, changing one's password, and the language switch."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.api.auth import clear_session_cookies, login_limiter, set_session_cookies, sign_in
+from kefu.api.deps import DB, SESSION_COOKIE, AppSettings
+from kefu.api.users import Password
+from kefu.db.base import utcnow
+from kefu.db.models import User
+from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, demo_exists
+from kefu.domain.chat_offers import AgentStatus
+from kefu.errors import KefuError, NotAuthenticated, render_message
+from kefu.services.infra.ratelimit import RateLimiter
+from kefu.services.staff import agent_status, auth
+from kefu.services.staff import directory as staff
+from kefu.web import i18n
+from kefu.web.guard import PageActor, PageUser, check_origin, check_token, safe_next
+from kefu.web.render import page
+
+router = APIRouter(include_in_schema=False)
+
+# Before a session exists, the sign-in form is protected by a token in a cookie of its own
+# that the form repeats (a page of another site can neither read nor set it).
+SIGN_IN_COOKIE = "kefu_signin"
+_password = TypeAdapter(Password)
+Limiter = Annotated[RateLimiter, Depends(login_limiter)]
+
+
+def _demo_logins(db: Session) -> list[dict[str, str]]:
+    """The demo's people by role, on the sign-in page of a demo database only."""
+    if not demo_exists(db):
+        return []
+    active = set(db.scalars(select(User.email).where(User.is_active.is_(True))))
+    return [
+        {"email": email, "name": name, "role": role}
+        for email, name, role, _ in DEMO_USERS
+        if email in active
+    ]
+
+
+def _sign_in_page(
+    request: Request,
+    db: Session,
+    *,
+    next_path: str,
+    email: str = "",
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
+    context = {
+        "next": next_path,
+        "email": email,
+        "error": error,
+        "sign_in_token": token,
+        "demo_logins": _demo_logins(db),
+        "demo_password": DEMO_PASSWORD,
+    }
+    response = page(request, "workspace/login.html", context, status=status)
+    response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    return response
+
+
+@router.get("/")
+def home(request: Request, db: DB) -> Response:
+    """The workspace for someone signed in, else the sign-in page."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        try:
+            auth.resolve_session(db, cookie)
+            return RedirectResponse("/inbox", status_code=303)
+        except NotAuthenticated:
+            pass
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/login")
+def sign_in_page(request: Request, db: DB, next: str | None = None) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        try:
+            auth.resolve_session(db, cookie)
+            return RedirectResponse(safe_next(next), status_code=303)
+        except NotAuthenticated:
+            pass  # an ended session: sign in again
+    return _sign_in_page(request, db, next_path=safe_next(next))
+
+
+@router.post("/login")
+def sign_in_form(
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    limiter: Limiter,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    sign_in_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    request.state.html_page = True
+    check_origin(request)
+    check_token(sign_in_token, request.cookies.get(SIGN_IN_COOKIE, ""))
+    target = safe_next(next)
+    language = i18n.language_of(request)
+    try:
+        cookie, row = sign_in(request, db, settings, limiter, email.strip(), password)
+    except KefuError as e:
+        if e.status_code == 429:
+            raise
+        message = render_message("invalid_credentials", language)
+        return _sign_in_page(request, db, next_path=target, email=email, error=message, status=401)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookies(response, settings, cookie, row.csrf_token)
+    response.delete_cookie(SIGN_IN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def sign_out(request: Request, db: DB, actor: PageActor, settings: AppSettings) -> Response:
+    auth.do_logout(db, actor, request.state.login_session)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookies(response, settings)
+    return response
+
+
+@router.get("/account")
+def account_page(request: Request, actor: PageActor) -> Response:
+    return page(request, "workspace/account.html", {"done": request.query_params.get("done")})
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    db: DB,
+    actor: PageActor,
+    limiter: Limiter,
+    current_password: Annotated[str, Form(max_length=200)] = "",
+    new_password: Annotated[str, Form(max_length=200)] = "",
+    repeat_password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A new password ends every other session and token of the user; this one stays."""
+    assert actor.user_id is not None
+    language = i18n.language_of(request)
+    error = ""
+    if not limiter.hit(f"password:{actor.user_id}"):
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    try:
+        _password.validate_python(new_password)
+    except ValidationError:
+        error = i18n.gettext(language, "新密码至少 8 个字符")
+    if not error and new_password != repeat_password:
+        error = i18n.gettext(language, "两次输入的新密码不一致")
+    if not error:
+        try:
+            auth.do_change_own_password(
+                db,
+                actor,
+                staff.get_user(db, actor.user_id),
+                current_password=current_password,
+                new_password=new_password,
+                keep_session_id=request.state.login_session.id,
+            )
+        except KefuError as e:
+            error = render_message(e.code, language)
+    if error:
+        return page(request, "workspace/account.html", {"error": error}, status=400)
+    return RedirectResponse("/account?done=password", status_code=303)
+
+
+@router.get("/language")
+def switch_language(request: Request, to: str = "", back: str = "") -> Response:
+    """The language switch (a link): remembered in a cookie, signed in or not."""
+    response = RedirectResponse(safe_next(back), status_code=303)
+    response.set_cookie(
+        i18n.LANGUAGE_COOKIE, i18n.normal_language(to), max_age=365 * 86400, samesite="lax"
+    )
+    return response
+
+
+@router.post("/account/status")
+def set_my_status(
+    request: Request,
+    db: DB,
+    actor: PageActor,
+    status: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """My chat status from the top bar; answers with the menu showing it."""
+    assert actor.user_id is not None
+    try:
+        chosen = AgentStatus(status)
+    except ValueError as e:
+        raise KefuError("validation_error", status_code=422) from e
+    user = staff.get_user(db, actor.user_id)
+    agent_status.do_set_status(db, actor, user, chosen, utcnow())
+    return page(request, "workspace/_status_menu.html", {"me": PageUser.of(user)})
