@@ -43,6 +43,7 @@ from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_sl
 from kefu.api.errors import install_error_handlers
 from kefu.api.health import DatabaseProbe
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
+from kefu.api.server_timing import ServerTiming
 from kefu.channels.adapters import close_adapters, process_adapters
 from kefu.db.base import utcnow
 from kefu.db.engine import database_slots, make_engine, make_session_factory, writer_bind
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         upload_paths=UPLOAD_PATHS,
     )
     app.add_middleware(RejectNulCharacters)
+    app.add_middleware(ServerTiming)  # outermost: the whole time kefu spent on a request
     return app
 
 

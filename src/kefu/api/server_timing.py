@@ -1,0 +1,31 @@
+"""``Server-Timing: app;dur=…`` on every HTTP answer: the milliseconds from the request reaching
+kefu (outermost middleware) to the answer's first byte. Browsers' developer tools show it, and
+benchmarks/workspace.py reads it to measure server time apart from the network and the client."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+Scope = dict[str, Any]
+
+
+class ServerTiming:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = (time.perf_counter() - started) * 1000
+                headers = list(message.get("headers") or [])
+                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
