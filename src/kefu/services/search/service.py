@@ -151,16 +151,18 @@ def _tickets(session: Session, actor: Actor, plan: QueryPlan) -> list[_Found]:
 def _dressed(session: Session, plan: QueryPlan, page: list[_Found]) -> list[Hit]:
     """The page's hits with their titles and snippets, read for the page only."""
     ticket_ids = {f.ticket_id for f in page if f.ticket_id is not None}
-    subjects = dict(
-        session.execute(select(Ticket.id, Ticket.subject).where(Ticket.id.in_(ticket_ids))).tuples()
-    )
+    subjects: dict[int, str] = {
+        r.id: r.subject
+        for r in session.execute(select(Ticket.id, Ticket.subject).where(Ticket.id.in_(ticket_ids)))
+    }
     message_ids = {mid for f in page for mid, _ in f.messages[:MESSAGES_PER_TICKET]}
     message_ids |= {f.id for f in page if f.kind == MESSAGE}
-    bodies = dict(
-        session.execute(
+    bodies: dict[int, str] = {
+        r.id: r.body_text
+        for r in session.execute(
             select(Message.id, Message.body_text).where(Message.id.in_(message_ids))
-        ).tuples()
-    )
+        )
+    }
     customers = _customer_texts(session, [f.id for f in page if f.kind == CUSTOMER])
     hits = []
     for f in page:

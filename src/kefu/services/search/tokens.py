@@ -1,8 +1,8 @@
 """Index terms for Chinese full-text search: what a text is indexed as, what a query asks for.
 
 Neither PostgreSQL nor SQLite segments Chinese, so kefu hands them finished terms, space-joined,
-and both engines take them as they are (``array_to_tsvector`` on PostgreSQL, FTS5's
-``unicode61`` tokenizer on SQLite, which keeps a CJK term whole between spaces).
+and both engines take them as they are (``array_to_tsvector`` on PostgreSQL; on SQLite FTS5's
+``ascii`` tokenizer, which splits at spaces and keeps CJK terms whole).
 
 A text is normalised as analysis reads it (``kefu.nlp.normalize.simplify``: NFKC full-width →
 half-width, lower case, traditional → simplified), then each run of
@@ -43,7 +43,7 @@ MAX_QUERY_PIECES = 24
 EXACT_DIGITS = 6  # a digit run this long is a phone, order or card number
 
 _CJK = (
-    "\u3040-\u30ff"  # kana
+    "\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff"  # kana (not its punctuation)
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han
     "\uac00-\ud7af"  # Hangul
     "\U00020000-\U0002ebef"

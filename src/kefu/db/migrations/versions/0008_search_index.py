@@ -61,11 +61,13 @@ def downgrade() -> None:
     op.drop_table("search_documents")
 
 
-# Terms are space-separated; the characters identifiers hold (SO2024-001, a.b@c.cn) stay in them.
+# Terms are space-separated. The ascii tokenizer keeps every non-ASCII character in its token
+# (unicode61 would split at characters newer than Unicode 6.1), and the characters identifiers
+# hold (SO2024-001, a.b@c.cn) are made token characters too.
 SQLITE_FTS = (
     "CREATE VIRTUAL TABLE search_fts USING fts5(terms, content='search_documents',"
     " content_rowid='id', detail=none,"
-    " tokenize=\"unicode61 remove_diacritics 0 tokenchars '-_./@%+'\")",
+    " tokenize=\"ascii tokenchars '-_./@%+'\")",
     "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN"
     " INSERT INTO search_fts(rowid, terms) VALUES (new.id, new.terms); END",
     "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN"
