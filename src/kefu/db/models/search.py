@@ -8,10 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.db.base import Base, BigId
 
-# On SQLite the terms are text, indexed by the FTS5 table below (external content: it keeps only
-# the index and reads nothing back), which triggers keep in step with this table.
-FTS_TABLE = "search_fts"
+# On SQLite the terms are text, indexed by one FTS5 table per kind, search_fts_<kind> (external
+# content: they keep only the index), which triggers keep in step with this table (migration 0008).
+FTS_TABLE = "search_fts"  # the tables' prefix
 POSTGRESQL_ONLY_INDEXES = frozenset({"ix_search_documents_terms"})
+SQLITE_ONLY_INDEXES = frozenset({"ix_search_documents_id"})
 
 
 class SearchDocument(Base):
@@ -25,6 +26,8 @@ class SearchDocument(Base):
         Index("ix_search_documents_terms", "terms", postgresql_using="gin").ddl_if(
             dialect="postgresql"
         ),
+        # SQLite: a match's ids read without its row, whose terms fill pages (services/search/).
+        Index("ix_search_documents_id", "id", "object_id", "ticket_id").ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
