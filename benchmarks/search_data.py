@@ -4,7 +4,8 @@
 Writes N tickets of M messages each (customer messages from the ingest benchmark's generator,
 agent replies from a few dozen phrasings), spread over three groups and N/3 customers, with
 their search documents in the same transactions, in batches of set-based statements (what
-intake does). The schema is migrated first. Run on an empty database or one of its own:
+intake does); on PostgreSQL the GIN index is dropped during the load and built again at the end.
+The schema is migrated first. Run on an empty database or one of its own:
 
     .venv/bin/python benchmarks/search_data.py --database-url sqlite:///data/search-bench.db \
         --tickets 100000 --messages-per-ticket 10
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
+from sqlalchemy import text as sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import GIVEN, PRODUCTS, SURNAMES, make_text  # noqa: E402
@@ -56,6 +58,10 @@ def _reply(rng: random.Random) -> str:
 def build(url: str, tickets: int, per_ticket: int, batch: int, seed: int) -> None:
     migrate.upgrade(url)
     engine = make_engine(url)
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:  # a GIN index is built far faster at once than row by row
+        with engine.begin() as conn:
+            conn.execute(sql("DROP INDEX IF EXISTS ix_search_documents_terms"))
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     began = time.perf_counter()
@@ -145,7 +151,16 @@ def build(url: str, tickets: int, per_ticket: int, batch: int, seed: int) -> Non
                 f"{done:,} tickets, {done * per_ticket:,} messages ({rate:,.0f} messages/s)",
                 flush=True,
             )  # noqa: T201
+    if postgres:
+        with engine.begin() as conn:
+            conn.execute(sql("SET LOCAL maintenance_work_mem = '1GB'"))
+            conn.execute(sql(GIN_INDEX))
+            conn.execute(sql("ANALYZE search_documents"))
+        print(f"GIN index built; {time.perf_counter() - began:,.0f} s in all", flush=True)  # noqa: T201
     engine.dispose()
+
+
+GIN_INDEX = "CREATE INDEX ix_search_documents_terms ON search_documents USING gin (terms)"
 
 
 def main() -> None:
