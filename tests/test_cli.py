@@ -148,3 +148,21 @@ def test_outbox_list_and_retry_send_a_dead_letter_again(cli_env, server, db):
     assert again.exit_code == 1 and "Only a failed or dead message" in again.output
     missing = runner.invoke(app, ["outbox", "retry", "999999"])
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_search_reindex_indexes_what_is_missing(cli_env, db):
+    from sqlalchemy import delete
+
+    from kefu.db.models import SearchDocument
+    from kefu.services.actors import SYSTEM
+    from kefu.services.search.service import search
+
+    ticket = factories.make_ticket(db, text="洗碗机漏水", subject="漏水")
+    db.execute(delete(SearchDocument))
+    db.commit()
+    assert search(db, SYSTEM, "漏水").hits == []
+    db.rollback()
+    result = runner.invoke(app, ["search", "reindex", "--batch", "1"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 tickets, 1 messages, 1 customers" in result.stdout
+    assert [h.id for h in search(db, SYSTEM, "漏水").hits] == [ticket.id]

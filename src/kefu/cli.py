@@ -41,6 +41,8 @@ outbox_app = typer.Typer(
 )
 app.add_typer(integration_app, name="integration")
 app.add_typer(outbox_app, name="outbox")
+search_app = typer.Typer(help="The full-text search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)
@@ -228,6 +230,31 @@ def db_downgrade(
     """Downgrade the database schema."""
     migrate.downgrade(get_settings().resolved_database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+@search_app.command("reindex")
+def search_reindex(
+    batch: Annotated[int, typer.Option(min=1, help="Rows indexed per transaction.")] = 2_000,
+) -> None:
+    """Index every ticket, message and customer again (after an upgrade of the tokenizer, or
+    for a big database migrated without it); searches keep working meanwhile."""
+    from kefu.db.engine import writer_bind
+    from kefu.services.search.index import rebuild
+
+    engine = make_engine(get_settings().resolved_database_url)
+    shown: dict[str, int] = {}
+
+    def progress(kind: str, done: int) -> None:
+        if done - shown.get(kind, 0) >= 50_000:
+            shown[kind] = done
+            typer.echo(f"  {kind}: {done:,}")
+
+    try:
+        with writer_bind(engine).connect() as conn:
+            counts = rebuild(conn, batch=batch, commit=True, progress=progress)
+    finally:
+        engine.dispose()
+    typer.echo("indexed " + ", ".join(f"{n:,} {kind}s" for kind, n in counts.items()))
 
 
 @user_app.command("create")

@@ -183,6 +183,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "只有投递失败或已转入死信的消息可以重新投递（当前状态：{state}）",
         "Only a failed or dead message can be sent again (it is {state})",
     ),
+    "query_empty": ("请输入要搜索的内容", "Type something to search for"),
+    "query_too_long": (
+        "搜索内容过长（最多 {limit} 个字）",
+        "The search text is too long ({limit} characters at most)",
+    ),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 

@@ -12,7 +12,10 @@ from kefu.db.models import Base
 
 def test_the_migrated_schema_is_the_models_schema(engine):
     with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(
+            conn, opts={"include_object": migrate.schema_filter(conn.dialect.name)}
+        )
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 

@@ -8,6 +8,7 @@ from alembic import context
 
 from kefu.db.base import UTCDateTime
 from kefu.db.engine import make_engine
+from kefu.db.migrate import schema_filter
 from kefu.db.models import Base
 
 config = context.config
@@ -42,6 +43,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             render_item=render_item,
+            include_object=schema_filter(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

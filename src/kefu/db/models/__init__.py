@@ -5,6 +5,7 @@ from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNo
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
 from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.records import AuditEvent, InboundPayload
+from kefu.db.models.search import SearchDocument
 from kefu.db.models.staff import (
     ApiToken,
     Group,
@@ -41,6 +42,7 @@ __all__ = [
     "Notification",
     "OutboxEntry",
     "RoutingRule",
+    "SearchDocument",
     "SlaEvent",
     "SlaPolicy",
     "Tag",

@@ -28,6 +28,7 @@ from kefu.services.actors import Actor
 from kefu.services.cases.loop import add_link, move_status
 from kefu.services.cases.tickets import access_ticket, snapshot, tags_by_name
 from kefu.services.events import unit_of_work as events
+from kefu.services.search import index as search_index
 from kefu.services.sla import clocks as sla
 
 
@@ -133,6 +134,8 @@ def do_merge(session: Session, actor: Actor, duplicate_id: int, kept_id: int) ->
     duplicate.waiting_on = None
     duplicate.updated_at = now
     session.flush()
+    search_index.move_messages(session, from_ticket=duplicate.id, to_ticket=kept.id)
+    search_index.indexed_ticket(session, kept)  # with the duplicate's tags
     add_link(session, duplicate.id, kept.id, "merged", actor.user_id)
     old, new = audit.changed_fields(before, snapshot(kept))
     audit.record(

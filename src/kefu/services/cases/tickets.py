@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, or_, select, true, update
+from sqlalchemy import false, or_, select, true, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,6 +35,9 @@ from kefu.services.infra.pagination import decode_cursor, encode_cursor
 from kefu.services.intake import message_triage
 from kefu.services.intake.attachments import AttachmentIn, decode_attachment, write_blob
 from kefu.services.outbound import enqueue as outbox
+from kefu.services.search import index as search_index
+from kefu.services.search import queries as search_queries
+from kefu.services.search.service import check_query
 from kefu.services.sla import clocks as sla
 
 log = logging.getLogger(__name__)
@@ -155,12 +158,14 @@ def list_tickets(
     ):
         if value is not None:
             query = query.where(column == value)
-    if filters.text:
-        pattern = like_pattern(filters.text.strip())
-        in_messages = exists().where(
-            Message.ticket_id == Ticket.id, Message.body_text.ilike(pattern, escape="\\")
-        )
-        query = query.where(or_(Ticket.subject.ilike(pattern, escape="\\"), in_messages))
+    if filters.text and filters.text.strip():
+        # The full-text index: subject, tags or any message (services/search/).
+        plan = check_query(filters.text)
+        if plan.empty:  # punctuation only: nothing is indexed as that
+            query = query.where(false())
+        else:
+            dialect = session.get_bind().dialect.name
+            query = query.where(Ticket.id.in_(search_queries.ticket_ids_matching(dialect, plan)))
     before = decode_cursor(cursor)
     if before is not None:
         query = query.where(Ticket.id < before)
@@ -291,6 +296,13 @@ def do_create_ticket(
         message.analysis_retry_at = now + analysis_retry.delay_after(1)
     session.add(message)
     session.flush()
+    search_index.write(
+        session.connection(),
+        [
+            search_index.ticket_doc(ticket.id, subject, [t.name for t in ticket.tags]),
+            search_index.message_doc(message.id, ticket.id, text),
+        ],
+    )
     if attachments:
         assert attachments_root is not None
         store_attachments(
@@ -389,6 +401,8 @@ def do_update_ticket(
     if new:
         ticket.updated_at = now
         session.flush()
+        if {"subject", "tags"} & set(new):
+            search_index.indexed_ticket(session, ticket)
         audit.record(
             session, actor, "ticket.update", object_type="ticket", object_id=ticket.id,
             ticket_id=ticket.id, customer_id=ticket.customer_id, before=old, after=new,
@@ -446,6 +460,9 @@ def do_add_message(
         took_chat = _take_waiting_chat(ticket, actor, now)
     ticket.updated_at = now
     session.flush()
+    search_index.write(
+        session.connection(), [search_index.message_doc(message.id, ticket.id, text)]
+    )
     if not attachments:  # known to be none: nobody needs to ask the database
         set_committed_value(message, "attachments", [])
     else:

@@ -16,6 +16,7 @@ from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.cases.tickets import like_pattern, tags_by_name, visible_tickets
+from kefu.services.search import index as search_index
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def do_create_customer(
     session.flush()
     _claim_identities(session, actor, customer, identities or [])
     session.flush()
+    search_index.indexed_customer(session, customer)
     audit.record(
         session, actor, "customer.create", object_type="customer", object_id=customer.id,
         customer_id=customer.id, after=snapshot(customer),
@@ -180,6 +182,7 @@ def do_update_customer(
     session.flush()
     old, new = audit.changed_fields(before, snapshot(customer))
     if new:
+        search_index.indexed_customer(session, customer)
         audit.record(
             session, actor, "customer.update", object_type="customer", object_id=customer.id,
             customer_id=customer.id, before=old, after=new,
@@ -270,6 +273,7 @@ def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) 
     ticket_ids = list(session.scalars(select(Ticket.id).where(Ticket.customer_id == source.id)))
     _move(session, identity_ids, ticket_ids, from_id=source.id, to_id=target.id)
     source.merged_into_id = target.id
+    search_index.refresh(session, customers=[target.id, source.id])  # the identities moved
     merge = CustomerMerge(
         target_id=target.id,
         source_id=source.id,
@@ -330,7 +334,7 @@ def do_undo_merge(session: Session, actor: Actor, merge_id: int) -> CustomerMerg
     )
     merge.undone_at = utcnow()
     merge.undone_by_id = actor.user_id
-    session.flush()
+    search_index.refresh(session, customers=[merge.target_id, merge.source_id])
     audit.record(
         session, actor, "customer.unmerge", object_type="customer", object_id=merge.target_id,
         customer_id=merge.target_id,

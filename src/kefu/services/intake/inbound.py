@@ -65,6 +65,7 @@ from kefu.services.events import unit_of_work as events
 from kefu.services.intake import message_triage
 from kefu.services.intake import queries as q
 from kefu.services.intake.attachments import AttachmentIn, StoredFile, decode_attachment, write_blob
+from kefu.services.search import index as search_index
 from kefu.services.sla import clocks as sla
 
 log = logging.getLogger(__name__)
@@ -391,6 +392,7 @@ class _Batch:
             self._insert_attachments(items)
             self._audit_events(items)
             self._finish(items)
+            self._index(items)
             self._tell(items)
         self._mark_failed()
 
@@ -873,6 +875,24 @@ class _Batch:
         ]  # fmt: skip
         if retried:  # keep the payload that was processed, not the one that failed
             self.conn.execute(q.REPLACE_PAYLOAD, retried)
+
+    def _index(self, items: list[_Item]) -> None:
+        """The search documents of the new messages, tickets and customers, in one statement."""
+        docs = []
+        for it in items:
+            m, plan = it.message, it.ticket
+            assert plan is not None and plan.id is not None
+            docs.append(search_index.message_doc(it.message_id, plan.id, m.text))
+            if plan.created_by is it:
+                docs.append(search_index.ticket_doc(plan.id, _subject(m)))
+            if it.new_customer:
+                sender = m.sender
+                docs.append(search_index.customer_doc(
+                    it.customer_id, name=sender.name or sender.external_id,
+                    email=sender.email.lower() if sender.email else None, phone=sender.phone,
+                    identities=[sender.external_id],
+                ))  # fmt: skip
+        search_index.write(self.conn, docs)
 
     def _tell(self, items: list[_Item]) -> None:
         """The batch's domain events, into the session's unit of work: new cases, messages,
