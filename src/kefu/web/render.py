@@ -9,6 +9,7 @@ attributes or ``<script type="application/json">`` blocks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from kefu.web import i18n
 from kefu.web.assets import TEMPLATES_DIR, static_url
@@ -53,8 +55,23 @@ def environment(language: str) -> Environment:
         static=static_url,
         label=lambda kind, code: translate(label(kind, code)) if code else "",
     )
-    env.filters.update(local_time=local_time, short_time=short_time, iso=iso)
+    env.filters.update(local_time=local_time, short_time=short_time, iso=iso, marked=marked)
     return env
+
+
+def marked(text: str, spans: Iterable[tuple[int, int]], css: str = "") -> Markup:
+    """``text`` escaped, with each [start, end) span wrapped in ``<mark>``: highlights that can
+    never turn user text into markup (each piece is escaped on its own)."""
+    opening = Markup('<mark class="{}">').format(css) if css else Markup("<mark>")
+    pieces, at = [], 0
+    for start, end in sorted(spans):
+        start, end = max(start, at), min(end, len(text))
+        if start >= end:
+            continue
+        pieces += [escape(text[at:start]), opening, escape(text[start:end]), Markup("</mark>")]
+        at = end
+    pieces.append(escape(text[at:]))
+    return Markup("").join(pieces)
 
 
 def iso(value: datetime | None) -> str:
