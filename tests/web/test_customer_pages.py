@@ -123,6 +123,22 @@ def test_note_and_tags_are_saved_from_the_panel(sign_in: SignIn, db: Session) ->
     assert len(_reread(db, customer.id).tags) == 3
 
 
+def test_the_profile_lists_every_ticket_the_rest_a_click_away(sign_in: SignIn, db: Session) -> None:
+    customer = factories.make_customer(db, name="老客户")
+    made = [factories.make_ticket(db, customer=customer, subject=f"问题{n}") for n in range(27)]
+    browser = sign_in(factories.make_user(db))
+    page = browser.client.get(f"/customers/{customer.id}")
+    first = [int(n) for n in re.findall(r'<td class="subject"><a href="/tickets/(\d+)"', page.text)]
+    assert first == [t.id for t in reversed(made)][:25]
+    more = re.search(r'hx-get="(/customers/\d+/tickets\?cursor=[^"]+)"', page.text)
+    assert more
+    rest = browser.client.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert rest.status_code == 200
+    ids = [int(n) for n in re.findall(r'<td class="subject"><a href="/tickets/(\d+)"', rest.text)]
+    assert ids == [made[1].id, made[0].id]
+    assert "cursor=" not in rest.text  # nothing after these
+
+
 # --- the list ---------------------------------------------------------------------------
 
 
@@ -198,6 +214,11 @@ def test_the_profile_form_saves_and_refuses_bad_input_without_changing_anything(
     empty = browser.form(f"/customers/{customer.id}", {**fields, "name": "  "})
     assert empty.status_code == 422
     assert "请填写姓名" in empty.text
+    # A field the form did not send is left as it is.
+    assert browser.form(f"/customers/{customer.id}", {"note": "只改备注"}).status_code == 303
+    partly = _reread(db, customer.id)
+    assert (partly.name, partly.note, partly.phone) == ("刘建国", "只改备注", "+86 139 0000 2222")
+    assert sorted(t.name for t in partly.tags) == ["VIP", "重点关注"]
 
 
 def test_an_identity_is_added_and_one_of_another_customer_is_refused_with_its_owner(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -54,6 +54,15 @@ FIELD_ERRORS = {
     "external_id": N_("请填写该渠道上的账号（最多 200 字）"),
 }
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
+
+
+async def sent_fields(request: Request) -> frozenset[str]:
+    """The names of the fields a form sent, empty ones included (FastAPI reads an empty field
+    as one not sent)."""
+    return frozenset((await request.form()).keys())
+
+
+SentFields = Annotated[frozenset[str], Depends(sent_fields)]
 
 
 def split_tags(text: str) -> list[str]:
@@ -207,36 +216,43 @@ def save_profile(
     request: Request,
     db: DB,
     actor: PageActor,
+    fields: SentFields,
     name: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=254)] = "",
     phone: Annotated[str, Form(max_length=32)] = "",
-    language: Annotated[str, Form(max_length=10)] = "zh-CN",
+    language: Annotated[str, Form(max_length=10)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
     note: Annotated[str, Form(max_length=50_000)] = "",
 ) -> Response:
+    """The profile form; a field the form did not send stays as it is (an empty one is
+    cleared where the field may be empty: phone and email)."""
     customer = service.access_customer(db, actor, customer_id, for_update=True)
-    form = {
-        "name": name,
-        "email": email,
-        "phone": phone,
-        "language": language,
-        "tags": tags,
-        "note": note,
-    }
-    try:
-        changes = CustomerUpdate.model_validate(
-            {
-                **form,
-                "email": email.strip() or None,
-                "phone": phone.strip() or None,
-                "tags": split_tags(tags),
-            }
+    sent = {
+        field: value
+        for field, value in (
+            ("name", name),
+            ("email", email),
+            ("phone", phone),
+            ("language", language),
+            ("tags", tags),
+            ("note", note),
         )
+        if field in fields
+    }
+    changes: dict[str, Any] = dict(sent)
+    for field in ("email", "phone"):
+        if field in sent:
+            changes[field] = sent[field].strip() or None
+    if "tags" in sent:
+        changes["tags"] = split_tags(sent["tags"])
+    try:
+        valid = CustomerUpdate.model_validate(changes)
     except ValidationError as e:
+        form = {**_form_of(customer), **sent}
         return profile_page(
             request, db, actor, customer, form=form, error=refusal(request, e), status=422
         )
-    service.do_update_customer(db, actor, customer, changes.model_dump(exclude_unset=True))
+    service.do_update_customer(db, actor, customer, valid.model_dump(exclude_unset=True))
     return RedirectResponse(f"/customers/{customer.id}?done=saved", status_code=303)
 
 
