@@ -244,6 +244,7 @@ def test_an_identity_is_added_and_one_of_another_customer_is_refused_with_its_ow
     assert "该渠道身份已属于其他客户" in taken.text
     assert f'href="/customers/{other.id}"' in taken.text
     assert f"/customers/{customer.id}/merge?source={other.id}" in taken.text
+    assert 'value="dup@example.cn"' in taken.text  # what was typed stays in the form
     db.rollback()
     assert (
         db.scalar(select(Identity.customer_id).where(Identity.external_id == "dup@example.cn"))

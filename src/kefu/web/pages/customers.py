@@ -164,6 +164,7 @@ def profile_page(
     error: str = "",
     identity_error: str = "",
     identity_owner: int | None = None,
+    identity_form: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
     tickets, next_cursor = _recent_tickets(db, actor, customer, PROFILE_TICKETS)
@@ -177,6 +178,7 @@ def profile_page(
         "error": error,
         "identity_error": identity_error,
         "identity_owner": identity_owner,
+        "identity_form": identity_form or {},
         "identity_channels": IDENTITY_CHANNELS,
         "languages": LANGUAGES,
         "done": request.query_params.get("done", ""),
@@ -269,11 +271,13 @@ def add_identity(
     """Another way of reaching the customer; one that belongs to someone else is refused with
     a link to its owner (whom a supervisor may then merge into this customer)."""
     customer = service.access_customer(db, actor, customer_id, for_update=True)
+    typed = {"channel": channel, "external_id": external_id, "verified": verified}
     try:
         body = IdentityBody(channel=channel, external_id=external_id.strip(), verified=verified)
     except ValidationError as e:
+        error = refusal(request, e)
         return profile_page(
-            request, db, actor, customer, identity_error=refusal(request, e), status=422
+            request, db, actor, customer, identity_error=error, identity_form=typed, status=422
         )
     identity = IdentityIn(body.channel, body.external_id, body.verified)
     try:
@@ -290,6 +294,7 @@ def add_identity(
             customer,
             identity_error=message,
             identity_owner=owner,
+            identity_form=typed,
             status=e.status_code,
         )
     return RedirectResponse(f"/customers/{customer.id}?done=identity", status_code=303)
