@@ -1,4 +1,4 @@
-"""A supervisor opens a customer, merges a duplicate into it through the search and the
+"""A supervisor finds a customer, merges a duplicate into it through the search and the
 preview, and undoes the merge from the history; the panel beside a ticket fits its column.
 Screenshots of each step are kept in test-artifacts/."""
 
@@ -48,7 +48,14 @@ def test_a_supervisor_merges_a_duplicate_customer_and_undoes_it(
     supervisor = factories.make_user(db, role="supervisor", name="陈静")
 
     page = new_context(browser, page_errors).new_page()
-    _sign_in(page, server, supervisor.email, f"/customers/{target.id}")
+    _sign_in(page, server, supervisor.email, "/customers")
+    page.evaluate("window.__samePage = true")
+    page.get_by_label("搜索客户").fill("刘经理")  # the list follows the typing
+    rows = page.locator(".customer-table tbody tr")
+    expect(rows).to_have_count(2)
+    assert page.evaluate("window.__samePage === true")  # without reloading the page
+    expect(page).to_have_url(f"{server}/customers?q=%E5%88%98%E7%BB%8F%E7%90%86")
+    rows.get_by_role("link", name="刘经理", exact=True).click()
     expect(page.get_by_role("heading", name="刘经理", exact=True)).to_be_visible()
     expect(page.locator("#tickets")).to_contain_text("发票开错了")
     screenshot(page, "customers-1-profile")
