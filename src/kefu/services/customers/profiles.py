@@ -10,12 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
-from kefu.db.models import Customer, CustomerMerge, Identity, Message, Ticket
+from kefu.db.models import Customer, CustomerMerge, Identity, Message, Ticket, User
 from kefu.domain.roles import can_merge_customers
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.cases.tickets import like_pattern, tags_by_name, visible_tickets
+from kefu.services.infra.pagination import decode_cursor, encode_cursor
 from kefu.services.search import index as search_index
 
 
@@ -191,10 +192,16 @@ def do_update_customer(
 
 
 def search_customers(
-    session: Session, actor: Actor, *, q: str | None, limit: int, include_merged: bool = False
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None,
+    limit: int,
+    include_merged: bool = False,
+    before_id: int | None = None,
 ) -> list[Customer]:
     """The customers the actor may see matching name (substring), phone, email or any
-    identity's external id."""
+    identity's external id, newest first (``before_id``: only those with a smaller id)."""
     query = (
         select(Customer)
         .where(visible_customers(actor))
@@ -202,6 +209,8 @@ def search_customers(
     )
     if not include_merged:
         query = query.where(Customer.merged_into_id.is_(None))
+    if before_id is not None:
+        query = query.where(Customer.id < before_id)
     if q and q.strip():
         text = q.strip()
         pattern = like_pattern(text)
@@ -365,3 +374,113 @@ def _move(
             .where(Message.ticket_id.in_(ticket_ids), Message.author_customer_id == from_id)
             .values(author_customer_id=to_id)
         )
+
+
+# --- what the workspace's customer pages read ---------------------------------------------
+
+
+def customer_page(
+    session: Session, actor: Actor, *, q: str | None, cursor: str | None, limit: int
+) -> tuple[list[Customer], str | None]:
+    """One page of ``search_customers`` (merged-away profiles left out) and the next cursor."""
+    rows = search_customers(session, actor, q=q, limit=limit + 1, before_id=decode_cursor(cursor))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def merge_candidates(
+    session: Session, actor: Actor, target: Customer, *, q: str | None, limit: int
+) -> list[Customer]:
+    """The customers that could be merged into ``target``: found by ``q``, neither the target
+    nor a profile already merged away. Only for those who may merge."""
+    _check_may_merge(actor)
+    if not (q and q.strip()):
+        return []
+    found = search_customers(session, actor, q=q, limit=limit + 1)
+    return [c for c in found if c.id != target.id][:limit]
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What merging ``source`` into ``target`` would move: the source's identities and tickets.
+    Its name, contact details, tags and note stay on the source."""
+
+    target: Customer
+    source: Customer
+    identities: list[Identity]
+    tickets: list[Ticket]
+
+
+def merge_preview(
+    session: Session, actor: Actor, *, target_id: int, source_id: int
+) -> MergePreview:
+    """The confirmation a person sees before ``do_merge``, refused for the same reasons."""
+    _check_may_merge(actor)
+    if target_id == source_id:
+        raise KefuError("merge_same_customer", status_code=422)
+    target = access_customer(session, actor, target_id)
+    source = access_customer(session, actor, source_id)
+    if target.merged_into_id is not None or source.merged_into_id is not None:
+        raise KefuError("merge_already_merged", status_code=409)
+    tickets = session.scalars(
+        select(Ticket).where(Ticket.customer_id == source.id).order_by(Ticket.id.desc())
+    )
+    return MergePreview(target, source, list(source.identities), list(tickets))
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    """One merge a customer took part in, as its profile lists it."""
+
+    merge: CustomerMerge
+    merged_in: bool  # True: the other customer was merged into this one
+    other_id: int
+    other_name: str | None  # None: a customer the reader may not see
+    merged_by: str | None
+    undone_by: str | None
+
+
+def merge_history(session: Session, actor: Actor, customer: Customer) -> list[MergeRecord]:
+    """The merges into and out of ``customer`` (loaded with ``access_customer``), newest first.
+    The other customer is named only to readers who may see it."""
+    merges = list(
+        session.scalars(
+            select(CustomerMerge)
+            .where(
+                or_(CustomerMerge.target_id == customer.id, CustomerMerge.source_id == customer.id)
+            )
+            .order_by(CustomerMerge.id.desc())
+        )
+    )
+    others = {m.source_id if m.target_id == customer.id else m.target_id for m in merges}
+    visible = select(Customer.id, Customer.name).where(
+        Customer.id.in_(others), visible_customers(actor)
+    )
+    names: dict[int, str] = {row.id: row.name for row in session.execute(visible)}
+    people = {m.merged_by_id for m in merges} | {m.undone_by_id for m in merges}
+    staff = select(User.id, User.name).where(User.id.in_(people - {None}))
+    users: dict[int | None, str] = {row.id: row.name for row in session.execute(staff)}
+    records = []
+    for m in merges:
+        merged_in = m.target_id == customer.id
+        other = m.source_id if merged_in else m.target_id
+        records.append(
+            MergeRecord(
+                m,
+                merged_in,
+                other,
+                names.get(other),
+                users.get(m.merged_by_id),
+                users.get(m.undone_by_id),
+            )
+        )
+    return records
+
+
+def merged_into(session: Session, actor: Actor, customer: Customer) -> Customer | None:
+    """The customer ``customer`` was merged into, if any and if the actor may see it."""
+    if customer.merged_into_id is None:
+        return None
+    return session.scalar(
+        select(Customer).where(Customer.id == customer.merged_into_id, visible_customers(actor))
+    )
