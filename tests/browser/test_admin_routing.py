@@ -17,7 +17,7 @@ from kefu.db.models import AuditEvent, Group, Ticket
 from kefu.services.cases import routing
 from kefu.services.sla import clocks as sla
 from tests import factories
-from tests.browser.conftest import PageErrors, new_context, screenshot
+from tests.browser.conftest import PHONE, PageErrors, new_context, screenshot
 
 MESSAGE = "我的快递三天了还没到，物流一直不更新，麻烦帮我查一下"
 
@@ -130,10 +130,24 @@ def test_an_admin_adds_a_rule_tests_it_and_a_new_message_is_routed_by_it(
     assert reason == promised
     assert db.get(Group, express.id) is not None
 
-    phone = new_context(browser, page_errors, phone=True)
-    small = phone.new_page()
-    _sign_in(small, server, admin.email, "/admin/routing")
-    expect(small.locator("li.rule").first).to_contain_text("物流专线")
-    screenshot(small, "admin-routing-5-phone")
-    phone.close()
+    page.set_viewport_size(PHONE)
+    page.goto(f"{server}/admin/routing")
+    expect(page.locator("li.rule").first).to_contain_text("物流专线")
+    screenshot(page, "admin-routing-5-phone")
+    context.close()
+
+
+def test_an_agent_who_opens_an_admin_page_by_url_sees_a_403_page(
+    browser: Browser, page_errors: PageErrors, server: str, db: Session
+) -> None:
+    agent = factories.make_user(db, name="李娜", email="li.na@example.cn")
+    context = new_context(browser, page_errors)
+    page = context.new_page()
+    _sign_in(page, server, agent.email, "/account")
+    expect(page.get_by_role("link", name="管理")).to_have_count(0)  # not in her menu
+    answer = page.goto(f"{server}/admin/routing")
+    assert answer is not None and answer.status == 403
+    expect(page.locator(".error-status")).to_have_text("403")
+    expect(page.get_by_role("heading", level=1)).to_have_text("没有权限执行此操作")
+    screenshot(page, "admin-routing-6-agent-403")
     context.close()

@@ -619,6 +619,9 @@ def test_the_tester_says_which_rule_would_route_a_message_and_why(
     assert "<html" not in vip.text  # the tester's part of the page only
     assert "命中规则" in vip.text and "「VIP 客户」" in vip.text
     assert "规则「VIP 客户」→ VIP组 → 暂无在线且有余量的客服，进入组内队列" in vip.text
+    assert f">{text}</textarea>" in vip.text  # the form keeps what was tried
+    assert re.search(r'name="vip"\s+checked', vip.text)
+    assert re.search(r'value="wechat"\s+selected', vip.text)
     plain = _htmx(
         browser, "/admin/routing/test", {"text": text, "channel": "wechat", "language": "zh-CN"}
     )
@@ -678,7 +681,7 @@ def test_an_admin_sets_and_resets_the_budgets_of_a_channel_and_priority(
     bad = browser.form(
         "/admin/sla/email/P1",
         {"first_response_s": "abc", "first_response_s_unit": "h",
-         "next_response_s": "400", "next_response_s_unit": "d", "resolution_s": ""},
+         "next_response_s": "9000", "next_response_s_unit": "h", "resolution_s": ""},
     )  # fmt: skip
     assert bad.status_code == 422
     assert re.search(r'id="error-first_response_s"[^>]*>请输入正整数<', bad.text)
@@ -688,7 +691,7 @@ def test_an_admin_sets_and_resets_the_budgets_of_a_channel_and_priority(
         "/admin/sla/email/P1",
         {"first_response_s": "2", "first_response_s_unit": "h",
          "next_response_s": "30", "next_response_s_unit": "m",
-         "resolution_s": "", "resolution_s_unit": "d"},
+         "resolution_s": "", "resolution_s_unit": "h"},
     )  # fmt: skip
     assert done.status_code == 303
     db.rollback()
@@ -703,6 +706,7 @@ def test_an_admin_sets_and_resets_the_budgets_of_a_channel_and_priority(
     assert row.resolution_s is None
     table = browser.client.get("/admin/sla").text
     assert "2 小时" in table and "30 分钟" in table and "自定义" in table
+    assert "24 小时" in table  # the default P2 resolution: working hours, not "1 天"
     form = browser.client.get("/admin/sla/email/P1").text
     assert 'name="first_response_s" type="number" min="1" inputmode="numeric" value="2"' in form
     assert browser.form("/admin/sla/email/P1/reset").status_code == 303

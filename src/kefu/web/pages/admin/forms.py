@@ -82,7 +82,8 @@ URL_MESSAGE = N_("请输入以 http:// 或 https:// 开头的网址")
 
 def _message(error: Any, language: str) -> str:
     template = _MESSAGES.get(error["type"], N_("格式不正确"))
-    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1:
+    too_short = error["type"] == "string_too_short"
+    if too_short and error.get("input") and error.get("ctx", {}).get("min_length", 1) > 1:
         template = N_("至少 {min_length} 个字符")
     if error["type"] == "value_error" and "URL" in str(error.get("msg", "")):
         template = URL_MESSAGE

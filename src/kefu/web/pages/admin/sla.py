@@ -29,15 +29,17 @@ TARGETS = (
     ("next_response_s", N_("后续响应")),
     ("resolution_s", N_("解决")),
 )
-UNITS = {"m": 60, "h": 3600, "d": 86400}
-UNIT_NAMES = {"m": N_("分钟"), "h": N_("小时"), "d": N_("天"), "s": N_("秒")}
+# Hours, not days: a budget counts working time, and "1 day" of it would be three working days.
+UNITS = {"m": 60, "h": 3600}
+UNIT_NAMES = {"m": N_("分钟数"), "h": N_("小时数"), "s": N_("秒数")}
+AMOUNTS = {"m": N_("{n} 分钟"), "h": N_("{n} 小时"), "s": N_("{n} 秒")}
 
 
 def split_budget(seconds: int | None) -> tuple[str, str]:
-    """Seconds as the form shows them: the largest unit that divides them (("4", "h"))."""
+    """Seconds as the form shows them: in hours when whole, else minutes (("4", "h"))."""
     if seconds is None:
         return "", "h"
-    for unit in ("d", "h", "m"):
+    for unit in ("h", "m"):
         if seconds % UNITS[unit] == 0:
             return str(seconds // UNITS[unit]), unit
     return str(seconds), "s"
@@ -47,7 +49,7 @@ def budget_text(seconds: int | None, language: str) -> str:
     if seconds is None:
         return "—"
     amount, unit = split_budget(seconds)
-    return f"{amount} {i18n.gettext(language, UNIT_NAMES[unit])}"
+    return i18n.gettext(language, AMOUNTS[unit]).format(n=amount)
 
 
 def _budgets_posted(
