@@ -1,9 +1,10 @@
 """The admin pages' forms: read what was posted, check it with the API's own input models, run
 the service in a savepoint, and say what was wrong next to the field it concerns.
 
-A form that fails is shown again with the admin's values and a message per field (status 422);
-the savepoint guarantees a refused change left nothing behind, though the request's transaction
-still commits (the session's audit of nothing). Messages are in the reader's language.
+A form that fails is shown again with the admin's values and a message per field (status 422).
+The request's transaction commits when the handler returns, also after a refusal, so a service
+that changed rows before it refused must not leave them: its savepoint is rolled back with the
+events it recorded. Messages are in the reader's language.
 """
 
 from __future__ import annotations

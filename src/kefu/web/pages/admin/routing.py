@@ -67,6 +67,7 @@ LANGUAGE_NAMES = {"zh": N_("中文"), "en": N_("英文")}
 BUSINESS_HOURS = {"any": None, "in": True, "out": False}
 RULE_FIELDS = ("name", "group_id", "conditions", "notify_supervisor", "enabled")
 TESTER_TEXT_LIMIT = 5000
+TESTER_YEARS = (2000, 2100)
 
 
 def _name_of(kind: str, code: str, language: str) -> str:
@@ -385,6 +386,8 @@ def _tester_time(values: dict[str, Any]) -> datetime | None:
         moment = datetime.fromisoformat(values["at"])
     except ValueError:
         return None
+    if not TESTER_YEARS[0] <= moment.year <= TESTER_YEARS[1]:
+        return None  # business-hours arithmetic near the ends of the calendar would overflow
     return moment.replace(tzinfo=LOCAL_ZONE) if moment.tzinfo is None else moment
 
 
