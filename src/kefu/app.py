@@ -64,6 +64,7 @@ from kefu.services.intake.inbound import AttachmentLimits
 from kefu.services.outbound import wake
 from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
+from kefu.web.pages import admin as web_admin
 from kefu.web.pages import assets as web_assets
 from kefu.web.pages import auth as web_auth
 from kefu.web.pages import customers as web_customers
@@ -78,6 +79,7 @@ WORKSPACE_PAGES = (
     web_notifications,
     web_search,
     web_customers,
+    web_admin,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 

@@ -162,3 +162,26 @@ def test_calendars_as_data():
     ):
         with pytest.raises(ValueError, match=message):
             from_json(bad)
+
+
+def test_special_days_are_the_official_holidays_and_make_up_days_that_break_the_week():
+    from kefu.domain.business_calendar import official_holiday, special_days
+
+    found = {(s.day, s.kind) for s in special_days(CHINA, date(2026, 9, 19), 25)}
+    assert (date(2026, 9, 20), "work") in found  # a Sunday worked for National Day (调休)
+    assert (date(2026, 10, 1), "off") in found
+    assert (date(2026, 10, 3), "off") not in found  # a Saturday: off anyway
+    assert (date(2026, 9, 22), "off") not in found  # an ordinary Tuesday
+    assert official_holiday(date(2026, 10, 1)) == "national_day"
+    assert official_holiday(date(2026, 9, 22)) is None
+    assert special_days(ALWAYS_OPEN, date(2026, 9, 19), 25) == []
+    closed = CHINA.with_closures([date(2026, 12, 24)])
+    assert [s.day for s in special_days(closed, date(2026, 12, 21), 7)] == [date(2026, 12, 24)]
+
+
+def test_the_official_schedule_known_ends_where_chinese_calendar_stops():
+    from kefu.domain.business_calendar import official_holiday, official_schedule_ends
+
+    ends = official_schedule_ends()
+    assert ends >= date(2026, 10, 1)
+    assert official_holiday(ends.replace(year=ends.year + 2)) is None  # not published: no name

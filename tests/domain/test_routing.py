@@ -219,3 +219,66 @@ def test_assignment_never_picks_an_offline_agent_or_one_at_capacity(team, needs,
                 choice.agent.open_cases / choice.agent.capacity <= a.open_cases / a.capacity
                 for a in possible
             )
+
+
+def test_failures_name_every_condition_a_case_does_not_meet():
+    conditions = Conditions(
+        channels=frozenset({"wechat"}),
+        priorities=frozenset({"P1", "P2"}),
+        risks=frozenset({"media"}),
+        customer_tags=frozenset({"VIP"}),
+        business_hours=True,
+    )
+    case = CaseFacts(
+        channel="email",
+        priority="P2",
+        risks=frozenset({"legal"}),
+        customer_tags=frozenset({"老客户"}),
+        in_business_hours=False,
+    )
+    assert conditions.failures(case) == ("channels", "risks", "customer_tags", "business_hours")
+    assert not conditions.match(case)
+    met = CaseFacts(
+        channel="wechat",
+        priority="P1",
+        risks=frozenset({"media", "legal"}),
+        customer_tags=frozenset({"VIP", "老客户"}),
+    )
+    assert conditions.failures(met) == () and conditions.match(met)
+    assert Conditions().failures(case) == ()  # no condition: anything goes
+
+
+def _values(*names):
+    return st.frozensets(st.sampled_from(names), max_size=2)
+
+
+conditions_strategy = st.builds(
+    Conditions,
+    channels=_values("webchat", "email"),
+    priorities=_values("P1", "P2", "P3"),
+    intents=_values("complaint", "inquiry"),
+    risks=_values("media", "privacy"),
+    customer_tags=_values("VIP", "老客户"),
+    languages=_values("zh", "en"),
+    business_hours=st.none() | st.booleans(),
+)
+cases_strategy = st.builds(
+    CaseFacts,
+    channel=st.sampled_from(["webchat", "email"]),
+    priority=st.sampled_from(["P1", "P2", "P3", "P4"]),
+    intent=st.none() | st.sampled_from(["complaint", "inquiry", "other"]),
+    risks=_values("media", "privacy", "legal"),
+    customer_tags=_values("VIP", "老客户"),
+    language=st.sampled_from(["zh", "en"]),
+    in_business_hours=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(conditions_strategy, cases_strategy)
+def test_a_case_matches_exactly_when_no_condition_fails(conditions, case):
+    failures = conditions.failures(case)
+    assert conditions.match(case) == (failures == ())
+    for name in failures:  # each one named would refuse the case on its own
+        alone = Conditions.from_json({name: conditions.to_json()[name]})
+        assert not alone.match(case)

@@ -168,6 +168,52 @@ def china_mainland(
     )
 
 
+@dataclass(frozen=True)
+class SpecialDay:
+    """A day that breaks the calendar's weekly pattern: ``off`` (a weekday without work: an
+    official holiday or a closure) or ``work`` (a weekend day worked: 调休)."""
+
+    day: date
+    kind: str
+    hours: tuple[Interval, ...]
+
+
+def special_days(calendar: BusinessCalendar, start: date, days: int) -> list[SpecialDay]:
+    """The days of [start, start + days) that differ from the weekly hours, in order."""
+    out = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        usual, actual = bool(calendar.weekly[day.weekday()]), calendar.hours_on(day)
+        if calendar.always_open or usual == bool(actual):
+            continue
+        out.append(SpecialDay(day, "work" if actual else "off", actual))
+    return out
+
+
+def official_schedule_ends() -> date:
+    """The last day chinese_calendar knows the State Council's schedule for (later years fall
+    back to plain weekends until a newer release of the package publishes them)."""
+    import chinese_calendar
+
+    last: date = max(max(chinese_calendar.holidays), max(chinese_calendar.workdays))
+    return last
+
+
+def official_holiday(day: date) -> str | None:
+    """The official holiday a day belongs to or is worked for (调休), as chinese_calendar names
+    it (``national_day``, ``spring_festival`` …); None for an ordinary day or a year it has not
+    published."""
+    import chinese_calendar
+
+    try:
+        _, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    if name is None:
+        return None
+    return next((h.name for h in chinese_calendar.Holiday if h.value == name), None)
+
+
 # As data: how a group's calendar is stored (groups.calendar) and sent over the API -----------
 #
 #   {"timezone": "Asia/Shanghai", "weekly": [[["09:00", "18:00"]], …seven days, Monday first],

@@ -60,21 +60,32 @@ class Conditions:
     business_hours: bool | None = None  # True: only within the group's hours; False: only outside
 
     def match(self, case: CaseFacts) -> bool:
-        single = (
-            (self.channels, case.channel),
-            (self.priorities, case.priority),
-            (self.intents, case.intent),
-            (self.categories, case.category),
-            (self.emotions, case.emotion),
-            (self.languages, case.language),
-        )
-        if any(accepted and value not in accepted for accepted, value in single):
-            return False
-        if self.risks and not self.risks & case.risks:
-            return False
-        if self.customer_tags and not self.customer_tags & case.customer_tags:
-            return False
-        return self.business_hours is None or self.business_hours == case.in_business_hours
+        return not self.failures(case)
+
+    def failures(self, case: CaseFacts) -> tuple[str, ...]:
+        """The conditions the case does not meet (their field names, in CONDITION_FIELDS order,
+        then ``business_hours``): empty when the rule matches. The admin's rule tester shows them."""
+        single = {
+            "channels": case.channel,
+            "priorities": case.priority,
+            "intents": case.intent,
+            "categories": case.category,
+            "emotions": case.emotion,
+            "languages": case.language,
+        }
+        failed = []
+        for name in CONDITION_FIELDS:
+            accepted: frozenset[str] = getattr(self, name)
+            if not accepted:
+                continue
+            if name in single:
+                if single[name] not in accepted:
+                    failed.append(name)
+            elif not accepted & getattr(case, name):  # risks, customer_tags: any of them
+                failed.append(name)
+        if self.business_hours is not None and self.business_hours != case.in_business_hours:
+            failed.append("business_hours")
+        return tuple(failed)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

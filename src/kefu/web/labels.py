@@ -73,6 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sms": N_("短信"),
         "api": N_("接口"),
         "web": N_("工作台"),
+        "app_review": N_("应用商店评价"),
     },
     "role": {
         "agent": N_("客服专员"),

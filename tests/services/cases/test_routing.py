@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select, update
 
 from kefu.db.base import utcnow
 from kefu.db.engine import make_session_factory, writer_bind
-from kefu.db.models import AuditEvent, Notification, RoutingRule, Ticket, User
-from kefu.services.actors import SYSTEM
+from kefu.db.models import AuditEvent, Customer, Notification, RoutingRule, Ticket, User
+from kefu.domain.roles import Role
+from kefu.errors import PermissionDenied
+from kefu.nlp.analysis import analyzer
+from kefu.services.actors import SYSTEM, Actor
 from kefu.services.cases import routing, tickets
 from kefu.services.intake import inbound
 from kefu.services.sla import clocks as sla
@@ -210,3 +216,99 @@ def test_a_case_tagged_with_a_product_line_goes_to_an_agent_with_that_skill(engi
     db.refresh(plain)
     assert case.assignee_id == expert.id
     assert plain.assignee_id in (generalist.id, expert.id)
+
+
+def _trial(db, text, **overrides):
+    return routing.try_routing(
+        db,
+        SYSTEM,
+        text=text,
+        channel=overrides.pop("channel", "api"),
+        customer_tags=overrides.pop("customer_tags", ()),
+        customer_language=overrides.pop("customer_language", "zh-CN"),
+        at=overrides.pop("at", utcnow()),
+        analyzer=analyzer(),
+        calendar=sla.default_calendar(),
+    )
+
+
+def _counts(db):
+    return tuple(
+        db.scalar(select(func.count()).select_from(model))
+        for model in (Ticket, Customer, AuditEvent)
+    )
+
+
+def test_the_tester_says_what_routing_then_does_with_the_same_message(engine, db):
+    """A message tried in the tester and then delivered through intake: the same triage, the same
+    rule and the same reason in the ticket's trail; the trial itself wrote nothing."""
+    _setup(db)
+    text = "你们卖的冰箱质量太差了，用了一周就坏了，我要投诉！"
+    before = _counts(db)
+    trial = _trial(db, text)
+    db.rollback()
+    assert _counts(db) == before  # no ticket, customer or audit row
+    assert trial.matched is not None
+    integration = factories.make_callback_integration(db, "https://example.cn/cb")
+    ticket = factories.make_api_conversation(db, integration, text=text)
+    assert (ticket.priority, ticket.intent, ticket.category, tuple(ticket.risks)) == (
+        trial.triage.priority,
+        trial.triage.intent,
+        trial.triage.category,
+        trial.triage.risks,
+    )
+    db.rollback()
+    _sweep(engine)
+    reason = db.scalar(
+        select(AuditEvent.after["reason"].as_string()).where(
+            AuditEvent.action == "ticket.route", AuditEvent.ticket_id == ticket.id
+        )
+    )
+    assert reason == trial.reason
+    db.refresh(ticket)
+    assert ticket.group_id == trial.matched.group_id
+
+
+def test_the_tester_explains_each_rule_it_passes_over(db):
+    groups, *_ = _setup(db)
+    vip = routing.do_create_rule(
+        db,
+        SYSTEM,
+        name="VIP 夜间",
+        group_id=groups["投诉处理组"].id,
+        conditions={"customer_tags": ["VIP"], "business_hours": False},
+        position=1,
+    )
+    off = routing.do_create_rule(
+        db, SYSTEM, name="停用的", group_id=groups["售前组"].id, enabled=False, position=2
+    )
+    db.commit()
+    monday_night = datetime(2026, 6, 1, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    text = "我的快递一直没到，麻烦帮我查一下物流"
+    hit = _trial(db, text, customer_tags=["VIP"], at=monday_night)
+    assert hit.matched is not None and hit.matched.id == vip.id
+    assert hit.reason.startswith("规则「VIP 夜间」→ 投诉处理组 → ")
+    by_id = {t.rule.id: t for t in hit.rules}
+    assert by_id[vip.id].failures == () and not by_id[off.id].takes_part
+    in_hours = _trial(db, text, customer_tags=["VIP"], at=monday_night.replace(hour=10))
+    assert {t.rule.id: t for t in in_hours.rules}[vip.id].failures == ("business_hours",)
+    assert in_hours.matched is not None and in_hours.matched.name == "售后服务"
+    plain = _trial(db, text, at=monday_night)
+    assert {t.rule.id: t for t in plain.rules}[vip.id].failures == ("customer_tags",)
+    assert not plain.facts.customer_tags and plain.facts.language == "zh"
+
+
+def test_only_an_admin_may_try_routing(db):
+    supervisor = Actor(user_id=1, role=Role.SUPERVISOR)
+    with pytest.raises(PermissionDenied):
+        routing.try_routing(
+            db,
+            supervisor,
+            text="你好",
+            channel="api",
+            customer_tags=(),
+            customer_language="zh-CN",
+            at=utcnow(),
+            analyzer=analyzer(),
+            calendar=sla.default_calendar(),
+        )

@@ -7,10 +7,16 @@ deadlines follow the chosen group's working hours; a case that turns into a cris
 routed is looked at again (``route_again``). Every routing is audited with its reason:
 「规则「质量投诉」→ 售后组 → 负载最低的张伟（2/10）」; a rule marked ``notify_supervisor``
 (the crisis rules) also notifies the group's supervisors.
+
+``try_routing`` answers the admin's tester (「这条消息会被哪条规则分派？」): one message read by the
+analysis intake uses, planned as the case it would open, matched by the same rules and the same
+choice of agent — and nothing written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,15 +24,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Group, RoutingRule, Ticket, User, group_members
+from kefu.domain import case_planner as planner
 from kefu.domain import events as ev
 from kefu.domain import routing
 from kefu.domain.business_calendar import BusinessCalendar
 from kefu.domain.roles import Role
+from kefu.domain.ticket_triage import TicketTriage
 from kefu.domain.tickets import OPEN_STATUSES
 from kefu.errors import KefuError, NotFound
+from kefu.nlp.analysis import Analyzer
 from kefu.services import audit
 from kefu.services.actors import SYSTEM, Actor
 from kefu.services.events import unit_of_work as events
+from kefu.services.intake import message_triage
 from kefu.services.staff.directory import require_admin
 
 HANDLER_ROLES = (
@@ -84,18 +94,40 @@ def in_business_hours(calendar: BusinessCalendar, now: datetime) -> bool:
     return calendar.between(now, now + timedelta(seconds=1)) > timedelta(0)
 
 
+def language_of(customer_language: str | None) -> str:
+    """A customer's language as routing compares it: ``zh``, ``en`` …"""
+    return (customer_language or "zh-CN").split("-")[0]
+
+
+def facts_of(
+    channel: str,
+    triage: TicketTriage,
+    *,
+    customer_tags: Iterable[str],
+    customer_language: str | None,
+    in_hours: bool,
+) -> routing.CaseFacts:
+    return routing.CaseFacts(
+        channel=channel,
+        priority=triage.priority,
+        intent=triage.intent,
+        category=triage.category,
+        risks=frozenset(triage.risks),
+        emotion=triage.emotion,
+        customer_tags=frozenset(customer_tags),
+        language=language_of(customer_language),
+        in_business_hours=in_hours,
+    )
+
+
 def case_facts(ticket: Ticket, now: datetime, calendar: BusinessCalendar) -> routing.CaseFacts:
     customer = ticket.customer
-    return routing.CaseFacts(
-        channel=ticket.channel,
-        priority=ticket.priority,
-        intent=ticket.intent,
-        category=ticket.category,
-        risks=frozenset(ticket.risks or ()),
-        emotion=ticket.emotion,
-        customer_tags=frozenset(t.name for t in customer.tags),
-        language=(customer.language or "zh-CN").split("-")[0],
-        in_business_hours=in_business_hours(calendar, now),
+    return facts_of(
+        ticket.channel,
+        TicketTriage.of(ticket),
+        customer_tags=(t.name for t in customer.tags),
+        customer_language=customer.language,
+        in_hours=in_business_hours(calendar, now),
     )
 
 
@@ -142,13 +174,22 @@ PRODUCT_TAG = "product:"
 
 
 def needs_of(ticket: Ticket) -> frozenset[str]:
+    return skills_needed(ticket.customer.language, (t.name for t in ticket.tags))
+
+
+def skills_needed(customer_language: str | None, ticket_tags: Iterable[str]) -> frozenset[str]:
     """Skills a case asks for: a customer who writes in English needs an agent who does; a case
     tagged with a product line (``product:家电``) needs an agent with that skill."""
-    language = (ticket.customer.language or "zh-CN").split("-")[0]
-    needs = {t.name for t in ticket.tags if t.name.startswith(PRODUCT_TAG)}
+    language = language_of(customer_language)
+    needs = {name for name in ticket_tags if name.startswith(PRODUCT_TAG)}
     if language != "zh":
         needs.add(f"lang:{language}")
     return frozenset(needs)
+
+
+def assign_mode_of(group: Group) -> routing.AssignMode:
+    modes = {m.value: m for m in routing.AssignMode}
+    return modes.get(group.assign_mode, routing.AssignMode.LEAST_LOADED)
 
 
 def route(
@@ -176,8 +217,7 @@ def route(
     group = row.group
     if again and group.id == ticket.group_id:
         return None
-    modes = {m.value: m for m in routing.AssignMode}
-    mode = modes.get(group.assign_mode, routing.AssignMode.LEAST_LOADED)
+    mode = assign_mode_of(group)
     before = {"group_id": ticket.group_id, "assignee_id": ticket.assignee_id}
     if again:
         ticket.assignee_id = None  # the other team takes the case over
@@ -217,6 +257,82 @@ def route(
         },
     )
     return reason
+
+
+# --- the admin's tester: what routing would do, nothing written --------------------------------
+
+
+@dataclass(frozen=True)
+class RuleTrial:
+    """One configured rule against the tried case: the conditions it does not meet (field names
+    of domain/routing.Conditions, empty: all met); a disabled rule takes no part."""
+
+    rule: RoutingRule
+    failures: tuple[str, ...]
+
+    @property
+    def takes_part(self) -> bool:
+        return self.rule.enabled
+
+
+@dataclass(frozen=True)
+class RoutingTrial:
+    triage: TicketTriage  # what the message opens the case with
+    reasons: dict[str, str]  # why its priority and each risk, quoting the words
+    facts: routing.CaseFacts  # what the rules look at
+    rules: list[RuleTrial]  # every rule, in the order tried
+    matched: RoutingRule | None  # the first enabled rule the case meets
+    choice: routing.Choice | None  # the agent it would go to now (None: the group's queue)
+    reason: str  # as the ticket's trail would say it: 规则「…」→ 组 → …
+
+
+def try_routing(
+    session: Session,
+    actor: Actor,
+    *,
+    text: str,
+    channel: str,
+    customer_tags: Iterable[str],
+    customer_language: str,
+    at: datetime,
+    analyzer: Analyzer,
+    calendar: BusinessCalendar,
+) -> RoutingTrial:
+    """Which rule would route a new customer's first message, and why. The message is read by
+    ``analyzer`` (the one intake uses) and planned as the case it opens (domain/case_planner.py);
+    the case is matched by ``configured_rules`` and its agent chosen as ``route`` would at ``at``
+    (``calendar``: the one the sweep gives ``route``, services/sla/clocks.default_calendar)."""
+    require_admin(actor)
+    analysis = analyzer.analyze(text)
+    opened = planner.open_ticket(0, channel, at)
+    plan = planner.apply_analysis(
+        opened,
+        message_triage.triage_of(analysis),
+        message_triage.explanations(analysis),
+        opens=True,
+    )
+    triage = plan.state.triage
+    facts = facts_of(
+        channel,
+        triage,
+        customer_tags=customer_tags,
+        customer_language=customer_language,
+        in_hours=in_business_hours(calendar, at),
+    )
+    configured = configured_rules(session)
+    matched = routing.first_match((rule for _, rule in configured), facts)
+    row = next((r for r, rule in configured if rule is matched), None)
+    trials = [
+        RuleTrial(r, routing.Conditions.from_json(r.conditions).failures(facts))
+        for r in list_rules(session)
+    ]
+    choice = None
+    if row is not None:
+        agents = agents_of(session, row.group)
+        needs = skills_needed(customer_language, ())
+        choice = routing.choose_agent(agents, needs, assign_mode_of(row.group))
+    reason = routing.explain(matched, choice)
+    return RoutingTrial(triage, plan.reasons, facts, trials, row, choice, reason)
 
 
 # --- administration (admins only) -----------------------------------------------------------

@@ -1,0 +1,23 @@
+"""The admin pages (``/admin``): users, groups and their working hours, routing rules and their
+tester, SLA policies, API tokens, integrations and web chat channels. One module per resource;
+every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
+calls the same services as the API, which check the role again and keep the audit trail."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kefu.web.pages.admin import (
+    groups,
+    index,
+    integrations,
+    routing,
+    sla,
+    tokens,
+    users,
+    webchat,
+)
+
+router = APIRouter(include_in_schema=False)
+for _module in (index, users, groups, routing, sla, tokens, integrations, webchat):
+    router.include_router(_module.router)
