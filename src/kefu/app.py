@@ -62,13 +62,15 @@ from kefu.services.intake.inbound import AttachmentLimits
 from kefu.services.outbound import wake
 from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
+from kefu.web.pages import approvals as web_approvals
 from kefu.web.pages import assets as web_assets
 from kefu.web.pages import auth as web_auth
+from kefu.web.pages import cases as web_cases
 from kefu.web.pages import notifications as web_notifications
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
 # The workspace's pages (web/pages/), after the API: "/" leads to the sign-in page.
-WORKSPACE_PAGES = (web_assets, web_auth, web_notifications)
+WORKSPACE_PAGES = (web_assets, web_auth, web_notifications, web_cases, web_approvals)
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
 
