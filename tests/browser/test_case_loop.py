@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.browser.conftest import PageErrors, new_context, screenshot
+from tests.conftest import ClientFactory
 
 
 def sign_in(page: Page, server: str, email: str, target: str) -> None:
@@ -24,7 +25,11 @@ def at_stage(page: Page, name: str) -> None:
 
 
 def test_a_specialist_takes_a_complaint_round_the_loop_and_a_supervisor_approves_her_compensation(
-    server: str, db: Session, browser: Browser, page_errors: PageErrors
+    server: str,
+    db: Session,
+    browser: Browser,
+    page_errors: PageErrors,
+    client_for: ClientFactory,
 ) -> None:
     group = factories.make_group(db, name="投诉处理组")
     specialist = factories.make_user(db, role="specialist", groups=[group], name="郑丽")
@@ -36,6 +41,11 @@ def test_a_specialist_takes_a_complaint_round_the_loop_and_a_supervisor_approves
         category="logistics",
         group=group,
     )
+    # The supervisor keeps the approvals list open; nothing waits for her yet.
+    theirs = new_context(browser, page_errors)
+    boss = theirs.new_page()
+    sign_in(boss, server, supervisor.email, "/approvals/page")
+    expect(boss.locator("#approvals")).to_contain_text("没有等你审批的补偿")
     hers = new_context(browser, page_errors)
     page = hers.new_page()
     sign_in(page, server, specialist.email, f"/tickets/{ticket.id}/case/page")
@@ -70,16 +80,13 @@ def test_a_specialist_takes_a_complaint_round_the_loop_and_a_supervisor_approves
     expect(page.get_by_role("button", name="批准")).to_have_count(0)
     screenshot(page, "case-loop-3-awaiting-approval")
 
-    # The supervisor approves it from the approvals list.
-    theirs = new_context(browser, page_errors)
-    boss = theirs.new_page()
-    sign_in(boss, server, supervisor.email, "/approvals/page")
+    # It appears on the supervisor's list live, and she approves it there.
     card = boss.locator(f"#approval-{ticket.id}-list")
     expect(card).to_contain_text("¥300.00")
     screenshot(boss, "case-loop-4-approvals")
     card.locator("textarea[name=comment]").fill("同意，第二次发生，尽快安抚客户")
     card.get_by_role("button", name="批准").click()
-    expect(boss.locator(".toast")).to_contain_text(f"#{ticket.id} 补偿已批准")
+    expect(boss.locator(".toast", has_text=f"#{ticket.id} 补偿已批准")).to_be_visible()
     screenshot(boss, "case-loop-4-approved")
     # The list reloads on the case's live event; the case is no longer in it.
     expect(boss.locator(f"#approval-{ticket.id}-list button[value=approve]")).to_have_count(0)
@@ -95,6 +102,13 @@ def test_a_specialist_takes_a_complaint_round_the_loop_and_a_supervisor_approves
     page.get_by_role("button", name="记录反馈").click()
     expect(page.locator(".case-record")).to_contain_text("客户已确认")
     page.fill("textarea[name=lesson]", "易碎品一律双层包装，包装规范按品类区分")
+    # Someone else changes the case while she types: the panel says so and keeps her words.
+    raised = client_for(supervisor).patch(f"/api/v1/tickets/{ticket.id}", json={"priority": "P2"})
+    assert raised.status_code == 200, raised.text
+    expect(page.locator(".case-stale")).to_be_visible()
+    expect(page.locator("textarea[name=lesson]")).to_have_value(
+        "易碎品一律双层包装，包装规范按品类区分"
+    )
     screenshot(page, "case-loop-5-follow-up")
     page.get_by_role("button", name="归档").click()
     at_stage(page, "总结归档")

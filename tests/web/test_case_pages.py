@@ -127,6 +127,11 @@ def test_a_specialist_takes_a_complaint_through_every_step_with_the_forms(
     assert current_stage(solution.text) == "跟进反馈"
     assert "¥50.00" in solution.text and "在授权内" in solution.text
 
+    unhappy = step(browser, ticket.id, "feedback", rating="2")
+    assert "★★☆☆☆" in unhappy.text
+    sent_back = step(browser, ticket.id, "send-back")
+    assert current_stage(sent_back.text) == "处理解决"
+    step(browser, ticket.id, "advance")
     feedback = step(browser, ticket.id, "feedback", confirmed="yes", rating="5")
     assert feedback.status_code == 200 and "★★★★★" in feedback.text
     archived = step(browser, ticket.id, "archive", lesson="易碎品一律双层包装")
@@ -149,6 +154,9 @@ def test_a_specialist_takes_a_complaint_through_every_step_with_the_forms(
         "analysis",
         "stage:resolving",
         "solution",
+        "stage:following_up",
+        "feedback",
+        "stage:resolving",
         "stage:following_up",
         "feedback",
         "stage:archived",
@@ -357,11 +365,29 @@ def test_another_groups_agent_gets_404_and_a_foreign_form_is_refused(
 
 
 def test_what_people_typed_is_shown_as_text(sign_in: SignIn, db: Session) -> None:
-    group, specialist, _ = _team(db)
+    group, specialist, supervisor = _team(db)
     ticket = _complaint(db, group, subject="<img src=x onerror=alert(1)>")
     browser = sign_in(specialist)
-    step(browser, ticket.id, "facts", facts="<script>alert('facts')</script>")
+    step(browser, ticket.id, "facts", facts="<script>alert('facts')</script>", then="advance")
+    step(
+        browser,
+        ticket.id,
+        "analysis",
+        category="quality",
+        root_cause="<b>cause</b>",
+        then="advance",
+    )
+    step(
+        browser, ticket.id, "solution", solution="<svg onload=alert(2)>", kind="cash", amount="300"
+    )
     page = browser.client.get(f"/tickets/{ticket.id}/case/page").text
-    assert "<script>alert" not in page and "<img src=x" not in page
+    listed = sign_in(supervisor).client.get("/approvals").text
+    for shown in (page, listed):
+        assert "<script>alert" not in shown and "<img src=x" not in shown
+        assert "<svg onload" not in shown and "<b>cause" not in shown
+        assert "&lt;svg onload=alert(2)&gt;" in shown
     assert "&lt;script&gt;alert(&#39;facts&#39;)&lt;/script&gt;" in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert (
+        "&lt;img src=x onerror=alert(1)&gt;" in page
+        and "&lt;img src=x onerror=alert(1)&gt;" in listed
+    )

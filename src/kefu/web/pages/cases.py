@@ -126,6 +126,7 @@ def panel_context(
         "errors": state.get("errors", {}),
         "refusal": state.get("refusal", ""),
         "done": state.get("done", ""),
+        "unsaved": state.get("unsaved", False),  # the form holds what was typed, not yet taken
     }
 
 
@@ -161,6 +162,14 @@ def case_page(
     return page(request, "workspace/cases/page.html", context)
 
 
+class StepDone(Exception):
+    """The form's record was taken, then the step after it (moving on) was refused."""
+
+    def __init__(self, done: str, refused: KefuError) -> None:
+        super().__init__(done)
+        self.done, self.refused = done, refused
+
+
 @router.post("/tickets/{ticket_id}/case/{step}")
 def take_step(
     request: Request,
@@ -184,7 +193,7 @@ def take_step(
         state.update(done=_said(language, done, ticket), form={})
     except forms.FormInvalid as invalid:
         state["errors"] = {k: i18n.gettext(language, v) for k, v in invalid.errors.items()}
-        status = 422
+        state["unsaved"], status = True, 422
     except StepDone as partly:  # the record was kept; moving on was refused
         state.update(done=_said(language, partly.done, ticket), form={})
         state["refusal"] = _refusal(request, partly.refused, state)
@@ -193,17 +202,9 @@ def take_step(
         if e.status_code == 404:
             raise
         state["refusal"] = _refusal(request, e, state)
-        status = e.status_code
+        state["unsaved"], status = True, e.status_code
     context = panel_context(request, actor, ticket, policy, **state)
     return _panel(request, context, status)
-
-
-class StepDone(Exception):
-    """The form's record was taken, then the step after it (moving on) was refused."""
-
-    def __init__(self, done: str, refused: KefuError) -> None:
-        super().__init__(done)
-        self.done, self.refused = done, refused
 
 
 def _take(
@@ -225,7 +226,7 @@ def _take(
     done = DONE_MESSAGES.get(outcome.step.partition(":")[0], DONE_MESSAGES["stage"])
     if fields.get("then") == "advance":
         try:
-            outcome = cases.do_step(db, actor, ticket, cw.Advance(), policy, repeat_window=window)
+            cases.do_step(db, actor, ticket, cw.Advance(), policy, repeat_window=window)
         except KefuError as refused:
             raise StepDone(done, refused) from refused
         done = DONE_MESSAGES["stage"]

@@ -65,6 +65,14 @@
     if (url) htmx.ajax("GET", url, { source: area, target: area, swap: area.getAttribute("hx-swap") || "innerHTML" });
   });
 
+  // The approvals change with a case's steps only: "kefu-approvals" on <body> for the list to
+  // listen to (every ticket event would keep a debounced reload from ever firing on a busy day).
+  if (window.kefu) {
+    ["case.step", "case.approval"].forEach((kind) =>
+      window.kefu.on(kind, (event) => document.body.dispatchEvent(new CustomEvent("kefu-approvals", { detail: event }))),
+    );
+  }
+
   // What a step did, as a toast (the panel's own message goes with its next live reload).
   document.addEventListener("kefu-case-done", (event) => {
     if (window.kefu && event.detail && event.detail.value) window.kefu.toast(event.detail.value);
