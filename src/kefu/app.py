@@ -65,8 +65,10 @@ from kefu.services.outbound import wake
 from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
 from kefu.web.pages import admin as web_admin
+from kefu.web.pages import approvals as web_approvals
 from kefu.web.pages import assets as web_assets
 from kefu.web.pages import auth as web_auth
+from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import search as web_search
@@ -80,6 +82,8 @@ WORKSPACE_PAGES = (
     web_search,
     web_customers,
     web_admin,
+    web_cases,
+    web_approvals,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 

@@ -114,6 +114,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The case is {stage_en}; reopen it to record more steps",
     ),
     "not_waitable": ("已解决的案件不能挂起等待", "A resolved case does not wait"),
+    "bad_wait_until": ("等待的截止时间须在将来", "A wait must end in the future"),
     "not_resolved": (
         "只有已解决或已关闭的案件才能重新打开",
         "Only a resolved or closed case can be reopened",
@@ -122,7 +123,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "投诉须按闭环步骤解决和归档（POST /api/v1/tickets/{{id}}/steps）",
         "A complaint is resolved and archived through its steps (POST /api/v1/tickets/{{id}}/steps)",
     ),
-    "nothing_to_approve": ("没有待审批的补偿", "There is no compensation to approve"),
+    "nothing_to_approve": ("没有待审批的补偿", "There is no compensation awaiting approval"),
     "above_authority": (
         "该补偿超出你的授权，需要{role}审批",
         "This compensation is above your authority; it needs a {role_en}",

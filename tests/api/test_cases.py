@@ -214,6 +214,8 @@ def test_compensation_above_authority_needs_an_approval_by_someone_whose_authori
         "amount_yuan": "300.00",
         "proposed_by": "agent",
         "approved_by": None,
+        "rejected_by": None,
+        "comment": "",
         "approval_needed_by": "supervisor",
     }
     assert case["missing"] == ["approval"]
@@ -333,6 +335,60 @@ def test_waiting_on_a_third_party_pauses_the_clocks_and_a_customer_message_does_
         select(AuditEvent.after).where(AuditEvent.action == "case.step").order_by(AuditEvent.id)
     ).all()
     assert [s["step"] for s in steps] == ["wait:third_party", "resume", "wait:customer", "resume"]
+
+
+def test_a_wait_with_an_agreed_time_shows_it_until_the_customer_ends_the_wait(integration, db, api):
+    ticket_id = _inbound(integration, "until-1", COMPLAINT)
+    past = _step(api, ticket_id, action="wait", on="customer", until="2020-01-01T00:00:00Z")
+    assert api_error(past, 422, "bad_wait_until")
+    naive = _step(api, ticket_id, action="wait", on="customer", until="2030-01-01T08:00:00")
+    assert api_error(naive, 422, "validation_error")
+    waiting = _walk(
+        api, ticket_id, {"action": "wait", "on": "customer", "until": "2030-01-01T08:00:00+08:00"}
+    )
+    assert waiting["waiting_until"] == "2030-01-01T00:00:00Z"
+    assert _inbound(integration, "until-2", "照片发给你们了") == ticket_id  # intake ends the wait
+    case = api.get(f"/api/v1/tickets/{ticket_id}/case").json()
+    assert (case["waiting_on"], case["waiting_until"]) == (None, None)
+
+
+def test_a_supervisor_rejects_a_compensation_saying_why_and_the_agent_revises_it(
+    db, api, client_for
+):
+    group = factories.make_group(db)
+    agent = factories.make_user(db, role="agent", groups=[group])
+    supervisor = factories.make_user(db, role="supervisor", groups=[group])
+    ticket = _complaint(db, group=group)
+    as_agent, as_supervisor = client_for(agent), client_for(supervisor)
+    _walk(as_agent, ticket.id, *TO_FOLLOW_UP[:4])
+    comp = {"kind": "cash", "amount_yuan": "300"}
+    _walk(
+        as_agent,
+        ticket.id,
+        {"action": "propose_solution", "solution": "退款", "compensation": comp},
+    )
+    assert api_error(
+        _step(as_supervisor, ticket.id, action="reject", comment=" "), 422, "validation_error"
+    )
+    assert api_error(
+        _step(as_agent, ticket.id, action="reject", comment="不行"), 403, "above_authority"
+    )
+    rejected = _walk(as_supervisor, ticket.id, {"action": "reject", "comment": "先补发"})
+    assert rejected["step"] == "rejected:supervisor"
+    assert (rejected["compensation"]["rejected_by"], rejected["compensation"]["comment"]) == (
+        "supervisor",
+        "先补发",
+    )
+    assert rejected["missing"] == ["revised_solution"]
+    refused = _step(as_agent, ticket.id, action="advance")
+    assert api_error(refused, 409, "missing_data")["message"] == (
+        "「处理解决」还缺少：修改后的解决方案（补偿被驳回）"
+    )
+    assert _step(as_supervisor, ticket.id, action="reject", comment="x").status_code == 409
+    summaries = [e["summary"] for e in api.get(f"/api/v1/tickets/{ticket.id}/timeline").json()]
+    assert "补偿被驳回（supervisor）：先补发" in summaries
+    revised = _walk(as_agent, ticket.id, {"action": "propose_solution", "solution": "补发"})
+    assert revised["compensation"] is None and revised["missing"] == []
 
 
 def test_a_customer_reply_in_follow_up_is_feedback_and_after_archiving_it_reopens(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kefu.domain import sla
 from kefu.domain.business_calendar import china_mainland
+from kefu.domain.case_file import case_file_of, case_of
 from kefu.domain.case_loop import (
     Advance,
     Approve,
@@ -24,6 +25,7 @@ from kefu.domain.case_loop import (
     RecordAnalysis,
     RecordFacts,
     RecordFeedback,
+    Reject,
     Reopen,
     Resume,
     SendBack,
@@ -142,6 +144,88 @@ def test_changing_the_compensation_needs_a_new_approval():
     )
     with pytest.raises(StepRefused):
         apply(case, Advance(), T0)
+
+
+def _awaiting_approval() -> Case:
+    return run(
+        open_case(CasePath.COMPLAINT, "耳机左耳无声"),
+        Advance(),
+        RecordAnalysis("quality", "批次故障"),
+        Advance(),
+        ProposeSolution("退款并补偿", Compensation("cash", 300_00, Role.SPECIALIST)),
+    )
+
+
+def test_an_approver_rejects_a_compensation_with_a_reason_and_the_solution_must_be_revised():
+    case = _awaiting_approval()
+    assert case.compensation is not None and case.compensation.awaiting_approval(Policy().limits)
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Reject(Role.SUPERVISOR, "  "), T0)
+    assert (refused.value.code, refused.value.missing) == ("missing_data", ("comment",))
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Reject(Role.SPECIALIST, "太多了"), T0)  # ¥300 is above her ¥200 too
+    assert (refused.value.code, refused.value.needs) == ("above_authority", Role.SUPERVISOR)
+    outcome = apply(case, Reject(Role.SUPERVISOR, " 先补发，不退款 "), T0)
+    assert outcome.step == "rejected:supervisor"
+    rejected = outcome.case
+    assert rejected.compensation is not None
+    assert (rejected.compensation.rejected_by, rejected.compensation.comment) == (
+        Role.SUPERVISOR,
+        "先补发，不退款",
+    )
+    assert not rejected.compensation.awaiting_approval(Policy().limits)
+    with pytest.raises(StepRefused) as refused:
+        apply(rejected, Advance(), T0)
+    assert refused.value.missing == ("revised_solution",)
+    with pytest.raises(StepRefused, match="awaiting approval"):
+        apply(rejected, Reject(Role.SUPERVISOR, "again"), T0)
+    # A revised proposal within her authority needs nobody; the supervisor may also still
+    # approve the first one after all.
+    revised = run(
+        rejected, ProposeSolution("补发", Compensation("coupon", 100_00, Role.SPECIALIST))
+    )
+    assert apply(revised, Advance(), T0).case.stage == Stage.FOLLOWING_UP
+    approved = run(rejected, Approve(Role.SUPERVISOR, "同意"))
+    assert approved.compensation is not None and approved.compensation.rejected_by is None
+    assert apply(approved, Advance(), T0).case.stage == Stage.FOLLOWING_UP
+    # Nothing to reject: no compensation, or one within the proposer's authority.
+    with pytest.raises(StepRefused, match="awaiting approval"):
+        apply(revised, Reject(Role.SUPERVISOR, "不行"), T0)
+
+
+def test_a_wait_may_have_a_due_time_in_the_future_that_ends_with_the_wait():
+    due = T0 + timedelta(days=2)
+    case = run(open_case(CasePath.COMPLAINT, "等快递公司回复"), Wait(Waiting.THIRD_PARTY, due))
+    assert (case.waiting, case.waiting_until) == (Waiting.THIRD_PARTY, due)
+    with pytest.raises(StepRefused) as refused:
+        apply(case, Wait(Waiting.CUSTOMER, T0), T0)
+    assert refused.value.code == "bad_wait_until"
+    assert run(case, Resume()).waiting_until is None
+    assert run(case, Wait(Waiting.CUSTOMER)).waiting_until is None  # a new wait, no time agreed
+
+
+def test_the_case_file_keeps_a_decision_and_a_due_time():
+    class Row:
+        case_path, stage, category, resolved_at, reopen_count = (
+            "complaint",
+            "resolving",
+            None,
+            None,
+            0,
+        )
+
+        def __init__(self, case: Case) -> None:
+            self.case_file = case_file_of(case)
+            self.waiting_on = case.waiting.value if case.waiting else None
+
+    rejected = run(_awaiting_approval(), Reject(Role.ADMIN, "理由"))
+    waiting = run(rejected, Wait(Waiting.CUSTOMER, T0 + timedelta(hours=3)))
+    read = case_of(Row(waiting))
+    assert read.compensation == waiting.compensation
+    assert read.waiting_until == T0 + timedelta(hours=3)
+    row = Row(waiting)
+    row.waiting_on = None  # intake's batch ended the wait by its column alone
+    assert case_of(row).waiting_until is None
 
 
 def test_short_path_and_which_intents_take_it():
@@ -340,6 +424,7 @@ actions = st.one_of(
         st.none() | st.builds(Compensation, st.just("coupon"), st.integers(0, 2_000_00), roles),
     ),
     st.builds(Approve, roles),
+    st.builds(Reject, roles, st.sampled_from(["", "金额过高"])),
     st.builds(RecordFeedback, st.booleans(), st.none() | st.integers(0, 6)),
     st.just(Advance()),
     st.just(SendBack()),
@@ -347,7 +432,7 @@ actions = st.one_of(
     st.just(CustomerWrote()),
     st.just(Reopen()),
     st.builds(Archive, st.sampled_from(["", "改用双层包装"])),
-    st.builds(Wait, st.sampled_from(list(Waiting))),
+    st.builds(Wait, st.sampled_from(list(Waiting)), st.none() | st.just(T0 + timedelta(days=30))),
 )
 # Random actions alone almost never get far down the complaint path, so each sequence is the
 # happy path (once or twice, for a reopen), with steps dropped at random and random actions

@@ -63,6 +63,16 @@ def test_a_step_of_the_loop_moves_the_status_and_counts_a_reopen_once():
     assert (reopened.status, reopened.reopen_count, reopened.resolved_at) == (S.OPEN, 1, None)
 
 
+def test_the_category_confirmed_in_the_analysis_replaces_the_one_analysis_guessed():
+    """Regression: the ticket's guessed category was written back over the confirmed one, so
+    a complaint whose analysis named another category could never leave 分析评估."""
+    state = complaint_at(cw.Stage.ANALYSING, facts="杯子碎了")
+    state = replace(state, triage=replace(state.triage, category="logistics"))
+    analysed = cw.apply(state.case, cw.RecordAnalysis("quality", "包装太薄"), T0).case
+    after = planner.with_case(state, analysed, T0)
+    assert (after.triage.category, after.case.category) == ("quality", "quality")
+
+
 def test_a_reply_is_the_first_response_once_and_stops_the_customer_waiting():
     replied = planner.agent_replied(ticket(), T0 + timedelta(minutes=3))
     assert (replied.status, replied.first_response_at, replied.awaiting_reply_since) == (

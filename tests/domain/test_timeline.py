@@ -17,6 +17,12 @@ from kefu.domain.timeline import describe
         (
             "case.step",
             None,
+            {"step": "rejected:supervisor", "comment": "先补发"},
+            "补偿被驳回（supervisor）：先补发",
+        ),
+        (
+            "case.step",
+            None,
             {"step": "solution", "compensation": {"kind": "coupon", "amount": 30000}},
             "提出解决方案，补偿 coupon ¥300.00",
         ),

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from kefu.api.access import STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
@@ -66,6 +66,12 @@ class ProposeSolution(In):
 
 class Approve(In):
     action: Literal["approve"]
+    comment: Optional = ""
+
+
+class Reject(In):
+    action: Literal["reject"]
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class RecordFeedback(In):
@@ -90,6 +96,9 @@ class SendBack(In):
 class Wait(In):
     action: Literal["wait"]
     on: cw.Waiting
+    until: AwareDatetime | None = Field(
+        default=None, description="when the wait should end (the agreed answer time)"
+    )
 
 
 class Resume(In):
@@ -105,6 +114,7 @@ Step = Annotated[
     | RecordAnalysis
     | ProposeSolution
     | Approve
+    | Reject
     | RecordFeedback
     | Advance
     | Archive
@@ -131,13 +141,15 @@ def _action(step: Any) -> cw.Action:
                 else cw.Compensation(comp.kind, int(comp.amount_yuan * 100), Role.AGENT),
             )  # the proposer is set from the caller
         case Approve():
-            return cw.Approve(Role.AGENT)  # the approver is the caller
+            return cw.Approve(Role.AGENT, step.comment)  # the approver is the caller
+        case Reject():
+            return cw.Reject(Role.AGENT, step.comment)
         case RecordFeedback():
             return cw.RecordFeedback(step.confirmed, step.rating)
         case Archive():
             return cw.Archive(step.lesson)
         case Wait():
-            return cw.Wait(step.on)
+            return cw.Wait(step.on, step.until)
         case Advance():
             return cw.Advance()
         case SendBack():
@@ -152,8 +164,10 @@ class CompensationOut(Out):
     amount_yuan: str
     proposed_by: str
     approved_by: str | None
+    rejected_by: str | None = Field(description="who turned it down; the solution needs revising")
+    comment: str = Field(description="the approver's words with the decision")
     approval_needed_by: str | None = Field(
-        description="the lowest role that may approve it; null once settled"
+        description="the lowest role that may approve it; null once settled or rejected"
     )
 
 
@@ -164,6 +178,7 @@ class CaseView(Out):
     stages: list[str]
     status: str
     waiting_on: str | None
+    waiting_until: datetime | None = Field(description="when the wait should end, if agreed")
     facts: str
     category: str | None = Field(
         description="the confirmed category (null until the analysis step)"

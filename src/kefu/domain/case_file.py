@@ -42,9 +42,13 @@ def case_of(ticket: CaseColumns) -> Case:
             int(comp["amount"]),
             Role(comp["proposed_by"]),
             Role(comp["approved_by"]) if comp.get("approved_by") else None,
+            Role(comp["rejected_by"]) if comp.get("rejected_by") else None,
+            comp.get("comment", ""),
         )
     )
     waiting = Waiting(ticket.waiting_on) if ticket.waiting_on else None
+    # Intake's batch ends a wait by its column alone: a due time left in the file is an old one.
+    until = f.get("waiting_until") if waiting is not None else None
     return Case(
         path=CasePath(ticket.case_path),
         stage=Stage(ticket.stage),
@@ -58,6 +62,7 @@ def case_of(ticket: CaseColumns) -> Case:
         rating=f.get("rating"),
         lesson=f.get("lesson", ""),
         waiting=waiting,
+        waiting_until=datetime.fromisoformat(until) if until else None,
         resolved_at=ticket.resolved_at,
         reopen_count=ticket.reopen_count,
     )
@@ -78,9 +83,12 @@ def case_file_of(case: Case) -> dict[str, Any]:
             "amount": comp.amount,
             "proposed_by": comp.proposed_by.value,
             "approved_by": comp.approved_by.value if comp.approved_by else None,
+            **({"rejected_by": comp.rejected_by.value} if comp.rejected_by else {}),
+            **({"comment": comp.comment} if comp.comment else {}),
         },
         "customer_confirmed": case.customer_confirmed,
         "rating": case.rating,
         "lesson": case.lesson,
+        "waiting_until": case.waiting_until.isoformat() if case.waiting_until else None,
     }
     return {k: v for k, v in data.items() if v not in ("", None, [], False)}

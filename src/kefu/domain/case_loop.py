@@ -8,9 +8,11 @@ and may only move on once the step's data is there: the key facts at registratio
 confirmed category and a root cause (a 5-Why chain may supply it) before resolving; the
 solution, and an approval for compensation above the actor's authority (分级授权), before
 following up; the customer's confirmation or rating before archiving; a lesson-learned note to
-archive. Inquiries, suggestions and praise take the short path open → resolved → closed.
+archive. An approver may also reject a compensation, with a reason; the proposer then revises
+the solution (a new proposal needs its own approval). Inquiries, suggestions and praise take the short path open → resolved → closed.
 
-Any open stage may wait on the customer or a third party (the SLA clocks pause). A customer
+Any open stage may wait on the customer or a third party (the SLA clocks pause), until an
+agreed time if one was set (shown as a countdown; the wait ends when someone resumes it). A customer
 who writes again within the reopen window after the case was resolved reopens it (counted;
 during 跟进反馈 the message is the customer's feedback); after the window the caller opens a
 new case linked to this one (``Outcome.new_linked_case``). Staff may reopen a case too
@@ -24,7 +26,7 @@ new case linked to this one (``Outcome.new_linked_case``). Staff may reopen a ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from kefu.domain.roles import Role
@@ -109,12 +111,18 @@ class Compensation:
     amount: int  # fen
     proposed_by: Role
     approved_by: Role | None = None  # set when the proposer's authority did not cover it
+    rejected_by: Role | None = None  # an approver said no: the solution must be revised
+    comment: str = ""  # the approver's words with the decision
 
     def settled(self, limits: AuthorityLimits) -> bool:
         """Granted within the proposer's authority, or approved by a role whose authority covers it."""
         if limits.may_grant(self.proposed_by, self.amount):
             return True
         return self.approved_by is not None and limits.may_grant(self.approved_by, self.amount)
+
+    def awaiting_approval(self, limits: AuthorityLimits) -> bool:
+        """Above the proposer's authority, and nobody has approved or rejected it yet."""
+        return not self.settled(limits) and self.rejected_by is None
 
 
 @dataclass(frozen=True)
@@ -131,8 +139,13 @@ class Case:
     rating: int | None = None  # 1-5
     lesson: str = ""
     waiting: Waiting | None = None
+    waiting_until: datetime | None = None  # the agreed time the wait should end by
     resolved_at: datetime | None = None
     reopen_count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.waiting is None and self.waiting_until is not None:
+            object.__setattr__(self, "waiting_until", None)  # a due time belongs to a wait
 
     @property
     def status(self) -> TicketStatus:
@@ -175,6 +188,15 @@ class ProposeSolution:
 @dataclass(frozen=True)
 class Approve:
     by: Role
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An approver turns down a compensation above the proposer's authority, saying why."""
+
+    by: Role
+    comment: str
 
 
 @dataclass(frozen=True)
@@ -201,6 +223,7 @@ class SendBack:
 @dataclass(frozen=True)
 class Wait:
     on: Waiting
+    until: datetime | None = None  # when the customer or third party promised an answer
 
 
 @dataclass(frozen=True)
@@ -223,6 +246,7 @@ Action = (
     | RecordAnalysis
     | ProposeSolution
     | Approve
+    | Reject
     | RecordFeedback
     | Advance
     | Archive
@@ -280,7 +304,10 @@ def missing_to_leave(case: Case, policy: Policy) -> tuple[str, ...]:
         )
     if case.stage in (Stage.RESOLVING, Stage.OPEN) and case.path == CasePath.COMPLAINT:
         missing = [] if case.solution else ["solution"]
-        if case.compensation is not None and not case.compensation.settled(policy.limits):
+        comp = case.compensation
+        if comp is not None and comp.rejected_by is not None:
+            missing.append("revised_solution")
+        elif comp is not None and not comp.settled(policy.limits):
             missing.append("approval")
         return tuple(missing)
     if case.stage == Stage.FOLLOWING_UP:
@@ -305,10 +332,13 @@ def apply(case: Case, action: Action, at: datetime, policy: Policy | None = None
             "case_archived", f"the case is {case.stage.value}; only a customer message reopens it"
         )
     match action:
-        case Wait(on=on):
+        case Wait(on=on, until=until):
             if case.stage in DONE_STAGES:
                 raise StepRefused("not_waitable", "a resolved case does not wait")
-            return Outcome(replace(case, waiting=on), f"wait:{on.value}")
+            if until is not None and until <= at:
+                raise StepRefused("bad_wait_until", "a wait ends in the future")
+            due = until.astimezone(UTC) if until is not None else None
+            return Outcome(replace(case, waiting=on, waiting_until=due), f"wait:{on.value}")
         case Resume():
             return Outcome(replace(case, waiting=None), "resume")
         case RecordFacts(facts=facts):
@@ -329,20 +359,16 @@ def apply(case: Case, action: Action, at: datetime, policy: Policy | None = None
             return Outcome(
                 replace(case, solution=solution.strip(), compensation=compensation), "solution"
             )
-        case Approve(by=role):
-            if case.compensation is None:
-                raise StepRefused("nothing_to_approve", "there is no compensation to approve")
-            if not policy.limits.may_grant(role, case.compensation.amount):
-                needed = policy.limits.approver_for(case.compensation.amount)
-                raise StepRefused(
-                    "above_authority",
-                    f"approving this compensation needs the role {needed.value}",
-                    needs=needed,
-                )
-            return Outcome(
-                replace(case, compensation=replace(case.compensation, approved_by=role)),
-                f"approved:{role.value}",
-            )
+        case Approve(by=role, comment=comment):
+            comp = _decidable(case, role, policy, pending_only=False)
+            decided = replace(comp, approved_by=role, rejected_by=None, comment=comment.strip())
+            return Outcome(replace(case, compensation=decided), f"approved:{role.value}")
+        case Reject(by=role, comment=comment):
+            comp = _decidable(case, role, policy, pending_only=True)
+            if not comment.strip():
+                raise StepRefused("missing_data", "a rejection says why", ("comment",))
+            decided = replace(comp, approved_by=None, rejected_by=role, comment=comment.strip())
+            return Outcome(replace(case, compensation=decided), f"rejected:{role.value}")
         case RecordFeedback(confirmed=confirmed, rating=rating):
             _require_stage(case, Stage.FOLLOWING_UP, Stage.RESOLVED)
             if rating is not None and not 1 <= rating <= 5:
@@ -372,6 +398,21 @@ def apply(case: Case, action: Action, at: datetime, policy: Policy | None = None
         case Advance():
             return _advance(case, at, policy)
     raise StepRefused("unknown_action", f"unknown action {action!r}")
+
+
+def _decidable(case: Case, role: Role, policy: Policy, *, pending_only: bool) -> Compensation:
+    """The compensation ``role`` may decide on; a rejection needs one still awaiting approval."""
+    comp = case.compensation
+    if comp is None or (pending_only and not comp.awaiting_approval(policy.limits)):
+        raise StepRefused("nothing_to_approve", "there is no compensation awaiting approval")
+    if not policy.limits.may_grant(role, comp.amount):
+        needed = policy.limits.approver_for(comp.amount)
+        raise StepRefused(
+            "above_authority",
+            f"deciding on this compensation needs the role {needed.value}",
+            needs=needed,
+        )
+    return comp
 
 
 def _advance(case: Case, at: datetime, policy: Policy) -> Outcome:

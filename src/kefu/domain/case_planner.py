@@ -120,13 +120,17 @@ def move_status(
 
 
 def with_case(state: TicketState, case: cw.Case, at: datetime) -> TicketState:
-    """The ticket after a step of its case's loop: the status follows the case. A reopen is
-    counted by the loop (``case.reopen_count``), not a second time here."""
+    """The ticket after a step of its case's loop: the status follows the case, and the category
+    a person confirmed in the analysis is the ticket's. A reopen is counted by the loop
+    (``case.reopen_count``), not a second time here."""
     moved = (
         move_status(state, case.status, at, reopen=False) if case.status != state.status else state
     )
     resolved_at = (case.resolved_at or moved.resolved_at) if case.status in DONE else None
-    return replace(moved, case=replace(case, resolved_at=resolved_at))
+    triage = moved.triage
+    if case.category is not None and case.category != triage.category:
+        triage = replace(triage, category=case.category)
+    return replace(moved, case=replace(case, resolved_at=resolved_at), triage=triage)
 
 
 def agent_replied(state: TicketState, at: datetime) -> TicketState:

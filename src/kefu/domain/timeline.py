@@ -75,8 +75,9 @@ def describe_step(step: str, after: dict[str, Any]) -> str:
         return f"进入「{_stage(detail)}」"
     if kind == "wait":
         return f"挂起：{WAITING_ZH.get(detail, detail)}"
-    if kind == "approved":
-        return f"补偿已审批（{detail}）"
+    if kind in ("approved", "rejected"):
+        said = f"：{after['comment']}" if after.get("comment") else ""
+        return f"补偿{'已审批' if kind == 'approved' else '被驳回'}（{detail}）{said}"
     text = STEP_ZH.get(step, step)
     if step == "solution" and after.get("compensation"):
         comp = after["compensation"]

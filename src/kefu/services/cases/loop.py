@@ -6,7 +6,8 @@ ticket's status, timestamps and SLA facts in line with the stage, and audits the
 ``case.step`` (the ticket's timeline shows it). A plain status change (``PATCH status``) goes
 through ``do_status_change``, which maps it onto the same actions, so a complaint cannot be
 resolved around its steps. Compensation above the proposer's authority (分级授权) notifies the
-supervisors; approving it is a recorded step by someone whose authority covers it.
+supervisors; approving or rejecting it (with a comment) is a recorded step by someone whose
+authority covers it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ from kefu.services.intake.inbound import CaseRules
 from kefu.services.sla import clocks as sla
 from kefu.settings import Settings
 
-STATUS_CODES = {"above_authority": 403, "bad_compensation": 422, "bad_rating": 422}
+STATUS_CODES = {
+    "above_authority": 403,
+    "bad_compensation": 422,
+    "bad_rating": 422,
+    "bad_wait_until": 422,
+}
 ROLE_NAMES_ZH = {
     Role.AGENT: "客服专员",
     Role.SPECIALIST: "客诉专员",
@@ -51,6 +57,8 @@ MISSING_NAMES_ZH = {
     "root_cause": "根本原因",
     "solution": "解决方案",
     "approval": "补偿审批",
+    "revised_solution": "修改后的解决方案（补偿被驳回）",
+    "comment": "驳回理由",
     "confirmation_or_rating": "客户确认或评分",
     "lesson": "经验总结",
 }
@@ -221,10 +229,16 @@ def do_step(
     if isinstance(action, cw.ProposeSolution) and action.compensation is not None:
         action = replace(
             action,
-            compensation=replace(action.compensation, proposed_by=actor.role, approved_by=None),
+            compensation=replace(
+                action.compensation,
+                proposed_by=actor.role,
+                approved_by=None,
+                rejected_by=None,
+                comment="",
+            ),
         )
-    if isinstance(action, cw.Approve):
-        action = cw.Approve(by=actor.role)
+    if isinstance(action, cw.Approve | cw.Reject):
+        action = replace(action, by=actor.role)
     before = _case_state(ticket)
     now = utcnow()
     (outcome,) = apply_actions(ticket, (action,), now, policy)
@@ -311,8 +325,10 @@ def _step_data(action: cw.Action) -> dict[str, Any]:
             return {"confirmed": confirmed, "rating": rating}
         case cw.Archive(lesson=lesson):
             return {"lesson": lesson.strip()}
-        case cw.Wait(on=on):
-            return {"waiting_on": on.value}
+        case cw.Wait(on=on, until=until):
+            return {"waiting_on": on.value, **({"until": until.isoformat()} if until else {})}
+        case cw.Approve(comment=comment) | cw.Reject(comment=comment) if comment.strip():
+            return {"comment": comment.strip()}
     return {}
 
 
@@ -321,7 +337,7 @@ def view(ticket: Ticket, policy: Policy) -> dict[str, Any]:
     case = case_of(ticket)
     comp = case.compensation
     final = case.stage in cw.FINAL_STAGES or ticket.merged_into_id is not None
-    needs_approval = comp is not None and not comp.settled(policy.limits)
+    needs_approval = comp is not None and comp.awaiting_approval(policy.limits)
     return {
         "path": case.path.value,
         "stage": case.stage.value,
@@ -332,6 +348,7 @@ def view(ticket: Ticket, policy: Policy) -> dict[str, Any]:
         ],
         "status": ticket.status,
         "waiting_on": ticket.waiting_on,
+        "waiting_until": case.waiting_until,
         "facts": case.facts,
         "category": case.category,
         "root_cause": case.cause,
@@ -344,6 +361,8 @@ def view(ticket: Ticket, policy: Policy) -> dict[str, Any]:
             "amount_yuan": f"{comp.amount / 100:.2f}",
             "proposed_by": comp.proposed_by.value,
             "approved_by": comp.approved_by.value if comp.approved_by else None,
+            "rejected_by": comp.rejected_by.value if comp.rejected_by else None,
+            "comment": comp.comment,
             "approval_needed_by": policy.limits.approver_for(comp.amount).value
             if needs_approval
             else None,
