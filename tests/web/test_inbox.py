@@ -3,6 +3,7 @@ markers and bulk changes, as a signed-in agent's browser sees them."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -216,6 +217,7 @@ def test_sorted_by_sla_time_left_by_default_then_newest_or_priority(
     _sweep(engine)
     browser = sign_in(li)
     assert _rows(_view(browser)) == [chat.id, form.id, email.id]
+    assert _rows(_view(browser, "?view=groups")) == [chat.id, form.id, email.id]  # by its index
     assert _rows(_view(browser, "?sort=newest")) == [form.id, chat.id, email.id]
     assert _rows(_view(browser, "?sort=priority")) == [form.id, chat.id, email.id]
     page = _view(browser)
@@ -231,11 +233,12 @@ def test_more_pages_by_keyset_without_gaps_or_repeats(
         for n in range(53)
     ]
     browser = sign_in(li)
-    for sort in ("sla", "newest", "priority"):  # the orders of an open view
-        first = _view(browser, f"?sort={sort}")
+    # "mine" is found by its own index, "groups" reads the SLA order's index in order.
+    for view, sort in itertools.product(("mine", "groups"), ("sla", "newest", "priority")):
+        first = _view(browser, f"?view={view}&sort={sort}")
         assert len(_rows(first)) == 50
         more = re.search(r'hx-get="(/inbox/rows\?[^"]+)"', first)
-        assert more, sort
+        assert more, (view, sort)
         rest = browser.client.get(more.group(1).replace("&amp;", "&"))
         assert rest.status_code == 200
         assert len(_rows(rest.text)) == 3

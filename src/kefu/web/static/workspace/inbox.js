@@ -46,11 +46,22 @@
     return htmx.ajax("GET", url, { target: list, swap: "innerHTML" }).then(() => restore(hadFocus));
   }, 800);
 
+  // On a phone the views are a strip that scrolls sideways: it shows the current one, and keeps
+  // where the person scrolled it when the counts reload.
   const reloadCounts = reloader(() => {
     const views = document.getElementById("inbox-views");
     if (!views) return null;
-    return htmx.ajax("GET", views.dataset.countsUrl, { target: views, swap: "outerHTML" });
+    const left = views.scrollLeft;
+    return htmx.ajax("GET", views.dataset.countsUrl, { target: views, swap: "outerHTML" }).then(() => {
+      const fresh = document.getElementById("inbox-views");
+      if (fresh) fresh.scrollLeft = left;
+    });
   }, 2000);
+  const views = document.getElementById("inbox-views");
+  const here = views && views.querySelector("[aria-current=page]");
+  if (here && views.scrollWidth > views.clientWidth) {
+    views.scrollLeft = here.offsetLeft - (views.clientWidth - here.offsetWidth) / 2;
+  }
 
   const QUIET = new Set(["typing", "delivery.changed"]); // nothing the list shows
   body.addEventListener("kefu-tickets", (event) => {
