@@ -70,6 +70,7 @@ from kefu.web.pages import assets as web_assets
 from kefu.web.pages import auth as web_auth
 from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
+from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import search as web_search
 
@@ -84,6 +85,7 @@ WORKSPACE_PAGES = (
     web_admin,
     web_cases,
     web_approvals,
+    web_inbox,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 

@@ -53,6 +53,26 @@ def test_a_new_ticket_gets_its_deadlines_from_the_sweep(engine, db, team):
     )
 
 
+def test_the_sweep_writes_the_earliest_warning_of_the_running_clocks(engine, db, team):
+    group, _, agent = team
+    ticket = factories.make_ticket(db, group=group, channel="email", priority="P1")
+    start = ticket.created_at
+    _sweep(engine, start)
+    db.refresh(ticket)
+    # P1 by email: first response within 15 minutes (warned at 12), resolution within 2 hours.
+    assert ticket.sla_warn_at == start + timedelta(minutes=12)
+    tickets.do_add_message(db, SYSTEM, ticket, text="您好，马上为您处理", internal=False)
+    db.commit()
+    _sweep(engine, start + timedelta(minutes=1))
+    db.refresh(ticket)
+    assert ticket.sla_warn_at == start + timedelta(minutes=96)  # answered: the resolution's
+    tickets.do_update_ticket(db, SYSTEM, ticket, {"status": "pending"})
+    db.commit()
+    _sweep(engine, start + timedelta(minutes=2))
+    db.refresh(ticket)
+    assert ticket.sla_warn_at is None  # waiting: no clock runs
+
+
 def test_a_breach_escalates_once_whatever_the_number_of_sweeps(engine, db, team):
     group, supervisor, agent = team
     ticket = factories.make_ticket(db, group=group, channel="webchat", assignee_id=agent.id)

@@ -16,7 +16,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement
 
 from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
 from kefu.db.models.customers import Customer
@@ -28,6 +31,52 @@ ticket_tags = Table(
     Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
+
+
+class SlaOrder(ColumnElement[datetime]):
+    """SQL: a case's nearest running SLA deadline, or 9999-12-31 when no clock runs: the inbox's
+    default order (services/cases/inbox.py), and an index of its own. Written out as literal SQL
+    for each engine, the same in the index and in the queries, so that both engines use it."""
+
+    inherit_cache = True
+    type = UTCDateTime()
+
+
+NO_DEADLINE_SQL = {
+    "postgresql": "'9999-12-31 00:00:00+00'::timestamptz",
+    "sqlite": "'9999-12-31 00:00:00.000000'",
+}
+
+
+@compiles(SlaOrder, "postgresql")
+def _sla_order_postgresql(element: SlaOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return (
+        "COALESCE(LEAST(first_response_due_at, next_response_due_at, resolution_due_at), "
+        f"{NO_DEADLINE_SQL['postgresql']})"
+    )
+
+
+@compiles(SlaOrder)
+def _sla_order_sqlite(element: SlaOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite's min() of several values is NULL if any is: each falls back on the others.
+    return (
+        "coalesce(min(coalesce(first_response_due_at, next_response_due_at, resolution_due_at), "
+        "coalesce(next_response_due_at, resolution_due_at, first_response_due_at), "
+        "coalesce(resolution_due_at, first_response_due_at, next_response_due_at)), "
+        f"{NO_DEADLINE_SQL['sqlite']})"
+    )
+
+
+class SlaOrderUnindexed(SlaOrder):
+    """The same order, written so that SQLite does not walk the index for it: for a few cases
+    found by another index (SQLite's planner would walk every case in order to find them)."""
+
+    inherit_cache = True
+
+
+@compiles(SlaOrderUnindexed, "sqlite")
+def _sla_order_sqlite_unindexed(element: SlaOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({_sla_order_sqlite(element, compiler, **kw)} || '')"
 
 
 class Tag(Base):
@@ -45,6 +94,11 @@ class Ticket(Base):
         Index("ix_tickets_status_id", "status", "id"),
         Index("ix_tickets_group_status", "group_id", "status"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        # The inbox's views (services/cases/inbox.py): P1 crises; recently resolved, counted from
+        # the index alone (with what visibility reads) and listed the latest first.
+        Index("ix_tickets_priority_status", "priority", "status"),
+        Index("ix_tickets_resolved", "resolved_at", "status", "group_id", "assignee_id"),
+        Index("ix_tickets_sla_order", SlaOrder(), "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -79,6 +133,9 @@ class Ticket(Base):
     # still unanswered, and the [start, end] intervals spent pending or resolved (ISO strings).
     awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_pauses: Mapped[list[list[str | None]]] = mapped_column(JSONData, default=list)
+    # The earliest warning moment (80 % of a budget used) of a clock still running, written by
+    # the sweep with the deadlines: at or past it the case is "SLA at risk" in the inbox.
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # When the sweep must look at this ticket next (a warning or deadline, or a change to plan);
     # None: no clock is running.
     sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -357,7 +357,19 @@ def _write_deadlines(ticket: Ticket, evaluation: Evaluation) -> None:
             (c for c in evaluation.clocks if c.target == target and c.stopped_at is None), None
         )
         setattr(ticket, column, clock.due_at if clock else None)
+    ticket.sla_warn_at = first_warning(evaluation)
     ticket.sla_check_at = evaluation.next_check_at
+
+
+def first_warning(evaluation: Evaluation) -> datetime | None:
+    """The earliest warning moment of a clock still running (not stopped, not paused): once it
+    has come the case is at risk (the inbox's "SLA at risk" view reads it from its column)."""
+    running = (
+        c.warn_at
+        for c in evaluation.clocks
+        if c.stopped_at is None and c.due_at is not None and c.warn_at is not None
+    )
+    return min(running, default=None)
 
 
 def _warn(session: Session, ticket: Ticket, event: sla.Event) -> None:
