@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -60,7 +61,8 @@ class Report:
     """What one run wrote, and how fast."""
 
     rows: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float = 0.0  # planning and writing, from the first row to the last commit
+    write_seconds: float = 0.0  # of which the writer spent writing (in its own thread)
 
     @property
     def total(self) -> int:
@@ -72,9 +74,10 @@ class Report:
 
     def summary(self) -> str:
         tables = ", ".join(f"{name} {count:,}" for name, count in self.rows.items() if count)
+        writing = self.total / self.write_seconds if self.write_seconds else 0.0
         return (
-            f"{self.total:,} rows in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s): "
-            f"{tables}"
+            f"{self.total:,} rows in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s; "
+            f"writing alone {self.write_seconds:.1f} s, {writing:,.0f} rows/s): {tables}"
         )
 
 
@@ -124,7 +127,7 @@ def _write(
         for batch in batches(ids=ids):
             if len(pending) >= 2:
                 pending.popleft().result()  # raises what the writer raised
-            pending.append(pool.submit(writer.write_batch, batch, ids, steps))
+            pending.append(pool.submit(_timed, report, writer.write_batch, batch, ids, steps))
             for table, rows in batch.rows.items():
                 report.rows[table] += len(rows)
             report.seconds = time.perf_counter() - started
@@ -136,6 +139,12 @@ def _write(
         writer.finish()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _timed(report: Report, write: Callable[..., None], *args: Any) -> None:
+    started = time.perf_counter()
+    write(*args)
+    report.write_seconds += time.perf_counter() - started
 
 
 @contextmanager
