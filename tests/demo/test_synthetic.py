@@ -235,3 +235,45 @@ def test_the_team_must_be_complete(db: Session, engine) -> None:
     with pytest.raises(RuntimeError, match="incomplete"):
         read_team(db)
     assert ensure_tags(db)["VIP"]
+
+
+def test_analysis_has_the_shape_of_the_engines() -> None:
+    """What the generator stores as a message's analysis reads like the engine's output."""
+    from kefu.demo.synthetic.analysis import read_message
+    from kefu.nlp.analysis import analyzer
+
+    text = "你们的产品把我孩子烫伤了，我要找媒体曝光！订单SL2026123456"
+    real = analyzer().analyze(text).to_json()
+    crisis = next(s for s in load_content().scenarios if "safety" in s.labels.risks)
+    reading = read_message(random.Random(1), crisis.labels, crisis.flags, text,
+                           first=True, thanks=False, traditional=False)  # fmt: skip
+    made = reading.analysis
+    assert set(made) == set(real)
+    assert set(made["cues"]) == set(real["cues"])
+    assert set(made["confidence"]) == set(real["confidence"])
+    for ours in made["explanations"]:
+        assert set(ours) <= set(real["explanations"][0]) | {"source"}
+        if ours["span"]:
+            assert text[ours["start"] : ours["end"]] == ours["span"]
+    assert made["priority"] == "P1" and "safety" in made["risks"]
+    assert reading.triage.priority == "P1" and reading.triage.priority_reason.startswith("P1：")
+    assert reading.explanations["risks.safety"].startswith("人身安全")
+
+
+def test_fillers_use_the_scenarios_slots_in_both_scripts() -> None:
+    from kefu.demo.content import SLOTS, render
+    from kefu.demo.synthetic.fillers import fillers
+
+    slots = dict.fromkeys(SLOTS, "X")
+    rng = random.Random(5)
+    for script in ("hans", "hant"):
+        writer = fillers(script)
+        lines = [
+            render(turn.variants[0], slots)
+            for category in [c.value for c in Category]
+            for _ in range(20)
+            for turn in writer.exchange(rng, category, "angry")
+        ]
+        assert all("{" not in line and line.strip() for line in lines)
+    assert "物流现在到哪了？" in fillers("hans").f.customer["logistics"]
+    assert "物流現在到哪了？" in fillers("hant").f.customer["logistics"]

@@ -12,7 +12,7 @@ ticket agrees with its messages and its trail as if an agent had done the work. 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from kefu.domain.tickets import OPEN_STATUSES, TicketStatus
 from kefu.sanitize import text_to_html
 from kefu.services.cases.loop import step_data
 from kefu.services.intake.inbound import SUBJECT_LENGTH
+from kefu.services.intake.message_triage import case_changed
 from kefu.services.sla.clocks import DUE_COLUMNS, Policies
 
 POLICY = cw.Policy()
@@ -75,7 +76,6 @@ class Outcome:
 class Written:
     """What the planner needs to know of a ticket once written."""
 
-    status: str
     messages: int
     busy_until: datetime  # until when it may still catch the customer's messages on its channel
     complaint: EarlierCase | None
@@ -86,7 +86,6 @@ class _State:
     """The ticket as the replay goes: the planner's state and what the services keep beside it."""
 
     planner: cp.TicketState
-    reasons: dict[str, str] = field(default_factory=dict)
     updated_at: datetime | None = None
     chat_accepted_at: datetime | None = None
     last_message_at: datetime | None = None  # the last message to or from the customer
@@ -134,7 +133,7 @@ class TicketWriter:
             else (fields["closed_at"] or fields["resolved_at"] or start)
         )
         earlier = EarlierCase(ticket_id, scenario.labels.category, start) if complaint else None
-        return Written(final, replay.state.messages, busy, earlier)
+        return Written(replay.state.messages, busy, earlier)
 
 
 def with_rounds(rng: random.Random, scenario: Scenario, rounds: int, traditional: bool) -> Scenario:
@@ -246,7 +245,7 @@ class _Replay:
         opened = cp.open_ticket(customer_id, self.channel, at, intent=labels.intent)
         reading = self._read(step.text, first=True, thanks=False)
         triaged = cp.apply_analysis(opened, reading.triage, reading.explanations, opens=True)
-        self.state = _State(triaged.state, dict(triaged.reasons), at, last_message_at=at)
+        self.state = _State(triaged.state, at, last_message_at=at)
         staff_made = self.channel == "web"
         creator = self._actor(None) if not staff_made else self._staff_creator()
         subject = self.subject or _subject(step.text)
@@ -268,7 +267,6 @@ class _Replay:
             return
         self.state.planner = flagged
         rows, tid, cid = self.w.rows, self.ticket_id, self.customer.id
-        self.state.reasons["priority"] = flagged.triage.priority_reason or ""
         after = {"priority": flagged.triage.priority, "repeat_complaint": True,
                  "earlier_ticket_ids": ids, "reason": flagged.triage.priority_reason}  # fmt: skip
         for earlier_id in ids:
@@ -282,16 +280,18 @@ class _Replay:
         if planned.state is not None:
             state.planner = planned.state
         reading = self._read(step.text, first=False, thanks=thanks)
+        before = state.planner.triage
         triaged = cp.apply_analysis(state.planner, reading.triage, reading.explanations)
         state.planner = triaged.state
-        state.reasons = cp.merge_reasons(state.reasons, triaged.reasons)
         state.last_message_at = at
-        step_name = planned.step
         message_id = self._inbound_message(at, step.text, reading.analysis, audited=True)
-        if step_name is not None:
+        if planned.step is not None:  # resumed, reopened, or the customer's feedback
             p = state.planner
-            after = {"step": step_name, "stage": p.case.stage.value, "status": p.status.value}
+            after = {"step": planned.step, "stage": p.case.stage.value, "status": p.status.value}
             self._later(at, self._audit_step_of_message, after, message_id, at)
+        if case_changed(before, triaged.state.triage):  # as intake records it
+            self._audit(SYSTEM, "ticket.triage", before.to_json(),
+                        {**triaged.state.triage.to_json(), "reasons": triaged.reasons}, at)  # fmt: skip
 
     def _route(self, step: Step) -> None:
         plan_group, tags = self.plan.group, self.plan.tags
