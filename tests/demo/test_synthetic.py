@@ -19,14 +19,16 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import AuditEvent, Customer, Identity, Message, Ticket, TicketLink, User
 from kefu.demo.content import load_content
-from kefu.demo.synthetic import ensure_tags, generate, read_team
+from kefu.demo.synthetic import budgets_of, ensure_tags, generate, read_team
 from kefu.demo.synthetic.history import plan_history
 from kefu.demo.synthetic.rows import ID_TABLES, Ids
+from kefu.demo.synthetic.tickets import Team
 from kefu.demo.team import DEMO_GROUPS, DEMO_USERS
 from kefu.domain.case_loop import COMPLAINT_STAGES, SHORT_STAGES
 from kefu.domain.roles import Role
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage_labels import Category, Intent
+from kefu.services.sla.clocks import Policies, default_calendar
 from tests import factories
 
 NOW = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
@@ -136,17 +138,15 @@ def _check_case_and_clocks(db: Session, before: dict[str, int]) -> None:
             assert db.scalar(
                 select(func.count()).select_from(TicketLink).where(TicketLink.ticket_id == t.id)
             )
-    actions = set(
-        db.scalars(select(AuditEvent.action).where(AuditEvent.ticket_id > before["tickets"]))
-    )
-    assert {
-        "ticket.create",
-        "ticket.inbound",
-        "ticket.reply",
-        "ticket.claim",
-        "ticket.update",
-        "case.step",
-    } - actions == set()
+    events = db.scalars(select(AuditEvent).where(AuditEvent.ticket_id > before["tickets"])).all()
+    assert {"ticket.create", "ticket.inbound", "ticket.reply", "ticket.claim", "ticket.update",
+            "case.step"} - {e.action for e in events} == set()  # fmt: skip
+    messages = {m: t for m, t in db.execute(select(Message.id, Message.ticket_id))}
+    for e in events:  # the trail names the messages it is about
+        if e.object_type == "message":
+            assert e.after["message_id"] == e.object_id and messages[e.object_id] == e.ticket_id
+        elif e.after and "message_id" in e.after:
+            assert messages[e.after["message_id"]] == e.ticket_id
     created = db.scalar(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "customer.create")
     )
@@ -202,32 +202,33 @@ def _check_kefu_carries_on(
     assert any(e["action"] == "ticket.create" for e in timeline)
 
 
+def _planned_rows(seed: int, *, tickets: int = 60, workers: int = 0) -> list[tuple[object, ...]]:
+    """The rows ``plan_history`` makes for a team with made-up ids, without a database."""
+    content = load_content()
+    team = Team(
+        user_ids={e: i + 1 for i, (e, *_) in enumerate(DEMO_USERS)},
+        roles={e: Role(r) for e, _, r, _ in DEMO_USERS},
+        group_ids={n: i + 1 for i, (n, _) in enumerate(DEMO_GROUPS)},
+        admin_id=1, webchat_channel_id=None, budgets=budgets_of(Policies()), calendars={},
+        default_calendar=default_calendar(),
+    )  # fmt: skip
+    tags = sorted({t for s in content.scenarios for t in s.tags} | {"VIP", "老客户", "港澳台"})
+    ids = Ids(dict.fromkeys(ID_TABLES, 100))
+    batches = plan_history(random.Random(seed), NOW, content, team, ids,
+                           {t: i for i, t in enumerate(tags)}, tickets=tickets,
+                           batch_rows=1_000, workers=workers)  # fmt: skip
+    return [row for batch in batches for table_rows in batch.rows.values() for row in table_rows]
+
+
 def test_same_seed_same_history() -> None:
     """The plan is a function of the seed, the moment and the first free ids."""
+    first = _planned_rows(11)
+    assert first == _planned_rows(11)
+    assert first != _planned_rows(12)
 
-    def rows(seed: int) -> list[tuple[object, ...]]:
-        from kefu.demo.synthetic.tickets import Team
-        from kefu.services.sla.clocks import Policies, default_calendar
 
-        content = load_content()
-        team = Team(
-            user_ids={e: i + 1 for i, (e, *_) in enumerate(DEMO_USERS)},
-            roles={e: Role(r) for e, _, r, _ in DEMO_USERS},
-            group_ids={n: i + 1 for i, (n, _) in enumerate(DEMO_GROUPS)},
-            admin_id=1, webchat_channel_id=None, policies=Policies(), calendars={},
-            default_calendar=default_calendar(),
-        )  # fmt: skip
-        tags = sorted({t for s in content.scenarios for t in s.tags} | {"VIP", "老客户", "港澳台"})
-        ids = Ids(dict.fromkeys(ID_TABLES, 100))
-        batches = plan_history(random.Random(seed), NOW, content, team, ids,
-                               {t: i for i, t in enumerate(tags)}, tickets=60)  # fmt: skip
-        return [
-            row for batch in batches for table_rows in batch.rows.values() for row in table_rows
-        ]
-
-    first = rows(11)
-    assert first == rows(11)
-    assert first != rows(12)
+def test_worker_processes_make_the_same_history() -> None:
+    assert _planned_rows(5, tickets=150, workers=1) == _planned_rows(5, tickets=150)
 
 
 def test_the_team_must_be_complete(db: Session, engine) -> None:

@@ -21,6 +21,7 @@ The same seed, ``now`` and starting ids give the same rows.
 from __future__ import annotations
 
 import gc
+import os
 import random
 import time
 from collections import deque
@@ -47,6 +48,8 @@ from kefu.demo.synthetic.writer import AFTER_BATCH, BulkStep, writer_for
 from kefu.demo.team import ADMIN_EMAIL, DEMO_GROUPS, DEMO_USERS
 from kefu.demo.webchat import DEMO_CHANNEL_KEY
 from kefu.domain.roles import Role
+from kefu.domain.sla import Budgets
+from kefu.domain.tickets import Channel, Priority
 from kefu.services.sla.clocks import Policies, calendar_of, default_calendar
 
 __all__ = ["Report", "generate"]
@@ -54,6 +57,8 @@ __all__ = ["Report", "generate"]
 DEFAULT_SEED = 2026
 CUSTOMER_TAGS = ("VIP", "老客户", "港澳台")
 PROGRESS_SECONDS = 5.0
+PARALLEL_FROM = 5_000  # tickets: below, starting worker processes costs more than it saves
+MAX_WORKERS = 4
 
 
 @dataclass
@@ -90,11 +95,13 @@ def generate(
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
     steps: Sequence[BulkStep] | None = None,
+    workers: int | None = None,
 ) -> Report:
     """Add ``tickets`` synthetic tickets (and their customers, messages, trail) to the database.
 
     The schema must be current. Run it while nothing else writes: ids are allocated from the
     tables' current maximum. ``steps``: what runs after each batch (default ``AFTER_BATCH``).
+    ``workers``: processes that make the tickets (default: one per CPU, none for a small run).
     """
     now = (now or utcnow()).replace(microsecond=0)
     with session_scope(engine) as session:
@@ -105,8 +112,11 @@ def generate(
         tag_ids = ensure_tags(session)
     content = load_content()
     rng = random.Random(seed)  # noqa: S311 - demo content, not secrets
+    if workers is None:
+        workers = min(MAX_WORKERS, os.cpu_count() or 1) if tickets >= PARALLEL_FROM else 0
     batches = partial(plan_history, rng, now, content, team, tickets=tickets,
-                      messages_per_ticket=messages_per_ticket, tag_ids=tag_ids)  # fmt: skip
+                      messages_per_ticket=messages_per_ticket, tag_ids=tag_ids,
+                      workers=workers)  # fmt: skip
     with _few_collections():
         return _write(engine, batches, AFTER_BATCH if steps is None else steps, progress)
 
@@ -184,10 +194,17 @@ def read_team(session: Session) -> Team:
         group_ids={name: g.id for name, g in groups.items()},
         admin_id=users[ADMIN_EMAIL].id,
         webchat_channel_id=channel_id,
-        policies=Policies.load(session),
+        budgets=budgets_of(Policies.load(session)),
         calendars={g.id: calendar_of(g) for g in groups.values()},
         default_calendar=default_calendar(),
     )
+
+
+def budgets_of(policies: Policies) -> dict[tuple[str, str], Budgets]:
+    """The SLA budgets of every channel and priority, as plain data (for worker processes)."""
+    return {
+        (c.value, p.value): policies.budgets(c.value, p.value) for c in Channel for p in Priority
+    }
 
 
 def ensure_tags(session: Session) -> dict[str, int]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import bisect
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from kefu.demo.content import Content
 from kefu.demo.people import CustomerProfile, distinct_channels, weighted
-from kefu.demo.synthetic.rows import Ids, Rows
+from kefu.demo.synthetic.rows import SYSTEM, Actor, Ids, Rows, dumps
 
 # How often each channel is among a customer's identities (and a ticket's channel).
 CHANNEL_WEIGHTS = {
@@ -56,14 +57,32 @@ class CustomerRecord:
     created_at: datetime
 
 
+@dataclass
+class NewRows:
+    """Rows of customers and identities made since they were last taken, to be written with the
+    ticket that made them: (table, row), and audit events as ``Rows.audit`` takes them."""
+
+    rows: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    audits: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def write_to(self, out: Rows) -> None:
+        for table, row in self.rows:
+            out.add(table, row)
+        for audit in self.audits:
+            out.audit(*audit)
+
+
 class CustomerPool:
     """The customers so far, drawn by how often they write; new ones are created on demand."""
 
-    def __init__(self, rng: random.Random, content: Content, ids: Ids, rows: Rows) -> None:
+    def __init__(
+        self, rng: random.Random, content: Content, ids: Ids, tag_ids: dict[str, int]
+    ) -> None:
         self.rng = rng
         self.content = content
         self.ids = ids
-        self.rows = rows
+        self.tag_ids = tag_ids
+        self.new = NewRows()
         self.everyone: list[CustomerRecord] = []
         self.cumulative: list[float] = []
         self.traditional: list[CustomerRecord] = []
@@ -122,7 +141,7 @@ class CustomerPool:
         customer = CustomerRecord(customer_id, profile, at)
         for channel in channels:
             self.add_identity(customer, channel, at)
-        self.rows.customer(customer, imported_by=imported_by)
+        self._created(customer, imported_by)
         weight = min(MAX_WEIGHT, rng.paretovariate(1.4)) * (1.5 if "VIP" in tags else 1.0)
         self._add(self.everyone, self.cumulative, customer, weight)
         if profile.writes_traditional:
@@ -137,8 +156,32 @@ class CustomerPool:
         customer.profile = replace(
             profile, identities=(*profile.identities, (channel, external_id))
         )
-        self.rows.identity(identity_id, customer.id, channel, external_id,
-                           verified=channel in VERIFIED_CHANNELS, at=at)  # fmt: skip
+        verified = channel in VERIFIED_CHANNELS
+        self.new.rows.append(
+            ("identities", (identity_id, customer.id, channel, external_id, verified, at))
+        )
+
+    def _created(self, customer: CustomerRecord, imported_by: int | None) -> None:
+        """The customer's row (email and phone from its identities), tags and ``customer.create``
+        (the writer writes customers before identities, whatever the order here)."""
+        p, at = customer.profile, customer.created_at
+        self.new.rows.append(
+            ("customers", (customer.id, p.name, p.email, p.phone, p.note, p.language, at, at))
+        )
+        self.new.rows.extend(("customer_tags", (customer.id, self.tag_ids[t])) for t in p.tags)
+        after: dict[str, Any] = {"name": p.name}
+        actor = SYSTEM if imported_by is None else Actor.user(imported_by)
+        if imported_by is not None:
+            after |= {"email": p.email, "phone": p.phone, "language": p.language,
+                      "tags": list(p.tags)}  # fmt: skip
+        after["identities"] = [f"{c}:{e}" for c, e in p.identities]
+        self.new.audits.append((actor, "customer.create", "customer", customer.id, None,
+                                customer.id, None, dumps(after), at))  # fmt: skip
+
+    def take_new(self) -> NewRows:
+        """The rows made since the last call."""
+        new, self.new = self.new, NewRows()
+        return new
 
     @staticmethod
     def _add(

@@ -16,14 +16,23 @@ What it decides:
   include every status, stage of the complaint loop and kind of waiting, whatever the count.
 - **How long**: about ``messages_per_ticket`` messages on average, longer conversations getting
   more rounds in the middle (``fillers.py``).
+
+These decisions are cheap and made in order; making each ticket from them (``tickets.py``) is
+the expensive part, and depends on nothing but its job, so with ``workers`` it runs in worker
+processes while this one puts the results in time order and gives them ids. Either way the
+rows are the same.
 """
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import random
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from kefu.demo.content import Content, Scenario
 from kefu.demo.plan import choose_status
@@ -32,10 +41,20 @@ from kefu.demo.synthetic.customers import (
     IMPORTED_SHARE,
     CustomerPool,
     CustomerRecord,
+    NewRows,
     choose_channel,
 )
-from kefu.demo.synthetic.rows import Batch, Ids, Rows, Timeline
-from kefu.demo.synthetic.tickets import Outcome, Team, TicketWriter
+from kefu.demo.synthetic.rows import Batch, Ids, Rows, TicketSink, Timeline
+from kefu.demo.synthetic.tickets import (
+    Outcome,
+    Team,
+    TicketJob,
+    TicketMaker,
+    TicketResult,
+    extendable,
+    make_tickets,
+    start_worker,
+)
 from kefu.domain.repeat_complaints import EarlierCase
 from kefu.domain.tickets import Channel
 
@@ -45,6 +64,13 @@ CRISIS_SCALE = 0.15  # P1 scenarios are rarer in a real team's history than in t
 STAFF_MADE_SHARE = 0.02  # cases a staff member opens for a customer (channel "web")
 NEW_CHANNEL_SHARE = 0.1  # a known customer writing on a channel they have not used before
 MAX_ROUNDS = 40
+# A customer's case on a channel takes their next message there for this long after it
+# opens, if it is done by now (a case still open: for good).
+BUSY = timedelta(days=5)
+FOREVER = datetime.max.replace(tzinfo=UTC)
+ROUND_MESSAGES = 2.12  # a round is two messages, now and then a note (fillers.NOTE_SHARE)
+CHUNK = 64  # tickets per task of a worker process
+AHEAD = 8  # tasks in flight
 CHINA = timedelta(hours=8)
 # (maximum age in days, weights of where a case stands at that age)
 STATUS_BY_AGE: list[tuple[float, dict[str, int]]] = [
@@ -99,24 +125,87 @@ def plan_history(
     messages_per_ticket: float = 10,
     window_days: int = WINDOW_DAYS,
     batch_rows: int = 25_000,
+    workers: int = 0,
 ) -> Iterator[Batch]:
-    """The batches of rows of ``tickets`` tickets; ``ids`` hands out their ids."""
-    rows, timeline = Rows(ids, tag_ids), Timeline()
-    planner = _Planner(rng, now, content, team, rows, timeline, tickets, messages_per_ticket)
+    """The batches of rows of ``tickets`` tickets; ``ids`` hands out their ids. ``workers``:
+    how many processes make the tickets (0: this one)."""
+    rows, timeline = Rows(ids), Timeline()
+    planner = _Planner(rng, now, content, ids, tag_ids, tickets, messages_per_ticket)
     planner.pool.import_customers(
         round(tickets * CUSTOMERS_PER_TICKET * IMPORTED_SHARE),
         now - timedelta(days=window_days + 20),
         team.admin_id,
     )
+    planner.pool.take_new().write_to(rows)
     arrivals = arrival_plan(rng, now, tickets, window_days)
-    for i, (start, forced) in enumerate(arrivals):
-        planner.plan(start, forced, remaining=tickets - i)
-        timeline.release(before=arrivals[i + 1][0] if i + 1 < len(arrivals) else None)
-        if len(rows) >= batch_rows:
-            yield rows.take()
+    jobs = (
+        planner.job(start, forced, remaining=tickets - i)
+        for i, (start, forced) in enumerate(arrivals)
+    )
+    with _ticket_maker(content, team, now, workers) as make:
+        for i, (job, new_rows, result) in enumerate(make(jobs)):
+            new_rows.write_to(rows)
+            _write_ticket(rows, timeline, job, result, tag_ids)
+            timeline.release(before=arrivals[i + 1][0] if i + 1 < len(arrivals) else None)
+            if len(rows) >= batch_rows:
+                yield rows.take()
     timeline.release()
     if len(rows):
         yield rows.take()
+
+
+def _write_ticket(
+    rows: Rows, timeline: Timeline, job: TicketJob, result: TicketResult, tag_ids: dict[str, int]
+) -> None:
+    """The ticket's row and tags now; its messages and events when the timeline reaches them."""
+    rows.add("tickets", result.row)
+    for tag in result.tags:
+        rows.add("ticket_tags", (job.ticket_id, tag_ids[tag]))
+    sink = TicketSink(rows, job.ticket_id, job.customer_id, job.channel)
+    for at, method, args in result.events:
+        timeline.add(at, getattr(sink, method), *args, at)
+
+
+Planned = tuple[TicketJob, NewRows]
+Made = tuple[TicketJob, NewRows, TicketResult]
+
+
+@contextmanager
+def _ticket_maker(
+    content: Content, team: Team, now: datetime, workers: int
+) -> Iterator[Callable[[Iterable[Planned]], Iterator[Made]]]:
+    """What turns planned jobs into tickets, in order: this process, or a pool of workers."""
+    if workers <= 0:
+        maker = TicketMaker(content, team, now)
+        yield lambda planned: ((job, new, maker.make(job)) for job, new in planned)
+        return
+    # Forked workers start at once with what this process has loaded, and nothing imports the
+    # caller's main module again (spawn would); they only compute, so threads of this process
+    # (a server in tests) do not matter to them.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with context.Pool(workers, initializer=start_worker, initargs=(team, now)) as pool:
+        yield lambda planned: _in_workers(pool, planned)
+
+
+def _in_workers(pool: multiprocessing.pool.Pool, planned: Iterable[Planned]) -> Iterator[Made]:
+    """Chunks of jobs to the workers, a few in flight, results in the jobs' order."""
+    pending: deque[tuple[list[Planned], multiprocessing.pool.AsyncResult[list[TicketResult]]]]
+    pending = deque()
+    iterator = iter(planned)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        pending.append((chunk, pool.apply_async(make_tickets, ([job for job, _ in chunk],))))
+        if len(pending) >= AHEAD:
+            yield from _made(*pending.popleft())
+    while pending:
+        yield from _made(*pending.popleft())
+
+
+def _made(
+    chunk: list[Planned], results: multiprocessing.pool.AsyncResult[list[TicketResult]]
+) -> Iterator[Made]:
+    for (job, new_rows), result in zip(chunk, results.get(), strict=True):
+        yield job, new_rows, result
 
 
 def arrival_plan(
@@ -180,28 +269,27 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 
 
 class _Planner:
-    """Chooses scenario, customer, channel and outcome of each ticket, and writes it."""
+    """Chooses scenario, customer, channel, outcome and length of each ticket."""
 
     def __init__(
         self,
         rng: random.Random,
         now: datetime,
         content: Content,
-        team: Team,
-        rows: Rows,
-        timeline: Timeline,
+        ids: Ids,
+        tag_ids: dict[str, int],
         tickets: int,
         messages_per_ticket: float,
     ) -> None:
         self.rng = rng
         self.now = now
         self.content = content
-        self.rows = rows
-        self.pool = CustomerPool(rng, content, rows.ids, rows)
-        self.writer = TicketWriter(content, team, rows, timeline, now)
+        self.ids = ids
+        self.pool = CustomerPool(rng, content, ids, tag_ids)
         self.customers_wanted = max(1, round(tickets * CUSTOMERS_PER_TICKET))
         self.messages_per_ticket = messages_per_ticket
         self.scenarios = content.scenarios
+        self.index = {id(s): i for i, s in enumerate(self.scenarios)}
         self.weights = [
             s.weight * (CRISIS_SCALE if s.labels.priority == "P1" else 1.0) for s in self.scenarios
         ]
@@ -211,30 +299,32 @@ class _Planner:
         self.busy: dict[tuple[int, str], datetime] = {}
         self.complaints: dict[int, list[EarlierCase]] = {}
         self.planned = 0
-        self.messages = 0
+        self.messages = 0.0  # expected so far
 
-    def plan(self, start: datetime, forced: Forced | None, *, remaining: int) -> None:
+    def job(self, start: datetime, forced: Forced | None, *, remaining: int) -> Planned:
+        """The next ticket's job, and the customer rows it made."""
         rng = self.rng
         scenario = self._scenario(forced, remaining)
         customer, channel = self._customer_and_channel(scenario, start, remaining)
         outcome = forced.outcome if forced else outcome_by_age(rng, self.now - start, scenario)
-        ticket_id = self.rows.ids.next("tickets")
-        ticket_rng = random.Random(rng.getrandbits(64))  # noqa: S311 - demo content
-        recent = [
+        ticket_id = self.ids.next("tickets")
+        recent = tuple(
             e
             for e in self.complaints.get(customer.id, ())
             if start - e.created_at <= timedelta(days=30)
-        ]
-        written = self.writer.write(
-            ticket_rng, ticket_id, scenario, customer, channel, start, outcome,
-            rounds=self._rounds(ticket_rng, scenario), earlier_complaints=recent,
-        )  # fmt: skip
+        )
+        rounds = self._rounds(scenario, outcome)
+        job = TicketJob(ticket_id, rng.getrandbits(64), self.index[id(scenario)], customer.id,
+                        customer.profile, channel, start, outcome, rounds, recent)  # fmt: skip
         if channel != "web":
-            self.busy[(customer.id, channel)] = written.busy_until
-        if written.complaint is not None:
-            self.complaints[customer.id] = [*recent, written.complaint]
-        self.planned += 1
-        self.messages += written.messages
+            done = outcome.status in ("resolved", "closed")
+            self.busy[(customer.id, channel)] = start + BUSY if done else FOREVER
+        if scenario.labels.intent == "complaint":
+            self.complaints[customer.id] = [
+                *recent,
+                EarlierCase(ticket_id, scenario.labels.category, start),
+            ]
+        return job, self.pool.take_new()
 
     def _scenario(self, forced: Forced | None, remaining: int) -> Scenario:
         rng = self.rng
@@ -293,13 +383,21 @@ class _Planner:
             self.unseen_channels.remove(channel)
         return channel
 
-    def _rounds(self, rng: random.Random, scenario: Scenario) -> int:
-        """Extra rounds for this ticket, so that the average stays near the target."""
-        target = self.messages_per_ticket
-        owed = target * self.planned - self.messages
-        wanted = min(max(target + owed / 10, 1.0), 4 * target)
+    def _rounds(self, scenario: Scenario, outcome: Outcome) -> int:
+        """Extra rounds for this ticket, so that the average stays near the target. Only a
+        finished conversation plays all its rounds; one in progress has a few messages."""
         base = sum(1 for t in scenario.turns if t.kind != "status")
-        mean = (wanted - base) / 2.1  # a round is two messages, now and then a note
-        if mean <= 0:
+        self.planned += 1
+        if outcome.status not in ("resolved", "closed"):
+            self.messages += 1 if outcome.status == "new" else 3
             return 0
-        return min(MAX_ROUNDS, round(rng.expovariate(1 / mean)))
+        if not extendable(scenario):
+            self.messages += base
+            return 0
+        target = self.messages_per_ticket
+        owed = target * (self.planned - 1) - self.messages
+        wanted = min(max(target + owed / 10, 1.0), 4 * target)
+        mean = (wanted - base) / ROUND_MESSAGES
+        rounds = min(MAX_ROUNDS, round(self.rng.expovariate(1 / mean))) if mean > 0 else 0
+        self.messages += base + ROUND_MESSAGES * rounds
+        return rounds

@@ -50,7 +50,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # Tables whose ids the generator allocates (the others are link tables without an id).
 ID_TABLES = tuple(name for name, columns in TABLES.items() if columns[0] == "id")
-TICKET_ROW = itemgetter(*TABLES["tickets"])
+TICKET_ROW = itemgetter(*TABLES["tickets"])  # a ticket's row from a dict of its columns
 
 
 # One encoder for all rows: ``json.dumps`` with options builds a new one on every call.
@@ -111,60 +111,24 @@ SYSTEM = Actor("system", None, "system")
 class Rows:
     """Collects one batch of rows at a time, allocating ids as rows are added."""
 
-    def __init__(self, ids: Ids, tag_ids: dict[str, int]) -> None:
+    def __init__(self, ids: Ids) -> None:
         self.ids = ids
-        self.tag_ids = tag_ids
         self.batch = Batch()
-        self.counts: dict[str, int] = dict.fromkeys(TABLES, 0)
+        self._last_ids = {table: ids.last(table) for table in ID_TABLES}
 
     def take(self) -> Batch:
         batch, self.batch = self.batch, Batch()
-        batch.last_ids = {table: self.ids.last(table) for table in ID_TABLES}
-        for name, rows in batch.rows.items():
-            self.counts[name] += len(rows)
+        for table in ID_TABLES:
+            if batch.rows[table]:
+                self._last_ids[table] = batch.rows[table][-1][0]
+        batch.last_ids = dict(self._last_ids)
         return batch
 
     def __len__(self) -> int:
         return len(self.batch)
 
-    def customer(self, customer: Any, *, imported_by: int | None) -> None:
-        p, at = customer.profile, customer.created_at
-        self.batch.rows["customers"].append(
-            (customer.id, p.name, p.email, p.phone, p.note, p.language, at, at)
-        )
-        for tag in p.tags:
-            self.batch.rows["customer_tags"].append((customer.id, self.tag_ids[tag]))
-        after: dict[str, Any] = {"name": p.name}
-        if imported_by is not None:
-            actor = Actor.user(imported_by)
-            after |= {
-                "email": p.email,
-                "phone": p.phone,
-                "language": p.language,
-                "tags": list(p.tags),
-            }
-        else:
-            actor = SYSTEM
-        after["identities"] = [f"{c}:{e}" for c, e in p.identities]
-        self.audit(actor, "customer.create", "customer", customer.id, None, customer.id,
-                   None, after, at)  # fmt: skip
-
-    def identity(
-        self, identity_id: int, customer_id: int, channel: str, external_id: str,
-        *, verified: bool, at: datetime,
-    ) -> None:  # fmt: skip
-        self.batch.rows["identities"].append(
-            (identity_id, customer_id, channel, external_id, verified, at)
-        )
-
-    def ticket(self, fields: dict[str, Any], tags: list[str]) -> None:
-        self.batch.rows["tickets"].append(TICKET_ROW(fields))
-        ticket_id = fields["id"]
-        self.batch.rows["ticket_tags"].extend((ticket_id, self.tag_ids[t]) for t in tags)
-
-    def message(self, message_id: int, values: tuple[Any, ...]) -> None:
-        """``values``: the message's columns after the id (from ``ids.next("messages")``)."""
-        self.batch.rows["messages"].append((message_id, *values))
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.batch.rows[table].append(row)
 
     def audit(
         self,
@@ -174,20 +138,95 @@ class Rows:
         object_id: int,
         ticket_id: int | None,
         customer_id: int | None,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
+        before: str | None,
+        after: str | None,
         at: datetime,
     ) -> None:
+        """An audit event; ``before`` and ``after`` are JSON already."""
         self.batch.rows["audit_events"].append((
             self.ids.next("audit_events"), actor.type, actor.id, actor.via, action, object_type,
-            object_id, ticket_id, customer_id,
-            None if before is None else dumps(before), None if after is None else dumps(after), at,
+            object_id, ticket_id, customer_id, before, after, at,
         ))  # fmt: skip
 
-    def link(self, ticket_id: int, linked_id: int, kind: str, at: datetime) -> None:
-        self.batch.rows["ticket_links"].append(
-            (self.ids.next("ticket_links"), ticket_id, linked_id, kind, None, at)
+
+class TicketSink:
+    """Writes one ticket's messages and events as the timeline reaches them: the rows that need
+    an id handed out in time order (messages, audit events, links)."""
+
+    def __init__(self, rows: Rows, ticket_id: int, customer_id: int, channel: str) -> None:
+        self.rows = rows
+        self.ticket_id = ticket_id
+        self.customer_id = customer_id
+        self.channel = channel
+        self.last_message_id = 0
+
+    def inbound(self, text: str, html: str, analysis: str, audited: bool, at: datetime) -> None:
+        """The customer's message, and intake's ``ticket.inbound`` event unless staff typed it."""
+        rows, channel = self.rows, self.channel
+        message_id = self.last_message_id = rows.ids.next("messages")
+        external_id = None if channel == "web" else external_message_id(channel, message_id)
+        rows.add("messages", (message_id, self.ticket_id, channel, "inbound", "customer", None,
+                              self.customer_id, text, html, external_id, analysis, 0, None, at))  # fmt: skip
+        if audited:
+            after = (f'{{"message_id": {message_id}, "channel": "{channel}", '
+                     f'"external_id": {dumps(external_id)}}}')  # fmt: skip
+            rows.audit(SYSTEM, "ticket.inbound", "message", message_id, self.ticket_id,
+                       self.customer_id, None, after, at)  # fmt: skip
+
+    def agent(
+        self,
+        direction: str,
+        actor: Actor,
+        text: str,
+        html: str,
+        delivery: str | None,
+        before: str | None,
+        after_rest: str,
+        at: datetime,
+    ) -> None:
+        """A reply or an internal note, with its ``ticket.reply`` / ``ticket.note`` event;
+        ``after_rest``: the event's JSON after its message id (``"direction": …}``)."""
+        rows = self.rows
+        message_id = self.last_message_id = rows.ids.next("messages")
+        rows.add("messages", (message_id, self.ticket_id, self.channel, direction, actor.type,
+                              actor.id, None, text, html, None, None, 0, delivery, at))  # fmt: skip
+        action = "ticket.note" if direction == "note" else "ticket.reply"
+        rows.audit(actor, action, "message", message_id, self.ticket_id, self.customer_id,
+                   before, f'{{"message_id": {message_id}, {after_rest}', at)  # fmt: skip
+
+    def event(
+        self, actor: Actor, action: str, before: str | None, after: str, at: datetime
+    ) -> None:
+        """An event of the ticket's trail (JSON already)."""
+        tid = self.ticket_id
+        self.rows.audit(actor, action, "ticket", tid, tid, self.customer_id, before, after, at)
+
+    def message_step(self, after_head: str, at: datetime) -> None:
+        """The step of the loop the customer's message just written took (resume, reopened, …);
+        ``after_head``: the event's JSON before its message id (``{"step": …``)."""
+        after = f'{after_head}, "message_id": {self.last_message_id}}}'
+        self.event(SYSTEM, "case.step", None, after, at)
+
+    def link(self, linked_id: int, kind: str, at: datetime) -> None:
+        rows = self.rows
+        rows.add(
+            "ticket_links",
+            (rows.ids.next("ticket_links"), self.ticket_id, linked_id, kind, None, at),
         )
+
+
+_MESSAGE_IDS = {
+    "wechat": lambda n: str(25_000_000_000_000_000 + n * 7_919),
+    "email": lambda n: f"<syn-{n}@mail.example.org>",
+    "webchat": lambda n: f"wcm-{n}",
+    "phone": lambda n: f"call-{n:08d}",
+}
+
+
+def external_message_id(channel: str, message_id: int) -> str:
+    """The id a channel gives the message, in its own style; unique through the message id."""
+    make = _MESSAGE_IDS.get(channel)
+    return make(message_id) if make else f"{channel}-m{message_id}"
 
 
 class Timeline:

@@ -5,8 +5,12 @@ claims and assignments, closing, all in the past), given the scenario with extra
 middle (``fillers.py``). The replay then walks the steps in time order through the same pure
 rules the services use — ``domain/case_planner`` for statuses, SLA facts and triage,
 ``domain/case_loop`` for a complaint's steps (受理登记 → … → 总结归档) — so every column of the
-ticket agrees with its messages and its trail as if an agent had done the work. Rows go to the
-``Timeline`` (messages, audit events) or straight into the batch (the ticket, its tags).
+ticket agrees with its messages and its trail as if an agent had done the work.
+
+A ``TicketJob`` (what the history planner decided) becomes a ``TicketResult``: the ticket's row
+and its events in time order (messages and audit events, without ids: ``rows.TicketSink``
+writes them when the timeline reaches them). Jobs carry everything they need, so worker
+processes can make tickets in parallel (``make_tickets``); the result is the same.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kefu.demo import case_notes
-from kefu.demo.content import Content, Scenario, Turn
+from kefu.demo.content import Content, Scenario, Turn, load_content
+from kefu.demo.people import CustomerProfile
 from kefu.demo.plan import Step, TicketPlan, build_ticket
 from kefu.demo.synthetic.analysis import read_message
-from kefu.demo.synthetic.customers import CustomerRecord
 from kefu.demo.synthetic.fillers import fillers
-from kefu.demo.synthetic.rows import SYSTEM, Actor, Rows, Timeline, dumps
+from kefu.demo.synthetic.rows import SYSTEM, TICKET_ROW, Actor, dumps
 from kefu.demo.team import supervisor
 from kefu.domain import case_loop as cw
 from kefu.domain import case_planner as cp
@@ -36,7 +40,7 @@ from kefu.sanitize import text_to_html
 from kefu.services.cases.loop import step_data
 from kefu.services.intake.inbound import SUBJECT_LENGTH
 from kefu.services.intake.message_triage import case_changed
-from kefu.services.sla.clocks import DUE_COLUMNS, Policies
+from kefu.services.sla.clocks import DUE_COLUMNS
 
 POLICY = cw.Policy()
 # How a reply reaches the customer on each channel, once history: (state, share) pairs.
@@ -58,7 +62,7 @@ class Team:
     group_ids: dict[str, int]  # by name
     admin_id: int
     webchat_channel_id: int | None
-    policies: Policies
+    budgets: dict[tuple[str, str], sla.Budgets]  # SLA budgets by (channel, priority)
     calendars: dict[int, BusinessCalendar]  # by group id; others: the default calendar
     default_calendar: BusinessCalendar
 
@@ -72,13 +76,28 @@ class Outcome:
     waiting: str | None = None  # customer | third_party (pending)
 
 
-@dataclass
-class Written:
-    """What the planner needs to know of a ticket once written."""
+@dataclass(frozen=True)
+class TicketJob:
+    """One ticket as the history planner decided it."""
 
+    ticket_id: int
+    seed: int  # of the ticket's own random.Random
+    scenario: int  # index into the content's scenarios
+    customer_id: int
+    profile: CustomerProfile  # as it is now (the customer may later add channels)
+    channel: str
+    start: datetime
+    outcome: Outcome
+    rounds: int  # extra rounds of conversation
+    earlier_complaints: tuple[EarlierCase, ...]  # the customer's, of the last 30 days
+
+
+@dataclass
+class TicketResult:
+    row: tuple[Any, ...]  # the ticket's row (rows.TABLES["tickets"])
+    tags: list[str]
+    events: list[tuple[datetime, str, tuple[Any, ...]]]  # (at, TicketSink method, its arguments)
     messages: int
-    busy_until: datetime  # until when it may still catch the customer's messages on its channel
-    complaint: EarlierCase | None
 
 
 @dataclass
@@ -93,58 +112,53 @@ class _State:
 
 
 @dataclass
-class TicketWriter:
-    """Writes one ticket after another into ``rows`` and ``timeline``."""
+class TicketMaker:
+    """Makes tickets from jobs."""
 
     content: Content
     team: Team
-    rows: Rows
-    timeline: Timeline
     now: datetime
 
-    def write(
-        self,
-        rng: random.Random,
-        ticket_id: int,
-        scenario: Scenario,
-        customer: CustomerRecord,
-        channel: str,
-        start: datetime,
-        outcome: Outcome,
-        *,
-        rounds: int,
-        earlier_complaints: list[EarlierCase],
-    ) -> Written:
-        extended = with_rounds(rng, scenario, rounds, customer.profile.writes_traditional)
-        plan = build_ticket(rng, ticket_id, extended, customer.profile, channel, start,
-                            outcome.status, self.now, self.content)  # fmt: skip
-        complaint = scenario.labels.intent == "complaint"
+    def make(self, job: TicketJob) -> TicketResult:
+        rng = random.Random(job.seed)  # noqa: S311 - demo content, not secrets
+        scenario = self.content.scenarios[job.scenario]
+        profile = job.profile
+        extended = with_rounds(rng, scenario, job.rounds, profile.writes_traditional)
+        plan = build_ticket(rng, job.ticket_id, extended, profile, job.channel, job.start,
+                            job.outcome.status, self.now, self.content)  # fmt: skip
         steps = plan.steps
-        if complaint:
-            steps = with_case_phases(rng, steps, outcome, plan.assignee)
-        replay = _Replay(self, rng, plan, ticket_id, scenario, customer, outcome)
-        replay.run(steps, earlier_complaints)
-        fields = replay.ticket_fields()
-        self.rows.ticket(fields, plan.tags)
-        final = fields["status"]
-        busy = (
-            datetime.max.replace(tzinfo=start.tzinfo)
-            if final in OPEN_STATUSES
-            else (fields["closed_at"] or fields["resolved_at"] or start)
-        )
-        earlier = EarlierCase(ticket_id, scenario.labels.category, start) if complaint else None
-        return Written(replay.state.messages, busy, earlier)
+        if scenario.labels.intent == "complaint":
+            steps = with_case_phases(rng, steps, job.outcome, plan.assignee)
+        replay = _Replay(self, rng, plan, job, scenario)
+        replay.run(steps)
+        return TicketResult(TICKET_ROW(replay.ticket_fields()), plan.tags, replay.events,
+                            replay.state.messages)  # fmt: skip
+
+
+# One maker per worker process (``make_tickets``), set up by ``start_worker``.
+_maker: TicketMaker | None = None
+
+
+def start_worker(team: Team, now: datetime) -> None:
+    """A worker process's set-up: the content (read again here) and the team."""
+    global _maker
+    _maker = TicketMaker(load_content(), team, now)
+
+
+def make_tickets(jobs: list[TicketJob]) -> list[TicketResult]:
+    """In a worker process: the tickets of these jobs, in order."""
+    assert _maker is not None, "start_worker first"
+    return [_maker.make(job) for job in jobs]
 
 
 def with_rounds(rng: random.Random, scenario: Scenario, rounds: int, traditional: bool) -> Scenario:
     """The scenario with ``rounds`` more exchanges after the agent's first answer (and its notes).
 
     Short scenarios (a greeting, thanks) and the English ones stay as they are."""
-    turns = list(scenario.turns)
-    first_reply = next((i for i, t in enumerate(turns) if t.kind == "agent"), None)
-    if rounds <= 0 or first_reply is None or len(turns) < 4 or _english(scenario):
+    if rounds <= 0 or not extendable(scenario):
         return scenario
-    at = first_reply + 1
+    turns = list(scenario.turns)
+    at = next(i for i, t in enumerate(turns) if t.kind == "agent") + 1
     while at < len(turns) and turns[at].kind == "note":
         at += 1
     writer = fillers("hant" if traditional or scenario.script == "hant" else "hans")
@@ -155,9 +169,13 @@ def with_rounds(rng: random.Random, scenario: Scenario, rounds: int, traditional
     return replace(scenario, turns=(*turns[:at], *extra, *turns[at:]))
 
 
-def _english(scenario: Scenario) -> bool:
+def extendable(scenario: Scenario) -> bool:
+    """Whether a scenario takes extra rounds: a conversation of four turns or more in Chinese,
+    with an answer to put them after."""
     first = scenario.turns[0].variants[0]
-    return sum(c.isascii() for c in first) > 0.8 * len(first)
+    english = sum(c.isascii() for c in first) > 0.8 * len(first)
+    has_answer = any(t.kind == "agent" for t in scenario.turns)
+    return len(scenario.turns) >= 4 and has_answer and not english
 
 
 def with_case_phases(
@@ -192,37 +210,38 @@ class _Replay:
 
     def __init__(
         self,
-        writer: TicketWriter,
+        maker: TicketMaker,
         rng: random.Random,
         plan: TicketPlan,
-        ticket_id: int,
+        job: TicketJob,
         scenario: Scenario,
-        customer: CustomerRecord,
-        outcome: Outcome,
     ) -> None:
-        self.w = writer
+        self.team = maker.team
+        self.now = maker.now
         self.rng = rng
         self.plan = plan
-        self.ticket_id = ticket_id
+        self.job = job
+        self.ticket_id = job.ticket_id
         self.scenario = scenario  # without the extra rounds: its turns are not needed here
-        self.customer = customer
+        self.customer_id = job.customer_id
         self.channel = plan.channel
-        self.outcome = outcome
+        self.outcome = job.outcome
         self.subject = plan.subject
         self.start = plan.start
-        self.traditional = customer.profile.writes_traditional
+        self.traditional = job.profile.writes_traditional
         self.first_text = ""
         self.group_id: int | None = None
         self.assignee_id: int | None = None
+        self.events: list[tuple[datetime, str, tuple[Any, ...]]] = []
         self.state: _State
 
     # --- the steps ------------------------------------------------------------------------------
 
-    def run(self, steps: list[Step], earlier_complaints: list[EarlierCase]) -> None:
+    def run(self, steps: list[Step]) -> None:
         inbound = [i for i, s in enumerate(steps) if s.kind == "inbound"]
         solved = self.outcome.status in ("resolved", "closed")
         last_inbound = inbound[-1] if solved and len(inbound) > 1 else -1
-        self._open(steps[0], earlier_complaints)
+        self._open(steps[0])
         for i, step in enumerate(steps[1:], start=1):
             if step.kind == "inbound":
                 self._customer_wrote(step, thanks=i == last_inbound)
@@ -238,9 +257,9 @@ class _Replay:
                 self._case_phase(step)
             self.state.updated_at = step.at
 
-    def _open(self, step: Step, earlier_complaints: list[EarlierCase]) -> None:
+    def _open(self, step: Step) -> None:
         labels = self.scenario.labels
-        at, customer_id = step.at, self.customer.id
+        at, customer_id = step.at, self.customer_id
         self.first_text = step.text
         opened = cp.open_ticket(customer_id, self.channel, at, intent=labels.intent)
         reading = self._read(step.text, first=True, thanks=False)
@@ -253,12 +272,11 @@ class _Replay:
                         "customer_id": customer_id, **triaged.state.triage.to_json(),
                         "reasons": triaged.reasons}  # fmt: skip
         self.subject = subject
-        self._later(at, self.w.rows.audit, creator, "ticket.create", "ticket", self.ticket_id,
-                    self.ticket_id, customer_id, None, create_after, at)  # fmt: skip
+        self._audit(creator, "ticket.create", None, create_after, at)
         self._inbound_message(at, step.text, reading.analysis, audited=not staff_made)
-        self._repeat_complaint(at, earlier_complaints)
+        self._repeat_complaint(at, self.job.earlier_complaints)
 
-    def _repeat_complaint(self, at: datetime, earlier: list[EarlierCase]) -> None:
+    def _repeat_complaint(self, at: datetime, earlier: tuple[EarlierCase, ...]) -> None:
         before = self.state.planner
         if not earlier:
             return
@@ -266,12 +284,11 @@ class _Replay:
         if not ids:
             return
         self.state.planner = flagged
-        rows, tid, cid = self.w.rows, self.ticket_id, self.customer.id
         after = {"priority": flagged.triage.priority, "repeat_complaint": True,
                  "earlier_ticket_ids": ids, "reason": flagged.triage.priority_reason}  # fmt: skip
         for earlier_id in ids:
-            self._later(at, rows.link, tid, earlier_id, "repeat_complaint", at)
-        self._later(at, rows.audit, SYSTEM, "ticket.repeat_complaint", "ticket", tid, tid, cid,
+            self.events.append((at, "link", (earlier_id, "repeat_complaint")))
+        self._audit(SYSTEM, "ticket.repeat_complaint",
                     {"priority": before.triage.priority, "repeat_complaint": False}, after, at)  # fmt: skip
 
     def _customer_wrote(self, step: Step, *, thanks: bool) -> None:
@@ -284,11 +301,11 @@ class _Replay:
         triaged = cp.apply_analysis(state.planner, reading.triage, reading.explanations)
         state.planner = triaged.state
         state.last_message_at = at
-        message_id = self._inbound_message(at, step.text, reading.analysis, audited=True)
+        self._inbound_message(at, step.text, reading.analysis, audited=True)
         if planned.step is not None:  # resumed, reopened, or the customer's feedback
             p = state.planner
             after = {"step": planned.step, "stage": p.case.stage.value, "status": p.status.value}
-            self._later(at, self._audit_step_of_message, after, message_id, at)
+            self.events.append((at, "message_step", (dumps(after)[:-1],)))  # before the id
         if case_changed(before, triaged.state.triage):  # as intake records it
             self._audit(SYSTEM, "ticket.triage", before.to_json(),
                         {**triaged.state.triage.to_json(), "reasons": triaged.reasons}, at)  # fmt: skip
@@ -298,7 +315,7 @@ class _Replay:
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         if plan_group is not None:
-            self.group_id = self.w.team.group_ids[plan_group]
+            self.group_id = self.team.group_ids[plan_group]
             before["group_id"], after["group_id"] = None, self.group_id
         if tags:
             before["tags"], after["tags"] = [], tags
@@ -309,7 +326,7 @@ class _Replay:
         assignee = self.plan.assignee
         if assignee is None or self.assignee_id is not None:
             return
-        self.assignee_id = self.w.team.user_ids[assignee]
+        self.assignee_id = self.team.user_ids[assignee]
         action = "ticket.claim" if step.kind == "claim" else "ticket.update"
         self._audit(self._actor(step.actor), action, {"assignee_id": None},
                     {"assignee_id": self.assignee_id}, step.at)  # fmt: skip
@@ -326,11 +343,10 @@ class _Replay:
         changed = _changed(before, _case_fields(state.planner))
         direction = "note" if note else "outbound"
         delivery = None if note else self._delivery()
-        values = (self.ticket_id, self.channel, direction, actor.type, actor.id, None, step.text,
-                  text_to_html(step.text), None, None, 0, delivery, at)  # fmt: skip
-        action = "ticket.note" if note else "ticket.reply"
-        self._later(at, self._message_with_audit, values, actor, action,
-                    changed[0] or None, {"direction": direction, **changed[1]}, at)  # fmt: skip
+        before_json = dumps(changed[0]) if changed[0] else None
+        after_rest = dumps({"direction": direction, **changed[1]})[1:]  # after the message id
+        self.events.append((at, "agent", (direction, actor, step.text, text_to_html(step.text),
+                                          delivery, before_json, after_rest)))  # fmt: skip
         state.messages += 1
 
     def _status(self, step: Step) -> None:
@@ -357,7 +373,7 @@ class _Replay:
         if not actions:
             return
         actor = self._actor(step.actor)
-        role = self.w.team.roles.get(step.actor or "", Role.ADMIN)
+        role = self.team.roles.get(step.actor or "", Role.ADMIN)
         before = _case_fields(self.state.planner)
         for action in actions:
             if isinstance(action, cw.ProposeSolution) and action.compensation is not None:
@@ -407,47 +423,9 @@ class _Replay:
 
     def _inbound_message(
         self, at: datetime, text: str, analysis: dict[str, object], *, audited: bool
-    ) -> list[int]:
-        """The customer's message (on the timeline); returns a box that will hold its id."""
-        box: list[int] = []
-        self._later(at, self._write_inbound, text, dumps(analysis), audited, box, at)
+    ) -> None:
+        self.events.append((at, "inbound", (text, text_to_html(text), dumps(analysis), audited)))
         self.state.messages += 1
-        return box
-
-    def _write_inbound(
-        self, text: str, analysis: str, audited: bool, box: list[int], at: datetime
-    ) -> None:
-        rows, channel = self.w.rows, self.channel
-        message_id = rows.ids.next("messages")
-        external_id = None if channel == "web" else _external_id(channel, message_id)
-        rows.message(message_id, (self.ticket_id, channel, "inbound", "customer", None,
-                                  self.customer.id, text, text_to_html(text), external_id,
-                                  analysis, 0, None, at))  # fmt: skip
-        box.append(message_id)
-        if audited:
-            after = {"message_id": message_id, "channel": channel, "external_id": external_id}
-            rows.audit(SYSTEM, "ticket.inbound", "message", message_id, self.ticket_id,
-                       self.customer.id, None, after, at)  # fmt: skip
-
-    def _audit_step_of_message(self, after: dict[str, Any], box: list[int], at: datetime) -> None:
-        tid = self.ticket_id
-        self.w.rows.audit(SYSTEM, "case.step", "ticket", tid, tid, self.customer.id, None,
-                          {**after, "message_id": box[0]}, at)  # fmt: skip
-
-    def _message_with_audit(
-        self,
-        values: tuple[Any, ...],
-        actor: Actor,
-        action: str,
-        before: dict[str, Any] | None,
-        after: dict[str, Any],
-        at: datetime,
-    ) -> None:
-        rows = self.w.rows
-        message_id = rows.ids.next("messages")
-        rows.message(message_id, values)
-        rows.audit(actor, action, "message", message_id, self.ticket_id, self.customer.id,
-                   before, {"message_id": message_id, **after}, at)  # fmt: skip
 
     def _audit(
         self,
@@ -457,18 +435,16 @@ class _Replay:
         after: dict[str, Any],
         at: datetime,
     ) -> None:
-        tid = self.ticket_id
-        self._later(at, self.w.rows.audit, actor, action, "ticket", tid, tid, self.customer.id,
-                    before, after, at)  # fmt: skip
-
-    def _later(self, at: datetime, write: Any, *args: Any) -> None:
-        self.w.timeline.add(at, write, *args)
+        """An event of the ticket's trail."""
+        self.events.append(
+            (at, "event", (actor, action, None if before is None else dumps(before), dumps(after)))
+        )
 
     def _actor(self, email: str | None) -> Actor:
-        return Actor.user(self.w.team.user_ids[email]) if email else SYSTEM
+        return Actor.user(self.team.user_ids[email]) if email else SYSTEM
 
     def _staff_creator(self) -> Actor:
-        return Actor.user(self.w.team.user_ids[self.plan.assignee or supervisor().email])
+        return Actor.user(self.team.user_ids[self.plan.assignee or supervisor().email])
 
     def _delivery(self) -> str | None:
         if self.channel in NOT_SENT:
@@ -486,7 +462,7 @@ class _Replay:
         due = self._sla_columns(p) if status in OPEN_STATUSES else {}
         return {
             "id": self.ticket_id, "subject": self.subject or "", "status": status,
-            "channel": self.channel, "customer_id": self.customer.id,
+            "channel": self.channel, "customer_id": self.customer_id,
             "assignee_id": self.assignee_id, "group_id": self.group_id,
             "intent": triage.intent, "category": triage.category, "priority": triage.priority,
             "risks": dumps(list(triage.risks)), "emotion": triage.emotion,
@@ -505,19 +481,19 @@ class _Replay:
             "waiting_on": p.case.waiting.value if p.case.waiting else None,
             "case_file": dumps(case_file_of(p.case)), "repeat_complaint": p.repeat_complaint,
             "chat_passed_by": "[]", "chat_accepted_at": self.state.chat_accepted_at,
-            "webchat_channel_id": self.w.team.webchat_channel_id if self.channel == "webchat" else None,
+            "webchat_channel_id": self.team.webchat_channel_id if self.channel == "webchat" else None,
             "created_at": self.start, "updated_at": self.state.updated_at,
         }  # fmt: skip
 
     def _sla_columns(self, p: cp.TicketState) -> dict[str, datetime | None]:
         """The deadlines of the clocks still running, as the sweep writes them; the sweep looks
         again at the first warning or breach not yet fired (it fires them) or at the next one."""
-        team = self.w.team
+        team = self.team
         calendar = team.calendars.get(self.group_id or 0, team.default_calendar)
         facts = sla.SlaFacts(self.start, p.first_response_at, p.awaiting_reply_since,
                              None, p.pauses)  # fmt: skip
-        budgets = team.policies.budgets(self.channel, p.triage.priority)
-        evaluation = sla.evaluate(facts, budgets, calendar, self.w.now)
+        budgets = team.budgets[(self.channel, p.triage.priority)]
+        evaluation = sla.evaluate(facts, budgets, calendar, self.now)
         out: dict[str, datetime | None] = {}
         for target, column in DUE_COLUMNS.items():
             clock = next(
@@ -562,17 +538,3 @@ def _changed(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     keys = [k for k in after if before.get(k) != after[k]]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
-
-
-_MESSAGE_IDS = {
-    "wechat": lambda n: str(25_000_000_000_000_000 + n * 7_919),
-    "email": lambda n: f"<syn-{n}@mail.example.org>",
-    "webchat": lambda n: f"wcm-{n}",
-    "phone": lambda n: f"call-{n:08d}",
-}
-
-
-def _external_id(channel: str, message_id: int) -> str:
-    """The id a channel gives the message, in its own style; unique through the message id."""
-    make = _MESSAGE_IDS.get(channel)
-    return make(message_id) if make else f"{channel}-m{message_id}"
