@@ -266,7 +266,7 @@ class _Replay:
         triaged = cp.apply_analysis(opened, reading.triage, reading.explanations, opens=True)
         self.state = _State(triaged.state, at, last_message_at=at)
         staff_made = self.channel == "web"
-        creator = self._actor(None) if not staff_made else self._staff_creator()
+        creator = self._staff_creator() if staff_made else SYSTEM
         subject = self.subject or _subject(step.text)
         create_after = {"subject": subject, "status": "new", "channel": self.channel,
                         "customer_id": customer_id, **triaged.state.triage.to_json(),
@@ -277,9 +277,10 @@ class _Replay:
         self._repeat_complaint(at, self.job.earlier_complaints)
 
     def _repeat_complaint(self, at: datetime, earlier: tuple[EarlierCase, ...]) -> None:
-        before = self.state.planner
+        """A complaint repeating one of the customer's last month: flagged, raised, linked."""
         if not earlier:
             return
+        before = self.state.planner
         flagged, ids = cp.flag_repeat(replace(before, id=self.ticket_id), earlier, at)
         if not ids:
             return
