@@ -27,7 +27,7 @@ from kefu.db.engine import make_engine, make_session_factory
 from kefu.db.models import Base
 from kefu.services.infra import token_cache
 from kefu.services.outbound.service import RelayService
-from kefu.settings import Settings
+from kefu.settings import Settings, get_settings
 from tests import factories
 
 
@@ -101,6 +101,16 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "engine" in request.fixturenames:
         _truncate(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def cli_env(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The ``kefu`` command run in the test (typer's CliRunner) works on the test database."""
+    monkeypatch.setenv("KEFU_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("KEFU_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -6,26 +6,15 @@ import subprocess
 import sys
 
 import httpx
-import pytest
 from typer.testing import CliRunner
 
 from kefu import __version__
 from kefu.cli import app
 from kefu.db.models import OutboxEntry
-from kefu.settings import get_settings
 from tests import factories
 from tests.callback_receiver import Answer, CallbackReceiver
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(settings, engine, monkeypatch):
-    monkeypatch.setenv("KEFU_DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("KEFU_DATA_DIR", str(settings.data_dir))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_version():

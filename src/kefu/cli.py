@@ -195,6 +195,20 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the server afterwards.")
     ] = True,
+    tickets: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Also write this many synthetic tickets (with customers and messages) over the "
+            "last six months, in bulk: a database for benchmarks.",
+        ),
+    ] = None,
+    messages_per_ticket: Annotated[
+        float, typer.Option(min=1, help="With --tickets: messages per ticket on average.")
+    ] = 10,
+    seed: Annotated[
+        int, typer.Option(help="With --tickets: the seed; the same seed gives the same history.")
+    ] = 2026,
 ) -> None:
     """Create the database with demo data (once), print the demo logins, and serve."""
     from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, load_demo
@@ -205,8 +219,20 @@ def demo(
     with session_scope(engine) as session:
         created = load_demo(session)
         ensure_demo_channel(session)  # the shop is served by kefu: its own origin is allowed
-    engine.dispose()
     typer.echo("示例数据已创建。" if created else "示例数据已存在，未重复创建。")
+    if tickets:
+        from kefu.demo.synthetic import generate
+
+        typer.echo(f"Writing {tickets:,} synthetic tickets (seed {seed})…")
+        report = generate(
+            engine,
+            tickets=tickets,
+            messages_per_ticket=messages_per_ticket,
+            seed=seed,
+            progress=typer.echo,
+        )
+        typer.echo(f"合成数据已写入：{report.summary()}")
+    engine.dispose()
     typer.echo(f"kefu is at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     typer.echo(f"Demo shop with the web chat widget (示例商城): http://{host}:{port}/demo/shop")
     typer.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")

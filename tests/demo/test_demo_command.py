@@ -1,26 +1,17 @@
 """``kefu demo`` (what ``make demo`` runs): the demo data, the demo shop's web chat channel, and
-the shop's address printed for the newcomer."""
+the shop's address printed for the newcomer; with ``--tickets``, synthetic history on top."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
-import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from kefu.cli import app
-from kefu.db.models import Group, WebchatChannel
+from kefu.db.models import Group, Message, Ticket, WebchatChannel
 from kefu.demo.webchat import DEMO_CHANNEL_KEY
-from kefu.settings import get_settings
-
-
-@pytest.fixture
-def cli_env(settings, engine, monkeypatch):
-    monkeypatch.setenv("KEFU_DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("KEFU_DATA_DIR", str(settings.data_dir))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_kefu_demo_prints_the_shop_and_makes_its_channel(cli_env, db, server):
@@ -37,3 +28,15 @@ def test_kefu_demo_prints_the_shop_and_makes_its_channel(cli_env, db, server):
     again = CliRunner().invoke(app, ["demo", "--no-serve", "--port", "8123"])
     assert again.exit_code == 0, again.output
     assert db.scalars(select(WebchatChannel.key)).all() == [DEMO_CHANNEL_KEY]
+
+
+def test_kefu_demo_tickets_adds_synthetic_history_without_serving(cli_env, db, demo_team):
+    result = CliRunner().invoke(
+        app, ["demo", "--tickets", "40", "--messages-per-ticket", "6", "--seed", "3", "--no-serve"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "rows/s" in result.stdout
+    assert db.scalar(select(func.count()).select_from(Ticket)) == 40
+    assert 3 * 40 <= db.scalar(select(func.count()).select_from(Message)) <= 9 * 40
+    newest = db.scalar(select(func.max(Ticket.created_at)))
+    assert datetime.now(UTC) - newest < timedelta(days=3)

@@ -116,8 +116,8 @@ def _generated_profile(
         name = rng.choice(people.surnames) + given
         if name not in taken:
             break
-    count = _weighted(rng, CHANNEL_COUNT_WEIGHTS)
-    channels = _distinct_channels(rng, count)
+    count = weighted(rng, CHANNEL_COUNT_WEIGHTS)
+    channels = distinct_channels(rng, count)
     tags = _generated_tags(rng)
     return CustomerProfile(
         key=f"customer-{index}",
@@ -170,16 +170,20 @@ def _city(rng: random.Random, content: Content, language: str) -> str:
     return {"zh-HK": "香港", "zh-TW": "台北"}.get(language) or rng.choice(content.catalog.cities)
 
 
-def _distinct_channels(rng: random.Random, count: int) -> list[str]:
+def distinct_channels(
+    rng: random.Random, count: int, weights: dict[str, int] = CHANNEL_WEIGHTS
+) -> list[str]:
+    """``count`` different channels, drawn by ``weights``."""
     channels: list[str] = []
     while len(channels) < count:
-        channel = _weighted(rng, CHANNEL_WEIGHTS)
+        channel = weighted(rng, weights)
         if channel not in channels:
             channels.append(channel)
     return channels
 
 
-def _weighted(rng: random.Random, weights: dict[T, int]) -> T:
+def weighted(rng: random.Random, weights: dict[T, int]) -> T:
+    """One key of ``weights``, drawn by its weight."""
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 

@@ -201,10 +201,16 @@ def _script_weight(scenario: Scenario, customer: CustomerProfile) -> float:
     return 0.3 if customer.writes_traditional else 1.0
 
 
-def choose_status(rng: random.Random, age: timedelta, scenario: Scenario) -> str:
-    """Older cases are done; recent ones are still in the queue, waiting or being worked on."""
+def choose_status(
+    rng: random.Random,
+    age: timedelta,
+    scenario: Scenario,
+    by_age: list[tuple[float, dict[str, int]]] = STATUS_BY_AGE,
+) -> str:
+    """Older cases are done; recent ones are still in the queue, waiting or being worked on.
+    ``by_age``: (maximum age in days, weights of the statuses at that age), youngest first."""
     days = age.total_seconds() / 86400
-    weights = next(w for limit, w in STATUS_BY_AGE if days < limit)
+    weights = next(w for limit, w in by_age if days < limit)
     allowed = set(scenario.statuses or weights)
     candidates = {s: w for s, w in weights.items() if s in allowed} or {
         s: 1 for s in sorted(allowed)

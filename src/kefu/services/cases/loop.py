@@ -253,7 +253,7 @@ def do_step(
         ticket_id=ticket.id,
         customer_id=ticket.customer_id,
         before=before,
-        after={"step": outcome.step, **_case_state(ticket), **_step_data(action)},
+        after={"step": outcome.step, **_case_state(ticket), **step_data(action)},
     )
     after = _case_state(ticket)
     told: list[ev.Event] = [ev.CaseStepTaken(ticket.id, step=outcome.step, stage=ticket.stage)]
@@ -310,7 +310,8 @@ def path_and_stage(intent: str | None) -> dict[str, str]:
     return {"case_path": case.path.value, "stage": case.stage.value}
 
 
-def _step_data(action: cw.Action) -> dict[str, Any]:
+def step_data(action: cw.Action) -> dict[str, Any]:
+    """What a step recorded, as its audit event (``case.step``) shows it."""
     match action:
         case cw.RecordFacts(facts=facts):
             return {"facts": facts.strip()}
