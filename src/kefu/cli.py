@@ -232,8 +232,11 @@ def demo(
             progress=typer.echo,
         )
         typer.echo(f"合成数据已写入：{report.summary()}")
+        typer.echo("Indexing them for search…")
+        _reindex(engine)
     engine.dispose()
-    typer.echo(f"kefu is at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"Workspace (客服工作台): http://{host}:{port}/  — sign in with a demo login below")
+    typer.echo(f"API docs: http://{host}:{port}/docs")
     typer.echo(f"Demo shop with the web chat widget (示例商城): http://{host}:{port}/demo/shop")
     typer.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, role, groups in DEMO_USERS:
@@ -258,16 +261,11 @@ def db_downgrade(
     typer.echo(f"database at {revision}")
 
 
-@search_app.command("reindex")
-def search_reindex(
-    batch: Annotated[int, typer.Option(min=1, help="Rows indexed per transaction.")] = 2_000,
-) -> None:
-    """Index every ticket, message and customer again (after an upgrade of the tokenizer, or
-    for a big database migrated without it); searches keep working meanwhile."""
+def _reindex(engine: Any, batch: int = 2_000) -> dict[str, int]:
+    """Index every ticket, message and customer again, in committed batches, with progress."""
     from kefu.db.engine import writer_bind
     from kefu.services.search.index import rebuild
 
-    engine = make_engine(get_settings().resolved_database_url)
     shown: dict[str, int] = {}
 
     def progress(kind: str, done: int) -> None:
@@ -275,9 +273,19 @@ def search_reindex(
             shown[kind] = done
             typer.echo(f"  {kind}: {done:,}")
 
+    with writer_bind(engine).connect() as conn:
+        return rebuild(conn, batch=batch, commit=True, progress=progress)
+
+
+@search_app.command("reindex")
+def search_reindex(
+    batch: Annotated[int, typer.Option(min=1, help="Rows indexed per transaction.")] = 2_000,
+) -> None:
+    """Index every ticket, message and customer again (after an upgrade of the tokenizer, or
+    for a big database migrated without it); searches keep working meanwhile."""
+    engine = make_engine(get_settings().resolved_database_url)
     try:
-        with writer_bind(engine).connect() as conn:
-            counts = rebuild(conn, batch=batch, commit=True, progress=progress)
+        counts = _reindex(engine, batch)
     finally:
         engine.dispose()
     typer.echo("indexed " + ", ".join(f"{n:,} {kind}s" for kind, n in counts.items()))
