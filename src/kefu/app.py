@@ -64,11 +64,12 @@ from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
 from kefu.web.pages import assets as web_assets
 from kefu.web.pages import auth as web_auth
+from kefu.web.pages import board as web_board
 from kefu.web.pages import notifications as web_notifications
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
 # The workspace's pages (web/pages/), after the API: "/" leads to the sign-in page.
-WORKSPACE_PAGES = (web_assets, web_auth, web_notifications)
+WORKSPACE_PAGES = (web_assets, web_auth, web_notifications, web_board)
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
 
