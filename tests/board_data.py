@@ -53,6 +53,12 @@ def opened_ago(db: Session, ticket: Ticket, age: timedelta, now: datetime) -> No
     db.commit()
 
 
+def fresh(db: Session) -> None:
+    """Let ``db`` read what the server committed since: no snapshot, nothing remembered."""
+    db.rollback()
+    db.expire_all()
+
+
 def sweep(engine: Engine, now: datetime) -> sla.SweepReport:
     factory = make_session_factory(writer_bind(engine))
     return sla.sweep_until_done(factory, lambda: now)

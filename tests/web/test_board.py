@@ -15,7 +15,7 @@ from kefu.services.actors import SYSTEM
 from kefu.services.cases import links
 from kefu.services.staff import directory as staff
 from tests import factories
-from tests.board_data import HOSTILE, Board, arrange
+from tests.board_data import HOSTILE, Board, arrange, fresh
 from tests.web.conftest import Browser, SignIn
 
 HTMX = {"HX-Request": "true"}
@@ -58,12 +58,6 @@ def _assign(browser: Browser, ticket_id: int, assignee: str, *, htmx: bool = Tru
     return _post(
         browser, f"/board/tickets/{ticket_id}/assign", {"assignee_id": assignee}, htmx=htmx
     )
-
-
-def _fresh(db: Session) -> None:
-    """Read what the server committed since: no snapshot, nothing remembered."""
-    db.rollback()
-    db.expire_all()
 
 
 def _told(answer) -> str:
@@ -132,21 +126,33 @@ def test_only_supervisors_and_admins_open_the_board(
     assert admin.client.get("/board").status_code == 200
 
 
+def test_the_reassign_menu_offers_the_groups_handlers(supervisor: Browser, arranged: Board) -> None:
+    b = arranged
+    menu = supervisor.client.get(f"/board/tickets/{b.crisis.id}/assign")
+    assert menu.status_code == 200 and menu.text.startswith('<form class="reassign"')
+    offered = re.findall(r'<option value="(\d*)"( selected)?>', menu.text)
+    assert offered == [("", ""), (str(b.agent.id), " selected"), (str(b.hostile.id), "")]
+    assert "张伟 · 在线 · 2/10" in menu.text  # status and load now
+    shared = supervisor.client.get(f"/board/tickets/{b.unrouted.id}/assign").text
+    assert f'value="{b.specialist.id}"' in shared  # no group yet: any handler
+    assert supervisor.client.get("/board/tickets/999999/assign").status_code == 404
+
+
 def test_a_case_is_reassigned_from_the_board(
     supervisor: Browser, db: Session, arranged: Board
 ) -> None:
     b = arranged
     told = _told(_assign(supervisor, b.at_risk.id, str(b.agent.id)))
     assert told == f"工单 #{b.at_risk.id} 已分配给 张伟"
-    _fresh(db)
+    fresh(db)
     assert db.get(Ticket, b.at_risk.id).assignee_id == b.agent.id
     told = _told(_assign(supervisor, b.at_risk.id, ""))
     assert told == f"工单 #{b.at_risk.id} 已退回队列"
-    _fresh(db)
+    fresh(db)
     assert db.get(Ticket, b.at_risk.id).assignee_id is None
     plain = _assign(supervisor, b.at_risk.id, str(b.hostile.id), htmx=False)
     assert plain.status_code == 303 and plain.headers["location"] == "/board"
-    _fresh(db)
+    fresh(db)
     assert db.get(Ticket, b.at_risk.id).assignee_id == b.hostile.id
 
 
@@ -166,7 +172,7 @@ def test_reassigning_is_refused_where_the_services_refuse(
     for bad in ("abc", "0", "²", str(2**70)):
         assert _assign(supervisor, b.crisis.id, bad).status_code == 422, bad
     assert _assign(supervisor, 999999, "").status_code == 404
-    _fresh(db)
+    fresh(db)
     assert db.get(Ticket, b.crisis.id).assignee_id == b.agent.id
 
 
@@ -176,7 +182,7 @@ def test_an_agents_status_is_set_from_the_board(
     b = arranged
     path = f"/board/agents/{b.agent.id}/status"
     assert _told(_post(supervisor, path, {"status": "break"})) == "张伟 的状态已设为小休"
-    _fresh(db)
+    fresh(db)
     agent = db.get(User, b.agent.id)
     assert (agent.status, agent.online) == ("break", False)  # a break takes no new cases
     periods = db.scalars(
@@ -206,7 +212,8 @@ def test_hostile_names_are_shown_as_text(supervisor: Browser, arranged: Board) -
     b = arranged
     html = supervisor.client.get("/board").text
     assert HOSTILE not in html and "<script>alert(2)" not in html and "<img src=x" not in html
-    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
-    assert html.count("&lt;img src=x onerror=") >= 2  # the agents' table and the assign menus
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html and "&lt;img src=x onerror=" in html
+    menu = supervisor.client.get(f"/board/tickets/{b.chat.id}/assign").text
+    assert HOSTILE not in menu and "&lt;img src=x onerror=" in menu
     told = _told(_assign(supervisor, b.chat.id, str(b.hostile.id)))
     assert told.endswith(HOSTILE)  # data for the toast, which shows it as text

@@ -25,9 +25,8 @@ def arranged(db, engine) -> Board:
     return arrange(db, engine)
 
 
-def _queues(db, actor, now=None):
-    the_team = board.team(db, actor)
-    return {q.group_id: q for q in board.queues(db, actor, the_team, now or utcnow())}
+def _queues(db, actor):
+    return {q.group_id: q for q in board.team(db, actor, utcnow()).queues}
 
 
 def test_the_queues_count_each_groups_open_work(db, arranged):
@@ -52,7 +51,7 @@ def test_a_group_without_open_work_still_has_its_card(db, arranged):
 
 def test_the_team_carries_each_handlers_load_and_chats(db, arranged):
     b = arranged
-    team = board.team(db, actor_for(b.supervisor))
+    team = board.team(db, actor_for(b.supervisor), utcnow())
     agents = {a.id: a for a in team.handlers}
     assert b.supervisor.id not in agents  # supervisors watch, they take no cases
     assert (agents[b.agent.id].open_tickets, agents[b.agent.id].chats) == (2, 1)
@@ -95,7 +94,7 @@ def test_the_breached_list_puts_the_most_urgent_first(db, engine, arranged):
 def test_the_board_is_for_supervisors_and_admins(db, arranged):
     agent = actor_for(arranged.agent)
     with pytest.raises(PermissionDenied):
-        board.team(db, agent)
+        board.team(db, agent, utcnow())
     with pytest.raises(PermissionDenied):
         board.crises(db, agent)
     admin = factories.make_user(db, role="admin")

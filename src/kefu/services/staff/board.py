@@ -1,9 +1,10 @@
 """The supervisor board (主管看板): queues by group, the agents' load and status, crises and SLA
 risks, read for supervisors and admins only.
 
-Every figure comes from a few aggregate queries (``GROUP BY``) over the open tickets, never one
-query per row, so the board stays fast with a large history: the queues in one query, the
-agents' load in one, each list in one (its group and assignee names joined in). What the board
+The figures come from aggregate queries over the open tickets, never one query per row: the
+queues and every agent's load from one ``GROUP BY group, assignee``, each list from one query
+with its group and assignee names joined in. They read the partial index of the open tickets
+(``ix_tickets_open_work``), not the rows, so a long history costs them nothing. What the board
 changes goes through the usual services: ``cases.tickets.do_assign`` to reassign,
 ``staff.agent_status.do_set_status`` to set an agent's status.
 """
@@ -11,27 +12,37 @@ changes goes through the usual services: ``cases.tickets.do_assign`` to reassign
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kefu.db.models import Group, Ticket, User, group_members
+from kefu.db.models.tickets import OPEN_WORK_STATUSES
 from kefu.domain.chat_offers import AgentStatus
 from kefu.domain.roles import Role, at_least
-from kefu.domain.tickets import OPEN_STATUSES, Channel, Priority
+from kefu.domain.tickets import Channel, Priority
 from kefu.errors import NotFound, PermissionDenied
 from kefu.services.actors import Actor
 from kefu.services.cases.routing import HANDLER_ROLES
 from kefu.services.cases.tickets import visible_tickets
 from kefu.services.sla import risk
-from kefu.services.webchat.offers import waiting
+from kefu.services.webchat.offers import unanswered_chat
 
-OPEN = [s.value for s in OPEN_STATUSES]
 LIST_SIZE = 20  # each SLA list shows the most urgent ones
 CRISIS_LIST_SIZE = 50
 STATUS_ORDER = {s.value: i for i, s in enumerate(AgentStatus)}  # online, busy, break, offline
+FIGURES = ("open", "unassigned", "waiting_chats", "at_risk", "breached", "crises")
+
+
+def open_tickets() -> ColumnElement[bool]:
+    """Open tickets, named as the partial index ``ix_tickets_open_work`` names them: the values
+    written into the SQL (a planner proves the index applies only from literal values)."""
+    return Ticket.status.in_(
+        bindparam("open_statuses", list(OPEN_WORK_STATUSES), expanding=True, literal_execute=True)
+    )
 
 
 def require_supervisor(actor: Actor) -> None:
@@ -71,10 +82,6 @@ class Agent:
     open_tickets: int = 0
     chats: int = 0  # open web chats assigned to them
 
-    @property
-    def load_share(self) -> float:
-        return self.open_tickets / self.capacity if self.capacity > 0 else 0.0
-
 
 @dataclass(frozen=True)
 class BoardTicket:
@@ -93,10 +100,11 @@ class BoardTicket:
 
 @dataclass(frozen=True)
 class Team:
-    """The groups and their active handlers: who a ticket of a group may be given to."""
+    """The groups with their open work, and the active handlers with their load."""
 
     groups: dict[int, str]
     handlers: list[Agent]
+    queues: list[Queue] = field(default_factory=list)
 
     def of_group(self, group_id: int | None) -> list[Agent]:
         """A group's handlers; a ticket without a group may go to any handler."""
@@ -104,14 +112,28 @@ class Team:
             return self.handlers
         return [a for a in self.handlers if group_id in a.group_ids]
 
+    def totals(self) -> dict[str, int]:
+        """Every queue's figures added up, and the handlers online of all."""
+        sums = {f: sum(getattr(q, f) for q in self.queues) for f in FIGURES}
+        online = sum(1 for a in self.handlers if a.status == AgentStatus.ONLINE.value)
+        return {**sums, "online": online, "handlers": len(self.handlers)}
 
-# --- the team -------------------------------------------------------------------------------
 
-
-def team(session: Session, actor: Actor) -> Team:
-    """The groups and the active handlers with their load (open tickets, web chats)."""
+def groups(session: Session, actor: Actor, *, only: int | None = None) -> dict[int, str]:
+    """The groups' names by id, in the order they were made; ``only``: that group, which must
+    exist (a board narrowed to a group that does not is a 404)."""
     require_supervisor(actor)
-    groups = {row.id: row.name for row in session.execute(select(Group.id, Group.name))}
+    names = {
+        row.id: row.name for row in session.execute(select(Group.id, Group.name).order_by(Group.id))
+    }
+    if only is not None and only not in names:
+        raise NotFound("group")
+    return names
+
+
+def team(session: Session, actor: Actor, now: datetime) -> Team:
+    """The groups and their queues, the active handlers and their load, as of ``now``."""
+    names = groups(session, actor)
     memberships: dict[int, list[int]] = defaultdict(list)
     for group_id, user_id in session.execute(
         select(group_members.c.group_id, group_members.c.user_id).order_by(group_members.c.group_id)
@@ -122,21 +144,12 @@ def team(session: Session, actor: Actor) -> Team:
             User.is_active.is_(True), User.role.in_(HANDLER_ROLES)
         )
     ).all()
-    if not users:
-        return Team(groups, [])
-    chat = Ticket.channel == Channel.WEBCHAT.value
-    loads = {
-        row.assignee_id: (int(row.open), int(row.chats or 0))
-        for row in session.execute(
-            select(
-                Ticket.assignee_id,
-                func.count().label("open"),
-                func.sum(case((chat, 1), else_=0)).label("chats"),
-            )
-            .where(Ticket.status.in_(OPEN), Ticket.assignee_id.is_not(None))
-            .group_by(Ticket.assignee_id)
-        )
-    }
+    work = _open_work(session, actor, now)
+    loads: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for row in work:
+        if row.assignee_id is not None:
+            loads[row.assignee_id][0] += row.open
+            loads[row.assignee_id][1] += row.chats
     agents = [
         Agent(
             u.id,
@@ -147,17 +160,12 @@ def team(session: Session, actor: Actor) -> Team:
             u.capacity,
             tuple(memberships.get(u.id, ())),
             *loads.get(u.id, (0, 0)),
-        )
+        )  # fmt: skip
         for u in users
     ]
     agents.sort(key=lambda a: (STATUS_ORDER[a.status], a.name, a.id))
-    return Team(groups, agents)
-
-
-def check_group(team: Team, group_id: int | None) -> None:
-    """A board narrowed to a group that does not exist is a 404."""
-    if group_id is not None and group_id not in team.groups:
-        raise NotFound("group")
+    the_team = Team(names, agents)
+    return Team(names, agents, _queues(work, the_team))
 
 
 # --- the queues -----------------------------------------------------------------------------
@@ -167,40 +175,45 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def queues(session: Session, actor: Actor, the_team: Team, now: datetime) -> list[Queue]:
-    """Every group's open work, in one aggregate over the open tickets; the shared queue first
-    when it holds any, then the groups in the order they were made."""
-    require_supervisor(actor)
-    rows = session.execute(
-        select(
-            Ticket.group_id,
-            func.count().label("open"),
-            _count(Ticket.assignee_id.is_(None)).label("unassigned"),
-            _count(waiting()).label("waiting_chats"),
-            _count(risk.at_risk(now)).label("at_risk"),
-            _count(risk.breached(now)).label("breached"),
-            _count(Ticket.priority == Priority.P1.value).label("crises"),
+def _open_work(session: Session, actor: Actor, now: datetime) -> list[Any]:
+    """The open tickets counted per group and assignee: one pass over the partial index."""
+    return list(
+        session.execute(
+            select(
+                Ticket.group_id,
+                Ticket.assignee_id,
+                func.count().label("open"),
+                _count(Ticket.channel == Channel.WEBCHAT.value).label("chats"),
+                _count(unanswered_chat()).label("waiting_chats"),  # open: waiting
+                _count(risk.at_risk(now)).label("at_risk"),
+                _count(risk.breached(now)).label("breached"),
+                _count(Ticket.priority == Priority.P1.value).label("crises"),
+            )
+            .where(open_tickets(), visible_tickets(actor))
+            .group_by(Ticket.group_id, Ticket.assignee_id)
         )
-        .where(Ticket.status.in_(OPEN), visible_tickets(actor))
-        .group_by(Ticket.group_id)
-    ).all()
-    figures = {row.group_id: row for row in rows}
+    )
+
+
+def _queues(work: list[Any], the_team: Team) -> list[Queue]:
+    """Every group's figures; the shared queue first when it holds any, then the groups in the
+    order they were made."""
+    figures: dict[int | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
+    for row in work:
+        counts = figures[row.group_id]
+        for name in ("open", "waiting_chats", "at_risk", "breached", "crises"):
+            counts[name] += int(getattr(row, name) or 0)
+        if row.assignee_id is None:
+            counts["unassigned"] += row.open
     out = []
-    shared = figures.get(None)
-    if shared is not None:
-        out.append(_queue(None, "", shared, []))
-    for group_id, name in sorted(the_team.groups.items()):  # as the admin made them
-        out.append(_queue(group_id, name, figures.get(group_id), the_team.of_group(group_id)))
+    if None in figures:
+        out.append(Queue(None, "", **figures[None]))
+    for group_id, name in the_team.groups.items():
+        handlers = the_team.of_group(group_id)
+        online = sum(1 for a in handlers if a.status == AgentStatus.ONLINE.value)
+        counts = figures.get(group_id, dict.fromkeys(FIGURES, 0))
+        out.append(Queue(group_id, name, **counts, online=online, handlers=len(handlers)))
     return out
-
-
-def _queue(group_id: int | None, name: str, row: object, handlers: list[Agent]) -> Queue:
-    counts = {
-        field: int(getattr(row, field) or 0) if row is not None else 0
-        for field in ("open", "unassigned", "waiting_chats", "at_risk", "breached", "crises")
-    }
-    online = sum(1 for a in handlers if a.status == AgentStatus.ONLINE.value)
-    return Queue(group_id, name, **counts, online=online, handlers=len(handlers))
 
 
 # --- the lists ------------------------------------------------------------------------------
@@ -215,9 +228,18 @@ def _tickets(
     by_priority: bool,
     limit: int,
 ) -> list[BoardTicket]:
+    """The first ``limit`` open tickets meeting ``condition``: chosen from the open tickets'
+    index alone (the inner query reads no row), then read with their names."""
     require_supervisor(actor)
+    nearest = risk.nearest_due(session.get_bind().dialect.name)
+    chosen = select(Ticket.id, Ticket.priority, nearest.label("due_at")).where(
+        open_tickets(), visible_tickets(actor), condition
+    )
+    if group_id is not None:
+        chosen = chosen.where(Ticket.group_id == group_id)
+    top = chosen.order_by(*_order(Ticket.priority, nearest, Ticket.id, by_priority)).limit(limit)
+    first = top.subquery()
     assignee = aliased(User)
-    due = risk.nearest_due(session.get_bind().dialect.name).label("due_at")
     query = (
         select(
             Ticket.id,
@@ -229,18 +251,22 @@ def _tickets(
             Group.name.label("group_name"),
             Ticket.assignee_id,
             assignee.name.label("assignee_name"),
-            due,
+            first.c.due_at,
             Ticket.created_at,
         )  # fmt: skip
+        .join(first, first.c.id == Ticket.id)
         .outerjoin(Group, Group.id == Ticket.group_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-        .where(Ticket.status.in_(OPEN), visible_tickets(actor), condition)
+        .order_by(*_order(first.c.priority, first.c.due_at, first.c.id, by_priority))
     )
-    if group_id is not None:
-        query = query.where(Ticket.group_id == group_id)
-    order = [due.asc().nulls_last(), Ticket.id]
-    query = query.order_by(*([Ticket.priority, *order] if by_priority else order)).limit(limit)
     return [BoardTicket(**row._mapping) for row in session.execute(query)]
+
+
+def _order(priority: Any, due: Any, ticket_id: Any, by_priority: bool) -> list[Any]:
+    """The least time left first (the longest overdue first, once past), after the most urgent
+    priority ``by_priority``."""
+    order = [due.asc().nulls_last(), ticket_id]
+    return [priority, *order] if by_priority else order
 
 
 def crises(

@@ -12,6 +12,7 @@ done (a plain form post without htmx is sent back to the board).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -25,6 +26,7 @@ from kefu.domain.chat_offers import AgentStatus
 from kefu.errors import KefuError
 from kefu.services.actors import Actor
 from kefu.services.cases import tickets
+from kefu.services.cases.routing import HANDLER_ROLES
 from kefu.services.staff import agent_status, board
 from kefu.services.staff import directory as staff
 from kefu.settings import Settings
@@ -41,27 +43,26 @@ MAX_ID = 2**62  # as the API's ids (api/schemas.py)
 
 
 def _context(
-    db: Session, actor: Actor, settings: Settings, group: int | None, *parts: str
+    request: Request, db: Session, actor: Actor, settings: Settings, group: int | None, *parts: str
 ) -> dict[str, Any]:
     """What the named parts show (all of them for the page)."""
     now = utcnow()
-    team = board.team(db, actor)
-    board.check_group(team, group)
+    language = i18n.language_of(request)
     context: dict[str, Any] = {
         "now": now,
-        "team": team,
         "group": group,
         "query": f"?group={group}" if group is not None else "",
-        "statuses": STATUSES,
+        "groups": board.groups(db, actor, only=group),
+        "status_names": _names(language, "agent_status", STATUSES),
+        "role_names": _names(language, "role", HANDLER_ROLES),
         "chat_cap": settings.chat_cap,
         "list_size": board.LIST_SIZE,
         "crisis_size": board.CRISIS_LIST_SIZE,
     }
-    if "queues" in parts:
-        queues = board.queues(db, actor, team, now)
-        context["queues"] = queues
-        context["totals"] = _totals(queues, team)
-    if "agents" in parts:
+    if "queues" in parts or "agents" in parts:
+        team = board.team(db, actor, now)
+        context["queues"] = team.queues
+        context["totals"] = team.totals()
         context["agents"] = team.of_group(group) if group is not None else team.handlers
     if "crises" in parts:
         context["crises"] = board.crises(db, actor, group_id=group)
@@ -71,14 +72,6 @@ def _context(
     return context
 
 
-def _totals(queues: list[board.Queue], team: board.Team) -> dict[str, int]:
-    fields = ("open", "unassigned", "waiting_chats", "at_risk", "breached", "crises")
-    totals = {f: sum(getattr(q, f) for q in queues) for f in fields}
-    totals["online"] = sum(1 for a in team.handlers if a.status == AgentStatus.ONLINE.value)
-    totals["handlers"] = len(team.handlers)
-    return totals
-
-
 PARTS = ("queues", "agents", "crises", "sla")
 
 
@@ -86,7 +79,9 @@ PARTS = ("queues", "agents", "crises", "sla")
 def board_page(
     request: Request, db: DB, actor: SupervisorActor, settings: AppSettings, group: Id | None = None
 ) -> Response:
-    return page(request, "workspace/board/board.html", _context(db, actor, settings, group, *PARTS))
+    return page(
+        request, "workspace/board/board.html", _context(request, db, actor, settings, group, *PARTS)
+    )
 
 
 @router.get("/board/{part}")
@@ -101,8 +96,13 @@ def board_part(
     """One part of the board, as it reloads itself."""
     if part not in PARTS:
         raise KefuError("not_found", status_code=404, what="page")
-    context = _context(db, actor, settings, group, part)
+    context = _context(request, db, actor, settings, group, part)
     return page(request, f"workspace/board/_{part}.html", context)
+
+
+def _names(language: str, kind: str, codes: Sequence[str]) -> dict[str, str]:
+    """The codes' names in the reader's language, looked up once for a whole table."""
+    return {code: i18n.gettext(language, label(kind, code)) for code in codes}
 
 
 def _done(request: Request, message: str) -> Response:
@@ -111,6 +111,16 @@ def _done(request: Request, message: str) -> Response:
         return RedirectResponse("/board", status_code=303)
     trigger = json.dumps({CHANGED_EVENT: {"message": message}})  # ASCII: a header's value
     return Response(status_code=204, headers={"HX-Trigger": trigger, "Cache-Control": "no-store"})
+
+
+@router.get("/board/tickets/{ticket_id}/assign")
+def reassign_form(request: Request, ticket_id: Id, db: DB, actor: SupervisorActor) -> Response:
+    """The reassign control of a ticket's row, loaded when wanted: its group's handlers with
+    their status and load now."""
+    ticket = tickets.access_ticket(db, actor, ticket_id)
+    team = board.team(db, actor, utcnow())
+    context = {"ticket": ticket, "choices": team.of_group(ticket.group_id)}
+    return page(request, "workspace/board/_assign_form.html", context)
 
 
 @router.post("/board/tickets/{ticket_id}/assign")
