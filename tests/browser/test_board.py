@@ -57,6 +57,7 @@ def test_a_supervisor_works_from_the_board(
     item = page.locator(f'#board-sla li[data-ticket="{b.at_risk.id}"]')
     item.get_by_role("button", name=f"改派工单 #{b.at_risk.id}").click()
     expect(item.locator("select")).to_be_focused()
+    screenshot(page, "board-desktop-reassign")
     item.locator("select").select_option(str(b.agent.id))
     item.get_by_role("button", name="分配").click()
     expect(page.locator(".toast").filter(has_text="已分配给 张伟")).to_be_visible()
@@ -93,16 +94,26 @@ def test_a_supervisor_works_from_the_board(
     page.context.close()
 
 
+def _fits(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+
+
 def test_the_board_on_a_phone(
     browser: Browser, page_errors: PageErrors, server: str, db: Session, engine
 ) -> None:
     b = arrange(db, engine)
     page = new_context(browser, page_errors, phone=True).new_page()
     _sign_in(page, server, b.supervisor.email)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    _fits(page)
     expect(page.locator(".board-jump")).to_be_visible()
     screenshot(page, "board-phone")
+    crisis = page.locator(f'#board-crises li[data-ticket="{b.crisis.id}"]')
+    crisis.get_by_role("button", name=f"改派工单 #{b.crisis.id}").click()
+    expect(crisis.locator("select")).to_be_focused()
+    _fits(page)  # a long name in the menu does not push its button off the screen
+    expect(crisis.get_by_role("button", name="分配")).to_be_in_viewport()
+    screenshot(page, "board-phone-reassign")
     page.locator(".board-jump").get_by_role("link", name="客服人员").click()
     row = page.locator(f'tr[data-agent="{b.agent.id}"]')
     expect(row.locator("select")).to_be_in_viewport()
