@@ -33,17 +33,18 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kefu_bench_sla"
 TARGET_FIND_S = 1.0
 
 
-def recreate(url: str) -> None:
+def recreate(url: str, name: str = "kefu_bench_sla") -> None:
+    """Drop and create the database ``name`` of ``url`` (on loopback, and only that name)."""
     import psycopg
     from psycopg import sql
 
     parsed = make_url(url)
-    if parsed.database != "kefu_bench_sla" or (parsed.host or "127.0.0.1") not in (
+    if parsed.database != name or (parsed.host or "127.0.0.1") not in (
         "127.0.0.1",
         "localhost",
         "::1",
     ):
-        raise SystemExit("refusing: this benchmark only (re)creates kefu_bench_sla on loopback")
+        raise SystemExit(f"refusing: this benchmark only (re)creates {name} on loopback")
     with psycopg.connect(
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 5432,
@@ -51,8 +52,10 @@ def recreate(url: str) -> None:
         dbname="postgres",
         autocommit=True,
     ) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS kefu_bench_sla WITH (FORCE)"))
-        admin.execute(sql.SQL("CREATE DATABASE kefu_bench_sla"))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def fill(engine, tickets: int, due: int) -> float:

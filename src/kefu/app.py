@@ -68,6 +68,7 @@ from kefu.web.pages import admin as web_admin
 from kefu.web.pages import approvals as web_approvals
 from kefu.web.pages import assets as web_assets
 from kefu.web.pages import auth as web_auth
+from kefu.web.pages import board as web_board
 from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
 from kefu.web.pages import inbox as web_inbox
@@ -86,6 +87,7 @@ WORKSPACE_PAGES = (
     web_cases,
     web_approvals,
     web_inbox,
+    web_board,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 

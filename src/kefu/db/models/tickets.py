@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,6 +25,10 @@ from sqlalchemy.sql.expression import ColumnElement
 from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
 from kefu.db.models.customers import Customer
 from kefu.db.models.staff import Group, User
+
+# The open statuses as the partial index ix_tickets_open_work names them (and in this order).
+OPEN_WORK_STATUSES = ("new", "open", "pending")
+OPEN_WORK = "status IN ('new', 'open', 'pending')"
 
 ticket_tags = Table(
     "ticket_tags",
@@ -99,6 +104,24 @@ class Ticket(Base):
         Index("ix_tickets_priority_status", "priority", "status"),
         Index("ix_tickets_resolved", "resolved_at", "status", "group_id", "assignee_id"),
         Index("ix_tickets_sla_order", SlaOrder(), "id"),
+        # The supervisor board's aggregates read this, not the rows (services/staff/board.py):
+        # open tickets only, so a query must name them exactly so (OPEN_WORK_STATUSES, literal).
+        Index(
+            "ix_tickets_open_work",
+            "group_id",
+            "assignee_id",
+            "priority",
+            "channel",
+            "chat_accepted_at",
+            "merged_into_id",
+            "first_response_due_at",
+            "next_response_due_at",
+            "resolution_due_at",
+            "awaiting_reply_since",
+            "status",  # only open ones here, but SQLite reads an index as covering only with it
+            sqlite_where=text(OPEN_WORK),
+            postgresql_where=text(OPEN_WORK),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

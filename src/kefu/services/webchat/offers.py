@@ -63,9 +63,13 @@ class OfferReport:
 
 
 def waiting() -> ColumnElement[bool]:
+    return and_(Ticket.status.in_(OPEN), unanswered_chat())
+
+
+def unanswered_chat() -> ColumnElement[bool]:
+    """A web chat nobody has taken: waiting, if the ticket is open."""
     return and_(
         Ticket.channel == Channel.WEBCHAT.value,
-        Ticket.status.in_(OPEN),
         Ticket.assignee_id.is_(None),
         Ticket.chat_accepted_at.is_(None),
         Ticket.merged_into_id.is_(None),
