@@ -294,6 +294,7 @@ class _Planner:
             s.weight * (CRISIS_SCALE if s.labels.priority == "P1" else 1.0) for s in self.scenarios
         ]
         self.unseen = rng.sample(list(self.scenarios), len(self.scenarios))
+        self.unseen_ids = {id(s) for s in self.unseen}  # scenarios compare field by field: slow
         self.unseen_channels = [c.value for c in Channel]
         rng.shuffle(self.unseen_channels)
         self.busy: dict[tuple[int, str], datetime] = {}
@@ -340,8 +341,9 @@ class _Planner:
             scenario = self.unseen[-1]
         else:
             scenario = rng.choices(self.scenarios, weights=self.weights)[0]
-        if scenario in self.unseen:
-            self.unseen.remove(scenario)
+        if id(scenario) in self.unseen_ids:
+            self.unseen_ids.discard(id(scenario))
+            self.unseen = [s for s in self.unseen if s is not scenario]
         return scenario
 
     def _customer_and_channel(
