@@ -36,10 +36,15 @@ D = SearchDocument
 
 # A query ranks the newest WINDOW matching documents of a kind, not every match: a word found
 # in a tenth of a million messages is not ranked row by row. The window is looked for among the
-# newest SPANS documents first (the GIN or FTS5 match, cut to an id range), wider if it is not
-# filled, so a rare word costs as little as a common one.
+# newest documents first (the GIN or FTS5 match, cut to an id range of SPANS), wider if it is
+# not filled, so a rare word costs little more than a common one.
 WINDOW = 1_000
-SPANS = (100_000, 1_000_000, None)
+# Per kind, as ids of all documents: messages are most of them, customers the fewest.
+SPANS: dict[str, tuple[int | None, ...]] = {
+    MESSAGE: (100_000, 1_000_000, None),
+    TICKET: (1_000_000, None),
+    CUSTOMER: (None,),
+}
 
 
 def _fts(kind: str) -> Any:
@@ -105,7 +110,7 @@ def ranked(
     dialect = session.get_bind().dialect.name
     newest = session.scalar(select(func.max(D.id))) or 0
     rows: list[Any] = []
-    for span in SPANS:
+    for span in SPANS[kind]:
         floor = newest - span if span is not None and newest > span else None
         rows = list(session.execute(_ranked_window(dialect, actor, plan, kind, floor)))
         if len(rows) >= WINDOW or floor is None:
