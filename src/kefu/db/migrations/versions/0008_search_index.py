@@ -6,7 +6,7 @@ Create Date: 2026-12-08 10:00:00
 
 One row per ticket (subject, tags), message (body) and customer (name, e-mail, phone,
 identities) with its search terms (services/search/tokens.py). On PostgreSQL the terms are a
-``tsvector`` under a GIN index per kind; on SQLite they are text, indexed by one FTS5 table per kind with
+``tsvector`` under a GIN index; on SQLite they are text, indexed by one FTS5 table per kind with
 external content, which triggers keep in step. The existing rows are indexed here, in batches; a big
 database may instead be indexed later with ``kefu search reindex``.
 """
@@ -39,15 +39,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "object_id", name=op.f("uq_search_documents_kind_object_id")),
     )
     op.create_index("ix_search_documents_ticket_id", "search_documents", ["ticket_id"])
-    if op.get_bind().dialect.name == "postgresql":  # one GIN index per kind
-        for kind in KINDS:
-            op.create_index(
-                f"ix_search_documents_{kind}_terms",
-                "search_documents",
-                ["terms"],
-                postgresql_using="gin",
-                postgresql_where=sa.text(f"kind = '{kind}'"),
-            )
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index(
+            "ix_search_documents_terms", "search_documents", ["terms"], postgresql_using="gin"
+        )
     else:  # a match's ids without reading its terms (a row of the table holds them)
         op.create_index(
             "ix_search_documents_id", "search_documents", ["id", "object_id", "ticket_id"]
