@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -98,6 +99,8 @@ def like_ids(session: Session, actor: Actor, query: str) -> set[int]:
 
 
 def _ms(seconds: list[float], q: float) -> float:
+    if not seconds:
+        return 0.0
     ordered = sorted(seconds)
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
@@ -115,14 +118,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     sampled = sample_queries(session, args.queries, rng)
     session.rollback()
     search(session, actor, sampled[0], kinds=[args.kind], limit=args.limit)  # warm up
-    timings: dict[str, list[float]] = {"index": [], "like": []}
+    timings: dict[str, list[float]] = {"index": [], "cpu": [], "like": []}
     found = both = 0
     worst: tuple[float, str] = (1.0, "")
     for query in sampled:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         search(session, actor, query, kinds=[args.kind], limit=args.limit)
         timings["index"].append(time.perf_counter() - started)
+        timings["cpu"].append(time.process_time() - cpu)
         session.rollback()
+        if args.latency_only:
+            continue
         indexed = set(queries.matching_ids(session, actor, parse_query(query), MESSAGE))
         session.rollback()
         started = time.perf_counter()
@@ -149,6 +155,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "search_p50_ms": round(_ms(timings["index"], 0.5), 1),
         "search_p95_ms": round(_ms(timings["index"], 0.95), 1),
         "search_max_ms": round(1000 * max(timings["index"]), 1),
+        # This process's CPU time: on SQLite the whole search (the database runs in-process),
+        # what it would take on an idle machine; on PostgreSQL the server's share is not in it.
+        "search_cpu_p50_ms": round(_ms(timings["cpu"], 0.5), 1),
+        "search_cpu_p95_ms": round(_ms(timings["cpu"], 0.95), 1),
+        "load_average": round(os.getloadavg()[0], 1),
         "like_p50_ms": round(_ms(timings["like"], 0.5), 1),
         "like_p95_ms": round(_ms(timings["like"], 0.95), 1),
         "mean_like_matches": round(found / max(1, len(sampled)), 1),
@@ -164,6 +175,11 @@ def main() -> None:
     parser.add_argument("--kind", default="ticket", choices=["ticket", "message", "customer"])
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--verbose", action="store_true", help="one line per query")
+    parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="time the searches only: no LIKE scan, no recall",
+    )
     args = parser.parse_args()
     result = run(args)
     print(  # noqa: T201
@@ -173,11 +189,15 @@ def main() -> None:
         f"  search ({args.kind}, {args.limit} hits): p50 {result['search_p50_ms']} ms, "
         f"p95 {result['search_p95_ms']} ms, max {result['search_max_ms']} ms "
         f"(target p95 < {TARGET_P95_MS:.0f} ms)\n"
+        f"  CPU time of this process per search: p50 {result['search_cpu_p50_ms']} ms, "
+        f"p95 {result['search_cpu_p95_ms']} ms (load average {result['load_average']})\n"
         f"  LIKE scan: p50 {result['like_p50_ms']} ms, p95 {result['like_p95_ms']} ms; "
         f"{result['mean_like_matches']} messages per query"
     )
     print(json.dumps(result, ensure_ascii=False))  # noqa: T201
-    ok = result["recall"] >= TARGET_RECALL and result["search_p95_ms"] < TARGET_P95_MS
+    ok = result["search_p95_ms"] < TARGET_P95_MS and (
+        args.latency_only or result["recall"] >= TARGET_RECALL
+    )
     sys.exit(0 if ok else 1)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -11,7 +11,9 @@ from kefu.db.base import Base, BigId
 # On SQLite the terms are text, indexed by one FTS5 table per kind, search_fts_<kind> (external
 # content: they keep only the index), which triggers keep in step with this table (migration 0008).
 FTS_TABLE = "search_fts"  # the tables' prefix
-POSTGRESQL_ONLY_INDEXES = frozenset({"ix_search_documents_terms"})
+KINDS = ("ticket", "message", "customer")
+# PostgreSQL: one GIN index per kind, so that a query reads only its kind's matches.
+POSTGRESQL_ONLY_INDEXES = frozenset(f"ix_search_documents_{kind}_terms" for kind in KINDS)
 SQLITE_ONLY_INDEXES = frozenset({"ix_search_documents_id"})
 
 
@@ -23,8 +25,14 @@ class SearchDocument(Base):
     __table_args__ = (
         UniqueConstraint("kind", "object_id"),
         Index("ix_search_documents_ticket_id", "ticket_id"),
-        Index("ix_search_documents_terms", "terms", postgresql_using="gin").ddl_if(
-            dialect="postgresql"
+        *(
+            Index(
+                f"ix_search_documents_{kind}_terms",
+                "terms",
+                postgresql_using="gin",
+                postgresql_where=text(f"kind = '{kind}'"),
+            ).ddl_if(dialect="postgresql")
+            for kind in KINDS
         ),
         # SQLite: a match's ids read without its row, whose terms fill pages (services/search/).
         Index("ix_search_documents_id", "id", "object_id", "ticket_id").ddl_if(dialect="sqlite"),

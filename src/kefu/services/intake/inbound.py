@@ -66,6 +66,7 @@ from kefu.services.intake import message_triage
 from kefu.services.intake import queries as q
 from kefu.services.intake.attachments import AttachmentIn, StoredFile, decode_attachment, write_blob
 from kefu.services.search import index as search_index
+from kefu.services.search.tokens import index_text
 from kefu.services.sla import clocks as sla
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class Delivery:
     received_at: datetime
     analysis: Analysis | None = None  # read before the batch's transaction (analyze_deliveries)
     analysis_error: str | None = None  # the analysis raised: stored unanalyzed, retried later
+    search_terms: str | None = None  # the message's search terms (services/search/), read with it
 
     @property
     def key(self) -> tuple[str, str]:
@@ -124,7 +126,15 @@ def analyze_deliveries(
 
     Failures are per message: if the batch analysis raises, the messages are analyzed one by
     one, and one that still raises carries its ``analysis_error`` instead; it is stored all the
-    same and analyzed again later (services/intake/analysis_retry.py)."""
+    same and analyzed again later (services/intake/analysis_retry.py). The message's search
+    terms are worked out here too, outside the transaction that writes them."""
+    return [
+        d if d.search_terms is not None else replace(d, search_terms=index_text(d.message.text))
+        for d in _analyzed(deliveries, analysis)
+    ]
+
+
+def _analyzed(deliveries: Sequence[Delivery], analysis: Callable[[], Analyzer]) -> list[Delivery]:
     todo = [d for d in deliveries if d.analysis is None and d.analysis_error is None]
     if not todo:
         return list(deliveries)
@@ -882,7 +892,10 @@ class _Batch:
         for it in items:
             m, plan = it.message, it.ticket
             assert plan is not None and plan.id is not None
-            docs.append(search_index.message_doc(it.message_id, plan.id, m.text))
+            terms = it.delivery.search_terms
+            if terms is None:  # not read before the batch
+                terms = index_text(m.text)
+            docs.append(search_index.Doc(search_index.MESSAGE, it.message_id, plan.id, terms))
             if plan.created_by is it:
                 docs.append(search_index.ticket_doc(plan.id, _subject(m)))
             if it.new_customer:

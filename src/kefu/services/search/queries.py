@@ -36,10 +36,15 @@ D = SearchDocument
 
 # A query ranks the newest WINDOW matching documents of a kind, not every match: a word found
 # in a tenth of a million messages is not ranked row by row. The window is looked for among the
-# newest SPANS documents first (the GIN or FTS5 match, cut to an id range), wider if it is not
-# filled, so a rare word costs as little as a common one.
+# newest documents first (the GIN or FTS5 match, cut to an id range of SPANS), wider if it is
+# not filled, so a rare word costs little more than a common one.
 WINDOW = 1_000
-SPANS = (100_000, 1_000_000, None)
+# Per kind, as ids of all documents: messages are most of them, customers the fewest.
+SPANS: dict[str, tuple[int | None, ...]] = {
+    MESSAGE: (100_000, 1_000_000, None),
+    TICKET: (1_000_000, None),
+    CUSTOMER: (None,),
+}
 
 
 def _fts(kind: str) -> Any:
@@ -49,10 +54,11 @@ def _fts(kind: str) -> Any:
 def _matching(dialect: str, plan: QueryPlan, kind: str) -> tuple[Select[Any], ColumnElement[Any]]:
     """SELECT … FROM the documents of ``kind`` matching ``plan``, and the column that orders
     them by age (the document's id; FTS5's rowid is the same)."""
-    if dialect == "postgresql":
+    if dialect == "postgresql":  # the kind written out: the planner picks its GIN index
         query = cast(bindparam("q", plan.tsquery()), TSQUERY)
         age: ColumnElement[Any] = D.id.expression
-        return select(D.object_id).where(D.terms.op("@@")(query), D.kind == kind), age
+        of_kind = D.kind == literal_column(f"'{kind}'")  # one of KINDS, never input
+        return select(D.object_id).where(D.terms.op("@@")(query), of_kind), age
     fts = _fts(kind)
     matching = (
         select(D.object_id)
@@ -68,19 +74,28 @@ def _ranked_window(
 ) -> Select[Any]:
     """The newest ``WINDOW`` matches above document id ``floor``, best first."""
     matching, age = _matching(dialect, plan, kind)
-    if dialect == "postgresql":  # ranked outside the window: ts_rank only for its rows
-        inner = matching.add_columns(D.ticket_id, D.terms)
-    else:  # bm25() is computed for the rows the window yields only
-        bm25 = func.bm25(literal_column(f"{FTS_TABLE}_{kind}"))
-        inner = matching.add_columns(D.ticket_id, (-bm25).label("score"))
-    inner = _visible(inner, actor, kind)
-    if floor is not None:
-        inner = inner.where(age > floor)
-    window = inner.order_by(age.desc()).limit(WINDOW).subquery()
     if dialect == "postgresql":
+        inner = _visible(matching.add_columns(D.ticket_id, D.terms, age.label("age")), actor, kind)
+        if floor is not None:
+            inner = inner.where(age > floor)
+        # Every match in the id range, through the kind's GIN index: a materialized CTE, which
+        # the planner may not turn into a backward scan of the primary key that hopes to meet
+        # WINDOW matches soon (and reads the whole table for a rare word).
+        matches = inner.cte("matches").prefix_with("MATERIALIZED")
+        window = (
+            select(matches.c.object_id, matches.c.ticket_id, matches.c.terms)
+            .order_by(matches.c.age.desc())
+            .limit(WINDOW)
+            .subquery()
+        )
         tsquery = cast(bindparam("q", plan.tsquery()), TSQUERY)
-        score: ColumnElement[float] = func.ts_rank(window.c.terms, tsquery)
-    else:
+        score: ColumnElement[float] = func.ts_rank(window.c.terms, tsquery)  # the window only
+    else:  # FTS5 yields its matches newest first; bm25() is computed for the window only
+        bm25 = func.bm25(literal_column(f"{FTS_TABLE}_{kind}"))
+        inner = _visible(matching.add_columns(D.ticket_id, (-bm25).label("score")), actor, kind)
+        if floor is not None:
+            inner = inner.where(age > floor)
+        window = inner.order_by(age.desc()).limit(WINDOW).subquery()
         score = window.c.score
     return select(window.c.object_id, window.c.ticket_id, score.label("rank")).order_by(
         literal_column("rank").desc(), window.c.object_id.desc()
@@ -95,7 +110,7 @@ def ranked(
     dialect = session.get_bind().dialect.name
     newest = session.scalar(select(func.max(D.id))) or 0
     rows: list[Any] = []
-    for span in SPANS:
+    for span in SPANS[kind]:
         floor = newest - span if span is not None and newest > span else None
         rows = list(session.execute(_ranked_window(dialect, actor, plan, kind, floor)))
         if len(rows) >= WINDOW or floor is None:

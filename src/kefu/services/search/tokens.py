@@ -238,8 +238,12 @@ def _char_form(ch: str) -> str:
 
 
 def _normalized_with_offsets(text: str) -> tuple[str, list[int]]:
-    """``text`` normalised character by character, and for each normalised character the
-    index of the character of ``text`` it came from."""
+    """``text`` normalised, and for each normalised character the index of the character of
+    ``text`` it came from: one for one when normalising keeps the length (nearly always), else
+    worked out character by character."""
+    whole = simplify(text)
+    if len(whole) == len(text):
+        return whole, list(range(len(text)))
     parts, offsets = [], []
     for i, ch in enumerate(text):
         form = _char_form(ch) if not ch.isascii() else ch.lower()
