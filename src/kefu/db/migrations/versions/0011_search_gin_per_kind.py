@@ -1,7 +1,7 @@
 """search: one GIN index per kind of document on PostgreSQL
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-08 23:30:00
 
 A query reads one kind (tickets, messages or customers); with one partial GIN index per kind
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
