@@ -58,6 +58,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The group still holds {tickets} tickets; move them first",
     ),
     "already_claimed": ("该工单已被其他客服认领", "Another agent has already claimed this ticket"),
+    "channel_unreachable": (
+        "客户在「{channel}」渠道上没有身份，不能从该渠道回复",
+        "The customer has no identity on the {channel} channel to reply through",
+    ),
     "invalid_transition": (
         "工单状态不能从「{current}」变为「{target}」",
         "A ticket cannot move from {current} to {target}",
