@@ -65,10 +65,11 @@ from kefu.settings import Settings, get_settings
 from kefu.web.pages import assets as web_assets
 from kefu.web.pages import auth as web_auth
 from kefu.web.pages import notifications as web_notifications
+from kefu.web.pages import tickets as web_tickets
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
 # The workspace's pages (web/pages/), after the API: "/" leads to the sign-in page.
-WORKSPACE_PAGES = (web_assets, web_auth, web_notifications)
+WORKSPACE_PAGES = (web_assets, web_auth, web_notifications, web_tickets)
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
 

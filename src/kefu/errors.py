@@ -84,6 +84,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "merge_already_undone": ("该合并已撤销", "This merge has already been undone"),
     "attachment_too_large": ("附件超过 {limit} 字节上限", "The attachment exceeds {limit} bytes"),
+    "too_many_attachments": (
+        "一次最多附带 {limit} 个文件",
+        "At most {limit} files can be attached at a time",
+    ),
+    "empty_message": ("请先写下内容", "Write something first"),
     "invalid_attachment": (
         "附件内容不是有效的 Base64 编码",
         "The attachment content is not valid base64",
