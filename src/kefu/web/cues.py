@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -33,6 +34,11 @@ class Chip:
     code: str
     reason: str = ""  # why, in analysis's words (Chinese)
     confidence: float | None = None  # the model's probability of this label
+    title: str = ""  # what the hover says: the reason, the confidence
+
+    @property
+    def css(self) -> str:
+        return "risk" if self.kind == "risk" else f"{self.kind}-{self.code}"
 
 
 @dataclass(frozen=True)
@@ -43,22 +49,25 @@ class Cue:
     risk: bool  # raised a risk (marked as such), not only the priority
 
 
-def chips(analysis: dict[str, Any] | None) -> list[Chip]:
-    """The chips of one analysed message, in the order agents read them."""
+def chips(analysis: dict[str, Any] | None, confidence_word: str = "置信度") -> list[Chip]:
+    """The chips of one analysed message, in the order agents read them; ``confidence_word``
+    is how the page's language says 置信度."""
     if not analysis:
         return []
     reasons = {e.get("field"): e.get("reason", "") for e in analysis.get("explanations") or ()}
     confidence = analysis.get("confidence") or {}
-    found = [
-        Chip(kind, str(analysis[kind]), confidence=confidence.get(kind))
-        for kind in ("emotion", "intent", "category")
-        if analysis.get(kind)
-    ]
-    found += [
-        Chip("risk", str(r), reasons.get(f"risks.{r}", "")) for r in analysis.get("risks") or ()
-    ]
+    found = []
+    for kind in ("emotion", "intent", "category"):
+        if analysis.get(kind):
+            sure = confidence.get(kind)
+            said = f"{confidence_word} {round(sure * 100)}%" if sure is not None else ""
+            found.append(Chip(kind, str(analysis[kind]), confidence=sure, title=said))
+    for risk in analysis.get("risks") or ():
+        why = reasons.get(f"risks.{risk}", "")
+        found.append(Chip("risk", str(risk), why, title=why))
     if analysis.get("priority"):
-        found.append(Chip("priority", str(analysis["priority"]), reasons.get("priority", "")))
+        why = reasons.get("priority", "")
+        found.append(Chip("priority", str(analysis["priority"]), why, title=why))
     return found
 
 
@@ -85,15 +94,16 @@ def cues(text: str, analysis: dict[str, Any] | None) -> list[Cue]:
 
 def marked(text: str, analysis: dict[str, Any] | None) -> Markup:
     """The text, escaped, with its cues in ``<mark class="cue">`` (the reasons as the title)."""
-    out = Markup()
+    pieces: list[str] = []
     at = 0
     for cue in cues(text, analysis):
         kind = "cue cue-negative" if cue.risk else "cue"
-        out += escape(text[at : cue.start])
-        out += Markup('<mark class="{}" title="{}">').format(kind, "；".join(cue.reasons))
-        out += escape(text[cue.start : cue.end]) + Markup("</mark>")
+        title = escape("；".join(cue.reasons))
+        pieces += (escape(text[at : cue.start]), f'<mark class="{kind}" title="{title}">')
+        pieces += (escape(text[cue.start : cue.end]), "</mark>")
         at = cue.end
-    return out + escape(text[at:])
+    pieces.append(escape(text[at:]))
+    return Markup("".join(pieces))  # noqa: S704 - every piece of the customer's is escaped
 
 
 def locate(text: str, span: str, start: int, end: int) -> tuple[int, int] | None:
@@ -103,14 +113,29 @@ def locate(text: str, span: str, start: int, end: int) -> tuple[int, int] | None
     at = text.find(span)
     if at >= 0:
         return at, at + len(span)
-    pieces = [re.escape(p) for p in _MASK.split(_fold(span)[0]) if p]
-    if not pieces:
+    pattern = _pattern(span)
+    if pattern is None:
         return None
+    simple = simplify(text)
+    if len(simple) == len(text):  # one character for one: positions carry over
+        match = pattern.search(simple)
+        return (match.start(), match.end()) if match and match.end() > match.start() else None
     folded, origin = _fold(text)
-    match = re.search(_MASKED_CHARS.join(pieces), folded)
+    match = pattern.search(folded)
     if match is None or match.end() == match.start():
         return None
     return origin[match.start()], origin[match.end() - 1] + 1
+
+
+@lru_cache(maxsize=1024)
+def _pattern(span: str) -> re.Pattern[str] | None:
+    """The span's words as a search: spaces optional, a masked number any few characters."""
+    pieces = [
+        r"\s*".join(re.escape(ch) for ch in piece if not ch.isspace())
+        for piece in _MASK.split(simplify(span))
+    ]
+    pieces = [p for p in pieces if p]
+    return re.compile(_MASKED_CHARS.join(pieces)) if pieces else None
 
 
 def _fold(text: str) -> tuple[str, list[int]]:

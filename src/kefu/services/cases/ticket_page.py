@@ -15,10 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.db.base import utcnow
 from kefu.db.models import (
+    Attachment,
     AuditEvent,
     Customer,
     Group,
@@ -116,13 +118,18 @@ def load_timeline(session: Session, actor: Actor, ticket: Ticket) -> Timeline:
     """Messages and events in the order they happened (a message before an event of the same
     instant); attachments, authors and retryable deliveries read in bulk."""
     messages = list(
-        session.scalars(
-            select(Message)
-            .where(Message.ticket_id == ticket.id)
-            .order_by(Message.id)
-            .options(selectinload(Message.attachments))
-        )
+        session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id))
     )
+    files: dict[int, list[Attachment]] = {m.id: [] for m in messages}
+    for attachment in session.scalars(  # one query by the ticket, not by 200 message ids
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Message.ticket_id == ticket.id)
+        .order_by(Attachment.id)
+    ):
+        files.setdefault(attachment.message_id, []).append(attachment)
+    for message in messages:
+        set_committed_value(message, "attachments", files[message.id])
     events = timeline.event_entries(session, ticket)
     items = [TimelineItem(m.created_at, message=m) for m in messages]
     items += [TimelineItem(e["at"], event=e) for e in events]
