@@ -74,6 +74,7 @@ from kefu.web.pages import customers as web_customers
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import search as web_search
+from kefu.web.pages import tickets as web_tickets
 
 UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
 # The workspace's pages (web/pages/), after the API: "/" leads to the sign-in page.
@@ -88,6 +89,7 @@ WORKSPACE_PAGES = (
     web_approvals,
     web_inbox,
     web_board,
+    web_tickets,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 

@@ -58,6 +58,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The group still holds {tickets} tickets; move them first",
     ),
     "already_claimed": ("该工单已被其他客服认领", "Another agent has already claimed this ticket"),
+    "channel_unreachable": (
+        "客户在「{channel}」渠道上没有身份，不能从该渠道回复",
+        "The customer has no identity on the {channel} channel to reply through",
+    ),
     "invalid_transition": (
         "工单状态不能从「{current}」变为「{target}」",
         "A ticket cannot move from {current} to {target}",
@@ -80,6 +84,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "merge_already_undone": ("该合并已撤销", "This merge has already been undone"),
     "attachment_too_large": ("附件超过 {limit} 字节上限", "The attachment exceeds {limit} bytes"),
+    "too_many_attachments": (
+        "一次最多附带 {limit} 个文件",
+        "At most {limit} files can be attached at a time",
+    ),
+    "empty_message": ("请先写下内容", "Write something first"),
     "invalid_attachment": (
         "附件内容不是有效的 Base64 编码",
         "The attachment content is not valid base64",

@@ -247,6 +247,17 @@ def test_reply_and_internal_note(db, api, admin):
     assert "<" not in again["messages"][2]["body_text"]
 
 
+def test_a_reply_may_take_another_channel_the_customer_is_on(db, api):
+    customer = factories.make_customer(db, identities=[("wechat", "openid-7")])
+    ticket = factories.make_ticket(db, customer=customer, channel="email")
+    url = f"/api/v1/tickets/{ticket.id}/messages"
+    reply = api.post(url, json={"text": "微信上回复您", "channel": "wechat"})
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["channel"] == "wechat"
+    _error(api.post(url, json={"text": "短信", "channel": "sms"}), 422, "channel_unreachable")
+    _error(api.post(url, json={"text": "x", "channel": "pigeon"}), 422, "validation_error")
+
+
 def test_reply_text_is_escaped_in_html(db, api):
     ticket = factories.make_ticket(db)
     reply = api.post(

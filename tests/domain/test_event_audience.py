@@ -47,6 +47,7 @@ def test_what_the_web_chat_sends_visitors_and_access_signals_never_reach_staff()
         ev.SlaWarned(5, target="resolution"),
         ev.DeliveryChanged(5, message_id=9, outbox_id=1, state="delivered"),
         ev.Typing(5, who="customer"),
+        ev.Viewing(5, user_id=9, user_name="王磊"),
     ],
     ids=lambda e: e.name,
 )
@@ -93,8 +94,12 @@ def test_presence_reaches_all_staff():
     assert all(may_receive(v, presence) for v in (AGENT, OTHER_GROUP, SUPERVISOR))
 
 
-def test_ones_own_typing_is_not_echoed_back():
-    mine = ev.Typing(5, who="agent", user_id=AGENT.user_id)
+@pytest.mark.parametrize(
+    "mine",
+    [ev.Typing(5, who="agent", user_id=AGENT.user_id), ev.Viewing(5, user_id=AGENT.user_id)],
+    ids=lambda e: e.name,
+)
+def test_ones_own_typing_and_viewing_are_not_echoed_back(mine):
     assert not may_receive(AGENT, mine, IN_GROUP_10)
     assert may_receive(Viewer(4, Role.AGENT, frozenset({10})), mine, IN_GROUP_10)
 

@@ -182,9 +182,44 @@ def test_typing_reaches_colleagues_who_see_the_case_and_not_the_typist_or_strang
     assert not any(is_event("typing")(f) for f in heard)  # their own typing is not echoed
 
 
+def test_viewing_tells_colleagues_on_the_case_who_is_looking_and_nobody_else(world, connect, db):
+    agent, colleague = connect(world["agent"]), connect(world["colleague"])
+    stranger, supervisor = connect(world["stranger"]), connect(world["supervisor"])
+    agent.send({"type": "viewing", "ticket_id": world["north_ticket"]})
+    agent.send({"type": "viewing", "ticket_id": world["north_ticket"]})  # again at once: not told
+    viewing = colleague.until(is_event("viewing"))[-1]["event"]
+    assert viewing == {
+        "event": "viewing",
+        "ticket_id": world["north_ticket"],
+        "user_id": world["agent"].id,
+        "user_name": world["agent"].name,
+    }
+    assert supervisor.until(is_event("viewing", world["north_ticket"]))
+    agent.send({"type": "viewing", "ticket_id": world["south_ticket"]})  # not a case of theirs
+    refused = agent.until(lambda f: f["type"] == "error")[-1]
+    assert refused["code"] == "not_found"
+    stranger.send({"type": "viewing", "ticket_id": world["south_ticket"]})  # a case of theirs
+    heard = supervisor.until(is_event("viewing", world["south_ticket"]))
+    told_north = [f for f in heard if is_event("viewing", world["north_ticket"])(f)]
+    assert told_north == []  # the repeated frame within VIEWING_EVERY was not told again
+    colleague.send({"type": "viewing", "ticket_id": world["north_ticket"]})
+    heard = agent.until(is_event("viewing", world["north_ticket"]))
+    assert heard[-1]["event"]["user_id"] == world["colleague"].id  # not their own, echoed
+    assert not any(is_event("viewing", world["south_ticket"])(f) for f in heard)
+    stranger.send({"type": "ping"})
+    assert not any(is_event("viewing")(f) for f in stranger.until(lambda f: f["type"] == "pong"))
+
+
 @pytest.mark.parametrize(
     "frame",
-    ["not json", '{"type": "shout"}', '{"type": "typing", "ticket_id": "7"}', "[1]", "x" * 5000],
+    [
+        "not json",
+        '{"type": "shout"}',
+        '{"type": "typing", "ticket_id": "7"}',
+        '{"type": "viewing", "ticket_id": 0}',
+        "[1]",
+        "x" * 5000,
+    ],
 )
 def test_a_frame_the_server_cannot_act_on_is_answered_with_an_error_not_a_close(
     world, connect, frame

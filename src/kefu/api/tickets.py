@@ -171,6 +171,11 @@ class TicketUpdate(Patch):
 class MessageCreate(In):
     text: LongText = Field(min_length=1)
     internal: bool = False
+    channel: Channel | None = Field(
+        default=None,
+        description="reply on another channel the customer has an identity on "
+        "(default: the ticket's; ignored for a note)",
+    )
     attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
 
 
@@ -328,6 +333,7 @@ def add_message(
         ticket,
         text=body.text,
         internal=body.internal,
+        channel=body.channel.value if body.channel else None,
         attachments=_uploads(body.attachments),
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,

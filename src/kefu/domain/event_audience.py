@@ -38,6 +38,7 @@ AGENT_EVENTS: Mapping[str, Audience] = {
     ev.ApprovalRequested.name: Audience.TICKET,
     ev.CrisisRouted.name: Audience.TICKET,
     ev.Typing.name: Audience.TICKET,
+    ev.Viewing.name: Audience.TICKET,
     ev.DeliveryChanged.name: Audience.TICKET,
     ev.NoticeCreated.name: Audience.OWNER,
     ev.PresenceChanged.name: Audience.STAFF,
@@ -86,6 +87,8 @@ def may_receive(viewer: Viewer, event: ev.Event, place: TicketPlace | None = Non
         return False
     if isinstance(event, ev.Typing) and event.who == "agent" and event.user_id == viewer.user_id:
         return False  # one's own typing is no news
+    if isinstance(event, ev.Viewing) and event.user_id == viewer.user_id:
+        return False  # nor is one's own looking
     if viewer.sees_all_tickets:
         return True
     if isinstance(event, ev.TicketAssigned) and event.previous_assignee_id == viewer.user_id:

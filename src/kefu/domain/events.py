@@ -142,6 +142,16 @@ class Typing(Event):
 
 
 @dataclass(frozen=True)
+class Viewing(Event):
+    """A staff member has the ticket open (said on opening it and every 20 s while it stays
+    open): colleagues on the same ticket are warned that someone else is looking at it."""
+
+    name: ClassVar[str] = "viewing"
+    user_id: int = 0
+    user_name: str = ""
+
+
+@dataclass(frozen=True)
 class PresenceChanged(Event):
     """An agent's live-chat status changed (domain/chat_offers.AgentStatus); ``ticket_id`` None."""
 

@@ -17,6 +17,10 @@ Client → server (JSON text frames):
 - ``{"type": "typing", "ticket_id": N}`` — the agent is typing a reply: a ``typing`` event for
   whoever watches the ticket (and the visitor's widget), if the agent may see it; at most one
   per ticket every ``TYPING_EVERY`` seconds goes out.
+- ``{"type": "viewing", "ticket_id": N}`` — the agent has the ticket open (the workspace sends it
+  on opening the ticket and every 20 s while it stays open): a ``viewing`` event with the agent's
+  name for the others who may see the ticket; at most one per ticket every ``VIEWING_EVERY``
+  seconds goes out.
 - ``{"type": "ping"}`` → ``{"type": "pong"}``.
 
 Server → client: ``{"type": "event", "id": "<id>", "event": {"event": name, ...}}`` for each event
@@ -72,6 +76,7 @@ HELLO_WAIT = 10.0  # seconds a client has to say where it resumes before live ev
 RECHECK_SECONDS = 120.0  # credentials checked again this often besides AccessChanged events
 MAX_QUEUED = 10_000  # frames waiting for a slow client before it is told to reconnect
 TYPING_EVERY = 2.0
+VIEWING_EVERY = 10.0
 MAX_FRAME_CHARS = 4096
 TOO_SLOW = 1013  # "try again later"
 
@@ -165,7 +170,7 @@ class AgentConnection:
         self._recheck = asyncio.Event()
         self._cutoff = (0, 0)  # events up to here were replayed or came before the client's start
         self._closing: tuple[int, str] | None = None
-        self._typed: dict[int, float] = {}
+        self._told: dict[tuple[str, int], float] = {}  # (frame type, ticket) → when last told
 
     # --- the hub's side ----------------------------------------------------------------
 
@@ -272,34 +277,42 @@ class AgentConnection:
         if kind == "ping":
             self._say({"type": "pong"})
         elif kind == "typing":
-            await self._typing(frame.get("ticket_id"))
+            await self._tell(kind, frame.get("ticket_id"), TYPING_EVERY)
+        elif kind == "viewing":
+            await self._tell(kind, frame.get("ticket_id"), VIEWING_EVERY)
         elif kind == "hello":
             self._error("bad_frame", reason="hello")  # only the first frame resumes
         else:
             self._error("bad_frame", reason="type")
 
-    async def _typing(self, ticket_id: Any) -> None:
+    async def _tell(self, kind: str, ticket_id: Any, every: float) -> None:
+        """Tell the others on a ticket the agent may see that they are typing or viewing it."""
         if type(ticket_id) is not int or not 0 < ticket_id < 2**63:
             self._error("bad_frame", reason="ticket_id")
             return
-        now = time.monotonic()
-        if now - self._typed.get(ticket_id, -math.inf) < TYPING_EVERY:
-            return  # said recently: the watchers still show it
-        if len(self._typed) > 1000:
-            self._typed.clear()
-        self._typed[ticket_id] = now
+        now, key = time.monotonic(), (kind, ticket_id)
+        if now - self._told.get(key, -math.inf) < every:
+            return  # said recently: the others still show it
+        if len(self._told) > 1000:
+            self._told.clear()
+        self._told[key] = now
         try:
             await in_database(self.app, _may_see, self.actor, ticket_id)
         except NotFound:
-            self._typed.pop(ticket_id, None)
+            self._told.pop(key, None)
             self._error("not_found", what="ticket")
             return
-        except SQLAlchemyError:  # the database is away: this typing is not told, the socket lives
-            self._typed.pop(ticket_id, None)
+        except SQLAlchemyError:  # the database is away: this is not told, the socket lives
+            self._told.pop(key, None)
             self._error("database_unavailable")
             return
-        typing = ev.Typing(ticket_id, who="agent", user_id=self.actor.user_id)
-        await anyio.to_thread.run_sync(self.app.state.bus.publish, [typing])
+        event: ev.Event
+        if kind == "typing":
+            event = ev.Typing(ticket_id, who="agent", user_id=self.actor.user_id)
+        else:
+            assert self.actor.user_id is not None
+            event = ev.Viewing(ticket_id, user_id=self.actor.user_id, user_name=self.actor.name)
+        await anyio.to_thread.run_sync(self.app.state.bus.publish, [event])
 
     async def _watch_credentials(self) -> None:
         while True:

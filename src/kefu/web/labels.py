@@ -87,6 +87,25 @@ LABELS: dict[str, dict[str, str]] = {
         "break": N_("小休"),
         "offline": N_("离线"),
     },
+    "sla_target": {
+        "first_response": N_("首次响应"),
+        "next_response": N_("后续响应"),
+        "resolution": N_("解决时限"),
+    },
+    "sla_state": {
+        "on_track": N_("正常"),
+        "at_risk": N_("即将超时"),
+        "breached": N_("已超时"),
+        "paused": N_("已暂停"),
+        "met": N_("已达成"),
+        "missed": N_("超时达成"),
+    },
+    "link": {
+        "follow_up": N_("后续来信"),
+        "repeat_complaint": N_("重复投诉"),
+        "merged": N_("合并"),
+        "related": N_("相关"),
+    },
     "delivery": {
         "queued": N_("发送中"),
         "sent": N_("已发送"),

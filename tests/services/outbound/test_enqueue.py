@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from kefu.db.models import Message, OutboxEntry
+from kefu.errors import KefuError
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import tickets
 from kefu.services.intake import integrations
@@ -115,3 +117,30 @@ def test_a_rolled_back_reply_leaves_no_row_and_wakes_nobody(db, quiet_relays):
         assert bell.is_set()
     finally:
         wake.LOCAL.discard(bell)
+
+
+def test_a_reply_on_another_channel_of_the_customer_is_queued_for_that_channel(db, quiet_relays):
+    customer = factories.make_customer(db, identities=[("webchat", "visitor-42")])
+    ticket = factories.make_ticket(db, customer=customer, channel="email")
+    assert tickets.reply_channels(db, ticket) == ["email", "webchat"]
+    locked = tickets.access_ticket(db, SYSTEM, ticket.id, for_update=True)
+    reply = tickets.do_add_message(
+        db, SYSTEM, locked, text="您好，网页聊天里回复您", internal=False, channel="webchat"
+    )
+    note = tickets.do_add_message(db, SYSTEM, locked, text="备注", internal=True, channel="webchat")
+    db.commit()
+    [row] = _rows(db)
+    assert (row.message_id, row.channel) == (reply.id, "webchat")
+    assert row.target == {"customer_id": customer.id, "webchat_channel_id": None}
+    assert db.get(Message, reply.id).channel == "webchat"
+    assert db.get(Message, note.id).channel == "email"  # a note stays on the case
+
+
+def test_a_channel_the_customer_is_not_on_is_refused(db, quiet_relays):
+    ticket = factories.make_ticket(db, channel="email")
+    locked = tickets.access_ticket(db, SYSTEM, ticket.id, for_update=True)
+    with pytest.raises(KefuError) as refused:
+        tickets.do_add_message(db, SYSTEM, locked, text="你好", internal=False, channel="wechat")
+    assert (refused.value.code, refused.value.status_code) == ("channel_unreachable", 422)
+    db.rollback()
+    assert _rows(db) == []

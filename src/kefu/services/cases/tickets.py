@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.db.base import utcnow
 from kefu.db.errors import lock_not_granted
-from kefu.db.models import Attachment, Group, Message, Tag, Ticket, User
+from kefu.db.models import Attachment, Group, Identity, Message, Tag, Ticket, User
 from kefu.domain import analysis_retry, repeat_complaints
 from kefu.domain import case_loop as cw
 from kefu.domain import case_planner as planner
@@ -422,6 +422,17 @@ def _changed(ticket: Ticket, old: dict[str, Any], new: dict[str, Any]) -> list[e
     return told
 
 
+def reply_channels(session: Session, ticket: Ticket) -> list[str]:
+    """The channels a reply on the ticket may take: the case's own first, then every other
+    channel its customer has an identity on (answering an e-mail case in the web chat …)."""
+    found = [ticket.channel]
+    identities = select(Identity.channel).where(Identity.customer_id == ticket.customer_id)
+    for channel in session.scalars(identities.order_by(Identity.id)):
+        if channel not in found:
+            found.append(channel)
+    return found
+
+
 def do_add_message(
     session: Session,
     actor: Actor,
@@ -429,6 +440,7 @@ def do_add_message(
     *,
     text: str,
     internal: bool,
+    channel: str | None = None,
     attachments: list[AttachmentIn] | None = None,
     attachments_root: Path | None = None,
     max_attachment_bytes: int = 0,
@@ -437,14 +449,23 @@ def do_add_message(
     """An agent's public reply or internal note (内部备注) on a ticket they have locked.
 
     A public reply is queued in the outbox in the same transaction (services/outbound/), for
-    the channels that send; its ``delivery_state`` then follows the delivery. Importers of
-    history (the demo) pass ``send=False``: those replies reached the customer long ago."""
+    the channels that send; its ``delivery_state`` then follows the delivery. ``channel``: the
+    reply goes out on another channel of the customer than the case's (``reply_channels``;
+    422 ``channel_unreachable`` for one the customer is not on); a note stays on the case's.
+    Importers of history (the demo) pass ``send=False``: those replies reached the customer
+    long ago."""
     now = utcnow()
     took_chat = False
     direction = Direction.NOTE if internal else Direction.OUTBOUND
+    if internal or channel is None:
+        channel = ticket.channel
+    elif channel != ticket.channel and channel not in reply_channels(session, ticket):
+        raise KefuError(
+            "channel_unreachable", status_code=422, channel=channel, details={"field": "channel"}
+        )
     message = Message(
         ticket_id=ticket.id,
-        channel=ticket.channel,
+        channel=channel,
         direction=direction,
         author_type=AuthorType.USER if actor.user_id else AuthorType.SYSTEM,
         author_user_id=actor.user_id,

@@ -28,17 +28,18 @@ from kefu.services.outbound import wake
 
 
 def enqueue_message(session: Session, ticket: Ticket, message: Message) -> OutboxEntry | None:
-    """Queue a public reply (flushed, so it has an id) for the ticket's customer; None when its
-    channel sends nothing. The caller's commit wakes the relays."""
+    """Queue a public reply (flushed, so it has an id) for the ticket's customer on the
+    message's channel (the case's, or another the agent chose); None when that channel sends
+    nothing. The caller's commit wakes the relays."""
     if message.direction != Direction.OUTBOUND:
         return None  # an internal note never reaches a customer channel
-    target = target_for(session, ticket)
+    target = target_for(session, ticket, message.channel)
     if target is None:
         return None
     entry = OutboxEntry(
         message_id=message.id,
         ticket_id=ticket.id,
-        channel=ticket.channel,
+        channel=message.channel,
         kind="message",
         target=target,
         idempotency_key=new_key(message.id),
@@ -57,10 +58,10 @@ def new_key(message_id: int) -> str:
     return f"kefu-{message_id}-{secrets.token_hex(8)}"
 
 
-def target_for(session: Session, ticket: Ticket) -> dict[str, Any] | None:
-    if ticket.channel == Channel.WEBCHAT:
+def target_for(session: Session, ticket: Ticket, channel: str) -> dict[str, Any] | None:
+    if channel == Channel.WEBCHAT:
         return {"customer_id": ticket.customer_id, "webchat_channel_id": ticket.webchat_channel_id}
-    if ticket.channel == Channel.API:
+    if channel == Channel.API:
         return _integration_target(session, ticket)
     return None
 

@@ -26,8 +26,11 @@
     setTimeout(() => item.remove(), kind === "error" ? 7000 : 4000);
   }
 
+  // Panels other areas fill in lazily stay empty, without a message, until they exist.
+  const QUIET_WHEN_MISSING = new Set(["case-panel", "customer-panel"]);
   document.addEventListener("htmx:responseError", (event) => {
     const xhr = event.detail.xhr;
+    if (xhr.status === 404 && event.detail.elt && QUIET_WHEN_MISSING.has(event.detail.elt.id)) return;
     let message = strings.error + " (" + xhr.status + ")";
     try {
       const parsed = JSON.parse(xhr.responseText);

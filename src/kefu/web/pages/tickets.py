@@ -1,0 +1,116 @@
+"""The ticket page (工单详情, ``/tickets/{id}``): the case's header with its chips and SLA clocks,
+the timeline of messages and events, the composer, the actions; and the parts of it that reload
+themselves when the case changes (htmx fragments, named ``_*.html``).
+
+Another group's ticket is a 404 page, as in the API (``access_ticket`` in the service). The
+changes the page makes are in ``ticket_actions.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from kefu.api.deps import DB
+from kefu.api.schemas import Id
+from kefu.db.base import utcnow
+from kefu.domain.tickets import Priority
+from kefu.domain.triage_labels import Category
+from kefu.services.actors import Actor
+from kefu.services.cases import reads, ticket_page
+from kefu.services.cases.tickets import access_ticket
+from kefu.web import cues
+from kefu.web.guard import PageActor
+from kefu.web.pages import ticket_actions
+from kefu.web.render import page
+
+router = APIRouter(include_in_schema=False)
+router.include_router(ticket_actions.router)  # what the page changes, registered with it
+
+From = Annotated[str, Query(alias="from", max_length=500)]
+
+
+def queue_of(origin: str) -> str:
+    """The queue for j / k: ``?from=`` names it (``mine``, ``unassigned``, ``groups``) or
+    carries the inbox's own query (``view=unassigned&…``); the user's own tickets otherwise."""
+    value = parse_qs(origin).get("view", [origin])[0] if "=" in origin else origin
+    return value if value in ticket_page.QUEUES else "mine"
+
+
+def _shared(actor: Actor, origin: str = "") -> dict[str, Any]:
+    return {
+        "from_query": urlencode({"from": origin}) if origin else "",
+        "priorities": [p.value for p in Priority],
+        "categories": [c.value for c in Category],
+        "cues": cues,
+        "is_admin": actor.is_admin,
+    }
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_view(
+    request: Request, ticket_id: Id, db: DB, actor: PageActor, origin: From = ""
+) -> Response:
+    view = ticket_page.load(db, actor, ticket_id)
+    context = _summary_context(db, actor, view.summary, origin)
+    context["timeline"] = view.timeline
+    return page(request, "workspace/tickets/page.html", context)
+
+
+@router.post("/tickets/{ticket_id}/seen", status_code=204)
+def ticket_seen(ticket_id: Id, db: DB, actor: PageActor) -> Response:
+    """The page is open: its customer messages up to now are read (the inbox's unread marks)."""
+    ticket = access_ticket(db, actor, ticket_id)
+    assert actor.user_id is not None
+    reads.mark_seen(db, actor.user_id, ticket.id, utcnow())
+    return Response(status_code=204)
+
+
+@router.get("/tickets/{ticket_id}/head")
+def ticket_head(
+    request: Request, ticket_id: Id, db: DB, actor: PageActor, origin: From = ""
+) -> Response:
+    summary = ticket_page.summarize(db, actor, ticket_id)
+    context = _summary_context(db, actor, summary, origin)
+    return page(request, "workspace/tickets/_head.html", context)
+
+
+@router.get("/tickets/{ticket_id}/side")
+def ticket_side(request: Request, ticket_id: Id, db: DB, actor: PageActor) -> Response:
+    """The actions and links of the case, as they stand now."""
+    summary = ticket_page.summarize(db, actor, ticket_id)
+    context = {**_shared(actor), "view": summary, "ticket": summary.ticket}
+    return page(request, "workspace/tickets/_actions.html", context)
+
+
+def _summary_context(
+    db: Session, actor: Actor, summary: ticket_page.TicketSummary, origin: str
+) -> dict[str, Any]:
+    before, after = ticket_page.neighbours(db, actor, summary.ticket, queue_of(origin))
+    context = {**_shared(actor, origin), "view": summary, "ticket": summary.ticket}
+    context.update(previous_id=before, next_id=after)
+    context["staff_names"] = {u.id: u.name for u in summary.assignees}
+    return context
+
+
+@router.get("/tickets/{ticket_id}/timeline")
+def ticket_timeline(request: Request, ticket_id: Id, db: DB, actor: PageActor) -> Response:
+    ticket = access_ticket(db, actor, ticket_id)
+    timeline = ticket_page.load_timeline(db, actor, ticket)
+    context = {**_shared(actor), "ticket": ticket, "timeline": timeline}
+    return page(request, "workspace/tickets/_timeline.html", context)
+
+
+@router.get("/tickets/{ticket_id}/messages/{message_id}/delivery")
+def message_delivery(
+    request: Request, ticket_id: Id, message_id: Id, db: DB, actor: PageActor
+) -> Response:
+    """One reply's delivery state, reloaded when ``delivery.changed`` says it moved."""
+    ticket = access_ticket(db, actor, ticket_id)
+    message, retry_id = ticket_page.delivery_of(db, actor, ticket, message_id)
+    context = {"ticket": ticket, "message": message, "retry_id": retry_id}
+    return page(request, "workspace/tickets/_delivery.html", context)

@@ -1,0 +1,141 @@
+// kefu ticket page: the composer's reply / note modes and files, who else is viewing or typing,
+// the parts that reload when the case changes, and the timeline kept at its newest line.
+// The page itself is server-rendered (htmx loads its parts); no inline script (CSP).
+"use strict";
+
+(() => {
+  const root = document.getElementById("ticket");
+  const kefu = window.kefu;
+  if (!root || !kefu) return;
+
+  const body = document.body;
+  const ticketId = Number(root.dataset.ticketId);
+  const strings = kefu.strings;
+  const staff = JSON.parse(document.getElementById("ticket-staff").textContent || "{}");
+  const presence = document.getElementById("presence");
+  const timeline = document.getElementById("timeline");
+
+  function fire(name, detail) {
+    body.dispatchEvent(new CustomEvent(name, { detail: detail || {}, bubbles: true }));
+  }
+
+  // --- live: the case's events reload the parts that show it -----------------------------------
+  const RELOADING = new Set([
+    "message.added", "ticket.changed", "ticket.assigned", "case.step", "case.customer_feedback",
+    "sla.warn", "sla.breach", "case.approval", "routing.crisis",
+  ]);
+  kefu.on("*", (event) => {
+    if (event.ticket_id !== ticketId) return;
+    if (RELOADING.has(event.event)) fire("kefu-ticket-refresh");
+    if (event.event === "delivery.changed" && event.message_id) fire("kefu-delivery-" + event.message_id);
+    if (event.event === "viewing") noticed(event.user_id, event.user_name, "viewing");
+    if (event.event === "typing") {
+      if (event.who === "customer") noticed("customer", presence.dataset.customer, "typing");
+      else noticed(event.user_id, null, "typing");
+    }
+  });
+  body.addEventListener("kefu-ready", () => {
+    fire("kefu-ticket-refresh"); // what happened while the connection was down
+    sayViewing();
+  });
+  body.addEventListener("kefu-toast", (event) => kefu.toast(event.detail.value));
+
+  // --- who else is here: "王磊 也在查看此工单", "正在输入…" ----------------------------------------
+  const VIEWING_MS = 30000;
+  const TYPING_MS = 6000;
+  const others = new Map(); // id → {name, viewing: until, typing: until}
+
+  function noticed(id, name, what) {
+    const key = String(id);
+    const known = others.get(key) || { name: "", viewing: 0, typing: 0 };
+    known.name = name || known.name || staff[key] || presence.dataset.colleague;
+    known[what] = Date.now() + (what === "typing" ? TYPING_MS : VIEWING_MS);
+    if (what === "typing") known.viewing = Math.max(known.viewing, Date.now() + VIEWING_MS);
+    others.set(key, known);
+    showPresence();
+  }
+
+  function showPresence() {
+    const now = Date.now();
+    const lines = [];
+    others.forEach((other, key) => {
+      if (other.typing > now) lines.push(other.name + " " + strings.typing);
+      else if (other.viewing > now && key !== "customer") lines.push(other.name + " " + strings.viewing);
+      else if (other.viewing <= now) others.delete(key);
+    });
+    presence.textContent = lines.join(" · ");
+    presence.hidden = lines.length === 0;
+  }
+  setInterval(showPresence, 2000);
+
+  function sayViewing() {
+    if (!document.hidden) kefu.send({ type: "viewing", ticket_id: ticketId });
+  }
+  setInterval(sayViewing, 20000);
+  document.addEventListener("visibilitychange", sayViewing);
+
+  // --- the composer -------------------------------------------------------------------------------
+  const composer = document.getElementById("composer");
+  if (composer) {
+    const text = composer.querySelector("textarea");
+    const kind = composer.querySelector("input[name=kind]");
+    const submit = composer.querySelector("button[type=submit]");
+    const picker = composer.querySelector(".channel-pick");
+    const files = composer.querySelector("input[type=file]");
+    const chosen = document.getElementById("chosen-files");
+    let typedAt = 0;
+
+    const setMode = (mode) => {
+      composer.dataset.mode = mode;
+      kind.value = mode;
+      composer.querySelectorAll(".mode").forEach((button) => {
+        button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
+      });
+      text.placeholder = text.dataset[mode + "Placeholder"];
+      submit.textContent = submit.dataset[mode + "Label"];
+      picker.hidden = mode === "note";
+    };
+
+    document.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-action=compose]");
+      if (!button) return;
+      setMode(button.dataset.mode);
+      text.focus();
+    });
+
+    text.addEventListener("input", () => {
+      // Colleagues and the customer's widget see "typing": never for an internal note.
+      if (kind.value !== "reply" || Date.now() - typedAt < 2000) return;
+      typedAt = Date.now();
+      kefu.send({ type: "typing", ticket_id: ticketId });
+    });
+
+    files.addEventListener("change", () => {
+      chosen.textContent = Array.from(files.files, (file) => file.name).join("，");
+    });
+
+    composer.addEventListener("kefu-composer-sent", () => {
+      const mode = kind.value;
+      composer.reset();
+      chosen.textContent = "";
+      setMode(mode);
+      keepAtEnd = true;
+    });
+  }
+
+  // --- the timeline stays at its newest line while the reader is there ---------------------------
+  let keepAtEnd = true;
+  const atEnd = () => timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 80;
+  const toEnd = () => {
+    timeline.scrollTop = timeline.scrollHeight;
+  };
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target === timeline) keepAtEnd = keepAtEnd || atEnd();
+  });
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target !== timeline) return;
+    if (keepAtEnd) toEnd();
+    keepAtEnd = false;
+  });
+  toEnd();
+})();
