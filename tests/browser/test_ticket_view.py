@@ -17,6 +17,8 @@ from tests.browser.widget import ChatWidget, wait_for
 
 COMPLAINT = "你们卖的充电宝爆炸了！再不处理我就找媒体曝光"
 REPLY = "您好，非常抱歉！请先注意安全，我们马上为您安排专人处理。"
+LIVE = 15_000  # ms for what arrives through the sockets (a busy machine is slow)
+PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 @pytest.fixture
@@ -71,7 +73,9 @@ def test_an_agent_claims_a_chat_and_replies_from_the_ticket_page(
     other = new_context(browser, page_errors)
     other_page = other.new_page()
     sign_in(other_page, server, colleague.email, f"/tickets/{ticket_id}")
-    expect(page.locator("#presence")).to_have_text("王磊 也在查看此工单")
+    expect(page.locator("#presence")).to_have_text("王磊 也在查看此工单", timeout=LIVE)
+    other_page.locator("#composer-text").press_sequentially("您好")
+    expect(page.locator("#presence")).to_have_text("王磊 正在输入…", timeout=LIVE)
     other.close()
 
     page.get_by_role("button", name="认领").click()
@@ -87,15 +91,32 @@ def test_an_agent_claims_a_chat_and_replies_from_the_ticket_page(
     expect(composer).to_have_value("")  # sent: the composer is empty again
 
     answer = widget.messages("agent")
-    expect(answer).to_have_count(1)
+    expect(answer).to_have_count(1, timeout=LIVE)
     expect(answer.locator(".kf-text")).to_have_text(REPLY)
     screenshot(shop_page, "ticket-view-3-customer-sees-the-reply-1280x720")
 
     reply = page.locator("li.msg-outbound").last
     expect(reply.locator(".msg-body")).to_have_text(REPLY)
     # The widget acknowledged it: the state moves on the agent's page without a reload.
-    expect(reply.locator(".delivery-state")).to_have_text(re.compile("已送达|已读"))
+    expect(reply.locator(".delivery-state")).to_have_text(re.compile("已送达|已读"), timeout=LIVE)
     screenshot(page, "ticket-view-4-replied-1280x720")
+
+    # Hostile content on the case is text: nothing of it runs.
+    hostile = '<img src=x onerror="window.__pwned=1">'
+    upload = {"filename": '"><svg onload="window.__pwned=2">.png', "content_type": "image/png"}
+    upload["content_base64"] = PNG_BASE64
+    noted = api.post(
+        f"/api/v1/tickets/{ticket_id}/messages",
+        json={"text": hostile, "internal": True, "attachments": [upload]},
+    )
+    assert noted.status_code == 201, noted.text
+    tagged = api.patch(f"/api/v1/tickets/{ticket_id}", json={"tags": ["<b>x</b>"]})
+    assert tagged.status_code == 200, tagged.text
+    page.reload()
+    expect(page.locator("li.msg-note .msg-body")).to_have_text(hostile)
+    expect(page.locator(".chip.tag")).to_have_text("<b>x</b>")
+    expect(page.locator("li.msg-note .file-name")).to_have_text(upload["filename"])
+    assert page.evaluate("window.__pwned") is None
 
     phone = new_context(browser, page_errors, phone=True, storage_state=desk.storage_state())
     small = phone.new_page()

@@ -19,7 +19,8 @@
     body.dispatchEvent(new CustomEvent(name, { detail: detail || {}, bubbles: true }));
   }
 
-  // --- live: the case's events reload the parts that show it -----------------------------------
+  // --- live: the case's events reload the parts that show it (each part waits for a pause of
+  // 300 ms: the last of a burst of events is always loaded, unlike a throttle) -----------------
   const RELOADING = new Set([
     "message.added", "ticket.changed", "ticket.assigned", "case.step", "case.customer_feedback",
     "sla.warn", "sla.breach", "case.approval", "routing.crisis",
@@ -27,7 +28,11 @@
   kefu.on("*", (event) => {
     if (event.ticket_id !== ticketId) return;
     if (RELOADING.has(event.event)) fire("kefu-ticket-refresh");
-    if (event.event === "delivery.changed" && event.message_id) fire("kefu-delivery-" + event.message_id);
+    if (event.event === "delivery.changed" && event.message_id) {
+      // A reply not on the page yet comes with the next timeline, in the state it has then.
+      if (document.getElementById("delivery-" + event.message_id)) fire("kefu-delivery-" + event.message_id);
+      else fire("kefu-ticket-refresh");
+    }
     if (event.event === "viewing") noticed(event.user_id, event.user_name, "viewing");
     if (event.event === "typing") {
       if (event.who === "customer") noticed("customer", presence.dataset.customer, "typing");
@@ -38,7 +43,12 @@
     fire("kefu-ticket-refresh"); // what happened while the connection was down
     sayViewing();
   });
-  body.addEventListener("kefu-toast", (event) => kefu.toast(event.detail.value));
+  body.addEventListener("kefu-toast", (event) => {
+    kefu.toast(event.detail.value);
+    // One's own change went through: the actions may reload even if a field there has focus.
+    const active = document.activeElement;
+    if (active && active.closest("#ticket-actions")) active.blur();
+  });
 
   // --- who else is here: "王磊 也在查看此工单", "正在输入…" ----------------------------------------
   const VIEWING_MS = 30000;
@@ -122,6 +132,27 @@
       keepAtEnd = true;
     });
   }
+
+  // --- the actions reload with the case, without losing what the user is doing -------------------
+  let openSections = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (target.id !== "ticket-actions") return;
+    const active = document.activeElement;
+    if (target.contains(active) && active.matches("input, select, textarea")) {
+      event.detail.shouldSwap = false; // mid-edit: the next change reloads it
+      return;
+    }
+    openSections = Array.from(target.querySelectorAll("details"), (section) => section.open);
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!openSections) return;
+    const sections = document.querySelectorAll("#ticket-actions details");
+    sections.forEach((section, i) => {
+      if (openSections[i]) section.open = true;
+    });
+    openSections = null;
+  });
 
   // --- the timeline stays at its newest line while the reader is there ---------------------------
   let keepAtEnd = true;
