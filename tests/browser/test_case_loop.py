@@ -1,5 +1,5 @@
 """Acceptance 1c in a browser: a specialist takes a complaint through every stage of the loop; her
-compensation above her authority waits until a supervisor approves it from the approvals list,
+compensation above her authority waits until a supervisor approves it from the supervisor board,
 and her panel shows the approval live. Screenshots of each stage are kept in test-artifacts/."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def test_a_specialist_takes_a_complaint_round_the_loop_and_a_supervisor_approves
     # The supervisor keeps the approvals list open; nothing waits for her yet.
     theirs = new_context(browser, page_errors)
     boss = theirs.new_page()
-    sign_in(boss, server, supervisor.email, "/approvals/page")
+    sign_in(boss, server, supervisor.email, "/board")  # the supervisor board
     expect(boss.locator("#approvals")).to_contain_text("没有等你审批的补偿")
     hers = new_context(browser, page_errors)
     page = hers.new_page()
@@ -83,7 +83,7 @@ def test_a_specialist_takes_a_complaint_round_the_loop_and_a_supervisor_approves
     # It appears on the supervisor's list live, and she approves it there.
     card = boss.locator(f"#approval-{ticket.id}-list")
     expect(card).to_contain_text("¥300.00")
-    screenshot(boss, "case-loop-4-approvals")
+    screenshot(boss, "case-loop-4-approved-from-the-board")
     card.locator("textarea[name=comment]").fill("同意，第二次发生，尽快安抚客户")
     card.get_by_role("button", name="批准").click()
     expect(boss.locator(".toast", has_text=f"#{ticket.id} 补偿已批准")).to_be_visible()
