@@ -112,3 +112,14 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), animations="disabled")  # as it looks once settled
     return path
+
+
+def sign_in_page(page: Page, server: str, email: str, to: str, password: str = "") -> None:
+    """Sign in through the form and land on ``to``."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{server}/login?next={to}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password or PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}{to}")
