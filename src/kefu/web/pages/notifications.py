@@ -4,9 +4,11 @@ follow-up answers), the unread count the top bar shows live, and marking them re
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from kefu.api.deps import DB
+from kefu.db.base import utcnow
+from kefu.services.cases.tickets import access_ticket
 from kefu.services.staff import notifications as service
 from kefu.web.guard import PageActor
 from kefu.web.render import page
@@ -49,3 +51,13 @@ def mark_read(notification_id: int, db: DB, actor: PageActor) -> Response:
 def mark_all_read(db: DB, actor: PageActor) -> Response:
     service.mark_all_read(db, actor)
     return RedirectResponse("/notifications", status_code=303)
+
+
+@router.get("/notifications/chat-offer/{ticket_id}")
+def chat_offer(ticket_id: int, db: DB, actor: PageActor) -> Response:
+    """Whether this chat is being offered to me now: the page asks when a ticket's offer changed
+    (the event names the field, not the agent), to ring and show a desktop notice."""
+    ticket = access_ticket(db, actor, ticket_id)
+    live = ticket.chat_offer_expires_at is None or ticket.chat_offer_expires_at > utcnow()
+    mine = ticket.chat_offer_user_id == actor.user_id and live
+    return JSONResponse({"mine": mine, "subject": ticket.subject if mine else ""})

@@ -172,8 +172,15 @@
     else if (kind === "routing.crisis") raiseAlert(strings.crisis, event.body, url);
     else raiseAlert(strings.notice, event.body, url);
   });
-  on("chat.offered", (event) => {
-    if (event.user_id === me) raiseAlert(strings.newChat, "", "/tickets/" + event.ticket_id);
+  // A chat offered to someone changes the ticket's offer field; ask whether it is me.
+  on("ticket.changed", (event) => {
+    if (!(event.fields || []).includes("chat_offer_user_id")) return;
+    fetch("/notifications/chat-offer/" + event.ticket_id, { credentials: "same-origin" })
+      .then((answer) => (answer.ok ? answer.json() : { mine: false }))
+      .then((offer) => {
+        if (offer.mine) raiseAlert(strings.newChat, offer.subject, "/tickets/" + event.ticket_id);
+      })
+      .catch(() => {});
   });
   on("routing.crisis", (event) => raiseAlert(strings.crisis, "#" + event.ticket_id, "/tickets/" + event.ticket_id));
 
