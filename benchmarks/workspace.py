@@ -311,7 +311,7 @@ def main() -> int:
             f"  inbox (8 views)          p50 {figures['inbox']['p50']} ms  p95 {figures['inbox']['p95']} ms  by view {figures['inbox']['p95_by_view']}"
         )
         print(
-            f"  ticket, 200 messages     p50 {figures['ticket_200']['p50']} ms  p95 {figures['ticket_200']['p95']} ms"
+            f"  ticket, 200 messages     p50 {figures['ticket_view']['p50']} ms  p95 {figures['ticket_view']['p95']} ms"
         )
         print(
             f"  search                   p50 {figures['search']['p50']} ms  p95 {figures['search']['p95']} ms  ({figures['search']['queries']} queries)"
