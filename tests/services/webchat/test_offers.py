@@ -3,13 +3,14 @@ nobody over their cap, the queue and its expected wait, and the visitor told who
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from kefu.db.base import utcnow
-from kefu.db.models import Ticket
+from kefu.db.models import OutboxEntry, Ticket
 from kefu.domain.chat_offers import AgentStatus
 from kefu.errors import Conflict
 from kefu.services.actors import SYSTEM
@@ -219,6 +220,23 @@ def test_an_agent_answering_a_waiting_chat_takes_it(db, group):
     assert (taken.assignee_id, taken.chat_offer_user_id) == (other.id, None)
     assert taken.chat_accepted_at is not None
     assert _place(db, taken).queue_position is None  # out of the queue
+    _until_sent(db, chat.id)
+
+
+def _until_sent(db, ticket_id: int) -> None:
+    """The live server's relay delivers the reply to the (absent) visitor: let it finish, so its
+    write does not race the next test's first one (SQLite refuses a write whose snapshot a
+    commit in between made stale)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        db.rollback()
+        states = set(
+            db.scalars(select(OutboxEntry.state).where(OutboxEntry.ticket_id == ticket_id))
+        )
+        if states and "queued" not in states:
+            return
+        time.sleep(0.05)
+    db.rollback()
 
 
 def test_an_internal_note_takes_no_chat(db, group):
