@@ -38,8 +38,8 @@ from sqlalchemy import ColumnElement, and_, false, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
 
 from kefu.db.models import Tag, Ticket, User, group_members, ticket_tags
-from kefu.db.models.tickets import SlaOrder, SlaOrderUnindexed
-from kefu.domain.tickets import OPEN_STATUSES, Priority, TicketStatus
+from kefu.db.models.tickets import SlaOrder, SlaOrderUnindexed, open_work
+from kefu.domain.tickets import Priority, TicketStatus
 from kefu.errors import KefuError
 from kefu.services.actors import Actor
 from kefu.services.cases.routing import HANDLER_ROLES
@@ -51,7 +51,6 @@ RECENTLY = timedelta(days=7)  # "recently resolved"
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-_OPEN = [s.value for s in OPEN_STATUSES]
 _WORKED = [TicketStatus.NEW.value, TicketStatus.OPEN.value]  # the clocks run
 _DONE = [TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value]
 SortColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -132,7 +131,7 @@ def at_risk(now: datetime) -> ColumnElement[bool]:
 
 def view_condition(actor: Actor, view: View, now: datetime) -> ColumnElement[bool]:
     """SQL condition of a view, within what the actor may see."""
-    is_open = Ticket.status.in_(_OPEN)
+    is_open = open_work()  # as the partial indexes name it: ix_tickets_sla_order is walked
     match view:
         case View.MINE:
             condition = and_(Ticket.assignee_id == actor.user_id, is_open)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kefu.db.models import Group, Ticket, User, group_members
-from kefu.db.models.tickets import OPEN_WORK_STATUSES
+from kefu.db.models.tickets import open_work
 from kefu.domain.chat_offers import AgentStatus
 from kefu.domain.roles import Role, at_least
 from kefu.domain.tickets import Channel, Priority
@@ -35,14 +35,6 @@ LIST_SIZE = 20  # each SLA list shows the most urgent ones
 CRISIS_LIST_SIZE = 50
 STATUS_ORDER = {s.value: i for i, s in enumerate(AgentStatus)}  # online, busy, break, offline
 FIGURES = ("open", "unassigned", "waiting_chats", "at_risk", "breached", "crises")
-
-
-def open_tickets() -> ColumnElement[bool]:
-    """Open tickets, named as the partial index ``ix_tickets_open_work`` names them: the values
-    written into the SQL (a planner proves the index applies only from literal values)."""
-    return Ticket.status.in_(
-        bindparam("open_statuses", list(OPEN_WORK_STATUSES), expanding=True, literal_execute=True)
-    )
 
 
 def require_supervisor(actor: Actor) -> None:
@@ -189,7 +181,7 @@ def _open_work(session: Session, actor: Actor, now: datetime) -> list[Any]:
                 _count(risk.breached(now)).label("breached"),
                 _count(Ticket.priority == Priority.P1.value).label("crises"),
             )
-            .where(open_tickets(), visible_tickets(actor))
+            .where(open_work(), visible_tickets(actor))
             .group_by(Ticket.group_id, Ticket.assignee_id)
         )
     )
@@ -233,7 +225,7 @@ def _tickets(
     require_supervisor(actor)
     nearest = risk.nearest_due(session.get_bind().dialect.name)
     chosen = select(Ticket.id, Ticket.priority, nearest.label("due_at")).where(
-        open_tickets(), visible_tickets(actor), condition
+        open_work(), visible_tickets(actor), condition
     )
     if group_id is not None:
         chosen = chosen.where(Ticket.group_id == group_id)
