@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from kefu.db.models import SearchDocument
+from kefu.db.models import Message, SearchDocument
 from kefu.errors import KefuError
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import links
@@ -17,7 +17,7 @@ from kefu.services.cases import tickets as ticket_service
 from kefu.services.customers import profiles
 from kefu.services.intake.inbound import InboundMessage, Sender, receive_inbound
 from kefu.services.search import index
-from kefu.services.search.service import search
+from kefu.services.search.service import check_query, search
 from kefu.services.staff.auth import actor_for
 from tests import factories
 
@@ -220,3 +220,23 @@ def test_a_rebuild_indexes_every_row_again_and_drops_stale_documents(db, engine)
     assert _found(db, "蓝牙") == [("ticket", ticket.id)]
     kinds = sorted(db.scalars(select(SearchDocument.kind)))
     assert kinds == ["customer", "customer", "message", "ticket"]  # the stale one is gone
+
+
+def test_the_window_is_found_among_the_newest_then_further_back_then_anywhere(db, monkeypatch):
+    """queries.ranked reads a small range of the newest documents first, a range as wide as the
+    matches it saw there suggest next, and the whole index for a word too rare for a range."""
+    from kefu.services.search import queries
+
+    monkeypatch.setattr(queries, "WINDOW", 4)
+    monkeypatch.setattr(queries, "PROBE", 6)
+    monkeypatch.setattr(queries, "FARTHEST", 20)
+    ticket = factories.make_ticket(db, text="很久以前的留言：发票抬头写错了", subject="发票")
+    old = ticket.messages[0].id
+    for n in range(40):  # the newest 40 messages: every other one asks about the parcel
+        factories.make_reply(db, ticket, "包裹到了吗" if n % 2 else f"第{n}条备注")
+    plan = check_query("包裹")
+    common = queries.ranked(db, SYSTEM, plan, "message", limit=10)
+    newest = sorted(db.scalars(select(Message.id).where(Message.body_text == "包裹到了吗")))[-4:]
+    assert sorted(mid for mid, _, _ in common) == newest  # the window: the newest four matches
+    rare = queries.ranked(db, SYSTEM, check_query("发票抬头"), "message", limit=10)
+    assert [mid for mid, _, _ in rare] == [old]  # beyond the farthest range: asked of the index

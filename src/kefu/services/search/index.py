@@ -273,4 +273,8 @@ def rebuild(
         if commit:
             conn.commit()
         counts[kind] = done
+    if conn.dialect.name == "postgresql":  # fresh statistics: the planner weighs words by them
+        conn.execute(text("ANALYZE search_documents"))
+        if commit:
+            conn.commit()
     return counts

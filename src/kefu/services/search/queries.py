@@ -35,30 +35,38 @@ D = SearchDocument
 
 
 # A query ranks the newest WINDOW matching documents of a kind, not every match: a word found
-# in a tenth of a million messages is not ranked row by row. The window is looked for among the
-# newest documents first (the GIN or FTS5 match, cut to an id range of SPANS), wider if it is
-# not filled, so a rare word costs little more than a common one.
-WINDOW = 1_000
-# Per kind, as ids of all documents: messages are most of them, customers the fewest.
-SPANS: dict[str, tuple[int | None, ...]] = {
-    MESSAGE: (100_000, 1_000_000, None),
-    TICKET: (1_000_000, None),
-    CUSTOMER: (None,),
-}
+# in a tenth of a million messages is not ranked row by row. The window is first looked for
+# among the newest PROBE documents of the kind (a range of ids, each row tested); if it is not
+# filled there, the matches found tell how far back it would fill, and either that range is
+# read (a common word: a few thousand rows) or, beyond FARTHEST, the whole index is asked (a
+# rare word: the GIN or FTS5 index holds few of it). "Newest": on PostgreSQL by the object's
+# own id within its kind (ids grow with time; the range is read from the (kind, object_id)
+# index), on SQLite by the FTS5 rowid, the document's id.
+WINDOW = 500  # as many as a search shows at most (service.CANDIDATES)
+PROBE = 10_000
+FARTHEST = 120_000
+MARGIN = 1.3  # the range is widened so that the window fills at the first try
 
 
 def _fts(kind: str) -> Any:
     return table(f"{FTS_TABLE}_{kind}", column("rowid"))
 
 
-def _matching(dialect: str, plan: QueryPlan, kind: str) -> tuple[Select[Any], ColumnElement[Any]]:
+def _matching(
+    dialect: str, plan: QueryPlan, kind: str, *, row_by_row: bool = False
+) -> tuple[Select[Any], ColumnElement[Any]]:
     """SELECT … FROM the documents of ``kind`` matching ``plan``, and the column that orders
-    them by age (the document's id; FTS5's rowid is the same)."""
+    them by age (PostgreSQL: the object's id within its kind; SQLite: FTS5's rowid, the
+    document's id). ``row_by_row`` (PostgreSQL): each row of a range is tested, the GIN index
+    left alone — a planner misjudges how rare two common words together are, and intersects
+    their long lists in the index to find what a few thousand rows would show."""
     if dialect == "postgresql":  # the kind written out: the planner picks its GIN index
         query = cast(bindparam("q", plan.tsquery()), TSQUERY)
-        age: ColumnElement[Any] = D.id.expression
+        age: ColumnElement[Any] = D.object_id.expression
         of_kind = D.kind == literal_column(f"'{kind}'")  # one of KINDS, never input
-        return select(D.object_id).where(D.terms.op("@@")(query), of_kind), age
+        # ts_match_vq is what @@ calls, written as a function: no index serves it
+        matches = func.ts_match_vq(D.terms, query) if row_by_row else D.terms.op("@@")(query)
+        return select(D.object_id).where(matches, of_kind), age
     fts = _fts(kind)
     matching = (
         select(D.object_id)
@@ -72,8 +80,8 @@ def _matching(dialect: str, plan: QueryPlan, kind: str) -> tuple[Select[Any], Co
 def _ranked_window(
     dialect: str, actor: Actor, plan: QueryPlan, kind: str, floor: int | None
 ) -> Select[Any]:
-    """The newest ``WINDOW`` matches above document id ``floor``, best first."""
-    matching, age = _matching(dialect, plan, kind)
+    """The newest ``WINDOW`` matches above ``floor`` (of their age column), best first."""
+    matching, age = _matching(dialect, plan, kind, row_by_row=floor is not None)
     if dialect == "postgresql":
         inner = _visible(matching.add_columns(D.ticket_id, D.terms, age.label("age")), actor, kind)
         if floor is not None:
@@ -108,13 +116,21 @@ def ranked(
     """The ``limit`` best of the newest ``WINDOW`` documents of ``kind`` matching the query
     that the actor may see: (object id, ticket id, score), best first."""
     dialect = session.get_bind().dialect.name
-    newest = session.scalar(select(func.max(D.id))) or 0
-    rows: list[Any] = []
-    for span in SPANS[kind]:
-        floor = newest - span if span is not None and newest > span else None
-        rows = list(session.execute(_ranked_window(dialect, actor, plan, kind, floor)))
-        if len(rows) >= WINDOW or floor is None:
-            break
+    if dialect == "postgresql":
+        newest = session.scalar(select(func.max(D.object_id)).where(D.kind == kind)) or 0
+    else:
+        newest = session.scalar(select(func.max(D.id))) or 0
+
+    def window(span: float | None) -> list[Any]:
+        floor = newest - int(span) if span is not None and newest > span else None
+        return list(session.execute(_ranked_window(dialect, actor, plan, kind, floor)))
+
+    rows = window(PROBE)
+    if len(rows) < WINDOW and newest > PROBE:
+        span = PROBE * WINDOW / len(rows) * MARGIN if rows else None
+        rows = window(span if span is not None and span <= FARTHEST else None)
+        if len(rows) < WINDOW and span is not None and span <= FARTHEST and newest > span:
+            rows = window(None)
     return [(r[0], r[1], float(r[2])) for r in rows[:limit]]
 
 
