@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,17 +17,9 @@ from kefu.db.models import AuditEvent, Group, Ticket
 from kefu.services.cases import routing
 from kefu.services.sla import clocks as sla
 from tests import factories
-from tests.browser.conftest import PHONE, PageErrors, new_context, screenshot
+from tests.browser.conftest import PHONE, PageErrors, new_context, screenshot, sign_in_page
 
 MESSAGE = "我的快递三天了还没到，物流一直不更新，麻烦帮我查一下"
-
-
-def _sign_in(page: Page, server: str, email: str, to: str) -> None:
-    page.goto(f"{server}/login?next={to}")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**{to}")
 
 
 def _order(db: Session) -> list[str]:
@@ -47,7 +39,7 @@ def test_an_admin_adds_a_rule_tests_it_and_a_new_message_is_routed_by_it(
 
     context = new_context(browser, page_errors)
     page = context.new_page()
-    _sign_in(page, server, admin.email, "/admin/routing")
+    sign_in_page(page, server, admin.email, "/admin/routing")
     expect(page.locator("#rule-list > li")).to_have_count(7)
     screenshot(page, "admin-routing-1-rules")
 
@@ -143,7 +135,7 @@ def test_an_agent_who_opens_an_admin_page_by_url_sees_a_403_page(
     agent = factories.make_user(db, name="李娜", email="li.na@example.cn")
     context = new_context(browser, page_errors)
     page = context.new_page()
-    _sign_in(page, server, agent.email, "/account")
+    sign_in_page(page, server, agent.email, "/account")
     expect(page.get_by_role("link", name="管理")).to_have_count(0)  # not in her menu
     answer = page.goto(f"{server}/admin/routing")
     assert answer is not None and answer.status == 403

@@ -14,15 +14,7 @@ from sqlalchemy.orm import Session
 from kefu.db.models import Ticket, User
 from tests import factories
 from tests.board_data import HOSTILE, arrange, fresh
-from tests.browser.conftest import PageErrors, new_context, screenshot
-
-
-def _sign_in(page: Page, server: str, email: str) -> None:
-    page.goto(f"{server}/login?next=/board")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_role("heading", name="主管看板")).to_be_visible()
+from tests.browser.conftest import PageErrors, new_context, screenshot, sign_in_page
 
 
 def _ready(page: Page) -> None:
@@ -44,7 +36,7 @@ def test_a_supervisor_works_from_the_board(
 ) -> None:
     b = arrange(db, engine)
     page = new_context(browser, page_errors).new_page()
-    _sign_in(page, server, b.supervisor.email)
+    sign_in_page(page, server, b.supervisor.email, "/board")
     _ready(page)
     card = page.locator(f'article[data-group="{b.after_sales.id}"]')
     expect(card.locator('[data-figure="breached"]')).to_have_text("1")
@@ -105,7 +97,7 @@ def test_the_board_on_a_phone(
 ) -> None:
     b = arrange(db, engine)
     page = new_context(browser, page_errors, phone=True).new_page()
-    _sign_in(page, server, b.supervisor.email)
+    sign_in_page(page, server, b.supervisor.email, "/board")
     _fits(page)
     expect(page.locator(".board-jump")).to_be_visible()
     screenshot(page, "board-phone")

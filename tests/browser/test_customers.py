@@ -4,21 +4,13 @@ Screenshots of each step are kept in test-artifacts/."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Ticket
 from tests import factories
-from tests.browser.conftest import PageErrors, new_context, screenshot
-
-
-def _sign_in(page: Page, server: str, email: str, path: str) -> None:
-    page.goto(f"{server}/login?next={path}")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{server}{path}")
+from tests.browser.conftest import PageErrors, new_context, screenshot, sign_in_page
 
 
 def _owners(db: Session, ids: list[int]) -> set[int]:
@@ -48,7 +40,7 @@ def test_a_supervisor_merges_a_duplicate_customer_and_undoes_it(
     supervisor = factories.make_user(db, role="supervisor", name="陈静")
 
     page = new_context(browser, page_errors).new_page()
-    _sign_in(page, server, supervisor.email, "/customers")
+    sign_in_page(page, server, supervisor.email, "/customers")
     page.evaluate("window.__samePage = true")
     page.get_by_label("搜索客户").fill("刘经理")  # the list follows the typing
     rows = page.locator(".customer-table tbody tr")
@@ -104,7 +96,7 @@ def test_the_panel_fits_a_narrow_column_and_saves_a_note_in_place(
     agent = factories.make_user(db, name="李娜")
 
     page = new_context(browser, page_errors).new_page()
-    _sign_in(page, server, agent.email, "/customers")
+    sign_in_page(page, server, agent.email, "/customers")
     # The ticket page loads the panel into its side column like this (hx-trigger="load").
     page.evaluate(
         """([customer, ticket]) => {

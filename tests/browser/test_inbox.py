@@ -7,21 +7,13 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from tests import factories
-from tests.browser.conftest import PageErrors, new_context, screenshot
+from tests.browser.conftest import PageErrors, new_context, screenshot, sign_in_page
 
 ANGRY = "你们太过分了！快递一个星期还没到，客服也不回，再不处理我就去12315投诉！"
-
-
-def _sign_in(page: Page, server: str, email: str) -> None:
-    page.goto(f"{server}/login?next=/inbox")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/inbox$"))
 
 
 def test_a_customer_message_appears_in_the_inbox_live_with_its_chips(
@@ -34,7 +26,7 @@ def test_a_customer_message_appears_in_the_inbox_live_with_its_chips(
     )
 
     page = new_context(browser, page_errors).new_page()
-    _sign_in(page, server, agent.email)
+    sign_in_page(page, server, agent.email, "/inbox")
     expect(page.get_by_role("heading", name="我的工单")).to_be_visible()
     expect(page.locator(".ticket-row")).to_have_count(1)
     expect(page.locator(".ticket-row .subject-text")).to_have_text("退货运费谁承担？")
@@ -78,7 +70,7 @@ def test_a_customer_message_appears_in_the_inbox_live_with_its_chips(
     assert page.evaluate("window.__sameDocument") is True
 
     phone = new_context(browser, page_errors, phone=True).new_page()
-    _sign_in(phone, server, agent.email)
+    sign_in_page(phone, server, agent.email, "/inbox")
     expect(phone.locator(".ticket-row")).to_have_count(2)
     expect(phone.locator(".chip.emotion-angry")).to_be_visible()
     width = phone.evaluate("document.documentElement.scrollWidth")

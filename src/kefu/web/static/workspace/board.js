@@ -82,18 +82,4 @@
     const wanted = loaded.matches("[data-autofocus]") ? loaded : loaded.querySelector("[data-autofocus]");
     if (wanted) wanted.focus();
   });
-
-  // The approvals come from the case loop's pages; where they are not installed, no section.
-  body.addEventListener(
-    "htmx:responseError",
-    (event) => {
-      if (event.detail.elt.id === "approvals" && event.detail.xhr.status === 404) {
-        event.stopPropagation();
-        document.getElementById("board-approvals").hidden = true;
-        const jump = document.querySelector('.board-jump a[href="#board-approvals"]');
-        if (jump) jump.hidden = true;
-      }
-    },
-    true
-  );
 })();
