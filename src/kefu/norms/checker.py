@@ -226,7 +226,15 @@ def _customer_upset(context: ReplyContext) -> bool:
             return True
     elif customer_emotion(last) in NEGATIVE_EMOTIONS:
         return True
-    return bool(load()["missing_empathy"].regex("negative_cues").search(fold(last).text))
+    text = fold(last).text
+    for cue in load()["missing_empathy"].regex("negative_cues").finditer(text):
+        if not _HYPOTHETICAL.search(text, max(0, cue.start() - 3), cue.start()):
+            return True
+    return False
+
+
+# 会不会坏, 能保证不摔坏吗: a worry asked about, not a loss suffered.
+_HYPOTHETICAL = re.compile(r"不|否|会不会|能不能|怕")
 
 
 def customer_emotion(text: str) -> str:
