@@ -58,7 +58,8 @@ def check_reply(
 @eval_app.command("norms")
 def eval_norms(
     file: Annotated[
-        Path, typer.Argument(help="JSON Lines labelled as spec/norms.md (context, reply, violations).")
+        Path,
+        typer.Argument(help="JSON Lines labelled as spec/norms.md (context, reply, violations)."),
     ],
 ) -> None:
     """Each rule's precision and recall (Wilson 95 % intervals), then one JSON line: n, rules,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from kefu.norms.lexicon import RuleWords, inside_any, load
 from kefu.norms.model import NEGATIVE_EMOTIONS, Finding, ReplyContext
@@ -187,7 +188,7 @@ def over_promise(folded: Folded, context: ReplyContext, words: RuleWords) -> lis
 
 def negative_refusal(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
     text = folded.text
-    customer = fold(context.last_customer or "").text
+    customer = _folded_customer(context.last_customer or "")
     condition = words.regex("condition")
     refusals = []
     for m in words.find(text):
@@ -221,24 +222,41 @@ def _customer_upset(context: ReplyContext) -> bool:
     last = context.last_customer
     if last is None:
         return False
-    if context.customer_emotion is not None:
-        if context.customer_emotion in NEGATIVE_EMOTIONS:
-            return True
-    elif customer_emotion(last) in NEGATIVE_EMOTIONS:
+    return _upset(last, context.customer_emotion)
+
+
+@lru_cache(maxsize=512)
+def _upset(last: str, emotion: str | None) -> bool:
+    """Whether the last customer turn is negative: the known emotion, else the analysis
+    engine's, or a cue of loss or anger the engine may read as calm."""
+    if (emotion if emotion is not None else customer_emotion(last)) in NEGATIVE_EMOTIONS:
         return True
-    text = fold(last).text
+    text = _folded_customer(last)
     for cue in load()["missing_empathy"].regex("negative_cues").finditer(text):
         if not _HYPOTHETICAL.search(text, max(0, cue.start() - 3), cue.start()):
             return True
     return False
 
 
+@lru_cache(maxsize=512)
+def _folded_customer(text: str) -> str:
+    return fold(text).text
+
+
+def clear_caches() -> None:
+    """Forget the customer turns seen (benchmarks time the cold path with it)."""
+    for cached in (_upset, _folded_customer, customer_emotion):
+        cached.cache_clear()
+
+
 # 会不会坏, 能保证不摔坏吗: a worry asked about, not a loss suffered.
 _HYPOTHETICAL = re.compile(r"不|否|会不会|能不能|怕")
 
 
+@lru_cache(maxsize=512)
 def customer_emotion(text: str) -> str:
-    """The emotion kefu's analysis engine reads in a customer message."""
+    """The emotion kefu's analysis engine reads in a customer message (cached: the composer
+    checks the same conversation again at every pause in typing)."""
     from kefu.nlp.analysis import analyze
 
     return analyze(text).emotion.value

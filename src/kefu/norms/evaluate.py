@@ -101,7 +101,9 @@ def score(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]]) -
     return {
         "n": len(gold),
         "rules": rules,
-        "exact_set_accuracy": Ratio(sum(g == p for g, p in zip(gold, predicted, strict=True)), len(gold)),
+        "exact_set_accuracy": Ratio(
+            sum(g == p for g, p in zip(gold, predicted, strict=True)), len(gold)
+        ),
         "false_alarm_rate": Ratio(sum(bool(p) for p in clean), len(clean)),
     }
 
