@@ -36,6 +36,8 @@ def fold(original: str) -> Folded:
     for index, char in enumerate(original):
         if char.isascii() or "\u4e00" <= char <= "\u9fff":
             piece = char.lower()
+        elif "\ud800" <= char <= "\udfff":  # a lone surrogate: one character nothing matches
+            piece = "\ufffd"
         else:
             piece = unicodedata.normalize("NFKC", char).lower()
         pieces.append(piece)
