@@ -458,11 +458,6 @@ def do_add_message(
     long ago. A reply that is sent is checked against the communication norms first: an error
     finding refuses it (422 ``norms_blocked``) unless ``norms_override_reason`` says why it
     goes out all the same (services/norms/review.py)."""
-    review = None
-    if send and not internal:
-        review = norms_review.review_reply(
-            session, ticket, text, override_reason=norms_override_reason
-        )
     now = utcnow()
     took_chat = False
     direction = Direction.NOTE if internal else Direction.OUTBOUND
@@ -471,6 +466,11 @@ def do_add_message(
     elif channel != ticket.channel and channel not in reply_channels(session, ticket):
         raise KefuError(
             "channel_unreachable", status_code=422, channel=channel, details={"field": "channel"}
+        )
+    review = None
+    if send and not internal:
+        review = norms_review.review_reply(
+            session, ticket, text, override_reason=norms_override_reason
         )
     message = Message(
         ticket_id=ticket.id,
