@@ -26,6 +26,7 @@ from kefu.api import (
     health,
     inbound,
     integrations,
+    norms,
     notifications,
     outbox,
     receipts,
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         agent_status,
         chat_offers,
         webchat_channels,
+        norms,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(chat_public.router)

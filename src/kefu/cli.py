@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from kefu import __version__, cli_nlp
+from kefu import __version__, cli_nlp, cli_norms
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
@@ -46,6 +46,7 @@ app.add_typer(search_app, name="search")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)
+app.command("check-reply")(cli_norms.check_reply)
 
 CLI_ACTOR = Actor(user_id=None, role=Role.ADMIN, via="cli", name="cli")
 

@@ -48,6 +48,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该消息已由其他集成投递过",
         "This message was already delivered by another integration",
     ),
+    "norms_blocked": (
+        "回复不符合沟通规范，请修改；如确需发送，请填写理由",
+        "The reply breaks the communication norms; edit it, or give a reason to send it anyway",
+    ),
     "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
     "customer_merged": (
         "该客户已合并到其他客户，请在合并后的客户上操作",

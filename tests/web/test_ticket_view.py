@@ -297,6 +297,35 @@ def test_a_note_stays_inside_and_a_bad_composer_post_is_refused(sign_in, world, 
     assert count is None
 
 
+def test_the_composer_shows_a_norms_refusal_and_sends_with_a_reason(
+    sign_in, world, db, held_outbox
+):
+    ticket, agent = world["ticket"], sign_in(world["agent"])
+    page = agent.client.get(f"/tickets/{ticket.id}").text
+    assert 'id="norms-refusal"' in page and 'name="norms_override_reason"' in page
+    url = f"/tickets/{ticket.id}/messages"
+    refused = hx(agent, url, {"text": "您好，您的订单[单号]已发货，请问还有其他可以帮您的吗？"})
+    error = api_error(refused, 422, "norms_blocked")
+    assert [f["rule"] for f in error["details"]["findings"] if f["severity"] == "error"] == [
+        "unfilled_placeholder"
+    ]
+    said = refreshed(
+        hx(
+            agent,
+            url,
+            {
+                "text": "您好，您的订单[单号]已发货，请问还有其他可以帮您的吗？",
+                "norms_override_reason": "单号稍后补发",
+            },
+        )
+    )
+    sent = db.get(Message, said["kefu-composer-sent"])
+    assert (sent.norm_override_reason, sent.norm_override_by_id) == (
+        "单号稍后补发",
+        world["agent"].id,
+    )
+
+
 def test_a_file_over_the_limit_is_refused(sign_in, world, live_app):
     agent = sign_in(world["agent"])
     limit = live_app.state.settings.max_attachment_bytes

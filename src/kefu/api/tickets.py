@@ -59,6 +59,13 @@ class MessagePublic(Out):
         description="a reply's way to the customer: queued, sent, delivered, read, failed, dead; "
         "null for messages that are not sent out (customer messages, notes, channels that send nothing)"
     )
+    norm_score: int | None = Field(
+        default=None, description="an agent's reply: its norm score when sent (100 = no finding)"
+    )
+    norm_rules: list[str] | None = Field(default=None, description="the norms rules it broke")
+    norm_override_reason: str | None = Field(
+        default=None, description="why it was sent over an error finding"
+    )
     created_at: datetime
     attachments: list[AttachmentPublic] = []
 
@@ -177,6 +184,12 @@ class MessageCreate(In):
         "(default: the ticket's; ignored for a note)",
     )
     attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
+    norms_override_reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="why a reply with an error finding of the norms checker is sent all the same; "
+        "without it such a reply is refused (422 norms_blocked, the findings in details)",
+    )
 
 
 class AssignBody(In):
@@ -337,6 +350,7 @@ def add_message(
         attachments=_uploads(body.attachments),
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
+        norms_override_reason=body.norms_override_reason,
     )
     if body.attachments:
         db.refresh(message, ["attachments"])

@@ -247,7 +247,17 @@ class SlaEvent(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        # Each agent's norm score over time (services/norms_scores.py): checked replies only.
+        Index(
+            "ix_messages_norm_author_created",
+            "author_user_id",
+            "created_at",
+            sqlite_where=text("norm_score IS NOT NULL"),
+            postgresql_where=text("norm_score IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -267,6 +277,12 @@ class Message(Base):
     analysis_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # A reply's or a bot answer's way to the customer (domain/delivery.py); None: not sent out.
     delivery_state: Mapped[str | None] = mapped_column(String(10))
+    # An agent's reply as the norms checker read it when sent (services/norms.py): its norm
+    # score, the rules it broke, and who sent it over an error finding and why. None: not checked.
+    norm_score: Mapped[int | None] = mapped_column(Integer)
+    norm_rules: Mapped[list[str] | None] = mapped_column(JSONData)
+    norm_override_reason: Mapped[str | None] = mapped_column(Text)
+    norm_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")

@@ -34,6 +34,7 @@ from kefu.services.events import unit_of_work as events
 from kefu.services.infra.pagination import decode_cursor, encode_cursor
 from kefu.services.intake import message_triage
 from kefu.services.intake.attachments import AttachmentIn, decode_attachment, write_blob
+from kefu.services.norms import review as norms_review
 from kefu.services.outbound import enqueue as outbox
 from kefu.services.search import index as search_index
 from kefu.services.search import queries as search_queries
@@ -445,6 +446,7 @@ def do_add_message(
     attachments_root: Path | None = None,
     max_attachment_bytes: int = 0,
     send: bool = True,
+    norms_override_reason: str | None = None,
 ) -> Message:
     """An agent's public reply or internal note (内部备注) on a ticket they have locked.
 
@@ -453,7 +455,9 @@ def do_add_message(
     reply goes out on another channel of the customer than the case's (``reply_channels``;
     422 ``channel_unreachable`` for one the customer is not on); a note stays on the case's.
     Importers of history (the demo) pass ``send=False``: those replies reached the customer
-    long ago."""
+    long ago. A reply that is sent is checked against the communication norms first: an error
+    finding refuses it (422 ``norms_blocked``) unless ``norms_override_reason`` says why it
+    goes out all the same (services/norms/review.py)."""
     now = utcnow()
     took_chat = False
     direction = Direction.NOTE if internal else Direction.OUTBOUND
@@ -462,6 +466,11 @@ def do_add_message(
     elif channel != ticket.channel and channel not in reply_channels(session, ticket):
         raise KefuError(
             "channel_unreachable", status_code=422, channel=channel, details={"field": "channel"}
+        )
+    review = None
+    if send and not internal:
+        review = norms_review.review_reply(
+            session, ticket, text, override_reason=norms_override_reason
         )
     message = Message(
         ticket_id=ticket.id,
@@ -493,6 +502,8 @@ def do_add_message(
         )
     if send and not internal:  # to the customer through the outbox, committed with the message
         outbox.enqueue_message(session, ticket, message)
+    if review is not None:
+        norms_review.record_review(session, actor, message, review)
     old, new = audit.changed_fields(before, snapshot(ticket))
     audit.record(
         session, actor, "ticket.note" if internal else "ticket.reply", object_type="message",

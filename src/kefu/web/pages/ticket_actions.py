@@ -90,9 +90,12 @@ def send_message(
     kind: Annotated[str, Form(max_length=10)] = "reply",
     channel: Annotated[str, Form(max_length=20)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    norms_override_reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """A reply to the customer (on the case's channel or another of theirs) or an internal
-    note, with up to ``MAX_FILES`` files each within the API's attachment limit."""
+    note, with up to ``MAX_FILES`` files each within the API's attachment limit. A reply the
+    norms checker refuses comes back as 422 ``norms_blocked``; the page shows its findings and
+    the field ``norms_override_reason`` to send it all the same."""
     if kind not in ("reply", "note"):
         raise _invalid("kind")
     if not _text(text, "text").strip():
@@ -121,6 +124,7 @@ def send_message(
         attachments=attachments,
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
+        norms_override_reason=_text(norms_override_reason, "norms_override_reason") or None,
     )
     said = N_("备注已保存") if kind == "note" else N_("回复已发送")
     return _refreshed(request, db, actor, ticket_id, said, **{"kefu-composer-sent": message.id})

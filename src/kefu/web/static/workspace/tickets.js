@@ -124,10 +124,38 @@
       chosen.textContent = Array.from(files.files, (file) => file.name).join("，");
     });
 
+    // A reply the norms checker refuses (422 norms_blocked): its findings, and a field for the
+    // reason to send it all the same. Text only: findings quote what the agent typed.
+    const refusal = document.getElementById("norms-refusal");
+    const findingList = refusal.querySelector(".norms-findings");
+    composer.addEventListener("htmx:responseError", (event) => {
+      let error = null;
+      try {
+        error = JSON.parse(event.detail.xhr.responseText).error;
+      } catch (_) {
+        return;
+      }
+      if (!error || error.code !== "norms_blocked") return;
+      findingList.replaceChildren(
+        ...error.details.findings.map((finding) => {
+          const item = document.createElement("li");
+          item.className = "norms-finding " + finding.severity;
+          const quoted = finding.text ? "「" + finding.text + "」" : "";
+          const suggestion = finding.rewrite ? "（" + findingList.dataset.suggest + "：" + finding.rewrite + "）" : "";
+          item.textContent = quoted + finding.explanation + suggestion;
+          return item;
+        }),
+      );
+      refusal.hidden = false;
+      refusal.querySelector("input").focus();
+    });
+
     composer.addEventListener("kefu-composer-sent", () => {
       const mode = kind.value;
       composer.reset();
       chosen.textContent = "";
+      refusal.hidden = true;
+      findingList.replaceChildren();
       setMode(mode);
       keepAtEnd = true;
     });

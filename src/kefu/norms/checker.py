@@ -1,0 +1,310 @@
+"""``check(reply, context)``: the findings of the 13 rules of spec/norms.md on one reply.
+
+Rules read the folded reply (simplified, half-width, lower case) and map every span back to
+the characters the agent typed. The words live in ``rules.toml``; this module holds only
+the logic of each rule. Pure: no database, no clock; the analysis engine is asked for the
+customer's emotion only when the caller did not pass it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from kefu.norms.lexicon import RuleWords, inside_any, load
+from kefu.norms.model import NEGATIVE_EMOTIONS, Finding, ReplyContext
+from kefu.norms.text import Folded, fold
+
+_SENTENCE_END = re.compile(r"[。！？!?]+|(?<![0-9])\.(?![0-9])")
+_CLAUSE = re.compile(r"[,.!?;:，。！？；：\n]")
+_QUOTED = re.compile(r"[“\"「『][^”\"」』]{0,40}[”\"」』]")
+
+Rule = Callable[[Folded, ReplyContext, RuleWords], list[Finding]]
+
+
+def check(reply: str, context: ReplyContext | None = None) -> list[Finding]:
+    """Every rule's findings on ``reply``, in the order of the reply's text."""
+    context = context or ReplyContext()
+    folded = fold(reply)
+    words = load()
+    findings: list[Finding] = []
+    for name, rule in RULE_FUNCTIONS.items():
+        findings.extend(rule(folded, context, words[name]))
+    return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
+
+
+def _finding(
+    folded: Folded, words: RuleWords, start: int, end: int, **overrides: str | None
+) -> Finding:
+    if end > start:
+        first, last = folded.span(start, end)
+    else:  # a point: where something is missing
+        first = last = folded.origin[start] if start < len(folded.origin) else len(folded.original)
+    return Finding(
+        rule=words.name,
+        severity=words.severity,
+        start=first,
+        end=last,
+        text=folded.original[first:last],
+        explanation=overrides.get("explanation") or words.explanation,
+        rewrite=overrides["rewrite"] if "rewrite" in overrides else words.rewrite,
+    )
+
+
+def _whole(folded: Folded, words: RuleWords) -> Finding:
+    """A finding about the reply as a whole (what is missing): it spans the reply."""
+    return _finding(folded, words, 0, len(folded.text))
+
+
+def _from_matches(folded: Folded, words: RuleWords, matches: list[re.Match[str]]) -> list[Finding]:
+    seen: list[tuple[int, int]] = []
+    out = []
+    for m in sorted(matches, key=lambda m: (m.start(), -m.end())):
+        if any(s <= m.start() and m.end() <= e for s, e in seen):
+            continue
+        seen.append((m.start(), m.end()))
+        out.append(_finding(folded, words, m.start(), m.end()))
+    return out
+
+
+def unfilled_placeholder(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    return _from_matches(folded, words, words.find(folded.text))
+
+
+def privacy_exposure(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    return _from_matches(folded, words, words.find(folded.text))
+
+
+def blame_shifting(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    text = folded.text
+    matches = [m for m in words.find(text) if not _asked(text, m.start())]
+    return _from_matches(folded, words, matches)
+
+
+def _asked(text: str, at: int) -> bool:
+    """A question to the customer (是不是…错了？) rather than a verdict on them."""
+    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, at)), default=0)
+    if "是不是" in text[clause_start:at] or "是否" in text[clause_start:at]:
+        return True
+    end = _CLAUSE.search(text, at)
+    return bool(end and end.group(0) in "?？" and "吗" not in text[at : end.start()])
+
+
+def dismissive(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    matches = words.find(folded.text)
+    if _customer_upset(context):
+        for source in words.extra["minimising"]:
+            matches.extend(words.regex_of(source).finditer(folded.text))
+    return _from_matches(folded, words, matches)
+
+
+def impolite(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    text = folded.text
+    matches = words.find(text)
+    harmless = tuple(words.extra["informal_you_harmless"])
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    findings = _from_matches(folded, words, matches)
+    for at in _positions(text, words.extra["informal_you"]):
+        if inside_any(text, at, at + 1, harmless) or any(s <= at < e for s, e in quoted):
+            continue
+        findings.append(
+            _finding(
+                folded,
+                words,
+                at,
+                at + 1,
+                explanation="称呼客户请用「您」",
+                rewrite=words.extra["rewrite_you"],
+            )
+        )
+    return findings
+
+
+def _positions(text: str, char: str) -> list[int]:
+    return [i for i, c in enumerate(text) if c == char]
+
+
+def jargon(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    text = folded.text
+    if words.regex("check_of_understanding").search(text):
+        return []
+    explained = words.regex("explained_by")
+    harmless_by_term: dict[str, list[str]] = words.extra.get("harmless_by_term", {})
+    findings = []
+    taken: list[tuple[int, int]] = []
+    for term, plain in sorted(words.extra["terms"].items(), key=lambda kv: -len(kv[0])):
+        term = term.lower()
+        start = text.find(term)
+        while start != -1:
+            end = start + len(term)
+            if _is_word(text, start, end) and not any(s <= start < e for s, e in taken):
+                taken.append((start, end))
+                nearby = text[end : end + 12]
+                if not explained.search(nearby) and not inside_any(
+                    text, start, end, tuple(harmless_by_term.get(term, []))
+                ):
+                    findings.append(
+                        _finding(
+                            folded,
+                            words,
+                            start,
+                            end,
+                            explanation=words.explanation.format(term=_typed(folded, start, end)),
+                            rewrite=plain,
+                        )
+                    )
+            start = text.find(term, end)
+    return findings
+
+
+def _typed(folded: Folded, start: int, end: int) -> str:
+    first, last = folded.span(start, end)
+    return folded.original[first:last]
+
+
+def _is_word(text: str, start: int, end: int) -> bool:
+    """Latin terms (sku, t+1) must not be part of a longer Latin word."""
+    if not text[start].isascii():
+        return True
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isascii() and before.isalnum()) and not (after.isascii() and after.isalnum())
+
+
+def vague_commitment(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    matches = words.find(folded.text)
+    if not matches or words.regex_of("{time}").search(folded.text):
+        return []
+    return _from_matches(folded, words, matches)
+
+
+def over_promise(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    text = folded.text
+    own = [(m.start(), m.end()) for m in words.regex("own_action").finditer(text)]
+    matches = [m for m in words.find(text) if not any(s <= m.start() < e for s, e in own)]
+    return _from_matches(folded, words, matches)
+
+
+def negative_refusal(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    text = folded.text
+    customer = _folded_customer(context.last_customer or "")
+    condition = words.regex("condition")
+    refusals = []
+    for m in words.find(text):
+        clause_start = max((c.end() for c in _CLAUSE.finditer(text, 0, m.start())), default=0)
+        if condition.search(text, clause_start, m.start()):
+            continue  # 如果无法…，我们会…: a plan, not a refusal
+        if customer and text[m.start() : m.end() + 2] in customer:
+            continue  # echoing the customer's problem (不能开机), not refusing
+        refusals.append(m)
+    if not refusals:
+        return []
+    alternative = words.regex("alternative")
+    for a in alternative.finditer(text):
+        if not any(r.start() <= a.start() < r.end() for r in refusals):
+            return []
+    return _from_matches(folded, words, refusals)
+
+
+def missing_empathy(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    if not _customer_upset(context):
+        return []
+    text = folded.text
+    dismissive_words = load()["dismissive"]
+    for m in words.regex("acknowledgement").finditer(text):
+        if not dismissive_words.find(text[max(0, m.start() - 4) : m.end() + 4]):
+            return []
+    return [_whole(folded, words)]
+
+
+def _customer_upset(context: ReplyContext) -> bool:
+    last = context.last_customer
+    if last is None:
+        return False
+    return _upset(last, context.customer_emotion)
+
+
+@lru_cache(maxsize=512)
+def _upset(last: str, emotion: str | None) -> bool:
+    """Whether the last customer turn is negative: the known emotion, else the analysis
+    engine's, or a cue of loss or anger the engine may read as calm."""
+    if (emotion if emotion is not None else customer_emotion(last)) in NEGATIVE_EMOTIONS:
+        return True
+    text = _folded_customer(last)
+    for cue in load()["missing_empathy"].regex("negative_cues").finditer(text):
+        if not _HYPOTHETICAL.search(text, max(0, cue.start() - 3), cue.start()):
+            return True
+    return False
+
+
+@lru_cache(maxsize=512)
+def _folded_customer(text: str) -> str:
+    return fold(text).text
+
+
+def clear_caches() -> None:
+    """Forget the customer turns seen (benchmarks time the cold path with it)."""
+    for cached in (_upset, _folded_customer, customer_emotion):
+        cached.cache_clear()
+
+
+# 会不会坏, 能保证不摔坏吗: a worry asked about, not a loss suffered.
+_HYPOTHETICAL = re.compile(r"不|否|会不会|能不能|怕")
+
+
+@lru_cache(maxsize=512)
+def customer_emotion(text: str) -> str:
+    """The emotion kefu's analysis engine reads in a customer message (cached: the composer
+    checks the same conversation again at every pause in typing)."""
+    from kefu.nlp.analysis import analyze
+
+    return analyze(text).emotion.value
+
+
+def missing_greeting(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    if not context.first_reply:
+        return []
+    opening = folded.text[:24]
+    if words.regex("greeting").search(opening):
+        return []
+    return [_finding(folded, words, 0, 0)]
+
+
+def missing_closing(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    if not context.closing or words.regex("check").search(folded.text):
+        return []
+    end = len(folded.text)
+    return [_finding(folded, words, end, end)]
+
+
+def too_long(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
+    if context.channel not in words.extra["chat_channels"]:
+        return []
+    text = folded.original.strip()
+    if len(text) > words.extra["max_chars"]:
+        return [_whole(folded, words)]
+    if "\n" in text:
+        return []
+    ends = list(_SENTENCE_END.finditer(text))
+    sentences = len(ends) + (1 if ends and ends[-1].end() < len(text) else 0)
+    if sentences > words.extra["max_sentences"]:
+        return [_whole(folded, words)]
+    return []
+
+
+RULE_FUNCTIONS: dict[str, Rule] = {
+    "unfilled_placeholder": unfilled_placeholder,
+    "privacy_exposure": privacy_exposure,
+    "blame_shifting": blame_shifting,
+    "dismissive": dismissive,
+    "impolite": impolite,
+    "jargon": jargon,
+    "vague_commitment": vague_commitment,
+    "over_promise": over_promise,
+    "negative_refusal": negative_refusal,
+    "missing_empathy": missing_empathy,
+    "missing_greeting": missing_greeting,
+    "missing_closing": missing_closing,
+    "too_long": too_long,
+}
