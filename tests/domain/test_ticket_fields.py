@@ -27,9 +27,10 @@ SPECS = {s.key: s for s in (TEXT, NUMBER, DATE, CHOICE)}
 
 @pytest.mark.parametrize(
     ("raw", "stored"),
-    [("SO2026120700001", "SO2026120700001"), ("  ＳＯ２０２６  ", "SO2026"), ("订单😀", "订单😀")],
-)
-def test_text_is_folded_to_half_width_and_trimmed(raw, stored):
+    [("SO2026120700001", "SO2026120700001"), ("  ＳＯ２０２６\u3000", "SO2026"),
+     ("订单😀", "订单😀"), ("绘本套装（12 册）！", "绘本套装（12 册）！")],
+)  # fmt: skip
+def test_text_folds_full_width_digits_and_letters_but_keeps_chinese_punctuation(raw, stored):
     assert parse_value(TEXT, raw) == stored
 
 

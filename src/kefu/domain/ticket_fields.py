@@ -4,7 +4,8 @@ systems type, and how it is shown.
 Pure rules: no I/O. A value is stored as JSON — text and choice as the string, a number as an
 int or a decimal string, a date as ``YYYY-MM-DD`` — and read back by ``display``. Input is
 folded first (NFKC: full-width digits and punctuation to half-width), so ``２０２６／１２／７``
-is a date and ``１２３`` a number; a choice also matches after ``fold`` (the caller passes the
+is a date and ``１２３`` a number; text keeps its Chinese punctuation and folds only full-width
+digits and letters (ＳＯ２０２６ → SO2026); a choice also matches after ``fold`` (the caller passes the
 traditional → simplified conversion, so 順豐 picks 顺丰).
 """
 
@@ -66,6 +67,16 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+# Full-width digits and Latin letters (ＳＯ２０２６ → SO2026), and the ideographic space; Chinese
+# punctuation in text stays as written (（12 册） is not (12 册)).
+_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+          for cp in range(r[0], r[1] + 1)} | {0x3000: 0x20}  # fmt: skip
+
+
+def fold_alnum(text: str) -> str:
+    return text.translate(_ALNUM).strip()
+
+
 def _identity(text: str) -> str:
     return text
 
@@ -90,7 +101,7 @@ def parse_value(spec: FieldSpec, raw: Any, *, simplify: Callable[[str], str] = _
 def _text(spec: FieldSpec, raw: Any) -> str:
     if not isinstance(raw, str):
         raise FieldValueError(spec.key, "not_text")
-    value = fold(raw)
+    value = fold_alnum(raw)
     if len(value) > MAX_TEXT:
         raise FieldValueError(spec.key, "too_long")
     return value
