@@ -39,6 +39,8 @@ DEMO_FIELDS = (
     ("tracking_no", "快递单号", "text"),
 )
 SHIPPING_STATES = ("已揽收", "运输中", "派送中", "已签收")
+TRACKING_PREFIX = {"顺丰速运": "SF", "中通快递": "ZT", "圆通速递": "YT", "韵达快递": "YD",
+                   "京东物流": "JD", "极兔速递": "JT", "EMS": "EM", "申通快递": "ST"}  # fmt: skip
 
 
 def lookup_secret(secret_key: str) -> str:
@@ -61,6 +63,7 @@ def demo_order(order_no: str, catalog: Catalog, now: datetime) -> dict[str, Any]
     updated = min(now, placed + timedelta(days=1 + state, hours=rng.randint(1, 20)))
     events = ("快件已由揽收员揽收", f"快件已到达【{hub}转运中心】", "快件正在派送中，请保持电话畅通",
               "快件已签收，感谢使用")  # fmt: skip
+    carrier = rng.choice(catalog.couriers)
     return {
         "order_no": order_no,
         "status": "已完成" if state == 3 else "已发货",
@@ -69,8 +72,8 @@ def demo_order(order_no: str, catalog: Catalog, now: datetime) -> dict[str, Any]
         "currency": "CNY",
         "items": [{"name": product.name, "quantity": quantity, "price": f"{product.price}.00"}],
         "shipping": {
-            "carrier": rng.choice(catalog.couriers),
-            "tracking_no": f"SF{rng.randrange(10**12):012d}",
+            "carrier": carrier,
+            "tracking_no": f"{TRACKING_PREFIX.get(carrier, 'KD')}{rng.randrange(10**12):012d}",
             "status": SHIPPING_STATES[state],
             "last_update": {
                 "at": updated.replace(microsecond=0).isoformat(),
