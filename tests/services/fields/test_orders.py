@@ -176,3 +176,13 @@ def test_the_refresh_button_answers_through_the_api(api, db, shop):
     bare = factories.make_ticket(db)
     refused = api.post(f"/api/v1/tickets/{bare.id}/order-lookup")
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "no_order_number"
+
+
+def test_a_due_lookup_whose_number_was_cleared_is_no_longer_due(db, engine, client):
+    ticket = _ticket_with_order(db)
+    ticket.fields = {}  # as if cleared by a change that raced the sweep (schedule not run)
+    db.commit()
+    counts = orders.lookup_due(make_session_factory(engine), client, utcnow())
+    assert counts == {"looked_up": 1, "failed": 0}
+    db.refresh(ticket)
+    assert ticket.order_lookup_due_at is None

@@ -201,7 +201,8 @@ def lookup_now(
     if ticket is None:
         return None
     number = order_number(ticket)
-    if number is None:
+    if number is None:  # cleared meanwhile: nothing to fetch, and nothing left due
+        ticket.order_lookup_due_at = None
         return None
     shop = shop_for(session, ticket)
     result: dict[str, Any] = {"order_no": number}
