@@ -30,6 +30,11 @@ from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
 from tests import factories
 
+# Test receivers (callbacks, the fake shop) listen on loopback: the outbound URL guard allows it
+# here, in the settings of every app and every service a test calls directly.
+TEST_OUTBOUND_ALLOW_HOSTS = "127.0.0.1,localhost"
+os.environ.setdefault("KEFU_OUTBOUND_ALLOW_HOSTS", TEST_OUTBOUND_ALLOW_HOSTS)
+
 
 def _database_url(tmp: Path) -> str:
     return os.environ.get("KEFU_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'kefu-test.db'}"
@@ -48,6 +53,7 @@ def settings(data_dir: Path) -> Settings:
         database_url=_database_url(data_dir),
         login_attempts_per_minute=1000,
         log_level="WARNING",
+        outbound_allow_hosts=TEST_OUTBOUND_ALLOW_HOSTS,
         sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/sla/test_clocks.py)
         # One relay on the test database: the live server's (live_app). An app a test makes for
         # itself has its own event bus, and its relay would take the live server's web chat

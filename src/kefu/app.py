@@ -33,6 +33,7 @@ from kefu.api import (
     routing,
     search,
     sla_policies,
+    ticket_fields,
     tickets,
     tokens,
     users,
@@ -58,6 +59,7 @@ from kefu.realtime.bus import make_bus
 from kefu.realtime.chat_runtime import WebchatRuntime
 from kefu.services.cases.loop import intake_rules
 from kefu.services.events import unit_of_work as events
+from kefu.services.fields.orders import OrderLookupClient
 from kefu.services.infra.intake_writer import IntakeWriter
 from kefu.services.infra.ratelimit import RateLimiter, connect_redis
 from kefu.services.infra.token_cache import TokenCache
@@ -136,6 +138,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await anyio.to_thread.run_sync(relay.stop)  # a send under way finishes first
         await running.state.intake.close()  # answer what is queued before the process ends
         close_adapters(running.state.adapters)
+        running.state.order_lookups.close()
         await running.state.agent_hub.close()
         running.state.bus.close()
         running.state.database_probe.close()
@@ -164,6 +167,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ),
     )
     app.state.adapters = adapters = process_adapters(settings, factories.read, bus.publish)
+    app.state.order_lookups = OrderLookupClient.of(settings)
     app.state.outbox = RelayService.from_settings(
         factories.write, adapters, settings, read_sessions=factories.read
     )
@@ -205,6 +209,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         users,
         tokens,
         integrations,
+        ticket_fields,
         inbound,
         attachments,
         routing,

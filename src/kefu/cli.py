@@ -3,6 +3,7 @@ analysis (cli_nlp)."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from threading import Event
@@ -213,13 +214,25 @@ def demo(
 ) -> None:
     """Create the database with demo data (once), print the demo logins, and serve."""
     from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from kefu.demo.orders import ensure_demo_shop_integration
     from kefu.demo.webchat import ensure_demo_channel
+    from kefu.services.actors import SYSTEM
 
     _upgrade()
     engine = make_engine(get_settings().resolved_database_url)
+    # The demo shop's order lookup is served by this very server, on loopback: allow it.
+    shop_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    allowed = os.environ.get("KEFU_OUTBOUND_ALLOW_HOSTS", "")
+    if shop_host not in [h.strip() for h in allowed.split(",")]:
+        os.environ["KEFU_OUTBOUND_ALLOW_HOSTS"] = ",".join(h for h in (allowed, shop_host) if h)
+        get_settings.cache_clear()
     with session_scope(engine) as session:
         created = load_demo(session)
         ensure_demo_channel(session)  # the shop is served by kefu: its own origin is allowed
+        ensure_demo_shop_integration(
+            session, SYSTEM, base_url=f"http://{shop_host}:{port}",
+            secret_key=get_settings().secret_key,
+        )  # fmt: skip
     typer.echo("示例数据已创建。" if created else "示例数据已存在，未重复创建。")
     if tickets:
         from kefu.demo.synthetic import generate

@@ -202,6 +202,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "搜索内容过长（最多 {limit} 个字）",
         "The search text is too long ({limit} characters at most)",
     ),
+    "field_required": (
+        "解决工单前请先填写：{label}",
+        "Fill in before resolving: {label}",
+    ),
+    "field_unknown_field": (
+        "没有可用于此工单的字段「{label}」",
+        "No field {label} applies to this ticket",
+    ),
+    "field_not_text": ("「{label}」须为文字", "{label} must be text"),
+    "field_too_long": (
+        "「{label}」太长了（最多 500 字）",
+        "{label} is too long (500 characters at most)",
+    ),
+    "field_not_number": ("「{label}」须为数字", "{label} must be a number"),
+    "field_not_date": (
+        "「{label}」须为日期，如 2026-12-07",
+        "{label} must be a date such as 2026-12-07",
+    ),
+    "field_not_option": ("「{label}」须从选项中选择", "{label} must be one of its options"),
+    "field_bad_key": (
+        "字段标识须以小写字母开头，只含小写字母、数字和下划线（最多 40 个）",
+        "A field key starts with a lower-case letter and has only a-z, 0-9 and _ (40 at most)",
+    ),
+    "field_options_required": (
+        "选项字段至少需要一个选项",
+        "A choice field needs at least one option",
+    ),
+    "field_too_many_options": (
+        "选项最多 50 个，每个最多 100 字",
+        "At most 50 options of 100 characters each",
+    ),
+    "field_taken": ("已有同名或同标识的字段", "Another field has this key or label"),
+    "outbound_url_refused": (
+        "不能向这个地址发送请求（{reason}）：只允许 http(s) 公网地址，且不含用户名密码",
+        "kefu does not call this address ({reason}): only public http(s) addresses without credentials",
+    ),
+    "no_order_number": ("这个工单还没有订单号", "This ticket has no order number yet"),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 
@@ -221,6 +258,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "notification": ("通知", "Notification"),
     "sla_policy": ("SLA 策略", "SLA policy"),
     "outbox_entry": ("投递记录", "Outbox entry"),
+    "ticket_field": ("工单字段", "Ticket field"),
 }
 
 

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     # How long a callback to an integration (channels/api_callback.py) may take; a slower answer
     # counts as a temporary failure. Shorter than the lease, so a slow send is never taken over.
     callback_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    # Outbound calls (callbacks, order lookups; services/infra/outbound_urls.py) never reach a
+    # loopback, private, link-local, multicast or reserved address, except the hosts listed
+    # here ("shop.intra, 10.1.0.0/16, 127.0.0.1": names, addresses or networks). The order
+    # lookup's answer is awaited this long.
+    outbound_allow_hosts: str = ""
+    order_lookup_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     # Realtime (realtime/): the sites whose pages may open the agent WebSocket, as origins
     # ("https://kefu.example.cn, http://localhost:5173"; kefu's own host is always allowed),
@@ -118,6 +124,14 @@ class Settings(BaseSettings):
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
         _networks(value)  # refuse a typo at start-up rather than trust nobody (or everybody)
+        return value
+
+    @field_validator("outbound_allow_hosts")
+    @classmethod
+    def _allow_hosts_parse(cls, value: str) -> str:
+        from kefu.domain.outbound_urls import AllowList
+
+        AllowList.parse(value)  # a typo refused at start-up, not every call refused later
         return value
 
     @field_validator("nlp_model")

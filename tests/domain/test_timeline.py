@@ -91,3 +91,20 @@ def test_an_unknown_event_or_missing_data_never_breaks_the_timeline():
     assert describe("something.new", None, None) == "something.new"
     assert describe("case.step", None, None) == ""
     assert describe("ticket.update", None, {}) == "修改了工单"
+
+
+def test_field_changes_and_order_lookups_read_as_sentences():
+    from kefu.domain.timeline import describe
+
+    assert describe("ticket.fields", {"order_no": None}, {"order_no": "SO1", "amount": None}) == (
+        "工单信息：order_no SO1，amount （清空）"
+    )
+    assert describe("ticket.order_lookup", None, {"order_no": "SO1", "state": "ok"}) == (
+        "查询订单 SO1：已取得订单"
+    )
+    assert (
+        describe(
+            "ticket.order_lookup", None, {"order_no": "SO1", "state": "error", "error": "timeout"}
+        )
+        == "查询订单 SO1：查询失败（timeout）"
+    )

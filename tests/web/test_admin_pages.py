@@ -22,12 +22,14 @@ from kefu.db.models import (
     RoutingRule,
     SlaPolicy,
     Ticket,
+    TicketField,
     User,
     WebchatChannel,
 )
 from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import routing
+from kefu.services.fields import definitions
 from kefu.web.pages import admin as admin_pages
 from kefu.web.render import LOCAL_ZONE
 from tests import factories
@@ -54,6 +56,9 @@ PAGES = (
     "/admin/webchat",
     "/admin/webchat/new",
     "/admin/webchat/{channel_id}",
+    "/admin/fields",
+    "/admin/fields/new",
+    "/admin/fields/{field}",
 )
 FORMS = (
     "/admin/users",
@@ -80,6 +85,8 @@ FORMS = (
     "/admin/webchat/{channel_id}",
     "/admin/webchat/{channel_id}/secret",
     "/admin/webchat/{channel_id}/delete",
+    "/admin/fields",
+    "/admin/fields/{field}",
 )
 
 
@@ -112,7 +119,16 @@ def _rows(db: Session) -> dict[str, int]:
     db.rollback()
     return {
         model.__name__: db.scalar(select(func.count()).select_from(model)) or 0
-        for model in (User, Group, RoutingRule, SlaPolicy, ApiToken, Integration, WebchatChannel)
+        for model in (
+            User,
+            Group,
+            RoutingRule,
+            SlaPolicy,
+            ApiToken,
+            Integration,
+            WebchatChannel,
+            TicketField,
+        )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
 
 
@@ -125,8 +141,10 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     channel = factories.make_webchat_channel(db)
     factories.make_integration(db)
     factories.make_token(db, admin)
+    field = definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
     db.commit()
     ids = {
+        "field": field.id,
         "user": admin.id,
         "group": group.id,
         "rule": rule.id,
@@ -883,10 +901,15 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
     )
     channel = factories.make_webchat_channel(db, name="站" + HOSTILE[:90], greeting=HOSTILE)
     factories.make_integration(db, name="集" + HOSTILE[:90])
+    field = definitions.do_create_field(
+        db, SYSTEM, key="hostile", label="字" + HOSTILE[:40], type="choice", options=[HOSTILE[:90]],
+        group_ids=[group.id],
+    )  # fmt: skip
     db.commit()
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
     ids = {
+        "field": field.id,
         "user": user.id,
         "group": group.id,
         "rule": rule.id,

@@ -12,6 +12,7 @@ from kefu.api.database_gate import ADMITTED
 from kefu.errors import KefuError, NotAuthenticated
 from kefu.nlp.analysis import Analyzer
 from kefu.services.actors import Actor
+from kefu.services.fields.orders import OrderLookupClient
 from kefu.services.intake import integrations
 from kefu.services.staff import auth
 from kefu.settings import Settings
@@ -55,7 +56,13 @@ def get_analysis(request: Request) -> Callable[[], Analyzer]:
     return request.app.state.intake.analysis  # type: ignore[no-any-return]
 
 
+def get_order_lookups(request: Request) -> OrderLookupClient:
+    """The app's client for shops' order lookups (services/fields/orders.py)."""
+    return request.app.state.order_lookups  # type: ignore[no-any-return]
+
+
 DB = Annotated[Session, Depends(get_db, scope="function")]
+OrderLookups = Annotated[OrderLookupClient, Depends(get_order_lookups)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 TextAnalysis = Annotated[Callable[[], Analyzer], Depends(get_analysis)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import Field, model_validator
@@ -20,6 +20,7 @@ from kefu.services.intake.attachments import AttachmentIn
 router = APIRouter(tags=["inbound"], responses=ERRORS)
 
 ExternalId = Annotated[str, Field(min_length=1, max_length=200)]
+FieldKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
 class SenderBody(In):
@@ -42,6 +43,12 @@ class InboundBody(In):
         default=None, description="append to this ticket of the same customer"
     )
     attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
+    fields: dict[FieldKey, Any] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="custom field values for the ticket, by key (e.g. the order number: "
+        '{"order_no": "SO2026120700001"}); checked like PATCH /tickets/{id} fields',
+    )
 
     @model_validator(mode="after")
     def _has_content(self) -> InboundBody:
@@ -89,6 +96,7 @@ async def receive_inbound(
         attachments=[
             AttachmentIn(a.filename, a.content_type, a.content_base64) for a in body.attachments
         ],
+        fields=dict(body.fields),
     )
     outcome = await request.app.state.intake.submit(service.Delivery(actor, message, raw, utcnow()))
     if isinstance(outcome, KefuError):

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Response
 from pydantic import AfterValidator, Field, StringConstraints
 
 from kefu.api.access import ADMINS, allow
-from kefu.api.deps import DB, CurrentActor
+from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out, Patch
 from kefu.domain.tickets import Channel
+from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.intake import integrations as service
 
 router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERRORS)
@@ -50,6 +51,14 @@ Channels = Annotated[
 ]
 
 
+OrderLookupUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=8, max_length=500),
+    AfterValidator(_http_url),
+    Field(description="where kefu asks for an order by its number (signed; docs/order-lookup.md)"),
+]
+
+
 class IntegrationPublic(Out):
     id: int
     name: str
@@ -59,6 +68,7 @@ class IntegrationPublic(Out):
     created_at: datetime
     revoked_at: datetime | None
     callback_url: str | None
+    order_lookup_url: str | None
 
 
 class IntegrationChanged(IntegrationPublic):
@@ -76,6 +86,7 @@ class IntegrationCreate(In):
     name: IntegrationName
     channels: Channels
     callback_url: CallbackUrl | None = None
+    order_lookup_url: OrderLookupUrl | None = None
 
 
 class IntegrationUpdate(Patch):
@@ -84,6 +95,9 @@ class IntegrationUpdate(Patch):
     name: IntegrationName | None = None
     channels: Channels | None = None
     callback_url: CallbackUrl | None = Field(default=None, description="null: no callbacks")
+    order_lookup_url: OrderLookupUrl | None = Field(
+        default=None, description="null: no order lookups"
+    )
     rotate_callback_secret: bool = Field(
         default=False, description="make a new callback secret (the old one stops working)"
     )
@@ -103,13 +117,17 @@ def list_integrations(db: DB, actor: CurrentActor) -> list[IntegrationPublic]:
     summary="Create an integration and its token (admin)",
     **allow(*ADMINS),
 )
-def create_integration(body: IntegrationCreate, db: DB, actor: CurrentActor) -> IntegrationCreated:
+def create_integration(
+    body: IntegrationCreate, db: DB, actor: CurrentActor, settings: AppSettings
+) -> IntegrationCreated:
     secret, integration = service.do_create_integration(
         db,
         actor,
         name=body.name,
         channels=[c.value for c in body.channels],
         callback_url=body.callback_url,
+        order_lookup_url=body.order_lookup_url,
+        guard=guard_of(settings),
     )
     return IntegrationCreated(
         **IntegrationPublic.model_validate(integration).model_dump(),
@@ -121,17 +139,19 @@ def create_integration(body: IntegrationCreate, db: DB, actor: CurrentActor) -> 
 @router.patch(
     "/{integration_id}",
     response_model=IntegrationChanged,
-    summary="Rename an integration, change its channels or its callback (admin)",
+    summary="Rename an integration, change its channels, callback or order lookup (admin)",
     **allow(*ADMINS),
 )
 def update_integration(
-    integration_id: Id, body: IntegrationUpdate, db: DB, actor: CurrentActor
+    integration_id: Id, body: IntegrationUpdate, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> IntegrationChanged:
     integration = service.get_integration(db, actor, integration_id)
     changes = body.model_dump(exclude_unset=True)
     if "channels" in changes:
         changes["channels"] = [c.value for c in body.channels or []]
-    integration, made = service.do_update_integration(db, actor, integration, changes)
+    integration, made = service.do_update_integration(
+        db, actor, integration, changes, guard=guard_of(settings)
+    )
     return IntegrationChanged(
         **IntegrationPublic.model_validate(integration).model_dump(), callback_secret=made
     )

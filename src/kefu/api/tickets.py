@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from kefu.api.access import STAFF, allow
-from kefu.api.deps import DB, AppSettings, CurrentActor, TextAnalysis
+from kefu.api.deps import DB, AppSettings, CurrentActor, OrderLookups, TextAnalysis
 from kefu.api.schemas import (
     ERRORS,
     AttachmentUpload,
@@ -28,6 +28,7 @@ from kefu.domain.triage_labels import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
 from kefu.services.cases import loop as cases
 from kefu.services.cases import tickets as service
+from kefu.services.fields import orders
 from kefu.services.intake.attachments import AttachmentIn
 from kefu.services.sla import clocks as sla_service
 
@@ -121,6 +122,10 @@ class TicketPublic(Out):
         description="set when this duplicate was merged into that case"
     )
     sla: list[SlaClock]
+    fields: dict[str, Any] = Field(
+        description="custom field values by key (GET /api/v1/ticket-fields): text and choice as "
+        "text, numbers as numbers (a decimal as text), dates as YYYY-MM-DD"
+    )
     last_message_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -136,8 +141,22 @@ class TicketPublic(Out):
         return cls(**data, tags=[t.name for t in ticket.tags], sla=[SlaClock(**c) for c in clocks])
 
 
+class OrderLookupPublic(Out):
+    order_no: str
+    state: str = Field(description="pending | ok | not_found | error")
+    requested_at: datetime | None = None
+    fetched_at: datetime | None = None
+    order: dict[str, Any] | None = Field(
+        default=None, description="the shop's answer as checked (docs/order-lookup.md)"
+    )
+    error: dict[str, str] | None = Field(default=None, description="code and detail")
+
+
 class TicketDetail(TicketPublic):
     messages: list[MessagePublic]
+    order_lookup: OrderLookupPublic | None = Field(
+        description="the order its order number names, as the shop's system answered"
+    )
 
 
 class TicketPage(Out):
@@ -159,8 +178,11 @@ class TicketCreate(In):
     attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
 
 
+FieldKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
 class TicketUpdate(Patch):
-    not_null = frozenset({"subject", "status", "priority", "risks", "tags"})
+    not_null = frozenset({"subject", "status", "priority", "risks", "tags", "fields"})
 
     subject: ShortText | None = None
     status: TicketStatus | None = None
@@ -173,6 +195,11 @@ class TicketUpdate(Patch):
     group_id: Id | None = None
     assignee_id: Id | None = None
     tags: list[TagName] | None = Field(default=None, max_length=20)
+    fields: dict[FieldKey, Any] | None = Field(
+        default=None,
+        max_length=100,
+        description="custom field values by key, merged into the ticket's; null clears one",
+    )
 
 
 class MessageCreate(In):
@@ -225,7 +252,9 @@ def _first_line(text: str) -> str:
 def _detail(db: DB, ticket: Any) -> TicketDetail:
     base = TicketPublic.of(ticket, sla_service.Policies.load(db)).model_dump()
     messages = [MessagePublic.of(m) for m in service.ticket_messages(db, ticket)]
-    return TicketDetail(**base, messages=messages)
+    lookup = ticket.order_lookup
+    order = OrderLookupPublic.model_validate(lookup) if lookup else None
+    return TicketDetail(**base, messages=messages, order_lookup=order)
 
 
 @router.get("", response_model=TicketPage, summary="List tickets", **allow(*STAFF))
@@ -327,6 +356,19 @@ def update_ticket(
         repeat_window=cases.intake_rules(settings).repeat_window,
     )
     return TicketPublic.of(ticket, sla_service.Policies.load(db))
+
+
+@router.post(
+    "/{ticket_id}/order-lookup",
+    response_model=OrderLookupPublic,
+    summary="Ask the shop's system for the ticket's order now",
+    **allow(*STAFF),
+)
+def lookup_order(
+    ticket_id: Id, db: DB, actor: CurrentActor, lookups: OrderLookups
+) -> OrderLookupPublic:
+    ticket = service.access_ticket(db, actor, ticket_id)
+    return OrderLookupPublic.model_validate(orders.do_refresh(db, actor, lookups, ticket))
 
 
 @router.post(

@@ -14,6 +14,7 @@ from kefu.channels.api_callback import ApiCallbackAdapter
 from kefu.channels.base import Adapters
 from kefu.channels.webchat import WebchatAdapter
 from kefu.domain.events import Event
+from kefu.services.infra.outbound_urls import guard_of
 from kefu.settings import Settings
 
 
@@ -26,7 +27,11 @@ def process_adapters(
     ``publish`` (the process's event bus) for web chat, whose replies are events the visitors'
     sockets show: without a bus this process leaves web chat rows to one that has it."""
     adapters = Adapters()
-    adapters.add(ApiCallbackAdapter(read_sessions, timeout=settings.callback_timeout_seconds))
+    adapters.add(
+        ApiCallbackAdapter(
+            read_sessions, timeout=settings.callback_timeout_seconds, guard=guard_of(settings)
+        )
+    )
     if publish is not None:
         adapters.add(WebchatAdapter(publish))
     return adapters

@@ -12,7 +12,9 @@ tickets are posted there as JSON (docs/callbacks.md has the payload and how to c
 What the answer means: 2xx — it has it (``sent``; ``delivered`` or ``read`` if the answer's JSON
 says ``"state": "delivered"``, and its ``external_ref`` is kept for later receipts); 408, 429,
 5xx, a timeout or a connection error — temporary, tried again with back-off; any other answer
-(4xx, a redirect, which is never followed) — permanent, straight to the dead letters.
+(4xx, a redirect, which is never followed) — permanent, straight to the dead letters. The URL is
+checked again before each attempt (services/infra/outbound_urls.py): a host that now resolves
+to a private address is not called (permanent).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from kefu import __version__
 from kefu.channels.base import DeliveryFailed, OutboundDelivery, SendResult
 from kefu.db.models import Integration
 from kefu.domain.delivery import DeliveryState
+from kefu.domain.outbound_urls import UrlRefused
+from kefu.services.infra.outbound_urls import OutboundGuard, guard_of
 
 CALLBACK_VERSION = 1
 TEMPORARY_STATUSES = frozenset({408, 425, 429})
@@ -80,9 +84,11 @@ class ApiCallbackAdapter:
         timeout: float = 10.0,
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
+        guard: OutboundGuard | None = None,
     ) -> None:
         self.sessions = sessions
         self.timeout = timeout
+        self.guard = guard or guard_of()  # the URL checked again at each call (DNS rebinding)
         self.client = client or httpx.Client(
             timeout=timeout, follow_redirects=False, headers={"User-Agent": f"kefu/{__version__}"}
         )
@@ -103,7 +109,18 @@ class ApiCallbackAdapter:
             "X-Kefu-Event": delivery.kind,
         }
         try:
-            response = self.client.post(url, content=body, headers=headers)
+            pinned = self.guard.pin(url)
+        except UrlRefused as e:  # a name that stopped resolving may come back; an address won't
+            raise DeliveryFailed(
+                f"the callback URL is refused: {e.reason}", permanent=e.reason != "unresolvable"
+            ) from e
+        try:
+            response = self.client.post(
+                pinned.url,
+                content=body,
+                headers={**headers, **pinned.headers},
+                extensions=pinned.extensions,
+            )
         except httpx.TimeoutException as e:
             raise DeliveryFailed(f"no answer within {self.timeout:g} s ({type(e).__name__})") from e
         except httpx.HTTPError as e:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from kefu.db.base import utcnow
 from kefu.db.models import Customer, Group, Ticket, User
 from kefu.demo import case_notes
+from kefu.demo import orders as demo_orders
 from kefu.demo.clock import DemoClock
 from kefu.demo.content import load_content
 from kefu.demo.people import CustomerProfile, build_customers
@@ -69,7 +70,15 @@ def load_demo(session: Session) -> bool:
             session, clock, profiles, users[ADMIN_EMAIL], setup + timedelta(hours=2)
         )
         plans = plan_tickets(rng, now, content, profiles)
-        _TicketPlayer(session, clock, groups, users, customers).play(plans)
+        player = _TicketPlayer(session, clock, groups, users, customers)
+        player.play(plans)
+        # Today the admin added the shop's ticket fields, and the order numbers were filled in.
+        with clock.at(now):
+            admin = actor_for(users[ADMIN_EMAIL], via="session")
+            session.flush()
+            demo_orders.fill_demo_fields(
+                session, admin, list(player.tickets.values()), content.catalog, now
+            )
     return True
 
 

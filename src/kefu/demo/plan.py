@@ -295,7 +295,9 @@ def ticket_slots(
         "product": product.name,
         "price": str(product.price),
         "diff": str(max(5, round(product.price * rng.uniform(0.08, 0.2)))),
-        "order": f"SL{ordered.year}{rng.randrange(10**6):06d}",
+        # the last two digits name the product: the demo shop's order lookup reads them
+        # (demo/orders.py), so the order it shows is the one the conversation is about
+        "order": f"SL{ordered.year}{rng.randrange(10**4):04d}{catalog.products.index(product):02d}",
         "days": str(rng.randint(3, 9)),
         "courier": rng.choice(catalog.couriers),
         "city": customer.city,

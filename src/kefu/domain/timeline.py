@@ -62,6 +62,9 @@ STEP_ZH = {
 }
 
 
+ORDER_LOOKUP_ZH = {"ok": "已取得订单", "not_found": "商城没有这个订单", "error": "查询失败"}
+
+
 def _stage(value: Any) -> str:
     try:
         return STAGE_NAMES_ZH[Stage(value)]
@@ -119,6 +122,13 @@ def describe(action: str, before: dict[str, Any] | None, after: dict[str, Any] |
             return f"回复 #{after.get('message_id')} 多次投递失败（{after.get('attempts')} 次），已转入死信：{after.get('error', '')}"
         case "outbox.replay":
             return f"重新投递回复 #{after.get('message_id')}（此前：{DELIVERY_ZH.get(before.get('state', ''), before.get('state'))}）"
+        case "ticket.fields":
+            shown = [f"{k} {'（清空）' if v is None else v}" for k, v in after.items()]
+            return "工单信息：" + "，".join(shown)
+        case "ticket.order_lookup":
+            outcome = ORDER_LOOKUP_ZH.get(after.get("state", ""), after.get("state", ""))
+            failed = f"（{after['error']}）" if after.get("error") else ""
+            return f"查询订单 {after.get('order_no', '')}：{outcome}{failed}"
         case "ticket.update":
             parts = []
             if "status" in after:

@@ -89,6 +89,16 @@ def _chat_offers(context: JobContext) -> Counts:
     return {**asdict(report), "nonces_forgotten": forgotten}
 
 
+def _order_lookups(context: JobContext) -> Counts:
+    from kefu.services.fields.orders import OrderLookupClient, lookup_due
+
+    client = OrderLookupClient.of(context.settings)
+    try:
+        return lookup_due(context.sessions, client, context.now())
+    finally:
+        client.close()
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -100,4 +110,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "outbound messages a relay's wake-up missed or a stopped relay left, delivered"),
         Job("chat_offers", settings.chat_offer_sweep_seconds, _chat_offers,
             "web chats: an offer not taken in time goes to the next agent; waiting chats offered"),
+        Job("orders", settings.sla_sweep_seconds, _order_lookups,
+            "orders: a new order number's order fetched from the shop's system"),
     ]  # fmt: skip

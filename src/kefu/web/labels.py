@@ -114,6 +114,23 @@ LABELS: dict[str, dict[str, str]] = {
         "failed": N_("重试中"),
         "dead": N_("发送失败"),
     },
+    "field_type": {
+        "text": N_("文字"),
+        "number": N_("数字"),
+        "date": N_("日期"),
+        "choice": N_("选项"),
+    },
+    # Why an order lookup failed (services/fields/orders.py), as the customer panel says it.
+    "order_error": {
+        "no_shop": N_("没有配置订单查询接口的集成"),
+        "refused_url": N_("订单查询地址指向内网或本机，已拒绝访问"),
+        "timeout": N_("商城系统没有及时响应"),
+        "connection": N_("无法连接商城系统"),
+        "redirect": N_("商城系统返回了跳转，kefu 不跟随跳转"),
+        "http_status": N_("商城系统返回了错误"),
+        "not_json": N_("商城系统的答复不是 JSON"),
+        "bad_answer": N_("商城系统的答复不符合订单格式"),
+    },
 }
 
 

@@ -4,6 +4,7 @@ from kefu.db.base import Base
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
 from kefu.db.models.delivery import OutboxEntry
+from kefu.db.models.fields import TicketField
 from kefu.db.models.reads import TicketRead
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.search import SearchDocument
@@ -48,6 +49,7 @@ __all__ = [
     "SlaPolicy",
     "Tag",
     "Ticket",
+    "TicketField",
     "TicketLink",
     "TicketRead",
     "User",

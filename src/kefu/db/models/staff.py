@@ -109,6 +109,8 @@ class Integration(Base):
     # Where agents' replies to its tickets are posted (signed with callback_secret); None: nowhere.
     callback_url: Mapped[str | None] = mapped_column(String(500))
     callback_secret: Mapped[str | None] = mapped_column(String(100))
+    # Where kefu asks for an order by its number (signed like callbacks; docs/order-lookup.md).
+    order_lookup_url: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

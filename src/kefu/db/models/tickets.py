@@ -200,6 +200,12 @@ class Ticket(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id")
     )  # a duplicate merged into that case
+    # Custom fields (db/models/fields.py TicketField), by key; and the order the order-number
+    # field names as the shop's system answered (services/fields/orders.py): its state, when it
+    # was asked and fetched, the answer or what went wrong. order_lookup_due_at: a lookup waits.
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+    order_lookup: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
+    order_lookup_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -12,6 +12,7 @@ authority covers it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from kefu.errors import MESSAGES, Conflict, KefuError
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.events import unit_of_work as events
+from kefu.services.fields import values as field_values
 from kefu.services.intake.inbound import CaseRules
 from kefu.services.sla import clocks as sla
 from kefu.settings import Settings
@@ -195,10 +197,16 @@ def _case_state(ticket: Ticket) -> dict[str, Any]:
 
 
 def apply_actions(
-    ticket: Ticket, actions: tuple[cw.Action, ...], now: datetime, policy: Policy
+    ticket: Ticket,
+    actions: tuple[cw.Action, ...],
+    now: datetime,
+    policy: Policy,
+    *,
+    check_status: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
     """Apply actions in turn to the ticket's case and move its status along; nothing is written if
-    any is refused (``StepNotAllowed``)."""
+    any is refused (``StepNotAllowed``) or ``check_status`` refuses the status it would reach
+    (a required field missing to resolve)."""
     if ticket.merged_into_id is not None:
         raise Conflict("ticket_merged", into=ticket.merged_into_id)
     case, outcomes = case_of(ticket), []
@@ -210,9 +218,12 @@ def apply_actions(
     except cw.StepRefused as refused:
         raise StepNotAllowed(refused, case) from refused
     try:
-        write_state(ticket, planner.with_case(state_of(ticket), case, now), now)
+        planned = planner.with_case(state_of(ticket), case, now)
     except planner.StatusNotAllowed as e:
         raise Conflict("invalid_transition", current=e.current.value, target=e.target.value) from e
+    if check_status is not None:
+        check_status(TicketStatus(planned.status).value)
+    write_state(ticket, planned, now)
     return outcomes
 
 
@@ -241,7 +252,13 @@ def do_step(
         action = replace(action, by=actor.role)
     before = _case_state(ticket)
     now = utcnow()
-    (outcome,) = apply_actions(ticket, (action,), now, policy)
+    (outcome,) = apply_actions(
+        ticket,
+        (action,),
+        now,
+        policy,
+        check_status=lambda target: field_values.check_target(session, ticket, target),
+    )
     ticket.updated_at = now
     session.flush()
     audit.record(

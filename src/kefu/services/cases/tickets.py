@@ -31,6 +31,7 @@ from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.cases import loop as cases
 from kefu.services.events import unit_of_work as events
+from kefu.services.fields import values as field_values
 from kefu.services.infra.pagination import decode_cursor, encode_cursor
 from kefu.services.intake import message_triage
 from kefu.services.intake.attachments import AttachmentIn, decode_attachment, write_blob
@@ -375,15 +376,22 @@ def do_update_ticket(
 ) -> Ticket:
     """Change fields of a ticket the caller has loaded with ``access_ticket(for_update=True)``.
     A status change is a step of the case's loop (services/cases/loop.py); a complaint refuses to be
-    resolved or closed this way. A new intent or category may make it a repeat complaint."""
+    resolved or closed this way, and no case is resolved without its required custom fields.
+    ``fields``: custom field values, merged (services/fields/values.py). A new intent or
+    category may make it a repeat complaint."""
     before = snapshot(ticket)
     now = utcnow()
     if ticket.merged_into_id is not None:
         raise Conflict("ticket_merged", into=ticket.merged_into_id)
+    changes = dict(changes)
+    if "fields" in changes:  # first: a PATCH may fill a required field and resolve at once
+        field_values.do_set_fields(session, actor, ticket, changes.pop("fields") or {})
     if "group_id" in changes:
         _check_group(session, changes["group_id"])
     if "assignee_id" in changes:
         _check_assignee(session, changes["assignee_id"])
+    if "status" in changes:  # refused before anything moves: a page shows the refusal and commits
+        field_values.check_target(session, ticket, changes["status"])
     for name, value in sorted(
         changes.items(), key=lambda kv: kv[0] == "status"
     ):  # the intent first

@@ -48,7 +48,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
-from kefu.db.models import InboundPayload
+from kefu.db.models import InboundPayload, Ticket
 from kefu.domain import analysis_retry, repeat_complaints
 from kefu.domain import case_loop as cw
 from kefu.domain import case_planner as planner
@@ -62,6 +62,7 @@ from kefu.nlp.analysis import Analysis, Analyzer, analyzer
 from kefu.sanitize import sanitize_html, text_to_html
 from kefu.services.actors import Actor
 from kefu.services.events import unit_of_work as events
+from kefu.services.fields import values as field_values
 from kefu.services.intake import message_triage
 from kefu.services.intake import queries as q
 from kefu.services.intake.attachments import AttachmentIn, StoredFile, decode_attachment, write_blob
@@ -99,6 +100,9 @@ class InboundMessage:
     # routes to (None: the shared queue, routed by the rules).
     webchat_channel_id: int | None = None
     group_id: int | None = None
+    # Custom field values an integration sends with the message (the order number …), by key:
+    # checked before any row is made, set on the ticket after (services/fields/values.py).
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -393,6 +397,7 @@ class _Batch:
 
         items = self._store_payloads(items)
         items = self._check_attachments(items)
+        items = self._check_fields(items)
         if items:
             self._resolve_customers(items)
             items = self._plan_tickets(items)
@@ -403,6 +408,7 @@ class _Batch:
             self._audit_events(items)
             self._finish(items)
             self._index(items)
+            self._set_fields(items)  # after the index: it indexes the ticket with its values
             self._tell(items)
         self._mark_failed()
 
@@ -470,6 +476,28 @@ class _Batch:
             except KefuError as e:
                 self._refuse(it, e)
         return [it for it in items if self.outcomes[it.index] is None]
+
+    def _check_fields(self, items: list[_Item]) -> list[_Item]:
+        """Field values that fit no active field of any group refuse their message (422)."""
+        if not any(it.message.fields for it in items):
+            return items
+        for it in items:
+            if it.message.fields:
+                try:
+                    field_values.checked_values(self.session, None, {}, it.message.fields)
+                except KefuError as e:
+                    self._refuse(it, e)
+        return [it for it in items if self.outcomes[it.index] is None]
+
+    def _set_fields(self, items: list[_Item]) -> None:
+        """The checked field values onto their tickets, as an integration's change (audited)."""
+        for it in items:
+            if it.message.fields and it.ticket is not None and it.ticket.id is not None:
+                ticket = self.session.get(Ticket, it.ticket.id, populate_existing=True)
+                assert ticket is not None
+                field_values.do_set_fields_applying(
+                    self.session, it.delivery.actor, ticket, it.message.fields
+                )
 
     def _refuse(self, item: _Item, error: KefuError) -> None:
         self.outcomes[item.index] = error

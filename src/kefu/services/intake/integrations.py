@@ -25,6 +25,7 @@ from kefu.domain.roles import Role
 from kefu.errors import Conflict, KefuError, NotAuthenticated, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.infra.outbound_urls import OutboundGuard, guard_of
 from kefu.services.staff.auth import INTEGRATION_PREFIX as TOKEN_PREFIX
 from kefu.services.staff.auth import digest
 
@@ -41,6 +42,7 @@ def actor_for(integration: Integration) -> Actor:
 
 
 CALLBACK_SECRET_PREFIX = "kefu_cb_"  # noqa: S105 - a prefix, not a secret
+URL_FIELDS = ("callback_url", "order_lookup_url")
 
 
 def _snapshot(integration: Integration) -> dict[str, Any]:
@@ -50,19 +52,31 @@ def _snapshot(integration: Integration) -> dict[str, Any]:
         "channels": list(integration.channels),
         "prefix": integration.prefix,
         "callback_url": integration.callback_url,
+        "order_lookup_url": integration.order_lookup_url,
         "callback_secret_sha256": hashlib.sha256(secret.encode()).hexdigest()[:12]
         if secret
         else None,
     }
 
 
-def _set_callback(integration: Integration, url: str | None, *, rotate: bool = False) -> str | None:
-    """Point replies at ``url`` (None: nowhere); the callback secret, when one is made (the first
-    URL, or ``rotate``), is returned: it is shown once."""
-    if url is None and rotate:
-        raise KefuError("callback_url_required")
-    integration.callback_url = url
-    if url is None:
+def _set_urls(
+    integration: Integration,
+    changes: dict[str, Any],
+    *,
+    guard: OutboundGuard | None,
+    rotate: bool = False,
+) -> str | None:
+    """Point replies (``callback_url``) and order lookups (``order_lookup_url``) where
+    ``changes`` says (None: nowhere), each checked by the outbound guard. Both are signed with
+    one secret, made with the first URL (or on ``rotate``) and returned then: it is shown once."""
+    checked = guard or guard_of()
+    for name in URL_FIELDS:
+        if name in changes:
+            url = changes[name]
+            setattr(integration, name, checked.check_saved(url, field=name) if url else None)
+    if not (integration.callback_url or integration.order_lookup_url):
+        if rotate:
+            raise KefuError("callback_url_required")
         integration.callback_secret = None
         return None
     if integration.callback_secret and not rotate:
@@ -101,9 +115,12 @@ def do_create_integration(
     name: str,
     channels: list[str],
     callback_url: str | None = None,
+    order_lookup_url: str | None = None,
+    guard: OutboundGuard | None = None,
 ) -> tuple[str, Integration]:
     """Create an integration; its token is returned once and stored only hashed. With a
-    ``callback_url`` it gets a callback secret too (``integration.callback_secret``)."""
+    ``callback_url`` or an ``order_lookup_url`` it gets a signing secret too
+    (``integration.callback_secret``). ``guard`` checks the URLs (default: the process's)."""
     _require_admin(actor)
     _check_name_free(session, name)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -114,7 +131,8 @@ def do_create_integration(
         token_hash=digest(secret),
         created_by_id=actor.user_id,
     )
-    _set_callback(integration, callback_url)
+    urls = {"callback_url": callback_url, "order_lookup_url": order_lookup_url}
+    _set_urls(integration, urls, guard=guard)
     session.add(integration)
     _flush_name(session)
     audit.record(
@@ -142,11 +160,16 @@ def get_integration(session: Session, actor: Actor, integration_id: int) -> Inte
 
 
 def do_update_integration(
-    session: Session, actor: Actor, integration: Integration, changes: dict[str, Any]
+    session: Session,
+    actor: Actor,
+    integration: Integration,
+    changes: dict[str, Any],
+    *,
+    guard: OutboundGuard | None = None,
 ) -> tuple[Integration, str | None]:
-    """Change its name, channels or callback (``callback_url``, None for none; with
-    ``rotate_callback_secret`` a new secret). Returns it and the callback secret if one was
-    made, which is shown this once."""
+    """Change its name, channels, callback or order lookup (``callback_url``,
+    ``order_lookup_url``, None for none; with ``rotate_callback_secret`` a new secret). Returns
+    it and the signing secret if one was made, which is shown this once."""
     _require_admin(actor)
     before = _snapshot(integration)
     if "name" in changes:
@@ -156,9 +179,8 @@ def do_update_integration(
         integration.channels = sorted(set(changes["channels"]))
     made = None
     rotate = bool(changes.get("rotate_callback_secret"))
-    if "callback_url" in changes or rotate:
-        url = changes.get("callback_url", integration.callback_url)
-        made = _set_callback(integration, url, rotate=rotate)
+    if rotate or any(name in changes for name in URL_FIELDS):
+        made = _set_urls(integration, changes, guard=guard, rotate=rotate)
     _flush_name(session)
     old, new = audit.changed_fields(before, _snapshot(integration))
     if new:

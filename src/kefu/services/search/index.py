@@ -55,9 +55,12 @@ def customer_doc(
 
 
 def indexed_ticket(session: Session, ticket: Ticket) -> None:
-    """Index a ticket as it is in the session (its subject and tags)."""
+    """Index a ticket as it is in the session (its subject, tags and custom field values: an
+    order or tracking number in a field is found like one in a message)."""
+    values = [str(v) for v in (ticket.fields or {}).values() if v not in (None, "")]
     write(
-        session.connection(), [ticket_doc(ticket.id, ticket.subject, [t.name for t in ticket.tags])]
+        session.connection(),
+        [ticket_doc(ticket.id, ticket.subject, [*(t.name for t in ticket.tags), *values])],
     )
 
 

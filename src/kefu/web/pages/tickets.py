@@ -25,11 +25,12 @@ from kefu.services.cases import reads, ticket_page
 from kefu.services.cases.tickets import access_ticket
 from kefu.web import cues
 from kefu.web.guard import PageActor
-from kefu.web.pages import ticket_actions
+from kefu.web.pages import ticket_actions, ticket_fields
 from kefu.web.render import page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(ticket_actions.router)  # what the page changes, registered with it
+router.include_router(ticket_fields.router)  # its custom fields card and order panel
 
 From = Annotated[str, Query(alias="from", max_length=500)]
 

@@ -1,5 +1,5 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
-tester, SLA policies, API tokens, integrations and web chat channels. One module per resource;
+tester, SLA policies, API tokens, integrations, web chat channels and ticket fields. One module per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from kefu.web.pages.admin import (
+    fields,
     groups,
     index,
     integrations,
@@ -19,5 +20,5 @@ from kefu.web.pages.admin import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (index, users, groups, routing, sla, tokens, integrations, webchat):
+for _module in (index, users, groups, routing, sla, tokens, integrations, webchat, fields):
     router.include_router(_module.router)

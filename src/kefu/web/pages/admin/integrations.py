@@ -1,5 +1,5 @@
 """``/admin/integrations``: the systems that deliver customer messages (POST /api/v1/inbound) —
-their channels and callback URL; the token and the callback secret are shown once, on the page
+their channels, callback URL and order lookup URL; the token and the callback secret are shown once, on the page
 that answers the form; revoking stops the token at once."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from kefu.api.deps import DB
+from kefu.api.deps import DB, AppSettings
 from kefu.api.integrations import IntegrationCreate, IntegrationUpdate
 from kefu.api.schemas import Id
 from kefu.db.models import Integration
 from kefu.domain.tickets import Channel
+from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.intake import integrations as service
 from kefu.web import i18n
 from kefu.web.guard import AdminActor
@@ -24,17 +25,19 @@ from kefu.web.render import page
 
 router = APIRouter(include_in_schema=False)
 
-FIELDS = ("name", "channels", "callback_url")
+FIELDS = ("name", "channels", "callback_url", "order_lookup_url")
 CHANNELS = tuple(c.value for c in Channel)
 
 
 def _values_of(integration: Integration | None) -> dict[str, Any]:
     if integration is None:
-        return {"name": "", "channels": ["api"], "callback_url": "", "rotate": False}
+        return {"name": "", "channels": ["api"], "callback_url": "", "order_lookup_url": "",
+                "rotate": False}  # fmt: skip
     return {
         "name": integration.name,
         "channels": list(integration.channels),
         "callback_url": integration.callback_url or "",
+        "order_lookup_url": integration.order_lookup_url or "",
         "rotate": False,
     }
 
@@ -44,6 +47,7 @@ def _posted(form: FormData) -> dict[str, Any]:
         "name": text(form, "name").strip(),
         "channels": texts(form, "channels"),
         "callback_url": text(form, "callback_url").strip(),
+        "order_lookup_url": text(form, "order_lookup_url").strip(),
         "rotate": checked(form, "rotate_callback_secret"),
     }
 
@@ -53,6 +57,7 @@ def _data(values: dict[str, Any]) -> dict[str, Any]:
         "name": values["name"],
         "channels": values["channels"],
         "callback_url": values["callback_url"] or None,
+        "order_lookup_url": values["order_lookup_url"] or None,
     }
 
 
@@ -94,7 +99,9 @@ def new_integration_page(request: Request, db: DB, actor: AdminActor) -> Respons
 
 
 @router.post("/admin/integrations")
-def create_integration(request: Request, db: DB, actor: AdminActor, form: Posted) -> Response:
+def create_integration(
+    request: Request, db: DB, actor: AdminActor, form: Posted, settings: AppSettings
+) -> Response:
     language = i18n.language_of(request)
     values = _posted(form)
     body, errors = validate(IntegrationCreate, _data(values), language)
@@ -107,6 +114,8 @@ def create_integration(request: Request, db: DB, actor: AdminActor, form: Posted
                 name=body.name,
                 channels=[c.value for c in body.channels],
                 callback_url=body.callback_url,
+                order_lookup_url=body.order_lookup_url,
+                guard=guard_of(settings),
             ),
             language,
             FIELDS,
@@ -133,7 +142,12 @@ def integration_page(integration_id: Id, request: Request, db: DB, actor: AdminA
 
 @router.post("/admin/integrations/{integration_id}")
 def update_integration(
-    integration_id: Id, request: Request, db: DB, actor: AdminActor, form: Posted
+    integration_id: Id,
+    request: Request,
+    db: DB,
+    actor: AdminActor,
+    form: Posted,
+    settings: AppSettings,
 ) -> Response:
     language = i18n.language_of(request)
     integration = service.get_integration(db, actor, integration_id)
@@ -146,7 +160,9 @@ def update_integration(
         changes["channels"] = [c.value for c in body.channels or []]
         made, errors = attempt(
             db,
-            lambda: service.do_update_integration(db, actor, integration, changes),
+            lambda: service.do_update_integration(
+                db, actor, integration, changes, guard=guard_of(settings)
+            ),
             language,
             (*FIELDS, "rotate_callback_secret"),
         )

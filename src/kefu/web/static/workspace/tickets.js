@@ -182,6 +182,23 @@
     openSections = null;
   });
 
+  // --- the fields card: a refused form is shown with its messages; a reload waits for the editor --
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (!(target instanceof Element) || !target.matches("#ticket-fields, .order-card")) return;
+    const xhr = event.detail.xhr;
+    const verb = event.detail.requestConfig && event.detail.requestConfig.verb;
+    const active = document.activeElement;
+    if (verb === "get" && target.contains(active) && active.matches("input, select, textarea")) {
+      event.detail.shouldSwap = false; // mid-edit: the next change reloads it
+      return;
+    }
+    if (xhr.status >= 400 && xhr.status < 500 && (xhr.getResponseHeader("content-type") || "").startsWith("text/html")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // --- the timeline stays at its newest line while the reader is there ---------------------------
   let keepAtEnd = true;
   const atEnd = () => timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 80;

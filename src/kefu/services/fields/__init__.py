@@ -1,0 +1,1 @@
+"""Custom ticket fields: their definitions (admins), the values on tickets, the order lookup."""
