@@ -1,7 +1,7 @@
 """a reply's norms check: its norm score, the rules it broke, the override (reason, who)
 
-Revision ID: 0012_norms
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 01:30:00
 
 Agents' replies are checked against the communication norms when sent (services/norms.py);
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0012_norms"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

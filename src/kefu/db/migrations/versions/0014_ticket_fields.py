@@ -1,7 +1,7 @@
 """ticket fields: custom fields per group, their values on the ticket, the order lookup
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 01:30:00
 
 Admins define typed fields (text, number, date, choice) for some groups or all; a ticket keeps
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
