@@ -26,12 +26,15 @@ from kefu.api import (
     health,
     inbound,
     integrations,
+    macros,
     notifications,
     outbox,
     receipts,
     routing,
+    scripts,
     search,
     sla_policies,
+    suggestions,
     tickets,
     tokens,
     users,
@@ -214,6 +217,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         agent_status,
         chat_offers,
         webchat_channels,
+        scripts,
+        suggestions,
+        macros,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(chat_public.router)

@@ -29,6 +29,7 @@ from kefu.services import audit as audit_service
 from kefu.services.cases import loop as cases
 from kefu.services.cases import tickets as service
 from kefu.services.intake.attachments import AttachmentIn
+from kefu.services.scripts import uses as script_uses
 from kefu.services.sla import clocks as sla_service
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
@@ -177,6 +178,7 @@ class MessageCreate(In):
         "(default: the ticket's; ignored for a note)",
     )
     attachments: list[AttachmentUpload] = Field(default_factory=list, max_length=10)
+    script_id: Id | None = Field(default=None, description="the script the reply was written from")
 
 
 class AssignBody(In):
@@ -327,6 +329,7 @@ def add_message(
     ticket_id: Id, body: MessageCreate, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> MessagePublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
+    used = script_uses.prepare_use(db, actor, ticket, body.script_id) if body.script_id else None
     message = service.do_add_message(
         db,
         actor,
@@ -338,6 +341,8 @@ def add_message(
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
     )
+    if used is not None and not body.internal:
+        script_uses.record_use(db, actor, ticket, message, used)
     if body.attachments:
         db.refresh(message, ["attachments"])
     return MessagePublic.of(message)
