@@ -198,8 +198,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only a reply you sent yourself can be proposed as a script",
     ),
     "not_proposed": (
-        "该话术不是待审核的提议（当前状态：{status}）",
-        "This script is not a proposal awaiting review (it is {status})",
+        "该话术不是待审核的提议（当前状态：{current}）",
+        "This script is not a proposal awaiting review (it is {current})",
     ),
     "invalid_library": (
         "话术文件有误，未导入任何内容",

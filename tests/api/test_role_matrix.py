@@ -67,6 +67,8 @@ def world(db, server, integration):
         "priority": "P4",
         "channel_id": 1,  # no web chat channel: staff get past the door to a 404
         "key": "wc_unknown",
+        "script_id": 1,  # no script: staff get past the door to a 404
+        "macro_id": 1,
     }
     clients = {"anonymous": httpx.Client(base_url=server, timeout=30), "integration": integration}
     for role, user in staff.items():

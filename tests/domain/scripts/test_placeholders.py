@@ -62,3 +62,12 @@ def test_filling_keeps_every_unfilled_span_on_its_placeholder(pieces, tail, data
         assert not given_values.get(p.name, "").strip()
     all_values = {p.name: "值" for p in find(text)}
     assert fill(text, all_values).complete
+
+
+def test_an_unknown_customer_is_addressed_once_not_you_comma_you():
+    assert fill("[客户称呼]，您好！", {"客户称呼": "您"}).text == "您好！"
+    assert fill("[客户称呼]，您的心情我理解", {"客户称呼": "您"}).text == "您的心情我理解"
+    assert fill("[客户称呼]您好", {"客户称呼": "您"}).text == "您好"
+    assert fill("谢谢[客户称呼]的耐心", {"客户称呼": "您"}).text == "谢谢您的耐心"
+    filled = fill("[客户称呼]，您好，[单号]", {"客户称呼": "您"})
+    assert filled.text == "您好，[单号]" and filled.text[filled.unfilled[0].start :] == "[单号]"

@@ -20,6 +20,9 @@ _PATTERN = re.compile(
     r"|\{(?P<brace>[A-Za-z_][A-Za-z0-9_]{0,39}|[\u3400-\u9fff][\u3400-\u9fff0-9A-Za-z_/]{0,19})\}"
 )
 
+YOU = "您"  # a form of address that needs no name; "[客户称呼]，您好" then reads "您好"
+_YOU_AGAIN = re.compile(r"[，,、\s]*(您)")
+
 # Other spellings of the same value (the first name is the canonical one).
 ALIASES: dict[str, str] = {
     "订单号": "单号",
@@ -101,11 +104,13 @@ def fill(text: str, values: Mapping[str, str]) -> Filled:
         parts.append(text[position : p.start])
         length += p.start - position
         value = known.get(p.name)
+        position = p.end
         if value is None:
             unfilled.append(Placeholder(p.name, p.raw, length, length + len(p.raw)))
             value = p.raw
+        elif value == YOU and (echo := _YOU_AGAIN.match(text, p.end)):
+            value, position = "", echo.start(1)  # not 您，您好 but 您好
         parts.append(value)
         length += len(value)
-        position = p.end
     parts.append(text[position:])
     return Filled("".join(parts), tuple(unfilled))

@@ -248,7 +248,7 @@ def do_review(
     """A supervisor publishes a proposal, or rejects it (retired, with the reason)."""
     require_manager(actor)
     if script.status != "proposed":
-        raise Conflict("not_proposed", status=script.status)
+        raise Conflict("not_proposed", current=script.status)
     before = snapshot(script)
     script.status = "published" if publish else "retired"
     script.review_note = note

@@ -86,22 +86,31 @@ class LineError:
     message: str
 
 
-def _plain(node: yaml.Node, lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> Any:
+MAX_NODES = 200_000  # aliases may repeat a node: a file may not expand beyond this
+MAX_DEPTH = 20
+
+
+def _plain(
+    node: yaml.Node, lines: dict[tuple[Any, ...], int], path: tuple[Any, ...], budget: list[int]
+) -> Any:
     """The data of a composed YAML node; ``lines`` gets the line of every path."""
-    lines[path] = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0 or len(path) > MAX_DEPTH:
+        line = node.start_mark.line + 1
+        raise _Invalid(LineError(line, _dotted(path), "the file nests or repeats too much"))
+    lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in out:
-                raise _Invalid(
-                    LineError(key_node.start_mark.line + 1, _dotted(path), f"duplicate key {key!r}")
-                )
-            out[key] = _plain(value_node, lines, (*path, key))
+                line = key_node.start_mark.line + 1
+                raise _Invalid(LineError(line, _dotted(path), f"duplicate key {key!r}"))
+            out[key] = _plain(value_node, lines, (*path, key), budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, lines, (*path, i)) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader(b"").construct_object(node)
+        return [_plain(item, lines, (*path, i), budget) for i, item in enumerate(node.value)]
+    return yaml.SafeLoader("").construct_object(node)
 
 
 class _Invalid(Exception):
@@ -124,12 +133,14 @@ def parse(text: str) -> LibraryIn:
     lines: dict[tuple[Any, ...], int] = {}
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = _plain(node, lines, ()) if node is not None else None
+        data = _plain(node, lines, (), [MAX_NODES]) if node is not None else None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise _invalid(
             [LineError(mark.line + 1 if mark else 1, "(file)", str(e.problem or e))]
         ) from e
+    except yaml.YAMLError as e:  # not text YAML reads at all (control characters …)
+        raise _invalid([LineError(1, "(file)", str(e))]) from e
     except _Invalid as e:
         raise _invalid([e.error]) from e
     if not isinstance(data, dict):
