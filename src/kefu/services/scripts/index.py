@@ -2,7 +2,8 @@
 
 One index per database, rebuilt when the library's stamp (library.renew_stamp) differs from the
 one it was built at: any process sees another's change at its next suggestion. Bodies are
-bucketed by category, so a suggestion scores only the scripts that can fit.
+bucketed by category and intent (closings by stage), so a suggestion scores only the scripts
+that can fit.
 """
 
 from __future__ import annotations
@@ -37,23 +38,40 @@ class Entry:
 
 @dataclass
 class LibraryIndex:
+    """Bodies bucketed by (category, intent) and closings by stage — ``ANY`` for a script without
+    that condition — so a suggestion scores only the scripts whose conditions can be met."""
+
     stamp: str
     openers: list[Entry] = field(default_factory=list)
-    closings: list[Entry] = field(default_factory=list)
-    bodies_by_category: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    closings_by_stage: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    bodies_by_key: dict[tuple[str, str], list[Entry]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
-    def bodies_for(self, category: str | None) -> list[Entry]:
-        found = self.bodies_by_category.get(category or "", []) if category else []
-        return [*found, *self.bodies_by_category.get(ANY, [])]
+    def bodies_for(self, category: str | None, intent: str | None) -> list[Entry]:
+        return [
+            entry
+            for c in dict.fromkeys((category or ANY, ANY))
+            for i in dict.fromkeys((intent or ANY, ANY))
+            for entry in self.bodies_by_key.get((c, i), ())
+        ]
+
+    def closings_for(self, stage: str | None) -> list[Entry]:
+        return [
+            e for s in dict.fromkeys((stage or ANY, ANY)) for e in self.closings_by_stage.get(s, ())
+        ]
 
     def add(self, entry: Entry) -> None:
+        conditions = entry.conditions
         if entry.role == "opener":
             self.openers.append(entry)
         elif entry.role == "closing":
-            self.closings.append(entry)
+            for stage in conditions.stages or {ANY}:
+                self.closings_by_stage[stage].append(entry)
         else:
-            for category in entry.conditions.categories or {ANY}:
-                self.bodies_by_category[category].append(entry)
+            for category in conditions.categories or {ANY}:
+                for intent in conditions.intents or {ANY}:
+                    self.bodies_by_key[(category, intent)].append(entry)
 
 
 _lock = threading.Lock()
@@ -63,19 +81,18 @@ _indexes: dict[str, LibraryIndex] = {}
 def build(session: Session, stamp: str) -> LibraryIndex:
     index = LibraryIndex(stamp)
     rows = session.execute(
-        select(Script, ScriptScenario)
+        select(
+            Script.id, Script.current_version, Script.title, Script.body, Script.role,
+            Script.conditions, ScriptScenario.id, ScriptScenario.name, ScriptScenario.type,
+            ScriptScenario.industry,
+        )
         .join(ScriptScenario, ScriptScenario.id == Script.scenario_id)
         .where(Script.status == "published")
         .order_by(Script.id)
-    )
-    for script, scenario in rows:
-        index.add(
-            Entry(
-                script.id, script.current_version, script.title, script.body, script.role,
-                Conditions.of(script.conditions), scenario.id, scenario.name, scenario.type,
-                scenario.industry,
-            )
-        )  # fmt: skip
+    )  # fmt: skip
+    for id_, version, title, body, role, conditions, scenario_id, name, type_, industry in rows:
+        index.add(Entry(id_, version, title, body, role, Conditions.of(conditions), scenario_id,
+                        name, type_, industry))  # fmt: skip
     return index
 
 

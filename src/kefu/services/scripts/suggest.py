@@ -37,15 +37,15 @@ def situation_of(session: Session, ticket: Ticket) -> Situation:
     """The case as suggestions see it: its triage (intake keeps the emotion the customer's latest
     mood, domain/ticket_triage.py; a person's corrections stay), else its latest customer
     message's analysis; its stage; the customer's profile."""
-    analysis = (
-        session.scalar(
+    analysis: dict[str, str] = {}
+    if not (ticket.intent and ticket.category and ticket.emotion):  # else the query is moot
+        latest = session.scalar(
             select(Message.analysis)
             .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
             .order_by(Message.id.desc())
             .limit(1)
         )
-        or {}
-    )
+        analysis = latest or {}
     customer = session.get(Customer, ticket.customer_id)
     profiles = set()
     if customer is not None and VIP_TAGS & {t.name for t in customer.tags}:
@@ -82,12 +82,13 @@ def opener_for(index: LibraryIndex, situation: Situation) -> Entry | None:
 
 
 def closing_for(index: LibraryIndex, situation: Situation) -> Entry | None:
-    ranked = best(((e, e.conditions, e.id) for e in index.closings), situation, 1)
+    closings = index.closings_for(situation.stage)
+    ranked = best(((e, e.conditions, e.id) for e in closings), situation, 1)
     return ranked[0][0] if ranked else None
 
 
 def rank(index: LibraryIndex, situation: Situation, limit: int) -> list[tuple[Entry, float]]:
-    candidates = index.bodies_for(situation.category)
+    candidates = index.bodies_for(situation.category, situation.intent)
     return best(((e, e.conditions, e.id) for e in candidates), situation, limit)
 
 
