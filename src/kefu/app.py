@@ -76,6 +76,7 @@ from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import notifications as web_notifications
+from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
 from kefu.web.pages import tickets as web_tickets
 
@@ -92,6 +93,7 @@ WORKSPACE_PAGES = (
     web_approvals,
     web_inbox,
     web_board,
+    web_scripts,
     web_tickets,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
