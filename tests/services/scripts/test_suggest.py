@@ -108,3 +108,11 @@ def test_case_file_values(db, starter):
     assert found["解决方案"] == "补发一件" and found["补偿金额"] == "20元"
     assert found["处理时限"] == "12月8日 18:00"
     assert found["工单号"] == str(ticket.id) and "客服名" not in found
+
+
+def test_a_customer_writing_traditional_characters_gets_the_simplified_library_text(db, starter):
+    customer = factories.make_customer(db, name="林小姐")
+    ticket = _case(db, customer=customer, text="我的訂單SL20240315還沒到，氣死我了！")
+    (first, *_) = suggest(db, ticket)
+    assert first.text.startswith("林小姐，您的心情我完全理解")
+    assert "SL20240315" in first.text and "訂單" not in first.text and "订单" in first.text
