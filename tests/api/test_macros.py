@@ -97,3 +97,20 @@ def test_macros_are_managed_by_supervisors_and_checked(db, library, client_for, 
     db.rollback()
     trail = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "macro")).all()
     assert trail == ["macro.create", "macro.update", "macro.delete"]
+
+
+def test_a_macro_whose_script_was_retired_still_applies_its_actions(db, library, client_for, api):
+    group = factories.make_group(db, "售后组")
+    agent_api = client_for(factories.make_user(db, role="agent", groups=[group]))
+    script_id = db.scalar(select(Script.id).where(Script.key == "kefu.retail.shipping-query.1"))
+    macro = api.post("/api/v1/macros", json={"name": "标记", "script_id": script_id,
+                                             "actions": {"tags_add": ["已查"]}}).json()  # fmt: skip
+    api.patch(f"/api/v1/scripts/{script_id}", json={"status": "retired"})
+    db.rollback()
+    ticket = factories.make_ticket(db, group=group)
+    applied = agent_api.post(f"/api/v1/tickets/{ticket.id}/macros/{macro['id']}").json()
+    assert (applied["ticket"]["tags"], applied["script_id"], applied["text"]) == (
+        ["已查"],
+        None,
+        "",
+    )

@@ -124,6 +124,16 @@ def _ticket_changes(ticket: Ticket, actions: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def _usable_script(session: Session, actor: Actor, script_id: int | None) -> Script | None:
+    """The macro's script if the actor may use it: one retired since leaves the actions working."""
+    if script_id is None:
+        return None
+    try:
+        return access_script(session, actor, script_id)
+    except NotFound:
+        return None
+
+
 def do_apply_macro(
     session: Session,
     actor: Actor,
@@ -143,7 +153,7 @@ def do_apply_macro(
     step = actions.get("case_step")
     if step:
         loop.do_step(session, actor, ticket, STEPS[step](), policy, repeat_window=repeat_window)
-    script = access_script(session, actor, macro.script_id) if macro.script_id else None
+    script = _usable_script(session, actor, macro.script_id)
     text, unfilled = "", tuple[Placeholder, ...]()
     if script is not None:
         agent = session.get(User, actor.user_id) if actor.user_id else None
