@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Customer, Message, Script, Ticket, User
+from kefu.db.models import Customer, Message, Script, Tag, Ticket, User, customer_tags
 from kefu.domain.scripts import compose
 from kefu.domain.scripts.placeholders import Placeholder, fill
 from kefu.domain.scripts.ranking import Conditions, Situation, best
@@ -33,7 +33,35 @@ class Suggestion:
     score: float
 
 
-def situation_of(session: Session, ticket: Ticket) -> Situation:
+@dataclass(frozen=True)
+class CustomerFacts:
+    name: str
+    vip: bool
+    first_contact: bool
+
+
+def customer_facts(session: Session, ticket: Ticket) -> CustomerFacts:
+    """The customer's name and profile in one query (suggestions are read on every case view)."""
+    vip = (
+        select(customer_tags.c.tag_id)
+        .join(Tag, Tag.id == customer_tags.c.tag_id)
+        .where(customer_tags.c.customer_id == ticket.customer_id, Tag.name.in_(VIP_TAGS))
+        .exists()
+    )
+    earlier = (
+        select(Ticket.id)
+        .where(Ticket.customer_id == ticket.customer_id, Ticket.id < ticket.id)
+        .exists()
+    )
+    row = session.execute(
+        select(Customer.name, vip, earlier).where(Customer.id == ticket.customer_id)
+    ).one_or_none()
+    if row is None:
+        return CustomerFacts("", False, True)
+    return CustomerFacts(row[0] or "", bool(row[1]), not row[2])
+
+
+def situation_of(session: Session, ticket: Ticket, facts: CustomerFacts | None = None) -> Situation:
     """The case as suggestions see it: its triage (intake keeps the emotion the customer's latest
     mood, domain/ticket_triage.py; a person's corrections stay), else its latest customer
     message's analysis; its stage; the customer's profile."""
@@ -46,19 +74,16 @@ def situation_of(session: Session, ticket: Ticket) -> Situation:
             .limit(1)
         )
         analysis = latest or {}
-    customer = session.get(Customer, ticket.customer_id)
-    profiles = set()
-    if customer is not None and VIP_TAGS & {t.name for t in customer.tags}:
-        profiles.add("vip")
-    earlier = session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.customer_id == ticket.customer_id, Ticket.id < ticket.id)
-    )
-    if not earlier:
-        profiles.add("first_contact")
-    if ticket.repeat_complaint:
-        profiles.add("repeat_complaint")
+    facts = facts or customer_facts(session, ticket)
+    profiles = {
+        name
+        for name, present in (
+            ("vip", facts.vip),
+            ("first_contact", facts.first_contact),
+            ("repeat_complaint", ticket.repeat_complaint),
+        )
+        if present
+    }
     return Situation(
         intent=ticket.intent or analysis.get("intent"),
         category=ticket.category or analysis.get("category"),
@@ -111,12 +136,13 @@ def suggest(
     """The ``limit`` best replies for ``ticket``, each composed (opener + body + closing) and
     filled; placeholders without a value stay in the text and are listed with their spans."""
     index = library_index(session)
-    situation = situation_of(session, ticket)
+    facts = customer_facts(session, ticket)
+    situation = situation_of(session, ticket, facts)
     ranked = rank(index, situation, limit)
     if not ranked:
         return []
     opener, closing = opener_for(index, situation), closing_for(index, situation)
-    values = values_for(session, ticket, extra, agent=agent)
+    values = values_for(session, ticket, extra, agent=agent, customer_name=facts.name)
     out = []
     for body, score in ranked:
         text, unfilled = compose_entries(opener, body, closing, values)

@@ -73,13 +73,17 @@ def values_for(
     *,
     agent: User | None = None,
     now: datetime | None = None,
+    customer_name: str | None = None,
 ) -> dict[str, str]:
-    """Every value known for ``ticket`` (the agent: ``agent``, else the ticket's assignee)."""
+    """Every value known for ``ticket`` (the agent: ``agent``, else the ticket's assignee;
+    ``customer_name`` when the caller has read it already)."""
     now = now or utcnow()
-    customer = session.get(Customer, ticket.customer_id)
+    if customer_name is None:
+        customer = session.get(Customer, ticket.customer_id)
+        customer_name = customer.name if customer else ""
     agent = agent or (session.get(User, ticket.assignee_id) if ticket.assignee_id else None)
     values: dict[str, str] = {
-        "客户称呼": courteous_name(customer.name if customer else None),
+        "客户称呼": courteous_name(customer_name),
         "工单号": str(ticket.id),
         "时间": china_time(now),
         **case_values(ticket),
