@@ -26,13 +26,16 @@ from kefu.api import (
     health,
     inbound,
     integrations,
+    macros,
     norms,
     notifications,
     outbox,
     receipts,
     routing,
+    scripts,
     search,
     sla_policies,
+    suggestions,
     ticket_fields,
     tickets,
     tokens,
@@ -76,6 +79,7 @@ from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import notifications as web_notifications
+from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
 from kefu.web.pages import tickets as web_tickets
 
@@ -92,6 +96,7 @@ WORKSPACE_PAGES = (
     web_approvals,
     web_inbox,
     web_board,
+    web_scripts,
     web_tickets,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
@@ -221,6 +226,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         chat_offers,
         webchat_channels,
         norms,
+        scripts,
+        suggestions,
+        macros,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(chat_public.router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from pathlib import Path
 from threading import Event
 from typing import Annotated, Any
 
@@ -43,6 +44,8 @@ outbox_app = typer.Typer(
 app.add_typer(integration_app, name="integration")
 app.add_typer(outbox_app, name="outbox")
 search_app = typer.Typer(help="The full-text search index.", no_args_is_help=True)
+scripts_app = typer.Typer(help="The reply-script library (话术库).", no_args_is_help=True)
+app.add_typer(scripts_app, name="scripts")
 app.add_typer(search_app, name="search")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
@@ -72,6 +75,19 @@ def main(
 
 def _upgrade() -> None:
     migrate.upgrade(get_settings().resolved_database_url)
+    _ensure_starter_library()
+
+
+def _ensure_starter_library() -> None:
+    """A fresh install gets kefu's starter scripts; a team's edits are never overwritten."""
+    from kefu.services.scripts.starter import ensure_starter_library
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            ensure_starter_library(session)
+    finally:
+        engine.dispose()
 
 
 # How uvicorn serves kefu (``kefu serve``, ``kefu demo`` and the tests' live servers). kefu reads
@@ -263,6 +279,8 @@ def demo(
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Upgrade the database schema."""
     migrate.upgrade(get_settings().resolved_database_url, revision)
+    if revision == "head":
+        _ensure_starter_library()
     typer.echo(f"database at {revision}")
 
 
@@ -303,6 +321,46 @@ def search_reindex(
     finally:
         engine.dispose()
     typer.echo("indexed " + ", ".join(f"{n:,} {kind}s" for kind, n in counts.items()))
+
+
+@scripts_app.command("import")
+def scripts_import(
+    path: Annotated[
+        Path, typer.Argument(help="A library file (YAML).", exists=True, dir_okay=False)
+    ],
+) -> None:
+    """Import a script library; a file with any error imports nothing and lists the lines."""
+    from kefu.errors import KefuError
+    from kefu.services.actors import SYSTEM
+    from kefu.services.scripts import yaml_io
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            report = yaml_io.do_import(session, SYSTEM, path.read_text(encoding="utf-8"))
+    except KefuError as e:
+        for error in (e.details or {}).get("errors", []):
+            typer.echo(f"{path}:{error['line']}: {error['path']}: {error['message']}", err=True)
+        raise typer.Exit(1) from e
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"scenarios created {report.scenarios_created}, scripts created {report.created}, "
+        f"updated {report.updated}, unchanged {report.unchanged}"
+    )
+
+
+@scripts_app.command("export")
+def scripts_export() -> None:
+    """Print the whole script library as YAML."""
+    from kefu.services.scripts import yaml_io
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            typer.echo(yaml_io.export(session), nl=False)
+    finally:
+        engine.dispose()
 
 
 @user_app.command("create")

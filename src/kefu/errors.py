@@ -197,6 +197,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "只有投递失败或已转入死信的消息可以重新投递（当前状态：{state}）",
         "Only a failed or dead message can be sent again (it is {state})",
     ),
+    "not_own_reply": (
+        "只能把自己发出的回复提交为话术",
+        "Only a reply you sent yourself can be proposed as a script",
+    ),
+    "not_proposed": (
+        "该话术不是待审核的提议（当前状态：{current}）",
+        "This script is not a proposal awaiting review (it is {current})",
+    ),
+    "invalid_library": (
+        "话术文件有误，未导入任何内容",
+        "The script file has errors; nothing was imported",
+    ),
+    "invalid_macro": ("宏的动作无效：{reason}", "The macro's actions are invalid: {reason}"),
     "query_empty": ("请输入要搜索的内容", "Type something to search for"),
     "query_too_long": (
         "搜索内容过长（最多 {limit} 个字）",

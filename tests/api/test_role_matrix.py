@@ -68,6 +68,8 @@ def world(db, server, integration):
         "channel_id": 1,  # no web chat channel: staff get past the door to a 404
         "key": "wc_unknown",
         "field_id": 1,  # no field there: an admin gets past the door to a 404
+        "script_id": 1,  # no script: staff get past the door to a 404
+        "macro_id": 1,
     }
     clients = {"anonymous": httpx.Client(base_url=server, timeout=30), "integration": integration}
     for role, user in staff.items():

@@ -30,6 +30,7 @@ from kefu.services.cases import loop as cases
 from kefu.services.cases import tickets as service
 from kefu.services.fields import orders
 from kefu.services.intake.attachments import AttachmentIn
+from kefu.services.scripts import uses as script_uses
 from kefu.services.sla import clocks as sla_service
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
@@ -217,6 +218,7 @@ class MessageCreate(In):
         description="why a reply with an error finding of the norms checker is sent all the same; "
         "without it such a reply is refused (422 norms_blocked, the findings in details)",
     )
+    script_id: Id | None = Field(default=None, description="the script the reply was written from")
 
 
 class AssignBody(In):
@@ -382,6 +384,7 @@ def add_message(
     ticket_id: Id, body: MessageCreate, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> MessagePublic:
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
+    used = script_uses.prepare_use(db, actor, ticket, body.script_id) if body.script_id else None
     message = service.do_add_message(
         db,
         actor,
@@ -394,6 +397,8 @@ def add_message(
         max_attachment_bytes=settings.max_attachment_bytes,
         norms_override_reason=body.norms_override_reason,
     )
+    if used is not None and not body.internal:
+        script_uses.record_use(db, actor, ticket, message, used)
     if body.attachments:
         db.refresh(message, ["attachments"])
     return MessagePublic.of(message)

@@ -7,6 +7,14 @@ from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.fields import TicketField
 from kefu.db.models.reads import TicketRead
 from kefu.db.models.records import AuditEvent, InboundPayload
+from kefu.db.models.scripts import (
+    Macro,
+    Script,
+    ScriptLibraryStamp,
+    ScriptScenario,
+    ScriptUse,
+    ScriptVersion,
+)
 from kefu.db.models.search import SearchDocument
 from kefu.db.models.staff import (
     ApiToken,
@@ -40,10 +48,16 @@ __all__ = [
     "InboundPayload",
     "Integration",
     "LoginSession",
+    "Macro",
     "Message",
     "Notification",
     "OutboxEntry",
     "RoutingRule",
+    "Script",
+    "ScriptLibraryStamp",
+    "ScriptScenario",
+    "ScriptUse",
+    "ScriptVersion",
     "SearchDocument",
     "SlaEvent",
     "SlaPolicy",
