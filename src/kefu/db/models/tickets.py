@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.expression import BindParameter, ColumnElement
 
 from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
 from kefu.db.models.customers import Customer
@@ -317,6 +317,7 @@ def open_work() -> ColumnElement[bool]:
     """SQL: the ticket is open, named as the partial indexes name open tickets: the values
     written into the SQL, in this order (a planner proves a partial index applies only from
     literal values)."""
-    statuses = bindparam("open_statuses", list(OPEN_WORK_STATUSES), expanding=True,
-                         literal_execute=True)  # fmt: skip
+    statuses: BindParameter[list[str]] = bindparam(
+        "open_statuses", list(OPEN_WORK_STATUSES), expanding=True, literal_execute=True
+    )
     return Ticket.status.in_(statuses)
