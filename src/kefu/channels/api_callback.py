@@ -29,12 +29,11 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
-from kefu import __version__
 from kefu.channels.base import DeliveryFailed, OutboundDelivery, SendResult
 from kefu.db.models import Integration
 from kefu.domain.delivery import DeliveryState
 from kefu.domain.outbound_urls import UrlRefused
-from kefu.services.infra.outbound_urls import OutboundGuard, guard_of
+from kefu.services.infra.outbound_urls import OutboundGuard, guard_of, outbound_client
 
 CALLBACK_VERSION = 1
 TEMPORARY_STATUSES = frozenset({408, 425, 429})
@@ -89,13 +88,20 @@ class ApiCallbackAdapter:
         self.sessions = sessions
         self.timeout = timeout
         self.guard = guard or guard_of()  # the URL checked again at each call (DNS rebinding)
-        self.client = client or httpx.Client(
-            timeout=timeout, follow_redirects=False, headers={"User-Agent": f"kefu/{__version__}"}
-        )
+        self._client = client
         self.clock = clock
 
+    @property
+    def client(self) -> httpx.Client:
+        """Made at the first call (its TLS set-up costs tens of milliseconds; most processes
+        that build adapters never post a callback)."""
+        if self._client is None:
+            self._client = outbound_client(self.timeout)
+        return self._client
+
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
 
     def send(self, delivery: OutboundDelivery) -> SendResult:
         url, secret = self._destination(delivery)

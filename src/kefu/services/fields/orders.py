@@ -27,7 +27,6 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu import __version__
 from kefu.channels.api_callback import sign
 from kefu.db.base import utcnow
 from kefu.db.models import InboundPayload, Integration, Message, Ticket
@@ -39,7 +38,7 @@ from kefu.errors import KefuError
 from kefu.services import audit
 from kefu.services.actors import SYSTEM, Actor
 from kefu.services.events import unit_of_work as events
-from kefu.services.infra.outbound_urls import OutboundGuard, guard_of
+from kefu.services.infra.outbound_urls import OutboundGuard, guard_of, outbound_client
 from kefu.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,16 +104,22 @@ class OrderLookupClient:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.guard, self.timeout, self.clock = guard, timeout, clock
-        self.client = httpx.Client(
-            timeout=timeout, follow_redirects=False, headers={"User-Agent": f"kefu/{__version__}"}
-        )
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        """Made at the first lookup (its TLS set-up costs tens of milliseconds)."""
+        if self._client is None:
+            self._client = outbound_client(self.timeout)
+        return self._client
 
     @classmethod
     def of(cls, settings: Settings) -> OrderLookupClient:
         return cls(guard=guard_of(settings), timeout=settings.order_lookup_timeout_seconds)
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
 
     def fetch(self, shop: Shop, order_no: str, ticket_id: int) -> rules.Order | None:
         """The order, None when the shop says it has none (404), else ``LookupFailed``."""

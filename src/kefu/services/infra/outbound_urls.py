@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+
+from kefu import __version__
 from kefu.domain import outbound_urls as rules
 from kefu.domain.outbound_urls import AllowList, IPAddress, Target, UrlRefused
 from kefu.errors import KefuError
@@ -129,3 +134,21 @@ def _pinned(url: str, target: Target, address: IPAddress) -> PinnedCall:
 def guard_of(settings: Settings | None = None) -> OutboundGuard:
     """The guard under these settings (default: the process's)."""
     return OutboundGuard(AllowList.parse((settings or get_settings()).outbound_allow_hosts))
+
+
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every outbound client of the process: loading the CA bundle is the
+    costly part of making a client."""
+    return httpx.create_ssl_context()
+
+
+def outbound_client(timeout: float) -> httpx.Client:
+    """An HTTP client for calls to the URLs this module checks: redirects never followed (each
+    hop would need the check again), kefu named in the User-Agent."""
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"User-Agent": f"kefu/{__version__}"},
+        verify=_tls(),
+    )
