@@ -194,7 +194,7 @@
   function holdSend() {
     const errors = kind.value === "reply" ? findings.filter((f) => f.severity === "error") : [];
     const names = Array.from(new Set(errors.map((f) => ruleOf(f).name)));
-    const why = errors.length ? say.blocked.replace("{n}", String(errors.length)).replace("{rules}", names.join("、")) : "";
+    const why = errors.length ? say.blocked.replace("{n}", String(errors.length)).replace("{rules}", names.join(say.list)) : "";
     if (blockedLine.textContent !== why) blockedLine.textContent = why;
     blockedLine.hidden = !why;
     submit.disabled = Boolean(why) && !reason.value.trim();
