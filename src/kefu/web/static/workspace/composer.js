@@ -136,14 +136,17 @@
   }
 
   // --- the findings below the box: each with its explanation and its fix -----------------------
-  function fixButton(f) {
+  // The buttons act on the finding where it is when clicked (typing elsewhere moves it).
+  function fixButton(f, i) {
     const use = ruleOf(f).use;
     if (f.rule === "unfilled_placeholder" && f.to > f.from) {
       const fill = el("button", "button small", say.fill);
       fill.type = "button";
       fill.addEventListener("click", () => {
+        const now = findings[i];
+        if (!now) return;
         text.focus();
-        text.setSelectionRange(f.from, f.to); // typing replaces it
+        text.setSelectionRange(now.from, now.to); // typing replaces it
       });
       return fill;
     }
@@ -151,7 +154,9 @@
     const rewrite = el("button", "button small", say.rewrite);
     rewrite.type = "button";
     rewrite.title = f.rewrite;
-    rewrite.addEventListener("click", () => applyRewrite(f));
+    rewrite.addEventListener("click", () => {
+      if (findings[i]) applyRewrite(findings[i]);
+    });
     return rewrite;
   }
 
@@ -163,12 +168,17 @@
     node.append(head, el("span", "norms-why", f.explanation));
     if (f.rewrite && ruleOf(f).use !== "advice") node.append(el("span", "norms-rewrite", say.suggest + "：" + f.rewrite));
     else if (f.rewrite) node.append(el("span", "norms-rewrite", f.rewrite));
-    const fix = fixButton(f);
+    const fix = fixButton(f, i);
     if (fix) node.append(fix);
     return node;
   }
 
+  // Drawn again only when what is found changes: the list is a live region.
+  let listed = "";
   function listFindings() {
+    const now = JSON.stringify(findings.map((f) => [f.rule, f.text, f.rewrite]));
+    if (now === listed) return;
+    listed = now;
     list.replaceChildren(...findings.map((f, i) => describe(f, i, el("li", "norms-item " + f.severity))));
     panel.hidden = findings.length === 0;
   }
