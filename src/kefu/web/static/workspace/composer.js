@@ -38,6 +38,7 @@
   let asked = 0; // only the answer to the latest check counts
   let hovered = -1;
   let hideTip = 0;
+  let toPlaceholder = false; // a script just went in: its first unfilled placeholder is selected
 
   const ruleOf = (finding) => rules[finding.rule] || { name: finding.rule, use: "advice", mark: true };
 
@@ -83,6 +84,9 @@
         if (mine !== asked || text.value !== draft) return; // typed on: a newer check follows
         const at = unitsOf(draft);
         show(draft, report.findings.map((f) => Object.assign({}, f, { from: at[f.start], to: at[f.end] })));
+        const first = findings.find((f) => f.rule === "unfilled_placeholder" && f.to > f.from);
+        if (toPlaceholder && first && document.activeElement === text) text.setSelectionRange(first.from, first.to);
+        toPlaceholder = false;
       },
       () => {
         if (mine === asked) show(draft, []); // unchecked here: the server checks on send
@@ -166,10 +170,10 @@
     head.append(el("strong", "norms-rule " + f.severity, ruleOf(f).name));
     if (f.to > f.from && ruleOf(f).mark) head.append(el("span", "norms-quote", "「" + f.text + "」"));
     node.append(head, el("span", "norms-why", f.explanation));
-    if (f.rewrite && ruleOf(f).use !== "advice") node.append(el("span", "norms-rewrite", say.suggest + "：" + f.rewrite));
-    else if (f.rewrite) node.append(el("span", "norms-rewrite", f.rewrite));
     const fix = fixButton(f, i);
     if (fix) node.append(fix);
+    if (f.rewrite && ruleOf(f).use !== "advice") node.append(el("span", "norms-rewrite", say.suggest + "：" + f.rewrite));
+    else if (f.rewrite) node.append(el("span", "norms-rewrite", f.rewrite));
     return node;
   }
 
@@ -207,6 +211,7 @@
     const why = errors.length ? say.blocked.replace("{n}", String(errors.length)).replace("{rules}", names.join(say.list)) : "";
     if (blockedLine.textContent !== why) blockedLine.textContent = why;
     blockedLine.hidden = !why;
+    composer.classList.toggle("blocked", Boolean(why));
     submit.disabled = Boolean(why) && !reason.value.trim();
     overrideOpen.hidden = !why || !override.hidden;
   }
@@ -265,7 +270,7 @@
     const rect = mark.getClientRects()[mark.getClientRects().length - 1];
     const left = Math.max(0, Math.min(rect.left - box.left, box.width - tip.offsetWidth));
     tip.style.left = left + "px";
-    tip.style.top = Math.min(rect.bottom - box.top + 4, box.height) + "px";
+    tip.style.top = Math.min(rect.bottom - box.top + 10, box.height) + "px"; // under the underline
   }
 
   text.addEventListener("mousemove", (event) => {
@@ -296,8 +301,16 @@
     tip.hidden = true;
   });
 
+  // The box grows with the draft up to its CSS max-height, then scrolls.
+  function fit() {
+    text.style.height = "auto";
+    text.style.height = text.scrollHeight + text.offsetHeight - text.clientHeight + "px";
+  }
+
   text.addEventListener("input", () => {
     if (!text.value.trim()) scriptField.value = ""; // emptied: no longer written from the script
+    fit();
+    toPlaceholder = false;
     follow(text.value);
     paint();
     listFindings();
@@ -314,6 +327,7 @@
     const whole = text.selectionStart === text.selectionEnd;
     put(value, whole ? 0 : text.selectionStart, whole ? text.value.length : text.selectionEnd);
     scriptField.value = scriptId ? String(scriptId) : "";
+    toPlaceholder = true;
     kefu.toast(say.inserted);
   }
 
@@ -361,6 +375,7 @@
     scriptField.value = ""; // a hidden field keeps its value through reset()
     override.hidden = true;
     show("", []);
+    fit();
   });
 
   // --- suggestions follow the conversation: a new customer message, a corrected triage --------
@@ -376,5 +391,8 @@
     if (event.detail.target.id === "suggestions") event.detail.target.removeAttribute("aria-busy");
   });
 
-  if (text.value.trim()) check(); // a draft the browser kept
+  if (text.value.trim()) {
+    fit();
+    check(); // a draft the browser kept
+  }
 })();
