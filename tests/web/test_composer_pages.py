@@ -64,6 +64,9 @@ def test_the_suggestions_are_the_best_three_filled_for_the_case(sign_in, case, d
     assert rules["blame_shifting"] == {"name": "推卸责任", "use": "replace", "mark": True}
     assert rules["missing_greeting"] == {"name": "缺少问候", "use": "insert", "mark": False}
     assert rules["unfilled_placeholder"]["use"] == "advice"
+    agent.client.cookies.set("kefu_lang", "en")
+    english = agent.client.get(f"/tickets/{case.ticket.id}").text
+    assert '"name": "Shifting blame"' in english and 'data-blocked="{n} to fix: {rules}"' in english
 
 
 def test_every_norms_rule_has_a_name_and_a_known_use():
