@@ -28,8 +28,8 @@ from kefu.db import migrate
 from kefu.db.engine import make_engine, make_session_factory
 from kefu.db.models import Base
 from kefu.services.infra import token_cache
-from kefu.services.staff import auth
 from kefu.services.outbound.service import RelayService
+from kefu.services.staff import auth
 from kefu.settings import Settings, get_settings
 from tests import factories
 
