@@ -103,6 +103,9 @@ def test_the_ticket_card_saves_fields_and_shows_refusals_in_place(
                        .order_by(AuditEvent.id)).all()  # fmt: skip
     assert [e.actor_id for e in trail] == [agent.id, agent.id]
     assert trail[-1].before == {"amount": 12} and trail[-1].after == {"amount": None}
+    timeline = browser.client.get(f"/tickets/{ticket.id}/timeline").text
+    assert "工单信息：金额 （清空）" in timeline  # by the names agents know, not the keys
+    assert "订单号 SO9" in timeline and "order_no" not in timeline
 
 
 def test_a_ticket_of_another_group_has_no_card_for_this_agent(sign_in: SignIn, db, fields) -> None:

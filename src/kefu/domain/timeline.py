@@ -7,6 +7,7 @@ neutral line, so a new kind of event never breaks the timeline. No I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kefu.domain.case_loop import STAGE_NAMES_ZH, Stage
@@ -90,7 +91,12 @@ def describe_step(step: str, after: dict[str, Any]) -> str:
     return text
 
 
-def describe(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+def describe(
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    field_labels: Mapping[str, str] | None = None,
+) -> str:
     before, after = before or {}, after or {}
     match action:
         case "ticket.create":
@@ -123,7 +129,10 @@ def describe(action: str, before: dict[str, Any] | None, after: dict[str, Any] |
         case "outbox.replay":
             return f"重新投递回复 #{after.get('message_id')}（此前：{DELIVERY_ZH.get(before.get('state', ''), before.get('state'))}）"
         case "ticket.fields":
-            shown = [f"{k} {'（清空）' if v is None else v}" for k, v in after.items()]
+            labels = field_labels or {}
+            shown = [
+                f"{labels.get(k, k)} {'（清空）' if v is None else v}" for k, v in after.items()
+            ]
             return "工单信息：" + "，".join(shown)
         case "ticket.order_lookup":
             outcome = ORDER_LOOKUP_ZH.get(after.get("state", ""), after.get("state", ""))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import AuditEvent, Message, Ticket
+from kefu.db.models import AuditEvent, Message, Ticket, TicketField
 from kefu.domain.timeline import describe
 from kefu.services import audit
 
@@ -62,12 +62,13 @@ def event_entries(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
         if e.action not in MESSAGE_EVENTS
     ]
     names = audit.actor_names(session, {(e.actor_type, e.actor_id) for e in events})
+    fields = _field_labels(session) if any(e.action == "ticket.fields" for e in events) else {}
     return [
         {
             "at": e.created_at,
             "kind": "event",
             "action": e.action,
-            "summary": describe(e.action, e.before, e.after),
+            "summary": describe(e.action, e.before, e.after, fields),
             "actor_type": e.actor_type,
             "actor_id": e.actor_id,
             "data": e.after,
@@ -75,3 +76,8 @@ def event_entries(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
         }
         for e in events
     ]
+
+
+def _field_labels(session: Session) -> dict[str, str]:
+    """The names agents know the custom fields by (订单号), by key (order_no)."""
+    return dict(session.execute(select(TicketField.key, TicketField.label)).tuples().all())

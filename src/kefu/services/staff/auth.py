@@ -32,6 +32,16 @@ TOKEN_PREFIX = "kefu_"  # noqa: S105 - a public marker on every token, not a sec
 INTEGRATION_PREFIX = "kefu_int_"  # noqa: S105 - integration tokens (services/intake/integrations.py)
 
 
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash with other argon2 parameters from now on: the test suite's cheapest ones, since
+    every test makes staff and a hash costs ~0.2 s (each hash carries its parameters, so
+    verifying stays real). kefu itself keeps argon2-cffi's defaults (RFC 9106's low-memory
+    profile)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash(secrets.token_hex(16))
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -24,7 +24,7 @@ from kefu.services.actors import Actor
 from kefu.services.cases import reads, ticket_page
 from kefu.services.cases.tickets import access_ticket
 from kefu.services.scripts.macros import list_macros
-from kefu.web import cues, i18n
+from kefu.web import i18n, timeline_rows
 from kefu.web.guard import PageActor
 from kefu.web.pages import ticket_actions, ticket_assist, ticket_fields
 from kefu.web.pages.scripts import TYPE_NAMES
@@ -50,7 +50,6 @@ def _shared(actor: Actor, origin: str = "") -> dict[str, Any]:
         "from_query": urlencode({"from": origin}) if origin else "",
         "priorities": [p.value for p in Priority],
         "categories": [c.value for c in Category],
-        "cues": cues,
         "is_admin": actor.is_admin,
     }
 
@@ -61,7 +60,7 @@ def ticket_view(
 ) -> Response:
     view = ticket_page.load(db, actor, ticket_id)
     context = _summary_context(db, actor, view.summary, origin)
-    context["timeline"] = view.timeline
+    context["timeline_rows"] = _rows(request, view.timeline)
     context["macros"] = list_macros(db)
     context["script_types"] = TYPE_NAMES
     context["composer_rules"] = ticket_assist.composer_rules(i18n.language_of(request))
@@ -108,8 +107,13 @@ def _summary_context(
 def ticket_timeline(request: Request, ticket_id: Id, db: DB, actor: PageActor) -> Response:
     ticket = access_ticket(db, actor, ticket_id)
     timeline = ticket_page.load_timeline(db, actor, ticket)
-    context = {**_shared(actor), "ticket": ticket, "timeline": timeline}
+    context = {**_shared(actor), "ticket": ticket, "timeline_rows": _rows(request, timeline)}
     return page(request, "workspace/tickets/_timeline.html", context)
+
+
+def _rows(request: Request, timeline: ticket_page.Timeline) -> list[Any]:
+    translate = i18n.translations(i18n.language_of(request)).gettext
+    return timeline_rows.rows(timeline, translate)
 
 
 @router.get("/tickets/{ticket_id}/messages/{message_id}/delivery")
