@@ -108,3 +108,12 @@ def test_field_changes_and_order_lookups_read_as_sentences():
         )
         == "查询订单 SO1：查询失败（timeout）"
     )
+
+
+def test_a_reply_from_a_script_and_a_macro_read_as_sentences():
+    assert (
+        describe("script.use", None, {"message_id": 3, "as_is": True})
+        == "回复使用了话术（原样发送）"
+    )
+    assert describe("script.use", None, {"as_is": False}) == "回复使用了话术（修改后发送）"
+    assert describe("macro.apply", None, {"name": "催发货", "priority": "P2"}) == "执行宏「催发货」"

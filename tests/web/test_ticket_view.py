@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from kefu.db.base import utcnow
 from kefu.db.models import Attachment, Message, OutboxEntry, Ticket, TicketLink
@@ -50,20 +50,6 @@ def world(db):
             db, customer=customer, group=north, channel="email", text="我的快递还没到"
         ),
     }
-
-
-@pytest.fixture
-def held_outbox(quiet_relays, engine):
-    """The outbox relays paused while the test runs; what it left queued is taken out of their
-    way before they resume: a relay sending it while the next test sets up would race with
-    that test's first writes on SQLite."""
-    yield
-    with engine.begin() as connection:
-        connection.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.state.in_(("queued", "failed")))
-            .values(state="dead")
-        )
 
 
 def hx(browser: Browser, path: str, data: dict | None = None, **kwargs) -> httpx.Response:

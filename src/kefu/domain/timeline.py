@@ -138,6 +138,10 @@ def describe(
             outcome = ORDER_LOOKUP_ZH.get(after.get("state", ""), after.get("state", ""))
             failed = f"（{after['error']}）" if after.get("error") else ""
             return f"查询订单 {after.get('order_no', '')}：{outcome}{failed}"
+        case "script.use":
+            return f"回复使用了话术（{'原样发送' if after.get('as_is') else '修改后发送'}）"
+        case "macro.apply":
+            return f"执行宏「{after.get('name', '')}」"
         case "ticket.update":
             parts = []
             if "status" in after:

@@ -22,6 +22,19 @@ RULES: dict[str, str] = {
     "privacy_exposure": "error",
     "too_long": "warning",
 }
+# How the composer applies a rule's rewrite: in place of the finding's span ("replace", the
+# default), added at its start ("insert": what is missing — a greeting, empathy, a closing
+# check), or not at all ("advice": the agent fills the placeholder, masks the number, shortens).
+REWRITE_USES: dict[str, str] = {
+    "unfilled_placeholder": "advice",
+    "privacy_exposure": "advice",
+    "too_long": "advice",
+    "missing_empathy": "insert",
+    "missing_greeting": "insert",
+    "missing_closing": "insert",
+}
+# Rules whose findings are about the reply as a whole or what it lacks: listed, not underlined.
+WHOLE_REPLY = frozenset({"missing_empathy", "missing_greeting", "missing_closing", "too_long"})
 # Points a finding costs in the norm score (100 minus weighted findings, floored at 0);
 # a rule counts once per reply however many places break it.
 WEIGHTS = {"error": 20, "warning": 8}

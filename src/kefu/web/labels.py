@@ -114,6 +114,22 @@ LABELS: dict[str, dict[str, str]] = {
         "failed": N_("重试中"),
         "dead": N_("发送失败"),
     },
+    # The norms checker's rules (kefu/norms/rules.toml), as the composer names them.
+    "norm_rule": {
+        "negative_refusal": N_("消极拒绝"),
+        "blame_shifting": N_("推卸责任"),
+        "missing_empathy": N_("缺少共情"),
+        "dismissive": N_("否定情绪"),
+        "impolite": N_("措辞不礼貌"),
+        "jargon": N_("专业术语"),
+        "vague_commitment": N_("含糊承诺"),
+        "over_promise": N_("过度承诺"),
+        "missing_greeting": N_("缺少问候"),
+        "missing_closing": N_("缺少结束确认"),
+        "unfilled_placeholder": N_("未填占位符"),
+        "privacy_exposure": N_("隐私暴露"),
+        "too_long": N_("消息过长"),
+    },
     "field_type": {
         "text": N_("文字"),
         "number": N_("数字"),

@@ -1,6 +1,7 @@
 """What the ticket page changes (htmx posts from its buttons and forms): the composer's reply or
-internal note with its files, claiming, assigning, transferring to another group, changing the
-priority, category and tags, merging, linking, and sending a dead reply again.
+internal note with its files (and the script it was written from), a macro run from the composer,
+claiming, assigning, transferring to another group, changing the priority, category and tags,
+merging, linking, and sending a dead reply again.
 
 Each handler checks the form, calls the service that owns the change (services/cases/*,
 services/outbound/replay.py: the same permissions, audit and events as the API) and answers 204
@@ -17,7 +18,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from kefu.api.deps import DB, AppSettings
@@ -31,6 +32,8 @@ from kefu.services.cases import loop as cases
 from kefu.services.cases import tickets as service
 from kefu.services.intake.attachments import AttachmentIn
 from kefu.services.outbound import replay
+from kefu.services.scripts import macros
+from kefu.services.scripts import uses as script_uses
 from kefu.web import i18n
 from kefu.web.guard import PageActor
 from kefu.web.labels import N_
@@ -91,11 +94,14 @@ def send_message(
     channel: Annotated[str, Form(max_length=20)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
     norms_override_reason: Annotated[str, Form(max_length=500)] = "",
+    script_id: Field = "",
 ) -> Response:
     """A reply to the customer (on the case's channel or another of theirs) or an internal
     note, with up to ``MAX_FILES`` files each within the API's attachment limit. A reply the
     norms checker refuses comes back as 422 ``norms_blocked``; the page shows its findings and
-    the field ``norms_override_reason`` to send it all the same."""
+    the field ``norms_override_reason`` to send it all the same. ``script_id``: the script the
+    composer inserted; a reply records its use, as sent or edited (an unknown one: 404, nothing
+    is sent)."""
     if kind not in ("reply", "note"):
         raise _invalid("kind")
     if not _text(text, "text").strip():
@@ -114,6 +120,9 @@ def send_message(
         for f in uploads
     ]
     ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
+    used = None
+    if script_id.strip() and kind == "reply":
+        used = script_uses.prepare_use(db, actor, ticket, _id(script_id, "script_id"))
     message = service.do_add_message(
         db,
         actor,
@@ -126,8 +135,28 @@ def send_message(
         max_attachment_bytes=settings.max_attachment_bytes,
         norms_override_reason=_text(norms_override_reason, "norms_override_reason") or None,
     )
+    if used is not None:
+        script_uses.record_use(db, actor, ticket, message, used)
     said = N_("备注已保存") if kind == "note" else N_("回复已发送")
     return _refreshed(request, db, actor, ticket_id, said, **{"kefu-composer-sent": message.id})
+
+
+@router.post("/tickets/{ticket_id}/macros/{macro_id}")
+def apply_macro(
+    request: Request, ticket_id: Id, macro_id: Id, db: DB, actor: PageActor, settings: AppSettings
+) -> Response:
+    """A macro from the composer: its actions go through the ticket and case services (as the
+    API's); its script, filled for the case, comes back for the composer (``script_id``,
+    ``text``: empty when it has none)."""
+    ticket = service.access_ticket(db, actor, ticket_id, for_update=True)
+    macro = macros.access_macro(db, macro_id)
+    applied = macros.do_apply_macro(db, actor, ticket, macro, cases.policy_of(settings),
+                                    repeat_window=cases.intake_rules(settings).repeat_window)  # fmt: skip
+    refreshed = _refreshed(request, db, actor, ticket_id, N_("已执行宏"))
+    if "HX-Trigger" not in refreshed.headers:  # handed on: the page goes to the inbox
+        return refreshed
+    script = {"script_id": applied.script.id if applied.script else None, "text": applied.text}
+    return JSONResponse(script, headers={"HX-Trigger": refreshed.headers["HX-Trigger"]})
 
 
 @router.post("/tickets/{ticket_id}/outbox/{outbox_id}/retry")

@@ -23,14 +23,17 @@ from kefu.domain.triage_labels import Category
 from kefu.services.actors import Actor
 from kefu.services.cases import reads, ticket_page
 from kefu.services.cases.tickets import access_ticket
+from kefu.services.scripts.macros import list_macros
 from kefu.web import i18n, timeline_rows
 from kefu.web.guard import PageActor
-from kefu.web.pages import ticket_actions, ticket_fields
+from kefu.web.pages import ticket_actions, ticket_assist, ticket_fields
+from kefu.web.pages.scripts import TYPE_NAMES
 from kefu.web.render import page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(ticket_actions.router)  # what the page changes, registered with it
 router.include_router(ticket_fields.router)  # its custom fields card and order panel
+router.include_router(ticket_assist.router)  # suggested replies and the script browser
 
 From = Annotated[str, Query(alias="from", max_length=500)]
 
@@ -58,6 +61,9 @@ def ticket_view(
     view = ticket_page.load(db, actor, ticket_id)
     context = _summary_context(db, actor, view.summary, origin)
     context["timeline_rows"] = _rows(request, view.timeline)
+    context["macros"] = list_macros(db)
+    context["script_types"] = TYPE_NAMES
+    context["composer_rules"] = ticket_assist.composer_rules(i18n.language_of(request))
     return page(request, "workspace/tickets/page.html", context)
 
 

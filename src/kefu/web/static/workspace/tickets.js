@@ -128,6 +128,7 @@
     // reason to send it all the same. Text only: findings quote what the agent typed.
     const refusal = document.getElementById("norms-refusal");
     const findingList = refusal.querySelector(".norms-findings");
+    const override = document.getElementById("norms-override");
     composer.addEventListener("htmx:responseError", (event) => {
       let error = null;
       try {
@@ -147,7 +148,8 @@
         }),
       );
       refusal.hidden = false;
-      refusal.querySelector("input").focus();
+      override.hidden = false;
+      override.querySelector("input").focus();
     });
 
     composer.addEventListener("kefu-composer-sent", () => {
@@ -155,6 +157,7 @@
       composer.reset();
       chosen.textContent = "";
       refusal.hidden = true;
+      override.hidden = true;
       findingList.replaceChildren();
       setMode(mode);
       keepAtEnd = true;
