@@ -41,8 +41,8 @@ def test_an_angry_logistics_complaint_gets_empathy_first_and_the_order_number(
     replies = found.json()
     assert len(replies) == 3
     for reply in replies:
-        assert reply["text"].startswith("陈女士") is False  # no guessing of gender: 先生/女士
-        assert reply["text"].startswith("陈先生/女士，您的心情我完全理解")
+        assert "陈女士" not in reply["text"]  # no guessing of gender: 先生/女士
+        assert reply["text"].startswith("您好，陈先生/女士，您的心情我完全理解")
     assert "SL20240315" in replies[0]["text"] and replies[0]["scenario"] == "物流延迟致歉"
     assert [u["name"] for u in replies[0]["unfilled"]] == ["处理时限"]
     assert (

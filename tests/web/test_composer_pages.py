@@ -53,7 +53,7 @@ def test_the_suggestions_are_the_best_three_filled_for_the_case(sign_in, case, d
         r'data-action="insert-script" data-script-id="(\d+)" data-text="([^"]*)"', answer.text
     )
     assert len(texts) == 3
-    assert all(text.startswith("陈先生/女士，您的心情我完全理解") for _, text in texts)
+    assert all(text.startswith("您好，陈先生/女士，您的心情我完全理解") for _, text in texts)
     assert "SL20240315" in texts[0][1]  # the order number the customer wrote, filled in
     assert '<mark class="placeholder">[处理时限]</mark>' in answer.text  # what is left to fill
     used = db.scalars(select(Script.status).where(Script.id.in_([int(i) for i, _ in texts])))

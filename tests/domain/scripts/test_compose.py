@@ -60,3 +60,17 @@ def test_punctuation_and_spacing_are_made_right():
 def test_a_part_made_empty_by_the_rules_leaves_no_trace():
     assert join_reply(["您好！", "您好！"]) == "您好！"
     assert join_reply(["很抱歉。", "对不起。", "我们马上处理"]) == "很抱歉。我们马上处理。"
+
+
+def test_a_first_reply_greets_even_when_it_opens_with_empathy():
+    parts = ["王女士，非常理解您的心情。", "您的订单已经加急处理。"]
+    assert join_reply(parts, greet=True) == "您好，王女士，非常理解您的心情。您的订单已经加急处理。"
+    assert (
+        join_reply(["王女士，您好！", "订单已发出。"], greet=True) == "王女士，您好！订单已发出。"
+    )
+    assert join_reply(parts) == "王女士，非常理解您的心情。您的订单已经加急处理。"
+
+
+def test_parts_on_lines_of_their_own_when_asked():
+    reply = join_reply(["您好！", "您好，订单已发出", "还有问题随时找我"], separator="\n")
+    assert reply == "您好！\n订单已发出。\n还有问题随时找我。"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from kefu.db.models import Script, ScriptScenario
-from kefu.domain.scripts.placeholders import names
+from kefu.domain.scripts.placeholders import find, names
 from kefu.domain.scripts.ranking import Conditions
+from kefu.norms import ReplyContext, check
 from kefu.services.actors import SYSTEM
 from kefu.services.scripts import library
 from kefu.services.scripts.starter import ensure_starter_library
@@ -65,3 +66,23 @@ def test_a_starter_script_a_team_lacks_is_added_back(db, starter):
     db.commit()
     assert again.created == 1
     assert db.scalar(select(Script).where(Script.key == "kefu.general.opener.angry.1")) is not None
+
+
+KEPT_IN_EVERY_SCRIPT = {
+    "vague_commitment", "over_promise", "jargon", "negative_refusal", "blame_shifting",
+    "dismissive", "impolite", "privacy_exposure",
+}  # fmt: skip
+
+
+def test_the_starter_library_keeps_the_norms_it_teaches(db, starter):
+    """A script is an example to agents: no rule on what it says is broken (placeholders and
+    the greeting or closing, which the composition adds, aside)."""
+    for script in db.scalars(select(Script)):
+        spans = [(p.start, p.end) for p in find(script.body)]
+        broken = [
+            (f.rule, script.body[f.start : f.end])
+            for f in check(script.body, ReplyContext(channel="email"))
+            if f.rule in KEPT_IN_EVERY_SCRIPT
+            and not any(start <= f.start and f.end <= end for start, end in spans)
+        ]
+        assert not broken, (script.title, broken)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kefu.db.models import Ticket
+from kefu.norms import check
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import tickets
 from kefu.services.fields import definitions
 from kefu.services.fields import values as field_values
+from kefu.services.norms.review import reply_context
 from kefu.services.scripts import index as index_module
 from kefu.services.scripts import library, values
 from kefu.services.scripts.suggest import situation_of, suggest
@@ -30,12 +32,14 @@ def test_an_angry_logistics_complaint_starts_with_empathy_and_fills_the_order_nu
     found = suggest(db, _case(db, customer=customer))
     assert len(found) == 3
     first = found[0]
-    assert first.text.startswith("王先生/女士，您的心情我完全理解")
+    assert first.text.startswith(
+        "您好，王先生/女士，您的心情我完全理解"
+    )  # a first reply greets, then empathy
     assert "SL20240315" in first.text and "[单号]" not in first.text
     assert first.scenario == "物流延迟致歉"
-    assert all(s.text.startswith("王先生/女士，您的心情我完全理解") for s in found)
+    assert all(s.text.startswith("您好，王先生/女士，您的心情我完全理解") for s in found)
     assert first.text.count("抱歉") == 1  # the body's apology is folded into the opener's
-    assert "您好" not in first.text  # an angry customer gets empathy, not a greeting
+    assert first.text.count("您好") == 1  # greets once (the norms ask it of a first reply)
     # the closing of a case in work: the deadline, which this case has no value for yet
     assert [p.name for p in first.unfilled] == ["处理时限"]
     (gap,) = first.unfilled
@@ -74,7 +78,7 @@ def test_the_customers_profile_picks_the_vip_and_repeat_complaint_scripts(db, st
     db.get(Ticket, again.id).repeat_complaint = True
     db.commit()
     (first, *_) = suggest(db, db.get(Ticket, again.id))
-    assert first.text.startswith("李女士，同样的问题让您再找我们一次")
+    assert first.text.startswith("您好，李女士，同样的问题让您再找我们一次")
 
 
 def test_extra_values_and_providers_fill_what_the_case_does_not_know(db, starter):
@@ -132,5 +136,16 @@ def test_a_customer_writing_traditional_characters_gets_the_simplified_library_t
     customer = factories.make_customer(db, name="林小姐")
     ticket = _case(db, customer=customer, text="我的訂單SL20240315還沒到，氣死我了！")
     (first, *_) = suggest(db, ticket)
-    assert first.text.startswith("林小姐，您的心情我完全理解")
+    assert first.text.startswith("您好，林小姐，您的心情我完全理解")
     assert "SL20240315" in first.text and "訂單" not in first.text and "订单" in first.text
+
+
+def test_suggestions_keep_the_norms_they_teach_in_chat_and_in_mail(db, starter):
+    for channel in ("webchat", "email"):
+        ticket = _case(db, channel=channel)
+        context = reply_context(db, ticket)
+        for suggestion in suggest(db, ticket):
+            faults = [f.rule for f in check(suggestion.text, context)]
+            assert set(faults) <= {"unfilled_placeholder"}, (channel, faults, suggestion.text)
+            if channel == "webchat":  # a chat message: its parts on lines of their own
+                assert "\n" in suggestion.text and len(suggestion.text) <= 200

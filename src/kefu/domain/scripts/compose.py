@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from kefu.domain.case_loop import Stage
 
+GREETING = "您好，"  # put before a first reply's opening part when it does not greet
 NEGATIVE_EMOTIONS = frozenset({"angry", "anxious", "disappointed"})
 # Stages where the problem is solved: the closing checks satisfaction and offers more help.
 SOLVED_STAGES = frozenset({Stage.FOLLOWING_UP, Stage.RESOLVED, Stage.ARCHIVED, Stage.CLOSED})
@@ -94,8 +95,11 @@ def _ended(text: str) -> str:
     return text if not text or text[-1] in _SENTENCE_END else text + "。"
 
 
-def join_reply(parts: Sequence[str]) -> str:
-    """The parts (opener, body, closing — any may be empty) as one reply."""
+def join_reply(parts: Sequence[str], *, greet: bool = False, separator: str = "") -> str:
+    """The parts (opener, body, closing — any may be empty) as one reply. ``greet``: the first
+    reply of a conversation, which opens with a greeting even when its opener is an apology.
+    ``separator``: between the parts (a line break in chat, where a block of many sentences
+    is hard to read)."""
     out: list[str] = []
     greeted = apologised = False
     for raw in parts:
@@ -108,7 +112,9 @@ def join_reply(parts: Sequence[str]) -> str:
             part = _without_second_apology(part)
         if not part:
             continue
+        if greet and not out and not greets(part):
+            part = GREETING + part
         greeted = greeted or greets(part)
         apologised = apologised or bool(_APOLOGY.search(part))
         out.append(_ended(part))
-    return _DOUBLED.sub(r"\1", "".join(out))
+    return _DOUBLED.sub(r"\1", separator.join(out))

@@ -14,6 +14,8 @@ from kefu.domain.scripts import compose
 from kefu.domain.scripts.placeholders import Placeholder, fill
 from kefu.domain.scripts.ranking import Conditions, Situation, best
 from kefu.domain.tickets import Direction
+from kefu.norms import ReplyContext, check
+from kefu.services.norms.review import reply_context
 from kefu.services.scripts.index import Entry, LibraryIndex, library_index
 from kefu.services.scripts.values import values_for
 
@@ -118,11 +120,49 @@ def rank(index: LibraryIndex, situation: Situation, limit: int) -> list[tuple[En
 
 
 def compose_entries(
-    opener: Entry | None, body: Entry, closing: Entry | None, values: Mapping[str, str]
+    opener: Entry | None,
+    body: Entry,
+    closing: Entry | None,
+    values: Mapping[str, str],
+    context: ReplyContext | None = None,
 ) -> tuple[str, tuple[Placeholder, ...]]:
-    text = compose.join_reply([e.body for e in (opener, body, closing) if e is not None])
-    filled = fill(text, values)
+    """The reply made of the three parts, filled. With the case's conversation (``context``)
+    it greets on a first reply, puts its parts on lines of their own in chat, and is checked
+    by the norms checker like the agent's own draft: when the whole reply breaks a rule (too
+    long for a chat message, most often), the closing and then the opener are left out, and
+    the variant with the fewest findings is offered — suggestions set the example."""
+    variants = [(opener, body, closing)]
+    if context is not None:
+        variants += [(opener, body, None), (None, body, closing), (None, body, None)]
+    chosen: tuple[float, str, tuple[Placeholder, ...]] | None = None
+    for parts in dict.fromkeys(variants):  # in order, each once
+        text, unfilled = _composed(parts, values, context)
+        if context is None:
+            return text, unfilled
+        faults = _faults(text, context)
+        if chosen is None or faults < chosen[0]:
+            chosen = (faults, text, unfilled)
+        if faults == 0:
+            break
+    assert chosen is not None
+    return chosen[1], chosen[2]
+
+
+def _composed(
+    parts: tuple[Entry | None, ...], values: Mapping[str, str], context: ReplyContext | None
+) -> tuple[str, tuple[Placeholder, ...]]:
+    greet = context is not None and context.first_reply
+    separator = "\n" if context is not None and context.channel == "chat" else ""
+    bodies = [e.body for e in parts if e is not None]
+    filled = fill(compose.join_reply(bodies, greet=greet, separator=separator), values)
     return filled.text, filled.unfilled
+
+
+def _faults(text: str, context: ReplyContext) -> float:
+    """How badly a composed reply breaks the norms: errors weigh more than warnings; a
+    placeholder left for the agent to fill is not a fault of the composition."""
+    findings = [f for f in check(text, context) if f.rule != "unfilled_placeholder"]
+    return sum(10.0 if f.severity == "error" else 1.0 for f in findings)
 
 
 def suggest(
@@ -143,9 +183,10 @@ def suggest(
         return []
     opener, closing = opener_for(index, situation), closing_for(index, situation)
     values = values_for(session, ticket, extra, agent=agent, customer_name=facts.name)
+    context = reply_context(session, ticket)
     out = []
     for body, score in ranked:
-        text, unfilled = compose_entries(opener, body, closing, values)
+        text, unfilled = compose_entries(opener, body, closing, values, context)
         out.append(
             Suggestion(body.id, body.version, body.title, body.scenario,
                        opener.id if opener else None, closing.id if closing else None,
@@ -173,5 +214,6 @@ def fill_for_ticket(
     index = library_index(session)
     situation = situation_of(session, ticket)
     return compose_entries(
-        opener_for(index, situation), entry, closing_for(index, situation), values
-    )
+        opener_for(index, situation), entry, closing_for(index, situation), values,
+        reply_context(session, ticket),
+    )  # fmt: skip
