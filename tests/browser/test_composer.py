@@ -92,7 +92,9 @@ def test_the_norms_coach_and_a_suggested_reply_in_the_composer(
     pick = suggestions.first.get_by_role("button", name="插入")
     script_id = int(pick.get_attribute("data-script-id") or 0)
     pick.click()
-    expect(draft).to_have_value(re.compile("^您好，陈先生/女士，您的心情我完全理解.*" + ORDER, re.S))
+    expect(draft).to_have_value(
+        re.compile("^您好，陈先生/女士，您的心情我完全理解.*" + ORDER, re.S)
+    )
     placeholder = page.locator("#draft-backdrop mark.placeholder")
     expect(placeholder).to_have_text("[处理时限]")
     expect(send).to_be_disabled()
