@@ -86,16 +86,57 @@ SUBTLE_NEGATIVES = {
 }
 
 
-@pytest.mark.parametrize(
-    ("rule", "reply"), [(r, t) for r, texts in POSITIVES.items() for t in texts]
-)
+# Patterns added for replies the rules had not seen (issue #20, tests/norms/data/HOLDOUT.md).
+UNSEEN_POSITIVES = {
+    "negative_refusal": ["一户只能装一个电表，不可以加装。"],
+    "blame_shifting": [
+        "退费需要财务审核，流程就是这样的。",
+        "這是您家裡路由器太舊的問題。",
+        "可能是您误会了。",
+        "是您的负债率太高了，怪不得别人。",
+        "外送員上樓不是我們的服務範圍。",
+        "您开通的时候自己勾选了自动续费。",
+        "我们的柜员都是按流程操作的，不可能出错。",
+        "信号差是因为周围高楼遮挡，我们也没办法。",
+    ],
+    "jargon": ["单月的电费按估抄计算。", "分期费率按MCC浮动。", "已原路退回，T+1到账即可。"],
+    "vague_commitment": ["抢修正在进行，有进展了再通知您。", "我们这边会跟进的。"],
+    "over_promise": ["航班肯定准点起飞。", "放一百个心，包您满意。"],
+    "unfilled_placeholder": [
+        "您的退款#refund_amount#元已提交。",
+        "您的保单号是〔保单号〕。",
+        "入住日期X月X日。",
+    ],
+}
+
+UNSEEN_NEGATIVES = {
+    "negative_refusal": [
+        "好的，不会让您白等的，今天下午5点前给您回电。",
+        "没有问题，专票会在7个工作日内寄出。",
+        "如果电话无法接通的话，您可以直接在这里留言。",
+    ],
+    "blame_shifting": [
+        "讓您自己下樓拿餐，真的不好意思。",
+        "区别您可以自己在详情页对比。",
+        "您自己看看订单页就能找到。",
+        "是我们系统重复扣款，已经为您申请退回。",
+    ],
+    "jargon": ["请把APN（上网接入点）改成cmnet。", "通过后换货单号会短信发给您。"],
+    "over_promise": ["骑手骂人是绝对不能接受的，非常抱歉。"],
+    "unfilled_placeholder": ["请带上X光片。"],
+}
+
+
+def _cases(*tables: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(rule, text) for table in tables for rule, texts in table.items() for text in texts]
+
+
+@pytest.mark.parametrize(("rule", "reply"), _cases(POSITIVES, UNSEEN_POSITIVES))
 def test_a_reply_breaking_the_rule_is_found(rule, reply):
     assert rule in rules(reply)
 
 
-@pytest.mark.parametrize(
-    ("rule", "reply"), [(r, t) for r, texts in SUBTLE_NEGATIVES.items() for t in texts]
-)
+@pytest.mark.parametrize(("rule", "reply"), _cases(SUBTLE_NEGATIVES, UNSEEN_NEGATIVES))
 def test_a_subtle_reply_does_not_break_the_rule(rule, reply):
     assert rule not in rules(reply)
 
@@ -212,61 +253,6 @@ def test_norm_score_weighs_each_rule_once_and_floors_at_zero():
 def test_odd_input_never_raises(reply):
     for finding in check(reply, CALM):
         assert 0 <= finding.start <= finding.end <= len(reply)
-
-
-# Patterns added for replies the rules had not seen (issue #20, tests/norms/data/HOLDOUT.md).
-UNSEEN_POSITIVES = {
-    "negative_refusal": ["一户只能装一个电表，不可以加装。"],
-    "blame_shifting": [
-        "退费需要财务审核，流程就是这样的。",
-        "這是您家裡路由器太舊的問題。",
-        "可能是您误会了。",
-        "是您的负债率太高了，怪不得别人。",
-        "外送員上樓不是我們的服務範圍。",
-        "您开通的时候自己勾选了自动续费。",
-        "我们的柜员都是按流程操作的，不可能出错。",
-        "信号差是因为周围高楼遮挡，我们也没办法。",
-    ],
-    "jargon": ["单月的电费按估抄计算。", "分期费率按MCC浮动。", "已原路退回，T+1到账即可。"],
-    "vague_commitment": ["抢修正在进行，有进展了再通知您。", "我们这边会跟进的。"],
-    "over_promise": ["航班肯定准点起飞。", "放一百个心，包您满意。"],
-    "unfilled_placeholder": [
-        "您的退款#refund_amount#元已提交。",
-        "您的保单号是〔保单号〕。",
-        "入住日期X月X日。",
-    ],
-}
-
-UNSEEN_NEGATIVES = {
-    "negative_refusal": [
-        "好的，不会让您白等的，今天下午5点前给您回电。",
-        "没有问题，专票会在7个工作日内寄出。",
-        "如果电话无法接通的话，您可以直接在这里留言。",
-    ],
-    "blame_shifting": [
-        "讓您自己下樓拿餐，真的不好意思。",
-        "区别您可以自己在详情页对比。",
-        "您自己看看订单页就能找到。",
-        "是我们系统重复扣款，已经为您申请退回。",
-    ],
-    "jargon": ["请把APN（上网接入点）改成cmnet。", "通过后换货单号会短信发给您。"],
-    "over_promise": ["骑手骂人是绝对不能接受的，非常抱歉。"],
-    "unfilled_placeholder": ["请带上X光片。"],
-}
-
-
-@pytest.mark.parametrize(
-    ("rule", "reply"), [(r, t) for r, texts in UNSEEN_POSITIVES.items() for t in texts]
-)
-def test_unseen_shapes_of_a_rule_are_found(rule, reply):
-    assert rule in rules(reply)
-
-
-@pytest.mark.parametrize(
-    ("rule", "reply"), [(r, t) for r, texts in UNSEEN_NEGATIVES.items() for t in texts]
-)
-def test_unseen_harmless_uses_break_nothing(rule, reply):
-    assert rule not in rules(reply)
 
 
 def said(text: str, emotion: str | None = "neutral", **options) -> ReplyContext:
