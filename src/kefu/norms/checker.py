@@ -91,9 +91,10 @@ def blame_shifting(folded: Folded, context: ReplyContext, words: RuleWords) -> l
 
 
 def _asked(text: str, at: int) -> bool:
-    """A question to the customer (是不是…错了？) rather than a verdict on them."""
-    clause_start = _clause_start(text, at)
-    if "是不是" in text[clause_start:at] or "是否" in text[clause_start:at]:
+    """A question to the customer (是不是…错了？) or a condition (如果您填错了…) rather than a
+    verdict on them."""
+    clause = text[_clause_start(text, at) : at]
+    if any(word in clause for word in ("是不是", "是否", "如果", "假如", "万一", "要是", "若")):
         return True
     end = _CLAUSE.search(text, at)
     return bool(end and end.group(0) in "?？" and "吗" not in text[at : end.start()])
@@ -230,6 +231,8 @@ def negative_refusal(folded: Folded, context: ReplyContext, words: RuleWords) ->
     for a in alternative.finditer(text):
         if not any(r.start() <= a.start() < r.end() for r in refusals):
             return []
+    if words.regex("contrast").search(text, refusals[0].end()):
+        return []  # 虽然不能退款，但可以…
     return _from_matches(folded, words, refusals)
 
 
