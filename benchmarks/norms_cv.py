@@ -15,7 +15,9 @@ another style), which the rules were not written from.
 Then the held-out set tests/norms/data/norms-holdout.jsonl (375 replies, seven industries,
 written before any rule was tuned on it), split by id: half A (odd ids) is the half a person
 tuning the rules may read; half B (even ids) is reported, never read while tuning. The
-distance between A and B is how much the tuning overfitted A.
+distance between A and B is how much the tuning overfitted A. Last, set C
+(tests/norms/data/norms-fresh.jsonl, 79 replies) was written after the last rule change and
+committed before the checker first ran on it.
 
 Caveat printed with the figures: the rules were written after reading the whole dev file,
 so the fold figures measure consistency across halves, not generalisation; the own check
@@ -48,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV = Path("/work/shared/data/norms-dev.jsonl")
 OWN = ROOT / "tests/norms/data/norms-check.jsonl"
 HOLDOUT = ROOT / "tests/norms/data/norms-holdout.jsonl"
+FRESH = ROOT / "tests/norms/data/norms-fresh.jsonl"
 
 
 def fold_of(example: Example) -> str:
@@ -102,7 +105,10 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, default=DEV)
     parser.add_argument("--own", type=Path, default=OWN)
     parser.add_argument("--holdout", type=Path, default=HOLDOUT)
-    parser.add_argument("--only", choices=["dev", "own", "holdout"], help="one file's figures")
+    parser.add_argument("--fresh", type=Path, default=FRESH)
+    parser.add_argument(
+        "--only", choices=["dev", "own", "holdout", "fresh"], help="one file's figures"
+    )
     args = parser.parse_args()
     print(  # noqa: T201
         "Targets: each rule precision ≥ 0.90 and recall ≥ 0.85; exact-set accuracy ≥ 0.80; "
@@ -135,6 +141,11 @@ def main() -> None:
             [e for e in held if fold_of(e) == "even"],
         )
         figures["holdout"] = section("holdout pooled", held)
+    if args.only in (None, "fresh") and args.fresh.is_file():
+        figures["fresh"] = section(
+            "fresh set C (written after the last rule change, never tuned on)",
+            read_examples(args.fresh),
+        )
     print(json.dumps(figures, ensure_ascii=False))  # noqa: T201
 
 
