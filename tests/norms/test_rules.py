@@ -329,7 +329,7 @@ def test_empathy_said_in_other_ways_counts():
     assert "missing_empathy" in rules("上楼不是我们的服务范围。", angry)
 
 
-def test_an_upset_customer_read_from_cues_when_the_stored_emotion_is_calm():
+def test_an_upset_customer_read_by_the_learned_head_when_the_stored_emotion_is_calm():
     reply = "提前还款审批需要走流程，请耐心等待。"
     for turn in [
         "我的房贷提前还款申请提交一周了，一点消息都没有",
@@ -355,3 +355,10 @@ def test_other_checks_of_satisfaction_close_the_conversation():
     ]:
         assert "missing_closing" not in rules(reply, closing), reply
     assert "missing_closing" in rules("不客气，给您带来不便了。", closing)
+
+
+def test_the_learned_head_finds_blame_no_pattern_names():
+    reply = "这是系统自动判定的，我们这边改不了。"
+    (blame,) = [f for f in check(reply, CALM) if f.rule == "blame_shifting"]
+    assert (blame.start, blame.end) == (0, len(reply)) and blame.severity == "error"
+    assert "blame_shifting" not in rules("您好，已为您办理退款，预计2小时内到账。")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from kefu.norms import learned
 from kefu.norms.customer import (
     clear_caches,
     customer_emotion,
@@ -87,6 +88,9 @@ def privacy_exposure(folded: Folded, context: ReplyContext, words: RuleWords) ->
 def blame_shifting(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
     text = folded.text
     matches = [m for m in words.find(text) if not _asked(text, m.start())]
+    if not matches and learned.says("blame", text):
+        # a shape of 推卸 no pattern names: the learned head reads the reply as a whole
+        return [_whole(folded, words)]
     return _from_matches(folded, words, matches)
 
 

@@ -2,11 +2,10 @@
 negative (for missing_empathy and minimising), and which words did the customer use
 themselves (a term the customer wrote is no jargon to them; their own 不能开机 is no refusal).
 
-The customer is upset when the caller says so (the stored emotion), else when kefu's analysis
-engine reads the turn as angry, anxious or disappointed, or when
-the turn carries a cue of loss, failure or worry the engine may read as calm (``negative_cues``
-in rules.toml). A cue asked about as a worry (会不会坏) or inside a product name (延误险) is no
-loss suffered.
+The customer is upset when their emotion is angry, anxious or disappointed (the caller's stored
+emotion, else the analysis engine's reading), or when the checker's learned ``upset`` head
+(learned.py) reads the turn as needing an acknowledgement: a loss, a failure, a wait or a worry
+told calmly, which the engine, trained on the triage conventions, reads as neutral.
 """
 
 from __future__ import annotations
@@ -14,12 +13,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kefu.norms.lexicon import inside_any, load
+from kefu.norms import learned
 from kefu.norms.model import NEGATIVE_EMOTIONS, ReplyContext
 from kefu.norms.text import fold
 
-# 会不会坏, 能保证不摔坏吗: a worry asked about, not a loss suffered.
-_HYPOTHETICAL = re.compile(r"不|否|会不会|能不能|怕")
 # 能不能延期 asks; the 不能 inside it is no problem the customer has.
 _QUESTION_FORMS = re.compile(r"(.)不\1")
 
@@ -33,30 +30,9 @@ def customer_upset(context: ReplyContext) -> bool:
 
 @lru_cache(maxsize=512)
 def _upset(last: str, emotion: str | None) -> bool:
-    if emotion is not None:
-        if emotion in NEGATIVE_EMOTIONS:
-            return True
-    elif customer_emotion(last) in NEGATIVE_EMOTIONS:
+    if (emotion if emotion is not None else customer_emotion(last)) in NEGATIVE_EMOTIONS:
         return True
-    return has_negative_cue(folded_customer(last))
-
-
-def has_negative_cue(text: str) -> bool:
-    """Whether the folded customer turn carries a cue of loss, failure, anger or worry."""
-    words = load()["missing_empathy"]
-    harmless = tuple(words.extra["negative_cue_harmless"])
-    for cue in words.regex("negative_cues").finditer(text):
-        if _HYPOTHETICAL.search(text, max(0, cue.start() - 3), cue.start()):
-            continue
-        if (
-            "会" in text[max(0, cue.start() - 2) : cue.start()]
-            and "吗" in text[cue.end() : cue.end() + 4]
-        ):
-            continue  # 会过敏吗: a worry asked about
-        if inside_any(text, cue.start(), cue.end(), harmless):
-            continue
-        return True
-    return False
+    return learned.says("upset", folded_customer(last))
 
 
 @lru_cache(maxsize=512)
