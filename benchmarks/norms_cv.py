@@ -21,8 +21,9 @@ committed before the checker first ran on it.
 
 Caveat printed with the figures: the rules were written after reading the whole dev file,
 so the fold figures measure consistency across halves, not generalisation; the own check
-set was used for one round of tuning too; holdout half B is the nearest estimate of a new
-team's replies.
+set was used for one round of tuning too, and the learned heads (kefu/norms/learned.py) are
+trained on the dev file, the own check set and holdout half A; holdout half B and set C are
+the estimates of a new team's replies.
 
 The last line is one JSON object with every figure.
 """
@@ -116,7 +117,7 @@ def main() -> None:
     )
     print(  # noqa: T201
         "Caveat: hand-written rules, read from the whole dev file; the folds show consistency, "
-        "holdout half B (even ids, never read while tuning) is the nearer estimate of unseen "
+        "holdout half B (never read while tuning) and fresh set C are the estimates of unseen "
         "replies."
     )
     figures: dict[str, Any] = {}
