@@ -43,30 +43,26 @@ def folded_customer(text: str) -> str:
 def customer_said(context: ReplyContext, phrase: str) -> bool:
     """Whether the customer wrote ``phrase`` (folded) in a statement of theirs, not as the
     negative half of a question (能不能, 可不可以)."""
-    for turn in context.turns:
-        if turn.role == "customer":
-            text = _QUESTION_FORMS.sub(r"\1", folded_customer(turn.text))
-            if phrase in text:
-                return True
-    return False
+    return any(
+        phrase in _statements(turn.text) for turn in context.turns if turn.role == "customer"
+    )
 
 
 @lru_cache(maxsize=512)
-def customer_reading(text: str) -> tuple[str, str]:
-    """The emotion and sentiment kefu's analysis engine reads in a customer message (cached:
-    the composer checks the same conversation again at every pause in typing)."""
+def _statements(text: str) -> str:
+    return _QUESTION_FORMS.sub(r"\1", folded_customer(text))
+
+
+@lru_cache(maxsize=512)
+def customer_emotion(text: str) -> str:
+    """The emotion kefu's analysis engine reads in a customer message (cached: the composer
+    checks the same conversation again at every pause in typing)."""
     from kefu.nlp.analysis import analyze
 
-    analysis = analyze(text)
-    return analysis.emotion.value, analysis.sentiment.value
-
-
-def customer_emotion(text: str) -> str:
-    """The emotion kefu's analysis engine reads in a customer message."""
-    return customer_reading(text)[0]
+    return analyze(text).emotion.value
 
 
 def clear_caches() -> None:
     """Forget the customer turns seen (benchmarks time the cold path with it)."""
-    for cached in (_upset, folded_customer, customer_reading):
+    for cached in (_upset, folded_customer, _statements, customer_emotion):
         cached.cache_clear()
