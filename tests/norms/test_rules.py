@@ -358,7 +358,7 @@ def test_other_checks_of_satisfaction_close_the_conversation():
 
 
 def test_the_learned_head_finds_blame_no_pattern_names():
-    reply = "这是系统自动判定的，我们这边改不了。"
+    reply = "延误是机场安排的，跟我们航空公司这边关系不大。"
     (blame,) = [f for f in check(reply, CALM) if f.rule == "blame_shifting"]
     assert (blame.start, blame.end) == (0, len(reply)) and blame.severity == "error"
     assert "blame_shifting" not in rules("您好，已为您办理退款，预计2小时内到账。")
