@@ -157,9 +157,9 @@ def jargon(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Find
     taken: list[tuple[int, int]] = []
     for term, plain in sorted(words.extra["terms"].items(), key=lambda kv: -len(kv[0])):
         term = term.lower()
-        if customer_said(context, term):
-            continue  # the customer's own word (超售, 携号转网) needs no explaining to them
         start = text.find(term)
+        if start != -1 and customer_said(context, term):
+            continue  # the customer's own word (超售, 携号转网) needs no explaining to them
         while start != -1:
             end = start + len(term)
             if _is_word(text, start, end) and not any(s <= start < e for s, e in taken):
