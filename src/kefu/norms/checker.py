@@ -231,9 +231,9 @@ def negative_refusal(folded: Folded, context: ReplyContext, words: RuleWords) ->
         refusals.append(m)
     if not refusals:
         return []
-    alternative = words.regex("alternative")
-    for a in alternative.finditer(text):
-        if not any(r.start() <= a.start() < r.end() for r in refusals):
+    refused = {i for r in refusals for i in range(r.start(), r.end())}
+    for a in words.regex("alternative").finditer(text):
+        if a.start() not in refused:  # 可以 inside 不可以 is no alternative
             return []
     if words.regex("contrast").search(text, refusals[0].end()):
         return []  # 虽然不能退款，但可以…
