@@ -86,16 +86,73 @@ SUBTLE_NEGATIVES = {
 }
 
 
-@pytest.mark.parametrize(
-    ("rule", "reply"), [(r, t) for r, texts in POSITIVES.items() for t in texts]
-)
+# Patterns added for replies the rules had not seen (issue #20, tests/norms/data/HOLDOUT.md).
+UNSEEN_POSITIVES = {
+    "negative_refusal": [
+        "一户只能装一个电表，不可以加装。",
+        "很抱歉，但我们不能为促销商品提供退款。",
+        "报名费一律不退。",
+        "票款不退。",
+    ],
+    "blame_shifting": [
+        "退费需要财务审核，流程就是这样的。",
+        "這是您家裡路由器太舊的問題。",
+        "可能是您误会了。",
+        "是您的负债率太高了，怪不得别人。",
+        "外送員上樓不是我們的服務範圍。",
+        "您开通的时候自己勾选了自动续费。",
+        "我们的柜员都是按流程操作的，不可能出错。",
+        "信号差是因为周围高楼遮挡，我们也没办法。",
+        "航班延误是天气原因，不是我们能控制的。",
+        "这个您签合同时应该看到了。",
+        "计划检修，公告早就发了。",
+        "燃气公司不负责。",
+        "作业是助教批改的，不是主讲老师负责的。",
+        "商家打包漏了，跟骑手无关。",
+        "您密码输错太多次了。",
+    ],
+    "impolite": ["收款人姓名写错了呗。", "看清楚再转。", "懂？", "这个问题我已经回答过三遍了。"],
+    "jargon": ["单月的电费按估抄计算。", "分期费率按MCC浮动。", "已原路退回，T+1到账即可。"],
+    "vague_commitment": ["抢修正在进行，有进展了再通知您。", "我们这边会跟进的。"],
+    "over_promise": ["航班肯定准点起飞。", "放一百个心，包您满意。"],
+    "unfilled_placeholder": [
+        "您的退款#refund_amount#元已提交。",
+        "您的保单号是〔保单号〕。",
+        "入住日期X月X日。",
+    ],
+}
+
+UNSEEN_NEGATIVES = {
+    "negative_refusal": [
+        "好的，不会让您白等的，今天下午5点前给您回电。",
+        "没有问题，专票会在7个工作日内寄出。",
+        "如果电话无法接通的话，您可以直接在这里留言。",
+        "虽然我们不为促销商品提供退款，但我可以为您换成其他商品。",
+        "您可以选择不退不换的特价款。",
+    ],
+    "blame_shifting": [
+        "讓您自己下樓拿餐，真的不好意思。",
+        "区别您可以自己在详情页对比。",
+        "您自己看看订单页就能找到。",
+        "是我们系统重复扣款，已经为您申请退回。",
+        "如果您填错了地址，可以免费修改一次。",
+    ],
+    "jargon": ["请把APN（上网接入点）改成cmnet。", "通过后换货单号会短信发给您。"],
+    "over_promise": ["骑手骂人是绝对不能接受的，非常抱歉。"],
+    "unfilled_placeholder": ["请带上X光片。"],
+}
+
+
+def _cases(*tables: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(rule, text) for table in tables for rule, texts in table.items() for text in texts]
+
+
+@pytest.mark.parametrize(("rule", "reply"), _cases(POSITIVES, UNSEEN_POSITIVES))
 def test_a_reply_breaking_the_rule_is_found(rule, reply):
     assert rule in rules(reply)
 
 
-@pytest.mark.parametrize(
-    ("rule", "reply"), [(r, t) for r, texts in SUBTLE_NEGATIVES.items() for t in texts]
-)
+@pytest.mark.parametrize(("rule", "reply"), _cases(SUBTLE_NEGATIVES, UNSEEN_NEGATIVES))
 def test_a_subtle_reply_does_not_break_the_rule(rule, reply):
     assert rule not in rules(reply)
 
@@ -212,3 +269,96 @@ def test_norm_score_weighs_each_rule_once_and_floors_at_zero():
 def test_odd_input_never_raises(reply):
     for finding in check(reply, CALM):
         assert 0 <= finding.start <= finding.end <= len(reply)
+
+
+def said(text: str, emotion: str | None = "neutral", **options) -> ReplyContext:
+    return ReplyContext(turns=(Turn("customer", text),), customer_emotion=emotion, **options)
+
+
+def test_a_refusal_echoing_the_customer_s_question_is_still_a_refusal():
+    asked = said("能不能延期交电费")
+    assert "negative_refusal" in rules("电费不能延期缴纳。", asked)
+    assert "negative_refusal" not in rules(
+        "您说的不能开机，我马上帮您登记检测。", said("手机不能开机了")
+    )
+
+
+def test_a_term_the_customer_used_is_no_jargon_to_them():
+    assert "jargon" in rules("超售后可以改乘下一班。")
+    assert "jargon" not in rules("超售后可以改乘下一班。", said("我被超售了，登不上飞机"))
+
+
+def test_a_promise_without_a_time_answers_no_question_of_time():
+    when = said("买的冰箱到了，什么时候装")
+    assert "vague_commitment" in rules("我们会安排师傅上门。", when)
+    assert "vague_commitment" not in rules("我们会安排师傅明天上午上门。", when)
+    assert "vague_commitment" not in rules("我们会安排师傅上门。", said("冰箱能安装吗"))
+
+
+def test_telling_the_customer_how_to_take_it_is_dismissive():
+    for reply in [
+        "您想开点。",
+        "您太敏感了。",
+        "您别想太多。",
+        "不至于这么较真吧。",
+        "您淡定一点。",
+    ]:
+        assert "dismissive" in rules(reply), reply
+    angry = upset("我被超售了，登不上飞机！")
+    assert "dismissive" in rules("超售是行业惯例。", angry)
+    assert "dismissive" in rules("大家都是这样等的，又不是只有您一个。", angry)
+    assert "dismissive" not in rules("超售是行业惯例。", CALM)
+
+
+def test_granting_a_feeling_is_no_minimising():
+    angry = upset("你们这课也太水了")
+    reply = "您有这样的失望很正常，也怪我们没有及时反馈。"
+    assert rules(reply, angry) == set()
+
+
+def test_empathy_said_in_other_ways_counts():
+    angry = upset("退费一个月还没到账！！")
+    for reply in [
+        "换作是我也会着急，我查到还在审核，本周五前退到您的账户。",
+        "这确实太耽误事了，我查到还在审核，本周五前退到您的账户。",
+        "是我们没做好，我查到还在审核，本周五前退到您的账户。",
+        "給您添麻煩了，我查到還在審核，本週五前退到您的帳戶。",
+    ]:
+        assert "missing_empathy" not in rules(reply, angry), reply
+    # a denial of scope is no acknowledgement, though it contains 是我们的
+    assert "missing_empathy" in rules("上楼不是我们的服务范围。", angry)
+
+
+def test_an_upset_customer_read_by_the_learned_head_when_the_stored_emotion_is_calm():
+    reply = "提前还款审批需要走流程，请耐心等待。"
+    for turn in [
+        "我的房贷提前还款申请提交一周了，一点消息都没有",
+        "外卖里吃出了头发",
+        "我女儿一个人坐飞机，到现在联系不上她，是不是出事了",
+        "买的衣服洗了一次就掉色了",
+    ]:
+        assert "missing_empathy" in rules(reply, said(turn)), turn
+    for calm in [
+        "延误险怎么理赔",
+        "这个面霜敏感肌用会过敏吗",
+        "优惠券怎么用不了",
+        "电费怎么比上个月多了一倍",
+    ]:
+        assert "missing_empathy" not in rules(reply, said(calm)), calm
+
+
+def test_other_checks_of_satisfaction_close_the_conversation():
+    closing = ReplyContext(closing=True, customer_emotion="neutral")
+    for reply in [
+        "不客气，之后用电上有什么问题随时打95598找我们。",
+        "好的，收到后您看看尺码合不合适，不合适再来找我～",
+    ]:
+        assert "missing_closing" not in rules(reply, closing), reply
+    assert "missing_closing" in rules("不客气，给您带来不便了。", closing)
+
+
+def test_the_learned_head_finds_blame_no_pattern_names():
+    reply = "延误是机场安排的，跟我们航空公司这边关系不大。"
+    (blame,) = [f for f in check(reply, CALM) if f.rule == "blame_shifting"]
+    assert (blame.start, blame.end) == (0, len(reply)) and blame.severity == "error"
+    assert "blame_shifting" not in rules("您好，已为您办理退款，预计2小时内到账。")

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
+from kefu.norms import learned
+from kefu.norms.customer import (
+    clear_caches,
+    customer_emotion,
+    customer_said,
+    customer_upset,
+    folded_customer,
+)
 from kefu.norms.lexicon import RuleWords, inside_any, load
-from kefu.norms.model import NEGATIVE_EMOTIONS, Finding, ReplyContext
+from kefu.norms.model import Finding, ReplyContext
 from kefu.norms.text import Folded, fold
+
+__all__ = ["RULE_FUNCTIONS", "check", "clear_caches", "customer_emotion"]
 
 _SENTENCE_END = re.compile(r"[。！？!?]+|(?<![0-9])\.(?![0-9])")
 _CLAUSE = re.compile(r"[,.!?;:，。！？；：\n]")
@@ -79,24 +88,37 @@ def privacy_exposure(folded: Folded, context: ReplyContext, words: RuleWords) ->
 def blame_shifting(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
     text = folded.text
     matches = [m for m in words.find(text) if not _asked(text, m.start())]
+    if not matches and learned.says("blame", text):
+        # a shape of 推卸 no pattern names: the learned head reads the reply as a whole
+        return [_whole(folded, words)]
     return _from_matches(folded, words, matches)
 
 
 def _asked(text: str, at: int) -> bool:
-    """A question to the customer (是不是…错了？) rather than a verdict on them."""
-    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, at)), default=0)
-    if "是不是" in text[clause_start:at] or "是否" in text[clause_start:at]:
+    """A question to the customer (是不是…错了？) or a condition (如果您填错了…) rather than a
+    verdict on them."""
+    clause = text[_clause_start(text, at) : at]
+    if any(word in clause for word in ("是不是", "是否", "如果", "假如", "万一", "要是", "若")):
         return True
     end = _CLAUSE.search(text, at)
     return bool(end and end.group(0) in "?？" and "吗" not in text[at : end.start()])
 
 
 def dismissive(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
-    matches = words.find(folded.text)
-    if _customer_upset(context):
+    text = folded.text
+    matches = words.find(text)
+    if customer_upset(context):
+        validated = words.regex("feeling_validated")
         for source in words.extra["minimising"]:
-            matches.extend(words.regex_of(source).finditer(folded.text))
+            for m in words.regex_of(source).finditer(text):
+                # 您失望很正常 grants the feeling; 这很正常 waves the loss away
+                if not validated.search(text[_clause_start(text, m.start()) : m.start()]):
+                    matches.append(m)
     return _from_matches(folded, words, matches)
+
+
+def _clause_start(text: str, at: int) -> int:
+    return max((m.end() for m in _CLAUSE.finditer(text, 0, at)), default=0)
 
 
 def impolite(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
@@ -136,6 +158,8 @@ def jargon(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Find
     for term, plain in sorted(words.extra["terms"].items(), key=lambda kv: -len(kv[0])):
         term = term.lower()
         start = text.find(term)
+        if start != -1 and customer_said(context, term):
+            continue  # the customer's own word (超售, 携号转网) needs no explaining to them
         while start != -1:
             end = start + len(term)
             if _is_word(text, start, end) and not any(s <= start < e for s, e in taken):
@@ -173,10 +197,19 @@ def _is_word(text: str, start: int, end: int) -> bool:
 
 
 def vague_commitment(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
-    matches = words.find(folded.text)
-    if not matches or words.regex_of("{time}").search(folded.text):
+    text = folded.text
+    if words.regex_of("{time}").search(text):
         return []
+    matches = words.find(text)
+    if not matches and _asked_when(context, words):
+        # 什么时候装？— 我们会安排师傅上门。: a promise to a question of time, with no time
+        matches = list(words.regex("promise").finditer(text))
     return _from_matches(folded, words, matches)
+
+
+def _asked_when(context: ReplyContext, words: RuleWords) -> bool:
+    last = context.last_customer
+    return bool(last and words.regex("asked_when").search(folded_customer(last)))
 
 
 def over_promise(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
@@ -188,27 +221,27 @@ def over_promise(folded: Folded, context: ReplyContext, words: RuleWords) -> lis
 
 def negative_refusal(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
     text = folded.text
-    customer = _folded_customer(context.last_customer or "")
     condition = words.regex("condition")
     refusals = []
     for m in words.find(text):
-        clause_start = max((c.end() for c in _CLAUSE.finditer(text, 0, m.start())), default=0)
-        if condition.search(text, clause_start, m.start()):
+        if condition.search(text, _clause_start(text, m.start()), m.start()):
             continue  # 如果无法…，我们会…: a plan, not a refusal
-        if customer and text[m.start() : m.end() + 2] in customer:
+        if customer_said(context, text[m.start() : m.end() + 2]):
             continue  # echoing the customer's problem (不能开机), not refusing
         refusals.append(m)
     if not refusals:
         return []
-    alternative = words.regex("alternative")
-    for a in alternative.finditer(text):
-        if not any(r.start() <= a.start() < r.end() for r in refusals):
+    refused = {i for r in refusals for i in range(r.start(), r.end())}
+    for a in words.regex("alternative").finditer(text):
+        if a.start() not in refused:  # 可以 inside 不可以 is no alternative
             return []
+    if words.regex("contrast").search(text, refusals[0].end()):
+        return []  # 虽然不能退款，但可以…
     return _from_matches(folded, words, refusals)
 
 
 def missing_empathy(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
-    if not _customer_upset(context):
+    if not customer_upset(context):
         return []
     text = folded.text
     dismissive_words = load()["dismissive"]
@@ -216,50 +249,6 @@ def missing_empathy(folded: Folded, context: ReplyContext, words: RuleWords) -> 
         if not dismissive_words.find(text[max(0, m.start() - 4) : m.end() + 4]):
             return []
     return [_whole(folded, words)]
-
-
-def _customer_upset(context: ReplyContext) -> bool:
-    last = context.last_customer
-    if last is None:
-        return False
-    return _upset(last, context.customer_emotion)
-
-
-@lru_cache(maxsize=512)
-def _upset(last: str, emotion: str | None) -> bool:
-    """Whether the last customer turn is negative: the known emotion, else the analysis
-    engine's, or a cue of loss or anger the engine may read as calm."""
-    if (emotion if emotion is not None else customer_emotion(last)) in NEGATIVE_EMOTIONS:
-        return True
-    text = _folded_customer(last)
-    for cue in load()["missing_empathy"].regex("negative_cues").finditer(text):
-        if not _HYPOTHETICAL.search(text, max(0, cue.start() - 3), cue.start()):
-            return True
-    return False
-
-
-@lru_cache(maxsize=512)
-def _folded_customer(text: str) -> str:
-    return fold(text).text
-
-
-def clear_caches() -> None:
-    """Forget the customer turns seen (benchmarks time the cold path with it)."""
-    for cached in (_upset, _folded_customer, customer_emotion):
-        cached.cache_clear()
-
-
-# 会不会坏, 能保证不摔坏吗: a worry asked about, not a loss suffered.
-_HYPOTHETICAL = re.compile(r"不|否|会不会|能不能|怕")
-
-
-@lru_cache(maxsize=512)
-def customer_emotion(text: str) -> str:
-    """The emotion kefu's analysis engine reads in a customer message (cached: the composer
-    checks the same conversation again at every pause in typing)."""
-    from kefu.nlp.analysis import analyze
-
-    return analyze(text).emotion.value
 
 
 def missing_greeting(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
