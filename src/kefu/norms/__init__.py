@@ -4,7 +4,7 @@
 words are data in ``rules.toml``. ``evaluate`` scores the checker on a labelled file.
 """
 
-from kefu.norms.checker import check, customer_emotion
+from kefu.norms.checker import chat_length_limit, check, customer_emotion
 from kefu.norms.model import RULES, WEIGHTS, Finding, ReplyContext, Report, Turn, norm_score
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "ReplyContext",
     "Report",
     "Turn",
+    "chat_length_limit",
     "check",
     "customer_emotion",
     "norm_score",

@@ -282,6 +282,13 @@ def too_long(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Fi
     return []
 
 
+def chat_length_limit(channel: str) -> int | None:
+    """The most characters one reply may have on ``channel`` before ``too_long`` (chat-like
+    channels), None where the rule does not count characters."""
+    words = load()["too_long"]
+    return int(words.extra["max_chars"]) if channel in words.extra["chat_channels"] else None
+
+
 RULE_FUNCTIONS: dict[str, Rule] = {
     "unfilled_placeholder": unfilled_placeholder,
     "privacy_exposure": privacy_exposure,

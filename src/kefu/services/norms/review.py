@@ -55,16 +55,18 @@ def reply_context(session: Session, ticket: Ticket, *, closing: bool = False) ->
     emotion = None
     if last_customer is not None and last_customer.analysis:
         emotion = last_customer.analysis.get("emotion")
+    if not isinstance(emotion, str):  # not analysed yet: the case's emotion, not the engine again
+        emotion = ticket.emotion
     return ReplyContext(
         turns=turns,
         first_reply=answered is None,
         closing=closing,
-        channel=_chat_or_not(ticket.channel),
+        channel=chat_or_not(ticket.channel),
         customer_emotion=emotion if isinstance(emotion, str) else None,
     )
 
 
-def _chat_or_not(channel: str) -> str:
+def chat_or_not(channel: str) -> str:
     """The checker's length rule is for chat-like channels; mail and the rest are not."""
     return "chat" if channel in ("webchat", "wechat", "social", "app", "chat") else channel
 

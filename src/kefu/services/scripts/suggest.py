@@ -14,8 +14,8 @@ from kefu.domain.scripts import compose
 from kefu.domain.scripts.placeholders import Placeholder, fill
 from kefu.domain.scripts.ranking import Conditions, Situation, best
 from kefu.domain.tickets import Direction
-from kefu.norms import ReplyContext, check
-from kefu.services.norms.review import reply_context
+from kefu.norms import chat_length_limit
+from kefu.services.norms.review import chat_or_not
 from kefu.services.scripts.index import Entry, LibraryIndex, library_index
 from kefu.services.scripts.values import values_for
 
@@ -119,50 +119,39 @@ def rank(index: LibraryIndex, situation: Situation, limit: int) -> list[tuple[En
     return best(((e, e.conditions, e.id) for e in candidates), situation, limit)
 
 
+@dataclass(frozen=True)
+class Setting:
+    """Where a composed reply goes: the first reply of the case (it greets), and the most
+    characters one message may have on its channel (chat: parts on lines of their own)."""
+
+    first_reply: bool = False
+    max_chars: int | None = None
+
+    @classmethod
+    def of(cls, ticket: Ticket, situation: Situation) -> Setting:
+        return cls(situation.first_reply, chat_length_limit(chat_or_not(ticket.channel)))
+
+
 def compose_entries(
     opener: Entry | None,
     body: Entry,
     closing: Entry | None,
     values: Mapping[str, str],
-    context: ReplyContext | None = None,
+    setting: Setting | None = None,
 ) -> tuple[str, tuple[Placeholder, ...]]:
-    """The reply made of the three parts, filled. With the case's conversation (``context``)
-    it greets on a first reply, puts its parts on lines of their own in chat, and is checked
-    by the norms checker like the agent's own draft: when the whole reply breaks a rule (too
-    long for a chat message, most often), the closing and then the opener are left out, and
-    the variant with the fewest findings is offered — suggestions set the example."""
-    variants = [(opener, body, closing)]
-    if context is not None:
-        variants += [(opener, body, None), (None, body, closing), (None, body, None)]
-    chosen: tuple[float, str, tuple[Placeholder, ...]] | None = None
-    for parts in dict.fromkeys(variants):  # in order, each once
-        text, unfilled = _composed(parts, values, context)
-        if context is None:
-            return text, unfilled
-        faults = _faults(text, context)
-        if chosen is None or faults < chosen[0]:
-            chosen = (faults, text, unfilled)
-        if faults == 0:
+    """The reply made of the three parts, filled, keeping the norms it teaches: a first reply
+    greets; in chat the parts go on lines of their own, and a reply longer than one message
+    may be loses its closing, then its opener (the body is what answers)."""
+    setting = setting or Setting()
+    variants = [(opener, body, closing), (opener, body, None), (None, body, None)]
+    for parts in variants if setting.max_chars else variants[:1]:
+        bodies = [e.body for e in parts if e is not None]
+        separator = "\n" if setting.max_chars else ""
+        text = compose.join_reply(bodies, greet=setting.first_reply, separator=separator)
+        filled = fill(text, values)
+        if setting.max_chars is None or len(filled.text) <= setting.max_chars:
             break
-    assert chosen is not None
-    return chosen[1], chosen[2]
-
-
-def _composed(
-    parts: tuple[Entry | None, ...], values: Mapping[str, str], context: ReplyContext | None
-) -> tuple[str, tuple[Placeholder, ...]]:
-    greet = context is not None and context.first_reply
-    separator = "\n" if context is not None and context.channel == "chat" else ""
-    bodies = [e.body for e in parts if e is not None]
-    filled = fill(compose.join_reply(bodies, greet=greet, separator=separator), values)
     return filled.text, filled.unfilled
-
-
-def _faults(text: str, context: ReplyContext) -> float:
-    """How badly a composed reply breaks the norms: errors weigh more than warnings; a
-    placeholder left for the agent to fill is not a fault of the composition."""
-    findings = [f for f in check(text, context) if f.rule != "unfilled_placeholder"]
-    return sum(10.0 if f.severity == "error" else 1.0 for f in findings)
 
 
 def suggest(
@@ -183,10 +172,10 @@ def suggest(
         return []
     opener, closing = opener_for(index, situation), closing_for(index, situation)
     values = values_for(session, ticket, extra, agent=agent, customer_name=facts.name)
-    context = reply_context(session, ticket)
+    setting = Setting.of(ticket, situation)
     out = []
     for body, score in ranked:
-        text, unfilled = compose_entries(opener, body, closing, values, context)
+        text, unfilled = compose_entries(opener, body, closing, values, setting)
         out.append(
             Suggestion(body.id, body.version, body.title, body.scenario,
                        opener.id if opener else None, closing.id if closing else None,
@@ -215,5 +204,5 @@ def fill_for_ticket(
     situation = situation_of(session, ticket)
     return compose_entries(
         opener_for(index, situation), entry, closing_for(index, situation), values,
-        reply_context(session, ticket),
+        Setting.of(ticket, situation),
     )  # fmt: skip
