@@ -80,4 +80,6 @@ def event_entries(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
 
 def _field_labels(session: Session) -> dict[str, str]:
     """The names agents know the custom fields by (订单号), by key (order_no)."""
-    return dict(session.execute(select(TicketField.key, TicketField.label)).tuples().all())
+    return {
+        key: label for key, label in session.execute(select(TicketField.key, TicketField.label))
+    }
