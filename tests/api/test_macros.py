@@ -95,7 +95,8 @@ def test_macros_are_managed_by_supervisors_and_checked(db, library, client_for, 
     assert api.delete(f"/api/v1/macros/{made.json()['id']}").status_code == 204
     api_error(api.delete(f"/api/v1/macros/{made.json()['id']}"), 404, "not_found")
     db.rollback()
-    trail = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "macro")).all()
+    trail = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "macro")
+                       .order_by(AuditEvent.id)).all()  # fmt: skip
     assert trail == ["macro.create", "macro.update", "macro.delete"]
 
 

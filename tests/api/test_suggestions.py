@@ -82,7 +82,8 @@ def test_a_reply_sent_with_a_script_is_recorded_as_is_or_edited(
     assert [(u.message_id, u.as_is, u.agent_id, u.version) for u in uses] == [
         (sent.json()["id"], True, admin.id, 1), (edited.json()["id"], False, admin.id, 1)]  # fmt: skip
     assert {u.script_id for u in uses} == {first["script_id"]} and uses[0].ticket_id == ticket_id
-    audited = db.scalars(select(AuditEvent.after).where(AuditEvent.action == "script.use")).all()
+    audited = db.scalars(select(AuditEvent.after).where(AuditEvent.action == "script.use")
+                         .order_by(AuditEvent.id)).all()  # fmt: skip
     assert [a["as_is"] for a in audited] == [True, False]
 
 

@@ -52,7 +52,8 @@ def test_an_admin_defines_a_choice_field_on_the_pages(sign_in: SignIn, db, admin
         False,
         [],
     )
-    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "ticket_field"))
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "ticket_field")
+                         .order_by(AuditEvent.id))  # fmt: skip
     assert list(actions) == ["ticket_field.create", "ticket_field.update"]
 
 
