@@ -24,3 +24,5 @@ def configure_logging(level: str = "INFO") -> None:
         handler.addFilter(MaskPersonalData())
         root.addHandler(handler)
     root.setLevel(level.upper())
+    # One line per outbound HTTP call (order lookups, callbacks) is noise; kefu logs outcomes.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
