@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
@@ -22,14 +24,33 @@ from kefu.services.staff import directory as staff
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"  # noqa: S105
+Factory = TypeVar("Factory", bound=Callable[..., Any])
 
 
+def _writes(factory: Factory) -> Factory:
+    """The factory's work in a transaction that holds SQLite's write lock from its start (BEGIN
+    IMMEDIATE, waiting its turn): one that read first and wrote after failed at once with
+    "database is locked" when the live server's threads wrote in between. What the session holds
+    unsaved is committed first, as the factory would at its end."""
+
+    @functools.wraps(factory)
+    def run(db: Session, *args: Any, **kwargs: Any) -> Any:
+        db.commit()
+        if db.get_bind().dialect.name == "sqlite":
+            db.connection(execution_options={"sqlite_immediate": True})
+        return factory(db, *args, **kwargs)
+
+    return cast(Factory, run)
+
+
+@_writes
 def make_group(db: Session, name: str | None = None, **overrides: Any) -> Group:
     group = staff.do_create_group(db, SYSTEM, name=name or f"组{next(_seq)}", **overrides)
     db.commit()
     return group
 
 
+@_writes
 def make_user(
     db: Session,
     *,
@@ -53,6 +74,7 @@ def make_user(
     return user
 
 
+@_writes
 def make_token(db: Session, user: Any) -> str:
     secret, _ = auth.do_create_token(db, SYSTEM, db.get(User, user.id), name="test")
     db.commit()
@@ -62,6 +84,7 @@ def make_token(db: Session, user: Any) -> str:
 ALL_CHANNELS = ["api", "web", "webchat", "email", "wechat", "phone", "sms", "social", "app_review"]
 
 
+@_writes
 def make_integration(
     db: Session, *, name: str | None = None, channels: list[str] | None = None
 ) -> str:
@@ -73,6 +96,7 @@ def make_integration(
     return secret
 
 
+@_writes
 def make_customer(
     db: Session,
     *,
@@ -91,6 +115,7 @@ def make_customer(
     return customer
 
 
+@_writes
 def make_ticket(
     db: Session,
     *,
@@ -114,6 +139,7 @@ def make_ticket(
     return ticket
 
 
+@_writes
 def make_callback_integration(db: Session, url: str, *, name: str | None = None) -> Integration:
     """An integration of the api channel whose replies are posted to ``url`` (its callback
     secret: ``.callback_secret``)."""
@@ -124,6 +150,7 @@ def make_callback_integration(db: Session, url: str, *, name: str | None = None)
     return integration
 
 
+@_writes
 def make_api_conversation(
     db: Session,
     integration: Integration,
@@ -151,6 +178,7 @@ def make_api_conversation(
     return db.get(Ticket, result.ticket_id)
 
 
+@_writes
 def make_reply(db: Session, ticket: Ticket, text: str = "您好，已为您查询，今天发出。") -> Message:
     """An agent's public reply on ``ticket`` (queued in the outbox where its channel sends)."""
     locked = tickets.access_ticket(db, SYSTEM, ticket.id, for_update=True)
@@ -159,6 +187,7 @@ def make_reply(db: Session, ticket: Ticket, text: str = "您好，已为您查�
     return message
 
 
+@_writes
 def make_webchat_channel(db: Session, *, name: str | None = None, **overrides: Any) -> Any:
     """A web chat channel; returns it with its secret in ``channel.secret`` (as stored)."""
     from kefu.services.webchat import channels
