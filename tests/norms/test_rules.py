@@ -331,6 +331,11 @@ def test_empathy_said_in_other_ways_counts():
         assert "missing_empathy" not in rules(reply, angry), reply
     # a denial of scope is no acknowledgement, though it contains 是我们的
     assert "missing_empathy" in rules("上楼不是我们的服务范围。", angry)
+    # nor is a denial of fault, or a slip put on someone else
+    for reply in ["行李可能被别的旅客拿错了，这不是我们的问题。", "送错是骑手个人失误，稍等。"]:
+        assert "missing_empathy" in rules(reply, angry), reply
+    for reply in ["是我们的问题，马上给您补发。", "这次是我们的失误，马上给您补发。"]:
+        assert "missing_empathy" not in rules(reply, angry), reply
 
 
 def test_an_upset_customer_read_by_the_learned_head_when_the_stored_emotion_is_calm():
