@@ -11,19 +11,23 @@ another style), which the rules were not written from.
     .venv/bin/python benchmarks/norms_cv.py
     .venv/bin/python benchmarks/norms_cv.py --dev other.jsonl --own other-own.jsonl
     .venv/bin/python benchmarks/norms_cv.py --only holdout      # just the held-out halves
+    .venv/bin/python benchmarks/norms_cv.py --only fresh2       # set D, by style as well
 
 Then the held-out set tests/norms/data/norms-holdout.jsonl (375 replies, seven industries,
 written before any rule was tuned on it), split by id: half A (odd ids) is the half a person
 tuning the rules may read; half B (even ids) is reported, never read while tuning. The
-distance between A and B is how much the tuning overfitted A. Last, set C
-(tests/norms/data/norms-fresh.jsonl, 79 replies) was written after the last rule change and
-committed before the checker first ran on it.
+distance between A and B is how much the tuning overfitted A. Then set C
+(tests/norms/data/norms-fresh.jsonl, 79 replies) was written after the second rule round and
+committed before the checker first ran on it. Last, set D (tests/norms/data/norms-fresh2.jsonl,
+175 replies, seven industries no other set has, varied styles) was written before the third
+round and committed before the checker first ran on it; the learned heads of that round are
+trained on every set but D, so D is the one estimate of unseen replies left.
 
 Caveat printed with the figures: the rules were written after reading the whole dev file,
 so the fold figures measure consistency across halves, not generalisation; the own check
 set was used for one round of tuning too, and the learned heads (kefu/norms/learned.py) are
-trained on the dev file, the own check set and holdout half A; holdout half B and set C are
-the estimates of a new team's replies.
+trained on the dev file, the own check set, both holdout halves and set C (their thresholds
+chosen out of fold on half B and C); set D is the estimate of a new team's replies.
 
 The last line is one JSON object with every figure.
 """
@@ -52,6 +56,7 @@ DEV = Path("/work/shared/data/norms-dev.jsonl")
 OWN = ROOT / "tests/norms/data/norms-check.jsonl"
 HOLDOUT = ROOT / "tests/norms/data/norms-holdout.jsonl"
 FRESH = ROOT / "tests/norms/data/norms-fresh.jsonl"
+FRESH2 = ROOT / "tests/norms/data/norms-fresh2.jsonl"
 
 
 def fold_of(example: Example) -> str:
@@ -107,8 +112,9 @@ def main() -> None:
     parser.add_argument("--own", type=Path, default=OWN)
     parser.add_argument("--holdout", type=Path, default=HOLDOUT)
     parser.add_argument("--fresh", type=Path, default=FRESH)
+    parser.add_argument("--fresh2", type=Path, default=FRESH2)
     parser.add_argument(
-        "--only", choices=["dev", "own", "holdout", "fresh"], help="one file's figures"
+        "--only", choices=["dev", "own", "holdout", "fresh", "fresh2"], help="one file's figures"
     )
     args = parser.parse_args()
     print(  # noqa: T201
@@ -147,7 +153,31 @@ def main() -> None:
             "fresh set C (written after the last rule change, never tuned on)",
             read_examples(args.fresh),
         )
+    if args.only in (None, "fresh2") and args.fresh2.is_file():
+        fresh2 = read_examples(args.fresh2)
+        figures["fresh2"] = section(
+            "fresh set D (written before round 3, never trained or tuned on)", fresh2
+        )
+        figures["fresh2_by_style"] = by_style(args.fresh2, fresh2)
     print(json.dumps(figures, ensure_ascii=False))  # noqa: T201
+
+
+def by_style(path: Path, examples: list[Example]) -> dict[str, Any]:
+    """Exact-set accuracy of each style tag of set D (a row may carry several)."""
+    styles = {
+        row["id"]: str(row.get("style", "")).split()
+        for row in map(json.loads, path.read_text("utf-8").splitlines())
+    }
+    predicted = predict(examples)
+    right: dict[str, Ratio] = {}
+    for e, p in zip(examples, predicted, strict=True):
+        for style in styles.get(e.id, []):
+            r = right.get(style, Ratio(0, 0))
+            right[style] = Ratio(r.hits + (p == e.violations), r.total + 1)
+    print("exact-set accuracy by style:")  # noqa: T201
+    for style, r in sorted(right.items()):
+        print(f"  {style:<14}{r.value:.3f} ({r.hits}/{r.total})")  # noqa: T201
+    return {style: round(r.value, 4) for style, r in sorted(right.items())}
 
 
 if __name__ == "__main__":

@@ -10,20 +10,43 @@ import pytest
 
 from kefu.norms import learned
 from kefu.norms.text import fold
+from kefu.norms.train import ADDS, RULE_HEADS, VETOES
 
 
-def test_the_artifact_holds_both_heads_with_their_thresholds_and_cross_validation():
-    heads = learned.heads()
-    assert set(heads) == {"blame", "upset"}
+def manifest() -> dict:
     with np.load(learned.ARTIFACT) as npz:
-        manifest = json.loads(str(npz["manifest"]))
-    assert set(manifest["files"]) == {"norms-dev.jsonl", "norms-check.jsonl", "norms-holdout.jsonl"}
+        return json.loads(str(npz["manifest"]))
+
+
+def test_the_artifact_holds_the_upset_head_and_one_head_per_judged_rule():
+    heads = learned.heads()
+    assert set(manifest()["heads"]) == {"upset", *RULE_HEADS}
+    switched_on = {name for name in RULE_HEADS if not manifest()["heads"][name].get("off")}
+    assert set(heads) == {"upset", *switched_on}  # a head switched off ships no weights
+    files = set(manifest()["files"])
+    assert files == {
+        "norms-dev.jsonl",
+        "norms-check.jsonl",
+        "norms-holdout.jsonl",
+        "norms-fresh.jsonl",
+    }  # set D (norms-fresh2.jsonl) is never trained on
     for name, head in heads.items():
-        spec = manifest["heads"][name]
+        spec = manifest()["heads"][name]
         assert head.threshold == spec["threshold"]
         assert len(head.keys) == len(head.weights) > 1000
         assert (head.keys[1:] > head.keys[:-1]).all()  # sorted, no two n-grams share a key
-        assert spec["cv"]["precision"] >= 0.85, name  # 5-fold, out of fold
+    assert manifest()["heads"]["upset"]["cv"]["precision"] >= 0.85  # 5-fold, out of fold
+
+
+def test_each_rule_head_judges_its_rule_with_thresholds_of_the_grid_and_costs_no_errors():
+    for name, rule in RULE_HEADS.items():
+        spec = manifest()["heads"][name]
+        assert spec["rule"] == rule and spec["add"] in ADDS and spec["veto"] in VETOES
+        if not spec.get("off"):
+            head = learned.heads()[name]
+            assert (head.rule, head.add, head.veto) == (rule, spec["add"], spec["veto"])
+        cv = spec["cv"]["untuned"]  # out of fold, on the rows no rule was written from
+        assert cv["rule_and_head"]["errors"] <= cv["rule"]["errors"], name
 
 
 @pytest.mark.parametrize("text", ["", "😀", "？？？", "a" * 3000, "\ufffd"])
@@ -42,11 +65,10 @@ def test_reading_by_integer_keys_equals_the_tf_idf_of_kefu_nlp_features():
     from kefu.nlp.features import CharNgramSpace
 
     with np.load(learned.ARTIFACT) as npz:
-        manifest = json.loads(str(npz["manifest"]))
         for name, head in learned.heads().items():
             vocab = str(npz[f"{name}_vocab"]).split(learned.SEPARATOR)
             space = CharNgramSpace(1, 3, {g: i for i, g in enumerate(vocab)}, npz[f"{name}_idf"])
-            weights, bias = npz[f"{name}_weights"], manifest["heads"][name]["bias"]
+            weights, bias = npz[f"{name}_weights"], manifest()["heads"][name]["bias"]
             for text in ["您好，这是快递那边的问题。", "😀", "\x00ab", "延误是机场安排的。" * 20]:
                 ids, values = space.encode(fold(text).text)
                 score = (float(values @ weights[ids]) if len(ids) else 0.0) + bias

@@ -331,6 +331,11 @@ def test_empathy_said_in_other_ways_counts():
         assert "missing_empathy" not in rules(reply, angry), reply
     # a denial of scope is no acknowledgement, though it contains 是我们的
     assert "missing_empathy" in rules("上楼不是我们的服务范围。", angry)
+    # nor is a denial of fault, or a slip put on someone else
+    for reply in ["行李可能被别的旅客拿错了，这不是我们的问题。", "送错是骑手个人失误，稍等。"]:
+        assert "missing_empathy" in rules(reply, angry), reply
+    for reply in ["是我们的问题，马上给您补发。", "这次是我们的失误，马上给您补发。"]:
+        assert "missing_empathy" not in rules(reply, angry), reply
 
 
 def test_an_upset_customer_read_by_the_learned_head_when_the_stored_emotion_is_calm():
@@ -361,8 +366,22 @@ def test_other_checks_of_satisfaction_close_the_conversation():
     assert "missing_closing" in rules("不客气，给您带来不便了。", closing)
 
 
-def test_the_learned_head_finds_blame_no_pattern_names():
-    reply = "延误是机场安排的，跟我们航空公司这边关系不大。"
-    (blame,) = [f for f in check(reply, CALM) if f.rule == "blame_shifting"]
-    assert (blame.start, blame.end) == (0, len(reply)) and blame.severity == "error"
-    assert "blame_shifting" not in rules("您好，已为您办理退款，预计2小时内到账。")
+def test_the_learned_vague_head_takes_back_a_listed_word_that_promises_nothing():
+    """The shipped vague head vetoes below its threshold (models/norms-learned.npz, chosen out
+    of fold): 尽早, 回头, 改天 said of the customer's own plans, not of a promise."""
+    from kefu.norms import learned
+    from kefu.norms.checker import clear_caches
+
+    harmless = [
+        "您可以尽早预约，名额有限。",
+        "很多回头客都说好穿，您可以放心选。",
+        "改天您路过门店也可以直接试穿。",
+    ]
+    with learned.using({"upset": learned.heads()["upset"]}):  # the patterns alone
+        clear_caches()
+        assert all("vague_commitment" in rules(reply) for reply in harmless)
+    clear_caches()
+    for reply in harmless:
+        assert "vague_commitment" not in rules(reply), reply
+    for reply in ["我们会尽快处理。", "稍后给您回复。", "我们尽快安排。"]:
+        assert "vague_commitment" in rules(reply), reply

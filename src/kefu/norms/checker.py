@@ -39,8 +39,22 @@ def check(reply: str, context: ReplyContext | None = None) -> list[Finding]:
     words = load()
     findings: list[Finding] = []
     for name, rule in RULE_FUNCTIONS.items():
-        findings.extend(rule(folded, context, words[name]))
+        findings.extend(_judged(folded, words[name], rule(folded, context, words[name])))
     return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
+
+
+def _judged(folded: Folded, words: RuleWords, found: list[Finding]) -> list[Finding]:
+    """The rule's findings after its learned head (learned.py), where it has one: a hit the
+    head reads as very unlikely is taken back, a reply it reads as very likely to break the
+    rule gets a finding over the whole reply. The informal 你 (impolite) is mechanical: no
+    head takes it back."""
+    pattern = [f for f in found if f.explanation == words.explanation]
+    stands = learned.judged(words.name, folded.text, bool(pattern))
+    if pattern and not stands:
+        return [f for f in found if f not in pattern]
+    if not found and stands:
+        return [_whole(folded, words)]
+    return found
 
 
 def _finding(
@@ -88,9 +102,6 @@ def privacy_exposure(folded: Folded, context: ReplyContext, words: RuleWords) ->
 def blame_shifting(folded: Folded, context: ReplyContext, words: RuleWords) -> list[Finding]:
     text = folded.text
     matches = [m for m in words.find(text) if not _asked(text, m.start())]
-    if not matches and learned.says("blame", text):
-        # a shape of 推卸 no pattern names: the learned head reads the reply as a whole
-        return [_whole(folded, words)]
     return _from_matches(folded, words, matches)
 
 
