@@ -11,8 +11,7 @@ C = closing) and the violations.
     python3 tests/norms/data/build_check_set.py   # rewrites norms-check.jsonl
 """
 
-import json
-from pathlib import Path
+from labelled import record, write
 
 ROWS = [
     # ---------------------------------------------------------------- telecom
@@ -950,29 +949,12 @@ ROWS = [
 
 
 def rows() -> list[dict[str, object]]:
-    out = []
-    for number, (industry, turns, reply, flags, violations) in enumerate(ROWS, 1):
-        context = [
-            {"role": "agent", "text": t[2:]}
-            if t.startswith("A:")
-            else {"role": "customer", "text": t}
-            for t in turns
-        ]
-        out.append(
-            {
-                "id": f"own-{number:03d}",
-                "industry": industry,
-                "context": context,
-                "reply": reply,
-                "first_reply": "F" in flags,
-                "closing": "C" in flags,
-                "violations": sorted(violations),
-            }
-        )
-    return out
+    return [
+        record(f"own-{number:03d}", industry, turns, reply, flags, violations)
+        for number, (industry, turns, reply, flags, violations) in enumerate(ROWS, 1)
+    ]
 
 
 if __name__ == "__main__":
-    path = Path(__file__).with_name("norms-check.jsonl")
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows()), "utf-8")
-    print(f"{len(ROWS)} replies written to {path}")  # noqa: T201
+    written = write(__file__, "norms-check.jsonl", rows())
+    print(f"{len(written)} replies written")  # noqa: T201

@@ -23,12 +23,11 @@ first reply, closing only on a closing reply) are checked against the text.
     python3 tests/norms/data/build_fresh2_set.py   # rewrites norms-fresh2.jsonl
 """
 
-import json
 import re
 from collections import Counter
-from pathlib import Path
 
 from build_holdout_set import CODES, HI
+from labelled import check_labels, record, write
 
 # fmt: off
 FRESH2 = [
@@ -416,36 +415,17 @@ def too_long(reply: str) -> bool:
     return plain > 3
 
 
+def informal_you(reply: str) -> bool:
+    return bool(re.search("[你妳]", reply.replace("迷你", "")))
+
+
 def rows() -> list[dict[str, object]]:
     out = []
     for number, (industry, style, turns, reply, flags, codes) in enumerate(FRESH2, 1):
-        violations = sorted(CODES[c] for c in codes.split())
-        if too_long(reply) != ("too_long" in violations):
-            raise ValueError(f"too_long label disagrees with the text: {reply}")
-        if re.search("[你妳]", reply.replace("迷你", "")) and "impolite" not in violations:
-            raise ValueError(f"你 without impolite: {reply}")
-        if "missing_greeting" in violations and "F" not in flags:
-            raise ValueError(f"missing_greeting on a reply that is not the first: {reply}")
-        if "missing_closing" in violations and "C" not in flags:
-            raise ValueError(f"missing_closing on a reply that does not close: {reply}")
-        context = [
-            {"role": "agent", "text": t[2:]}
-            if t.startswith("A:")
-            else {"role": "customer", "text": t}
-            for t in turns
-        ]
-        out.append(
-            {
-                "id": f"fresh2-{number:03d}",
-                "industry": industry,
-                "style": style,
-                "context": context,
-                "reply": reply,
-                "first_reply": "F" in flags,
-                "closing": "C" in flags,
-                "violations": violations,
-            }
-        )
+        violations = [CODES[c] for c in codes.split()]
+        check_labels(reply, flags, violations, too_long=too_long, informal_you=informal_you)
+        row = record(f"fresh2-{number:03d}", industry, turns, reply, flags, violations, style=style)
+        out.append(row)
     return out
 
 
@@ -460,7 +440,5 @@ def counts(written: list[dict[str, object]]) -> str:
 
 
 if __name__ == "__main__":
-    path = Path(__file__).with_name("norms-fresh2.jsonl")
-    written = rows()
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in written), "utf-8")
-    print(f"written to {path}\n{counts(written)}")  # noqa: T201
+    written = write(__file__, "norms-fresh2.jsonl", rows())
+    print(counts(written))  # noqa: T201

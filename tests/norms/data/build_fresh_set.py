@@ -5,10 +5,8 @@ estimate no rule was written from. Same format, codes and checks as build_holdou
     python3 tests/norms/data/build_fresh_set.py   # rewrites norms-fresh.jsonl
 """
 
-import json
-from pathlib import Path
-
 from build_holdout_set import CODES, HI, informal_you, too_long
+from labelled import check_labels, record, write
 
 FRESH = [
     # telecom
@@ -433,33 +431,12 @@ FRESH = [
 def rows() -> list[dict[str, object]]:
     out = []
     for number, (industry, turns, reply, flags, codes) in enumerate(FRESH, 1):
-        violations = sorted(CODES[c] for c in codes.split())
-        if too_long(reply) != ("too_long" in violations):
-            raise ValueError(f"too_long label disagrees with the text: {reply}")
-        if informal_you(reply) and "impolite" not in violations:
-            raise ValueError(f"你 without impolite: {reply}")
-        context = [
-            {"role": "agent", "text": t[2:]}
-            if t.startswith("A:")
-            else {"role": "customer", "text": t}
-            for t in turns
-        ]
-        out.append(
-            {
-                "id": f"fresh-{number:03d}",
-                "industry": industry,
-                "context": context,
-                "reply": reply,
-                "first_reply": "F" in flags,
-                "closing": "C" in flags,
-                "violations": violations,
-            }
-        )
+        violations = [CODES[c] for c in codes.split()]
+        check_labels(reply, flags, violations, too_long=too_long, informal_you=informal_you)
+        out.append(record(f"fresh-{number:03d}", industry, turns, reply, flags, violations))
     return out
 
 
 if __name__ == "__main__":
-    path = Path(__file__).with_name("norms-fresh.jsonl")
-    written = rows()
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in written), "utf-8")
-    print(f"{len(written)} replies written to {path}")  # noqa: T201
+    written = write(__file__, "norms-fresh.jsonl", rows())
+    print(f"{len(written)} replies written")  # noqa: T201

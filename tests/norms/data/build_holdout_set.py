@@ -23,10 +23,10 @@ those two labels against the text and refuses to write a row that disagrees.
     python3 tests/norms/data/build_holdout_set.py   # rewrites norms-holdout.jsonl
 """
 
-import json
 import random
 import re
-from pathlib import Path
+
+from labelled import check_labels, record, write
 
 CODES = {
     "NR": "negative_refusal",
@@ -2219,37 +2219,12 @@ def rows() -> list[dict[str, object]]:
     random.Random(20).shuffle(all_rows)
     out = []
     for number, (industry, turns, reply, flags, codes) in enumerate(all_rows, 1):
-        violations = sorted(CODES[c] for c in codes.split())
-        if too_long(reply) != ("too_long" in violations):
-            raise ValueError(f"too_long label disagrees with the text: {reply}")
-        if informal_you(reply) and "impolite" not in violations:
-            raise ValueError(f"你 without impolite: {reply}")
-        if "missing_greeting" in violations and "F" not in flags:
-            raise ValueError(f"missing_greeting on a reply that is not the first: {reply}")
-        if "missing_closing" in violations and "C" not in flags:
-            raise ValueError(f"missing_closing on a reply that does not close: {reply}")
-        context = [
-            {"role": "agent", "text": t[2:]}
-            if t.startswith("A:")
-            else {"role": "customer", "text": t}
-            for t in turns
-        ]
-        out.append(
-            {
-                "id": f"hold-{number:03d}",
-                "industry": industry,
-                "context": context,
-                "reply": reply,
-                "first_reply": "F" in flags,
-                "closing": "C" in flags,
-                "violations": violations,
-            }
-        )
+        violations = [CODES[c] for c in codes.split()]
+        check_labels(reply, flags, violations, too_long=too_long, informal_you=informal_you)
+        out.append(record(f"hold-{number:03d}", industry, turns, reply, flags, violations))
     return out
 
 
 if __name__ == "__main__":
-    path = Path(__file__).with_name("norms-holdout.jsonl")
-    written = rows()
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in written), "utf-8")
-    print(f"{len(written)} replies written to {path}")  # noqa: T201
+    written = write(__file__, "norms-holdout.jsonl", rows())
+    print(f"{len(written)} replies written")  # noqa: T201
