@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from kefu import __version__, cli_nlp, cli_norms
+from kefu import __version__, cli_kb, cli_nlp, cli_norms  # noqa: F401  (cli_kb: eval kb)
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
