@@ -20,6 +20,7 @@ from kefu.api import (
     agent_status,
     attachments,
     auth,
+    case_library,
     cases,
     chat_offers,
     chat_public,
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         scripts,
         suggestions,
         macros,
+        case_library,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(chat_public.router)
