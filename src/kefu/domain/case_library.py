@@ -123,9 +123,12 @@ class Outcome:
 
 # --- similar cases ---------------------------------------------------------------------------
 
-MIN_SCORE = 0.4  # of the search engine's [0, 1] score (with the category bonus): below, not similar
-RELATIVE_CUTOFF = 0.6  # of the best match's score: far weaker matches are not offered
-SAME_CATEGORY_BONUS = 0.15
+# Of the similarity in [0, 1] (the cosine of weighted term sets, services/case_library/index.py),
+# with the category bonus: a paraphrase of the same problem scores 0.1-0.3, unrelated text
+# sharing a common word or two below 0.05.
+MIN_SCORE = 0.08
+RELATIVE_CUTOFF = 0.3  # of the best match's score: far weaker matches are not offered
+SAME_CATEGORY_BONUS = 0.05
 
 
 @dataclass(frozen=True)

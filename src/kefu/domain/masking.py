@@ -46,7 +46,13 @@ def mask_personal_data(text: str) -> str:
 PERSON, CUSTOMER, STAFF = "【姓名】", "【客户】", "【客服】"
 _FULL_WIDTH = {
     c: c - 0xFEE0
-    for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF20, 0xFF0D)
+    for c in (
+        *range(0xFF10, 0xFF1A),
+        *range(0xFF21, 0xFF3B),
+        *range(0xFF41, 0xFF5B),
+        0xFF20,
+        0xFF0D,
+    )
 }  # ０-９, Ａ-Ｚ, ａ-ｚ, ＠, －: not the CJK punctuation （，：）
 _SEP = r"[ \-.–—_/]?"
 _ORDER_WORD = re.compile(
@@ -69,7 +75,8 @@ _ADDRESS_WORD = re.compile(
     r"(?:是|为|在|:|：)?\s*)[^，。,；;！!？?\n]{2,60}"
 )
 _CJK = "\u4e00-\u9fff"
-_ADDRESS = re.compile(
+_ADDRESS = re.compile(  # not from a word that leads to a place: 送到 / 寄往 / 住在 杭州市…
+    r"(?![到在往寄送发从是的住于至回给和与及])"
     rf"(?:[{_CJK}]{{2,8}}?(?:省|自治区|市|区|县|旗|镇|乡|街道))*"
     rf"[{_CJK}A-Za-z0-9]{{1,12}}?(?:路|街|大道|巷|弄|胡同|里|村|小区|花园|公寓|大厦|苑|园)"
     r"[0-9一二三四五六七八九十百零〇甲乙丙A-Za-z\-]+(?:号院|号楼|号|弄|栋|幢|座|单元|楼|层|室)"
@@ -79,14 +86,17 @@ SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
     "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
     "戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮"
-    "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古"
-    "吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫"
-    "寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古"
+    "吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫"
+    "寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"  # not 和 / 时, read as words far more often
 )
-_TITLED = re.compile(rf"[{SURNAMES}](?:[{_CJK}]{{0,2}}?)(?:先生|女士|小姐|太太|阿姨|老师|师傅|同学|经理)")
+COMPOUND_SURNAMES = "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|令狐|端木"
+_TITLED = re.compile(
+    rf"(?:{COMPOUND_SURNAMES}|[{SURNAMES}])(?:[{_CJK}]{{0,2}}?)(?:先生|女士|小姐|太太|阿姨|老师|师傅|同学|经理)"
+)
 _INTRODUCED = re.compile(
     rf"((?:我叫|我是|本人|姓名|名字叫?|收件人|收货人|寄件人|联系人|户主|持卡人)(?:是|为|:|：)?\s*)"
-    rf"[{SURNAMES}][{_CJK}]{{1,2}}"
+    rf"(?:{COMPOUND_SURNAMES}|[{SURNAMES}])[{_CJK}]{{1,2}}"
 )
 
 

@@ -90,7 +90,9 @@ def test_a_reopened_case_archived_again_rewrites_its_one_entry(db):
 
 
 def test_a_case_sent_back_from_follow_up_is_not_resolved_first_time(db):
-    ticket = factories.make_ticket(db, text="耳机左耳没声音", intent="complaint", category="quality")
+    ticket = factories.make_ticket(
+        db, text="耳机左耳没声音", intent="complaint", category="quality"
+    )
     steps = [cw.RecordFacts("耳机左耳无声"), cw.Advance(), cw.RecordAnalysis("quality", "虚焊"),
              cw.Advance(), cw.ProposeSolution("远程指导重置"), cw.Advance(), cw.SendBack(),
              cw.ProposeSolution("换新"), cw.Advance(), cw.RecordFeedback(True, 4),

@@ -45,7 +45,9 @@ def known_personal_values(session: Session, ticket: Ticket) -> tuple[tuple[str, 
         known += [(v, label) for v, label in ((customer.name, CUSTOMER), (customer.email, "【邮箱】"),
                                                (customer.phone, "【手机号】")) if v]  # fmt: skip
         known += [("".join(customer.name.split()), CUSTOMER)] if customer.name else []
-        ids = session.scalars(select(Identity.external_id).where(Identity.customer_id == customer.id))
+        ids = session.scalars(
+            select(Identity.external_id).where(Identity.customer_id == customer.id)
+        )
         known += [(v, "【账号】") for v in ids if v]
     for value in (ticket.fields or {}).values():
         if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) >= 4:
@@ -121,9 +123,7 @@ def record_reopens(connection: Connection, ticket_ids: list[int], now: datetime)
     more (one statement; intake's batch runs it on its connection)."""
     if not ticket_ids:
         return
-    count = (
-        select(Ticket.reopen_count).where(Ticket.id == CaseEntry.ticket_id).scalar_subquery()
-    )
+    count = select(Ticket.reopen_count).where(Ticket.id == CaseEntry.ticket_id).scalar_subquery()
     connection.execute(
         update(CaseEntry)
         .where(CaseEntry.ticket_id.in_(ticket_ids))

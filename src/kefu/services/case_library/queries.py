@@ -97,8 +97,10 @@ def browse(
             if category is None or index.entries[int(h.id)].category == category
         ]
         chosen = ids[offset : offset + limit]
-        rows = {e.id: e for e in session.scalars(select(CaseEntry).where(CaseEntry.id.in_(chosen)))}
-        return Page(_found(session, actor, [rows[i] for i in chosen if i in rows]), len(ids))
+        by_id = {
+            e.id: e for e in session.scalars(select(CaseEntry).where(CaseEntry.id.in_(chosen)))
+        }
+        return Page(_found(session, actor, [by_id[i] for i in chosen if i in by_id]), len(ids))
     where = [] if category is None else [CaseEntry.category == category]
     total = session.scalar(select(func.count(CaseEntry.id)).where(*where)) or 0
     rows = session.scalars(
@@ -119,7 +121,7 @@ def categories(session: Session) -> list[tuple[str, int]]:
         .group_by(CaseEntry.category)
         .order_by(func.count(CaseEntry.id).desc(), CaseEntry.category)
     )
-    return [(c, int(n)) for c, n in rows]
+    return [(str(c), int(n)) for c, n in rows]
 
 
 def case_text(session: Session, ticket: Ticket) -> str:
@@ -140,13 +142,13 @@ def similar(session: Session, actor: Actor, ticket_id: int, *, limit: int = 3) -
     the best outcomes first among the good matches; never the ticket's own entry."""
     ticket = access_ticket(session, actor, ticket_id)
     index = library_index(session)
-    hits = index.index.search(case_text(session, ticket), k=SEARCH_DEPTH).hits
     own = session.scalar(select(CaseEntry.id).where(CaseEntry.ticket_id == ticket.id))
     candidates = [
-        lib.Candidate(int(h.id), h.score, known.category, known.outcome)
-        for h in hits
-        if int(h.id) != own and (known := index.entries.get(int(h.id))) is not None
-    ]
+        lib.Candidate(entry_id, score, index.entries[entry_id].category,
+                      index.entries[entry_id].outcome)
+        for entry_id, score in index.similar(case_text(session, ticket), k=SEARCH_DEPTH)
+        if entry_id != own
+    ]  # fmt: skip
     matches = lib.rank(candidates, ticket.category, limit)
     rows = {
         e.id: e

@@ -771,7 +771,7 @@ class _Batch:
                     }
                 )
             self.conn.execute(q.REOPEN_CASE, rows)
-            case_entries.record_reopens(self.conn, [t.id for t in reopened], utcnow())
+            case_entries.record_reopens(self.conn, [t.id for t in reopened if t.id], utcnow())
         moved = [t for t in plans if t.case_moved and not t.reopened and t.created_by is None]
         if moved:
             self.conn.execute(
