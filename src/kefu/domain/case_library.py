@@ -57,10 +57,29 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_GREETING = re.compile(
+    r"^(?:你好|您好|hello|hi|在吗|在么|在不在|亲|客服|喂|请问)[啊呀呢~～!！ ]*$", re.I
+)
+
+
+_LABEL = re.compile(r"【[^】]*】")
+TITLE_WORDS = 5  # characters besides labels (【单号】) a title needs to say something
+
+
 def title_of(problem: str) -> str:
-    """The problem's first clause, short enough for a list row."""
-    first = _CLAUSE_END.split(problem.strip(), maxsplit=1)[0].strip()
-    return _clip(first or problem, TITLE_CHARS)
+    """The problem's first clauses that say something (not 你好 / 在吗, not just 订单【单号】),
+    short enough for a row."""
+    pieces = _CLAUSE_END.split(problem.strip())
+    marks = _CLAUSE_END.findall(problem.strip()) + [""]
+    title = ""
+    for clause, mark in zip(pieces, marks, strict=False):
+        if not title and (not clause.strip() or _GREETING.match(clause.strip())):
+            continue
+        title += clause.strip()
+        if len(_LABEL.sub("", title).replace(" ", "")) >= TITLE_WORDS:
+            break
+        title += mark
+    return _clip(title.rstrip("，,；;、 ") or problem, TITLE_CHARS)
 
 
 def entry_of(case: Case, context: CaseContext) -> EntryFields:

@@ -24,11 +24,18 @@ def require_supervisor(actor: Actor) -> None:
         raise PermissionDenied()
 
 
-def compensation_text(entry: CaseEntry) -> str:
+def compensation_amount_text(entry: CaseEntry) -> str:
+    """The compensation's amount as people read it (¥20.00); empty without one."""
     if entry.compensation_kind is None or entry.compensation_amount is None:
         return ""
-    name = COMPENSATION_NAMES.get(entry.compensation_kind, entry.compensation_kind)
-    return f"{name} ¥{entry.compensation_amount / 100:.2f}"
+    return f"¥{entry.compensation_amount / 100:.2f}"
+
+
+def compensation_text(entry: CaseEntry) -> str:
+    amount = compensation_amount_text(entry)
+    if not amount or entry.compensation_kind is None:
+        return ""
+    return f"{COMPENSATION_NAMES.get(entry.compensation_kind, entry.compensation_kind)} {amount}"
 
 
 def promote_to_article(session: Session, entry: CaseEntry, *, actor: Actor) -> ArticleDraft:
