@@ -142,7 +142,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_first_time": N_("非一次解决"),
         "reopened": N_("曾重开"),
         "rated_good": N_("客户好评"),
-        "rated_poor": N_("客户差评"),
+        "rated_poor": N_("评分偏低"),
     },
     "compensation": {
         "coupon": N_("优惠券"),
