@@ -43,6 +43,7 @@ def test_the_customers_words_stand_in_when_no_facts_were_recorded_and_a_rejected
     assert len(long.title) == lib.TITLE_CHARS
     assert lib.title_of("你好，在吗？支付的时候卡了一下，被扣了两次钱") == "支付的时候卡了一下"
     assert lib.title_of("Hello!") == "Hello!"
+    assert lib.title_of("麻烦问一下，发票开错了抬头") == "发票开错了抬头"
     assert lib.title_of("订单【单号】，还没发货，急用") == "订单【单号】，还没发货"
     assert lib.title_of("再问一次！退款到底什么时候到") == "再问一次！退款到底什么时候到"
 

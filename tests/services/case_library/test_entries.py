@@ -142,3 +142,24 @@ def test_a_customer_deleted_later_leaves_nothing_to_find(db):
     _complaint(db)
     assert db.scalar(select(func.count(Customer.id))) == 1
     assert "王小明" not in repr([vars(e) for e in _entries(db)])
+
+
+def test_an_order_number_in_a_custom_field_is_redacted_and_a_product_name_kept(db):
+    from kefu.services.fields import definitions
+    from kefu.services.fields.values import do_set_fields
+
+    definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
+    definitions.do_create_field(db, SYSTEM, key="product", label="商品名称", type="text")
+    ticket = factories.make_ticket(
+        db, text="扫地机器人坏了", intent="complaint", category="quality"
+    )
+    do_set_fields(db, SYSTEM, ticket, {"order_no": "A1B2C3D4", "product": "净澜 X2 扫地机器人"})
+    db.commit()
+    for step in (cw.RecordFacts("A1B2C3D4 的净澜 X2 扫地机器人用了6天就坏了"), cw.Advance(),
+                 cw.RecordAnalysis("quality", "电机批次问题"), cw.Advance(),
+                 cw.ProposeSolution("换新"), cw.Advance(), cw.RecordFeedback(True, 5),
+                 cw.Archive("该批次电机全部召回检测")):  # fmt: skip
+        loop.do_step(db, SYSTEM, ticket, step, cw.Policy())
+    db.commit()
+    (entry,) = _entries(db)
+    assert entry.problem == "【单号】 的净澜 X2 扫地机器人用了6天就坏了"

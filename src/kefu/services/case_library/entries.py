@@ -9,6 +9,7 @@ rating when it comes later (the survey).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 
@@ -36,6 +37,9 @@ from kefu.services import audit
 from kefu.services.actors import Actor
 
 
+_IDENTIFIER = re.compile(r"(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{4,64}")
+
+
 def known_personal_values(session: Session, ticket: Ticket) -> tuple[tuple[str, str], ...]:
     """Everything known to be personal around the case: the customer's profile (name, e-mail,
     phone, channel ids), the values of its custom fields (order numbers…), and staff names."""
@@ -49,9 +53,9 @@ def known_personal_values(session: Session, ticket: Ticket) -> tuple[tuple[str, 
             select(Identity.external_id).where(Identity.customer_id == customer.id)
         )
         known += [(v, "【账号】") for v in ids if v]
-    for value in (ticket.fields or {}).values():
-        if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) >= 4:
-            known.append((str(value), "【单号】"))
+    for value in (ticket.fields or {}).values():  # an order or tracking number, not a product name
+        if isinstance(value, str | int) and _IDENTIFIER.fullmatch(str(value).strip()):
+            known.append((str(value).strip(), "【单号】"))
     known += [(name, STAFF) for name in session.scalars(select(User.name)) if name]
     return tuple(known)
 
@@ -147,3 +151,21 @@ def do_record_rating(session: Session, ticket_id: int, rating: int, *, actor: Ac
     audit.record(session, actor, "case_entry.rated", object_type="case_entry", object_id=entry.id,
                  before=before, after={"rating": rating})  # fmt: skip
     return entry
+
+
+def rebuild_batch(
+    session: Session, *, actor: Actor, after_id: int = 0, batch: int = 200
+) -> tuple[int, int]:
+    """Write (or rewrite) the entries of up to ``batch`` archived complaints with ids above
+    ``after_id``: for cases archived before the library existed, imported history, or after a
+    better redaction. Returns how many, and the last ticket id done (the next ``after_id``)."""
+    tickets = session.scalars(
+        select(Ticket)
+        .where(Ticket.id > after_id, Ticket.case_path == "complaint", Ticket.stage == "archived")
+        .order_by(Ticket.id)
+        .limit(batch)
+        .with_for_update()
+    ).all()
+    for ticket in tickets:
+        do_record_archive(session, ticket, actor=actor)
+    return len(tickets), (tickets[-1].id if tickets else after_id)
