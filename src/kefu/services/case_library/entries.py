@@ -36,7 +36,6 @@ from kefu.errors import KefuError, NotFound
 from kefu.services import audit
 from kefu.services.actors import Actor
 
-
 _IDENTIFIER = re.compile(r"(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{4,64}")
 
 
