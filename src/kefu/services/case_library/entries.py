@@ -36,6 +36,7 @@ from kefu.errors import KefuError, NotFound
 from kefu.services import audit
 from kefu.services.actors import Actor
 
+IDENTITY_LABELS = {"email": "【邮箱】", "phone": "【手机号】", "sms": "【手机号】"}
 _IDENTIFIER = re.compile(r"(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{4,64}")
 
 
@@ -48,10 +49,12 @@ def known_personal_values(session: Session, ticket: Ticket) -> tuple[tuple[str, 
         known += [(v, label) for v, label in ((customer.name, CUSTOMER), (customer.email, "【邮箱】"),
                                                (customer.phone, "【手机号】")) if v]  # fmt: skip
         known += [("".join(customer.name.split()), CUSTOMER)] if customer.name else []
-        ids = session.scalars(
-            select(Identity.external_id).where(Identity.customer_id == customer.id)
+        ids = session.execute(
+            select(Identity.channel, Identity.external_id).where(
+                Identity.customer_id == customer.id
+            )
         )
-        known += [(v, "【账号】") for v in ids if v]
+        known += [(v, IDENTITY_LABELS.get(channel, "【账号】")) for channel, v in ids if v]
     for value in (ticket.fields or {}).values():  # an order or tracking number, not a product name
         if isinstance(value, str | int) and _IDENTIFIER.fullmatch(str(value).strip()):
             known.append((str(value).strip(), "【单号】"))
