@@ -88,9 +88,13 @@ def test_rank_offers_good_matches_by_outcome_and_drops_weak_ones():
     assert found[0].same_category and found[0].score == 0.25
 
 
-def test_rank_prefers_the_same_category_between_equal_outcomes():
+def test_rank_puts_the_same_category_first():
     found = lib.rank([_candidate(1, 0.20, "quality"), _candidate(2, 0.20)], "logistics", limit=2)
     assert [m.id for m in found] == [2, 1]
+    reopened = lib.Outcome(False, 1, 3)
+    found = lib.rank([_candidate(1, 0.30, "quality"), _candidate(2, 0.15, outcome=reopened)],
+                     "logistics", limit=2)  # fmt: skip
+    assert [m.id for m in found] == [2, 1]  # a shared product name is not the same problem
     assert lib.rank([], "logistics", limit=3) == []
     assert [m.id for m in lib.rank([_candidate(i, 0.5) for i in range(9)], None, limit=3)] == [
         0,
@@ -101,14 +105,16 @@ def test_rank_prefers_the_same_category_between_equal_outcomes():
 
 @given(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), st.booleans(),
                           st.one_of(st.none(), st.integers(1, 5))), max_size=20))  # fmt: skip
-def test_rank_never_offers_below_the_floor_and_keeps_outcome_order(rows):
+def test_rank_never_offers_below_the_floor_and_keeps_category_then_outcome_order(rows):
     candidates = [
-        lib.Candidate(i, s, "logistics", lib.Outcome(first and not reopens, reopens, rating))
+        lib.Candidate(i, s, ("logistics", "quality")[i % 2],
+                      lib.Outcome(first and not reopens, reopens, rating))
         for i, (s, reopens, first, rating) in enumerate(rows)
-    ]
+    ]  # fmt: skip
     found = lib.rank(candidates, "logistics", limit=20)
     assert all(m.score >= lib.MIN_SCORE for m in found)
-    assert [m.outcome.tier for m in found] == sorted(m.outcome.tier for m in found)
+    order = [(not m.same_category, m.outcome.tier) for m in found]
+    assert order == sorted(order)
 
 
 def test_the_article_draft_has_the_entrys_sections_and_tags():

@@ -169,11 +169,13 @@ class Match:
 
 
 def rank(candidates: Iterable[Candidate], category: str | None, limit: int) -> list[Match]:
-    """The good matches for a case of ``category``, best outcomes first.
+    """The good matches for a case of ``category``: the same category first, best outcomes first.
 
     Similarity decides what is offered: at least ``MIN_SCORE`` and within ``RELATIVE_CUTOFF`` of
-    the best (the same category adds ``SAME_CATEGORY_BONUS``); among those, the outcome decides
-    the order (resolved first time and well rated first, reopened last), then similarity."""
+    the best (the same category adds ``SAME_CATEGORY_BONUS``). Among those, cases of the same
+    category come first — a shared product name alone (the same snack, late or broken) is not
+    the same problem — then the outcome decides (resolved first time and well rated first,
+    reopened last), then similarity."""
     scored = [
         Match(
             c.id,
@@ -188,7 +190,7 @@ def rank(candidates: Iterable[Candidate], category: str | None, limit: int) -> l
         return []
     best = max(m.score for m in scored)
     good = [m for m in scored if m.score >= MIN_SCORE and m.score >= best * RELATIVE_CUTOFF]
-    good.sort(key=lambda m: (m.outcome.tier, -m.score, m.id))
+    good.sort(key=lambda m: (not m.same_category, m.outcome.tier, -m.score, m.id))
     return good[:limit]
 
 
