@@ -144,3 +144,14 @@ def test_a_supervisor_gets_the_article_draft_and_promotion_waits_for_the_kb(
 
 def test_an_integration_reads_nothing_of_the_library(library, integration):
     api_error(integration.get("/api/v1/case-library"), 403, "staff_required")
+
+
+def test_the_same_story_solved_the_same_way_is_offered_once(db, library, api):
+    twin = factories.make_archived_complaint(
+        db, text="包裹五天没到，物流停在中转站", facts="包裹五天未送达，物流停在中转站不更新",
+        solution="联系快递加急派送并每日同步物流进度", rating=5, compensation=("coupon", 20_00),
+        group=library["group"], **LATE)  # fmt: skip
+    ticket = _open_late_parcel(db, library["group"])
+    ids = [c["id"] for c in api.get(f"/api/v1/tickets/{ticket.id}/similar").json()]
+    assert len(ids) == 3 and _entry_of(db, twin) not in ids
+    assert ids[0] == _entry_of(db, library["best"])

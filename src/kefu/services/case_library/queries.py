@@ -149,11 +149,18 @@ def similar(session: Session, actor: Actor, ticket_id: int, *, limit: int = 3) -
         for entry_id, score in index.similar(case_text(session, ticket), k=SEARCH_DEPTH)
         if entry_id != own
     ]  # fmt: skip
-    matches = lib.rank(candidates, ticket.category, limit)
+    matches = lib.rank(candidates, ticket.category, limit * 3)
     rows = {
         e.id: e
         for e in session.scalars(select(CaseEntry).where(CaseEntry.id.in_([m.id for m in matches])))
     }
-    chosen = [(rows[m.id], m) for m in matches if m.id in rows]
+    chosen: list[tuple[CaseEntry, lib.Match]] = []
+    seen: set[tuple[str, str]] = set()
+    for m in matches:  # the same story solved the same way is offered once
+        entry = rows.get(m.id)
+        if entry is None or (entry.problem, entry.solution) in seen or len(chosen) == limit:
+            continue
+        seen.add((entry.problem, entry.solution))
+        chosen.append((entry, m))
     links = linkable(session, actor, [e for e, _ in chosen])
     return [Found(e, e.ticket_id if e.ticket_id in links else None, m) for e, m in chosen]
