@@ -149,13 +149,13 @@ class Index:
         known = vectors.default()
         for number, doc in enumerate(docs):
             title = read(" ".join((doc.title, *doc.tags, *doc.synonyms)))
-            body = read(doc.body)
+            parts = [read(sentence) for sentence in _SENTENCE_END.split(doc.body)]
+            body = text.joined(parts)
             for name, terms in _fields(title, body).items():
                 columns[name].append(terms or [_EMPTY])
-            for sentence in _SENTENCE_END.split(doc.body):
-                terms = read(sentence).terms
-                if terms:
-                    sentences.append(terms)
+            for part in parts:
+                if part.words or part.bigrams:
+                    sentences.append(part.terms)
                     sentence_doc.append(number)
             reads.append(
                 _Read(

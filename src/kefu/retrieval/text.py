@@ -115,6 +115,17 @@ class Reading:
         return [*self.words, *self.bigrams]
 
 
+def joined(parts: Iterable[Reading]) -> Reading:
+    """Several readings as one (an article read sentence by sentence)."""
+    parts = list(parts)
+    return Reading(
+        text="".join(p.text for p in parts),
+        words=tuple(w for p in parts for w in p.words),
+        bigrams=tuple(b for p in parts for b in p.bigrams),
+        sounds=tuple(s for p in parts for s in p.sounds),
+    )
+
+
 def read(text: str) -> Reading:
     normalised = normalize(text)
     found = words(normalised)
