@@ -119,7 +119,13 @@ def flat(report: dict[str, Any]) -> dict[str, float]:
 
 
 def main() -> None:
-    threadpool_limits(1)  # as kefu's server runs (kefu/__init__.py); numpy was imported first
+    # One BLAS thread, as kefu's server runs (kefu/__init__.py sets it before NumPy loads; here
+    # NumPy came first, so the limit is set now and held for the whole run).
+    with threadpool_limits(1):
+        run()
+
+
+def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--articles", type=int, default=10_000)

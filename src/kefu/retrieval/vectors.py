@@ -40,7 +40,7 @@ class WordVectors:
 def load(path: Path = MODEL) -> WordVectors:
     with np.load(path, allow_pickle=False) as data:
         words = bytes(data["vocabulary"]).decode("utf-8").split(SEPARATOR)
-        return WordVectors(tuple(words), data["matrix"].astype(np.float32))
+        return WordVectors(tuple(words), np.ascontiguousarray(data["matrix"], np.float32))
 
 
 @lru_cache(maxsize=1)
