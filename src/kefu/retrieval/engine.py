@@ -10,7 +10,6 @@ each and that decision.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,7 +24,6 @@ from kefu.retrieval.text import Reading, read
 DEFAULT_K = 5
 CANDIDATES = 20  # of the first stage, re-ranked by the second
 FIELDS = ("all", "title", "body", "sound")
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
 _EMPTY = "\u0000"  # the term of a field with nothing in it (bm25s wants a term a document)
 
 
@@ -168,7 +166,7 @@ class Index:
         known = vectors.default()
         for number, doc in enumerate(docs):
             title = read(" ".join((doc.title, *doc.tags, *doc.synonyms)))
-            parts = [read(sentence) for sentence in _SENTENCE_END.split(doc.body)]
+            parts = text.read_article_body(doc.body)
             body = text.joined(parts)
             for name, terms in _fields(title, body).items():
                 columns[name].append(terms or [_EMPTY])

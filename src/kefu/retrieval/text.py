@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kefu.retrieval.vectors import WordVectors
 
 MAX_CHARS = 2_000  # of a question: a longer story is read by its start
+MAX_ARTICLE_CHARS = 100_000  # of an article: beyond this its text is not searched
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
@@ -36,8 +37,8 @@ STOP_WORDS = frozenset(
 )
 
 
-def normalize(text: str) -> str:
-    return simplify(clean(text)[:MAX_CHARS])
+def normalize(text: str, limit: int = MAX_CHARS) -> str:
+    return simplify(clean(text)[:limit])
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +128,19 @@ def joined(parts: Iterable[Reading]) -> Reading:
 
 
 def read(text: str) -> Reading:
-    normalised = normalize(text)
+    return read_normalised(normalize(text))
+
+
+def read_article_body(body: str) -> list[Reading]:
+    """An article's body sentence by sentence, normalised once as a whole."""
+    normalised = normalize(body, MAX_ARTICLE_CHARS)
+    return [read_normalised(s) for s in _SENTENCE_END.split(normalised) if s.strip()]
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
+
+
+def read_normalised(normalised: str) -> Reading:
     found = words(normalised)
     meant = lexicon.default().expand(normalised, found)
     return Reading(
