@@ -68,3 +68,12 @@ def test_synonyms_make_an_article_findable():
     ]
     index = Index.build(docs)
     assert index.search("家电坏了找谁修").hits[0].id == "b"
+
+
+def test_the_end_of_a_long_article_is_searched():
+    filler = "本店商品均由正规渠道采购。" * 300  # 3,900 characters
+    docs = [
+        Doc("long", "购物须知", filler + "购买无人机需实名登记。"),
+        Doc("other", "积分规则", "积分可在结算时抵扣现金。"),
+    ]
+    assert Index.build(docs).search("无人机实名登记").hits[0].id == "long"
