@@ -217,13 +217,16 @@ class Index:
         if not self.docs or not terms:
             empty = np.zeros((0, learned.FEATURES), np.float64)
             return np.zeros(0, np.int64), empty, np.zeros(len(learned.QUESTION_FEATURE_NAMES))
-        asked_topics = topics(question)
+        asks = reading.asked
+        asked_topics = topics(asks.text if reading.asks else question)
+        every = self._scores("all", terms)
         scores = {
-            "all": self._scores("all", terms),
+            "all": every,
             "title": self._scores("title", terms),
             "body": self._scores("body", terms),
             "sound": self._scores("sound", list(reading.sounds)),
             "sentence": self._best_sentence(terms),
+            "asked": self._scores("all", asks.terms) if reading.asks else every,
         }
         first = scores["all"] + 0.5 * scores["sound"]
         count = min(CANDIDATES, len(self.docs))
@@ -232,6 +235,7 @@ class Index:
         top = top[first[top] > 0]
         rows = learned.features(
             reading,
+            asks,
             asked_topics,
             [self._reads[i] for i in top],
             {name: values[top] for name, values in scores.items()},

@@ -48,6 +48,9 @@ FEATURE_NAMES = (
     "sentence_relative",
     "sentence_per_term",
     "same_topic",
+    "asked_relative",
+    "asked_per_term",
+    "asked_word_share",
 )
 FEATURES = len(FEATURE_NAMES)
 ANSWER_FEATURE_NAMES = (
@@ -107,6 +110,7 @@ def _meaning(
 
 def features(
     reading: Reading,
+    asks: Reading,
     topics: Mapping[str, float],
     reads: Sequence[_Read],
     scores: Mapping[str, np.ndarray],
@@ -122,6 +126,7 @@ def features(
         ("body", 4, terms),
         ("sound", 6, sounds),
         ("sentence", 16, terms),
+        ("asked", 19, max(len(asks.terms), 1)),
     ):
         rows[:, column] = scores[name] / best[name] if best[name] > 0 else 0.0
         rows[:, column + 1] = scores[name] / per
@@ -131,6 +136,7 @@ def features(
     for i, doc in enumerate(reads):
         rows[i, 18] = topics.get(doc.category or "", 0.0)
         rows[i, 8] = _share(words, doc.words)
+        rows[i, 21] = _share(set(asks.words), doc.words)
         rows[i, 9] = _share(words, doc.title_words)
         rows[i, 10] = _share(pairs, doc.bigrams)
         rows[i, 11] = _share(pairs, doc.title_bigrams)

@@ -33,7 +33,9 @@ STOP_WORDS = frozenset(
     "可以 能否 能不能 可不可以 是不是 有没有 怎么 怎么办 怎样 如何 什么 为什么 哪 哪里 哪儿 "
     "多少 几 一下 一个 这个 那个 这 那 这样 那样 请问 你好 您好 谢谢 麻烦 我 我们 你 你们 您 "
     "他 她 它 他们 自己 给 把 被 让 对 从 到 跟 呗 不 没 没有 个 下 想 问 说 点 样 吧 啥 咋 "
-    "我家 我的 你家 一直 已经 现在 还是 但是 然后 所以 因为 如果 的话 时候 之前 之后 以后".split()
+    "我家 我的 你家 一直 已经 现在 还是 但是 然后 所以 因为 如果 的话 时候 之前 之后 以后 "
+    "就是 就是说 呃 额 哎 诶 喂 嗨 那么 这边 那边 其实 反正 对吧 好吧 好的 嗯嗯 哈哈 亲 "
+    "问一下 想问 咨询 咨询一下 请教".split()
 )
 
 
@@ -110,25 +112,55 @@ class Reading:
     words: tuple[str, ...]  # content words, then the lexicon's words for what it says
     bigrams: tuple[str, ...]
     sounds: tuple[str, ...]
+    asks: str = ""  # of a long message, what it asks (``focus``); empty: all of it
 
     @property
     def terms(self) -> list[str]:
         return [*self.words, *self.bigrams]
 
+    @property
+    def asked(self) -> Reading:
+        """The reading of what the message asks."""
+        return read_normalised(self.asks) if self.asks else self
 
-def joined(parts: Iterable[Reading]) -> Reading:
+
+def joined(parts: Iterable[Reading], *, text: str | None = None) -> Reading:
     """Several readings as one (an article read sentence by sentence)."""
     parts = list(parts)
     return Reading(
-        text="".join(p.text for p in parts),
+        text="".join(p.text for p in parts) if text is None else text,
         words=tuple(w for p in parts for w in p.words),
         bigrams=tuple(b for p in parts for b in p.bigrams),
         sounds=tuple(s for p in parts for s in p.sounds),
     )
 
 
+_CLAUSE = re.compile(r"[，。！？,.!?；;、\n~～…]+")
+_ASKS = re.compile(
+    r"[吗嘛么呢?？]|怎|如何|多久|多少|几|哪|什么|啥|能不能|可不可以|是不是|有没有|是否|可以|能否|要不要"
+)
+FOCUS_FROM = 30  # characters: a question at least this long is a story with a question in it
+
+
+def focus(normalised: str) -> str:
+    """What a long message asks: its last clause that asks something, with the clause before
+    it (鞋子挤脚想换个码子，寄回去的运费谁出); a short message is all question."""
+    if len(normalised) < FOCUS_FROM:
+        return ""
+    clauses = [c for c in _CLAUSE.split(normalised) if c.strip()]
+    asking = [i for i, c in enumerate(clauses) if _ASKS.search(c)]
+    last = asking[-1] if asking else len(clauses) - 1
+    return "，".join(clauses[max(0, last - 1) : last + 1])
+
+
 def read(text: str) -> Reading:
-    return read_normalised(normalize(text))
+    """A question as search reads it; in a long story, what it asks counts twice."""
+    normalised = normalize(text)
+    reading = read_normalised(normalised)
+    asked = focus(normalised)
+    if not asked or asked == normalised:
+        return reading
+    return replace(joined([reading, read_normalised(asked)], text=normalised), asks=asked)
 
 
 def read_article_body(body: str) -> list[Reading]:

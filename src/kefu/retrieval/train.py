@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from kefu.retrieval import augment
 from kefu.retrieval import ranker as learned
 from kefu.retrieval.engine import Index, doc_of
 from kefu.retrieval.evaluate import Question, load_questions
@@ -32,13 +34,14 @@ class Example:
     ids: list[str]  # the candidates' article ids, first-stage order
     rows: np.ndarray
     question_row: np.ndarray
+    kind: str = "plain"  # or the kind of harder copy (augment.KINDS)
 
 
-def examples(index: Index, questions: list[Question]) -> list[Example]:
+def examples(index: Index, questions: list[Question], kind: str = "plain") -> list[Example]:
     out = []
     for question in questions:
         top, rows, asked = index.candidates(question.text)
-        out.append(Example(question, [index.docs[i].id for i in top], rows, asked))
+        out.append(Example(question, [index.docs[i].id for i in top], rows, asked, kind))
     return out
 
 
@@ -107,8 +110,10 @@ def fit(train: list[Example], c: float = 0.3) -> learned.Ranker:
     a_mean, a_scale = _standard(answer_x)
     a_weights, a_bias = _logistic((answer_x - a_mean) / a_scale, answer_y, c)
     model = learned.Ranker(mean, scale, weights, bias, a_mean, a_scale, a_weights, a_bias, 0.5)
-    confidence = np.array([_confidence(model, e) for e in train])
-    threshold = _threshold(confidence, answer_y.astype(bool))
+    # The threshold is set on the questions as written (their copies train the models only).
+    plain = [e for e in train if e.kind == "plain"] or train
+    confidence = np.array([_confidence(model, e) for e in plain])
+    threshold = _threshold(confidence, np.array([e.question.article is not None for e in plain]))
     return learned.Ranker(mean, scale, weights, bias, a_mean, a_scale, a_weights, a_bias, threshold)
 
 
@@ -139,7 +144,7 @@ def predict(model: learned.Ranker, e: Example) -> tuple[list[str], bool]:
     return [e.ids[i] for i in order], _confidence(model, e) >= model.threshold
 
 
-def score(predictions: list[tuple[Example, list[str], bool]]) -> dict[str, float]:
+def score(predictions: list[tuple[Example, list[str], bool]]) -> dict[str, Any]:
     n = top1 = top3 = said_none = right_none = truly_none = rank1 = rank3 = 0
     for e, ids, answered in predictions:
         gold = e.question.article
@@ -166,15 +171,31 @@ def score(predictions: list[tuple[Example, list[str], bool]]) -> dict[str, float
     }
 
 
-def cross_validate(data: list[Example], folds: list[int], c: float = 0.3) -> dict[str, float]:
-    predictions = []
+def cross_validate(
+    data: list[Example],
+    folds: list[int],
+    c: float = 0.3,
+    harder: dict[str, list[Example]] | None = None,
+) -> dict[str, Any]:
+    """Out-of-fold figures on the questions, and on each kind of harder copy of them
+    (``harder[kind][i]`` is a copy of ``data[i]``; it trains and is scored with its fold)."""
+    harder = harder or {}
+    predictions: dict[str, list[tuple[Example, list[str], bool]]] = {"plain": []}
+    predictions.update({kind: [] for kind in harder})
     for fold in sorted(set(folds)):
         train = [e for e, f in zip(data, folds, strict=True) if f != fold]
+        for copies in harder.values():
+            train += [e for e, f in zip(copies, folds, strict=True) if f != fold]
         model = fit(train, c)
-        for e, f in zip(data, folds, strict=True):
+        for i, f in enumerate(folds):
             if f == fold:
-                predictions.append((e, *predict(model, e)))
-    return score(predictions)
+                predictions["plain"].append((data[i], *predict(model, data[i])))
+                for kind, copies in harder.items():
+                    predictions[kind].append((copies[i], *predict(model, copies[i])))
+    report: dict[str, Any] = score(predictions["plain"])
+    for kind in harder:
+        report[kind] = score(predictions[kind])
+    return report
 
 
 def folds_by_question(data: list[Example]) -> list[int]:
@@ -205,7 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     articles = read_folder(args.data / "kb")
     index = Index.build((doc_of(a) for a in articles), model=learned.untrained())
-    data = examples(index, load_questions(args.data / "kb-questions-dev.jsonl"))
+    questions = load_questions(args.data / "kb-questions-dev.jsonl")
+    data = examples(index, questions)
+    copies = [augment.variants(q.text, seed=SEED + n) for n, q in enumerate(questions)]
+    harder = {
+        kind: examples(
+            index, [replace(q, text=c[kind]) for q, c in zip(questions, copies, strict=True)], kind
+        )
+        for kind in augment.KINDS
+    }
     recall = sum(e.question.article in e.ids for e in data if e.question.article)
     answerable = sum(1 for e in data if e.question.article)
     _say(
@@ -216,9 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         ("by question", folds_by_question(data)),
         ("by article", folds_by_article(data)),
     ):
-        _say(f"{FOLDS}-fold, {name}:", json.dumps(cross_validate(data, folds, args.c)))
+        _say(f"{FOLDS}-fold, {name}:", json.dumps(cross_validate(data, folds, args.c, harder)))
     if not args.dry_run:
-        model = fit(data, args.c)
+        model = fit(data + [e for copies in harder.values() for e in copies], args.c)
         learned.MODEL.parent.mkdir(exist_ok=True)
         learned.MODEL.write_text(json.dumps(model.to_json(), indent=1) + "\n", "utf-8")
         _say(f"wrote {learned.MODEL}")
