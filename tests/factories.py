@@ -197,3 +197,36 @@ def make_webchat_channel(db: Session, *, name: str | None = None, **overrides: A
     )
     db.commit()
     return channel
+
+
+@_writes
+def make_archived_complaint(
+    db: Session,
+    *,
+    text: str,
+    facts: str,
+    category: str,
+    cause: str,
+    solution: str,
+    lesson: str,
+    rating: int | None = 5,
+    compensation: tuple[str, int] | None = None,
+    **overrides: Any,
+) -> Ticket:
+    """A complaint walked through its five steps to 总结归档 (so the case library has its entry)."""
+    from kefu.domain import case_loop as cw
+    from kefu.services.cases import loop
+
+    ticket = make_ticket.__wrapped__(  # type: ignore[attr-defined]
+        db, text=text, intent="complaint", category=category, **overrides
+    )
+    comp = cw.Compensation(compensation[0], compensation[1], Role.ADMIN) if compensation else None
+    steps: list[cw.Action] = [
+        cw.RecordFacts(facts), cw.Advance(), cw.RecordAnalysis(category, root_cause=cause),
+        cw.Advance(), cw.ProposeSolution(solution, comp), cw.Advance(),
+        cw.RecordFeedback(True, rating), cw.Archive(lesson),
+    ]  # fmt: skip
+    for step in steps:
+        loop.do_step(db, SYSTEM, ticket, step, cw.Policy())
+    db.commit()
+    return ticket

@@ -155,3 +155,31 @@ def test_search_reindex_indexes_what_is_missing(cli_env, db):
     assert result.exit_code == 0, result.output
     assert "indexed 1 tickets, 1 messages, 1 customers" in result.stdout
     assert [h.id for h in search(db, SYSTEM, "漏水").hits] == [ticket.id]
+
+
+def test_case_library_rebuild_writes_every_archived_complaint_once(cli_env, db):
+    from sqlalchemy import delete, func, select
+
+    from kefu.db.models import CaseEntry
+
+    tickets = [
+        factories.make_archived_complaint(
+            db,
+            text=f"快递{n}天没到",
+            facts=f"快递{n}天未到",
+            category="logistics",
+            cause="运力不足",
+            solution="加急派送",
+            lesson="提前加派运力",
+        )  # fmt: skip
+        for n in (3, 5, 7)
+    ]
+    factories.make_ticket(db, text="还没归档的投诉", intent="complaint")
+    db.execute(delete(CaseEntry).where(CaseEntry.ticket_id != tickets[0].id))
+    db.commit()
+    result = runner.invoke(app, ["case-library", "rebuild", "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    assert "case library: 3 archived complaints written" in result.stdout
+    db.rollback()
+    assert db.scalar(select(func.count(CaseEntry.id))) == 3
+    assert set(db.scalars(select(CaseEntry.ticket_id))) == {t.id for t in tickets}

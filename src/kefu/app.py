@@ -20,6 +20,7 @@ from kefu.api import (
     agent_status,
     attachments,
     auth,
+    case_library,
     cases,
     chat_offers,
     chat_public,
@@ -76,6 +77,7 @@ from kefu.web.pages import approvals as web_approvals
 from kefu.web.pages import assets as web_assets
 from kefu.web.pages import auth as web_auth
 from kefu.web.pages import board as web_board
+from kefu.web.pages import case_library as web_case_library
 from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
 from kefu.web.pages import inbox as web_inbox
@@ -94,6 +96,7 @@ WORKSPACE_PAGES = (
     web_customers,
     web_admin,
     web_cases,
+    web_case_library,
     web_approvals,
     web_inbox,
     web_board,
@@ -240,6 +243,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         scripts,
         suggestions,
         macros,
+        case_library,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(chat_public.router)

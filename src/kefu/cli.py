@@ -46,6 +46,8 @@ app.add_typer(outbox_app, name="outbox")
 search_app = typer.Typer(help="The full-text search index.", no_args_is_help=True)
 scripts_app = typer.Typer(help="The reply-script library (话术库).", no_args_is_help=True)
 app.add_typer(scripts_app, name="scripts")
+case_library_app = typer.Typer(help="The case library (解决方案库).", no_args_is_help=True)
+app.add_typer(case_library_app, name="case-library")
 app.add_typer(search_app, name="search")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
@@ -321,6 +323,27 @@ def search_reindex(
     finally:
         engine.dispose()
     typer.echo("indexed " + ", ".join(f"{n:,} {kind}s" for kind, n in counts.items()))
+
+
+@case_library_app.command("rebuild")
+def case_library_rebuild(
+    batch: Annotated[int, typer.Option(min=1, help="Cases written per transaction.")] = 200,
+) -> None:
+    """Write the library entry of every archived complaint again (cases archived before the
+    library existed, imported or synthetic history); an existing entry is rewritten, not doubled."""
+    from kefu.services.actors import SYSTEM
+    from kefu.services.case_library.entries import rebuild_batch
+
+    engine = make_engine(get_settings().resolved_database_url)
+    done, last, written = 0, 0, batch
+    try:
+        while written == batch:
+            with session_scope(engine) as session:
+                written, last = rebuild_batch(session, actor=SYSTEM, after_id=last, batch=batch)
+            done += written
+    finally:
+        engine.dispose()
+    typer.echo(f"case library: {done:,} archived complaints written")
 
 
 @scripts_app.command("import")

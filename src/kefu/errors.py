@@ -52,6 +52,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "回复不符合沟通规范，请修改；如确需发送，请填写理由",
         "The reply breaks the communication norms; edit it, or give a reason to send it anyway",
     ),
+    "kb_unavailable": (
+        "知识库尚未启用，暂时无法生成文章草稿",
+        "The knowledge base is not available yet; no article draft was made",
+    ),
     "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
     "customer_merged": (
         "该客户已合并到其他客户，请在合并后的客户上操作",
@@ -272,6 +276,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "sla_policy": ("SLA 策略", "SLA policy"),
     "outbox_entry": ("投递记录", "Outbox entry"),
     "ticket_field": ("工单字段", "Ticket field"),
+    "case_entry": ("案例", "Case entry"),
 }
 
 

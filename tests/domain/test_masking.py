@@ -33,3 +33,56 @@ def test_order_numbers_and_short_numbers_stay():
 def test_never_raises_and_is_idempotent(text):
     once = mask_personal_data(text)
     assert mask_personal_data(once) == once
+
+
+# --- redaction (the case library) ---------------------------------------------------------------
+
+from kefu.domain.masking import redact_personal_data  # noqa: E402
+
+
+def test_redaction_removes_numbers_however_they_are_written():
+    cases = {
+        "电话１３８１２３４５６７８": "电话【手机号】",  # full-width digits
+        "打 +86 138-1234-5678 找我": "打 【手机号】 找我",
+        "1 3 8 1 2 3 4 5 6 7 8 打我": "【号码】 打我",  # spaced out
+        "座机 010-12345678": "座机 【电话】",
+        "身份证11010119900307123X": "身份证【证件号】",
+        "卡号 6222 0212 3456 7890 123": "卡号 【卡号】",
+        "订单号：SL2024061512": "订单号：【单号】",
+        "快递单号是 YT7788123": "快递单号是 【单号】",
+        "单号75123456": "单号【单号】",
+        "订单 JD0012345 没到": "订单 【单号】 没到",
+        "微信号 wxid_abc123，QQ：12345": "微信号 【账号】，QQ：【账号】",
+        "邮箱 wang.xm (at) example.cn": "邮箱 【邮箱】",
+        "mail Wang_X@Example.COM now": "mail 【邮箱】 now",
+    }
+    for raw, expected in cases.items():
+        assert redact_personal_data(raw) == expected, raw
+
+
+def test_redaction_removes_addresses_and_names():
+    assert redact_personal_data("收货地址：北京市朝阳区建国路88号院3号楼2单元501室，谢谢") == (
+        "收货地址：【地址】，谢谢"
+    )
+    assert redact_personal_data("送到杭州市西湖区文三路100号了") == "送到【地址】了"
+    assert redact_personal_data("阳光小区5栋2单元301室门口") == "【地址】门口"
+    assert redact_personal_data("王先生和欧阳女士都说过") == "【姓名】和【姓名】都说过"
+    assert redact_personal_data("我叫张伟，收件人：李小红") == "我叫【姓名】，收件人：【姓名】"
+    known = [("陈静", "【客户】"), ("cj_2024", "【账号】")]
+    assert redact_personal_data("陈静（cj_2024）又来问了", known) == "【客户】（【账号】）又来问了"
+
+
+def test_redaction_leaves_the_problem_readable():
+    for text in (
+        "大促期间运力没有提前加派，联系快递加急派送",
+        "2026-12-07 下单，金额299元，共3件，等了5天",
+        "退还差价并说明计费明细，补发新品",
+        "为什么漏检？该批次抽检比例偏低",
+    ):
+        assert redact_personal_data(text) == text
+
+
+@given(st.text())
+def test_redaction_never_raises_and_is_idempotent(text):
+    once = redact_personal_data(text)
+    assert redact_personal_data(once) == once

@@ -136,6 +136,20 @@ LABELS: dict[str, dict[str, str]] = {
         "date": N_("日期"),
         "choice": N_("选项"),
     },
+    # A case-library entry's outcome (domain/case_library.py Outcome.chips) and compensation.
+    "case_outcome": {
+        "first_time": N_("一次解决"),
+        "not_first_time": N_("非一次解决"),
+        "reopened": N_("曾重开"),
+        "rated_good": N_("客户好评"),
+        "rated_poor": N_("评分偏低"),
+    },
+    "compensation": {
+        "coupon": N_("优惠券"),
+        "refund": N_("退款"),
+        "cash": N_("现金补偿"),
+        "gift": N_("赠品"),
+    },
     # Why an order lookup failed (services/fields/orders.py), as the customer panel says it.
     "order_error": {
         "no_shop": N_("没有配置订单查询接口的集成"),

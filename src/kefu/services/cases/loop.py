@@ -35,6 +35,7 @@ from kefu.domain.tickets import TicketStatus
 from kefu.errors import MESSAGES, Conflict, KefuError
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.case_library import entries as case_entries
 from kefu.services.events import unit_of_work as events
 from kefu.services.fields import values as field_values
 from kefu.services.intake.inbound import CaseRules
@@ -287,6 +288,10 @@ def do_step(
         told.append(ev.ApprovalRequested(ticket.id, kind=comp.kind, amount=comp.amount,
                                          needed_role=needed.value, group_id=ticket.group_id))  # fmt: skip
     events.record(session, *told)
+    if outcome.step == "stage:archived":  # the case library's entry (解决方案库)
+        case_entries.do_record_archive(session, ticket, actor=actor)
+    elif outcome.step == "reopened":
+        case_entries.record_reopens(session.connection(), [ticket.id], now)
     if isinstance(
         action, cw.RecordAnalysis
     ):  # the confirmed category may make it a repeat complaint

@@ -29,6 +29,7 @@ from kefu.nlp.analysis import Analysis, Analyzer
 from kefu.sanitize import text_to_html
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.case_library import entries as case_entries
 from kefu.services.cases import loop as cases
 from kefu.services.events import unit_of_work as events
 from kefu.services.fields import values as field_values
@@ -396,7 +397,11 @@ def do_update_ticket(
         changes.items(), key=lambda kv: kv[0] == "status"
     ):  # the intent first
         if name == "status":
+            reopens = ticket.reopen_count
             cases.do_status_change(ticket, TicketStatus(value), now, policy or Policy())
+            if ticket.reopen_count > reopens:  # a reopened archived case: its library outcome
+                session.flush()
+                case_entries.record_reopens(session.connection(), [ticket.id], now)
         elif name == "tags":
             ticket.tags = tags_by_name(session, value)
         else:

@@ -61,6 +61,7 @@ from kefu.errors import KefuError, NotFound
 from kefu.nlp.analysis import Analysis, Analyzer, analyzer
 from kefu.sanitize import sanitize_html, text_to_html
 from kefu.services.actors import Actor
+from kefu.services.case_library import entries as case_entries
 from kefu.services.events import unit_of_work as events
 from kefu.services.fields import values as field_values
 from kefu.services.intake import message_triage
@@ -770,6 +771,7 @@ class _Batch:
                     }
                 )
             self.conn.execute(q.REOPEN_CASE, rows)
+            case_entries.record_reopens(self.conn, [t.id for t in reopened if t.id], utcnow())
         moved = [t for t in plans if t.case_moved and not t.reopened and t.created_by is None]
         if moved:
             self.conn.execute(

@@ -331,6 +331,23 @@
     kefu.toast(say.inserted);
   }
 
+  // Beside the composer, one panel at a time: suggested replies or similar past cases.
+  function showTab(chosen) {
+    for (const tab of chosen.parentElement.querySelectorAll("[role=tab]")) {
+      const selected = tab === chosen;
+      tab.setAttribute("aria-selected", String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+      document.getElementById(tab.getAttribute("aria-controls")).hidden = !selected;
+    }
+  }
+  document.querySelector(".assist-tabs")?.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    const tabs = [...event.currentTarget.querySelectorAll("[role=tab]")];
+    const next = tabs[(tabs.indexOf(document.activeElement) + 1) % tabs.length];
+    showTab(next);
+    next.focus();
+  });
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-action]");
     if (!button) return;
@@ -354,6 +371,8 @@
       document.getElementById("script-query").focus();
     } else if (action === "compose") {
       check(); // a note is not checked
+    } else if (action === "assist-tab") {
+      showTab(button);
     }
   });
 
@@ -388,7 +407,9 @@
     if (event.ticket_id === ticketId && (event.fields || []).some((f) => TRIAGE.includes(f))) refreshSuggestions();
   });
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id === "suggestions") event.detail.target.removeAttribute("aria-busy");
+    if (["suggestions", "similar-cases"].includes(event.detail.target.id)) {
+      event.detail.target.removeAttribute("aria-busy");
+    }
   });
 
   if (text.value.trim()) {
