@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from kefu import __version__, cli_kb, cli_nlp, cli_norms  # noqa: F401  (cli_kb: eval kb)
+from kefu import __version__, cli_kb, cli_nlp, cli_norms
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
@@ -47,6 +47,7 @@ search_app = typer.Typer(help="The full-text search index.", no_args_is_help=Tru
 scripts_app = typer.Typer(help="The reply-script library (话术库).", no_args_is_help=True)
 app.add_typer(scripts_app, name="scripts")
 app.add_typer(search_app, name="search")
+app.add_typer(cli_kb.kb_app, name="kb")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)

@@ -252,6 +252,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "kefu does not call this address ({reason}): only public http(s) addresses without credentials",
     ),
     "no_order_number": ("这个工单还没有订单号", "This ticket has no order number yet"),
+    "key_taken": ("该文章编号已被使用", "Another article has this key"),
+    "invalid_kb_import": (
+        "知识库文件有误，未导入任何内容",
+        "The knowledge-base files have errors; nothing was imported",
+    ),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 
@@ -272,6 +277,9 @@ WHAT: dict[str, tuple[str, str]] = {
     "sla_policy": ("SLA 策略", "SLA policy"),
     "outbox_entry": ("投递记录", "Outbox entry"),
     "ticket_field": ("工单字段", "Ticket field"),
+    "kb_article": ("知识库文章", "Article"),
+    "kb_version": ("文章版本", "Article version"),
+    "kb_feedback": ("反馈", "Feedback"),
 }
 
 

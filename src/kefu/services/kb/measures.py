@@ -1,0 +1,165 @@
+"""What the knowledge base achieves (知识库成效): how many searches found an answer, how helpful
+readers found each article, and which questions found none — grouped into topics, so editors see
+the articles that are missing.
+
+Unanswered questions (already masked in the log) are grouped greedily by shared content words
+(retrieval.text's jieba words): a question joins the first group whose words it shares enough
+of, else starts one; each group is labelled by its commonest words.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from kefu.db.models import KbArticle, KbFeedback, KbSearchLog
+from kefu.retrieval import text as read
+
+MAX_UNANSWERED = 5_000  # the newest unanswered searches a period's topics are built from
+OVERLAP = 0.5  # of the smaller word set shared, to join a group
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class SearchSuccess:
+    searches: int
+    answered: int
+    by_source: dict[str, tuple[int, int]]  # source → (searches, answered)
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.searches if self.searches else None
+
+
+@dataclass(frozen=True)
+class Helpfulness:
+    key: str
+    title: str
+    yes: int
+    no: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.yes / (self.yes + self.no) if self.yes + self.no else None
+
+
+@dataclass
+class Topic:
+    label: list[str]  # the commonest words
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+    words: Counter[str] = field(default_factory=Counter)
+
+
+def search_success(session: Session, period: Period) -> SearchSuccess:
+    rows = session.execute(
+        select(KbSearchLog.source, func.count(), func.sum(case((KbSearchLog.answered, 1), else_=0)))
+        .where(KbSearchLog.created_at >= period.start, KbSearchLog.created_at < period.end)
+        .group_by(KbSearchLog.source)
+    )
+    by_source = {source: (int(n), int(ok or 0)) for source, n, ok in rows}
+    return SearchSuccess(
+        sum(n for n, _ in by_source.values()), sum(ok for _, ok in by_source.values()), by_source
+    )
+
+
+def helpfulness(session: Session, period: Period) -> list[Helpfulness]:
+    """Per article with feedback in the period: yes and no counts, least helpful first."""
+    yes = func.sum(case((KbFeedback.helpful, 1), else_=0))
+    rows = session.execute(
+        select(KbArticle.key, KbArticle.title, yes, func.count() - yes)
+        .join(KbArticle, KbArticle.id == KbFeedback.article_id)
+        .where(KbFeedback.created_at >= period.start, KbFeedback.created_at < period.end)
+        .group_by(KbArticle.key, KbArticle.title)
+    )
+    found = [Helpfulness(key, title, int(y), int(n)) for key, title, y, n in rows]
+    return sorted(found, key=lambda h: (h.rate if h.rate is not None else 1, -(h.yes + h.no)))
+
+
+def _content_words(question: str) -> set[str]:
+    return {w for w in read.words(read.normalize(question)) if len(w) > 1 or not w.isascii()}
+
+
+def group_questions(questions: list[str], *, limit: int = 20) -> list[Topic]:
+    """Greedy grouping by word overlap; the biggest groups first."""
+    topics: list[Topic] = []
+    for question in questions:
+        words = _content_words(question)
+        if not words:
+            continue
+        home = None
+        for topic in topics:
+            top = {w for w, _ in topic.words.most_common(5)}
+            if len(words & top) / min(len(words), len(top)) >= OVERLAP:
+                home = topic
+                break
+        if home is None:
+            home = Topic(label=[])
+            topics.append(home)
+        home.count += 1
+        home.words.update(words)
+        if len(home.examples) < EXAMPLES and question not in home.examples:
+            home.examples.append(question)
+    for topic in topics:
+        topic.label = [w for w, _ in topic.words.most_common(3)]
+    return sorted(topics, key=lambda t: -t.count)[:limit]
+
+
+def unanswered_topics(session: Session, period: Period, *, limit: int = 20) -> list[Topic]:
+    questions = list(
+        session.scalars(
+            select(KbSearchLog.query)
+            .where(
+                KbSearchLog.answered.is_(False),
+                KbSearchLog.created_at >= period.start,
+                KbSearchLog.created_at < period.end,
+            )
+            .order_by(KbSearchLog.id.desc())
+            .limit(MAX_UNANSWERED)
+        )
+    )
+    return group_questions(questions, limit=limit)
+
+
+@dataclass(frozen=True)
+class BotFigures:
+    """The bot's figures for a period: filled in by the bot's module (the lead's work)."""
+
+    self_service_rate: float | None = None  # conversations the bot resolved without an agent
+    handoff_rate: float | None = None
+    handoff_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def bot_figures(session: Session, period: Period) -> BotFigures | None:
+    """The bot's self-service resolution rate, hand-off rate and reasons over ``period``.
+
+    None until the bot records its conversations; the insights page shows the section when this
+    returns figures.
+    """
+    return None
+
+
+@dataclass(frozen=True)
+class Insights:
+    period: Period
+    success: SearchSuccess
+    articles: list[Helpfulness]
+    topics: list[Topic]
+    bot: BotFigures | None
+
+
+def insights(session: Session, period: Period) -> Insights:
+    return Insights(
+        period, search_success(session, period), helpfulness(session, period),
+        unanswered_topics(session, period), bot_figures(session, period),
+    )  # fmt: skip
