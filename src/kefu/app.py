@@ -27,6 +27,7 @@ from kefu.api import (
     health,
     inbound,
     integrations,
+    kb,
     macros,
     norms,
     notifications,
@@ -68,6 +69,7 @@ from kefu.services.infra.intake_writer import IntakeWriter
 from kefu.services.infra.ratelimit import RateLimiter, connect_redis
 from kefu.services.infra.token_cache import TokenCache
 from kefu.services.intake.inbound import AttachmentLimits
+from kefu.services.kb.feedback import KbLimits
 from kefu.services.outbound import wake
 from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
@@ -189,6 +191,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     redis = connect_redis(settings.redis_url)
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=redis)
+    app.state.kb_limits = KbLimits(
+        settings.kb_searches_per_minute, settings.kb_votes_per_minute, redis=redis
+    )
 
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.state.database_probe = DatabaseProbe(engine)
@@ -240,8 +245,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         scripts,
         suggestions,
         macros,
+        kb,
     ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(kb.public_router, prefix="/api/v1")
     app.include_router(chat_public.router)
     app.include_router(visitor_socket.router)
 

@@ -20,17 +20,17 @@ from kefu.services.infra.ratelimit import RateLimiter
 
 SOURCES = ("portal", "bot", "agent")
 MAX_COMMENT_CHARS = 1000
-SEARCHES_PER_MINUTE = 60
-VOTES_PER_MINUTE = 10
 RETRY_AFTER_SECONDS = 10
 
 
 class KbLimits:
     """Per-address limits of the public portal and API."""
 
-    def __init__(self, *, redis: Any = None) -> None:
-        self.searches = RateLimiter(SEARCHES_PER_MINUTE, 60, redis=redis)
-        self.votes = RateLimiter(VOTES_PER_MINUTE, 60, redis=redis)
+    def __init__(
+        self, searches_per_minute: int, votes_per_minute: int, *, redis: Any = None
+    ) -> None:
+        self.searches = RateLimiter(searches_per_minute, 60, redis=redis)
+        self.votes = RateLimiter(votes_per_minute, 60, redis=redis)
 
     def search(self, address: str) -> None:
         _check(self.searches, f"kb:s:{address}")
