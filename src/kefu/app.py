@@ -81,12 +81,13 @@ from kefu.web.pages import board as web_board
 from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
 from kefu.web.pages import inbox as web_inbox
+from kefu.web.pages import kb as web_kb
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
 from kefu.web.pages import tickets as web_tickets
 
-UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
+UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads", "/kb/import")
 # The workspace's pages (web/pages/), after the API: "/" leads to the sign-in page.
 WORKSPACE_PAGES = (
     web_assets,
@@ -100,6 +101,7 @@ WORKSPACE_PAGES = (
     web_inbox,
     web_board,
     web_scripts,
+    web_kb,
     web_tickets,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
