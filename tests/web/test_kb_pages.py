@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from kefu.db.models import KbArticle
-from kefu.services.kb import articles as kb
 from kefu.services.actors import SYSTEM
+from kefu.services.kb import articles as kb
 from tests import factories
 from tests.kb_data import publish, publish_shelf
 
