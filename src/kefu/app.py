@@ -80,6 +80,7 @@ from kefu.web.pages import auth as web_auth
 from kefu.web.pages import board as web_board
 from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
+from kefu.web.pages import help as web_help
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import kb as web_kb
 from kefu.web.pages import notifications as web_notifications
@@ -260,6 +261,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(web_pages.router)
     for page_module in WORKSPACE_PAGES:
         app.include_router(page_module.router)
+    app.include_router(web_help.router)  # public: no session, so not among WORKSPACE_PAGES
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
     app.add_middleware(

@@ -117,6 +117,14 @@ def list_articles(
     return list(session.scalars(query.order_by(KbArticle.key).limit(limit)))
 
 
+def published_articles(session: Session, *, category: str | None = None) -> list[KbArticle]:
+    """What the public portal lists: published articles (of ``category``), by key."""
+    query = select(KbArticle).where(KbArticle.status == "published")
+    if category:
+        query = query.where(KbArticle.category == category)
+    return list(session.scalars(query.order_by(KbArticle.key)))
+
+
 def versions(session: Session, article: KbArticle) -> list[KbArticleVersion]:
     return list(
         session.scalars(
