@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import Response
 from pydantic import Field, StringConstraints
+from sqlalchemy.orm import Session
 
 from kefu.api.access import ANYONE, MANAGERS, STAFF, allow
 from kefu.api.client_address import client_address
@@ -132,6 +133,16 @@ def _version(v: object) -> ArticleVersionPublic:
     )  # fmt: skip
 
 
+def search_and_log(
+    request: Request, db: Session, background: BackgroundTasks, question: str, *, source: str,
+    k: int,
+) -> index.Found:  # fmt: skip
+    """Search; the log row is written after the response, in a transaction of its own."""
+    found = index.search(db, question, source=source, k=k, log=False)
+    background.add_task(index.write_log, request.app.state.session_factories.write, found.log)
+    return found
+
+
 def search_answer(found: index.Found) -> KbSearchPublic:
     hits = [
         KbHitPublic(
@@ -173,10 +184,10 @@ def export_articles(db: DB, actor: CurrentActor) -> Response:
 @router.get("/search", response_model=KbSearchPublic, summary="Search published articles",
             **allow(*STAFF))  # fmt: skip
 def search_articles(
-    db: DB, actor: CurrentActor, q: Annotated[Question, Query()],
-    k: Annotated[int, Query(ge=1, le=20)] = 5,
+    request: Request, db: DB, actor: CurrentActor, background: BackgroundTasks,
+    q: Annotated[Question, Query()], k: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> KbSearchPublic:  # fmt: skip
-    return search_answer(index.search(db, q, source="agent", k=k))
+    return search_answer(search_and_log(request, db, background, q, source="agent", k=k))
 
 
 @router.get("/articles/{key}", response_model=ArticlePublic, summary="One article",
@@ -230,11 +241,11 @@ def visitor_address(request: Request) -> str:
 @public_router.get("/search", response_model=KbSearchPublic,
                    summary="Search the published articles (self-service)", **allow(*ANYONE))  # fmt: skip
 def public_search(
-    request: Request, db: DB, q: Annotated[Question, Query()],
+    request: Request, db: DB, background: BackgroundTasks, q: Annotated[Question, Query()],
     k: Annotated[int, Query(ge=1, le=10)] = 5,
 ) -> KbSearchPublic:  # fmt: skip
     kb_limits(request).search(visitor_address(request))
-    return search_answer(index.search(db, q, source="portal", k=k))
+    return search_answer(search_and_log(request, db, background, q, source="portal", k=k))
 
 
 @public_router.post("/feedback", response_model=KbVotePublic, status_code=201,

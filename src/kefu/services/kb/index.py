@@ -10,6 +10,7 @@ Searches are logged with the question's personal data masked.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -70,10 +71,12 @@ def live_index(session: Session) -> Index:
 class Found:
     hits: list[tuple[KbArticle, float]]  # best first
     answered: bool  # False: no article answers well enough ("no good answer")
+    log: KbSearchLog  # the search as the log keeps it (added to the session when ``log``)
 
 
 def search(session: Session, question: str, *, source: str, k: int = 5, log: bool = True) -> Found:
-    """The best published articles for ``question``; the search is logged (masked)."""
+    """The best published articles for ``question``; the search is logged (masked) in the
+    session, or, with ``log=False``, left for the caller to write (``write_log``)."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}")
     result = live_index(session).search(question, k=k)
@@ -86,13 +89,19 @@ def search(session: Session, question: str, *, source: str, k: int = 5, log: boo
     } if keys else {}  # fmt: skip
     hits = [(rows[h.id], h.score) for h in result.hits if h.id in rows]
     answered = result.answered and bool(hits)
+    row = KbSearchLog(
+        query=mask_personal_data(question.strip())[:MAX_LOGGED_CHARS], source=source,
+        answered=answered, top_article_id=hits[0][0].id if answered else None, created_at=utcnow(),
+    )  # fmt: skip
     if log:
-        session.add(
-            KbSearchLog(
-                query=mask_personal_data(question.strip())[:MAX_LOGGED_CHARS], source=source,
-                answered=answered, top_article_id=hits[0][0].id if answered else None,
-                created_at=utcnow(),
-            )
-        )  # fmt: skip
+        session.add(row)
         session.flush()
-    return Found(hits, answered)
+    return Found(hits, answered, row)
+
+
+def write_log(sessions: Callable[[], Session], row: KbSearchLog) -> None:
+    """Write a search's log row in a transaction of its own, after the request's (a background
+    task): a page that only reads never turns its transaction into a writer's for the log —
+    SQLite refuses that when another writer committed in between."""
+    with sessions() as session, session.begin():
+        session.add(row)

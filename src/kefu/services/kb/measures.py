@@ -3,8 +3,9 @@ readers found each article, and which questions found none — grouped into topi
 the articles that are missing.
 
 Unanswered questions (already masked in the log) are grouped greedily by shared content words
-(retrieval.text's jieba words): a question joins the first group whose words it shares enough
-of, else starts one; each group is labelled by its commonest words.
+(retrieval.text's jieba words and their shorter words): a question joins the first group whose
+first question it shares enough words with, else starts one; each group is labelled by its
+commonest words.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import rjieba
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,8 @@ from kefu.db.models import KbArticle, KbFeedback, KbSearchLog
 from kefu.retrieval import text as read
 
 MAX_UNANSWERED = 5_000  # the newest unanswered searches a period's topics are built from
-OVERLAP = 0.5  # of the smaller word set shared, to join a group
+OVERLAP = 0.3  # of the smaller word set shared with a group's first question, to join it
+VAGUE_WORDS = frozenset({"怎么样", "好不好", "行不行", "一般"})
 EXAMPLES = 3
 
 
@@ -56,6 +59,7 @@ class Helpfulness:
 @dataclass
 class Topic:
     label: list[str]  # the commonest words
+    seed: set[str] = field(default_factory=set)  # the words of its first question
     count: int = 0
     examples: list[str] = field(default_factory=list)
     words: Counter[str] = field(default_factory=Counter)
@@ -86,25 +90,31 @@ def helpfulness(session: Session, period: Period) -> list[Helpfulness]:
     return sorted(found, key=lambda h: (h.rate if h.rate is not None else 1, -(h.yes + h.no)))
 
 
-def _content_words(question: str) -> set[str]:
-    return {w for w in read.words(read.normalize(question)) if len(w) > 1 or not w.isascii()}
+def content_words(question: str) -> set[str]:
+    """A question's content words and their shorter words (今天天气 → 今天, 天气): questions that
+    say the same thing in longer or shorter words still share some."""
+    out: set[str] = set()
+    for word in read.words(read.normalize(question)):
+        parts = [word] if word.isascii() else [word, *rjieba.cut_for_search(word)]
+        out.update(p for p in parts if len(p) > 1 and p not in read.STOP_WORDS | VAGUE_WORDS)
+    return out
 
 
 def group_questions(questions: list[str], *, limit: int = 20) -> list[Topic]:
     """Greedy grouping by word overlap; the biggest groups first."""
     topics: list[Topic] = []
     for question in questions:
-        words = _content_words(question)
+        words = content_words(question)
         if not words:
             continue
         home = None
         for topic in topics:
-            top = {w for w, _ in topic.words.most_common(5)}
-            if len(words & top) / min(len(words), len(top)) >= OVERLAP:
+            seed = topic.seed
+            if len(words & seed) / min(len(words), len(seed)) >= OVERLAP:
                 home = topic
                 break
         if home is None:
-            home = Topic(label=[])
+            home = Topic(label=[], seed=words)
             topics.append(home)
         home.count += 1
         home.words.update(words)

@@ -14,17 +14,17 @@ from collections import defaultdict
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.api.deps import DB
-from kefu.api.kb import kb_limits, visitor_address
+from kefu.api.kb import kb_limits, search_and_log, visitor_address
 from kefu.db.models import KbArticle, WebchatChannel
 from kefu.errors import KefuError, NotFound
 from kefu.services.kb import articles as kb
-from kefu.services.kb import feedback, index
+from kefu.services.kb import feedback
 from kefu.web import i18n
 from kefu.web.guard import check_origin
 from kefu.web.markdown import first_paragraph, render_markdown
@@ -64,19 +64,24 @@ def _context(request: Request, db: Session, **extra: object) -> dict[str, object
     return {"chat_channel": chat_channel_key(request, db), "categories_all": kb.CATEGORIES, **extra}
 
 
-def _search(request: Request, db: Session, question: str) -> dict[str, object]:
+def _search(
+    request: Request, db: Session, background: BackgroundTasks, question: str
+) -> dict[str, object]:
     question = question.strip()[:MAX_QUESTION]
     if not question:
         return {"question": "", "hits": [], "answered": None}
     kb_limits(request).search(visitor_address(request))
-    found = index.search(db, question, source="portal", k=RESULTS)
+    found = search_and_log(request, db, background, question, source="portal", k=RESULTS)
     hits = [(a, first_paragraph(a.body, limit=90)) for a, _ in found.hits]
     return {"question": question, "hits": hits if found.answered else hits[:3],
             "answered": found.answered}  # fmt: skip
 
 
 @router.get("/help")
-def help_home(request: Request, db: DB, q: Annotated[str, Query(max_length=500)] = "") -> Response:
+def help_home(
+    request: Request, db: DB, background: BackgroundTasks,
+    q: Annotated[str, Query(max_length=500)] = "",
+) -> Response:  # fmt: skip
     redirect = _language_redirect(request)
     if redirect is not None:
         return redirect
@@ -84,16 +89,19 @@ def help_home(request: Request, db: DB, q: Annotated[str, Query(max_length=500)]
     for article in kb.published_articles(db):
         by_category[article.category].append(article)
     sections = [(c, by_category[c]) for c in (*kb.CATEGORIES, None) if by_category.get(c)]
-    context = _context(request, db, sections=sections, **_search(request, db, q))
+    context = _context(request, db, sections=sections, **_search(request, db, background, q))
     return page(request, "help/home.html", context)
 
 
 @router.get("/help/search")
 def help_search(
-    request: Request, db: DB, q: Annotated[str, Query(max_length=500)] = ""
-) -> Response:
+    request: Request, db: DB, background: BackgroundTasks,
+    q: Annotated[str, Query(max_length=500)] = "",
+) -> Response:  # fmt: skip
     """The results as you type (an htmx fragment)."""
-    return page(request, "help/_results.html", _context(request, db, **_search(request, db, q)))
+    return page(
+        request, "help/_results.html", _context(request, db, **_search(request, db, background, q))
+    )
 
 
 @router.get("/help/a/{key}")
