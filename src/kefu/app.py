@@ -88,7 +88,13 @@ from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
 from kefu.web.pages import tickets as web_tickets
 
-UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads", "/kb/import")
+UPLOAD_PATHS = (
+    "/inbound",
+    "/messages",
+    "/tickets",
+    "/uploads",
+    "/kb/import",
+)
 # The workspace's pages (web/pages/), after the API: "/" leads to the sign-in page.
 WORKSPACE_PAGES = (
     web_assets,

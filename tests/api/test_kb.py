@@ -108,3 +108,25 @@ def test_export_is_a_zip_of_front_matter_files(db, people):
     assert archive.namelist() == ["kb-001.md"]
     text = archive.read("kb-001.md").decode()
     assert text.startswith("---\nid: kb-001\ntitle: 退款多久到账\n") and "status: draft" in text
+
+
+def test_import_takes_md_and_zip_files_all_or_nothing(db, people):
+    _, agent_api, api = people
+    good = "---\nid: faq-1\ntitle: 发票怎么开\n---\n在订单详情申请。\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("faq-2.md", "---\nid: faq-2\ntitle: 会员\nstatus: draft\n---\n积分。\n")
+    uploads = [("files", ("faq-1.md", good.encode(), "text/markdown")),
+               ("files", ("more.zip", buffer.getvalue(), "application/zip"))]  # fmt: skip
+    answer = api.post("/api/v1/kb/import", files=uploads)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"created": 2, "updated": 0, "unchanged": 0}
+    broken = api.post("/api/v1/kb/import", files=[
+        ("files", ("faq-1.md", good.replace("订单详情", "别处").encode(), "text/markdown")),
+        ("files", ("x.md", b"---\ntitle: [\n---\nbody", "text/markdown"))])  # fmt: skip
+    error = api_error(broken, 422, "invalid_kb_import")
+    assert [p.split(":")[0] for p in error["details"]["problems"]] == ["x.md"]
+    assert api.get("/api/v1/kb/articles/faq-1").json()["current_version"] == 1
+    api_error(agent_api.post("/api/v1/kb/import", files=uploads), 403, "forbidden")
+    api_error(api.post("/api/v1/kb/import", files=[("files", ("a.zip", b"nope", "application/zip"))]),
+              422, "invalid_kb_import")  # fmt: skip

@@ -108,3 +108,19 @@ def test_screens_of_the_portal_and_the_editors_pages(
         screenshot(page, f"kb-insights-{size}-{tag}")
         expect(page.locator(".kb-topics")).to_contain_text("天气")
         context.close()
+
+
+def test_no_good_answer_opens_the_web_chat(
+    browser: Browser, page_errors: PageErrors, server, db, demo_kb, shop
+):
+    context = new_context(browser, page_errors)
+    page = context.new_page()
+    page.goto(f"{server}/help?q=今天天气怎么样")
+    expect(page.locator(".help-no-answer")).to_contain_text("没有找到合适的答案")
+    launcher = page.locator(".kf-launcher")
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    page.locator(".help-no-answer").get_by_role("button", name="联系在线客服").click()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".kf-input")).to_be_visible()
+    screenshot(page, "kb-portal-no-answer-chat-1280x720-zh")
+    context.close()

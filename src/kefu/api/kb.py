@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import Field, StringConstraints
 from sqlalchemy.orm import Session
@@ -179,6 +179,24 @@ def export_articles(db: DB, actor: CurrentActor) -> Response:
     data = files.export_zip(db, actor)
     return Response(data, media_type="application/zip",
                     headers={"Content-Disposition": 'attachment; filename="kefu-kb.zip"'})  # fmt: skip
+
+
+class KbImportReport(Out):
+    created: int
+    updated: int
+    unchanged: int
+
+
+@router.post("/import", response_model=KbImportReport,
+             summary="Import .md files or .zip files of them (all or nothing)", **allow(*MANAGERS))  # fmt: skip
+def import_articles(
+    db: DB, actor: CurrentActor, files_: Annotated[list[UploadFile], File(alias="files")]
+) -> KbImportReport:
+    found = files.files_of_uploads((f.filename or "", f.file) for f in files_)
+    report = files.do_import(db, actor, found)
+    return KbImportReport(
+        created=report.created, updated=report.updated, unchanged=report.unchanged
+    )
 
 
 @router.get("/search", response_model=KbSearchPublic, summary="Search published articles",

@@ -11,9 +11,12 @@ the same articles back.
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,6 +65,15 @@ def files_of_zip(data: bytes) -> list[tuple[str, bytes]]:
         with archive.open(member) as handle:
             out.append((name, handle.read(MAX_FILE_BYTES + 1)))
     return out
+
+
+def files_of_uploads(uploads: Iterable[tuple[str, BinaryIO]]) -> list[tuple[str, bytes]]:
+    """Uploaded files by name: .md files as they are, each .zip as the .md files inside it."""
+    found: list[tuple[str, bytes]] = []
+    for name, stream in itertools.islice(uploads, MAX_FILES):
+        data = stream.read(MAX_TOTAL_BYTES + 1)
+        found += files_of_zip(data) if name.lower().endswith(".zip") else [(name, data)]
+    return found
 
 
 def parse_files(files: list[tuple[str, bytes]]) -> list[ArticleFile]:

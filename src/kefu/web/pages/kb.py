@@ -36,7 +36,6 @@ router = APIRouter(include_in_schema=False)
 
 STATUS_NAMES = {"draft": N_("草稿"), "published": N_("已发布"), "archived": N_("已归档")}
 PERIODS = {"7": 7, "30": 30, "90": 90}
-MAX_UPLOAD_FILES = 500
 FIELDS = ("title", "body", "category", "tags", "synonyms", "note")
 
 
@@ -174,12 +173,8 @@ def preview(request: Request, actor: SupervisorActor, form: Posted) -> Response:
 @router.post("/kb/import")
 def import_articles(request: Request, db: DB, actor: SupervisorActor, form: Posted) -> Response:
     """Several .md files, or .zip files of them: all imported, or none and every problem shown."""
-    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)][:MAX_UPLOAD_FILES]
-    found: list[tuple[str, bytes]] = []
-    for upload in uploads:
-        data = upload.file.read(files.MAX_TOTAL_BYTES + 1)
-        name = upload.filename or ""
-        found += files.files_of_zip(data) if name.lower().endswith(".zip") else [(name, data)]
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    found = files.files_of_uploads((f.filename or "", f.file) for f in uploads)
     try:
         report = files.do_import(db, actor, found, note="import")
     except KefuError as e:
