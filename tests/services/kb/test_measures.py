@@ -39,3 +39,16 @@ def test_unanswered_questions_group_by_shared_words():
     assert [t.count for t in topics][:2] == [3, 2]
     assert "发票" in topics[0].label and "火星" in topics[1].label
     assert topics[0].examples == ["发票怎么开", "电子发票抬头写错了", "怎么开增值税发票"]
+
+
+def test_searches_typed_on_count_once_as_the_last_one(db, shelf):
+    for typed in ("火", "火星", "火星能送吗"):
+        index.search(db, typed, source="portal")
+    index.search(db, "开具", source="agent")  # another source between them changes nothing
+    index.search(db, "开具发票", source="agent")
+    index.search(db, "火星能送吗", source="portal")  # the same search again: once
+    index.search(db, "会员积分", source="portal")
+    db.commit()
+    found = measures.search_success(db, _today())
+    assert found.by_source == {"portal": (2, 1), "agent": (1, 1)}
+    assert [t.examples for t in measures.unanswered_topics(db, _today())] == [["火星能送吗"]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import rjieba
-from sqlalchemy import case, func, select
+from sqlalchemy import Subquery, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import KbArticle, KbFeedback, KbSearchLog
@@ -65,11 +65,37 @@ class Topic:
     words: Counter[str] = field(default_factory=Counter)
 
 
-def search_success(session: Session, period: Period) -> SearchSuccess:
-    rows = session.execute(
-        select(KbSearchLog.source, func.count(), func.sum(case((KbSearchLog.answered, 1), else_=0)))
+def settled_searches(period: Period) -> Subquery:
+    """The period's searches without those typed on: a search the next search of the same
+    source starts with (退款 → 退款多久 → 退款多久到账, searched as the customer typed) is a
+    step of that one, not a search of its own."""
+    following = func.lead(KbSearchLog.query).over(
+        partition_by=KbSearchLog.source, order_by=KbSearchLog.id
+    )
+    steps = (
+        select(
+            KbSearchLog.id,
+            KbSearchLog.source,
+            KbSearchLog.query,
+            KbSearchLog.answered,
+            following.label("next_query"),
+        )  # fmt: skip
         .where(KbSearchLog.created_at >= period.start, KbSearchLog.created_at < period.end)
-        .group_by(KbSearchLog.source)
+        .subquery()
+    )
+    typed_on = func.substr(steps.c.next_query, 1, func.length(steps.c.query)) == steps.c.query
+    return (
+        select(steps.c.id, steps.c.source, steps.c.query, steps.c.answered)
+        .where(or_(steps.c.next_query.is_(None), ~typed_on))
+        .subquery()
+    )
+
+
+def search_success(session: Session, period: Period) -> SearchSuccess:
+    searches = settled_searches(period)
+    answered = func.sum(case((searches.c.answered, 1), else_=0))
+    rows = session.execute(
+        select(searches.c.source, func.count(), answered).group_by(searches.c.source)
     )
     by_source = {source: (int(n), int(ok or 0)) for source, n, ok in rows}
     return SearchSuccess(
@@ -126,15 +152,12 @@ def group_questions(questions: list[str], *, limit: int = 20) -> list[Topic]:
 
 
 def unanswered_topics(session: Session, period: Period, *, limit: int = 20) -> list[Topic]:
+    searches = settled_searches(period)
     questions = list(
         session.scalars(
-            select(KbSearchLog.query)
-            .where(
-                KbSearchLog.answered.is_(False),
-                KbSearchLog.created_at >= period.start,
-                KbSearchLog.created_at < period.end,
-            )
-            .order_by(KbSearchLog.id.desc())
+            select(searches.c.query)
+            .where(searches.c.answered.is_(False))
+            .order_by(searches.c.id.desc())
             .limit(MAX_UNANSWERED)
         )
     )
