@@ -101,3 +101,16 @@ def test_lang_en_is_remembered_and_the_portal_speaks_english(visitor, articles):
     )
     page = visitor.get("/help")
     assert '<html lang="en">' in page.text and "Help Center" in page.text
+
+
+def test_too_many_searches_are_told_in_the_page(visitor, articles, live_app):
+    from kefu.services.kb.feedback import KbLimits
+
+    shared = live_app.state.kb_limits
+    live_app.state.kb_limits = KbLimits(1, 1)
+    try:
+        assert "退款多久到账" in visitor.get("/help/search", params={"q": "退款"}).text
+        limited = visitor.get("/help/search", params={"q": "退款"})
+    finally:
+        live_app.state.kb_limits = shared
+    assert limited.status_code == 200 and "搜索太频繁了" in limited.text

@@ -70,7 +70,10 @@ def _search(
     question = question.strip()[:MAX_QUESTION]
     if not question:
         return {"question": "", "hits": [], "answered": None}
-    kb_limits(request).search(visitor_address(request))
+    try:
+        kb_limits(request).search(visitor_address(request))
+    except KefuError:  # too many searches from this address: say so in the results
+        return {"question": question, "hits": [], "answered": None, "limited": True}
     found = search_and_log(request, db, background, question, source="portal", k=RESULTS)
     hits = [(a, first_paragraph(a.body, limit=90)) for a, _ in found.hits]
     return {"question": question, "hits": hits if found.answered else hits[:3],
