@@ -77,6 +77,9 @@ def test_an_agent_inserts_an_article_as_a_reply(
         __import__("re").compile(r"发票[\s\S]*\n详细说明：http://.+/help/a/kb-\d+$")
     )
     screenshot(page, "kb-panel-inserted-1280x720-zh")
+    page.set_viewport_size({"width": 390, "height": 844})
+    panel.scroll_into_view_if_needed()
+    screenshot(page, "kb-panel-390x844-zh")
     context.close()
 
 
