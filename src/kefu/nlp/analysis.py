@@ -190,6 +190,11 @@ class Analyzer:
             reading, labels, polarity, neutral_share, confidence, history, learned
         )
 
+    def category_probabilities(self, text: str) -> dict[str, float]:
+        """How likely each category is the message's topic (the category head alone)."""
+        scores = self._scores(read(text))["category"]
+        return dict(zip(scores.head.classes, scores.probabilities().tolist(), strict=True))
+
     def _category_in_context(self, reading: Reading, history: History) -> tuple[str, float]:
         """A message that says nothing of its topic (「在吗」, 「还没好吗？」) takes the topic of the
         conversation: the category of the last earlier messages read together with it."""
