@@ -76,6 +76,8 @@ def settings(data_dir: Path) -> Settings:
         webchat_address_messages_per_minute=100_000,
         webchat_sessions_per_minute=100_000,
         webchat_uploads_per_minute=100_000,
+        kb_searches_per_minute=100_000,  # the portal's limits: tests/api/test_kb_public.py
+        kb_votes_per_minute=100_000,
     )
 
 

@@ -28,6 +28,7 @@ from kefu.api import (
     health,
     inbound,
     integrations,
+    kb,
     macros,
     norms,
     notifications,
@@ -69,6 +70,7 @@ from kefu.services.infra.intake_writer import IntakeWriter
 from kefu.services.infra.ratelimit import RateLimiter, connect_redis
 from kefu.services.infra.token_cache import TokenCache
 from kefu.services.intake.inbound import AttachmentLimits
+from kefu.services.kb.feedback import KbLimits
 from kefu.services.outbound import wake
 from kefu.services.outbound.service import RelayService
 from kefu.settings import Settings, get_settings
@@ -80,13 +82,21 @@ from kefu.web.pages import board as web_board
 from kefu.web.pages import case_library as web_case_library
 from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
+from kefu.web.pages import help as web_help
 from kefu.web.pages import inbox as web_inbox
+from kefu.web.pages import kb as web_kb
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
 from kefu.web.pages import tickets as web_tickets
 
-UPLOAD_PATHS = ("/inbound", "/messages", "/tickets", "/uploads")
+UPLOAD_PATHS = (
+    "/inbound",
+    "/messages",
+    "/tickets",
+    "/uploads",
+    "/kb/import",
+)
 # The workspace's pages (web/pages/), after the API: "/" leads to the sign-in page.
 WORKSPACE_PAGES = (
     web_assets,
@@ -101,6 +111,7 @@ WORKSPACE_PAGES = (
     web_inbox,
     web_board,
     web_scripts,
+    web_kb,
     web_tickets,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
@@ -192,6 +203,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     redis = connect_redis(settings.redis_url)
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=redis)
+    app.state.kb_limits = KbLimits(
+        settings.kb_searches_per_minute, settings.kb_votes_per_minute, redis=redis
+    )
 
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.state.database_probe = DatabaseProbe(engine)
@@ -244,8 +258,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         suggestions,
         macros,
         case_library,
+        kb,
     ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(kb.public_router, prefix="/api/v1")
     app.include_router(chat_public.router)
     app.include_router(visitor_socket.router)
 
@@ -255,6 +271,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(web_pages.router)
     for page_module in WORKSPACE_PAGES:
         app.include_router(page_module.router)
+    app.include_router(web_help.router)  # public: no session, so not among WORKSPACE_PAGES
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
     app.add_middleware(

@@ -1,4 +1,4 @@
-"""The knowledge-base commands of ``kefu``: eval kb."""
+"""The knowledge-base commands of ``kefu``: eval kb, kb import, kb export."""
 
 from __future__ import annotations
 
@@ -48,3 +48,57 @@ def eval_kb(
                 best = ", ".join(f"{h.id}:{h.score:.2f}" for h in result.hits[:3])
                 typer.echo(f"{question.id}\t{question.article}\t{said}\t{best}\t{question.text}")
     typer.echo(json.dumps(report, ensure_ascii=False))
+
+
+kb_app = typer.Typer(help="The knowledge base (知识库): import and export.", no_args_is_help=True)
+
+
+@kb_app.command("import")
+def kb_import(
+    folder: Annotated[
+        Path, typer.Argument(help="A folder of Markdown articles (*.md with front matter).")
+    ],
+) -> None:
+    """Import a folder of articles; a folder with any broken file imports nothing and lists
+    every problem. An article of an existing key gets the file's content as a new version."""
+    from kefu.db.engine import make_engine
+    from kefu.db.session import session_scope
+    from kefu.errors import KefuError
+    from kefu.services.actors import SYSTEM
+    from kefu.services.kb import files
+    from kefu.settings import get_settings
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            report = files.do_import(session, SYSTEM, files.files_of_folder(folder))
+    except KefuError as e:
+        for problem in (e.details or {}).get("problems", []):
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from e
+    finally:
+        engine.dispose()
+    typer.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}")
+
+
+@kb_app.command("export")
+def kb_export(
+    folder: Annotated[Path, typer.Argument(help="The folder to write the *.md files into.")],
+) -> None:
+    """Write every draft and published article as one Markdown file with front matter."""
+    from kefu.db.engine import make_engine
+    from kefu.db.session import session_scope
+    from kefu.services.actors import SYSTEM
+    from kefu.services.kb import files
+    from kefu.settings import get_settings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            written = files.exported(session, SYSTEM)
+    finally:
+        engine.dispose()
+    for name, text in written:
+        (folder / name).write_text(text, "utf-8")
+    typer.echo(f"wrote {len(written)} articles to {folder}")

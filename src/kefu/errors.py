@@ -52,10 +52,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "回复不符合沟通规范，请修改；如确需发送，请填写理由",
         "The reply breaks the communication norms; edit it, or give a reason to send it anyway",
     ),
-    "kb_unavailable": (
-        "知识库尚未启用，暂时无法生成文章草稿",
-        "The knowledge base is not available yet; no article draft was made",
-    ),
     "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
     "customer_merged": (
         "该客户已合并到其他客户，请在合并后的客户上操作",
@@ -256,6 +252,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "kefu does not call this address ({reason}): only public http(s) addresses without credentials",
     ),
     "no_order_number": ("这个工单还没有订单号", "This ticket has no order number yet"),
+    "key_taken": ("该文章编号已被使用", "Another article has this key"),
+    "invalid_kb_import": (
+        "知识库文件有误，未导入任何内容",
+        "The knowledge-base files have errors; nothing was imported",
+    ),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 
@@ -277,6 +278,9 @@ WHAT: dict[str, tuple[str, str]] = {
     "outbox_entry": ("投递记录", "Outbox entry"),
     "ticket_field": ("工单字段", "Ticket field"),
     "case_entry": ("案例", "Case entry"),
+    "kb_article": ("知识库文章", "Article"),
+    "kb_version": ("文章版本", "Article version"),
+    "kb_feedback": ("反馈", "Feedback"),
 }
 
 

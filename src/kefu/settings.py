@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     webchat_sessions_per_minute: int = Field(default=30, ge=1)
     webchat_uploads_per_minute: int = Field(default=10, ge=1)
     webchat_max_message_chars: int = Field(default=2000, ge=1, le=50_000)
+    # The self-service portal and the public knowledge-base API: searches and feedback votes per
+    # minute per visitor address.
+    kb_searches_per_minute: int = Field(default=60, ge=1)
+    kb_votes_per_minute: int = Field(default=10, ge=1)
+    # The web chat channel (its key) whose widget the self-service portal (/help) opens for "no
+    # good answer"; empty: the first enabled channel. Its allowed origins must include kefu's own.
+    portal_chat_channel: str = ""
     webchat_max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1)
     chat_cap: int = Field(default=3, ge=1, le=100)
     chat_offer_seconds: float = Field(default=30.0, gt=0, le=3600)

@@ -124,7 +124,7 @@ def test_the_library_lists_filters_and_searches(db, library, api):
     api_error(api.get("/api/v1/case-library/999999"), 404, "not_found")
 
 
-def test_a_supervisor_gets_the_article_draft_and_promotion_waits_for_the_kb(
+def test_a_supervisor_promotes_an_entry_to_a_knowledge_base_draft(
     db, library, client_for
 ):
     entry = _entry_of(db, library["best"])
@@ -136,7 +136,12 @@ def test_a_supervisor_gets_the_article_draft_and_promotion_waits_for_the_kb(
     assert body["tags"][0] == "案例库"
     assert "## 处理方法\n\n联系快递加急派送并每日同步物流进度" in body["body"]
     assert "## 补偿\n\n优惠券 ¥20.00" in body["body"]
-    api_error(supervisor.post(f"/api/v1/case-library/{entry}/promote"), 409, "kb_unavailable")
+    promoted = supervisor.post(f"/api/v1/case-library/{entry}/promote")
+    assert promoted.status_code == 201, promoted.text
+    key = promoted.json()["key"]
+    article = supervisor.get(f"/api/v1/kb/articles/{key}").json()
+    assert article["status"] == "draft" and article["title"] == "包裹五天未送达"
+    assert article["body"] == body["body"] and article["category"] == "logistics"
     agent = client_for(factories.make_user(db, role="agent"))
     api_error(agent.get(f"/api/v1/case-library/{entry}/article-draft"), 403, "forbidden")
     api_error(agent.post(f"/api/v1/case-library/{entry}/promote"), 403, "forbidden")

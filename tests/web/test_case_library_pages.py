@@ -54,12 +54,15 @@ def test_the_entry_page_links_the_ticket_only_for_those_who_may_open_it(db, sign
     assert outsider.client.get("/cases/library/999999").status_code == 404
 
 
-def test_a_supervisor_promotes_and_is_told_the_knowledge_base_is_not_there_yet(db, sign_in):
+def test_a_supervisor_promotes_an_entry_and_lands_in_the_draft_s_editor(db, sign_in):
     _, entry = _entry(db)
     supervisor = sign_in(factories.make_user(db, role="supervisor"))
     assert "生成知识库文章草稿" in supervisor.client.get(f"/cases/library/{entry.id}").text
     promoted = supervisor.form(f"/cases/library/{entry.id}/promote")
-    assert promoted.status_code == 409 and "知识库尚未启用" in promoted.text
+    assert promoted.status_code == 303
+    editor = supervisor.client.get(promoted.headers["location"])
+    assert editor.status_code == 200
+    assert "联系快递加急派送" in editor.text  # the entry's solution is in the draft
     agent = sign_in(factories.make_user(db, role="agent"))
     assert agent.form(f"/cases/library/{entry.id}/promote").status_code == 403
 

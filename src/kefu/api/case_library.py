@@ -61,6 +61,7 @@ class EntryPage(Out):
 
 
 class ArticleDraftPublic(Out):
+    key: str | None = Field(None, description="The knowledge-base article made (promotion)")
     title: str
     body: str = Field(description="Markdown")
     category: str | None
@@ -128,7 +129,9 @@ def article_draft(entry_id: Id, db: DB, actor: CurrentActor) -> ArticleDraftPubl
 )  # fmt: skip
 def promote_entry(entry_id: Id, db: DB, actor: CurrentActor) -> ArticleDraftPublic:
     entry = queries.access_entry(db, actor, entry_id)
-    promote.do_promote(db, entry, actor=actor)
+    article = promote.do_promote(db, entry, actor=actor)
+    return ArticleDraftPublic(key=article.key, title=article.title, body=article.body,
+                              category=article.category, tags=list(article.tags))  # fmt: skip
 
 
 @router.get(

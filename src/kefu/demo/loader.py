@@ -38,6 +38,7 @@ from kefu.services.cases import routing, tickets
 from kefu.services.customers import profiles as customer_service
 from kefu.services.customers.profiles import IdentityIn
 from kefu.services.intake.inbound import CaseRules, InboundMessage, Sender, receive_inbound
+from kefu.services.kb import files as kb_files
 from kefu.services.staff import directory as staff
 from kefu.services.staff.auth import actor_for
 
@@ -48,6 +49,7 @@ SETUP_DAYS_AGO = 75  # the team started using kefu a little before the oldest ti
 # Demo messages carry no attachments, so this folder is never written.
 NO_ATTACHMENTS = Path(tempfile.gettempdir()) / "kefu-demo-no-attachments"
 VERIFIED_CHANNELS = frozenset({"email", "phone"})
+DEMO_KB = Path(__file__).parent / "data" / "kb"
 
 
 def load_demo(session: Session) -> bool:
@@ -65,6 +67,8 @@ def load_demo(session: Session) -> bool:
         groups, users = _create_team(session, clock, setup)
         with clock.at(setup):
             routing.ensure_default_rules(session)  # the reference defaults, for the demo's groups
+        with clock.at(setup + timedelta(hours=1)):  # the admin loads the shop's help articles
+            load_demo_kb(session, actor_for(users[ADMIN_EMAIL], via="session"))
         profiles = build_customers(rng, content)
         customers = _import_customers(
             session, clock, profiles, users[ADMIN_EMAIL], setup + timedelta(hours=2)
@@ -80,6 +84,11 @@ def load_demo(session: Session) -> bool:
                 session, admin, list(player.tickets.values()), content.catalog, now
             )
     return True
+
+
+def load_demo_kb(session: Session, admin: Actor) -> None:
+    """The shop's 60 help articles (data/kb), published, each with a first version by ``admin``."""
+    kb_files.do_import(session, admin, kb_files.files_of_folder(DEMO_KB), note="示例知识库")
 
 
 def demo_exists(session: Session) -> bool:

@@ -6,6 +6,7 @@ from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNo
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
 from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.fields import TicketField
+from kefu.db.models.kb import KbArticle, KbArticleVersion, KbFeedback, KbIndexState, KbSearchLog
 from kefu.db.models.reads import TicketRead
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.scripts import (
@@ -49,6 +50,11 @@ __all__ = [
     "Identity",
     "InboundPayload",
     "Integration",
+    "KbArticle",
+    "KbArticleVersion",
+    "KbFeedback",
+    "KbIndexState",
+    "KbSearchLog",
     "LoginSession",
     "Macro",
     "Message",

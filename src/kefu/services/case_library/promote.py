@@ -1,20 +1,18 @@
 """An entry promoted to a knowledge-base article draft (supervisors and admins).
 
-``promote_to_article`` builds the draft from the entry; ``do_promote`` hands it to the knowledge
-base's "create draft" service. That service is not in kefu yet: ``create_kb_draft`` below is the
-one call site to wire when it is, and until then answers 409 ``kb_unavailable``.
+``promote_to_article`` builds the draft from the entry; ``do_promote`` writes it into the
+knowledge base as a draft article (services/kb), for an editor to finish and publish.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 from sqlalchemy.orm import Session
 
-from kefu.db.models import CaseEntry
+from kefu.db.models import CaseEntry, KbArticle
 from kefu.domain.case_library import ArticleDraft, article_draft
-from kefu.errors import KefuError, PermissionDenied
+from kefu.errors import PermissionDenied
 from kefu.services.actors import Actor
+from kefu.services.kb import articles
 
 COMPENSATION_NAMES = {"coupon": "优惠券", "refund": "退款", "cash": "现金补偿", "gift": "赠品"}
 
@@ -54,13 +52,16 @@ def promote_to_article(session: Session, entry: CaseEntry, *, actor: Actor) -> A
     )
 
 
-def create_kb_draft(session: Session, draft: ArticleDraft, *, actor: Actor) -> NoReturn:
-    """WIRE AT MERGE: call the knowledge base's "create draft" service here with ``draft``
-    (title, body, category, tags) and return the article it made. Until the knowledge base is in
-    kefu, promotion is refused with 409 ``kb_unavailable`` and nothing is written."""
-    raise KefuError("kb_unavailable", status_code=409)
-
-
-def do_promote(session: Session, entry: CaseEntry, *, actor: Actor) -> NoReturn:
+def do_promote(session: Session, entry: CaseEntry, *, actor: Actor) -> KbArticle:
+    """The entry as a new draft article of the knowledge base (version 1, audited)."""
     draft = promote_to_article(session, entry, actor=actor)
-    create_kb_draft(session, draft, actor=actor)
+    return articles.do_create_article(
+        session,
+        actor,
+        title=draft.title,
+        body=draft.body,
+        category=draft.category,
+        tags=list(draft.tags),
+        status="draft",
+        note=f"案例库 #{entry.id}",
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from kefu.api.deps import DB
 from kefu.api.schemas import Id
@@ -86,13 +86,14 @@ def entry_page(request: Request, entry_id: Id, db: DB, actor: PageActor) -> Resp
 
 @router.post("/cases/library/{entry_id}/promote")
 def promote_entry(request: Request, entry_id: Id, db: DB, actor: SupervisorActor) -> Response:
-    """Hand the entry's draft to the knowledge base; until it is in kefu, the page says so."""
+    """Write the entry's draft into the knowledge base and open it in the editor."""
     entry = queries.access_entry(db, actor, entry_id)
     try:
-        promote.do_promote(db, entry, actor=actor)
+        article = promote.do_promote(db, entry, actor=actor)
     except KefuError as refused:
         return _entry_page(request, db, actor, entry_id, error=refused.code,
                            status=refused.status_code)  # fmt: skip
+    return RedirectResponse(f"/kb/a/{article.key}", status_code=303)
 
 
 @router.get("/tickets/{ticket_id}/similar-cases")

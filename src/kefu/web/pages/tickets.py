@@ -26,7 +26,7 @@ from kefu.services.cases.tickets import access_ticket
 from kefu.services.scripts.macros import list_macros
 from kefu.web import i18n, timeline_rows
 from kefu.web.guard import PageActor
-from kefu.web.pages import ticket_actions, ticket_assist, ticket_fields
+from kefu.web.pages import ticket_actions, ticket_assist, ticket_fields, ticket_kb
 from kefu.web.pages.scripts import TYPE_NAMES
 from kefu.web.render import page
 
@@ -34,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(ticket_actions.router)  # what the page changes, registered with it
 router.include_router(ticket_fields.router)  # its custom fields card and order panel
 router.include_router(ticket_assist.router)  # suggested replies and the script browser
+router.include_router(ticket_kb.router)  # the knowledge-base panel
 
 From = Annotated[str, Query(alias="from", max_length=500)]
 

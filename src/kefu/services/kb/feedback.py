@@ -1,0 +1,75 @@
+"""Readers' feedback on articles (这篇文章解决了您的问题吗？) and the bounds on anonymous use.
+
+A vote is a row; its optional comment comes after it, allowed to whoever holds the vote's
+token (an HMAC of its id: the public may add a comment to their own vote, never to another's).
+Public searches and votes are rate-limited per visitor address, in every process alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kefu.db.base import utcnow
+from kefu.db.models import KbArticle, KbFeedback
+from kefu.errors import KefuError, NotFound
+from kefu.services.infra.ratelimit import RateLimiter
+
+SOURCES = ("portal", "bot", "agent")
+MAX_COMMENT_CHARS = 1000
+RETRY_AFTER_SECONDS = 10
+
+
+class KbLimits:
+    """Per-address limits of the public portal and API."""
+
+    def __init__(
+        self, searches_per_minute: int, votes_per_minute: int, *, redis: Any = None
+    ) -> None:
+        self.searches = RateLimiter(searches_per_minute, 60, redis=redis)
+        self.votes = RateLimiter(votes_per_minute, 60, redis=redis)
+
+    def search(self, address: str) -> None:
+        _check(self.searches, f"kb:s:{address}")
+
+    def vote(self, address: str) -> None:
+        _check(self.votes, f"kb:v:{address}")
+
+
+def _check(limiter: RateLimiter, key: str) -> None:
+    if not limiter.hit(key):
+        raise KefuError("rate_limited", status_code=429, retry_after=RETRY_AFTER_SECONDS)
+
+
+def feedback_token(secret: str, feedback_id: int) -> str:
+    return hmac.new(
+        secret.encode(), f"kb-feedback:{feedback_id}".encode(), hashlib.sha256
+    ).hexdigest()[:32]
+
+
+def do_vote(
+    session: Session, article: KbArticle, *, helpful: bool, source: str, comment: str = ""
+) -> KbFeedback:
+    if source not in SOURCES:
+        raise KefuError("validation_error", status_code=422, details={"field": "source"})
+    row = KbFeedback(article_id=article.id, helpful=helpful, source=source,
+                     comment=comment.strip()[:MAX_COMMENT_CHARS], created_at=utcnow())  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def do_comment(
+    session: Session, article: KbArticle, *, feedback_id: int, token: str, comment: str, secret: str
+) -> KbFeedback:
+    """Add the comment to one's own vote (the token the vote answered with)."""
+    row = session.get(KbFeedback, feedback_id)
+    expected = feedback_token(secret, feedback_id)
+    if row is None or row.article_id != article.id or not hmac.compare_digest(token, expected):
+        raise NotFound("kb_feedback")
+    row.comment = comment.strip()[:MAX_COMMENT_CHARS]
+    session.flush()
+    return row
