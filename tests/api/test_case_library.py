@@ -124,9 +124,7 @@ def test_the_library_lists_filters_and_searches(db, library, api):
     api_error(api.get("/api/v1/case-library/999999"), 404, "not_found")
 
 
-def test_a_supervisor_promotes_an_entry_to_a_knowledge_base_draft(
-    db, library, client_for
-):
+def test_a_supervisor_promotes_an_entry_to_a_knowledge_base_draft(db, library, client_for):
     entry = _entry_of(db, library["best"])
     supervisor = client_for(factories.make_user(db, role="supervisor"))
     draft = supervisor.get(f"/api/v1/case-library/{entry}/article-draft")

@@ -119,7 +119,7 @@ def get_entry(entry_id: Id, db: DB, actor: CurrentActor) -> EntryPublic:
 def article_draft(entry_id: Id, db: DB, actor: CurrentActor) -> ArticleDraftPublic:
     entry = queries.access_entry(db, actor, entry_id)
     draft = promote.promote_to_article(db, entry, actor=actor)
-    return ArticleDraftPublic(title=draft.title, body=draft.body, category=draft.category,
+    return ArticleDraftPublic(key=None, title=draft.title, body=draft.body, category=draft.category,
                               tags=list(draft.tags))  # fmt: skip
 
 
