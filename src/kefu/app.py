@@ -20,6 +20,7 @@ from kefu.api import (
     agent_status,
     attachments,
     auth,
+    bot,
     cases,
     chat_offers,
     chat_public,
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         scripts,
         suggestions,
         macros,
+        bot,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(chat_public.router)

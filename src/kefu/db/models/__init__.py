@@ -1,6 +1,7 @@
 """ORM models. They hold data and small invariants; behavior lives in services and domain."""
 
 from kefu.db.base import Base
+from kefu.db.models.bot import BotArticleOffer, BotConversation
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
 from kefu.db.models.delivery import OutboxEntry
@@ -41,6 +42,8 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "BotArticleOffer",
+    "BotConversation",
     "Customer",
     "CustomerMerge",
     "Group",

@@ -50,12 +50,16 @@ class ChannelInfo:
     offline_form: bool
     language: str
     enabled: bool
+    bot_mode: str = "off"  # domain/bot.py BotMode
+    calendar: dict[str, Any] | None = None  # the group's working hours (None: the default)
 
     @classmethod
     def of(cls, row: WebchatChannel) -> ChannelInfo:
+        calendar = row.group.calendar if row.group is not None else None
         return cls(
             row.id, row.key, row.name, row.secret, tuple(row.allowed_origins or ()), row.group_id,
             row.greeting, row.offline_message, row.offline_form, row.language, row.enabled,
+            row.bot_mode, calendar or None,
         )  # fmt: skip
 
     def allows_origin(self, origin: str | None, own_host: str) -> bool:
