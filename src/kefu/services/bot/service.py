@@ -61,6 +61,11 @@ def bot_takes_now(mode: str, calendar: dict[str, Any] | None, now: datetime) -> 
     return bot.bot_takes(chosen, in_working_hours=in_business_hours(hours, now))
 
 
+def bot_part(session: Session, ticket_id: int) -> BotConversation | None:
+    """The bot's conversation on a case (its hand-off reason, self-service), if it had one."""
+    return session.get(BotConversation, ticket_id)
+
+
 @dataclass(frozen=True)
 class BotTurn:
     """What one turn did: the bot's message (None: it said nothing) and the hand-off, if any."""
