@@ -66,6 +66,16 @@ class HandoffReason(StrEnum):
     OUT_OF_HOURS_CONTACT = "out_of_hours_contact"
 
 
+HANDOFF_REASONS_ZH = {
+    HandoffReason.CUSTOMER_ASKED: "客户要求人工",
+    HandoffReason.LOW_CONFIDENCE: "没有找到合适的答案",
+    HandoffReason.ANGRY: "客户情绪激动",
+    HandoffReason.RISK: "存在危机风险",
+    HandoffReason.PRIORITY: "紧急工单",
+    HandoffReason.OUT_OF_HOURS_CONTACT: "非工作时间留下联系方式",
+}
+
+
 class ReplyKind(StrEnum):
     ANSWER = "answer"  # an article's excerpt, its link, and 解决了 / 没解决 / 转人工
     NEXT_ANSWER = "next_answer"  # sorry, then the next best article

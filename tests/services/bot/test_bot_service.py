@@ -261,6 +261,11 @@ def test_out_of_hours_collects_a_contact_and_opens_the_case_for_the_morning(db):
     assert turn.handoff == "out_of_hours_contact"
     conversation = db.get(BotConversation, ticket_id)
     assert conversation.state["contact"] == "13800138000"
+    held = _held(db, ticket_id)
+    assert held.customer.phone == "13800138000"  # the call-back number, on the customer
+    assert "离线留言" in [t.name for t in held.tags]
+    lines = [e["summary"] for e in timeline.of_ticket(db, held) if e["kind"] == "event"]
+    assert "智能助手转人工（非工作时间留下联系方式）" in lines
     clocks.sweep_once(db, NIGHT + timedelta(minutes=1))
     db.commit()
     ticket = _held(db, ticket_id)

@@ -41,8 +41,10 @@ from kefu.services.bot.knowledge import KnowledgeSource, knowledge_source
 from kefu.services.cases import loop as cases
 from kefu.services.cases.routing import in_business_hours
 from kefu.services.events import unit_of_work as events
+from kefu.services.intake.inbound import InboundResult
 from kefu.services.outbound import enqueue as outbox
 from kefu.services.sla import clocks
+from kefu.services.webchat import offline
 
 BOT = Actor(user_id=None, role=Role.ADMIN, via="bot", name="智能助手")
 BOT_NAME = "智能助手"
@@ -208,13 +210,17 @@ def _hand_off(
     ticket.bot_holds = False
     ticket.sla_check_at = now
     ticket.updated_at = now
-    contact = decision.state.contact
     audit.record(
         session, BOT, "ticket.bot_handoff", object_type="ticket", object_id=ticket.id,
-        ticket_id=ticket.id, customer_id=ticket.customer_id,
-        after={"reason": reason, **({"contact": contact} if contact else {})},
+        ticket_id=ticket.id, customer_id=ticket.customer_id, after={"reason": reason},
     )  # fmt: skip
     events.record(session, ev.TicketChanged(ticket.id, fields=("bot_holds",)))
+    contact = decision.state.contact
+    if contact is not None:  # out of hours: a call-back, kept like the leave-a-message form's
+        email = contact if "@" in contact else None
+        form = offline.OfflineForm("", None if email else contact, email, decision.state.question)
+        done = InboundResult(ticket.id, 0, ticket.customer_id, duplicate=False)
+        offline.keep_contact(session, done, form, anonymous=False)
 
 
 def _solve(session: Session, ticket: Ticket, conversation: BotConversation, now: datetime) -> None:
