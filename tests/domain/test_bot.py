@@ -121,6 +121,12 @@ def test_out_of_hours_collects_the_contact_then_the_problem():
     opened = bot.decide(contact.state, _turn("耳机没声音", hours=False))
     assert opened.handoff is HandoffReason.OUT_OF_HOURS_CONTACT
     assert opened.state.contact == "13800138000" and opened.state.question == "耳机没声音"
+    # the contact form sends the problem with the contact: nothing more to ask
+    both = bot.decide(bad.state, _turn("13800138000\n耳机没声音", hours=False))
+    assert (
+        both.handoff is HandoffReason.OUT_OF_HOURS_CONTACT and both.state.question == "耳机没声音"
+    )
+    assert bot.problem_beside_contact("电话：138 0013 8000") is None
     # a crisis is not kept for the morning
     assert (
         bot.decide(asked.state, _turn("曝光", hours=False, risks=("media",))).handoff

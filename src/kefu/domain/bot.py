@@ -165,6 +165,19 @@ def find_contact(text: str) -> str | None:
     return None
 
 
+_CONTACT_WORDS = re.compile(r"(?:手机号?码?|电话|联系方式|邮箱|e-?mail|phone)[:：]?", re.I)
+MIN_PROBLEM_CHARS = 4
+
+
+def problem_beside_contact(text: str) -> str | None:
+    """The problem written in the same message as the contact (the widget's contact form sends
+    both), or None if the message holds little more than the contact."""
+    rest = _EMAIL.sub(" ", unicodedata.normalize("NFKC", text))
+    rest = re.sub(r"\+?[\d][\d -]{5,}\d", " ", rest)
+    rest = _CONTACT_WORDS.sub(" ", rest).strip(" \n\t,，。;；")
+    return rest if len(_folded(rest)) >= MIN_PROBLEM_CHARS else None
+
+
 # --- the articles -----------------------------------------------------------------------------------
 
 
@@ -416,7 +429,10 @@ def _collecting(state: BotState, turn: Turn) -> Decision:
             return Decision(state, Reply(ReplyKind.CONTACT_INVALID))
         state = replace(state, contact=contact)
         if not state.question:
-            return Decision(replace(state, stage=Stage.PROBLEM), Reply(ReplyKind.ASK_PROBLEM))
+            problem = problem_beside_contact(turn.text)
+            if problem is None:
+                return Decision(replace(state, stage=Stage.PROBLEM), Reply(ReplyKind.ASK_PROBLEM))
+            state = replace(state, question=problem)
     elif not state.question:
         state = replace(state, question=turn.text)
     return _hand_off(state, HandoffReason.OUT_OF_HOURS_CONTACT, ReplyKind.CASE_OPENED)

@@ -652,7 +652,7 @@
     this.frame.classList.toggle("kf-is-offline", !a.online);
     this.showQueue(a.queue_position, a.expected_wait_seconds);
     if (this.offlineSent) return;
-    if (a.online) {
+    if (a.online || (this.channel && this.channel.bot)) { // the bot asks for contacts itself
       this.offlineCard.hidden = true;
       this.offlineShown = "";
     } else if (this.offlineCard.hidden || this.offlineShown !== expected) {
@@ -819,6 +819,7 @@
       h("div", { class: "kf-field" }, h("label", { for: problem.id, text: t.problem }), problem),
       error,
       h("button", { type: "submit", class: "kf-button", text: t.contactSend }));
+    contact.addEventListener("input", function () { error.textContent = ""; });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var value = contact.value.trim();
