@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from enum import StrEnum
 
 # The best hit's score an article needs to be offered after the first (没解决 → the next best).
@@ -35,6 +36,9 @@ CONFIDENT_SCORE = 0.5
 # An answer's excerpt: at most this many characters (a chat bubble, not the article).
 EXCERPT_LIMIT = 140
 MISSES_BEFORE_HANDOFF = 2
+# A conversation the customer left this long ago ends (services/bot/idle.py): the case must not
+# stay open, out of every queue, for ever.
+IDLE_AFTER = timedelta(hours=1)
 
 
 class BotMode(StrEnum):
@@ -64,6 +68,7 @@ class HandoffReason(StrEnum):
     RISK = "risk"
     PRIORITY = "priority"
     OUT_OF_HOURS_CONTACT = "out_of_hours_contact"
+    BOT_OFF = "bot_off"  # an admin switched the bot off on the channel while it held the case
 
 
 HANDOFF_REASONS_ZH = {
@@ -73,6 +78,7 @@ HANDOFF_REASONS_ZH = {
     HandoffReason.RISK: "存在危机风险",
     HandoffReason.PRIORITY: "紧急工单",
     HandoffReason.OUT_OF_HOURS_CONTACT: "非工作时间留下联系方式",
+    HandoffReason.BOT_OFF: "渠道关闭了智能助手",
 }
 
 
@@ -436,6 +442,18 @@ def _collecting(state: BotState, turn: Turn) -> Decision:
     elif not state.question:
         state = replace(state, question=turn.text)
     return _hand_off(state, HandoffReason.OUT_OF_HOURS_CONTACT, ReplyKind.CASE_OPENED)
+
+
+def on_idle(state: BotState) -> HandoffReason | None:
+    """A conversation the customer left: one who wanted a person and was being asked for their
+    contact goes to the agents all the same (they can answer on the channel); any other ends
+    with the case resolved, not counted as solved by the bot (None)."""
+    if state.stage in (Stage.CONTACT, Stage.PROBLEM) and state.wanted:
+        try:
+            return HandoffReason(state.wanted)
+        except ValueError:
+            return HandoffReason.CUSTOMER_ASKED
+    return None
 
 
 # --- what the bot says ------------------------------------------------------------------------------

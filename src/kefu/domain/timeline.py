@@ -115,6 +115,8 @@ def describe(
             return f"智能助手转人工（{bot_reason_zh(reason)}）"
         case "ticket.bot_solved":
             return "客户确认智能助手已解决问题（自助解决）"
+        case "ticket.bot_left":
+            return "客户离开了与智能助手的对话，工单已解决"
         case "ticket.sla_warning":
             return f"{TARGET_ZH.get(after.get('target', ''), '')}时限已用去 80%"
         case "ticket.sla_breach":

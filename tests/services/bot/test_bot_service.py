@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from kefu.db.models import BotArticleOffer, BotConversation, Message, OutboxEntry, Ticket
 from kefu.services.bot import measures
 from kefu.services.bot.knowledge import DEMO_KB, ArticleAnswer, FolderKnowledge
-from kefu.services.bot.service import bot_takes_now, do_bot_turn
+from kefu.services.bot.service import bot_takes_now, do_bot_turn, sweep_idle
 from kefu.services.cases import inbox, timeline
 from kefu.services.intake.inbound import InboundMessage, Sender, receive_inbound
 from kefu.services.sla import clocks
@@ -278,3 +278,40 @@ def test_out_of_hours_collects_a_contact_and_opens_the_case_for_the_morning(db):
 def test_the_folder_source_finds_the_demo_article_for_a_shipping_question(db):
     answers, answered = FolderKnowledge(DEMO_KB).search(db, "现货什么时候发货，几天能到")
     assert answered and answers[0].key == "kb-001" and answers[0].url == "/help/a/kb-001"
+
+
+def test_a_conversation_the_customer_left_ends_resolved_and_not_as_self_service(db, channel):
+    ticket_id, _ = _say(db, channel, "v-left", "请问什么时候发货？")
+    assert sweep_idle(db, WORKING + timedelta(minutes=30)) == {"handed_off": 0, "closed": 0}
+    assert sweep_idle(db, WORKING + timedelta(hours=2)) == {"handed_off": 0, "closed": 1}
+    db.commit()
+    ticket = _held(db, ticket_id)
+    assert ticket.status == "resolved" and not ticket.bot_holds
+    assert not db.get(BotConversation, ticket_id).solved_by_bot
+    assert sweep_idle(db, WORKING + timedelta(hours=3)) == {"handed_off": 0, "closed": 0}
+    assert _turn(db, ticket_id, 10**9, WORKING) is None  # the bot says no more on it
+
+
+def test_a_customer_who_wanted_a_person_and_left_goes_to_the_agents(db):
+    office = factories.make_group(db, "夜间无人组")
+    night = factories.make_webchat_channel(db, group_id=office.id, bot_mode="first")
+    ticket_id, turn = _say(db, night, "v-left-asking", "转人工", NIGHT)
+    assert turn.handoff is None  # asked for a contact
+    assert sweep_idle(db, NIGHT + timedelta(hours=2)) == {"handed_off": 1, "closed": 0}
+    db.commit()
+    ticket = _held(db, ticket_id)
+    assert not ticket.bot_holds and ticket.status == "new" and ticket.sla_check_at is not None
+    assert db.get(BotConversation, ticket_id).handoff_reason == "customer_asked"
+
+
+def test_switching_the_bot_off_hands_its_chats_to_the_agents(db, channel, group):
+    from kefu.services.actors import SYSTEM
+    from kefu.services.webchat import channels
+
+    ticket_id, _ = _say(db, channel, "v-switched", "请问什么时候发货？")
+    assert not _in_inbox(db, group, ticket_id)
+    channels.do_update_channel(db, SYSTEM, channel, {"bot_mode": "off"})
+    db.commit()
+    ticket = _held(db, ticket_id)
+    assert not ticket.bot_holds and _in_inbox(db, group, ticket_id)
+    assert db.get(BotConversation, ticket_id).handoff_reason == "bot_off"

@@ -19,7 +19,7 @@ runs with the case locked, so a redelivered message or two workers never answer 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -95,10 +95,7 @@ def do_bot_turn(
     if conversation is None:
         if not ticket.bot_holds:
             return None
-        conversation = BotConversation(
-            ticket_id=ticket.id, channel=ticket.channel, state=bot.BotState().to_json(),
-            last_message_id=0, solved_by_bot=False, started_at=ticket.created_at,
-        )  # fmt: skip
+        conversation = _conversation_of(ticket)
         session.add(conversation)
     state = bot.BotState.from_json(conversation.state)
     message = session.get(Message, message_id)
@@ -120,10 +117,17 @@ def do_bot_turn(
         _record_feedback(session, ticket.id, *decision.feedback)
     said = _say(session, ticket, decision.reply, now) if decision.reply is not None else None
     if decision.handoff is not None:
-        _hand_off(session, ticket, conversation, decision, now)
+        _hand_off(session, ticket, conversation, decision.handoff, decision.state, now)
     elif decision.solved:
-        _solve(session, ticket, conversation, now)
+        _resolve(session, ticket, conversation, now, solved=True)
     return BotTurn(said, decision.handoff.value if decision.handoff else None, decision.solved)
+
+
+def _conversation_of(ticket: Ticket) -> BotConversation:
+    return BotConversation(
+        ticket_id=ticket.id, channel=ticket.channel, state=bot.BotState().to_json(),
+        last_message_id=0, solved_by_bot=False, started_at=ticket.created_at,
+    )  # fmt: skip
 
 
 def _turn_of(ticket: Ticket, message: Message, now: datetime) -> bot.Turn:
@@ -197,14 +201,14 @@ def _hand_off(
     session: Session,
     ticket: Ticket,
     conversation: BotConversation,
-    decision: bot.Decision,
+    reason: bot.HandoffReason,
+    state: bot.BotState,
     now: datetime,
 ) -> None:
     """The case leaves the bot and enters routing and the queues like a new case: the time the
     bot held it is a pause of every SLA clock, and the sweep routes and times it now."""
-    assert decision.handoff is not None
-    reason = decision.handoff.value
-    conversation.handoff_reason, conversation.ended_at = reason, now
+    conversation.handoff_reason, conversation.ended_at = reason.value, now
+    conversation.state = replace(state, stage=bot.Stage.HANDED_OFF).to_json()
     held: Pause = (conversation.started_at, now)
     ticket.sla_pauses = clocks.encode_pauses((*clocks.decode_pauses(ticket.sla_pauses), held))
     ticket.bot_holds = False
@@ -212,20 +216,22 @@ def _hand_off(
     ticket.updated_at = now
     audit.record(
         session, BOT, "ticket.bot_handoff", object_type="ticket", object_id=ticket.id,
-        ticket_id=ticket.id, customer_id=ticket.customer_id, after={"reason": reason},
+        ticket_id=ticket.id, customer_id=ticket.customer_id, after={"reason": reason.value},
     )  # fmt: skip
     events.record(session, ev.TicketChanged(ticket.id, fields=("bot_holds",)))
-    contact = decision.state.contact
-    if contact is not None:  # out of hours: a call-back, kept like the leave-a-message form's
-        email = contact if "@" in contact else None
-        form = offline.OfflineForm("", None if email else contact, email, decision.state.question)
+    if state.contact is not None:  # out of hours: a call-back, kept like the leave-a-message form's
+        email = state.contact if "@" in state.contact else None
+        form = offline.OfflineForm("", None if email else state.contact, email, state.question)
         done = InboundResult(ticket.id, 0, ticket.customer_id, duplicate=False)
         offline.keep_contact(session, done, form, anonymous=False)
 
 
-def _solve(session: Session, ticket: Ticket, conversation: BotConversation, now: datetime) -> None:
-    """解决了: the case is resolved by the bot, no agent involved (self-service)."""
-    conversation.solved_by_bot, conversation.ended_at = True, now
+def _resolve(
+    session: Session, ticket: Ticket, conversation: BotConversation, now: datetime, *, solved: bool
+) -> None:
+    """The bot's conversation ends with the case resolved, no agent involved: 解决了 (``solved``:
+    self-service), or the customer left without a word (not counted as solved)."""
+    conversation.solved_by_bot, conversation.ended_at = solved, now
     ticket.bot_holds = False
     before = ticket.status
     try:
@@ -234,8 +240,63 @@ def _solve(session: Session, ticket: Ticket, conversation: BotConversation, now:
         cases.move_status(ticket, TicketStatus.RESOLVED, now=now)
     ticket.sla_check_at = None  # nothing to time: nobody waits on anyone
     audit.record(
-        session, BOT, "ticket.bot_solved", object_type="ticket", object_id=ticket.id,
-        ticket_id=ticket.id, customer_id=ticket.customer_id,
+        session, BOT, "ticket.bot_solved" if solved else "ticket.bot_left", object_type="ticket",
+        object_id=ticket.id, ticket_id=ticket.id, customer_id=ticket.customer_id,
         before={"status": before}, after={"status": ticket.status},
     )  # fmt: skip
     events.record(session, ev.TicketChanged(ticket.id, fields=("status", "bot_holds")))
+
+
+IDLE_ROUND = 200
+
+
+def release_channel(session: Session, webchat_channel_id: int, now: datetime) -> int:
+    """The bot was switched off on a web chat channel: the conversations it holds there go to
+    the agents now (``bot_off``); returns how many."""
+    held = session.scalars(
+        select(Ticket)
+        .where(Ticket.bot_holds.is_(True), Ticket.webchat_channel_id == webchat_channel_id)
+        .with_for_update()
+    ).all()
+    for ticket in held:
+        conversation = session.get(BotConversation, ticket.id)
+        if conversation is None:
+            conversation = _conversation_of(ticket)
+            session.add(conversation)
+        state = bot.BotState.from_json(conversation.state)
+        _hand_off(session, ticket, conversation, bot.HandoffReason.BOT_OFF, state, now)
+    return len(held)
+
+
+def sweep_idle(session: Session, now: datetime, *, limit: int = IDLE_ROUND) -> dict[str, int]:
+    """End the conversations the customers left (``domain/bot.IDLE_AFTER`` without a message):
+    to the agents if the customer wanted a person, else resolved. In the caller's transaction;
+    rows another worker holds are skipped. A held case the bot never answered (its turn failed)
+    goes to the agents as one the bot could not answer."""
+    query = (
+        select(Ticket)
+        .where(Ticket.bot_holds.is_(True), Ticket.last_message_at < now - bot.IDLE_AFTER)
+        .order_by(Ticket.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    counts = {"handed_off": 0, "closed": 0}
+    for ticket in session.scalars(query):
+        conversation = session.get(BotConversation, ticket.id)
+        if conversation is None:
+            conversation = _conversation_of(ticket)
+            session.add(conversation)
+            reason: bot.HandoffReason | None = bot.HandoffReason.LOW_CONFIDENCE
+        else:
+            reason = bot.on_idle(bot.BotState.from_json(conversation.state))
+        state = bot.BotState.from_json(conversation.state)
+        if reason is not None:
+            _hand_off(session, ticket, conversation, reason, state, now)
+            counts["handed_off"] += 1
+        else:
+            conversation.state = replace(state, stage=bot.Stage.SOLVED).to_json()
+            _resolve(session, ticket, conversation, now, solved=False)
+            counts["closed"] += 1
+    session.flush()
+    return counts
