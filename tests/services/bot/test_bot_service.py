@@ -315,3 +315,16 @@ def test_switching_the_bot_off_hands_its_chats_to_the_agents(db, channel, group)
     ticket = _held(db, ticket_id)
     assert not ticket.bot_holds and _in_inbox(db, group, ticket_id)
     assert db.get(BotConversation, ticket_id).handoff_reason == "bot_off"
+
+
+def test_the_bots_time_does_not_count_on_the_agents_clocks(db, channel):
+    ticket_id, _ = _say(db, channel, "v-clock", "请问什么时候发货？", WORKING)
+    handoff_at = WORKING + timedelta(minutes=10)
+    _, turn = _say(db, channel, "v-clock", "转人工", handoff_at)
+    assert turn.handoff == "customer_asked"
+    clocks.sweep_once(db, handoff_at)
+    db.commit()
+    ticket = _held(db, ticket_id)
+    # a web chat's first answer is due 30 s after the hand-off, not 30 s after the first question
+    assert ticket.first_response_due_at == handoff_at + timedelta(seconds=30)
+    assert ticket.sla_pauses == [[WORKING.isoformat(), handoff_at.isoformat()]]
