@@ -6,13 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 from kefu.db.models import BotArticleOffer, BotConversation
 from tests import factories
+from tests.factories import _writes
 
 AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
 
 def _conversation(db, *, reason=None, solved=False, offers=()):
-    ticket = factories.make_ticket(db, channel="webchat")
+    # A staff-made case on a channel that sends nothing: the live server has no delivery to
+    # write meanwhile; the customer first, so that make_ticket writes in one transaction.
+    ticket = factories.make_ticket(db, customer=factories.make_customer(db))
     message = factories.make_reply(db, ticket)
+    _add_rows(db, ticket, message, reason=reason, solved=solved, offers=offers)
+
+
+@_writes
+def _add_rows(db, ticket, message, *, reason, solved, offers):
     db.add(
         BotConversation(
             ticket_id=ticket.id, channel="webchat", state={}, last_message_id=0,

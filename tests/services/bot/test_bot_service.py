@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import BotArticleOffer, BotConversation, Message, OutboxEntry, Ticket
+from kefu.services.actors import SYSTEM
 from kefu.services.bot import measures
 from kefu.services.bot.knowledge import DEMO_KB, ArticleAnswer, FolderKnowledge
 from kefu.services.bot.service import bot_takes_now, do_bot_turn, sweep_idle
@@ -21,8 +22,10 @@ from kefu.services.cases import inbox, timeline
 from kefu.services.intake.inbound import InboundMessage, Sender, receive_inbound
 from kefu.services.sla import clocks
 from kefu.services.staff.auth import actor_for
+from kefu.services.webchat import channels
 from kefu.services.webchat.messages import WEBCHAT
 from tests import factories
+from tests.factories import _writes
 
 # 2026-12-07 is a Monday: 10:00 Beijing is working time, 22:00 is not.
 WORKING = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
@@ -51,6 +54,7 @@ class Source:
         return [], False
 
 
+@_writes
 def _write(db: Session, channel, visitor: str, text: str, now: datetime) -> tuple[int, int]:
     """A visitor's message through intake, as the web chat sends it; (ticket id, message id)."""
     result = receive_inbound(
@@ -68,10 +72,38 @@ def _write(db: Session, channel, visitor: str, text: str, now: datetime) -> tupl
     return result.ticket_id, result.message_id
 
 
+@_writes
 def _turn(db: Session, ticket_id: int, message_id: int, now: datetime):
     done = do_bot_turn(db, ticket_id, message_id, now=now, source=Source())
     db.commit()
     return done
+
+
+@_writes
+def _sweep(db: Session, now: datetime) -> None:
+    clocks.sweep_once(db, now)
+    db.commit()
+
+
+@_writes
+def _idle(db: Session, now: datetime) -> dict[str, int]:
+    counts = sweep_idle(db, now)
+    db.commit()
+    return counts
+
+
+@_writes
+def _raise_priority(db: Session, ticket_id: int, priority: str) -> None:
+    ticket = db.get(Ticket, ticket_id)
+    assert ticket is not None
+    ticket.priority, ticket.risks = priority, []  # raised as a repeat complaint would be
+    db.commit()
+
+
+@_writes
+def _switch_off(db: Session, channel) -> None:
+    channels.do_update_channel(db, SYSTEM, channel, {"bot_mode": "off"})
+    db.commit()
 
 
 def _say(db, channel, visitor, text, now=WORKING):
@@ -142,8 +174,7 @@ def test_an_answer_is_the_articles_text_with_its_link_and_the_quick_replies(db, 
 def test_the_bot_holds_a_case_out_of_the_sla_sweep(db, channel, group):
     ticket_id, _ = _say(db, channel, "v-sweep", "请问什么时候发货？")
     _, message_id = _write(db, channel, "v-sweep", "还有一个问题", WORKING)  # intake sets check
-    clocks.sweep_once(db, WORKING + timedelta(minutes=5))
-    db.commit()
+    _sweep(db, WORKING + timedelta(minutes=5))
     ticket = _held(db, ticket_id)
     assert ticket.first_response_due_at is None and ticket.bot_holds
 
@@ -210,9 +241,7 @@ def test_a_crisis_risk_is_handed_off_at_once(db, channel, group, text):
 @pytest.mark.parametrize("priority", ["P1", "P2"])
 def test_an_urgent_case_is_handed_off(db, channel, group, priority):
     ticket_id, message_id = _write(db, channel, f"v-{priority}", "请问什么时候发货？", WORKING)
-    ticket = _held(db, ticket_id)
-    ticket.priority, ticket.risks = priority, []  # raised as a repeat complaint would be
-    db.commit()
+    _raise_priority(db, ticket_id, priority)
     turn = _turn(db, ticket_id, message_id, WORKING)
     assert turn.handoff == "priority"
     _handed_off(db, group, ticket_id, "priority")
@@ -266,8 +295,7 @@ def test_out_of_hours_collects_a_contact_and_opens_the_case_for_the_morning(db):
     assert "离线留言" in [t.name for t in held.tags]
     lines = [e["summary"] for e in timeline.of_ticket(db, held) if e["kind"] == "event"]
     assert "智能助手转人工（非工作时间留下联系方式）" in lines
-    clocks.sweep_once(db, NIGHT + timedelta(minutes=1))
-    db.commit()
+    _sweep(db, NIGHT + timedelta(minutes=1))
     ticket = _held(db, ticket_id)
     # due by the SLA calendar: counted from 09:00 on Tuesday morning, not from the night
     morning = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
@@ -282,13 +310,12 @@ def test_the_folder_source_finds_the_demo_article_for_a_shipping_question(db):
 
 def test_a_conversation_the_customer_left_ends_resolved_and_not_as_self_service(db, channel):
     ticket_id, _ = _say(db, channel, "v-left", "请问什么时候发货？")
-    assert sweep_idle(db, WORKING + timedelta(minutes=30)) == {"handed_off": 0, "closed": 0}
-    assert sweep_idle(db, WORKING + timedelta(hours=2)) == {"handed_off": 0, "closed": 1}
-    db.commit()
+    assert _idle(db, WORKING + timedelta(minutes=30)) == {"handed_off": 0, "closed": 0}
+    assert _idle(db, WORKING + timedelta(hours=2)) == {"handed_off": 0, "closed": 1}
     ticket = _held(db, ticket_id)
     assert ticket.status == "resolved" and not ticket.bot_holds
     assert not db.get(BotConversation, ticket_id).solved_by_bot
-    assert sweep_idle(db, WORKING + timedelta(hours=3)) == {"handed_off": 0, "closed": 0}
+    assert _idle(db, WORKING + timedelta(hours=3)) == {"handed_off": 0, "closed": 0}
     assert _turn(db, ticket_id, 10**9, WORKING) is None  # the bot says no more on it
 
 
@@ -297,21 +324,16 @@ def test_a_customer_who_wanted_a_person_and_left_goes_to_the_agents(db):
     night = factories.make_webchat_channel(db, group_id=office.id, bot_mode="first")
     ticket_id, turn = _say(db, night, "v-left-asking", "转人工", NIGHT)
     assert turn.handoff is None  # asked for a contact
-    assert sweep_idle(db, NIGHT + timedelta(hours=2)) == {"handed_off": 1, "closed": 0}
-    db.commit()
+    assert _idle(db, NIGHT + timedelta(hours=2)) == {"handed_off": 1, "closed": 0}
     ticket = _held(db, ticket_id)
     assert not ticket.bot_holds and ticket.status == "new" and ticket.sla_check_at is not None
     assert db.get(BotConversation, ticket_id).handoff_reason == "customer_asked"
 
 
 def test_switching_the_bot_off_hands_its_chats_to_the_agents(db, channel, group):
-    from kefu.services.actors import SYSTEM
-    from kefu.services.webchat import channels
-
     ticket_id, _ = _say(db, channel, "v-switched", "请问什么时候发货？")
     assert not _in_inbox(db, group, ticket_id)
-    channels.do_update_channel(db, SYSTEM, channel, {"bot_mode": "off"})
-    db.commit()
+    _switch_off(db, channel)
     ticket = _held(db, ticket_id)
     assert not ticket.bot_holds and _in_inbox(db, group, ticket_id)
     assert db.get(BotConversation, ticket_id).handoff_reason == "bot_off"
@@ -322,8 +344,7 @@ def test_the_bots_time_does_not_count_on_the_agents_clocks(db, channel):
     handoff_at = WORKING + timedelta(minutes=10)
     _, turn = _say(db, channel, "v-clock", "转人工", handoff_at)
     assert turn.handoff == "customer_asked"
-    clocks.sweep_once(db, handoff_at)
-    db.commit()
+    _sweep(db, handoff_at)
     ticket = _held(db, ticket_id)
     # a web chat's first answer is due 30 s after the hand-off, not 30 s after the first question
     assert ticket.first_response_due_at == handoff_at + timedelta(seconds=30)
