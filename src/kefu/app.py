@@ -20,6 +20,7 @@ from kefu.api import (
     agent_status,
     attachments,
     auth,
+    bot,
     case_library,
     cases,
     chat_offers,
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         macros,
         case_library,
         kb,
+        bot,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

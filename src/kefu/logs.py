@@ -26,3 +26,5 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # One line per outbound HTTP call (order lookups, callbacks) is noise; kefu logs outcomes.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    # bm25s says so each time a knowledge-base index is built (every field of every rebuild).
+    logging.getLogger("bm25s").setLevel(max(logging.WARNING, root.level))

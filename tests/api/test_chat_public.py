@@ -44,7 +44,7 @@ def test_a_session_makes_an_anonymous_visitor_and_keeps_them(anon, channel):
     assert first["visitor"]["verified"] is False
     assert first["channel"] == {
         "name": "演示商城", "greeting": "您好，有什么可以帮您？", "language": "zh-CN",
-        "offline_form": True, "offline_message": "我们稍后联系您",
+        "offline_form": True, "offline_message": "我们稍后联系您", "bot": False,
     }  # fmt: skip
     assert first["last_seq"] == 0
     availability = first["availability"]

@@ -12,17 +12,9 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from kefu.db.models import KbFeedback
-from kefu.demo.loader import load_demo_kb
-from kefu.services.actors import SYSTEM
 from kefu.services.kb import feedback, index
 from tests import factories
 from tests.browser.conftest import PageErrors, new_context, screenshot, sign_in_page
-
-
-@pytest.fixture
-def demo_kb(db):
-    load_demo_kb(db, SYSTEM)
-    db.commit()
 
 
 def _switch(page: Page, server: str, language: str, back: str) -> None:

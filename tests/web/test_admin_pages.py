@@ -863,6 +863,26 @@ def test_a_web_chat_channel_is_configured_its_secret_rotated_and_it_is_removed(
     assert db.scalar(select(func.count()).select_from(WebchatChannel)) == 0
 
 
+def test_the_bot_mode_of_a_web_chat_channel_is_set_and_a_wrong_one_refused(
+    sign_in: SignIn, db: Session, admin: User
+) -> None:
+    browser = _admin(sign_in, admin)
+    channel = factories.make_webchat_channel(db, name="机器人渠道")
+    fields = {"name": "机器人渠道", "language": "zh-CN", "enabled": "on", "offline_form": "on"}
+    page = browser.client.get(f"/admin/webchat/{channel.id}").text
+    assert '<option value="off" selected>' in page
+    assert (
+        browser.form(f"/admin/webchat/{channel.id}", {**fields, "bot_mode": "first"}).status_code
+        == 303
+    )
+    _reload(db, channel)
+    assert channel.bot_mode == "first"
+    refused = browser.form(f"/admin/webchat/{channel.id}", {**fields, "bot_mode": "always"})
+    assert refused.status_code == 422 and 'id="error-bot_mode"' in refused.text
+    _reload(db, channel)
+    assert channel.bot_mode == "first"
+
+
 # --- the forms' protection and escaping ------------------------------------------------------------
 
 

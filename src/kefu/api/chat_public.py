@@ -117,6 +117,8 @@ def _channel_json(channel: ChannelInfo) -> dict[str, Any]:
         "language": channel.language,
         "offline_form": channel.offline_form,
         "offline_message": channel.offline_message,
+        # The answering bot serves this channel: it collects contacts itself out of hours.
+        "bot": channel.bot_mode != "off",
     }
 
 

@@ -26,6 +26,7 @@ from kefu.domain.case_loop import Stage
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage_labels import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
+from kefu.services.bot import service as bot_service
 from kefu.services.cases import loop as cases
 from kefu.services.cases import tickets as service
 from kefu.services.fields import orders
@@ -128,6 +129,9 @@ class TicketPublic(Out):
         "text, numbers as numbers (a decimal as text), dates as YYYY-MM-DD"
     )
     last_message_at: datetime | None
+    bot_holds: bool = Field(
+        description="the answering bot holds the case: in no queue until it hands off"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -153,8 +157,17 @@ class OrderLookupPublic(Out):
     error: dict[str, str] | None = Field(default=None, description="code and detail")
 
 
+class BotPartPublic(Out):
+    handoff_reason: str | None = Field(
+        description="why the bot handed off: customer_asked | low_confidence | angry | risk | "
+        "priority | out_of_hours_contact; null: it did not (yet)"
+    )
+    solved_by_bot: bool = Field(description="解决了: closed by the bot with no agent")
+
+
 class TicketDetail(TicketPublic):
     messages: list[MessagePublic]
+    bot: BotPartPublic | None = Field(description="the answering bot's part; null: none")
     order_lookup: OrderLookupPublic | None = Field(
         description="the order its order number names, as the shop's system answered"
     )
@@ -256,7 +269,9 @@ def _detail(db: DB, ticket: Any) -> TicketDetail:
     messages = [MessagePublic.of(m) for m in service.ticket_messages(db, ticket)]
     lookup = ticket.order_lookup
     order = OrderLookupPublic.model_validate(lookup) if lookup else None
-    return TicketDetail(**base, messages=messages, order_lookup=order)
+    part = bot_service.bot_part(db, ticket.id)
+    bot = BotPartPublic.model_validate(part) if part is not None else None
+    return TicketDetail(**base, messages=messages, order_lookup=order, bot=bot)
 
 
 @router.get("", response_model=TicketPage, summary="List tickets", **allow(*STAFF))

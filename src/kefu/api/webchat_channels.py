@@ -26,6 +26,7 @@ Origins = Annotated[
     ),
 ]
 Language = Literal["zh-CN", "en"]
+BotMode = Literal["off", "first", "outside_hours"]  # domain/bot.py BotMode
 
 
 class ChannelPublic(Out):
@@ -38,6 +39,10 @@ class ChannelPublic(Out):
     offline_message: str
     offline_form: bool = Field(description="offer the leave-a-message form when nobody answers")
     language: str
+    bot_mode: str = Field(
+        description="the answering bot: off, first (always first, then a person), "
+        "outside_hours (only outside the group's working hours)"
+    )
     enabled: bool
     created_at: datetime
     updated_at: datetime
@@ -58,13 +63,14 @@ class ChannelCreate(In):
     offline_message: Setting = ""
     offline_form: bool = True
     language: Language = "zh-CN"
+    bot_mode: BotMode = "off"
     enabled: bool = True
 
 
 class ChannelUpdate(Patch):
     not_null = frozenset(
         {"name", "allowed_origins", "greeting", "offline_message", "offline_form", "language",
-         "enabled"}
+         "enabled", "bot_mode"}
     )  # fmt: skip
 
     name: ChannelName | None = None
@@ -74,6 +80,7 @@ class ChannelUpdate(Patch):
     offline_message: Setting | None = None
     offline_form: bool | None = None
     language: Language | None = None
+    bot_mode: BotMode | None = None
     enabled: bool | None = None
 
 

@@ -37,7 +37,9 @@ class WebchatAdapter:
                     customer_id=customer_id,
                     message_id=delivery.message_id,
                     outbox_id=delivery.outbox_id,
-                    author_type=delivery.author_type,
+                    # A bot message goes as ids only: the visitor's socket loads it with its
+                    # widget extras (the article link, the quick replies, the contact form).
+                    author_type="" if delivery.author_type == "bot" else delivery.author_type,
                     author_name=delivery.author_name,
                     text=delivery.text,
                     created_at=delivery.created_at,

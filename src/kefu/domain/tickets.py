@@ -49,3 +49,4 @@ class AuthorType(StrEnum):
     CUSTOMER = "customer"
     USER = "user"
     SYSTEM = "system"
+    BOT = "bot"  # the answering bot (智能助手, domain/bot.py)

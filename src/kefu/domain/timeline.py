@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kefu.domain.bot import HANDOFF_REASONS_ZH, HandoffReason
 from kefu.domain.case_loop import STAGE_NAMES_ZH, Stage
 
 STATUS_ZH = {
@@ -109,6 +110,13 @@ def describe(
             return f"分派：{after.get('reason', '')}"
         case "ticket.claim":
             return "客服认领了工单"
+        case "ticket.bot_handoff":
+            reason = str(after.get("reason", ""))
+            return f"智能助手转人工（{bot_reason_zh(reason)}）"
+        case "ticket.bot_solved":
+            return "客户确认智能助手已解决问题（自助解决）"
+        case "ticket.bot_left":
+            return "客户离开了与智能助手的对话，工单已解决"
         case "ticket.sla_warning":
             return f"{TARGET_ZH.get(after.get('target', ''), '')}时限已用去 80%"
         case "ticket.sla_breach":
@@ -153,3 +161,10 @@ def describe(
                 parts.append("修改了" + "、".join(others))
             return "；".join(parts) or "修改了工单"
     return action
+
+
+def bot_reason_zh(reason: str) -> str:
+    try:
+        return HANDOFF_REASONS_ZH[HandoffReason(reason)]
+    except ValueError:
+        return reason

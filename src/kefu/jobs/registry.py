@@ -99,6 +99,15 @@ def _order_lookups(context: JobContext) -> Counts:
         client.close()
 
 
+def _bot_idle(context: JobContext) -> Counts:
+    from kefu.services.bot.service import sweep_idle
+
+    with context.sessions() as session:
+        counts = sweep_idle(session, context.now())
+        session.commit()
+    return counts
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -112,4 +121,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "web chats: an offer not taken in time goes to the next agent; waiting chats offered"),
         Job("orders", settings.sla_sweep_seconds, _order_lookups,
             "orders: a new order number's order fetched from the shop's system"),
+        Job("bot_idle", settings.sla_sweep_seconds, _bot_idle,
+            "the answering bot: conversations the customer left end (to the agents, or resolved)"),
     ]  # fmt: skip

@@ -39,6 +39,7 @@ from kefu.domain.tickets import Channel
 from kefu.errors import KefuError, render_message
 from kefu.realtime.bus import Stored
 from kefu.realtime.chat_runtime import WebchatRuntime
+from kefu.services.bot import service as bot_service
 from kefu.services.webchat import availability, conversation, messages, offers, receipts
 from kefu.services.webchat import visitor_tokens as tokens
 from kefu.services.webchat.channels import ChannelInfo
@@ -270,7 +271,18 @@ class VisitorConnection:
             await self._send_all(
                 await self.runtime.read(lambda session: self._since(session, customer_id))
             )
-        if new_chat and not result.duplicate:
+        if result.duplicate:
+            return
+        turn = None
+        if self.channel.bot_mode != "off":  # the bot answers on the channels it serves
+            turn = await self.runtime.write(
+                lambda session: bot_service.do_bot_turn(
+                    session, result.ticket_id, result.message_id, now=utcnow()
+                )
+            )
+        if new_chat or (turn is not None and turn.handoff is not None):
+            # A chat the bot holds is offered to nobody: offer_now passes it over until the
+            # bot hands it off.
             rules = self.runtime.rules
             await self.runtime.write(
                 lambda session: offers.offer_now(session, result.ticket_id, utcnow(), rules)

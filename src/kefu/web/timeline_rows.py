@@ -61,6 +61,7 @@ class MessageRow:
     files: list[FileRow]
     delivery_state: str | None
     retry_id: int | None
+    bot: bool = False  # written by the answering bot (智能助手)
 
     message = True
 
@@ -119,6 +120,8 @@ def message_row(
         author = timeline.customer_names.get(m.author_customer_id or 0) or words.customer
     elif m.author_user_id:
         author = timeline.staff_names.get(m.author_user_id) or words.staff
+    elif m.author_type == "bot":
+        author = words.bot
     else:
         author = words.system
     analysed = m.direction == "inbound" and bool(m.analysis)
@@ -133,6 +136,7 @@ def message_row(
         files=[_file(a) for a in m.attachments],
         delivery_state=m.delivery_state,
         retry_id=timeline.retry_ids.get(m.id),
+        bot=m.author_type == "bot",
     )
 
 
@@ -141,10 +145,11 @@ class _Words:
 
     def __init__(self, translate: Translate) -> None:
         self.translate = translate
-        self.customer, self.staff, self.system = (
+        self.customer, self.staff, self.system, self.bot = (
             translate("客户"),
             translate("客服"),
             translate("系统"),
+            translate("智能助手"),
         )
         self.confidence = translate("置信度")
         self._labels: dict[tuple[str, str], str] = {}

@@ -1,6 +1,7 @@
 """ORM models. They hold data and small invariants; behavior lives in services and domain."""
 
 from kefu.db.base import Base
+from kefu.db.models.bot import BotArticleOffer, BotConversation
 from kefu.db.models.case_library import CaseEntry
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
 from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
@@ -44,6 +45,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CaseEntry",
+    "BotArticleOffer",
+    "BotConversation",
     "Customer",
     "CustomerMerge",
     "Group",

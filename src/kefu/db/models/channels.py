@@ -29,6 +29,8 @@ class WebchatChannel(Base):
     offline_message: Mapped[str] = mapped_column(String(500), default="")
     offline_form: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    # The answering bot (domain/bot.py BotMode): off | first | outside_hours.
+    bot_mode: Mapped[str] = mapped_column(String(15), default="off", server_default="off")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    false,
     text,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -200,6 +201,9 @@ class Ticket(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id")
     )  # a duplicate merged into that case
+    # The answering bot holds the case (services/bot/): out of the agents' queues, offers and
+    # SLA sweep until it hands off; the bot's time is then a pause of the clocks.
+    bot_holds: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Custom fields (db/models/fields.py TicketField), by key; and the order the order-number
     # field names as the shop's system answered (services/fields/orders.py): its state, when it
     # was asked and fetched, the answer or what went wrong. order_lookup_due_at: a lookup waits.
@@ -289,6 +293,9 @@ class Message(Base):
     norm_rules: Mapped[list[str] | None] = mapped_column(JSONData)
     norm_override_reason: Mapped[str | None] = mapped_column(Text)
     norm_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A bot message's extras for the widget: the article it links and the quick replies it
+    # offers, or the contact form it asks for (services/bot/). None: any other message.
+    bot_payload: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")

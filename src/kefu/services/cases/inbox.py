@@ -131,7 +131,9 @@ def at_risk(now: datetime) -> ColumnElement[bool]:
 
 def view_condition(actor: Actor, view: View, now: datetime) -> ColumnElement[bool]:
     """SQL condition of a view, within what the actor may see."""
-    is_open = open_work()  # as the partial indexes name it: ix_tickets_sla_order is walked
+    # As the partial indexes name it (ix_tickets_sla_order is walked); a case the answering bot
+    # holds is in nobody's queue until it hands off (services/bot/).
+    is_open = and_(open_work(), Ticket.bot_holds.is_(False))
     match view:
         case View.MINE:
             condition = and_(Ticket.assignee_id == actor.user_id, is_open)

@@ -104,6 +104,9 @@ class InboundMessage:
     # Custom field values an integration sends with the message (the order number …), by key:
     # checked before any row is made, set on the ticket after (services/fields/values.py).
     fields: dict[str, Any] = field(default_factory=dict)
+    # A case this message opens is held by the answering bot (services/bot/): out of the queues
+    # and the SLA sweep until the bot hands it off.
+    bot_holds: bool = False
 
 
 @dataclass(frozen=True)
@@ -711,10 +714,11 @@ class _Batch:
                     "customer_id": it.customer_id, **_triage_columns(it.ticket.triage), "reopen_count": 0,
                     "last_message_at": it.ticket.last_message_at, "created_at": it.now,
                     "updated_at": it.ticket.last_message_at, "awaiting_reply_since": it.now, "sla_pauses": [],
-                    "sla_check_at": it.now, "escalations": 0, "case_path": it.ticket.case_path,
+                    "sla_check_at": None if it.message.bot_holds else it.now, "escalations": 0, "case_path": it.ticket.case_path,
                     "stage": it.ticket.stage, "case_file": {}, "repeat_complaint": it.ticket.repeat_complaint,
                     "route_again": False, "group_id": it.message.group_id,
                     "webchat_channel_id": it.message.webchat_channel_id,
+                    "bot_holds": it.message.bot_holds,
                 })  # fmt: skip
             ids = self.conn.execute(q.INSERT_TICKETS, rows).scalars().all()
             for it, ticket_id in zip(opening, ids, strict=True):

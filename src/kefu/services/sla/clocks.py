@@ -205,9 +205,13 @@ FAILED_CHECK_RETRY_CAP = timedelta(hours=6)
 
 
 def due_tickets(session: Session, now: datetime, limit: int) -> list[Ticket]:
-    """Tickets whose check time has come, locked; rows another worker holds are skipped."""
+    """Tickets whose check time has come, locked; rows another worker holds are skipped, and
+    so are the cases the answering bot holds (routed and timed once it hands them off)."""
     query = (
-        select(Ticket).where(Ticket.sla_check_at <= now).order_by(Ticket.sla_check_at).limit(limit)
+        select(Ticket)
+        .where(Ticket.sla_check_at <= now, Ticket.bot_holds.is_(False))
+        .order_by(Ticket.sla_check_at)
+        .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Ticket)

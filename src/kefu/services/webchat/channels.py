@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from kefu.db.base import utcnow
 from kefu.db.models import Group, WebchatChannel
 from kefu.errors import KefuError, NotFound
 from kefu.services import audit
@@ -50,12 +51,16 @@ class ChannelInfo:
     offline_form: bool
     language: str
     enabled: bool
+    bot_mode: str = "off"  # domain/bot.py BotMode
+    calendar: dict[str, Any] | None = None  # the group's working hours (None: the default)
 
     @classmethod
     def of(cls, row: WebchatChannel) -> ChannelInfo:
+        calendar = row.group.calendar if row.group is not None else None
         return cls(
             row.id, row.key, row.name, row.secret, tuple(row.allowed_origins or ()), row.group_id,
             row.greeting, row.offline_message, row.offline_form, row.language, row.enabled,
+            row.bot_mode, calendar or None,
         )  # fmt: skip
 
     def allows_origin(self, origin: str | None, own_host: str) -> bool:
@@ -112,6 +117,7 @@ def snapshot(channel: WebchatChannel) -> dict[str, Any]:
         "offline_message": channel.offline_message,
         "offline_form": channel.offline_form,
         "language": channel.language,
+        "bot_mode": channel.bot_mode,
         "enabled": channel.enabled,
     }
 
@@ -172,6 +178,11 @@ def do_update_channel(
             session, actor, "webchat_channel.update", object_type="webchat_channel",
             object_id=channel.id, before=old, after=new,
         )  # fmt: skip
+    if channel.bot_mode == "off" and before.get("bot_mode", "off") != "off":
+        # Imported here: the bot's service reads channels (its web chat entry point).
+        from kefu.services.bot.service import release_channel
+
+        release_channel(session, channel.id, utcnow())  # its chats go to the agents now
     _changed(session)
     return channel
 

@@ -172,11 +172,14 @@ def msg_json(message: Message, names: dict[tuple[str, int], str], key: str) -> d
         sender, author = outbound_author(
             message.author_type, names.get(("user", message.author_user_id or 0), "")
         )
-    return widget_message(
+    shown = widget_message(
         message.id, client_id_of(message), sender, author, message.body_text,
         [(a.id, a.filename, a.content_type, a.size) for a in message.attachments],
         message.created_at, message.delivery_state, key,
     )  # fmt: skip
+    if message.bot_payload:  # the article link, the quick replies, the contact form
+        shown["bot"] = message.bot_payload
+    return shown
 
 
 def delivered_json(event: VisitorMessage, key: str) -> dict[str, Any]:
@@ -189,9 +192,11 @@ def delivered_json(event: VisitorMessage, key: str) -> dict[str, Any]:
 
 
 def outbound_author(author_type: str, name: str) -> tuple[str, str]:
-    """Who the visitor sees an outbound message from: an agent by name, or the system."""
+    """Who the visitor sees an outbound message from: an agent by name, the bot, or the system."""
     if author_type == AuthorType.USER.value:
         return "agent", name or "客服"
+    if author_type == AuthorType.BOT.value:
+        return "bot", "智能助手"
     return "system", "系统"
 
 

@@ -17,6 +17,7 @@ from kefu.domain.roles import Role
 from kefu.domain.tickets import Channel
 from kefu.errors import KefuError
 from kefu.services.actors import Actor
+from kefu.services.bot.service import bot_takes_now
 from kefu.services.infra.intake_writer import IntakeWriter
 from kefu.services.intake.attachments import AttachmentIn
 from kefu.services.intake.inbound import Delivery, InboundMessage, InboundResult, Sender
@@ -54,6 +55,7 @@ async def submit(
         attachments=list(attachments),
         webchat_channel_id=channel.id,
         group_id=channel.group_id,
+        bot_holds=bot_takes_now(channel.bot_mode, channel.calendar, now),
     )
     raw = json.dumps(
         {

@@ -67,9 +67,11 @@ def waiting() -> ColumnElement[bool]:
 
 
 def unanswered_chat() -> ColumnElement[bool]:
-    """A web chat nobody has taken: waiting, if the ticket is open."""
+    """A web chat nobody has taken: waiting, if the ticket is open (and the bot does not hold
+    it: services/bot/ hands it to the queue when a person is needed)."""
     return and_(
         Ticket.channel == Channel.WEBCHAT.value,
+        Ticket.bot_holds.is_(False),
         Ticket.assignee_id.is_(None),
         Ticket.chat_accepted_at.is_(None),
         Ticket.merged_into_id.is_(None),

@@ -43,6 +43,7 @@ FIELDS = (
     "offline_message",
     "offline_form",
     "language",
+    "bot_mode",
     "enabled",
 )
 
@@ -57,6 +58,7 @@ def _values_of(channel: WebchatChannel | None) -> dict[str, Any]:
             "offline_message": "",
             "offline_form": True,
             "language": "zh-CN",
+            "bot_mode": "off",
             "enabled": True,
         }
     return {
@@ -67,6 +69,7 @@ def _values_of(channel: WebchatChannel | None) -> dict[str, Any]:
         "offline_message": channel.offline_message,
         "offline_form": channel.offline_form,
         "language": channel.language,
+        "bot_mode": channel.bot_mode,
         "enabled": channel.enabled,
     }
 
@@ -80,6 +83,7 @@ def _posted(form: FormData) -> dict[str, Any]:
         "offline_message": text(form, "offline_message").strip(),
         "offline_form": checked(form, "offline_form"),
         "language": text(form, "language"),
+        "bot_mode": text(form, "bot_mode") or "off",
         "enabled": checked(form, "enabled"),
     }
 

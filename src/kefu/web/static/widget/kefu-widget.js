@@ -93,6 +93,15 @@
       badEmail: "邮箱格式不正确",
       thanks: "已收到您的留言，我们会尽快与您联系。",
       error: "出错了，请稍后再试",
+      botLabel: "智能助手",
+      readArticle: "查看帮助文章",
+      quickReplies: "快捷回复",
+      quick: { "解决了": "解决了", "没解决": "没解决", "转人工": "转人工" },
+      contactTitle: "留下联系方式",
+      contact: "手机号或邮箱",
+      problem: "遇到的问题（选填）",
+      badContact: "请填写有效的手机号或邮箱",
+      contactSend: "提交",
     },
     en: {
       open: "Open chat",
@@ -144,6 +153,15 @@
       badEmail: "That e-mail address doesn't look right",
       thanks: "Thanks — we've got your message and will be in touch soon.",
       error: "Something went wrong; try again later",
+      botLabel: "Assistant",
+      readArticle: "Read the help article",
+      quickReplies: "Quick replies",
+      quick: { "解决了": "Solved", "没解决": "Not solved", "转人工": "Talk to a person" },
+      contactTitle: "Leave your details",
+      contact: "Phone or e-mail",
+      problem: "Your problem (optional)",
+      badContact: "Enter a valid phone number or e-mail address",
+      contactSend: "Send",
     },
   };
 
@@ -162,6 +180,7 @@
     send: ["M4 12L20 4l-6 16-2.5-6.5z", "M11.5 13.5L20 4"],
     smile: ["M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z", "M8.5 14.5c.9 1.2 2.1 1.9 3.5 1.9s2.6-.7 3.5-1.9", "M9 9.5h.01M15 9.5h.01"],
     clip: ["M20.5 11.5l-8.2 8.2a5 5 0 0 1-7.1-7.1l8.5-8.5a3.4 3.4 0 0 1 4.8 4.8l-8.4 8.4a1.7 1.7 0 0 1-2.4-2.4l7.6-7.6"],
+    bot: ["M6 8.5h12a2 2 0 0 1 2 2V17a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2v-6.5a2 2 0 0 1 2-2z", "M12 4.5v4", "M9 13.5h.01M15 13.5h.01"],
     file: ["M14 3H6.5A1.5 1.5 0 0 0 5 4.5v15A1.5 1.5 0 0 0 6.5 21h11a1.5 1.5 0 0 0 1.5-1.5V8z", "M14 3v5h5"],
   };
 
@@ -302,6 +321,7 @@
     this.maxSeq = 0;
     this.bySeq = new Map(); // seq -> <li>
     this.pending = new Map(); // client_id -> <li> of a message not yet accepted
+    this.forms = 0; // the bot's contact forms shown, for their fields' ids
     this.sentAt = new Map(); // client_id -> when it last went out on the socket
     this.toAck = new Set();
     this.toRead = new Set();
@@ -632,7 +652,7 @@
     this.frame.classList.toggle("kf-is-offline", !a.online);
     this.showQueue(a.queue_position, a.expected_wait_seconds);
     if (this.offlineSent) return;
-    if (a.online) {
+    if (a.online || (this.channel && this.channel.bot)) { // the bot asks for contacts itself
       this.offlineCard.hidden = true;
       this.offlineShown = "";
     } else if (this.offlineCard.hidden || this.offlineShown !== expected) {
@@ -739,18 +759,77 @@
       li.append(h("p", { class: "kf-system", text: m.text || "" }));
       return li;
     }
-    if (from !== "visitor") li.append(h("span", { class: "kf-author", "aria-hidden": "true", text: this.authorOf(m) }));
+    var bot = from === "bot" && m.bot && typeof m.bot === "object" ? m.bot : null;
+    if (from === "bot") {
+      li.append(h("span", { class: "kf-author kf-bot-label", "aria-hidden": "true" }, icon("bot"), h("span", { text: this.text("botLabel") })));
+    } else if (from !== "visitor") {
+      li.append(h("span", { class: "kf-author", "aria-hidden": "true", text: this.authorOf(m) }));
+    }
     var body = h("div", { class: "kf-body" }, h("span", { class: "kf-sr", text: this.authorOf(m) + (this.lang === "en" ? ": " : "：") }));
-    if (m.text) {
+    var text = m.text ? String(m.text) : "";
+    var article = bot && bot.article && typeof bot.article.url === "string" ? bot.article : null;
+    if (article) { // the article's address is its link below, not a line of text
+      text = text.split("\n").filter(function (line) { return line.indexOf(article.url) < 0; }).join("\n");
+    }
+    if (text) {
       var p = h("p", { class: "kf-text" });
-      linkify(p, String(m.text));
+      linkify(p, text);
       body.append(p);
+    }
+    var href = article ? safeUrl(article.url) : null;
+    if (href) {
+      body.append(h("a", { class: "kf-article", href: href, target: "_blank", rel: "noopener noreferrer" },
+        h("span", { class: "kf-article-title", text: String(article.title || "") }),
+        h("span", { class: "kf-article-more", text: this.text("readArticle") + " ↗" })));
     }
     var self = this;
     (Array.isArray(m.attachments) ? m.attachments : []).forEach(function (a) { body.append(self.renderAttachment(a)); });
     li.append(body);
+    if (bot && Array.isArray(bot.quick_replies) && bot.quick_replies.length) li.append(this.renderQuickReplies(bot.quick_replies));
+    if (bot && bot.form === "contact") li.append(this.renderContactForm());
     li.append(h("span", { class: "kf-meta" }, h("time", { datetime: m.created_at || "", text: this.timeOf(m.created_at) }), h("span", { class: "kf-state" })));
     return li;
+  };
+
+  /** The bot's quick replies (解决了 / 没解决 / 转人工): each sends its words as the visitor's
+   *  message. Shown only under the newest message (the stylesheet hides older ones). */
+  Widget.prototype.renderQuickReplies = function (replies) {
+    var self = this;
+    var labels = this.t.quick || {};
+    var group = h("div", { class: "kf-quick", role: "group", "aria-label": this.text("quickReplies") });
+    replies.forEach(function (words) {
+      if (typeof words !== "string") return;
+      group.append(h("button", { type: "button", class: "kf-quick-reply", text: labels[words] || words,
+        onclick: function () { self.sendText(words); } }));
+    });
+    return group;
+  };
+
+  /** Out of hours the bot asks for a phone number or an e-mail: a small form that sends them
+   *  (and the problem, if written) as the visitor's message, which the bot reads. */
+  Widget.prototype.renderContactForm = function () {
+    var self = this;
+    var t = this.t;
+    var n = ++this.forms;
+    var error = h("p", { class: "kf-form-error", role: "alert" });
+    var contact = h("input", { id: "kf-bot-contact-" + n, name: "contact", type: "text", maxlength: "100", autocomplete: "tel", inputmode: "email" });
+    var problem = h("textarea", { id: "kf-bot-problem-" + n, name: "problem", rows: "2", maxlength: "1000" });
+    var form = h("form", { class: "kf-contact", novalidate: true, "aria-label": t.contactTitle },
+      h("div", { class: "kf-field" }, h("label", { for: contact.id, text: t.contact }), contact),
+      h("div", { class: "kf-field" }, h("label", { for: problem.id, text: t.problem }), problem),
+      error,
+      h("button", { type: "submit", class: "kf-button", text: t.contactSend }));
+    contact.addEventListener("input", function () { error.textContent = ""; });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var value = contact.value.trim();
+      var ok = /^\+?[\d\s-]{7,20}$/.test(value) || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+      error.textContent = ok ? "" : t.badContact;
+      if (!ok) return;
+      var words = problem.value.trim();
+      self.sendText(words ? value + "\n" + words : value);
+    });
+    return form;
   };
 
   /** Attachments are fetched with the visitor's token, so only this visitor can open them. */
@@ -904,13 +983,18 @@
       this.flash(this.text("tooLong"));
       return;
     }
-    var entry = { client_id: uuid(), text: text, at: new Date().toISOString() };
-    outbox.add(entry);
     this.input.value = "";
     this.resizeInput();
+    this.sendText(text);
+    this.input.focus();
+  };
+
+  /** A message of the visitor's: kept in the outbox until the server accepted it. */
+  Widget.prototype.sendText = function (text) {
+    var entry = { client_id: uuid(), text: text, at: new Date().toISOString() };
+    outbox.add(entry);
     this.showPending(entry);
     this.sendEntry(entry);
-    this.input.focus();
   };
 
   Widget.prototype.sendEntry = function (entry) {
