@@ -126,3 +126,30 @@ def test_insights_show_success_topics_and_helpfulness(db, editor):
     db.commit()
     page = editor.client.get("/kb/insights", params={"days": "7"}).text
     assert "火星" in page and "开具发票" in page and "100%" in page
+
+
+def test_insights_show_the_bots_self_service_and_hand_off_reasons(db, editor):
+    from kefu.db.base import utcnow
+    from kefu.db.models import BotArticleOffer, BotConversation
+
+    now = utcnow()
+    for reason, solved, outcome in (
+        (None, True, "solved"),
+        ("customer_asked", False, "unsolved"),
+        ("customer_asked", False, None),
+        ("risk", False, None),
+    ):
+        ticket = factories.make_ticket(db, customer=factories.make_customer(db))
+        message = factories.make_reply(db, ticket)
+        db.add(BotConversation(ticket_id=ticket.id, channel="webchat", state={},
+                               last_message_id=0, handoff_reason=reason,
+                               solved_by_bot=solved, started_at=now))  # fmt: skip
+        db.add(BotArticleOffer(ticket_id=ticket.id, message_id=message.id,
+                               article_key="kb-026", outcome=outcome, offered_at=now))  # fmt: skip
+        db.commit()
+    page = editor.client.get("/kb/insights", params={"days": "7"}).text
+    assert "接待 4 次会话" in page
+    assert "自助解决率 25%" in page and "转人工率 75%" in page
+    reasons = page.index("转人工原因")
+    assert page.index("客户要求人工", reasons) < page.index("存在危机风险", reasons)
+    assert "推荐 4 次" in page and "解决了 1 · 没解决 1" in page

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import KbArticle, KbFeedback, KbSearchLog
 from kefu.retrieval import text as read
+from kefu.services.bot.measures import bot_measures
 
 MAX_UNANSWERED = 5_000  # the newest unanswered searches a period's topics are built from
 OVERLAP = 0.3  # of the smaller word set shared with a group's first question, to join it
@@ -166,20 +167,40 @@ def unanswered_topics(session: Session, period: Period, *, limit: int = 20) -> l
 
 @dataclass(frozen=True)
 class BotFigures:
-    """The bot's figures for a period: filled in by the bot's module (the lead's work)."""
+    """The bot's figures for a period (services/bot/measures.py)."""
 
+    conversations: int = 0
+    solved_by_bot: int = 0
     self_service_rate: float | None = None  # conversations the bot resolved without an agent
     handoff_rate: float | None = None
-    handoff_reasons: dict[str, int] = field(default_factory=dict)
+    handoff_reasons: dict[str, int] = field(default_factory=dict)  # reason → count, most first
+    articles: list[tuple[str, int, int, int]] = field(
+        default_factory=list
+    )  # key, offered, 解决了, 没解决
 
 
 def bot_figures(session: Session, period: Period) -> BotFigures | None:
-    """The bot's self-service resolution rate, hand-off rate and reasons over ``period``.
-
-    None until the bot records its conversations; the insights page shows the section when this
-    returns figures.
-    """
-    return None
+    """The bot's self-service resolution rate, hand-off rate and reasons, and the articles it
+    offered with the customers' 解决了 / 没解决, over ``period``; None when it took no
+    conversation then (the insights page leaves the section out)."""
+    figures = bot_measures(session, period.start, period.end)
+    if not figures["conversations"]:
+        return None
+    reasons = sorted(
+        ((r, n) for r, n in figures["handoffs_by_reason"].items() if n), key=lambda p: -p[1]
+    )
+    articles = sorted(
+        ((k, a["offered"], a["solved"], a["unsolved"]) for k, a in figures["articles"].items()),
+        key=lambda row: (-row[1], row[0]),
+    )
+    return BotFigures(
+        conversations=figures["conversations"],
+        solved_by_bot=figures["solved_by_bot"],
+        self_service_rate=figures["self_service_rate"],
+        handoff_rate=figures["handoff_rate"],
+        handoff_reasons=dict(reasons),
+        articles=articles[:10],
+    )
 
 
 @dataclass(frozen=True)

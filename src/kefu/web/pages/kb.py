@@ -21,6 +21,7 @@ from kefu.api.deps import DB
 from kefu.api.kb import ArticleCreate, ArticleUpdate
 from kefu.db.base import utcnow
 from kefu.db.models import KbArticle
+from kefu.domain.bot import HANDOFF_REASONS_ZH
 from kefu.errors import KefuError
 from kefu.services.kb import articles as kb
 from kefu.services.kb import files, measures
@@ -199,5 +200,10 @@ def insights(request: Request, db: DB, actor: SupervisorActor) -> Response:
     days = PERIODS.get(request.query_params.get("days", ""), 30)
     now = utcnow()
     period = measures.Period(now - timedelta(days=days), now)
-    context = {"found": measures.insights(db, period), "days": days, "periods": PERIODS}
+    context = {
+        "found": measures.insights(db, period),
+        "days": days,
+        "periods": PERIODS,
+        "handoff_names": {r.value: name for r, name in HANDOFF_REASONS_ZH.items()},
+    }
     return page(request, "workspace/kb/insights.html", context)
