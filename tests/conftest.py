@@ -271,8 +271,4 @@ from tests.nlp_fixtures import tiny_accurate_model, tiny_data, tiny_model  # noq
 @pytest.fixture
 def demo_kb(db: Session) -> None:
     """The demo's 60 help articles, published (the bot and the portal answer from them)."""
-    from kefu.demo.loader import load_demo_kb
-    from kefu.services.actors import SYSTEM
-
-    load_demo_kb(db, SYSTEM)
-    db.commit()
+    factories.make_demo_kb(db)

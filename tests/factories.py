@@ -230,3 +230,12 @@ def make_archived_complaint(
         loop.do_step(db, SYSTEM, ticket, step, cw.Policy())
     db.commit()
     return ticket
+
+
+@_writes
+def make_demo_kb(db: Session) -> None:
+    """The demo's 60 help articles, published (the bot and the portal answer from them)."""
+    from kefu.demo.loader import load_demo_kb
+
+    load_demo_kb(db, SYSTEM)
+    db.commit()

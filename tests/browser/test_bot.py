@@ -13,7 +13,6 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from kefu.db.models import WebchatChannel
-from kefu.demo.loader import load_demo_kb
 from kefu.demo.webchat import DEMO_CHANNEL_KEY
 from kefu.services.actors import SYSTEM
 from kefu.services.webchat import channels
@@ -28,8 +27,8 @@ def _bot_first(db) -> object:
     group = factories.make_group(db, "售前咨询组", calendar={"always_open": True})
     channel = db.scalar(select(WebchatChannel).where(WebchatChannel.key == DEMO_CHANNEL_KEY))
     channels.do_update_channel(db, SYSTEM, channel, {"bot_mode": "first", "group_id": group.id})
-    load_demo_kb(db, SYSTEM)  # the bot answers from the knowledge base
     db.commit()
+    factories.make_demo_kb(db)  # the bot answers from the knowledge base
     return group
 
 
