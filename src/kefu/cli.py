@@ -271,6 +271,9 @@ def demo(
     typer.echo(f"Workspace (客服工作台): http://{host}:{port}/  — sign in with a demo login below")
     typer.echo(f"API docs: http://{host}:{port}/docs")
     typer.echo(f"Demo shop with the web chat widget (示例商城): http://{host}:{port}/demo/shop")
+    typer.echo(
+        f"Help centre (帮助中心, the knowledge base's public pages): http://{host}:{port}/help"
+    )
     typer.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, role, groups in DEMO_USERS:
         typer.echo(f"  {role:<10} {email:<28} {name}  {'、'.join(groups)}")

@@ -63,6 +63,9 @@ ANSWER_FEATURE_NAMES = (
     "best_meaning_share",
     "best_same_topic",
     "best_sentence_per_term",
+    "best_asked_word_share",
+    "best_title_meaning_share",
+    "best_title_word_share",
 )
 QUESTION_FEATURE_NAMES = (
     "question_terms",
@@ -172,6 +175,7 @@ def answer_features(probability: np.ndarray, rows: np.ndarray, question: np.ndar
     second = float(probability[1]) if len(probability) > 1 else 0.0
     top = rows[0]
     own = [best, second, best - second, top[8], top[10], top[1], top[13], top[18], top[17]]
+    own += [top[21], top[14], top[9]]
     return np.concatenate([np.array(own, np.float64), question])
 
 
@@ -219,7 +223,9 @@ class Ranker:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Ranker:
-        if list(data["features"]) != list(FEATURE_NAMES):
+        if list(data["features"]) != list(FEATURE_NAMES) or list(data["answer_features"]) != list(
+            ANSWER_FEATURE_NAMES + QUESTION_FEATURE_NAMES
+        ):
             raise ValueError("the ranker was trained on other features: retrain it")
 
         def vector(key: str) -> np.ndarray:
