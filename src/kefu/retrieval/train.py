@@ -214,6 +214,17 @@ def folds_by_article(data: list[Example]) -> list[int]:
     return [fold_of[e.question.article] if e.question.article else int(next(spread)) for e in data]
 
 
+def harder_examples(index: Index, questions: list[Question]) -> dict[str, list[Example]]:
+    """Each kind of harder copy of the questions (augment.py), as candidates of ``index``."""
+    copies = [augment.variants(q.text, seed=SEED + n) for n, q in enumerate(questions)]
+    return {
+        kind: examples(
+            index, [replace(q, text=c[kind]) for q, c in zip(questions, copies, strict=True)], kind
+        )
+        for kind in augment.KINDS
+    }
+
+
 def _say(*parts: object) -> None:
     sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
 
@@ -228,13 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     index = Index.build((doc_of(a) for a in articles), model=learned.untrained())
     questions = load_questions(args.data / "kb-questions-dev.jsonl")
     data = examples(index, questions)
-    copies = [augment.variants(q.text, seed=SEED + n) for n, q in enumerate(questions)]
-    harder = {
-        kind: examples(
-            index, [replace(q, text=c[kind]) for q, c in zip(questions, copies, strict=True)], kind
-        )
-        for kind in augment.KINDS
-    }
+    harder = harder_examples(index, questions)
     recall = sum(e.question.article in e.ids for e in data if e.question.article)
     answerable = sum(1 for e in data if e.question.article)
     _say(
