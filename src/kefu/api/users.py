@@ -49,7 +49,7 @@ class UserPublic(Out):
     @classmethod
     def of(cls, user: object) -> UserPublic:
         data = {name: getattr(user, name) for name in cls.model_fields if name != "group_ids"}
-        return cls(**data, group_ids=[g.id for g in user.groups])  # type: ignore[attr-defined]
+        return cls(**data, group_ids=sorted(g.id for g in user.groups))  # type: ignore[attr-defined]
 
 
 # A staff member's name fits its column (100), shorter than a customer's.
@@ -97,7 +97,7 @@ class GroupPublic(Out):
     @classmethod
     def of(cls, group: object) -> GroupPublic:
         data = {name: getattr(group, name) for name in cls.model_fields if name != "member_ids"}
-        return cls(**data, member_ids=[u.id for u in group.members])  # type: ignore[attr-defined]
+        return cls(**data, member_ids=sorted(u.id for u in group.members))  # type: ignore[attr-defined]
 
 
 # {"timezone", "weekly": seven days of ["HH:MM", "HH:MM"] pairs, "official_holidays", "closures",

@@ -43,7 +43,7 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "language": user.language,
         "capacity": user.capacity,
         "skills": list(user.skills or []),
-        "group_ids": [g.id for g in user.groups],
+        "group_ids": sorted(g.id for g in user.groups),
     }
 
 
@@ -51,7 +51,7 @@ def group_snapshot(group: Group) -> dict[str, Any]:
     return {
         "name": group.name,
         "description": group.description,
-        "member_ids": [u.id for u in group.members],
+        "member_ids": sorted(u.id for u in group.members),
         "calendar": group.calendar,
         "assign_mode": group.assign_mode,
     }
