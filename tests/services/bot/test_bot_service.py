@@ -217,7 +217,11 @@ def test_unsolved_offers_the_next_article_then_a_miss_hands_off(db, channel, gro
     _, turn = _say(db, channel, "v-unsolved", "会员等级怎么升级")
     assert turn.handoff == "low_confidence"
     _handed_off(db, group, ticket_id, "low_confidence")
-    offers = db.scalars(select(BotArticleOffer).where(BotArticleOffer.ticket_id == ticket_id))
+    offers = db.scalars(
+        select(BotArticleOffer)
+        .where(BotArticleOffer.ticket_id == ticket_id)
+        .order_by(BotArticleOffer.id)
+    )
     assert [o.outcome for o in offers] == ["unsolved", None]
 
 

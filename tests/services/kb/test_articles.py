@@ -42,7 +42,11 @@ def test_each_changing_save_is_a_version_with_author_and_note_and_an_unchanged_o
     assert [(v.number, v.author_id, v.note) for v in versions] == [
         (2, editor.user_id, "改时效"), (1, None, "")]  # fmt: skip
     assert versions[1].content["body"] == "原路退回，1-3 个工作日到账。"
-    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "kb_article"))
+    actions = db.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.object_type == "kb_article")
+        .order_by(AuditEvent.id)
+    )
     assert list(actions) == ["kb_article.create", "kb_article.update"]
 
 
