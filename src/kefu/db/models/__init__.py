@@ -36,6 +36,7 @@ from kefu.db.models.tickets import (
     TicketLink,
     ticket_tags,
 )
+from kefu.db.models.webhooks import WebhookReceipt, WebhookSource, WebhookSubscription
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
@@ -80,6 +81,9 @@ __all__ = [
     "User",
     "WebchatChannel",
     "WebchatNonce",
+    "WebhookReceipt",
+    "WebhookSource",
+    "WebhookSubscription",
     "customer_tags",
     "group_members",
     "ticket_tags",
