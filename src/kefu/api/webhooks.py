@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import AfterValidator, Field, StringConstraints
 
-from kefu.api.access import ADMINS, ANONYMOUS, allow
+from kefu.api.access import ADMINS, ANYONE, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.integrations import _http_url
 from kefu.api.schemas import ERRORS, Id, In, Out, Patch
@@ -60,7 +60,7 @@ class WebhookTaken(Out):
         401: {"description": "webhook_signature_invalid"},
         429: {"description": "rate_limited"},
     },
-    **allow(ANONYMOUS),
+    **allow(*ANYONE),
 )
 def receive_webhook(
     source: SourceKey, request: Request, db: DB, settings: AppSettings
