@@ -234,3 +234,48 @@ def test_social_posts_are_handed_to_social_listening(anon, admin_client, db, mon
     assert handed == [(source["id"], "evt_9", "weibo", "这家客服太慢了")]
     bad = {"type": "social.post", "data": {"platform": "myspace", "id": "1", "text": "x"}}
     assert _post(anon, "weibo-feed", source["secret"], bad, msg_id="evt_10").status_code == 422
+
+
+# --- subscriptions -----------------------------------------------------------------------------
+
+
+def test_a_subscription_gets_events_signed_retried_after_a_500_and_lists_its_deliveries(
+    admin_client, integration
+):
+    from tests.callback_receiver import Answer, CallbackReceiver
+
+    with CallbackReceiver(script=[Answer(status=500)]) as receiver:
+        made = admin_client.post("/api/v1/webhook-subscriptions", json={
+            "url": receiver.url, "events": ["ticket.created"], "description": "工单同步到 CRM"})  # fmt: skip
+        assert made.status_code == 201, made.text
+        subscription = made.json()
+        secret = subscription["secret"]
+        posted = integration.post("/api/v1/inbound", json={
+            "channel": "api", "external_id": "crm-1", "sender": {"external_id": "c-1", "name": "王"},
+            "text": "发票开错了，麻烦重开"})  # fmt: skip
+        assert posted.status_code == 201
+        receiver.wait_for(lambda: len(receiver.posts) >= 2)
+        deliveries_url = f"/api/v1/webhook-subscriptions/{subscription['id']}/deliveries"
+        # the relay marks the row once the receiver has answered
+        receiver.wait_for(lambda: admin_client.get(deliveries_url).json()[0]["state"] == "sent")
+    failed, sent = receiver.posts[:2]
+    assert failed.headers["webhook-id"] == sent.headers["webhook-id"]
+    event = Webhook(secret).verify(sent.raw, sent.headers)
+    assert event["type"] == "ticket.created"
+    assert event["data"]["ticket_id"] == posted.json()["ticket_id"]
+    deliveries = admin_client.get(deliveries_url).json()
+    assert [(d["state"], d["attempts"]) for d in deliveries] == [("sent", 2)]
+    listed = admin_client.get("/api/v1/webhook-subscriptions").json()
+    assert [s["id"] for s in listed] == [subscription["id"]]
+    assert "secret" not in listed[0]
+
+
+def test_subscriptions_refuse_internal_addresses_and_are_for_admins(admin_client, client_for, db):
+    from tests import factories
+
+    refused = admin_client.post("/api/v1/webhook-subscriptions", json={
+        "url": "http://169.254.169.254/latest", "events": ["ticket.created"]})  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "outbound_url_refused"
+    supervisor = client_for(factories.make_user(db, role="supervisor"))
+    assert supervisor.get("/api/v1/webhook-subscriptions").status_code == 403
