@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -203,28 +202,3 @@ def _agent_turn(
     norms_review.record_review(session, agent, message, review)
     session.flush()
     return message
-
-
-def call_summary(session: Session, ticket: Ticket) -> speaking_rate.CallSummary | None:
-    """The speaking rate of the case's agent turns on calls (None: the case has no call)."""
-    rows = session.execute(
-        select(Message.call_turn)
-        .where(
-            Message.ticket_id == ticket.id,
-            Message.direction == "outbound",
-            Message.call_turn.is_not(None),
-        )
-        .order_by(Message.id)
-    ).all()
-    turns = [_turn_rate(row.call_turn) for row in rows if row.call_turn]
-    return speaking_rate.summarize(turns) if turns else None
-
-
-def _turn_rate(stored: dict[str, Any]) -> speaking_rate.TurnRate:
-    return speaking_rate.TurnRate(
-        units=int(stored.get("units") or 0),
-        seconds=max(0.0, float(stored.get("end_s", 0)) - float(stored.get("start_s", 0))),
-        rate=stored.get("rate"),
-        limit=int(stored.get("limit") or speaking_rate.SIMPLE_LIMIT),
-        fast=bool(stored.get("fast")),
-    )
