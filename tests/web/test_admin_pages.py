@@ -30,6 +30,9 @@ from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import routing
 from kefu.services.fields import definitions
+from kefu.services.infra.outbound_urls import guard_of
+from kefu.services.webhooks import sources as webhook_sources
+from kefu.services.webhooks import subscriptions as webhook_subscriptions
 from kefu.web.pages import admin as admin_pages
 from kefu.web.render import LOCAL_ZONE
 from tests import factories
@@ -56,6 +59,12 @@ PAGES = (
     "/admin/webchat",
     "/admin/webchat/new",
     "/admin/webchat/{channel_id}",
+    "/admin/webhook-sources",
+    "/admin/webhook-sources/new",
+    "/admin/webhook-sources/{source_id}",
+    "/admin/webhook-subscriptions",
+    "/admin/webhook-subscriptions/new",
+    "/admin/webhook-subscriptions/{subscription_id}",
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
@@ -85,6 +94,13 @@ FORMS = (
     "/admin/webchat/{channel_id}",
     "/admin/webchat/{channel_id}/secret",
     "/admin/webchat/{channel_id}/delete",
+    "/admin/webhook-sources",
+    "/admin/webhook-sources/{source_id}",
+    "/admin/webhook-sources/{source_id}/secret",
+    "/admin/webhook-subscriptions",
+    "/admin/webhook-subscriptions/{subscription_id}",
+    "/admin/webhook-subscriptions/{subscription_id}/secret",
+    "/admin/webhook-subscriptions/{subscription_id}/delete",
     "/admin/fields",
     "/admin/fields/{field}",
 )
@@ -142,8 +158,17 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     factories.make_integration(db)
     factories.make_token(db, admin)
     field = definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
+    _, source = webhook_sources.do_create_source(
+        db, SYSTEM, name="呼叫中心", kinds=["sms.received"], secret_key="k"
+    )
+    _, subscription = webhook_subscriptions.do_create_subscription(
+        db, SYSTEM, url="http://127.0.0.1:9/hook", events=["ticket.created"],
+        guard=guard_of(), secret_key="k",
+    )  # fmt: skip
     db.commit()
     ids = {
+        "source_id": source.id,
+        "subscription_id": subscription.id,
         "field": field.id,
         "user": admin.id,
         "group": group.id,
@@ -925,10 +950,19 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         db, SYSTEM, key="hostile", label="字" + HOSTILE[:40], type="choice", options=[HOSTILE[:90]],
         group_ids=[group.id],
     )  # fmt: skip
+    _, source = webhook_sources.do_create_source(
+        db, SYSTEM, name="源" + HOSTILE[:90], kinds=["sms.received"], secret_key="k"
+    )
+    _, subscription = webhook_subscriptions.do_create_subscription(
+        db, SYSTEM, url="http://127.0.0.1:9/hook", events=["ticket.created"],
+        description=HOSTILE[:150], guard=guard_of(), secret_key="k",
+    )  # fmt: skip
     db.commit()
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
     ids = {
+        "source_id": source.id,
+        "subscription_id": subscription.id,
         "field": field.id,
         "user": user.id,
         "group": group.id,
