@@ -5,7 +5,8 @@ with the domain events recorded in it: for each event that is an outbound webhoo
 (domain/webhooks.outbound_type) and each enabled subscription to it, one outbox row of channel
 ``webhook`` is written in that same transaction — the change and its webhooks commit together or
 not at all. The row carries the whole event (``target``: subscription, type, timestamp, data), so
-what is posted is what was true at the change, however late the send.
+what is posted is what was true when the change committed (a ticket's status: as committed),
+however late the send.
 
 The rows have no ticket: each subscription's deliveries go on their own, so a receiver that is
 down delays nobody else's. The data carries ids for the receiver to look up, and the text of a

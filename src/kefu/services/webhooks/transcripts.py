@@ -7,10 +7,12 @@ case, recorded and never sent (the call happened; phone sends nothing, so no out
 norms checker reads each one with the turns before it as its context, as it reads a typed reply,
 and its speaking rate is measured (domain/speaking_rate.py) against the limit of the call's topic.
 
-Turns are written in the order they were spoken (the timeline shows them by id), except agent
-turns spoken before the customer's first words: the case needs that first customer message
-before anything can be added to it. A message's ``created_at`` is the moment of its turn in the
-call. Idempotent on the call id: a call already taken is answered with its case again.
+A message's ``created_at`` is the moment of its turn in the call, and the ticket page's timeline
+shows them in that order. Rows are written in the order spoken, except agent turns spoken before
+the customer's first words (the case needs that first customer message before anything can be
+added to it), so the API's message list, in id order, has those after it. A later call of the
+same customer joins their open phone case, as any message of a channel does. Idempotent on the
+call id: a call already taken is answered with its case again.
 """
 
 from __future__ import annotations
