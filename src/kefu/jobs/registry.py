@@ -108,6 +108,15 @@ def _bot_idle(context: JobContext) -> Counts:
     return counts
 
 
+def _webhook_receipts(context: JobContext) -> Counts:
+    from kefu.services.webhooks.inbound import forget_old_receipts
+
+    with context.sessions() as session:
+        forgotten = forget_old_receipts(session, context.now())
+        session.commit()
+    return {"forgotten": forgotten}
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -123,4 +132,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "orders: a new order number's order fetched from the shop's system"),
         Job("bot_idle", settings.sla_sweep_seconds, _bot_idle,
             "the answering bot: conversations the customer left end (to the agents, or resolved)"),
+        Job("webhook_receipts", 3600, _webhook_receipts,
+            "webhooks: the event ids taken more than 30 days ago forgotten"),
     ]  # fmt: skip

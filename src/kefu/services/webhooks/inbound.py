@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,9 @@ from kefu.services.webhooks.sources import source_by_key
 from kefu.settings import Settings
 
 STARS = "★★★★★☆☆☆☆☆"
+# A sender retries an event with the same webhook-id for hours or days (signing each attempt
+# anew): its receipt is kept this long, then forgotten (``forget_old_receipts``).
+RECEIPT_DAYS = 30
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -209,3 +212,10 @@ def _social(
         data=envelope.data, received_at=now,
     )  # fmt: skip
     return mention_id
+
+
+def forget_old_receipts(session: Session, now: datetime) -> int:
+    """Delete the receipts older than ``RECEIPT_DAYS``; how many went."""
+    cutoff = now - timedelta(days=RECEIPT_DAYS)
+    result = session.execute(delete(WebhookReceipt).where(WebhookReceipt.received_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
