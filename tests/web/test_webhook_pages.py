@@ -44,8 +44,9 @@ def test_a_source_is_made_its_secret_shown_once_and_rotated(
 
 
 def test_a_subscription_refuses_internal_addresses_and_lists_its_deliveries(
-    sign_in: SignIn, admin: User, db
+    sign_in: SignIn, admin: User, db, quiet_relays: None
 ) -> None:
+    """(The live server's relay is paused: the deliveries stay queued, as listed.)"""
     browser = sign_in(admin)
     refused = browser.form("/admin/webhook-subscriptions", {
         "url": "http://169.254.169.254/latest", "events": ["ticket.created"]})  # fmt: skip

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from kefu.api.access import ADMINS, ANYONE, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
-from kefu.api.integrations import _http_url
+from kefu.api.integrations import http_url
 from kefu.api.schemas import ERRORS, Id, In, Out, Patch
 from kefu.db.base import utcnow
 from kefu.domain import webhooks as vocab
@@ -30,7 +30,7 @@ SourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=8, max_length=500),
-    AfterValidator(_http_url),
+    AfterValidator(http_url),
     Field(description="where the events are posted (checked against private addresses)"),
 ]
 

@@ -3,6 +3,7 @@ the change (services/webhooks/outgoing.py, through the unit of work's commit).""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from kefu.db.models import OutboxEntry, WebhookSubscription
@@ -11,6 +12,10 @@ from kefu.services.actors import SYSTEM
 from kefu.services.cases import tickets
 from kefu.services.events import unit_of_work as events
 from tests import factories
+
+# The rows these tests queue are for a receiver that is not there: no relay of this process may
+# try them (its retries would write while the next test reads).
+pytestmark = pytest.mark.usefixtures("quiet_relays")
 
 
 def _subscribe(db, events_: list[str], *, enabled: bool = True) -> WebhookSubscription:

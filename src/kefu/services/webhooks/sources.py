@@ -17,18 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Group, WebhookSource
-from kefu.domain.webhooks import INBOUND_KINDS, TOLERANCE_SECONDS, new_secret
-from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
-from kefu.services import audit
+from kefu.domain.webhooks import INBOUND_KINDS, TOLERANCE_SECONDS
+from kefu.errors import Conflict, KefuError, NotFound
 from kefu.services.actors import Actor
-from kefu.services.infra.secret_box import seal
+from kefu.services.webhooks.admin import audit_change, fresh_secret, require_admin
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied()
 
 
 def _kinds(kinds: Iterable[str]) -> list[str]:
@@ -59,12 +53,12 @@ def snapshot(source: WebhookSource) -> dict[str, Any]:
 
 
 def list_sources(session: Session, actor: Actor) -> list[WebhookSource]:
-    _require_admin(actor)
+    require_admin(actor)
     return list(session.scalars(select(WebhookSource).order_by(WebhookSource.id)))
 
 
 def get_source(session: Session, actor: Actor, source_id: int) -> WebhookSource:
-    _require_admin(actor)
+    require_admin(actor)
     found = session.get(WebhookSource, source_id)
     if found is None:
         raise NotFound("webhook_source")
@@ -89,13 +83,13 @@ def do_create_source(
     secret_key: str,
 ) -> tuple[str, WebhookSource]:
     """A new source and its signing secret (returned once). Without a ``key`` one is made."""
-    _require_admin(actor)
+    require_admin(actor)
     key = key or "src-" + secrets.token_hex(6)
     if not KEY.fullmatch(key):
         raise KefuError("validation_error", status_code=422, details={"field": "key"})
-    secret = new_secret()
+    secret, sealed = fresh_secret(secret_key)
     source = WebhookSource(
-        key=key, name=name, kinds=_kinds(kinds), secret_sealed=seal(secret_key, secret),
+        key=key, name=name, kinds=_kinds(kinds), secret_sealed=sealed,
         tolerance_seconds=_tolerance(tolerance_seconds), group_id=_group(session, group_id),
         enabled=True, created_by_id=actor.user_id,
     )  # fmt: skip
@@ -105,10 +99,7 @@ def do_create_source(
             session.flush()
     except IntegrityError as e:
         raise Conflict("webhook_key_taken", details={"field": "key"}) from e
-    audit.record(
-        session, actor, "webhook_source.create", object_type="webhook_source",
-        object_id=source.id, after=snapshot(source),
-    )  # fmt: skip
+    audit_change(session, actor, "webhook_source", source.id, before=None, after=snapshot(source))
     return secret, source
 
 
@@ -122,7 +113,7 @@ def do_update_source(
 ) -> tuple[WebhookSource, str | None]:
     """Change its name, event types, tolerance, group or whether it is on; ``rotate_secret``
     makes a new secret (returned once; the old one is refused from then on)."""
-    _require_admin(actor)
+    require_admin(actor)
     before = snapshot(source)
     if "name" in changes:
         source.name = changes["name"]
@@ -136,14 +127,15 @@ def do_update_source(
         source.enabled = bool(changes["enabled"])
     made = None
     if changes.get("rotate_secret"):
-        made = new_secret()
-        source.secret_sealed = seal(secret_key, made)
+        made, source.secret_sealed = fresh_secret(secret_key)
     session.flush()
-    after = snapshot(source)
-    if made is not None:
-        after["secret_rotated"] = True
-    audit.record(
-        session, actor, "webhook_source.update", object_type="webhook_source",
-        object_id=source.id, before=before, after=after,
-    )  # fmt: skip
+    audit_change(
+        session,
+        actor,
+        "webhook_source",
+        source.id,
+        before=before,
+        after=snapshot(source),
+        rotated=made is not None,
+    )
     return source, made

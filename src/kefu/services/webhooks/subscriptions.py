@@ -15,19 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import OutboxEntry, WebhookSubscription
-from kefu.domain.webhooks import CHANNEL, EVENT_TYPES, new_secret
-from kefu.errors import KefuError, NotFound, PermissionDenied
-from kefu.services import audit
+from kefu.domain.webhooks import CHANNEL, EVENT_TYPES
+from kefu.errors import KefuError, NotFound
 from kefu.services.actors import Actor
 from kefu.services.infra.outbound_urls import OutboundGuard
-from kefu.services.infra.secret_box import seal
+from kefu.services.webhooks.admin import audit_change, fresh_secret, require_admin
 
 RECENT_DELIVERIES = 20
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied()
 
 
 def _events(events: Iterable[str]) -> list[str]:
@@ -49,12 +43,12 @@ def snapshot(subscription: WebhookSubscription) -> dict[str, Any]:
 
 
 def list_subscriptions(session: Session, actor: Actor) -> list[WebhookSubscription]:
-    _require_admin(actor)
+    require_admin(actor)
     return list(session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)))
 
 
 def get_subscription(session: Session, actor: Actor, subscription_id: int) -> WebhookSubscription:
-    _require_admin(actor)
+    require_admin(actor)
     found = session.get(WebhookSubscription, subscription_id)
     if found is None:
         raise NotFound("webhook_subscription")
@@ -72,22 +66,26 @@ def do_create_subscription(
     secret_key: str,
 ) -> tuple[str, WebhookSubscription]:
     """A new subscription and its signing secret (returned once)."""
-    _require_admin(actor)
-    secret = new_secret()
+    require_admin(actor)
+    secret, sealed = fresh_secret(secret_key)
     subscription = WebhookSubscription(
         url=guard.check_saved(url, field="url"),
         events=_events(events),
-        secret_sealed=seal(secret_key, secret),
+        secret_sealed=sealed,
         enabled=True,
         description=description,
         created_by_id=actor.user_id,
     )
     session.add(subscription)
     session.flush()
-    audit.record(
-        session, actor, "webhook_subscription.create", object_type="webhook_subscription",
-        object_id=subscription.id, after=snapshot(subscription),
-    )  # fmt: skip
+    audit_change(
+        session,
+        actor,
+        "webhook_subscription",
+        subscription.id,
+        before=None,
+        after=snapshot(subscription),
+    )
     return secret, subscription
 
 
@@ -102,7 +100,7 @@ def do_update_subscription(
 ) -> tuple[WebhookSubscription, str | None]:
     """Change the URL, events, description or whether it is on; ``rotate_secret`` makes a new
     secret (returned once; the old one stops signing at once)."""
-    _require_admin(actor)
+    require_admin(actor)
     before = snapshot(subscription)
     if "url" in changes:
         subscription.url = guard.check_saved(changes["url"], field="url")
@@ -115,16 +113,17 @@ def do_update_subscription(
         subscription.disabled_reason = None
     made = None
     if changes.get("rotate_secret"):
-        made = new_secret()
-        subscription.secret_sealed = seal(secret_key, made)
+        made, subscription.secret_sealed = fresh_secret(secret_key)
     session.flush()
-    after = snapshot(subscription)
-    if made is not None:
-        after["secret_rotated"] = True
-    audit.record(
-        session, actor, "webhook_subscription.update", object_type="webhook_subscription",
-        object_id=subscription.id, before=before, after=after,
-    )  # fmt: skip
+    audit_change(
+        session,
+        actor,
+        "webhook_subscription",
+        subscription.id,
+        before=before,
+        after=snapshot(subscription),
+        rotated=made is not None,
+    )
     return subscription, made
 
 
@@ -132,11 +131,15 @@ def do_delete_subscription(
     session: Session, actor: Actor, subscription: WebhookSubscription
 ) -> None:
     """Delete it; its queued deliveries die at their next attempt (the subscription is gone)."""
-    _require_admin(actor)
-    audit.record(
-        session, actor, "webhook_subscription.delete", object_type="webhook_subscription",
-        object_id=subscription.id, before=snapshot(subscription),
-    )  # fmt: skip
+    require_admin(actor)
+    audit_change(
+        session,
+        actor,
+        "webhook_subscription",
+        subscription.id,
+        before=snapshot(subscription),
+        after=None,
+    )
     session.delete(subscription)
     session.flush()
 
@@ -154,7 +157,7 @@ def recent_deliveries(
     limit: int = RECENT_DELIVERIES,
 ) -> list[OutboxEntry]:
     """The subscription's latest outbox rows, newest first."""
-    _require_admin(actor)
+    require_admin(actor)
     return list(
         session.scalars(
             select(OutboxEntry)
