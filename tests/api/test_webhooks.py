@@ -12,6 +12,8 @@ import types
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
@@ -279,3 +281,50 @@ def test_subscriptions_refuse_internal_addresses_and_are_for_admins(admin_client
     assert refused.json()["error"]["code"] == "outbound_url_refused"
     supervisor = client_for(factories.make_user(db, role="supervisor"))
     assert supervisor.get("/api/v1/webhook-subscriptions").status_code == 403
+
+
+def test_a_source_posting_too_fast_gets_429(anon, admin_client, live_app):
+    from kefu.services.infra.ratelimit import RateLimiter
+
+    kept = live_app.state.webhook_limiter  # (monkeypatch would delete it from the app's State)
+    live_app.state.webhook_limiter = RateLimiter(2, 60)
+    try:
+        source = _source(admin_client, ["sms.received"], key="sms-gw")
+        answers = [
+            _post(anon, "sms-gw", source["secret"], SMS, msg_id=f"msg_{i}").status_code
+            for i in range(3)
+        ]
+    finally:
+        live_app.state.webhook_limiter = kept
+    assert answers == [200, 200, 429]
+
+
+SIGNED_JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    kind=st.sampled_from(["call.transcript", "sms.received", "review.created", "social.post"]),
+    data=st.dictionaries(
+        st.sampled_from(["id", "from", "text", "turns", "rating", "store", "author", "call_id",
+                         "customer_phone", "started_at", "platform"]),
+        SIGNED_JUNK, max_size=8,
+    ),
+)  # fmt: skip
+def test_any_signed_body_is_taken_or_refused_never_a_500(anon, webhook_source, kind, data):
+    answer = _post(
+        anon, "fuzz-src", webhook_source, {"type": kind, "data": data}, msg_id=f"f{time.time_ns()}"
+    )
+    assert answer.status_code in (200, 400, 422), answer.text
+
+
+@pytest.fixture
+def webhook_source(admin_client):
+    kinds = ["call.transcript", "sms.received", "review.created"]
+    return _source(admin_client, kinds, key="fuzz-src")["secret"]
