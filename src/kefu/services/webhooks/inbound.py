@@ -36,8 +36,9 @@ from kefu.domain.tickets import Channel
 from kefu.errors import KefuError, NotAuthenticated, NotFound
 from kefu.services.actors import Actor
 from kefu.services.infra.secret_box import SecretUnreadable, unseal
-from kefu.services.intake.inbound import InboundMessage, Sender, receive_inbound
+from kefu.services.intake.inbound import Delivery, InboundMessage, Sender
 from kefu.services.webhooks import transcripts
+from kefu.services.webhooks.intake import take_message
 from kefu.services.webhooks.sources import source_by_key
 from kefu.settings import Settings
 
@@ -166,10 +167,7 @@ def _dispatch(
         _parsed(bodies.SocialPost, envelope.data)
         return {"mention_id": _social(session, source, webhook_id, envelope, now)}
     message = _message(source, kind, envelope.data)
-    result = receive_inbound(
-        session, actor, message, raw=raw, received_at=now,
-        attachments_root=settings.attachments_dir, max_attachment_bytes=settings.max_attachment_bytes,
-    )  # fmt: skip
+    result = take_message(session, Delivery(actor, message, raw, now), settings)
     return {
         "ticket_id": result.ticket_id,
         "message_id": result.message_id,

@@ -38,10 +38,10 @@ from kefu.services.intake.inbound import (
     InboundMessage,
     Sender,
     analyze_deliveries,
-    receive_inbound,
 )
 from kefu.services.norms import review as norms_review
 from kefu.services.staff import auth
+from kefu.services.webhooks.intake import take_message
 from kefu.settings import Settings
 
 CONTEXT_TURNS = norms_review.CONTEXT_TURNS
@@ -83,10 +83,7 @@ def take_call(
     agent = _agent(session, call.agent_email, source_actor)
 
     first_index, first = deliveries[0]
-    opened = receive_inbound(
-        session, source_actor, first.message, raw=first.raw, received_at=first.received_at,
-        attachments_root=settings.attachments_dir, max_attachment_bytes=settings.max_attachment_bytes,
-    )  # fmt: skip
+    opened = take_message(session, first, settings)
     ticket = tickets.access_ticket(session, source_actor, opened.ticket_id, for_update=True)
     customer_turns = dict(deliveries)
     written = 1
@@ -97,12 +94,8 @@ def take_call(
             delivery = customer_turns.get(index)
             if delivery is None:  # a customer turn with no words
                 continue
-            message = _with_ticket(delivery.message, ticket.id)
-            receive_inbound(
-                session, source_actor, message, raw=delivery.raw, received_at=delivery.received_at,
-                attachments_root=settings.attachments_dir,
-                max_attachment_bytes=settings.max_attachment_bytes,
-            )  # fmt: skip
+            message = replace(delivery.message, ticket_id=ticket.id)
+            take_message(session, replace(delivery, message=message), settings)
             session.expire(ticket)  # intake wrote the row with its own statements
         else:
             if not turn.text.strip():
@@ -134,10 +127,6 @@ def _customer_deliveries(
 
 def _at(started_at: datetime, seconds: float) -> datetime:
     return started_at + timedelta(seconds=seconds)
-
-
-def _with_ticket(message: InboundMessage, ticket_id: int) -> InboundMessage:
-    return replace(message, ticket_id=ticket_id)
 
 
 def _is_complex(analyses: Sequence[Analysis | None], hint: str | None) -> bool:
