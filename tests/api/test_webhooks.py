@@ -210,6 +210,9 @@ def test_a_call_transcript_becomes_one_phone_case_with_agent_turns_checked_and_t
 
     assert db.scalar(select(func.count()).select_from(OutboxEntry)) == 0
 
+    detail = admin_client.get(f"/api/v1/tickets/{ticket.id}").json()  # the API shows them too
+    turns = [m["call_turn"] for m in detail["messages"] if m["direction"] == "outbound"]
+    assert (turns[1]["rate"], turns[1]["fast"], turns[1]["start_s"]) == (420, True, 9)
     again = _post(anon, "phone-main", source["secret"], CALL, msg_id="msg_2")  # same call id
     assert again.status_code == 200
     assert again.json()["ticket_id"] == ticket.id
