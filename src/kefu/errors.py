@@ -87,6 +87,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "One of these customers has already been merged",
     ),
     "merge_already_undone": ("该合并已撤销", "This merge has already been undone"),
+    "customer_join_decided": (
+        "该合并建议已处理过（{state}）",
+        "This suggestion has already been decided ({state})",
+    ),
+    "invalid_email": ("邮箱地址格式不正确", "This is not an e-mail address"),
+    "invalid_phone": ("手机号码格式不正确", "This is not a phone number"),
+    "verification_rate_limited": (
+        "验证码发送过于频繁，请一小时后再试",
+        "Too many codes for this customer; try again in an hour",
+    ),
     "attachment_too_large": ("附件超过 {limit} 字节上限", "The attachment exceeds {limit} bytes"),
     "too_many_attachments": (
         "一次最多附带 {limit} 个文件",
@@ -269,6 +279,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "token": ("令牌", "Token"),
     "integration": ("集成", "Integration"),
     "merge": ("合并记录", "Merge"),
+    "customer_join": ("合并建议", "Join suggestion"),
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),
     "webchat_channel": ("在线客服渠道", "Web chat channel"),

@@ -108,6 +108,12 @@ def _bot_idle(context: JobContext) -> Counts:
     return counts
 
 
+def _customer_joins(context: JobContext) -> Counts:
+    from kefu.services.customers.joins import sweep_until_done
+
+    return sweep_until_done(context.sessions, context.now, secret_key=context.settings.secret_key)
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -123,4 +129,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "orders: a new order number's order fetched from the shop's system"),
         Job("bot_idle", settings.sla_sweep_seconds, _bot_idle,
             "the answering bot: conversations the customer left end (to the agents, or resolved)"),
+        Job("customer_joins", settings.sla_sweep_seconds, _customer_joins,
+            "one customer: new e-mail and phone identities compared, joins made or suggested"),
     ]  # fmt: skip

@@ -4,7 +4,14 @@ from kefu.db.base import Base
 from kefu.db.models.bot import BotArticleOffer, BotConversation
 from kefu.db.models.case_library import CaseEntry
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
-from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
+from kefu.db.models.customers import (
+    ContactVerification,
+    Customer,
+    CustomerJoin,
+    CustomerMerge,
+    Identity,
+    customer_tags,
+)
 from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.fields import TicketField
 from kefu.db.models.kb import KbArticle, KbArticleVersion, KbFeedback, KbIndexState, KbSearchLog
@@ -47,7 +54,9 @@ __all__ = [
     "CaseEntry",
     "BotArticleOffer",
     "BotConversation",
+    "ContactVerification",
     "Customer",
+    "CustomerJoin",
     "CustomerMerge",
     "Group",
     "Identity",
