@@ -208,10 +208,16 @@ def undo_merge(merge_id: Id, db: DB, actor: CurrentActor) -> MergePublic:
 
 
 class JoinEvidence(Out):
-    kind: str
+    kind: str = Field(description="email | phone")
     value: str
-    this_proof: str
-    other_proof: str
+    this_customer_id: int | None = Field(
+        default=None, description="the profile whose new contact found the other"
+    )
+    this_proof: str = Field(
+        description="how that profile holds it: signed_claim | bound | code "
+        "(verified), header | sender | typed (claimed)"
+    )
+    other_proof: str = Field(description="how the other profile holds it")
 
 
 class JoinPublic(Out):

@@ -64,6 +64,7 @@ def test_a_contact_proven_on_both_profiles_joins_them_audited(db: Session) -> No
     assert (row.state, row.automatic, row.merge_id) == ("joined", True, outcome.joined[0])
     assert row.evidence == {
         "kind": "phone", "value": "13812345678", "this_proof": "bound", "other_proof": "signed_claim",
+        "this_customer_id": newer.id,
     }  # fmt: skip
     actions = set(db.scalars(select(AuditEvent.action)))
     assert {"customer.merge", "customer.auto_join", "customer.contact_verified"} <= actions

@@ -120,7 +120,10 @@ def _match(
         decision = rules.decide(
             this_verified=verified, other_verified=holder.verified, earlier=earlier
         )
-        evidence = Evidence(kind, value, proof, holder.proof).as_dict()
+        evidence = {
+            **Evidence(kind, value, proof, holder.proof).as_dict(),
+            "this_customer_id": customer_id,
+        }
         if decision == Decision.JOIN:
             if row is None:
                 row = CustomerJoin(
