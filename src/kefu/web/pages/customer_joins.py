@@ -7,7 +7,7 @@ that a supervisor can undo from the merge history like any other.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -64,9 +64,11 @@ def verify_contact(
         db.rollback()
         customer = service.access_customer(db, actor, customer_id)
         message = render_message(e.code, language_of(request), **e.params)
-        shown = {"kind": kind.value, "value": value, "error": message}
-        return profile_page(request, db, actor, customer, verification=shown, status=e.status_code)
-    shown = {
+        refused: dict[str, Any] = {"kind": kind.value, "value": value, "error": message}
+        return profile_page(
+            request, db, actor, customer, verification=refused, status=e.status_code
+        )
+    shown: dict[str, Any] = {
         "kind": kind.value,
         "value": started.verification.value,
         "code": started.code_to_tell,
