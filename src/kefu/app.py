@@ -161,7 +161,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         relay: RelayService = running.state.outbox
         if settings.outbox_relay_in_server:  # replies leave as soon as they are committed
             relay.start()
+        mail_idle = None
+        if settings.mail_idle_in_server:  # mail taken in as the IMAP server announces it
+            from kefu.services.mail.fetch import IdleLoops
+
+            mail_idle = IdleLoops(running.state.session_factories.write, settings)
+            await anyio.to_thread.run_sync(mail_idle.start)
         yield
+        if mail_idle is not None:
+            await anyio.to_thread.run_sync(mail_idle.stop)
         if jobs is not None:
             jobs.cancel()
             with suppress(asyncio.CancelledError):

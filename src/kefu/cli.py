@@ -197,9 +197,17 @@ def worker(
     relay_service = RelayService.from_settings(writers, adapters, settings, read_sessions=readers)
     if relay and not once:
         relay_service.start()
+    mail_idle = None
+    if not once and (not job or "mail" in job):
+        from kefu.services.mail.fetch import IdleLoops
+
+        mail_idle = IdleLoops(writers, settings)  # mail taken in as the IMAP server announces it
+        mail_idle.start()
     try:
         done = runner.run_worker(jobs, context, stop, once=once)
     finally:
+        if mail_idle is not None:
+            mail_idle.stop()
         relay_service.stop()
         close_adapters(adapters)
         bus.close()

@@ -108,6 +108,14 @@ def _bot_idle(context: JobContext) -> Counts:
     return counts
 
 
+def _mail_poll(context: JobContext) -> Counts:
+    """Mailboxes read by polling (their server has no IDLE, or no IDLE loop runs): a mailbox an
+    IDLE loop holds is skipped (its lease)."""
+    from kefu.services.mail.fetch import Fetcher
+
+    return Fetcher(context.sessions, context.settings, now=context.now).fetch_all().counts()
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -123,4 +131,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "orders: a new order number's order fetched from the shop's system"),
         Job("bot_idle", settings.sla_sweep_seconds, _bot_idle,
             "the answering bot: conversations the customer left end (to the agents, or resolved)"),
+        Job("mail", settings.mail_poll_seconds, _mail_poll,
+            "e-mail: mailboxes without IMAP IDLE polled; new mail stored, then taken in"),
     ]  # fmt: skip

@@ -8,7 +8,7 @@ from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer
 from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.fields import TicketField
 from kefu.db.models.kb import KbArticle, KbArticleVersion, KbFeedback, KbIndexState, KbSearchLog
-from kefu.db.models.mail import Mailbox, MailRaw, MailThreadId
+from kefu.db.models.mail import MailAcknowledgement, Mailbox, MailRaw, MailThreadId
 from kefu.db.models.reads import TicketRead
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.scripts import (
@@ -60,6 +60,7 @@ __all__ = [
     "KbIndexState",
     "KbSearchLog",
     "LoginSession",
+    "MailAcknowledgement",
     "MailRaw",
     "MailThreadId",
     "Mailbox",

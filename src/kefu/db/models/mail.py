@@ -106,3 +106,16 @@ class MailThreadId(Base):
     direction: Mapped[str] = mapped_column(String(10))  # inbound | outbound
     references: Mapped[str] = mapped_column(Text, default="")  # its own References chain
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailAcknowledgement(Base):
+    """An automatic acknowledgement sent to an address: they are counted per address and hour
+    (settings.mail_acknowledgements_per_hour), so two mailers answering each other stop."""
+
+    __tablename__ = "mail_acknowledgements"
+    __table_args__ = (Index("ix_mail_acknowledgements_address_sent", "address", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

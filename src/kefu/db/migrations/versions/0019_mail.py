@@ -145,9 +145,29 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_mail_thread_ids_ticket_id"), ["ticket_id"], unique=False
         )
+    op.create_table(
+        "mail_acknowledgements",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("address", sa.String(length=320), nullable=False),
+        sa.Column("ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"],
+            name=op.f("fk_mail_acknowledgements_ticket_id_tickets"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_acknowledgements")),
+    )  # fmt: skip
+    op.create_index(
+        "ix_mail_acknowledgements_address_sent",
+        "mail_acknowledgements",
+        ["address", "sent_at"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_mail_acknowledgements_address_sent", table_name="mail_acknowledgements")
+    op.drop_table("mail_acknowledgements")
     with op.batch_alter_table("mail_thread_ids", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mail_thread_ids_ticket_id"))
 
