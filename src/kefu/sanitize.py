@@ -55,6 +55,27 @@ def sanitize_html(markup: str) -> str:
     )
 
 
+def sanitize_mail_html(markup: str) -> str:
+    """``sanitize_html`` for the HTML of an e-mail: besides, an image keeps its ``src`` only
+    when it points inside the mail (``cid:``). A remote image is never fetched — not by the
+    server, not by an agent's browser (it would tell the sender the mail was read: tracking
+    pixels) — so its ``src`` goes and its alt text stays."""
+    return nh3.clean(
+        markup,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "cid"},
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=_local_images_only,
+    )
+
+
+def _local_images_only(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src" and not value.strip().lower().startswith("cid:"):
+        return None
+    return value
+
+
 def text_to_html(text: str) -> str:
     """Plain text rendered safely as HTML paragraphs."""
     return "<br>".join(html.escape(line) for line in text.split("\n"))

@@ -1,1 +1,1 @@
-"""E-mail: parsing (parse.py), composing (compose.py), sending (smtp.py) and reading (imap.py)."""
+"""The e-mail channel: the mail format (parse, compose, threads) and SMTP sending."""
