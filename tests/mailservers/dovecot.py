@@ -1,5 +1,5 @@
 """A private Dovecot (Debian's /usr/sbin/dovecot) for the mail tests: IMAP on a free loopback
-port, users from a passwd-file, maildirs under a temporary directory (Debian's LMTP server is
+port, any user name with PASSWORD (a static passdb), maildirs under a temporary directory (Debian's LMTP server is
 not installed here: mail arrives by IMAP APPEND, or by a local delivery agent writing to
 ``maildir_of(address)``, e.g. /usr/lib/dovecot/dovecot-lda with ``-c`` this configuration).
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DOVECOT = Path(os.environ.get("KEFU_DOVECOT", "/usr/sbin/dovecot"))
-PASSWORD = "kefu-mail-test"  # every test user's password (plain, in the passwd-file)
+PASSWORD = "kefu-mail-test"  # every test user's password (a static passdb)
 
 
 def free_port() -> int:
@@ -57,10 +57,6 @@ class Dovecot:
     @property
     def host(self) -> str:
         return "127.0.0.1"
-
-    @property
-    def passwd_file(self) -> Path:
-        return self.root / "passwd"
 
     @property
     def mail_root(self) -> Path:
@@ -97,12 +93,10 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def add_user(self, name: str) -> str:
-        """A mailbox user (``name@test.kefu``) with PASSWORD; returns the address."""
+        """A mailbox user (``name@test.kefu``; any name logs in with PASSWORD, its maildir is
+        made on first use); returns the address."""
         address = f"{name}@test.kefu"
-        if address not in self.users:
-            self.users.add(address)
-            with self.passwd_file.open("a") as f:
-                f.write(f"{address}:{{PLAIN}}{PASSWORD}::::::\n")
+        self.users.add(address)
         return address
 
     def maildir_of(self, address: str) -> Path:
@@ -131,12 +125,9 @@ class Dovecot:
     def _write_config(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.mail_root.mkdir(exist_ok=True)
-        self.passwd_file.touch()
         uid, gid = self._mail_owner()
         if os.geteuid() == 0:
             os.chown(self.mail_root, uid, gid)
-            shutil.chown(self.passwd_file, "root", "dovecot")
-            self.passwd_file.chmod(0o640)
         user = pwd.getpwuid(os.getuid()).pw_name
         internal = "dovecot" if os.geteuid() == 0 else user
         login = "dovenull" if os.geteuid() == 0 else user
@@ -163,8 +154,8 @@ protocol imap {{
   mail_max_userip_connections = 100
 }}
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.passwd_file}
+  driver = static
+  args = password={PASSWORD}
 }}
 userdb {{
   driver = static

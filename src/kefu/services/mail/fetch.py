@@ -30,6 +30,7 @@ from email.policy import default as default_policy
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from kefu.channels.email.headers import message_ids
 from kefu.channels.email.imap import FolderState, ImapFailed, ImapFolder, ImapSettings
 from kefu.db.base import utcnow
 from kefu.db.models import Mailbox, MailRaw
@@ -224,51 +225,6 @@ class Fetcher:
                 with self.sessions() as session:
                     release_lease(session, mailbox_id, self.owner)
 
-
-class IdleLoops:
-    """One thread per enabled mailbox, each running ``Fetcher.idle`` (``kefu serve`` and
-    ``kefu worker``). Mailboxes added later are picked up by ``refresh`` (the polling job's
-    rounds call it through ``ensure``) ."""
-
-    def __init__(self, sessions: Sessions, settings: Settings) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.stop_event = threading.Event()
-        self.threads: dict[int, threading.Thread] = {}
-
-    def start(self) -> None:
-        self.refresh()
-
-    def refresh(self) -> None:
-        if self.stop_event.is_set():
-            return
-        with self.sessions() as session:
-            ids = list(
-                session.scalars(
-                    select(Mailbox.id).where(
-                        Mailbox.enabled.is_(True), Mailbox.supports_idle.is_not(False)
-                    )
-                )
-            )
-        for mailbox_id in ids:
-            thread = self.threads.get(mailbox_id)
-            if thread is not None and thread.is_alive():
-                continue
-            fetcher = Fetcher(self.sessions, self.settings)
-            thread = threading.Thread(
-                target=fetcher.idle,
-                args=(mailbox_id, self.stop_event),
-                name=f"kefu-mail-idle-{mailbox_id}",
-                daemon=True,
-            )
-            self.threads[mailbox_id] = thread
-            thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self.stop_event.set()
-        for thread in self.threads.values():
-            thread.join(timeout)
-
     def take_new(self, mailbox_id: int, folder: ImapFolder, report: FetchReport) -> None:
         with self.sessions() as session:
             mailbox = session.get(Mailbox, mailbox_id)
@@ -416,9 +372,51 @@ def _read_headers(row: MailRaw, raw: bytes) -> None:
 
 
 def bare_id(value: str | None) -> str | None:
-    """A Message-ID as threading compares them: without its angle brackets."""
-    text = (value or "").strip()
-    if "<" in text and ">" in text.split("<", 1)[1]:
-        text = text.split("<", 1)[1].split(">", 1)[0]
-    text = text.strip()
-    return text[:998] or None
+    """A Message-ID as threading compares them: without its angle brackets (as the parser)."""
+    ids = message_ids(value)
+    return ids[0] if ids else None
+
+
+class IdleLoops:
+    """One thread per enabled mailbox, each running ``Fetcher.idle`` (``kefu serve`` and
+    ``kefu worker``). Mailboxes added later are picked up by ``refresh`` (the polling job's
+    rounds call it through ``ensure``) ."""
+
+    def __init__(self, sessions: Sessions, settings: Settings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.stop_event = threading.Event()
+        self.threads: dict[int, threading.Thread] = {}
+
+    def start(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.stop_event.is_set():
+            return
+        with self.sessions() as session:
+            ids = list(
+                session.scalars(
+                    select(Mailbox.id).where(
+                        Mailbox.enabled.is_(True), Mailbox.supports_idle.is_not(False)
+                    )
+                )
+            )
+        for mailbox_id in ids:
+            thread = self.threads.get(mailbox_id)
+            if thread is not None and thread.is_alive():
+                continue
+            fetcher = Fetcher(self.sessions, self.settings)
+            thread = threading.Thread(
+                target=fetcher.idle,
+                args=(mailbox_id, self.stop_event),
+                name=f"kefu-mail-idle-{mailbox_id}",
+                daemon=True,
+            )
+            self.threads[mailbox_id] = thread
+            thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stop_event.set()
+        for thread in self.threads.values():
+            thread.join(timeout)

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.channels.email.smtp import SmtpSettings
 from kefu.db.base import utcnow
 from kefu.db.models import (
     Customer,
@@ -141,9 +140,11 @@ def enqueue_acknowledgement(
 
 def smtp_lookup(
     sessions: Callable[[], Session], secret_key: str
-) -> Callable[[Mapping[str, Any]], SmtpSettings]:
+) -> Callable[[Mapping[str, Any]], Any]:
     """The EmailAdapter's ``smtp_for``: the SMTP settings of a delivery's mailbox (its target's
     ``mailbox_id``, else the default mailbox), read when it is sent."""
+
+    from kefu.channels.email.smtp import SmtpSettings
 
     def smtp_for(target: Mapping[str, Any]) -> SmtpSettings:
         with sessions() as session:
