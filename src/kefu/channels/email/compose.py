@@ -59,8 +59,8 @@ def compose_mail(
     ``in_reply_to`` and ``references`` are ids without <>."""
     if not to:
         raise HeaderInjection("a mail needs at least one recipient")
-    _check_line("subject", subject)
-    _check_line("from name", from_name)
+    check_header_value("subject", subject)
+    check_header_value("from name", from_name)
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = Address(display_name=from_name, addr_spec=_address(from_address))
     message["To"] = ", ".join(_address(a) for a in to)
@@ -76,13 +76,13 @@ def compose_mail(
     if references:
         message["References"] = " ".join(f"<{_message_id(ref)}>" for ref in references)
     if auto_submitted:
-        _check_line("Auto-Submitted", auto_submitted)
+        check_header_value("Auto-Submitted", auto_submitted)
         message["Auto-Submitted"] = auto_submitted
     message.set_content(text, charset="utf-8")
     if html:
         message.add_alternative(sanitize_html(html), subtype="html", charset="utf-8")
     for attachment in attachments:
-        _check_line("attachment filename", attachment.filename)
+        check_header_value("attachment filename", attachment.filename)
         maintype, _, subtype = attachment.content_type.partition("/")
         if not maintype or not subtype or "\n" in attachment.content_type:
             maintype, subtype = "application", "octet-stream"
@@ -92,13 +92,14 @@ def compose_mail(
     return message
 
 
-def _check_line(what: str, value: str) -> None:
+def check_header_value(what: str, value: str) -> None:
+    """Refuse a header value with a line break (it would start a header of its own)."""
     if "\r" in value or "\n" in value:
         raise HeaderInjection(f"{what} contains a line break")
 
 
 def _address(value: str) -> str:
-    _check_line("address", value)
+    check_header_value("address", value)
     address = value.strip()
     if not _ADDR_SPEC.match(address):
         raise HeaderInjection(f"not an e-mail address: {address!r}")
@@ -106,7 +107,7 @@ def _address(value: str) -> str:
 
 
 def _message_id(value: str) -> str:
-    _check_line("message id", value)
+    check_header_value("message id", value)
     bare = value.strip().strip("<>")
     if not _MSG_ID.match(bare):
         raise HeaderInjection(f"not a message id: {bare!r}")

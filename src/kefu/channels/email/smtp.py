@@ -33,6 +33,7 @@ from kefu.channels.email.compose import (
     AUTO_REPLIED,
     HeaderInjection,
     OutgoingAttachment,
+    check_header_value,
     compose_mail,
 )
 from kefu.domain.delivery import DeliveryState
@@ -104,6 +105,7 @@ class EmailAdapter:
         target = delivery.target
         if delivery.kind == "message":
             subject = str(target.get("subject") or "")
+            check_header_value("subject", subject)  # before the subject is tidied
             if delivery.ticket_id is not None:
                 subject = subject_with_ref(subject, delivery.ticket_id)
             in_reply_to = target.get("in_reply_to") or None
