@@ -272,3 +272,22 @@ from tests.nlp_fixtures import tiny_accurate_model, tiny_data, tiny_model  # noq
 def demo_kb(db: Session) -> None:
     """The demo's 60 help articles, published (the bot and the portal answer from them)."""
     factories.make_demo_kb(db)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mail_servers: starts private mail servers (tests/mailservers); runs in the SQLite pass only",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests with real mail servers run once: they test the mail protocols, not the database
+    engine, so with a PostgreSQL KEFU_TEST_DATABASE_URL they are deselected (never skipped)."""
+    url = os.environ.get("KEFU_TEST_DATABASE_URL", "")
+    if not url or url.startswith("sqlite"):
+        return
+    mail_items = [item for item in items if item.get_closest_marker("mail_servers")]
+    if mail_items:
+        config.hook.pytest_deselected(items=mail_items)
+        items[:] = [item for item in items if item not in mail_items]

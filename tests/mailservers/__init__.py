@@ -1,3 +1,2 @@
-"""Real mail servers started by the tests on loopback: Debian's Dovecot (IMAP, LMTP) and
-Postfix (SMTP). Each runs as a private instance with its own configuration under a temporary
-directory; none is the system service."""
+"""Real mail servers for the tests, started privately on loopback by the tests themselves
+(never the system's services): Debian's Postfix for SMTP (postfix.py)."""
