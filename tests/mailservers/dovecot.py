@@ -5,8 +5,9 @@ not installed here: mail arrives by IMAP APPEND, or by a local delivery agent wr
 
 ``Dovecot.start(root)`` writes ``root/dovecot.conf`` and runs ``dovecot -c CONF -F`` in the
 background; ``stop()`` ends that process (and only it). The mail files are owned by the user
-running the tests' uid: Dovecot runs its mail processes as ``mail_uid`` (the ``dovecot`` system
-user when the tests run as root, else the current user) and its login processes as
+running the tests' uid: Dovecot runs its mail processes as ``mail_uid`` (``nobody`` when the
+tests run as root, the owner Postfix's virtual agent writes with, so a Dovecot maildir can be
+Postfix's catch-all maildir: ``share_maildir``; else the current user) and its login processes as
 ``dovenull``.
 """
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DOVECOT = Path(os.environ.get("KEFU_DOVECOT", "/usr/sbin/dovecot"))
+NOBODY = 65534
 PASSWORD = "kefu-mail-test"  # every test user's password (a static passdb)
 
 
@@ -103,6 +105,20 @@ class Dovecot:
         name, domain = address.split("@", 1)
         return self.mail_root / domain / name
 
+    def share_maildir(self, address: str, maildir: Path) -> None:
+        """Make ``address``'s mailbox the Maildir ``maildir`` (Postfix's catch-all): what Postfix
+        delivers there, kefu's fetcher reads over IMAP."""
+        for sub in ("new", "cur", "tmp"):
+            (maildir / sub).mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            for path in (maildir, *(maildir / sub for sub in ("new", "cur", "tmp"))):
+                os.chown(path, NOBODY, NOBODY)
+        target = self.maildir_of(address)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(target.parent, NOBODY, NOBODY)
+        target.symlink_to(maildir, target_is_directory=True)
+
     def imap(self, address: str) -> imaplib.IMAP4:
         """A logged-in standard-library IMAP client (for APPEND and checking)."""
         client = imaplib.IMAP4(self.host, self.imap_port)
@@ -117,9 +133,10 @@ class Dovecot:
             client.logout()
 
     def _mail_owner(self) -> tuple[int, int]:
-        if os.geteuid() == 0:
-            entry = pwd.getpwnam("dovecot")
-            return entry.pw_uid, entry.pw_gid
+        if (
+            os.geteuid() == 0
+        ):  # nobody, as Postfix's virtual agent writes (tests/mailservers/postfix.py)
+            return NOBODY, NOBODY
         return os.getuid(), os.getgid()
 
     def _write_config(self) -> None:

@@ -100,6 +100,10 @@ def process_stored(session: Session, row: MailRaw, *, settings: Settings) -> Pro
         return Processed(row.state)
     if not row.from_address:
         return _failed(session, row, "no sender address (From)")
+    if _is_own_address(session, row.from_address):
+        # kefu's own mail come back (a copy, a forward loop): never a customer's message.
+        row.state, row.error = MailState.AUTO_REPLY, "sent from one of kefu's own mailboxes"
+        return Processed(row.state)
     mailbox = session.get(Mailbox, row.mailbox_id)
     ticket_id = _thread_ticket(session, parsed, row.from_address)
     message = _inbound_message(row, parsed, ticket_id, mailbox)
@@ -121,6 +125,15 @@ def process_stored(session: Session, row: MailRaw, *, settings: Settings) -> Pro
     if not result.duplicate and mailbox is not None and mailbox.send_acknowledgement:
         _acknowledge(session, mailbox, row, result.ticket_id, settings)
     return Processed(row.state, result.ticket_id, result.message_id)
+
+
+def _is_own_address(session: Session, address: str) -> bool:
+    return (
+        session.scalar(
+            select(Mailbox.id).where(func.lower(Mailbox.address) == address.lower()).limit(1)
+        )
+        is not None
+    )
 
 
 def _inbound_message(

@@ -10,13 +10,17 @@ It goes out from the mailbox the case came in on, else the default mailbox.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.channels.base import AttachmentRef
+from kefu.channels.email.smtp import SmtpSettings
 from kefu.db.base import utcnow
 from kefu.db.models import (
+    Attachment,
     Customer,
     Identity,
     Mailbox,
@@ -27,8 +31,9 @@ from kefu.db.models import (
     Ticket,
 )
 from kefu.domain.delivery import DeliveryState
-from kefu.domain.mail_threads import new_message_id, subject_with_ref
+from kefu.domain.mail_threads import new_message_id, reply_subject
 from kefu.domain.tickets import Channel
+from kefu.services.intake.attachments import blob_path
 from kefu.services.mail.mailboxes import default_mailbox, smtp_login_of
 from kefu.services.outbound import wake
 
@@ -64,7 +69,7 @@ def email_target(
             .limit(REFERENCES_KEPT)
         )
     )
-    own_id = new_message_id(mailbox.address)
+    own_id = new_message_id(_domain(mailbox.address))
     session.add(
         MailThreadId(
             header_message_id=own_id,
@@ -79,11 +84,15 @@ def email_target(
         "mailbox_id": mailbox.id,
         "to": to,
         "cc": [],
-        "subject": subject_with_ref(ticket.subject or "", ticket.id),
+        "subject": reply_subject(ticket.subject or "", ticket.id),
         "message_id": own_id,
         "in_reply_to": (last.header_message_id if last else None) or (known[0] if known else None),
         "references": list(reversed(known)),
     }
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2]
 
 
 def _address_of(session: Session, customer_id: int) -> str | None:
@@ -103,15 +112,9 @@ def enqueue_acknowledgement(
     session: Session, mailbox: Mailbox, row: MailRaw, ticket_id: int
 ) -> None:
     """The acknowledgement of a new case, as a notice through the outbox (no message on the
-    ticket: it is not an agent's answer and starts no SLA clock)."""
+    ticket: it is not an agent's answer and stops no SLA clock). The notice carries its text in
+    its target, and goes out marked Auto-Submitted (channels/email/smtp.py)."""
     ticket = session.get(Ticket, ticket_id)
-    own_id = new_message_id(mailbox.address)
-    session.add(
-        MailThreadId(
-            header_message_id=own_id, ticket_id=ticket_id, mailbox_id=mailbox.id,
-            direction="outbound", references=row.header_message_id or "",
-        )
-    )  # fmt: skip
     now = utcnow()
     session.add(
         OutboxEntry(
@@ -121,12 +124,8 @@ def enqueue_acknowledgement(
             target={
                 "mailbox_id": mailbox.id,
                 "to": [row.from_address],
-                "subject": subject_with_ref((ticket.subject if ticket else "") or "", ticket_id),
+                "subject": reply_subject((ticket.subject if ticket else "") or "", ticket_id),
                 "text": ACKNOWLEDGEMENT.format(ticket=ticket_id),
-                "message_id": own_id,
-                "in_reply_to": row.header_message_id,
-                "references": [row.header_message_id] if row.header_message_id else [],
-                "auto_submitted": True,
             },
             idempotency_key=f"kefu-ack-{row.id}-{ticket_id}",
             state=DeliveryState.QUEUED.value,
@@ -140,11 +139,9 @@ def enqueue_acknowledgement(
 
 def smtp_lookup(
     sessions: Callable[[], Session], secret_key: str
-) -> Callable[[Mapping[str, Any]], Any]:
+) -> Callable[[Mapping[str, Any]], SmtpSettings]:
     """The EmailAdapter's ``smtp_for``: the SMTP settings of a delivery's mailbox (its target's
     ``mailbox_id``, else the default mailbox), read when it is sent."""
-
-    from kefu.channels.email.smtp import SmtpSettings
 
     def smtp_for(target: Mapping[str, Any]) -> SmtpSettings:
         with sessions() as session:
@@ -157,7 +154,7 @@ def smtp_lookup(
         return SmtpSettings(
             host=login.host,
             port=login.port,
-            security=login.security,
+            security=login.security,  # type: ignore[arg-type]  # checked when saved
             username=login.username,
             password=login.password,
             from_address=login.address,
@@ -165,3 +162,18 @@ def smtp_lookup(
         )
 
     return smtp_for
+
+
+def attachment_loader(
+    sessions: Callable[[], Session], root: Path
+) -> Callable[[AttachmentRef], bytes]:
+    """The EmailAdapter's ``load_attachment``: a reply's file, read from the attachment store."""
+
+    def load(ref: AttachmentRef) -> bytes:
+        with sessions() as session:
+            sha256 = session.scalar(select(Attachment.sha256).where(Attachment.id == ref.id))
+        if sha256 is None:
+            raise ValueError(f"attachment {ref.id} is gone")
+        return blob_path(root, sha256).read_bytes()
+
+    return load
