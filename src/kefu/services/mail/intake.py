@@ -47,13 +47,14 @@ from kefu.domain.mail_threads import ref_in_subject
 from kefu.domain.notices import Notice
 from kefu.domain.roles import Role
 from kefu.domain.tickets import Channel
-from kefu.errors import KefuError
-from kefu.services.actors import SYSTEM
+from kefu.errors import KefuError, NotFound
+from kefu.services.actors import SYSTEM, Actor
 from kefu.services.cases.loop import intake_rules
 from kefu.services.events import notices
 from kefu.services.intake.attachments import AttachmentIn
 from kefu.services.intake.inbound import InboundMessage, Sender, receive_inbound
 from kefu.services.mail import outbound
+from kefu.services.staff.directory import require_admin
 from kefu.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,19 @@ def process_stored(session: Session, row: MailRaw, *, settings: Settings) -> Pro
     if not result.duplicate and mailbox is not None and mailbox.send_acknowledgement:
         _acknowledge(session, mailbox, row, result.ticket_id, settings)
     return Processed(row.state, result.ticket_id, result.message_id)
+
+
+def do_reprocess(
+    session: Session, actor: Actor, mailbox_id: int, raw_id: int, *, settings: Settings
+) -> Processed:
+    """An admin takes a failed (or unprocessed) mail of a mailbox again, in their transaction."""
+    require_admin(actor)
+    row = session.get(MailRaw, raw_id, with_for_update=True)
+    if row is None or row.mailbox_id != mailbox_id:
+        raise NotFound("mail_raw")
+    if row.state not in (MailState.FAILED, MailState.RECEIVED):
+        return Processed(row.state, row.ticket_id, row.message_id, row.error)
+    return process_stored(session, row, settings=settings)
 
 
 def _is_own_address(session: Session, address: str) -> bool:

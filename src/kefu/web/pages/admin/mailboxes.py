@@ -19,8 +19,8 @@ from kefu.api.schemas import Id
 from kefu.channels.email.logins import check_imap, check_smtp
 from kefu.db.models import Mailbox, MailRaw
 from kefu.errors import KefuError
+from kefu.services.mail import intake
 from kefu.services.mail import mailboxes as service
-from kefu.services.mail.fetch import Fetcher
 from kefu.services.mail.intake import MailState
 from kefu.services.staff import directory as staff
 from kefu.settings import Settings
@@ -215,10 +215,7 @@ def reprocess_mail(
 ) -> Response:
     """Process a failed mail again (after a fix, or to see the error again)."""
     mailbox = service.get_mailbox(db, actor, mailbox_id)
-    row = db.get(MailRaw, raw_id)
-    if row is None or row.mailbox_id != mailbox.id:
-        return RedirectResponse(f"/admin/mailboxes/{mailbox_id}", status_code=303)
-    Fetcher(request.app.state.session_factories.write, settings).reprocess([raw_id])
+    intake.do_reprocess(db, actor, mailbox.id, raw_id, settings=settings)
     return RedirectResponse(f"/admin/mailboxes/{mailbox_id}?done=reprocessed", status_code=303)
 
 
