@@ -65,6 +65,9 @@ def settings(data_dir: Path) -> Settings:
         # itself has its own event bus, and its relay would take the live server's web chat
         # replies to visitors who are not listening there.
         outbox_relay_in_server=False,
+        # Mail tests fetch themselves (tests/mailservers/): no IDLE loop of the live server
+        # takes their mail first.
+        mail_idle_in_server=False,
         # The live server's outbox relay retries within a second, not minutes.
         outbox_retry_first_seconds=0.05,
         outbox_poll_seconds=0.2,  # a wake-up missed under load costs a fifth of a second

@@ -4,10 +4,33 @@ way common mailers write them)."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import itertools
 import secrets
 from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime
+
+from sqlalchemy.orm import Session
+
+from kefu.db.models import Mailbox, MailRaw
+from kefu.services.mail.intake import process_stored
+from kefu.settings import Settings
+
+_uids = itertools.count(1)
+
+
+def take(db: Session, settings: Settings, box: Mailbox, raw: bytes) -> MailRaw:
+    """A mail stored as the fetcher stores it, then processed and committed."""
+    row = MailRaw(
+        mailbox_id=box.id, uidvalidity=1, uid=next(_uids), raw=raw,
+        sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), state="received",
+    )  # fmt: skip
+    db.add(row)
+    db.commit()
+    process_stored(db, row, settings=settings)
+    db.commit()
+    return row
 
 
 def new_id(domain: str = "customer.test") -> str:

@@ -5,16 +5,13 @@ headers of a reply (services/mail/outbound.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import (
     Identity,
     Mailbox,
-    MailRaw,
     MailThreadId,
     Message,
     Notification,
@@ -22,14 +19,16 @@ from kefu.db.models import (
     Ticket,
 )
 from kefu.services.actors import SYSTEM
-from kefu.services.mail.intake import do_reprocess, process_stored
+from kefu.services.mail.intake import do_reprocess
 from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.settings import Settings
 from tests import mail_data
 from tests.factories import make_reply, make_user
+from tests.mail_data import take
 
 SUPPORT = "kf@shop.test"
-_uids = itertools.count(1)
+# The live server's relay would send this test's mail (and hold SQLite's lock meanwhile).
+pytestmark = pytest.mark.usefixtures("quiet_relays")
 
 
 def mailbox(db: Session, settings: Settings, **overrides: object) -> Mailbox:
@@ -38,19 +37,6 @@ def mailbox(db: Session, settings: Settings, **overrides: object) -> Mailbox:
     )
     db.commit()
     return made
-
-
-def take(db: Session, settings: Settings, box: Mailbox, raw: bytes) -> MailRaw:
-    """A mail stored as the fetcher stores it, then processed and committed."""
-    row = MailRaw(
-        mailbox_id=box.id, uidvalidity=1, uid=next(_uids), raw=raw,
-        sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), state="received",
-    )  # fmt: skip
-    db.add(row)
-    db.commit()
-    process_stored(db, row, settings=settings)
-    db.commit()
-    return row
 
 
 def mail(sender: str, subject: str, body: str, **extra: str) -> tuple[str, bytes]:
