@@ -14,6 +14,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+# The headers ``auto_reply_reason`` reads (the caller decodes only these).
+AUTO_REPLY_HEADERS = frozenset(
+    {
+        "auto-submitted",
+        "precedence",
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "x-auto-response-suppress",
+        "return-path",
+    }
+)
 _PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 _SUPPRESS = {"all", "oof", "autoreply"}
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "maildaemon")

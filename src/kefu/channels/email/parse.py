@@ -21,7 +21,7 @@ from email.message import Message
 from typing import Any
 
 from kefu.channels.email import headers as hdr
-from kefu.channels.email.autoreply import auto_reply_reason
+from kefu.channels.email.autoreply import AUTO_REPLY_HEADERS, auto_reply_reason
 from kefu.channels.email.charsets import decode_bytes
 from kefu.channels.email.html_text import html_to_text
 from kefu.channels.email.quotes import strip_quoted
@@ -92,8 +92,8 @@ def parse_mail(raw: bytes) -> ParsedMail:
 
     notes: list[str] = []
     decoded_headers = {
-        name: [hdr.decode_header(value, notes) for value in values]
-        for name, values in raw_headers.items()
+        name: [hdr.decode_header(value) for value in raw_headers[name]]
+        for name in AUTO_REPLY_HEADERS & raw_headers.keys()
     }
     subject = hdr.decode_header(_first(raw_headers, "subject"), notes)
     senders = hdr.addresses(raw_headers.get("from", []) or raw_headers.get("sender", []), notes)
