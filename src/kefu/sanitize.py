@@ -66,6 +66,7 @@ def sanitize_mail_html(markup: str) -> str:
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto", "cid"},
         link_rel="noopener noreferrer nofollow",
+        clean_content_tags={"script", "style", "title"},
         attribute_filter=_local_images_only,
     )
 

@@ -11,7 +11,8 @@ With ``lmtp=(host, port)`` Postfix hands every message to that LMTP server inste
 for the IMAP tests). Two addresses answer as real servers do when they refuse:
 ``REFUSED`` gets "550 5.1.1" (permanent) and ``DEFERRED`` "450 4.2.0" (try again later).
 
-How it starts: ``postfix -c DIR start`` as root (the master runs the daemons as the ``postfix``
+Where: a fresh ``/tmp/kefu-postfix-*`` directory, removed on exit (Postfix's log is copied to
+``tmpdir/postfix-maillog`` first). How it starts: ``postfix -c DIR start`` as root (the master runs the daemons as the ``postfix``
 user, unchrooted); ``postfix -c DIR stop`` on exit. Postfix writes its log to ``DIR/maillog``
 (no syslog needed); when start-up fails, the error says what the log says.
 """
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import email
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,16 +132,23 @@ def running_postfix(
         raise RuntimeError(f"{POSTFIX} is missing: apt-get install postfix")
     if os.geteuid() != 0:
         raise RuntimeError("a private Postfix needs root (its master starts daemons as postfix)")
-    root = Path(tmpdir) / "postfix"
-    port = free_port()
-    server = PostfixServer(host="127.0.0.1", port=port, root=root, lmtp=lmtp)
-    _configure(server, message_size_limit)
-    _postfix(root, "start")
+    # Not under pytest's temp tree: a pytest starting meanwhile (another run on the machine)
+    # resets /tmp/pytest-of-<user> to 0700, and the daemons (user postfix) lose their way in.
+    root = Path(tempfile.mkdtemp(prefix="kefu-postfix-"))
+    root.chmod(0o755)
+    server = PostfixServer(host="127.0.0.1", port=free_port(), root=root, lmtp=lmtp)
     try:
-        _wait_listening(server)
-        yield server
+        _configure(server, message_size_limit)
+        _postfix(root, "start")
+        try:
+            _wait_listening(server)
+            yield server
+        finally:
+            _postfix(root, "stop")
     finally:
-        _postfix(root, "stop")
+        if (root / "maillog").exists():
+            shutil.copy(root / "maillog", Path(tmpdir) / "postfix-maillog")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _configure(server: PostfixServer, message_size_limit: int) -> None:
@@ -146,10 +156,6 @@ def _configure(server: PostfixServer, message_size_limit: int) -> None:
     conf = root / "conf"
     for sub in (conf, root / "queue", root / "data", root / "mail"):
         sub.mkdir(parents=True, exist_ok=True)
-    for path in (root, *root.parents):  # the daemons (user postfix) must reach their dirs
-        if path == Path("/") or path.stat().st_uid != 0:
-            break
-        path.chmod(path.stat().st_mode | 0o055)
     os.chown(root / "data", _uid("postfix"), -1)
     os.chown(root / "mail", _NOBODY, _NOBODY)
     transport = f"lmtp:inet:{server.lmtp[0]}:{server.lmtp[1]}" if server.lmtp else "virtual"
@@ -204,7 +210,9 @@ def _postfix(root: Path, command: str) -> None:
     )
     if done.returncode != 0 and command == "start":
         log = (root / "maillog").read_text(errors="replace") if (root / "maillog").exists() else ""
-        raise RuntimeError(f"postfix {command} failed ({done.returncode}):\n{log[-3000:]}")
+        raise RuntimeError(
+            f"postfix {command} failed ({done.returncode}): {done.stderr.strip()}\n{log[-3000:]}"
+        )
 
 
 def _wait_listening(server: PostfixServer, within: float = 20) -> None:

@@ -5,7 +5,8 @@ each other loop for ever). The signals, in the order they are trusted: RFC 3834
 ``Auto-Submitted`` other than "no"; ``Precedence`` bulk / junk / list / auto_reply; Microsoft's
 and others' ``X-Autoreply`` / ``X-Autorespond`` / ``X-Auto-Response-Suppress``; a null
 Return-Path or a mailer-daemon / postmaster sender; a ``multipart/report`` body (delivery status
-notifications); and, last, subjects the usual servers and clients give such mail.
+notifications; checked first, as it says the most); and, last, subjects the usual servers and
+clients give such mail.
 """
 
 from __future__ import annotations
@@ -13,6 +14,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+# The headers ``auto_reply_reason`` reads (the caller decodes only these).
+AUTO_REPLY_HEADERS = frozenset(
+    {
+        "auto-submitted",
+        "precedence",
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "x-auto-response-suppress",
+        "return-path",
+    }
+)
 _PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 _SUPPRESS = {"all", "oof", "autoreply"}
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "maildaemon")
@@ -43,6 +56,11 @@ def auto_reply_reason(
         values = headers.get(name) or ()
         return values[0].strip().lower() if values else ""
 
+    if content_type == "multipart/report":
+        return "bounce"
+    local = (from_address or "").split("@", 1)[0]
+    if local in _DAEMONS:
+        return "mailer-daemon"
     auto_submitted = first("auto-submitted")
     if auto_submitted and not auto_submitted.startswith("no"):
         return "auto-submitted"
@@ -53,11 +71,6 @@ def auto_reply_reason(
     suppress = {part.strip() for part in first("x-auto-response-suppress").split(",")}
     if suppress & _SUPPRESS:
         return "auto-response-suppress"
-    if content_type == "multipart/report":
-        return "bounce"
-    local = (from_address or "").split("@", 1)[0]
-    if local in _DAEMONS:
-        return "mailer-daemon"
     if "return-path" in headers and first("return-path").replace(" ", "") in ("<>", ""):
         return "null-sender"
     if _BOUNCE.search(subject):

@@ -45,14 +45,18 @@ class _TextCollector(HTMLParser):
         self.hidden = 0
         self.quote_depth = 0
 
-    def newline(self) -> None:
-        self.lines.append((self.quote_depth, []))
+    def newline(self, *, always: bool = False) -> None:
+        """Start a line (a block starts one only if the current line has text)."""
+        if always or "".join(self.lines[-1][1]).strip():
+            self.lines.append((self.quote_depth, []))
+        else:
+            self.lines[-1] = (self.quote_depth, self.lines[-1][1])
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _HIDDEN:
             self.hidden += 1
         elif tag == "br":
-            self.newline()
+            self.newline(always=True)
         elif tag in _BLOCKS:
             if tag == "blockquote":
                 self.quote_depth += 1

@@ -13,7 +13,7 @@ sanitised with nh3 and never loading a remote image. What was wrong but recovere
 from __future__ import annotations
 
 import email
-import email.errors
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,7 @@ from email.message import Message
 from typing import Any
 
 from kefu.channels.email import headers as hdr
-from kefu.channels.email.autoreply import auto_reply_reason
+from kefu.channels.email.autoreply import AUTO_REPLY_HEADERS, auto_reply_reason
 from kefu.channels.email.charsets import decode_bytes
 from kefu.channels.email.html_text import html_to_text
 from kefu.channels.email.quotes import strip_quoted
@@ -29,6 +29,7 @@ from kefu.sanitize import sanitize_mail_html
 
 _MAIL_HEADERS = {"from", "sender", "to", "cc", "subject", "date", "message-id", "received"}
 _CONTAINERS_KEPT_WHOLE = {"message/rfc822", "message/delivery-status", "message/global"}
+_NEWLINES = re.compile(r"\r\n?")
 _MAX_DEPTH = 20  # nested multiparts deeper than this are a bomb, not a mail
 
 
@@ -91,8 +92,8 @@ def parse_mail(raw: bytes) -> ParsedMail:
 
     notes: list[str] = []
     decoded_headers = {
-        name: [hdr.decode_header(value, notes) for value in values]
-        for name, values in raw_headers.items()
+        name: [hdr.decode_header(value) for value in raw_headers[name]]
+        for name in AUTO_REPLY_HEADERS & raw_headers.keys()
     }
     subject = hdr.decode_header(_first(raw_headers, "subject"), notes)
     senders = hdr.addresses(raw_headers.get("from", []) or raw_headers.get("sender", []), notes)
@@ -168,7 +169,6 @@ def mail_json(parsed: ParsedMail) -> dict[str, Any]:
 
 
 def _walk(part: Message, body: _Body, *, depth: int, related: bool) -> None:
-    body.defects.extend(_defect_names(part))
     content_type = part.get_content_type()
     if depth > _MAX_DEPTH:
         body.defects.append("parts nested too deep; the deeper ones are dropped")
@@ -176,9 +176,11 @@ def _walk(part: Message, body: _Body, *, depth: int, related: bool) -> None:
     if content_type in _CONTAINERS_KEPT_WHOLE or (
         part.is_multipart() and not content_type.startswith("multipart/")
     ):
+        body.defects.extend(_defect_names(part))
         _add_attachment(part, body, related=related, data=_as_bytes(part, body))
         return
     if part.is_multipart():
+        body.defects.extend(_defect_names(part))
         inside_related = related or content_type == "multipart/related"
         for child in part.get_payload():
             if isinstance(child, Message):
@@ -192,6 +194,8 @@ def _walk(part: Message, body: _Body, *, depth: int, related: bool) -> None:
     except Exception as error:  # one broken part must not lose the rest
         body.defects.append(f"part {content_type} not decodable: {error}")
         return
+    finally:
+        body.defects.extend(_defect_names(part))  # decoding adds the payload's defects
     if not isinstance(data, bytes):
         data = b""
     disposition = (part.get_content_disposition() or "").lower()
@@ -200,10 +204,11 @@ def _walk(part: Message, body: _Body, *, depth: int, related: bool) -> None:
         decoded = decode_bytes(data, part.get_content_charset() or _param(part, "charset"))
         if decoded.note:
             body.defects.append(f"{content_type}: {decoded.note}")
+        text = _NEWLINES.sub("\n", decoded.text)
         if content_type == "text/html":
-            body.html.append(decoded.text)
+            body.html.append(text)
         else:
-            body.plain.append(_unflow(part, decoded.text))
+            body.plain.append(_unflow(part, text))
         return
     _add_attachment(part, body, related=related, data=data)
 
@@ -288,7 +293,7 @@ def _unflow(part: Message, text: str) -> str:
     delsp = _param(part, "delsp").lower() == "yes"
     out: list[str] = []
     carry = ""
-    for line in text.replace("\r\n", "\n").split("\n"):
+    for line in text.split("\n"):
         if line.startswith(" "):  # space-stuffed
             line = line[1:]
         if line.endswith(" ") and line != "-- ":

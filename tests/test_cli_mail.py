@@ -1,0 +1,37 @@
+"""`kefu mail parse FILE`: the fetcher's parser, by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kefu.cli import app
+
+CORPUS = Path(__file__).parent / "channels" / "email" / "corpus"
+
+
+def test_mail_parse_prints_the_json_object() -> None:
+    result = CliRunner().invoke(app, ["mail", "parse", str(CORPUS / "foxmail_gb2312_reply.eml")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["from"] == "wangxm@qq.com"
+    assert data["subject"] == "回复：您的订单已发货 [#123]"
+    assert data["auto_reply"] is False
+    assert data["attachments"] == []
+    assert data["message_id"] == "tencent_4B6F0A3C9E2D1F8A7B6C5D4E3F2A1B0C9D08@qq.com"
+
+
+def test_mail_parse_of_a_missing_file_says_why(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["mail", "parse", str(tmp_path / "nope.eml")])
+    assert result.exit_code == 1
+    assert "cannot read" in result.output
+
+
+def test_mail_parse_of_a_file_that_is_no_mail(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.eml"
+    junk.write_bytes(b"\x00\x01 not a mail")
+    result = CliRunner().invoke(app, ["mail", "parse", str(junk)])
+    assert result.exit_code == 1
+    assert "is not a mail" in result.output
