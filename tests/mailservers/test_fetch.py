@@ -19,6 +19,8 @@ from tests import mail_data
 from tests.factories import make_user
 from tests.mailservers.dovecot import PASSWORD, Dovecot
 
+pytestmark = pytest.mark.mail_servers
+
 
 class Stopped(Exception):
     """A fetcher killed after storing a mail and before processing it."""

@@ -31,16 +31,13 @@ from tests.mailservers.postfix import PostfixServer, running_postfix
 
 SUPPORT = "support@shop.test"
 # The live server's relay would send this test's mail (and hold SQLite's lock meanwhile).
-pytestmark = pytest.mark.usefixtures("quiet_relays")
+pytestmark = [pytest.mark.mail_servers, pytest.mark.usefixtures("quiet_relays")]
 CUSTOMER = "li.lei@customer.test"
 
 
 @pytest.fixture(scope="module")
 def postfix(dovecot: Dovecot) -> Iterator[PostfixServer]:
-    # Its own temp dir: pytest's are private to root, and Postfix's daemons run as postfix.
-    root = Path(tempfile.mkdtemp(prefix="kefu-postfix-"))
-    root.chmod(0o755)
-    with running_postfix(root) as server:
+    with running_postfix(Path(tempfile.gettempdir())) as server:  # it makes its own dir
         dovecot.share_maildir(SUPPORT, server.maildir)
         yield server
 
