@@ -4,6 +4,7 @@ imaplib becomes tickets, threads, is refused or recorded, and nothing is importe
 from __future__ import annotations
 
 import secrets
+import time
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kefu.db.engine import make_session_factory
 from kefu.db.models import Attachment, Mailbox, MailRaw, Message, Notification, Ticket
 from kefu.services.actors import SYSTEM
-from kefu.services.mail.fetch import Fetcher
+from kefu.services.mail.fetch import Fetcher, IdleLoops
 from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.settings import Settings
 from tests import mail_data
@@ -284,3 +285,29 @@ def test_one_fetcher_per_mailbox(
         assert take_lease(session, mailbox_id, holder.owner, holder.now(), 60)
     report = fetcher(sessions, settings).fetch_mailbox(mailbox_id)
     assert report.skipped == 1 and report.fetched == 0
+
+
+def test_the_idle_loop_takes_mail_as_the_server_announces_it(
+    dovecot: Dovecot,
+    inbox: tuple[str, int],
+    db: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    address, mailbox_id = inbox
+    quick = settings.model_copy(update={"mail_lease_seconds": 3.0})  # IDLE re-issued every second
+    loops = IdleLoops(sessions, quick)
+    loops.start()
+    try:
+        dovecot.append(address, mail_data.plain(
+            sender="li.lei@customer.test", to=address, subject="在吗", body="有人在吗？",
+            message_id=mail_data.new_id(),
+        ))  # fmt: skip
+        deadline = time.monotonic() + 30  # a broken set-up fails here, not a speed check
+        while not [r for r in rows(db, mailbox_id) if r.state == "imported"]:
+            assert time.monotonic() < deadline, "the IDLE loop took nothing"
+            time.sleep(0.05)
+        db.rollback()
+        assert db.get(Mailbox, mailbox_id).supports_idle is True  # type: ignore[union-attr]
+    finally:
+        loops.stop()

@@ -379,17 +379,29 @@ def bare_id(value: str | None) -> str | None:
 
 class IdleLoops:
     """One thread per enabled mailbox, each running ``Fetcher.idle`` (``kefu serve`` and
-    ``kefu worker``). Mailboxes added later are picked up by ``refresh`` (the polling job's
-    rounds call it through ``ensure``) ."""
+    ``kefu worker``). A watcher thread looks for mailboxes added (or loops ended) every
+    ``mail_poll_seconds`` and starts their loops."""
 
     def __init__(self, sessions: Sessions, settings: Settings) -> None:
         self.sessions = sessions
         self.settings = settings
         self.stop_event = threading.Event()
         self.threads: dict[int, threading.Thread] = {}
+        self.watcher: threading.Thread | None = None
 
     def start(self) -> None:
         self.refresh()
+        self.watcher = threading.Thread(
+            target=self._watch, name="kefu-mail-idle-watch", daemon=True
+        )
+        self.watcher.start()
+
+    def _watch(self) -> None:
+        while not self.stop_event.wait(self.settings.mail_poll_seconds):
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("mail IDLE loops: looking for new mailboxes failed")
 
     def refresh(self) -> None:
         if self.stop_event.is_set():
