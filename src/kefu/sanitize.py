@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 
@@ -60,7 +61,7 @@ def sanitize_mail_html(markup: str) -> str:
     when it points inside the mail (``cid:``). A remote image is never fetched — not by the
     server, not by an agent's browser (it would tell the sender the mail was read: tracking
     pixels) — so its ``src`` goes and its alt text stays."""
-    return nh3.clean(
+    clean = nh3.clean(
         markup,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
@@ -69,6 +70,12 @@ def sanitize_mail_html(markup: str) -> str:
         clean_content_tags={"script", "style", "title"},
         attribute_filter=_local_images_only,
     )
+    return _EMPTY_IMG.sub("", clean)  # a tracking pixel has nothing left to show
+
+
+# nh3's output is normalised (double-quoted attributes, no ">" inside a tag), so an image
+# left with neither a source nor a non-empty alt text is found reliably.
+_EMPTY_IMG = re.compile(r"<img(?![^>]*\s(?:src=|alt=\"[^\"]))[^>]*>")
 
 
 def _local_images_only(tag: str, attribute: str, value: str) -> str | None:

@@ -10,6 +10,9 @@ Delivery: by default Postfix's ``virtual`` agent writes every message to one cat
 With ``lmtp=(host, port)`` Postfix hands every message to that LMTP server instead (Dovecot's,
 for the IMAP tests). Two addresses answer as real servers do when they refuse:
 ``REFUSED`` gets "550 5.1.1" (permanent) and ``DEFERRED`` "450 4.2.0" (try again later).
+TLS: a self-signed certificate for 127.0.0.1 / localhost is made for each instance; ``port``
+offers STARTTLS, ``tls_port`` speaks TLS from the first byte; ``client_tls_context()`` trusts
+that certificate. No AUTH (Postfix's SASL needs Dovecot's or Cyrus' auth service).
 
 Where: a fresh ``/tmp/kefu-postfix-*`` directory, removed on exit (Postfix's log is copied to
 ``tmpdir/postfix-maillog`` first). How it starts: ``postfix -c DIR start`` as root (the master runs the daemons as the ``postfix``
@@ -20,16 +23,24 @@ user, unchrooted); ``postfix -c DIR stop`` on exit. Postfix writes its log to ``
 from __future__ import annotations
 
 import email
+import ipaddress
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 POSTFIX = Path(os.environ.get("KEFU_POSTFIX", "/usr/sbin/postfix"))
 REFUSED = "refused@reject.test"
@@ -37,6 +48,8 @@ DEFERRED = "later@defer.test"
 _NOBODY = 65534
 _MASTER_CF = """\
 {listen} inet n - n - - smtpd
+{listen_tls} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt
+tlsmgr unix - - n 1000? 1 tlsmgr
 pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -61,9 +74,19 @@ postlog unix-dgram n - n - 1 postlogd
 @dataclass(frozen=True)
 class PostfixServer:
     host: str
-    port: int
+    port: int  # plain SMTP, STARTTLS offered
+    tls_port: int  # SMTP over TLS from the first byte (what "ssl" mailboxes use, port 465 style)
     root: Path
     lmtp: tuple[str, int] | None
+
+    @property
+    def cert_file(self) -> Path:
+        """The server's self-signed certificate (for 127.0.0.1 and localhost), PEM."""
+        return self.root / "conf" / "cert.pem"
+
+    def client_tls_context(self) -> ssl.SSLContext:
+        """A client context that trusts this server's certificate and nothing else."""
+        return ssl.create_default_context(cafile=str(self.cert_file))
 
     @property
     def maildir(self) -> Path:
@@ -136,7 +159,9 @@ def running_postfix(
     # resets /tmp/pytest-of-<user> to 0700, and the daemons (user postfix) lose their way in.
     root = Path(tempfile.mkdtemp(prefix="kefu-postfix-"))
     root.chmod(0o755)
-    server = PostfixServer(host="127.0.0.1", port=free_port(), root=root, lmtp=lmtp)
+    server = PostfixServer(
+        host="127.0.0.1", port=free_port(), tls_port=free_port(), root=root, lmtp=lmtp
+    )
     try:
         _configure(server, message_size_limit)
         _postfix(root, "start")
@@ -158,6 +183,7 @@ def _configure(server: PostfixServer, message_size_limit: int) -> None:
         sub.mkdir(parents=True, exist_ok=True)
     os.chown(root / "data", _uid("postfix"), -1)
     os.chown(root / "mail", _NOBODY, _NOBODY)
+    _write_certificate(conf)
     transport = f"lmtp:inet:{server.lmtp[0]}:{server.lmtp[1]}" if server.lmtp else "virtual"
     (conf / "recipient_access").write_text(
         f"{REFUSED} 550 5.1.1 no such user here\n{DEFERRED} 450 4.2.0 mailbox busy, try later\n"
@@ -196,9 +222,50 @@ def _configure(server: PostfixServer, message_size_limit: int) -> None:
         "queue_run_delay": "1s",
         "minimal_backoff_time": "1s",
         "maximal_backoff_time": "2s",
+        "smtpd_tls_cert_file": conf / "cert.pem",
+        "smtpd_tls_key_file": conf / "key.pem",
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_loglevel": "1",
     }
     (conf / "main.cf").write_text("".join(f"{key} = {value}\n" for key, value in settings.items()))
-    (conf / "master.cf").write_text(_MASTER_CF.format(listen=f"{server.host}:{server.port}"))
+    (conf / "master.cf").write_text(
+        _MASTER_CF.format(
+            listen=f"{server.host}:{server.port}", listen_tls=f"{server.host}:{server.tls_port}"
+        )
+    )
+
+
+def _write_certificate(conf: Path) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (conf / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file = conf / "key.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
 
 
 def _postfix(root: Path, command: str) -> None:

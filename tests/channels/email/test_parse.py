@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.channels.email.parse import MailUnparseable, ParsedMail, mail_json, parse_mail
+from kefu.sanitize import sanitize_mail_html
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -72,6 +73,7 @@ def test_gmail_html_loses_remote_images_and_scripts_but_keeps_alt_text() -> None
     for gone in ("mailtrack.example", "shop.test/logo.png", "javascript:", "onclick", "steal"):
         assert gone not in mail.html
     assert 'alt="Shop logo"' in mail.html
+    assert 'width="1"' not in mail.html  # the tracking pixel is gone, not just its source
 
 
 def test_big5_body_and_subject() -> None:
@@ -300,3 +302,12 @@ def test_any_mail_shaped_bytes_parse_or_are_refused_cleanly(
     assert isinstance(mail.text, str) and isinstance(mail.subject, str)
     assert "\n" not in mail.subject
     mail_json(mail)
+
+
+def test_mail_html_keeps_only_images_inside_the_mail() -> None:
+    clean = sanitize_mail_html(
+        '<p>a<img src="https://t.example/p.gif" width="1" height="1">'
+        '<img src="http://x.example/l.png" alt="logo"><img src="cid:a1">'
+        '<img alt="" src="//cdn.example/x.png"><img src="data:image/png;base64,AAAA"></p>'
+    )
+    assert clean == '<p>a<img alt="logo"><img src="cid:a1"></p>'

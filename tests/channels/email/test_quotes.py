@@ -4,6 +4,8 @@ clients write them."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kefu.channels.email.quotes import strip_quoted
 
@@ -59,3 +61,14 @@ def test_ordinary_lines_that_look_alike_stay() -> None:
 
 def test_line_ends_are_unified() -> None:
     assert strip_quoted("第一行\r\n第二行\r\n> old\r\n") == "第一行\n第二行"
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("> -—发自我的iPhone写道：On wrote:\n原始邮件_ab订单")),
+        max_size=200,
+    )
+)
+def test_text_with_words_never_comes_back_empty(text: str) -> None:
+    shown = strip_quoted(text)
+    assert bool(shown.strip()) == bool(text.strip())

@@ -166,3 +166,56 @@ def test_a_subject_with_a_line_break_is_refused_and_nothing_is_sent(
     assert failure.value.permanent
     assert postfix.delivered("victim@customer.test") == []
     assert postfix.delivered("all@corp.test") == []
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_mailboxes_send_over_tls(postfix: PostfixServer, security: str) -> None:
+    settings = SmtpSettings(
+        host="localhost",
+        port=postfix.port if security == "starttls" else postfix.tls_port,
+        security=security,  # type: ignore[arg-type]
+        from_address="support@shop.test",
+        timeout=10,
+    )
+    adapter = EmailAdapter(lambda target: settings, tls_context=postfix.client_tls_context())
+    adapter.send(delivery(f"kefu-tls-{security}", to=[f"{security}@customer.test"], subject="TLS"))
+    raw = postfix.wait_for(f"{security}@customer.test")[-1]
+    assert parse_mail(raw).subject == "TLS [#42]"
+    assert "TLS connection established" in postfix.log()
+
+
+def test_a_certificate_that_does_not_verify_is_permanent(postfix: PostfixServer) -> None:
+    settings = SmtpSettings(
+        host="localhost", port=postfix.tls_port, security="ssl", from_address="s@shop.test"
+    )
+    adapter = EmailAdapter(lambda target: settings)  # the system's CAs: the test cert is unknown
+    with pytest.raises(DeliveryFailed) as failure:
+        adapter.send(delivery("kefu-tls-bad", to=["x@customer.test"], subject="x"))
+    assert failure.value.permanent
+    assert "certificate" in failure.value.reason.lower()
+
+
+def test_a_password_for_a_server_without_auth_is_permanent(postfix: PostfixServer) -> None:
+    settings = SmtpSettings(
+        host=postfix.host,
+        port=postfix.port,
+        security="none",
+        username="kf",
+        password="secret",
+        from_address="s@shop.test",
+    )
+    with pytest.raises(DeliveryFailed) as failure:
+        EmailAdapter(lambda target: settings).send(
+            delivery("kefu-auth", to=["x@customer.test"], subject="x")
+        )
+    assert failure.value.permanent
+    assert "secret" not in failure.value.reason
+
+
+def test_a_mailbox_that_no_longer_exists_is_permanent() -> None:
+    def missing(target: object) -> SmtpSettings:
+        raise LookupError("mailbox 9")
+
+    with pytest.raises(DeliveryFailed) as failure:
+        EmailAdapter(missing).send(delivery("kefu-gone", to=["x@customer.test"], subject="x"))
+    assert failure.value.permanent
