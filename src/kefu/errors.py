@@ -53,6 +53,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The reply breaks the communication norms; edit it, or give a reason to send it anyway",
     ),
     "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
+    "invalid_mailbox": (
+        "邮箱设置无效：{reason}",
+        "The mailbox settings are invalid: {reason}",
+    ),
+    "mailbox_password_unreadable": (
+        "邮箱密码无法解密（密钥已更换？），请重新填写密码",
+        "The mailbox password cannot be opened (was the secret key changed?); enter it again",
+    ),
     "customer_merged": (
         "该客户已合并到其他客户，请在合并后的客户上操作",
         "This customer was merged into another; work on that one",
@@ -283,6 +291,8 @@ WHAT: dict[str, tuple[str, str]] = {
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),
     "webchat_channel": ("在线客服渠道", "Web chat channel"),
+    "mailbox": ("邮箱", "Mailbox"),
+    "mail_raw": ("邮件", "Mail"),
     "routing_rule": ("路由规则", "Routing rule"),
     "notification": ("通知", "Notification"),
     "sla_policy": ("SLA 策略", "SLA policy"),

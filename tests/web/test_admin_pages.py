@@ -19,6 +19,8 @@ from kefu.db.models import (
     Customer,
     Group,
     Integration,
+    Mailbox,
+    MailRaw,
     RoutingRule,
     SlaPolicy,
     Ticket,
@@ -30,6 +32,7 @@ from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import routing
 from kefu.services.fields import definitions
+from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.web.pages import admin as admin_pages
 from kefu.web.render import LOCAL_ZONE
 from tests import factories
@@ -56,6 +59,9 @@ PAGES = (
     "/admin/webchat",
     "/admin/webchat/new",
     "/admin/webchat/{channel_id}",
+    "/admin/mailboxes",
+    "/admin/mailboxes/new",
+    "/admin/mailboxes/{mailbox_id}",
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
@@ -85,6 +91,11 @@ FORMS = (
     "/admin/webchat/{channel_id}",
     "/admin/webchat/{channel_id}/secret",
     "/admin/webchat/{channel_id}/delete",
+    "/admin/mailboxes",
+    "/admin/mailboxes/{mailbox_id}",
+    "/admin/mailboxes/{mailbox_id}/check",
+    "/admin/mailboxes/{mailbox_id}/reprocess/{raw_id}",
+    "/admin/mailboxes/{mailbox_id}/delete",
     "/admin/fields",
     "/admin/fields/{field}",
 )
@@ -128,6 +139,7 @@ def _rows(db: Session) -> dict[str, int]:
             Integration,
             WebchatChannel,
             TicketField,
+            Mailbox,
         )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
 
@@ -142,8 +154,11 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     factories.make_integration(db)
     factories.make_token(db, admin)
     field = definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
+    mailbox = do_create_mailbox(db, SYSTEM, secret_key="k", name="客服", address="kf@shop.test")
     db.commit()
     ids = {
+        "mailbox_id": mailbox.id,
+        "raw_id": 1,
         "field": field.id,
         "user": admin.id,
         "group": group.id,
@@ -925,10 +940,21 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         db, SYSTEM, key="hostile", label="字" + HOSTILE[:40], type="choice", options=[HOSTILE[:90]],
         group_ids=[group.id],
     )  # fmt: skip
+    mailbox = do_create_mailbox(
+        db, SYSTEM, secret_key="k", name="邮" + HOSTILE[:90], address="kf@shop.test",
+        imap_host=HOSTILE[:200],
+    )  # fmt: skip
+    db.add(
+        MailRaw(
+            mailbox_id=mailbox.id, uidvalidity=1, uid=1, raw=b"x", sha256="0" * 64, size=1,
+            state="failed", error=HOSTILE, subject=HOSTILE, from_address=HOSTILE[:300],
+        )
+    )  # fmt: skip
     db.commit()
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
     ids = {
+        "mailbox_id": mailbox.id,
         "field": field.id,
         "user": user.id,
         "group": group.id,

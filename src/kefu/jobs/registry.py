@@ -114,6 +114,14 @@ def _customer_joins(context: JobContext) -> Counts:
     return sweep_until_done(context.sessions, context.now, secret_key=context.settings.secret_key)
 
 
+def _mail_poll(context: JobContext) -> Counts:
+    """Mailboxes read by polling (their server has no IDLE, or no IDLE loop runs): a mailbox an
+    IDLE loop holds is skipped (its lease)."""
+    from kefu.services.mail.fetch import Fetcher
+
+    return Fetcher(context.sessions, context.settings, now=context.now).fetch_all().counts()
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -131,4 +139,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "the answering bot: conversations the customer left end (to the agents, or resolved)"),
         Job("customer_joins", settings.sla_sweep_seconds, _customer_joins,
             "one customer: new e-mail and phone identities compared, joins made or suggested"),
+        Job("mail", settings.mail_poll_seconds, _mail_poll,
+            "e-mail: mailboxes without IMAP IDLE polled; new mail stored, then taken in"),
     ]  # fmt: skip

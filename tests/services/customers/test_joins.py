@@ -158,7 +158,9 @@ def test_a_dismissed_suggestion_is_not_made_again(db: Session) -> None:
     assert "customer.join_dismissed" in set(db.scalars(select(AuditEvent.action)))
 
 
-def test_a_code_mailed_and_sent_back_in_the_chat_proves_the_address(db: Session) -> None:
+def test_a_code_mailed_and_sent_back_in_the_chat_proves_the_address(
+    db: Session, quiet_relays: None
+) -> None:
     mailed = _write(db, "email", "wang@example.com", "发票还没收到")  # claimed by a From header
     chatting = _write(db, "webchat", "visitor-1", "我之前发过邮件")
     agent = _actor(db, factories.make_user(db, role="supervisor"))
@@ -184,7 +186,9 @@ def test_a_code_mailed_and_sent_back_in_the_chat_proves_the_address(db: Session)
     assert db.get(Customer, mailed).merged_into_id is None
 
 
-def test_a_code_texted_from_the_phone_joins_the_sms_profile(db: Session) -> None:
+def test_a_code_texted_from_the_phone_joins_the_sms_profile(
+    db: Session, quiet_relays: None
+) -> None:
     chatting = _write(db, "webchat", "visitor-2", "能帮我查下话费吗")
     agent = _actor(db, factories.make_user(db, role="supervisor"))
     started = verification.start_verification(
@@ -204,7 +208,7 @@ def test_a_code_texted_from_the_phone_joins_the_sms_profile(db: Session) -> None
     assert (row.state, row.automatic) == ("joined", True)
 
 
-def test_codes_expire_and_are_limited(db: Session) -> None:
+def test_codes_expire_and_are_limited(db: Session, quiet_relays: None) -> None:
     chatting = _write(db, "webchat", "visitor-3", "你好")
     agent = _actor(db, factories.make_user(db, role="supervisor"))
     started = verification.start_verification(

@@ -15,6 +15,7 @@ from kefu.db.models.customers import (
 from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.fields import TicketField
 from kefu.db.models.kb import KbArticle, KbArticleVersion, KbFeedback, KbIndexState, KbSearchLog
+from kefu.db.models.mail import MailAcknowledgement, Mailbox, MailRaw, MailThreadId
 from kefu.db.models.reads import TicketRead
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.scripts import (
@@ -68,6 +69,10 @@ __all__ = [
     "KbIndexState",
     "KbSearchLog",
     "LoginSession",
+    "MailAcknowledgement",
+    "MailRaw",
+    "MailThreadId",
+    "Mailbox",
     "Macro",
     "Message",
     "Notification",

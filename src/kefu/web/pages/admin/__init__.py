@@ -1,5 +1,5 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
-tester, SLA policies, API tokens, integrations, web chat channels and ticket fields. One module per resource;
+tester, SLA policies, API tokens, integrations, web chat channels, mailboxes and ticket fields. One module per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
 
@@ -12,6 +12,7 @@ from kefu.web.pages.admin import (
     groups,
     index,
     integrations,
+    mailboxes,
     routing,
     sla,
     tokens,
@@ -20,5 +21,16 @@ from kefu.web.pages.admin import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (index, users, groups, routing, sla, tokens, integrations, webchat, fields):
+for _module in (
+    index,
+    users,
+    groups,
+    routing,
+    sla,
+    tokens,
+    integrations,
+    webchat,
+    mailboxes,
+    fields,
+):
     router.include_router(_module.router)
