@@ -216,9 +216,10 @@ def _walk(part: Message, body: _Body, *, depth: int, related: bool) -> None:
 def _add_attachment(part: Message, body: _Body, *, related: bool, data: bytes) -> None:
     content_type = part.get_content_type()
     disposition = (part.get_content_disposition() or "").lower()
-    content_id = next(iter(hdr.message_ids(part.get("Content-ID"))), None)
-    if content_id is None and part.get("Content-ID"):
-        content_id = str(part.get("Content-ID")).strip().strip("<>") or None
+    raw_id = _part_header(part, "content-id")
+    content_id = next(iter(hdr.message_ids(raw_id)), None)
+    if content_id is None and raw_id:
+        content_id = hdr.decode_header(raw_id).strip("<> ") or None
     filename = _filename(part, body) or _default_name(part, content_type, len(body.attachments))
     inline = disposition != "attachment" and (
         disposition == "inline" or (related and content_id is not None)
@@ -310,6 +311,14 @@ def _defect_names(part: Message) -> Iterator[str]:
     for defect in getattr(part, "defects", []):
         name = type(defect).__name__.removesuffix("Defect")
         yield f"{part.get_content_type()}: {name}"
+
+
+def _part_header(part: Message, name: str) -> str | None:
+    """A part's header as the parser read it (``get`` may give a Header object instead)."""
+    for key, value in part.raw_items():
+        if key.lower() == name:
+            return str(value)
+    return None
 
 
 def _param(part: Message, name: str) -> str:
