@@ -89,16 +89,17 @@ def decode_words(text: str, notes: list[str] | None = None) -> str:
 
 
 def _word_bytes(encoding: str, payload: str) -> bytes | None:
-    if encoding in "qQ":
-        return binascii.a2b_qp(payload.encode("ascii", "replace"), header=True)
     data = payload.encode("ascii", "replace")
-    try:
-        return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+    if encoding in "qQ":
+        return binascii.a2b_qp(data, header=True)
+    try:  # lenient: padding added, stray characters skipped (senders get both wrong)
+        decoded = binascii.a2b_base64(data + b"=" * (-len(data) % 4))
     except binascii.Error:
         try:
-            return binascii.a2b_base64(data[: len(data) - len(data) % 4])
+            decoded = binascii.a2b_base64(data[: len(data) - len(data) % 4])
         except binascii.Error:
             return None
+    return decoded if decoded or not data else None
 
 
 def decode_header(value: str | None, notes: list[str] | None = None) -> str:
