@@ -35,3 +35,10 @@ def test_mail_parse_of_a_file_that_is_no_mail(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["mail", "parse", str(junk)])
     assert result.exit_code == 1
     assert "is not a mail" in result.output
+
+
+def test_mail_parse_reads_standard_input() -> None:
+    raw = (CORPUS / "big5_warranty.eml").read_bytes()
+    result = CliRunner().invoke(app, ["mail", "parse", "-"], input=raw)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["subject"] == "藍牙耳機保固問題"
