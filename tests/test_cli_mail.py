@@ -59,3 +59,10 @@ def test_mail_fetch_and_reprocess_run_a_round(cli_env: None, db: Session) -> Non
     assert again.exit_code == 0, again.output
     assert "failed 1" in again.stdout
     assert CliRunner().invoke(app, ["mail", "reprocess"]).exit_code == 2  # say which
+
+
+def test_mail_parse_reads_standard_input() -> None:
+    raw = (CORPUS / "big5_warranty.eml").read_bytes()
+    result = CliRunner().invoke(app, ["mail", "parse", "-"], input=raw)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["subject"] == "藍牙耳機保固問題"

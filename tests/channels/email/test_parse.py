@@ -311,3 +311,19 @@ def test_mail_html_keeps_only_images_inside_the_mail() -> None:
         '<img alt="" src="//cdn.example/x.png"><img src="data:image/png;base64,AAAA"></p>'
     )
     assert clean == '<p>a<img alt="logo"><img src="cid:a1"></p>'
+
+
+def test_regressions_found_by_fuzzing() -> None:
+    """Each of these raised before: an 8-bit Received stamp read twice, an 8-bit Content-ID
+    handed over as a Header object, a charset label with a NUL in it."""
+    raw = (
+        b"Received: from \xd6\xd0 by mx; Tue, 1 Dec 2026 10:20:31 +0800\r\n"
+        b"From: a@example.test\r\nSubject: x\r\nContent-Type: multipart/related; boundary=B\r\n\r\n"
+        b'--B\r\nContent-Type: text/plain; charset="gb\x002312"\r\n\r\n\xc4\xe3\xba\xc3\r\n'
+        b"--B\r\nContent-Type: image/png\r\nContent-ID: <\xd6\xd0@x>\r\n\r\npng\r\n--B--\r\n"
+    )
+    mail = parse_mail(raw)
+    assert mail.date == datetime(2026, 12, 1, 2, 20, 31, tzinfo=UTC)
+    assert mail.text == "你好"
+    [image] = mail.attachments
+    assert image.content_id == "中@x" and image.inline

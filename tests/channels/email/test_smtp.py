@@ -210,12 +210,3 @@ def test_a_password_for_a_server_without_auth_is_permanent(postfix: PostfixServe
         )
     assert failure.value.permanent
     assert "secret" not in failure.value.reason
-
-
-def test_a_mailbox_that_no_longer_exists_is_permanent() -> None:
-    def missing(target: object) -> SmtpSettings:
-        raise LookupError("mailbox 9")
-
-    with pytest.raises(DeliveryFailed) as failure:
-        EmailAdapter(missing).send(delivery("kefu-gone", to=["x@customer.test"], subject="x"))
-    assert failure.value.permanent

@@ -29,7 +29,7 @@ _LOOSE_DATE = re.compile(
 
 def unescape_raw(value: str) -> bytes:
     """The bytes of a header value as the parser read them (8-bit bytes come back)."""
-    return value.encode("ascii", "surrogateescape")
+    return value.encode("utf-8", "surrogateescape")  # text already decoded stays UTF-8
 
 
 def raw_text(value: str, notes: list[str] | None = None) -> str:
@@ -89,16 +89,17 @@ def decode_words(text: str, notes: list[str] | None = None) -> str:
 
 
 def _word_bytes(encoding: str, payload: str) -> bytes | None:
-    if encoding in "qQ":
-        return binascii.a2b_qp(payload.encode("ascii", "replace"), header=True)
     data = payload.encode("ascii", "replace")
-    try:
-        return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+    if encoding in "qQ":
+        return binascii.a2b_qp(data, header=True)
+    try:  # lenient: padding added, stray characters skipped (senders get both wrong)
+        decoded = binascii.a2b_base64(data + b"=" * (-len(data) % 4))
     except binascii.Error:
         try:
-            return binascii.a2b_base64(data[: len(data) - len(data) % 4])
+            decoded = binascii.a2b_base64(data[: len(data) - len(data) % 4])
         except binascii.Error:
             return None
+    return decoded if decoded or not data else None
 
 
 def decode_header(value: str | None, notes: list[str] | None = None) -> str:
@@ -126,7 +127,10 @@ def parse_date(value: str | None, notes: list[str] | None = None) -> datetime | 
     """An aware UTC datetime from a Date (or Received) value; None when none can be read."""
     if not value:
         return None
-    text = raw_text(value, notes).strip()
+    return _read_date(raw_text(value, notes).strip(), notes)
+
+
+def _read_date(text: str, notes: list[str] | None) -> datetime | None:
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -153,7 +157,7 @@ def received_date(value: str | None) -> datetime | None:
     if not value:
         return None
     match = _RECEIVED_DATE.search(raw_text(value))
-    return parse_date(match.group(1)) if match else None
+    return _read_date(match.group(1), None) if match else None
 
 
 def message_ids(value: str | None) -> list[str]:
