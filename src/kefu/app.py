@@ -87,6 +87,7 @@ from kefu.web.pages import customers as web_customers
 from kefu.web.pages import help as web_help
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import kb as web_kb
+from kefu.web.pages import mail_originals as web_mail_originals
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
@@ -115,6 +116,7 @@ WORKSPACE_PAGES = (
     web_scripts,
     web_kb,
     web_tickets,
+    web_mail_originals,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
@@ -162,7 +164,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         relay: RelayService = running.state.outbox
         if settings.outbox_relay_in_server:  # replies leave as soon as they are committed
             relay.start()
+        mail_idle = None
+        if settings.mail_idle_in_server:  # mail taken in as the IMAP server announces it
+            from kefu.services.mail.fetch import IdleLoops
+
+            mail_idle = IdleLoops(running.state.session_factories.write, settings)
+            await anyio.to_thread.run_sync(mail_idle.start)
         yield
+        if mail_idle is not None:
+            await anyio.to_thread.run_sync(mail_idle.stop)
         if jobs is not None:
             jobs.cancel()
             with suppress(asyncio.CancelledError):

@@ -53,6 +53,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The reply breaks the communication norms; edit it, or give a reason to send it anyway",
     ),
     "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
+    "invalid_mailbox": (
+        "邮箱设置无效：{reason}",
+        "The mailbox settings are invalid: {reason}",
+    ),
+    "mailbox_password_unreadable": (
+        "邮箱密码无法解密（密钥已更换？），请重新填写密码",
+        "The mailbox password cannot be opened (was the secret key changed?); enter it again",
+    ),
     "customer_merged": (
         "该客户已合并到其他客户，请在合并后的客户上操作",
         "This customer was merged into another; work on that one",
@@ -87,6 +95,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "One of these customers has already been merged",
     ),
     "merge_already_undone": ("该合并已撤销", "This merge has already been undone"),
+    "customer_join_decided": (
+        "该合并建议已处理过（{state}）",
+        "This suggestion has already been decided ({state})",
+    ),
+    "invalid_email": ("邮箱地址格式不正确", "This is not an e-mail address"),
+    "invalid_phone": ("手机号码格式不正确", "This is not a phone number"),
+    "verification_rate_limited": (
+        "验证码发送过于频繁，请一小时后再试",
+        "Too many codes for this customer; try again in an hour",
+    ),
     "attachment_too_large": ("附件超过 {limit} 字节上限", "The attachment exceeds {limit} bytes"),
     "too_many_attachments": (
         "一次最多附带 {limit} 个文件",
@@ -282,9 +300,12 @@ WHAT: dict[str, tuple[str, str]] = {
     "token": ("令牌", "Token"),
     "integration": ("集成", "Integration"),
     "merge": ("合并记录", "Merge"),
+    "customer_join": ("合并建议", "Join suggestion"),
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),
     "webchat_channel": ("在线客服渠道", "Web chat channel"),
+    "mailbox": ("邮箱", "Mailbox"),
+    "mail_raw": ("邮件", "Mail"),
     "routing_rule": ("路由规则", "Routing rule"),
     "notification": ("通知", "Notification"),
     "sla_policy": ("SLA 策略", "SLA policy"),

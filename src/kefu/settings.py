@@ -115,6 +115,17 @@ class Settings(BaseSettings):
     outbound_allow_hosts: str = ""
     order_lookup_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
+    # E-mail (services/mail/): the largest mail the fetcher takes (a larger one is refused with
+    # its reason kept, and admins see it), how often mailboxes without IMAP IDLE are polled, how
+    # long a fetcher holds a mailbox it reads (one fetcher per mailbox; a fetcher killed frees it
+    # after this), whether `kefu serve` runs the IDLE loops itself (`kefu worker` always does),
+    # and how many automatic acknowledgements one address gets per hour at most.
+    mail_max_bytes: int = Field(default=25 * 1_048_576, ge=1024)
+    mail_poll_seconds: float = Field(default=60.0, gt=0, le=86400)
+    mail_lease_seconds: float = Field(default=120.0, gt=0, le=3600)
+    mail_idle_in_server: bool = True
+    mail_acknowledgements_per_hour: int = Field(default=3, ge=0, le=1000)
+
     # Realtime (realtime/): the sites whose pages may open the agent WebSocket, as origins
     # ("https://kefu.example.cn, http://localhost:5173"; kefu's own host is always allowed),
     # how many events are kept for clients that reconnect to replay (in memory, or in the

@@ -19,6 +19,8 @@ from kefu.db.models import (
     Customer,
     Group,
     Integration,
+    Mailbox,
+    MailRaw,
     RoutingRule,
     SlaPolicy,
     Ticket,
@@ -30,6 +32,7 @@ from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import routing
 from kefu.services.fields import definitions
+from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.webhooks import sources as webhook_sources
 from kefu.services.webhooks import subscriptions as webhook_subscriptions
@@ -59,6 +62,9 @@ PAGES = (
     "/admin/webchat",
     "/admin/webchat/new",
     "/admin/webchat/{channel_id}",
+    "/admin/mailboxes",
+    "/admin/mailboxes/new",
+    "/admin/mailboxes/{mailbox_id}",
     "/admin/webhook-sources",
     "/admin/webhook-sources/new",
     "/admin/webhook-sources/{source_id}",
@@ -94,6 +100,11 @@ FORMS = (
     "/admin/webchat/{channel_id}",
     "/admin/webchat/{channel_id}/secret",
     "/admin/webchat/{channel_id}/delete",
+    "/admin/mailboxes",
+    "/admin/mailboxes/{mailbox_id}",
+    "/admin/mailboxes/{mailbox_id}/check",
+    "/admin/mailboxes/{mailbox_id}/reprocess/{raw_id}",
+    "/admin/mailboxes/{mailbox_id}/delete",
     "/admin/webhook-sources",
     "/admin/webhook-sources/{source_id}",
     "/admin/webhook-sources/{source_id}/secret",
@@ -144,6 +155,7 @@ def _rows(db: Session) -> dict[str, int]:
             Integration,
             WebchatChannel,
             TicketField,
+            Mailbox,
         )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
 
@@ -158,6 +170,11 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     factories.make_integration(db)
     factories.make_token(db, admin)
     field = definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
+    mailbox = do_create_mailbox(db, SYSTEM, secret_key="k", name="客服", address="kf@shop.test")
+    db.commit()
+    ids = {
+        "mailbox_id": mailbox.id,
+        "raw_id": 1,
     _, source = webhook_sources.do_create_source(
         db, SYSTEM, name="呼叫中心", kinds=["sms.received"], secret_key="k"
     )
@@ -950,6 +967,15 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         db, SYSTEM, key="hostile", label="字" + HOSTILE[:40], type="choice", options=[HOSTILE[:90]],
         group_ids=[group.id],
     )  # fmt: skip
+    mailbox = do_create_mailbox(
+        db, SYSTEM, secret_key="k", name="邮" + HOSTILE[:90], address="kf@shop.test",
+        imap_host=HOSTILE[:200],
+    )  # fmt: skip
+    db.add(
+        MailRaw(
+            mailbox_id=mailbox.id, uidvalidity=1, uid=1, raw=b"x", sha256="0" * 64, size=1,
+            state="failed", error=HOSTILE, subject=HOSTILE, from_address=HOSTILE[:300],
+        )
     _, source = webhook_sources.do_create_source(
         db, SYSTEM, name="源" + HOSTILE[:90], kinds=["sms.received"], secret_key="k"
     )
@@ -961,6 +987,7 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
     ids = {
+        "mailbox_id": mailbox.id,
         "source_id": source.id,
         "subscription_id": subscription.id,
         "field": field.id,

@@ -75,6 +75,14 @@ LABELS: dict[str, dict[str, str]] = {
         "web": N_("工作台"),
         "app_review": N_("应用商店评价"),
     },
+    "proof": {
+        "signed_claim": N_("网站签名身份（已验证）"),
+        "bound": N_("绑定的手机号（已验证）"),
+        "code": N_("验证码（已验证）"),
+        "header": N_("邮件发件人（未验证）"),
+        "sender": N_("短信或来电号码（未验证）"),
+        "typed": N_("手工填写（未验证）"),
+    },
     "role": {
         "agent": N_("客服专员"),
         "specialist": N_("客诉专员"),

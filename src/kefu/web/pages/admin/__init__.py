@@ -1,5 +1,6 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
-tester, SLA policies, API tokens, integrations, web chat channels, webhook sources and subscriptions, and ticket fields. One module per resource;
+tester, SLA policies, API tokens, integrations, web chat channels, mailboxes, webhook sources and
+subscriptions, and ticket fields. One module per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
 
@@ -12,6 +13,7 @@ from kefu.web.pages.admin import (
     groups,
     index,
     integrations,
+    mailboxes,
     routing,
     sla,
     tokens,
@@ -30,6 +32,7 @@ for _module in (
     tokens,
     integrations,
     webchat,
+    mailboxes,
     webhooks,
     fields,
 ):
