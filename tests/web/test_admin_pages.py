@@ -32,8 +32,8 @@ from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import routing
 from kefu.services.fields import definitions
-from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.services.infra.outbound_urls import guard_of
+from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.services.webhooks import sources as webhook_sources
 from kefu.services.webhooks import subscriptions as webhook_subscriptions
 from kefu.web.pages import admin as admin_pages
@@ -171,10 +171,6 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     factories.make_token(db, admin)
     field = definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
     mailbox = do_create_mailbox(db, SYSTEM, secret_key="k", name="客服", address="kf@shop.test")
-    db.commit()
-    ids = {
-        "mailbox_id": mailbox.id,
-        "raw_id": 1,
     _, source = webhook_sources.do_create_source(
         db, SYSTEM, name="呼叫中心", kinds=["sms.received"], secret_key="k"
     )
@@ -184,6 +180,8 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     )  # fmt: skip
     db.commit()
     ids = {
+        "mailbox_id": mailbox.id,
+        "raw_id": 1,
         "source_id": source.id,
         "subscription_id": subscription.id,
         "field": field.id,
@@ -976,6 +974,7 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
             mailbox_id=mailbox.id, uidvalidity=1, uid=1, raw=b"x", sha256="0" * 64, size=1,
             state="failed", error=HOSTILE, subject=HOSTILE, from_address=HOSTILE[:300],
         )
+    )  # fmt: skip
     _, source = webhook_sources.do_create_source(
         db, SYSTEM, name="源" + HOSTILE[:90], kinds=["sms.received"], secret_key="k"
     )
