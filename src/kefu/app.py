@@ -46,6 +46,7 @@ from kefu.api import (
     users,
     web_pages,
     webchat_channels,
+    webhooks,
 )
 from kefu.api.access import describe_roles
 from kefu.api.chat_origins import ChatOrigins
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     redis = connect_redis(settings.redis_url)
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=redis)
+    app.state.webhook_limiter = RateLimiter(settings.webhook_events_per_minute, 60, redis=redis)
     app.state.kb_limits = KbLimits(
         settings.kb_searches_per_minute, settings.kb_votes_per_minute, redis=redis
     )
@@ -271,6 +273,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         case_library,
         kb,
         bot,
+        webhooks,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

@@ -275,6 +275,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "知识库文件有误，未导入任何内容",
         "The knowledge-base files have errors; nothing was imported",
     ),
+    "webhook_signature_invalid": (
+        "Webhook 签名无效、缺失或时间戳超出允许范围（{reason}）",
+        "The webhook signature is invalid, missing or out of the time tolerance ({reason})",
+    ),
+    "webhook_event_not_accepted": (
+        "该来源不接收「{event_type}」类型的事件",
+        "This source does not accept events of type {event_type}",
+    ),
+    "webhook_key_taken": ("已有来源使用这个标识", "Another source has this key"),
+    "webhook_social_unavailable": (
+        "社交舆情模块尚未安装，无法接收社交帖子",
+        "Social listening is not installed; social posts cannot be taken",
+    ),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 
@@ -302,6 +315,8 @@ WHAT: dict[str, tuple[str, str]] = {
     "kb_article": ("知识库文章", "Article"),
     "kb_version": ("文章版本", "Article version"),
     "kb_feedback": ("反馈", "Feedback"),
+    "webhook_source": ("Webhook 来源", "Webhook source"),
+    "webhook_subscription": ("Webhook 订阅", "Webhook subscription"),
 }
 
 

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = 10 * 1_048_576
     session_days: int = 14
     login_attempts_per_minute: int = 10
+    # Events one webhook source (POST /api/v1/channels/webhook/{source}) may post per minute.
+    webhook_events_per_minute: int = Field(default=600, ge=1)
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g.
     # "127.0.0.1, 10.0.0.0/8"). Empty: the client is always the address that connected, so
     # nobody can pick a fresh login limit by sending the header (api/client_address.py).

@@ -72,6 +72,9 @@ def world(db, server, integration):
         "macro_id": 1,
         "entry_id": 1,  # no case-library entry: staff get past the door to a 404
         "join_id": 1,  # no join suggestion: staff get past the door to a 404
+        "source": "wh-unknown",  # no webhook source: anyone gets past the door to a 404
+        "source_id": 1,  # no webhook source, no subscription: an admin gets a 404
+        "subscription_id": 1,
     }
     clients = {"anonymous": httpx.Client(base_url=server, timeout=30), "integration": integration}
     for role, user in staff.items():

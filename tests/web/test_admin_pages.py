@@ -32,7 +32,10 @@ from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import routing
 from kefu.services.fields import definitions
+from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.mail.mailboxes import do_create_mailbox
+from kefu.services.webhooks import sources as webhook_sources
+from kefu.services.webhooks import subscriptions as webhook_subscriptions
 from kefu.web.pages import admin as admin_pages
 from kefu.web.render import LOCAL_ZONE
 from tests import factories
@@ -62,6 +65,12 @@ PAGES = (
     "/admin/mailboxes",
     "/admin/mailboxes/new",
     "/admin/mailboxes/{mailbox_id}",
+    "/admin/webhook-sources",
+    "/admin/webhook-sources/new",
+    "/admin/webhook-sources/{source_id}",
+    "/admin/webhook-subscriptions",
+    "/admin/webhook-subscriptions/new",
+    "/admin/webhook-subscriptions/{subscription_id}",
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
@@ -96,6 +105,13 @@ FORMS = (
     "/admin/mailboxes/{mailbox_id}/check",
     "/admin/mailboxes/{mailbox_id}/reprocess/{raw_id}",
     "/admin/mailboxes/{mailbox_id}/delete",
+    "/admin/webhook-sources",
+    "/admin/webhook-sources/{source_id}",
+    "/admin/webhook-sources/{source_id}/secret",
+    "/admin/webhook-subscriptions",
+    "/admin/webhook-subscriptions/{subscription_id}",
+    "/admin/webhook-subscriptions/{subscription_id}/secret",
+    "/admin/webhook-subscriptions/{subscription_id}/delete",
     "/admin/fields",
     "/admin/fields/{field}",
 )
@@ -155,10 +171,19 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     factories.make_token(db, admin)
     field = definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
     mailbox = do_create_mailbox(db, SYSTEM, secret_key="k", name="客服", address="kf@shop.test")
+    _, source = webhook_sources.do_create_source(
+        db, SYSTEM, name="呼叫中心", kinds=["sms.received"], secret_key="k"
+    )
+    _, subscription = webhook_subscriptions.do_create_subscription(
+        db, SYSTEM, url="http://127.0.0.1:9/hook", events=["ticket.created"],
+        guard=guard_of(), secret_key="k",
+    )  # fmt: skip
     db.commit()
     ids = {
         "mailbox_id": mailbox.id,
         "raw_id": 1,
+        "source_id": source.id,
+        "subscription_id": subscription.id,
         "field": field.id,
         "user": admin.id,
         "group": group.id,
@@ -950,11 +975,20 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
             state="failed", error=HOSTILE, subject=HOSTILE, from_address=HOSTILE[:300],
         )
     )  # fmt: skip
+    _, source = webhook_sources.do_create_source(
+        db, SYSTEM, name="源" + HOSTILE[:90], kinds=["sms.received"], secret_key="k"
+    )
+    _, subscription = webhook_subscriptions.do_create_subscription(
+        db, SYSTEM, url="http://127.0.0.1:9/hook", events=["ticket.created"],
+        description=HOSTILE[:150], guard=guard_of(), secret_key="k",
+    )  # fmt: skip
     db.commit()
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
     ids = {
         "mailbox_id": mailbox.id,
+        "source_id": source.id,
+        "subscription_id": subscription.id,
         "field": field.id,
         "user": user.id,
         "group": group.id,

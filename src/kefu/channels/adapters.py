@@ -14,6 +14,7 @@ from kefu.channels.api_callback import ApiCallbackAdapter
 from kefu.channels.base import Adapters
 from kefu.channels.email.smtp import EmailAdapter
 from kefu.channels.webchat import WebchatAdapter
+from kefu.channels.webhook import WebhookAdapter
 from kefu.domain.events import Event
 from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.mail.outbound import attachment_loader, smtp_lookup
@@ -32,6 +33,14 @@ def process_adapters(
     adapters.add(
         ApiCallbackAdapter(
             read_sessions, timeout=settings.callback_timeout_seconds, guard=guard_of(settings)
+        )
+    )
+    adapters.add(
+        WebhookAdapter(
+            read_sessions,
+            secret_key=settings.secret_key,
+            timeout=settings.callback_timeout_seconds,
+            guard=guard_of(settings),
         )
     )
     if publish is not None:

@@ -122,6 +122,15 @@ def _mail_poll(context: JobContext) -> Counts:
     return Fetcher(context.sessions, context.settings, now=context.now).fetch_all().counts()
 
 
+def _webhook_receipts(context: JobContext) -> Counts:
+    from kefu.services.webhooks.inbound import forget_old_receipts
+
+    with context.sessions() as session:
+        forgotten = forget_old_receipts(session, context.now())
+        session.commit()
+    return {"forgotten": forgotten}
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -141,4 +150,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "one customer: new e-mail and phone identities compared, joins made or suggested"),
         Job("mail", settings.mail_poll_seconds, _mail_poll,
             "e-mail: mailboxes without IMAP IDLE polled; new mail stored, then taken in"),
+        Job("webhook_receipts", 3600, _webhook_receipts,
+            "webhooks: the event ids taken more than 30 days ago forgotten"),
     ]  # fmt: skip

@@ -114,6 +114,21 @@ LABELS: dict[str, dict[str, str]] = {
         "merged": N_("合并"),
         "related": N_("相关"),
     },
+    # Outbound webhook events (domain/webhooks.py) and what sources may post.
+    "webhook_event": {
+        "ticket.created": N_("工单创建"),
+        "message.created": N_("新消息（不含内部备注）"),
+        "ticket.status_changed": N_("工单状态变化"),
+        "sla.breached": N_("SLA 超时"),
+        "survey.answered": N_("满意度评价（问卷上线后）"),
+    },
+    "webhook_kind": {
+        "call.transcript": N_("通话记录"),
+        "sms.received": N_("短信"),
+        "review.created": N_("应用商店评价"),
+        "social.post": N_("社交帖子"),
+        "social.comment": N_("社交评论"),
+    },
     "delivery": {
         "queued": N_("发送中"),
         "sent": N_("已发送"),

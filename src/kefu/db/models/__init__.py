@@ -44,6 +44,7 @@ from kefu.db.models.tickets import (
     TicketLink,
     ticket_tags,
 )
+from kefu.db.models.webhooks import WebhookReceipt, WebhookSource, WebhookSubscription
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
@@ -94,6 +95,9 @@ __all__ = [
     "User",
     "WebchatChannel",
     "WebchatNonce",
+    "WebhookReceipt",
+    "WebhookSource",
+    "WebhookSubscription",
     "customer_tags",
     "group_members",
     "ticket_tags",

@@ -1,5 +1,6 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
-tester, SLA policies, API tokens, integrations, web chat channels, mailboxes and ticket fields. One module per resource;
+tester, SLA policies, API tokens, integrations, web chat channels, mailboxes, webhook sources and
+subscriptions, and ticket fields. One module per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
 
@@ -18,6 +19,7 @@ from kefu.web.pages.admin import (
     tokens,
     users,
     webchat,
+    webhooks,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -31,6 +33,7 @@ for _module in (
     integrations,
     webchat,
     mailboxes,
+    webhooks,
     fields,
 ):
     router.include_router(_module.router)
