@@ -46,6 +46,7 @@ from kefu.api import (
     users,
     web_pages,
     webchat_channels,
+    wechat,
 )
 from kefu.api.access import describe_roles
 from kefu.api.chat_origins import ChatOrigins
@@ -261,6 +262,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         case_library,
         kb,
         bot,
+        wechat,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")
@@ -280,7 +282,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         DatabaseGate,
         admission=admission,
         self_admitted=frozenset({"/api/v1/inbound", *web_pages.UNGATED_PATHS}),
-        self_admitted_prefixes=(*VISITOR_PATHS, web_assets.STATIC_PREFIX),
+        self_admitted_prefixes=(*VISITOR_PATHS, web_assets.STATIC_PREFIX, wechat.PREFIX),
     )
     app.add_middleware(ChatOrigins)  # before any database slot: a refused origin takes none
     app.add_middleware(

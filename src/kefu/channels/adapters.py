@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from kefu.channels.api_callback import ApiCallbackAdapter
 from kefu.channels.base import Adapters
 from kefu.channels.webchat import WebchatAdapter
+from kefu.channels.wechat.adapter import WechatAccounts, WechatAdapter
 from kefu.domain.events import Event
 from kefu.services.infra.outbound_urls import guard_of
 from kefu.settings import Settings
@@ -30,6 +31,13 @@ def process_adapters(
     adapters.add(
         ApiCallbackAdapter(
             read_sessions, timeout=settings.callback_timeout_seconds, guard=guard_of(settings)
+        )
+    )
+    adapters.add(
+        WechatAdapter(
+            WechatAccounts(
+                read_sessions, settings.secret_key, timeout=settings.callback_timeout_seconds
+            )
         )
     )
     if publish is not None:

@@ -108,6 +108,24 @@ def _bot_idle(context: JobContext) -> Counts:
     return counts
 
 
+def _wechat_media(context: JobContext) -> Counts:
+    from kefu.channels.wechat.adapter import WechatAccounts, WechatAdapter
+    from kefu.services.wechat.media import Storage, fetch_due
+
+    adapter = context.adapters.get("wechat") if context.adapters else None
+    accounts = (
+        adapter.accounts
+        if isinstance(adapter, WechatAdapter)
+        else WechatAccounts(context.sessions, context.settings.secret_key)
+    )
+    storage = Storage(context.settings.attachments_dir, context.settings.max_attachment_bytes)
+    try:
+        return fetch_due(context.sessions, accounts, storage, context.now)
+    finally:
+        if adapter is None:
+            accounts.close()
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -123,4 +141,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "orders: a new order number's order fetched from the shop's system"),
         Job("bot_idle", settings.sla_sweep_seconds, _bot_idle,
             "the answering bot: conversations the customer left end (to the agents, or resolved)"),
+        Job("wechat_media", settings.sla_sweep_seconds, _wechat_media,
+            "WeChat: pictures and voices of customer messages fetched into attachments"),
     ]  # fmt: skip

@@ -36,6 +36,7 @@ from kefu.db.models.tickets import (
     TicketLink,
     ticket_tags,
 )
+from kefu.db.models.wechat import WechatAccessToken, WechatAccount, WechatFollower, WechatMedia
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
@@ -80,6 +81,10 @@ __all__ = [
     "User",
     "WebchatChannel",
     "WebchatNonce",
+    "WechatAccessToken",
+    "WechatAccount",
+    "WechatFollower",
+    "WechatMedia",
     "customer_tags",
     "group_members",
     "ticket_tags",
