@@ -83,12 +83,17 @@ class FakeWechat:
 
     # --- the endpoints ----------------------------------------------------------------------
 
-    def answer(self, method: str, path: str, query: dict[str, str], raw: bytes) -> tuple[int, str, bytes]:
+    def answer(
+        self, method: str, path: str, query: dict[str, str], raw: bytes
+    ) -> tuple[int, str, bytes]:
         call = Call(method, path, query, json.loads(raw) if raw else None)
         with self._lock:
             self.calls.append(call)
         status, content_type, answer = self._answer(call)
-        call.accepted = status == 200 and (b'"errcode": 0' in answer or not content_type.startswith(("application/json", "text/plain")))
+        call.accepted = status == 200 and (
+            b'"errcode": 0' in answer
+            or not content_type.startswith(("application/json", "text/plain"))
+        )
         return status, content_type, answer
 
     def _answer(self, call: Call) -> tuple[int, str, bytes]:
@@ -104,9 +109,13 @@ class FakeWechat:
         if path == "/cgi-bin/token":
             return self._token(query)
         with self._lock:
-            token_ok = self.valid_token is not None and query.get("access_token") == self.valid_token
+            token_ok = (
+                self.valid_token is not None and query.get("access_token") == self.valid_token
+            )
         if not token_ok:
-            return _json({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+            return _json(
+                {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
+            )
         if path == "/cgi-bin/message/custom/send" and method == "POST":
             if not body or not body.get("touser") or body.get("msgtype") != "text":
                 return _json({"errcode": 40008, "errmsg": "invalid message type"})
@@ -118,7 +127,11 @@ class FakeWechat:
         if path == "/cgi-bin/media/get" and method == "GET":
             found = self.media.get(query.get("media_id", ""))
             if found is None:
-                return 200, "text/plain", json.dumps({"errcode": 40007, "errmsg": "invalid media_id"}).encode()
+                return (
+                    200,
+                    "text/plain",
+                    json.dumps({"errcode": 40007, "errmsg": "invalid media_id"}).encode(),
+                )
             return 200, found[1], found[0]
         return 404, "text/plain", b"not found"
 

@@ -26,7 +26,9 @@ AES_KEY = base64.b64encode(b"k" * 32).decode().rstrip("=")
 ACCOUNT_NAME = "gh_kefu_test"
 
 
-def make_account(db: Session, secret_key: str, *, api_base_url: str = "http://127.0.0.1:9", **fields: Any) -> WechatAccount:
+def make_account(
+    db: Session, secret_key: str, *, api_base_url: str = "http://127.0.0.1:9", **fields: Any
+) -> WechatAccount:
     db.commit()
     if db.get_bind().dialect.name == "sqlite":
         db.connection(execution_options={"sqlite_immediate": True})
@@ -88,7 +90,14 @@ def parse_message_field(xml: str, name: str) -> str:
 _ids = iter(range(10**15, 10**16))
 
 
-def message_xml(kind: str = "text", *, openid: str = "o-follower-1", created: int | None = None, msg_id: int | None = None, **fields: str) -> str:
+def message_xml(
+    kind: str = "text",
+    *,
+    openid: str = "o-follower-1",
+    created: int | None = None,
+    msg_id: int | None = None,
+    **fields: str,
+) -> str:
     """A follower's message as WeChat posts it."""
     created = created if created is not None else int(time.time())
     body = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())

@@ -55,7 +55,9 @@ def test_the_fake_answers_wechatpy_as_wechat_would(fake):
     assert answer["errcode"] == 0 and answer["msgid"]
     fake.media["M1"] = (b"\xff\xd8jpeg", "image/jpeg")
     assert client.media.download("M1").content == b"\xff\xd8jpeg"
-    assert fake.sent() == [{"touser": "o-follower-1", "msgtype": "text", "text": {"content": "你好"}}]
+    assert fake.sent() == [
+        {"touser": "o-follower-1", "msgtype": "text", "text": {"content": "你好"}}
+    ]
 
 
 def test_a_reply_goes_as_a_customer_service_message_with_one_token(engine, settings, fake, account):
@@ -71,7 +73,9 @@ def test_past_the_window_a_template_message_carries_the_reply(engine, settings, 
     adapter = WechatAdapter(_accounts(engine, settings))
     result = adapter.send(_delivery(account.id, "您的退款已到账", template=True))
     [sent] = fake.sent("/cgi-bin/message/template/send")
-    assert sent["template_id"] == "TPL-REPLY" and sent["data"]["content"]["value"] == "您的退款已到账"
+    assert (
+        sent["template_id"] == "TPL-REPLY" and sent["data"]["content"]["value"] == "您的退款已到账"
+    )
     assert result.external_ref and fake.sent() == []
     adapter.close()
 
@@ -94,7 +98,9 @@ def test_what_each_refusal_means(engine, settings, fake, account, answer, perman
     adapter.close()
 
 
-def test_a_refused_token_is_refreshed_once_and_the_send_tried_again(engine, settings, fake, account):
+def test_a_refused_token_is_refreshed_once_and_the_send_tried_again(
+    engine, settings, fake, account
+):
     adapter = WechatAdapter(_accounts(engine, settings))
     adapter.send(_delivery(account.id, "一"))
     fake.revoke_token()  # WeChat ended it (another app fetched a new one, say)

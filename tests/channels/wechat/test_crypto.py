@@ -24,7 +24,9 @@ def test_the_signature_is_the_one_wechat_checks():
     made = crypto.signature(TOKEN, "1733560000", "nonce-1")
     check_signature(TOKEN, made, "1733560000", "nonce-1")  # raises if wrong
     with pytest.raises(InvalidSignatureException):
-        check_signature(TOKEN, crypto.signature(TOKEN, "1733560001", "nonce-1"), "1733560000", "nonce-1")
+        check_signature(
+            TOKEN, crypto.signature(TOKEN, "1733560001", "nonce-1"), "1733560000", "nonce-1"
+        )
     assert crypto.signature_ok(made.upper(), TOKEN, "1733560000", "nonce-1")
     assert not crypto.signature_ok(made, TOKEN, "1733560000", "nonce-2")
 
@@ -36,11 +38,15 @@ def test_what_wechatpy_encrypts_kefu_decrypts_and_back(text):
     xml = f"<xml><Content><![CDATA[{text}]]></Content></xml>"
     envelope = wx.parse(peer.encrypt_message(xml, "nonce", "1733560000").encode())
     assert crypto.decrypt(key, APP_ID, envelope.get("Encrypt")) == xml
-    assert crypto.signature_ok(envelope.get("MsgSignature"), TOKEN, "1733560000", "nonce", envelope.get("Encrypt"))
+    assert crypto.signature_ok(
+        envelope.get("MsgSignature"), TOKEN, "1733560000", "nonce", envelope.get("Encrypt")
+    )
 
     sealed = crypto.encrypt(key, APP_ID, xml)
     signature = crypto.signature(TOKEN, "1733560000", "nonce", sealed)
-    reply = wx.encrypted_envelope(encrypted=sealed, msg_signature=signature, timestamp="1733560000", nonce="nonce")
+    reply = wx.encrypted_envelope(
+        encrypted=sealed, msg_signature=signature, timestamp="1733560000", nonce="nonce"
+    )
     assert peer.decrypt_message(reply, signature, "1733560000", "nonce") == xml
 
 
@@ -66,7 +72,9 @@ def test_an_encoding_aes_key_has_43_base64_characters():
 
 
 def test_a_body_declaring_entities_is_refused_before_parsing():
-    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xml><Content>&a;</Content></xml>'
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xml><Content>&a;</Content></xml>'
+    )
     with pytest.raises(wx.BadMessage):
         wx.parse(bomb)
     for bad in (b"not xml", b"<other/>", b"<xml>" + b"a" * 70_000 + b"</xml>"):
@@ -77,6 +85,13 @@ def test_a_body_declaring_entities_is_refused_before_parsing():
 def test_a_passive_reply_is_what_wechatpy_reads():
     from wechatpy import parse_message
 
-    xml = wx.text_reply(to_openid="o-follower", from_account="gh_kefu", text="您好]]>，已收到", created=1733560000)
+    xml = wx.text_reply(
+        to_openid="o-follower", from_account="gh_kefu", text="您好]]>，已收到", created=1733560000
+    )
     reply = parse_message(xml)
-    assert (reply.type, reply.source, reply.target, reply.content) == ("text", "gh_kefu", "o-follower", "您好]]>，已收到")
+    assert (reply.type, reply.source, reply.target, reply.content) == (
+        "text",
+        "gh_kefu",
+        "o-follower",
+        "您好]]>，已收到",
+    )

@@ -3,6 +3,8 @@ check the reply path makes before a free reply goes out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -58,3 +60,26 @@ def check_reply(session: Session, customer_id: int, now: datetime, *, template: 
                 "template_available": template_ready(session, customer_id),
             },
         )
+
+
+@dataclass(frozen=True)
+class ComposerNote:
+    """What the composer says about WeChat on a case whose customer is on it."""
+
+    window: ReplyWindow
+    template_ready: bool
+    other_channels: tuple[str, ...]  # the customer's other channels, for a reply past the window
+
+
+def composer_note(
+    session: Session, ticket: Ticket, reply_channels: Sequence[str], now: datetime
+) -> ComposerNote | None:
+    """None unless a reply on the case may go by WeChat."""
+    if Channel.WECHAT.value not in reply_channels:
+        return None
+    others = tuple(c for c in reply_channels if c != Channel.WECHAT.value)
+    return ComposerNote(
+        window_of(session, ticket.customer_id, now),
+        template_ready(session, ticket.customer_id),
+        others,
+    )
