@@ -19,6 +19,7 @@ import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from kefu.api.access import ANYONE, allow
 from kefu.api.client_address import client_address
 from kefu.channels.wechat.adapter import WechatAdapter
 from kefu.db.base import utcnow
@@ -55,7 +56,10 @@ async def _account(request: Request, key: str) -> AccountKeys:
 
 
 @router.get(
-    "/channels/wechat/{key}", response_class=PlainTextResponse, summary="WeChat URL verification"
+    "/channels/wechat/{key}",
+    response_class=PlainTextResponse,
+    summary="WeChat URL verification",
+    **allow(*ANYONE),
 )
 async def verify_url(
     key: str, request: Request, signature: Param = "", timestamp: Param = "", nonce: Param = "",
@@ -66,7 +70,9 @@ async def verify_url(
     return PlainTextResponse(callback.verify_url(account, query, time.time()))
 
 
-@router.post("/channels/wechat/{key}", summary="A WeChat follower's message or event")
+@router.post(
+    "/channels/wechat/{key}", summary="A WeChat follower's message or event", **allow(*ANYONE)
+)
 async def receive(
     key: str, request: Request, background: BackgroundTasks, signature: Param = "",
     timestamp: Param = "", nonce: Param = "", encrypt_type: Param = "", msg_signature: Param = "",
