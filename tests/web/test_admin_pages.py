@@ -25,15 +25,18 @@ from kefu.db.models import (
     TicketField,
     User,
     WebchatChannel,
+    WechatAccount,
 )
 from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import routing
 from kefu.services.fields import definitions
+from kefu.settings import Settings
 from kefu.web.pages import admin as admin_pages
 from kefu.web.render import LOCAL_ZONE
 from tests import factories
 from tests.web.conftest import Browser, SignIn
+from tests.wechat_peer import make_account
 
 # Every page and form of /admin, with the ids of rows the test below makes.
 PAGES = (
@@ -56,6 +59,9 @@ PAGES = (
     "/admin/webchat",
     "/admin/webchat/new",
     "/admin/webchat/{channel_id}",
+    "/admin/wechat",
+    "/admin/wechat/new",
+    "/admin/wechat/{account_id}",
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
@@ -85,6 +91,9 @@ FORMS = (
     "/admin/webchat/{channel_id}",
     "/admin/webchat/{channel_id}/secret",
     "/admin/webchat/{channel_id}/delete",
+    "/admin/wechat",
+    "/admin/wechat/{account_id}",
+    "/admin/wechat/{account_id}/delete",
     "/admin/fields",
     "/admin/fields/{field}",
 )
@@ -127,6 +136,7 @@ def _rows(db: Session) -> dict[str, int]:
             ApiToken,
             Integration,
             WebchatChannel,
+            WechatAccount,
             TicketField,
         )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
@@ -134,7 +144,7 @@ def _rows(db: Session) -> dict[str, int]:
 
 @pytest.mark.parametrize("role", ["agent", "specialist", "supervisor"])
 def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
-    role: str, sign_in: SignIn, db: Session, admin: User
+    role: str, sign_in: SignIn, db: Session, admin: User, settings: Settings
 ) -> None:
     group = factories.make_group(db)
     rule = routing.do_create_rule(db, SYSTEM, name="规则", group_id=group.id)
@@ -153,6 +163,7 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
         "integration": db.scalar(select(Integration.id)),
         "token": db.scalar(select(ApiToken.id)),
         "channel_id": channel.id,
+        "account_id": make_account(db, settings.secret_key).id,
     }
     browser = sign_in(factories.make_user(db, role=role, groups=[group]))
     before = _rows(db)
@@ -908,7 +919,7 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def test_hostile_names_are_shown_as_text_on_every_admin_page(
-    sign_in: SignIn, db: Session, admin: User
+    sign_in: SignIn, db: Session, admin: User, settings: Settings
 ) -> None:
     group = factories.make_group(db, name="组" + HOSTILE, description=HOSTILE)
     user = factories.make_user(db, name="人" + HOSTILE[:80], groups=[group])
@@ -937,6 +948,9 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         "priority": "P1",
         "integration": db.scalar(select(Integration.id)),
         "channel_id": channel.id,
+        "account_id": make_account(
+            db, settings.secret_key, name="号" + HOSTILE[:90], greeting=HOSTILE
+        ).id,
     }
     for path in PAGES:
         page = browser.client.get(_fill(path, ids))

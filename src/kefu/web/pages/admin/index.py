@@ -12,6 +12,7 @@ from kefu.services.sla import policies
 from kefu.services.staff import auth
 from kefu.services.staff import directory as staff
 from kefu.services.webchat import channels
+from kefu.services.wechat import accounts as wechat_accounts
 from kefu.web.guard import AdminActor
 from kefu.web.render import page
 
@@ -35,5 +36,6 @@ def admin_index(request: Request, db: DB, actor: AdminActor) -> Response:
             i.revoked_at is None for i in integrations.list_integrations(db, actor)
         ),
         "webchat": len(channels.list_channels(db, actor)),
+        "wechat": len(wechat_accounts.list_accounts(db, actor)),
     }
     return page(request, "workspace/admin/index.html", {"counts": counts, "section": "index"})
