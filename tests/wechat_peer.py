@@ -107,3 +107,26 @@ def message_xml(
         f"<FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{created}</CreateTime>"
         f"<MsgType><![CDATA[{kind}]]></MsgType>{body}{msg_id_xml}</xml>"
     )
+
+
+def writing(db: Session) -> Session:
+    """``db`` ready to write beside the live server: a fresh transaction holding SQLite's write
+    lock from its start (one that read first fails to write after the server wrote)."""
+    db.rollback()
+    if db.get_bind().dialect.name == "sqlite":
+        db.connection(execution_options={"sqlite_immediate": True})
+    return db
+
+
+def age_messages(db: Session, ticket_id: int, hours: float) -> None:
+    """The case's messages written ``hours`` earlier than they were (the 48-hour window)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from kefu.db.models import Message
+
+    writing(db)
+    for message in db.scalars(select(Message).where(Message.ticket_id == ticket_id)):
+        message.created_at -= timedelta(hours=hours)
+    db.commit()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +19,7 @@ from kefu.db.models import (
     Message,
     OutboxEntry,
     Ticket,
+    WechatAccount,
     WechatFollower,
 )
 from tests import factories
@@ -28,9 +28,11 @@ from tests.wechat_peer import (
     APP_ID,
     APP_SECRET,
     Peer,
+    age_messages,
     make_account,
     message_xml,
     parse_message_field,
+    writing,
 )
 
 Peer.__test__ = False  # type: ignore[attr-defined]
@@ -63,7 +65,7 @@ def _post(anon, account, query, body):
 
 
 def _count(db, model) -> int:
-    db.expire_all()
+    db.rollback()  # a fresh read: what the server committed
     return db.scalar(select(func.count()).select_from(model))
 
 
@@ -291,9 +293,7 @@ def test_past_48_hours_a_free_reply_is_refused_and_a_template_message_offered(
     anon, db, account, peer, fake, api
 ):
     ticket = _wechat_case(anon, db, account, peer, "o-late-reply")
-    message = db.scalar(select(Message).where(Message.ticket_id == ticket.id))
-    message.created_at = message.created_at - timedelta(hours=49)
-    db.commit()
+    age_messages(db, ticket.id, 49)
     refused = api.post(f"/api/v1/tickets/{ticket.id}/messages", json={"text": "您好，久等了。"})
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "wechat_window_closed"
     no_template = api.post(
@@ -302,7 +302,8 @@ def test_past_48_hours_a_free_reply_is_refused_and_a_template_message_offered(
     )
     assert no_template.json()["error"]["code"] == "wechat_template_missing"
 
-    account.template_id = "TPL-REPLY"
+    writing(db)
+    db.get(WechatAccount, account.id).template_id = "TPL-REPLY"
     db.commit()
     sent = api.post(
         f"/api/v1/tickets/{ticket.id}/messages",

@@ -22,11 +22,10 @@ class ReplyWindow:
     remaining: timedelta  # zero once closed
 
     @property
-    def remaining_text(self) -> str:
-        """ "31 小时 5 分" — what the composer shows (hours and minutes, rounded down)."""
-        minutes = int(self.remaining.total_seconds() // 60)
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours} 小时 {minutes} 分" if hours else f"{minutes} 分"
+    def remaining_hours_minutes(self) -> tuple[int, int]:
+        """What is left, in whole hours and minutes (rounded down), as the composer shows it."""
+        hours, minutes = divmod(int(self.remaining.total_seconds() // 60), 60)
+        return hours, minutes
 
 
 def reply_window(last_customer_message_at: datetime | None, now: datetime) -> ReplyWindow:
