@@ -103,6 +103,8 @@ def _fresh(query: Query, now: float) -> None:
 def verify_url(account: AccountKeys, query: Query, now: float) -> str:
     """The echostr WeChat expects back when the URL is saved in its console (URL verification);
     in safe mode with ``msg_signature``, the echostr is encrypted and answered decrypted."""
+    if not account.token:
+        raise refused()  # no token set: nothing can be signed with it
     _fresh(query, now)
     if query.msg_signature and account.aes_key is not None:
         parts = (account.token, query.timestamp, query.nonce, query.echostr)
