@@ -61,4 +61,6 @@ def test_a_bad_key_or_a_safe_mode_without_one_is_said_next_to_the_field(
     assert "the-app-secret-value" not in short.text  # not even sent back into the form
     missing = browser.form("/admin/wechat", {**FORM, "encoding_aes_key": ""})
     assert missing.status_code == 422 and "EncodingAESKey" in missing.text
+    internal = browser.form("/admin/wechat", {**FORM, "api_base_url": "http://10.1.2.3"})
+    assert internal.status_code == 422 and 'id="error-api_base_url"' in internal.text
     assert db.scalar(select(WechatAccount)) is None

@@ -36,7 +36,10 @@ def process_adapters(
     adapters.add(
         WechatAdapter(
             WechatAccounts(
-                read_sessions, settings.secret_key, timeout=settings.callback_timeout_seconds
+                read_sessions,
+                settings.secret_key,
+                timeout=settings.callback_timeout_seconds,
+                guard=guard_of(settings),
             )
         )
     )

@@ -147,3 +147,13 @@ def test_concurrent_senders_share_one_token_refresh(engine, settings, fake, acco
     assert row.refreshes == 1 and "ACCESS_TOKEN" not in row.token  # sealed at rest
     for a in senders:
         a.close()
+
+
+def test_an_api_address_that_became_internal_is_not_called(engine, settings, db, account):
+    account.api_base_url = "http://10.9.9.9"  # written around the admin page's check
+    db.commit()
+    adapter = WechatAdapter(_accounts(engine, settings))
+    with pytest.raises(DeliveryFailed) as failed:
+        adapter.send(_delivery(account.id))
+    assert failed.value.permanent and "refused" in failed.value.reason
+    adapter.close()

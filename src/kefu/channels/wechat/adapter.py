@@ -25,6 +25,7 @@ from kefu.db.engine import writer_bind
 from kefu.db.models import WechatAccount
 from kefu.domain.delivery import DeliveryState
 from kefu.domain.tickets import Channel
+from kefu.services.infra.outbound_urls import OutboundGuard, guard_of, outbound_client
 from kefu.services.wechat.accounts import AccountKeys, keys_of
 from kefu.services.wechat.tokens import TokenStore
 
@@ -41,8 +42,10 @@ class WechatAccounts:
         timeout: float = 10.0,
         http: httpx.Client | None = None,
         clock: Callable[[], datetime] = utcnow,
+        guard: OutboundGuard | None = None,
     ) -> None:
         self.sessions = sessions
+        self.guard = guard or guard_of()
         self.secret_key = secret_key
         self.timeout = timeout
         self._http = http
@@ -52,7 +55,7 @@ class WechatAccounts:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(timeout=self.timeout, follow_redirects=False)
+            self._http = outbound_client(self.timeout)
         return self._http
 
     @property
@@ -83,7 +86,7 @@ class WechatAccounts:
 
         return WechatApi(
             self.http, base_url=account.api_base_url, app_id=account.app_id,
-            app_secret=account.app_secret, tokens=tokens,
+            app_secret=account.app_secret, tokens=tokens, guard=self.guard,
         )  # fmt: skip
 
 

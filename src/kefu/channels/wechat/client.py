@@ -15,6 +15,9 @@ from typing import Any
 
 import httpx
 
+from kefu.domain.outbound_urls import UrlRefused
+from kefu.services.infra.outbound_urls import OutboundGuard
+
 TOKEN_ERRORS = frozenset({40001, 42001, 40014})
 # Past the 48 hours since the customer last wrote (45015), or too many messages (45047).
 WINDOW_ERRORS = {
@@ -47,9 +50,17 @@ class Media:
 
 class WechatApi:
     def __init__(
-        self, http: httpx.Client, *, base_url: str, app_id: str, app_secret: str, tokens: Tokens
+        self,
+        http: httpx.Client,
+        *,
+        base_url: str,
+        app_id: str,
+        app_secret: str,
+        tokens: Tokens,
+        guard: OutboundGuard | None = None,
     ) -> None:
         self.http = http
+        self.guard = guard  # the base URL checked again at each call (DNS rebinding)
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
         self.app_secret = app_secret
@@ -125,8 +136,18 @@ class WechatApi:
         return response
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        url = self.base_url + path
+        if self.guard is not None:
+            try:
+                pinned = self.guard.pin(url)
+            except UrlRefused as e:
+                reason = f"the API address is refused: {e.reason}"
+                raise WechatApiError(reason, temporary=e.reason == "unresolvable") from e
+            url = pinned.url
+            kwargs["headers"] = {**kwargs.get("headers", {}), **pinned.headers}
+            kwargs["extensions"] = pinned.extensions
         try:
-            response = self.http.request(method, self.base_url + path, **kwargs)
+            response = self.http.request(method, url, **kwargs)
         except httpx.TimeoutException as e:
             raise WechatApiError(
                 f"no answer from WeChat ({type(e).__name__})", temporary=True

@@ -19,6 +19,7 @@ from kefu.db.models import Group, WechatAccessToken, WechatAccount
 from kefu.errors import KefuError, NotFound
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.infra.secret_box import SecretUnreadable, seal, unseal
 from kefu.services.staff.directory import require_admin
 
@@ -128,7 +129,8 @@ def _apply(
         url = (changes["api_base_url"] or DEFAULT_API).strip().rstrip("/")
         if not url.startswith(("https://", "http://")):
             raise _invalid("api_base_url")
-        changes["api_base_url"] = url
+        # The AppSecret and tokens go there: never to an internal address (checked again per call)
+        changes["api_base_url"] = guard_of().check_saved(url, field="api_base_url")
     for name in SECRETS:
         value = (changes.pop(name, None) or "").strip()
         if not value:
