@@ -73,4 +73,26 @@ def test_failures_are_tried_again_later_then_given_up(db, engine, settings, fake
     )
     db.commit()
     assert run() == {"fetched": 0, "failed": 0, "gave_up": 1}
+
+    fake.media["BIG"] = (b"\xff\xd8" + b"x" * 100, "image/jpeg")
+    db.add(
+        WechatMedia(
+            account_id=account.id,
+            external_id=f"{account.id}:44",
+            media_id="BIG",
+            kind="image",
+            attempts=0,
+            next_attempt_at=clock[0],
+        )
+    )
+    db.commit()
+    small = media.Storage(settings.attachments_dir, 50)
+    assert media.fetch_due(sessions, accounts, small, lambda: clock[0]) == {
+        "fetched": 0,
+        "failed": 0,
+        "gave_up": 1,
+    }
+    db.rollback()
+    big = db.scalar(select(WechatMedia).where(WechatMedia.media_id == "BIG"))
+    assert "larger than 50 bytes" in big.error  # read no further than the limit, not tried again
     accounts.close()

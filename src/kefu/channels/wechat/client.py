@@ -99,11 +99,15 @@ class WechatApi:
         }
         return self._post("/cgi-bin/message/template/send", body)
 
-    def get_media(self, media_id: str) -> Media:
-        """A temporary media file (a customer's picture or voice)."""
+    def get_media(self, media_id: str, *, max_bytes: int) -> Media:
+        """A temporary media file (a customer's picture or voice), read no further than
+        ``max_bytes`` (a larger one is refused, permanently)."""
         response = self._with_token(
             lambda token: self._request(
-                "GET", "/cgi-bin/media/get", params={"access_token": token, "media_id": media_id}
+                "GET",
+                "/cgi-bin/media/get",
+                params={"access_token": token, "media_id": media_id},
+                max_bytes=max_bytes,
             )
         )
         content_type = response.headers.get("content-type", "application/octet-stream")
@@ -135,7 +139,9 @@ class WechatApi:
             _check_response(response)
         return response
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, *, max_bytes: int | None = None, **kwargs: Any
+    ) -> httpx.Response:
         url = self.base_url + path
         if self.guard is not None:
             try:
@@ -147,7 +153,7 @@ class WechatApi:
             kwargs["headers"] = {**kwargs.get("headers", {}), **pinned.headers}
             kwargs["extensions"] = pinned.extensions
         try:
-            response = self.http.request(method, url, **kwargs)
+            response = self._read(method, url, max_bytes, **kwargs)
         except httpx.TimeoutException as e:
             raise WechatApiError(
                 f"no answer from WeChat ({type(e).__name__})", temporary=True
@@ -159,6 +165,21 @@ class WechatApi:
         if response.status_code != 200:
             raise WechatApiError(f"HTTP {response.status_code} from WeChat", temporary=False)
         return response
+
+    def _read(self, method: str, url: str, max_bytes: int | None, **kwargs: Any) -> httpx.Response:
+        if max_bytes is None:
+            return self.http.request(method, url, **kwargs)
+        with self.http.stream(method, url, **kwargs) as streamed:
+            body = bytearray()
+            for chunk in streamed.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise WechatApiError(
+                        f"the file is larger than {max_bytes} bytes", temporary=False
+                    )
+            return httpx.Response(
+                streamed.status_code, headers=streamed.headers, content=bytes(body)
+            )
 
 
 def _check_response(response: httpx.Response) -> None:

@@ -93,14 +93,14 @@ def _fetch_one(
         account_id, media_id, kind, attempts = row.account_id, row.media_id, row.kind, row.attempts
     account = accounts.keys(account_id)
     media: Media | None = None
-    error = ""
+    error, final = "", False
     if account is None or not account.app_secret:
         error = "the account is gone or has no AppSecret"
     else:
         try:
-            media = accounts.api(account).get_media(media_id)
+            media = accounts.api(account).get_media(media_id, max_bytes=storage.max_bytes)
         except WechatApiError as e:
-            error = e.reason
+            error, final = e.reason, not e.temporary and e.errcode is None  # too large, refused
     with sessions() as session:
         row = session.get(WechatMedia, row_id, with_for_update=True)
         if row is None or row.fetched_at is not None:
@@ -124,7 +124,7 @@ def _fetch_one(
             session.commit()
             return "fetched"
         row.error = error or "the message is not stored (yet)"
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= MAX_ATTEMPTS or final:
             row.gave_up_at = now()
             session.commit()
             log.warning("gave up fetching WeChat media %s: %s", row.id, row.error)
