@@ -64,7 +64,7 @@ class WechatAccounts:
             with self.sessions() as session:
                 bind = session.get_bind()
             writers = sessionmaker(bind=writer_bind(bind), expire_on_commit=False)  # type: ignore[arg-type]
-            self._store = TokenStore(writers, self.secret_key, self.clock)
+            self._store = TokenStore(writers, self.secret_key, self.clock, reads=self.sessions)
         return self._store
 
     def close(self) -> None:

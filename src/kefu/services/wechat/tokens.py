@@ -33,18 +33,25 @@ Fetch = Callable[[], tuple[str, int]]  # WeChat's answer: the token and its life
 
 
 class TokenStore:
-    """``sessions`` are writers' sessions (db/engine.py ``writer_bind``)."""
+    """``sessions`` are writers' sessions (db/engine.py ``writer_bind``); ``reads`` (default:
+    the same) serve the lookup that finds a good token, the common case."""
 
     def __init__(
-        self, sessions: Callable[[], Session], secret_key: str, clock: Callable[[], datetime]
+        self,
+        sessions: Callable[[], Session],
+        secret_key: str,
+        clock: Callable[[], datetime],
+        *,
+        reads: Callable[[], Session] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.reads = reads or sessions
         self.secret_key = secret_key
         self.clock = clock
 
     def token(self, account_id: int, fetch: Fetch, *, stale: str | None = None) -> str:
         """A usable token of the account; ``stale``: one WeChat just refused."""
-        with self.sessions() as session:
+        with self.reads() as session:
             found = self._usable(session.get(WechatAccessToken, account_id), stale)
         if found is not None:
             return found
