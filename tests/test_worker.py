@@ -140,6 +140,7 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "chat_offers: offered 0, expired 0, nonces_forgotten 0",  # nobody online to offer to
             "orders: looked_up 0, failed 0",  # no order number waits for its shop
             "bot_idle: handed_off 0, closed 0",  # no conversation the bot holds
+            "wechat_media: fetched 0, failed 0, gave_up 0",  # no WeChat picture to fetch
         ]
     finally:
         get_settings.cache_clear()
