@@ -59,3 +59,14 @@ def test_a_plaintext_account_takes_no_encrypted_message_and_a_safe_one_no_plaint
     assert open_message(ACCOUNT, Query(**query), body, time.time()) == xml
     query, body = Peer().safe(xml)
     assert open_message(ACCOUNT, Query(**query), body, time.time()) == xml
+
+
+def test_the_passive_reply_is_decided_once_between_the_request_and_the_outbox():
+    from kefu.services.wechat.callback import PassiveSlot
+
+    taken = PassiveSlot(time.monotonic() + 60)
+    assert taken.take() and not taken.give_up()  # the request waits for the committing turn
+    left = PassiveSlot(time.monotonic() + 60)
+    assert left.give_up() and not left.take()  # the outbox sends it; the turn marks nothing
+    late = PassiveSlot(time.monotonic() - 1)
+    assert not late.take() and late.give_up()  # past its deadline the turn does not take it
