@@ -22,7 +22,6 @@ from kefu.db.models import (
     WechatAccount,
     WechatFollower,
 )
-from tests import factories
 from tests.fake_wechat import FakeWechat
 from tests.wechat_peer import (
     APP_ID,
@@ -34,8 +33,6 @@ from tests.wechat_peer import (
     parse_message_field,
     writing,
 )
-
-Peer.__test__ = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -316,4 +313,3 @@ def test_past_48_hours_a_free_reply_is_refused_and_a_template_message_offered(
         template["template_id"] == "TPL-REPLY"
         and template["data"]["content"]["value"] == "您好，久等了。"
     )
-    assert factories  # the page's composer: tests/web/test_wechat_composer.py
