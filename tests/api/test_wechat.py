@@ -138,7 +138,7 @@ def test_safe_mode_text_image_voice_and_location(anon, db, account, peer, fake):
     )
 
     def picture_stored() -> bool:
-        db.expire_all()
+        db.rollback()  # a fresh read each time: SQLite keeps a transaction's first snapshot
         return (
             db.scalar(select(Attachment).where(Attachment.content_type == "image/jpeg")) is not None
         )
