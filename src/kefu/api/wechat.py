@@ -24,7 +24,7 @@ from kefu.api.client_address import client_address
 from kefu.channels.wechat.adapter import WechatAdapter
 from kefu.db.base import utcnow
 from kefu.errors import KefuError, NotFound
-from kefu.services.infra.ratelimit import RateLimiter
+from kefu.services.infra.ratelimit import RateLimiter, connect_redis
 from kefu.services.wechat import accounts, callback, media
 from kefu.services.wechat.accounts import AccountKeys
 from kefu.settings import Settings
@@ -37,7 +37,10 @@ Param = Annotated[str, Query(max_length=2000)]
 def _limiter(request: Request) -> RateLimiter:
     state = request.app.state
     if getattr(state, "wechat_limiter", None) is None:
-        state.wechat_limiter = RateLimiter(state.settings.wechat_callbacks_per_minute, 60)
+        settings: Settings = state.settings
+        state.wechat_limiter = RateLimiter(
+            settings.wechat_callbacks_per_minute, 60, redis=connect_redis(settings.redis_url)
+        )
     limiter: RateLimiter = state.wechat_limiter
     return limiter
 
