@@ -313,3 +313,18 @@ def test_past_48_hours_a_free_reply_is_refused_and_a_template_message_offered(
         template["template_id"] == "TPL-REPLY"
         and template["data"]["content"]["value"] == "您好，久等了。"
     )
+
+
+def test_callbacks_past_the_limit_get_429(anon, db, account, peer, live_app):
+    from kefu.services.infra.ratelimit import RateLimiter
+
+    before = getattr(live_app.state, "wechat_limiter", None)
+    live_app.state.wechat_limiter = RateLimiter(2, 60)
+    try:
+        answers = [
+            anon.get(_url(account), params={**peer.query(), "echostr": "1"}).status_code
+            for _ in range(3)
+        ]
+    finally:
+        live_app.state.wechat_limiter = before
+    assert answers == [200, 200, 429]
