@@ -143,6 +143,7 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "customer_joins: identities 0, joined 0, suggested 0, verified 0",
             "mail: fetched 0, imported 0, auto_replies 0, failed 0, refused 0, skipped 0, errors 0",
             "webhook_receipts: forgotten 0",
+            "wechat_media: fetched 0, failed 0, gave_up 0",  # no WeChat picture to fetch
         ]
     finally:
         get_settings.cache_clear()

@@ -47,6 +47,7 @@ from kefu.api import (
     web_pages,
     webchat_channels,
     webhooks,
+    wechat,
 )
 from kefu.api.access import describe_roles
 from kefu.api.chat_origins import ChatOrigins
@@ -274,6 +275,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         kb,
         bot,
         webhooks,
+        wechat,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")
@@ -293,7 +295,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         DatabaseGate,
         admission=admission,
         self_admitted=frozenset({"/api/v1/inbound", *web_pages.UNGATED_PATHS}),
-        self_admitted_prefixes=(*VISITOR_PATHS, web_assets.STATIC_PREFIX),
+        self_admitted_prefixes=(*VISITOR_PATHS, web_assets.STATIC_PREFIX, wechat.PREFIX),
     )
     app.add_middleware(ChatOrigins)  # before any database slot: a refused origin takes none
     app.add_middleware(

@@ -289,6 +289,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Social listening is not installed; social posts cannot be taken",
     ),
     "internal_error": ("服务器内部错误", "Internal server error"),
+    "wechat_window_closed": (
+        "客户最后一条微信消息已超过 48 小时，不能再自由回复；请改用模板消息或客户的其他渠道",
+        "More than 48 hours since the customer's last WeChat message: free replies are closed; "
+        "send a template message or use another channel of the customer",
+    ),
+    "wechat_template_missing": (
+        "该公众号没有设置模板消息，无法在 48 小时后回复",
+        "The Official Account has no template message to reply with after 48 hours",
+    ),
+    "invalid_encoding_aes_key": (
+        "EncodingAESKey 应为 43 位字符（公众号后台「基本配置」中生成）",
+        "An EncodingAESKey has 43 characters (generated in the account's basic settings)",
+    ),
+    "encoding_aes_key_required": (
+        "安全模式和兼容模式需要 EncodingAESKey",
+        "Safe and compatible modes need an EncodingAESKey",
+    ),
+    "wechat_signature_invalid": (
+        "微信签名校验失败或请求已过期",
+        "The WeChat signature does not verify or the request is too old",
+    ),
 }
 
 WHAT: dict[str, tuple[str, str]] = {
@@ -306,6 +327,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "webchat_channel": ("在线客服渠道", "Web chat channel"),
     "mailbox": ("邮箱", "Mailbox"),
     "mail_raw": ("邮件", "Mail"),
+    "wechat_account": ("微信公众号", "WeChat Official Account"),
     "routing_rule": ("路由规则", "Routing rule"),
     "notification": ("通知", "Notification"),
     "sla_policy": ("SLA 策略", "SLA policy"),

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     webchat_sessions_per_minute: int = Field(default=30, ge=1)
     webchat_uploads_per_minute: int = Field(default=10, ge=1)
     webchat_max_message_chars: int = Field(default=2000, ge=1, le=50_000)
+    # WeChat Official Accounts (services/wechat/): callbacks a minute per account and sending
+    # address (WeChat's own servers send from a few addresses; forged calls are refused anyway),
+    # and how long a callback waits for the bot's answer to send it as the passive reply (WeChat
+    # waits 5 s; past this the answer leaves through the customer-service message API).
+    wechat_callbacks_per_minute: int = Field(default=6000, ge=1)
+    wechat_passive_reply_seconds: float = Field(default=4.0, ge=0, le=4.5)
     # The self-service portal and the public knowledge-base API: searches and feedback votes per
     # minute per visitor address.
     kb_searches_per_minute: int = Field(default=60, ge=1)

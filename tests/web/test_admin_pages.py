@@ -27,6 +27,7 @@ from kefu.db.models import (
     TicketField,
     User,
     WebchatChannel,
+    WechatAccount,
 )
 from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
@@ -36,10 +37,12 @@ from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.services.webhooks import sources as webhook_sources
 from kefu.services.webhooks import subscriptions as webhook_subscriptions
+from kefu.settings import Settings
 from kefu.web.pages import admin as admin_pages
 from kefu.web.render import LOCAL_ZONE
 from tests import factories
 from tests.web.conftest import Browser, SignIn
+from tests.wechat_peer import make_account
 
 # Every page and form of /admin, with the ids of rows the test below makes.
 PAGES = (
@@ -71,6 +74,9 @@ PAGES = (
     "/admin/webhook-subscriptions",
     "/admin/webhook-subscriptions/new",
     "/admin/webhook-subscriptions/{subscription_id}",
+    "/admin/wechat",
+    "/admin/wechat/new",
+    "/admin/wechat/{account_id}",
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
@@ -112,6 +118,9 @@ FORMS = (
     "/admin/webhook-subscriptions/{subscription_id}",
     "/admin/webhook-subscriptions/{subscription_id}/secret",
     "/admin/webhook-subscriptions/{subscription_id}/delete",
+    "/admin/wechat",
+    "/admin/wechat/{account_id}",
+    "/admin/wechat/{account_id}/delete",
     "/admin/fields",
     "/admin/fields/{field}",
 )
@@ -154,6 +163,7 @@ def _rows(db: Session) -> dict[str, int]:
             ApiToken,
             Integration,
             WebchatChannel,
+            WechatAccount,
             TicketField,
             Mailbox,
         )  # fmt: skip
@@ -162,7 +172,7 @@ def _rows(db: Session) -> dict[str, int]:
 
 @pytest.mark.parametrize("role", ["agent", "specialist", "supervisor"])
 def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
-    role: str, sign_in: SignIn, db: Session, admin: User
+    role: str, sign_in: SignIn, db: Session, admin: User, settings: Settings
 ) -> None:
     group = factories.make_group(db)
     rule = routing.do_create_rule(db, SYSTEM, name="规则", group_id=group.id)
@@ -193,6 +203,7 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
         "integration": db.scalar(select(Integration.id)),
         "token": db.scalar(select(ApiToken.id)),
         "channel_id": channel.id,
+        "account_id": make_account(db, settings.secret_key).id,
     }
     browser = sign_in(factories.make_user(db, role=role, groups=[group]))
     before = _rows(db)
@@ -948,7 +959,7 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def test_hostile_names_are_shown_as_text_on_every_admin_page(
-    sign_in: SignIn, db: Session, admin: User
+    sign_in: SignIn, db: Session, admin: User, settings: Settings
 ) -> None:
     group = factories.make_group(db, name="组" + HOSTILE, description=HOSTILE)
     user = factories.make_user(db, name="人" + HOSTILE[:80], groups=[group])
@@ -997,6 +1008,9 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         "priority": "P1",
         "integration": db.scalar(select(Integration.id)),
         "channel_id": channel.id,
+        "account_id": make_account(
+            db, settings.secret_key, name="号" + HOSTILE[:90], greeting=HOSTILE
+        ).id,
     }
     for path in PAGES:
         page = browser.client.get(_fill(path, ids))

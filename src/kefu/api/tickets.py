@@ -237,6 +237,11 @@ class MessageCreate(In):
         "without it such a reply is refused (422 norms_blocked, the findings in details)",
     )
     script_id: Id | None = Field(default=None, description="the script the reply was written from")
+    wechat_template: bool = Field(
+        default=False,
+        description="on WeChat past the 48-hour window: send the reply as the account's template "
+        "message (a free reply then is refused: 422 wechat_window_closed)",
+    )
 
 
 class AssignBody(In):
@@ -416,6 +421,7 @@ def add_message(
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
         norms_override_reason=body.norms_override_reason,
+        template=body.wechat_template,
     )
     if used is not None and not body.internal:
         script_uses.record_use(db, actor, ticket, message, used)

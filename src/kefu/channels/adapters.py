@@ -15,6 +15,7 @@ from kefu.channels.base import Adapters
 from kefu.channels.email.smtp import EmailAdapter
 from kefu.channels.webchat import WebchatAdapter
 from kefu.channels.webhook import WebhookAdapter
+from kefu.channels.wechat.adapter import WechatAccounts, WechatAdapter
 from kefu.domain.events import Event
 from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.mail.outbound import attachment_loader, smtp_lookup
@@ -41,6 +42,16 @@ def process_adapters(
             secret_key=settings.secret_key,
             timeout=settings.callback_timeout_seconds,
             guard=guard_of(settings),
+        )
+    )
+    adapters.add(
+        WechatAdapter(
+            WechatAccounts(
+                read_sessions,
+                settings.secret_key,
+                timeout=settings.callback_timeout_seconds,
+                guard=guard_of(settings),
+            )
         )
     )
     if publish is not None:

@@ -131,6 +131,24 @@ def _webhook_receipts(context: JobContext) -> Counts:
     return {"forgotten": forgotten}
 
 
+def _wechat_media(context: JobContext) -> Counts:
+    from kefu.channels.wechat.adapter import WechatAccounts, WechatAdapter
+    from kefu.services.wechat.media import Storage, fetch_due
+
+    adapter = context.adapters.get("wechat") if context.adapters else None
+    accounts = (
+        adapter.accounts
+        if isinstance(adapter, WechatAdapter)
+        else WechatAccounts(context.sessions, context.settings.secret_key)
+    )
+    storage = Storage(context.settings.attachments_dir, context.settings.max_attachment_bytes)
+    try:
+        return fetch_due(context.sessions, accounts, storage, context.now)
+    finally:
+        if adapter is None:
+            accounts.close()
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -152,4 +170,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "e-mail: mailboxes without IMAP IDLE polled; new mail stored, then taken in"),
         Job("webhook_receipts", 3600, _webhook_receipts,
             "webhooks: the event ids taken more than 30 days ago forgotten"),
+        Job("wechat_media", settings.sla_sweep_seconds, _wechat_media,
+            "WeChat: pictures and voices of customer messages fetched into attachments"),
     ]  # fmt: skip

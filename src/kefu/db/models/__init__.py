@@ -45,6 +45,7 @@ from kefu.db.models.tickets import (
     ticket_tags,
 )
 from kefu.db.models.webhooks import WebhookReceipt, WebhookSource, WebhookSubscription
+from kefu.db.models.wechat import WechatAccessToken, WechatAccount, WechatFollower, WechatMedia
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
@@ -98,6 +99,10 @@ __all__ = [
     "WebhookReceipt",
     "WebhookSource",
     "WebhookSubscription",
+    "WechatAccessToken",
+    "WechatAccount",
+    "WechatFollower",
+    "WechatMedia",
     "customer_tags",
     "group_members",
     "ticket_tags",

@@ -42,6 +42,7 @@ from kefu.services.search import index as search_index
 from kefu.services.search import queries as search_queries
 from kefu.services.search.service import check_query
 from kefu.services.sla import clocks as sla
+from kefu.services.wechat import window as wechat_window
 
 log = logging.getLogger(__name__)
 
@@ -464,6 +465,7 @@ def do_add_message(
     max_attachment_bytes: int = 0,
     send: bool = True,
     norms_override_reason: str | None = None,
+    template: bool = False,
 ) -> Message:
     """An agent's public reply or internal note (内部备注) on a ticket they have locked.
 
@@ -474,7 +476,9 @@ def do_add_message(
     Importers of history (the demo) pass ``send=False``: those replies reached the customer
     long ago. A reply that is sent is checked against the communication norms first: an error
     finding refuses it (422 ``norms_blocked``) unless ``norms_override_reason`` says why it
-    goes out all the same (services/norms/review.py)."""
+    goes out all the same (services/norms/review.py). On WeChat a free reply must fall within 48
+    hours of the customer's last message (422 ``wechat_window_closed``); ``template`` sends it as
+    the account's template message instead (services/wechat/window.py)."""
     now = utcnow()
     took_chat = False
     direction = Direction.NOTE if internal else Direction.OUTBOUND
@@ -484,6 +488,8 @@ def do_add_message(
         raise KefuError(
             "channel_unreachable", status_code=422, channel=channel, details={"field": "channel"}
         )
+    if send and not internal and channel == Channel.WECHAT.value:
+        wechat_window.check_reply(session, ticket.customer_id, now, template=template)
     review = None
     if send and not internal:
         review = norms_review.review_reply(
@@ -518,7 +524,9 @@ def do_add_message(
             session, message, attachments, root=attachments_root, max_bytes=max_attachment_bytes
         )
     if send and not internal:  # to the customer through the outbox, committed with the message
-        outbox.enqueue_message(session, ticket, message)
+        entry = outbox.enqueue_message(session, ticket, message)
+        if entry is not None and template and channel == Channel.WECHAT.value:
+            entry.target = {**entry.target, "template": True}
     if review is not None:
         norms_review.record_review(session, actor, message, review)
     old, new = audit.changed_fields(before, snapshot(ticket))

@@ -8,6 +8,8 @@ Which messages leave, and where to (``target``, what the channel's adapter needs
   (the integration's own ids, so it can find its conversation);
 - e-mail: the customer's address, the mailbox to send from and the thread's headers
   (services/mail/outbound.py ``email_target``);
+- WeChat: the follower of the account the customer last wrote to, ``{"account_id", "openid"}``
+  (services/wechat/followers.py);
 - any other channel: nothing yet (no row, and the message's ``delivery_state`` stays None).
 
 The idempotency key is the message's id and a random part: a receiver that dedupes on it never
@@ -70,6 +72,10 @@ def target_for(
         return {"customer_id": ticket.customer_id, "webchat_channel_id": ticket.webchat_channel_id}
     if channel == Channel.API:
         return _integration_target(session, ticket)
+    if channel == Channel.WECHAT:
+        from kefu.services.wechat.followers import reply_target  # wechat's services import this
+
+        return reply_target(session, ticket.customer_id)
     return None
 
 

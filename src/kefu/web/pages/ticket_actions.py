@@ -95,6 +95,7 @@ def send_message(
     files: Annotated[list[UploadFile] | None, File()] = None,
     norms_override_reason: Annotated[str, Form(max_length=500)] = "",
     script_id: Field = "",
+    wechat_template: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """A reply to the customer (on the case's channel or another of theirs) or an internal
     note, with up to ``MAX_FILES`` files each within the API's attachment limit. A reply the
@@ -134,6 +135,7 @@ def send_message(
         attachments_root=settings.attachments_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
         norms_override_reason=_text(norms_override_reason, "norms_override_reason") or None,
+        template=bool(wechat_template),
     )
     if used is not None:
         script_uses.record_use(db, actor, ticket, message, used)

@@ -24,6 +24,7 @@ from kefu.services.actors import Actor
 from kefu.services.cases import reads, ticket_page
 from kefu.services.cases.tickets import access_ticket
 from kefu.services.scripts.macros import list_macros
+from kefu.services.wechat import window as wechat_window
 from kefu.web import i18n, timeline_rows
 from kefu.web.guard import PageActor
 from kefu.web.pages import ticket_actions, ticket_assist, ticket_fields, ticket_kb
@@ -65,6 +66,9 @@ def ticket_view(
     context["macros"] = list_macros(db)
     context["script_types"] = TYPE_NAMES
     context["composer_rules"] = ticket_assist.composer_rules(i18n.language_of(request))
+    context["wechat_note"] = wechat_window.composer_note(
+        db, view.ticket, view.summary.reply_channels, utcnow()
+    )
     return page(request, "workspace/tickets/page.html", context)
 
 

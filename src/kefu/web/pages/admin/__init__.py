@@ -1,6 +1,6 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
-tester, SLA policies, API tokens, integrations, web chat channels, mailboxes, webhook sources and
-subscriptions, and ticket fields. One module per resource;
+tester, SLA policies, API tokens, integrations, the channels (web chat, mailboxes, WeChat Official
+Accounts, webhook sources and subscriptions) and ticket fields. One module per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
 
@@ -20,6 +20,7 @@ from kefu.web.pages.admin import (
     users,
     webchat,
     webhooks,
+    wechat,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -33,6 +34,7 @@ for _module in (
     integrations,
     webchat,
     mailboxes,
+    wechat,
     webhooks,
     fields,
 ):

@@ -13,6 +13,7 @@ from kefu.services.sla import policies
 from kefu.services.staff import auth
 from kefu.services.staff import directory as staff
 from kefu.services.webchat import channels
+from kefu.services.wechat import accounts as wechat_accounts
 from kefu.web.guard import AdminActor
 from kefu.web.render import page
 
@@ -37,5 +38,6 @@ def admin_index(request: Request, db: DB, actor: AdminActor) -> Response:
         ),
         "webchat": len(channels.list_channels(db, actor)),
         "mailboxes": len(mailboxes.list_mailboxes(db, actor)),
+        "wechat": len(wechat_accounts.list_accounts(db, actor)),
     }
     return page(request, "workspace/admin/index.html", {"counts": counts, "section": "index"})
