@@ -1,0 +1,168 @@
+"""Spike detection for social listening (舆情预警): when a topic, or the whole stream of public
+mentions, rises so far above its recent norm that a supervisor must look now.
+
+Pure arithmetic over counts the service reads (services/social/alerts.py); no SQL, no clock.
+
+**Windows.** The current window is the last ``WINDOW`` (one hour) before the moment of the
+check; the baseline is the ``BASELINE_WINDOWS`` windows of the same length before it (24 h).
+An hour is short enough to catch a post going viral while the team can still answer within the
+one-hour social SLA, and a day of hourly windows gives a baseline that already contains the
+ordinary evening peak of the platforms.
+
+**Volume.** The current count is a spike when it is at least ``MIN_SPIKE_COUNT``, at least
+``VOLUME_RATIO`` times the baseline mean, and above the mean by ``VOLUME_SIGMAS`` spreads. The
+spread is the baseline's standard deviation, but never less than the square root of the mean
+(counts of independent posts are roughly Poisson: a quiet stream's spread of 0 would make any
+extra post a spike) and never less than 1. The minimum count keeps two or three posts in a quiet
+hour from waking anybody; the ratio keeps a busy, noisy stream from alerting on ordinary swings.
+
+**Negative share.** The current window is a spike of bad news when at least
+``MIN_NEGATIVE_COUNT`` of its mentions are negative, their share is at least
+``NEGATIVE_SHARE_FLOOR`` and it is ``NEGATIVE_SHARE_RISE`` above the baseline's share (a brand
+that is always criticised on one topic does not alert all day; a brand that usually gets praise
+does when half its mentions turn negative).
+
+**Crisis.** A mention carrying a crisis signal (media, a regulator such as 12315, a lawsuit,
+safety, privacy, discrimination — ``domain/triage_labels.Risk``) alerts at once, without a
+baseline.
+
+**One alert per burst.** An alert stays the alert of its (kind, topic) while mentions keep
+coming: a mention that arrives within ``COOLDOWN`` of the alert's last mention (``CRISIS_SPAN``
+for crisis alerts) joins it — its count and mention list grow — instead of raising another
+(``joins_alert``). Supervisors are told once per alert, not once per post. An overall spike is
+looked for in the mentions of topics that have no recent alert, so a burst on one topic raises
+its topic's alert and not a second, overall one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+WINDOW = timedelta(hours=1)
+BASELINE_WINDOWS = 24
+MIN_SPIKE_COUNT = 5
+VOLUME_RATIO = 2.0
+VOLUME_SIGMAS = 3.0
+MIN_NEGATIVE_COUNT = 4
+NEGATIVE_SHARE_FLOOR = 0.5
+NEGATIVE_SHARE_RISE = 0.25
+COOLDOWN = timedelta(hours=2)
+CRISIS_SPAN = timedelta(minutes=30)
+
+
+class AlertKind(StrEnum):
+    SPIKE_TOPIC = "spike_topic"
+    SPIKE_OVERALL = "spike_overall"
+    CRISIS = "crisis"
+
+
+@dataclass(frozen=True)
+class WindowCount:
+    """The mentions of one window: how many, and how many of them negative."""
+
+    count: int = 0
+    negative: int = 0
+
+    @property
+    def negative_share(self) -> float:
+        return self.negative / self.count if self.count else 0.0
+
+
+@dataclass(frozen=True)
+class Baseline:
+    mean: float
+    spread: float  # the standard deviation, floored (see the module docstring)
+    negative_share: float
+
+    @classmethod
+    def of(cls, windows: Sequence[WindowCount]) -> Baseline:
+        """The norm of the previous windows (an empty stream: a mean of 0)."""
+        if not windows:
+            return cls(0.0, 1.0, 0.0)
+        counts = [w.count for w in windows]
+        mean = sum(counts) / len(counts)
+        variance = sum((c - mean) ** 2 for c in counts) / len(counts)
+        total = sum(counts)
+        share = sum(w.negative for w in windows) / total if total else 0.0
+        return cls(mean, max(math.sqrt(variance), math.sqrt(mean), 1.0), share)
+
+    @property
+    def volume_threshold(self) -> float:
+        """The smallest count that is a volume spike against this baseline."""
+        return max(
+            float(MIN_SPIKE_COUNT),
+            self.mean * VOLUME_RATIO,
+            self.mean + VOLUME_SIGMAS * self.spread,
+        )
+
+    @property
+    def negative_share_threshold(self) -> float:
+        return max(NEGATIVE_SHARE_FLOOR, self.negative_share + NEGATIVE_SHARE_RISE)
+
+
+@dataclass(frozen=True)
+class Spike:
+    """Why a window is a spike: by volume, by its share of negative mentions, or both."""
+
+    volume: bool
+    negative: bool
+    current: WindowCount
+    baseline: Baseline
+
+
+def assess(current: WindowCount, previous: Sequence[WindowCount]) -> Spike | None:
+    """The spike the current window makes against the previous ones, or None."""
+    baseline = Baseline.of(previous)
+    volume = current.count >= baseline.volume_threshold
+    negative = (
+        current.negative >= MIN_NEGATIVE_COUNT
+        and current.negative_share >= baseline.negative_share_threshold
+    )
+    if not (volume or negative):
+        return None
+    return Spike(volume, negative, current, baseline)
+
+
+def windows(
+    times: Sequence[tuple[datetime, bool]], end: datetime
+) -> tuple[WindowCount, list[WindowCount]]:
+    """The current window ``(end - WINDOW, end]`` and the ``BASELINE_WINDOWS`` before it, oldest
+    first, from (posted_at, negative) pairs; times outside all of them are ignored."""
+    buckets = [[0, 0] for _ in range(BASELINE_WINDOWS + 1)]
+    for at, negative in times:
+        if at > end:
+            continue
+        index = int((end - at) / WINDOW)  # 0: the current window
+        if index > BASELINE_WINDOWS:
+            continue
+        buckets[index][0] += 1
+        buckets[index][1] += int(negative)
+    counts = [WindowCount(c, n) for c, n in buckets]
+    return counts[0], list(reversed(counts[1:]))
+
+
+def joins_alert(kind: AlertKind, last_mention_at: datetime, now: datetime) -> bool:
+    """Whether a mention at ``now`` joins the alert of its (kind, topic) whose latest mention
+    came at ``last_mention_at`` (see "One alert per burst")."""
+    span = CRISIS_SPAN if kind == AlertKind.CRISIS else COOLDOWN
+    return now - last_mention_at <= span
+
+
+def reasons(spike: Spike) -> list[str]:
+    """The spike in words for the alert history and the notice (Chinese; the page translates
+    the labels it shows itself)."""
+    out = []
+    if spike.volume:
+        out.append(
+            f"1 小时内 {spike.current.count} 条，近 24 小时平均每小时 {spike.baseline.mean:.1f} 条"
+        )
+    if spike.negative:
+        out.append(
+            f"负面占比 {spike.current.negative_share:.0%}，"
+            f"此前为 {spike.baseline.negative_share:.0%}"
+        )
+    return out
