@@ -4,6 +4,7 @@ spikes and crisis signals raise, and the JSON feeds polled for them (services/so
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy import (
     Boolean,
     Float,
@@ -62,7 +63,9 @@ class SocialAlert(Base):
     and admins; later mentions of the same burst join it (domain/social_spikes.py)."""
 
     __tablename__ = "social_alerts"
-    __table_args__ = (Index("ix_social_alerts_kind_topic_last", "kind", "topic", "last_mention_at"),)
+    __table_args__ = (
+        Index("ix_social_alerts_kind_topic_last", "kind", "topic", "last_mention_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # spike_topic | spike_overall | crisis
