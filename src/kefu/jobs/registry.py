@@ -108,6 +108,16 @@ def _bot_idle(context: JobContext) -> Counts:
     return counts
 
 
+def _social_feeds(context: JobContext) -> Counts:
+    from kefu.services.social.feeds import FeedReader, poll_due
+
+    reader = FeedReader.of(context.settings)
+    report = poll_due(
+        context.sessions, reader, context.now, max_posts=context.settings.social_feed_max_posts
+    )
+    return report.counts()
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -123,4 +133,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "orders: a new order number's order fetched from the shop's system"),
         Job("bot_idle", settings.sla_sweep_seconds, _bot_idle,
             "the answering bot: conversations the customer left end (to the agents, or resolved)"),
+        Job("social_feeds", settings.social_feed_sweep_seconds, _social_feeds,
+            "social listening: feeds whose time has come polled through the outbound URL guard"),
     ]  # fmt: skip

@@ -33,13 +33,14 @@ def receive_social_webhook(
     """Store the post in ``data`` (sent by webhook source ``source_id`` as event ``event_id``)
     and return its mention's id; the same (platform, id) again returns the first mention's id
     and changes nothing. Bad data: 422 ``invalid_social_post``."""
-    return receive_post(
+    mention_id, _ = receive_post(
         session,
         parse_post(data),
         source=f"webhook:{source_id}",
         event_id=event_id,
         received_at=received_at,
     )
+    return mention_id
 
 
 def receive_post(
@@ -49,11 +50,12 @@ def receive_post(
     source: str,
     received_at: datetime,
     event_id: str | None = None,
-) -> int:
-    """A checked post into a mention (see ``receive_social_webhook``)."""
+) -> tuple[int, bool]:
+    """A checked post into a mention (see ``receive_social_webhook``): its id, and whether it
+    is new."""
     existing = _mention_id(session, post.platform, post.id)
     if existing is not None:
-        return existing
+        return existing, False
     analysis = analyzer().analyze(post.text)
     values = _values(post, analysis, source=source, event_id=event_id, received_at=received_at)
     values["customer_id"] = customer_of(session, post.platform, post.author.handle)
@@ -70,11 +72,11 @@ def receive_post(
     if made is None:
         found = _mention_id(session, post.platform, post.id)
         assert found is not None
-        return found
+        return found, False
     mention = session.get(SocialMention, made)
     assert mention is not None
     alerts.check_mention(session, mention, now=received_at)
-    return int(made)
+    return int(made), True
 
 
 def _mention_id(session: Session, platform: str, external_id: str) -> int | None:
