@@ -86,6 +86,7 @@ from kefu.web.pages import customers as web_customers
 from kefu.web.pages import help as web_help
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import kb as web_kb
+from kefu.web.pages import listening as web_listening
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
@@ -111,6 +112,7 @@ WORKSPACE_PAGES = (
     web_approvals,
     web_inbox,
     web_board,
+    web_listening,
     web_scripts,
     web_kb,
     web_tickets,

@@ -1,5 +1,5 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
-tester, SLA policies, API tokens, integrations, web chat channels and ticket fields. One module per resource;
+tester, SLA policies, API tokens, integrations, web chat channels, social listening feeds and ticket fields. One module per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
 
@@ -14,11 +14,23 @@ from kefu.web.pages.admin import (
     integrations,
     routing,
     sla,
+    social_feeds,
     tokens,
     users,
     webchat,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (index, users, groups, routing, sla, tokens, integrations, webchat, fields):
+for _module in (
+    index,
+    users,
+    groups,
+    routing,
+    sla,
+    tokens,
+    integrations,
+    webchat,
+    social_feeds,
+    fields,
+):
     router.include_router(_module.router)
