@@ -84,11 +84,21 @@ def test_windows_split_a_day_into_hours_oldest_first() -> None:
 
 
 def test_a_mention_joins_its_alert_within_the_cooldown_crises_within_their_span() -> None:
-    last = END
+    last = END  # when the alert was raised
     assert joins_alert(AlertKind.SPIKE_TOPIC, last, last + rule.COOLDOWN)
     assert not joins_alert(AlertKind.SPIKE_TOPIC, last, last + rule.COOLDOWN + timedelta(seconds=1))
     assert joins_alert(AlertKind.CRISIS, last, last + rule.CRISIS_SPAN)
     assert not joins_alert(AlertKind.CRISIS, last, last + timedelta(hours=1))
+
+
+def test_a_steady_stream_does_not_keep_an_alert_open_for_ever() -> None:
+    raised = END
+    # A mention every 30 minutes after the alert: the span counts from the alert's start.
+    joined = [
+        joins_alert(AlertKind.SPIKE_OVERALL, raised, raised + timedelta(minutes=30 * k))
+        for k in range(1, 9)
+    ]
+    assert joined == [True, True, True, True, False, False, False, False]
 
 
 def test_reasons_say_what_spiked() -> None:

@@ -26,12 +26,14 @@ does when half its mentions turn negative).
 safety, privacy, discrimination — ``domain/triage_labels.Risk``) alerts at once, without a
 baseline.
 
-**One alert per burst.** An alert stays the alert of its (kind, topic) while mentions keep
-coming: a mention that arrives within ``COOLDOWN`` of the alert's last mention (``CRISIS_SPAN``
-for crisis alerts) joins it — its count and mention list grow — instead of raising another
-(``joins_alert``). Supervisors are told once per alert, not once per post. An overall spike is
-looked for in the mentions of topics that have no recent alert, so a burst on one topic raises
-its topic's alert and not a second, overall one.
+**One alert per burst.** An alert stays the alert of its (kind, topic) for ``COOLDOWN`` after
+it was raised (``CRISIS_SPAN`` for crisis alerts): a mention in that span joins it — its count
+and mention list grow — instead of raising another (``joins_alert``). Supervisors are told once
+per alert, not once per post. The span is counted from the alert's start, not from its latest
+mention, so a steady stream never keeps one alert open for ever: a spike still going after two
+hours is looked at afresh and, if the rule still says so, told again. An overall spike is looked
+for in the mentions of topics without an alert of their own, so a burst on one topic raises its
+topic's alert and not a second, overall one.
 """
 
 from __future__ import annotations
@@ -145,11 +147,11 @@ def windows(
     return counts[0], list(reversed(counts[1:]))
 
 
-def joins_alert(kind: AlertKind, last_mention_at: datetime, now: datetime) -> bool:
-    """Whether a mention at ``now`` joins the alert of its (kind, topic) whose latest mention
-    came at ``last_mention_at`` (see "One alert per burst")."""
+def joins_alert(kind: AlertKind, raised_at: datetime, now: datetime) -> bool:
+    """Whether a mention at ``now`` joins the alert of its (kind, topic) raised at
+    ``raised_at`` (see "One alert per burst")."""
     span = CRISIS_SPAN if kind == AlertKind.CRISIS else COOLDOWN
-    return now - last_mention_at <= span
+    return now - raised_at <= span  # a mention that arrived late joins too
 
 
 def reasons(spike: Spike) -> list[str]:

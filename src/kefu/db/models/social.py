@@ -63,9 +63,7 @@ class SocialAlert(Base):
     and admins; later mentions of the same burst join it (domain/social_spikes.py)."""
 
     __tablename__ = "social_alerts"
-    __table_args__ = (
-        Index("ix_social_alerts_kind_topic_last", "kind", "topic", "last_mention_at"),
-    )
+    __table_args__ = (Index("ix_social_alerts_kind_topic_created", "kind", "topic", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # spike_topic | spike_overall | crisis
@@ -82,7 +80,7 @@ class SocialAlert(Base):
     risks: Mapped[list[str]] = mapped_column(JSONData, default=list)  # of a crisis alert
     mention_ids: Mapped[list[int]] = mapped_column(JSONData, default=list)
     last_mention_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -85,8 +85,8 @@ def _latest(
     query = query.where(
         SocialAlert.topic.is_(None) if topic is None else SocialAlert.topic == topic
     )
-    alert = session.scalar(query.order_by(SocialAlert.last_mention_at.desc()).limit(1))
-    if alert is None or not rule.joins_alert(kind, alert.last_mention_at, now):
+    alert = session.scalar(query.order_by(SocialAlert.created_at.desc()).limit(1))
+    if alert is None or not rule.joins_alert(kind, alert.created_at, now):
         return None
     return alert
 
@@ -96,7 +96,8 @@ def _alerted_topics(session: Session, now: datetime) -> set[str]:
     rows = session.scalars(
         select(SocialAlert.topic)
         .where(
-            SocialAlert.kind == AlertKind.SPIKE_TOPIC.value, SocialAlert.last_mention_at >= since
+            SocialAlert.kind == AlertKind.SPIKE_TOPIC.value,
+            SocialAlert.created_at >= since,
         )
         .distinct()
     )

@@ -98,9 +98,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_social_alerts")),
     )  # fmt: skip
     op.create_index(
-        "ix_social_alerts_kind_topic_last", "social_alerts", ["kind", "topic", "last_mention_at"]
+        "ix_social_alerts_kind_topic_created", "social_alerts", ["kind", "topic", "created_at"]
     )
-    op.create_index(op.f("ix_social_alerts_created_at"), "social_alerts", ["created_at"])
     op.create_table(
         "social_feeds",
         sa.Column("id", BigId, nullable=False),
