@@ -124,3 +124,18 @@ def test_a_window_like_its_baseline_mean_is_never_a_volume_spike(baseline: list[
     mean = round(sum(baseline) / len(baseline))
     spike = assess(WindowCount(mean), previous)
     assert spike is None or not spike.volume
+
+
+def test_a_rise_made_by_one_topic_is_that_topics_not_the_streams() -> None:
+    stream, stream_norm = WindowCount(7), Baseline.of(steady(2))
+    quiet = Baseline.of(steady(0))
+    one_topic = {"logistics": (WindowCount(4), quiet), "service": (WindowCount(2), quiet)}
+    assert rule.topic_behind(stream, stream_norm, one_topic) == "logistics"
+    spread = {
+        "logistics": (WindowCount(2), quiet),
+        "service": (WindowCount(2), quiet),
+        "quality": (WindowCount(2), quiet),
+        "other": (WindowCount(1), quiet),
+    }
+    assert rule.topic_behind(stream, stream_norm, spread) is None
+    assert rule.topic_behind(WindowCount(1), stream_norm, one_topic) is None

@@ -32,14 +32,16 @@ and mention list grow — instead of raising another (``joins_alert``). Supervis
 per alert, not once per post. The span is counted from the alert's start, not from its latest
 mention, so a steady stream never keeps one alert open for ever: a spike still going after two
 hours is looked at afresh and, if the rule still says so, told again. An overall spike is looked
-for in the mentions of topics without an alert of their own, so a burst on one topic raises its
-topic's alert and not a second, overall one.
+for in the mentions of topics without an alert of their own, and only when no single topic is
+behind the rise (``topic_behind``: one topic's own excess over its norm makes at least
+``DOMINANT_SHARE`` of the stream's excess): a burst on one topic raises its topic's alert, not
+an overall one first and a topic one a few posts later.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -54,6 +56,7 @@ NEGATIVE_SHARE_FLOOR = 0.5
 NEGATIVE_SHARE_RISE = 0.25
 COOLDOWN = timedelta(hours=2)
 CRISIS_SPAN = timedelta(minutes=30)
+DOMINANT_SHARE = 0.5
 
 
 class AlertKind(StrEnum):
@@ -145,6 +148,22 @@ def windows(
         buckets[index][1] += int(negative)
     counts = [WindowCount(c, n) for c, n in buckets]
     return counts[0], list(reversed(counts[1:]))
+
+
+def topic_behind(
+    overall: WindowCount,
+    overall_baseline: Baseline,
+    topics: Mapping[str, tuple[WindowCount, Baseline]],
+) -> str | None:
+    """The topic whose own rise makes most of the stream's rise, if one does (then the overall
+    spike is that topic's, and its topic rule decides)."""
+    excess = overall.count - overall_baseline.mean
+    if excess <= 0:
+        return None
+    for topic, (current, baseline) in sorted(topics.items(), key=lambda t: -t[1][0].count):
+        if current.count - baseline.mean >= DOMINANT_SHARE * excess:
+            return topic
+    return None
 
 
 def joins_alert(kind: AlertKind, raised_at: datetime, now: datetime) -> bool:

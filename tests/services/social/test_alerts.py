@@ -105,3 +105,27 @@ def test_mentions_are_kept_with_their_analysis(db: Session) -> None:
         "negative",
         True,
     )
+
+
+def test_a_burst_on_one_topic_over_a_busy_stream_raises_only_its_topic_alert(
+    db: Session,
+) -> None:
+    quiet_day(db, until=NOW, per_hour=3)
+    for k in range(3):  # the current hour's ordinary mentions
+        at = NOW - timedelta(minutes=55 - k)
+        send(db, post("请问这款面霜适合干皮吗", at=at), at=at)
+    for k in range(8):
+        at = NOW - timedelta(minutes=40 - 4 * k)
+        send(db, post(NEGATIVE_LOGISTICS[k % 3], at=at), at=at)
+    assert [(a.kind, a.topic) for a in _alerts(db)] == [("spike_topic", "logistics")]
+
+
+def test_a_rise_spread_over_topics_raises_one_overall_alert(db: Session) -> None:
+    quiet_day(db, until=NOW)
+    texts = ["客服态度太差了，爱理不理", "面霜用了一周就起球，质量太差", "退款申请了半个月还没到账"]
+    for k in range(9):
+        at = NOW - timedelta(minutes=45 - 5 * k)
+        send(db, post(texts[k % 3], at=at), at=at)
+    [alert] = _alerts(db)
+    assert (alert.kind, alert.topic) == ("spike_overall", None)
+    assert alert.count == 9 and len(alert.mention_ids) == 9  # raised at the fifth, four joined

@@ -127,16 +127,28 @@ def _scope(topic: str | None, without: Iterable[str]) -> list[Any]:
 def _assess(
     session: Session, now: datetime, *, topic: str | None = None, without: Iterable[str] = ()
 ) -> Spike | None:
+    """The spike of one topic, or (``topic`` None) of the stream without the topics ``without``
+    — unless one topic is behind the stream's rise."""
     start = now - rule.WINDOW * (rule.BASELINE_WINDOWS + 1)
     rows = session.execute(
-        select(SocialMention.posted_at, SocialMention.negative).where(
+        select(SocialMention.posted_at, SocialMention.negative, SocialMention.category).where(
             SocialMention.posted_at > start,
             SocialMention.posted_at <= now,
             *_scope(topic, without),
         )
     ).all()
-    current, previous = rule.windows([(at, bool(neg)) for at, neg in rows], now)
-    return rule.assess(current, previous)
+    current, previous = rule.windows([(at, bool(neg)) for at, neg, _ in rows], now)
+    spike = rule.assess(current, previous)
+    if spike is None or topic is not None:
+        return spike
+    by_topic: dict[str, list[tuple[datetime, bool]]] = {}
+    for at, neg, category in rows:
+        by_topic.setdefault(str(category), []).append((at, bool(neg)))
+    topics = {}
+    for name, times in by_topic.items():
+        topic_now, topic_before = rule.windows(times, now)
+        topics[name] = (topic_now, rule.Baseline.of(topic_before))
+    return None if rule.topic_behind(current, spike.baseline, topics) else spike
 
 
 def _window_mention_ids(
