@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
-from kefu.db.models import SocialAlert, SocialFeed, SocialMention, Ticket
+from kefu.db.models import Notification, SocialAlert, SocialFeed, SocialMention, Ticket
 from tests import factories
 from tests.services.social.helpers import NEGATIVE_LOGISTICS, post, send
 from tests.web.conftest import SignIn
@@ -104,3 +104,14 @@ def test_admins_add_feeds_and_private_addresses_are_refused(db: Session, sign_in
     assert admin.form(f"/admin/social-feeds/{feed.id}/delete").status_code == 303
     db.rollback()  # a fresh snapshot (SQLite keeps a read transaction's view)
     assert db.scalar(select(SocialFeed)) is None
+
+
+def test_an_alert_notice_opens_the_alert_history(db: Session, sign_in: SignIn) -> None:
+    supervisor = factories.make_user(db, role="supervisor")
+    send(db, post("我要向12315投诉，还要找媒体曝光", at=utcnow()), at=utcnow())
+    notice = db.scalar(select(Notification).where(Notification.user_id == supervisor.id))
+    assert notice is not None and notice.kind == "social.alert" and "舆情危机预警" in notice.body
+    browser = sign_in(supervisor)
+    assert "舆情危机预警" in browser.client.get("/notifications").text
+    opened = browser.form(f"/notifications/{notice.id}/read")
+    assert (opened.status_code, opened.headers["location"]) == (303, "/listening#alerts")

@@ -66,7 +66,10 @@ def _chart(request: Request, view: listening.Overview) -> dict[str, Any]:
     return {
         "labels": [local_time(p.start, fmt) for p in view.points],
         "counts": [p.count for p in view.points],
-        "negativeShare": [round(p.negative_share * 100, 1) for p in view.points],
+        # No mentions, no share: a gap in the line, not a fall to 0 %.
+        "negativeShare": [
+            round(p.negative_share * 100, 1) if p.count else None for p in view.points
+        ],
         "words": {
             "mentions": i18n.gettext(language, "提及数"),
             "negativeShare": i18n.gettext(language, "负面占比 (%)"),
