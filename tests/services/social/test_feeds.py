@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from kefu.db.models import SocialFeed, SocialMention
 from kefu.domain.outbound_urls import AllowList
 from kefu.errors import KefuError
+from kefu.jobs.registry import JobContext, periodic_jobs
 from kefu.services.actors import SYSTEM
 from kefu.services.infra.outbound_urls import OutboundGuard
 from kefu.services.social import feeds
 from kefu.services.social.feeds import FeedReader, poll_due
+from kefu.settings import Settings
 from tests.services.social.helpers import NEGATIVE_LOGISTICS, NOW, post
 
 LOOPBACK = OutboundGuard(AllowList.parse("127.0.0.1"))
@@ -155,3 +157,14 @@ def test_the_guard_is_asked_again_at_every_poll(
     assert report.failed == 1 and feed_server.paths == []
     db.refresh(feed)
     assert (feed.last_error or "").startswith("refused")
+
+
+def test_the_social_feeds_job_polls_the_feeds_that_are_due(
+    db: Session, engine: Engine, settings: Settings, feed_server: FeedServer
+) -> None:
+    feed_server.answer(200, [post(NEGATIVE_LOGISTICS[2], at=NOW - timedelta(minutes=1))])
+    _feed(db, feed_server.url)
+    [job] = [j for j in periodic_jobs(settings) if j.name == "social_feeds"]
+    context = JobContext(sessions=sessionmaker(engine), now=lambda: NOW, settings=settings)
+    assert job.run(context) == {"feeds": 1, "mentions": 1, "skipped": 0, "failed": 0}
+    assert job.run(context)["feeds"] == 0
