@@ -21,6 +21,7 @@ from kefu.db.models import (
     Integration,
     RoutingRule,
     SlaPolicy,
+    SocialFeed,
     Ticket,
     TicketField,
     User,
@@ -56,6 +57,9 @@ PAGES = (
     "/admin/webchat",
     "/admin/webchat/new",
     "/admin/webchat/{channel_id}",
+    "/admin/social-feeds",
+    "/admin/social-feeds/new",
+    "/admin/social-feeds/{feed}",
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
@@ -85,6 +89,9 @@ FORMS = (
     "/admin/webchat/{channel_id}",
     "/admin/webchat/{channel_id}/secret",
     "/admin/webchat/{channel_id}/delete",
+    "/admin/social-feeds",
+    "/admin/social-feeds/{feed}",
+    "/admin/social-feeds/{feed}/delete",
     "/admin/fields",
     "/admin/fields/{field}",
 )
@@ -128,6 +135,7 @@ def _rows(db: Session) -> dict[str, int]:
             Integration,
             WebchatChannel,
             TicketField,
+            SocialFeed,
         )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
 
@@ -142,8 +150,10 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     factories.make_integration(db)
     factories.make_token(db, admin)
     field = definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
+    db.add(SocialFeed(name="品牌监测", url="https://monitor.example.cn/feed.json", last_count=0))
     db.commit()
     ids = {
+        "feed": db.scalar(select(SocialFeed.id)),
         "field": field.id,
         "user": admin.id,
         "group": group.id,
@@ -195,6 +205,7 @@ def test_the_index_shows_every_section(sign_in: SignIn, admin: User) -> None:
         "/admin/tokens",
         "/admin/integrations",
         "/admin/webchat",
+        "/admin/social-feeds",
     ):
         assert f'href="{href}"' in page.text
     assert "admin.css" in page.text and "admin.js" in page.text
@@ -925,6 +936,9 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         db, SYSTEM, key="hostile", label="字" + HOSTILE[:40], type="choice", options=[HOSTILE[:90]],
         group_ids=[group.id],
     )  # fmt: skip
+    feed = SocialFeed(name="源" + HOSTILE[:90], url="https://x.example.cn/?q=" + HOSTILE[:60],
+                      last_count=0, last_error=HOSTILE)  # fmt: skip
+    db.add(feed)
     db.commit()
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
@@ -937,6 +951,7 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         "priority": "P1",
         "integration": db.scalar(select(Integration.id)),
         "channel_id": channel.id,
+        "feed": feed.id,
     }
     for path in PAGES:
         page = browser.client.get(_fill(path, ids))
