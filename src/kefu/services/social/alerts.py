@@ -47,19 +47,24 @@ TOPIC_NAMES_ZH = {
 }
 
 
-def check_mention(session: Session, mention: SocialMention, *, now: datetime) -> list[SocialAlert]:
-    """The alerts ``mention`` raised (new ones only; joining one raises nothing)."""
+def check_mention(
+    session: Session, mention: SocialMention, *, now: datetime, mail: bool = True
+) -> list[SocialAlert]:
+    """The alerts ``mention`` raised (new ones only; joining one raises nothing); ``mail``
+    False: they are told in the workspace only."""
     _serialize(session)
     raised: list[SocialAlert] = []
     if mention.risks:
-        raised += _crisis(session, mention, now)
+        raised += _crisis(session, mention, now, mail)
     alerted = _alerted_topics(session, now)
     if mention.category in alerted:
         _join(_latest(session, AlertKind.SPIKE_TOPIC, mention.category, now), mention, now)
     else:
         spike = _assess(session, now, topic=mention.category)
         if spike is not None:
-            raised.append(_raise(session, AlertKind.SPIKE_TOPIC, mention.category, spike, now))
+            raised.append(
+                _raise(session, AlertKind.SPIKE_TOPIC, mention.category, spike, now, mail)
+            )
             alerted.add(mention.category)
     if mention.category not in alerted:
         overall = _latest(session, AlertKind.SPIKE_OVERALL, None, now)
@@ -68,7 +73,7 @@ def check_mention(session: Session, mention: SocialMention, *, now: datetime) ->
         else:
             spike = _assess(session, now, without=alerted)
             if spike is not None:
-                raised.append(_raise(session, AlertKind.SPIKE_OVERALL, None, spike, now))
+                raised.append(_raise(session, AlertKind.SPIKE_OVERALL, None, spike, now, mail))
     return raised
 
 
@@ -168,7 +173,12 @@ def _window_mention_ids(
 
 
 def _raise(
-    session: Session, kind: AlertKind, topic: str | None, spike: Spike, now: datetime
+    session: Session,
+    kind: AlertKind,
+    topic: str | None,
+    spike: Spike,
+    now: datetime,
+    mail: bool,
 ) -> SocialAlert:
     without = _alerted_topics(session, now) if topic is None else ()
     alert = SocialAlert(
@@ -190,11 +200,13 @@ def _raise(
     )
     session.add(alert)
     session.flush()
-    _tell(session, alert)
+    _tell(session, alert, mail=mail)
     return alert
 
 
-def _crisis(session: Session, mention: SocialMention, now: datetime) -> list[SocialAlert]:
+def _crisis(
+    session: Session, mention: SocialMention, now: datetime, mail: bool
+) -> list[SocialAlert]:
     open_alert = _latest(session, AlertKind.CRISIS, None, now)
     if open_alert is not None:
         _join(open_alert, mention, now)
@@ -215,7 +227,7 @@ def _crisis(session: Session, mention: SocialMention, now: datetime) -> list[Soc
     )
     session.add(alert)
     session.flush()
-    _tell(session, alert)
+    _tell(session, alert, mail=mail)
     return [alert]
 
 
@@ -242,12 +254,12 @@ def _recipients(session: Session) -> list[User]:
     )
 
 
-def _tell(session: Session, alert: SocialAlert) -> None:
+def _tell(session: Session, alert: SocialAlert, *, mail: bool) -> None:
     people = _recipients(session)
     body = "；".join([headline(alert), *alert.reasons])
     notices.write(session, [Notice(u.id, None, NOTICE_KIND, body[:500]) for u in people])
     addresses = [u.email for u in people if u.email]
-    if addresses:
+    if addresses and mail:
         enqueue_alert_mail(session, alert, addresses)
 
 

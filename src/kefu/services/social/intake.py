@@ -50,9 +50,10 @@ def receive_post(
     source: str,
     received_at: datetime,
     event_id: str | None = None,
+    mail: bool = True,
 ) -> tuple[int, bool]:
     """A checked post into a mention (see ``receive_social_webhook``): its id, and whether it
-    is new."""
+    is new. ``mail`` False: alerts it raises are told in the workspace only (the demo)."""
     existing = _mention_id(session, post.platform, post.id)
     if existing is not None:
         return existing, False
@@ -75,7 +76,7 @@ def receive_post(
         return found, False
     mention = session.get(SocialMention, made)
     assert mention is not None
-    alerts.check_mention(session, mention, now=received_at)
+    alerts.check_mention(session, mention, now=received_at, mail=mail)
     return int(made), True
 
 
