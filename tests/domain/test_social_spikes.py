@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kefu.domain import social_spikes as rule
-from kefu.domain.social_spikes import AlertKind, Baseline, WindowCount, assess, joins_alert, windows
+from kefu.domain.social_spikes import AlertKind, Baseline, WindowCount, assess, joins_alert
 
 END = datetime(2026, 12, 9, 2, 0, tzinfo=UTC)
 
@@ -66,21 +66,15 @@ def test_the_baseline_spread_is_never_below_the_poisson_floor() -> None:
     assert Baseline.of([]).mean == 0.0
 
 
-def test_windows_split_a_day_into_hours_oldest_first() -> None:
-    times = [
-        (END, True),  # the current window ends here, inclusive
-        (END - timedelta(minutes=59), False),
-        (END - timedelta(hours=1), False),  # the start of the current window is the last one's
-        (END - timedelta(hours=3, minutes=30), True),
-        (END - timedelta(hours=30), True),  # older than the baseline: ignored
-        (END + timedelta(minutes=1), True),  # after the check: ignored
-    ]
-    current, previous = windows(times, END)
-    assert current == WindowCount(2, 1)
-    assert len(previous) == rule.BASELINE_WINDOWS
-    assert previous[-1] == WindowCount(1, 0)
-    assert previous[-3] == WindowCount(1, 1)
-    assert sum(w.count for w in previous) == 2
+def test_the_windows_are_a_day_of_hours_before_the_current_one() -> None:
+    edges = rule.window_edges(END)
+    assert len(edges) == rule.BASELINE_WINDOWS + 2
+    assert edges[-1] == END and edges[-2] == END - rule.WINDOW
+    assert edges[0] == END - rule.WINDOW * (rule.BASELINE_WINDOWS + 1)
+    assert all(b - a == rule.WINDOW for a, b in zip(edges, edges[1:], strict=False))
+    counts = [WindowCount(n) for n in range(rule.BASELINE_WINDOWS + 1)]
+    current, previous = rule.split(counts)
+    assert current == WindowCount(rule.BASELINE_WINDOWS) and previous == counts[:-1]
 
 
 def test_a_mention_joins_its_alert_within_the_cooldown_crises_within_their_span() -> None:

@@ -132,22 +132,15 @@ def assess(current: WindowCount, previous: Sequence[WindowCount]) -> Spike | Non
     return Spike(volume, negative, current, baseline)
 
 
-def windows(
-    times: Sequence[tuple[datetime, bool]], end: datetime
-) -> tuple[WindowCount, list[WindowCount]]:
-    """The current window ``(end - WINDOW, end]`` and the ``BASELINE_WINDOWS`` before it, oldest
-    first, from (posted_at, negative) pairs; times outside all of them are ignored."""
-    buckets = [[0, 0] for _ in range(BASELINE_WINDOWS + 1)]
-    for at, negative in times:
-        if at > end:
-            continue
-        index = int((end - at) / WINDOW)  # 0: the current window
-        if index > BASELINE_WINDOWS:
-            continue
-        buckets[index][0] += 1
-        buckets[index][1] += int(negative)
-    counts = [WindowCount(c, n) for c, n in buckets]
-    return counts[0], list(reversed(counts[1:]))
+def window_edges(end: datetime) -> list[datetime]:
+    """The edges of the ``BASELINE_WINDOWS`` windows before ``end`` and the current one, oldest
+    first: window i is ``(edges[i], edges[i + 1]]``, the last one ends at ``end``."""
+    return [end - WINDOW * (BASELINE_WINDOWS + 1 - i) for i in range(BASELINE_WINDOWS + 2)]
+
+
+def split(counts: Sequence[WindowCount]) -> tuple[WindowCount, list[WindowCount]]:
+    """The current window (the last) and the baseline windows before it."""
+    return counts[-1], list(counts[:-1])
 
 
 def topic_behind(

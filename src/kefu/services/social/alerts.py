@@ -30,6 +30,7 @@ from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.events import notices
 from kefu.services.outbound import wake
+from kefu.services.social import counts
 
 NOTICE_KIND = "social.alert"
 _LOCK_KEY = 0x6B6566755F736F63  # "kefu_soc": one lock for every alert check
@@ -134,24 +135,14 @@ def _assess(
 ) -> Spike | None:
     """The spike of one topic, or (``topic`` None) of the stream without the topics ``without``
     — unless one topic is behind the stream's rise."""
-    start = now - rule.WINDOW * (rule.BASELINE_WINDOWS + 1)
-    rows = session.execute(
-        select(SocialMention.posted_at, SocialMention.negative, SocialMention.category).where(
-            SocialMention.posted_at > start,
-            SocialMention.posted_at <= now,
-            *_scope(topic, without),
-        )
-    ).all()
-    current, previous = rule.windows([(at, bool(neg)) for at, neg, _ in rows], now)
+    edges = rule.window_edges(now)
+    current, previous = rule.split(counts.per_window(session, edges, *_scope(topic, without)))
     spike = rule.assess(current, previous)
     if spike is None or topic is not None:
         return spike
-    by_topic: dict[str, list[tuple[datetime, bool]]] = {}
-    for at, neg, category in rows:
-        by_topic.setdefault(str(category), []).append((at, bool(neg)))
     topics = {}
-    for name, times in by_topic.items():
-        topic_now, topic_before = rule.windows(times, now)
+    for name, windows in counts.per_window_by_topic(session, edges, *_scope(None, without)).items():
+        topic_now, topic_before = rule.split(windows)
         topics[name] = (topic_now, rule.Baseline.of(topic_before))
     return None if rule.topic_behind(current, spike.baseline, topics) else spike
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import SocialAlert, SocialMention
 from kefu.services.actors import Actor
+from kefu.services.social import counts
 from kefu.services.social.alerts import list_alerts, require_listener
 
 # The periods the page offers: how far back, and the width of one point of the chart.
@@ -80,17 +81,9 @@ def series(session: Session, start: datetime, end: datetime, step: timedelta) ->
     """Mentions per ``step`` from ``start`` to ``end`` by the time they were posted (empty
     steps included, so the chart's axis is even)."""
     steps = max(1, int((end - start) / step))
-    counts = [[0, 0] for _ in range(steps)]
-    rows = session.execute(
-        select(SocialMention.posted_at, SocialMention.negative).where(
-            SocialMention.posted_at > start, SocialMention.posted_at <= end
-        )
-    )
-    for at, negative in rows:
-        index = min(steps - 1, int((at - start) / step))
-        counts[index][0] += 1
-        counts[index][1] += int(bool(negative))
-    return [Point(start + step * i, c, n) for i, (c, n) in enumerate(counts)]
+    edges = [end - step * (steps - i) for i in range(steps + 1)]
+    windows = counts.per_window(session, edges)
+    return [Point(edges[i], w.count, w.negative) for i, w in enumerate(windows)]
 
 
 def top_negative_topics(session: Session, start: datetime, end: datetime) -> list[tuple[str, int]]:
