@@ -2,7 +2,7 @@
 """Social listening intake: mentions per second through ``receive_post`` with a busy day behind.
 
 Makes a SQLite database in a temporary directory, migrates it, and writes ``--history``
-mentions spread over the last 24 hours (a busy brand: 20,000 a day is about 14 a minute). Then
+mentions spread over the last 24 hours (a busy brand: 5,000 a day). Then
 it times ``--mentions`` new ones, each in its own transaction as a webhook delivers them: check,
 analyse, store, link, and the alert check (two windowed counts over the last 25 hours, in SQL).
 
