@@ -33,6 +33,7 @@ from kefu.services.outbound import wake
 from kefu.services.social import counts
 
 NOTICE_KIND = "social.alert"
+MAX_MENTION_IDS = 500  # an alert lists its first mentions; its count goes on
 _LOCK_KEY = 0x6B6566755F736F63  # "kefu_soc": one lock for every alert check
 
 TOPIC_NAMES_ZH = {
@@ -113,7 +114,8 @@ def _alerted_topics(session: Session, now: datetime) -> set[str]:
 def _join(alert: SocialAlert | None, mention: SocialMention, now: datetime) -> None:
     if alert is None or mention.id in alert.mention_ids:
         return
-    alert.mention_ids = [*alert.mention_ids, mention.id]
+    if len(alert.mention_ids) < MAX_MENTION_IDS:
+        alert.mention_ids = [*alert.mention_ids, mention.id]
     alert.count += 1
     alert.negative_count += int(mention.negative)
     alert.negative_share = alert.negative_count / alert.count
@@ -159,6 +161,7 @@ def _window_mention_ids(
                 *_scope(topic, without),
             )
             .order_by(SocialMention.id)
+            .limit(MAX_MENTION_IDS)
         )
     )
 
