@@ -39,6 +39,7 @@ from kefu.api import (
     scripts,
     search,
     sla_policies,
+    social,
     suggestions,
     ticket_fields,
     tickets,
@@ -263,6 +264,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         case_library,
         kb,
         bot,
+        social,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")
