@@ -133,3 +133,13 @@ def test_a_rise_made_by_one_topic_is_that_topics_not_the_streams() -> None:
     }
     assert rule.topic_behind(stream, stream_norm, spread) is None
     assert rule.topic_behind(WindowCount(1), stream_norm, one_topic) is None
+
+
+def test_hours_before_listening_began_are_not_in_the_baseline() -> None:
+    edges = rule.window_edges(END)
+    counts = [WindowCount(0)] * 20 + [WindowCount(3)] * 4 + [WindowCount(6)]
+    started = edges[20] + timedelta(minutes=5)  # the first mention came in window 20
+    current, previous = rule.split(counts, edges, started)
+    assert current == WindowCount(6) and previous == [WindowCount(3)] * 4
+    assert assess(current, previous) is None  # 6 after hours of 3 is no spike
+    assert assess(*rule.split(counts)) is not None  # against a day of zeros it would be

@@ -22,6 +22,9 @@ hour from waking anybody; the ratio keeps a busy, noisy stream from alerting on 
 that is always criticised on one topic does not alert all day; a brand that usually gets praise
 does when half its mentions turn negative).
 
+Hours before the first mention kefu ever received are not part of the baseline (nobody was
+listening then, ``split``).
+
 **Crisis.** A mention carrying a crisis signal (media, a regulator such as 12315, a lawsuit,
 safety, privacy, discrimination — ``domain/triage_labels.Risk``) alerts at once, without a
 baseline.
@@ -138,9 +141,19 @@ def window_edges(end: datetime) -> list[datetime]:
     return [end - WINDOW * (BASELINE_WINDOWS + 1 - i) for i in range(BASELINE_WINDOWS + 2)]
 
 
-def split(counts: Sequence[WindowCount]) -> tuple[WindowCount, list[WindowCount]]:
-    """The current window (the last) and the baseline windows before it."""
-    return counts[-1], list(counts[:-1])
+def split(
+    counts: Sequence[WindowCount],
+    edges: Sequence[datetime] | None = None,
+    listening_since: datetime | None = None,
+) -> tuple[WindowCount, list[WindowCount]]:
+    """The current window (the last) and the baseline windows before it. Windows that ended
+    before ``listening_since`` (the first mention ever seen) are left out of the baseline: they
+    are not quiet hours but hours nobody listened, and counting them as zeros would make a new
+    installation's first ordinary afternoon look like a spike."""
+    previous = list(counts[:-1])
+    if edges is not None and listening_since is not None:
+        previous = [w for w, end in zip(previous, edges[1:], strict=False) if end > listening_since]
+    return counts[-1], previous
 
 
 def topic_behind(

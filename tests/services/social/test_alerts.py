@@ -48,6 +48,7 @@ def test_a_burst_of_negative_mentions_raises_one_alert_not_one_per_mention(db: S
 
 def test_a_burst_after_the_cooldown_raises_a_new_alert(db: Session) -> None:
     factories.make_user(db, role="supervisor")
+    quiet_day(db, until=NOW - timedelta(hours=5))
     for start in (NOW - timedelta(hours=5), NOW):
         for k in range(6):
             at = start + timedelta(minutes=k)

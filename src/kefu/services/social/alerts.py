@@ -138,13 +138,15 @@ def _assess(
     """The spike of one topic, or (``topic`` None) of the stream without the topics ``without``
     — unless one topic is behind the stream's rise."""
     edges = rule.window_edges(now)
-    current, previous = rule.split(counts.per_window(session, edges, *_scope(topic, without)))
+    since = session.scalar(select(func.min(SocialMention.posted_at)))
+    windows = counts.per_window(session, edges, *_scope(topic, without))
+    current, previous = rule.split(windows, edges, since)
     spike = rule.assess(current, previous)
     if spike is None or topic is not None:
         return spike
     topics = {}
     for name, windows in counts.per_window_by_topic(session, edges, *_scope(None, without)).items():
-        topic_now, topic_before = rule.split(windows)
+        topic_now, topic_before = rule.split(windows, edges, since)
         topics[name] = (topic_now, rule.Baseline.of(topic_before))
     return None if rule.topic_behind(current, spike.baseline, topics) else spike
 
