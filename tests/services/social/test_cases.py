@@ -79,7 +79,8 @@ def test_bad_posts_are_refused_with_the_field_that_is_wrong(db: Session) -> None
         ({**good, "text": ""}, "text"),
         ({**good, "posted_at": "2026-12-09T10:00:00"}, "posted_at"),
         ({**good, "url": "javascript:alert(1)"}, "url"),
-        ({**good, "author": {"name": "无名"}}, "author.handle"),
+        ({**good, "id": ""}, "id"),
+        ({**good, "author": {"handle": "x" * 101}}, "author.handle"),
     ):
         with pytest.raises(KefuError) as refused:
             receive_social_webhook(db, source_id=1, event_id="e", data=broken, received_at=NOW)
@@ -94,3 +95,35 @@ def test_a_post_delivered_twice_is_one_mention(db: Session) -> None:
     first = send(db, data, at=NOW)
     assert send(db, data, at=NOW + timedelta(seconds=5), source_id=2) == first
     assert len(db.scalars(select(SocialMention.id)).all()) == 1
+
+
+def test_the_webhook_receivers_flat_shape_and_anonymous_posts_are_taken(
+    db: Session, settings: Settings
+) -> None:
+    """As docs/webhooks.md documents the body: author_handle and author_name flat, posted_at
+    optional (then: when it arrived); without a handle the post links to no customer."""
+    flat = {"platform": "weibo", "id": "wb-1", "author_handle": "小红", "author_name": "小红",
+            "text": "这家客服太慢了", "url": "https://weibo.com/1/wb-1"}  # fmt: skip
+    first = receive_social_webhook(db, source_id=3, event_id="evt_9", data=flat, received_at=NOW)
+    mention = db.get(SocialMention, first)
+    assert mention is not None
+    assert (mention.author_handle, mention.posted_at, mention.source) == ("小红", NOW, "webhook:3")
+    anonymous = receive_social_webhook(
+        db, source_id=3, event_id="evt_10",
+        data={"platform": "douyin", "id": "dy-1", "text": "质量太差了"}, received_at=NOW,
+    )  # fmt: skip
+    other = receive_social_webhook(
+        db, source_id=3, event_id="evt_11",
+        data={"platform": "douyin", "id": "dy-2", "text": "也是质量问题"}, received_at=NOW,
+    )  # fmt: skip
+    db.commit()
+    supervisor = _staff(db, "supervisor")
+    tickets = [
+        cases.do_make_case(
+            db, supervisor, cases.access_mention(db, supervisor, m), settings=settings, now=NOW
+        )
+        for m in (anonymous, other)
+    ]
+    db.commit()
+    # Two anonymous authors are two customers, not one "anonymous" customer.
+    assert tickets[0].customer_id != tickets[1].customer_id

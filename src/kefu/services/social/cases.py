@@ -61,8 +61,11 @@ def do_make_case(
         channel=Channel.SOCIAL.value,
         external_id=f"mention-{mention.id}",
         sender=Sender(
-            external_id=identity_of(mention.platform, mention.author_handle),
-            name=mention.author_name or mention.author_handle,
+            # An anonymous post is a customer of its own, never one shared by all of them.
+            external_id=identity_of(
+                mention.platform, mention.author_handle or f"post-{mention.external_id}"
+            ),
+            name=mention.author_name or mention.author_handle or "匿名网友",
         ),
         text=mention.text,
         subject=_subject(mention),

@@ -259,8 +259,9 @@ def _store(
                 continue
             _, new = receive_post(session, post, source=f"feed:{feed_id}", received_at=at)
             made += int(new)
-            stamp = post.posted_at.isoformat()
-            newest = stamp if newest is None or post.posted_at > _parsed(newest) else newest
+            if post.posted_at is not None:
+                stamp = post.posted_at.isoformat()
+                newest = stamp if newest is None or post.posted_at > _parsed(newest) else newest
         feed = session.get(SocialFeed, feed_id)
         if feed is not None:
             feed.last_polled_at, feed.last_count, feed.last_error = at, made, None

@@ -59,7 +59,8 @@ def receive_post(
         return existing, False
     analysis = analyzer().analyze(post.text)
     values = _values(post, analysis, source=source, event_id=event_id, received_at=received_at)
-    values["customer_id"] = customer_of(session, post.platform, post.author.handle)
+    if post.author.handle:
+        values["customer_id"] = customer_of(session, post.platform, post.author.handle)
     # Two deliveries of one post at once (a webhook and a feed): the second insert does nothing.
     insert = (
         postgresql.insert(SocialMention)
@@ -106,7 +107,9 @@ def _values(
         "author_handle": post.author.handle,
         "author_name": post.author.name,
         "text": post.text,
-        "posted_at": min(post.posted_at.astimezone(UTC), received_at),
+        "posted_at": min(post.posted_at.astimezone(UTC), received_at)
+        if post.posted_at
+        else received_at,
         "received_at": received_at,
         "sentiment": triage.sentiment,
         "emotion": triage.emotion,
@@ -119,6 +122,7 @@ def _values(
         "source": source,
         "event_id": event_id,
         "ticket_id": None,
+        "customer_id": None,
     }
 
 

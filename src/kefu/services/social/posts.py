@@ -7,8 +7,11 @@ The shape (the body of a ``social.post`` / ``social.comment`` webhook, and each 
      "posted_at": "2026-12-07T09:30:00+08:00", "parent_id": null}
 
 ``platform`` is weibo, douyin, xiaohongshu or other; a post with ``parent_id`` is a comment on
-that post. ``posted_at`` must carry its offset; a time after the post arrived is taken as the
-arrival (a platform's clock ahead of ours must not put a post into a window that has not come).
+that post. The author may also come flat, as the webhook receiver documents it
+(``"author_handle"``, ``"author_name"``: docs/webhooks.md), and may be missing (an anonymous post
+links to no customer). ``posted_at`` must carry its offset; without it the post is taken as
+posted when it arrived, and so is a time after the arrival (a platform's clock ahead of ours must
+not put a post into a window that has not come).
 """
 
 from __future__ import annotations
@@ -16,14 +19,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kefu.errors import KefuError
 
 PLATFORMS = ("weibo", "douyin", "xiaohongshu", "other")
 MAX_TEXT = 5000
-
-Handle = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class _Strict(BaseModel):
@@ -31,7 +39,7 @@ class _Strict(BaseModel):
 
 
 class Author(_Strict):
-    handle: Handle
+    handle: Annotated[str, Field(max_length=100)] = ""  # "": anonymous
     name: Annotated[str, Field(max_length=100)] = ""
 
 
@@ -39,10 +47,21 @@ class SocialPost(_Strict):
     platform: Literal["weibo", "douyin", "xiaohongshu", "other"]
     id: Annotated[str, Field(min_length=1, max_length=200)]
     url: Annotated[str | None, Field(max_length=1000)] = None
-    author: Author
+    author: Author = Author()
     text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-    posted_at: datetime
+    posted_at: datetime | None = None  # None: when it arrived
     parent_id: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_author(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "author" not in data:
+            flat = {
+                "handle": data.get("author_handle") or "",
+                "name": data.get("author_name") or "",
+            }
+            return {**data, "author": flat}
+        return data
 
     @field_validator("url")
     @classmethod
@@ -54,8 +73,8 @@ class SocialPost(_Strict):
 
     @field_validator("posted_at")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
             raise ValueError("posted_at needs a UTC offset (2026-12-07T09:30:00+08:00)")
         return value
 
