@@ -43,6 +43,7 @@ test: install-dev
 
 test-sqlite: install-dev
 	./scripts/ensure-browser.sh
+	./scripts/ensure-mail-servers.sh
 	@echo "== test suite on SQLite (with the browser tests)"
 	KEFU_TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 

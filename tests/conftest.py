@@ -65,6 +65,9 @@ def settings(data_dir: Path) -> Settings:
         # itself has its own event bus, and its relay would take the live server's web chat
         # replies to visitors who are not listening there.
         outbox_relay_in_server=False,
+        # Mail tests fetch themselves (tests/mailservers/): no IDLE loop of the live server
+        # takes their mail first.
+        mail_idle_in_server=False,
         # The live server's outbox relay retries within a second, not minutes.
         outbox_retry_first_seconds=0.05,
         outbox_poll_seconds=0.2,  # a wake-up missed under load costs a fifth of a second
@@ -272,3 +275,22 @@ from tests.nlp_fixtures import tiny_accurate_model, tiny_data, tiny_model  # noq
 def demo_kb(db: Session) -> None:
     """The demo's 60 help articles, published (the bot and the portal answer from them)."""
     factories.make_demo_kb(db)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mail_servers: starts private mail servers (tests/mailservers); runs in the SQLite pass only",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests with real mail servers run once: they test the mail protocols, not the database
+    engine, so with a PostgreSQL KEFU_TEST_DATABASE_URL they are deselected (never skipped)."""
+    url = os.environ.get("KEFU_TEST_DATABASE_URL", "")
+    if not url or url.startswith("sqlite"):
+        return
+    mail_items = [item for item in items if item.get_closest_marker("mail_servers")]
+    if mail_items:
+        config.hook.pytest_deselected(items=mail_items)
+        items[:] = [item for item in items if item not in mail_items]

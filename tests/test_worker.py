@@ -140,6 +140,9 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "chat_offers: offered 0, expired 0, nonces_forgotten 0",  # nobody online to offer to
             "orders: looked_up 0, failed 0",  # no order number waits for its shop
             "bot_idle: handed_off 0, closed 0",  # no conversation the bot holds
+            "customer_joins: identities 0, joined 0, suggested 0, verified 0",
+            "mail: fetched 0, imported 0, auto_replies 0, failed 0, refused 0, skipped 0, errors 0",
+            "webhook_receipts: forgotten 0",
             "social_feeds: feeds 0, mentions 0, skipped 0, failed 0",  # no feed configured
         ]
     finally:

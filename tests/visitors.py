@@ -30,16 +30,19 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def claim(secret: str, user_id: str, *, at: float | None = None, nonce: str | None = None,
-          name: str = "") -> dict[str, Any]:  # fmt: skip
-    """A site's identity claim, signed as the site's server would."""
+          name: str = "", email: str = "", phone: str = "") -> dict[str, Any]:  # fmt: skip
+    """A site's identity claim, signed as the site's server would (with the contacts it
+    verified, when given)."""
     timestamp = int(time.time() if at is None else at)
     nonce = nonce or secrets.token_urlsafe(18)
     return {
         "user_id": user_id,
         "timestamp": str(timestamp),
         "nonce": nonce,
-        "signature": vi.sign(secret.encode(), user_id, timestamp, nonce),
+        "signature": vi.sign(secret.encode(), user_id, timestamp, nonce, email, phone),
         "name": name,
+        "email": email,
+        "phone": phone,
     }
 
 

@@ -47,6 +47,7 @@ from kefu.api import (
     users,
     web_pages,
     webchat_channels,
+    webhooks,
 )
 from kefu.api.access import describe_roles
 from kefu.api.chat_origins import ChatOrigins
@@ -88,6 +89,7 @@ from kefu.web.pages import help as web_help
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import kb as web_kb
 from kefu.web.pages import listening as web_listening
+from kefu.web.pages import mail_originals as web_mail_originals
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
@@ -117,6 +119,7 @@ WORKSPACE_PAGES = (
     web_scripts,
     web_kb,
     web_tickets,
+    web_mail_originals,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
@@ -164,7 +167,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         relay: RelayService = running.state.outbox
         if settings.outbox_relay_in_server:  # replies leave as soon as they are committed
             relay.start()
+        mail_idle = None
+        if settings.mail_idle_in_server:  # mail taken in as the IMAP server announces it
+            from kefu.services.mail.fetch import IdleLoops
+
+            mail_idle = IdleLoops(running.state.session_factories.write, settings)
+            await anyio.to_thread.run_sync(mail_idle.start)
         yield
+        if mail_idle is not None:
+            await anyio.to_thread.run_sync(mail_idle.stop)
         if jobs is not None:
             jobs.cancel()
             with suppress(asyncio.CancelledError):
@@ -207,6 +218,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     redis = connect_redis(settings.redis_url)
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=redis)
+    app.state.webhook_limiter = RateLimiter(settings.webhook_events_per_minute, 60, redis=redis)
     app.state.kb_limits = KbLimits(
         settings.kb_searches_per_minute, settings.kb_votes_per_minute, redis=redis
     )
@@ -265,6 +277,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         kb,
         bot,
         social,
+        webhooks,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from kefu import __version__, cli_kb, cli_nlp, cli_norms
+from kefu import __version__, cli_kb, cli_mail, cli_nlp, cli_norms
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
@@ -50,6 +50,7 @@ case_library_app = typer.Typer(help="The case library (解决方案库).", no_ar
 app.add_typer(case_library_app, name="case-library")
 app.add_typer(search_app, name="search")
 app.add_typer(cli_kb.kb_app, name="kb")
+app.add_typer(cli_mail.mail_app, name="mail")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)
@@ -197,9 +198,17 @@ def worker(
     relay_service = RelayService.from_settings(writers, adapters, settings, read_sessions=readers)
     if relay and not once:
         relay_service.start()
+    mail_idle = None
+    if not once and (not job or "mail" in job):
+        from kefu.services.mail.fetch import IdleLoops
+
+        mail_idle = IdleLoops(writers, settings)  # mail taken in as the IMAP server announces it
+        mail_idle.start()
     try:
         done = runner.run_worker(jobs, context, stop, once=once)
     finally:
+        if mail_idle is not None:
+            mail_idle.stop()
         relay_service.stop()
         close_adapters(adapters)
         bus.close()

@@ -57,6 +57,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The reply breaks the communication norms; edit it, or give a reason to send it anyway",
     ),
     "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
+    "invalid_mailbox": (
+        "邮箱设置无效：{reason}",
+        "The mailbox settings are invalid: {reason}",
+    ),
+    "mailbox_password_unreadable": (
+        "邮箱密码无法解密（密钥已更换？），请重新填写密码",
+        "The mailbox password cannot be opened (was the secret key changed?); enter it again",
+    ),
     "customer_merged": (
         "该客户已合并到其他客户，请在合并后的客户上操作",
         "This customer was merged into another; work on that one",
@@ -91,6 +99,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "One of these customers has already been merged",
     ),
     "merge_already_undone": ("该合并已撤销", "This merge has already been undone"),
+    "customer_join_decided": (
+        "该合并建议已处理过（{state}）",
+        "This suggestion has already been decided ({state})",
+    ),
+    "invalid_email": ("邮箱地址格式不正确", "This is not an e-mail address"),
+    "invalid_phone": ("手机号码格式不正确", "This is not a phone number"),
+    "verification_rate_limited": (
+        "验证码发送过于频繁，请一小时后再试",
+        "Too many codes for this customer; try again in an hour",
+    ),
     "attachment_too_large": ("附件超过 {limit} 字节上限", "The attachment exceeds {limit} bytes"),
     "too_many_attachments": (
         "一次最多附带 {limit} 个文件",
@@ -261,6 +279,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "知识库文件有误，未导入任何内容",
         "The knowledge-base files have errors; nothing was imported",
     ),
+    "webhook_signature_invalid": (
+        "Webhook 签名无效、缺失或时间戳超出允许范围（{reason}）",
+        "The webhook signature is invalid, missing or out of the time tolerance ({reason})",
+    ),
+    "webhook_event_not_accepted": (
+        "该来源不接收「{event_type}」类型的事件",
+        "This source does not accept events of type {event_type}",
+    ),
+    "webhook_key_taken": ("已有来源使用这个标识", "Another source has this key"),
+    "webhook_social_unavailable": (
+        "社交舆情模块尚未安装，无法接收社交帖子",
+        "Social listening is not installed; social posts cannot be taken",
+    ),
     "internal_error": ("服务器内部错误", "Internal server error"),
 }
 
@@ -273,9 +304,12 @@ WHAT: dict[str, tuple[str, str]] = {
     "token": ("令牌", "Token"),
     "integration": ("集成", "Integration"),
     "merge": ("合并记录", "Merge"),
+    "customer_join": ("合并建议", "Join suggestion"),
     "attachment": ("附件", "Attachment"),
     "message": ("消息", "Message"),
     "webchat_channel": ("在线客服渠道", "Web chat channel"),
+    "mailbox": ("邮箱", "Mailbox"),
+    "mail_raw": ("邮件", "Mail"),
     "social_mention": ("舆情帖子", "Social mention"),
     "social_alert": ("舆情预警", "Social alert"),
     "social_feed": ("舆情订阅源", "Social feed"),
@@ -288,6 +322,8 @@ WHAT: dict[str, tuple[str, str]] = {
     "kb_article": ("知识库文章", "Article"),
     "kb_version": ("文章版本", "Article version"),
     "kb_feedback": ("反馈", "Feedback"),
+    "webhook_source": ("Webhook 来源", "Webhook source"),
+    "webhook_subscription": ("Webhook 订阅", "Webhook subscription"),
 }
 
 

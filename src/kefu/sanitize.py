@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 
@@ -53,6 +54,34 @@ def sanitize_html(markup: str) -> str:
         url_schemes={"http", "https", "mailto", "cid"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def sanitize_mail_html(markup: str) -> str:
+    """``sanitize_html`` for the HTML of an e-mail: besides, an image keeps its ``src`` only
+    when it points inside the mail (``cid:``). A remote image is never fetched — not by the
+    server, not by an agent's browser (it would tell the sender the mail was read: tracking
+    pixels) — so its ``src`` goes and its alt text stays."""
+    clean = nh3.clean(
+        markup,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "cid"},
+        link_rel="noopener noreferrer nofollow",
+        clean_content_tags={"script", "style", "title"},
+        attribute_filter=_local_images_only,
+    )
+    return _EMPTY_IMG.sub("", clean)  # a tracking pixel has nothing left to show
+
+
+# nh3's output is normalised (double-quoted attributes, no ">" inside a tag), so an image
+# left with neither a source nor a non-empty alt text is found reliably.
+_EMPTY_IMG = re.compile(r"<img(?![^>]*\s(?:src=|alt=\"[^\"]))[^>]*>")
+
+
+def _local_images_only(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src" and not value.strip().lower().startswith("cid:"):
+        return None
+    return value
 
 
 def text_to_html(text: str) -> str:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = 10 * 1_048_576
     session_days: int = 14
     login_attempts_per_minute: int = 10
+    # Events one webhook source (POST /api/v1/channels/webhook/{source}) may post per minute.
+    webhook_events_per_minute: int = Field(default=600, ge=1)
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g.
     # "127.0.0.1, 10.0.0.0/8"). Empty: the client is always the address that connected, so
     # nobody can pick a fresh login limit by sending the header (api/client_address.py).
@@ -121,6 +123,17 @@ class Settings(BaseSettings):
     social_feed_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     social_feed_max_bytes: int = Field(default=2 * 1_048_576, ge=1024)
     social_feed_max_posts: int = Field(default=500, ge=1, le=10_000)
+
+    # E-mail (services/mail/): the largest mail the fetcher takes (a larger one is refused with
+    # its reason kept, and admins see it), how often mailboxes without IMAP IDLE are polled, how
+    # long a fetcher holds a mailbox it reads (one fetcher per mailbox; a fetcher killed frees it
+    # after this), whether `kefu serve` runs the IDLE loops itself (`kefu worker` always does),
+    # and how many automatic acknowledgements one address gets per hour at most.
+    mail_max_bytes: int = Field(default=25 * 1_048_576, ge=1024)
+    mail_poll_seconds: float = Field(default=60.0, gt=0, le=86400)
+    mail_lease_seconds: float = Field(default=120.0, gt=0, le=3600)
+    mail_idle_in_server: bool = True
+    mail_acknowledgements_per_hour: int = Field(default=3, ge=0, le=1000)
 
     # Realtime (realtime/): the sites whose pages may open the agent WebSocket, as origins
     # ("https://kefu.example.cn, http://localhost:5173"; kefu's own host is always allowed),

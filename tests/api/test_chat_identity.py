@@ -63,6 +63,25 @@ def test_an_existing_customer_with_that_identity_gets_the_conversation(server, a
     assert db.get(Identity, known.identities[0].id).verified is True
 
 
+def test_a_signed_phone_joins_the_profile_that_proved_the_same_number(anon, channel, db):
+    """The site verified its user's phone and signed it: the WeChat profile bound to that number
+    (proven by an integration) is the same customer, joined automatically."""
+    from kefu.domain.customer_joins import ContactKind, Proof
+    from kefu.services.customers import joins
+
+    wechat = factories.make_customer(db, name="微信用户", identities=[("wechat", "oWx-7")])
+    joins.record_verified_contact(db, wechat.id, ContactKind.PHONE, "13755556666", Proof.BOUND)
+    db.commit()
+    signed = claim(channel.secret, "u-77", name="林先生", phone="+86 137 5555 6666")
+    assert start(anon, channel.key, identity=signed)["visitor"]["verified"] is True
+    db.expire_all()
+    visitor = db.scalar(select(Identity).where(Identity.external_id == f"{channel.key}:u-77"))
+    assert visitor.customer_id == wechat.id  # the newer profile was merged into the older
+    # A phone that was not signed is not taken from the claim: changing it breaks the signature.
+    forged = {**claim(channel.secret, "u-78", phone="13700000000"), "phone": "13755556666"}
+    assert start(anon, channel.key, identity=forged)["visitor"]["verified"] is False
+
+
 @pytest.mark.parametrize(
     "forge",
     [

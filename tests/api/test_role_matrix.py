@@ -71,6 +71,10 @@ def world(db, server, integration):
         "script_id": 1,  # no script: staff get past the door to a 404
         "macro_id": 1,
         "entry_id": 1,  # no case-library entry: staff get past the door to a 404
+        "join_id": 1,  # no join suggestion: staff get past the door to a 404
+        "source": "wh-unknown",  # no webhook source: anyone gets past the door to a 404
+        "source_id": 1,  # no webhook source, no subscription: an admin gets a 404
+        "subscription_id": 1,
         "mention_id": 1,  # no mention: supervisors and admins get past the door to a 404
         "alert_id": 1,
     }

@@ -19,6 +19,8 @@ from kefu.db.models import (
     Customer,
     Group,
     Integration,
+    Mailbox,
+    MailRaw,
     RoutingRule,
     SlaPolicy,
     SocialFeed,
@@ -31,6 +33,10 @@ from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import routing
 from kefu.services.fields import definitions
+from kefu.services.infra.outbound_urls import guard_of
+from kefu.services.mail.mailboxes import do_create_mailbox
+from kefu.services.webhooks import sources as webhook_sources
+from kefu.services.webhooks import subscriptions as webhook_subscriptions
 from kefu.web.pages import admin as admin_pages
 from kefu.web.render import LOCAL_ZONE
 from tests import factories
@@ -57,6 +63,15 @@ PAGES = (
     "/admin/webchat",
     "/admin/webchat/new",
     "/admin/webchat/{channel_id}",
+    "/admin/mailboxes",
+    "/admin/mailboxes/new",
+    "/admin/mailboxes/{mailbox_id}",
+    "/admin/webhook-sources",
+    "/admin/webhook-sources/new",
+    "/admin/webhook-sources/{source_id}",
+    "/admin/webhook-subscriptions",
+    "/admin/webhook-subscriptions/new",
+    "/admin/webhook-subscriptions/{subscription_id}",
     "/admin/social-feeds",
     "/admin/social-feeds/new",
     "/admin/social-feeds/{feed}",
@@ -89,6 +104,18 @@ FORMS = (
     "/admin/webchat/{channel_id}",
     "/admin/webchat/{channel_id}/secret",
     "/admin/webchat/{channel_id}/delete",
+    "/admin/mailboxes",
+    "/admin/mailboxes/{mailbox_id}",
+    "/admin/mailboxes/{mailbox_id}/check",
+    "/admin/mailboxes/{mailbox_id}/reprocess/{raw_id}",
+    "/admin/mailboxes/{mailbox_id}/delete",
+    "/admin/webhook-sources",
+    "/admin/webhook-sources/{source_id}",
+    "/admin/webhook-sources/{source_id}/secret",
+    "/admin/webhook-subscriptions",
+    "/admin/webhook-subscriptions/{subscription_id}",
+    "/admin/webhook-subscriptions/{subscription_id}/secret",
+    "/admin/webhook-subscriptions/{subscription_id}/delete",
     "/admin/social-feeds",
     "/admin/social-feeds/{feed}",
     "/admin/social-feeds/{feed}/delete",
@@ -135,6 +162,7 @@ def _rows(db: Session) -> dict[str, int]:
             Integration,
             WebchatChannel,
             TicketField,
+            Mailbox,
             SocialFeed,
         )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
@@ -150,10 +178,22 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
     factories.make_integration(db)
     factories.make_token(db, admin)
     field = definitions.do_create_field(db, SYSTEM, key="order_no", label="订单号", type="text")
+    mailbox = do_create_mailbox(db, SYSTEM, secret_key="k", name="客服", address="kf@shop.test")
+    _, source = webhook_sources.do_create_source(
+        db, SYSTEM, name="呼叫中心", kinds=["sms.received"], secret_key="k"
+    )
+    _, subscription = webhook_subscriptions.do_create_subscription(
+        db, SYSTEM, url="http://127.0.0.1:9/hook", events=["ticket.created"],
+        guard=guard_of(), secret_key="k",
+    )  # fmt: skip
     db.add(SocialFeed(name="品牌监测", url="https://monitor.example.cn/feed.json", last_count=0))
     db.commit()
     ids = {
         "feed": db.scalar(select(SocialFeed.id)),
+        "mailbox_id": mailbox.id,
+        "raw_id": 1,
+        "source_id": source.id,
+        "subscription_id": subscription.id,
         "field": field.id,
         "user": admin.id,
         "group": group.id,
@@ -936,6 +976,23 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         db, SYSTEM, key="hostile", label="字" + HOSTILE[:40], type="choice", options=[HOSTILE[:90]],
         group_ids=[group.id],
     )  # fmt: skip
+    mailbox = do_create_mailbox(
+        db, SYSTEM, secret_key="k", name="邮" + HOSTILE[:90], address="kf@shop.test",
+        imap_host=HOSTILE[:200],
+    )  # fmt: skip
+    db.add(
+        MailRaw(
+            mailbox_id=mailbox.id, uidvalidity=1, uid=1, raw=b"x", sha256="0" * 64, size=1,
+            state="failed", error=HOSTILE, subject=HOSTILE, from_address=HOSTILE[:300],
+        )
+    )  # fmt: skip
+    _, source = webhook_sources.do_create_source(
+        db, SYSTEM, name="源" + HOSTILE[:90], kinds=["sms.received"], secret_key="k"
+    )
+    _, subscription = webhook_subscriptions.do_create_subscription(
+        db, SYSTEM, url="http://127.0.0.1:9/hook", events=["ticket.created"],
+        description=HOSTILE[:150], guard=guard_of(), secret_key="k",
+    )  # fmt: skip
     feed = SocialFeed(name="源" + HOSTILE[:90], url="https://x.example.cn/?q=" + HOSTILE[:60],
                       last_count=0, last_error=HOSTILE)  # fmt: skip
     db.add(feed)
@@ -943,6 +1000,9 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
     ids = {
+        "mailbox_id": mailbox.id,
+        "source_id": source.id,
+        "subscription_id": subscription.id,
         "field": field.id,
         "user": user.id,
         "group": group.id,

@@ -53,6 +53,8 @@ class VisitorIdentity(Lenient):
     nonce: Any = ""
     signature: Any = ""
     name: Any = ""
+    email: Any = ""  # signed with the rest when the site verified it
+    phone: Any = ""
 
     def claim(self) -> ClaimIn:
         def text(value: Any, limit: int) -> str:
@@ -64,6 +66,7 @@ class VisitorIdentity(Lenient):
         return ClaimIn(
             text(self.user_id, 200), text(self.timestamp, 20), text(self.nonce, 100),
             text(self.signature, 200), text(self.name, 1000),
+            text(self.email, 254), text(self.phone, 254),
         )  # fmt: skip
 
 

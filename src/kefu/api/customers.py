@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from kefu.api.access import MANAGERS, STAFF, allow
-from kefu.api.deps import DB, CurrentActor
+from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, TagName
 from kefu.api.tickets import MessagePublic, TicketPublic
+from kefu.domain.customer_joins import ContactKind
+from kefu.services.customers import joins, verification
 from kefu.services.customers import profiles as service
 from kefu.services.customers.profiles import IdentityIn
 from kefu.services.sla.clocks import Policies
@@ -200,3 +202,109 @@ def merge_customers(
 )
 def undo_merge(merge_id: Id, db: DB, actor: CurrentActor) -> MergePublic:
     return MergePublic.model_validate(service.do_undo_merge(db, actor, merge_id))
+
+
+# --- one customer across channels: suggested joins and contact verification -----------------
+
+
+class JoinEvidence(Out):
+    kind: str = Field(description="email | phone")
+    value: str
+    this_customer_id: int | None = Field(
+        default=None, description="the profile whose new contact found the other"
+    )
+    this_proof: str = Field(
+        description="how that profile holds it: signed_claim | bound | code "
+        "(verified), header | sender | typed (claimed)"
+    )
+    other_proof: str = Field(description="how the other profile holds it")
+
+
+class JoinPublic(Out):
+    id: int
+    customer_a_id: int
+    customer_b_id: int
+    state: str = Field(description="suggested | joined | dismissed | undone")
+    automatic: bool
+    merge_id: int | None
+    evidence: JoinEvidence
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class JoinSuggestionPublic(Out):
+    join: JoinPublic
+    other_customer_id: int
+    other_name: str
+
+
+class VerificationBody(In):
+    kind: ContactKind
+    value: Annotated[str, Field(min_length=3, max_length=254)]
+
+
+class VerificationPublic(Out):
+    id: int
+    kind: str
+    expires_at: datetime
+    code_to_tell: str | None = Field(
+        description="a phone's code, for the agent to give the customer to text back from that "
+        "phone; null for an e-mail address (the code was mailed there)"
+    )
+
+
+@router.get(
+    "/{customer_id}/join-suggestions",
+    response_model=list[JoinSuggestionPublic],
+    summary="Profiles that may be the same customer (shared e-mail or phone), for an agent to decide",
+    **allow(*STAFF),
+)
+def join_suggestions(customer_id: Id, db: DB, actor: CurrentActor) -> list[JoinSuggestionPublic]:
+    customer = service.access_customer(db, actor, customer_id)
+    return [
+        JoinSuggestionPublic(
+            join=JoinPublic.model_validate(s.join),
+            other_customer_id=s.other.id,
+            other_name=s.other.name,
+        )
+        for s in joins.suggestions_for(db, actor, customer)
+    ]
+
+
+@router.post(
+    "/joins/{join_id}/confirm",
+    response_model=JoinPublic,
+    summary="Confirm a suggested join: the newer profile is merged into the older (undoable)",
+    **allow(*STAFF),
+)
+def confirm_join(join_id: Id, db: DB, actor: CurrentActor) -> JoinPublic:
+    return JoinPublic.model_validate(joins.confirm_join(db, actor, join_id))
+
+
+@router.post(
+    "/joins/{join_id}/dismiss",
+    response_model=JoinPublic,
+    summary="Not the same customer: the suggestion closes and is not made again",
+    **allow(*STAFF),
+)
+def dismiss_join(join_id: Id, db: DB, actor: CurrentActor) -> JoinPublic:
+    return JoinPublic.model_validate(joins.dismiss_join(db, actor, join_id))
+
+
+@router.post(
+    "/{customer_id}/verifications",
+    response_model=VerificationPublic,
+    status_code=201,
+    summary="Prove an e-mail address or phone number with a code the customer sends back",
+    **allow(*STAFF),
+)
+def start_verification(
+    customer_id: Id, body: VerificationBody, db: DB, actor: CurrentActor, settings: AppSettings
+) -> VerificationPublic:
+    started = verification.start_verification(
+        db, actor, customer_id, body.kind, body.value, secret_key=settings.secret_key
+    )
+    v = started.verification
+    return VerificationPublic(
+        id=v.id, kind=v.kind, expires_at=v.expires_at, code_to_tell=started.code_to_tell
+    )

@@ -26,7 +26,7 @@ IntegrationName = Annotated[
 ]
 
 
-def _http_url(value: str) -> str:
+def http_url(value: str) -> str:
     parts = urlsplit(value)
     if (
         parts.scheme not in ("http", "https")
@@ -40,7 +40,7 @@ def _http_url(value: str) -> str:
 CallbackUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=8, max_length=500),
-    AfterValidator(_http_url),
+    AfterValidator(http_url),
     Field(description="where agents' replies to its tickets are posted (signed)"),
 ]
 # Stored deduplicated and sorted, so an audit shows what changed and not how it was typed.
@@ -54,7 +54,7 @@ Channels = Annotated[
 OrderLookupUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=8, max_length=500),
-    AfterValidator(_http_url),
+    AfterValidator(http_url),
     Field(description="where kefu asks for an order by its number (signed; docs/order-lookup.md)"),
 ]
 

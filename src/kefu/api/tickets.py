@@ -69,6 +69,11 @@ class MessagePublic(Out):
     norm_override_reason: str | None = Field(
         default=None, description="why it was sent over an error finding"
     )
+    call_turn: dict[str, Any] | None = Field(
+        default=None,
+        description="a turn of a phone call: start_s, end_s; an agent's turn also its speaking "
+        "rate (rate, characters per minute), limit and fast (docs/webhooks.md)",
+    )
     created_at: datetime
     attachments: list[AttachmentPublic] = []
 

@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from kefu.channels.api_callback import ApiCallbackAdapter
 from kefu.channels.base import Adapters
+from kefu.channels.email.smtp import EmailAdapter
 from kefu.channels.webchat import WebchatAdapter
+from kefu.channels.webhook import WebhookAdapter
 from kefu.domain.events import Event
 from kefu.services.infra.outbound_urls import guard_of
+from kefu.services.mail.outbound import attachment_loader, smtp_lookup
 from kefu.settings import Settings
 
 
@@ -32,8 +35,22 @@ def process_adapters(
             read_sessions, timeout=settings.callback_timeout_seconds, guard=guard_of(settings)
         )
     )
+    adapters.add(
+        WebhookAdapter(
+            read_sessions,
+            secret_key=settings.secret_key,
+            timeout=settings.callback_timeout_seconds,
+            guard=guard_of(settings),
+        )
+    )
     if publish is not None:
         adapters.add(WebchatAdapter(publish))
+    adapters.add(
+        EmailAdapter(
+            smtp_lookup(read_sessions, settings.secret_key),
+            load_attachment=attachment_loader(read_sessions, settings.attachments_dir),
+        )
+    )
     return adapters
 
 

@@ -30,13 +30,12 @@ import httpx
 from sqlalchemy.orm import Session
 
 from kefu.channels.base import DeliveryFailed, OutboundDelivery, SendResult
+from kefu.channels.guarded_post import GuardedPoster, status_failure
 from kefu.db.models import Integration
 from kefu.domain.delivery import DeliveryState
-from kefu.domain.outbound_urls import UrlRefused
-from kefu.services.infra.outbound_urls import OutboundGuard, guard_of, outbound_client
+from kefu.services.infra.outbound_urls import OutboundGuard
 
 CALLBACK_VERSION = 1
-TEMPORARY_STATUSES = frozenset({408, 425, 429})
 ANSWER_STATES = {"delivered": DeliveryState.DELIVERED, "read": DeliveryState.READ}
 
 
@@ -86,22 +85,12 @@ class ApiCallbackAdapter:
         guard: OutboundGuard | None = None,
     ) -> None:
         self.sessions = sessions
-        self.timeout = timeout
-        self.guard = guard or guard_of()  # the URL checked again at each call (DNS rebinding)
-        self._client = client
+        # The URL is checked again at each call (DNS rebinding): channels/guarded_post.py.
+        self.poster = GuardedPoster(timeout=timeout, client=client, guard=guard)
         self.clock = clock
 
-    @property
-    def client(self) -> httpx.Client:
-        """Made at the first call (its TLS set-up costs tens of milliseconds; most processes
-        that build adapters never post a callback)."""
-        if self._client is None:
-            self._client = outbound_client(self.timeout)
-        return self._client
-
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        self.poster.close()
 
     def send(self, delivery: OutboundDelivery) -> SendResult:
         url, secret = self._destination(delivery)
@@ -114,24 +103,11 @@ class ApiCallbackAdapter:
             "Idempotency-Key": delivery.idempotency_key,
             "X-Kefu-Event": delivery.kind,
         }
-        try:
-            pinned = self.guard.pin(url)
-        except UrlRefused as e:  # a name that stopped resolving may come back; an address won't
-            raise DeliveryFailed(
-                f"the callback URL is refused: {e.reason}", permanent=e.reason != "unresolvable"
-            ) from e
-        try:
-            response = self.client.post(
-                pinned.url,
-                content=body,
-                headers={**headers, **pinned.headers},
-                extensions=pinned.extensions,
-            )
-        except httpx.TimeoutException as e:
-            raise DeliveryFailed(f"no answer within {self.timeout:g} s ({type(e).__name__})") from e
-        except httpx.HTTPError as e:
-            raise DeliveryFailed(f"{type(e).__name__}: {e}") from e
-        return _result(response)
+        response = self.poster.post(url, content=body, headers=headers, what="the callback URL")
+        failure = status_failure(response)
+        if failure is not None:
+            raise failure
+        return _answer(response)
 
     def _destination(self, delivery: OutboundDelivery) -> tuple[str, str]:
         integration_id = delivery.target.get("integration_id")
@@ -142,18 +118,6 @@ class ApiCallbackAdapter:
             if not integration.callback_url or not integration.callback_secret:
                 raise DeliveryFailed("the integration has no callback URL", permanent=True)
             return integration.callback_url, integration.callback_secret
-
-
-def _result(response: httpx.Response) -> SendResult:
-    status = response.status_code
-    if 200 <= status < 300:
-        return _answer(response)
-    reason = f"HTTP {status}: {response.text[:300]}".strip()
-    if status >= 500 or status in TEMPORARY_STATUSES:
-        raise DeliveryFailed(reason)
-    if 300 <= status < 400:
-        reason += " (redirects are not followed; register the final URL)"
-    raise DeliveryFailed(reason, permanent=True)
 
 
 def _answer(response: httpx.Response) -> SendResult:

@@ -84,9 +84,25 @@ def load_demo(session: Session) -> bool:
             demo_orders.fill_demo_fields(
                 session, admin, list(player.tickets.values()), content.catalog, now
             )
+            _number_told_on_another_channel(session, admin, customers)
     # Public posts about the shop, with the alerts they raise (written at their own times).
     load_demo_mentions(session, random.Random(SEED), now)  # noqa: S311 - demo content
     return True
+
+
+def _number_told_on_another_channel(
+    session: Session, admin: Actor, customers: list[Customer]
+) -> None:
+    """A customer known by phone also wrote from another channel, where an agent noted the number
+    they gave: two profiles, one person, for the join sweep to suggest (services/customers/joins.py)."""
+    with_phone = [c for c in customers if any(i.channel == "phone" for i in c.identities)]
+    without = [
+        c for c in customers if not c.phone and all(i.channel != "phone" for i in c.identities)
+    ]
+    if not with_phone or not without:
+        return
+    number = next(i.external_id for i in with_phone[0].identities if i.channel == "phone")
+    customer_service.do_update_customer(session, admin, without[-1], {"phone": number})
 
 
 def load_demo_kb(session: Session, admin: Actor) -> None:

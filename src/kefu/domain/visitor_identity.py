@@ -5,6 +5,14 @@ A site that knows its signed-in user passes ``user_id``, ``timestamp`` (Unix sec
 
     signature = hex(HMAC-SHA256(channel secret, f"{user_id}.{timestamp}.{nonce}"))
 
+A site that has verified its user's e-mail address or mobile number may sign them too, and
+kefu then treats them as proven (domain/customer_joins.py: profiles proven to share one are
+joined into one customer):
+
+    signature = hex(HMAC-SHA256(channel secret, f"{user_id}.{timestamp}.{nonce}.{email}.{phone}"))
+
+(either may be empty, not both; without both the first form is used).
+
 ``verify_claim`` accepts a claim only when the signature matches (compared in constant time),
 the timestamp is recent (``max_age``, with a little clock skew allowed either way) and the
 fields are well formed. It returns why a claim was refused; the caller ignores a refused claim
@@ -38,12 +46,17 @@ class Refusal(StrEnum):
     REPLAYED = "replayed"  # this nonce was accepted before
 
 
+MAX_CONTACT = 254
+
+
 @dataclass(frozen=True)
 class Claim:
     user_id: str
     timestamp: str
     nonce: str
     signature: str
+    email: str = ""  # signed too when given: the site verified it
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,8 @@ class VerifiedIdentity:
     user_id: str
     nonce: str
     expires_at: datetime  # keep the nonce until then
+    email: str = ""
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,10 +78,14 @@ class Verdict:
         return self.identity is not None
 
 
-def sign(secret: bytes, user_id: str, timestamp: int, nonce: str) -> str:
+def sign(
+    secret: bytes, user_id: str, timestamp: int, nonce: str, email: str = "", phone: str = ""
+) -> str:
     """The signature a site computes for its user (also what kefu's demo shop does)."""
-    message = f"{user_id}.{timestamp}.{nonce}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    text = f"{user_id}.{timestamp}.{nonce}"
+    if email or phone:
+        text += f".{email}.{phone}"
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
 
 
 def verify_claim(
@@ -86,12 +105,14 @@ def verify_claim(
         or len(claim.timestamp) > 12
         or not _NONCE.fullmatch(nonce)
         or not _HEX_SIGNATURE.fullmatch(claim.signature.lower())
+        or len(claim.email) > MAX_CONTACT
+        or len(claim.phone) > MAX_CONTACT
     ):
         return Verdict(None, Refusal.MALFORMED)
     timestamp = int(claim.timestamp)
     if timestamp > MAX_TIMESTAMP:
         return Verdict(None, Refusal.MALFORMED)  # beyond what a date can hold
-    expected = sign(secret, user_id, timestamp, nonce)
+    expected = sign(secret, user_id, timestamp, nonce, claim.email, claim.phone)
     if not hmac.compare_digest(expected, claim.signature.lower()):
         return Verdict(None, Refusal.BAD_SIGNATURE)
     issued = datetime.fromtimestamp(timestamp, UTC)
@@ -101,4 +122,5 @@ def verify_claim(
         return Verdict(None, Refusal.EXPIRED)
     if seen_nonce:
         return Verdict(None, Refusal.REPLAYED)
-    return Verdict(VerifiedIdentity(user_id, nonce, issued + max_age + CLOCK_SKEW))
+    expires = issued + max_age + CLOCK_SKEW
+    return Verdict(VerifiedIdentity(user_id, nonce, expires, claim.email, claim.phone))

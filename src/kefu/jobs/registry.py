@@ -108,6 +108,29 @@ def _bot_idle(context: JobContext) -> Counts:
     return counts
 
 
+def _customer_joins(context: JobContext) -> Counts:
+    from kefu.services.customers.joins import sweep_until_done
+
+    return sweep_until_done(context.sessions, context.now, secret_key=context.settings.secret_key)
+
+
+def _mail_poll(context: JobContext) -> Counts:
+    """Mailboxes read by polling (their server has no IDLE, or no IDLE loop runs): a mailbox an
+    IDLE loop holds is skipped (its lease)."""
+    from kefu.services.mail.fetch import Fetcher
+
+    return Fetcher(context.sessions, context.settings, now=context.now).fetch_all().counts()
+
+
+def _webhook_receipts(context: JobContext) -> Counts:
+    from kefu.services.webhooks.inbound import forget_old_receipts
+
+    with context.sessions() as session:
+        forgotten = forget_old_receipts(session, context.now())
+        session.commit()
+    return {"forgotten": forgotten}
+
+
 def _social_feeds(context: JobContext) -> Counts:
     from kefu.services.social.feeds import FeedReader, poll_due
 
@@ -133,6 +156,12 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "orders: a new order number's order fetched from the shop's system"),
         Job("bot_idle", settings.sla_sweep_seconds, _bot_idle,
             "the answering bot: conversations the customer left end (to the agents, or resolved)"),
+        Job("customer_joins", settings.sla_sweep_seconds, _customer_joins,
+            "one customer: new e-mail and phone identities compared, joins made or suggested"),
+        Job("mail", settings.mail_poll_seconds, _mail_poll,
+            "e-mail: mailboxes without IMAP IDLE polled; new mail stored, then taken in"),
+        Job("webhook_receipts", 3600, _webhook_receipts,
+            "webhooks: the event ids taken more than 30 days ago forgotten"),
         Job("social_feeds", settings.social_feed_sweep_seconds, _social_feeds,
             "social listening: feeds whose time has come polled through the outbound URL guard"),
     ]  # fmt: skip

@@ -75,6 +75,14 @@ LABELS: dict[str, dict[str, str]] = {
         "web": N_("工作台"),
         "app_review": N_("应用商店评价"),
     },
+    "proof": {
+        "signed_claim": N_("网站签名身份（已验证）"),
+        "bound": N_("绑定的手机号（已验证）"),
+        "code": N_("验证码（已验证）"),
+        "header": N_("邮件发件人（未验证）"),
+        "sender": N_("短信或来电号码（未验证）"),
+        "typed": N_("手工填写（未验证）"),
+    },
     "role": {
         "agent": N_("客服专员"),
         "specialist": N_("客诉专员"),
@@ -105,6 +113,21 @@ LABELS: dict[str, dict[str, str]] = {
         "repeat_complaint": N_("重复投诉"),
         "merged": N_("合并"),
         "related": N_("相关"),
+    },
+    # Outbound webhook events (domain/webhooks.py) and what sources may post.
+    "webhook_event": {
+        "ticket.created": N_("工单创建"),
+        "message.created": N_("新消息（不含内部备注）"),
+        "ticket.status_changed": N_("工单状态变化"),
+        "sla.breached": N_("SLA 超时"),
+        "survey.answered": N_("满意度评价（问卷上线后）"),
+    },
+    "webhook_kind": {
+        "call.transcript": N_("通话记录"),
+        "sms.received": N_("短信"),
+        "review.created": N_("应用商店评价"),
+        "social.post": N_("社交帖子"),
+        "social.comment": N_("社交评论"),
     },
     "delivery": {
         "queued": N_("发送中"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from markupsafe import Markup
 
@@ -62,6 +63,13 @@ class MessageRow:
     delivery_state: str | None
     retry_id: int | None
     bot: bool = False  # written by the answering bot (智能助手)
+    # A customer's mail: its original (the whole text, quotes and signature included, and the
+    # raw message) is a link away ("显示原文"); the timeline shows the text without them.
+    original_url: str | None = None
+    # An agent's turn on a phone call: its speaking rate (字/分) and whether it is above the limit.
+    speech_rate: int | None = None
+    speech_fast: bool = False
+    speech_limit: int | None = None
 
     message = True
 
@@ -137,7 +145,24 @@ def message_row(
         delivery_state=m.delivery_state,
         retry_id=timeline.retry_ids.get(m.id),
         bot=m.author_type == "bot",
+        original_url=(
+            f"/tickets/{m.ticket_id}/messages/{m.id}/original"
+            if m.channel == "email" and m.direction == "inbound" and m.external_id
+            else None
+        ),
+        **_speech(m),
     )
+
+
+def _speech(m: Message) -> dict[str, Any]:
+    turn = m.call_turn if m.direction == "outbound" else None
+    if not turn or turn.get("rate") is None:
+        return {}
+    return {
+        "speech_rate": turn["rate"],
+        "speech_fast": bool(turn.get("fast")),
+        "speech_limit": turn.get("limit"),
+    }
 
 
 class _Words:

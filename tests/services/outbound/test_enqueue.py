@@ -136,6 +136,14 @@ def test_a_reply_on_another_channel_of_the_customer_is_queued_for_that_channel(d
     assert db.get(Message, note.id).channel == "email"  # a note stays on the case
 
 
+def test_a_chat_can_be_continued_by_e_mail_when_the_profile_has_an_address(db, quiet_relays):
+    customer = factories.make_customer(db, email="li@example.com")
+    ticket = factories.make_ticket(db, customer=customer, channel="webchat")
+    assert tickets.reply_channels(db, ticket) == ["webchat", "email"]
+    bare = factories.make_ticket(db, channel="webchat")
+    assert tickets.reply_channels(db, bare) == ["webchat"]
+
+
 def test_a_channel_the_customer_is_not_on_is_refused(db, quiet_relays):
     ticket = factories.make_ticket(db, channel="email")
     locked = tickets.access_ticket(db, SYSTEM, ticket.id, for_update=True)

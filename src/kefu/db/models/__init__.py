@@ -4,10 +4,18 @@ from kefu.db.base import Base
 from kefu.db.models.bot import BotArticleOffer, BotConversation
 from kefu.db.models.case_library import CaseEntry
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
-from kefu.db.models.customers import Customer, CustomerMerge, Identity, customer_tags
+from kefu.db.models.customers import (
+    ContactVerification,
+    Customer,
+    CustomerJoin,
+    CustomerMerge,
+    Identity,
+    customer_tags,
+)
 from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.fields import TicketField
 from kefu.db.models.kb import KbArticle, KbArticleVersion, KbFeedback, KbIndexState, KbSearchLog
+from kefu.db.models.mail import MailAcknowledgement, Mailbox, MailRaw, MailThreadId
 from kefu.db.models.reads import TicketRead
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.scripts import (
@@ -37,6 +45,7 @@ from kefu.db.models.tickets import (
     TicketLink,
     ticket_tags,
 )
+from kefu.db.models.webhooks import WebhookReceipt, WebhookSource, WebhookSubscription
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
@@ -48,7 +57,9 @@ __all__ = [
     "CaseEntry",
     "BotArticleOffer",
     "BotConversation",
+    "ContactVerification",
     "Customer",
+    "CustomerJoin",
     "CustomerMerge",
     "Group",
     "Identity",
@@ -60,6 +71,10 @@ __all__ = [
     "KbIndexState",
     "KbSearchLog",
     "LoginSession",
+    "MailAcknowledgement",
+    "MailRaw",
+    "MailThreadId",
+    "Mailbox",
     "Macro",
     "Message",
     "Notification",
@@ -84,6 +99,9 @@ __all__ = [
     "User",
     "WebchatChannel",
     "WebchatNonce",
+    "WebhookReceipt",
+    "WebhookSource",
+    "WebhookSubscription",
     "customer_tags",
     "group_members",
     "ticket_tags",

@@ -296,6 +296,10 @@ class Message(Base):
     # A bot message's extras for the widget: the article it links and the quick replies it
     # offers, or the contact form it asks for (services/bot/). None: any other message.
     bot_payload: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
+    # A spoken turn of a phone call (services/webhooks/transcripts.py): where it lies in the
+    # call and, for an agent's turn, its speaking rate (domain/speaking_rate.py):
+    # {"start_s", "end_s", "rate", "limit", "fast"}. None: not a call turn.
+    call_turn: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")

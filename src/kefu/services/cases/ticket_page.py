@@ -31,11 +31,13 @@ from kefu.db.models import (
     group_members,
 )
 from kefu.domain.delivery import DeliveryState
-from kefu.domain.tickets import OPEN_STATUSES
+from kefu.domain.speaking_rate import CallSummary
+from kefu.domain.tickets import OPEN_STATUSES, Channel
 from kefu.errors import NotFound
 from kefu.services.actors import Actor
 from kefu.services.cases import links as case_links
 from kefu.services.cases import timeline
+from kefu.services.cases.calls import call_summary
 from kefu.services.cases.routing import HANDLER_ROLES
 from kefu.services.cases.tickets import access_ticket, reply_channels, visible_tickets
 from kefu.services.sla import clocks as sla
@@ -74,6 +76,8 @@ class TicketSummary:
     groups: list[Group]
     reply_channels: list[str]
     links: list[case_links.LinkView]
+    # A phone case's calls: the speaking rate of its agent turns (None: no call transcript).
+    call: CallSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ def summarize(session: Session, actor: Actor, ticket_id: int) -> TicketSummary:
         groups=list(session.scalars(select(Group).order_by(Group.name))),
         reply_channels=reply_channels(session, ticket),
         links=case_links.links_of(session, actor, ticket),
+        call=call_summary(session, ticket) if ticket.channel == Channel.PHONE.value else None,
     )
 
 

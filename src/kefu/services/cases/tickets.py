@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.db.base import utcnow
 from kefu.db.errors import lock_not_granted
-from kefu.db.models import Attachment, Group, Identity, Message, Tag, Ticket, User
+from kefu.db.models import Attachment, Customer, Group, Identity, Message, Tag, Ticket, User
 from kefu.domain import analysis_retry, repeat_complaints
 from kefu.domain import case_loop as cw
 from kefu.domain import case_planner as planner
@@ -438,12 +438,16 @@ def _changed(ticket: Ticket, old: dict[str, Any], new: dict[str, Any]) -> list[e
 
 def reply_channels(session: Session, ticket: Ticket) -> list[str]:
     """The channels a reply on the ticket may take: the case's own first, then every other
-    channel its customer has an identity on (answering an e-mail case in the web chat …)."""
+    channel its customer has an identity on (answering an e-mail case in the web chat …), and
+    e-mail when the profile has an address (a chat continued by e-mail)."""
     found = [ticket.channel]
     identities = select(Identity.channel).where(Identity.customer_id == ticket.customer_id)
     for channel in session.scalars(identities.order_by(Identity.id)):
         if channel not in found:
             found.append(channel)
+    email = session.scalar(select(Customer.email).where(Customer.id == ticket.customer_id))
+    if email and Channel.EMAIL.value not in found:
+        found.append(Channel.EMAIL.value)
     return found
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kefu.db.base import utcnow
 from kefu.db.models import Customer, CustomerMerge, Identity, Message, Ticket, User
+from kefu.domain.customer_joins import CHANNEL_KINDS, Proof
 from kefu.domain.roles import can_merge_customers
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
@@ -113,7 +114,10 @@ def _claim_identities(
             with session.begin_nested():
                 customer.identities.append(
                     Identity(
-                        channel=item.channel, external_id=item.external_id, verified=item.verified
+                        channel=item.channel,
+                        external_id=item.external_id,
+                        verified=item.verified,
+                        proof=_proof_of_claim(actor, item),
                     )
                 )
                 session.flush()
@@ -132,6 +136,15 @@ def _claim_identities(
                     "customer_id": _visible_owner(session, actor, owner),
                 },
             ) from e
+
+
+def _proof_of_claim(actor: Actor, item: IdentityIn) -> str | None:
+    """How a verified e-mail or phone identity given here was proven: an integration (the
+    company's own systems: a number bound to the WeChat account) vouches for it; a person ticking
+    "verified" proves nothing, so such a contact never joins profiles on its own."""
+    if not (item.verified and item.channel in CHANNEL_KINDS):
+        return None
+    return (Proof.BOUND if actor.is_integration or actor.is_system else Proof.TYPED).value
 
 
 def do_create_customer(
@@ -257,12 +270,17 @@ def _check_may_merge(actor: Actor) -> None:
         raise PermissionDenied()
 
 
-def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) -> CustomerMerge:
+def do_merge(
+    session: Session, actor: Actor, *, target_id: int, source_id: int, suggested: bool = False
+) -> CustomerMerge:
     """Move the source customer's identities and tickets to the target; recorded for undo.
 
-    Only supervisors and admins merge: they see every ticket, so the merge (which names the
-    tickets it moved) never tells anyone of a ticket they may not see."""
-    _check_may_merge(actor)
+    Only supervisors and admins merge any two profiles: they see every ticket, so the merge
+    (which names the tickets it moved) never tells anyone of a ticket they may not see. An agent
+    may confirm a join kefu suggested (``suggested``, services/customers/joins.py) of two
+    profiles they can both see."""
+    if not suggested:
+        _check_may_merge(actor)
     if target_id == source_id:
         raise KefuError("merge_same_customer", status_code=422)
     # Lock both rows (in id order, so opposite merges cannot deadlock) before checking them:
@@ -308,6 +326,10 @@ def do_merge(session: Session, actor: Actor, *, target_id: int, source_id: int) 
             ticket_id=ticket_id, customer_id=target.id,
             before={"customer_id": source.id}, after={"customer_id": target.id, "merge_id": merge.id},
         )  # fmt: skip
+    if not suggested:
+        from kefu.services.customers import joins  # joins merges through this module
+
+        joins.merged_by_hand(session, actor, target.id, source.id, merge.id)
     session.expire_all()
     return merge
 
@@ -343,6 +365,9 @@ def do_undo_merge(session: Session, actor: Actor, merge_id: int) -> CustomerMerg
     )
     merge.undone_at = utcnow()
     merge.undone_by_id = actor.user_id
+    from kefu.services.customers import joins  # joins merges through this module
+
+    joins.merge_undone(session, merge.id)
     search_index.refresh(session, customers=[merge.target_id, merge.source_id])
     audit.record(
         session, actor, "customer.unmerge", object_type="customer", object_id=merge.target_id,

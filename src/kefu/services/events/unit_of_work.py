@@ -5,7 +5,8 @@ tell of. Events that make notices to staff get their notices written right there
 (``services/events/notices.py``, one row per person, and a ``NoticeCreated`` event each). When the
 session commits, everything recorded in that transaction goes to the session's bus
 (``session.info[BUS]``, set by ``make_session_factory(..., bus=...)``), once; when it rolls back,
-nothing does. Work that may fail alone inside a larger transaction (one ticket of a sweep)
+nothing does. Just before the commit, the events that integrations subscribed to are written to
+the outbox in the same transaction (``_queue_webhooks``). Work that may fail alone inside a larger transaction (one ticket of a sweep)
 records its events inside ``savepoint``: a rolled-back savepoint drops its events.
 """
 
@@ -56,6 +57,18 @@ def savepoint(session: Session) -> Iterator[SessionTransaction]:
         raise
 
 
+def _queue_webhooks(session: Session) -> None:
+    # Just before the real commit: the outbound webhooks of the transaction's events are written
+    # into it (services/webhooks/outgoing.py), so they commit with the change or not at all.
+    if session.in_nested_transaction():
+        return
+    told = [t for t in session.info.get(PENDING, ()) if isinstance(t, Event)]
+    if told:
+        from kefu.services.webhooks import outgoing
+
+        outgoing.enqueue_for(session, told)
+
+
 def _publish(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: its events wait for the real commit
         return
@@ -88,6 +101,7 @@ def _on_transaction_end(session: Session, transaction: SessionTransaction) -> No
         session.info.pop(LOOKUPS, None)
 
 
+orm_event.listen(Session, "before_commit", _queue_webhooks)
 orm_event.listen(Session, "after_commit", _publish)
 orm_event.listen(Session, "after_soft_rollback", _on_soft_rollback)
 orm_event.listen(Session, "after_transaction_end", _on_transaction_end)

@@ -6,6 +6,8 @@ Which messages leave, and where to (``target``, what the channel's adapter needs
 - the ``api`` channel: the integration that delivered the case's last customer message, when it
   has registered a callback URL, ``{"integration_id", "in_reply_to", "customer_external_id"}``
   (the integration's own ids, so it can find its conversation);
+- e-mail: the customer's address, the mailbox to send from and the thread's headers
+  (services/mail/outbound.py ``email_target``);
 - any other channel: nothing yet (no row, and the message's ``delivery_state`` stays None).
 
 The idempotency key is the message's id and a random part: a receiver that dedupes on it never
@@ -24,6 +26,7 @@ from kefu.db.base import utcnow
 from kefu.db.models import Identity, InboundPayload, Integration, Message, OutboxEntry, Ticket
 from kefu.domain.delivery import DeliveryState
 from kefu.domain.tickets import Channel, Direction
+from kefu.services.mail.outbound import email_target
 from kefu.services.outbound import wake
 
 
@@ -33,7 +36,7 @@ def enqueue_message(session: Session, ticket: Ticket, message: Message) -> Outbo
     nothing. The caller's commit wakes the relays."""
     if message.direction != Direction.OUTBOUND:
         return None  # an internal note never reaches a customer channel
-    target = target_for(session, ticket, message.channel)
+    target = target_for(session, ticket, message.channel, message)
     if target is None:
         return None
     entry = OutboxEntry(
@@ -58,7 +61,11 @@ def new_key(message_id: int) -> str:
     return f"kefu-{message_id}-{secrets.token_hex(8)}"
 
 
-def target_for(session: Session, ticket: Ticket, channel: str) -> dict[str, Any] | None:
+def target_for(
+    session: Session, ticket: Ticket, channel: str, message: Message | None = None
+) -> dict[str, Any] | None:
+    if channel == Channel.EMAIL:
+        return email_target(session, ticket, message)
     if channel == Channel.WEBCHAT:
         return {"customer_id": ticket.customer_id, "webchat_channel_id": ticket.webchat_channel_id}
     if channel == Channel.API:

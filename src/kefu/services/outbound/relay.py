@@ -501,7 +501,8 @@ def _deliveries(session: Session, entries: list[OutboxEntry]) -> dict[int, Outbo
             target=dict(e.target or {}),
             ticket_id=e.ticket_id,
             message_id=e.message_id,
-            text=m.body_text if m else "",
+            # A row without a message (a mailbox's acknowledgement) carries its text itself.
+            text=m.body_text if m else str((e.target or {}).get("text") or ""),
             html=m.body_html if m else None,
             author_name=names.get(m.author_user_id, "") if m and m.author_user_id else "",
             author_type=m.author_type if m else "",

@@ -8,7 +8,6 @@ writer anyway), so two mentions of one burst arriving together make one alert, n
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 from kefu.db.base import utcnow
 from kefu.db.models import OutboxEntry, SocialAlert, SocialMention, User
 from kefu.domain import social_spikes as rule
-from kefu.domain.delivery import DeliveryState
 from kefu.domain.notices import Notice
 from kefu.domain.priority import RISK_NAMES_ZH
 from kefu.domain.roles import Role
@@ -29,7 +27,7 @@ from kefu.errors import NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.events import notices
-from kefu.services.outbound import wake
+from kefu.services.outbound.notices import enqueue_mail_notice
 from kefu.services.social import counts
 
 NOTICE_KIND = "social.alert"
@@ -259,30 +257,20 @@ def _tell(session: Session, alert: SocialAlert, *, mail: bool) -> None:
         enqueue_alert_mail(session, alert, addresses)
 
 
-def enqueue_alert_mail(session: Session, alert: SocialAlert, addresses: list[str]) -> OutboxEntry:
-    """The alert by e-mail to ``addresses``, queued in the caller's transaction (kind "notice",
-    sent from the default mailbox by the e-mail adapter; the text is in ``target["text"]``)."""
+def enqueue_alert_mail(
+    session: Session, alert: SocialAlert, addresses: list[str]
+) -> OutboxEntry | None:
+    """The alert by e-mail to ``addresses``, queued in the caller's transaction as a staff
+    notice (services/outbound/notices.py: sent from the default mailbox)."""
     lines = [headline(alert), "", *alert.reasons]
     lines += [
         "",
         f"提及数：{alert.count}，其中负面 {alert.negative_count} 条",
         "请到「舆情」页查看并处理。",
     ]
-    entry = OutboxEntry(
-        message_id=None,
-        ticket_id=None,
-        channel="email",
-        kind="notice",
-        target={"to": addresses, "subject": headline(alert), "text": "\n".join(lines)},
-        idempotency_key=f"kefu-social-alert-{alert.id}-{secrets.token_hex(8)}",
-        state=DeliveryState.QUEUED.value,
-        attempts=0,
-        next_attempt_at=alert.created_at,
+    return enqueue_mail_notice(
+        session, to=addresses, subject=headline(alert), text="\n".join(lines)
     )
-    session.add(entry)
-    session.flush()
-    wake.queued(session)
-    return entry
 
 
 # --- the alert history ----------------------------------------------------------------------

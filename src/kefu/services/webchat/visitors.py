@@ -28,11 +28,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Customer, Identity, WebchatNonce
+from kefu.domain import customer_joins
 from kefu.domain import visitor_identity as vi
+from kefu.domain.customer_joins import ContactKind
 from kefu.domain.tickets import Channel
 from kefu.errors import Conflict
 from kefu.services.actors import SYSTEM
-from kefu.services.customers import profiles
+from kefu.services.customers import joins, profiles
 from kefu.services.webchat import visitor_tokens as tokens
 from kefu.services.webchat.channels import ChannelInfo
 
@@ -51,6 +53,8 @@ class ClaimIn:
     nonce: str
     signature: str
     name: str = ""
+    email: str = ""  # signed: the site verified them
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ def start_session(
         verdict = _verify(session, channel, claim, now)
         if verdict.identity is not None:
             visitor = _verified_visitor(session, channel, claim, verdict.identity.user_id)
+            _signed_contacts(session, visitor, verdict.identity)
             return Started(visitor, tokens.issue(secret_key, visitor, now))
         refusal = verdict.refusal
         log.info("web chat %s: identity claim ignored (%s)", channel.key, refusal)
@@ -88,7 +93,9 @@ def start_session(
 
 
 def _verify(session: Session, channel: ChannelInfo, claim: ClaimIn, now: datetime) -> vi.Verdict:
-    parts = vi.Claim(claim.user_id, claim.timestamp, claim.nonce, claim.signature)
+    parts = vi.Claim(
+        claim.user_id, claim.timestamp, claim.nonce, claim.signature, claim.email, claim.phone
+    )
     verdict = vi.verify_claim(channel.secret.encode(), parts, now)
     if verdict.identity is None:
         return verdict
@@ -144,6 +151,23 @@ def _verified_visitor(
         if customer is not None and clean_name(claim.name) and customer.name != name:
             profiles.do_update_customer(session, SYSTEM, customer, {"name": name})
     return tokens.Visitor(channel.id, external_id, name, user_id)
+
+
+def _signed_contacts(
+    session: Session, visitor: tokens.Visitor, identity: vi.VerifiedIdentity
+) -> None:
+    """The e-mail and phone the site signed are the customer's, proven: profiles proven to hold
+    them too are joined with this one (services/customers/joins.py). A malformed one is left
+    out (the site signed it, but it is no address or number)."""
+    contacts = ((ContactKind.EMAIL, identity.email), (ContactKind.PHONE, identity.phone))
+    for kind, value in contacts:
+        if not value or customer_joins.normalize(kind, value) is None:
+            continue
+        owner = _identity(session, visitor.external_id)
+        assert owner is not None
+        joins.record_verified_contact(
+            session, owner.customer_id, kind, value, customer_joins.Proof.SIGNED_CLAIM
+        )
 
 
 def _identity(session: Session, external_id: str) -> Identity | None:

@@ -25,16 +25,18 @@ from kefu.domain.roles import can_merge_customers
 from kefu.errors import KefuError, render_message
 from kefu.services.actors import Actor
 from kefu.services.cases.tickets import TicketFilters, list_tickets
+from kefu.services.customers import joins
 from kefu.services.customers import profiles as service
 from kefu.services.customers.profiles import IdentityIn
 from kefu.web.guard import PageActor
 from kefu.web.i18n import gettext, language_of
 from kefu.web.labels import N_
-from kefu.web.pages import customer_merges
+from kefu.web.pages import customer_joins, customer_merges
 from kefu.web.render import page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(customer_merges.router)
+router.include_router(customer_joins.router)
 
 LIST_SIZE = 30
 PANEL_TICKETS = 10
@@ -116,6 +118,7 @@ def _panel(
         "more_tickets": more is not None,
         "current_ticket": ticket,
         "merged_into": service.merged_into(db, actor, customer),
+        "suggestions": joins.suggestions_for(db, actor, customer),
         "mask": mask_personal_data,
     }
     return page(request, "workspace/customers/_panel.html", context)
@@ -165,6 +168,7 @@ def profile_page(
     identity_error: str = "",
     identity_owner: int | None = None,
     identity_form: dict[str, Any] | None = None,
+    verification: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
     tickets, next_cursor = _recent_tickets(db, actor, customer, PROFILE_TICKETS)
@@ -174,6 +178,8 @@ def profile_page(
         "tickets": tickets,
         "next_cursor": next_cursor,
         "history": service.merge_history(db, actor, customer),
+        "suggestions": joins.suggestions_for(db, actor, customer),
+        "verification": verification,
         "form": form or _form_of(customer),
         "error": error,
         "identity_error": identity_error,

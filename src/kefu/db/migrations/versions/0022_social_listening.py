@@ -1,7 +1,7 @@
 """social listening: public mentions, the alerts of their spikes and crises, polled feeds
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0021
 Create Date: 2026-12-07 10:20:00
 
 Three new tables (services/social/): ``social_mentions`` (one per platform and post id, with
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0022"
-down_revision = "0018"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

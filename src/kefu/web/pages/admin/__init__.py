@@ -1,5 +1,6 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
-tester, SLA policies, API tokens, integrations, web chat channels, social listening feeds and ticket fields. One module per resource;
+tester, SLA policies, API tokens, integrations, web chat channels, mailboxes, webhook sources and
+subscriptions, social listening feeds and ticket fields. One module per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
 
@@ -12,12 +13,14 @@ from kefu.web.pages.admin import (
     groups,
     index,
     integrations,
+    mailboxes,
     routing,
     sla,
     social_feeds,
     tokens,
     users,
     webchat,
+    webhooks,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -30,6 +33,8 @@ for _module in (
     tokens,
     integrations,
     webchat,
+    mailboxes,
+    webhooks,
     social_feeds,
     fields,
 ):

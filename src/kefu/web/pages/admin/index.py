@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from kefu.api.deps import DB
 from kefu.services.cases import routing
 from kefu.services.intake import integrations
+from kefu.services.mail import mailboxes
 from kefu.services.sla import policies
 from kefu.services.staff import auth
 from kefu.services.staff import directory as staff
@@ -35,5 +36,6 @@ def admin_index(request: Request, db: DB, actor: AdminActor) -> Response:
             i.revoked_at is None for i in integrations.list_integrations(db, actor)
         ),
         "webchat": len(channels.list_channels(db, actor)),
+        "mailboxes": len(mailboxes.list_mailboxes(db, actor)),
     }
     return page(request, "workspace/admin/index.html", {"counts": counts, "section": "index"})

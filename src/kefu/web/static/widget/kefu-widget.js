@@ -5,7 +5,8 @@
  *   <script src="https://KEFU/chat/widget.js" data-channel="KEY" data-lang="zh-CN|en" async></script>
  *
  * Optional: data-user-id, data-timestamp, data-nonce, data-signature, data-name (a site's
- * signed identity of its user), data-color (the accent colour).
+ * signed identity of its user; data-email and data-phone when the site verified them and
+ * signed them too), data-color (the accent colour).
  *
  * It speaks the visitor protocol: REST for the session, the history, uploads and the offline
  * form; one WebSocket for live messages. Reliability rests on two numbers: every message the
@@ -376,7 +377,10 @@
   Widget.prototype.identity = function () {
     var d = script.dataset;
     if (!d.userId || !d.signature) return null;
-    return { user_id: d.userId, timestamp: d.timestamp || "", nonce: d.nonce || "", signature: d.signature, name: d.name || "" };
+    return {
+      user_id: d.userId, timestamp: d.timestamp || "", nonce: d.nonce || "", signature: d.signature,
+      name: d.name || "", email: d.email || "", phone: d.phone || ""
+    };
   };
 
   Widget.prototype.openSession = function () {

@@ -1,0 +1,1 @@
+"""The e-mail channel: the mail format (parse, compose, threads) and SMTP sending."""
