@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from kefu.db.base import utcnow
 from tests import factories
 from tests.services.social.helpers import NEGATIVE_LOGISTICS, post, send
+
+# Alerts queue mail to supervisors: the relays are held meanwhile (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("held_outbox")
 
 
 def test_supervisors_read_filter_and_act_on_mentions_and_alerts(db, client_for):

@@ -15,7 +15,7 @@ from tests.services.social.helpers import NEGATIVE_LOGISTICS, post, send
 
 
 def test_a_supervisor_reads_the_chart_and_makes_a_case_of_a_mention(
-    desktop: Page, server: str, db: Session
+    desktop: Page, server: str, db: Session, held_outbox: None
 ) -> None:
     supervisor = factories.make_user(db, role="supervisor")
     now = utcnow()

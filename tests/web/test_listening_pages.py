@@ -15,6 +15,9 @@ from tests import factories
 from tests.services.social.helpers import NEGATIVE_LOGISTICS, post, send
 from tests.web.conftest import SignIn
 
+# Alerts queue mail to supervisors: the relays are held meanwhile (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("held_outbox")
+
 
 @pytest.mark.parametrize("role", ["agent", "specialist"])
 def test_agents_get_no_listening_page_and_no_actions(

@@ -36,6 +36,12 @@ def post(text: str, *, at: datetime, handle: str | None = None, **extra: Any) ->
 
 
 def send(db: Session, data: dict[str, Any], *, at: datetime, source_id: int = 1) -> int:
+    """The post as the webhook receiver hands it over, committed. On SQLite the transaction
+    takes the write lock from its start, as kefu's own write sessions do: one that read first
+    and wrote after fails at once when the live server wrote in between (tests/factories.py)."""
+    db.commit()
+    if db.get_bind().dialect.name == "sqlite":
+        db.connection(execution_options={"sqlite_immediate": True})
     mention_id = receive_social_webhook(
         db, source_id=source_id, event_id=f"evt_{data['id']}", data=data, received_at=at
     )
