@@ -60,3 +60,24 @@ def test_agents_and_bad_input_are_refused(db, client_for):
     assert supervisor.post("/api/v1/social/mentions/999999/case").status_code == 404
     refused = supervisor.post("/api/v1/social/alerts/1/acknowledge", json={"note": "x" * 2001})
     assert refused.status_code == 422
+
+
+def test_a_signed_social_webhook_becomes_a_mention_once(db, client_for, anon):
+    """The whole way in: a Standard Webhooks post of a source (api/webhooks.py) to social
+    listening, in the receiver's documented body; the same event again stores nothing new."""
+    from tests.api.test_webhooks import _post, _source
+
+    admin = client_for(factories.make_user(db, role="admin"))
+    source = _source(admin, ["social.post", "social.comment"], key="weibo-listen")
+    event = {"type": "social.post", "data": {
+        "platform": "weibo", "id": "wb-77", "author_handle": "小红", "author_name": "小红",
+        "text": "快递一个星期还没到，差评！", "url": "https://weibo.com/1/wb-77"}}  # fmt: skip
+    taken = _post(anon, "weibo-listen", source["secret"], event, msg_id="evt_77")
+    assert taken.status_code == 200, taken.text
+    mention_id = taken.json()["mention_id"]
+    again = _post(anon, "weibo-listen", source["secret"], event, msg_id="evt_77")
+    assert again.status_code == 200
+    supervisor = client_for(factories.make_user(db, role="supervisor"))
+    [mention] = supervisor.get("/api/v1/social/mentions").json()["items"]
+    assert mention["id"] == mention_id and mention["source"] == f"webhook:{source['id']}"
+    assert (mention["author_handle"], mention["category"]) == ("小红", "logistics")
