@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-VENDORED := src/kefu/web/static/vendor/htmx.min.js
+VENDORED := src/kefu/web/static/vendor/htmx.min.js src/kefu/web/static/vendor/chart.umd.min.js
 
 $(VENDORED): web-assets/package.json web-assets/package-lock.json
 	./scripts/vendor-assets.sh

@@ -19,14 +19,14 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, text, update
 from sqlalchemy.orm import Session
 
 from kefu.app import create_app
 from kefu.cli import SERVER_OPTIONS
 from kefu.db import migrate
 from kefu.db.engine import make_engine, make_session_factory
-from kefu.db.models import Base
+from kefu.db.models import Base, OutboxEntry
 from kefu.services.infra import token_cache
 from kefu.services.outbound.service import RelayService
 from kefu.services.staff import auth
@@ -189,6 +189,20 @@ def quiet_relays(live_app: FastAPI) -> Iterator[None]:
     yield
     for relay in paused:
         relay.start()
+
+
+@pytest.fixture
+def held_outbox(quiet_relays: None, engine: Engine) -> Iterator[None]:
+    """The outbox relays paused while the test runs; what it left queued is taken out of their
+    way before they resume: a relay sending it while the next test sets up would race with
+    that test's first writes on SQLite."""
+    yield
+    with engine.begin() as connection:
+        connection.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.state.in_(("queued", "failed")))
+            .values(state="dead")
+        )
 
 
 @pytest.fixture(scope="session")

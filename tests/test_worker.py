@@ -144,6 +144,7 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "mail: fetched 0, imported 0, auto_replies 0, failed 0, refused 0, skipped 0, errors 0",
             "webhook_receipts: forgotten 0",
             "wechat_media: fetched 0, failed 0, gave_up 0",  # no WeChat picture to fetch
+            "social_feeds: feeds 0, mentions 0, skipped 0, failed 0",  # no feed configured
         ]
     finally:
         get_settings.cache_clear()

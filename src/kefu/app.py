@@ -39,6 +39,7 @@ from kefu.api import (
     scripts,
     search,
     sla_policies,
+    social,
     suggestions,
     ticket_fields,
     tickets,
@@ -88,6 +89,7 @@ from kefu.web.pages import customers as web_customers
 from kefu.web.pages import help as web_help
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import kb as web_kb
+from kefu.web.pages import listening as web_listening
 from kefu.web.pages import mail_originals as web_mail_originals
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import scripts as web_scripts
@@ -114,6 +116,7 @@ WORKSPACE_PAGES = (
     web_approvals,
     web_inbox,
     web_board,
+    web_listening,
     web_scripts,
     web_kb,
     web_tickets,
@@ -274,6 +277,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         case_library,
         kb,
         bot,
+        social,
         webhooks,
         wechat,
     ):

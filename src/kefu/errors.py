@@ -11,6 +11,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
     "validation_error": ("请求数据不符合要求", "The request data is invalid"),
     "invalid_json": ("请求体不是合法的 JSON", "The request body is not valid JSON"),
+    "invalid_social_post": (
+        "社交平台帖子数据无效：{reason}",
+        "The social post is invalid: {reason}",
+    ),
     "payload_too_large": ("请求体超过 {limit} 字节上限", "The request body exceeds {limit} bytes"),
     "unsupported_media_type": (
         "请求体须为 application/json",
@@ -328,6 +332,9 @@ WHAT: dict[str, tuple[str, str]] = {
     "mailbox": ("邮箱", "Mailbox"),
     "mail_raw": ("邮件", "Mail"),
     "wechat_account": ("微信公众号", "WeChat Official Account"),
+    "social_mention": ("舆情帖子", "Social mention"),
+    "social_alert": ("舆情预警", "Social alert"),
+    "social_feed": ("舆情订阅源", "Social feed"),
     "routing_rule": ("路由规则", "Routing rule"),
     "notification": ("通知", "Notification"),
     "sla_policy": ("SLA 策略", "SLA policy"),

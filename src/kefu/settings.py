@@ -120,6 +120,15 @@ class Settings(BaseSettings):
     # lookup's answer is awaited this long.
     outbound_allow_hosts: str = ""
     order_lookup_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Social listening (services/social/): the first reply a mention made a case is owed, in
+    # minutes (the social SLA; an admin's SLA policy for the social channel overrides it), how
+    # often the feed job looks for feeds due, how long a feed may take to answer and the most
+    # bytes and posts read from one answer.
+    social_first_reply_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    social_feed_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
+    social_feed_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    social_feed_max_bytes: int = Field(default=2 * 1_048_576, ge=1024)
+    social_feed_max_posts: int = Field(default=500, ge=1, le=10_000)
 
     # E-mail (services/mail/): the largest mail the fetcher takes (a larger one is refused with
     # its reason kept, and admins see it), how often mailboxes without IMAP IDLE are polled, how

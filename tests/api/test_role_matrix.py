@@ -75,6 +75,8 @@ def world(db, server, integration):
         "source": "wh-unknown",  # no webhook source: anyone gets past the door to a 404
         "source_id": 1,  # no webhook source, no subscription: an admin gets a 404
         "subscription_id": 1,
+        "mention_id": 1,  # no mention: supervisors and admins get past the door to a 404
+        "alert_id": 1,
     }
     clients = {"anonymous": httpx.Client(base_url=server, timeout=30), "integration": integration}
     for role, user in staff.items():

@@ -25,6 +25,7 @@ def test_an_agent_is_stopped_with_a_page_at_every_door_she_may_not_open(
         ("/admin/users", 403),
         ("/admin/routing", 403),
         ("/board", 403),
+        ("/listening", 403),
         (f"/tickets/{hidden.id}", 404),
         (f"/customers/{hidden.customer_id}", 404),
     ):
@@ -38,4 +39,5 @@ def test_an_agent_is_stopped_with_a_page_at_every_door_she_may_not_open(
     page.goto(f"{server}/inbox")
     expect(page.locator(".sidenav a[href='/admin']")).to_have_count(0)
     expect(page.locator(".sidenav a[href='/board']")).to_have_count(0)
+    expect(page.locator(".sidenav a[href='/listening']")).to_have_count(0)
     context.close()

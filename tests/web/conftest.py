@@ -9,9 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import Engine, update
 
-from kefu.db.models import OutboxEntry
 from tests.factories import PASSWORD
 
 
@@ -65,17 +63,3 @@ def sign_in(server: str) -> Iterator[SignIn]:
     yield make
     for client in opened:
         client.close()
-
-
-@pytest.fixture
-def held_outbox(quiet_relays: None, engine: Engine) -> Iterator[None]:
-    """The outbox relays paused while the test runs; what it left queued is taken out of their
-    way before they resume: a relay sending it while the next test sets up would race with
-    that test's first writes on SQLite."""
-    yield
-    with engine.begin() as connection:
-        connection.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.state.in_(("queued", "failed")))
-            .values(state="dead")
-        )

@@ -23,6 +23,7 @@ from kefu.db.models import (
     MailRaw,
     RoutingRule,
     SlaPolicy,
+    SocialFeed,
     Ticket,
     TicketField,
     User,
@@ -77,6 +78,9 @@ PAGES = (
     "/admin/wechat",
     "/admin/wechat/new",
     "/admin/wechat/{account_id}",
+    "/admin/social-feeds",
+    "/admin/social-feeds/new",
+    "/admin/social-feeds/{feed}",
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
@@ -121,6 +125,9 @@ FORMS = (
     "/admin/wechat",
     "/admin/wechat/{account_id}",
     "/admin/wechat/{account_id}/delete",
+    "/admin/social-feeds",
+    "/admin/social-feeds/{feed}",
+    "/admin/social-feeds/{feed}/delete",
     "/admin/fields",
     "/admin/fields/{field}",
 )
@@ -166,6 +173,7 @@ def _rows(db: Session) -> dict[str, int]:
             WechatAccount,
             TicketField,
             Mailbox,
+            SocialFeed,
         )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
 
@@ -188,8 +196,10 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
         db, SYSTEM, url="http://127.0.0.1:9/hook", events=["ticket.created"],
         guard=guard_of(), secret_key="k",
     )  # fmt: skip
+    db.add(SocialFeed(name="品牌监测", url="https://monitor.example.cn/feed.json", last_count=0))
     db.commit()
     ids = {
+        "feed": db.scalar(select(SocialFeed.id)),
         "mailbox_id": mailbox.id,
         "raw_id": 1,
         "source_id": source.id,
@@ -246,6 +256,7 @@ def test_the_index_shows_every_section(sign_in: SignIn, admin: User) -> None:
         "/admin/tokens",
         "/admin/integrations",
         "/admin/webchat",
+        "/admin/social-feeds",
     ):
         assert f'href="{href}"' in page.text
     assert "admin.css" in page.text and "admin.js" in page.text
@@ -993,6 +1004,9 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         db, SYSTEM, url="http://127.0.0.1:9/hook", events=["ticket.created"],
         description=HOSTILE[:150], guard=guard_of(), secret_key="k",
     )  # fmt: skip
+    feed = SocialFeed(name="源" + HOSTILE[:90], url="https://x.example.cn/?q=" + HOSTILE[:60],
+                      last_count=0, last_error=HOSTILE)  # fmt: skip
+    db.add(feed)
     db.commit()
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
@@ -1011,6 +1025,7 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         "account_id": make_account(
             db, settings.secret_key, name="号" + HOSTILE[:90], greeting=HOSTILE
         ).id,
+        "feed": feed.id,
     }
     for path in PAGES:
         page = browser.client.get(_fill(path, ids))

@@ -28,6 +28,7 @@ from kefu.demo.clock import DemoClock
 from kefu.demo.content import load_content
 from kefu.demo.people import CustomerProfile, build_customers
 from kefu.demo.plan import Step, TicketPlan, plan_tickets
+from kefu.demo.social import load_demo_mentions
 from kefu.demo.team import ADMIN_EMAIL, DEMO_GROUPS, DEMO_PASSWORD, DEMO_USERS
 from kefu.domain import case_loop as cw
 from kefu.domain.case_file import case_of
@@ -84,6 +85,8 @@ def load_demo(session: Session) -> bool:
                 session, admin, list(player.tickets.values()), content.catalog, now
             )
             _number_told_on_another_channel(session, admin, customers)
+    # Public posts about the shop, with the alerts they raise (written at their own times).
+    load_demo_mentions(session, random.Random(SEED), now)  # noqa: S311 - demo content
     return True
 
 

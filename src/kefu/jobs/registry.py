@@ -149,6 +149,16 @@ def _wechat_media(context: JobContext) -> Counts:
             accounts.close()
 
 
+def _social_feeds(context: JobContext) -> Counts:
+    from kefu.services.social.feeds import FeedReader, poll_due
+
+    reader = FeedReader.of(context.settings)
+    report = poll_due(
+        context.sessions, reader, context.now, max_posts=context.settings.social_feed_max_posts
+    )
+    return report.counts()
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -172,4 +182,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "webhooks: the event ids taken more than 30 days ago forgotten"),
         Job("wechat_media", settings.sla_sweep_seconds, _wechat_media,
             "WeChat: pictures and voices of customer messages fetched into attachments"),
+        Job("social_feeds", settings.social_feed_sweep_seconds, _social_feeds,
+            "social listening: feeds whose time has come polled through the outbound URL guard"),
     ]  # fmt: skip

@@ -27,6 +27,7 @@ from kefu.db.models.scripts import (
     ScriptVersion,
 )
 from kefu.db.models.search import SearchDocument
+from kefu.db.models.social import SocialAlert, SocialFeed, SocialMention
 from kefu.db.models.staff import (
     ApiToken,
     Group,
@@ -88,6 +89,9 @@ __all__ = [
     "SearchDocument",
     "SlaEvent",
     "SlaPolicy",
+    "SocialAlert",
+    "SocialFeed",
+    "SocialMention",
     "Tag",
     "Ticket",
     "TicketField",

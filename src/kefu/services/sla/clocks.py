@@ -355,6 +355,12 @@ def _record_once(session: Session, ticket: Ticket, event: sla.Event, now: dateti
     return session.connection().execute(statement).scalar() is not None
 
 
+def plan_now(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Write the ticket's deadlines at once (as the sweep would on its next round), for a case
+    whose promise the person who opened it must see straight away (a mention made a case)."""
+    _write_deadlines(ticket, evaluate_ticket(ticket, Policies.load(session), now))
+
+
 def _write_deadlines(ticket: Ticket, evaluation: Evaluation) -> None:
     for target, column in DUE_COLUMNS.items():
         clock = next(

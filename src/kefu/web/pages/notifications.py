@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from kefu.api.deps import DB
 from kefu.db.base import utcnow
 from kefu.services.cases.tickets import access_ticket
+from kefu.services.social.alerts import NOTICE_KIND as SOCIAL_ALERT
 from kefu.services.staff import notifications as service
 from kefu.web.guard import PageActor
 from kefu.web.render import page
@@ -44,6 +45,8 @@ def unread_count(db: DB, actor: PageActor) -> Response:
 def mark_read(notification_id: int, db: DB, actor: PageActor) -> Response:
     notice = service.mark_read(db, actor, notification_id)
     target = f"/tickets/{notice.ticket_id}" if notice.ticket_id else "/notifications"
+    if notice.kind == SOCIAL_ALERT:  # a social listening alert: its history
+        target = "/listening#alerts"
     return RedirectResponse(target, status_code=303)
 
 

@@ -1,7 +1,7 @@
 """wechat: Official Accounts (公众号), their shared access token, followers and media to fetch
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 10:00:00
 
 The WeChat channel (channels/wechat/, services/wechat/): the accounts with their sealed secrets,
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0021"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

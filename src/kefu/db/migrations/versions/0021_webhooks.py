@@ -2,7 +2,7 @@
 the call-turn facts of phone messages
 
 Revision ID: 0021
-Revises: 0023
+Revises: 0020
 Create Date: 2026-12-07 10:00:00
 
 ``webhook_sources`` (phone systems, SMS gateways, app stores, social platforms posting to
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0021"
-down_revision = "0023"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """customer joins: one customer across channels
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-07 10:20:00
 
 How a verified identity was proven and when the join sweep compared it (identities), the pairs
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0023"
-down_revision = "0019"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

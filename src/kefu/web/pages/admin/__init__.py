@@ -1,6 +1,7 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
 tester, SLA policies, API tokens, integrations, the channels (web chat, mailboxes, WeChat Official
-Accounts, webhook sources and subscriptions) and ticket fields. One module per resource;
+Accounts, webhook sources and subscriptions, social listening feeds) and ticket fields. One module
+per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
 
@@ -16,6 +17,7 @@ from kefu.web.pages.admin import (
     mailboxes,
     routing,
     sla,
+    social_feeds,
     tokens,
     users,
     webchat,
@@ -36,6 +38,7 @@ for _module in (
     mailboxes,
     wechat,
     webhooks,
+    social_feeds,
     fields,
 ):
     router.include_router(_module.router)
