@@ -36,10 +36,11 @@ demo: install
 serve: install
 	$(BIN)/kefu serve
 
-test: install-dev
+test: install-dev  # both passes at once, one per core (scripts/test-both.sh)
 	./scripts/ensure-services.sh
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	./scripts/ensure-browser.sh
+	./scripts/ensure-mail-servers.sh
+	./scripts/test-both.sh $(MAKE)
 
 test-sqlite: install-dev
 	./scripts/ensure-browser.sh
