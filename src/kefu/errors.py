@@ -319,6 +319,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 WHAT: dict[str, tuple[str, str]] = {
     "ticket": ("工单", "Ticket"),
     "customer": ("客户", "Customer"),
+    "identity": ("渠道身份", "Channel identity"),
     "user": ("用户", "User"),
     "group": ("分组", "Group"),
     "tag": ("标签", "Tag"),

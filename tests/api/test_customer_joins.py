@@ -85,3 +85,40 @@ def test_a_number_a_person_ticked_as_verified_joins_nothing(db, api) -> None:
     assert [j.state for j in db.scalars(select(CustomerJoin))] == ["suggested"]
     db.expire_all()
     assert db.get(Customer, newer.id).merged_into_id is None
+
+
+def test_an_integration_binds_a_phone_to_a_wechat_follower_and_profiles_join(
+    db, integration
+) -> None:
+    """The company's member system knows the mobile bound to a WeChat follower: a proven contact.
+    The web-chat profile whose site signed the same number is the same customer."""
+    from kefu.domain.customer_joins import ContactKind, Proof
+
+    chatting = factories.make_customer(db, name="网页用户")
+    joins.record_verified_contact(
+        db, chatting.id, ContactKind.PHONE, "13811110000", Proof.SIGNED_CLAIM
+    )
+    db.commit()
+    follower = factories.make_customer(db, name="微信粉丝", identities=[("wechat", "oFollower-1")])
+    bound = integration.post(
+        "/api/v1/contact-bindings",
+        json={"channel": "wechat", "external_id": "oFollower-1", "phone": "+86 138 1111 0000"},
+    )
+    assert bound.status_code == 200, bound.text
+    assert bound.json()["customer_id"] == chatting.id and len(bound.json()["joined"]) == 1
+    db.expire_all()
+    assert db.get(Customer, follower.id).merged_into_id == chatting.id
+    unknown = integration.post(
+        "/api/v1/contact-bindings",
+        json={"channel": "wechat", "external_id": "oNobody", "phone": "13811110000"},
+    )
+    assert unknown.status_code == 404
+    short = integration.post(
+        "/api/v1/contact-bindings",
+        json={"channel": "wechat", "external_id": "oFollower-1", "phone": "123"},
+    )
+    assert short.status_code == 422 and short.json()["error"]["code"] == "invalid_phone"
+    empty = integration.post(
+        "/api/v1/contact-bindings", json={"channel": "wechat", "external_id": "oFollower-1"}
+    )
+    assert empty.status_code == 422

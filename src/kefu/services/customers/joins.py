@@ -207,9 +207,12 @@ def _proof_of(channel: str, verified: bool, proof: str | None) -> Proof:
 def _join(session: Session, row: CustomerJoin, *, actor: Actor, automatic: bool) -> int:
     """Merge the pair of ``row`` (the newer profile into the older) and mark the row joined."""
     target, source = rules.join_direction(row.customer_a_id, row.customer_b_id)
+    # An automatic join is the rule's doing (kefu merges, whoever proved the contact); a
+    # confirmed one is the agent's.
     merge = profiles.do_merge(
-        session, actor, target_id=target, source_id=source, suggested=not automatic
-    )
+        session, SYSTEM if automatic else actor, target_id=target, source_id=source,
+        suggested=not automatic,
+    )  # fmt: skip
     row.state, row.merge_id = JoinState.JOINED.value, merge.id
     row.decided_by_id, row.decided_at = actor.user_id, utcnow()
     audit.record(
