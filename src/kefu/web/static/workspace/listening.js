@@ -36,7 +36,7 @@
           borderColor: danger,
           backgroundColor: danger,
           pointRadius: 2,
-          tension: 0.25,
+          tension: 0,  // straight segments: a share never shown beyond 0–100 %
           yAxisID: "share",
           order: 1,
         },
