@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kefu.domain.kpi import metrics
+from kefu.domain.kpi import metrics, slices
 from kefu.domain.kpi.facts import CaseFacts, ReplyFacts, SurveyFacts, SurveyKind
 from kefu.domain.kpi.metrics import Figure, Metric, Unit
 from kefu.domain.kpi.slices import compute
@@ -156,3 +156,19 @@ def test_an_unanswered_customer_message_is_outside_the_average_response() -> Non
     waiting = ReplyFacts(1, T0)
     answered = ReplyFacts(1, T0, T0 + timedelta(minutes=5))
     assert close(metrics.average_response([waiting, answered]), 300, 300, 1)
+
+
+def test_figures_of_parts_combine_into_the_figure_of_the_whole() -> None:
+    by_agent = compute(CASES, REPLIES, SURVEYS, by=(slices.Dimension.AGENT,)).values()
+    for metric in metrics.ADDITIVE:
+        assert close(metrics.combine(f[metric] for f in by_agent), *WHOLE[metric]), metric
+
+
+def test_a_median_or_mixed_units_cannot_be_combined() -> None:
+    (whole,) = compute(CASES, REPLIES, SURVEYS).values()
+    with pytest.raises(ValueError, match="median"):
+        metrics.combine([whole[M.FIRST_RESPONSE_MEDIAN]] * 2)
+    with pytest.raises(ValueError, match="combine"):
+        metrics.combine([whole[M.CSAT], whole[M.CES]])
+    with pytest.raises(ValueError, match="nothing"):
+        metrics.combine([])

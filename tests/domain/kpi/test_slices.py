@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kefu.domain.case_loop import CasePath
 from kefu.domain.kpi.facts import SCALES, CaseFacts, ReplyFacts, SurveyFacts, SurveyKind
-from kefu.domain.kpi.metrics import ADDITIVE, Figure, Metric
+from kefu.domain.kpi.metrics import ADDITIVE, Figure, Metric, combine
 from kefu.domain.kpi.slices import Dimension, Period, SliceKey, compute, period_of
 from tests.domain.kpi.hand_fixture import CASES, REPLIES, SURVEYS
 from tests.domain.kpi.test_metrics import WHOLE
@@ -23,7 +23,7 @@ Row = dict[Metric, tuple[float | None, int]]  # (value, denominator)
 
 def figures(
     by: tuple[Dimension, ...] = (), period: Period | None = None, tz: str = "Asia/Shanghai"
-):  # type: ignore[no-untyped-def]
+) -> dict[SliceKey, dict[Metric, Figure]]:
     return compute(CASES, REPLIES, SURVEYS, by=by, period=period, tz=ZoneInfo(tz))
 
 
@@ -349,7 +349,7 @@ def fact_sets(draw: st.DrawFn) -> tuple[list[CaseFacts], list[ReplyFacts], list[
     return cases, replies, surveys
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     facts=fact_sets(),
     by=st.lists(st.sampled_from(list(Dimension)), max_size=3, unique=True),
@@ -375,4 +375,10 @@ def test_the_slices_numerators_and_denominators_add_up_to_the_whole(
         if metric in ADDITIVE:
             numerators = [s[metric].numerator or 0.0 for s in sliced.values()]
             assert sum(numerators) == pytest.approx(total[metric].numerator)
+            combined = combine(s[metric] for s in sliced.values())
+            assert combined.denominator == total[metric].denominator
+            if total[metric].value is None:
+                assert combined.value is None
+            else:
+                assert combined.value == pytest.approx(total[metric].value)
     assert sum(len(k) == len(by) + (period is not None) for k in sliced) == len(sliced)

@@ -66,14 +66,41 @@ class Figure:
     unit: Unit
 
 
+_PER_HUNDRED = frozenset({Unit.PERCENT, Unit.NPS})
+
+
+def from_sums(numerator: float, denominator: int, unit: Unit) -> Figure:
+    """The figure of a summed numerator over a sample: ×100 for percentages and NPS points."""
+    if not denominator:
+        return Figure(None, float(numerator), 0, unit)
+    scale = 100.0 if unit in _PER_HUNDRED else 1.0
+    return Figure(scale * numerator / denominator, float(numerator), denominator, unit)
+
+
+def combine(parts: Iterable[Figure]) -> Figure:
+    """One figure from the figures of disjoint parts (pre-aggregated days, slices) of one metric.
+
+    Numerators and denominators add; a median cannot be combined (ValueError), nor can units mix.
+    """
+    figures = list(parts)
+    if not figures:
+        raise ValueError("nothing to combine")
+    units = {f.unit for f in figures}
+    if len(units) != 1:
+        raise ValueError(f"cannot combine figures in {sorted(units)}")
+    numerators = [f.numerator for f in figures]
+    if any(n is None for n in numerators):
+        raise ValueError("a median cannot be combined from parts")
+    total = sum(n for n in numerators if n is not None)
+    return from_sums(total, sum(f.denominator for f in figures), figures[0].unit)
+
+
 def _share(numerator: int, denominator: int) -> Figure:
-    value = 100.0 * numerator / denominator if denominator else None
-    return Figure(value, float(numerator), denominator, Unit.PERCENT)
+    return from_sums(numerator, denominator, Unit.PERCENT)
 
 
 def _mean(values: Sequence[float], unit: Unit) -> Figure:
-    total = float(sum(values))
-    return Figure(total / len(values) if values else None, total, len(values), unit)
+    return from_sums(float(sum(values)), len(values), unit)
 
 
 def _count(cases: Iterable[CaseFacts], test: Callable[[CaseFacts], bool]) -> int:
@@ -174,8 +201,7 @@ def nps(surveys: Sequence[SurveyFacts]) -> Figure:
     """
     scores = _scores(surveys, SurveyKind.NPS)
     net = sum(1 for s in scores if s >= 9) - sum(1 for s in scores if s <= 6)
-    value = 100.0 * net / len(scores) if scores else None
-    return Figure(value, float(net), len(scores), Unit.NPS)
+    return from_sums(net, len(scores), Unit.NPS)
 
 
 def ces(surveys: Sequence[SurveyFacts]) -> Figure:
