@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kefu.domain.kpi import metrics, slices
-from kefu.domain.kpi.facts import CaseFacts, ReplyFacts, SurveyFacts, SurveyKind
+from kefu.domain.kpi.facts import CaseFacts, ReplyFacts, SurveyFacts, SurveyKind, business_line_of
 from kefu.domain.kpi.metrics import Figure, Metric, Unit
 from kefu.domain.kpi.slices import compute
 from tests.domain.kpi.hand_fixture import CASES, COMPLAINT, REPLIES, SURVEYS
@@ -172,3 +172,16 @@ def test_a_median_or_mixed_units_cannot_be_combined() -> None:
         metrics.combine([whole[M.CSAT], whole[M.CES]])
     with pytest.raises(ValueError, match="nothing"):
         metrics.combine([])
+
+
+@pytest.mark.parametrize(
+    ("tags", "line"),
+    [
+        (["vip", "line:外卖"], "外卖"),
+        (["line:电商", "line:外卖"], "外卖"),  # several: the first in sorted order
+        (["line:", "vip"], None),
+        ([], None),
+    ],
+)
+def test_the_business_line_comes_from_the_line_tag(tags: list[str], line: str | None) -> None:
+    assert business_line_of(tags) == line

@@ -8,11 +8,24 @@ that case's slice; one whose case is not among the facts is ignored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from kefu.domain.case_loop import CasePath
+
+LINE_PREFIX = "line:"
+
+
+def business_line_of(tags: Iterable[str]) -> str | None:
+    """The business line of a case from its tags: ``line:外卖`` → ``外卖``.
+
+    A case should carry one; with several, the first in sorted order is taken so every caller
+    agrees. Blank lines (``line:``) do not count.
+    """
+    lines = sorted(t[len(LINE_PREFIX) :].strip() for t in tags if t.startswith(LINE_PREFIX))
+    return next((line for line in lines if line), None)
 
 
 @dataclass(frozen=True)
@@ -29,7 +42,8 @@ class CaseFacts:
     reopened: how many times the case was reopened after a resolution.
     agent_id, group_id: the assignee and the group, None when unassigned.
     channel, category, priority: the ticket's values (category None when not analysed).
-    business_line: the ``line:…`` tag of the case without its prefix (``外卖``), None if none.
+    business_line: the ``line:…`` tag of the case without its prefix (``外卖``, see
+        ``business_line_of``), None if none.
     path: the complaint loop (受理登记 … 总结归档) or the short path (inquiries and the rest).
     loop_completed: a complaint whose loop reached 总结归档 (archived).
     repeat_complaint: flagged 重复投诉 (a complaint repeating one of the customer's).
