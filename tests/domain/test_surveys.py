@@ -38,6 +38,7 @@ from kefu.domain.surveys import (
     kind_name,
     point_label,
     survey_due,
+    wechat_way,
 )
 from kefu.domain.tickets import Channel
 from kefu.domain.triage_labels import Sentiment
@@ -132,6 +133,8 @@ def test_an_admins_setting_wins() -> None:
         lambda: ChannelSurveys(Channel.EMAIL, kinds=(SurveyKind.NPS, SurveyKind.NPS)),
         lambda: ChannelSurveys(Channel.EMAIL, link_lifetime=timedelta(minutes=5)),
         lambda: ChannelSurveys(Channel.EMAIL, link_lifetime=timedelta(days=365)),
+        lambda: ChannelSurveys("fax"),  # type: ignore[arg-type]
+        lambda: ChannelSurveys(Channel.EMAIL, via="pigeon"),  # type: ignore[arg-type]
     ],
 )
 def test_impossible_settings_are_refused(make: object) -> None:
@@ -153,6 +156,19 @@ def test_a_setting_round_trips_through_json_and_refuses_junk() -> None:
     ):
         with pytest.raises(SurveyRefused):
             ChannelSurveys.from_json(junk)
+
+
+def test_a_link_expires_after_the_channels_lifetime() -> None:
+    assert EMAIL.link_expires_at(SOLVED_AT) == SOLVED_AT + timedelta(days=7)
+
+
+def test_wechat_asks_by_message_inside_the_window_and_by_template_after() -> None:
+    last = SOLVED_AT - timedelta(hours=1)
+    assert wechat_way(last, SOLVED_AT, template_ready=False) == AskVia.MESSAGE
+    three_days_on = SOLVED_AT + timedelta(days=3)
+    assert wechat_way(last, three_days_on, template_ready=True) == AskVia.TEMPLATE
+    assert wechat_way(last, three_days_on, template_ready=False) is None
+    assert wechat_way(None, SOLVED_AT, template_ready=False) is None
 
 
 # Due times --------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from kefu.domain.case_loop import (
 )
 from kefu.domain.tickets import Channel
 from kefu.domain.triage_labels import Sentiment
+from kefu.domain.wechat_window import reply_window
 
 MAX_COMMENT_CHARS = 2000
 
@@ -189,6 +190,7 @@ class AskVia(StrEnum):
     INLINE = "inline"  # buttons in the web chat conversation
     LINK = "link"  # a signed link in an e-mail (or a text message)
     MESSAGE = "message"  # a message with the link on WeChat, inside its reply window
+    TEMPLATE = "template"  # WeChat's template message (模板消息) with the link, after the window
 
 
 # Which ways each channel can carry; the first is its default. Channels missing here (phone,
@@ -203,6 +205,17 @@ CHANNEL_WAYS: Mapping[Channel, tuple[AskVia, ...]] = {
 DEFAULT_LINK_LIFETIME = timedelta(days=7)
 
 
+def wechat_way(
+    last_customer_message_at: datetime | None, now: datetime, *, template_ready: bool
+) -> AskVia | None:
+    """How a WeChat survey reaches the follower at ``now``: a plain message while the 48-hour
+    window is open, else a template message if the account has one set up, else not at all
+    (a complaint's follow-up three days on is then a task for its owner)."""
+    if reply_window(last_customer_message_at, now).open:
+        return AskVia.MESSAGE
+    return AskVia.TEMPLATE if template_ready else None
+
+
 @dataclass(frozen=True)
 class ChannelSurveys:
     """What one channel asks and how (an admin's switch per channel)."""
@@ -214,8 +227,13 @@ class ChannelSurveys:
     link_lifetime: timedelta = DEFAULT_LINK_LIFETIME
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "channel", Channel(self.channel))
-        object.__setattr__(self, "kinds", tuple(SurveyKind(k) for k in self.kinds))
+        try:
+            object.__setattr__(self, "channel", Channel(self.channel))
+            object.__setattr__(self, "kinds", tuple(SurveyKind(k) for k in self.kinds))
+            if self.via is not None:
+                object.__setattr__(self, "via", AskVia(self.via))
+        except ValueError as e:
+            raise SurveyRefused("bad_config", str(e)) from e
         ways = CHANNEL_WAYS.get(self.channel, ())
         if self.via is None and ways:
             object.__setattr__(self, "via", ways[0])
@@ -225,7 +243,7 @@ class ChannelSurveys:
             return
         if not ways:
             raise SurveyRefused("bad_config", f"the {self.channel.value} channel cannot ask")
-        if AskVia(str(self.via)) not in ways:
+        if self.via not in ways:
             raise SurveyRefused(
                 "bad_config", f"the {self.channel.value} channel cannot ask by {self.via}"
             )
@@ -237,6 +255,10 @@ class ChannelSurveys:
     @property
     def asks(self) -> bool:
         return self.enabled and bool(self.kinds)
+
+    def link_expires_at(self, sent_at: datetime) -> datetime:
+        """When a link sent at ``sent_at`` stops working (``survey_links.make_token``)."""
+        return sent_at + self.link_lifetime
 
     def to_json(self) -> dict[str, Any]:
         return {
