@@ -63,6 +63,8 @@ def test_a_resolved_short_case_closes_after_the_set_time() -> None:
     assert apply(facts.case, Advance(), T0 + 72 * H).case.stage == Stage.CLOSED
     off = LifecyclePolicy(close_resolved_after=None)
     assert close_resolved_due(facts, off) is None
+    with pytest.raises(StepRefused):
+        LifecyclePolicy(nudge_after=timedelta(0))
 
 
 def test_a_complaint_never_closes_by_itself() -> None:

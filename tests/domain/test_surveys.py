@@ -152,6 +152,9 @@ def test_a_setting_round_trips_through_json_and_refuses_junk() -> None:
         {"channel": "email", "kinds": "csat"},
         {"channel": "email", "colour": "blue"},
         {"channel": "email", "link_lifetime_hours": "soon"},
+        {"channel": "email", "link_lifetime_hours": "inf"},
+        {"channel": "email", "enabled": "false"},
+        {"channel": "email", "via": "pigeon"},
         {},
     ):
         with pytest.raises(SurveyRefused):
@@ -189,6 +192,8 @@ def test_the_team_sets_the_follow_up_delay() -> None:
     f = facts(CasePath.COMPLAINT, Stage.FOLLOWING_UP)
     policy = FeedbackPolicy(follow_up_after=timedelta(hours=36))
     assert follow_up_due(f, policy) == SOLVED_AT + timedelta(hours=36)
+    with pytest.raises(SurveyRefused):
+        FeedbackPolicy(survey_after=-timedelta(hours=1))
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,11 @@ class LifecyclePolicy:
     nudge_after: timedelta | None = timedelta(hours=48)
     close_unanswered_after: timedelta | None = timedelta(hours=72)  # after the nudge
 
+    def __post_init__(self) -> None:
+        delays = (self.close_resolved_after, self.nudge_after, self.close_unanswered_after)
+        if any(d is not None and d <= timedelta(0) for d in delays):
+            raise StepRefused("bad_policy", "an automation waits a positive time")
+
 
 class LifecycleStep(StrEnum):
     CLOSE_RESOLVED = "auto:close_resolved"

@@ -275,24 +275,18 @@ class ChannelSurveys:
         unknown = set(data) - {"channel", "kinds", "via", "enabled", "link_lifetime_hours"}
         if unknown:
             raise SurveyRefused("bad_config", f"unknown field(s): {', '.join(sorted(unknown))}")
+        hours = data.get("link_lifetime_hours")
+        kinds = data.get("kinds", ["csat"])
+        enabled = data.get("enabled", True)
+        if not isinstance(kinds, list) or not isinstance(enabled, bool):
+            raise SurveyRefused("bad_config", "kinds is a list, enabled true or false")
         try:
-            hours = data.get("link_lifetime_hours")
             lifetime = DEFAULT_LINK_LIFETIME if hours is None else timedelta(hours=float(hours))
-            via = data.get("via")
-            kinds = data.get("kinds", ["csat"])
-            if not isinstance(kinds, list):
-                raise SurveyRefused("bad_config", "kinds is a list")
-            return cls(
-                Channel(data["channel"]),
-                tuple(SurveyKind(k) for k in kinds),
-                AskVia(via) if via is not None else None,
-                bool(data.get("enabled", True)),
-                lifetime,
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, SurveyRefused):
-                raise
-            raise SurveyRefused("bad_config", f"not a survey setting: {e}") from e
+            return cls(data["channel"], tuple(kinds), data.get("via"), enabled, lifetime)
+        except SurveyRefused:
+            raise
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
+            raise SurveyRefused("bad_config", f"not a survey setting: {e!r}") from e
 
 
 def channel_surveys(
@@ -316,6 +310,10 @@ class FeedbackPolicy:
     survey_after: timedelta = timedelta(0)  # short-path cases: after they are resolved
     vip_follow_up: bool = True  # VIP customers get a follow-up on any case
     vip_follow_up_after: timedelta = timedelta(days=1)
+
+    def __post_init__(self) -> None:
+        if min(self.follow_up_after, self.survey_after, self.vip_follow_up_after) < timedelta(0):
+            raise SurveyRefused("bad_config", "a delay is not negative")
 
 
 @dataclass(frozen=True)
