@@ -100,6 +100,20 @@ def test_malformed_tokens(token: str) -> None:
     assert read_token(SECRET, token, NOW).verdict == Verdict.MALFORMED
 
 
+@pytest.mark.parametrize(("survey_id", "expiry"), [(0, 10**9), (2**63, 10**9), (1, 2**64 - 1)])
+def test_a_correctly_signed_payload_make_token_never_writes_is_malformed(
+    survey_id: int, expiry: int
+) -> None:
+    body = (
+        base64.urlsafe_b64encode(survey_id.to_bytes(8, "big") + expiry.to_bytes(8, "big") + NONCE)
+        .rstrip(b"=")
+        .decode()
+    )
+    signature = hmac.new(link_key(SECRET), f"s1.{body}".encode(), hashlib.sha256).digest()
+    token = f"s1.{body}." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    assert read_token(SECRET, token, NOW).verdict == Verdict.MALFORMED
+
+
 def test_a_genuine_token_of_survey_zero_cannot_be_made() -> None:
     with pytest.raises(ValueError, match="positive"):
         make_token(SECRET, 0, EXPIRES, NONCE)

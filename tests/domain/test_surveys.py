@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kefu.domain.case_loop import (
+    Advance,
     Case,
     CasePath,
     Policy,
@@ -231,6 +232,16 @@ def test_one_response_per_case_and_nothing_once_done() -> None:
     assert survey_due(replace(f, survey_answered=True), POLICY, EMAIL) is None
     assert follow_up_due(replace(f, feedback_recorded=True), POLICY) is None
     assert survey_due(f, POLICY, ChannelSurveys(Channel.EMAIL, enabled=False)) is None
+
+
+def test_a_complaint_sent_back_is_followed_up_again_but_not_surveyed_twice() -> None:
+    case = Case(CasePath.COMPLAINT, Stage.FOLLOWING_UP, solution="补发", resolved_at=SOLVED_AT)
+    case = apply(case, SendBack(), SOLVED_AT + timedelta(days=3)).case
+    again = SOLVED_AT + timedelta(days=5)
+    case = apply(case, Advance(), again).case
+    f = SurveyFacts.of(case, survey_sent=True, survey_answered=True)
+    assert follow_up_due(f, POLICY) == again + timedelta(days=3)  # the owner calls again
+    assert survey_due(f, POLICY, EMAIL) is None
 
 
 def test_facts_of_a_case_read_its_feedback() -> None:

@@ -19,7 +19,6 @@ only the proof that kefu sent this link and that it has not expired.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -88,15 +87,15 @@ def read_token(secret: str, token: str, now: datetime) -> TokenVerdict:
     body, signature = match.groups()
     if not hmac.compare_digest(_sign(secret, body), signature):
         return TokenVerdict(Verdict.TAMPERED)
-    try:
-        raw = base64.urlsafe_b64decode(body + "=")
-    except (binascii.Error, ValueError):  # pragma: no cover - the signature vouches for the body
-        return TokenVerdict(Verdict.MALFORMED)
+    raw = base64.urlsafe_b64decode(body + "=")  # the shape guarantees 32 bytes
     survey_id, expiry = _PAYLOAD.unpack_from(raw)
-    expires_at = datetime.fromtimestamp(expiry, UTC)
-    nonce = raw[_PAYLOAD.size :]
-    if survey_id == 0 or len(nonce) != NONCE_BYTES:
+    try:
+        expires_at = datetime.fromtimestamp(expiry, UTC)
+    except (OverflowError, OSError, ValueError):  # signed, but not by make_token
         return TokenVerdict(Verdict.MALFORMED)
+    if not 0 < survey_id <= MAX_SURVEY_ID:
+        return TokenVerdict(Verdict.MALFORMED)
+    nonce = raw[_PAYLOAD.size :]
     verdict = Verdict.OK if now < expires_at else Verdict.EXPIRED
     return TokenVerdict(verdict, survey_id, expires_at, nonce)
 
