@@ -139,7 +139,7 @@ def _hypergeometric(drawn: int, successes: int, total: int) -> tuple[int, list[f
     ]
 
 
-def _exact_p(tables: list[tuple[int, int, int, int]]) -> float:
+def exact_p_value(tables: list[tuple[int, int, int, int]]) -> float:
     """Two-sided exact p of the summed successes (x, n, y, m per stratum): the probability of a
     sum no likelier than the observed one (Fisher's rule, with scipy's relative tolerance)."""
     offset, law = 0, [1.0]
@@ -206,7 +206,7 @@ def compare_proportions(
         for s in matched.strata
     ]
     exact = matched.n_matched <= EXACT_LIMIT and not _trust_normal(tables)
-    p = _exact_p(tables) if exact else _cmh_p(tables)
+    p = exact_p_value(tables) if exact else _cmh_p(tables)
     return Comparison(rate, rate_low, rate_high, baseline, difference, low, high, n,
                       matched.n_matched, matched.n_baseline, p, "exact" if exact else "cmh",
                       p < alpha)  # fmt: skip
