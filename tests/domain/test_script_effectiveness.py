@@ -7,12 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kefu.domain.matched_comparison import Cell
 from kefu.domain.script_effectiveness import (
+    Measure,
     ScriptEffect,
     ScriptUse,
     TicketOutcome,
     WeakReason,
     effectiveness,
+    judge,
 )
 
 EASY = ("退款", "P3")
@@ -96,6 +99,17 @@ def test_hand_computed_fixture() -> None:
     assert not any(x.significant for x in (r, f, c, a))
     assert effect.weak_reasons == (WeakReason.TOO_FEW_USES,)
     assert effect.weak
+
+
+def test_judging_tallies_summed_elsewhere_gives_the_same_figures() -> None:
+    # What a GROUP BY would give for script 7's resolution: EASY 2 cases, 2 resolved; HARD 4
+    # cases, 3 resolved (values 0/1, so the sum of squares is the sum); everyone EASY 10 / 9,
+    # HARD 10 / 5.
+    group = {Measure.RESOLUTION: {EASY: Cell(2, 2.0, 2.0), HARD: Cell(4, 3.0, 3.0)}}
+    everyone = {Measure.RESOLUTION: {EASY: Cell(10, 9.0, 9.0), HARD: Cell(10, 5.0, 5.0)}}
+    judged = judge(7, uses=6, group=group, everyone=everyone)
+    assert judged.resolution == _by_id(effectiveness(FIXTURE, USES))[7].resolution
+    assert judged.tickets == 6 and judged.csat_satisfied.n == 0
 
 
 def test_matching_compares_hard_cases_with_hard_cases() -> None:

@@ -56,9 +56,6 @@ class Cell:
     total: float = 0.0
     squares: float = 0.0
 
-    def add(self, value: float) -> Cell:
-        return Cell(self.n + 1, self.total + value, self.squares + value * value)
-
     def minus(self, other: Cell) -> Cell:
         return Cell(self.n - other.n, self.total - other.total, self.squares - other.squares)
 
@@ -248,10 +245,15 @@ def compare_means(
 
 def cells(values: Iterable[tuple[S, float]]) -> dict[S, Cell]:
     """Sum (stratum, value) pairs into one cell per stratum."""
-    out: dict[S, Cell] = {}
+    sums: dict[S, list[float]] = {}
     for stratum, value in values:
-        out[stratum] = out.get(stratum, Cell()).add(value)
-    return out
+        cell = sums.get(stratum)
+        if cell is None:
+            cell = sums[stratum] = [0, 0.0, 0.0]
+        cell[0] += 1
+        cell[1] += value
+        cell[2] += value * value
+    return {s: Cell(int(n), total, squares) for s, (n, total, squares) in sums.items()}
 
 
 def rest(everyone: Mapping[S, Cell], group: Mapping[S, Cell]) -> dict[S, Cell]:

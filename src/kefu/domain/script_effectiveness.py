@@ -31,13 +31,17 @@ has a wide interval, so its lower end is low: three lucky cases never outrank a 
 three hundred. Scripts without a baseline have no score and come last. Ties: more cases first,
 then the lower script id.
 
+**At scale.** ``effectiveness`` takes every case; a service over a large period can instead sum
+the tallies in the database (per script × category × priority, and per category × priority:
+count, sum and sum of squares of each measure) and call ``judge`` for each script, then ``rank``.
+
 Pure: no SQL, no clock.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -106,52 +110,91 @@ class ScriptEffect:
         return bool(self.weak_reasons)
 
 
-@dataclass(frozen=True)
-class _Measure:
-    value: Callable[[TicketOutcome], float | None]
-    compare: Callable[[dict[Stratum, Cell], dict[Stratum, Cell]], Comparison]
+class Measure(StrEnum):
+    RESOLUTION = "resolution"
+    FIRST_CONTACT_RESOLUTION = "first_contact_resolution"
+    CSAT_SATISFIED = "csat_satisfied"  # CSAT %: scores 4–5 of 5, over the answered cases
+    CSAT_AVERAGE = "csat_average"
 
 
-def _csat_satisfied(outcome: TicketOutcome) -> float | None:
-    return None if outcome.csat is None else float(outcome.csat >= SATISFIED_FROM)
+# Per measure, per stratum: the cases with a value for the measure (domain/matched_comparison.Cell:
+# how many, the sum of their values, the sum of their squares). A service may build these with
+# one GROUP BY per side instead of loading every case (``judge``).
+Tallies = Mapping[Measure, Mapping[Stratum, Cell]]
+
+_SCORED = (Measure.RESOLUTION, Measure.FIRST_CONTACT_RESOLUTION, Measure.CSAT_SATISFIED)
 
 
-_MEASURES = {
-    "resolution": _Measure(lambda o: float(o.resolved), compare_proportions),
-    "first_contact_resolution": _Measure(
-        lambda o: float(o.first_contact_resolved), compare_proportions
-    ),
-    "csat_satisfied": _Measure(_csat_satisfied, compare_proportions),
-    "csat_average": _Measure(lambda o: None if o.csat is None else float(o.csat), compare_means),
-}
-_SCORED = ("resolution", "first_contact_resolution", "csat_satisfied")
+def _values(outcome: TicketOutcome) -> Iterator[tuple[Measure, float]]:
+    yield Measure.RESOLUTION, float(outcome.resolved)
+    yield Measure.FIRST_CONTACT_RESOLUTION, float(outcome.first_contact_resolved)
+    if outcome.csat is not None:
+        yield Measure.CSAT_SATISFIED, float(outcome.csat >= SATISFIED_FROM)
+        yield Measure.CSAT_AVERAGE, float(outcome.csat)
 
 
-def _cells_of(outcomes: Iterable[TicketOutcome], measure: _Measure) -> dict[Stratum, Cell]:
-    pairs = ((o.stratum, measure.value(o)) for o in outcomes)
-    return cells((s, v) for s, v in pairs if v is not None)
+def tally(outcomes: Iterable[TicketOutcome]) -> dict[Measure, dict[Stratum, Cell]]:
+    """The cases' tallies, per measure and stratum."""
+    pairs: dict[Measure, list[tuple[Stratum, float]]] = {m: [] for m in Measure}
+    for outcome in outcomes:
+        for measure, value in _values(outcome):
+            pairs[measure].append((outcome.stratum, value))
+    return {measure: cells(values) for measure, values in pairs.items()}
 
 
 def _weak_reasons(
-    figures: dict[str, Comparison], tickets: int, min_uses: int
+    figures: Mapping[Measure, Comparison], tickets: int, min_uses: int
 ) -> tuple[WeakReason, ...]:
-    def worse(name: str) -> bool:
-        c = figures[name]
+    def worse(measure: Measure) -> bool:
+        c = figures[measure]
         return c.significant and c.difference is not None and c.difference < 0
 
     reasons = []
-    if worse("resolution"):
+    if worse(Measure.RESOLUTION):
         reasons.append(WeakReason.WORSE_RESOLUTION)
-    if worse("csat_satisfied") or worse("csat_average"):
+    if worse(Measure.CSAT_SATISFIED) or worse(Measure.CSAT_AVERAGE):
         reasons.append(WeakReason.WORSE_CSAT)
     if tickets < min_uses:
         reasons.append(WeakReason.TOO_FEW_USES)
     return tuple(reasons)
 
 
-def _score(figures: dict[str, Comparison]) -> float | None:
-    lows = [low for name in _SCORED if (low := figures[name].difference_low) is not None]
+def _score(figures: Mapping[Measure, Comparison]) -> float | None:
+    lows = [low for m in _SCORED if (low := figures[m].difference_low) is not None]
     return sum(lows) / len(lows) if lows else None
+
+
+def judge(
+    script_id: int, *, uses: int, group: Tallies, everyone: Tallies, min_uses: int = MIN_USES
+) -> ScriptEffect:
+    """One script's figures from tallies: ``group`` of the known cases it was used in (each
+    once), ``everyone`` of all known cases (the script's included); ``uses`` the distinct cases
+    in its use records."""
+    figures = {}
+    for measure in Measure:
+        own = group.get(measure, {})
+        others = rest(everyone.get(measure, {}), own)
+        compare = compare_means if measure is Measure.CSAT_AVERAGE else compare_proportions
+        figures[measure] = compare(own, others)
+    tickets = sum(c.n for c in group.get(Measure.RESOLUTION, {}).values())
+    return ScriptEffect(
+        script_id=script_id,
+        uses=uses,
+        tickets=tickets,
+        resolution=figures[Measure.RESOLUTION],
+        first_contact_resolution=figures[Measure.FIRST_CONTACT_RESOLUTION],
+        csat_satisfied=figures[Measure.CSAT_SATISFIED],
+        csat_average=figures[Measure.CSAT_AVERAGE],
+        score=_score(figures),
+        weak_reasons=_weak_reasons(figures, tickets, min_uses),
+    )
+
+
+def rank(effects: Iterable[ScriptEffect]) -> list[ScriptEffect]:
+    """Best first: by score, scripts without one last; then more cases, then the lower id."""
+    return sorted(
+        effects, key=lambda e: (e.score is None, -(e.score or 0.0), -e.tickets, e.script_id)
+    )
 
 
 def effectiveness(
@@ -170,30 +213,14 @@ def effectiveness(
     tickets_of: dict[int, set[int]] = defaultdict(set)
     for use in uses:
         tickets_of[use.script_id].add(use.ticket_id)
-    everyone = {name: _cells_of(by_ticket.values(), m) for name, m in _MEASURES.items()}
-
-    effects = []
-    for script_id, used_on in tickets_of.items():
-        known = [by_ticket[t] for t in used_on if t in by_ticket]
-        figures = {}
-        for name, measure in _MEASURES.items():
-            group = _cells_of(known, measure)
-            figures[name] = measure.compare(group, rest(everyone[name], group))
-        effects.append(
-            ScriptEffect(
-                script_id=script_id,
-                uses=len(used_on),
-                tickets=len(known),
-                resolution=figures["resolution"],
-                first_contact_resolution=figures["first_contact_resolution"],
-                csat_satisfied=figures["csat_satisfied"],
-                csat_average=figures["csat_average"],
-                score=_score(figures),
-                weak_reasons=_weak_reasons(figures, len(known), min_uses),
-            )
+    everyone = tally(by_ticket.values())
+    return rank(
+        judge(
+            script_id,
+            uses=len(used_on),
+            group=tally(by_ticket[t] for t in used_on if t in by_ticket),
+            everyone=everyone,
+            min_uses=min_uses,
         )
-    return sorted(effects, key=_rank_key)
-
-
-def _rank_key(effect: ScriptEffect) -> tuple[bool, float, int, int]:
-    return (effect.score is None, -(effect.score or 0.0), -effect.tickets, effect.script_id)
+        for script_id, used_on in tickets_of.items()
+    )
