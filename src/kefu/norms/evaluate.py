@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kefu.domain.matched_comparison import wilson
 from kefu.norms.checker import check
 from kefu.norms.model import RULES, ReplyContext
 
@@ -62,16 +62,6 @@ def context_of(row: Mapping[str, Any]) -> ReplyContext:
 
 def predict(examples: Iterable[Example]) -> list[frozenset[str]]:
     return [frozenset(f.rule for f in check(e.reply, e.context)) for e in examples]
-
-
-def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score 95 % interval of a proportion."""
-    if total == 0:
-        return (0.0, 1.0)
-    p = successes / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 @dataclass(frozen=True)
