@@ -4,7 +4,9 @@ targets an admin overrides, and who may read the figures."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from kefu.db.models import Message, Script, ScriptUse
 from kefu.domain.kpi.metrics import Metric
 from kefu.domain.kpi.slices import Dimension, Period
 from kefu.domain.kpi.targets import Verdict
@@ -13,6 +15,9 @@ from kefu.errors import PermissionDenied
 from kefu.services.actors import SYSTEM, Actor
 from kefu.services.analytics import kpis, targets
 from kefu.services.analytics.facts import Filters
+from kefu.services.analytics.scripts import script_effectiveness
+from kefu.services.scripts.starter import ensure_starter_library
+from tests.factories import _writes
 from tests.services.analytics import scenario
 
 START, END = kpis.date_range(scenario.DAY, scenario.DAY)
@@ -109,3 +114,28 @@ def test_agents_may_not_read_figures_and_supervisors_may_not_set_targets(db):
         targets.target_rows(db, agent)
     with pytest.raises(PermissionDenied):
         targets.do_set_targets(db, SUPERVISOR, {"csat": 80.0})
+
+
+@_writes
+def _use_script(db, ticket_ids):
+    script = db.scalars(select(Script).order_by(Script.id)).first()
+    for ticket_id in ticket_ids:
+        message = db.scalars(select(Message).where(Message.ticket_id == ticket_id)).first()
+        db.add(ScriptUse(script_id=script.id, version=1, ticket_id=ticket_id,
+                         message_id=message.id, as_is=True))  # fmt: skip
+    db.commit()
+    return script
+
+
+def test_script_effectiveness_compares_the_cases_a_script_was_used_in(db):
+    s = scenario.build(db)
+    ensure_starter_library(db)
+    db.commit()
+    script = _use_script(db, [s.tickets["T1"], s.tickets["T2"], s.tickets["T6"]])
+    [effect] = script_effectiveness(db, SUPERVISOR, start=START, end=END)
+    assert (effect["script_id"], effect["title"]) == (script.id, script.title)
+    assert (effect["uses"], effect["tickets"]) == (2, 2)  # T6 lies outside the period
+    assert effect["resolution"]["n"] == 2
+    assert effect["resolution"]["rate"] == pytest.approx(1.0)
+    assert effect["first_contact_resolution"]["rate"] == pytest.approx(0.5)  # T2 reopened
+    assert effect["weak"] and "too_few_uses" in effect["weak_reasons"]

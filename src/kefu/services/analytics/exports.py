@@ -34,7 +34,8 @@ def to_csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def to_xlsx(
     header: Sequence[str], rows: Sequence[Sequence[object]], *, sheet: str = "kpi"
 ) -> bytes:
-    """One sheet; text is written as text (never as a formula), numbers as numbers."""
+    """One sheet: text is written as text (never as a formula) and quoted like the CSV, so a
+    sheet saved again as CSV stays harmless; numbers as numbers."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
     page = book.add_worksheet(sheet)
@@ -50,7 +51,7 @@ def to_xlsx(
             elif isinstance(cell, int | float):
                 page.write_number(r, col, cell)
             else:
-                page.write_string(r, col, str(cell))
+                page.write_string(r, col, str(neutralised(str(cell))))
     book.close()
     return out.getvalue()
 

@@ -89,7 +89,7 @@ def flat_rows(
                     f.numerator,
                     f.denominator,
                     f.unit.value,
-                    cell.target.threshold,
+                    float(cell.target.threshold),
                     cell.verdict.value,
                 ]
             )
