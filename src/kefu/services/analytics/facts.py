@@ -1,7 +1,8 @@
 """The KPI facts of a period, built from rows with set-based queries (no query per ticket).
 
 A case belongs to the period it was opened in (``start <= created_at < end``), narrowed by
-``Filters``. What each field of ``CaseFacts`` is read from:
+``Filters``; a ticket merged into another is left out (its
+messages live on in the case it was merged into). What each field of ``CaseFacts`` is read from:
 
 - created_at, first_response_at, closed_at, channel, category, priority, group, assignee,
   path (``case_path``), repeat_complaint: the ticket's columns.
