@@ -20,7 +20,7 @@ def test_report_prints_markdown_and_csv(db, cli_env):
     scenario.build(db)
     md = runner.invoke(app, ["report", *DAY])
     assert md.exit_code == 0, md.output
-    assert md.output.startswith("# KPI report 2026-11-30T16:00:00+00:00")
+    assert md.output.startswith("# KPI report 2026-12-01 – 2026-12-01 (Asia/Shanghai)")
     assert "| resolution_rate | 80.0 | 4.0 | 5 | percent | 95.0 | off_target |" in md.output
 
     out = runner.invoke(app, ["report", *DAY, "--format", "csv", "--by", "channel"])

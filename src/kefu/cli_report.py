@@ -3,7 +3,7 @@ standard output, or as an XLSX file — the same table as /api/v1/analytics/kpis
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -67,7 +67,7 @@ def report(
         out.write_bytes(exports.to_xlsx(header, lines))
         typer.echo(f"wrote {out} ({len(lines)} rows)")
         return
-    text = exports.to_csv(header, lines) if fmt == "csv" else _markdown(header, lines, start, end)
+    text = exports.to_csv(header, lines) if fmt == "csv" else _markdown(header, lines, first, last)
     if out is not None:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out} ({len(lines)} rows)")
@@ -75,8 +75,8 @@ def report(
         typer.echo(text, nl=False)
 
 
-def _markdown(header: list[str], lines: list[list[object]], start: datetime, end: datetime) -> str:
+def _markdown(header: list[str], lines: list[list[object]], first: str, last: str) -> str:
     from kefu.services.analytics import exports
 
-    title = f"# KPI report {start.isoformat()} – {end.isoformat()}\n\n"
+    title = f"# KPI report {first} – {last} (Asia/Shanghai)\n\n"
     return title + exports.to_markdown(header, lines)

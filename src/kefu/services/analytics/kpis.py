@@ -86,7 +86,7 @@ def flat_rows(
                 + [
                     cell.metric.value,
                     None if f.value is None else round(f.value, 4),
-                    f.numerator,
+                    None if f.numerator is None else round(f.numerator, 4),
                     f.denominator,
                     f.unit.value,
                     float(cell.target.threshold),
