@@ -3,6 +3,8 @@ targets an admin overrides, and who may read the figures."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy import select
 
@@ -11,7 +13,7 @@ from kefu.domain.kpi.metrics import Metric
 from kefu.domain.kpi.slices import Dimension, Period
 from kefu.domain.kpi.targets import Verdict
 from kefu.domain.roles import Role
-from kefu.errors import PermissionDenied
+from kefu.errors import KefuError, PermissionDenied
 from kefu.services.actors import SYSTEM, Actor
 from kefu.services.analytics import kpis, targets
 from kefu.services.analytics.facts import Filters
@@ -139,3 +141,19 @@ def test_script_effectiveness_compares_the_cases_a_script_was_used_in(db):
     assert effect["resolution"]["rate"] == pytest.approx(1.0)
     assert effect["first_contact_resolution"]["rate"] == pytest.approx(0.5)  # T2 reopened
     assert effect["weak"] and "too_few_uses" in effect["weak_reasons"]
+
+
+@pytest.mark.parametrize(
+    "thresholds",
+    [
+        {"csat": 101.0},
+        {"nps": -101.0},
+        {"ces": 0.5},
+        {"average_response": -1.0},
+        {"csat": math.nan},
+    ],
+)
+def test_a_target_outside_what_its_figure_can_be_is_refused(db, thresholds):
+    with pytest.raises(KefuError) as refused:
+        targets.do_set_targets(db, SYSTEM, thresholds)
+    assert refused.value.details == {"out_of_range": list(thresholds)}

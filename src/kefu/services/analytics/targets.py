@@ -14,11 +14,26 @@ from sqlalchemy.orm import Session
 
 from kefu.db.base import utcnow
 from kefu.db.models import KpiTarget
-from kefu.domain.kpi.metrics import Metric
+from kefu.domain.kpi.metrics import Metric, Unit, all_figures
 from kefu.domain.kpi.targets import DEFAULT_TARGETS, Target, with_overrides
 from kefu.errors import KefuError, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
+
+# What a threshold may be, by the figure's unit: the values the figure itself can take.
+_RANGES: dict[Unit, tuple[float, float]] = {
+    Unit.PERCENT: (0, 100),
+    Unit.NPS: (-100, 100),
+    Unit.SCORE: (1, 7),  # CES, the one averaged score
+    Unit.SECONDS: (0, math.inf),
+    Unit.PER_CASE: (0, math.inf),
+}
+_UNITS = {metric: figure.unit for metric, figure in all_figures([]).items()}
+
+
+def _in_range(metric: str, threshold: float) -> bool:
+    low, high = _RANGES[_UNITS[Metric(metric)]]
+    return math.isfinite(threshold) and low <= threshold <= high
 
 
 def check_reader(actor: Actor) -> None:
@@ -68,9 +83,9 @@ def do_set_targets(
     unknown = sorted(set(thresholds) - {m.value for m in Metric})
     if unknown:
         raise KefuError("validation_error", status_code=422, details={"unknown_metrics": unknown})
-    bad = sorted(k for k, v in thresholds.items() if v is not None and not math.isfinite(v))
+    bad = sorted(k for k, v in thresholds.items() if v is not None and not _in_range(k, v))
     if bad:
-        raise KefuError("validation_error", status_code=422, details={"not_finite": bad})
+        raise KefuError("validation_error", status_code=422, details={"out_of_range": bad})
     now = now or utcnow()
     before = {m: t.threshold for m, t in current_targets(session).items()}
     for metric, threshold in thresholds.items():
