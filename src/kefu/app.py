@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kefu import __version__
 from kefu.api import (
     agent_status,
+    analytics,
     attachments,
     auth,
     bot,
@@ -282,6 +283,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         social,
         webhooks,
         wechat,
+        analytics,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from kefu import __version__, cli_kb, cli_mail, cli_nlp, cli_norms
+from kefu import __version__, cli_kb, cli_mail, cli_nlp, cli_norms, cli_report
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
@@ -55,6 +55,7 @@ app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)
 app.command("check-reply")(cli_norms.check_reply)
+app.command("report")(cli_report.report)
 
 CLI_ACTOR = Actor(user_id=None, role=Role.ADMIN, via="cli", name="cli")
 

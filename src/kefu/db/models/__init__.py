@@ -1,6 +1,7 @@
 """ORM models. They hold data and small invariants; behavior lives in services and domain."""
 
 from kefu.db.base import Base
+from kefu.db.models.analytics import KpiTarget
 from kefu.db.models.bot import BotArticleOffer, BotConversation
 from kefu.db.models.case_library import CaseEntry
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
@@ -54,6 +55,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "KpiTarget",
     "Base",
     "CaseEntry",
     "BotArticleOffer",

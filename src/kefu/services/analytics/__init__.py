@@ -1,0 +1,1 @@
+"""KPI figures from the database (facts), against targets (kpis, targets), and exports."""
