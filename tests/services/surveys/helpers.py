@@ -20,8 +20,11 @@ SECRET = "test-secret-for-survey-links-0123456789"
 LINKS = Links(SECRET, "http://kefu.test")
 
 
-def resolved_inquiry(db: Session, **overrides: Any) -> Ticket:
+def resolved_inquiry(
+    db: Session, *, webchat_channel_id: int | None = None, **overrides: Any
+) -> Ticket:
     ticket = factories.make_ticket(db, **overrides)
+    ticket.webchat_channel_id = webchat_channel_id
     loop.do_status_change(ticket, TicketStatus.RESOLVED, datetime.now(UTC), cw.Policy())
     db.commit()
     return ticket
