@@ -10,10 +10,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from kefu.db.models import OutboxEntry, Survey
+from kefu.domain.surveys import SurveyKind
+from kefu.services.surveys import config
 from kefu.services.surveys.send import Links, send_due
 from kefu.settings import Settings
 from tests import factories
 from tests.services.surveys.helpers import complaint_at_follow_up, resolved_inquiry, survey_of
+from tests.web.conftest import SignIn
 
 pytestmark = pytest.mark.usefixtures("held_outbox")
 
@@ -103,3 +106,33 @@ def test_the_page_speaks_english_on_request(
     link = _mailed_link(db, settings, server)
     page = anon.get(f"{link}?lang=en", follow_redirects=True)
     assert page.status_code == 200 and "How satisfied are you" in page.text
+
+
+def test_an_admin_switches_a_channels_survey(db: Session, sign_in: SignIn) -> None:
+    admin = sign_in(factories.make_user(db, role="admin"))
+    page = admin.client.get("/admin/surveys")
+    assert page.status_code == 200 and 'action="/admin/surveys/email"' in page.text
+    saved = admin.form("/admin/surveys/email", {"enabled": "on", "kinds": ["csat", "nps"],
+                                                "via": "link", "link_lifetime_hours": "48"})  # type: ignore[dict-item]  # fmt: skip
+    assert saved.status_code == 303
+    db.rollback()  # see what the server committed
+    setting = config.setting_for(db, "email")
+    assert setting.kinds == (SurveyKind.CSAT, SurveyKind.NPS)
+    assert setting.link_lifetime == timedelta(hours=48)
+    refused = admin.form("/admin/surveys/email", {"enabled": "on", "via": "link"})
+    assert refused.status_code == 422 and "alert-error" in refused.text
+    agent = sign_in(factories.make_user(db, role="agent"))
+    assert agent.client.get("/admin/surveys").status_code == 403
+
+
+def test_the_ticket_page_shows_the_answer(
+    db: Session, settings: Settings, server: str, anon: httpx.Client, sign_in: SignIn
+) -> None:
+    link = _mailed_link(db, settings, server)
+    anon.post(link, data={"csat": "5", "comment": "客服态度太差了，再也不买了"})
+    db.rollback()
+    survey = db.query(Survey).one()
+    admin = sign_in(factories.make_user(db, role="admin"))
+    page = admin.client.get(f"/tickets/{survey.ticket_id}")
+    assert page.status_code == 200
+    assert "CSAT 5" in page.text and "评论与评分不符" in page.text
