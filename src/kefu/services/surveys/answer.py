@@ -58,6 +58,27 @@ def open_survey(session: Session, secret: str, token: str, now: datetime) -> Sur
     return survey
 
 
+def answer_inline(
+    session: Session,
+    *,
+    token: str,
+    customer_id: int | None,
+    scores: Mapping[str, object],
+    solved: bool | None,
+    comment: str,
+    now: datetime,
+    analysis: Analyzer,
+    settings: Settings,
+) -> Answered:
+    """A web chat visitor's answer to the buttons of their conversation: the same checks as the
+    link (the token of the message), and the survey must be of the visitor's own case."""
+    survey = open_survey(session, settings.secret_key, token, now)
+    if customer_id is None or survey.customer_id != customer_id:
+        raise SurveyLinkRefused("unknown", 404)
+    return answer_survey(session, survey.id, scores=scores, solved=solved, comment=comment,
+                         via="inline", now=now, analysis=analysis, settings=settings)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Answered:
     survey: Survey

@@ -18,7 +18,6 @@ from kefu.db.base import utcnow
 from kefu.db.models import Survey
 from kefu.domain import surveys as sv
 from kefu.errors import KefuError
-from kefu.nlp.analysis import analyzer
 from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.surveys import answer as answers
 from kefu.web import i18n
@@ -108,7 +107,7 @@ def survey_answer(token: str, request: Request, db: DB, form: Posted) -> Respons
     try:
         answers.answer_survey(
             db, survey.id, scores=scores, solved=solved, comment=text(form, "comment"),
-            via="link", now=now, analysis=analyzer(), settings=settings,
+            via="link", now=now, analysis=request.app.state.intake.analysis(), settings=settings,
         )  # fmt: skip
     except answers.SurveyLinkRefused as refused:
         return _refused(request, refused)
