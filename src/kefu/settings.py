@@ -100,12 +100,9 @@ class Settings(BaseSettings):
     case_reopen_days: float = Field(default=7, gt=0, le=365)
     repeat_complaint_days: int = Field(default=30, ge=1, le=365)
     # Surveys and follow-ups (services/surveys/): the address customers reach kefu at, for the
-    # links in survey mails and messages (``{public_url}/s/{token}``); the follow-up (回访) of a
-    # complaint, days after its solution; whether VIP customers get one on any case; answers a
-    # minute per address on the public survey page.
+    # links in survey mails and messages (``{public_url}/s/{token}``); answers a minute per
+    # address on the public survey page.
     public_url: str = "http://127.0.0.1:8000"
-    follow_up_days: float = Field(default=3, ge=0, le=90)
-    vip_follow_up: bool = True
     survey_answers_per_minute: int = Field(default=20, ge=1)
 
     # The outbox (services/outbound/): whether `kefu serve` runs a relay itself (`kefu worker`

@@ -27,6 +27,8 @@ from kefu.services.surveys.config import setting_for
 from kefu.services.surveys.schedule import schedule
 
 ROUND = 100
+# The channels surveys are sent on (SMS and social have no sender for them yet).
+SENT_ON = (Channel.WEBCHAT, Channel.EMAIL, Channel.WECHAT)
 
 
 @dataclass(frozen=True)

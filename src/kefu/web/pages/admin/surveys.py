@@ -15,6 +15,7 @@ from kefu.domain.surveys import CHANNEL_WAYS, ChannelSurveys, SurveyKind
 from kefu.domain.tickets import Channel
 from kefu.errors import KefuError
 from kefu.services.surveys import config
+from kefu.services.surveys.send import SENT_ON
 from kefu.web import i18n
 from kefu.web.guard import AdminActor
 from kefu.web.labels import N_
@@ -31,9 +32,10 @@ WAY_NAMES = {
 }
 
 
-def _rows(db: Session, language: str) -> list[dict[str, Any]]:
+def _rows(db: Session) -> list[dict[str, Any]]:
     rows = []
-    for channel, ways in CHANNEL_WAYS.items():
+    for channel in SENT_ON:
+        ways = CHANNEL_WAYS[channel]
         setting = config.setting_for(db, channel.value)
         rows.append({
             "channel": channel.value,
@@ -49,7 +51,7 @@ def _page(
 ) -> Response:
     language = "en" if i18n.language_of(request) == "en" else "zh"
     kinds = [(k.value, sv.kind_name(k, language)) for k in SurveyKind]
-    context = {"section": "surveys", "rows": _rows(db, language), "kinds": kinds,
+    context = {"section": "surveys", "rows": _rows(db), "kinds": kinds,
                "done": request.query_params.get("done"), "error": error}  # fmt: skip
     return page(request, "workspace/admin/surveys.html", context, status=status)
 
@@ -63,7 +65,7 @@ def surveys_page(request: Request, db: DB, actor: AdminActor) -> Response:
 def save_survey_setting(
     channel: Channel, request: Request, db: DB, actor: AdminActor, form: Posted
 ) -> Response:
-    if channel not in CHANNEL_WAYS:
+    if channel not in SENT_ON:
         raise KefuError("not_found", status_code=404, what=channel.value)
     hours_text = text(form, "link_lifetime_hours").strip()
     data: dict[str, object] = {
