@@ -34,6 +34,7 @@ AGENT_EVENTS: Mapping[str, Audience] = {
     ev.CaseStepTaken.name: Audience.TICKET,
     ev.CustomerFeedback.name: Audience.TICKET,
     ev.SurveyAnswered.name: Audience.TICKET,
+    ev.FollowUpDue.name: Audience.TICKET,
     ev.SlaWarned.name: Audience.TICKET,
     ev.SlaBreached.name: Audience.TICKET,
     ev.ApprovalRequested.name: Audience.TICKET,

@@ -92,6 +92,15 @@ class SurveyAnswered(Event):
 
 
 @dataclass(frozen=True)
+class FollowUpDue(Event):
+    """A case's follow-up (回访) fell due: the survey went out (``asked``) or the owner calls."""
+
+    name: ClassVar[str] = "case.follow_up_due"
+    assignee_id: int | None = None
+    asked: bool = False
+
+
+@dataclass(frozen=True)
 class SlaWarned(Event):
     """80 % of a clock's budget is used up."""
 

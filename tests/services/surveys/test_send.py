@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Message, OutboxEntry
+from kefu.db.models import Message, Notification, OutboxEntry
 from kefu.domain.survey_links import Verdict, read_token
 from tests import factories
 from tests.services.surveys.helpers import (
@@ -73,3 +74,25 @@ def test_an_email_customer_without_an_address_is_skipped(db: Session) -> None:
     assert send_now(db)["skipped"] == 1
     survey = survey_of(db, ticket)
     assert survey is not None and survey.skipped == "no_address"
+
+
+def test_the_owner_is_reminded_when_a_follow_up_falls_due(db: Session) -> None:
+    owner = factories.make_user(db, role="specialist")
+    customer = factories.make_customer(db, email="qian.yu@example.com")
+    ticket = complaint_at_follow_up(db, channel="email", customer=customer)
+    ticket.assignee_id = owner.id
+    db.commit()
+    send_now(db, datetime.now(UTC) + timedelta(days=3, minutes=1))
+    notices = db.scalars(select(Notification).where(Notification.user_id == owner.id)).all()
+    assert [(n.kind, n.ticket_id) for n in notices] == [("case.follow_up_due", ticket.id)]
+    assert "满意度调查已发给客户" in notices[0].body
+
+
+def test_a_phone_complaint_reminds_its_owner_to_call(db: Session) -> None:
+    owner = factories.make_user(db, role="specialist")
+    ticket = complaint_at_follow_up(db, channel="phone")
+    ticket.assignee_id = owner.id
+    db.commit()
+    assert send_now(db, datetime.now(UTC) + timedelta(days=3, minutes=1))["skipped"] == 1
+    notice = db.scalars(select(Notification).where(Notification.user_id == owner.id)).one()
+    assert "请联系客户回访" in notice.body

@@ -73,6 +73,7 @@ def send_due(session: Session, now: datetime, links: Links) -> dict[str, int]:
 
 
 def send_one(session: Session, survey: Survey, now: datetime, links: Links) -> str:
+    """Send one due survey; a follow-up's owner is reminded either way (domain/notices.py)."""
     ticket = session.get(Ticket, survey.ticket_id)
     if ticket is None:
         survey.due_at = None
@@ -81,6 +82,14 @@ def send_one(session: Session, survey: Survey, now: datetime, links: Links) -> s
     if survey.due_at is None or survey.due_at > now:
         return "waiting"
     survey.due_at = None
+    outcome = _send(session, survey, ticket, now, links)
+    if survey.purpose == "follow_up":
+        events.record(session, ev.FollowUpDue(ticket.id, assignee_id=ticket.assignee_id,
+                                              asked=outcome == "sent"))  # fmt: skip
+    return outcome
+
+
+def _send(session: Session, survey: Survey, ticket: Ticket, now: datetime, links: Links) -> str:
     setting = setting_for(session, survey.channel)
     if not survey.kinds or not setting.asks:
         survey.skipped = "channel_does_not_ask"
