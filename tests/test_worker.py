@@ -145,6 +145,7 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "webhook_receipts: forgotten 0",
             "wechat_media: fetched 0, failed 0, gave_up 0",  # no WeChat picture to fetch
             "social_feeds: feeds 0, mentions 0, skipped 0, failed 0",  # no feed configured
+            "surveys: sent 0, skipped 0, waiting 0",  # no case resolved
         ]
     finally:
         get_settings.cache_clear()
@@ -154,9 +155,9 @@ def test_worker_refuses_a_job_it_does_not_know(settings, monkeypatch):
     monkeypatch.setenv("KEFU_DATABASE_URL", settings.resolved_database_url)
     get_settings.cache_clear()
     try:
-        result = runner.invoke(app, ["worker", "--once", "--job", "surveys"])
+        result = runner.invoke(app, ["worker", "--once", "--job", "horoscopes"])
         assert result.exit_code != 0
-        assert "unknown job surveys" in result.output and "sla" in result.output
+        assert "unknown job horoscopes" in result.output and "sla" in result.output
     finally:
         get_settings.cache_clear()
 

@@ -96,6 +96,7 @@ from kefu.web.pages import mail_originals as web_mail_originals
 from kefu.web.pages import notifications as web_notifications
 from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
+from kefu.web.pages import surveys as web_surveys
 from kefu.web.pages import tickets as web_tickets
 
 UPLOAD_PATHS = (
@@ -297,6 +298,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for page_module in WORKSPACE_PAGES:
         app.include_router(page_module.router)
     app.include_router(web_help.router)  # public: no session, so not among WORKSPACE_PAGES
+    app.include_router(web_surveys.router)  # public likewise: the survey links (/s/{token})
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
     app.add_middleware(

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     authority_supervisor_yuan: int = Field(default=1000, ge=0)
     case_reopen_days: float = Field(default=7, gt=0, le=365)
     repeat_complaint_days: int = Field(default=30, ge=1, le=365)
+    # Surveys and follow-ups (services/surveys/): the address customers reach kefu at, for the
+    # links in survey mails and messages (``{public_url}/s/{token}``); answers a minute per
+    # address on the public survey page.
+    public_url: str = "http://127.0.0.1:8000"
+    survey_answers_per_minute: int = Field(default=20, ge=1)
 
     # The outbox (services/outbound/): whether `kefu serve` runs a relay itself (`kefu worker`
     # always does; several relays at once are safe on PostgreSQL), how long a relay holds a row

@@ -24,6 +24,7 @@ from kefu.db.models import (
     RoutingRule,
     SlaPolicy,
     SocialFeed,
+    SurveySetting,
     Ticket,
     TicketField,
     User,
@@ -81,6 +82,7 @@ PAGES = (
     "/admin/social-feeds",
     "/admin/social-feeds/new",
     "/admin/social-feeds/{feed}",
+    "/admin/surveys",
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
@@ -128,6 +130,7 @@ FORMS = (
     "/admin/social-feeds",
     "/admin/social-feeds/{feed}",
     "/admin/social-feeds/{feed}/delete",
+    "/admin/surveys/{channel}",
     "/admin/fields",
     "/admin/fields/{field}",
 )
@@ -174,6 +177,7 @@ def _rows(db: Session) -> dict[str, int]:
             TicketField,
             Mailbox,
             SocialFeed,
+            SurveySetting,
         )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
 

@@ -25,6 +25,7 @@ from kefu.db.base import utcnow
 from kefu.errors import KefuError, NotAuthenticated, NotFound
 from kefu.realtime.chat_runtime import WebchatRuntime
 from kefu.services.intake.attachments import blob_path
+from kefu.services.surveys import answer as surveys
 from kefu.services.webchat import availability, conversation, messages, offers, offline
 from kefu.services.webchat import visitor_tokens as tokens
 from kefu.services.webchat.channels import ChannelInfo
@@ -238,6 +239,33 @@ async def leave_message(key: Key, body: OfflineBody, request: Request) -> dict[s
         lambda db: offline.keep_contact(db, result, form, anonymous=not visitor.verified)
     )
     return {"ok": True}
+
+
+class SurveyBody(Lenient):
+    token: Annotated[str, StringConstraints(max_length=200)]
+    scores: dict[str, int]
+    solved: bool | None = None
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+@router.post("/survey", summary="Answer the survey asked in the conversation (满意度评价)",
+             **allow(*ANYONE))  # fmt: skip
+async def answer_survey(key: Key, body: SurveyBody, request: Request) -> dict[str, Any]:
+    runtime = _runtime(request)
+    channel = await _channel(request, key)
+    visitor = _visitor(request, channel)
+    runtime.limits.offline_form(_address(request))
+    analysis = request.app.state.intake.analysis
+
+    def work(db: Session) -> dict[str, Any]:
+        done = surveys.answer_inline(
+            db, token=body.token, customer_id=customer_of(db, visitor), scores=body.scores,
+            solved=body.solved, comment=body.comment, now=utcnow(), analysis=analysis(),
+            settings=runtime.settings,
+        )  # fmt: skip
+        return {"ok": True, "survey_id": done.survey.id}
+
+    return await runtime.write(work)
 
 
 @router.get(

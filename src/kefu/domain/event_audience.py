@@ -33,6 +33,8 @@ AGENT_EVENTS: Mapping[str, Audience] = {
     ev.TicketAssigned.name: Audience.TICKET,
     ev.CaseStepTaken.name: Audience.TICKET,
     ev.CustomerFeedback.name: Audience.TICKET,
+    ev.SurveyAnswered.name: Audience.TICKET,
+    ev.FollowUpDue.name: Audience.TICKET,
     ev.SlaWarned.name: Audience.TICKET,
     ev.SlaBreached.name: Audience.TICKET,
     ev.ApprovalRequested.name: Audience.TICKET,

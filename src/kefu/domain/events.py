@@ -79,6 +79,28 @@ class CustomerFeedback(Event):
 
 
 @dataclass(frozen=True)
+class SurveyAnswered(Event):
+    """The customer answered the case's survey (满意度调查) or follow-up (回访)."""
+
+    name: ClassVar[str] = "survey.answered"
+    survey_id: int = 0
+    csat: int | None = None
+    nps: int | None = None
+    ces: int | None = None
+    solved: bool | None = None
+    flagged: bool = False
+
+
+@dataclass(frozen=True)
+class FollowUpDue(Event):
+    """A case's follow-up (回访) fell due: the survey went out (``asked``) or the owner calls."""
+
+    name: ClassVar[str] = "case.follow_up_due"
+    assignee_id: int | None = None
+    asked: bool = False
+
+
+@dataclass(frozen=True)
 class SlaWarned(Event):
     """80 % of a clock's budget is used up."""
 

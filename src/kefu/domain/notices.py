@@ -85,6 +85,10 @@ def notices_for(event: ev.Event, audience: Audience) -> list[Notice]:
         case ev.CustomerFeedback(assignee_id=assignee):
             users = [assignee] if assignee else []
             body = f"客户在回访阶段回复了工单 #{ticket}"
+        case ev.FollowUpDue(assignee_id=assignee, asked=asked):
+            users = [assignee] if assignee else []
+            then = "满意度调查已发给客户，请留意回复" if asked else "请联系客户回访"
+            body = f"工单 #{ticket} 的回访已到期：{then}"
         case _:
             return []
     return [Notice(u, ticket, event.name, body[:BODY_LENGTH]) for u in sorted(set(users))]

@@ -132,6 +132,8 @@ def describe(
         case "ticket.repeat_complaint":
             earlier = "、".join(f"#{i}" for i in after.get("earlier_ticket_ids", []))
             return f"识别为重复投诉（此前 {earlier}），优先级 {after.get('priority')}"
+        case "outbox.dead" if after.get("message_id") is None:  # a mail notice (a survey…)
+            return f"邮件通知多次投递失败（{after.get('attempts')} 次），已转入死信：{after.get('error', '')}"
         case "outbox.dead":
             return f"回复 #{after.get('message_id')} 多次投递失败（{after.get('attempts')} 次），已转入死信：{after.get('error', '')}"
         case "outbox.replay":

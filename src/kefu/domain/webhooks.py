@@ -15,7 +15,7 @@ TICKET_CREATED = "ticket.created"
 MESSAGE_CREATED = "message.created"
 STATUS_CHANGED = "ticket.status_changed"
 SLA_BREACHED = "sla.breached"
-SURVEY_ANSWERED = "survey.answered"  # posted once surveys exist (issue #23)
+SURVEY_ANSWERED = "survey.answered"
 EVENT_TYPES = (TICKET_CREATED, MESSAGE_CREATED, STATUS_CHANGED, SLA_BREACHED, SURVEY_ANSWERED)
 
 CALL_TRANSCRIPT = "call.transcript"
@@ -43,4 +43,6 @@ def outbound_type(event: ev.Event) -> str | None:
         return STATUS_CHANGED if "status" in event.fields else None
     if isinstance(event, ev.SlaBreached):
         return SLA_BREACHED
+    if isinstance(event, ev.SurveyAnswered):
+        return SURVEY_ANSWERED
     return None

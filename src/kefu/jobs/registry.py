@@ -159,6 +159,13 @@ def _social_feeds(context: JobContext) -> Counts:
     return report.counts()
 
 
+def _surveys(context: JobContext) -> Counts:
+    from kefu.services.surveys.send import Links, send_until_done
+
+    links = Links(context.settings.secret_key, context.settings.public_url)
+    return send_until_done(context.sessions, context.now, links)
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -184,4 +191,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "WeChat: pictures and voices of customer messages fetched into attachments"),
         Job("social_feeds", settings.social_feed_sweep_seconds, _social_feeds,
             "social listening: feeds whose time has come polled through the outbound URL guard"),
+        Job("surveys", settings.sla_sweep_seconds, _surveys,
+            "surveys and follow-ups fallen due sent: inline in web chat, by link, on WeChat"),
     ]  # fmt: skip

@@ -37,6 +37,7 @@ from kefu.db.models.staff import (
     User,
     group_members,
 )
+from kefu.db.models.surveys import Survey, SurveySetting
 from kefu.db.models.tickets import (
     Attachment,
     Message,
@@ -80,6 +81,8 @@ __all__ = [
     "Mailbox",
     "Macro",
     "Message",
+    "Survey",
+    "SurveySetting",
     "Notification",
     "OutboxEntry",
     "RoutingRule",

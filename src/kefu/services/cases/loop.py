@@ -40,6 +40,7 @@ from kefu.services.events import unit_of_work as events
 from kefu.services.fields import values as field_values
 from kefu.services.intake.inbound import CaseRules
 from kefu.services.sla import clocks as sla
+from kefu.services.surveys import schedule as surveys
 from kefu.settings import Settings
 
 STATUS_CODES = {
@@ -179,6 +180,7 @@ def write_state(ticket: Ticket, state: planner.TicketState, now: datetime) -> No
         ticket.sla_pauses,
     ):
         ticket.sla_check_at = now
+    surveys.on_case_written(ticket, now)  # the survey or follow-up the case now owes
 
 
 def move_status(

@@ -26,6 +26,7 @@ from kefu.db.models import (
     Group,
     Message,
     OutboxEntry,
+    Survey,
     Ticket,
     User,
     group_members,
@@ -78,6 +79,7 @@ class TicketSummary:
     links: list[case_links.LinkView]
     # A phone case's calls: the speaking rate of its agent turns (None: no call transcript).
     call: CallSummary | None = None
+    survey: Survey | None = None  # the case's satisfaction survey or follow-up, if it has one
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def summarize(session: Session, actor: Actor, ticket_id: int) -> TicketSummary:
         reply_channels=reply_channels(session, ticket),
         links=case_links.links_of(session, actor, ticket),
         call=call_summary(session, ticket) if ticket.channel == Channel.PHONE.value else None,
+        survey=session.scalar(select(Survey).where(Survey.ticket_id == ticket.id)),
     )
 
 

@@ -104,6 +104,9 @@ def _data(session: Session, event: ev.Event, kind: str) -> dict[str, Any] | None
     elif isinstance(event, ev.SlaBreached):
         data["target"] = event.target
         data["due_at"] = event.due_at.isoformat() if event.due_at else None
+    elif isinstance(event, ev.SurveyAnswered):
+        data["survey"] = {"id": event.survey_id, "csat": event.csat, "nps": event.nps,
+                          "ces": event.ces, "solved": event.solved, "flagged": event.flagged}  # fmt: skip
     return data
 
 

@@ -18,6 +18,7 @@ from kefu.web.pages.admin import (
     routing,
     sla,
     social_feeds,
+    surveys,
     tokens,
     users,
     webchat,
@@ -39,6 +40,7 @@ for _module in (
     wechat,
     webhooks,
     social_feeds,
+    surveys,
     fields,
 ):
     router.include_router(_module.router)

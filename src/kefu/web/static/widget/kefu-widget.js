@@ -97,6 +97,8 @@
       botLabel: "智能助手",
       readArticle: "查看帮助文章",
       quickReplies: "快捷回复",
+      surveyScores: "为这次服务打分",
+      surveyThanks: "感谢您的评价！",
       quick: { "解决了": "解决了", "没解决": "没解决", "转人工": "转人工" },
       contactTitle: "留下联系方式",
       contact: "手机号或邮箱",
@@ -157,6 +159,8 @@
       botLabel: "Assistant",
       readArticle: "Read the help article",
       quickReplies: "Quick replies",
+      surveyScores: "Rate this conversation",
+      surveyThanks: "Thank you for your rating!",
       quick: { "解决了": "Solved", "没解决": "Not solved", "转人工": "Talk to a person" },
       contactTitle: "Leave your details",
       contact: "Phone or e-mail",
@@ -791,6 +795,10 @@
     li.append(body);
     if (bot && Array.isArray(bot.quick_replies) && bot.quick_replies.length) li.append(this.renderQuickReplies(bot.quick_replies));
     if (bot && bot.form === "contact") li.append(this.renderContactForm());
+    if (bot && bot.kind === "survey" && bot.survey) {
+      var asked = this.renderSurvey(bot.survey);
+      if (asked) li.append(asked);
+    }
     li.append(h("span", { class: "kf-meta" }, h("time", { datetime: m.created_at || "", text: this.timeOf(m.created_at) }), h("span", { class: "kf-state" })));
     return li;
   };
@@ -806,6 +814,33 @@
       group.append(h("button", { type: "button", class: "kf-quick-reply", text: labels[words] || words,
         onclick: function () { self.sendText(words); } }));
     });
+    return group;
+  };
+
+  /** A survey asked inline (满意度评价): one scale as buttons, answered with one tap. A follow-up
+   *  or a survey of several questions is answered through the link in the message's text. */
+  Widget.prototype.renderSurvey = function (survey) {
+    var kinds = Array.isArray(survey.kinds) ? survey.kinds : [];
+    if (survey.follow_up || kinds.length !== 1 || typeof survey.token !== "string") return null;
+    var self = this;
+    var kind = kinds[0];
+    var low = Number(kind.low), high = Number(kind.high);
+    if (!(high >= low) || high - low > 10) return null;
+    var group = h("div", { class: "kf-quick kf-survey", role: "group", "aria-label": this.text("surveyScores") });
+    for (var score = low; score <= high; score++) {
+      (function (n) {
+        group.append(h("button", { type: "button", class: "kf-quick-reply", text: String(n),
+          onclick: function () {
+            var scores = {};
+            scores[String(kind.kind)] = n;
+            self.api("POST", "/survey", { token: survey.token, scores: scores }).then(function () {
+              group.replaceChildren(h("p", { class: "kf-survey-done", text: self.text("surveyThanks") }));
+            }, function () {
+              group.replaceChildren(h("p", { class: "kf-form-error", text: self.text("error") }));
+            });
+          } }));
+      })(score);
+    }
     return group;
   };
 

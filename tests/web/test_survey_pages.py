@@ -1,0 +1,138 @@
+"""The public survey page (/s/{token}) against the live server: answered by the link of the
+queued e-mail, and reuse, tampering, expiry and junk each refused with a page of its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from kefu.db.models import OutboxEntry, Survey
+from kefu.domain.surveys import SurveyKind
+from kefu.services.surveys import config
+from kefu.services.surveys.send import Links, send_due
+from kefu.settings import Settings
+from tests import factories
+from tests.services.surveys.helpers import complaint_at_follow_up, resolved_inquiry, survey_of
+from tests.web.conftest import SignIn
+
+pytestmark = pytest.mark.usefixtures("held_outbox")
+
+
+def _mailed_link(db: Session, settings: Settings, server: str, *, follow_up: bool = False) -> str:
+    customer = factories.make_customer(db, email="sun.li@example.com")
+    maker = complaint_at_follow_up if follow_up else resolved_inquiry
+    ticket = maker(db, channel="email", customer=customer)
+    at = datetime.now(UTC) + (timedelta(days=3, minutes=1) if follow_up else timedelta(minutes=1))
+    assert send_due(db, at, Links(settings.secret_key, server))["sent"] == 1
+    db.commit()
+    survey = survey_of(db, ticket)
+    assert survey is not None
+    notice = db.get(OutboxEntry, survey.outbox_id)
+    assert notice is not None
+    return next(w for w in notice.target["text"].split() if w.startswith(f"{server}/s/"))
+
+
+def test_a_survey_answered_by_the_email_link(
+    db: Session, settings: Settings, server: str, anon: httpx.Client
+) -> None:
+    link = _mailed_link(db, settings, server)
+    form = anon.get(link)
+    assert form.status_code == 200
+    assert 'name="csat"' in form.text and "您对这次服务满意吗" in form.text
+    done = anon.post(link, data={"csat": "4", "comment": "很快就解决了，谢谢"})
+    assert done.status_code == 200 and "感谢您的反馈" in done.text
+    db.rollback()  # see what the server committed
+    survey = db.query(Survey).one()
+    assert (survey.csat, survey.answered_via, survey.comment) == (4, "link", "很快就解决了，谢谢")
+    again = anon.post(link, data={"csat": "1"})
+    assert again.status_code == 410 and "已经回答过了" in again.text
+    assert anon.get(link).status_code == 410
+    db.rollback()  # see what the server committed
+    assert db.query(Survey).one().csat == 4
+
+
+def test_a_follow_up_asks_whether_it_is_solved(
+    db: Session, settings: Settings, server: str, anon: httpx.Client
+) -> None:
+    link = _mailed_link(db, settings, server, follow_up=True)
+    assert 'name="solved"' in anon.get(link).text
+    missing = anon.post(link, data={"csat": "2"})
+    assert missing.status_code == 422 and "是否已经解决" in missing.text
+    assert anon.post(link, data={"csat": "2", "solved": "no"}).status_code == 200
+    db.rollback()  # see what the server committed
+    survey = db.query(Survey).one()
+    assert survey.solved is False and survey.outcome == "send_back"
+
+
+def test_a_tampered_link_is_refused_and_nothing_stored(
+    db: Session, settings: Settings, server: str, anon: httpx.Client
+) -> None:
+    link = _mailed_link(db, settings, server)
+    head, signature = link.rsplit(".", 1)
+    tampered = f"{head}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    for answer in (anon.get(tampered), anon.post(tampered, data={"csat": "5"})):
+        assert answer.status_code == 400 and "链接无效" in answer.text
+    db.rollback()  # see what the server committed
+    assert db.query(Survey).one().answered_at is None
+
+
+def test_an_expired_link_is_refused(
+    db: Session, settings: Settings, server: str, anon: httpx.Client
+) -> None:
+    link = _mailed_link(db, settings, server)
+    survey = db.query(Survey).one()
+    old = Links(settings.secret_key, server).token(survey.id, datetime.now(UTC) - timedelta(1))
+    for answer in (
+        anon.get(f"{server}/s/{old}"),
+        anon.post(f"{server}/s/{old}", data={"csat": "5"}),
+    ):
+        assert answer.status_code == 410 and "已过期" in answer.text
+    assert anon.get(link).status_code == 200  # the link sent is still good
+    db.rollback()  # see what the server committed
+    assert db.query(Survey).one().answered_at is None
+
+
+def test_junk_is_not_a_survey(anon: httpx.Client) -> None:
+    answer = anon.get("/s/not-a-token")
+    assert answer.status_code == 404 and "找不到这份调查" in answer.text
+
+
+def test_the_page_speaks_english_on_request(
+    db: Session, settings: Settings, server: str, anon: httpx.Client
+) -> None:
+    link = _mailed_link(db, settings, server)
+    page = anon.get(f"{link}?lang=en", follow_redirects=True)
+    assert page.status_code == 200 and "How satisfied are you" in page.text
+
+
+def test_an_admin_switches_a_channels_survey(db: Session, sign_in: SignIn) -> None:
+    admin = sign_in(factories.make_user(db, role="admin"))
+    page = admin.client.get("/admin/surveys")
+    assert page.status_code == 200 and 'action="/admin/surveys/email"' in page.text
+    saved = admin.form("/admin/surveys/email", {"enabled": "on", "kinds": ["csat", "nps"],
+                                                "via": "link", "link_lifetime_hours": "48"})  # type: ignore[dict-item]  # fmt: skip
+    assert saved.status_code == 303
+    db.rollback()  # see what the server committed
+    setting = config.setting_for(db, "email")
+    assert setting.kinds == (SurveyKind.CSAT, SurveyKind.NPS)
+    assert setting.link_lifetime == timedelta(hours=48)
+    refused = admin.form("/admin/surveys/email", {"enabled": "on", "via": "link"})
+    assert refused.status_code == 422 and "alert-error" in refused.text
+    agent = sign_in(factories.make_user(db, role="agent"))
+    assert agent.client.get("/admin/surveys").status_code == 403
+
+
+def test_the_ticket_page_shows_the_answer(
+    db: Session, settings: Settings, server: str, anon: httpx.Client, sign_in: SignIn
+) -> None:
+    link = _mailed_link(db, settings, server)
+    anon.post(link, data={"csat": "5", "comment": "客服态度太差了，再也不买了"})
+    db.rollback()
+    survey = db.query(Survey).one()
+    admin = sign_in(factories.make_user(db, role="admin"))
+    page = admin.client.get(f"/tickets/{survey.ticket_id}")
+    assert page.status_code == 200
+    assert "CSAT 5" in page.text and "评论与评分不符" in page.text
