@@ -4,6 +4,7 @@ queued e-mail, and reuse, tampering, expiry and junk each refused with a page of
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -52,6 +53,27 @@ def test_a_survey_answered_by_the_email_link(
     assert anon.get(link).status_code == 410
     db.rollback()  # see what the server committed
     assert db.query(Survey).one().csat == 4
+
+
+def _csat_today(api: httpx.Client) -> dict[str, object]:
+    """CSAT of today's cases as the KPI API (the dashboard's source) reports it."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    got = api.get("/api/v1/analytics/kpis", params={"from": today, "to": today})
+    assert got.status_code == 200, got.text
+    [whole] = got.json()["slices"]
+    return next(m for m in whole["metrics"] if m["metric"] == "csat")
+
+
+def test_an_answer_by_the_email_link_moves_csat(
+    db: Session, settings: Settings, server: str, anon: httpx.Client, api: httpx.Client
+) -> None:
+    link = _mailed_link(db, settings, server)
+    before = _csat_today(api)
+    assert (before["value"], before["verdict"]) == (None, "no_data")  # asked, not answered yet
+    assert anon.post(link, data={"csat": "5"}).status_code == 200
+    after = _csat_today(api)
+    assert (after["value"], after["numerator"], after["denominator"]) == (100.0, 1.0, 1)
+    assert after["verdict"] == "on_target"
 
 
 def test_a_follow_up_asks_whether_it_is_solved(

@@ -24,8 +24,8 @@ messages live on in the case it was merged into). What each field of ``CaseFacts
 - business_line: the ``line:…`` tag (``business_line_of``).
 
 Replies pair each run of customer messages with the next public reply of an agent or the bot.
-Survey questions come from the ``surveys`` table, which is not part of this branch: until the
-merge wires it, ``survey_facts`` returns no questions and the survey figures show no data.
+Survey questions come from the ``surveys`` table (services/surveys/facts.py): one per kind a sent
+survey asked, with its score once answered.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from kefu.db.models.tickets import ticket_tags
 from kefu.domain.case_loop import CasePath, Stage
 from kefu.domain.kpi.facts import CaseFacts, ReplyFacts, SurveyFacts, business_line_of
 from kefu.domain.tickets import AuthorType, Direction, TicketStatus
+from kefu.services.surveys import facts as surveys_facts
 
 HANDLE_CAP = timedelta(minutes=10)
 _DONE = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
@@ -249,6 +250,5 @@ def _moved(before: dict[str, Any], after: dict[str, Any]) -> bool:
 
 
 def survey_facts(session: Session, ids: Select[Any]) -> list[SurveyFacts]:
-    """The survey questions of the period's cases: none until the surveys table is merged."""
-    del session, ids
-    return []
+    """The survey questions of the period's cases (services/surveys/facts.py)."""
+    return surveys_facts.survey_facts(session, ids)

@@ -1,7 +1,7 @@
 """kpi targets: the thresholds an admin set for the KPI figures
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-07 11:40:00
 
 One row per metric an admin overrode; the others keep kefu's defaults (domain/kpi/targets.py).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
