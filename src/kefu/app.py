@@ -20,6 +20,7 @@ from kefu.api import (
     agent_status,
     attachments,
     auth,
+    automations,
     bot,
     case_library,
     cases,
@@ -282,6 +283,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         social,
         webhooks,
         wechat,
+        automations,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

@@ -159,6 +159,13 @@ def _social_feeds(context: JobContext) -> Counts:
     return report.counts()
 
 
+def _automations(context: JobContext) -> Counts:
+    from kefu.services.automations import lifecycle, state
+
+    policy = state.policy_of(context.settings)
+    return asdict(lifecycle.sweep_until_done(context.sessions, context.now, policy))
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -184,4 +191,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "WeChat: pictures and voices of customer messages fetched into attachments"),
         Job("social_feeds", settings.social_feed_sweep_seconds, _social_feeds,
             "social listening: feeds whose time has come polled through the outbound URL guard"),
+        Job("automations", settings.automation_sweep_seconds, _automations,
+            "automations: resolved cases closed, waiting customers nudged, time triggers fired"),
     ]  # fmt: skip

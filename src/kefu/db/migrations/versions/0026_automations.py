@@ -1,0 +1,75 @@
+"""lifecycle automations and admins' triggers
+
+Revision ID: 0026
+Revises: 0023
+Create Date: 2026-12-07 11:40:00
+
+Due times of the fixed rules per ticket (ticket_automation_state), the admins' if/then rules
+(automation_triggers) and what each fired on each ticket (automation_firings).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0026"
+down_revision = "0023"
+branch_labels = None
+depends_on = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSONData = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+When = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ticket_automation_state",
+        sa.Column(
+            "ticket_id",
+            BigId,
+            sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("close_due_at", When, nullable=True),
+        sa.Column("nudge_due_at", When, nullable=True),
+        sa.Column("waiting_since", When, nullable=True),
+        sa.Column("nudged_at", When, nullable=True),
+        sa.Column("due_at", When, nullable=True),
+    )
+    op.create_index("ix_ticket_automation_state_due", "ticket_automation_state", ["due_at"])
+    op.create_table(
+        "automation_triggers",
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column("name", sa.String(length=100), nullable=False, unique=True),
+        sa.Column("definition", JSONData, nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_by_id", BigId, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+        ),
+        sa.Column("created_at", When, nullable=False),
+        sa.Column("updated_at", When, nullable=False),
+    )
+    op.create_table(
+        "automation_firings",
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column(
+            "ticket_id", BigId, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("trigger_name", sa.String(length=100), nullable=False),
+        sa.Column("event", sa.String(length=30), nullable=False),
+        sa.Column("done", JSONData, nullable=False),
+        sa.Column("refused", JSONData, nullable=False),
+        sa.Column("fired_at", When, nullable=False),
+        sa.UniqueConstraint("ticket_id", "trigger_name"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("automation_firings")
+    op.drop_table("automation_triggers")
+    op.drop_index("ix_ticket_automation_state_due", table_name="ticket_automation_state")
+    op.drop_table("ticket_automation_state")
