@@ -1,7 +1,12 @@
 """ORM models. They hold data and small invariants; behavior lives in services and domain."""
 
 from kefu.db.base import Base
-from kefu.db.models.automations import AutomationFiring, AutomationTrigger, TicketAutomationState
+from kefu.db.models.automations import (
+    AutomationEvent,
+    AutomationFiring,
+    AutomationTrigger,
+    TicketAutomationState,
+)
 from kefu.db.models.bot import BotArticleOffer, BotConversation
 from kefu.db.models.case_library import CaseEntry
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
@@ -51,6 +56,7 @@ from kefu.db.models.wechat import WechatAccessToken, WechatAccount, WechatFollow
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
+    "AutomationEvent",
     "AutomationFiring",
     "AutomationTrigger",
     "AgentStatusPeriod",

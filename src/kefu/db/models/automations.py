@@ -45,6 +45,18 @@ class AutomationTrigger(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class AutomationEvent(Base):
+    """A ticket event an event trigger may answer, queued before the event's transaction commits
+    and taken by the automation sweep after it (append-only: concurrent writers never clash)."""
+
+    __tablename__ = "automation_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AutomationFiring(Base):
     """A trigger's firing on a ticket: what it did and what the complaint loop refused."""
 

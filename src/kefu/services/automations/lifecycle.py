@@ -15,13 +15,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Customer, Ticket, TicketAutomationState
+from kefu.db.models import AutomationEvent, Customer, Ticket, TicketAutomationState
 from kefu.domain import automations as auto
 from kefu.domain.tickets import TicketStatus
 from kefu.errors import KefuError
 from kefu.services import audit
 from kefu.services.actors import SYSTEM
-from kefu.services.automations import state, triggers
+from kefu.services.automations import queue, state, triggers
 
 NUDGE_ZH = "您好，您的问题我们一直在跟进。请问还需要我们提供什么帮助吗？如有任何问题，回复此消息即可，我们随时为您服务。"  # noqa: E501
 NUDGE_EN = (
@@ -141,6 +141,25 @@ def run_time_triggers(session: Session, now: datetime, *, batch: int = TIME_BATC
     return fired
 
 
+def run_event_triggers(session: Session, now: datetime, *, batch: int = TIME_BATCH) -> int:
+    """Fire the event triggers on one batch of queued ticket events; returns the rows taken."""
+    query = select(AutomationEvent).order_by(AutomationEvent.id).limit(batch)
+    if _lock(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    if not rows:
+        return 0
+    by_event = {e: triggers.active_triggers(session, e) for e in auto.Event}
+    for row in rows:
+        ticket = session.get(Ticket, row.ticket_id, with_for_update=_lock(session))
+        event = auto.Event(row.event)
+        if ticket is not None and by_event[event]:
+            triggers.fire(session, ticket, event, now, by_event[event])
+        session.delete(row)
+    session.flush()
+    return len(rows)
+
+
 def _fired_ids(name: str):  # type: ignore[no-untyped-def]
     from kefu.db.models import AutomationFiring
 
@@ -160,7 +179,21 @@ def sweep_until_done(
         total.failed += report.failed
         if report.closed + report.nudged + report.failed == 0:
             break
+    while True:
+        with sessions() as session:
+            session.info[queue.FIRING] = True
+            taken = run_event_triggers(session, now())
+            total.triggers_fired += _count_firings(session)
+            session.commit()
+        if not taken:
+            break
     with sessions() as session:
-        total.triggers_fired = run_time_triggers(session, now())
+        session.info[queue.FIRING] = True
+        run_time_triggers(session, now())
+        total.triggers_fired += _count_firings(session)
         session.commit()
     return total
+
+
+def _count_firings(session: Session) -> int:
+    return int(session.info.pop(triggers.FIRED_COUNT, 0))

@@ -196,6 +196,8 @@ def active_triggers(session: Session, event: auto.Event | None = None) -> list[a
     return found
 
 
+FIRED_COUNT = "kefu.automation_fired_count"  # session.info: firings of this transaction
+
 # --- firing -------------------------------------------------------------------------------------
 
 
@@ -272,6 +274,7 @@ def fire(
                      after={"trigger": trigger.name, "event": event.value, "done": done,
                             "refused": refused})  # fmt: skip
         fired.append(trigger.name)
+    session.info[FIRED_COUNT] = session.info.get(FIRED_COUNT, 0) + len(fired)
     return fired
 
 

@@ -5,7 +5,8 @@ Revises: 0023
 Create Date: 2026-12-07 11:40:00
 
 Due times of the fixed rules per ticket (ticket_automation_state), the admins' if/then rules
-(automation_triggers) and what each fired on each ticket (automation_firings).
+(automation_triggers), the ticket events they wait for
+(automation_events) and what each fired on each ticket (automation_firings).
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def upgrade() -> None:
         sa.Column("updated_at", When, nullable=False),
     )
     op.create_table(
+        "automation_events",
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column(
+            "ticket_id", BigId, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("event", sa.String(length=30), nullable=False),
+        sa.Column("created_at", When, nullable=False),
+    )
+    op.create_table(
         "automation_firings",
         sa.Column("id", BigId, primary_key=True),
         sa.Column(
@@ -70,6 +80,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("automation_firings")
+    op.drop_table("automation_events")
     op.drop_table("automation_triggers")
     op.drop_index("ix_ticket_automation_state_due", table_name="ticket_automation_state")
     op.drop_table("ticket_automation_state")
