@@ -169,6 +169,29 @@ def do_save_trigger(
     return row
 
 
+def do_set_active(session: Session, actor: Actor, row: AutomationTrigger, active: bool) -> None:
+    require_admin(actor)
+    before = _snapshot(row)
+    row.active = active
+    session.flush()
+    audit.record(session, actor, "automation.save", object_type="automation_trigger",
+                 object_id=row.id, before=before, after=_snapshot(row))  # fmt: skip
+
+
+def do_move(session: Session, actor: Actor, row: AutomationTrigger, step: int) -> None:
+    """Move a trigger one place up (``step`` -1) or down (+1) in the order they run."""
+    require_admin(actor)
+    ordered = list_triggers(session)
+    at = ordered.index(row)
+    to = min(max(at + step, 0), len(ordered) - 1)
+    ordered.insert(to, ordered.pop(at))
+    for position, each in enumerate(ordered, start=1):
+        each.position = position
+    session.flush()
+    audit.record(session, actor, "automation.move", object_type="automation_trigger",
+                 object_id=row.id, after={"position": row.position})  # fmt: skip
+
+
 def do_delete_trigger(session: Session, actor: Actor, row: AutomationTrigger) -> None:
     require_admin(actor)
     audit.record(session, actor, "automation.delete", object_type="automation_trigger",
