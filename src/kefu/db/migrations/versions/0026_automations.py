@@ -11,6 +11,8 @@ Due times of the fixed rules per ticket (ticket_automation_state), the admins' i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -41,6 +43,21 @@ def upgrade() -> None:
         sa.Column("due_at", When, nullable=True),
     )
     op.create_index("ix_ticket_automation_state_due", "ticket_automation_state", ["due_at"])
+    # Cases resolved or waiting before this version: the sweep plans their due times (it decides
+    # from the ticket; a waiting case's wait counts from now).
+    now = datetime.now(UTC)
+    if op.get_bind().dialect.name == "sqlite":
+        now = now.replace(tzinfo=None)  # how kefu stores times on SQLite (db/base.py)
+    state = sa.table("ticket_automation_state", sa.column("ticket_id"), sa.column("due_at", When))
+    tickets = sa.table("tickets", sa.column("id"), sa.column("status"))
+    op.execute(
+        state.insert().from_select(
+            ["ticket_id", "due_at"],
+            sa.select(tickets.c.id, sa.literal(now, When)).where(
+                tickets.c.status.in_(("resolved", "pending"))
+            ),
+        )
+    )
     op.create_table(
         "automation_triggers",
         sa.Column("id", BigId, primary_key=True),
