@@ -64,6 +64,8 @@ def test_malformed_triggers_are_refused_not_crashed_on(api):
         {"on": "created", "actions": []},
         {"on": "created", "actions": [{"type": "set_field", "field": "stage", "value": "closed"}]},
         {"on": "time", "actions": [{"type": "tag", "tag": "x"}]},
+        {"on": "time", "after": {"since": "created_at", "hours": 1e300}, "actions": [{"type": "tag", "tag": "x"}]},
+        {"on": "created", "conditions": "abc", "actions": [{"type": "tag", "tag": "x"}]},
         {"on": "created", "conditions": [{"field": "secret", "op": "is", "values": ["1"]}], "actions": [{"type": "tag", "tag": "x"}]},
     ):  # fmt: skip
         answer = api.post("/api/v1/automations", json={"name": "坏规则", "definition": definition})

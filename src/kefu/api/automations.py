@@ -10,7 +10,7 @@ from pydantic import Field
 
 from kefu.api.access import ADMINS, allow
 from kefu.api.deps import DB, CurrentActor
-from kefu.api.schemas import ERRORS, In, Out
+from kefu.api.schemas import ERRORS, Id, In, Out
 from kefu.services.automations import triggers as service
 
 router = APIRouter(tags=["automations"], responses=ERRORS)
@@ -64,7 +64,7 @@ def create_trigger(body: TriggerIn, db: DB, actor: CurrentActor) -> TriggerPubli
     summary="Replace a trigger (admin)",
     **allow(*ADMINS),
 )
-def update_trigger(trigger_id: int, body: TriggerIn, db: DB, actor: CurrentActor) -> TriggerPublic:
+def update_trigger(trigger_id: Id, body: TriggerIn, db: DB, actor: CurrentActor) -> TriggerPublic:
     row = service.access_trigger(db, actor, trigger_id)
     return TriggerPublic.model_validate(
         service.do_save_trigger(db, actor, row=row, **body.model_dump())
@@ -75,6 +75,6 @@ def update_trigger(trigger_id: int, body: TriggerIn, db: DB, actor: CurrentActor
     "/automations/{trigger_id}", status_code=204, summary="Delete a trigger (admin)",
     **allow(*ADMINS),
 )  # fmt: skip
-def delete_trigger(trigger_id: int, db: DB, actor: CurrentActor) -> Response:
+def delete_trigger(trigger_id: Id, db: DB, actor: CurrentActor) -> Response:
     service.do_delete_trigger(db, actor, service.access_trigger(db, actor, trigger_id))
     return Response(status_code=204)

@@ -58,7 +58,7 @@ def parse(name: str, definition: dict[str, Any], *, active: bool = True) -> auto
         return _parse(name, definition, active)
     except StepRefused as e:
         raise refused_as_error(e) from e
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise KefuError(
             "bad_trigger", status_code=422, reason=f"{type(e).__name__}: {e}", details={}
         ) from e
@@ -212,7 +212,7 @@ def active_triggers(session: Session, event: auto.Event | None = None) -> list[a
             continue
         try:
             trigger = _parse(row.name, row.definition, True)
-        except (StepRefused, KeyError, TypeError, ValueError):
+        except (StepRefused, KeyError, TypeError, ValueError, AttributeError, OverflowError):
             continue  # saved before a stricter check: left alone, shown as invalid on the page
         if event is None or trigger.on == event:
             found.append(trigger)
