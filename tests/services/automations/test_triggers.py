@@ -12,7 +12,7 @@ from kefu.db.models import AuditEvent, AutomationEvent, AutomationFiring, Messag
 from kefu.domain import automations as auto
 from kefu.domain.case_loop import CasePath
 from kefu.services.actors import SYSTEM
-from kefu.services.automations import triggers
+from kefu.services.automations import lifecycle, triggers
 from kefu.services.scripts import library
 from tests import factories
 from tests.services.automations.conftest import sweep
@@ -104,3 +104,19 @@ def test_the_loop_guard_refuses_a_trigger_skipping_a_complaint_step(engine, db):
     assert firing.refused == [{"type": "set_field", "field": "status", "value": "closed",
                                "refused": "steps_required"}]  # fmt: skip
     assert firing.done == [{"type": "tag", "tag": "已处理"}]
+
+
+def test_tickets_a_time_trigger_skips_do_not_starve_later_ones(engine, db):
+    _save(db, "高优先级超时", {
+        "on": "time", "after": {"since": "created_at", "hours": 1},
+        "conditions": [{"field": "priority", "op": "is", "values": ["P1"]}],
+        "actions": [{"type": "tag", "tag": "高优超时"}],
+    })  # fmt: skip
+    skipped = [factories.make_ticket(db, channel="web", priority="P4") for _ in range(3)]
+    urgent = factories.make_ticket(db, channel="web", priority="P1")
+    db.rollback()
+    with db.begin():
+        fired = lifecycle.run_time_triggers(db, urgent.created_at + timedelta(hours=2), batch=2)
+    assert fired == 1
+    assert [f.trigger_name for f in _firings(db, urgent.id)] == ["高优先级超时"]
+    assert all(_firings(db, t.id) == [] for t in skipped)

@@ -115,29 +115,35 @@ def _lock(session: Session) -> bool:
 
 
 def run_time_triggers(session: Session, now: datetime, *, batch: int = TIME_BATCH) -> int:
-    """Time triggers over the open tickets they may concern (once per ticket and trigger)."""
-    timed = triggers.active_triggers(session, auto.Event.TIME)
-    if not timed:
-        return 0
+    """Time triggers over the open tickets they may concern (once per ticket and trigger). The
+    tickets are walked by id in batches, so tickets whose conditions do not hold (yet) never
+    starve the ones after them."""
     fired = 0
-    for trigger in timed:
+    for trigger in triggers.active_triggers(session, auto.Event.TIME):
         assert trigger.after is not None
         since = getattr(Ticket, trigger.after.since)
-        query = (
-            select(Ticket)
-            .where(
-                Ticket.status != TicketStatus.CLOSED.value,
-                Ticket.merged_into_id.is_(None),
-                since <= now - trigger.after.delay,
-                ~Ticket.id.in_(_fired_ids(trigger.name)),
+        last_id = 0
+        while True:
+            query = (
+                select(Ticket)
+                .where(
+                    Ticket.id > last_id,
+                    Ticket.status != TicketStatus.CLOSED.value,
+                    Ticket.merged_into_id.is_(None),
+                    since <= now - trigger.after.delay,
+                    ~Ticket.id.in_(_fired_ids(trigger.name)),
+                )
+                .order_by(Ticket.id)
+                .limit(batch)
             )
-            .order_by(Ticket.id)
-            .limit(batch)
-        )
-        if _lock(session):
-            query = query.with_for_update(skip_locked=True, of=Ticket)
-        for ticket in session.scalars(query):
-            fired += len(triggers.fire(session, ticket, auto.Event.TIME, now, [trigger]))
+            if _lock(session):
+                query = query.with_for_update(skip_locked=True, of=Ticket)
+            tickets = list(session.scalars(query))
+            for ticket in tickets:
+                fired += len(triggers.fire(session, ticket, auto.Event.TIME, now, [trigger]))
+            if len(tickets) < batch:
+                break
+            last_id = tickets[-1].id
     return fired
 
 
