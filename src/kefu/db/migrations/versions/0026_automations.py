@@ -1,0 +1,103 @@
+"""lifecycle automations and admins' triggers
+
+Revision ID: 0026
+Revises: 0025
+Create Date: 2026-12-07 11:40:00
+
+Due times of the fixed rules per ticket (ticket_automation_state), the admins' if/then rules
+(automation_triggers), the ticket events they wait for
+(automation_events) and what each fired on each ticket (automation_firings).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0026"
+down_revision = "0025"
+branch_labels = None
+depends_on = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSONData = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+When = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ticket_automation_state",
+        sa.Column(
+            "ticket_id",
+            BigId,
+            sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("close_due_at", When, nullable=True),
+        sa.Column("nudge_due_at", When, nullable=True),
+        sa.Column("waiting_since", When, nullable=True),
+        sa.Column("nudged_at", When, nullable=True),
+        sa.Column("due_at", When, nullable=True),
+    )
+    op.create_index("ix_ticket_automation_state_due", "ticket_automation_state", ["due_at"])
+    # Cases resolved or waiting before this version: the sweep plans their due times (it decides
+    # from the ticket; a waiting case's wait counts from now).
+    now = datetime.now(UTC)
+    if op.get_bind().dialect.name == "sqlite":
+        now = now.replace(tzinfo=None)  # how kefu stores times on SQLite (db/base.py)
+    state = sa.table("ticket_automation_state", sa.column("ticket_id"), sa.column("due_at", When))
+    tickets = sa.table("tickets", sa.column("id"), sa.column("status"))
+    op.execute(
+        state.insert().from_select(
+            ["ticket_id", "due_at"],
+            sa.select(tickets.c.id, sa.literal(now, When)).where(
+                tickets.c.status.in_(("resolved", "pending"))
+            ),
+        )
+    )
+    op.create_table(
+        "automation_triggers",
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column("name", sa.String(length=100), nullable=False, unique=True),
+        sa.Column("definition", JSONData, nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_by_id", BigId, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+        ),
+        sa.Column("created_at", When, nullable=False),
+        sa.Column("updated_at", When, nullable=False),
+    )
+    op.create_table(
+        "automation_events",
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column(
+            "ticket_id", BigId, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("event", sa.String(length=30), nullable=False),
+        sa.Column("created_at", When, nullable=False),
+    )
+    op.create_table(
+        "automation_firings",
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column(
+            "ticket_id", BigId, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("trigger_name", sa.String(length=100), nullable=False),
+        sa.Column("event", sa.String(length=30), nullable=False),
+        sa.Column("done", JSONData, nullable=False),
+        sa.Column("refused", JSONData, nullable=False),
+        sa.Column("fired_at", When, nullable=False),
+        sa.UniqueConstraint("ticket_id", "trigger_name"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("automation_firings")
+    op.drop_table("automation_events")
+    op.drop_table("automation_triggers")
+    op.drop_index("ix_ticket_automation_state_due", table_name="ticket_automation_state")
+    op.drop_table("ticket_automation_state")
