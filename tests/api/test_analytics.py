@@ -108,6 +108,10 @@ def test_agents_get_403_and_bad_parameters_422(db, client_for):
     assert boss.get("/api/v1/analytics/kpis", params=DAY | {"by": "mood"}).status_code == 422
     wrong_way = {"from": "2026-12-02", "to": "2026-12-01"}
     assert boss.get("/api/v1/analytics/kpis", params=wrong_way).status_code == 422
+    ancient = {"from": "0001-01-01", "to": "2000-01-01"}  # no 500 at the calendar's edge
+    for path in ("/api/v1/analytics/kpis", "/api/v1/analytics/script-effectiveness"):
+        assert boss.get(path, params=ancient).status_code == 422
+        assert boss.get(path, params={"from": "2026-01-01", "to": "9999-12-31"}).status_code == 422
 
 
 def test_script_effectiveness_lists_the_scripts_used_in_the_period(db, client_for):

@@ -96,10 +96,22 @@ def flat_rows(
     return header, lines
 
 
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
 def date_range(first: date, last: date, tz: ZoneInfo = DEFAULT_TZ) -> tuple[datetime, datetime]:
-    """The instants from the start of ``first`` to the end of ``last`` (inclusive), local days."""
+    """The instants from the start of ``first`` to the end of ``last`` (inclusive), local days.
+    Days outside ``EARLIEST``–``LATEST`` are refused (422): no case is that old, and the ends of
+    the calendar do not convert between time zones."""
     if last < first:
         raise KefuError("validation_error", status_code=422, details={"to": "before from"})
+    if first < EARLIEST or last > LATEST:
+        raise KefuError(
+            "validation_error",
+            status_code=422,
+            details={"from": f"days from {EARLIEST} to {LATEST}"},
+        )
     start = datetime.combine(first, time(), tz)
     end = datetime.combine(last + timedelta(days=1), time(), tz)
     return start.astimezone(UTC), end.astimezone(UTC)
