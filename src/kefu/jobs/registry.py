@@ -166,13 +166,6 @@ def _surveys(context: JobContext) -> Counts:
     return send_until_done(context.sessions, context.now, links)
 
 
-def _automations(context: JobContext) -> Counts:
-    from kefu.services.automations import lifecycle, state
-
-    policy = state.policy_of(context.settings)
-    return asdict(lifecycle.sweep_until_done(context.sessions, context.now, policy))
-
-
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -200,6 +193,4 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "social listening: feeds whose time has come polled through the outbound URL guard"),
         Job("surveys", settings.sla_sweep_seconds, _surveys,
             "surveys and follow-ups fallen due sent: inline in web chat, by link, on WeChat"),
-        Job("automations", settings.automation_sweep_seconds, _automations,
-            "automations: resolved cases closed, waiting customers nudged, time triggers fired"),
     ]  # fmt: skip

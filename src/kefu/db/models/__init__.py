@@ -2,12 +2,6 @@
 
 from kefu.db.base import Base
 from kefu.db.models.analytics import KpiTarget
-from kefu.db.models.automations import (
-    AutomationEvent,
-    AutomationFiring,
-    AutomationTrigger,
-    TicketAutomationState,
-)
 from kefu.db.models.bot import BotArticleOffer, BotConversation
 from kefu.db.models.case_library import CaseEntry
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
@@ -58,9 +52,6 @@ from kefu.db.models.wechat import WechatAccessToken, WechatAccount, WechatFollow
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
-    "AutomationEvent",
-    "AutomationFiring",
-    "AutomationTrigger",
     "AgentStatusPeriod",
     "ApiToken",
     "Attachment",
@@ -108,7 +99,6 @@ __all__ = [
     "SocialMention",
     "Tag",
     "Ticket",
-    "TicketAutomationState",
     "TicketField",
     "TicketLink",
     "TicketRead",

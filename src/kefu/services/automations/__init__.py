@@ -1,1 +1,0 @@
-"""Lifecycle automations and admins' triggers (自动化规则): domain/automations.py applied."""
