@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from kefu.db.engine import make_session_factory, writer_bind
 from kefu.db.models import Message, Survey, Ticket
 from kefu.domain import case_loop as cw
 from kefu.domain.tickets import TicketStatus
@@ -22,7 +23,9 @@ from tests.visitors import Widget, bearer, start
 pytestmark = pytest.mark.usefixtures("held_outbox")
 
 
-def _asked(db: Session, settings: Settings, server: str, key: str, token: str) -> str:
+def _asked(
+    db: Session, engine: Engine, settings: Settings, server: str, key: str, token: str
+) -> str:
     widget = Widget(server, key, token)
     try:
         widget.hello()
@@ -31,14 +34,18 @@ def _asked(db: Session, settings: Settings, server: str, key: str, token: str) -
     finally:
         widget.close()
     db.rollback()
-    ticket = db.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
-    assert ticket is not None and ticket.channel == "webchat"
-    loop.do_status_change(ticket, TicketStatus.RESOLVED, datetime.now(UTC), cw.Policy())
-    db.commit()
-    links = Links(settings.secret_key, server)
-    assert send_due(db, datetime.now(UTC) + timedelta(minutes=1), links)["sent"] == 1
-    db.commit()
-    survey = db.scalar(select(Survey).where(Survey.ticket_id == ticket.id))
+    # The server may still be writing after "accepted" (analysis, routing): on SQLite a session
+    # that read first and writes later would fail at once, so the writes take the lock at BEGIN.
+    with make_session_factory(writer_bind(engine))() as writer:
+        ticket = writer.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
+        assert ticket is not None and ticket.channel == "webchat"
+        loop.do_status_change(ticket, TicketStatus.RESOLVED, datetime.now(UTC), cw.Policy())
+        writer.commit()
+        links = Links(settings.secret_key, server)
+        assert send_due(writer, datetime.now(UTC) + timedelta(minutes=1), links)["sent"] == 1
+        writer.commit()
+        ticket_id = ticket.id
+    survey = db.scalar(select(Survey).where(Survey.ticket_id == ticket_id))
     assert survey is not None and survey.message_id is not None
     message = db.get(Message, survey.message_id)
     assert message is not None and message.bot_payload is not None
@@ -46,11 +53,11 @@ def _asked(db: Session, settings: Settings, server: str, key: str, token: str) -
 
 
 def test_a_visitor_rates_the_conversation_inline(
-    db: Session, settings: Settings, server: str, anon: httpx.Client
+    db: Session, engine: Engine, settings: Settings, server: str, anon: httpx.Client
 ) -> None:
     channel = factories.make_webchat_channel(db)
     token = start(anon, channel.key)["visitor_token"]
-    survey_token = _asked(db, settings, server, channel.key, token)
+    survey_token = _asked(db, engine, settings, server, channel.key, token)
     someone_else = start(anon, channel.key)["visitor_token"]
     body = {"token": survey_token, "scores": {"csat": 5}}
     refused = anon.post(f"/chat/api/{channel.key}/survey", json=body, headers=bearer(someone_else))
