@@ -21,6 +21,7 @@ from kefu.api import (
     analytics,
     attachments,
     auth,
+    automations,
     bot,
     case_library,
     cases,
@@ -285,6 +286,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         webhooks,
         wechat,
         analytics,
+        automations,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

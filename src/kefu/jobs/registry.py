@@ -166,6 +166,14 @@ def _surveys(context: JobContext) -> Counts:
     return send_until_done(context.sessions, context.now, links)
 
 
+def _automations(context: JobContext) -> Counts:
+    from kefu.services.automations import lifecycle, timing
+
+    with context.sessions() as session:  # the team's timing as admins set it, read once a run
+        policy = timing.current(session, context.settings).lifecycle()
+    return asdict(lifecycle.sweep_until_done(context.sessions, context.now, policy))
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -193,4 +201,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "social listening: feeds whose time has come polled through the outbound URL guard"),
         Job("surveys", settings.sla_sweep_seconds, _surveys,
             "surveys and follow-ups fallen due sent: inline in web chat, by link, on WeChat"),
+        Job("automations", settings.automation_sweep_seconds, _automations,
+            "automations: resolved cases closed, waiting customers nudged, time triggers fired"),
     ]  # fmt: skip

@@ -174,6 +174,12 @@ class Ticket(Base):
     # None: no clock is running.
     sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     escalations: Mapped[int] = mapped_column(Integer, default=0)  # SLA breaches escalated
+    # The lifecycle automations (services/automations/state.py): when the sweep must look at the
+    # case next (auto-close or nudge), since when it waits on the customer, when it was nudged.
+    # On the ticket's own row, written with its status: no other row is locked by a status write.
+    auto_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    auto_waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auto_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A crisis raised after the case was routed: the sweep routes it again (services/cases/routing.py).
     route_again: Mapped[bool] = mapped_column(Boolean, default=False)
 
