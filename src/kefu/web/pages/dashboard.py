@@ -89,10 +89,10 @@ class Words:
             return f"{value:.1f}%"
         if unit == Unit.SECONDS:
             if value < 60:
-                return self("%(n)s 秒", n=f"{value:.0f}")
+                return self(N_("%(n)s 秒"), n=f"{value:.0f}")
             if value < 3600:
-                return self("%(n)s 分钟", n=f"{value / 60:.1f}")
-            return self("%(n)s 小时", n=f"{value / 3600:.1f}")
+                return self(N_("%(n)s 分钟"), n=f"{value / 60:.1f}")
+            return self(N_("%(n)s 小时"), n=f"{value / 3600:.1f}")
         if unit == Unit.NPS:
             return f"{value:+.0f}"
         return f"{value:.2f}"
@@ -143,7 +143,7 @@ def _card(words: Words, chosen: q.Chosen, cell: Any) -> dict[str, Any]:
 
 def _series(words: Words, counts: Any, kind: str) -> list[dict[str, Any]]:
     return [
-        {"key": key or "unknown", "label": words(label(kind, key)) if key else words("未分析"),
+        {"key": key or "unknown", "label": words(label(kind, key)) if key else words(N_("未分析")),
          "values": values}
         for key, values in counts.series.items()
     ]  # fmt: skip
@@ -159,7 +159,7 @@ def _charts(words: Words, chosen: q.Chosen, view: service.Dashboard) -> dict[str
                 {
                     "key": m.value,
                     "label": words(METRIC_NAMES[m])
-                    + (words("（分钟）") if m == Metric.AVERAGE_RESPONSE else " (%)"),
+                    + (words(N_("（分钟）")) if m == Metric.AVERAGE_RESPONSE else " (%)"),
                     "minutes": m == Metric.AVERAGE_RESPONSE,
                     "values": [
                         None if v is None else round(v / 60 if m == Metric.AVERAGE_RESPONSE else v, 2)
@@ -170,7 +170,7 @@ def _charts(words: Words, chosen: q.Chosen, view: service.Dashboard) -> dict[str
             ],
         },
         "complaints": {
-            "labels": [words(label("category", b.key)) if b.key else words("未分类") for b in view.complaints],
+            "labels": [words(label("category", b.key)) if b.key else words(N_("未分类")) for b in view.complaints],
             "counts": [b.count for b in view.complaints],
             "cumulative": [round(b.cumulative, 1) for b in view.complaints],
             "links": [
@@ -183,10 +183,10 @@ def _charts(words: Words, chosen: q.Chosen, view: service.Dashboard) -> dict[str
             "series": _series(words, view.sentiments, "sentiment"),
         },
         "words": {
-            "cases": words("投诉工单数"),
-            "cumulative": words("累计占比 (%)"),
-            "percent": words("百分比"),
-            "minutes": words("分钟"),
+            "cases": words(N_("投诉工单数")),
+            "cumulative": words(N_("累计占比 (%)")),
+            "percent": words(N_("百分比")),
+            "minutes": words(N_("分钟")),
         },
     }
 
@@ -225,8 +225,7 @@ def _heat_rows(words: Words, chosen: q.Chosen, view: service.Dashboard) -> list[
                     "href": "/dashboard/tickets?" + chosen.query(weekday=day, hour=hour)
                     if count
                     else "",
-                    "title": words(
-                        "%(day)s %(hour)s 时：%(count)s 次超时",
+                    "title": words(N_("%(day)s %(hour)s 时：%(count)s 次超时"),
                         day=words(WEEKDAY_NAMES[day]), hour=hour, count=count,
                     ),
                 }
@@ -310,15 +309,15 @@ def _drill_title(words: Words, drill: drilldown.Drill, agent: str | None) -> lis
         if drilldown.has_count(drill.metric):
             parts.append(words(PART_NAMES[drill.part]))
     if drill.category is not None:
-        name = words(label("category", drill.category)) if drill.category else words("未分类")
-        parts.append(words("投诉类别：%(name)s", name=name))
+        name = words(label("category", drill.category)) if drill.category else words(N_("未分类"))
+        parts.append(words(N_("投诉类别：%(name)s"), name=name))
     if drill.weekday is not None and drill.hour is not None:
         parts.append(
-            words("SLA 超时：%(day)s %(hour)s 时", day=words(WEEKDAY_NAMES[drill.weekday]), hour=drill.hour)
+            words(N_("SLA 超时：%(day)s %(hour)s 时"), day=words(WEEKDAY_NAMES[drill.weekday]), hour=drill.hour)
         )
     if agent is not None:
-        parts.append(words("坐席：%(name)s", name=agent))
-    return parts or [words("全部工单")]
+        parts.append(words(N_("坐席：%(name)s"), name=agent))
+    return parts or [words(N_("全部工单"))]
 
 
 @router.get("/dashboard/tickets")
