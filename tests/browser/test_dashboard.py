@@ -66,10 +66,14 @@ def _check_charts(page: Page) -> None:
     expect(page.locator(".kpi-card")).to_have_count(17)
 
 
-def _keep(page: Page, tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True, animations="disabled")
+def _keep(page: Page, tmp_path: Path, name: str, *sections: str) -> None:
+    """The whole page's content (the fixed bars left out), what the screen shows, and the named
+    sections one by one, into the test's folder (the screen also into test-artifacts/)."""
+    page.locator("main").screenshot(path=str(tmp_path / f"{name}.png"), animations="disabled")
     shutil.copy(screenshot(page, name), tmp_path / f"{name}-viewport.png")
+    for section in sections:
+        shot = tmp_path / f"{name}-{section}.png"
+        page.locator(f"#{section}").screenshot(path=str(shot), animations="disabled")
 
 
 def test_a_supervisor_reads_the_dashboard_and_drills_into_a_figure(
@@ -95,8 +99,10 @@ def test_a_supervisor_reads_the_dashboard_and_drills_into_a_figure(
     page.wait_for_url("**range=30d**")
     _check_charts(page)
     # Sorting the scorecards by the composite, lowest first.
-    page.locator("#scorecard-table th button").last.click()
-    expect(page.locator("#scorecard-table th").last).to_have_attribute("aria-sort", "ascending")
+    page.locator("#scorecard-table thead th button").last.click()
+    expect(page.locator("#scorecard-table thead th").last).to_have_attribute(
+        "aria-sort", "ascending"
+    )
     _keep(page, tmp_path, "dashboard-1280x720")
 
     # From the resolution-rate card to its tickets, and on to one of them.
@@ -120,5 +126,14 @@ def test_a_supervisor_reads_the_dashboard_and_drills_into_a_figure(
     _check_charts(small)
     overflow = small.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the phone"
-    _keep(small, tmp_path, "dashboard-390x844")
+    _keep(
+        small,
+        tmp_path,
+        "dashboard-390x844",
+        "trend",
+        "complaints",
+        "emotions",
+        "breaches",
+        "scorecards",
+    )
     phone.close()

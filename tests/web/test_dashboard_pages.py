@@ -14,7 +14,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Ticket, User
-
 from tests import factories
 from tests.factories import _writes
 from tests.services.analytics import scenario
@@ -44,7 +43,7 @@ def test_the_dashboard_shows_every_figure_against_its_target(db: Session, sign_i
     assert card is not None
     assert "80.0%" in card[1] and "未达标" in card[1] and "样本 5" in card[1]
     assert "≥ 95.0%" in card[1]
-    assert f"metric=resolution_rate&amp;part=others" in card[1]
+    assert "metric=resolution_rate&amp;part=others" in card[1]
     charts = json.loads(re.search(r'id="dashboard-charts">(.*?)</script>', html, re.S)[1])
     assert charts["trend"]["labels"] == [DAY]
     assert charts["complaints"]["counts"] == [2] and charts["complaints"]["cumulative"] == [100.0]
@@ -87,7 +86,9 @@ def test_bad_filters_are_explained_not_a_500(
     assert browser.client.get(f"/dashboard/export/kpis?{query}&format=csv").status_code == 422
 
 
-@pytest.mark.parametrize("table", ["kpis", "trend", "complaints", "emotions", "breaches", "scorecards"])
+@pytest.mark.parametrize(
+    "table", ["kpis", "trend", "complaints", "emotions", "breaches", "scorecards"]
+)
 def test_every_table_exports_as_csv_and_xlsx(db: Session, sign_in: SignIn, table: str) -> None:
     scenario.build(db)
     browser = sign_in(factories.make_user(db, role="supervisor"))

@@ -9,7 +9,11 @@ from kefu.domain.kpi.pareto import ParetoBar, pareto
 
 def test_bars_largest_first_with_their_running_share() -> None:
     bars = pareto({"quality": 3, "logistics": 5, "service": 0, "price_billing": 2})
-    assert [(b.key, b.count) for b in bars] == [("logistics", 5), ("quality", 3), ("price_billing", 2)]
+    assert [(b.key, b.count) for b in bars] == [
+        ("logistics", 5),
+        ("quality", 3),
+        ("price_billing", 2),
+    ]
     assert [b.share for b in bars] == pytest.approx([50, 30, 20])
     assert [b.cumulative for b in bars] == pytest.approx([50, 80, 100])
 

@@ -12,12 +12,12 @@ from kefu.db.models import Ticket
 from kefu.domain.kpi.metrics import Metric
 from kefu.domain.kpi.scorecard import Pillar
 from kefu.domain.kpi.slices import Period
+from kefu.domain.roles import Role
 from kefu.errors import PermissionDenied
 from kefu.services.actors import Actor
-from kefu.domain.roles import Role
 from kefu.services.analytics import breakdowns, dashboard, dashboard_tables, drilldown, kpis
 from kefu.services.analytics.drilldown import Drill, Part
-from kefu.services.analytics.facts import Filters
+from kefu.services.analytics.facts import NO_FILTERS, Filters
 from tests.factories import _writes
 from tests.services.analytics import scenario
 from tests.services.analytics.test_kpis import SUPERVISOR
@@ -44,7 +44,10 @@ def test_complaint_categories_as_pareto_bars(db: Session) -> None:
     assert [(b.key, b.count) for b in bars] == [("logistics", 2), ("", 1)]
     assert [round(b.cumulative, 2) for b in bars] == [66.67, 100.0]
     assert breakdowns.complaint_categories(db, START, END, Filters(channel="email")) == []
-    assert [b.count for b in breakdowns.complaint_categories(db, START, END, Filters(agent_id=story.agent_b))] == [1]
+    assert [
+        b.count
+        for b in breakdowns.complaint_categories(db, START, END, Filters(agent_id=story.agent_b))
+    ] == [1]
 
 
 def test_emotion_and_sentiment_per_local_day(db: Session) -> None:
@@ -59,7 +62,9 @@ def test_emotion_and_sentiment_per_local_day(db: Session) -> None:
         expected[emotion or ""] = expected.get(emotion or "", 0) + 1
     assert {k: v[0] for k, v in emotions.series.items()} == expected
     sentiments = breakdowns.sentiments_by_day(db, START, END, Filters(channel="email"))
-    assert sentiments.days == ["2026-12-01"] and sum(sum(v) for v in sentiments.series.values()) == 1
+    assert (
+        sentiments.days == ["2026-12-01"] and sum(sum(v) for v in sentiments.series.values()) == 1
+    )
     assert breakdowns.emotions_by_day(db, START, END, Filters(group_id=10**9)).series == {}
 
 
@@ -101,12 +106,16 @@ def test_the_whole_dashboard_and_its_trend(db: Session) -> None:
     week = dashboard.trend(db, SUPERVISOR, WEEK_START, WEEK_END, period=Period.WEEK)
     assert week.labels == ["2026-W49", "2026-W50"]  # Monday 12-07 opens week 50
     assert week.series[Metric.FIRST_CONTACT_RESOLUTION] == [75.0, None]
-    empty = dashboard.dashboard(db, SUPERVISOR, *kpis.date_range(scenario.DAY.replace(year=2001), scenario.DAY.replace(year=2001)))
+    empty = dashboard.dashboard(
+        db,
+        SUPERVISOR,
+        *kpis.date_range(scenario.DAY.replace(year=2001), scenario.DAY.replace(year=2001)),
+    )
     assert all(c.figure.value is None for c in empty.cards) and empty.complaints == []
     assert empty.breaches.total == 0 and empty.scorecards == []
 
 
-def _ids(db: Session, drill: Drill, filters: Filters = Filters()) -> set[int]:
+def _ids(db: Session, drill: Drill, filters: Filters = NO_FILTERS) -> set[int]:
     return set(db.scalars(drilldown.drill_query(db, START, END, filters, drill)))
 
 
@@ -139,11 +148,17 @@ def test_drill_down_lists_a_figures_sample_and_count(
         others = sorted(set(sample.split()) - set(counted.split()))
         assert got[Part.OTHERS] == " ".join(others)
     # the sample is the figure's denominator
-    cell = next(c for c in kpis.kpi_table(db, SUPERVISOR, start=START, end=END)[0].cells if c.metric == metric)
+    cell = next(
+        c
+        for c in kpis.kpi_table(db, SUPERVISOR, start=START, end=END)[0].cells
+        if c.metric == metric
+    )
     assert cell.figure.denominator == len(sample.split())
 
 
-def test_drill_down_by_category_cell_agent_and_pages(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_drill_down_by_category_cell_agent_and_pages(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     story = scenario.build(db)
     t = story.tickets
     assert _ids(db, Drill(category="")) == {t["T3"], t["T5"]}
@@ -158,7 +173,9 @@ def test_drill_down_by_category_cell_agent_and_pages(db: Session, monkeypatch: p
     assert [line.id for line in second.lines] == newest_first[2:4]
     last = drilldown.ticket_page(db, SUPERVISOR, START, END, page=99)
     assert last.page == 3 and len(last.lines) == 1
-    a_line = drilldown.ticket_page(db, SUPERVISOR, START, END, Filters(agent_id=story.agent_a)).lines[0]
+    a_line = drilldown.ticket_page(
+        db, SUPERVISOR, START, END, Filters(agent_id=story.agent_a)
+    ).lines[0]
     assert (a_line.id, a_line.agent, a_line.channel) == (t["T1"], "甲", "web")
 
 

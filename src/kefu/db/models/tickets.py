@@ -108,6 +108,9 @@ class Ticket(Base):
         # the open tickets in SLA order, walked for the broad views.
         Index("ix_tickets_priority_status", "priority", "status"),
         Index("ix_tickets_resolved", "status", "resolved_at", "group_id", "assignee_id"),
+        # A period's cases (services/analytics: the KPI facts, the dashboard's breakdowns and
+        # drill-down) are read by their opening time.
+        Index("ix_tickets_created_at", "created_at"),
         Index(
             "ix_tickets_sla_order",
             SlaOrder(),
@@ -244,7 +247,11 @@ class SlaEvent(Base):
     """A warning or breach of one SLA clock, recorded once (the unique key makes sweeps idempotent)."""
 
     __tablename__ = "sla_events"
-    __table_args__ = (UniqueConstraint("ticket_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "key"),
+        # The dashboard's heat map: a period's breaches by when they fired.
+        Index("ix_sla_events_kind_fired_at", "kind", "fired_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

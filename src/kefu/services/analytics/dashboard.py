@@ -114,4 +114,3 @@ def dashboard(
         breaches=breakdowns.breach_heatmap(session, start, end, filters, tz),
         scorecards=agent_scorecards(session, actor, start, end, filters),
     )
-

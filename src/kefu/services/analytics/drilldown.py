@@ -6,6 +6,11 @@ The conditions restate, in SQL over the ticket's columns, what ``facts.period_fa
 ``CaseFacts`` (resolved = status resolved or closed; SLA clock = a due column or a breach event;
 …), so a drill-down lists the very cases a figure counted. Averages (response and handle times,
 CES, transfers per case) have a sample and no count: their numerator is a sum.
+
+Where a figure's sample is not made of cases the drill-down lists the cases behind it: the
+answered customer messages of the average response time are those of the cases with a first
+response; the survey questions of the response rate those of the cases asked (a survey asking
+CSAT and NPS is two questions of one case).
 """
 
 from __future__ import annotations
@@ -55,7 +60,11 @@ class Drill:
 
 _RESOLVED = Ticket.status.in_((TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value))
 _COMPLAINT = Ticket.case_path == CasePath.COMPLAINT.value
-_BREACHED = exists().where(SlaEvent.ticket_id == Ticket.id, SlaEvent.kind == "breach")
+_BREACHED = exists().where(  # the clocks the KPI facts read (CaseFacts.sla_breached)
+    SlaEvent.ticket_id == Ticket.id,
+    SlaEvent.kind == "breach",
+    SlaEvent.target.in_(("first_response", "resolution")),
+)
 _AGENT_REPLIED = exists().where(
     Message.ticket_id == Ticket.id,
     Message.direction == Direction.OUTBOUND.value,
@@ -164,7 +173,12 @@ class TicketPage:
 def _lines(session: Session, ids: Select[Any], *, offset: int, limit: int) -> list[TicketLine]:
     rows = session.execute(
         select(
-            Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.channel, User.name,
+            Ticket.id,
+            Ticket.subject,
+            Ticket.status,
+            Ticket.priority,
+            Ticket.channel,
+            User.name,
             Ticket.created_at,
         )  # fmt: skip
         .outerjoin(User, User.id == Ticket.assignee_id)

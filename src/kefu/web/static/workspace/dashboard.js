@@ -15,7 +15,20 @@
     interaction: { mode: "index", intersect: false },
     plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
   };
-  const xAxis = { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 8 } };
+  // The colour of an emotion or a sentiment says what it is: red for anger and the negative,
+  // green for satisfaction and the positive, grey for calm and neutral, pale for not analysed.
+  const tones = {
+    angry: "#b42318", anxious: "#dc6803", disappointed: "#7a5af8", neutral: "#98a2b3",
+    satisfied: "#1e7b34", negative: "#b42318", positive: "#1e7b34", unknown: "#d0d5dd",
+  };
+  // Short tick labels (12-01, W49): a phone has room for a few only.
+  const short = (label) => String(label).replace(/^\d{4}-(W?\d+(-\d+)?)$/, "$1");
+  const xAxis = (canvas) => ({
+    ticks: {
+      maxRotation: 0, autoSkip: true, maxTicksLimit: canvas.clientWidth < 500 ? 4 : 8,
+      callback(value) { return short(this.getLabelForValue(value)); },
+    },
+  });
 
   function trend(canvas, t) {
     new Chart(canvas, {
@@ -31,7 +44,7 @@
       options: {
         ...common,
         scales: {
-          x: xAxis,
+          x: xAxis(canvas),
           percent: { type: "linear", position: "left", min: 0, max: 100, title: { display: true, text: data.words.percent } },
           minutes: { type: "linear", position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: data.words.minutes } },
         },
@@ -68,25 +81,27 @@
       type: "bar",
       data: {
         labels: s.labels,
-        datasets: s.series.map((d, i) => ({ label: d.label, data: d.values, backgroundColor: palette[i % palette.length] })),
+        datasets: s.series.map((d, i) => ({
+          label: d.label, data: d.values, backgroundColor: tones[d.key] || palette[i % palette.length],
+        })),
       },
       options: {
         ...common,
-        scales: { x: { ...xAxis, stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        scales: { x: { ...xAxis(canvas), stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
       },
     });
   }
 
   if (data && Chart) {
     const draw = [
-      ["trend-chart", () => trend, data.trend],
-      ["pareto-chart", () => pareto, data.complaints],
-      ["emotion-chart", () => stacked, data.emotions],
-      ["sentiment-chart", () => stacked, data.sentiments],
+      ["trend-chart", trend, data.trend],
+      ["pareto-chart", pareto, data.complaints],
+      ["emotion-chart", stacked, data.emotions],
+      ["sentiment-chart", stacked, data.sentiments],
     ];
-    for (const [id, kind, part] of draw) {
+    for (const [id, chart, part] of draw) {
       const canvas = document.getElementById(id);
-      if (canvas) kind()(canvas, part);
+      if (canvas) chart(canvas, part);  // a section without data has no canvas
     }
   }
 
