@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
 from kefu.db.models import SlaEvent, Ticket
@@ -56,24 +56,34 @@ def local_days(start: datetime, end: datetime, tz: ZoneInfo = DEFAULT_TZ) -> lis
     return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
-def _daily(
-    session: Session, column: str, start: datetime, end: datetime, filters: Filters, tz: ZoneInfo
-) -> DailyCounts:
+def moods_by_day(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    filters: Filters = NO_FILTERS,
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> tuple[DailyCounts, DailyCounts]:
+    """Cases opened per local day by their emotion (angry, anxious, …) and by their sentiment
+    (negative, neutral, positive), UNKNOWN where not analysed; one grouped query for both."""
     clock = LocalClock(session, tz, start)
     day = clock.day(Ticket.created_at)
-    value = getattr(Ticket, column)
     query = (
         ticket_ids_query(start, end, filters)
-        .with_only_columns(day, value, func.count())
-        .group_by(day, value)
+        .with_only_columns(day, Ticket.emotion, Ticket.sentiment, func.count())
+        .group_by(day, Ticket.emotion, Ticket.sentiment)
     )
     days = local_days(start, end, tz)
     index = {d: i for i, d in enumerate(days)}
-    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
-    for local_day, key, count in session.execute(query):
+    emotions: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
+    sentiments: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
+    for local_day, emotion, sentiment, count in session.execute(query):
         if local_day in index:
-            series[key or UNKNOWN][index[local_day]] += count
-    return DailyCounts(days, dict(sorted(series.items())))
+            emotions[emotion or UNKNOWN][index[local_day]] += count
+            sentiments[sentiment or UNKNOWN][index[local_day]] += count
+    return (
+        DailyCounts(days, dict(sorted(emotions.items()))),
+        DailyCounts(days, dict(sorted(sentiments.items()))),
+    )
 
 
 def emotions_by_day(
@@ -83,8 +93,8 @@ def emotions_by_day(
     filters: Filters = NO_FILTERS,
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> DailyCounts:
-    """Cases opened per local day by their emotion (angry, anxious, …; UNKNOWN: not analysed)."""
-    return _daily(session, "emotion", start, end, filters, tz)
+    """Cases opened per local day by their emotion (``moods_by_day``)."""
+    return moods_by_day(session, start, end, filters, tz)[0]
 
 
 def sentiments_by_day(
@@ -94,8 +104,8 @@ def sentiments_by_day(
     filters: Filters = NO_FILTERS,
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> DailyCounts:
-    """Cases opened per local day by their sentiment (negative, neutral, positive)."""
-    return _daily(session, "sentiment", start, end, filters, tz)
+    """Cases opened per local day by their sentiment (``moods_by_day``)."""
+    return moods_by_day(session, start, end, filters, tz)[1]
 
 
 WEEKDAYS = range(1, 8)  # Monday 1 … Sunday 7
@@ -121,15 +131,20 @@ def breach_heatmap(
     """SLA breaches fired in ``[start, end)`` by local weekday and hour (see the module doc)."""
     clock = LocalClock(session, tz, start)
     weekday, hour = clock.weekday(SlaEvent.fired_at), clock.hour(SlaEvent.fired_at)
+    # The case's conditions as a subquery per breach (a look-up by primary key): joined, the
+    # planner read every ticket to hash them for a month's breaches.
+    counted = (
+        select(and_(*filter_clauses(filters)))
+        .where(Ticket.id == SlaEvent.ticket_id)
+        .scalar_subquery()
+    )
     query = (
         select(weekday, hour, func.count())
-        .select_from(SlaEvent)
-        .join(Ticket, Ticket.id == SlaEvent.ticket_id)
         .where(
             SlaEvent.kind == "breach",
             SlaEvent.fired_at >= start,
             SlaEvent.fired_at < end,
-            *filter_clauses(filters),
+            counted.is_(true()),
         )
         .group_by(weekday, hour)
     )

@@ -105,12 +105,13 @@ def dashboard(
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> Dashboard:
     check_reader(actor)
+    emotions, sentiments = breakdowns.moods_by_day(session, start, end, filters, tz)
     return Dashboard(
         cards=kpi_cards(session, actor, start, end, filters),
         trend=trend(session, actor, start, end, filters, period, tz),
         complaints=breakdowns.complaint_categories(session, start, end, filters),
-        emotions=breakdowns.emotions_by_day(session, start, end, filters, tz),
-        sentiments=breakdowns.sentiments_by_day(session, start, end, filters, tz),
+        emotions=emotions,
+        sentiments=sentiments,
         breaches=breakdowns.breach_heatmap(session, start, end, filters, tz),
         scorecards=agent_scorecards(session, actor, start, end, filters),
     )

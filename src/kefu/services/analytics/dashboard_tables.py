@@ -57,10 +57,8 @@ def emotions_table(
     session: Session, start: datetime, end: datetime, filters: Filters, tz: ZoneInfo = DEFAULT_TZ
 ) -> Table:
     rows: list[list[object]] = []
-    for kind, counts in (
-        ("emotion", breakdowns.emotions_by_day(session, start, end, filters, tz)),
-        ("sentiment", breakdowns.sentiments_by_day(session, start, end, filters, tz)),
-    ):
+    emotions, sentiments = breakdowns.moods_by_day(session, start, end, filters, tz)
+    for kind, counts in (("emotion", emotions), ("sentiment", sentiments)):
         for value, series in counts.series.items():
             rows += [[day, kind, value, n] for day, n in zip(counts.days, series, strict=True) if n]
     return ["day", "column", "value", "cases"], sorted(rows, key=lambda r: (str(r[0]), str(r[1])))
