@@ -151,3 +151,15 @@ def test_hostile_text_is_escaped(db: Session, sign_in: SignIn) -> None:
         assert hostile not in page.text and "<script>x" not in page.text, path
     exported = browser.client.get(f"/dashboard/tickets?{PERIOD}&format=csv").text
     assert hostile in exported  # the file holds the text as it is (not a formula)
+
+
+def test_the_dashboard_in_english(db: Session, sign_in: SignIn) -> None:
+    scenario.build(db)
+    browser = sign_in(factories.make_user(db, role="supervisor"))
+    browser.client.cookies.set("kefu_lang", "en")
+    html = browser.client.get(f"/dashboard?{PERIOD}").text
+    assert "Resolution rate" in html and "Off target" in html and "Agent scorecards" in html
+    charts = json.loads(re.search(r'id="dashboard-charts">(.*?)</script>', html, re.S)[1])
+    assert charts["words"]["cumulative"] == "Cumulative share (%)"
+    drill = browser.client.get(f"/dashboard/tickets?{PERIOD}&metric=csat").text
+    assert "Customer satisfaction (CSAT)" in drill and "No tickets match." in drill
