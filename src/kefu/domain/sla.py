@@ -124,7 +124,7 @@ class ClockView:
 @dataclass(frozen=True)
 class Event:
     target: Target
-    kind: str  # "warn" or "breach"
+    kind: str  # "warn" or "breach"; "met": the clock stopped in time (recorded for reports)
     at: datetime
     started_at: datetime  # which run of the clock (next response runs once per waiting customer)
     # The clock has stopped since (answered late, resolved late): on record for reports, but

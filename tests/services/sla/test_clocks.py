@@ -119,7 +119,11 @@ def test_an_answer_in_time_stops_the_clock_and_waiting_pauses_resolution(engine,
     assert (
         ticket.resolution_due_at is None and ticket.sla_check_at is None
     )  # paused: nothing will come due
-    assert db.scalar(select(func.count()).select_from(SlaEvent)) == 0
+    (met,) = db.scalars(select(SlaEvent))  # on record, so reports know the case had the clock
+    assert (met.target, met.kind) == ("first_response", "met")
+    assert met.due_at >= ticket.first_response_at
+    _sweep(engine, start + timedelta(days=4))  # swept again: still one record
+    assert db.scalar(select(func.count()).select_from(SlaEvent)) == 1
     evaluation = sla.evaluate_ticket(ticket, sla.Policies(), start + timedelta(days=3))
     assert {c.target.value: c.state.value for c in evaluation.clocks} == {
         "first_response": "met",

@@ -272,7 +272,7 @@ class SlaEvent(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(100))  # "resolution:breach:<clock start>"
     target: Mapped[str] = mapped_column(String(20))
-    kind: Mapped[str] = mapped_column(String(10))  # warn | breach
+    kind: Mapped[str] = mapped_column(String(10))  # warn | breach | met (stopped in time)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

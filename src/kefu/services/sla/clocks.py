@@ -299,8 +299,21 @@ def _check_ticket(
             report.breaches += 1
             _escalate(session, ticket, event, settings)
             evaluation = evaluate_ticket(ticket, policies, now)  # the new priority's budgets
+    _record_met(session, ticket, evaluation, now)
     _write_deadlines(ticket, evaluation)
     return rules
+
+
+def _record_met(session: Session, ticket: Ticket, evaluation: Evaluation, now: datetime) -> None:
+    """A clock that stopped in time, on record as ``met`` with its due time (or, when a pause
+    froze the deadline, the moment it stopped): once its column is cleared, the reports still
+    know the case had that clock (SLA compliance counts it)."""
+    for clock in evaluation.clocks:
+        if clock.state != sla.SlaState.MET or clock.stopped_at is None:
+            continue
+        at = clock.due_at or clock.stopped_at
+        met = sla.Event(clock.target, "met", at, clock.started_at, after_stop=True)
+        _record_once(session, ticket, met, now)
 
 
 def _record_failure(session: Session, ticket_id: int, now: datetime, error: Exception) -> None:
