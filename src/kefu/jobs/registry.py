@@ -166,6 +166,12 @@ def _surveys(context: JobContext) -> Counts:
     return send_until_done(context.sessions, context.now, links)
 
 
+def _kpi_rollup(context: JobContext) -> Counts:
+    from kefu.services.analytics.rollup import refresh_until_done
+
+    return refresh_until_done(context.sessions)
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -193,4 +199,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "social listening: feeds whose time has come polled through the outbound URL guard"),
         Job("surveys", settings.sla_sweep_seconds, _surveys,
             "surveys and follow-ups fallen due sent: inline in web chat, by link, on WeChat"),
+        Job("kpi_rollup", settings.sla_sweep_seconds, _kpi_rollup,
+            "KPI figures: the cases changed since the last round rolled up again (per day)"),
     ]  # fmt: skip
