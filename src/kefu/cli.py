@@ -276,6 +276,7 @@ def demo(
             progress=typer.echo,
         )
         typer.echo(f"合成数据已写入：{report.summary()}")
+        _feedback_and_rollup(engine, seed)
         typer.echo("Indexing them for search…")
         _reindex(engine)
     engine.dispose()
@@ -290,6 +291,34 @@ def demo(
         typer.echo(f"  {role:<10} {email:<28} {name}  {'、'.join(groups)}")
     if serve_after:
         _serve(host, port)
+
+
+def _feedback_and_rollup(engine: Any, seed: int) -> None:
+    """The generated history's surveys, follow-ups and auto-closes, then the KPI rollup."""
+    from kefu.db.engine import make_session_factory, writer_bind
+    from kefu.demo.synthetic.surveys import add_feedback
+    from kefu.services.analytics.rollup import rebuild
+
+    typer.echo("Surveys, follow-ups and auto-closes…")
+    typer.echo(f"  {add_feedback(engine, seed=seed).summary()}")
+    typer.echo("Rolling up the KPI figures…")
+    typer.echo(f"  {rebuild(make_session_factory(writer_bind(engine))).summary()}")
+
+
+@app.command("demo-feedback")
+def demo_feedback(
+    seed: Annotated[int, typer.Option(help="The seed (the same as the history's).")] = 2026,
+) -> None:
+    """On a database with synthetic history (``kefu demo --tickets``): the surveys and follow-ups
+    of its resolved cases and the auto-close of old resolved ones, in bulk; then run
+    ``kefu kpi rebuild``."""
+    from kefu.demo.synthetic.surveys import add_feedback
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        typer.echo(add_feedback(engine, seed=seed).summary())
+    finally:
+        engine.dispose()
 
 
 @db_app.command("upgrade")

@@ -18,7 +18,8 @@ from kefu.domain.kpi.metrics import Metric
 from kefu.domain.roles import Role
 from kefu.domain.tickets import AuthorType, Direction
 from kefu.services.actors import Actor
-from kefu.services.analytics import kpis, rollup, rollup_read
+from kefu.services.analytics import kpis, rollup, rollup_charts, rollup_read
+from kefu.services.analytics.facts import Filters
 from tests import factories
 
 ADMIN = Actor(user_id=None, role=Role.ADMIN, via="test", name="test")
@@ -189,3 +190,32 @@ def test_many_pending_changes_read_the_rollup_and_say_how_far_behind(db, engine,
     view = kpis.kpi_view(db, ADMIN, start=start, end=end)
     resolved = next(c for c in view.rows[0].cells if c.metric == Metric.RESOLUTION_RATE)
     assert view.freshness.exact and resolved.figure.numerator == 5
+
+
+def test_emotions_by_day_and_complaints_by_category(db, engine):
+    tickets = _cases(db, 8)  # days 11-03 … 11-06 local: cases i and i + 4 on the same day
+    for i, t in enumerate(tickets):
+        t.emotion, t.sentiment = ("angry", "negative") if i % 2 else ("calm", "neutral")
+        if i < 5:
+            t.case_path, t.stage, t.category = (
+                "complaint",
+                "registered",
+                "物流" if i < 3 else "退款",
+            )
+    db.commit()
+    rollup.refresh_until_done(_sessions(engine))
+    db.commit()
+    first, last = DAY0.date(), (DAY0 + timedelta(days=3)).date()
+    moods = rollup_charts.moods_by_day(db, first=first, last=last)
+    assert sum(m.cases for m in moods) == 8
+    assert [(m.emotion, m.sentiment, m.cases) for m in moods if m.day == first] == [
+        ("calm", "neutral", 2)
+    ]
+    second = first + timedelta(days=1)
+    assert [(m.emotion, m.cases) for m in moods if m.day == second] == [("angry", 2)]
+    angry = rollup_charts.moods_by_day(db, first=first, last=last, filters=Filters(channel="web"))
+    assert angry == []  # all of them came by e-mail
+    assert rollup_charts.complaints_by_category(db, first=first, last=last) == [
+        ("物流", 3),
+        ("退款", 2),
+    ]

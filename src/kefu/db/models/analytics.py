@@ -51,9 +51,11 @@ def _slice_columns() -> list[Column[Any]]:
         Column("category", String(40), nullable=True),
         Column("priority", String(4), nullable=False),
         Column("business_line", String(100), nullable=True),
-        Column("path", String(20), nullable=False),
     ]
 
+
+_RESPONSE_COLUMNS = ["day", "agent_id", "group_id", "channel", "category", "priority",
+                     "business_line", "first_response_seconds"]  # fmt: skip
 
 kpi_case_facts = Table(
     "kpi_case_facts",
@@ -62,12 +64,14 @@ kpi_case_facts = Table(
            autoincrement=False),
     Column("created_at", UTCDateTime(), nullable=False),
     *_slice_columns(),
+    Column("path", String(20), nullable=False),
     Column("emotion", String(20), nullable=True),
     Column("sentiment", String(10), nullable=True),
     Column("first_response_seconds", Float(), nullable=True),
     *_sums(),
     Index("ix_kpi_case_facts_day", "day"),
-    Index("ix_kpi_case_facts_created_at", "created_at"),
+    # The median first response reads these columns alone (an index-only scan on PostgreSQL).
+    Index("ix_kpi_case_facts_created_at", "created_at", postgresql_include=_RESPONSE_COLUMNS),
 )  # fmt: skip
 
 kpi_daily = Table(

@@ -2,7 +2,7 @@
 
 What is stored (migration 0027): ``kpi_case_facts``, one row per case (``rollup_rows``);
 ``kpi_daily``, their sums per local day × agent × group × channel × category × priority ×
-business line × path; ``kpi_daily_moods``, cases per day × group × channel × emotion ×
+business line; ``kpi_daily_moods``, cases per day × group × channel × emotion ×
 sentiment. Every change to a ticket, its messages, surveys, SLA events, bot conversation,
 assignment trail or tags appends a mark to ``kpi_stale`` in the same transaction (database
 triggers, db/kpi_triggers.py).

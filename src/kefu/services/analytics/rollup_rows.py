@@ -38,7 +38,7 @@ DIMENSION_COLUMNS = {
     Dimension.PRIORITY: "priority",
     Dimension.BUSINESS_LINE: "business_line",
 }
-SLICE_COLUMNS = ("day", *DIMENSION_COLUMNS.values(), "path")
+SLICE_COLUMNS = ("day", *DIMENSION_COLUMNS.values())  # kpi_daily's key
 Row = dict[str, Any]
 
 if set(ADDITIVE_ORDER) != ADDITIVE:  # the table's columns follow the metrics

@@ -5,7 +5,8 @@ Revises: 0025
 Create Date: 2026-12-07 12:45:00
 
 ``kpi_case_facts`` (one row per case: its slice and each additive metric's numerator and
-denominator over that case), ``kpi_daily`` (their sums per local day and slice),
+denominator over that case), ``kpi_daily`` (their sums per local day × agent × group × channel × category × priority ×
+business line),
 ``kpi_daily_moods`` (cases per day, group, channel, emotion and sentiment) and ``kpi_stale``
 (tickets changed since, marked by triggers in the transaction of the change; db/kpi_triggers.py).
 Every existing ticket is marked stale: the ``kpi_rollup`` job (or ``kefu kpi rebuild``, faster)
@@ -52,7 +53,6 @@ def _slice() -> list[sa.Column[Any]]:
         sa.Column("category", sa.String(length=40), nullable=True),
         sa.Column("priority", sa.String(length=4), nullable=False),
         sa.Column("business_line", sa.String(length=100), nullable=True),
-        sa.Column("path", sa.String(length=20), nullable=False),
     ]
 
 
@@ -63,13 +63,18 @@ def upgrade() -> None:
                   primary_key=True, autoincrement=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         *_slice(),
+        sa.Column("path", sa.String(length=20), nullable=False),
         sa.Column("emotion", sa.String(length=20), nullable=True),
         sa.Column("sentiment", sa.String(length=10), nullable=True),
         sa.Column("first_response_seconds", sa.Float(), nullable=True),
         *_sums(),
     )  # fmt: skip
     op.create_index("ix_kpi_case_facts_day", "kpi_case_facts", ["day"])
-    op.create_index("ix_kpi_case_facts_created_at", "kpi_case_facts", ["created_at"])
+    op.create_index(
+        "ix_kpi_case_facts_created_at", "kpi_case_facts", ["created_at"],
+        postgresql_include=["day", "agent_id", "group_id", "channel", "category", "priority",
+                            "business_line", "first_response_seconds"],
+    )  # fmt: skip
     op.create_table(
         "kpi_daily",
         sa.Column("id", _ID, primary_key=True, autoincrement=True),
