@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
     union_all,
     values,
 )
@@ -54,6 +55,7 @@ from kefu.services.analytics.rollup_rows import (
 )
 
 FOLD_LIMIT = 2000  # pending tickets folded into a read; above, the rollup is read as it is
+MEDIAN_WORK_MEM = "256MB"  # PostgreSQL: the median's sort in memory
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,8 @@ def _medians(
         cols: list[Any] = [sql_column(n, types.get(n, Float())) for n in names]  # type: ignore[arg-type]
         added = values(*cols, name="fresh").data([tuple(r[n] for n in names) for r in extra])
         source = union_all(base, select(added))
+    # The sort of a year's response times in memory, not in temporary files (this transaction).
+    session.execute(text(f"SET LOCAL work_mem = '{MEDIAN_WORK_MEM}'"))
     sub = source.subquery()
     head = [_pg_period_start(sub.c.day, q.period)] if q.period else []
     keys = head + [sub.c[name] for name in q.columns]
