@@ -54,7 +54,10 @@ from kefu.services.analytics.rollup_rows import (
     sums_of,
 )
 
-FOLD_LIMIT = 2000  # pending tickets folded into a read; above, the rollup is read as it is
+# Pending tickets folded into a read: their facts are read as a refresh reads them (measured: 4 s
+# for 1,900 on a loaded 100k-ticket PostgreSQL, so about 1 s at this limit); above it the
+# rollup is read as it is and ``Freshness`` says how far behind.
+FOLD_LIMIT = 500
 MEDIAN_WORK_MEM = "256MB"  # PostgreSQL: the median's sort in memory
 
 
@@ -227,8 +230,9 @@ def _medians(
         c.created_at >= q.start, c.created_at < q.end, c.first_response_seconds.is_not(None),
         *q.where(kpi_case_facts),
     )  # fmt: skip
-    if pending:
-        base = base.where(c.ticket_id.not_in(pending))
+    if pending:  # an anti-join on the marks' index (NOT IN a long list is a scan per row)
+        marked = select(kpi_stale.c.id).where(kpi_stale.c.ticket_id == c.ticket_id)
+        base = base.where(~marked.exists())
     extra = [r for r in fresh if r["first_response_seconds"] is not None]
     if session.get_bind().dialect.name != "postgresql":
         groups: dict[SliceKey, list[float]] = defaultdict(list)
