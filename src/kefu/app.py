@@ -21,6 +21,7 @@ from kefu.api import (
     analytics,
     attachments,
     auth,
+    automations,
     bot,
     case_library,
     cases,
@@ -88,6 +89,7 @@ from kefu.web.pages import board as web_board
 from kefu.web.pages import case_library as web_case_library
 from kefu.web.pages import cases as web_cases
 from kefu.web.pages import customers as web_customers
+from kefu.web.pages import dashboard as web_dashboard
 from kefu.web.pages import help as web_help
 from kefu.web.pages import inbox as web_inbox
 from kefu.web.pages import kb as web_kb
@@ -119,6 +121,7 @@ WORKSPACE_PAGES = (
     web_approvals,
     web_inbox,
     web_board,
+    web_dashboard,
     web_listening,
     web_scripts,
     web_kb,
@@ -285,6 +288,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         webhooks,
         wechat,
         analytics,
+        automations,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

@@ -164,6 +164,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该补偿超出你的授权，需要{role}审批",
         "This compensation is above your authority; it needs a {role_en}",
     ),
+    "bad_trigger": ("自动化规则无效：{reason}", "The automation rule is invalid: {reason}"),
+    "trigger_exists": ("已有名为「{name}」的自动化规则", "An automation named {name} exists"),
     "invalid_step": ("步骤数据无效", "The step's data is invalid"),
     "ticket_merged": (
         "该工单已合并到 #{into}，请在合并后的工单上操作",

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     # address on the public survey page.
     public_url: str = "http://127.0.0.1:8000"
     survey_answers_per_minute: int = Field(default=20, ge=1)
+    # Lifecycle automations (services/automations/): a resolved short-path case closes this many
+    # hours after it was resolved; a case waiting on the customer gets one nudge after
+    # ``auto_nudge_hours`` and closes ``auto_close_unanswered_hours`` after the nudge (0: off).
+    # Defaults only: once an admin saves the service timing (自动化 → 服务时限), it applies.
+    auto_close_resolved_hours: float = Field(default=72, ge=0, le=24 * 365)
+    auto_nudge_hours: float = Field(default=48, ge=0, le=24 * 365)
+    auto_close_unanswered_hours: float = Field(default=72, ge=0, le=24 * 365)
+    automation_sweep_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     # The outbox (services/outbound/): whether `kefu serve` runs a relay itself (`kefu worker`
     # always does; several relays at once are safe on PostgreSQL), how long a relay holds a row

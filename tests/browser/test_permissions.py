@@ -26,6 +26,8 @@ def test_an_agent_is_stopped_with_a_page_at_every_door_she_may_not_open(
         ("/admin/routing", 403),
         ("/board", 403),
         ("/listening", 403),
+        ("/dashboard", 403),
+        ("/dashboard/tickets", 403),
         (f"/tickets/{hidden.id}", 404),
         (f"/customers/{hidden.customer_id}", 404),
     ):
@@ -40,4 +42,5 @@ def test_an_agent_is_stopped_with_a_page_at_every_door_she_may_not_open(
     expect(page.locator(".sidenav a[href='/admin']")).to_have_count(0)
     expect(page.locator(".sidenav a[href='/board']")).to_have_count(0)
     expect(page.locator(".sidenav a[href='/listening']")).to_have_count(0)
+    expect(page.locator(".sidenav a[href='/dashboard']")).to_have_count(0)
     context.close()

@@ -15,10 +15,9 @@ from kefu.demo.synthetic import generate
 from kefu.demo.synthetic.surveys import AUTO_CLOSE_AFTER, add_feedback
 from kefu.domain.kpi.metrics import Metric
 from kefu.domain.kpi.slices import Dimension, Period, compute
-from kefu.domain.surveys import SCALES, SurveyKind
+from kefu.domain.surveys import SCALES, FeedbackPolicy, SurveyKind
 from kefu.services.analytics import rollup, rollup_read
 from kefu.services.analytics.facts import period_facts
-from kefu.services.surveys.config import FEEDBACK_POLICY
 
 GENERATED = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
 NOW = GENERATED + timedelta(days=5)  # the phase runs later: recent resolved cases close
@@ -44,7 +43,7 @@ def test_feedback_phase_writes_what_the_survey_service_would(db: Session, engine
         if s.purpose == "follow_up":
             assert ticket.case_path == "complaint"
         due = ticket.resolved_at + (
-            FEEDBACK_POLICY.follow_up_after if s.purpose == "follow_up" else timedelta(0)
+            FeedbackPolicy().follow_up_after if s.purpose == "follow_up" else timedelta(0)
         )
         if s.sent_at is not None:
             assert s.due_at is None and s.skipped is None and s.via
@@ -63,12 +62,18 @@ def test_feedback_phase_writes_what_the_survey_service_would(db: Session, engine
             assert s.skipped == "no_address" and not customer.email
     assert any(s.answered_at - s.sent_at > timedelta(days=1) for s in answered)  # late ones
 
-    closed = db.scalars(select(AuditEvent).where(AuditEvent.action == "ticket.auto_close")).all()
-    assert len(closed) == report.rows["closed"]
-    for event in closed:
+    steps = db.scalars(select(AuditEvent).where(AuditEvent.action == "automation.lifecycle")).all()
+    assert len(steps) == report.rows["closed"]
+    for event in steps:
         ticket = by_ticket[event.ticket_id]
-        assert event.actor_type == "system" and ticket.status == "closed"
+        assert event.actor_type == "system" and event.after == {"step": "auto:close_resolved"}
+        assert ticket.status == "closed"
+        assert AUTO_CLOSE_AFTER is not None
         assert ticket.closed_at == ticket.resolved_at + AUTO_CLOSE_AFTER <= NOW
+        update = db.scalar(select(AuditEvent).where(AuditEvent.action == "ticket.update",
+                                                    AuditEvent.ticket_id == ticket.id,
+                                                    AuditEvent.created_at == ticket.closed_at))  # fmt: skip
+        assert update is not None and update.after == {"status": "closed"}
 
     again = add_feedback(engine, seed=11, now=NOW)  # nothing left to do: no duplicates
     assert sum(again.rows.values()) == 0

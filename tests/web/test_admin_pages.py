@@ -33,6 +33,7 @@ from kefu.db.models import (
 )
 from kefu.domain.business_calendar import china_mainland
 from kefu.services.actors import SYSTEM
+from kefu.services.automations import triggers as automation_triggers
 from kefu.services.cases import routing
 from kefu.services.fields import definitions
 from kefu.services.infra.outbound_urls import guard_of
@@ -46,6 +47,7 @@ from tests import factories
 from tests.web.conftest import Browser, SignIn
 from tests.wechat_peer import make_account
 
+TRIGGER = {"on": "created", "actions": [{"type": "tag", "tag": "新"}]}
 # Every page and form of /admin, with the ids of rows the test below makes.
 PAGES = (
     "/admin",
@@ -86,6 +88,9 @@ PAGES = (
     "/admin/fields",
     "/admin/fields/new",
     "/admin/fields/{field}",
+    "/admin/automations",
+    "/admin/automations/new",
+    "/admin/automations/{trigger}",
 )
 FORMS = (
     "/admin/users",
@@ -133,6 +138,12 @@ FORMS = (
     "/admin/surveys/{channel}",
     "/admin/fields",
     "/admin/fields/{field}",
+    "/admin/automations",
+    "/admin/automations/timing",
+    "/admin/automations/{trigger}",
+    "/admin/automations/{trigger}/toggle",
+    "/admin/automations/{trigger}/move",
+    "/admin/automations/{trigger}/delete",
 )
 
 
@@ -201,8 +212,10 @@ def test_every_admin_page_and_form_is_a_403_page_for_the_other_roles(
         guard=guard_of(), secret_key="k",
     )  # fmt: skip
     db.add(SocialFeed(name="品牌监测", url="https://monitor.example.cn/feed.json", last_count=0))
+    trigger = automation_triggers.do_save_trigger(db, SYSTEM, name="规则", definition=TRIGGER)
     db.commit()
     ids = {
+        "trigger": trigger.id,
         "feed": db.scalar(select(SocialFeed.id)),
         "mailbox_id": mailbox.id,
         "raw_id": 1,
@@ -1011,6 +1024,11 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
     feed = SocialFeed(name="源" + HOSTILE[:90], url="https://x.example.cn/?q=" + HOSTILE[:60],
                       last_count=0, last_error=HOSTILE)  # fmt: skip
     db.add(feed)
+    trigger = automation_triggers.do_save_trigger(
+        db, SYSTEM, name="规" + HOSTILE[:90],
+        definition={**TRIGGER, "conditions": [{"field": "tags", "op": "has_tag", "values": [HOSTILE[:60]]}],
+                    "actions": [{"type": "tag", "tag": HOSTILE[:60]}]},
+    )  # fmt: skip
     db.commit()
     browser = _admin(sign_in, admin)
     browser.form("/admin/tokens", {"name": "令" + HOSTILE[:90], "user_id": str(user.id)})
@@ -1030,6 +1048,7 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
             db, settings.secret_key, name="号" + HOSTILE[:90], greeting=HOSTILE
         ).id,
         "feed": feed.id,
+        "trigger": trigger.id,
     }
     for path in PAGES:
         page = browser.client.get(_fill(path, ids))

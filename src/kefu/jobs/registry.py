@@ -166,6 +166,14 @@ def _surveys(context: JobContext) -> Counts:
     return send_until_done(context.sessions, context.now, links)
 
 
+def _automations(context: JobContext) -> Counts:
+    from kefu.services.automations import lifecycle, timing
+
+    with context.sessions() as session:  # the team's timing as admins set it, read once a run
+        policy = timing.current(session, context.settings).lifecycle()
+    return asdict(lifecycle.sweep_until_done(context.sessions, context.now, policy))
+
+
 def _kpi_rollup(context: JobContext) -> Counts:
     from kefu.services.analytics.rollup import refresh_until_done
 
@@ -199,6 +207,8 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "social listening: feeds whose time has come polled through the outbound URL guard"),
         Job("surveys", settings.sla_sweep_seconds, _surveys,
             "surveys and follow-ups fallen due sent: inline in web chat, by link, on WeChat"),
+        Job("automations", settings.automation_sweep_seconds, _automations,
+            "automations: resolved cases closed, waiting customers nudged, time triggers fired"),
         Job("kpi_rollup", settings.sla_sweep_seconds, _kpi_rollup,
             "KPI figures: the cases changed since the last round rolled up again (per day)"),
     ]  # fmt: skip

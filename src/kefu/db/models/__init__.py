@@ -2,6 +2,12 @@
 
 from kefu.db.base import Base
 from kefu.db.models.analytics import KpiTarget
+from kefu.db.models.automations import (
+    AutomationEvent,
+    AutomationFiring,
+    AutomationTrigger,
+    ServiceTimingRecord,
+)
 from kefu.db.models.bot import BotArticleOffer, BotConversation
 from kefu.db.models.case_library import CaseEntry
 from kefu.db.models.channels import AgentStatusPeriod, WebchatChannel, WebchatNonce
@@ -52,6 +58,10 @@ from kefu.db.models.wechat import WechatAccessToken, WechatAccount, WechatFollow
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
+    "AutomationEvent",
+    "AutomationFiring",
+    "AutomationTrigger",
+    "ServiceTimingRecord",
     "AgentStatusPeriod",
     "ApiToken",
     "Attachment",

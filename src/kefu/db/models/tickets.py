@@ -96,6 +96,12 @@ class Tag(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+DASHBOARD_COLUMNS = [
+    "merged_into_id", "group_id", "channel", "assignee_id", "case_path", "category", "emotion",
+    "sentiment",
+]  # fmt: skip
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -108,6 +114,10 @@ class Ticket(Base):
         # the open tickets in SLA order, walked for the broad views.
         Index("ix_tickets_priority_status", "priority", "status"),
         Index("ix_tickets_resolved", "status", "resolved_at", "group_id", "assignee_id"),
+        # A period's cases (services/analytics: the KPI facts, the dashboard's breakdowns and
+        # drill-down) are read by their opening time; on PostgreSQL with the columns they are
+        # filtered and grouped by, so that the dashboard's counts read the index alone.
+        Index("ix_tickets_created_at", "created_at", postgresql_include=DASHBOARD_COLUMNS),
         Index(
             "ix_tickets_sla_order",
             SlaOrder(),
@@ -174,6 +184,12 @@ class Ticket(Base):
     # None: no clock is running.
     sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     escalations: Mapped[int] = mapped_column(Integer, default=0)  # SLA breaches escalated
+    # The lifecycle automations (services/automations/state.py): when the sweep must look at the
+    # case next (auto-close or nudge), since when it waits on the customer, when it was nudged.
+    # On the ticket's own row, written with its status: no other row is locked by a status write.
+    auto_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    auto_waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auto_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A crisis raised after the case was routed: the sweep routes it again (services/cases/routing.py).
     route_again: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -244,7 +260,13 @@ class SlaEvent(Base):
     """A warning or breach of one SLA clock, recorded once (the unique key makes sweeps idempotent)."""
 
     __tablename__ = "sla_events"
-    __table_args__ = (UniqueConstraint("ticket_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "key"),
+        # The dashboard's heat map: a period's breaches by when they fired; its drill-down:
+        # whether a case breached (read from the index alone).
+        Index("ix_sla_events_kind_fired_at", "kind", "fired_at"),
+        Index("ix_sla_events_ticket_kind", "ticket_id", "kind", "target"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

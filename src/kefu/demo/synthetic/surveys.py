@@ -5,15 +5,16 @@ phase of its own, run after ``generate`` or on a database generated before it ex
 the survey service would have left by now (services/surveys/schedule.py and send.py): short-path
 cases on a channel that asks (the channel's setting, ``setting_for``) are surveyed when resolved;
 complaints get their follow-up (回访, the 跟进反馈 stage's due time) three days after the solution
-(``FEEDBACK_POLICY``). What went out by ``now`` is sent (``via`` the channel's way, the link's
+(the team's service timing). What went out by ``now`` is sent (``via`` the channel's way, the link's
 ``expires_at``); what is due later waits with its ``due_at``; an e-mail to a customer without an
 address and a channel without a sender (SMS, social) are ``skipped`` as send.py skips them. About
 a third of the sent ones are answered — some days late, within the link's life — with scores of
 the kinds asked, sometimes a comment (its sentiment, and the flag of a comment contradicting a
 satisfied score), and for a follow-up whether the problem is solved and the outcome recorded.
 
-``close_resolved(engine)`` is the lifecycle automation's effect: short-path cases resolved longer
-than ``AUTO_CLOSE_AFTER`` ago are closed at that time, each audited as the system.
+``close_resolved(engine)`` is the lifecycle automation's effect (services/automations):
+short-path cases resolved longer than ``AUTO_CLOSE_AFTER`` ago are closed at that time, each
+audited as the system.
 
 Both are set-based (one ``INSERT … SELECT`` / ``UPDATE`` per channel or table, in the database)
 and deterministic: every choice is a hash of the ticket id and the seed, so the same database and
@@ -31,12 +32,14 @@ from sqlalchemy import Engine, bindparam, text
 
 from kefu.db.base import UTCDateTime, utcnow
 from kefu.db.session import session_scope
-from kefu.domain.surveys import AskVia, ChannelSurveys
+from kefu.domain.automations import LifecyclePolicy, LifecycleStep
+from kefu.domain.surveys import AskVia, ChannelSurveys, FeedbackPolicy
 from kefu.domain.tickets import Channel
-from kefu.services.surveys.config import FEEDBACK_POLICY, setting_for
+from kefu.services.automations import timing
+from kefu.services.surveys.config import setting_for
 from kefu.services.surveys.send import SENT_ON
 
-AUTO_CLOSE_AFTER = timedelta(days=3)  # the lifecycle automation's default delay
+AUTO_CLOSE_AFTER = LifecyclePolicy().close_resolved_after  # the default; the team's is read
 SWEEP_DELAY = timedelta(minutes=1)  # the surveys job runs every minute
 ANSWERED_PER_MILLE = 340
 LATE_PER_MILLE = 200  # of the answered: days after it was sent, not minutes
@@ -92,9 +95,12 @@ def add_surveys(engine: Engine, *, seed: int = 2026, now: datetime | None = None
     dialect = engine.dialect.name
     with session_scope(engine) as session:
         settings = {c: setting_for(session, c.value) for c in Channel}
+        policy = timing.current(session).feedback()  # the team's timing, as admins set it
         for channel, setting in settings.items():
             for complaint in (False, True):
-                sql, params = _survey_insert(dialect, channel, setting, complaint, seed, now)
+                sql, params = _survey_insert(
+                    dialect, channel, setting, policy, complaint, seed, now
+                )
                 if sql is None:
                     continue
                 stamp = text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
@@ -108,13 +114,14 @@ def _survey_insert(
     dialect: str,
     channel: Channel,
     setting: ChannelSurveys,
+    policy: FeedbackPolicy,
     complaint: bool,
     seed: int,
     now: datetime,
 ) -> tuple[str | None, dict[str, Any]]:
     if not setting.asks:
         return None, {}
-    delay = FEEDBACK_POLICY.follow_up_after if complaint else FEEDBACK_POLICY.survey_after
+    delay = policy.follow_up_after if complaint else policy.survey_after
     due = _sql_time(dialect, "t.resolved_at", str((delay + SWEEP_DELAY).total_seconds()))
     sent_on = channel in SENT_ON
     skipped = "NULL" if sent_on else "'no_way'"  # SMS and social: no sender for surveys (send.py)
@@ -198,27 +205,40 @@ def add_feedback(engine: Engine, *, seed: int = 2026, now: datetime | None = Non
     return PhaseReport(closed.rows | surveyed.rows)
 
 
+def _json(cast: str, value: dict[str, str] | None) -> str:
+    return "NULL" if value is None else cast.format("'" + json.dumps(value) + "'")
+
+
 def close_resolved(engine: Engine, *, now: datetime | None = None) -> PhaseReport:
     """Short-path cases resolved more than ``AUTO_CLOSE_AFTER`` before ``now`` closed at that
-    time, each with its audit event (the system, via ``automation``), as the lifecycle
-    automation would have closed them."""
+    time, with the audit trail the lifecycle automation leaves (the system's ``ticket.update``
+    and ``automation.lifecycle`` step)."""
     now = now or utcnow()
     dialect = engine.dialect.name
-    closes_at = _sql_time(dialect, "t.resolved_at", str(AUTO_CLOSE_AFTER.total_seconds()))
+    with session_scope(engine) as session:
+        after = timing.current(session).lifecycle().close_resolved_after
+    if after is None:  # the team switched the auto-close off
+        return PhaseReport({"closed": 0})
+    closes_at = _sql_time(dialect, "t.resolved_at", str(after.total_seconds()))
     json_cast = "CAST({} AS jsonb)" if dialect == "postgresql" else "{}"
     chosen = (
         "FROM tickets t WHERE t.status = 'resolved' AND t.case_path = 'short' "
         f"AND t.merged_into_id IS NULL AND t.resolved_at IS NOT NULL AND {closes_at} <= :now"
     )
-    before = json_cast.format("'" + json.dumps({"status": "resolved", "stage": "resolved"}) + "'")
-    after = json_cast.format("'" + json.dumps({"status": "closed", "stage": "closed"}) + "'")
-    audit = f"""
+    trail = (  # what services/automations/lifecycle.py records: the update, then the step
+        ("ticket.update", {"status": "resolved"}, {"status": "closed"}),
+        ("automation.lifecycle", None, {"step": LifecycleStep.CLOSE_RESOLVED.value}),
+    )
+    audits = [
+        f"""
         INSERT INTO audit_events (actor_type, actor_id, via, action, object_type, object_id,
             ticket_id, customer_id, before, after, created_at)
-        SELECT 'system', NULL, 'automation', 'ticket.auto_close', 'ticket', t.id, t.id,
-            t.customer_id, {before}, {after}, {closes_at}
+        SELECT 'system', NULL, 'system', '{action}', 'ticket', t.id, t.id, t.customer_id,
+            {_json(json_cast, before)}, {_json(json_cast, after)}, {closes_at}
         {chosen}
-    """  # noqa: S608 - no input in this SQL
+        """  # noqa: S608 - no input in this SQL
+        for action, before, after in trail
+    ]
     close = f"""
         UPDATE tickets SET status = 'closed', stage = 'closed', closed_at = (
             SELECT {closes_at} FROM tickets t WHERE t.id = tickets.id), updated_at = :now
@@ -226,6 +246,8 @@ def close_resolved(engine: Engine, *, now: datetime | None = None) -> PhaseRepor
     """  # noqa: S608 - no input in this SQL
     stamps = [bindparam("now", type_=UTCDateTime())]
     with session_scope(engine) as session:
-        audited = session.execute(text(audit).bindparams(*stamps), {"now": now}).rowcount  # type: ignore[attr-defined]
+        audited = 0
+        for audit in audits:
+            audited = session.execute(text(audit).bindparams(*stamps), {"now": now}).rowcount  # type: ignore[attr-defined]
         session.execute(text(close).bindparams(*stamps), {"now": now})
     return PhaseReport({"closed": max(audited, 0)})

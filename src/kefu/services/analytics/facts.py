@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from kefu.db.models import AuditEvent, BotConversation, Message, SlaEvent, Tag, Ticket
 from kefu.db.models.tickets import ticket_tags
@@ -73,16 +74,21 @@ class PeriodFacts:
 
 def ticket_ids_query(start: datetime, end: datetime, filters: Filters) -> Select[Any]:
     """The ids of the period's cases (a subquery for the other reads)."""
-    query = select(Ticket.id).where(
-        Ticket.created_at >= start, Ticket.created_at < end, Ticket.merged_into_id.is_(None)
+    return select(Ticket.id).where(
+        Ticket.created_at >= start, Ticket.created_at < end, *filter_clauses(filters)
     )
+
+
+def filter_clauses(filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions on a ticket's row that ``filters`` sets (merged tickets always left out)."""
+    clauses: list[ColumnElement[bool]] = [Ticket.merged_into_id.is_(None)]
     if filters.group_id is not None:
-        query = query.where(Ticket.group_id == filters.group_id)
+        clauses.append(Ticket.group_id == filters.group_id)
     if filters.channel is not None:
-        query = query.where(Ticket.channel == filters.channel)
+        clauses.append(Ticket.channel == filters.channel)
     if filters.agent_id is not None:
-        query = query.where(Ticket.assignee_id == filters.agent_id)
-    return query
+        clauses.append(Ticket.assignee_id == filters.agent_id)
+    return clauses
 
 
 def period_facts(

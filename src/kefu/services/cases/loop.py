@@ -35,6 +35,7 @@ from kefu.domain.tickets import TicketStatus
 from kefu.errors import MESSAGES, Conflict, KefuError
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.automations import state as automation_state
 from kefu.services.case_library import entries as case_entries
 from kefu.services.events import unit_of_work as events
 from kefu.services.fields import values as field_values
@@ -181,6 +182,7 @@ def write_state(ticket: Ticket, state: planner.TicketState, now: datetime) -> No
     ):
         ticket.sla_check_at = now
     surveys.on_case_written(ticket, now)  # the survey or follow-up the case now owes
+    automation_state.follow(ticket, now)  # the lifecycle rules' due times, in this transaction
 
 
 def move_status(

@@ -67,6 +67,9 @@ def _queue_webhooks(session: Session) -> None:
         from kefu.services.webhooks import outgoing
 
         outgoing.enqueue_for(session, told)
+        from kefu.services.automations import queue
+
+        queue.queue_events(session, told)  # the event triggers' work, taken after commit
 
 
 def _publish(session: Session) -> None:

@@ -6,15 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import SurveySetting
-from kefu.domain.surveys import ChannelSurveys, FeedbackPolicy, SurveyRefused, channel_surveys
+from kefu.domain.surveys import ChannelSurveys, SurveyRefused, channel_surveys
 from kefu.domain.tickets import Channel
 from kefu.errors import KefuError
 from kefu.services import audit
 from kefu.services.actors import Actor
-
-# The team's follow-up timing: the domain's defaults (3 days after the solution, VIP cases a day
-# after they are resolved).
-FEEDBACK_POLICY = FeedbackPolicy()
 
 
 def configured(session: Session) -> dict[Channel, ChannelSurveys]:

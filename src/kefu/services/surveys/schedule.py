@@ -14,7 +14,8 @@ from kefu.db.models import Survey, Tag, Ticket, customer_tags
 from kefu.domain import surveys as sv
 from kefu.domain.case_file import case_of
 from kefu.domain.case_loop import CasePath
-from kefu.services.surveys.config import FEEDBACK_POLICY, setting_for
+from kefu.services.automations import timing
+from kefu.services.surveys.config import setting_for
 
 FOLLOW_UP = "follow_up"
 SURVEY = "survey"
@@ -57,10 +58,11 @@ def schedule(session: Session, ticket: Ticket, now: datetime) -> Survey | None:
         return survey
     case = case_of(ticket)
     setting = setting_for(session, ticket.channel)
-    vip = FEEDBACK_POLICY.vip_follow_up and is_vip(session, ticket.customer_id)
+    policy = timing.current(session).feedback()  # the team's timing, as admins set it
+    vip = policy.vip_follow_up and is_vip(session, ticket.customer_id)
     facts = sv.SurveyFacts.of(case, customer_vip=vip)
-    due = sv.survey_due(facts, FEEDBACK_POLICY, setting)
-    follow_up = sv.follow_up_due(facts, FEEDBACK_POLICY)
+    due = sv.survey_due(facts, policy, setting)
+    follow_up = sv.follow_up_due(facts, policy)
     if due is None and follow_up is None:
         if survey is not None:
             survey.due_at = None  # reopened before it went out: it waits for the next solution

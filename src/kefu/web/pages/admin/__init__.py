@@ -1,6 +1,6 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
 tester, SLA policies, API tokens, integrations, the channels (web chat, mailboxes, WeChat Official
-Accounts, webhook sources and subscriptions, social listening feeds) and ticket fields. One module
+Accounts, webhook sources and subscriptions, social listening feeds), ticket fields and automations. One module
 per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from kefu.web.pages.admin import (
+    automations,
     fields,
     groups,
     index,
@@ -42,5 +43,6 @@ for _module in (
     social_feeds,
     surveys,
     fields,
+    automations,
 ):
     router.include_router(_module.router)

@@ -1,7 +1,7 @@
 """kpi rollup: per-case KPI facts, their daily sums, emotion counts, and the stale marks
 
-Revision ID: 0027
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-07 12:45:00
 
 ``kpi_case_facts`` (one row per case: its slice and each additive metric's numerator and
@@ -22,8 +22,8 @@ from alembic import op
 
 from kefu.db import kpi_triggers
 
-revision = "0027"
-down_revision = "0025"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,155 @@
+"""The dashboard's breakdowns, each one grouped in the database (no row per ticket reaches
+Python): complaint categories for the Pareto chart, emotion and sentiment per local day, and SLA
+breaches by local weekday and hour.
+
+Cases are those of ``facts.ticket_ids_query``: opened in ``[start, end)``, narrowed by the
+filters, merged tickets left out. The heat map counts breaches by when they happened: the
+``fired_at`` of each ``sla_events`` row of kind ``breach`` in ``[start, end)``, on the cases that
+pass the filters whenever they were opened.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.orm import Session
+
+from kefu.db.models import SlaEvent, Ticket
+from kefu.domain.case_loop import CasePath
+from kefu.domain.kpi.pareto import ParetoBar, pareto
+from kefu.domain.kpi.slices import DEFAULT_TZ
+from kefu.services.analytics.facts import NO_FILTERS, Filters, filter_clauses, ticket_ids_query
+from kefu.services.analytics.local_time import LocalClock
+
+UNKNOWN = ""  # a case not analysed (no category, emotion or sentiment)
+
+
+def complaint_categories(
+    session: Session, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> list[ParetoBar]:
+    """The complaint-path cases of the period per category, as Pareto bars (UNKNOWN: none)."""
+    query = (
+        ticket_ids_query(start, end, filters)
+        .where(Ticket.case_path == CasePath.COMPLAINT.value)
+        .with_only_columns(Ticket.category, func.count())
+        .group_by(Ticket.category)
+    )
+    return pareto({category or UNKNOWN: count for category, count in session.execute(query)})
+
+
+@dataclass(frozen=True)
+class DailyCounts:
+    """Counts per local day of each value of a column: ``series[value][i]`` is of ``days[i]``."""
+
+    days: list[str]
+    series: dict[str, list[int]]
+
+
+def local_days(start: datetime, end: datetime, tz: ZoneInfo = DEFAULT_TZ) -> list[str]:
+    """Every local day from the one of ``start`` to the one before ``end``, as ``YYYY-MM-DD``."""
+    first: date = start.astimezone(tz).date()
+    last: date = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def moods_by_day(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    filters: Filters = NO_FILTERS,
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> tuple[DailyCounts, DailyCounts]:
+    """Cases opened per local day by their emotion (angry, anxious, …) and by their sentiment
+    (negative, neutral, positive), UNKNOWN where not analysed; one grouped query for both."""
+    clock = LocalClock(session, tz, start)
+    day = clock.day(Ticket.created_at)
+    query = (
+        ticket_ids_query(start, end, filters)
+        .with_only_columns(day, Ticket.emotion, Ticket.sentiment, func.count())
+        .group_by(day, Ticket.emotion, Ticket.sentiment)
+    )
+    days = local_days(start, end, tz)
+    index = {d: i for i, d in enumerate(days)}
+    emotions: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
+    sentiments: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
+    for local_day, emotion, sentiment, count in session.execute(query):
+        if local_day in index:
+            emotions[emotion or UNKNOWN][index[local_day]] += count
+            sentiments[sentiment or UNKNOWN][index[local_day]] += count
+    return (
+        DailyCounts(days, dict(sorted(emotions.items()))),
+        DailyCounts(days, dict(sorted(sentiments.items()))),
+    )
+
+
+def emotions_by_day(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    filters: Filters = NO_FILTERS,
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> DailyCounts:
+    """Cases opened per local day by their emotion (``moods_by_day``)."""
+    return moods_by_day(session, start, end, filters, tz)[0]
+
+
+def sentiments_by_day(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    filters: Filters = NO_FILTERS,
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> DailyCounts:
+    """Cases opened per local day by their sentiment (``moods_by_day``)."""
+    return moods_by_day(session, start, end, filters, tz)[1]
+
+
+WEEKDAYS = range(1, 8)  # Monday 1 … Sunday 7
+HOURS = range(24)
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """``cells[weekday - 1][hour]``: breaches that fired then (local time); ``peak`` the largest."""
+
+    cells: list[list[int]]
+    total: int
+    peak: int
+
+
+def breach_heatmap(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    filters: Filters = NO_FILTERS,
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> HeatMap:
+    """SLA breaches fired in ``[start, end)`` by local weekday and hour (see the module doc)."""
+    clock = LocalClock(session, tz, start)
+    weekday, hour = clock.weekday(SlaEvent.fired_at), clock.hour(SlaEvent.fired_at)
+    # The case's conditions as a subquery per breach (a look-up by primary key): joined, the
+    # planner read every ticket to hash them for a month's breaches.
+    counted = (
+        select(and_(*filter_clauses(filters)))
+        .where(Ticket.id == SlaEvent.ticket_id)
+        .scalar_subquery()
+    )
+    query = (
+        select(weekday, hour, func.count())
+        .where(
+            SlaEvent.kind == "breach",
+            SlaEvent.fired_at >= start,
+            SlaEvent.fired_at < end,
+            counted.is_(true()),
+        )
+        .group_by(weekday, hour)
+    )
+    cells = [[0] * len(HOURS) for _ in WEEKDAYS]
+    for day, at_hour, count in session.execute(query):
+        cells[int(day) - 1][int(at_hour)] += count
+    flat = [c for row in cells for c in row]
+    return HeatMap(cells, sum(flat), max(flat))
