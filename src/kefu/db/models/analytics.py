@@ -25,7 +25,7 @@ class KpiTarget(Base):
 # Pre-aggregated KPI figures (services/analytics/rollup.py). Every additive metric of
 # domain/kpi/metrics.py is stored as its numerator ``<metric>_n`` and denominator ``<metric>_d``:
 # per case in ``kpi_case_facts`` (the metric computed over that one case), summed per local day
-# and slice in ``kpi_daily``. The column list is the migration's (0027).
+# and slice in ``kpi_daily``. The column list is the migration's (0028).
 ADDITIVE_METRICS = (
     "first_response_mean", "average_response", "average_handle", "first_contact_resolution",
     "resolution_rate", "reopen_rate", "sla_compliance", "escalation_rate", "transfers_per_case",
@@ -98,7 +98,7 @@ kpi_daily_moods = Table(
 )
 
 # Tickets whose figures changed since they were last rolled up: one row per change, written by
-# database triggers in the transaction of the change (migration 0027), removed by the refresh.
+# database triggers in the transaction of the change (migration 0028), removed by the refresh.
 kpi_stale = Table(
     "kpi_stale",
     Base.metadata,

@@ -18,7 +18,7 @@ audited as the system.
 
 Both are set-based (one ``INSERT … SELECT`` / ``UPDATE`` per channel or table, in the database)
 and deterministic: every choice is a hash of the ticket id and the seed, so the same database and
-seed give the same rows. The triggers of migration 0027 mark the cases stale for the KPI rollup.
+seed give the same rows. The triggers of migration 0028 mark the cases stale for the KPI rollup.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Keeping the pre-aggregated KPI figures correct: the ``kpi_rollup`` job and ``kefu kpi rebuild``.
 
-What is stored (migration 0027): ``kpi_case_facts``, one row per case (``rollup_rows``);
+What is stored (migration 0028): ``kpi_case_facts``, one row per case (``rollup_rows``);
 ``kpi_daily``, their sums per local day × agent × group × channel × category × priority ×
 business line; ``kpi_daily_moods``, cases per day × group × channel × emotion ×
 sentiment. Every change to a ticket, its messages, surveys, SLA events, bot conversation,
