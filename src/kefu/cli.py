@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from kefu import __version__, cli_kb, cli_mail, cli_nlp, cli_norms, cli_report
+from kefu import __version__, cli_kb, cli_kpi, cli_mail, cli_nlp, cli_norms, cli_report
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
@@ -51,6 +51,7 @@ app.add_typer(case_library_app, name="case-library")
 app.add_typer(search_app, name="search")
 app.add_typer(cli_kb.kb_app, name="kb")
 app.add_typer(cli_mail.mail_app, name="mail")
+app.add_typer(cli_kpi.kpi_app, name="kpi")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)
@@ -275,6 +276,7 @@ def demo(
             progress=typer.echo,
         )
         typer.echo(f"合成数据已写入：{report.summary()}")
+        _feedback_and_rollup(engine, seed)
         typer.echo("Indexing them for search…")
         _reindex(engine)
     engine.dispose()
@@ -289,6 +291,34 @@ def demo(
         typer.echo(f"  {role:<10} {email:<28} {name}  {'、'.join(groups)}")
     if serve_after:
         _serve(host, port)
+
+
+def _feedback_and_rollup(engine: Any, seed: int) -> None:
+    """The generated history's surveys, follow-ups and auto-closes, then the KPI rollup."""
+    from kefu.db.engine import make_session_factory, writer_bind
+    from kefu.demo.synthetic.surveys import add_feedback
+    from kefu.services.analytics.rollup import rebuild
+
+    typer.echo("Surveys, follow-ups and auto-closes…")
+    typer.echo(f"  {add_feedback(engine, seed=seed).summary()}")
+    typer.echo("Rolling up the KPI figures…")
+    typer.echo(f"  {rebuild(make_session_factory(writer_bind(engine))).summary()}")
+
+
+@app.command("demo-feedback")
+def demo_feedback(
+    seed: Annotated[int, typer.Option(help="The seed (the same as the history's).")] = 2026,
+) -> None:
+    """On a database with synthetic history (``kefu demo --tickets``): the surveys and follow-ups
+    of its resolved cases and the auto-close of old resolved ones, in bulk; then run
+    ``kefu kpi rebuild``."""
+    from kefu.demo.synthetic.surveys import add_feedback
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        typer.echo(add_feedback(engine, seed=seed).summary())
+    finally:
+        engine.dispose()
 
 
 @db_app.command("upgrade")

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from kefu.cli import app
-from kefu.db.models import Group, Message, Ticket, WebchatChannel
+from kefu.db.models import Group, Message, Survey, Ticket, WebchatChannel
+from kefu.db.models.analytics import kpi_case_facts, kpi_stale
 from kefu.demo.webchat import DEMO_CHANNEL_KEY
 
 
@@ -40,3 +41,8 @@ def test_kefu_demo_tickets_adds_synthetic_history_without_serving(cli_env, db, d
     assert 3 * 40 <= db.scalar(select(func.count()).select_from(Message)) <= 9 * 40
     newest = db.scalar(select(func.max(Ticket.created_at)))
     assert datetime.now(UTC) - newest < timedelta(days=3)
+    # then the feedback phase and the KPI rollup, over the same history
+    assert "Surveys, follow-ups and auto-closes" in result.stdout
+    assert db.scalar(select(func.count()).select_from(Survey)) > 0
+    assert db.scalar(select(func.count()).select_from(kpi_case_facts)) == 40
+    assert db.scalar(select(func.count()).select_from(kpi_stale)) == 0

@@ -174,6 +174,12 @@ def _automations(context: JobContext) -> Counts:
     return asdict(lifecycle.sweep_until_done(context.sessions, context.now, policy))
 
 
+def _kpi_rollup(context: JobContext) -> Counts:
+    from kefu.services.analytics.rollup import refresh_until_done
+
+    return refresh_until_done(context.sessions)
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -203,4 +209,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "surveys and follow-ups fallen due sent: inline in web chat, by link, on WeChat"),
         Job("automations", settings.automation_sweep_seconds, _automations,
             "automations: resolved cases closed, waiting customers nudged, time triggers fired"),
+        Job("kpi_rollup", settings.sla_sweep_seconds, _kpi_rollup,
+            "KPI figures: the cases changed since the last round rolled up again (per day)"),
     ]  # fmt: skip

@@ -9,7 +9,7 @@ denominators of the slices add up to those of the whole (the median excepted).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -103,8 +103,13 @@ def compute(
             survey_groups[keys[s.ticket_id]].append(s)
     return {
         key: all_figures(case_groups[key], reply_groups[key], survey_groups[key])
-        for key in sorted(case_groups, key=_sortable)
+        for key in sorted_keys(case_groups)
     }
+
+
+def sorted_keys(keys: Iterable[SliceKey]) -> list[SliceKey]:
+    """Slice keys in ``compute``'s order (None first, numbers by value)."""
+    return sorted(keys, key=_sortable)
 
 
 def _sortable(key: SliceKey) -> tuple[tuple[bool, str], ...]:

@@ -95,7 +95,12 @@ def period_facts(
     session: Session, *, start: datetime, end: datetime, filters: Filters = NO_FILTERS
 ) -> PeriodFacts:
     """Every case opened in ``[start, end)`` that passes ``filters``, its replies and surveys."""
-    ids = ticket_ids_query(start, end, filters)
+    return facts_of(session, ticket_ids_query(start, end, filters))
+
+
+def facts_of(session: Session, ids: Select[Any]) -> PeriodFacts:
+    """The facts of the cases whose ids ``ids`` selects (``ticket_ids_query``, or any select of
+    ticket ids: the rollup's batches, services/analytics/rollup.py)."""
     messages = _messages(session, ids)
     return PeriodFacts(
         cases=case_facts(session, ids, messages),

@@ -1,7 +1,9 @@
 """The KPI table: every figure of a period, per slice, each against its target.
 
-Figures come from the pure formulas (domain/kpi) over the facts read from the database
-(``facts.period_facts``); targets are the admin's over kefu's defaults (``targets``).
+Figures come from the pure formulas (domain/kpi) over the facts read from the database: summed
+from the pre-aggregated tables (``rollup_read``, kept by ``rollup``), or computed from raw rows
+(``facts.period_facts``) for a time zone other than the rollup's; targets are the admin's over
+kefu's defaults (``targets``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from kefu.domain.kpi.slices import DEFAULT_TZ, Dimension, Period, SliceValue, co
 from kefu.domain.kpi.targets import Target, Verdict, judge
 from kefu.errors import KefuError
 from kefu.services.actors import Actor
+from kefu.services.analytics import rollup_read
 from kefu.services.analytics.facts import NO_FILTERS, Filters, period_facts
+from kefu.services.analytics.rollup_read import Freshness
 from kefu.services.analytics.targets import check_reader, current_targets
 
 
@@ -40,6 +44,15 @@ class KpiRow:
     cells: list[MetricCell]
 
 
+@dataclass(frozen=True)
+class KpiView:
+    """The KPI table and how current it is (``rollup_read.Freshness``): a page shows
+    ``freshness.pending`` and ``fresh_as_of`` when the figures are not ``exact``."""
+
+    rows: list[KpiRow]
+    freshness: Freshness
+
+
 def kpi_table(
     session: Session,
     actor: Actor,
@@ -52,21 +65,45 @@ def kpi_table(
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> list[KpiRow]:
     """Every slice that has a case opened in ``[start, end)``; supervisors and admins only."""
+    return kpi_view(
+        session, actor, start=start, end=end, by=by, period=period, filters=filters, tz=tz
+    ).rows
+
+
+def kpi_view(
+    session: Session,
+    actor: Actor,
+    *,
+    start: datetime,
+    end: datetime,
+    by: Sequence[Dimension] = (),
+    period: Period | None = None,
+    filters: Filters = NO_FILTERS,
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> KpiView:
+    """``kpi_table`` with its freshness. The figures come from the pre-aggregated tables
+    (``rollup_read.figures``) in the rollup's time zone, from raw rows in any other."""
     check_reader(actor)
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be aware datetimes")
     if end <= start:
         raise KefuError("validation_error", status_code=422, details={"to": "must be after from"})
-    facts = period_facts(session, start=start, end=end, filters=filters)
+    if rollup_read.is_rollup_zone(tz):
+        figures, fresh = rollup_read.figures(
+            session, start=start, end=end, by=by, period=period, filters=filters
+        )
+    else:
+        facts = period_facts(session, start=start, end=end, filters=filters)
+        figures = compute(facts.cases, facts.replies, facts.surveys, by=by, period=period, tz=tz)
+        fresh = rollup_read.Freshness(0, False, None)
     targets = current_targets(session)
-    figures = compute(facts.cases, facts.replies, facts.surveys, by=by, period=period, tz=tz)
     rows = []
     for key, by_metric in figures.items():
         head = key[0] if period else None
         values = dict(zip((d.value for d in by), key[1:] if period else key, strict=True))
         cells = [MetricCell(m, f, targets[m], judge(f, targets[m])) for m, f in by_metric.items()]
         rows.append(KpiRow(str(head) if head is not None else None, values, cells))
-    return rows
+    return KpiView(rows, fresh)
 
 
 def flat_rows(
