@@ -263,6 +263,10 @@ def demo(
             session, SYSTEM, base_url=f"http://{shop_host}:{port}",
             secret_key=get_settings().secret_key,
         )  # fmt: skip
+    if created:  # the demo's resolved cases answered their surveys: the dashboard has CSAT
+        from kefu.demo.synthetic.surveys import add_feedback
+
+        add_feedback(engine, seed=seed)
     typer.echo("示例数据已创建。" if created else "示例数据已存在，未重复创建。")
     if tickets:
         from kefu.demo.synthetic import generate
@@ -294,11 +298,15 @@ def demo(
 
 
 def _feedback_and_rollup(engine: Any, seed: int) -> None:
-    """The generated history's surveys, follow-ups and auto-closes, then the KPI rollup."""
+    """The generated history's SLA records, surveys, follow-ups and auto-closes, then the KPI
+    rollup."""
     from kefu.db.engine import make_session_factory, writer_bind
+    from kefu.demo.synthetic.sla_history import write_sla_events
     from kefu.demo.synthetic.surveys import add_feedback
     from kefu.services.analytics.rollup import rebuild
 
+    typer.echo("The SLA sweep's records…")
+    typer.echo(f"  {write_sla_events(engine, progress=lambda _line: None):,} records")
     typer.echo("Surveys, follow-ups and auto-closes…")
     typer.echo(f"  {add_feedback(engine, seed=seed).summary()}")
     typer.echo("Rolling up the KPI figures…")
@@ -309,13 +317,15 @@ def _feedback_and_rollup(engine: Any, seed: int) -> None:
 def demo_feedback(
     seed: Annotated[int, typer.Option(help="The seed (the same as the history's).")] = 2026,
 ) -> None:
-    """On a database with synthetic history (``kefu demo --tickets``): the surveys and follow-ups
-    of its resolved cases and the auto-close of old resolved ones, in bulk; then run
-    ``kefu kpi rebuild``."""
+    """On a database with synthetic history (``kefu demo --tickets``): the SLA sweep's records of
+    cases without any, the surveys and follow-ups of its resolved cases and the auto-close of old
+    resolved ones, in bulk; then run ``kefu kpi rebuild``."""
+    from kefu.demo.synthetic.sla_history import write_sla_events
     from kefu.demo.synthetic.surveys import add_feedback
 
     engine = make_engine(get_settings().resolved_database_url)
     try:
+        typer.echo(f"SLA records: {write_sla_events(engine, progress=typer.echo):,}")
         typer.echo(add_feedback(engine, seed=seed).summary())
     finally:
         engine.dispose()

@@ -157,3 +157,27 @@ def test_a_target_outside_what_its_figure_can_be_is_refused(db, thresholds):
     with pytest.raises(KefuError) as refused:
         targets.do_set_targets(db, SYSTEM, thresholds)
     assert refused.value.details == {"out_of_range": list(thresholds)}
+
+
+def test_a_clock_met_in_time_still_counts_once_its_column_is_cleared(db):
+    """The sweep clears a stopped clock's column; its ``met`` record keeps the case in SLA
+    compliance's sample (without it only breached cases would count)."""
+    from sqlalchemy import update
+
+    from kefu.db.models import SlaEvent, Ticket
+
+    made = scenario.build(db)
+    t1 = made.tickets["T1"]
+    db.execute(
+        update(Ticket)
+        .where(Ticket.id == t1)
+        .values(first_response_due_at=None, resolution_due_at=None)
+    )
+    db.commit()
+    [row] = kpis.kpi_table(db, SUPERVISOR, start=START, end=END)
+    assert _triple(_cells(row)[Metric.SLA_COMPLIANCE]) == (0, 0, 1)  # T2's breach alone
+    db.add(SlaEvent(ticket_id=t1, key="first_response:met:x", target="first_response",
+                    kind="met", due_at=scenario.at(30), fired_at=scenario.at(31)))  # fmt: skip
+    db.commit()
+    [row] = kpis.kpi_table(db, SUPERVISOR, start=START, end=END)
+    assert _triple(_cells(row)[Metric.SLA_COMPLIANCE]) == (50, 1, 2)

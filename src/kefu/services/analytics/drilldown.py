@@ -65,6 +65,11 @@ _BREACHED = exists().where(  # the clocks the KPI facts read (CaseFacts.sla_brea
     SlaEvent.kind == "breach",
     SlaEvent.target.in_(("first_response", "resolution")),
 )
+_MET = exists().where(  # a clock that stopped in time: the case had it (CaseFacts.has_sla)
+    SlaEvent.ticket_id == Ticket.id,
+    SlaEvent.kind == "met",
+    SlaEvent.target.in_(("first_response", "resolution")),
+)
 _AGENT_REPLIED = exists().where(
     Message.ticket_id == Ticket.id,
     Message.direction == Direction.OUTBOUND.value,
@@ -93,6 +98,7 @@ _CONDITIONS: Mapping[Metric, tuple[ColumnElement[bool], ColumnElement[bool] | No
             Ticket.first_response_due_at.is_not(None),
             Ticket.resolution_due_at.is_not(None),
             _BREACHED,
+            _MET,
         ),
         not_(_BREACHED),
     ),

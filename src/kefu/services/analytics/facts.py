@@ -15,7 +15,8 @@ messages live on in the case it was merged into). What each field of ``CaseFacts
 - self_service: the answering bot solved it (``bot_conversations.solved_by_bot``) and no
   agent replied.
 - SLA: the deadlines are the due columns (or, once the clock stopped, the due time of its SLA
-  event); a clock is breached when ``sla_events`` holds a breach of it.
+  event: a breach, or ``met`` for a clock that stopped in time); a clock is breached when
+  ``sla_events`` holds a breach of it.
 - handle_seconds: agents' working time, estimated from what is recorded: for every public reply
   by an agent, the time since the message before it on the case, capped at ``HANDLE_CAP`` (the
   reading and writing of that reply; a long gap is the agent working on other cases).
@@ -166,12 +167,14 @@ def case_facts(
         )
     )
     breaches = _breaches(session, ids)
+    met = _met(session, ids)
     tickets = session.execute(select(*_CASE_COLUMNS).where(Ticket.id.in_(ids)).order_by(Ticket.id))
     facts = []
     for t in tickets:
         rows = messages.get(t.id, [])
         agent_replied = any(r[2] == AuthorType.USER.value and _is_staff_reply(r) for r in rows)
         breached = breaches.get(t.id, {})
+        in_time = met.get(t.id, {})
         path = CasePath(t.case_path)
         facts.append(
             CaseFacts(
@@ -193,8 +196,12 @@ def case_facts(
                 escalated=t.escalations > 0,
                 transfers=transfers.get(t.id, 0),
                 self_service=t.id in bot_solved and not agent_replied,
-                first_response_due_at=t.first_response_due_at or breached.get("first_response"),
-                resolution_due_at=t.resolution_due_at or breached.get("resolution"),
+                first_response_due_at=t.first_response_due_at
+                or breached.get("first_response")
+                or in_time.get("first_response"),
+                resolution_due_at=t.resolution_due_at
+                or breached.get("resolution")
+                or in_time.get("resolution"),
                 first_response_breached="first_response" in breached,
                 resolution_breached="resolution" in breached,
                 handle_seconds=handle_seconds(rows),
@@ -227,15 +234,25 @@ def _tags(session: Session, ids: Select[Any]) -> dict[int, list[str]]:
 
 def _breaches(session: Session, ids: Select[Any]) -> dict[int, dict[str, datetime]]:
     """Each case's breached clocks and the due time each was missed at (the earliest)."""
+    return _clock_records(session, ids, "breach")
+
+
+def _met(session: Session, ids: Select[Any]) -> dict[int, dict[str, datetime]]:
+    """Each case's clocks that stopped in time (the sweep's ``met`` records) and their due time:
+    once a clock stops its column is cleared, and this is how the case is known to have had it."""
+    return _clock_records(session, ids, "met")
+
+
+def _clock_records(session: Session, ids: Select[Any], kind: str) -> dict[int, dict[str, datetime]]:
     rows = session.execute(
         select(SlaEvent.ticket_id, SlaEvent.target, SlaEvent.due_at)
-        .where(SlaEvent.ticket_id.in_(ids), SlaEvent.kind == "breach")
+        .where(SlaEvent.ticket_id.in_(ids), SlaEvent.kind == kind)
         .order_by(SlaEvent.ticket_id, SlaEvent.due_at.desc())
     )
-    breaches: dict[int, dict[str, datetime]] = defaultdict(dict)
+    found: dict[int, dict[str, datetime]] = defaultdict(dict)
     for ticket_id, target, due_at in rows:
-        breaches[ticket_id][target] = due_at
-    return breaches
+        found[ticket_id][target] = due_at
+    return found
 
 
 def _transfers(session: Session, ids: Select[Any]) -> dict[int, int]:
