@@ -219,3 +219,15 @@ def test_emotions_by_day_and_complaints_by_category(db, engine):
         ("物流", 3),
         ("退款", 2),
     ]
+    # changed after the refresh: the charts fold the pending cases in at once
+    tickets[0].emotion, tickets[0].sentiment = "angry", "negative"
+    tickets[1].category = "退款"  # a complaint about logistics (物流) found to be a refund
+    db.commit()
+    assert rollup_read.freshness(db).pending >= 2
+    moods = rollup_charts.moods_by_day(db, first=first, last=last)
+    assert [(m.emotion, m.cases) for m in moods if m.day == first] == [("angry", 1), ("calm", 1)]
+    assert sum(m.cases for m in moods) == 8
+    assert rollup_charts.complaints_by_category(db, first=first, last=last) == [
+        ("退款", 3),
+        ("物流", 2),
+    ]

@@ -81,9 +81,13 @@ def freshness(session: Session) -> Freshness:
     return Freshness(len(pending), 0 < len(pending) <= FOLD_LIMIT, _oldest_mark(session))
 
 
-def _pending(session: Session) -> list[int]:
+def pending_ids(session: Session) -> list[int]:
+    """The cases changed since the last refresh, at most ``FOLD_LIMIT + 1`` of them."""
     query = select(kpi_stale.c.ticket_id).distinct().limit(FOLD_LIMIT + 1)
     return list(session.scalars(query))
+
+
+_pending = pending_ids
 
 
 def _oldest_mark(session: Session) -> datetime | None:
