@@ -64,16 +64,28 @@ def _csat_today(api: httpx.Client) -> dict[str, object]:
     return next(m for m in whole["metrics"] if m["metric"] == "csat")
 
 
+def _csat_card(page: str) -> str:
+    """The dashboard's CSAT card, from its ``<li data-metric="csat">`` to the end of it."""
+    start = page.index('data-metric="csat"')
+    return page[start : page.index("</li>", start)]
+
+
 def test_an_answer_by_the_email_link_moves_csat(
-    db: Session, settings: Settings, server: str, anon: httpx.Client, api: httpx.Client
-) -> None:
+    db: Session, settings: Settings, server: str, anon: httpx.Client, api: httpx.Client,
+    sign_in: SignIn, admin: object,
+) -> None:  # fmt: skip
     link = _mailed_link(db, settings, server)
     before = _csat_today(api)
     assert (before["value"], before["verdict"]) == (None, "no_data")  # asked, not answered yet
+    supervisor = sign_in(factories.make_user(db, role="supervisor"))
+    card = _csat_card(supervisor.client.get("/dashboard").text)
+    assert "无数据" in card and "样本 0" in card
     assert anon.post(link, data={"csat": "5"}).status_code == 200
     after = _csat_today(api)
     assert (after["value"], after["numerator"], after["denominator"]) == (100.0, 1.0, 1)
     assert after["verdict"] == "on_target"
+    card = _csat_card(supervisor.client.get("/dashboard").text)  # the dashboard, at once
+    assert "100.0%" in card and "达标" in card and "样本 1" in card
 
 
 def test_a_follow_up_asks_whether_it_is_solved(
