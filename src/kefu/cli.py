@@ -266,7 +266,7 @@ def demo(
     if created:  # the demo's resolved cases answered their surveys: the dashboard has CSAT
         from kefu.demo.synthetic.surveys import add_feedback
 
-        add_feedback(engine, seed=seed)
+        add_feedback(engine, seed=seed, redo_unsent=True)
     typer.echo("示例数据已创建。" if created else "示例数据已存在，未重复创建。")
     if tickets:
         from kefu.demo.synthetic import generate

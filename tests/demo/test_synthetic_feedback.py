@@ -103,3 +103,30 @@ def test_feedback_phase_writes_what_the_survey_service_would(db: Session, engine
                     assert abs(have.value - want.value) < 1e-6, (key, metric)
     csat = rollup_read.figures(db, start=start, end=end)[0][()][Metric.CSAT]
     assert csat.denominator == sum(1 for s in answered if s.csat is not None)
+
+
+def test_the_schedulers_waiting_rows_are_written_again_as_history_on_request(
+    db: Session, engine, demo_team
+) -> None:
+    """The demo loads its cases through the services, whose scheduler leaves a waiting survey on
+    each resolved one: with ``redo_unsent`` the phase writes those as history too."""
+    generate(engine, tickets=120, seed=5, now=GENERATED)
+    db.commit()
+    add_feedback(engine, seed=5, now=NOW)
+    sent = db.scalars(select(Survey).where(Survey.sent_at.is_not(None))).first()
+    assert sent is not None
+    ticket_id = sent.ticket_id
+    db.delete(sent)  # as the scheduler leaves it: due, not sent
+    db.flush()
+    db.add(Survey(ticket_id=ticket_id, customer_id=sent.customer_id, channel=sent.channel,
+                  purpose=sent.purpose, kinds=sent.kinds, due_at=NOW))  # fmt: skip
+    db.commit()
+
+    add_feedback(engine, seed=5, now=NOW)  # without the flag: left to the sweep
+    db.expire_all()
+    assert db.scalar(select(Survey).where(Survey.ticket_id == ticket_id)).sent_at is None
+    db.commit()
+    add_feedback(engine, seed=5, now=NOW, redo_unsent=True)
+    db.expire_all()
+    again = db.scalar(select(Survey).where(Survey.ticket_id == ticket_id))
+    assert again.sent_at == sent.sent_at and again.csat == sent.csat  # the same history, by seed

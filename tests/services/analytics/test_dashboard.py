@@ -4,11 +4,13 @@ map, the agents' scorecards, and which tickets make each figure."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Ticket
+from kefu.db.models import SlaEvent, Ticket
 from kefu.domain.kpi.metrics import Metric
 from kefu.domain.kpi.scorecard import Pillar
 from kefu.domain.kpi.slices import Period
@@ -77,6 +79,11 @@ def test_breaches_by_local_weekday_and_hour(db: Session) -> None:
     assert breakdowns.breach_heatmap(db, START, END, Filters(group_id=story.group_id)).total == 1
     before = kpis.date_range(scenario.DAY.replace(day=2), scenario.DAY.replace(day=2))
     assert breakdowns.breach_heatmap(db, *before).total == 0
+    # noticed three hours late (a sweep catching up): still counted when the clock ran out
+    for event in db.scalars(select(SlaEvent)):
+        event.fired_at = event.due_at + timedelta(hours=3)
+    db.commit()
+    assert breakdowns.breach_heatmap(db, START, END).cells[1][10] == 1
 
 
 def test_agents_scorecards(db: Session) -> None:

@@ -264,7 +264,7 @@ class SlaEvent(Base):
         UniqueConstraint("ticket_id", "key"),
         # The dashboard's heat map: a period's breaches by when they fired; its drill-down:
         # whether a case breached (read from the index alone).
-        Index("ix_sla_events_kind_fired_at", "kind", "fired_at"),
+        Index("ix_sla_events_kind_due_at", "kind", "due_at"),
         Index("ix_sla_events_ticket_kind", "ticket_id", "kind", "target"),
     )
 

@@ -197,9 +197,20 @@ def _survey_insert(
     return sql, params
 
 
-def add_feedback(engine: Engine, *, seed: int = 2026, now: datetime | None = None) -> PhaseReport:
-    """The whole phase: resolved cases auto-closed, then the surveys and follow-ups."""
+def add_feedback(
+    engine: Engine, *, seed: int = 2026, now: datetime | None = None, redo_unsent: bool = False
+) -> PhaseReport:
+    """The whole phase: resolved cases auto-closed, then the surveys and follow-ups.
+
+    ``redo_unsent``: survey rows the scheduler left waiting (never sent, never answered) are
+    written again as history — the demo's own cases, scheduled while it loads, get their sent
+    and answered surveys like the generated ones."""
     now = now or utcnow()
+    if redo_unsent:
+        with session_scope(engine) as session:
+            session.execute(
+                text("DELETE FROM surveys WHERE sent_at IS NULL AND answered_at IS NULL")
+            )
     closed = close_resolved(engine, now=now)
     surveyed = add_surveys(engine, seed=seed, now=now)
     return PhaseReport(closed.rows | surveyed.rows)

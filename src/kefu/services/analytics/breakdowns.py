@@ -5,9 +5,11 @@ breaches by local weekday and hour.
 Cases are those of ``facts.ticket_ids_query``: opened in ``[start, end)``, narrowed by the
 filters, merged tickets left out. For whole local days of the rollup's time zone (what the
 dashboard asks for) the Pareto and the moods read the pre-aggregated rows (``rollup_charts``,
-pending changes folded in), the same counts without reading a row per case. The heat map counts breaches by when they happened: the
-``fired_at`` of each ``sla_events`` row of kind ``breach`` in ``[start, end)``, on the cases that
-pass the filters whenever they were opened.
+pending changes folded in), the same counts without reading a row per case. The heat map counts
+breaches by when they happened: the ``due_at`` of each ``sla_events`` row of kind ``breach`` in
+``[start, end)`` (the moment the clock ran out; the sweep notices it within its interval, or,
+catching up after a stop, hours later), on the cases that pass the filters whenever they were
+opened.
 """
 
 from __future__ import annotations
@@ -169,7 +171,7 @@ def breach_heatmap(
 ) -> HeatMap:
     """SLA breaches fired in ``[start, end)`` by local weekday and hour (see the module doc)."""
     clock = LocalClock(session, tz, start)
-    weekday, hour = clock.weekday(SlaEvent.fired_at), clock.hour(SlaEvent.fired_at)
+    weekday, hour = clock.weekday(SlaEvent.due_at), clock.hour(SlaEvent.due_at)
     # The case's conditions as a subquery per breach (a look-up by primary key): joined, the
     # planner read every ticket to hash them for a month's breaches.
     counted = (
@@ -181,8 +183,8 @@ def breach_heatmap(
         select(weekday, hour, func.count())
         .where(
             SlaEvent.kind == "breach",
-            SlaEvent.fired_at >= start,
-            SlaEvent.fired_at < end,
+            SlaEvent.due_at >= start,
+            SlaEvent.due_at < end,
             counted.is_(true()),
         )
         .group_by(weekday, hour)

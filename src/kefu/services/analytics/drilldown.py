@@ -49,7 +49,7 @@ class Part(StrEnum):
 @dataclass(frozen=True)
 class Drill:
     """What to list; every field narrows. ``category`` is a complaint category (UNKNOWN: none);
-    ``weekday`` (1–7) and ``hour`` (0–23) a heat-map cell: cases with a breach fired then."""
+    ``weekday`` (1–7) and ``hour`` (0–23) a heat-map cell: cases with a clock that ran out then (a breach due then)."""
 
     metric: Metric | None = None
     part: Part = Part.SAMPLE
@@ -140,10 +140,10 @@ def drill_query(
         in_cell = exists().where(
             SlaEvent.ticket_id == Ticket.id,
             SlaEvent.kind == "breach",
-            SlaEvent.fired_at >= start,
-            SlaEvent.fired_at < end,
-            clock.weekday(SlaEvent.fired_at) == drill.weekday,
-            clock.hour(SlaEvent.fired_at) == drill.hour,
+            SlaEvent.due_at >= start,
+            SlaEvent.due_at < end,
+            clock.weekday(SlaEvent.due_at) == drill.weekday,
+            clock.hour(SlaEvent.due_at) == drill.hour,
         )
         query = select(Ticket.id).where(in_cell, *filter_clauses(filters))
     else:
