@@ -205,6 +205,31 @@ def held_outbox(quiet_relays: None, engine: Engine) -> Iterator[None]:
         )
 
 
+@pytest.fixture(autouse=True)
+def settled_outbox(request: pytest.FixtureRequest, settings: Settings) -> Iterator[None]:
+    """On SQLite, after a test that used the live server: its relays stopped after their round,
+    what the test left queued taken out of their way, and the relays started again — a relay
+    sending a test's leftovers while the next test reads then writes fails that test's write
+    at once (SQLITE_BUSY_SNAPSHOT: a read transaction cannot write after another commit)."""
+    yield
+    if not settings.is_sqlite or "live_app" not in request.fixturenames:
+        return
+    engine = request.getfixturevalue("engine")
+    paused = RelayService.running_here()
+    for relay in paused:
+        relay.stop()
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.state.in_(("queued", "failed")))
+                .values(state="dead")
+            )
+    finally:
+        for relay in paused:
+            relay.start()
+
+
 @pytest.fixture(scope="session")
 def server(live_app: FastAPI) -> Iterator[str]:
     """kefu served by uvicorn on loopback, for the whole session; yields its base URL."""
