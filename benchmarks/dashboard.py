@@ -144,8 +144,11 @@ def fill_in(url: str) -> dict[str, Any]:
     done: dict[str, Any] = {}
     with engine.connect() as conn:
         surveys = conn.scalar(text("SELECT count(*) FROM surveys")) or 0
+        tickets = conn.scalar(text("SELECT count(*) FROM tickets")) or 0
         events = conn.scalar(text("SELECT count(*) FROM sla_events")) or 0
         facts = conn.scalar(text("SELECT count(*) FROM kpi_case_facts")) or 0
+    # the demo's own few hundred surveys do not count: the phase writes the history's
+    surveys = surveys if surveys * 100 >= tickets else 0
     if not surveys:
         started = time.monotonic()
         done["feedback"] = str(add_feedback(engine))
