@@ -54,7 +54,7 @@ def test_complaint_categories_as_pareto_bars(db: Session) -> None:
 
 def test_emotion_and_sentiment_per_local_day(db: Session) -> None:
     story = scenario.build(db)
-    emotions = breakdowns.emotions_by_day(db, WEEK_START, WEEK_END)
+    emotions, _ = breakdowns.moods_by_day(db, WEEK_START, WEEK_END)
     assert emotions.days == [f"2026-12-0{d}" for d in range(1, 8)]
     by_day = [sum(s[i] for s in emotions.series.values()) for i in range(7)]
     assert by_day == [5, 0, 0, 0, 0, 0, 0]  # T6 was opened in November
@@ -63,11 +63,11 @@ def test_emotion_and_sentiment_per_local_day(db: Session) -> None:
         emotion = db.scalar(select(Ticket.emotion).where(Ticket.id == story.tickets[name]))
         expected[emotion or ""] = expected.get(emotion or "", 0) + 1
     assert {k: v[0] for k, v in emotions.series.items()} == expected
-    sentiments = breakdowns.sentiments_by_day(db, START, END, Filters(channel="email"))
+    _, sentiments = breakdowns.moods_by_day(db, START, END, Filters(channel="email"))
     assert (
         sentiments.days == ["2026-12-01"] and sum(sum(v) for v in sentiments.series.values()) == 1
     )
-    assert breakdowns.emotions_by_day(db, START, END, Filters(group_id=10**9)).series == {}
+    assert breakdowns.moods_by_day(db, START, END, Filters(group_id=10**9))[0].series == {}
 
 
 def test_breaches_by_local_weekday_and_hour(db: Session) -> None:

@@ -127,28 +127,6 @@ def _moods_of(
     )
 
 
-def emotions_by_day(
-    session: Session,
-    start: datetime,
-    end: datetime,
-    filters: Filters = NO_FILTERS,
-    tz: ZoneInfo = DEFAULT_TZ,
-) -> DailyCounts:
-    """Cases opened per local day by their emotion (``moods_by_day``)."""
-    return moods_by_day(session, start, end, filters, tz)[0]
-
-
-def sentiments_by_day(
-    session: Session,
-    start: datetime,
-    end: datetime,
-    filters: Filters = NO_FILTERS,
-    tz: ZoneInfo = DEFAULT_TZ,
-) -> DailyCounts:
-    """Cases opened per local day by their sentiment (``moods_by_day``)."""
-    return moods_by_day(session, start, end, filters, tz)[1]
-
-
 WEEKDAYS = range(1, 8)  # Monday 1 … Sunday 7
 HOURS = range(24)
 
