@@ -50,13 +50,18 @@ def _vacuum(session: Session) -> None:
     median, plans for the new size) rather than whenever autovacuum comes round."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    from kefu.db.models.analytics import kpi_case_facts, kpi_daily, kpi_daily_moods
+    from kefu.db.models.analytics import (
+        kpi_case_facts,
+        kpi_daily,
+        kpi_daily_agents,
+        kpi_daily_moods,
+    )
 
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     with engine.connect() as connection:
         autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-        for table in (kpi_case_facts, kpi_daily, kpi_daily_moods):
+        for table in (kpi_case_facts, kpi_daily, kpi_daily_agents, kpi_daily_moods):
             autocommit.exec_driver_sql(f"VACUUM ANALYZE {table.name}")
 
 

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from kefu.db.engine import make_session_factory, writer_bind
 from kefu.db.models import Message, Survey, Ticket
-from kefu.db.models.analytics import kpi_case_facts, kpi_daily, kpi_daily_moods, kpi_stale
+from kefu.db.models.analytics import (
+    kpi_case_facts,
+    kpi_daily,
+    kpi_daily_agents,
+    kpi_daily_moods,
+    kpi_stale,
+)
 from kefu.domain.kpi.metrics import Metric
 from kefu.domain.roles import Role
 from kefu.domain.tickets import AuthorType, Direction
@@ -32,7 +38,7 @@ def _marks(session: Session) -> list[int]:
 
 def _daily(session: Session) -> list[tuple[Any, ...]]:
     out = []
-    for table in (kpi_daily, kpi_daily_moods):
+    for table in (kpi_daily, kpi_daily_agents, kpi_daily_moods):
         columns = [c for c in table.c if c.name != "id"]
         out += [tuple(r) for r in session.execute(select(*columns))]
     return sorted(out, key=repr)

@@ -2,8 +2,9 @@
 
 What is stored (migration 0028): ``kpi_case_facts``, one row per case (``rollup_rows``);
 ``kpi_daily``, their sums per local day × agent × group × channel × category × priority ×
-business line; ``kpi_daily_moods``, cases per day × group × channel × emotion ×
-sentiment. Every change to a ticket, its messages, surveys, SLA events, bot conversation,
+business line; ``kpi_daily_agents``, the same sums per day × agent × group × channel alone
+(the dashboard's dimensions, far fewer rows); ``kpi_daily_moods``, cases per day × group ×
+channel × emotion × sentiment. Every change to a ticket, its messages, surveys, SLA events, bot conversation,
 assignment trail or tags appends a mark to ``kpi_stale`` in the same transaction (database
 triggers, db/kpi_triggers.py).
 
@@ -30,9 +31,11 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import Ticket
 from kefu.db.models.analytics import (
+    DASHBOARD_COLUMNS,
     SUM_COLUMNS,
     kpi_case_facts,
     kpi_daily,
+    kpi_daily_agents,
     kpi_daily_moods,
     kpi_stale,
 )
@@ -119,7 +122,11 @@ def write_cases(session: Session, tickets: Sequence[int]) -> None:
 def recompute_days(session: Session, days: Sequence[date] | None) -> None:
     """The daily rows of ``days`` (None: every day) from ``kpi_case_facts``."""
     for chunk in [None] if days is None else list(_chunks(days, 200)):
-        for table, select_ in ((kpi_daily, _daily_sums()), (kpi_daily_moods, _mood_counts())):
+        for table, select_ in (
+            (kpi_daily, _daily_sums(SLICE_COLUMNS)),
+            (kpi_daily_agents, _daily_sums(DASHBOARD_COLUMNS)),
+            (kpi_daily_moods, _mood_counts()),
+        ):
             wipe = delete(table)
             if chunk is not None:
                 wipe = wipe.where(table.c.day.in_(chunk))
@@ -129,8 +136,8 @@ def recompute_days(session: Session, days: Sequence[date] | None) -> None:
             session.execute(insert(table).from_select(names, select_))
 
 
-def _daily_sums() -> Any:
-    keys = [kpi_case_facts.c[c] for c in SLICE_COLUMNS]
+def _daily_sums(slice_columns: Sequence[str]) -> Any:
+    keys = [kpi_case_facts.c[c] for c in slice_columns]
     sums = [func.sum(kpi_case_facts.c[c]).label(c) for c in SUM_COLUMNS]
     return select(*keys, func.count().label("cases"), *sums).group_by(*keys)
 

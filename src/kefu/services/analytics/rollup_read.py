@@ -6,8 +6,9 @@ midnight come from ``kpi_case_facts``. Then the tickets marked stale and not yet
 folded in when there are at most ``FOLD_LIMIT`` of them: their stored rows taken out, their
 rows as they are now (computed by the same code) put in, so a survey answered a moment ago moves
 CSAT at once. With more pending, the figures are those of the rollup and ``Freshness`` says how
-far behind it is. The median first response is a percentile over ``kpi_case_facts`` (SQL on
-PostgreSQL, Python on SQLite) with the same folding.
+far behind it is. The median first response is read from ``kpi_case_facts`` with the same
+folding (``rollup_medians``). Slicings by the dashboard's dimensions alone (agent, group,
+channel) read the smaller ``kpi_daily_agents``.
 """
 
 from __future__ import annotations
@@ -16,30 +17,28 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BigInteger,
-    Date,
-    Float,
-    String,
-    cast,
     func,
     literal_column,
     select,
-    text,
-    union_all,
-    values,
 )
-from sqlalchemy import column as sql_column
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Ticket
-from kefu.db.models.analytics import SUM_COLUMNS, kpi_case_facts, kpi_daily, kpi_stale
+from kefu.db.models.analytics import (
+    DASHBOARD_COLUMNS,
+    SUM_COLUMNS,
+    kpi_case_facts,
+    kpi_daily,
+    kpi_daily_agents,
+    kpi_stale,
+)
 from kefu.domain.kpi.metrics import Figure, Metric, Unit, from_sums
 from kefu.domain.kpi.slices import Dimension, Period, SliceKey, period_of, sorted_keys
+from kefu.services.analytics import rollup_medians
 from kefu.services.analytics.facts import NO_FILTERS, Filters
 from kefu.services.analytics.rollup_rows import (
     ADDITIVE_ORDER,
@@ -58,7 +57,6 @@ from kefu.services.analytics.rollup_rows import (
 # for 1,900 on a loaded 100k-ticket PostgreSQL, so about 1 s at this limit); above it the
 # rollup is read as it is and ``Freshness`` says how far behind.
 FOLD_LIMIT = 500
-MEDIAN_WORK_MEM = "256MB"  # PostgreSQL: the median's sort in memory
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,7 @@ def _oldest_mark(session: Session) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class _Query:
+class ReadQuery:
     start: datetime
     end: datetime
     by: Sequence[Dimension]
@@ -150,7 +148,7 @@ def figures(
 ) -> tuple[dict[SliceKey, dict[Metric, Figure]], Freshness]:
     """Every metric for every slice with a case opened in ``[start, end)``, keyed as
     ``domain.kpi.slices.compute`` keys them (local days of ``ROLLUP_TZ``)."""
-    q = _Query(start, end, tuple(by), period, filters)
+    q = ReadQuery(start, end, tuple(by), period, filters)
     sums: dict[SliceKey, list[float]] = defaultdict(lambda: [0.0] * (1 + len(SUM_COLUMNS)))
     for day, dims, vector in _stored_sums(session, q):
         add_into(sums[q.key(day, dims)], vector)
@@ -168,7 +166,9 @@ def figures(
         fresh = [r for r in case_rows(session, ids) if q.admits(r)]
         for new in fresh:
             add_into(sums[q.key_of_row(new)], sums_of(new))
-    medians = _medians(session, q, pending if fold else [], fresh)
+    answered = 1 + SUM_COLUMNS.index("first_response_mean_d")  # the cases with a first response
+    counts = {key: round(vector[answered]) for key, vector in sums.items()}
+    medians = rollup_medians.medians(session, q, pending if fold else [], fresh, counts)
     state = Freshness(len(pending), fold, _oldest_mark(session) if pending else None)
     out = {}
     for key in sorted_keys([k for k, v in sums.items() if round(v[0]) > 0]):
@@ -184,7 +184,7 @@ def _figures_of(vector: list[float], median_figure: Figure | None) -> dict[Metri
     return {m: figs[m] for m in Metric}
 
 
-def _stored_sums(session: Session, q: _Query) -> list[tuple[date, list[Any], list[float]]]:
+def _stored_sums(session: Session, q: ReadQuery) -> list[tuple[date, list[Any], list[float]]]:
     """(day, dimension values, vector) from ``kpi_daily`` for whole days, ``kpi_case_facts``
     for the parts of days at the ends."""
     first = local_day(q.start)
@@ -193,7 +193,8 @@ def _stored_sums(session: Session, q: _Query) -> list[tuple[date, list[Any], lis
     last = local_day(q.end)  # days before ``last`` are whole
     parts: list[tuple[Any, list[Any]]] = []
     if first < last:
-        parts.append((kpi_daily, [kpi_daily.c.day >= first, kpi_daily.c.day < last]))
+        daily = kpi_daily_agents if set(q.columns) <= set(DASHBOARD_COLUMNS) else kpi_daily
+        parts.append((daily, [daily.c.day >= first, daily.c.day < last]))
         facts = kpi_case_facts.c
         if q.start < day_start(first):
             parts.append(
@@ -210,7 +211,7 @@ def _stored_sums(session: Session, q: _Query) -> list[tuple[date, list[Any], lis
     for table, where in parts:
         keys = [table.c.day if q.period else literal_column("NULL").label("day")]
         keys += [table.c[c] for c in q.columns]
-        cases = func.sum(table.c.cases) if table is kpi_daily else func.count()
+        cases = func.count() if table is kpi_case_facts else func.sum(table.c.cases)
         query = (
             select(
                 *keys, cases.label("cases"), *[func.sum(table.c[c]).label(c) for c in SUM_COLUMNS]
@@ -222,64 +223,6 @@ def _stored_sums(session: Session, q: _Query) -> list[tuple[date, list[Any], lis
         for row in session.execute(query):
             out.append((row[0], list(row[1:width]), [float(v or 0) for v in row[width:]]))
     return out
-
-
-def _medians(
-    session: Session, q: _Query, pending: Sequence[int], fresh: Sequence[Row]
-) -> dict[SliceKey, Figure]:
-    """The median first response of each slice, over the stored rows (but the pending ones)
-    and the fresh rows of the pending tickets."""
-    c = kpi_case_facts.c
-    base = select(c.day, *[c[name] for name in q.columns], c.first_response_seconds).where(
-        c.created_at >= q.start, c.created_at < q.end, c.first_response_seconds.is_not(None),
-        *q.where(kpi_case_facts),
-    )  # fmt: skip
-    if pending:  # an anti-join on the marks' index (NOT IN a long list is a scan per row)
-        marked = select(kpi_stale.c.id).where(kpi_stale.c.ticket_id == c.ticket_id)
-        base = base.where(~marked.exists())
-    extra = [r for r in fresh if r["first_response_seconds"] is not None]
-    if session.get_bind().dialect.name != "postgresql":
-        groups: dict[SliceKey, list[float]] = defaultdict(list)
-        for row in session.execute(base):
-            groups[q.key(row[0], list(row[1:-1]))].append(row[-1])
-        for r in extra:
-            groups[q.key_of_row(r)].append(r["first_response_seconds"])
-        return {k: Figure(float(median(v)), None, len(v), Unit.SECONDS) for k, v in groups.items()}
-    source: Any = base
-    if extra:
-        types = {"day": Date(), "agent_id": BigInteger(), "group_id": BigInteger(),
-                 "channel": String(), "category": String(), "priority": String(),
-                 "business_line": String()}  # fmt: skip
-        names = ["day", *q.columns, "first_response_seconds"]
-        cols: list[Any] = [sql_column(n, types.get(n, Float())) for n in names]  # type: ignore[arg-type]
-        added = values(*cols, name="fresh").data([tuple(r[n] for n in names) for r in extra])
-        source = union_all(base, select(added))
-    # The sort of a year's response times in memory, not in temporary files (this transaction).
-    session.execute(text(f"SET LOCAL work_mem = '{MEDIAN_WORK_MEM}'"))
-    sub = source.subquery()
-    head = [_pg_period_start(sub.c.day, q.period)] if q.period else []
-    keys = head + [sub.c[name] for name in q.columns]
-    query = select(
-        *keys,
-        func.percentile_cont(0.5).within_group(sub.c.first_response_seconds),
-        func.count(sub.c.first_response_seconds),
-    ).group_by(*keys)
-    width = len(keys)
-    return {
-        q.key(row[0], list(row[1:width])) if q.period else tuple(row[:width]): Figure(
-            float(row[width]), None, int(row[width + 1]), Unit.SECONDS
-        )
-        for row in session.execute(query)
-        if row[width + 1]  # no grouping: one row even over nothing
-    }
-
-
-def _pg_period_start(day: Any, period: Period | None) -> Any:
-    """The first day of the period ``day`` falls in (a Monday for an ISO week), labelled in
-    Python: cheaper per row than formatting the label."""
-    if period in (Period.WEEK, Period.MONTH):
-        return cast(func.date_trunc(period.value, day), Date())
-    return day
 
 
 def is_rollup_zone(tz: ZoneInfo) -> bool:
