@@ -2,42 +2,48 @@
 denominator) and which of them its count (the numerator), a complaint category of the Pareto
 chart, a cell of the breach heat map; listed a page at a time or whole for an export.
 
-The conditions restate, in SQL over the ticket's columns, what ``facts.period_facts`` reads for
-``CaseFacts`` (resolved = status resolved or closed; SLA clock = a due column or a breach event;
-…), so a drill-down lists the very cases a figure counted. Averages (response and handle times,
-CES, transfers per case) have a sample and no count: their numerator is a sum.
-
-Where a figure's sample is not made of cases the drill-down lists the cases behind it: the
-answered customer messages of the average response time are those of the cases with a first
-response; the survey questions of the response rate those of the cases asked (a survey asking
-CSAT and NPS is two questions of one case).
+A figure is summed from the cases' rows of the KPI rollup (``kpi_case_facts``: each additive
+metric's numerator ``<metric>_n`` and denominator ``<metric>_d`` over the case alone), so the
+drill-down reads the same rows: the sample is the cases with a denominator, the count those
+whose numerator is positive (an NPS promoter, a CSAT of 4–5, a first-contact resolution), the
+others the rest of the sample. The cases changed since the last refresh are read as they are
+now, as the figures fold them in (``rollup_read.FOLD_LIMIT``). Averages (response and handle
+times, CES, transfers per case) have a sample and no count. A heat-map cell lists the cases
+with an SLA breach due in that local weekday and hour (``sla_events``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import BotConversation, Message, SlaEvent, Survey, Ticket, User
-from kefu.domain.case_loop import CasePath, Stage
-from kefu.domain.kpi.metrics import Metric
+from kefu.db.models import SlaEvent, Ticket, User
+from kefu.db.models.analytics import kpi_case_facts
+from kefu.domain.case_loop import CasePath
+from kefu.domain.kpi.metrics import ADDITIVE, Metric
 from kefu.domain.kpi.slices import DEFAULT_TZ
-from kefu.domain.tickets import AuthorType, Direction, TicketStatus
 from kefu.services.actors import Actor
 from kefu.services.analytics.breakdowns import UNKNOWN
-from kefu.services.analytics.facts import NO_FILTERS, Filters, filter_clauses, ticket_ids_query
+from kefu.services.analytics.facts import NO_FILTERS, Filters, filter_clauses
 from kefu.services.analytics.local_time import LocalClock
+from kefu.services.analytics.rollup_read import FOLD_LIMIT, ReadQuery, pending_ids
+from kefu.services.analytics.rollup_rows import Row, case_rows
 from kefu.services.analytics.targets import check_reader
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000  # rows in one export file: a period that big is a case for the API
+_FACTS = kpi_case_facts.c
+_RATES = {m for m in ADDITIVE if m not in (
+    Metric.FIRST_RESPONSE_MEAN, Metric.AVERAGE_RESPONSE, Metric.AVERAGE_HANDLE,
+    Metric.TRANSFERS_PER_CASE, Metric.CES,
+)}  # fmt: skip
 
 
 class Part(StrEnum):
@@ -49,7 +55,8 @@ class Part(StrEnum):
 @dataclass(frozen=True)
 class Drill:
     """What to list; every field narrows. ``category`` is a complaint category (UNKNOWN: none);
-    ``weekday`` (1–7) and ``hour`` (0–23) a heat-map cell: cases with a clock that ran out then (a breach due then)."""
+    ``weekday`` (1–7) and ``hour`` (0–23) a heat-map cell: cases with a clock that ran out
+    then (a breach due in the period, that local weekday and hour)."""
 
     metric: Metric | None = None
     part: Part = Part.SAMPLE
@@ -57,104 +64,131 @@ class Drill:
     weekday: int | None = None
     hour: int | None = None
 
-
-_RESOLVED = Ticket.status.in_((TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value))
-_COMPLAINT = Ticket.case_path == CasePath.COMPLAINT.value
-_BREACHED = exists().where(  # the clocks the KPI facts read (CaseFacts.sla_breached)
-    SlaEvent.ticket_id == Ticket.id,
-    SlaEvent.kind == "breach",
-    SlaEvent.target.in_(("first_response", "resolution")),
-)
-_MET = exists().where(  # a clock that stopped in time: the case had it (CaseFacts.has_sla)
-    SlaEvent.ticket_id == Ticket.id,
-    SlaEvent.kind == "met",
-    SlaEvent.target.in_(("first_response", "resolution")),
-)
-_AGENT_REPLIED = exists().where(
-    Message.ticket_id == Ticket.id,
-    Message.direction == Direction.OUTBOUND.value,
-    Message.author_type == AuthorType.USER.value,
-)
-_BOT_SOLVED = exists().where(
-    BotConversation.ticket_id == Ticket.id, BotConversation.solved_by_bot.is_(True)
-)
-
-
-def _survey(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(Survey.ticket_id == Ticket.id, Survey.sent_at.is_not(None), *conditions)
-
-
-# metric → (the sample, the counted part of it or None for an average)
-_CONDITIONS: Mapping[Metric, tuple[ColumnElement[bool], ColumnElement[bool] | None]] = {
-    Metric.FIRST_RESPONSE_MEDIAN: (Ticket.first_response_at.is_not(None), None),
-    Metric.FIRST_RESPONSE_MEAN: (Ticket.first_response_at.is_not(None), None),
-    Metric.AVERAGE_RESPONSE: (Ticket.first_response_at.is_not(None), None),
-    Metric.AVERAGE_HANDLE: (_RESOLVED, None),
-    Metric.FIRST_CONTACT_RESOLUTION: (_RESOLVED, Ticket.reopen_count == 0),
-    Metric.RESOLUTION_RATE: (true(), _RESOLVED),
-    Metric.REOPEN_RATE: (or_(_RESOLVED, Ticket.reopen_count > 0), Ticket.reopen_count > 0),
-    Metric.SLA_COMPLIANCE: (
-        or_(
-            Ticket.first_response_due_at.is_not(None),
-            Ticket.resolution_due_at.is_not(None),
-            _BREACHED,
-            _MET,
-        ),
-        not_(_BREACHED),
-    ),
-    Metric.ESCALATION_RATE: (true(), Ticket.escalations > 0),
-    Metric.TRANSFERS_PER_CASE: (true(), None),
-    Metric.SELF_SERVICE_RATE: (_RESOLVED, and_(_BOT_SOLVED, not_(_AGENT_REPLIED))),
-    Metric.CSAT: (_survey(Survey.csat.is_not(None)), _survey(Survey.csat >= 4)),
-    Metric.NPS: (_survey(Survey.nps.is_not(None)), _survey(Survey.nps >= 9)),
-    Metric.CES: (_survey(Survey.ces.is_not(None)), None),
-    Metric.SURVEY_RESPONSE_RATE: (_survey(), _survey(Survey.answered_at.is_not(None))),
-    Metric.LOOP_COMPLETION: (_COMPLAINT, Ticket.stage == Stage.ARCHIVED.value),
-    Metric.REPEAT_COMPLAINT_RATE: (_COMPLAINT, Ticket.repeat_complaint.is_(True)),
-}
+    @property
+    def is_cell(self) -> bool:
+        return self.weekday is not None and self.hour is not None
 
 
 def has_count(metric: Metric) -> bool:
     """Whether the metric's numerator is a count of cases (a rate), not a sum (an average)."""
-    return _CONDITIONS[metric][1] is not None
+    return metric in _RATES
 
 
-def _metric_clause(metric: Metric, part: Part) -> ColumnElement[bool]:
-    sample, counted = _CONDITIONS[metric]
-    if part == Part.SAMPLE or counted is None:
-        return sample
-    return and_(sample, counted if part == Part.COUNTED else not_(counted))
+# A condition on a case's rollup row, as SQL over ``kpi_case_facts`` and as a test of a row.
+_Condition = tuple[ColumnElement[bool], Callable[[Row], bool]]
 
 
-def drill_query(
+def _metric_condition(metric: Metric, part: Part) -> _Condition:
+    if metric == Metric.FIRST_RESPONSE_MEDIAN:
+        name = "first_response_seconds"
+        return _FACTS[name].is_not(None), lambda r: r[name] is not None
+    d, n = _FACTS[f"{metric.value}_d"], _FACTS[f"{metric.value}_n"]
+    if part == Part.SAMPLE or not has_count(metric):
+        return d > 0, lambda r: r[d.name] > 0
+    if part == Part.COUNTED:
+        return (d > 0) & (n > 0), lambda r: r[d.name] > 0 and r[n.name] > 0
+    return (d > 0) & (n <= 0), lambda r: r[d.name] > 0 and r[n.name] <= 0
+
+
+def _category_condition(category: str) -> _Condition:
+    complaint = CasePath.COMPLAINT.value
+    if category == UNKNOWN:
+        sql = (_FACTS.path == complaint) & _FACTS.category.is_(None)
+        return sql, lambda r: r["path"] == complaint and r["category"] is None
+    sql = (_FACTS.path == complaint) & (_FACTS.category == category)
+    return sql, lambda r: r["path"] == complaint and r["category"] == category
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """The ids behind a drill: ``stored`` selects them from the rollup (or, for a heat-map cell,
+    from the tickets), ``fresh`` are the changed cases that match as they are now, newest
+    first; ``stored`` leaves the changed cases out."""
+
+    stored: Select[Any]
+    fresh: list[int]
+
+
+def _listing(
+    session: Session, start: datetime, end: datetime, filters: Filters, drill: Drill, tz: ZoneInfo
+) -> _Listing:
+    conditions = []
+    if drill.metric is not None:
+        conditions.append(_metric_condition(drill.metric, drill.part))
+    if drill.category is not None:
+        conditions.append(_category_condition(drill.category))
+    if drill.is_cell:  # the breaches due in the cell, of cases opened at any time
+        cell = _cell_query(session, start, end, filters, drill, tz)
+        if conditions:
+            rows = select(_FACTS.ticket_id).where(*[sql for sql, _ in conditions])
+            cell = cell.where(Ticket.id.in_(rows))
+        return _Listing(cell, [])
+    query = ReadQuery(start, end, (), None, filters)
+    stored = select(_FACTS.ticket_id).where(
+        _FACTS.created_at >= start, _FACTS.created_at < end, *query.where(kpi_case_facts),
+        *[sql for sql, _ in conditions],
+    )  # fmt: skip
+    pending = pending_ids(session)
+    if not 0 < len(pending) <= FOLD_LIMIT:
+        return _Listing(stored, [])
+    now = select(Ticket.id).where(Ticket.id.in_(pending), Ticket.merged_into_id.is_(None))
+    fresh = [
+        row["ticket_id"]
+        for row in case_rows(session, now)
+        if query.admits(row) and all(test(row) for _, test in conditions)
+    ]
+    return _Listing(stored.where(_FACTS.ticket_id.not_in(pending)), sorted(fresh, reverse=True))
+
+
+def _cell_query(
+    session: Session, start: datetime, end: datetime, filters: Filters, drill: Drill, tz: ZoneInfo
+) -> Select[Any]:
+    clock = LocalClock(session, tz, start)
+    in_cell = exists().where(
+        SlaEvent.ticket_id == Ticket.id,
+        SlaEvent.kind == "breach",
+        SlaEvent.due_at >= start,
+        SlaEvent.due_at < end,
+        clock.weekday(SlaEvent.due_at) == drill.weekday,
+        clock.hour(SlaEvent.due_at) == drill.hour,
+    )
+    return select(Ticket.id).where(in_cell, *filter_clauses(filters))
+
+
+def ticket_ids(
     session: Session,
     start: datetime,
     end: datetime,
     filters: Filters = NO_FILTERS,
     drill: Drill = Drill(),  # noqa: B008 - frozen, never changed
     tz: ZoneInfo = DEFAULT_TZ,
-) -> Select[Any]:
-    """The ids of the tickets behind ``drill`` (a query to list, count or export)."""
-    if drill.weekday is not None and drill.hour is not None:
-        clock = LocalClock(session, tz, start)
-        in_cell = exists().where(
-            SlaEvent.ticket_id == Ticket.id,
-            SlaEvent.kind == "breach",
-            SlaEvent.due_at >= start,
-            SlaEvent.due_at < end,
-            clock.weekday(SlaEvent.due_at) == drill.weekday,
-            clock.hour(SlaEvent.due_at) == drill.hour,
-        )
-        query = select(Ticket.id).where(in_cell, *filter_clauses(filters))
-    else:
-        query = ticket_ids_query(start, end, filters)
-    if drill.metric is not None:
-        query = query.where(_metric_clause(drill.metric, drill.part))
-    if drill.category is not None:
-        unknown = drill.category == UNKNOWN
-        category = Ticket.category.is_(None) if unknown else Ticket.category == drill.category
-        query = query.where(_COMPLAINT, category)
-    return query
+    *,
+    offset: int = 0,
+    limit: int = EXPORT_LIMIT,
+) -> list[int]:
+    """The ids of the tickets behind ``drill``, the newest first, ``limit`` from ``offset``."""
+    return _ids(session, _listing(session, start, end, filters, drill, tz), offset, limit)
+
+
+def _ids(session: Session, listing: _Listing, offset: int, limit: int) -> list[int]:
+    id_column = listing.stored.selected_columns[0]
+    # A changed case can only push a stored one down the list: the stored ids of the first
+    # ``offset + limit`` places are enough to merge with them.
+    reach = offset + limit if listing.fresh else limit
+    stored = session.scalars(
+        listing.stored.order_by(id_column.desc())
+        .offset(0 if listing.fresh else offset)
+        .limit(reach)
+    ).all()
+    if not listing.fresh:
+        return list(stored)
+    merged = sorted([*stored, *listing.fresh], reverse=True)
+    return merged[offset : offset + limit]
+
+
+def _total(session: Session, listing: _Listing) -> int:
+    stored = session.scalar(select(func.count()).select_from(listing.stored.subquery())) or 0
+    return stored + len(listing.fresh)
 
 
 @dataclass(frozen=True)
@@ -176,7 +210,15 @@ class TicketPage:
     pages: int
 
 
-def _lines(session: Session, ids: Select[Any], *, offset: int, limit: int) -> list[TicketLine]:
+def _lines(session: Session, ids: list[int]) -> list[TicketLine]:
+    """The listed tickets, newest first (a few at a time: ``ids`` is an IN list)."""
+    lines: list[TicketLine] = []
+    for i in range(0, len(ids), 5000):
+        lines += _some_lines(session, ids[i : i + 5000])
+    return sorted(lines, key=lambda line: line.id, reverse=True)
+
+
+def _some_lines(session: Session, ids: list[int]) -> list[TicketLine]:
     rows = session.execute(
         select(
             Ticket.id,
@@ -189,9 +231,6 @@ def _lines(session: Session, ids: Select[Any], *, offset: int, limit: int) -> li
         )  # fmt: skip
         .outerjoin(User, User.id == Ticket.assignee_id)
         .where(Ticket.id.in_(ids))
-        .order_by(Ticket.id.desc())
-        .offset(offset)
-        .limit(limit)
     )
     return [TicketLine(*row) for row in rows]
 
@@ -209,12 +248,12 @@ def ticket_page(
 ) -> TicketPage:
     """One page of the tickets behind ``drill``, the newest first; supervisors and admins only."""
     check_reader(actor)
-    ids = drill_query(session, start, end, filters, drill, tz)
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    listing = _listing(session, start, end, filters, drill, tz)
+    total = _total(session, listing)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    lines = _lines(session, ids, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return TicketPage(lines, total, page, pages)
+    ids = _ids(session, listing, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    return TicketPage(_lines(session, ids), total, page, pages)
 
 
 def all_tickets(
@@ -228,5 +267,4 @@ def all_tickets(
 ) -> list[TicketLine]:
     """Every ticket behind ``drill`` (at most ``EXPORT_LIMIT``), for an export."""
     check_reader(actor)
-    ids = drill_query(session, start, end, filters, drill, tz)
-    return _lines(session, ids, offset=0, limit=EXPORT_LIMIT)
+    return _lines(session, ticket_ids(session, start, end, filters, drill, tz))
