@@ -51,6 +51,7 @@ def _vacuum(session: Session) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     from kefu.db.models.analytics import (
+        kpi_breach_hours,
         kpi_case_facts,
         kpi_daily,
         kpi_daily_agents,
@@ -61,7 +62,13 @@ def _vacuum(session: Session) -> None:
     engine = bind if isinstance(bind, Engine) else bind.engine
     with engine.connect() as connection:
         autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-        for table in (kpi_case_facts, kpi_daily, kpi_daily_agents, kpi_daily_moods):
+        for table in (
+            kpi_case_facts,
+            kpi_daily,
+            kpi_daily_agents,
+            kpi_daily_moods,
+            kpi_breach_hours,
+        ):
             autocommit.exec_driver_sql(f"VACUUM ANALYZE {table.name}")
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.db.engine import make_session_factory, writer_bind
-from kefu.db.models import Message, Survey, Ticket
+from kefu.db.models import Message, SlaEvent, Survey, Ticket
 from kefu.db.models.analytics import (
+    kpi_breach_hours,
     kpi_case_facts,
     kpi_daily,
     kpi_daily_agents,
@@ -24,8 +25,16 @@ from kefu.domain.kpi.metrics import Metric
 from kefu.domain.roles import Role
 from kefu.domain.tickets import AuthorType, Direction
 from kefu.services.actors import Actor
-from kefu.services.analytics import kpis, rollup, rollup_charts, rollup_read
+from kefu.services.analytics import (
+    breakdowns,
+    kpis,
+    rollup,
+    rollup_breaches,
+    rollup_charts,
+    rollup_read,
+)
 from kefu.services.analytics.facts import Filters
+from kefu.services.analytics.rollup_rows import ROLLUP_TZ, day_start, local_day
 from tests import factories
 
 ADMIN = Actor(user_id=None, role=Role.ADMIN, via="test", name="test")
@@ -38,7 +47,7 @@ def _marks(session: Session) -> list[int]:
 
 def _daily(session: Session) -> list[tuple[Any, ...]]:
     out = []
-    for table in (kpi_daily, kpi_daily_agents, kpi_daily_moods):
+    for table in (kpi_daily, kpi_daily_agents, kpi_daily_moods, kpi_breach_hours):
         columns = [c for c in table.c if c.name != "id"]
         out += [tuple(r) for r in session.execute(select(*columns))]
     return sorted(out, key=repr)
@@ -237,3 +246,44 @@ def test_emotions_by_day_and_complaints_by_category(db, engine):
         ("退款", 3),
         ("物流", 2),
     ]
+
+
+def test_the_breach_heat_map_from_the_rollup_equals_the_events_pending_and_after(db, engine):
+    tickets = _cases(db, 8)
+    group = factories.make_group(db)
+    for i, t in enumerate(tickets):
+        due = t.created_at + timedelta(minutes=40 * i)
+        db.add(SlaEvent(ticket_id=t.id, key="resolution:breach", target="resolution",
+                        kind="breach", due_at=due, fired_at=due))  # fmt: skip
+    db.commit()
+    start, end = (
+        day_start(local_day(DAY0) - timedelta(days=1)),
+        day_start(local_day(DAY0) + timedelta(days=6)),
+    )
+
+    def both(filters: Filters) -> tuple[Any, Any]:
+        from_rollup = breakdowns.breach_heatmap(db, start, end, filters)
+        events = rollup_breaches.raw_cells(db, start, end, filters, ROLLUP_TZ)
+        return from_rollup.cells, [[events.get((d, h), 0) for h in range(24)] for d in range(1, 8)]
+
+    rollup.refresh_until_done(_sessions(engine))
+    db.commit()
+    assert db.scalar(select(func.sum(kpi_breach_hours.c.breaches))) == 8
+    got, want = both(Filters())
+    assert got == want and sum(map(sum, got)) == 8
+    tickets[2].group_id = group.id  # moved: its breach's day counted from the events now
+    late = tickets[5].created_at + timedelta(days=1, hours=3)
+    db.add(SlaEvent(ticket_id=tickets[5].id, key="first_response:breach", target="first_response",
+                    kind="breach", due_at=late, fired_at=late))  # fmt: skip
+    db.commit()
+    assert rollup_read.freshness(db).pending == 2
+    for filters in (Filters(), Filters(group_id=group.id), Filters(channel="email")):
+        got, want = both(filters)
+        assert got == want, filters
+    assert sum(map(sum, both(Filters(group_id=group.id))[0])) == 1
+    rollup.refresh_until_done(_sessions(engine))
+    db.commit()
+    assert db.scalar(select(func.sum(kpi_breach_hours.c.breaches))) == 9
+    for filters in (Filters(), Filters(group_id=group.id)):
+        got, want = both(filters)
+        assert got == want, filters

@@ -111,6 +111,21 @@ kpi_daily_agents = Table(
     Index("ix_kpi_daily_agents_day", "day"),
 )
 
+# SLA breaches per local day and hour their clock ran out × the case's group, channel and agent:
+# the dashboard's heat map (services/analytics/rollup_breaches.py, migration 0030).
+kpi_breach_hours = Table(
+    "kpi_breach_hours",
+    Base.metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("day", Date(), nullable=False),
+    Column("hour", Integer(), nullable=False),
+    Column("group_id", BigId, nullable=True),
+    Column("channel", String(20), nullable=False),
+    Column("agent_id", BigId, nullable=True),
+    Column("breaches", Integer(), nullable=False),
+    Index("ix_kpi_breach_hours_day", "day"),
+)
+
 kpi_daily_moods = Table(
     "kpi_daily_moods",
     Base.metadata,

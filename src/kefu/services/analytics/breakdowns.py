@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from kefu.db.models import SlaEvent, Ticket
+from kefu.db.models import Ticket
 from kefu.domain.case_loop import CasePath
 from kefu.domain.kpi.pareto import ParetoBar, pareto
 from kefu.domain.kpi.slices import DEFAULT_TZ
-from kefu.services.analytics import rollup_charts
-from kefu.services.analytics.facts import NO_FILTERS, Filters, filter_clauses, ticket_ids_query
+from kefu.services.analytics import rollup_breaches, rollup_charts
+from kefu.services.analytics.facts import NO_FILTERS, Filters, ticket_ids_query
 from kefu.services.analytics.local_time import LocalClock
 from kefu.services.analytics.rollup_read import is_rollup_zone
 from kefu.services.analytics.rollup_rows import day_start, local_day
@@ -147,28 +147,13 @@ def breach_heatmap(
     filters: Filters = NO_FILTERS,
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> HeatMap:
-    """SLA breaches fired in ``[start, end)`` by local weekday and hour (see the module doc)."""
-    clock = LocalClock(session, tz, start)
-    weekday, hour = clock.weekday(SlaEvent.due_at), clock.hour(SlaEvent.due_at)
-    # The case's conditions as a subquery per breach (a look-up by primary key): joined, the
-    # planner read every ticket to hash them for a month's breaches.
-    counted = (
-        select(and_(*filter_clauses(filters)))
-        .where(Ticket.id == SlaEvent.ticket_id)
-        .scalar_subquery()
-    )
-    query = (
-        select(weekday, hour, func.count())
-        .where(
-            SlaEvent.kind == "breach",
-            SlaEvent.due_at >= start,
-            SlaEvent.due_at < end,
-            counted.is_(true()),
-        )
-        .group_by(weekday, hour)
-    )
-    cells = [[0] * len(HOURS) for _ in WEEKDAYS]
-    for day, at_hour, count in session.execute(query):
-        cells[int(day) - 1][int(at_hour)] += count
+    """SLA breaches due in ``[start, end)`` by local weekday and hour (see the module doc):
+    whole days of the rollup's zone from ``kpi_breach_hours``, other periods from the events."""
+    days = whole_days(start, end, tz)
+    if days is not None:
+        counts = rollup_breaches.stored_cells(session, days[0], days[1], filters)
+    else:
+        counts = rollup_breaches.raw_cells(session, start, end, filters, tz)
+    cells = [[counts.get((day, hour), 0) for hour in HOURS] for day in WEEKDAYS]
     flat = [c for row in cells for c in row]
     return HeatMap(cells, sum(flat), max(flat))

@@ -4,7 +4,8 @@ What is stored (migration 0028): ``kpi_case_facts``, one row per case (``rollup_
 ``kpi_daily``, their sums per local day × agent × group × channel × category × priority ×
 business line; ``kpi_daily_agents``, the same sums per day × agent × group × channel alone
 (the dashboard's dimensions, far fewer rows); ``kpi_daily_moods``, cases per day × group ×
-channel × emotion × sentiment. Every change to a ticket, its messages, surveys, SLA events, bot conversation,
+channel × emotion × sentiment; ``kpi_breach_hours``, SLA breaches per local day and hour
+their clock ran out × group × channel × agent (``rollup_breaches``). Every change to a ticket, its messages, surveys, SLA events, bot conversation,
 assignment trail or tags appends a mark to ``kpi_stale`` in the same transaction (database
 triggers, db/kpi_triggers.py).
 
@@ -39,6 +40,7 @@ from kefu.db.models.analytics import (
     kpi_daily_moods,
     kpi_stale,
 )
+from kefu.services.analytics import rollup_breaches
 from kefu.services.analytics.rollup_rows import SLICE_COLUMNS, case_rows
 
 ROUND = 2000  # tickets per refresh round
@@ -117,6 +119,7 @@ def write_cases(session: Session, tickets: Sequence[int]) -> None:
             session.execute(insert(kpi_case_facts), rows)
         days.update(r["day"] for r in rows)
     recompute_days(session, sorted(days))
+    rollup_breaches.recompute(session, rollup_breaches.breach_days(session, tickets))
 
 
 def recompute_days(session: Session, days: Sequence[date] | None) -> None:
@@ -198,6 +201,7 @@ def rebuild(
                 elapsed = time.perf_counter() - started
                 progress(f"  {report.cases:,} cases ({last:,} of ~{total:,} ids), {elapsed:.0f} s")
         recompute_days(session, None)
+        rollup_breaches.recompute(session, None)
         for chunk in _chunks(marks, 10_000):
             session.execute(delete(kpi_stale).where(kpi_stale.c.id.in_(chunk)))
         report.marks_cleared = len(marks)

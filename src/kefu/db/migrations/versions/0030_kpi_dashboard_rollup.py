@@ -1,5 +1,5 @@
 """kpi rollup for the dashboard at scale: daily sums per agent, group and channel; the first
-response times in sorted indexes
+response times in sorted indexes; SLA breaches per local day and hour
 
 Revision ID: 0030
 Revises: 0029
@@ -10,6 +10,9 @@ only, the dimensions the dashboard slices and filters by: a year of it is a few 
 thousands of rows where ``kpi_daily`` (seven dimensions) has nearly one per case. Three partial
 indexes keep the cases' first response times sorted (overall, per day, per agent) so the median
 of a slice is read at its middle rank instead of sorting every value of the period.
+``kpi_breach_hours`` counts SLA breaches per local day and hour their clock ran out × the case's
+group, channel and agent (the heat map), filled here from ``sla_events`` in the rollup's zone
+(Asia/Shanghai, UTC+8 all year).
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ _SUMS = [f"{m}_{part}" for m in _METRICS for part in ("n", "d")]
 _KEYS = ["day", "agent_id", "group_id", "channel"]
 _WALKED = sa.text("first_response_seconds IS NOT NULL")
 _CARRIED = ["created_at", "ticket_id", "agent_id", "group_id", "channel"]
+_LOCAL_HOUR = {  # SELECT the local day and hour a breach fell due (Asia/Shanghai: UTC+8)
+    "postgresql": "SELECT (timezone('Asia/Shanghai', e.due_at))::date, "
+    "extract(hour from timezone('Asia/Shanghai', e.due_at))::int",
+    "sqlite": "SELECT date(e.due_at, '+8 hours'), "
+    "cast(strftime('%H', e.due_at, '+8 hours') as integer)",
+}
 
 
 def _sums() -> list[sa.Column[Any]]:
@@ -73,8 +82,30 @@ def upgrade() -> None:
             postgresql_include=[c for c in _CARRIED if c not in columns],
         )  # fmt: skip
 
+    op.create_table(
+        "kpi_breach_hours",
+        sa.Column("id", _ID, primary_key=True, autoincrement=True),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("group_id", _ID, nullable=True),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("agent_id", _ID, nullable=True),
+        sa.Column("breaches", sa.Integer(), nullable=False),
+    )
+    op.create_index("ix_kpi_breach_hours_day", "kpi_breach_hours", ["day"])
+    local_hour = _LOCAL_HOUR[op.get_bind().dialect.name]
+    op.execute(
+        "INSERT INTO kpi_breach_hours (day, hour, group_id, channel, agent_id, breaches) "
+        + local_hour
+        + ", t.group_id, t.channel, t.assignee_id, count(*) "
+        "FROM sla_events e JOIN tickets t ON t.id = e.ticket_id "
+        "WHERE e.kind = 'breach' AND t.merged_into_id IS NULL GROUP BY 1, 2, 3, 4, 5"
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_kpi_breach_hours_day", table_name="kpi_breach_hours")
+    op.drop_table("kpi_breach_hours")
     for name in (
         "ix_kpi_case_facts_agent_response",
         "ix_kpi_case_facts_day_response",
