@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import SlaEvent, Ticket, User
@@ -143,16 +143,39 @@ def _listing(
 def _cell_query(
     session: Session, start: datetime, end: datetime, filters: Filters, drill: Drill, tz: ZoneInfo
 ) -> Select[Any]:
+    """The cases with a breach due in the cell: the hour of each of the period's days with the
+    cell's weekday (ranges of the due time's index), checked again in local time."""
+    if drill.weekday is None or drill.hour is None:
+        raise ValueError("not a heat-map cell")
     clock = LocalClock(session, tz, start)
+    hours = [
+        and_(SlaEvent.due_at >= max(lo, start), SlaEvent.due_at < min(hi, end))
+        for lo, hi in _local_hours(start, end, drill.weekday, drill.hour, tz)
+    ]
     in_cell = exists().where(
         SlaEvent.ticket_id == Ticket.id,
         SlaEvent.kind == "breach",
-        SlaEvent.due_at >= start,
-        SlaEvent.due_at < end,
+        or_(*hours) if hours else false(),
         clock.weekday(SlaEvent.due_at) == drill.weekday,
         clock.hour(SlaEvent.due_at) == drill.hour,
     )
     return select(Ticket.id).where(in_cell, *filter_clauses(filters))
+
+
+def _local_hours(
+    start: datetime, end: datetime, weekday: int, hour: int, tz: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """Each ``hour`` of a local day with ISO ``weekday`` that overlaps ``[start, end)``."""
+    out = []
+    day = start.astimezone(tz).date()
+    while datetime.combine(day, time(), tz) < end:
+        if day.isoweekday() == weekday:
+            lo = datetime.combine(day, time(hour), tz)
+            hi = lo + timedelta(hours=1)
+            if hi > start and lo < end:
+                out.append((lo, hi))
+        day += timedelta(days=1)
+    return out
 
 
 def ticket_ids(
