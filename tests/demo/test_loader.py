@@ -23,8 +23,10 @@ from kefu.db.models import (
     Message,
     OutboxEntry,
     Ticket,
+    TicketField,
     User,
 )
+from kefu.demo.content import load_content
 from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, load_demo
 from kefu.domain.triage_labels import Category, Emotion, Intent
 from kefu.services.actors import SYSTEM
@@ -53,6 +55,7 @@ def test_load_demo_creates_the_data_set_once(db: Session) -> None:
     _check_timestamps(db, started)
     _check_audit(db)
     _check_routing(db)
+    _check_order_fields(db)
 
     before = _counts(db)
     assert load_demo(db) is False
@@ -63,6 +66,22 @@ def test_load_demo_creates_the_data_set_once(db: Session) -> None:
     later = customers.do_create_customer(db, SYSTEM, name="新客户")
     db.flush()
     assert later.created_at >= started
+
+
+def _check_order_fields(db: Session) -> None:
+    """The demo cases carry their order number, product and tracking number (demo/orders.py)."""
+    fields = db.scalars(select(TicketField).order_by(TicketField.position)).all()
+    assert [(f.key, f.label) for f in fields] == [
+        ("order_no", "订单号"), ("product", "商品名称"), ("tracking_no", "快递单号"),
+    ]  # fmt: skip
+    carrying = [t for t in db.scalars(select(Ticket)) if t.fields]
+    assert len(carrying) >= 20
+    catalog = load_content().catalog
+    for ticket in carrying:
+        assert ticket.fields["order_no"] in " ".join(m.body_text for m in ticket.messages)
+        product = catalog.products[int(ticket.fields["order_no"][-2:])].name
+        assert ticket.fields["product"] == product
+        assert ticket.order_lookup["state"] == "pending" and ticket.order_lookup_due_at
 
 
 def test_load_demo_leaves_a_database_alone_that_has_a_group_of_its_names(db: Session) -> None:

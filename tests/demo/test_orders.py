@@ -1,16 +1,13 @@
-"""The demo shop's order system: its ticket fields, the demo cases that carry them, and its
-order lookup answering kefu (signed, checked, with the order the conversation is about)."""
+"""The demo shop's order system: its orders and its order lookup answering kefu (signed,
+checked, with the order the conversation is about). The demo cases that carry an order are
+checked on the one load of tests/demo/test_loader.py."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
-from kefu.db.models import Ticket, TicketField
 from kefu.demo import orders as demo_orders
 from kefu.demo.content import load_content
-from kefu.demo.loader import load_demo
 from kefu.domain.orders import read_answer
 from kefu.domain.outbound_urls import AllowList
 from kefu.services.actors import SYSTEM
@@ -31,23 +28,6 @@ def test_a_demo_order_number_is_a_whole_order_about_its_product():
     assert order == demo_orders.demo_order(number, catalog, NOW)  # the same number, the same order
     assert demo_orders.demo_order("SL20261234" + "99", catalog, NOW) is None
     assert demo_orders.demo_order("SO2026", catalog, NOW) is None
-
-
-def test_the_demo_cases_carry_their_order_number_product_and_tracking_number(db):
-    assert load_demo(db)
-    db.commit()
-    fields = db.scalars(select(TicketField).order_by(TicketField.position)).all()
-    assert [(f.key, f.label) for f in fields] == [
-        ("order_no", "订单号"), ("product", "商品名称"), ("tracking_no", "快递单号"),
-    ]  # fmt: skip
-    carrying = [t for t in db.scalars(select(Ticket)) if t.fields]
-    assert len(carrying) >= 20
-    catalog = load_content().catalog
-    for ticket in carrying:
-        assert ticket.fields["order_no"] in " ".join(m.body_text for m in ticket.messages)
-        product = catalog.products[int(ticket.fields["order_no"][-2:])].name
-        assert ticket.fields["product"] == product
-        assert ticket.order_lookup["state"] == "pending" and ticket.order_lookup_due_at
 
 
 def test_the_demo_shop_answers_kefus_lookup_on_the_server(db, server, settings):
