@@ -148,6 +148,7 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "surveys: sent 0, skipped 0, waiting 0",  # no case resolved
             "automations: closed 0, nudged 0, triggers_fired 0, failed 0",  # nothing due yet
             "kpi_rollup: cases 1, rounds 1, busy 0",  # the new ticket rolled up
+            "qa_reviews: reviewed 0",  # no case resolved
         ]
     finally:
         get_settings.cache_clear()

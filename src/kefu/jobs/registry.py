@@ -180,6 +180,12 @@ def _kpi_rollup(context: JobContext) -> Counts:
     return refresh_until_done(context.sessions)
 
 
+def _qa_reviews(context: JobContext) -> Counts:
+    from kefu.services.qa.reviews import sweep_until_done
+
+    return asdict(sweep_until_done(context.sessions, context.now))
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -211,4 +217,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "automations: resolved cases closed, waiting customers nudged, time triggers fired"),
         Job("kpi_rollup", settings.sla_sweep_seconds, _kpi_rollup,
             "KPI figures: the cases changed since the last round rolled up again (per day)"),
+        Job("qa_reviews", settings.sla_sweep_seconds, _qa_reviews,
+            "quality review: each case resolved (a complaint archived) reviewed and scored"),
     ]  # fmt: skip

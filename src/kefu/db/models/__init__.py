@@ -23,6 +23,7 @@ from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.fields import TicketField
 from kefu.db.models.kb import KbArticle, KbArticleVersion, KbFeedback, KbIndexState, KbSearchLog
 from kefu.db.models.mail import MailAcknowledgement, Mailbox, MailRaw, MailThreadId
+from kefu.db.models.qa import QaCorrection, QaDispute, QaReview, QaScorecard
 from kefu.db.models.reads import TicketRead
 from kefu.db.models.records import AuditEvent, InboundPayload
 from kefu.db.models.scripts import (
@@ -58,6 +59,10 @@ from kefu.db.models.wechat import WechatAccessToken, WechatAccount, WechatFollow
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
+    "QaCorrection",
+    "QaDispute",
+    "QaReview",
+    "QaScorecard",
     "AutomationEvent",
     "AutomationFiring",
     "AutomationTrigger",

@@ -190,6 +190,9 @@ class Ticket(Base):
     auto_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     auto_waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     auto_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The quality review owed for the case's last resolution (services/qa/queue.py): set with the
+    # status when the case is resolved (a complaint: archived), cleared by the review job.
+    qa_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # A crisis raised after the case was routed: the sweep routes it again (services/cases/routing.py).
     route_again: Mapped[bool] = mapped_column(Boolean, default=False)
 

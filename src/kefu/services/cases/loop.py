@@ -40,6 +40,7 @@ from kefu.services.case_library import entries as case_entries
 from kefu.services.events import unit_of_work as events
 from kefu.services.fields import values as field_values
 from kefu.services.intake.inbound import CaseRules
+from kefu.services.qa import queue as qa_queue
 from kefu.services.sla import clocks as sla
 from kefu.services.surveys import schedule as surveys
 from kefu.settings import Settings
@@ -149,6 +150,7 @@ def write_state(ticket: Ticket, state: planner.TicketState, now: datetime) -> No
         ticket.first_response_at,
         ticket.sla_pauses,
     )
+    review_facts = qa_queue.before(ticket)
     ticket.status = state.status.value
     _write(ticket, state.case)
     ticket.resolved_at, ticket.closed_at = state.resolved_at, state.closed_at
@@ -183,6 +185,7 @@ def write_state(ticket: Ticket, state: planner.TicketState, now: datetime) -> No
         ticket.sla_check_at = now
     surveys.on_case_written(ticket, now)  # the survey or follow-up the case now owes
     automation_state.follow(ticket, now)  # the lifecycle rules' due times, in this transaction
+    qa_queue.follow(ticket, review_facts, now)  # the quality review a resolution owes
 
 
 def move_status(
