@@ -4,72 +4,41 @@ only once archived; a critical failure recorded."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from kefu.db.base import utcnow
-from kefu.db.models import Message, QaReview, Survey, Ticket
-from kefu.db.session import session_scope
+from kefu.db.models import QaReview, Survey
 from kefu.domain.case_loop import CasePath, Stage
-from kefu.domain.tickets import AuthorType, Direction, TicketStatus
+from kefu.domain.tickets import TicketStatus
 from kefu.services.cases import loop
 from kefu.services.qa import queue as qa_queue
-from kefu.services.qa import reviews
 from tests import factories
-
-
-def _say(db, ticket: Ticket, role: str, text: str, minute: int, emotion: str = "neutral") -> None:
-    at = ticket.created_at + timedelta(minutes=minute)
-    customer = role == "customer"
-    db.add(Message(
-        ticket_id=ticket.id, channel=ticket.channel, body_text=text, created_at=at,
-        direction=Direction.INBOUND.value if customer else Direction.OUTBOUND.value,
-        author_type=AuthorType.CUSTOMER.value if customer else AuthorType.USER.value,
-        analysis={"emotion": emotion} if customer else None,
-    ))  # fmt: skip
-
-
-def _resolve(db, ticket: Ticket) -> None:
-    loop.move_status(ticket, TicketStatus.RESOLVED, now=utcnow())
-    db.commit()
-
-
-def _verdicts(review: QaReview) -> dict[str, str]:
-    return {r["criterion"]: r["verdict"] for r in review.results}
-
-
-def _sweep(db, engine) -> int:
-    """The job's rounds in their own sessions; the test's session then reads what they wrote."""
-    db.commit()
-    done = reviews.sweep_until_done(lambda: session_scope(engine), utcnow).reviewed
-    db.commit()
-    return done
+from tests.services.qa.cases import resolve, say, sweep, verdicts
 
 
 def test_a_resolved_case_is_reviewed_by_the_job_with_the_norms_findings(db, engine):
     agent = factories.make_user(db)
     ticket = factories.make_ticket(db, text="快递一周了还没到，你们到底管不管？！")
     ticket.assignee_id = agent.id
-    _say(db, ticket, "customer", "快递一周了还没到，你们到底管不管？！", 0, "angry")
-    _say(db, ticket, "agent", "这是快递公司的问题，跟我们没关系。", 2)
-    _say(db, ticket, "customer", "那我的包裹怎么办？", 3, "angry")
-    _say(db, ticket, "agent", "您的手机号13812345678已登记，我们会尽快处理。", 4)
+    say(db, ticket, "customer", "快递一周了还没到，你们到底管不管？！", 0, "angry")
+    say(db, ticket, "agent", "这是快递公司的问题，跟我们没关系。", 2)
+    say(db, ticket, "customer", "那我的包裹怎么办？", 3, "angry")
+    say(db, ticket, "agent", "您的手机号13812345678已登记，我们会尽快处理。", 4)
     db.commit()
     assert ticket.qa_due_at is None
-    _resolve(db, ticket)
+    resolve(db, ticket)
     assert ticket.qa_due_at is not None  # owed in the resolving transaction
     assert db.scalar(select(QaReview)) is None  # written by the job, not on the resolve path
 
-    assert _sweep(db, engine) == 1
+    assert sweep(db, engine) == 1
     review = db.scalar(select(QaReview).where(QaReview.ticket_id == ticket.id))
-    verdicts = _verdicts(review)
-    assert verdicts["greeting"] == "fail"
-    assert verdicts["empathy"] == "fail"
-    assert verdicts["courtesy"] == "fail"  # blame on the delivery company
-    assert verdicts["privacy"] == "fail"  # the full phone number
-    assert verdicts["commitments"] == "fail"  # 尽快 without a time
-    assert verdicts["emotion_trend"] == "fail"  # angry to the end
+    got = verdicts(review)
+    assert got["greeting"] == "fail"
+    assert got["empathy"] == "fail"
+    assert got["courtesy"] == "fail"  # blame on the delivery company
+    assert got["privacy"] == "fail"  # the full phone number
+    assert got["commitments"] == "fail"  # 尽快 without a time
+    assert got["emotion_trend"] == "fail"  # angry to the end
     assert set(review.failed_critical) == {"courtesy", "privacy"}
     assert review.agent_id == agent.id and review.scorecard_version == 0
     privacy = next(r for r in review.results if r["criterion"] == "privacy")
@@ -77,39 +46,39 @@ def test_a_resolved_case_is_reviewed_by_the_job_with_the_norms_findings(db, engi
     assert privacy["explanation"]
     db.refresh(ticket)
     assert ticket.qa_due_at is None
-    assert _sweep(db, engine) == 0  # reviewed once
+    assert sweep(db, engine) == 0  # reviewed once
 
 
 def test_a_good_conversation_scores_high_and_a_reopened_case_is_reviewed_again(db, engine):
     ticket = factories.make_ticket(db, text="请问退款多久到账？")
-    _say(db, ticket, "customer", "请问退款多久到账？", 0, "anxious")
-    _say(
+    say(db, ticket, "customer", "请问退款多久到账？", 0, "anxious")
+    say(
         db,
         ticket,
         "agent",
         "您好，理解您着急的心情。退款会退回您付款的账户，预计3个工作日内到账。",
         1,
     )
-    _say(db, ticket, "customer", "好的，谢谢", 2, "satisfied")
-    _say(db, ticket, "agent", "不客气，请问还有其他可以帮您的吗？", 3)
+    say(db, ticket, "customer", "好的，谢谢", 2, "satisfied")
+    say(db, ticket, "agent", "不客气，请问还有其他可以帮您的吗？", 3)
     db.add(Survey(ticket_id=ticket.id, customer_id=ticket.customer_id, channel="web",
                   kinds=["csat"], csat=5, answered_at=utcnow(), comment=""))  # fmt: skip
     db.commit()
-    _resolve(db, ticket)
-    _sweep(db, engine)
+    resolve(db, ticket)
+    sweep(db, engine)
     first = db.scalar(select(QaReview).where(QaReview.ticket_id == ticket.id))
-    verdicts = _verdicts(first)
-    assert {verdicts[c] for c in ("greeting", "closing", "empathy", "courtesy", "jargon",
+    got = verdicts(first)
+    assert {got[c] for c in ("greeting", "closing", "empathy", "courtesy", "jargon",
                                   "commitments", "privacy", "emotion_trend", "survey")} == {"pass"}  # fmt: skip
-    assert verdicts["loop_complete"] == "na"
+    assert got["loop_complete"] == "na"
     assert first.total == 100.0 and first.failed_critical == []
 
     db.refresh(ticket)  # as the job left it
     loop.move_status(ticket, TicketStatus.OPEN, now=utcnow())
     db.commit()
     assert ticket.qa_due_at is None
-    _resolve(db, ticket)
-    assert _sweep(db, engine) == 1
+    resolve(db, ticket)
+    assert sweep(db, engine) == 1
     assert len(db.scalars(select(QaReview).where(QaReview.ticket_id == ticket.id)).all()) == 2
 
 
@@ -117,7 +86,7 @@ def test_a_complaint_is_owed_its_review_when_archived_not_when_resolved(db):
     ticket = factories.make_ticket(db, text="质量太差了，我要投诉")
     ticket.case_path = CasePath.COMPLAINT.value
     db.commit()
-    _resolve(db, ticket)
+    resolve(db, ticket)
     assert ticket.qa_due_at is None  # resolved mid-loop: the review waits for the archive
     now = utcnow()
     was = qa_queue.before(ticket)

@@ -40,6 +40,17 @@ def current_scorecard(session: Session) -> Scorecard:
         return DEFAULT
 
 
+def scorecard_version(session: Session, version: int) -> Scorecard:
+    """The scorecard a review was scored with (the default for version 0 or one gone)."""
+    row = session.get(QaScorecard, version) if version else None
+    if row is None:
+        return DEFAULT
+    try:
+        return Scorecard.from_json(row.config, row.version)
+    except ScorecardRefused:
+        return DEFAULT
+
+
 def conversation_of(session: Session, ticket: Ticket) -> Conversation:
     messages = session.scalars(
         select(Message)
