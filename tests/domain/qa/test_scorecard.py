@@ -11,9 +11,18 @@ def _results(**verdicts: str) -> list[CriterionResult]:
 
 
 def test_the_total_is_the_weighted_share_of_the_applicable_criteria_passed():
-    # greeting 5 pass, empathy 15 fail, jargon 5 pass, survey n/a: 10 of 25
-    got = score(_results(greeting="pass", empathy="fail", jargon="pass", survey="na"), DEFAULT)
-    assert got.total == 40.0 and not got.failed
+    # greeting 5 pass, response time 10 fail, jargon 5 pass, survey n/a: 10 of 20
+    got = score(
+        _results(greeting="pass", response_time="fail", jargon="pass", survey="na"), DEFAULT
+    )
+    assert got.total == 50.0 and not got.failed
+
+
+def test_the_default_scorecard_only_advises_on_the_criteria_people_disagreed_with():
+    advisory = {c for c, w in DEFAULT.weighings.items() if w.advisory}
+    assert advisory == {Criterion.CLOSING, Criterion.EMPATHY, Criterion.COMMITMENTS}
+    got = score(_results(greeting="pass", empathy="fail", closing="fail"), DEFAULT)
+    assert got.total == 100.0
 
 
 def test_a_failed_critical_criterion_fails_the_review_whatever_the_total():

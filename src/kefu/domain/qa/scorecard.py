@@ -74,13 +74,16 @@ class Scorecard:
         return cls(version, weighings)
 
 
+# Advisory: the criteria whose verdicts agreed with the labelled set (benchmarks/qa/labelled.jsonl,
+# labelled before the rules were written) less than 0.8 of the time — closing 0.76, empathy 0.77,
+# commitments 0.73 (benchmarks/qa_agreement.py, 2026-12-07); the rest 0.90–1.00.
 DEFAULT_WEIGHTS: dict[Criterion, Weighing] = {
     Criterion.GREETING: Weighing(5),
-    Criterion.CLOSING: Weighing(5),
-    Criterion.EMPATHY: Weighing(15),
+    Criterion.CLOSING: Weighing(5, advisory=True),
+    Criterion.EMPATHY: Weighing(15, advisory=True),
     Criterion.COURTESY: Weighing(15, critical=True),
     Criterion.JARGON: Weighing(5),
-    Criterion.COMMITMENTS: Weighing(10),
+    Criterion.COMMITMENTS: Weighing(10, advisory=True),
     Criterion.PRIVACY: Weighing(10, critical=True),
     Criterion.RESPONSE_TIME: Weighing(10),
     Criterion.EMOTION_TREND: Weighing(10),
