@@ -37,6 +37,7 @@ from kefu.api import (
     norms,
     notifications,
     outbox,
+    qa,
     receipts,
     routing,
     scripts,
@@ -289,6 +290,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         wechat,
         analytics,
         automations,
+        qa,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

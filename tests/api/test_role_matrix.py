@@ -78,6 +78,8 @@ def world(db, server, integration):
         "mention_id": 1,  # no mention: supervisors and admins get past the door to a 404
         "alert_id": 1,
         "trigger_id": 1,  # no automation trigger: an admin gets past the door to a 404
+        "review_id": 1,  # no quality review: staff get past the door to a 404
+        "agent_id": victim.id,
     }
     clients = {"anonymous": httpx.Client(base_url=server, timeout=30), "integration": integration}
     for role, user in staff.items():
