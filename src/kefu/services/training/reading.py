@@ -10,6 +10,8 @@
 - question: asks the customer for facts; closing: the checker's closing check with a goodbye.
 
 Which of several signals wins is the state machine's PRECEDENCE (blame first).
+The analysis engine is not asked about the reply's tone: it is trained on customer messages and
+reads an agent's apology (非常抱歉，是我们没做好) as angry. It reads the scenarios instead (checks.py).
 """
 
 from __future__ import annotations
