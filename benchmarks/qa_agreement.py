@@ -44,8 +44,12 @@ def conversation_of(item: dict[str, Any], emotions: dict[int, str] | None = None
     from kefu.services.qa.reading import RawTurn, read_turns
 
     raw = [
-        RawTurn(t["role"], t["text"], T0 + timedelta(minutes=t["minute"]),
-                emotion=(emotions or {}).get(i))  # fmt: skip
+        RawTurn(
+            t["role"],
+            t["text"],
+            T0 + timedelta(minutes=t["minute"]),
+            emotion=(emotions or {}).get(i),
+        )  # fmt: skip
         for i, t in enumerate(item["turns"])
     ]
     target = item.get("first_response_target_minutes")
