@@ -25,6 +25,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "csrf_failed": ("CSRF 校验失败，请刷新页面后重试", "CSRF check failed; reload and try again"),
     "forbidden": ("没有权限执行此操作", "You are not allowed to do this"),
     "survey_link_refused": ("这个调查链接无法使用", "This survey link cannot be used"),
+    "training_not_active": (
+        "这次培训已经结束或还没有开始",
+        "This training session has ended or has not started",
+    ),
     "qa_dispute_open": (
         "这条质检结果已在申诉中，请等待主管答复",
         "This review is already disputed; wait for a reviewer's answer",

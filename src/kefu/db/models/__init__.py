@@ -54,11 +54,14 @@ from kefu.db.models.tickets import (
     TicketLink,
     ticket_tags,
 )
+from kefu.db.models.training import TrainingSession, TrainingTurn
 from kefu.db.models.webhooks import WebhookReceipt, WebhookSource, WebhookSubscription
 from kefu.db.models.wechat import WechatAccessToken, WechatAccount, WechatFollower, WechatMedia
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
+    "TrainingSession",
+    "TrainingTurn",
     "QaCorrection",
     "QaDispute",
     "QaReview",
