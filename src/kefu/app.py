@@ -101,6 +101,7 @@ from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
 from kefu.web.pages import surveys as web_surveys
 from kefu.web.pages import tickets as web_tickets
+from kefu.web.pages import training as web_training
 
 UPLOAD_PATHS = (
     "/inbound",
@@ -128,6 +129,7 @@ WORKSPACE_PAGES = (
     web_kb,
     web_tickets,
     web_mail_originals,
+    web_training,
 )
 VISITOR_PATHS = ("/chat/",)  # the chat widget's calls admit themselves (realtime/chat_runtime.py)
 
