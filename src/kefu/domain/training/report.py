@@ -47,6 +47,7 @@ class Report:
     score: Score
     goals: dict[str, bool]
     coaching: list[Coaching]
+    advisory: tuple[str, ...] = ()  # criteria the scorecard shows without weighing them
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class Report:
             "total": self.score.total,
             "failed_critical": [c.value for c in self.score.failed_critical],
             "goals": self.goals,
+            "advisory": list(self.advisory),
             "coaching": [
                 {"turn": c.turn, "reaction": c.reaction, "better": c.better} for c in self.coaching
             ],
@@ -88,4 +90,5 @@ def report(
         for i, t in enumerate(turns)
         if t.role == TRAINEE and t.reaction in COSTLY
     ]
-    return Report(outcome, results, score(results, scorecard), goals, coaching)
+    advisory = tuple(c.value for c, w in scorecard.weighings.items() if w.advisory)
+    return Report(outcome, results, score(results, scorecard), goals, coaching, advisory)
