@@ -50,6 +50,7 @@ def test_the_dashboard_shows_every_figure_against_its_target(db: Session, sign_i
     assert sum(sum(s["values"]) for s in charts["emotions"]["series"]) == 5
     assert 'class="heatmap"' in html and "weekday=2&amp;hour=10" in html  # T2's breach, Tue 10:05
     assert "甲" in html and "乙" in html  # the scorecards
+    assert 'id="quality"' in html and "这段时间没有质检过的工单" in html  # no case reviewed yet
     assert 'href="/dashboard"' in browser.client.get("/inbox").text  # in the navigation
     week = browser.client.get(f"/dashboard?{PERIOD}&grain=week&group={story.group_id}&channel=web")
     assert week.status_code == 200 and "2026-W49" in week.text

@@ -22,6 +22,7 @@ from kefu.services.analytics import breakdowns
 from kefu.services.analytics.breakdowns import DailyCounts, HeatMap
 from kefu.services.analytics.facts import NO_FILTERS, Filters
 from kefu.services.analytics.kpis import MetricCell, kpi_table
+from kefu.services.analytics.quality import Quality, quality
 from kefu.services.analytics.scorecards import AgentScorecard, agent_scorecards
 from kefu.services.analytics.targets import check_reader, current_targets
 
@@ -53,6 +54,7 @@ class Dashboard:
     sentiments: DailyCounts
     breaches: HeatMap
     scorecards: list[AgentScorecard]
+    quality: Quality
 
 
 def kpi_cards(
@@ -114,4 +116,5 @@ def dashboard(
         sentiments=sentiments,
         breaches=breakdowns.breach_heatmap(session, start, end, filters, tz),
         scorecards=agent_scorecards(session, actor, start, end, filters),
+        quality=quality(session, start, end, filters),
     )

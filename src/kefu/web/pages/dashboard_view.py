@@ -17,7 +17,7 @@ from kefu.services.analytics import dashboard as service
 from kefu.services.analytics import drilldown
 from kefu.services.analytics.breakdowns import HOURS, WEEKDAYS
 from kefu.web import i18n
-from kefu.web.labels import N_, label
+from kefu.web.labels import LABELS, N_, label
 from kefu.web.pages import dashboard_query as q
 
 METRIC_NAMES = {
@@ -265,6 +265,8 @@ def dashboard_context(words: Words, chosen: q.Chosen, view: service.Dashboard) -
         ],
         "pillars": [words(PILLAR_NAMES[p]) for p in Pillar],
         "heat_rows": heat_rows(words, chosen, view),
+        "quality": view.quality,
+        "criterion_names": LABELS["qa_criterion"],
         "hours": list(HOURS),
         "has_cases": any(
             c.figure.denominator for c in view.cards if c.metric == Metric.RESOLUTION_RATE
