@@ -36,7 +36,8 @@ class QaReview(Base):
     __table_args__ = (
         Index("ix_qa_reviews_ticket", "ticket_id", "id"),
         Index("ix_qa_reviews_agent_created", "agent_id", "created_at"),
-        Index("ix_qa_reviews_status_total", "status", "total"),
+        Index("ix_qa_reviews_status_risk", "status", "risk", "id"),
+        Index("ix_qa_reviews_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -9,11 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import QaReview, Ticket, User
 from kefu.services.analytics.facts import NO_FILTERS, Filters
+from kefu.services.qa.reviewing import superseded
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,11 @@ def _average(totals: list[float]) -> float | None:
 def quality(
     session: Session, start: datetime, end: datetime, filters: Filters = NO_FILTERS
 ) -> Quality:
-    newest = select(func.max(QaReview.id)).group_by(QaReview.ticket_id)
     query = (
         select(QaReview, User.name)
         .join(Ticket, Ticket.id == QaReview.ticket_id)
         .outerjoin(User, User.id == QaReview.agent_id)
-        .where(QaReview.id.in_(newest), QaReview.resolved_at >= start, QaReview.resolved_at < end)
+        .where(QaReview.resolved_at >= start, QaReview.resolved_at < end, ~superseded(QaReview))
     )
     if filters.group_id is not None:
         query = query.where(QaReview.group_id == filters.group_id)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session, aliased
 
 from kefu.db.base import utcnow
 from kefu.db.models import QaCorrection, QaDispute, QaReview
@@ -132,16 +132,24 @@ def review_queue(session: Session, actor: Actor, *, limit: int = 50) -> list[QaR
     """The reviews waiting for a supervisor, each case's newest only: disputed first, then the
     riskiest (low scores, critical failures, crises, customers left upset), newest first."""
     _manager(actor)
-    newest = select(func.max(QaReview.id)).group_by(QaReview.ticket_id)
-    query = (
-        select(QaReview)
-        .where(QaReview.id.in_(newest), QaReview.status.in_(UNJUDGED))
-        .order_by(
-            (QaReview.status == "disputed").desc(), QaReview.risk.desc(), QaReview.id.desc()
-        )  # fmt: skip
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    out: list[QaReview] = []
+    for status in ("disputed", "automatic"):  # each along its (status, risk, id) index
+        query = (
+            select(QaReview)
+            .where(QaReview.status == status, ~superseded(QaReview))
+            .order_by(QaReview.risk.desc(), QaReview.id.desc())
+            .limit(limit - len(out))
+        )
+        out += session.scalars(query)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def superseded(review: type[QaReview]) -> Any:
+    """A review of a case reviewed again since (after a reopen): the newer one stands."""
+    newer = aliased(QaReview)
+    return exists().where(newer.ticket_id == review.ticket_id, newer.id > review.id)
 
 
 def agent_reviews(

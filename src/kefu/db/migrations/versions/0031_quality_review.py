@@ -61,7 +61,8 @@ def upgrade() -> None:
     )  # fmt: skip
     op.create_index("ix_qa_reviews_ticket", "qa_reviews", ["ticket_id", "id"])
     op.create_index("ix_qa_reviews_agent_created", "qa_reviews", ["agent_id", "created_at"])
-    op.create_index("ix_qa_reviews_status_total", "qa_reviews", ["status", "total"])
+    op.create_index("ix_qa_reviews_status_risk", "qa_reviews", ["status", "risk", "id"])
+    op.create_index("ix_qa_reviews_resolved_at", "qa_reviews", ["resolved_at"])
     op.create_table(
         "qa_corrections",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -100,7 +101,8 @@ def downgrade() -> None:
     op.drop_index("ix_qa_corrections_review_id", table_name="qa_corrections")
     op.drop_table("qa_corrections")
     for name in (
-        "ix_qa_reviews_status_total",
+        "ix_qa_reviews_resolved_at",
+        "ix_qa_reviews_status_risk",
         "ix_qa_reviews_agent_created",
         "ix_qa_reviews_ticket",
     ):
