@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kefu.db.base import utcnow
+from kefu.domain.kpi.slices import DEFAULT_TZ, Period
 from kefu.services.actors import Actor
 from kefu.services.analytics.facts import Filters
-from kefu.services.analytics.quality import quality
+from kefu.services.analytics.quality import by_period, quality
 from kefu.services.qa import reviewing
 from tests import factories
 from tests.services.qa.cases import rude_case
@@ -35,3 +36,7 @@ def test_the_periods_reviews_averaged_per_team_and_agent(db, engine):
     mine = quality(db, start, end, Filters(agent_id=second.id))
     assert mine.reviews == 1 and mine.critical == 0
     assert quality(db, end, end + timedelta(days=1)).reviews == 0
+    daily = by_period(db, start, end, Filters(), Period.DAY, DEFAULT_TZ)
+    assert 1 <= len(daily) <= 2  # the local day of the resolutions (two if midnight fell between)
+    if len(daily) == 1:
+        assert list(daily.values()) == [judged.average]  # the judged totals

@@ -23,6 +23,7 @@ from kefu.services.analytics.breakdowns import DailyCounts, HeatMap
 from kefu.services.analytics.facts import NO_FILTERS, Filters
 from kefu.services.analytics.kpis import MetricCell, kpi_table
 from kefu.services.analytics.quality import Quality, quality
+from kefu.services.analytics.quality import by_period as quality_by_period
 from kefu.services.analytics.scorecards import AgentScorecard, agent_scorecards
 from kefu.services.analytics.targets import check_reader, current_targets
 
@@ -43,6 +44,7 @@ class Trend:
     period: Period
     labels: list[str]
     series: dict[Metric, list[float | None]]
+    quality: list[float | None]  # the quality review's average score (质检均分)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ def trend(
     labels = period_labels(start, end, period, tz)
     by_label = {r.period: {c.metric: c.figure.value for c in r.cells} for r in rows}
     series = {m: [by_label.get(label, {}).get(m) for label in labels] for m in TREND_METRICS}
-    return Trend(period, labels, series)
+    reviewed = quality_by_period(session, start, end, filters, period, tz)
+    return Trend(period, labels, series, [reviewed.get(label) for label in labels])
 
 
 def dashboard(

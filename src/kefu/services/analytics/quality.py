@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import QaReview, Ticket, User
+from kefu.domain.kpi.slices import Period, period_of
 from kefu.services.analytics.facts import NO_FILTERS, Filters
 from kefu.services.qa.reviewing import superseded
 
@@ -39,9 +42,7 @@ def _average(totals: list[float]) -> float | None:
     return round(sum(totals) / len(totals), 1) if totals else None
 
 
-def quality(
-    session: Session, start: datetime, end: datetime, filters: Filters = NO_FILTERS
-) -> Quality:
+def _reviews(session: Session, start: datetime, end: datetime, filters: Filters) -> Any:
     query = (
         select(QaReview, User.name)
         .join(Ticket, Ticket.id == QaReview.ticket_id)
@@ -54,7 +55,25 @@ def quality(
         query = query.where(Ticket.channel == filters.channel)
     if filters.agent_id is not None:
         query = query.where(QaReview.agent_id == filters.agent_id)
-    rows = session.execute(query).all()
+    return query
+
+
+def by_period(
+    session: Session, start: datetime, end: datetime, filters: Filters, period: Period,
+    tz: ZoneInfo,
+) -> dict[str, float]:  # fmt: skip
+    """The average score of the reviews per day or week of their resolution (QA over time)."""
+    totals: dict[str, list[float]] = {}
+    for review, _ in session.execute(_reviews(session, start, end, filters)):
+        if review.total is not None and review.resolved_at is not None:
+            totals.setdefault(period_of(review.resolved_at, period, tz), []).append(review.total)
+    return {label: round(sum(v) / len(v), 1) for label, v in totals.items()}
+
+
+def quality(
+    session: Session, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> Quality:
+    rows = session.execute(_reviews(session, start, end, filters)).all()
     if not rows:
         return Quality()
     missed: Counter[str] = Counter()

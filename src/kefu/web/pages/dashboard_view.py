@@ -154,6 +154,14 @@ def charts(words: Words, chosen: q.Chosen, view: service.Dashboard) -> dict[str,
                     ],
                 }
                 for m, values in trend.series.items()
+            ]
+            + [
+                {
+                    "key": "qa",
+                    "label": words(N_("质检均分")) + words(N_("（分）")),
+                    "minutes": False,
+                    "values": trend.quality,
+                }
             ],
         },
         "complaints": {
