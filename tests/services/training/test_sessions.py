@@ -10,6 +10,7 @@ from sqlalchemy import select
 from kefu.db.models import AuditEvent, TrainingTurn
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services.actors import Actor
+from kefu.services.scripts.starter import ensure_starter_library
 from kefu.services.training import sessions
 from tests import factories
 
@@ -60,6 +61,8 @@ def test_the_empathetic_path_ends_resolved_with_a_high_score_and_every_goal(db):
 
 
 def test_the_blaming_path_escalates_and_the_card_shows_what_cost_points(db):
+    ensure_starter_library(db)  # the script library a fresh install has
+    db.commit()
     me = _actor(factories.make_user(db))
     row = _play(db, me, BAD)
     assert row.status == "escalated"
@@ -71,6 +74,7 @@ def test_the_blaming_path_escalates_and_the_card_shows_what_cost_points(db):
     costly = card["coaching"]
     assert [c["reaction"] for c in costly][:2] == ["blame", "blame"]
     assert all(c["better"] for c in costly)  # the scenario's model reply at that point
+    assert all(c["library"] and c["library"]["text"] for c in costly)  # and the library's
     assert row.score is not None and row.score < 60
     with pytest.raises(Conflict):
         sessions.do_reply(db, me, row, "还在吗？")  # ended

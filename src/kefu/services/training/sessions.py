@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from kefu.db.base import utcnow
 from kefu.db.models import TrainingSession, TrainingTurn, User
 from kefu.domain.qa.conversation import Found
+from kefu.domain.scripts.ranking import Situation
 from kefu.domain.training.machine import Progress, begin, step
 from kefu.domain.training.report import TRAINEE, PlayedTurn, report
 from kefu.domain.training.scenario import Scenario
@@ -172,8 +173,32 @@ def _finish(session: Session, row: TrainingSession, scenario: Scenario, progress
     ]  # fmt: skip
     outcome = progress.outcome or "escalated"
     card = report(scenario, played, outcome, current_scorecard(session))
+    data = card.to_json()
+    for item in data["coaching"]:  # and what the team's script library says for that moment
+        item["library"] = _library_reply(session, played, item["turn"])
     row.status, row.ended_at = outcome, utcnow()
-    row.report, row.score = card.to_json(), card.score.total
+    row.report, row.score = data, card.score.total
+
+
+def _library_reply(session: Session, played: list[PlayedTurn], turn: int) -> dict[str, str] | None:
+    """The script library's best reply to the customer message the trainee was answering: its
+    situation read by the analysis engine, ranked as the composer ranks suggestions."""
+    from kefu.nlp.analysis import analyze
+    from kefu.services.scripts.index import library_index
+    from kefu.services.scripts.suggest import rank
+
+    customer = next((t for t in reversed(played[:turn]) if t.role == CUSTOMER), None)
+    if customer is None:
+        return None
+    read = analyze(customer.text)
+    situation = Situation(intent=read.intent.value, category=read.category.value,
+                          emotion=customer.emotion or read.emotion.value,
+                          first_reply=not any(t.role == TRAINEE for t in played[:turn]))  # fmt: skip
+    ranked = rank(library_index(session), situation, 1)
+    if not ranked:
+        return None
+    entry = ranked[0][0]
+    return {"title": entry.title, "text": entry.body}
 
 
 def _progress_json(progress: Progress) -> dict[str, Any]:
