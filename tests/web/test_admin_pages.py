@@ -91,6 +91,7 @@ PAGES = (
     "/admin/automations",
     "/admin/automations/new",
     "/admin/automations/{trigger}",
+    "/admin/qa",
 )
 FORMS = (
     "/admin/users",
@@ -144,6 +145,7 @@ FORMS = (
     "/admin/automations/{trigger}/toggle",
     "/admin/automations/{trigger}/move",
     "/admin/automations/{trigger}/delete",
+    "/admin/qa",
 )
 
 

@@ -16,6 +16,7 @@ from kefu.web.pages.admin import (
     index,
     integrations,
     mailboxes,
+    qa,
     routing,
     sla,
     social_feeds,
@@ -44,5 +45,6 @@ for _module in (
     surveys,
     fields,
     automations,
+    qa,
 ):
     router.include_router(_module.router)
