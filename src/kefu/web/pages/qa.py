@@ -37,7 +37,7 @@ from kefu.web.render import page
 router = APIRouter(include_in_schema=False)
 
 QUALITY_DAYS = 30  # the period of an agent's average on /qa
-VERDICTS = [v.value for v in Verdict]
+VERDICTS = [verdict.value for verdict in Verdict]
 # The service's messages for a refused form (services/qa/reviewing.py), to be translated.
 SERVICE_MESSAGES = (N_("请填写理由。"), N_("未知的质检项。"), N_("结论只能是 pass、fail 或 na。"))
 
