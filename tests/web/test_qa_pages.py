@@ -199,6 +199,7 @@ def test_the_pages_in_english(db: Session, engine: Engine, sign_in: SignIn) -> N
     assert "Advisory only" not in html and "No judgements yet" in html
     page = boss.client.get(f"/qa/reviews/{review.id}").text
     assert "Conversation" in page and "Fail" in page and "Save the judgement" in page
+    assert ">Explanation<" in page and ">Agent<" in html and ">Ticket<" in html
     agent = sign_in(agent_user)
     agent.client.cookies.set("kefu_lang", "en")
     refused = agent.form(f"/qa/reviews/{review.id}/dispute", {"comment": ""})

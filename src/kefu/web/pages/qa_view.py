@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Message, QaReview, User
+from kefu.db.models import Customer, Message, QaReview, User
 from kefu.domain.qa.criteria import Verdict
 from kefu.domain.tickets import Direction
 from kefu.web.render import marked
@@ -35,6 +35,14 @@ def names_of(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {user_id: name for user_id, name in session.execute(query)}
 
 
+def _customer_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(Customer.id, Customer.name).where(Customer.id.in_(wanted))
+    return {customer_id: name for customer_id, name in session.execute(query)}
+
+
 @dataclass(frozen=True)
 class Row:
     """A review in a list."""
@@ -55,7 +63,7 @@ class Turn:
 
     message: Message
     customer: bool
-    author: str  # the agent's name (the page names the customer)
+    author: str  # the agent's or the customer's name, when known
     body: Markup
     cited: list[tuple[str, str]] = field(default_factory=list)  # (criterion, verdict)
 
@@ -81,9 +89,11 @@ def conversation(session: Session, review: QaReview, messages: list[Message]) ->
             if (result["criterion"], verdict) not in cited.get(index, []):
                 cited.setdefault(index, []).append((result["criterion"], verdict))
     names = names_of(session, (m.author_user_id for m in messages))
+    customers = _customer_names(session, (m.author_customer_id for m in messages))
     return [
         Turn(message=m, customer=m.direction == Direction.INBOUND.value,
-             author=names.get(m.author_user_id or 0, ""),
+             author=names.get(m.author_user_id or 0, "")
+             or customers.get(m.author_customer_id or 0, ""),
              body=highlighted(m.body_text, spans.get(i, [])), cited=cited.get(i, []))
         for i, m in enumerate(messages)
     ]  # fmt: skip
