@@ -97,6 +97,7 @@ from kefu.web.pages import kb as web_kb
 from kefu.web.pages import listening as web_listening
 from kefu.web.pages import mail_originals as web_mail_originals
 from kefu.web.pages import notifications as web_notifications
+from kefu.web.pages import qa as web_qa
 from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
 from kefu.web.pages import surveys as web_surveys
@@ -125,6 +126,7 @@ WORKSPACE_PAGES = (
     web_board,
     web_dashboard,
     web_listening,
+    web_qa,
     web_scripts,
     web_kb,
     web_tickets,

@@ -153,6 +153,28 @@ LABELS: dict[str, dict[str, str]] = {
         "privacy_exposure": N_("隐私暴露"),
         "too_long": N_("消息过长"),
     },
+    # The quality review (docs/qa.md): its criteria (domain/qa/criteria.py NAMES), verdicts
+    # and the states of a review.
+    "qa_criterion": {
+        "greeting": N_("开场问候"),
+        "closing": N_("结束确认"),
+        "empathy": N_("共情"),
+        "courtesy": N_("礼貌与担当"),
+        "jargon": N_("通俗表达"),
+        "commitments": N_("承诺得当"),
+        "privacy": N_("隐私保护"),
+        "response_time": N_("响应时效"),
+        "emotion_trend": N_("情绪改善"),
+        "loop_complete": N_("闭环完整"),
+        "survey": N_("客户评价"),
+    },
+    "qa_verdict": {"pass": N_("通过"), "fail": N_("未通过"), "na": N_("不适用")},
+    "qa_status": {
+        "automatic": N_("待复核"),
+        "disputed": N_("申诉中"),
+        "confirmed": N_("已确认"),
+        "corrected": N_("已更正"),
+    },
     "field_type": {
         "text": N_("文字"),
         "number": N_("数字"),
@@ -184,20 +206,6 @@ LABELS: dict[str, dict[str, str]] = {
         "not_json": N_("商城系统的答复不是 JSON"),
         "bad_answer": N_("商城系统的答复不符合订单格式"),
     },
-    "qa_criterion": {
-        "greeting": N_("开场问候"),
-        "closing": N_("结束确认"),
-        "empathy": N_("共情"),
-        "courtesy": N_("礼貌与担当"),
-        "jargon": N_("通俗表达"),
-        "commitments": N_("承诺得当"),
-        "privacy": N_("隐私保护"),
-        "response_time": N_("响应时效"),
-        "emotion_trend": N_("情绪改善"),
-        "loop_complete": N_("闭环完整"),
-        "survey": N_("客户评价"),
-    },
-    "qa_verdict": {"pass": N_("通过"), "fail": N_("未通过"), "na": N_("不适用")},
 }
 
 

@@ -128,6 +128,19 @@ def do_dispute(
     return dispute
 
 
+def disputes_of(session: Session, review: QaReview) -> list[QaDispute]:
+    """A review's disputes, oldest first, with the supervisors' answers (a loaded review)."""
+    query = select(QaDispute).where(QaDispute.review_id == review.id).order_by(QaDispute.id)
+    return list(session.scalars(query))
+
+
+def judgement_of(session: Session, review: QaReview) -> QaCorrection | None:
+    """The supervisor's judgement standing on a review (one of its rows: who, the comment,
+    when), or None while it is unjudged."""
+    query = select(QaCorrection).where(QaCorrection.review_id == review.id).limit(1)
+    return session.scalar(query.order_by(QaCorrection.id))
+
+
 def review_queue(session: Session, actor: Actor, *, limit: int = 50) -> list[QaReview]:
     """The reviews waiting for a supervisor, each case's newest only: disputed first, then the
     riskiest (low scores, critical failures, crises, customers left upset), newest first."""

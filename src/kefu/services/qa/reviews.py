@@ -51,18 +51,28 @@ def scorecard_version(session: Session, version: int) -> Scorecard:
         return DEFAULT
 
 
-def conversation_of(session: Session, ticket: Ticket) -> Conversation:
+def conversation_messages(session: Session, ticket_id: int) -> list[Message]:
+    """The messages a review reads, in order (its turns): the customer's and the agents'
+    replies; notes, the bot's and the system's messages left out."""
     messages = session.scalars(
         select(Message)
-        .where(Message.ticket_id == ticket.id, Message.direction != Direction.NOTE.value)
+        .where(Message.ticket_id == ticket_id, Message.direction != Direction.NOTE.value)
         .order_by(Message.created_at, Message.id)
     )
+    return [
+        m
+        for m in messages
+        if m.direction == Direction.INBOUND.value or m.author_type == AuthorType.USER.value
+    ]
+
+
+def conversation_of(session: Session, ticket: Ticket) -> Conversation:
     raw = []
-    for m in messages:
+    for m in conversation_messages(session, ticket.id):
         if m.direction == Direction.INBOUND.value:
             emotion = (m.analysis or {}).get("emotion")
             raw.append(RawTurn(CUSTOMER, m.body_text, m.created_at, emotion, m.id))
-        elif m.author_type == AuthorType.USER.value:
+        else:
             raw.append(RawTurn(AGENT, m.body_text, m.created_at, None, m.id))
     target = None
     if ticket.first_response_due_at is not None:
