@@ -56,6 +56,7 @@ lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python scripts/security-scan.py  # bandit over src/, every finding justified
 
 i18n: install-dev  # the workspace's catalogue: new strings added to en.po, to be translated there
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext:2 --no-location --sort-output -o build/kefu.pot src/kefu/web

