@@ -60,6 +60,7 @@ from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_sl
 from kefu.api.errors import install_error_handlers
 from kefu.api.health import DatabaseProbe
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
+from kefu.api.security_headers import SecurityHeaders
 from kefu.api.server_timing import ServerTiming
 from kefu.channels.adapters import close_adapters, process_adapters
 from kefu.db.base import utcnow
@@ -325,6 +326,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         upload_paths=UPLOAD_PATHS,
     )
     app.add_middleware(RejectNulCharacters)
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds_in_force)
     app.add_middleware(ServerTiming)  # outermost: the whole time kefu spent on a request
     return app
 

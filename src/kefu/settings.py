@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # links in survey mails and messages (``{public_url}/s/{token}``); answers a minute per
     # address on the public survey page.
     public_url: str = "http://127.0.0.1:8000"
+    # HSTS (api/security_headers.py): sent when ``public_url`` is https, for this many seconds
+    # (0: never).
+    hsts_seconds: int = Field(default=31_536_000, ge=0, le=63_072_000)
     survey_answers_per_minute: int = Field(default=20, ge=1)
     # Lifecycle automations (services/automations/): a resolved short-path case closes this many
     # hours after it was resolved; a case waiting on the customer gets one nudge after
@@ -188,6 +191,11 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no analysis model at {value} (write one with `kefu train`)")
         return value
+
+    @property
+    def hsts_seconds_in_force(self) -> int:
+        """HSTS only where kefu is reached over https (a plain-http install must stay reachable)."""
+        return self.hsts_seconds if self.public_url.lower().startswith("https://") else 0
 
     @property
     def analysis_model(self) -> Path:
