@@ -394,6 +394,23 @@ def test_login_rate_limit_gives_429_with_json_error(strict_app):
         _error(_login(elsewhere, email="ADMIN@example.cn"), 429, "rate_limited")
 
 
+def test_an_attacked_account_stays_open_from_its_owners_usual_address(strict_app):
+    with TestClient(strict_app, client=("198.51.100.7", 50000)) as owner:
+        assert _login(owner).status_code == 200  # the owner's usual address
+    # A spray at the account from elsewhere exhausts its limit (3: the owner's first sign-in,
+    # from an address new then, counted too).
+    for n in range(2):
+        with TestClient(strict_app, client=(f"203.0.113.{n + 1}", 50000)) as attacker:
+            _error(_login(attacker, password="guess"), 401, "invalid_credentials")
+    with TestClient(strict_app, client=("203.0.113.9", 50000)) as attacker:
+        _error(_login(attacker), 429, "rate_limited")  # even the right password, from elsewhere
+    with TestClient(strict_app, client=("198.51.100.7", 50000)) as owner:
+        assert _login(owner).status_code == 200  # the owner is not locked out
+        for _ in range(2):  # but the owner's address has its own limit as every address does
+            _login(owner, password="guess")
+        _error(_login(owner), 429, "rate_limited")
+
+
 def _strict_settings(settings, tmp_path, **overrides) -> Settings:
     return Settings(
         env="test",

@@ -71,7 +71,12 @@ def sign_in(
     """Check a password (limited per client address and per account) and open a session: the
     cookie value and the session's row. The API's login and the workspace's sign-in page."""
     client = client_address(request, settings.trusted_proxy_networks)
-    if not limiter.hit(f"login:{client}") or not limiter.hit(f"login:{email.lower()}"):
+    if not limiter.hit(f"login:{client}"):
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    # An account under attack from elsewhere stays open from the address its owner signed in
+    # from before: the per-account limit counts only attempts from unfamiliar addresses.
+    usual = service.signed_in_from(db, email, client)
+    if not usual and not limiter.hit(f"login:{email.strip().lower()}"):
         raise KefuError("rate_limited", status_code=429, retry_after=60)
     user = service.authenticate(db, email, password)
     return service.do_login(

@@ -89,6 +89,25 @@ def authenticate(session: Session, email: str, password: str) -> User:
     return user
 
 
+USUAL_ADDRESS_DAYS = 90
+
+
+def signed_in_from(session: Session, email: str, ip: str) -> bool:
+    """Whether the account of ``email`` signed in from ``ip`` in the last 90 days (its owner's
+    usual address: the login limiter does not hold the account's own attempts there)."""
+    if not ip:
+        return False
+    since = utcnow() - timedelta(days=USUAL_ADDRESS_DAYS)
+    found = session.scalar(
+        select(LoginSession.id)
+        .join(User, User.id == LoginSession.user_id)
+        .where(User.email == email.strip().lower(), LoginSession.ip == ip,
+               LoginSession.created_at >= since)
+        .limit(1)
+    )  # fmt: skip
+    return found is not None
+
+
 def do_login(
     session: Session, user: User, *, days: int, ip: str = "", user_agent: str = ""
 ) -> tuple[str, LoginSession]:
