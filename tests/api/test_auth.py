@@ -235,6 +235,24 @@ def test_logout_revokes_the_session(anon, server, db, admin):
     )
 
 
+def test_sign_out_everywhere_ends_every_browser_session_but_not_tokens(anon, server, db, admin):
+    csrf = _login(anon).json()["csrf_token"]
+    with httpx.Client(base_url=server, timeout=30) as laptop:
+        _login(laptop)
+        token = factories.make_token(db, admin)
+        assert laptop.get("/api/v1/auth/me").status_code == 200
+        response = anon.post("/api/v1/auth/logout-everywhere", headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 204
+        _error(laptop.get("/api/v1/auth/me"), 401, "not_authenticated")  # the other browser too
+        _error(anon.get("/api/v1/auth/me"), 401, "not_authenticated")
+        with httpx.Client(base_url=server, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"}) as script:  # fmt: skip
+            assert script.get("/api/v1/auth/me").status_code == 200  # tokens are revoked apart
+    db.expire_all()
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "auth.logout_everywhere"))
+    assert event is not None and event.after == {"sessions_ended": 2}
+
+
 def test_logout_with_an_api_token_says_only_a_session_logs_out(api):
     _error(api.post("/api/v1/auth/logout"), 400, "not_a_session")
     assert (

@@ -208,3 +208,13 @@ def test_an_unknown_page_is_a_page_and_an_unknown_api_path_is_json(anon: httpx.C
     api = anon.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
     assert api.status_code == 404
     assert api.json()["error"]["code"] == "route_not_found"
+
+
+def test_sign_out_everywhere_from_the_account_page(db, sign_in):
+    user = factories.make_user(db)
+    here, there = sign_in(user), sign_in(user)
+    assert "在所有设备上退出" in here.client.get("/account").text
+    done = here.form("/account/logout-everywhere")
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    for browser in (here, there):
+        assert browser.client.get("/inbox").status_code in (303, 401)

@@ -128,6 +128,23 @@ def logout(
 
 
 @router.post(
+    "/logout-everywhere",
+    status_code=204,
+    summary="End every browser session of mine, this one included (API tokens stay)",
+    **allow(*STAFF),
+)
+def logout_everywhere(
+    request: Request, response: Response, db: DB, actor: CurrentActor, settings: AppSettings
+) -> Response:
+    if actor.user_id is None:
+        raise KefuError("not_a_session", status_code=400)
+    service.do_sign_out_everywhere(db, actor, staff.get_user(db, actor.user_id))
+    response.status_code = 204
+    clear_session_cookies(response, settings)
+    return response
+
+
+@router.post(
     "/password",
     status_code=204,
     summary="Change my password; my other sessions and tokens end",

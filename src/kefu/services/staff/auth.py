@@ -152,6 +152,25 @@ def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
     presence.do_set_presence(session, actor, row.user, online=False)
 
 
+def do_sign_out_everywhere(session: Session, actor: Actor, user: User) -> dict[str, int]:
+    """End every browser session of the user, this one too (a lost laptop, a shared computer);
+    API tokens stay (revoked one by one under 令牌). Audited."""
+    now = utcnow()
+    ended: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None),
+               LoginSession.expires_at > now)
+        .values(revoked_at=now),
+        execution_options={"synchronize_session": False},
+    )  # fmt: skip
+    audit.record(session, actor, "auth.logout_everywhere", object_type="user", object_id=user.id,
+                 after={"sessions_ended": ended.rowcount})  # fmt: skip
+    note_access_changed(session, user.id, reason="signed_out")
+    agent_status.do_set_status(session, actor, user, AgentStatus.OFFLINE, now)
+    presence.do_set_presence(session, actor, user, online=False)
+    return {"sessions_ended": ended.rowcount}
+
+
 # --- password changes -------------------------------------------------------------------
 
 

@@ -132,6 +132,17 @@ def sign_out(request: Request, db: DB, actor: PageActor, settings: AppSettings) 
     return response
 
 
+@router.post("/account/logout-everywhere")
+def sign_out_everywhere(
+    request: Request, db: DB, actor: PageActor, settings: AppSettings
+) -> Response:
+    user = request.state.login_session.user
+    auth.do_sign_out_everywhere(db, actor, user)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookies(response, settings)
+    return response
+
+
 @router.get("/account")
 def account_page(request: Request, actor: PageActor) -> Response:
     return page(request, "workspace/account.html", {"done": request.query_params.get("done")})
