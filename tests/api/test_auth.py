@@ -322,6 +322,9 @@ def test_a_wrong_current_password_changes_nothing(anon, server, client_for, db, 
         422,
         "validation_error",
     )
+    breached = _change_password(anon, factories.PASSWORD, "1qaz2wsx", **{"X-CSRF-Token": csrf})
+    error = _error(breached, 422, "validation_error")
+    assert error["details"] == {"new_password": "这个密码出现在已泄露的常用密码中，请换一个。"}
     assert token_client.get("/api/v1/auth/me").status_code == 200
     assert _login(anon).status_code == 200
     _error(_change_password(anon, factories.PASSWORD, "x" * 9), 403, "csrf_failed")

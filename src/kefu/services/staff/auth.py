@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from kefu.db.base import utcnow
 from kefu.db.models import ApiToken, LoginSession, User
+from kefu.domain import passwords
 from kefu.domain.chat_offers import AgentStatus
 from kefu.domain.events import AccessChanged
 from kefu.domain.roles import Role
@@ -90,6 +91,13 @@ def authenticate(session: Session, email: str, password: str) -> User:
 
 
 USUAL_ADDRESS_DAYS = 90
+
+
+def check_policy(password: str, email: str, *, field: str = "password") -> None:
+    """422 naming ``field`` when the password breaks the policy (domain/passwords.py)."""
+    reason = passwords.problem(password, email=email)
+    if reason is not None:
+        raise KefuError("validation_error", status_code=422, details={field: reason})
 
 
 def signed_in_from(session: Session, email: str, ip: str) -> bool:
@@ -223,6 +231,7 @@ def do_change_own_password(
         raise PermissionDenied()
     if not verify_password(user.password_hash, current_password):
         raise KefuError("wrong_password", status_code=403)
+    check_policy(new_password, user.email, field="new_password")
     user.password_hash = hash_password(new_password)
     user.updated_at = utcnow()
     ended = end_credentials(

@@ -15,7 +15,12 @@ from kefu.domain.roles import Role
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
-from kefu.services.staff.auth import end_credentials, hash_password, note_access_changed
+from kefu.services.staff.auth import (
+    check_policy,
+    end_credentials,
+    hash_password,
+    note_access_changed,
+)
 
 
 def require_admin(actor: Actor) -> None:
@@ -130,6 +135,8 @@ def do_create_user(
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("email_taken", details={"field": "email"})
+    if password:
+        check_policy(password, email)
     user = User(
         email=email,
         name=name,
@@ -180,6 +187,8 @@ def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str
     was_active = user.is_active
     for name, value in changes.items():
         if name == "password":
+            if value:
+                check_policy(value, str(changes.get("email") or user.email))
             user.password_hash = hash_password(value) if value else None
         elif name == "group_ids":
             user.groups = _groups(session, value)
