@@ -144,9 +144,7 @@ class DatabaseState(Collector):
         yield GaugeMetricFamily(
             "kefu_analysis_retries_pending",
             "Messages whose analysis failed, waiting to be analyzed again",
-            value=session.scalar(
-                select(func.count()).where(Message.analysis_retry_at.is_not(None))
-            )
+            value=session.scalar(select(func.count()).where(Message.analysis_retry_at.is_not(None)))
             or 0,
         )
 

@@ -7,6 +7,7 @@ Pure ASGI like the other middlewares (api/server_timing.py); HTTP only, sockets 
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -39,10 +40,29 @@ class RequestMeters:
         self.latency.labels(route, method, status_class).observe(seconds)
 
 
+PARAMETER = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+
+
 def route_template(scope: Scope) -> str:
-    route = scope.get("route")  # set by the router on the scope it was given (Starlette)
-    path = getattr(route, "path", None) or getattr(route, "path_format", None)
-    return path if isinstance(path, str) and path else UNMATCHED
+    """The matched route's template, with the prefix its router was included under.
+
+    The router leaves the matched route on the scope, but its ``path`` lacks the prefix of
+    ``include_router`` ("/tickets/{ticket_id}" for "/api/v1/tickets/5"). That prefix is the part
+    of the request's path before the route's own part: the template filled with the request's
+    path parameters."""
+    route = scope.get("route")  # set on the scope by the router that matched (Starlette)
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not isinstance(template, str) or not template:
+        return UNMATCHED
+    params = scope.get("path_params") or {}
+    try:
+        filled = PARAMETER.sub(lambda m: str(params[m.group(1)]), template)
+    except KeyError:
+        return template
+    path = str(scope.get("path", ""))
+    if filled and path.endswith(filled):
+        return path[: len(path) - len(filled)] + template
+    return template
 
 
 class RequestMetrics:

@@ -193,7 +193,9 @@ def _job_watch(context: JobContext) -> Counts:
     from kefu.services.infra.job_runs import alert_stalled
 
     settings = context.settings
-    watched = [(j.name, j.every, j.summary) for j in periodic_jobs(settings) if j.name != "job_watch"]
+    watched = [
+        (j.name, j.every, j.summary) for j in periodic_jobs(settings) if j.name != "job_watch"
+    ]
     rule = StallRule(settings.job_stall_factor, settings.job_stall_min_seconds)
     return {"alerted": len(alert_stalled(context.sessions, watched, rule, context.now()))}
 
