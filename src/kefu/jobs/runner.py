@@ -21,6 +21,11 @@ from kefu.jobs.registry import Counts, Job, JobContext
 
 log = logging.getLogger("kefu.jobs")
 
+# A job's success is written at most this often per runner: the jobs on the SLA interval would
+# otherwise write about five rows a second per worker. A stall is judged in minutes.
+RECORD_EVERY_SECONDS = 10.0
+_recorded: dict[tuple[int, str], float] = {}  # (the runner's context, job) -> monotonic time
+
 
 def run_round(job: Job, context: JobContext) -> Counts:
     """One round of one job; what it did goes to the log when it did something."""
@@ -36,12 +41,17 @@ def record_success(job: Job, context: JobContext) -> None:
     counts as done (the next round records again)."""
     from kefu.services.infra import job_runs
 
+    key, now = (id(context), job.name), time.monotonic()
+    if now - _recorded.get(key, -RECORD_EVERY_SECONDS) < RECORD_EVERY_SECONDS:
+        return
     try:
         with context.sessions() as session:
             job_runs.record_success(session, job.name, context.now())
             session.commit()
     except Exception:
         log.warning("could not record the round of job %s", job.name, exc_info=True)
+        return
+    _recorded[key] = now
 
 
 class Schedule:
