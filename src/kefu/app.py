@@ -34,6 +34,7 @@ from kefu.api import (
     integrations,
     kb,
     macros,
+    metrics,
     norms,
     notifications,
     outbox,
@@ -60,6 +61,8 @@ from kefu.api.database_gate import DatabaseAdmission, DatabaseGate, admission_sl
 from kefu.api.errors import install_error_handlers
 from kefu.api.health import DatabaseProbe
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
+from kefu.api.metrics import metrics_registry
+from kefu.api.request_metrics import RequestMeters, RequestMetrics
 from kefu.api.security_headers import SecurityHeaders
 from kefu.api.server_timing import ServerTiming
 from kefu.channels.adapters import close_adapters, process_adapters
@@ -229,7 +232,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.outbox = RelayService.from_settings(
         factories.write, adapters, settings, read_sessions=factories.read
     )
-    redis = connect_redis(settings.redis_url)
+    app.state.redis = redis = connect_redis(settings.redis_url)  # /readyz pings it
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=redis)
     app.state.webhook_limiter = RateLimiter(settings.webhook_events_per_minute, 60, redis=redis)
     app.state.kb_limits = KbLimits(
@@ -305,6 +308,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(agent_socket.router, prefix="/api/v1")
     app.state.agent_hub = agent_socket.make_hub(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.state.metrics_registry = registry = metrics_registry(app.state, factories.read)
     app.include_router(web_pages.router)
     for page_module in WORKSPACE_PAGES:
         app.include_router(page_module.router)
@@ -327,6 +332,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.add_middleware(RejectNulCharacters)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds_in_force)
+    # Outside the gate and the limits: a request refused there or queued for a slot is counted
+    # with the time it waited.
+    app.add_middleware(RequestMetrics, meters=RequestMeters(registry))
     app.add_middleware(ServerTiming)  # outermost: the whole time kefu spent on a request
     return app
 

@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     # "127.0.0.1, 10.0.0.0/8"). Empty: the client is always the address that connected, so
     # nobody can pick a fresh login limit by sending the header (api/client_address.py).
     trusted_proxies: str = ""
+    # Monitoring (api/metrics.py): the addresses or networks that may read /metrics ("127.0.0.1,
+    # 10.0.0.0/8"); anyone else gets 404. The client is found as for the login limits (a
+    # forwarded address only through KEFU_TRUSTED_PROXIES), so a scrape relayed by the public
+    # proxy counts as the outside client it names.
+    metrics_allow: str = "127.0.0.1, ::1"
+    # A periodic job whose last successful round is older than job_stall_factor × its interval
+    # (and at least job_stall_min_seconds) is stalled: the admins are told once per stall.
+    job_stall_factor: float = Field(default=10.0, ge=2, le=1000)
+    job_stall_min_seconds: float = Field(default=300.0, ge=0, le=86400)
     # How long an API token's permissions are cached in a process; changes made through
     # another process are seen after at most this long (0: look the token up every time).
     token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
@@ -171,7 +180,7 @@ class Settings(BaseSettings):
         _origins(value)  # a typo refused at start-up, not a socket refused at run time
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
         _networks(value)  # refuse a typo at start-up rather than trust nobody (or everybody)
@@ -249,6 +258,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return _networks(self.trusted_proxies)
+
+    @property
+    def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return _networks(self.metrics_allow)
 
 
 def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:

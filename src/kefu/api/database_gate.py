@@ -32,7 +32,7 @@ from typing import Any
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Ungated paths must not need a worker thread (async handlers): they run beside the admitted.
-UNGATED_PATHS = frozenset({"/healthz", "/docs", "/openapi.json", "/"})
+UNGATED_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json", "/"})
 THREADS_TO_SPARE = 1
 ADMITTED = "database_admitted"  # request.state: the request already holds a slot
 

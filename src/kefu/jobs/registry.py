@@ -22,6 +22,7 @@ from kefu.nlp.analysis import Analyzer, analyzer
 from kefu.settings import Settings
 
 Counts = Mapping[str, int]
+JOB_WATCH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,19 @@ def _qa_reviews(context: JobContext) -> Counts:
     return asdict(sweep_until_done(context.sessions, context.now))
 
 
+def _job_watch(context: JobContext) -> Counts:
+    """The other jobs' last successes checked; a stalled one told to the admins once."""
+    from kefu.domain.job_stalls import StallRule
+    from kefu.services.infra.job_runs import alert_stalled
+
+    settings = context.settings
+    watched = [
+        (j.name, j.every, j.summary) for j in periodic_jobs(settings) if j.name != "job_watch"
+    ]
+    rule = StallRule(settings.job_stall_factor, settings.job_stall_min_seconds)
+    return {"alerted": len(alert_stalled(context.sessions, watched, rule, context.now()))}
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The jobs to run, in order."""
     return [
@@ -219,4 +233,6 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "KPI figures: the cases changed since the last round rolled up again (per day)"),
         Job("qa_reviews", settings.sla_sweep_seconds, _qa_reviews,
             "quality review: each case resolved (a complaint archived) reviewed and scored"),
+        Job("job_watch", JOB_WATCH_SECONDS, _job_watch,
+            "monitoring: a job without a successful round for too long told to the admins"),
     ]  # fmt: skip

@@ -1,7 +1,9 @@
 """Running the periodic jobs: a loop for ``kefu worker`` and a task inside ``kefu serve``.
 
 Each job runs when its interval has passed since its last round started; a job that fails is
-logged and tried again at its next round, and never stops the others.
+logged and tried again at its next round, and never stops the others. Each successful round is
+recorded in ``job_runs`` (services/infra/job_runs.py): the metrics show how long ago each job
+last succeeded, and the "job_watch" job tells the admins when one stalls.
 """
 
 from __future__ import annotations
@@ -19,13 +21,37 @@ from kefu.jobs.registry import Counts, Job, JobContext
 
 log = logging.getLogger("kefu.jobs")
 
+# A job's success is written at most this often per runner: the jobs on the SLA interval would
+# otherwise write about five rows a second per worker. A stall is judged in minutes.
+RECORD_EVERY_SECONDS = 10.0
+_recorded: dict[tuple[int, str], float] = {}  # (the runner's context, job) -> monotonic time
+
 
 def run_round(job: Job, context: JobContext) -> Counts:
     """One round of one job; what it did goes to the log when it did something."""
     counts = job.run(context)
     if any(value for key, value in counts.items() if key != "checked"):
         log.info("%s: %s", job.name, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    record_success(job, context)
     return counts
+
+
+def record_success(job: Job, context: JobContext) -> None:
+    """The round's success in ``job_runs``; failing to write it is logged, and the round still
+    counts as done (the next round records again)."""
+    from kefu.services.infra import job_runs
+
+    key, now = (id(context), job.name), time.monotonic()
+    if now - _recorded.get(key, -RECORD_EVERY_SECONDS) < RECORD_EVERY_SECONDS:
+        return
+    try:
+        with context.sessions() as session:
+            job_runs.record_success(session, job.name, context.now())
+            session.commit()
+    except Exception:
+        log.warning("could not record the round of job %s", job.name, exc_info=True)
+        return
+    _recorded[key] = now
 
 
 class Schedule:

@@ -88,6 +88,11 @@ class AgentHub:
     def detach(self, listener: Listener) -> None:
         self._listeners.discard(listener)
 
+    @property
+    def listeners(self) -> int:
+        """Agent sockets attached in this process (the /metrics open sockets)."""
+        return len(self._listeners)
+
     async def frames_for(self, viewer: Viewer, stored: Sequence[Stored]) -> list[Frame]:
         """The frames of ``stored`` that ``viewer`` may receive (a replay)."""
         relevant = [s for s in stored if s.event.name in AGENT_EVENTS]

@@ -21,6 +21,7 @@ from kefu.db.models.customers import (
 )
 from kefu.db.models.delivery import OutboxEntry
 from kefu.db.models.fields import TicketField
+from kefu.db.models.jobs import JobRun
 from kefu.db.models.kb import KbArticle, KbArticleVersion, KbFeedback, KbIndexState, KbSearchLog
 from kefu.db.models.mail import MailAcknowledgement, Mailbox, MailRaw, MailThreadId
 from kefu.db.models.qa import QaCorrection, QaDispute, QaReview, QaScorecard
@@ -60,6 +61,7 @@ from kefu.db.models.wechat import WechatAccessToken, WechatAccount, WechatFollow
 from kefu.db.models.workflow import Notification, RoutingRule, SlaPolicy
 
 __all__ = [
+    "JobRun",
     "TrainingSession",
     "TrainingTurn",
     "QaCorrection",

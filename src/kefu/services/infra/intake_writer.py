@@ -78,6 +78,11 @@ class IntakeWriter:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-intake")
         self.batches = 0  # how many transactions were written, for tests and benchmarks
 
+    @property
+    def pending(self) -> int:
+        """Deliveries waiting for their batch (the /metrics intake queue)."""
+        return len(self._queue)
+
     async def submit(self, delivery: Delivery) -> Outcome:
         """Queue one delivery and wait until its batch is committed (or refused)."""
         if len(self._queue) >= self.max_queue:
