@@ -149,6 +149,7 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "automations: closed 0, nudged 0, triggers_fired 0, failed 0",  # nothing due yet
             "kpi_rollup: cases 1, rounds 1, busy 0",  # the new ticket rolled up
             "qa_reviews: reviewed 0",  # no case resolved
+            "job_watch: alerted 0",  # every job just ran
         ]
     finally:
         get_settings.cache_clear()
