@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
+from kefu.db import migrate
 from kefu.db.engine import make_engine, make_session_factory
-from kefu.db.models import Message, Ticket
+from kefu.db.models import Base, Message, Ticket
 from kefu.services.backups import sqlite as sqlite_backup
 from kefu.services.backups.manifest import (
     EXIT_BAD_ARCHIVE,
@@ -244,3 +245,20 @@ def test_sqlite_backup_while_another_connection_writes(sqlite_only, db, engine, 
             assert copy.execute("PRAGMA foreign_key_check").fetchall() == []
             counted = copy.execute("SELECT count(*) FROM tickets").fetchone()[0]
             assert counted == manifest.tables["tickets"]
+
+
+def test_a_schema_without_rows_counts_as_empty(db, engine, settings, tmp_path):
+    make_cases_with_attachment(db, settings)
+    archive = tmp_path / "kefu.tar.gz"
+    make_backup(settings, archive)
+    with fresh_target(settings, tmp_path) as target:
+        migrate.upgrade(target.resolved_database_url)  # the starter library's rows, then none
+        schema_only = make_engine(target.resolved_database_url)
+        try:
+            with schema_only.begin() as conn:
+                for table in reversed(Base.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            restore_backup(target, archive)
+            assert fingerprint(schema_only) == fingerprint(engine)
+        finally:
+            schema_only.dispose()
