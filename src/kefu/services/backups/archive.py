@@ -160,6 +160,9 @@ def _compare(manifest: Manifest, found: dict[str, FileEntry]) -> None:
     expected = {entry.name: entry for entry in manifest.files}
     if not manifest.database.name.startswith(DATABASE_PREFIX):
         raise _damaged(f"清单中的数据库文件名不对：{manifest.database.name}")
+    strays = [a.name for a in manifest.attachments if not a.name.startswith(ATTACHMENTS_PREFIX)]
+    if strays:
+        raise _damaged(f"清单中的附件不在 attachments/ 下：{strays[0]}")
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
     changed = sorted(n for n in set(expected) & set(found) if expected[n] != found[n])

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from kefu import __version__
 from kefu.db.models import Base
@@ -61,7 +64,13 @@ def make_backup(settings: Settings, path: Path) -> Manifest:
     """Write the archive ``path`` (a new file): first the database's snapshot, then the
     attachments, whose blobs are written before the rows naming them commit, so every
     attachment of the snapshot is there."""
-    path = path.absolute()
+    try:
+        return _make_backup(settings, path.absolute())
+    except (OSError, sqlite3.Error, SQLAlchemyError) as e:
+        raise BackupError(f"写入备份时出错：{_first_line(e)}") from e
+
+
+def _make_backup(settings: Settings, path: Path) -> Manifest:
     _check_writable(path)
     kind = database_kind(settings)
     url = settings.resolved_database_url
@@ -98,6 +107,13 @@ def make_backup(settings: Settings, path: Path) -> Manifest:
 def restore_backup(settings: Settings, path: Path) -> RestoreReport:
     """Restore ``path`` into the configured database and attachments folder, which must hold
     no rows and no files; nothing is touched until the whole archive checks out."""
+    try:
+        return _restore_backup(settings, path)
+    except (OSError, sqlite3.Error, SQLAlchemyError) as e:
+        raise BackupError(f"恢复时出错：{_first_line(e)}") from e
+
+
+def _restore_backup(settings: Settings, path: Path) -> RestoreReport:
     kind = database_kind(settings)
     url = settings.resolved_database_url
     with tempfile.TemporaryDirectory(prefix="kefu-restore-") as scratch:
@@ -196,3 +212,9 @@ def _verify(manifest: Manifest, restored: dict[str, int], root: Path) -> None:
 
 def _entry_of(file: Path, name: str) -> FileEntry:
     return FileEntry(name=name, size=file.stat().st_size, sha256=sha256_of(file))
+
+
+def _first_line(error: Exception) -> str:
+    """An error's own message, without the SQL and links SQLAlchemy adds below it."""
+    text = str(getattr(error, "orig", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
