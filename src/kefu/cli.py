@@ -1,5 +1,5 @@
 """The ``kefu`` command: serve, worker, demo, db, user, token, integration and outbox management,
-analysis (cli_nlp)."""
+analysis (cli_nlp), backup and restore (cli_backup)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from kefu import __version__, cli_kb, cli_kpi, cli_mail, cli_nlp, cli_norms, cli_report
+from kefu import __version__, cli_backup, cli_kb, cli_kpi, cli_mail, cli_nlp, cli_norms, cli_report
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
@@ -57,6 +57,8 @@ app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)
 app.command("check-reply")(cli_norms.check_reply)
 app.command("report")(cli_report.report)
+app.command("backup")(cli_backup.backup)
+app.command("restore")(cli_backup.restore)
 
 CLI_ACTOR = Actor(user_id=None, role=Role.ADMIN, via="cli", name="cli")
 
