@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
+import subprocess  # nosec: pg_dump and pg_restore, fixed argument lists
 from collections.abc import Iterable
 from pathlib import Path
 
