@@ -32,9 +32,8 @@ def test_a_missing_pg_dump_is_named(monkeypatch, tmp_path):
     assert postgres.find_tool("pg_dump") == str(tmp_path / "15" / "bin" / "pg_dump")
 
 
+@pytest.mark.postgresql_only
 def test_a_missing_pg_dump_fails_the_backup_cleanly(monkeypatch, tmp_path, settings, engine):
-    if settings.is_sqlite:
-        pytest.skip("PostgreSQL's backup")
     from kefu.services.backups.service import make_backup
 
     monkeypatch.setattr(postgres.shutil, "which", lambda name: None)

@@ -193,13 +193,8 @@ def _writable(folder: Path) -> bool:
     return True
 
 
-@pytest.fixture
-def sqlite_only(settings):
-    if not settings.is_sqlite:
-        pytest.skip("the SQLite online backup")
-
-
-def test_sqlite_backup_beside_an_open_write_transaction(sqlite_only, db, settings, tmp_path):
+@pytest.mark.sqlite_only
+def test_sqlite_backup_beside_an_open_write_transaction(db, settings, tmp_path):
     subject = factories.make_ticket(db).subject
     path = sqlite_backup.database_path(settings.resolved_database_url)
     # A writer in the middle of its transaction: the snapshot neither waits for it nor sees it.
