@@ -13,7 +13,17 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from kefu import __version__, cli_backup, cli_kb, cli_kpi, cli_mail, cli_nlp, cli_norms, cli_report
+from kefu import (
+    __version__,
+    cli_backup,
+    cli_customer,
+    cli_kb,
+    cli_kpi,
+    cli_mail,
+    cli_nlp,
+    cli_norms,
+    cli_report,
+)
 from kefu.db import migrate
 from kefu.db.engine import make_engine
 from kefu.db.models import User
@@ -52,6 +62,7 @@ app.add_typer(search_app, name="search")
 app.add_typer(cli_kb.kb_app, name="kb")
 app.add_typer(cli_mail.mail_app, name="mail")
 app.add_typer(cli_kpi.kpi_app, name="kpi")
+app.add_typer(cli_customer.customer_app, name="customer")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)

@@ -108,6 +108,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "One of these customers has already been merged",
     ),
     "merge_already_undone": ("该合并已撤销", "This merge has already been undone"),
+    "erasure_reason_required": (
+        "删除客户个人信息须写明原因",
+        "Erasing a customer's personal data needs a reason",
+    ),
     "customer_join_decided": (
         "该合并建议已处理过（{state}）",
         "This suggestion has already been decided ({state})",

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Customer, CustomerMerge, Identity, Ticket
+from kefu.db.models import AuditEvent, Customer, CustomerMerge, Identity, Ticket
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import tickets as ticket_service
 from tests import factories
@@ -98,6 +98,26 @@ def test_the_profile_shows_the_contact_details_in_full_as_the_api_does(
     assert f'value="{PHONE}"' in page.text
     assert "liu.manager@example.cn" in page.text
     assert "13900001111" in page.text
+
+
+def test_each_look_at_the_full_profile_and_timeline_is_audited(
+    sign_in: SignIn, db: Session
+) -> None:
+    customer = _rich_customer(db)
+    user = factories.make_user(db)
+    browser = sign_in(user)
+    assert browser.client.get(f"/customers/{customer.id}").status_code == 200
+    assert browser.client.get(f"/customers/{customer.id}/timeline").status_code == 200
+    db.rollback()
+    seen = db.execute(
+        select(AuditEvent.actor_id, AuditEvent.after)
+        .where(AuditEvent.action == "customer.access", AuditEvent.customer_id == customer.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [tuple(row) for row in seen] == [
+        (user.id, {"what": "page:profile"}),
+        (user.id, {"what": "page:timeline"}),
+    ]
 
 
 def test_note_and_tags_are_saved_from_the_panel(sign_in: SignIn, db: Session) -> None:

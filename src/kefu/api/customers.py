@@ -1,20 +1,22 @@
-"""/api/v1/customers: profiles, search, the cross-channel timeline, merge and undo."""
+"""/api/v1/customers: profiles, search, the cross-channel timeline, merge and undo, and a
+customer's personal data (export, erasure)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
-from kefu.api.access import MANAGERS, STAFF, allow
+from kefu.api.access import ADMINS, MANAGERS, STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, TagName
 from kefu.api.tickets import MessagePublic, TicketPublic
 from kefu.domain.customer_joins import ContactKind
-from kefu.services.customers import joins, verification
+from kefu.services.customers import joins, personal_data, verification
 from kefu.services.customers import profiles as service
+from kefu.services.customers.personal_data_report import report_markdown
 from kefu.services.customers.profiles import IdentityIn
 from kefu.services.sla.clocks import Policies
 
@@ -146,7 +148,9 @@ def create_customer(body: CustomerCreate, db: DB, actor: CurrentActor) -> Custom
     "/{customer_id}", response_model=CustomerPublic, summary="One customer", **allow(*STAFF)
 )
 def get_customer(customer_id: Id, db: DB, actor: CurrentActor) -> CustomerPublic:
-    return CustomerPublic.of(service.access_customer(db, actor, customer_id))
+    customer = service.access_customer(db, actor, customer_id)
+    personal_data.record_access(db, actor, customer, what="api:profile")
+    return CustomerPublic.of(customer)
 
 
 @router.patch(
@@ -170,6 +174,7 @@ def update_customer(
 )
 def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
     customer = service.access_customer(db, actor, customer_id)
+    personal_data.record_access(db, actor, customer, what="api:timeline")
     policies = Policies.load(db)
     entries = [
         CustomerTimelineEntry(
@@ -308,3 +313,58 @@ def start_verification(
     return VerificationPublic(
         id=v.id, kind=v.kind, expires_at=v.expires_at, code_to_tell=started.code_to_tell
     )
+
+
+# --- personal data (个人信息保护法): export and erasure -----------------------------------------
+
+
+class ErasureBody(In):
+    reason: Annotated[str, Field(min_length=1, max_length=1000, description="why (the request)")]
+
+
+class ErasurePublic(Out):
+    customer_id: int
+    profiles: int = Field(description="the profile and those merged into it")
+    tickets: int
+    messages: int
+    attachments: int
+    files_deleted: int
+
+
+@router.get(
+    "/{customer_id}/export",
+    summary="Everything kefu holds about a customer: JSON, or a readable report (Markdown, "
+    "in Chinese); audited",
+    responses={200: {"content": {"application/json": {}, "text/markdown": {}}}},
+    **allow(*MANAGERS),
+)
+def export_customer(
+    customer_id: Id,
+    db: DB,
+    actor: CurrentActor,
+    format: Literal["json", "report"] = "json",  # noqa: A002 (the query parameter's name)
+) -> Any:
+    data = personal_data.export_customer(db, actor, customer_id, fmt=format)
+    if format == "json":
+        return data
+    return Response(
+        report_markdown(data),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="customer-{customer_id}.md"'},
+    )
+
+
+@router.post(
+    "/{customer_id}/erase",
+    response_model=ErasurePublic,
+    summary="Erase a customer's personal data on request (irreversible; the case statistics "
+    "stay); audited",
+    **allow(*ADMINS),
+)
+def erase_customer(
+    customer_id: Id, body: ErasureBody, db: DB, actor: CurrentActor, settings: AppSettings
+) -> ErasurePublic:
+    done = personal_data.do_erase_customer(
+        db, actor, customer_id, reason=body.reason, attachments_root=settings.attachments_dir
+    )
+    return ErasurePublic.model_validate(done, from_attributes=True)

@@ -25,7 +25,7 @@ from kefu.domain.roles import can_merge_customers
 from kefu.errors import KefuError, render_message
 from kefu.services.actors import Actor
 from kefu.services.cases.tickets import TicketFilters, list_tickets
-from kefu.services.customers import joins
+from kefu.services.customers import joins, personal_data
 from kefu.services.customers import profiles as service
 from kefu.services.customers.profiles import IdentityIn
 from kefu.web.guard import PageActor
@@ -215,6 +215,7 @@ def _form_of(customer: Customer) -> dict[str, str]:
 @router.get("/customers/{customer_id}")
 def customer_profile(customer_id: Id, request: Request, db: DB, actor: PageActor) -> Response:
     customer = service.access_customer(db, actor, customer_id)
+    personal_data.record_access(db, actor, customer, what="page:profile")
     return profile_page(request, db, actor, customer)
 
 
@@ -323,6 +324,7 @@ def more_tickets(
 def customer_timeline(customer_id: Id, request: Request, db: DB, actor: PageActor) -> Response:
     """Every ticket of the customer the reader may see, with its messages on every channel."""
     customer = service.access_customer(db, actor, customer_id)
+    personal_data.record_access(db, actor, customer, what="page:timeline")
     context = {
         **_header(db, actor, customer),
         "tab": "timeline",
