@@ -113,7 +113,8 @@ def _tables_of(target) -> list[str]:
 
 
 def _flip_attachment(name: str, data: bytes) -> bytes:
-    return data[:-1] + bytes([data[-1] ^ 1]) if name.startswith("attachments/") else data
+    """Every attachment's last byte changed (folders and empty files have none to change)."""
+    return data[:-1] + bytes([data[-1] ^ 1]) if name.startswith("attachments/") and data else data
 
 
 def _other_kind(name: str, data: bytes) -> bytes:
