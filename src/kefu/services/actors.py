@@ -47,3 +47,11 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, role=Role.ADMIN, via="system", name="system")
+
+
+def require_supervisor(actor: Actor) -> None:
+    """Supervisors and admins (staff who see every ticket), never an integration: else 403."""
+    if not actor.sees_all_tickets or actor.is_integration:
+        from kefu.errors import PermissionDenied
+
+        raise PermissionDenied()

@@ -18,7 +18,7 @@ from kefu.domain.kpi.metrics import Metric, Unit, all_figures
 from kefu.domain.kpi.targets import DEFAULT_TARGETS, Target, with_overrides
 from kefu.errors import KefuError, PermissionDenied
 from kefu.services import audit
-from kefu.services.actors import Actor
+from kefu.services.actors import Actor, require_supervisor
 
 # What a threshold may be, by the figure's unit: the values the figure itself can take.
 _RANGES: dict[Unit, tuple[float, float]] = {
@@ -38,8 +38,7 @@ def _in_range(metric: str, threshold: float) -> bool:
 
 def check_reader(actor: Actor) -> None:
     """Supervisors and admins read the figures and targets; nobody else (403)."""
-    if not actor.sees_all_tickets or actor.is_integration:
-        raise PermissionDenied()
+    require_supervisor(actor)
 
 
 def current_targets(session: Session) -> dict[Metric, Target]:

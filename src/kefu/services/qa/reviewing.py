@@ -20,16 +20,11 @@ from kefu.domain.qa.criteria import Criterion, CriterionResult, Verdict
 from kefu.domain.qa.scorecard import score
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
-from kefu.services.actors import Actor
+from kefu.services.actors import Actor, require_supervisor
 from kefu.services.qa.reviews import scorecard_version
 
 MAX_COMMENT = 1000
 UNJUDGED = ("automatic", "disputed")
-
-
-def _manager(actor: Actor) -> None:
-    if not actor.sees_all_tickets or actor.is_integration:
-        raise PermissionDenied()
 
 
 def load_review(session: Session, actor: Actor, review_id: int) -> QaReview:
@@ -70,7 +65,7 @@ def do_judge(
     """A supervisor's judgement of the whole review: every criterion confirmed or corrected
     (those not named keep the automatic verdict), the total recomputed from the reviewer's
     verdicts, an open dispute answered. Judging again replaces the previous judgement."""
-    _manager(actor)
+    require_supervisor(actor)
     text = _comment(comment, required=False)
     judged = _verdicts(review, verdicts)
     session.execute(delete(QaCorrection).where(QaCorrection.review_id == review.id))
@@ -144,7 +139,7 @@ def judgement_of(session: Session, review: QaReview) -> QaCorrection | None:
 def review_queue(session: Session, actor: Actor, *, limit: int = 50) -> list[QaReview]:
     """The reviews waiting for a supervisor, each case's newest only: disputed first, then the
     riskiest (low scores, critical failures, crises, customers left upset), newest first."""
-    _manager(actor)
+    require_supervisor(actor)
     out: list[QaReview] = []
     for status in ("disputed", "automatic"):  # each along its (status, risk, id) index
         query = (
@@ -183,7 +178,7 @@ def agreement_by_criterion(
     session: Session, actor: Actor, *, since: datetime | None = None
 ) -> dict[str, Agreement]:
     """Per criterion, how often the automatic verdict stood when a supervisor judged it."""
-    _manager(actor)
+    require_supervisor(actor)
     query = select(QaCorrection.criterion, QaCorrection.automatic, QaCorrection.verdict)
     if since is not None:
         query = query.where(QaCorrection.created_at >= since)

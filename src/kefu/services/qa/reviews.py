@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import AuditEvent, Message, QaReview, QaScorecard, Survey, Ticket
@@ -31,13 +31,8 @@ CRISIS_RISKS = frozenset(
 
 def current_scorecard(session: Session) -> Scorecard:
     """The newest saved scorecard, or the default (version 0)."""
-    row = session.scalar(select(QaScorecard).order_by(QaScorecard.version.desc()).limit(1))
-    if row is None:
-        return DEFAULT
-    try:
-        return Scorecard.from_json(row.config, row.version)
-    except ScorecardRefused:
-        return DEFAULT
+    newest = session.scalar(select(func.max(QaScorecard.version)))
+    return scorecard_version(session, newest or 0)
 
 
 def scorecard_version(session: Session, version: int) -> Scorecard:

@@ -23,7 +23,7 @@ from kefu.domain.training.scenario import Scenario
 from kefu.domain.triage_labels import Emotion
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services import audit
-from kefu.services.actors import Actor
+from kefu.services.actors import Actor, require_supervisor
 from kefu.services.qa.reviews import current_scorecard
 from kefu.services.training.reading import read_reply
 from kefu.training.loader import shipped
@@ -68,8 +68,7 @@ def load_training(session: Session, actor: Actor, training_id: int) -> TrainingS
 
 def do_assign(session: Session, actor: Actor, trainee_id: int, scenario_id: str) -> TrainingSession:
     """A supervisor gives a trainee a scenario to play (audited)."""
-    if not actor.sees_all_tickets or actor.is_integration:
-        raise PermissionDenied()
+    require_supervisor(actor)
     scenario = scenario_of(scenario_id)
     trainee = session.get(User, trainee_id)
     if trainee is None or not trainee.is_active:
@@ -232,8 +231,7 @@ def sessions_of(session: Session, actor: Actor, trainee_id: int) -> list[Trainin
 
 def team_results(session: Session, actor: Actor) -> list[tuple[User, int, float | None]]:
     """Per trainee: sessions ended and the average score (supervisors and admins)."""
-    if not actor.sees_all_tickets or actor.is_integration:
-        raise PermissionDenied()
+    require_supervisor(actor)
     rows = session.execute(
         select(User, func.count(TrainingSession.id), func.avg(TrainingSession.score))
         .join(TrainingSession, TrainingSession.trainee_id == User.id)
