@@ -11,18 +11,21 @@ changing a lock, so a new package's advisories are in the snapshot.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from audit import LOCKS, SNAPSHOT, read_locks  # noqa: E402
+from audit import LOCKS, SNAPSHOT, AuditError, read_locks  # noqa: E402
 
 README = """# The bundled vulnerability snapshot
 
@@ -50,29 +53,32 @@ def git(checkout: Path, *args: str) -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not (Path(argv[0]) / "vulns").is_dir():
-        print(__doc__, file=sys.stderr)
-        return 2
-    checkout = Path(argv[0])
+def rebuild(checkout: Path, *, into: Path = SNAPSHOT, locks: Sequence[Path] = LOCKS) -> str:
+    """Replace the snapshot in `into` by the locked packages' advisories of `checkout`."""
     commit, date = git(checkout, "log", "-1", "--format=%H %cI").split()
-    pins = read_locks(LOCKS)
+    pins = read_locks(locks)
     folders = {canonicalize_name(p.name): p for p in (checkout / "vulns").iterdir() if p.is_dir()}
-    target = SNAPSHOT / "vulns"
-    shutil.rmtree(target, ignore_errors=True)
-    copied = packages = 0
+    chosen: list[tuple[Path, str]] = []  # every file read and checked before anything changes
+    packages = 0
     for pin in pins:
         folder = folders.get(pin.package)
         if folder is None:
             continue
         packages += 1
-        (target / pin.package).mkdir(parents=True)
         for path in sorted(folder.glob("*.yaml")):
-            shutil.copyfile(path, target / pin.package / path.name)
-            copied += 1
+            advisory = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if not isinstance(advisory, dict) or "id" not in advisory:
+                raise AuditError(f"{path}: not an OSV advisory")
+            chosen.append((path, pin.package))
+    target = into / "vulns"
+    shutil.rmtree(target, ignore_errors=True)
+    for path, package in chosen:
+        (target / package).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / package / path.name)
+    copied = len(chosen)
     meta = {"source": "https://github.com/pypa/advisory-database", "commit": commit, "date": date}
-    (SNAPSHOT / "snapshot.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    (SNAPSHOT / "README.md").write_text(
+    (into / "snapshot.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    (into / "README.md").write_text(
         README.format(
             source=meta["source"],
             commit=commit,
@@ -83,7 +89,22 @@ def main(argv: list[str]) -> int:
         ),
         encoding="utf-8",
     )
-    print(f"{copied} advisories of {packages} packages from {commit[:12]} ({date})")
+    return f"{copied} advisories of {packages} packages from {commit[:12]} ({date})"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkout", type=Path, help="a clone of pypa/advisory-database")
+    parser.add_argument("--into", type=Path, default=SNAPSHOT, help="the snapshot folder")
+    args = parser.parse_args(argv)
+    if not (args.checkout / "vulns").is_dir():
+        print(f"{args.checkout} has no vulns/ folder", file=sys.stderr)
+        return 2
+    try:
+        print(rebuild(args.checkout, into=args.into))
+    except AuditError as e:
+        print(f"not rebuilt: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
