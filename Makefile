@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint fmt bench clean i18n
+.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint audit fmt bench clean i18n
 TRAINING_DATA ?= ../shared/data
 
 $(BIN)/python:
@@ -57,6 +57,9 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python scripts/security-scan.py  # bandit over src/, every finding justified
+
+audit: install-dev  # the locks against known vulnerabilities: pip-audit online, else the bundled snapshot
+	$(BIN)/python scripts/audit.py
 
 i18n: install-dev  # the workspace's catalogue: new strings added to en.po, to be translated there
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext:2 --no-location --sort-output -o build/kefu.pot src/kefu/web
