@@ -15,10 +15,8 @@ kefu process straight from 127.0.0.1 is an ordinary client.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -35,22 +33,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.db.engine import make_engine
+from tests.deploy.stack import (
+    BROWSER,
+    PROXY_PEER,
+    START_SCRIPT,
+    UPSTREAM_HEADER,
+    configure_nginx,
+    free_port,
+    make_tls,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-START_SCRIPT = REPO / "deploy" / "kefu-start"
-NGINX_SITE = REPO / "deploy" / "nginx" / "kefu.conf"
-NGINX = "/usr/sbin/nginx"
 REDIS_URL = "redis://127.0.0.1:6379/15"  # the test suite's Redis db (tests/realtime)
-PROXY_PEER = "127.0.0.2"  # nginx → kefu
-BROWSER = "127.0.0.3"  # the test → nginx
-UPSTREAM_HEADER = "x-test-upstream"  # added by the test's nginx only: which kefu answered
+
 START_SECONDS = 120  # four processes loading the analysis models on two shared cores
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -77,69 +72,6 @@ class Stack:
 
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
-
-
-def _tls(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
-    """A self-signed certificate for 127.0.0.1 and a client context that trusts it alone."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    context = ssl.create_default_context(cafile=str(cert))
-    return cert, key, context
-
-
-def _replace(config: str, pattern: str, replacement: str, *, count: int = 1) -> str:
-    """One edit of the shipped site configuration; fails when it no longer says what the test
-    edits (the test must follow the file, not silently test something else)."""
-    edited, made = re.subn(pattern, replacement, config, flags=re.MULTILINE)
-    assert made == count, f"deploy/nginx/kefu.conf: {pattern!r} matched {made} times"
-    return edited
-
-
-def nginx_site(backends: list[int], https_port: int, http_port: int, folder: Path) -> str:
-    """deploy/nginx/kefu.conf with this machine's ports, certificate and log files."""
-    config = NGINX_SITE.read_text()
-    servers = "".join(
-        f"    server 127.0.0.1:{port} max_fails=3 fail_timeout=10s;\n" for port in backends
-    )
-    config = _replace(
-        config, r"^    server 127\.0\.0\.1:\d+ [^\n]*\n(?:    server [^\n]*\n)*", servers
-    )
-    config = _replace(config, r"^    listen 80;$", f"    listen 127.0.0.1:{http_port};")
-    config = _replace(config, r"^    listen 443 ssl http2;$", f"    listen 127.0.0.1:{https_port} ssl http2;")  # fmt: skip
-    config = _replace(config, r"^    listen \[::\]:\d+[^\n]*\n", "", count=2)
-    config = _replace(
-        config, r"^    ssl_certificate .*$", f"    ssl_certificate {folder}/cert.pem;"
-    )
-    config = _replace(config, r"^    ssl_certificate_key .*$", f"    ssl_certificate_key {folder}/key.pem;")  # fmt: skip
-    config = _replace(config, r"^    access_log /var/log/nginx/kefu\.access\.log", f"    access_log {folder}/nginx-access.log")  # fmt: skip
-    config = _replace(config, r"^    error_log  /var/log/nginx/kefu\.error\.log", f"    error_log {folder}/nginx-error.log")  # fmt: skip
-    # The test's own additions: which kefu answered, and nginx's own address towards kefu.
-    return _replace(
-        config,
-        r"^    proxy_read_timeout 75s;$",
-        "    proxy_read_timeout 75s;\n"
-        f"    add_header X-Test-Upstream $upstream_addr always;\n    proxy_bind {PROXY_PEER};",
-    )
-
-
-def nginx_main(folder: Path) -> str:
-    """The main configuration of the private nginx: everything under ``folder``."""
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    temp = "".join(
-        f"    {kind}_temp_path {folder}/nginx-temp/{kind};\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return (
-        f"{user}daemon off;\nworker_processes 1;\npid {folder}/nginx.pid;\n"
-        f"error_log {folder}/nginx-error.log warn;\n"
-        "events { worker_connections 512; }\n"
-        f"http {{\n{temp}    access_log off;\n    include {folder}/kefu.conf;\n}}\n"
-    )
 
 
 def _database(test_url: str) -> tuple[str, Engine]:
@@ -192,7 +124,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     test_url = os.environ["KEFU_TEST_DATABASE_URL"]  # the PostgreSQL pass only (the marker)
     database_url, admin = _database(test_url)
     folder = tmp_path_factory.mktemp("deploy")
-    _, _, tls = _tls(folder)
+    _, _, tls = make_tls(folder)
     backend_ports = [free_port(), free_port()]
     https_port, http_port = free_port(), free_port()
     stream = f"kefu:test:deploy:{secrets.token_hex(6)}"
@@ -233,12 +165,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             _wait(stack, f"serve-{n}", f"{url}/readyz")
         for n in (1, 2):
             _start(stack, f"worker-{n}", "worker", env)
-        (folder / "nginx-temp").mkdir()
-        (folder / "kefu.conf").write_text(nginx_site(backend_ports, https_port, http_port, folder))
-        (folder / "nginx.conf").write_text(nginx_main(folder))
-        command = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")]
-        checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr
+        command = configure_nginx(folder, backend_ports, https_port, http_port)
         with (folder / "nginx.log").open("wb") as log:
             stack.processes["nginx"] = subprocess.Popen(command, stdout=log, stderr=log)
         _wait(stack, "nginx", f"{stack.proxy}/healthz", verify=tls)

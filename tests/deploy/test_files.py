@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import NGINX_SITE, REPO, START_SCRIPT
+from tests.deploy.stack import NGINX_SITE, REPO, START_SCRIPT
 
 pytestmark = pytest.mark.deploy
 
@@ -134,3 +134,15 @@ def test_the_start_script_refuses_an_unknown_role_and_production_without_a_secre
         capture_output=True, text=True,
     )  # fmt: skip
     assert production.returncode == 78 and "KEFU_SECRET_KEY" in production.stderr
+
+
+def test_nginx_lets_an_idle_upstream_connection_go_before_uvicorn_closes_it():
+    """Regression (benchmarks/scale.py, a 502 for a webhook): nginx reused a keep-alive
+    connection to kefu at the moment uvicorn closed it, and may not retry a POST."""
+    import uvicorn
+
+    upstream = re.search(r"upstream kefu \{(.*?)\n\}", NGINX_SITE.read_text(), flags=re.DOTALL)
+    assert upstream is not None
+    timeout = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
+    assert timeout is not None
+    assert int(timeout.group(1)) < uvicorn.Config("kefu.app:create_app").timeout_keep_alive

@@ -17,7 +17,8 @@ from kefu.services.intake import integrations
 from tests import factories
 from tests.api.test_inbound import _payload
 from tests.callback_receiver import CallbackReceiver
-from tests.deploy.conftest import BROWSER, Stack
+from tests.deploy.conftest import Stack
+from tests.deploy.stack import BROWSER
 from tests.realtime.sockets import is_event, open_socket
 from tests.visitors import Widget, start
 
