@@ -40,6 +40,7 @@ test: install-dev  # both passes at once, one per core (scripts/test-both.sh)
 	./scripts/ensure-services.sh
 	./scripts/ensure-browser.sh
 	./scripts/ensure-mail-servers.sh
+	./scripts/ensure-nginx.sh
 	./scripts/test-both.sh $(MAKE)
 
 test-sqlite: install-dev
@@ -49,6 +50,7 @@ test-sqlite: install-dev
 	KEFU_TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: install-dev
+	./scripts/ensure-nginx.sh
 	@echo "== test suite on PostgreSQL ($(PG_TEST_URL))"
 	KEFU_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
