@@ -30,6 +30,7 @@ from kefu.db.models import (
     CustomerJoin,
     Message,
     Notification,
+    OutboxEntry,
     QaReview,
 )
 from kefu.services.actors import SYSTEM
@@ -70,7 +71,7 @@ PATH_OBJECTS = {
     "rule_id": "a routing rule (admins only)",
     "channel": "an SLA policy's channel (admins only)",
     "priority": "an SLA policy's priority (admins only)",
-    "outbox_id": "an outbox entry (admins only)",
+    "outbox_id": "the dead outbox entry of B's reply",
     "channel_id": "a web chat channel (admins only)",
     "source": "an unknown webhook source (its signature is what it checks)",
     "source_id": "a webhook source (admins only)",
@@ -247,6 +248,19 @@ def world(db, engine, server, integration, client_for) -> Iterator[World]:
     )  # fmt: skip
     channel = factories.make_webchat_channel(db)
     factories.make_token(db, agent_b)
+    reply_id = db.scalar(
+        select(Message.id).where(Message.ticket_id == ids["ticket_id"]).order_by(Message.id.desc())
+    )
+    db.add(
+        OutboxEntry(
+            message_id=reply_id,
+            ticket_id=ids["ticket_id"],
+            channel="api",
+            idempotency_key="side-b",
+            state="dead",
+        )
+    )
+    db.commit()
     ids |= {
         "notification_id": db.scalar(select(Notification.id)),
         "join_id": _b_join(db, group_b),
@@ -262,10 +276,11 @@ def world(db, engine, server, integration, client_for) -> Iterator[World]:
         "entry_id": db.scalar(select(CaseEntry.id).where(CaseEntry.ticket_id == entry.id)),
         "key": {"/api/v1/kb/": "none", "/chat/api/": channel.key, "/api/v1/channels/": "wc_x"},
         "integration_id": 1, "field_id": 1, "rule_id": 1, "channel": "web", "priority": "P4",
-        "outbox_id": 1, "channel_id": channel.id, "source": "wh-unknown", "source_id": 1,
+        "outbox_id": db.scalar(select(OutboxEntry.id)), "channel_id": channel.id, "source": "wh-unknown", "source_id": 1,
         "subscription_id": 1, "mention_id": 1, "alert_id": 1, "trigger_id": 1,
         "b_sender": "b-sender",
         "agent_a": agent_a.id,
+        "group_a": group_a.id,
         "ticket_a": factories.make_ticket(db, group=group_a, text="A组自己的案子").id,
     }  # fmt: skip
     visitor = visitors.start(httpx.Client(base_url=server, timeout=30), channel.key)
