@@ -1,6 +1,7 @@
 """Object-level access on the workspace pages (the routes /openapi.json leaves out): every page
 kefu serves is read as the outsiders of tests/api/test_object_access.py — an agent and a
-specialist of group A, signed in with a browser session — with group B's objects in its path
+specialist of group A, signed in with a browser session, and someone not signed in (the public
+help centre and survey links) — with group B's objects in its path
 (and, for a path naming a case and something of it, the outsider's own case with B's thing) and
 in its query. A page naming B's object is refused; no page ever shows B's canary. A path
 parameter missing from ``PAGE_OBJECTS`` fails the test, so a new page is classified."""
@@ -110,18 +111,19 @@ def test_every_page_parameter_is_classified(live_app):
     assert sorted(names - set(PAGE_OBJECTS) - {"relative"}) == []  # relative: static files
 
 
-def test_no_page_shows_an_outsider_group_bs_data(world: World, live_app, sign_in: SignIn):  # noqa: F811
+def test_no_page_shows_an_outsider_group_bs_data(world: World, live_app, sign_in: SignIn, anon):  # noqa: F811
     ids = world.ids
-    browsers = {who: sign_in(type("U", (), {"email": e})) for who, e in OUTSIDERS.items()}
+    clients = {who: sign_in(type("U", (), {"email": e})).client for who, e in OUTSIDERS.items()}
+    clients["anonymous"] = anon  # the public pages: the help centre, survey links
     queries = ({}, {"q": WORD, "customer_id": ids["customer_id"], "ticket_id": ids["ticket_id"]})
     wrong: list[str] = []
     for path in _pages(live_app.routes):
         if path.startswith("/static"):
             continue
-        for url, (who, browser), query in itertools.product(
-            _urls(path, ids), browsers.items(), queries
+        for url, (who, client), query in itertools.product(
+            _urls(path, ids), clients.items(), queries
         ):
-            answer = browser.client.get(url, params=query)
+            answer = client.get(url, params=query)
             names_b = "{" in path and path not in SHARED_PAGES
             if CANARY in answer.text or answer.status_code >= 500:
                 wrong.append(f"{url} as {who}: {answer.status_code} shows B's data")
