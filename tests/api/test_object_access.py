@@ -261,7 +261,11 @@ def world(db, engine, server, integration, client_for) -> Iterator[World]:
         )
     )
     db.commit()
+    shared = factories.make_customer(db, name="共享顾客")  # seen through a case in the queue
+    factories.make_ticket(db, customer=shared, text="还在排队的问题")
+    factories.make_ticket(db, customer=shared, group=group_b, text=f"{WORD} {CANARY} 的另一件事")
     ids |= {
+        "shared_customer_id": shared.id,
         "notification_id": db.scalar(select(Notification.id)),
         "join_id": _b_join(db, group_b),
         "merge_id": merge.id,
@@ -397,6 +401,34 @@ def test_no_outsider_reaches_an_object_of_group_b(anon, world):
             if leaked or not refused:
                 wrong.append(f"{name} as {caller}: {answer.status_code} {answer.text[:160]}")
     assert wrong == []
+
+
+def test_a_customer_an_outsider_may_see_shows_none_of_their_cases_of_group_b(anon, world):
+    """The customer has a case in the shared queue (the outsiders see them) and one of group B
+    (they do not): every operation naming the customer shows the first, never the second."""
+    spec = anon.get("/openapi.json").json()
+    ids = world.ids | {"customer_id": world.ids["shared_customer_id"]}
+    shared = World(ids, world.clients, world.insider)
+    wrong: list[str] = []
+    for method, path, operation in _operations(spec):
+        name = f"{method.upper()} {path}"
+        if "{customer_id}" not in path or name in EXEMPT:
+            continue
+        for caller in ("agent_a", "specialist_a"):
+            answer = _call(shared, caller, method, path, operation)
+            if CANARY in answer.text or answer.status_code >= 500:
+                wrong.append(f"{name} as {caller}: {answer.status_code} {answer.text[:160]}")
+    seen = world.clients["agent_a"].get(f"/api/v1/customers/{ids['customer_id']}/timeline")
+    assert seen.status_code == 200 and "还在排队的问题" in seen.text  # not vacuous
+    assert wrong == []
+
+
+def test_the_case_library_names_the_case_of_b_only_to_who_may_open_it(world):
+    url = f"/api/v1/case-library/{world.ids['entry_id']}"
+    assert world.insider.get(url).json()["ticket_id"] is not None
+    for caller in ("agent_a", "specialist_a"):
+        answer = world.clients[caller].get(url)
+        assert answer.status_code == 200 and answer.json()["ticket_id"] is None
 
 
 def test_no_list_search_or_export_shows_an_outsider_group_bs_data(anon, world):

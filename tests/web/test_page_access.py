@@ -132,6 +132,22 @@ def test_no_page_shows_an_outsider_group_bs_data(world: World, live_app, sign_in
     assert wrong == []
 
 
+def test_the_pages_of_a_customer_an_outsider_may_see_show_none_of_their_cases_of_group_b(
+    world: World,  # noqa: F811
+    live_app,
+    sign_in: SignIn,
+):
+    ids = world.ids | {"customer_id": world.ids["shared_customer_id"]}
+    browser = sign_in(type("U", (), {"email": OUTSIDERS["agent_a"]}))
+    paths = [p for p in _pages(live_app.routes) if "{customer_id}" in p]
+    assert paths
+    for path in paths:
+        answer = browser.client.get(_filled(path, ids))
+        assert answer.status_code < 500 and CANARY not in answer.text, path
+    page = browser.client.get(f"/customers/{ids['customer_id']}")
+    assert page.status_code == 200 and "还在排队的问题" in page.text  # not vacuous
+
+
 def _state_of_b(db, ids: dict[str, Any]) -> dict[str, Any]:
     """Everything of group B's an outsider's post could change, as the database has it now."""
     db.rollback()  # a fresh read: the server committed
