@@ -38,6 +38,7 @@ from kefu.services.cases import tickets
 from kefu.services.customers import joins
 from kefu.services.customers import profiles as customers
 from kefu.services.scripts.starter import ensure_starter_library
+from kefu.services.training import sessions
 from tests import factories, visitors
 from tests.services.qa.cases import resolve, say, sweep
 
@@ -264,7 +265,10 @@ def world(db, engine, server, integration, client_for) -> Iterator[World]:
     shared = factories.make_customer(db, name="共享顾客")  # seen through a case in the queue
     factories.make_ticket(db, customer=shared, text="还在排队的问题")
     factories.make_ticket(db, customer=shared, group=group_b, text=f"{WORD} {CANARY} 的另一件事")
+    training = sessions.do_assign(db, SYSTEM, agent_b.id, "crisis-viral-post")
+    db.commit()
     ids |= {
+        "training_id": training.id,
         "shared_customer_id": shared.id,
         "notification_id": db.scalar(select(Notification.id)),
         "join_id": _b_join(db, group_b),
@@ -372,6 +376,9 @@ def test_the_canary_is_where_the_insider_looks(world):
         answer = world.insider.get(url)
         assert answer.status_code == 200 and CANARY in answer.text, url
     assert world.insider.get(f"/api/v1/attachments/{ids['attachment_id']}").status_code == 200
+    for url in ("/api/v1/search", "/api/v1/tickets", "/api/v1/customers"):  # B's word finds it
+        answer = world.insider.get(url, params={"q": WORD})
+        assert answer.status_code == 200 and CANARY in answer.text, url
 
 
 def test_every_path_parameter_and_body_is_classified(anon):

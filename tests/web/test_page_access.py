@@ -27,6 +27,7 @@ from kefu.db.models import (
     QaReview,
     Ticket,
     TicketLink,
+    TrainingSession,
 )
 from tests.api.test_object_access import CANARY, PATH_OBJECTS, WORD, World, world  # noqa: F401 - the fixture
 from tests.web.conftest import SignIn
@@ -40,12 +41,12 @@ PAGE_OBJECTS = PATH_OBJECTS | {
     "part": "a part of the supervisors' board",
     "name": "a dashboard export (supervisors and admins only)",
     "token": "a survey link's signed token (an unknown one)",
-    "training_id": "a training session (of nobody here)",
+    "training_id": "the training session of B's agent",
     "step": "a step of the case loop",
     "raw_id": "a stored raw mail (admins only)",
 }
 PAGE_VALUES = {"mailbox_id": 1, "account_id": 1, "feed_id": 1, "part": "agents", "name": "kpis"}
-PAGE_VALUES |= {"token": "x", "training_id": 1, "key": "none", "step": "record_facts", "raw_id": 1}
+PAGE_VALUES |= {"token": "x", "key": "none", "step": "record_facts", "raw_id": 1}
 
 # Pages with an object id every staff member may read whatever its group.
 SHARED_PAGES = {
@@ -166,6 +167,7 @@ def _state_of_b(db, ids: dict[str, Any]) -> dict[str, Any]:
         "notice": row(Notification, ids["notification_id"]),
         "review": row(QaReview, ids["review_id"]),
         "outbox": row(OutboxEntry, ids["outbox_id"]),
+        "training": row(TrainingSession, ids["training_id"]),
         "disputes": db.scalar(select(func.count()).where(QaDispute.review_id == ids["review_id"])),
         "messages": db.scalar(select(func.count()).where(Message.ticket_id == ticket_id)),
         "identities": db.scalar(select(func.count()).where(Identity.customer_id == customer_id)),
