@@ -34,6 +34,7 @@ from kefu.db.models import (
     QaReview,
 )
 from kefu.services.actors import SYSTEM
+from kefu.services.cases import links as case_links
 from kefu.services.cases import tickets
 from kefu.services.customers import joins
 from kefu.services.customers import profiles as customers
@@ -263,13 +264,18 @@ def world(db, engine, server, integration, client_for) -> Iterator[World]:
     )
     db.commit()
     shared = factories.make_customer(db, name="共享顾客")  # seen through a case in the queue
-    factories.make_ticket(db, customer=shared, text="还在排队的问题")
-    factories.make_ticket(db, customer=shared, group=group_b, text=f"{WORD} {CANARY} 的另一件事")
+    queued = factories.make_ticket(db, customer=shared, text="还在排队的问题")
+    theirs = factories.make_ticket(
+        db, customer=shared, group=group_b, text=f"{WORD} {CANARY} 另一件事"
+    )
+    case_links.do_link(db, SYSTEM, queued, theirs.id)  # the queued case names B's
+    db.commit()
     training = sessions.do_assign(db, SYSTEM, agent_b.id, "crisis-viral-post")
     db.commit()
     ids |= {
         "training_id": training.id,
         "shared_customer_id": shared.id,
+        "shared_ticket_id": queued.id,
         "notification_id": db.scalar(select(Notification.id)),
         "join_id": _b_join(db, group_b),
         "merge_id": merge.id,
@@ -411,15 +417,24 @@ def test_no_outsider_reaches_an_object_of_group_b(anon, world):
 
 
 def test_a_customer_an_outsider_may_see_shows_none_of_their_cases_of_group_b(anon, world):
-    """The customer has a case in the shared queue (the outsiders see them) and one of group B
-    (they do not): every operation naming the customer shows the first, never the second."""
+    """The customer has a case in the shared queue (the outsiders see them), linked to one of
+    group B (they do not): every operation naming the customer, every read of the queued case,
+    shows the first, never the second."""
     spec = anon.get("/openapi.json").json()
-    ids = world.ids | {"customer_id": world.ids["shared_customer_id"]}
+    ids = world.ids | {
+        "customer_id": world.ids["shared_customer_id"],
+        "ticket_id": world.ids["shared_ticket_id"],
+    }
     shared = World(ids, world.clients, world.insider)
     wrong: list[str] = []
     for method, path, operation in _operations(spec):
         name = f"{method.upper()} {path}"
-        if "{customer_id}" not in path or name in EXEMPT:
+        names_shared = "{customer_id}" in path or (method == "get" and "{ticket_id}" in path)
+        if (
+            not names_shared
+            or name in EXEMPT
+            or "{" in path.replace("{customer_id}", "").replace("{ticket_id}", "")
+        ):
             continue
         for caller in ("agent_a", "specialist_a"):
             answer = _call(shared, caller, method, path, operation)

@@ -138,15 +138,25 @@ def test_the_pages_of_a_customer_an_outsider_may_see_show_none_of_their_cases_of
     live_app,
     sign_in: SignIn,
 ):
-    ids = world.ids | {"customer_id": world.ids["shared_customer_id"]}
+    """… and every page of the queued case, which is linked to the case of group B."""
+    ids = world.ids | {
+        "customer_id": world.ids["shared_customer_id"],
+        "ticket_id": world.ids["shared_ticket_id"],
+    }
     browser = sign_in(type("U", (), {"email": OUTSIDERS["agent_a"]}))
-    paths = [p for p in _pages(live_app.routes) if "{customer_id}" in p]
+    paths = [
+        p
+        for p in _pages(live_app.routes)
+        if re.fullmatch(r"[^{]*\{(customer_id|ticket_id)\}[^{]*", p)
+    ]
     assert paths
     for path in paths:
         answer = browser.client.get(_filled(path, ids))
         assert answer.status_code < 500 and CANARY not in answer.text, path
     page = browser.client.get(f"/customers/{ids['customer_id']}")
     assert page.status_code == 200 and "还在排队的问题" in page.text  # not vacuous
+    case = browser.client.get(f"/tickets/{ids['ticket_id']}")
+    assert case.status_code == 200 and "还在排队的问题" in case.text
 
 
 def _state_of_b(db, ids: dict[str, Any]) -> dict[str, Any]:
