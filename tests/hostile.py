@@ -89,7 +89,7 @@ class _Collector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
         self.text: list[str] = []
-        self._script = False
+        self._script = ""  # "code", or "json" for a data block kefu's scripts read
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._check(tag, attrs)
@@ -98,7 +98,8 @@ class _Collector(HTMLParser):
         self._check(tag, attrs)
 
     def _check(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._script = tag == "script"
+        kind = dict(attrs).get("type") or ""
+        self._script = ("json" if kind == "application/json" else "code") if tag == "script" else ""
         for name, value in attrs:
             text = value or ""
             if name.startswith("on"):
@@ -116,11 +117,13 @@ class _Collector(HTMLParser):
             self.problems.append(f"<{tag}> of a fixture")
 
     def handle_endtag(self, tag: str) -> None:
-        self._script = False
+        self._script = ""
 
     def handle_data(self, data: str) -> None:
-        if self._script and MARKER in data:
+        if self._script == "code" and MARKER in data:
             self.problems.append(f"a <script> running {data[:60]!r}")
+        elif self._script == "json" and "<" in data:
+            self.problems.append(f"a JSON block with markup unescaped {data[:60]!r}")
         elif not self._script:
             self.text.append(data)
 
