@@ -54,7 +54,7 @@ def _kept(text: str, cells: list[object]) -> bool:
     return quoted in cells
 
 
-def test_dashboard_exports_quote_every_formula_and_keep_the_text(
+def test_dashboard_exports_quote_formulas_and_the_data_report_is_plain_markdown(
     db: Session, integration: httpx.Client, api: httpx.Client, sign_in: SignIn
 ) -> None:
     cases = open_cases(db, integration, api)
@@ -76,6 +76,19 @@ def test_dashboard_exports_quote_every_formula_and_keep_the_text(
             for name in ("formula_cmd", "formula_hyperlink", "rtl_override", "bidi_controls"):
                 text = BY_NAME[name].text
                 assert _kept(text, csv_cells) and _kept(text, xlsx_cells), name
+    # A customer's personal-data report (Markdown): their messages and name as plain text.
+    for name in ("script", "md_javascript_link", "md_data_link", "crlf_bcc", "chinese_emoji"):
+        case = cases[name]
+        answer = api.get(
+            f"/api/v1/customers/{case.customer_id}/export", params={"format": "report"}
+        )
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/markdown")
+        html = _viewer().render(answer.text)
+        assert not html_problems(html), (name, html_problems(html))
+        assert "<a " not in html and "<script" not in html and "<img" not in html, name
+        shown = visible_text(html)
+        assert " ".join(case.fixture.text.split()) in " ".join(shown.split()), name
 
 
 def test_the_kpi_report_writers_take_every_fixture_as_text() -> None:
@@ -92,24 +105,6 @@ def test_the_kpi_report_writers_take_every_fixture_as_text() -> None:
     html = _viewer().render(to_markdown(header, rows))
     assert not html_problems(html), html_problems(html)
     assert "<script>window.__xss=1</script>" in visible_text(html)
-
-
-def test_the_personal_data_report_is_plain_text_in_any_markdown_viewer(
-    db: Session, integration: httpx.Client, api: httpx.Client
-) -> None:
-    cases = open_cases(db, integration, api)
-    for name in ("script", "md_javascript_link", "md_data_link", "crlf_bcc", "chinese_emoji"):
-        case = cases[name]
-        answer = api.get(
-            f"/api/v1/customers/{case.customer_id}/export", params={"format": "report"}
-        )
-        assert answer.status_code == 200
-        assert answer.headers["content-type"].startswith("text/markdown")
-        html = _viewer().render(answer.text)
-        assert not html_problems(html), (name, html_problems(html))
-        assert "<a " not in html and "<script" not in html and "<img" not in html, name
-        shown = visible_text(html)
-        assert " ".join(case.fixture.text.split()) in " ".join(shown.split()), name
 
 
 def _viewer() -> MarkdownIt:
