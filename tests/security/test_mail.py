@@ -1,5 +1,7 @@
-"""Sink: the mail kefu sends — agents' replies on mail cases (the subject is the customer's) and
-the alert mails to staff (a social-listening crisis, its post made of every fixture). Each is
+"""Sink: the mail kefu sends — agents' replies on mail cases (the subject is the customer's, come
+in by the intake API or as a real mail whose encoded headers carry line breaks), the
+acknowledgement of a new mail case, and the alert mails to staff (a social-listening crisis, its
+post made of every fixture). Each is
 built as the relay builds it (its outbox row → ``EmailAdapter.compose``) and read back with the
 stdlib email package:
 
@@ -8,12 +10,13 @@ stdlib email package:
 - an encoded-word typed as text decodes to that text (not to a line break or a script);
 - the plain part carries the text as typed, the HTML part is inert.
 
-Stalled jobs and failed deliveries are told in the workspace only (notices:
-tests/security/test_pages.py), survey and verification mails carry no text of a customer or an
+Stalled jobs and mails kefu cannot read are told in the workspace only (notices, parsed here
+and in tests/security/test_pages.py), survey and verification mails carry no text of a customer or an
 agent (fixed words and a link)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -30,10 +33,13 @@ from kefu.db.models import OutboxEntry
 from kefu.services.actors import SYSTEM
 from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.services.outbound.relay import _deliveries
-from tests import factories
-from tests.hostile import BY_NAME, FIXTURES, folded, html_problems, joined
+from kefu.settings import Settings
+from tests import factories, mail_data
+from tests.hostile import BY_NAME, FIXTURES, RUNS, assert_inert_html, folded, html_problems, joined
+from tests.mail_data import take
 from tests.security.cases import SUBJECT_LIMIT, fits, open_cases
 from tests.services.social.helpers import post, send
+from tests.web.conftest import SignIn
 
 pytestmark = pytest.mark.usefixtures("held_outbox")  # the rows are read here, never sent
 
@@ -136,3 +142,53 @@ def test_an_alert_mail_about_hostile_posts_is_kefus_own_text(db: Session) -> Non
         # reason's snippet, starts none (no "Bcc:" line, no formula line).
         assert all(re.match(r"[\u4e00-\u9fff]", line) for line in _lines(plain)), plain
         assert "舆情" in plain
+
+
+def _word(text: str) -> str:
+    return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
+
+
+def test_a_mail_whose_encoded_headers_carry_line_breaks_is_answered_with_clean_headers(
+    db: Session, settings: Settings, api: httpx.Client, sign_in: SignIn
+) -> None:
+    """Mail intake itself: the sender's name and the subject are encoded-words that decode to a
+    CR/LF and a Bcc line and a script; the body is every fixture. The acknowledgement and an
+    agent's reply go out with kefu's headers only; the case's pages, and the notice of a mail
+    kefu cannot read, show it all as text."""
+    box = do_create_mailbox(db, SYSTEM, secret_key=settings.secret_key, name="客服",
+                            address="kf@shop.test", send_acknowledgement=True)  # fmt: skip
+    admin = factories.make_user(db, role="admin")
+    db.commit()
+    subject = f"退款\r\nBcc: evil@example.com <script>{RUNS}</script>"
+    body = joined(f for f in FIXTURES if not f.has_nul)
+    raw = "\r\n".join([
+        f"From: {_word('顾客<b>' + chr(13) + chr(10) + 'Bcc: evil@example.com')} <m1@customer.test>",
+        "To: <kf@shop.test>",
+        f"Subject: {_word(subject)}",
+        "Date: Mon, 07 Dec 2026 10:00:00 +0800",
+        f"Message-ID: <{mail_data.new_id()}>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: base64",
+        "",
+        base64.encodebytes(body.encode()).decode(),
+    ]).encode()  # fmt: skip
+    row = take(db, settings, box, raw)
+    assert row.state == "imported" and row.ticket_id is not None, row.error
+    take(db, settings, box, b"\xff\xfe not a mail <script>window.__xss=1</script>")
+    reply = api.post(f"/api/v1/tickets/{row.ticket_id}/messages",
+                     json={"text": body, "norms_override_reason": "安全测试"})  # fmt: skip
+    assert reply.status_code == 201, reply.text
+    db.rollback()
+
+    entries = list(db.scalars(select(OutboxEntry).where(OutboxEntry.ticket_id == row.ticket_id)))
+    assert {e.kind for e in entries} == {"notice", "message"}  # the acknowledgement, the reply
+    for raw_mail in _composed(db, entries).values():
+        parsed = _check_headers(raw_mail, "mail intake")
+        shown = str(parsed["Subject"])
+        assert shown == f"Re: {folded(subject)} [#{row.ticket_id}]", shown
+    browser = sign_in(admin).client
+    for path in (f"/tickets/{row.ticket_id}", "/notifications", "/inbox"):
+        page = browser.get(path)
+        assert page.status_code == 200
+        assert_inert_html(page.text, path)
