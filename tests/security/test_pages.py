@@ -63,8 +63,9 @@ def test_case_pages_show_every_fixture_as_text(
         if len(case.fixture.text) < 200:
             assert _shows(ticket, case.fixture.text), name  # the message, as typed
         _page(browser, f"/customers/{case.customer_id}")
-        _page(browser, f"/customers/{case.customer_id}/timeline")
-    for name in ("svg_onload", "md_javascript_link", "chinese_emoji"):  # a name in a form's value
+    # The same messages on the customer's timeline, a name in the form of the staff page.
+    for name in ("script", "svg_onload", "md_javascript_link", "crlf_bcc", "chinese_emoji"):
+        _page(browser, f"/customers/{cases[name].customer_id}/timeline")
         _page(browser, f"/admin/users/{cases[name].agent_id}")
 
 
