@@ -214,12 +214,16 @@ class Kefu:
     env: Mapping[str, str]
     log: Path
     port: int = 0
+    file_size_limit: int | None = None  # RLIMIT_FSIZE of the process (bytes), if any
     process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def serve(cls, env: Mapping[str, str], log: Path) -> Kefu:
+    def serve(
+        cls, env: Mapping[str, str], log: Path, *, file_size_limit: int | None = None
+    ) -> Kefu:
         port = free_port()
         server = cls(["serve", "--no-migrate", "--port", str(port)], env, log, port)
+        server.file_size_limit = file_size_limit
         server.start()
         return server
 
@@ -242,10 +246,17 @@ class Kefu:
         command = [sys.executable, "-c", "from kefu.cli import app; app()", *self.args]
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, env=dict(self.env), stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=self._limits if self.file_size_limit else None,
         )  # fmt: skip
         if self.port:
             wait_until(self._healthy, START_SECONDS, f"kefu serve on {self.port}: {self.tail()}")
+
+    def _limits(self) -> None:
+        """In the child: writing past the limit fails with EFBIG (Python ignores SIGXFSZ)."""
+        import resource
+
+        limit = self.file_size_limit or resource.RLIM_INFINITY
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     def _healthy(self) -> bool:
         assert self.process is not None

@@ -22,8 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import OutboxEntry
-from kefu.services.actors import SYSTEM
-from kefu.services.webhooks import sources
 from tests import factories, visitors, wechat_peer
 from tests.callback_receiver import Answer, CallbackReceiver
 from tests.faults import traffic
@@ -69,11 +67,7 @@ def test_a_database_outage_refuses_with_503_and_loses_nothing_acknowledged(
     )
     anon = httpx.Client(base_url=server.url, timeout=traffic.TIMEOUT)
     integration_token = factories.make_integration(db)
-    hook_secret, _ = sources.do_create_source(
-        db, SYSTEM, name="短信网关", kinds=["sms.received"], key="sms-gw",
-        secret_key=traffic.SECRET_KEY,
-    )  # fmt: skip
-    db.commit()
+    hook_secret = traffic.webhook_source(db, "sms-gw")
     account = wechat_peer.make_account(db, traffic.SECRET_KEY)
     chat = factories.make_webchat_channel(db)
     callback = factories.make_callback_integration(db, receiver.url)

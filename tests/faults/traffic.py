@@ -21,6 +21,8 @@ from websockets.exceptions import ConnectionClosed
 
 from kefu.db.base import utcnow
 from kefu.db.models import Message, SlaEvent, Ticket
+from kefu.services.actors import SYSTEM
+from kefu.services.webhooks import sources
 from tests import factories, visitors, wechat_peer
 
 SECRET_KEY = "kefu-faults-secret-key-0123456789abcdef"  # noqa: S105 - the private servers'
@@ -69,14 +71,23 @@ def _json(response: httpx.Response) -> Any:
         return response.text
 
 
-def api_inbound(client: httpx.Client, token: str, tag: str) -> Sent:
+def api_inbound(client: httpx.Client, token: str, tag: str, *, sender: str = "") -> Sent:
     response = client.post(
         "/api/v1/inbound",
         headers={"Authorization": f"Bearer {token}"},
         json={"channel": "api", "external_id": f"ext-{tag}",
-              "sender": {"external_id": f"buyer-{tag}", "name": "王小明"}, "text": tagged(tag)},
+              "sender": {"external_id": sender or f"buyer-{tag}", "name": "王小明"}, "text": tagged(tag)},
     )  # fmt: skip
     return Sent("api", tag, response.status_code, _json(response))
+
+
+def webhook_source(db: Session, key: str) -> str:
+    """A webhook source of SMS messages; returns its signing secret."""
+    secret, _ = sources.do_create_source(
+        db, SYSTEM, name="短信网关", kinds=["sms.received"], key=key, secret_key=SECRET_KEY
+    )
+    db.commit()
+    return secret
 
 
 def webhook(client: httpx.Client, key: str, secret: str, tag: str) -> Sent:
