@@ -2,7 +2,10 @@
 ``kefu serve``: the public endpoints' rate limits fail closed meanwhile (sign-in, webhooks, the
 widget's session: 429), signed-in staff keep working (their replies, their password change), the
 customer's message of the outage is stored, and a staff socket that reconnects with its
-``last_event_id`` is told to resync (the stream it resumed from is gone) — REST has everything."""
+``last_event_id`` is told to resync (the stream it resumed from is gone) — REST has everything.
+A socket that stayed open is not left silently missing what was published meanwhile: a staff
+socket gets ``{"type": "resync"}``, a visitor's widget is closed with 1013 (it reconnects and
+catches up from its last message)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.orm import Session
+from websockets.exceptions import ConnectionClosed
 
-from tests import factories
+from tests import factories, visitors
 from tests.faults import traffic
 from tests.faults.servers import Kefu, Postgres, Redis, kefu_environment, outage_seconds
 from tests.realtime.sockets import is_event, open_socket
@@ -61,6 +65,9 @@ def test_without_redis_anonymous_limits_fail_closed_staff_work_and_sockets_resyn
     socket.hello(None)
     traffic.api_inbound(anon, integration, "api-live", sender="buyer")
     [*_, live] = socket.until(is_event("message.added", ticket_id))
+    visitor = visitors.start(anon, chat.key)
+    widget = visitors.Widget(server.url, chat.key, visitor["visitor_token"])
+    widget.hello()
 
     redis_server.stop()
     stopped = time.monotonic()
@@ -83,17 +90,30 @@ def test_without_redis_anonymous_limits_fail_closed_staff_work_and_sockets_resyn
     traffic.wait_for(
         lambda: anonymous_statuses("after") == [200, 200, 200], 15, "public endpoints back"
     )
+    after = traffic.api_inbound(anon, integration, "api-after", sender="buyer")
+    assert after.acknowledged, after.body
+    told = socket.until(
+        lambda f: f.get("event", {}).get("message_id") == after.body["message_id"],
+        timeout=traffic.TIMEOUT,
+    )
+    missed = during.body["message_id"]  # the customer's message of the outage
+    assert {"type": "resync"} in told or any(
+        f.get("event", {}).get("message_id") == missed for f in told
+    ), told
+    with pytest.raises(ConnectionClosed) as closed:
+        widget.until(lambda f: False, timeout=traffic.TIMEOUT)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
     socket.close()
     again = open_socket(server.url, token=token)
     again.hello(live["id"])
     # The stream the socket resumes from is gone: it is told to reload from REST.
     assert {"type": "resync"} in again.replayed, again.replayed
-    traffic.api_inbound(anon, integration, "api-after", sender="buyer")
+    traffic.api_inbound(anon, integration, "api-again", sender="buyer")
     again.until(is_event("message.added", ticket_id))
     again.close()
     listed = staff.get(f"/api/v1/tickets/{ticket_id}")
     assert listed.status_code == 200, listed.text
     texts = " ".join(m["body_text"] for m in listed.json()["messages"])
-    for tag in ("api-before", "api-live", "api-during", "reply-during", "api-after"):
+    for tag in ("api-before", "api-live", "api-during", "reply-during", "api-after", "api-again"):
         assert f"[{tag}]" in texts, tag
         assert traffic.count_stored(db, tag) == 1, tag
