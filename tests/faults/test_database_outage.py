@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import OutboxEntry
+from kefu.db.engine import make_session_factory
+from kefu.db.models import Integration, OutboxEntry
 from tests import factories, visitors, wechat_peer
 from tests.callback_receiver import Answer, CallbackReceiver
 from tests.faults import traffic
@@ -43,62 +45,89 @@ def processes(
     env = kefu_environment(
         database_url=postgres.url, data_dir=fault_dir, redis_url=None, **traffic.FAST
     )
+    worker = Kefu.worker(env, fault_dir / "worker.log", *traffic.WORKER_JOBS)  # starts meanwhile
     server = Kefu.serve(env, fault_dir / "serve.log")
-    worker = Kefu.worker(env, fault_dir / "worker.log", *traffic.WORKER_JOBS)
     yield server, worker
-    worker.stop()
-    server.stop()
+    worker.kill()
+    server.kill()
 
 
+@dataclass
+class World:
+    """What the requests need: the staff's and the channels' credentials."""
+
+    staff_token: str
+    integration_token: str
+    hook_secret: str
+    wechat_key: str
+    chat_key: str
+    callback: Integration
+
+
+@pytest.fixture(scope="module")
+def world(private_engine: Engine, receiver: CallbackReceiver) -> World:
+    with make_session_factory(private_engine)() as db:
+        made = World(
+            staff_token=factories.make_token(db, factories.make_user(db, role="admin")),
+            integration_token=factories.make_integration(db),
+            hook_secret=traffic.webhook_source(db, "sms-gw"),
+            wechat_key=wechat_peer.make_account(db, traffic.SECRET_KEY).key,
+            chat_key=factories.make_webchat_channel(db).key,
+            callback=factories.make_callback_integration(db, receiver.url),
+        )
+    receiver.secret = made.callback.callback_secret
+    return made
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_a_database_outage_refuses_with_503_and_loses_nothing_acknowledged(
+    mode: str,
     postgres: Postgres,
     processes: tuple[Kefu, Kefu],
+    world: World,
     fault_db: Session,
     receiver: CallbackReceiver,
 ) -> None:
+    """``pg_ctl stop -m fast`` (sessions ended, a clean shutdown) and ``-m immediate`` (the
+    server killed; it recovers at the next start)."""
     server, worker = processes
     db = fault_db
     worker_pid = worker.pid
-    admin = factories.make_user(db, role="admin")
     staff = httpx.Client(
         base_url=server.url,
         timeout=traffic.TIMEOUT,
-        headers={"Authorization": f"Bearer {factories.make_token(db, admin)}"},
+        headers={"Authorization": f"Bearer {world.staff_token}"},
     )
     anon = httpx.Client(base_url=server.url, timeout=traffic.TIMEOUT)
-    integration_token = factories.make_integration(db)
-    hook_secret = traffic.webhook_source(db, "sms-gw")
-    account = wechat_peer.make_account(db, traffic.SECRET_KEY)
-    chat = factories.make_webchat_channel(db)
-    callback = factories.make_callback_integration(db, receiver.url)
-    receiver.secret = callback.callback_secret
-    conversations = [factories.make_api_conversation(db, callback) for _ in range(3)]
-    visitor = visitors.start(anon, chat.key)
-    widget = visitors.Widget(server.url, chat.key, visitor["visitor_token"])
+    conversations = [factories.make_api_conversation(db, world.callback) for _ in range(2)]
+    visitor = visitors.start(anon, world.chat_key)
+    widget = visitors.Widget(server.url, world.chat_key, visitor["visitor_token"])
     widget.hello()
+    shown, posts = len(receiver.shown), len(receiver.posts)
 
-    def every_channel(phase: str) -> list[traffic.Sent]:
+    def every_channel(when: str) -> list[traffic.Sent]:
+        phase = f"{mode}-{when}"
         return [
-            traffic.api_inbound(anon, integration_token, f"api-{phase}"),
-            traffic.webhook(anon, "sms-gw", hook_secret, f"webhook-{phase}"),
-            traffic.wechat(anon, account.key, f"wechat-{phase}"),
+            traffic.api_inbound(anon, world.integration_token, f"api-{phase}"),
+            traffic.webhook(anon, "sms-gw", world.hook_secret, f"webhook-{phase}"),
+            traffic.wechat(anon, world.wechat_key, f"wechat-{phase}"),
             traffic.webchat(widget, f"webchat-{phase}"),
             traffic.agent_reply(staff, conversations[0].id, f"reply-{phase}"),
         ]
 
     before = every_channel("before")
     assert all(s.acknowledged for s in before), [(s.tag, s.status, s.body) for s in before]
-    receiver.wait_for(lambda: len(receiver.shown) == 1, 30)
+    receiver.wait_for(lambda: len(receiver.shown) == shown + 1, 30)
 
     # The worker is sending a reply (the receiver takes half a second to answer) when the database
     # stops: it cannot mark it sent, and must send it again (once, as the receiver sees it).
     receiver.script = [Answer(delay=0.5)]
-    in_flight = traffic.agent_reply(staff, conversations[1].id, "reply-in-flight")
+    in_flight = traffic.agent_reply(staff, conversations[1].id, f"reply-{mode}-in-flight")
     assert in_flight.acknowledged, in_flight.body
     already_due = traffic.due_cases(db, 3, due_in=-5)
     due_meanwhile = traffic.due_cases(db, 3, due_in=outage_seconds() / 2 + 1)
-    receiver.wait_for(lambda: len(receiver.posts) == 2, 30)
-    postgres.stop("fast")
+    receiver.wait_for(lambda: len(receiver.posts) == posts + 2, 30)
+    postgres.stop(mode)
     stopped = time.monotonic()
 
     ready = anon.get("/readyz")
@@ -145,8 +174,8 @@ def test_a_database_outage_refuses_with_503_and_loses_nothing_acknowledged(
         db.scalars(select(OutboxEntry.idempotency_key).where(OutboxEntry.message_id.in_(reply_ids)))
     )
     assert len(keys) == len(replies)  # one outbox row a reply
-    assert {b["idempotency_key"] for b in receiver.shown} == keys
-    assert "reply-during" not in str([p.body for p in receiver.posts])
+    assert {b["idempotency_key"] for b in receiver.shown[shown:]} == keys
+    assert f"reply-{mode}-during" not in str([p.body for p in receiver.posts])
 
     expected = {ticket_id: 1 for ticket_id in already_due + due_meanwhile}
     traffic.wait_for(
