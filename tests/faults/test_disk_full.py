@@ -6,7 +6,6 @@ fails the write the same way). An upload larger than the room left is refused wi
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import os
 import subprocess
@@ -69,6 +68,15 @@ def _upload(size: int, seed: str) -> dict[str, str]:
             "content_base64": base64.b64encode(data).decode()}  # fmt: skip
 
 
+def _inbound(server: Kefu, token: str, body: dict[str, object]) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/api/v1/inbound",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=traffic.TIMEOUT,
+    )
+
+
 def _leftovers(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
@@ -100,11 +108,26 @@ def test_an_upload_larger_than_the_room_left_is_refused_and_leaves_nothing(
         }
         taken = staff.post(url, json=small)
         assert taken.status_code == 201, taken.text
+        # A customer's message through intake (the batching writer) is refused the same way.
+        integration = factories.make_integration(db)
+        inbound = {"channel": "api", "sender": {"external_id": "buyer-1", "name": "王小明"}}
+        refused = _inbound(server, integration, {
+            **inbound, "external_id": "m-big", "text": "[inbound-big] 请看附件",
+            "attachments": [_upload(BIG, "inbound-big")],
+        })  # fmt: skip
+        assert refused.status_code == 507, refused.text
+        assert refused.json()["error"]["code"] == "storage_full"
+        assert traffic.count_stored(db, "inbound-big") == 0
+        taken = _inbound(server, integration, {
+            **inbound, "external_id": "m-small", "text": "[inbound-small] 请看附件",
+            "attachments": [_upload(SMALL, "inbound-small")],
+        })  # fmt: skip
+        assert taken.status_code == 201, taken.text
+    assert not [name for name in _leftovers(folder) if name.endswith(".tmp")]
+    assert traffic.count_stored(db, "inbound-small") == 1
     db.rollback()
     [message] = traffic.stored(db, "small")
     [row] = db.scalars(select(Attachment).where(Attachment.message_id == message.id)).all()
     stored_file = next(p for p in folder.rglob(row.sha256))
     assert stored_file.stat().st_size == row.size == SMALL
     assert db.scalar(select(func.count()).select_from(Message).where(Message.id == message.id))
-    with contextlib.suppress(FileNotFoundError):
-        assert not list(folder.rglob("*.tmp"))
