@@ -5,7 +5,8 @@ customer's message of the outage is stored, and a staff socket that reconnects w
 ``last_event_id`` is told to resync (the stream it resumed from is gone) — REST has everything.
 A socket that stayed open is not left silently missing what was published meanwhile: a staff
 socket gets ``{"type": "resync"}``, a visitor's widget is closed with 1013 (it reconnects and
-catches up from its last message)."""
+catches up from its last message). The worker, not woken through Redis, still delivers a reply
+written meanwhile (it polls)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from websockets.exceptions import ConnectionClosed
 
 from tests import factories, visitors
+from tests.callback_receiver import CallbackReceiver
 from tests.faults import traffic
 from tests.faults.servers import Kefu, Postgres, Redis, kefu_environment, outage_seconds
 from tests.realtime.sockets import is_event, open_socket
@@ -27,19 +29,36 @@ pytestmark = pytest.mark.faults
 
 
 @pytest.fixture(scope="module")
-def server(postgres: Postgres, redis_server: Redis, fault_dir: Path) -> Iterator[Kefu]:
+def receiver() -> Iterator[CallbackReceiver]:
+    with CallbackReceiver() as callbacks:
+        yield callbacks
+
+
+@pytest.fixture(scope="module")
+def processes(
+    postgres: Postgres, redis_server: Redis, fault_dir: Path
+) -> Iterator[tuple[Kefu, Kefu]]:
     env = kefu_environment(
         database_url=postgres.url, data_dir=fault_dir, redis_url=redis_server.url, **traffic.FAST
     )
-    process = Kefu.serve(env, fault_dir / "serve.log")
-    yield process
-    process.kill()
+    worker = Kefu.worker(env, fault_dir / "worker.log", *traffic.WORKER_JOBS)  # starts meanwhile
+    server = Kefu.serve(env, fault_dir / "serve.log")
+    yield server, worker
+    worker.kill()
+    server.kill()
 
 
 def test_without_redis_anonymous_limits_fail_closed_staff_work_and_sockets_resync(
-    server: Kefu, redis_server: Redis, fault_db: Session
+    processes: tuple[Kefu, Kefu],
+    redis_server: Redis,
+    fault_db: Session,
+    receiver: CallbackReceiver,
 ) -> None:
+    server, worker = processes
     db = fault_db
+    callback = factories.make_callback_integration(db, receiver.url)
+    receiver.secret = callback.callback_secret
+    conversation = factories.make_api_conversation(db, callback)
     admin = factories.make_user(db, role="admin", email="boss@example.cn")
     token = factories.make_token(db, admin)
     integration = factories.make_integration(db)
@@ -77,6 +96,10 @@ def test_without_redis_anonymous_limits_fail_closed_staff_work_and_sockets_resyn
     assert during.acknowledged, during.body
     reply = traffic.agent_reply(staff, ticket_id, "reply-during")
     assert reply.acknowledged, reply.body
+    # The worker's relay is not woken through Redis now: it finds the reply by polling.
+    outgoing = traffic.agent_reply(staff, conversation.id, "callback-during")
+    assert outgoing.acknowledged, outgoing.body
+    receiver.wait_for(lambda: len(receiver.shown) == 1, 30)
     changed = staff.post(
         "/api/v1/auth/password",
         json={"current_password": factories.PASSWORD, "new_password": "another-horse-battery"},
@@ -117,3 +140,5 @@ def test_without_redis_anonymous_limits_fail_closed_staff_work_and_sockets_resyn
     for tag in ("api-before", "api-live", "api-during", "reply-during", "api-after", "api-again"):
         assert f"[{tag}]" in texts, tag
         assert traffic.count_stored(db, tag) == 1, tag
+    assert "[callback-during]" in receiver.shown[0]["text"], receiver.shown
+    assert worker.alive()
