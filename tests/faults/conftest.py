@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from kefu.db import migrate
 from kefu.db.engine import make_engine, make_session_factory
+from tests.callback_receiver import CallbackReceiver
 from tests.faults.servers import Postgres, Redis
 
 
@@ -62,3 +63,10 @@ def fault_db(private_engine: Engine) -> Iterator[Session]:
 def fault_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The module's data folder (attachments) and the kefu processes' logs."""
     return tmp_path_factory.mktemp("kefu-faults")
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[CallbackReceiver]:
+    """An integration's callback endpoint: where the worker delivers api-channel replies."""
+    with CallbackReceiver() as callbacks:
+        yield callbacks

@@ -296,3 +296,9 @@ class Kefu:
 
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+def serve_and_worker(env: Mapping[str, str], folder: Path, *worker_args: str) -> tuple[Kefu, Kefu]:
+    """``kefu serve`` and ``kefu worker`` on the same settings, started side by side."""
+    worker = Kefu.worker(env, folder / "worker.log", *worker_args)  # starts while serve does
+    return Kefu.serve(env, folder / "serve.log"), worker

@@ -27,15 +27,9 @@ from kefu.db.models import Integration, OutboxEntry
 from tests import factories, visitors, wechat_peer
 from tests.callback_receiver import Answer, CallbackReceiver
 from tests.faults import traffic
-from tests.faults.servers import Kefu, Postgres, kefu_environment, outage_seconds
+from tests.faults.servers import Kefu, Postgres, kefu_environment, outage_seconds, serve_and_worker
 
 pytestmark = pytest.mark.faults
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[CallbackReceiver]:
-    with CallbackReceiver() as callbacks:
-        yield callbacks
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +39,7 @@ def processes(
     env = kefu_environment(
         database_url=postgres.url, data_dir=fault_dir, redis_url=None, **traffic.FAST
     )
-    worker = Kefu.worker(env, fault_dir / "worker.log", *traffic.WORKER_JOBS)  # starts meanwhile
-    server = Kefu.serve(env, fault_dir / "serve.log")
+    server, worker = serve_and_worker(env, fault_dir, *traffic.WORKER_JOBS)
     yield server, worker
     worker.kill()
     server.kill()

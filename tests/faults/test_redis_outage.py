@@ -22,16 +22,17 @@ from websockets.exceptions import ConnectionClosed
 from tests import factories, visitors
 from tests.callback_receiver import CallbackReceiver
 from tests.faults import traffic
-from tests.faults.servers import Kefu, Postgres, Redis, kefu_environment, outage_seconds
+from tests.faults.servers import (
+    Kefu,
+    Postgres,
+    Redis,
+    kefu_environment,
+    outage_seconds,
+    serve_and_worker,
+)
 from tests.realtime.sockets import is_event, open_socket
 
 pytestmark = pytest.mark.faults
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[CallbackReceiver]:
-    with CallbackReceiver() as callbacks:
-        yield callbacks
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,7 @@ def processes(
     env = kefu_environment(
         database_url=postgres.url, data_dir=fault_dir, redis_url=redis_server.url, **traffic.FAST
     )
-    worker = Kefu.worker(env, fault_dir / "worker.log", *traffic.WORKER_JOBS)  # starts meanwhile
-    server = Kefu.serve(env, fault_dir / "serve.log")
+    server, worker = serve_and_worker(env, fault_dir, *traffic.WORKER_JOBS)
     yield server, worker
     worker.kill()
     server.kill()

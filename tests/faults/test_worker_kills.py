@@ -6,7 +6,6 @@ breach that fell due is recorded once, the case escalated once."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,6 @@ pytestmark = pytest.mark.faults
 
 REPLIES = 3
 CASES = 3
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[CallbackReceiver]:
-    with CallbackReceiver() as callbacks:
-        yield callbacks
 
 
 @pytest.fixture(scope="module")
