@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# How long the fault tests (tests/faults, PostgreSQL pass) keep the database or Redis away.
+KEFU_FAULT_OUTAGE_SECONDS ?= 2
 
 .PHONY: install install-dev demo serve train test test-sqlite test-postgres lint audit fmt bench clean i18n
 TRAINING_DATA ?= ../shared/data
@@ -52,7 +54,8 @@ test-sqlite: install-dev
 test-postgres: install-dev
 	./scripts/ensure-nginx.sh
 	@echo "== test suite on PostgreSQL ($(PG_TEST_URL))"
-	KEFU_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	KEFU_TEST_DATABASE_URL=$(PG_TEST_URL) KEFU_FAULT_OUTAGE_SECONDS=$(KEFU_FAULT_OUTAGE_SECONDS) \
+		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
