@@ -12,6 +12,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "kefu-development-secret-change-me"  # noqa: S105 - refused outside development
+# A production key: random, e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`.
+MIN_PRODUCTION_SECRET = 32
 
 
 class Settings(BaseSettings):
@@ -223,8 +225,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.env == "production" and self.secret_key == DEVELOPMENT_SECRET:
+        """In production the master key must be the operator's own: not the development key,
+        not a placeholder left from an example file (``change-me…``), not short."""
+        if self.env != "production":
+            return self
+        if self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("KEFU_SECRET_KEY must be set in production")
+        if "change-me" in self.secret_key.lower():
+            raise ValueError("KEFU_SECRET_KEY is still the example's placeholder")
+        if len(self.secret_key) < MIN_PRODUCTION_SECRET:
+            raise ValueError(
+                f"KEFU_SECRET_KEY must be at least {MIN_PRODUCTION_SECRET} characters in production"
+            )
         return self
 
     @property
