@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import warnings
 from datetime import timedelta
 
@@ -31,7 +32,18 @@ def _ask(client, email: str) -> httpx.Response:
     return client.post("/api/v1/auth/password-reset", json={"email": email})
 
 
-def _mails(db) -> list[OutboxEntry]:
+def _mails(db, *, wait_for: int = 0) -> list[OutboxEntry]:
+    """The reset mails queued; with ``wait_for``, after that many are there (the mail is queued
+    after the answer went out) and a moment more for any other to show."""
+    deadline = time.monotonic() + 10
+    while wait_for and len(_queued(db)) < wait_for and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if wait_for:
+        time.sleep(0.3)
+    return _queued(db)
+
+
+def _queued(db) -> list[OutboxEntry]:
     db.rollback()
     return list(
         db.scalars(select(OutboxEntry).where(OutboxEntry.kind == "notice").order_by(OutboxEntry.id))
@@ -59,7 +71,7 @@ def test_known_unknown_and_inactive_addresses_get_the_same_answer(anon, db, agen
     assert {a.status_code for a in answers} == {202}
     assert {a.content for a in answers} == {b'{"status":"sent"}'}
     assert all(a.headers.get_list("set-cookie") == [] for a in answers)
-    [mail] = _mails(db)  # one mail: the active user's
+    [mail] = _mails(db, wait_for=1)  # one mail: the active user's
     assert mail.target["to"] == ["agent@example.cn"] and mail.channel == "email"
     assert (
         "30" in mail.target["text"]
@@ -76,8 +88,9 @@ def test_known_unknown_and_inactive_addresses_get_the_same_answer(anon, db, agen
 
 def test_a_new_request_replaces_the_live_token(anon, db, agent, held_outbox):
     assert _ask(anon, agent.email).status_code == 202
+    _mails(db, wait_for=1)
     assert _ask(anon, "  AGENT@example.cn ").status_code == 202
-    first, second = (_token_of(m) for m in _mails(db))
+    first, second = (_token_of(m) for m in _mails(db, wait_for=2))
     assert db.scalar(select(func.count()).select_from(PasswordResetToken)) == 1
     _error(anon.post("/api/v1/auth/password-reset/confirm",
                      json={"token": first, "new_password": NEW_PASSWORD}), 400, "reset_link_invalid")  # fmt: skip
@@ -95,7 +108,7 @@ def test_the_reset_ends_every_session_and_token_and_works_once(
         assert browser.post("/api/v1/auth/login", json={"email": agent.email,
                             "password": factories.PASSWORD}).status_code == 200  # fmt: skip
         assert _ask(anon, agent.email).status_code == 202
-        token = _token_of(_mails(db)[0])
+        token = _token_of(_mails(db, wait_for=1)[0])
         weak = anon.post(
             "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": "1qaz2wsx"}
         )
@@ -133,7 +146,7 @@ def test_the_reset_ends_every_session_and_token_and_works_once(
 
 def test_an_expired_token_or_a_deactivated_user_is_refused(anon, db, agent, held_outbox):
     assert _ask(anon, agent.email).status_code == 202
-    token = _token_of(_mails(db)[0])
+    token = _token_of(_mails(db, wait_for=1)[0])
     db.execute(update(PasswordResetToken).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.commit()
     body = {"token": token, "new_password": NEW_PASSWORD}

@@ -4,6 +4,7 @@ address), the link's page that sets a new password, and what a used or bad link 
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 from sqlalchemy import select
@@ -18,6 +19,17 @@ NEW_PASSWORD = "lantern-orchard-quiet"  # noqa: S105 - a test's password
 
 def _form_token(page: httpx.Response) -> str:
     return re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
+
+
+def _reset_mails(db: Session, count: int) -> list[OutboxEntry]:
+    """The reset mails, once ``count`` are queued (they are queued after the answer)."""
+    deadline = time.monotonic() + 10
+    while True:
+        db.rollback()
+        mails = list(db.scalars(select(OutboxEntry).where(OutboxEntry.kind == "notice")))
+        if len(mails) >= count or time.monotonic() > deadline:
+            return mails
+        time.sleep(0.05)
 
 
 def _ask(client: httpx.Client, server: str, email: str) -> httpx.Response:
@@ -46,16 +58,14 @@ def test_asking_answers_the_same_page_for_any_address(
         refused = client.post("/password-reset", data={"email": "agent@example.cn", "form_token": "x"},
                               headers={"Origin": server})  # fmt: skip
         assert refused.status_code == 403
-    db.rollback()
-    assert len(db.scalars(select(OutboxEntry).where(OutboxEntry.kind == "notice")).all()) == 1
+    assert len(_reset_mails(db, 1)) == 1
 
 
 def test_the_link_sets_a_new_password_once(server: str, db: Session, held_outbox) -> None:
     agent = factories.make_user(db, email="agent@example.cn")
     with httpx.Client(base_url=server, follow_redirects=False) as client:
         _ask(client, server, agent.email)
-        db.rollback()
-        mail = db.scalar(select(OutboxEntry).where(OutboxEntry.kind == "notice"))
+        [mail] = _reset_mails(db, 1)
         link = re.search(
             r"http://127\.0\.0\.1:8000(/password-reset/\S+)", mail.target["text"]
         ).group(1)

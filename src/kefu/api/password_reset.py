@@ -4,10 +4,13 @@ Asking answers 202 with the same body for every address, known or not, active or
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from kefu.api.access import ANYONE, allow
 from kefu.api.client_address import client_address
@@ -19,6 +22,7 @@ from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.staff import password_reset as service
 from kefu.settings import Settings
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth/password-reset", tags=["auth"], responses=ERRORS)
 
 
@@ -49,24 +53,47 @@ Limiter = Annotated[RateLimiter, Depends(reset_limiter)]
     status_code=202,
     response_model=ResetAsked,
     summary="Mail me a password-reset link",
-    description="Limited per address and per client (KEFU_PASSWORD_RESETS_PER_HOUR).",
+    description="Limited per address and per client (KEFU_PASSWORD_RESETS_PER_HOUR). The mail is "
+    "looked up and queued after the answer is sent, so the answer takes as long for any address.",
     **allow(*ANYONE),
 )
 def ask(
-    body: ResetRequest, request: Request, db: DB, settings: AppSettings, limiter: Limiter
+    body: ResetRequest,
+    request: Request,
+    background: BackgroundTasks,
+    settings: AppSettings,
+    limiter: Limiter,
 ) -> ResetAsked:
-    ask_for_reset(request, db, settings, limiter, body.email)
+    ask_for_reset(request, background, settings, limiter, body.email)
     return ResetAsked()
 
 
 def ask_for_reset(
-    request: Request, db: DB, settings: Settings, limiter: RateLimiter, email: str
+    request: Request,
+    background: BackgroundTasks,
+    settings: Settings,
+    limiter: RateLimiter,
+    email: str,
 ) -> None:
-    """The API's request and the page's: limited per client and per address, then the mail."""
+    """The API's request and the page's: limited per client and per address; the user looked
+    up, the token written and the mail queued after the answer went out (``mail_reset_link``):
+    the answer's time does not depend on the address."""
     client = client_address(request, settings.trusted_proxy_networks)
     if not limiter.hit(f"reset:{client}") or not limiter.hit(f"reset:{email.strip().lower()}"):
         raise KefuError("rate_limited", status_code=429, retry_after=3600)
-    service.do_request_reset(db, email, public_url=settings.public_url)
+    factory = request.app.state.session_factories.write
+    background.add_task(mail_reset_link, factory, email, public_url=settings.public_url)
+
+
+def mail_reset_link(factory: Callable[[], Session], email: str, *, public_url: str) -> None:
+    """One transaction of its own: the token and the mail, if ``email`` is an active user's."""
+    try:
+        with factory() as session:
+            service.do_request_reset(session, email, public_url=public_url)
+            session.commit()
+    except Exception:
+        # Nobody waits for this answer: the failure is logged, the person may ask again.
+        log.exception("password reset: the link could not be queued")
 
 
 @router.post(

@@ -39,7 +39,8 @@ def do_request_reset(
     now = now or utcnow()
     token = secrets.token_urlsafe(32)  # 32 random bytes
     token_hash = _digest(token)  # the same work whether or not the address is known
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    # Locked: two requests at once for one user replace its token one after the other.
+    user = session.scalar(select(User).where(User.email == email.strip().lower()).with_for_update())
     if user is None or not user.is_active or not user.password_hash:
         return False
     session.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user.id))

@@ -53,7 +53,7 @@ class SignInStep:
     language: str
 
 
-def sign_in_step(
+def sign_in_step(  # nosec: empty or a flag
     request: Request,
     sign_in_token: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kefu.api.deps import DB, AppSettings
@@ -40,7 +40,7 @@ def ask_page(request: Request) -> Response:
 @router.post("/password-reset")
 def ask(  # nosec: empty or a flag
     request: Request,
-    db: DB,
+    background: BackgroundTasks,
     settings: AppSettings,
     limiter: Limiter,
     email: Annotated[str, Form(max_length=254)] = "",
@@ -50,7 +50,7 @@ def ask(  # nosec: empty or a flag
     if "@" not in email:
         error = i18n.gettext(i18n.language_of(request), "请输入邮箱地址")
         return _form_page(request, "workspace/password_reset.html", 422, error=error)
-    ask_for_reset(request, db, settings, limiter, email.strip())
+    ask_for_reset(request, background, settings, limiter, email.strip())
     return _form_page(request, "workspace/password_reset.html", sent=True)
 
 
