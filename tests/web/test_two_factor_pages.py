@@ -99,7 +99,7 @@ def test_turning_it_off_on_the_account_page(sign_in: SignIn, server: str, db: Se
     wrong = browser.form("/account/totp/disable", {"password": "nope-nope", "code": code})
     assert wrong.status_code == 422 and "当前密码不正确" in wrong.text
     off = browser.form("/account/totp/disable", {"password": factories.PASSWORD, "code": code})
-    assert off.status_code == 303 and off.headers["location"] == "/account?done=totp_off"
+    assert off.status_code == 303 and off.headers["location"] == "/account?done=totp_off#two-factor"
     assert "两步验证已关闭" in browser.client.get(off.headers["location"]).text
     with httpx.Client(base_url=server, follow_redirects=False) as client:
         assert sign_in_with(client, agent.email).status_code == 303  # the password alone again

@@ -97,4 +97,4 @@ def disable(  # nosec: empty or a flag
             raise
         message = e.message(i18n.language_of(request))
         return account_page(request, db, actor, totp_error=message, status=422)
-    return RedirectResponse("/account?done=totp_off", status_code=303)
+    return RedirectResponse("/account?done=totp_off#two-factor", status_code=303)
