@@ -240,6 +240,7 @@ def test_an_admin_without_totp_may_only_enrol_when_it_is_required(guarded_app, d
                "two_factor_enrolment_required")  # fmt: skip
         page = client.get("/inbox", headers={"Accept": "text/html"})
         assert page.status_code == 403 and "两步验证" in page.text
+        assert 'href="/account#two-factor"' in page.text
         assert client.get("/account").status_code == 200
         assert client.get("/api/v1/auth/me").status_code == 200
         _enrol(client, csrf)
