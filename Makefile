@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# How long the fault tests (tests/faults, PostgreSQL pass) keep the database or Redis away.
+KEFU_FAULT_OUTAGE_SECONDS ?= 2
 
-.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint fmt bench clean i18n
+.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint audit fmt bench clean i18n
 TRAINING_DATA ?= ../shared/data
 
 $(BIN)/python:
@@ -40,6 +42,7 @@ test: install-dev  # both passes at once, one per core (scripts/test-both.sh)
 	./scripts/ensure-services.sh
 	./scripts/ensure-browser.sh
 	./scripts/ensure-mail-servers.sh
+	./scripts/ensure-nginx.sh
 	./scripts/test-both.sh $(MAKE)
 
 test-sqlite: install-dev
@@ -49,14 +52,19 @@ test-sqlite: install-dev
 	KEFU_TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: install-dev
+	./scripts/ensure-nginx.sh
 	@echo "== test suite on PostgreSQL ($(PG_TEST_URL))"
-	KEFU_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	KEFU_TEST_DATABASE_URL=$(PG_TEST_URL) KEFU_FAULT_OUTAGE_SECONDS=$(KEFU_FAULT_OUTAGE_SECONDS) \
+		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python scripts/security-scan.py  # bandit over src/, every finding justified
+
+audit: install-dev  # the locks against known vulnerabilities: pip-audit online, else the bundled snapshot
+	$(BIN)/python scripts/audit.py
 
 i18n: install-dev  # the workspace's catalogue: new strings added to en.po, to be translated there
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext:2 --no-location --sort-output -o build/kefu.pot src/kefu/web

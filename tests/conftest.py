@@ -322,19 +322,34 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "mail_servers: starts private mail servers (tests/mailservers); runs in the SQLite pass only",
     )
+    config.addinivalue_line(
+        "markers",
+        "deploy: the whole deployment (tests/deploy: nginx, kefu-start, several processes); "
+        "runs in the PostgreSQL pass only",
+    )
     config.addinivalue_line("markers", "sqlite_only: about SQLite itself; the SQLite pass only")
     config.addinivalue_line(
         "markers", "postgresql_only: about PostgreSQL itself; the PostgreSQL pass only"
+    )
+    config.addinivalue_line(
+        "markers",
+        "faults: stops and kills private servers and kefu processes (tests/faults); runs in the "
+        "PostgreSQL pass only, or when a run collects nothing else",
     )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests with real mail servers run once: they test the mail protocols, not the database
-    engine, so with a PostgreSQL KEFU_TEST_DATABASE_URL they are deselected (never skipped); a
-    test about one database engine itself runs in that engine's pass only."""
+    engine, so with a PostgreSQL KEFU_TEST_DATABASE_URL they are deselected (never skipped); the
+    deployment test runs once the other way round (several processes need PostgreSQL); a test
+    about one database engine itself runs in that engine's pass only. The fault tests
+    (tests/faults) bring their own PostgreSQL: they run once, in the PostgreSQL pass, or in a run
+    of nothing but them (``pytest tests/faults``) whatever the database."""
     url = os.environ.get("KEFU_TEST_DATABASE_URL", "")
     on_sqlite = not url or url.startswith("sqlite")
-    other = ("postgresql_only",) if on_sqlite else ("mail_servers", "sqlite_only")
+    other = ("postgresql_only", "deploy") if on_sqlite else ("mail_servers", "sqlite_only")
+    if on_sqlite and not all(i.get_closest_marker("faults") for i in items):
+        other = (*other, "faults")
     elsewhere = [i for i in items if any(i.get_closest_marker(m) for m in other)]
     if elsewhere:
         config.hook.pytest_deselected(items=elsewhere)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import ssl
 import time
 from typing import Any
 
@@ -47,18 +48,27 @@ def claim(secret: str, user_id: str, *, at: float | None = None, nonce: str | No
 
 
 def ws_url(server: str, key: str, token: str) -> str:
-    return f"{server.replace('http://', 'ws://')}/chat/ws/{key}?token={token}"
+    return f"{server.replace('http', 'ws', 1)}/chat/ws/{key}?token={token}"
 
 
 class Widget:
     """One socket of a visitor, read like the widget reads it: every frame kept in order."""
 
-    def __init__(self, server: str, key: str, token: str, *, origin: str | None = None) -> None:
+    def __init__(
+        self,
+        server: str,
+        key: str,
+        token: str,
+        *,
+        origin: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         opened = connect(
             ws_url(server, key, token),
             origin=origin,
             open_timeout=FRAME_TIMEOUT,
             proxy=None,  # type: ignore[arg-type]
+            **({"ssl": tls} if tls else {}),
         )
         assert isinstance(opened, ClientConnection)
         self.socket = opened.__enter__()

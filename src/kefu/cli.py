@@ -92,9 +92,14 @@ def main(
     """kefu 客服."""
 
 
-def _upgrade() -> None:
-    migrate.upgrade(get_settings().resolved_database_url)
-    _ensure_starter_library()
+def _upgrade(revision: str = "head") -> None:
+    """The schema to ``revision`` (and the starter scripts at head), under the migration lock:
+    processes started together upgrade one at a time (db/migrate.py)."""
+    url = get_settings().resolved_database_url
+    with migrate.migration_lock(url):
+        migrate.upgrade(url, revision)
+        if revision == "head":
+            _ensure_starter_library()
 
 
 def _ensure_starter_library() -> None:
@@ -346,10 +351,8 @@ def demo_feedback(
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Upgrade the database schema."""
-    migrate.upgrade(get_settings().resolved_database_url, revision)
-    if revision == "head":
-        _ensure_starter_library()
+    """Upgrade the database schema (one process at a time: a migration lock is held)."""
+    _upgrade(revision)
     typer.echo(f"database at {revision}")
 
 

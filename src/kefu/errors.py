@@ -254,6 +254,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "数据库暂时无法连接，请稍后重试",
         "The database cannot be reached right now; try again shortly",
     ),
+    "storage_full": (
+        "附件存储空间不足，文件未保存，请联系管理员",
+        "There is no room left to store the file; it was not saved. Tell an administrator",
+    ),
     "callback_url_required": (
         "请先设置回调地址，再生成回调密钥",
         "Set a callback URL before making a callback secret",

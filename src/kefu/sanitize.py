@@ -87,3 +87,15 @@ def _local_images_only(tag: str, attribute: str, value: str) -> str | None:
 def text_to_html(text: str) -> str:
     """Plain text rendered safely as HTML paragraphs."""
     return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+# ASCII punctuation that makes Markdown markup out of text: raw HTML and autolinks (<), links and
+# images ([ ]), entities (&), and the backslash itself. Escaped, a renderer shows the character.
+_MARKDOWN_ACTIVE = re.compile(r"([\\<>\[\]&])")
+
+
+def markdown_literal(text: str) -> str:
+    """``text`` for a Markdown document kefu writes (the KPI report, a customer's data export):
+    every character that would start HTML, a link or an entity escaped with a backslash, so any
+    Markdown viewer shows the text as typed and makes no element or link of it."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", text)

@@ -265,3 +265,17 @@ def test_codes_are_limited_like_passwords(guarded_app, db, agent):
     with TestClient(guarded_app, client=("198.51.100.60", 50000)) as client:
         right = {"pending": pendings[0], "code": _next_code(secret)}
         _error(client.post("/api/v1/auth/login/totp", json=right), 429, "rate_limited")
+
+
+def test_turning_it_off_is_limited_per_account(guarded_app, db, agent):
+    with TestClient(guarded_app, client=("198.51.100.80", 50000)) as client:
+        csrf = _signed_in(client, agent.email)
+        secret, _ = _enrol(client, csrf)
+        guess = {"password": "a-guess-at-it", "code": _next_code(secret)}
+        for _ in range(3):
+            _error(client.post("/api/v1/auth/totp/disable", json=guess,
+                               headers={"X-CSRF-Token": csrf}), 403, "wrong_password")  # fmt: skip
+        right = {"password": factories.PASSWORD, "code": _next_code(secret)}
+        _error(client.post("/api/v1/auth/totp/disable", json=right,
+                           headers={"X-CSRF-Token": csrf}), 429, "rate_limited")  # fmt: skip
+        assert client.get("/api/v1/auth/totp").json()["enabled"] is True

@@ -228,6 +228,7 @@ def test_the_bots_answer_is_the_passive_reply_within_the_window(
     query, body = peer.safe(message_xml("text", openid="o-bot", Content="怎么申请退货退款？"))
     answer = _post(anon, account, query, body)
     assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/xml; charset=utf-8"  # ASVS V4.1.1
     reply = peer.read_reply(answer.text, query)
     bot_message = db.scalar(select(Message).where(Message.author_type == "bot"))
     assert (

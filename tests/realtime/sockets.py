@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -76,8 +77,10 @@ def open_socket(
     query_token: str | None = None,
     cookie: str | None = None,
     origin: str | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> StaffSocket:
-    url = base_url.replace("http://", "ws://", 1) + "/api/v1/events"
+    """The staff socket of the server at ``base_url`` (http → ws, https → wss with ``tls``)."""
+    url = base_url.replace("http", "ws", 1) + "/api/v1/events"
     if query_token:
         url += f"?token={query_token}"
     headers = {}
@@ -93,6 +96,7 @@ def open_socket(
             proxy=None,
             open_timeout=20,
             legacy=True,  # the connection itself, closed by the test's fixture
+            **({"ssl": tls} if tls else {}),
         )
     except InvalidStatus as e:
         body = e.response.body or b""

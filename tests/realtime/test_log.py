@@ -220,3 +220,22 @@ def test_a_publish_while_redis_is_away_is_logged_and_dropped_not_raised(caplog):
     unreachable = EventBus(RedisLog("redis://127.0.0.1:1/0", key="kefu:test:nowhere"))
     unreachable.publish(_changes(1))  # after a commit: the request must not fail for it
     assert "Redis unreachable" in caplog.text
+
+
+def test_events_lost_while_redis_was_away_leave_a_gap_that_every_reader_tells(buses, stream):
+    """A process whose publish failed writes a gap entry with its next one: each process's
+    subscribers are told (their sockets reload), and a replay across it is a resync."""
+    writer, reader = buses(), buses()
+    heard, gaps = Heard(reader), []
+    reader.subscribe(lambda stored: None, gap=lambda: gaps.append(1))
+    writer.publish(_changes(1))
+    _wait_for(lambda: heard.tickets == [1])
+    before = heard.ids[-1]
+    good = writer.log._client  # type: ignore[attr-defined]
+    writer.log._client = redis.Redis.from_url("redis://127.0.0.1:1/0")  # type: ignore[attr-defined]
+    writer.publish(_changes(2))  # lost: Redis out of reach
+    writer.log._client = good  # type: ignore[attr-defined]
+    writer.publish(_changes(3))
+    _wait_for(lambda: heard.tickets == [1, 3] and gaps == [1])
+    assert reader.since(before) is RESYNC
+    assert [s.event.ticket_id for s in reader.since(heard.ids[-1])] == []

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from kefu.api.access import ADMINS, STAFF, allow
+from kefu.api.auth import Limiter
 from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out
+from kefu.errors import KefuError
 from kefu.services.staff import directory as staff
 from kefu.services.staff import two_factor as service
 
@@ -86,10 +88,15 @@ def confirm(body: ConfirmBody, db: DB, actor: CurrentActor, settings: AppSetting
     "/auth/totp/disable",
     status_code=204,
     summary="Turn my two-step verification off (password and a code)",
+    description="Limited like login, per account.",
     **allow(*STAFF),
 )
-def disable(body: DisableBody, db: DB, actor: CurrentActor, settings: AppSettings) -> Response:
+def disable(
+    body: DisableBody, db: DB, actor: CurrentActor, settings: AppSettings, limiter: Limiter
+) -> Response:
     assert actor.user_id is not None
+    if not limiter.hit(f"totp:{actor.user_id}", staff=True):  # a password is tried: limited
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
     service.do_disable(
         db,
         actor,

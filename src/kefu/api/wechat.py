@@ -97,5 +97,5 @@ async def receive(
         )  # fmt: skip
         background.add_task(anyio.to_thread.run_sync, fetch)
     if answer.xml:
-        return Response(answer.body, media_type="application/xml")
+        return Response(answer.body, media_type="application/xml; charset=utf-8")
     return PlainTextResponse(answer.body)

@@ -68,6 +68,9 @@ class Listener(Protocol):
     def access_changed(self) -> None:
         """Check the credential again soon."""
 
+    def resync(self) -> None:
+        """Tell the client to reload from REST: events may have been lost."""
+
 
 class AgentHub:
     def __init__(self, bus: EventBus, places: PlaceLookup) -> None:
@@ -124,7 +127,7 @@ class AgentHub:
         self._loop, self._wake = loop, asyncio.Event()
         self._task = loop.create_task(self._dispatch_forever(), name="kefu-agent-hub")
         if self._unsubscribe is None:
-            self._unsubscribe = self._bus.subscribe(self._published)
+            self._unsubscribe = self._bus.subscribe(self._published, gap=self._gap)
 
     def _published(self, stored: Sequence[Stored]) -> None:
         """Any thread: hand the batch to the loop (dropped when no socket is open)."""
@@ -135,6 +138,20 @@ class AgentHub:
             loop.call_soon_threadsafe(self._arrive, stored)
         except RuntimeError:  # the loop closed meanwhile: nobody left to tell
             pass
+
+    def _gap(self) -> None:
+        """Any thread: every socket of this process is told to resync (on the loop)."""
+        loop = self._loop
+        if loop is None or not self._listeners or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._tell_resync)
+        except RuntimeError:
+            pass
+
+    def _tell_resync(self) -> None:
+        for listener in list(self._listeners):
+            listener.resync()
 
     def _arrive(self, stored: Sequence[Stored]) -> None:
         self._arrived.extend(stored)

@@ -187,6 +187,10 @@ class AgentConnection:
     def access_changed(self) -> None:
         self._recheck.set()
 
+    def resync(self) -> None:
+        if self._closing is None:
+            self._say({"type": "resync"})
+
     def close_soon(self, code: int, reason: str) -> None:
         self._closing = (code, reason)
         self._wake.set()

@@ -56,20 +56,28 @@ class EventBus:
     def __init__(self, log: EventLog | None = None) -> None:
         self.log: EventLog = log if log is not None else MemoryLog()
         self._subscribers: tuple[Subscriber, ...] = ()
+        self._gap_handlers: tuple[Callable[[], None], ...] = ()
         self._lock = threading.Lock()
         self._reading = False
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Hand every published batch to ``subscriber``; returns the function that unsubscribes."""
+    def subscribe(
+        self, subscriber: Subscriber, *, gap: Callable[[], None] | None = None
+    ) -> Callable[[], None]:
+        """Hand every published batch to ``subscriber``, and call ``gap`` when events may have
+        been lost (Redis was away: the subscriber's clients must reload); returns the function
+        that unsubscribes."""
         with self._lock:
             self._subscribers = (*self._subscribers, subscriber)
+            if gap is not None:
+                self._gap_handlers = (*self._gap_handlers, gap)
             if not self._reading:  # Redis: no reader thread until someone listens
-                self.log.start(self._deliver)
+                self.log.start(self._deliver, self._gap)
                 self._reading = True
 
         def unsubscribe() -> None:
             with self._lock:
                 self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+                self._gap_handlers = tuple(g for g in self._gap_handlers if g is not gap)
 
         return unsubscribe
 
@@ -98,6 +106,14 @@ class EventBus:
                 subscriber(stored)
             except Exception:
                 log.exception("event subscriber %r failed on %d events", subscriber, len(stored))
+
+    def _gap(self) -> None:
+        log.warning("realtime events may have been lost: every socket is told to reload")
+        for handler in self._gap_handlers:
+            try:
+                handler()
+            except Exception:
+                log.exception("gap handler %r failed", handler)
 
 
 def make_bus(settings: Settings) -> EventBus:

@@ -36,6 +36,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, Protocol
 
 from kefu.domain.events import Event
@@ -61,6 +62,8 @@ class Resync:
 
 RESYNC: Final = Resync()
 Deliver = Callable[[Sequence[Stored]], None]
+# Told when events may have been lost (Redis was away): whoever relies on the hand-over reloads.
+Gap = Callable[[], None]
 DEFAULT_RETENTION = 20_000
 ORIGIN = "0-0"  # before every id
 
@@ -87,8 +90,10 @@ class EventLog(Protocol):
     def append(self, events: Sequence[Event]) -> None:
         """Store the events; they reach ``deliver`` (see ``start``) in log order."""
 
-    def start(self, deliver: Deliver) -> None:
-        """Hand every event appended from now on (Redis: by any process) to ``deliver``, once."""
+    def start(self, deliver: Deliver, gap: Gap | None = None) -> None:
+        """Hand every event appended from now on (Redis: by any process) to ``deliver``, once;
+        call ``gap`` when some may never arrive (Redis: an append failed, or the reader lost
+        its connection)."""
 
     def since(self, last_id: str) -> list[Stored] | Resync: ...
 
@@ -139,8 +144,8 @@ class MemoryLog:
             if self._deliver is not None:
                 self._deliver(stored)
 
-    def start(self, deliver: Deliver) -> None:
-        self._deliver = deliver
+    def start(self, deliver: Deliver, gap: Gap | None = None) -> None:
+        self._deliver = deliver  # nothing is ever lost in memory: no gap to tell
 
     def since(self, last_id: str) -> list[Stored] | Resync:
         if not is_event_id(last_id):
@@ -168,6 +173,9 @@ def _nth(ring: deque[Stored], more: Sequence[Stored], n: int) -> Stored:
 
 
 FIELD = b"e"
+# An entry that says "events were lost here" (an append failed while Redis was away): readers
+# tell their subscribers, and a replay across it is a resync.
+GAP_FIELD = b"gap"
 READ_BLOCK_MS = 250  # also how long close() may wait for the reader to notice
 READ_COUNT = 1000
 RANGE_PAGE = 1000
@@ -188,13 +196,17 @@ class RedisLog:
             url, socket_timeout=READ_BLOCK_MS / 1000 + 5
         )
         self._position: str | None = None  # the last entry handed over
+        self._lost = False  # an append failed: the next one first writes a gap entry
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def append(self, events: Sequence[Event]) -> None:
+        lost = self._lost
         try:
             with self._client.pipeline(transaction=False) as pipe:
+                if lost:
+                    pipe.xadd(self.key, {GAP_FIELD: b"1"}, maxlen=self.retention, approximate=True)
                 for event in events:
                     pipe.xadd(
                         self.key,
@@ -204,9 +216,13 @@ class RedisLog:
                     )
                 pipe.execute()
         except self._redis_errors:
+            self._lost = True
             log.exception("events not published: Redis unreachable (%d events)", len(events))
+            return
+        if lost:
+            self._lost = False
 
-    def start(self, deliver: Deliver) -> None:
+    def start(self, deliver: Deliver, gap: Gap | None = None) -> None:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
@@ -214,7 +230,10 @@ class RedisLog:
                 self._position = self._head_or_origin()
             self._stop.clear()
             self._thread = threading.Thread(
-                target=self._read, args=(deliver,), name="kefu-event-reader", daemon=True
+                target=self._read,
+                args=(deliver, gap or _no_gap),
+                name="kefu-event-reader",
+                daemon=True,
             )
             self._thread.start()
 
@@ -237,10 +256,12 @@ class RedisLog:
         elif not (last_id == ORIGIN and self._never_trimmed()):
             return RESYNC
         found = [s for s in map(_stored, page) if s is not None]
+        gap = any(_is_gap(entry) for entry in page)
         while len(page) >= RANGE_PAGE:  # ids are unique, so "(" + last excludes what we have
             page = self._client.xrange(self.key, min="(" + _text(page[-1][0]), count=RANGE_PAGE)
             found.extend(s for s in map(_stored, page) if s is not None)
-        return found
+            gap = gap or any(_is_gap(entry) for entry in page)
+        return RESYNC if gap else found
 
     def _never_trimmed(self) -> bool:
         info = self._info()
@@ -259,8 +280,9 @@ class RedisLog:
         info = self._info()
         return ORIGIN if info is None else _text(info["last-generated-id"])
 
-    def _read(self, deliver: Deliver) -> None:
+    def _read(self, deliver: Deliver, gap: Gap) -> None:
         backoff = 0.5
+        broken = False
         while not self._stop.is_set():
             try:
                 answer = self._reader_client.xread(
@@ -269,19 +291,59 @@ class RedisLog:
                 backoff = 0.5
             except self._redis_errors:
                 log.warning("event reader: Redis unreachable; retrying in %.1f s", backoff)
+                broken = True
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
+            if broken:  # what was published meanwhile may never come (the stream may be new)
+                broken = False
+                _safely(gap, "telling a gap")
+            if self._lost:  # this process lost events and has published nothing since
+                self._mark_gap()
             for _key, entries in answer or ():
-                if not entries:
-                    continue
-                self._position = _text(entries[-1][0])
-                batch = [s for s in map(_stored, entries) if s is not None]
-                if batch:
-                    try:
-                        deliver(batch)
-                    except Exception:  # a subscriber's bug must not stop the reader
-                        log.exception("delivering %d events failed", len(batch))
+                if entries:
+                    self._position = _text(entries[-1][0])
+                    self._hand_over(entries, deliver, gap)
+
+    def _mark_gap(self) -> None:
+        """Write the gap entry of this process's lost events (every reader tells its subscribers)."""
+        try:
+            self._client.xadd(self.key, {GAP_FIELD: b"1"}, maxlen=self.retention, approximate=True)
+        except self._redis_errors:
+            return
+        self._lost = False
+
+    @staticmethod
+    def _hand_over(entries: list[Any], deliver: Deliver, gap: Gap) -> None:
+        """The entries' events to ``deliver`` in order, a gap entry told where it stands."""
+        batches: list[list[Stored] | None] = [[]]  # None: a gap between two batches
+        for entry in entries:
+            if _is_gap(entry):
+                batches += [None, []]
+            elif (stored := _stored(entry)) is not None:
+                last = batches[-1]
+                assert last is not None
+                last.append(stored)
+        for batch in batches:
+            if batch is None:
+                _safely(gap, "telling a gap")
+            elif batch:
+                _safely(partial(deliver, batch), f"delivering {len(batch)} events")
+
+
+def _safely(call: Callable[[], None], what: str) -> None:
+    try:
+        call()
+    except Exception:  # a subscriber's bug must not stop the reader
+        log.exception("%s failed", what)
+
+
+def _no_gap() -> None:
+    pass
+
+
+def _is_gap(entry: tuple[bytes, dict[bytes, bytes]]) -> bool:
+    return GAP_FIELD in entry[1]
 
 
 def _text(value: bytes | str) -> str:

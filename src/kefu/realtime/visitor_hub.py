@@ -36,6 +36,9 @@ class Listener(Protocol):
 
     def deliver(self, events: list[Stored]) -> None: ...
 
+    def resync(self) -> None:
+        """Events may have been lost: the widget reconnects and catches up from its last seq."""
+
 
 def concerns_visitor(event: ev.Event) -> bool:
     """Whether a visitor may hear of this kind of event at all (before asking whose it is)."""
@@ -65,7 +68,7 @@ class VisitorHub:
     def attach(self, listener: Listener) -> None:
         with self._lock:
             if self._unsubscribe is None:
-                self._unsubscribe = self._bus.subscribe(self._on_published)
+                self._unsubscribe = self._bus.subscribe(self._on_published, gap=self._on_gap)
             self._listeners.add(listener)
 
     def follow(self, listener: Listener, customer_id: int, ticket_ids: Iterable[int] = ()) -> None:
@@ -113,6 +116,15 @@ class VisitorHub:
             try:
                 listener.loop.call_soon_threadsafe(listener.deliver, events)
             except RuntimeError:  # its loop is closed: the socket is gone
+                self.detach(listener)
+
+    def _on_gap(self) -> None:
+        with self._lock:
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            try:
+                listener.loop.call_soon_threadsafe(listener.resync)
+            except RuntimeError:
                 self.detach(listener)
 
     def _targets(self, event: ev.Event) -> Iterable[Listener]:

@@ -127,6 +127,11 @@ class VisitorConnection:
             return
         self._events.put_nowait(events)
 
+    def resync(self) -> None:
+        if not self._overflowed:
+            self._overflowed = True  # nothing more is delivered to this socket
+            self.loop.create_task(self.websocket.close(code=CLOSE_TOO_SLOW))
+
     # --- the connection -----------------------------------------------------------------------
 
     async def run(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 
 import pytest
 
@@ -11,6 +12,7 @@ from kefu.channels.email.compose import (
     HeaderInjection,
     OutgoingAttachment,
     compose_mail,
+    literal_header_text,
 )
 from kefu.channels.email.parse import parse_mail
 
@@ -84,3 +86,22 @@ def test_an_automatic_answer_says_so() -> None:
 def test_line_breaks_and_non_addresses_are_refused(overrides: dict[str, object]) -> None:
     with pytest.raises(HeaderInjection):
         answer(**overrides)
+
+
+def test_text_that_looks_like_an_encoded_word_is_sent_as_that_text() -> None:
+    """A customer who typed ``=?utf-8?b?…?=`` in a subject: the receiver must not decode it into
+    a line break (regression: the email package wrote the word as it was)."""
+    word = "=?utf-8?b?6YCA5qy+DQpCY2M6IGV2aWxAZXhhbXBsZS5jb20=?="  # 退款\r\nBcc: evil@example.com
+    raw = answer(
+        subject=f"Re: {word} [#9]",
+        from_name=word,
+        attachments=[OutgoingAttachment(f"{word}.pdf", "application/pdf", b"%PDF")],
+    )
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == f"Re: {literal_header_text(word)} [#9]"
+    assert "\n" not in parsed["Subject"] and "Bcc" not in parsed.keys()
+    name = parsed["From"].addresses[0].display_name  # (the package folds a space into it)
+    assert name.replace(" ", "") == literal_header_text(word)
+    [attachment] = parsed.iter_attachments()
+    assert attachment.get_filename() == literal_header_text(f"{word}.pdf")
+    assert literal_header_text(word).replace("\u200b", "") == word  # looks as typed

@@ -31,3 +31,11 @@ def test_csv_and_xlsx_carry_the_quoted_text():
 
 def test_markdown_escapes_pipes():
     assert to_markdown(["a"], [["x|y"]]) == "| a |\n| --- |\n| x\\|y |\n"
+
+
+def test_markdown_cells_are_one_line_of_plain_text():
+    """A cell's line breaks fold and its markup is escaped: no viewer makes HTML or a link."""
+    row = ["<b>x</b>\r\n| [点我](javascript:alert(1)) &amp; \\"]
+    assert to_markdown(["a"], [row]).splitlines()[2] == (
+        "| \\<b\\>x\\</b\\> \\| \\[点我\\](javascript:alert(1)) \\&amp; \\\\ |"
+    )

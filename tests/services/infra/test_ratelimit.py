@@ -12,12 +12,13 @@ def test_in_memory_window():
     assert limiter.hit("a")
 
 
-def test_redis_down_falls_back_to_counting_in_process():
+def test_redis_down_refuses_anonymous_hits_and_counts_staff_in_process():
     unreachable = connect_redis("redis://127.0.0.1:1/0")
     # A fixed clock: a slow failing connect must not carry the hits into the next window.
     limiter = RateLimiter(2, 60, redis=unreachable, clock=lambda: 120.0)
     started = time.monotonic()
-    assert [limiter.hit("k") for _ in range(3)] == [True, True, False]
+    assert [limiter.hit("k") for _ in range(2)] == [False, False]  # fails closed
+    assert [limiter.hit("s", staff=True) for _ in range(3)] == [True, True, False]
     assert time.monotonic() - started < 1.5  # fails fast, and later hits skip Redis
     assert limiter._redis_down_until > time.monotonic()
 
@@ -42,6 +43,6 @@ def test_redis_is_tried_again_after_the_retry_delay():
     flaky = Flaky()
     limiter = RateLimiter(5, 60, redis=flaky, redis_retry_seconds=0.0)
     key = f"retry-{id(limiter)}"
-    assert limiter.hit(key)  # Redis failed: counted in process
+    assert not limiter.hit(key)  # Redis failed: an anonymous hit is refused
     assert limiter.hit(key)  # retry delay over: back on Redis
     assert flaky.calls == 2

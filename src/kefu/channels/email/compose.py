@@ -6,6 +6,11 @@ file names) raises ``HeaderInjection`` — a value from a customer or an agent m
 header (a Bcc) or end the headers early. The text goes as UTF-8 text/plain, with the
 sanitised HTML as its alternative; attachments after it. ``Auto-Submitted`` marks what no
 person wrote (RFC 3834), so well-behaved auto-responders do not answer it.
+
+A text that merely looks like an encoded-word (a customer's subject ``=?utf-8?b?…?=``) would be
+written as it is by the email package, and decoded by the receiver into something else — a line
+break, a script: ``literal_header_text`` breaks its ``=?`` with a zero-width space, so the word
+is encoded as the text it is and shows as typed.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from kefu.sanitize import sanitize_html
 
 _ADDR_SPEC = re.compile(r"^[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+\.[^\s@<>,;:\"()\[\]\\]+$")
 _MSG_ID = re.compile(r"^[^\s<>]+@[^\s<>]+$")
+_ZERO_WIDTH_SPACE = "\u200b"
 AUTO_REPLIED = "auto-replied"  # an automatic answer to a customer's mail
 AUTO_GENERATED = "auto-generated"  # a notice no one asked for by mail (alerts to staff)
 
@@ -62,6 +68,7 @@ def compose_mail(
     check_header_value("subject", subject)
     check_header_value("from name", from_name)
     message = EmailMessage(policy=policy.SMTP)
+    from_name, subject = literal_header_text(from_name), literal_header_text(subject)
     message["From"] = Address(display_name=from_name, addr_spec=_address(from_address))
     message["To"] = ", ".join(_address(a) for a in to)
     if cc:
@@ -87,7 +94,10 @@ def compose_mail(
         if not maintype or not subtype or "\n" in attachment.content_type:
             maintype, subtype = "application", "octet-stream"
         message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=literal_header_text(attachment.filename),
         )
     return message
 
@@ -96,6 +106,12 @@ def check_header_value(what: str, value: str) -> None:
     """Refuse a header value with a line break (it would start a header of its own)."""
     if "\r" in value or "\n" in value:
         raise HeaderInjection(f"{what} contains a line break")
+
+
+def literal_header_text(value: str) -> str:
+    """``value`` with every ``=?`` broken by a zero-width space: no receiver decodes a piece of
+    the text as an encoded-word (RFC 2047), and it looks the same."""
+    return value.replace("=?", f"={_ZERO_WIDTH_SPACE}?")
 
 
 def _address(value: str) -> str:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import xlsxwriter
 
+from kefu.sanitize import markdown_literal
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -57,7 +59,13 @@ def to_xlsx(
 
 
 def to_markdown(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table: a cell's line breaks as spaces, its bars and markup escaped, so a text of
+    a customer or an agent stays one cell of plain text in any viewer."""
+
+    def cell(value: object) -> str:
+        return markdown_literal(" ".join(_text(value).splitlines())).replace("|", "\\|")
+
     def line(cells: Sequence[object]) -> str:
-        return "| " + " | ".join(_text(c).replace("|", "\\|") for c in cells) + " |"
+        return "| " + " | ".join(cell(c) for c in cells) + " |"
 
     return "\n".join([line(header), line(["---"] * len(header)), *(line(r) for r in rows)]) + "\n"

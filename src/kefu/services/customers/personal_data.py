@@ -37,6 +37,7 @@ from kefu.db.models import (
 from kefu.errors import KefuError, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.customers.case_erasure import erase_case_records
 from kefu.services.customers.profiles import access_customer
 from kefu.services.intake.attachments import blob_path
 from kefu.services.search import index as search_index
@@ -373,6 +374,7 @@ def do_erase_customer(
         ticket.subject = ERASED
         if ticket.priority_reason:  # it quotes the words that set the priority
             ticket.priority_reason = ERASED
+    records = erase_case_records(session, ticket_ids, ERASED, utcnow())
     files: set[str] = set()
     attachments = 0
     for message in messages:
@@ -451,7 +453,8 @@ def do_erase_customer(
         session, actor, "customer.erase", object_type="customer", object_id=customer.id,
         customer_id=customer.id,
         after={"reason": reason, "profile_ids": ids, "ticket_ids": ticket_ids,
-               "messages": len(message_ids), "attachments": attachments},
+               "messages": len(message_ids), "attachments": attachments,
+               "records": dict(records)},
     )  # fmt: skip
     return summary
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kefu.sanitize import markdown_literal
+
 _STATUS = {"new": "新建", "open": "处理中", "pending": "等待回复", "resolved": "已解决",
            "closed": "已关闭"}  # fmt: skip
 _CHANNEL = {"email": "邮件", "wechat": "微信", "web": "网页", "webchat": "在线咨询",
@@ -13,11 +15,12 @@ _AUTHOR = {"customer": "您", "user": "客服", "bot": "智能助手", "system":
 
 
 def _cell(value: Any) -> str:
-    """A value inside the report: no line breaks or table bars that would break its layout."""
+    """A value inside the report: no line breaks or table bars that would break its layout, no
+    HTML or link a Markdown viewer would make of it (``markdown_literal``)."""
     if value is None or value == "":
         return "—"
     text = str(value).replace("\r", " ").replace("\n", " ").replace("|", "｜")
-    return text
+    return markdown_literal(text)
 
 
 def _size(n: int) -> str:
@@ -82,7 +85,8 @@ def report_markdown(data: dict[str, Any]) -> str:
                 who = f"{who}（内部备注）"
             lines.append(f"**{who}**（{_time(m['created_at'])}）：")
             lines.append("")
-            lines += [f"> {line}" for line in (m["text"] or "").splitlines() or [""]]
+            text = markdown_literal(m["text"] or "")
+            lines += [f"> {line}" for line in text.splitlines() or [""]]
             for a in m["attachments"]:
                 lines.append(f">\n> 附件：{_cell(a['filename'])}（{_size(a['size'])}）")
             lines.append("")

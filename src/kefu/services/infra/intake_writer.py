@@ -178,6 +178,8 @@ class IntakeWriter:
             log.exception(
                 "could not keep the failed payload of %s message %s", channel, external_id
             )
+        if isinstance(error, KefuError):  # said plainly (a full disk: 507 storage_full)
+            return error
         return KefuError("inbound_failed", status_code=500)
 
 

@@ -1,4 +1,8 @@
-"""Fixed-window rate limits for public endpoints (login), in memory or shared through Redis."""
+"""Fixed-window rate limits for public endpoints (login), in memory or shared through Redis.
+
+While a configured Redis is away the limits fail closed for anonymous traffic (the public
+widget, webhooks, sign-in: refused, as each process alone would let a flood through its own
+count) and open for signed-in staff (``hit(..., staff=True)``: counted in this process)."""
 
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ class RateLimiter:
         *,
         redis: Any = None,
         clock: Callable[[], float] | None = None,
-        redis_retry_seconds: float = 30.0,
+        redis_retry_seconds: float = 2.0,
     ) -> None:
         self.limit = limit
         self.window = window_seconds
@@ -49,28 +53,32 @@ class RateLimiter:
         self.clock = clock or (time.time if redis is not None else time.monotonic)
         self._hits: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
-        # After Redis fails, count in process for a while instead of paying a connect
-        # timeout on every hit; then try Redis again.
+        # After Redis fails, skip it for a while instead of paying a connect timeout on every
+        # hit (refusing anonymous hits meanwhile); then try Redis again.
         self.redis_retry_seconds = redis_retry_seconds
         self._redis_down_until = 0.0
 
-    def hit(self, key: str) -> bool:
-        """Count one hit; True while the key is within its limit."""
+    def hit(self, key: str, *, staff: bool = False) -> bool:
+        """Count one hit; True while the key is within its limit. Without Redis (when one is
+        configured) False for anonymous traffic, and counted in this process for ``staff``."""
         window = int(self.clock() // self.window)
-        if self.redis is not None and time.monotonic() >= self._redis_down_until:
-            name = f"kefu:rl:{key}:{window}"
-            try:
-                count = int(self.redis.incr(name))
-                if count == 1:
-                    self.redis.expire(name, int(self.window) + 1)
-                return count <= self.limit
-            except RedisError:
-                # Redis away: keep limiting, per process, rather than refuse every login.
-                self._redis_down_until = time.monotonic() + self.redis_retry_seconds
-                log.warning(
-                    "rate limiter: Redis unavailable, counting in this process for %.0f s",
-                    self.redis_retry_seconds,
-                )
+        if self.redis is not None:
+            if time.monotonic() >= self._redis_down_until:
+                name = f"kefu:rl:{key}:{window}"
+                try:
+                    count = int(self.redis.incr(name))
+                    if count == 1:
+                        self.redis.expire(name, int(self.window) + 1)
+                    return count <= self.limit
+                except RedisError:
+                    self._redis_down_until = time.monotonic() + self.redis_retry_seconds
+                    log.warning(
+                        "rate limiter: Redis unavailable; anonymous requests refused, staff "
+                        "counted in this process (Redis tried again in %.0f s)",
+                        self.redis_retry_seconds,
+                    )
+            if not staff:
+                return False
         with self._lock:
             seen_window, count = self._hits.get(key, (window, 0))
             count = count + 1 if seen_window == window else 1

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
+import logging
 import os
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,8 @@ from pathlib import Path
 import puremagic
 
 from kefu.errors import KefuError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_FILENAME = "attachment"
 MAX_FILENAME_CHARS = 200
@@ -146,13 +151,23 @@ def _looks_like_text(data: bytes) -> bool:
 
 
 def write_blob(root: Path, data: bytes, sha256: str) -> Path:
-    """Write once; identical files share one blob. Atomic via rename."""
+    """Write once; identical files share one blob. Atomic via rename.
+
+    A full disk (or a file-size limit) is ``storage_full`` (507) and leaves no part of the file
+    behind: the caller's transaction then fails, so no row names a file that is not there."""
     path = blob_path(root, sha256)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise
+            log.error("attachment not stored: %s (%d bytes)", e.strerror, len(data))
+            raise KefuError("storage_full", status_code=507) from e
     return path
 
 

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from kefu import fault_points
 from kefu.channels.base import (
     Adapters,
     AttachmentRef,
@@ -215,6 +216,7 @@ class Relay:
                 setattr(report, marked, getattr(report, marked) + 1)
             report.released += self._release_in(session, untried)
             session.commit()
+        fault_points.reached("outbox.after_mark")
         return report
 
     # --- claim --------------------------------------------------------------------------------
@@ -244,6 +246,8 @@ class Relay:
                 for chain in chains
             ]
             session.commit()
+        if claimed:
+            fault_points.reached("outbox.after_claim")
         return claimed
 
     def _anything_due(self, now: datetime) -> bool:
@@ -343,7 +347,7 @@ class Relay:
         if adapter is None:  # cannot happen for a row this relay claimed; said plainly if it does
             return Outcome(None, f"no adapter for channel {delivery.channel}")
         try:
-            return Outcome(adapter.send(delivery))
+            outcome = Outcome(adapter.send(delivery))
         except DeliveryFailed as e:
             log.warning(
                 "outbox %d (%s) attempt %d failed%s: %s", delivery.outbox_id, delivery.channel,
@@ -353,6 +357,8 @@ class Relay:
         except Exception as e:  # an adapter's bug or an unexpected error: tried again
             log.exception("outbox %d (%s) adapter raised", delivery.outbox_id, delivery.channel)
             return Outcome(None, f"{type(e).__name__}: {e}")
+        fault_points.reached("outbox.after_send")
+        return outcome
 
     # --- mark ---------------------------------------------------------------------------------
 

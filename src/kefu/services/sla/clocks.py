@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from kefu import fault_points
 from kefu.db.models import AuditEvent, Group, SlaEvent, SlaPolicy, Ticket
 from kefu.domain import events as ev
 from kefu.domain import sla
@@ -455,7 +456,11 @@ def sweep_until_done(
     for _ in range(max_batches):
         with session_factory() as session:
             report = sweep_once(session, now(), settings)
+            if report.checked:
+                fault_points.reached("sla.before_commit")
             session.commit()
+        if report.checked:
+            fault_points.reached("sla.after_commit")
         total.add(report)
         if report.checked < settings.batch:
             break

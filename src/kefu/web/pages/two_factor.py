@@ -41,7 +41,7 @@ def account_page(
 def _limited_user(db: Session, actor: Actor, limiter: RateLimiter) -> User:
     """Me, for a form that checks a code: limited like the sign-in's codes."""
     assert actor.user_id is not None
-    if not limiter.hit(f"totp:{actor.user_id}"):
+    if not limiter.hit(f"totp:{actor.user_id}", staff=True):
         raise KefuError("rate_limited", status_code=429, retry_after=60)
     return staff.get_user(db, actor.user_id)
 

@@ -1,0 +1,148 @@
+"""The deployment files (deploy/): the systemd units pass systemd's own checks and are hardened,
+the container file installs the lock and starts the start script, the nginx site proxies the
+realtime paths. (The stack itself is tried whole in test_stack.py.)"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.stack import NGINX_SITE, REPO, START_SCRIPT
+
+pytestmark = pytest.mark.deploy
+
+UNITS = REPO / "deploy" / "systemd"
+SERVICES = ("kefu-migrate.service", "kefu-serve@.service", "kefu-worker@.service")
+HARDENING = {
+    "User": "kefu",
+    "NoNewPrivileges": "yes",
+    "ProtectSystem": "strict",
+    "ProtectHome": "yes",
+    "PrivateTmp": "yes",
+    "ReadWritePaths": "/var/lib/kefu",
+    "CapabilityBoundingSet": "",
+}
+
+
+def _directives(unit: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in unit.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", ";")):
+            name, value = line.split("=", 1)
+            found.setdefault(name.strip(), []).append(value.strip())
+    return found
+
+
+def _verify(folder: Path, *units: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["/usr/bin/systemd-analyze", "verify", "--man=no", *units],
+        cwd=folder, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def _units_here(tmp_path: Path) -> Path:
+    """The unit files with the start script where this checkout has it (not /opt/kefu)."""
+    for unit in UNITS.glob("kefu*"):
+        text = unit.read_text().replace("/opt/kefu/deploy/kefu-start", str(START_SCRIPT))
+        (tmp_path / unit.name).write_text(text)
+    return tmp_path
+
+
+def test_the_units_pass_systemd_analyze_verify_without_a_word(tmp_path):
+    folder = _units_here(tmp_path)
+    checked = _verify(
+        folder, "kefu-migrate.service", "kefu-serve@8001.service", "kefu-worker@1.service",
+        "kefu.target",
+    )  # fmt: skip
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "")
+
+
+def test_verify_would_catch_a_mistake_in_a_unit(tmp_path):
+    folder = _units_here(tmp_path)
+    unit = folder / "kefu-serve@.service"
+    unit.write_text(unit.read_text().replace("ProtectSystem=strict", "ProtectSystem=strickt"))
+    checked = _verify(folder, "kefu-serve@8001.service")
+    assert "strickt" in checked.stderr
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_is_hardened_and_calls_the_start_script(name):
+    directives = _directives(UNITS / name)
+    for directive, value in HARDENING.items():
+        assert directives.get(directive) == [value], directive
+    role = name.removeprefix("kefu-").split("@")[0].split(".")[0]
+    assert directives["ExecStart"] == [f"/opt/kefu/deploy/kefu-start {role}"]
+    assert directives["EnvironmentFile"] == ["/etc/kefu/kefu.env"]
+
+
+def test_servers_and_workers_wait_for_the_migration_and_the_target_starts_them_all():
+    for name in SERVICES[1:]:
+        directives = _directives(UNITS / name)
+        assert directives["Requires"] == ["kefu-migrate.service"]
+        assert "kefu-migrate.service" in directives["After"][0].split()
+    assert "KEFU_PORT=%i" in _directives(UNITS / "kefu-serve@.service")["Environment"][0].split()
+    wants = _directives(UNITS / "kefu.target")["Wants"][0].split()
+    assert "kefu-migrate.service" in wants
+    assert any(w.startswith("kefu-serve@") for w in wants)
+    assert any(w.startswith("kefu-worker@") for w in wants)
+
+
+def test_the_container_installs_the_lock_as_a_user_and_starts_the_start_script():
+    containerfile = (REPO / "deploy" / "Containerfile").read_text()
+    lines = [line.strip() for line in containerfile.splitlines() if not line.startswith("#")]
+    assert "FROM docker.io/library/python:3.11-slim" in lines
+    assert "COPY requirements.lock ./" in lines
+    assert any("pip install -r requirements.lock" in line for line in lines)
+    assert "COPY deploy/kefu-start /usr/local/bin/kefu-start" in lines
+    assert 'ENTRYPOINT ["/usr/local/bin/kefu-start"]' in lines
+    users = [line for line in lines if line.startswith("USER ")]
+    assert users and users[-1] == "USER kefu"  # the last USER: the process never runs as root
+
+
+def test_the_nginx_site_upgrades_the_realtime_paths_and_shares_no_sticky_sessions():
+    site = NGINX_SITE.read_text()
+    servers = re.findall(r"^\s+server 127\.0\.0\.1:\d+", site, flags=re.MULTILINE)
+    assert len(servers) >= 2
+    for path in ("location = /api/v1/events", "location /chat/ws/"):
+        assert path in site
+    assert "proxy_set_header Upgrade    $http_upgrade;" in site
+    assert "proxy_set_header X-Forwarded-For   $remote_addr;" in site
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in site
+    directives = "\n".join(line.split("#")[0] for line in site.splitlines())
+    for sticky in ("ip_hash", "sticky", "hash $"):
+        assert sticky not in directives
+
+
+def test_nginx_allows_the_body_kefu_allows_for_an_upload():
+    from kefu.settings import Settings
+
+    limit = re.search(r"client_max_body_size (\d+)m;", NGINX_SITE.read_text())
+    assert limit is not None
+    # api/limits.py: an upload's body may be twice the largest attachment (app.py).
+    assert int(limit.group(1)) * 1_048_576 == Settings().max_attachment_bytes * 2
+
+
+def test_the_start_script_refuses_an_unknown_role_and_production_without_a_secret(tmp_path):
+    unknown = subprocess.run([str(START_SCRIPT), "web"], capture_output=True, text=True)
+    assert unknown.returncode == 64 and "usage" in unknown.stderr
+    production = subprocess.run(
+        [str(START_SCRIPT), "serve"],
+        env={"PATH": "/usr/bin:/bin", "KEFU_PYTHON": "/bin/false", "KEFU_ENV": "production"},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert production.returncode == 78 and "KEFU_SECRET_KEY" in production.stderr
+
+
+def test_nginx_lets_an_idle_upstream_connection_go_before_uvicorn_closes_it():
+    """Regression (benchmarks/scale.py, a 502 for a webhook): nginx reused a keep-alive
+    connection to kefu at the moment uvicorn closed it, and may not retry a POST."""
+    import uvicorn
+
+    upstream = re.search(r"upstream kefu \{(.*?)\n\}", NGINX_SITE.read_text(), flags=re.DOTALL)
+    assert upstream is not None
+    timeout = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
+    assert timeout is not None
+    assert int(timeout.group(1)) < uvicorn.Config("kefu.app:create_app").timeout_keep_alive
