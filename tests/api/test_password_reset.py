@@ -191,3 +191,24 @@ def test_requests_are_limited_per_address_and_per_client(limited_app, db, agent,
         assert _ask(client, "nobody@example.cn").status_code == 202
         _error(_ask(client, "nobody@example.cn"), 429, "rate_limited")
     assert len(_mails(db)) == 2
+
+
+def test_a_reset_does_not_bypass_two_step_verification(anon, server, db, agent, held_outbox):
+    import pyotp
+
+    with httpx.Client(base_url=server, timeout=30) as browser:
+        csrf = browser.post("/api/v1/auth/login", json={"email": agent.email,
+                            "password": factories.PASSWORD}).json()["csrf_token"]  # fmt: skip
+        secret = browser.post("/api/v1/auth/totp/enrol", headers={"X-CSRF-Token": csrf}).json()[
+            "secret"
+        ]
+        assert browser.post("/api/v1/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()},
+                            headers={"X-CSRF-Token": csrf}).status_code == 200  # fmt: skip
+    assert _ask(anon, agent.email).status_code == 202
+    token = _token_of(_mails(db, wait_for=1)[0])
+    done = anon.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": NEW_PASSWORD}
+    )
+    assert done.status_code == 204
+    login = anon.post("/api/v1/auth/login", json={"email": agent.email, "password": NEW_PASSWORD})
+    assert login.json()["two_factor_required"] is True and "kefu_session" not in login.cookies
