@@ -38,6 +38,7 @@ from kefu.api import (
     norms,
     notifications,
     outbox,
+    password_reset,
     qa,
     receipts,
     routing,
@@ -49,6 +50,7 @@ from kefu.api import (
     ticket_fields,
     tickets,
     tokens,
+    two_factor,
     users,
     web_pages,
     webchat_channels,
@@ -101,12 +103,14 @@ from kefu.web.pages import kb as web_kb
 from kefu.web.pages import listening as web_listening
 from kefu.web.pages import mail_originals as web_mail_originals
 from kefu.web.pages import notifications as web_notifications
+from kefu.web.pages import password_reset as web_password_reset
 from kefu.web.pages import qa as web_qa
 from kefu.web.pages import scripts as web_scripts
 from kefu.web.pages import search as web_search
 from kefu.web.pages import surveys as web_surveys
 from kefu.web.pages import tickets as web_tickets
 from kefu.web.pages import training as web_training
+from kefu.web.pages import two_factor as web_two_factor
 
 UPLOAD_PATHS = (
     "/inbound",
@@ -119,6 +123,7 @@ UPLOAD_PATHS = (
 WORKSPACE_PAGES = (
     web_assets,
     web_auth,
+    web_two_factor,
     web_notifications,
     web_search,
     web_customers,
@@ -235,6 +240,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.redis = redis = connect_redis(settings.redis_url)  # /readyz pings it
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute, 60, redis=redis)
     app.state.webhook_limiter = RateLimiter(settings.webhook_events_per_minute, 60, redis=redis)
+    app.state.reset_limiter = RateLimiter(settings.password_resets_per_hour, 3600, redis=redis)
     app.state.kb_limits = KbLimits(
         settings.kb_searches_per_minute, settings.kb_votes_per_minute, redis=redis
     )
@@ -267,6 +273,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     _document_roles(app)
     for module in (
         auth,
+        two_factor,
+        password_reset,
         tickets,
         cases,
         customers,
@@ -315,6 +323,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(page_module.router)
     app.include_router(web_help.router)  # public: no session, so not among WORKSPACE_PAGES
     app.include_router(web_surveys.router)  # public likewise: the survey links (/s/{token})
+    app.include_router(web_password_reset.router)  # public likewise: the reset links
 
     # Inside the body limit, so bodies are read before a request takes a database slot.
     app.add_middleware(

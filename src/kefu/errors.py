@@ -38,6 +38,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only a browser session logs out; revoke an API token under /tokens",
     ),
     "wrong_password": ("当前密码不正确", "The current password is wrong"),
+    "session_expired": (
+        "长时间未操作，登录已过期，请重新登录",
+        "Your session expired after a time without use; sign in again",
+    ),
+    "invalid_code": ("验证码不正确或已使用", "The code is wrong or was used already"),
+    "sign_in_expired": (
+        "登录步骤已超时，请重新输入邮箱和密码",
+        "The sign-in took too long; enter your email and password again",
+    ),
+    "two_factor_enrolment_required": (
+        "管理员须先开启两步验证：请在「账户与密码」页面绑定验证器应用",
+        "Admins must turn on two-step verification first: set up an authenticator app on the "
+        "account page",
+    ),
+    "two_factor_enabled": ("两步验证已开启", "Two-step verification is already on"),
+    "two_factor_not_pending": (
+        "没有等待确认的两步验证设置，请重新开始",
+        "No two-step verification set-up is waiting; start again",
+    ),
+    "two_factor_unreadable": (
+        "两步验证密钥无法解密（密钥已更换？），请管理员重置后重新绑定",
+        "The two-step secret cannot be opened (was the secret key changed?); ask an admin to "
+        "reset it and set it up again",
+    ),
+    "reset_link_invalid": (
+        "重置链接无效、已使用或已过期，请重新申请",
+        "The reset link is invalid, used or expired; ask for a new one",
+    ),
     "integration_required": (
         "客户消息只能由集成投递，请使用集成令牌",
         "Customer messages are delivered by an integration; use an integration token",

@@ -38,7 +38,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_attachment_bytes: int = 10 * 1_048_576
     session_days: int = 14
+    # A browser session unused this long ends (services/staff/sessions.py); session_days stays
+    # the longest a session lives however much it is used.
+    session_idle_minutes: int = Field(default=120, ge=1, le=60 * 24 * 90)
     login_attempts_per_minute: int = 10
+    # Admins must sign in with a TOTP code: an admin without one may only enrol (docs/security.md).
+    totp_required_for_admins: bool = False
+    # Password-reset requests (POST /api/v1/auth/password-reset) an hour per address and per client.
+    password_resets_per_hour: int = Field(default=5, ge=1)
     # Events one webhook source (POST /api/v1/channels/webhook/{source}) may post per minute.
     webhook_events_per_minute: int = Field(default=600, ge=1)
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g.

@@ -8,16 +8,18 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from kefu.app import create_app
 from kefu.db.base import utcnow
 from kefu.db.engine import make_session_factory
-from kefu.db.models import ApiToken
+from kefu.db.models import ApiToken, LoginSession
 from kefu.domain import events as ev
 from kefu.realtime import agent_socket
 from kefu.realtime.agent_socket import origin_allowed
@@ -25,6 +27,7 @@ from kefu.services.sla.clocks import sweep_until_done
 from tests import factories
 from tests.api.test_database_down import _serve, outage  # noqa: F401 - the fixture
 from tests.api.test_inbound import _payload
+from tests.conftest import serve
 from tests.realtime.sockets import Refused, StaffSocket, is_event, open_socket, tickets_in
 
 
@@ -326,6 +329,38 @@ def test_signing_out_closes_the_browsers_socket(server, world, connect):
     finally:
         browser.close()
         other_browser.close()
+
+
+def test_a_session_idle_past_its_time_opens_no_socket(server, world, db):
+    browser = _login(server, world["agent"])
+    cookie = browser.cookies["kefu_session"]
+    try:
+        open_socket(server, cookie=cookie, origin=_own_origin(server)).close()
+        then = utcnow() - timedelta(minutes=121)
+        db.execute(update(LoginSession).values(last_used_at=then, created_at=then))
+        db.commit()
+        with pytest.raises(Refused) as idle:
+            open_socket(server, cookie=cookie, origin=_own_origin(server))
+        assert (idle.value.status, idle.value.body["error"]["code"]) == (401, "signed_out")
+    finally:
+        browser.close()
+
+
+def test_an_admin_held_to_enrol_in_two_step_verification_gets_no_socket(
+    settings, engine, db, tmp_path
+):
+    admin = factories.make_user(db, role="admin")
+    guarded = settings.model_copy(update={"totp_required_for_admins": True, "data_dir": tmp_path,
+                                          "outbox_relay_in_server": False})  # fmt: skip
+    with contextmanager(serve)(create_app(guarded, engine=engine)) as url:
+        browser = _login(url, admin)
+        try:
+            with pytest.raises(Refused) as held:
+                open_socket(url, cookie=browser.cookies["kefu_session"], origin=_own_origin(url))
+            code = held.value.body["error"]["code"]
+            assert (held.value.status, code) == (403, "two_factor_enrolment_required")
+        finally:
+            browser.close()
 
 
 def test_revoking_a_token_closes_its_socket(server, world, connect, client_for, db):

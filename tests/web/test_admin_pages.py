@@ -97,6 +97,7 @@ FORMS = (
     "/admin/users",
     "/admin/users/{user}",
     "/admin/users/{user}/password",
+    "/admin/users/{user}/totp/reset",
     "/admin/groups",
     "/admin/groups/{group}",
     "/admin/groups/{group}/delete",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
@@ -13,11 +13,13 @@ from kefu.api.client_address import client_address
 from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
-from kefu.db.models import LoginSession
-from kefu.errors import KefuError
+from kefu.db.base import utcnow
+from kefu.db.models import LoginSession, User
+from kefu.errors import KefuError, NotAuthenticated
 from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.staff import auth as service
 from kefu.services.staff import directory as staff
+from kefu.services.staff import pending_login, two_factor
 from kefu.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
@@ -31,6 +33,20 @@ class LoginBody(In):
 class LoginResult(Out):
     user: UserPublic
     csrf_token: str = Field(description="send back as X-CSRF-Token on every unsafe request")
+    two_factor_required: Literal[False] = False
+
+
+class PendingLogin(Out):
+    two_factor_required: Literal[True] = True
+    pending: str = Field(
+        description="the password was right: send this with a TOTP or recovery code to "
+        f"POST /api/v1/auth/login/totp within {pending_login.PENDING_MINUTES} minutes"
+    )
+
+
+class CodeBody(In):
+    pending: Annotated[str, Field(min_length=1, max_length=300)]
+    code: Annotated[str, Field(min_length=6, max_length=20)]
 
 
 class PasswordChange(In):
@@ -42,8 +58,16 @@ def login_limiter(request: Request) -> RateLimiter:
     return request.app.state.login_limiter  # type: ignore[no-any-return]
 
 
+Limiter = Annotated[RateLimiter, Depends(login_limiter)]
+
+
 @router.post(
-    "/login", response_model=LoginResult, summary="Log in with email and password", **allow(*ANYONE)
+    "/login",
+    response_model=LoginResult | PendingLogin,
+    summary="Log in with email and password",
+    description="Opens a session, or, for an account with two-step verification, answers "
+    "`two_factor_required` and a `pending` token for POST /auth/login/totp.",
+    **allow(*ANYONE),
 )
 def login(
     body: LoginBody,
@@ -51,25 +75,47 @@ def login(
     response: Response,
     db: DB,
     settings: AppSettings,
-    limiter: Annotated[RateLimiter, Depends(login_limiter)],
-) -> LoginResult:
-    cookie, row = sign_in(request, db, settings, limiter, body.email, body.password)
+    limiter: Limiter,
+) -> LoginResult | PendingLogin:
+    user = check_password(request, db, settings, limiter, body.email, body.password)
+    if two_factor.is_enabled(db, user.id):
+        return PendingLogin(pending=pending_login.issue(settings.secret_key, user, utcnow()))
+    cookie, row = open_session(request, db, settings, user)
     set_session_cookies(response, settings, cookie, row.csrf_token)
-    return LoginResult(
-        user=UserPublic.of(staff.get_user(db, row.user_id)), csrf_token=row.csrf_token
-    )
+    return LoginResult(user=UserPublic.of(user), csrf_token=row.csrf_token)
 
 
-def sign_in(
+@router.post(
+    "/login/totp",
+    response_model=LoginResult,
+    summary="The second step of a sign-in: a TOTP code (or a recovery code)",
+    description="Limited like login; a code is accepted once.",
+    **allow(*ANYONE),
+)
+def login_with_code(
+    body: CodeBody,
+    request: Request,
+    response: Response,
+    db: DB,
+    settings: AppSettings,
+    limiter: Limiter,
+) -> LoginResult:
+    user, kind = check_code(request, db, settings, limiter, body.pending, body.code)
+    cookie, row = open_session(request, db, settings, user, second_factor=kind)
+    set_session_cookies(response, settings, cookie, row.csrf_token)
+    return LoginResult(user=UserPublic.of(user), csrf_token=row.csrf_token)
+
+
+def check_password(
     request: Request,
     db: Session,
     settings: Settings,
     limiter: RateLimiter,
     email: str,
     password: str,
-) -> tuple[str, LoginSession]:
-    """Check a password (limited per client address and per account) and open a session: the
-    cookie value and the session's row. The API's login and the workspace's sign-in page."""
+) -> User:
+    """The user whose password this is (limited per client address and per account). The
+    API's login and the workspace's sign-in page."""
     client = client_address(request, settings.trusted_proxy_networks)
     if not limiter.hit(f"login:{client}"):
         raise KefuError("rate_limited", status_code=429, retry_after=60)
@@ -78,13 +124,50 @@ def sign_in(
     usual = service.signed_in_from(db, email, client)
     if not usual and not limiter.hit(f"login:{email.strip().lower()}"):
         raise KefuError("rate_limited", status_code=429, retry_after=60)
-    user = service.authenticate(db, email, password)
+    return service.authenticate(db, email, password)
+
+
+def check_code(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    limiter: RateLimiter,
+    pending: str,
+    code: str,
+) -> tuple[User, str]:
+    """The user of a pending sign-in whose second-step code is right, and the kind of code
+    ("totp", "recovery"); codes are limited per
+    client address and per account like passwords (the per-account count holds from any
+    address: the password is already known there)."""
+    client = client_address(request, settings.trusted_proxy_networks)
+    if not limiter.hit(f"login:{client}"):
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    user_id = pending_login.user_id_of(settings.secret_key, pending, utcnow())
+    if not limiter.hit(f"totp:{user_id}"):
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    user = db.get(User, user_id)
+    if user is None or not user.is_active or not pending_login.still_matches(pending, user):
+        raise NotAuthenticated("sign_in_expired")
+    return user, two_factor.check_code(db, user, code, secret_key=settings.secret_key)
+
+
+def open_session(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    user: User,
+    *,
+    second_factor: str | None = None,
+) -> tuple[str, LoginSession]:
+    """A new session of ``user``: the cookie value and the session's row."""
     return service.do_login(
         db,
         user,
         days=settings.session_days,
-        ip=client,
+        ip=client_address(request, settings.trusted_proxy_networks),
         user_agent=request.headers.get("user-agent", ""),
+        second_factor=second_factor,
+        replacing=request.cookies.get(SESSION_COOKIE),
     )
 
 
@@ -157,7 +240,7 @@ def change_password(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    limiter: Annotated[RateLimiter, Depends(login_limiter)],
+    limiter: Limiter,
 ) -> Response:
     assert actor.user_id is not None
     if not limiter.hit(f"password:{actor.user_id}", staff=True):

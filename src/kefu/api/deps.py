@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from kefu.api.database_gate import ADMITTED
+from kefu.db.base import utcnow
+from kefu.db.models import LoginSession
+from kefu.domain.roles import Role
 from kefu.errors import KefuError, NotAuthenticated
 from kefu.nlp.analysis import Analyzer
 from kefu.services.actors import Actor
 from kefu.services.fields.orders import OrderLookupClient
 from kefu.services.intake import integrations
-from kefu.services.staff import auth
+from kefu.services.staff import auth, two_factor
 from kefu.settings import Settings
 
 SESSION_COOKIE = "kefu_session"
@@ -83,13 +88,55 @@ async def current_actor(request: Request, db: DB) -> Actor:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticated()
-    login = auth.resolve_session(db, cookie)
+    settings: Settings = request.app.state.settings
+    login = auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
     if request.method not in SAFE_METHODS and not auth.csrf_matches(
         login, request.headers.get(CSRF_HEADER)
     ):
         raise KefuError("csrf_failed", status_code=403)
+    await note_session_use(request, db, login)
+    check_enrolment(request, db, login, api=True)
     request.state.login_session = login
     return auth.actor_for(login.user, via="session")
+
+
+async def note_session_use(request: Request, db: Session, login: LoginSession) -> None:
+    """Record that the session was used, at most once a minute (its idle timeout counts from
+    there). A changing request writes in its own transaction; a page read, whose transaction
+    only reads (on SQLite: no write lock), writes in a short one of its own, off the loop."""
+    now = utcnow()
+    if not auth.touch_due(login, now):
+        return
+    if request.method not in SAFE_METHODS:
+        auth.touch_session(db, login.id, now)
+        return
+    factory = request.app.state.session_factories.request_write
+    await run_in_threadpool(_touch_apart, factory, login.id, now)
+
+
+def _touch_apart(factory: Callable[[], Session], session_id: int, now: datetime) -> None:
+    with factory() as session:
+        auth.touch_session(session, session_id, now)
+        session.commit()
+
+
+# Where an admin who must enrol in two-factor sign-in may still go: enrolment, sign-out, who am I.
+ENROLMENT_API_PATHS = ("/api/v1/auth/",)
+ENROLMENT_PAGE_PATHS = ("/account", "/logout", "/language")
+
+
+def check_enrolment(request: Request, db: Session, login: LoginSession, *, api: bool) -> None:
+    """403 ``two_factor_enrolment_required`` for an admin without TOTP while
+    KEFU_TOTP_REQUIRED_FOR_ADMINS is on, but on the paths that enrol or sign out."""
+    settings: Settings = request.app.state.settings
+    if not settings.totp_required_for_admins or login.user.role != Role.ADMIN.value:
+        return
+    path = request.url.path
+    allowed = ENROLMENT_API_PATHS if api else ENROLMENT_PAGE_PATHS
+    if any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in allowed):
+        return
+    if not two_factor.is_enabled(db, login.user_id):
+        raise KefuError("two_factor_enrolment_required", status_code=403)
 
 
 def _token_actor(request: Request, db: Session, secret: str) -> Actor:

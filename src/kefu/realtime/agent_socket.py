@@ -128,7 +128,7 @@ async def staff_events(websocket: WebSocket) -> None:
             authorization=websocket.headers.get("authorization"),
             token=websocket.query_params.get("token"),
         )
-        actor = await in_database(app, check, credential)
+        actor = await in_database(app, check, credential, settings)
     except Refused as e:
         await _deny(websocket, 401 if e.code == SIGNED_OUT else 403, e.reason)
         return
@@ -326,7 +326,7 @@ class AgentConnection:
                 pass
             self._recheck.clear()
             try:
-                actor = await in_database(self.app, check, self.credential)
+                actor = await in_database(self.app, check, self.credential, self.app.state.settings)
             except Refused as e:
                 self.close_soon(e.code, e.reason)
                 return

@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import ApiToken, LoginSession, User
+from kefu.domain.roles import Role
 from kefu.errors import NotAuthenticated
 from kefu.services.actors import Actor
-from kefu.services.staff import auth
+from kefu.services.staff import auth, two_factor
+from kefu.settings import Settings
 
 SIGNED_OUT = 4401
 FORBIDDEN = 4403
@@ -59,19 +61,29 @@ def credential_from(
     raise Refused(SIGNED_OUT, "not_authenticated")
 
 
-def check(session: Session, credential: Credential) -> Actor:
-    """The staff member the credential stands for now, or ``Refused``."""
+def check(session: Session, credential: Credential, settings: Settings) -> Actor:
+    """The staff member the credential stands for now, or ``Refused``. A session held idle past
+    KEFU_SESSION_IDLE_MINUTES ends here too (an open socket is not a use of it), and an admin
+    who must enrol in two-step verification first gets no socket."""
     if credential.via == "token" and credential.secret.startswith(auth.INTEGRATION_PREFIX):
         raise Refused(FORBIDDEN, "staff_required")
     try:
         if credential.via == "token":
             user = auth.resolve_token(session, credential.secret).user
         else:
-            user = auth.resolve_session(session, credential.secret).user
+            idle = settings.session_idle_minutes
+            user = auth.resolve_session(session, credential.secret, idle_minutes=idle).user
     except NotAuthenticated as e:
         if _deactivated(session, credential):
             raise Refused(FORBIDDEN, "deactivated") from e
         raise Refused(SIGNED_OUT, "signed_out") from e
+    if (
+        credential.via == "session"
+        and settings.totp_required_for_admins
+        and user.role == Role.ADMIN.value
+        and not two_factor.is_enabled(session, user.id)
+    ):
+        raise Refused(FORBIDDEN, "two_factor_enrolment_required")
     return auth.actor_for(user, via=credential.via)
 
 

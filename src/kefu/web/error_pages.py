@@ -39,7 +39,7 @@ def error_page(request: Request, status: int, code: str, message: str) -> HTMLRe
 
 async def sign_in_redirect(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
-    target = sign_in_url(exc.back_to)
+    target = sign_in_url(exc.back_to, expired=exc.expired)
     if request.headers.get("hx-request"):
         return Response(status_code=401, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)

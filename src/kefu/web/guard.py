@@ -17,13 +17,21 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 
-from kefu.api.deps import CSRF_HEADER, DB, SAFE_METHODS, SESSION_COOKIE
+from kefu.api.deps import (
+    CSRF_HEADER,
+    DB,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    check_enrolment,
+    note_session_use,
+)
 from kefu.db.models import User
 from kefu.domain.roles import Role, at_least
 from kefu.errors import KefuError, NotAuthenticated
 from kefu.realtime.agent_socket import origin_allowed
 from kefu.services.actors import Actor
 from kefu.services.staff import auth
+from kefu.settings import Settings
 
 CSRF_FIELD = "csrf_token"
 
@@ -50,13 +58,17 @@ class PageUser:
 class SignInRequired(Exception):
     """Raised by a page without a valid session: answered by a redirect to ``/login``."""
 
-    def __init__(self, back_to: str) -> None:
+    def __init__(self, back_to: str, *, expired: bool = False) -> None:
         super().__init__(back_to)
         self.back_to = back_to
+        self.expired = expired  # the session ended for want of use: the sign-in page says so
 
 
-def sign_in_url(back_to: str) -> str:
-    return "/login" if back_to in ("", "/") else f"/login?next={quote(back_to, safe='/')}"
+def sign_in_url(back_to: str, *, expired: bool = False) -> str:
+    query = [] if back_to in ("", "/") else [f"next={quote(back_to, safe='/')}"]
+    if expired:
+        query.append("expired=1")
+    return "/login" + ("?" + "&".join(query) if query else "")
 
 
 def safe_next(value: str | None) -> str:
@@ -84,6 +96,14 @@ def check_token(sent: str | None, expected: str) -> None:
         raise KefuError("csrf_failed", status_code=403)
 
 
+def check_signed_out_form(request: Request, sent: str, cookie: str) -> None:
+    """A form of a page for someone not signed in (sign-in, password reset): from kefu's own
+    origin, repeating the token of the page's own cookie. Its errors are pages."""
+    request.state.html_page = True
+    check_origin(request)
+    check_token(sent, request.cookies.get(cookie, ""))
+
+
 async def check_form(request: Request, expected_token: str) -> None:
     """Refuse a changing request from a foreign page or without the session's CSRF token."""
     check_origin(request)
@@ -103,12 +123,15 @@ async def page_actor(request: Request, db: DB) -> Actor:
     back_to = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not cookie:
         raise SignInRequired(back_to)
+    settings: Settings = request.app.state.settings
     try:
-        login = auth.resolve_session(db, cookie)
+        login = auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
     except NotAuthenticated as e:
-        raise SignInRequired(back_to) from e
+        raise SignInRequired(back_to, expired=e.code == "session_expired") from e
     if request.method not in SAFE_METHODS:
         await check_form(request, login.csrf_token)
+    await note_session_use(request, db, login)
+    check_enrolment(request, db, login, api=False)
     request.state.login_session = login
     request.state.page_user = PageUser.of(login.user)
     request.state.csrf_token = login.csrf_token

@@ -10,7 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from kefu.db.base import utcnow
@@ -117,32 +117,80 @@ def signed_in_from(session: Session, email: str, ip: str) -> bool:
 
 
 def do_login(
-    session: Session, user: User, *, days: int, ip: str = "", user_agent: str = ""
+    session: Session,
+    user: User,
+    *,
+    days: int,
+    ip: str = "",
+    user_agent: str = "",
+    second_factor: str | None = None,
+    replacing: str | None = None,
 ) -> tuple[str, LoginSession]:
-    """Open a login session; returns the cookie value (stored only hashed) and the row."""
+    """Open a login session; returns the cookie value (stored only hashed) and the row. The
+    session of the cookie the browser came with (``replacing``) ends: a sign-in always gets a
+    new cookie value, and a value planted in the browser before it is worth nothing after."""
+    if replacing:
+        session.execute(
+            update(LoginSession)
+            .where(LoginSession.token_hash == digest(replacing), LoginSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow()),
+            execution_options={"synchronize_session": False},
+        )
     cookie = secrets.token_urlsafe(32)
     row = LoginSession(
         user_id=user.id,
         token_hash=digest(cookie),
         csrf_token=secrets.token_urlsafe(32),
         expires_at=utcnow() + timedelta(days=days),
+        last_used_at=utcnow(),
         ip=ip[:64],
         user_agent=user_agent[:300],
     )
     session.add(row)
     session.flush()
-    audit.record(
-        session, actor_for(user, via="session"), "auth.login", object_type="user", object_id=user.id
-    )
+    audit.record(session, actor_for(user, via="session"), "auth.login", object_type="user",
+                 object_id=user.id, after={"second_factor": second_factor} if second_factor else None)  # fmt: skip
     return cookie, row
 
 
-def resolve_session(session: Session, cookie: str, *, now: datetime | None = None) -> LoginSession:
+# A session's last use is written at most this often: a page read then costs no write.
+TOUCH_SECONDS = 60
+
+
+def resolve_session(
+    session: Session, cookie: str, *, idle_minutes: int | None = None, now: datetime | None = None
+) -> LoginSession:
+    """The live session behind ``cookie``; 401 ``session_expired`` when it went unused for
+    ``idle_minutes`` (None: no idle limit), ``not_authenticated`` when it ended otherwise."""
     row = session.scalar(select(LoginSession).where(LoginSession.token_hash == digest(cookie)))
     now = now or utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
         raise NotAuthenticated()
+    if idle_minutes is not None and last_use(row) <= now - timedelta(minutes=idle_minutes):
+        raise NotAuthenticated("session_expired")
     return row
+
+
+def last_use(row: LoginSession) -> datetime:
+    return row.last_used_at or row.created_at
+
+
+def touch_due(row: LoginSession, now: datetime) -> bool:
+    """Whether this use of the session should be written (the last one written is older than
+    ``TOUCH_SECONDS``)."""
+    return last_use(row) <= now - timedelta(seconds=TOUCH_SECONDS)
+
+
+def touch_session(session: Session, session_id: int, now: datetime) -> None:
+    """Record a use of the session, unless another request did within ``TOUCH_SECONDS``."""
+    cutoff = now - timedelta(seconds=TOUCH_SECONDS)
+    session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session_id,
+               or_(LoginSession.last_used_at.is_(None), LoginSession.last_used_at <= cutoff))
+        .values(last_used_at=now),
+        execution_options={"synchronize_session": False},
+    )  # fmt: skip
 
 
 def csrf_matches(row: LoginSession, header_value: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,7 +12,14 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.api.auth import clear_session_cookies, login_limiter, set_session_cookies, sign_in
+from kefu.api.auth import (
+    Limiter,
+    check_code,
+    check_password,
+    clear_session_cookies,
+    open_session,
+    set_session_cookies,
+)
 from kefu.api.deps import DB, SESSION_COOKIE, AppSettings
 from kefu.api.users import Password
 from kefu.db.base import utcnow
@@ -19,11 +27,12 @@ from kefu.db.models import User
 from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, demo_exists
 from kefu.domain.chat_offers import AgentStatus
 from kefu.errors import KefuError, NotAuthenticated, render_message
-from kefu.services.infra.ratelimit import RateLimiter
-from kefu.services.staff import agent_status, auth
+from kefu.services.staff import agent_status, auth, pending_login, two_factor
 from kefu.services.staff import directory as staff
+from kefu.settings import Settings
 from kefu.web import i18n
-from kefu.web.guard import PageActor, PageUser, check_origin, check_token, safe_next
+from kefu.web.guard import PageActor, PageUser, check_signed_out_form, safe_next
+from kefu.web.pages.two_factor import account_page
 from kefu.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +41,28 @@ router = APIRouter(include_in_schema=False)
 # that the form repeats (a page of another site can neither read nor set it).
 SIGN_IN_COOKIE = "kefu_signin"
 _password = TypeAdapter(Password)
-Limiter = Annotated[RateLimiter, Depends(login_limiter)]
+
+
+@dataclass(frozen=True)
+class SignInStep:
+    """A posted step of the sign-in: checked to come from kefu's own sign-in page; where to go
+    after it, and the page's language."""
+
+    token: str
+    target: str
+    language: str
+
+
+def sign_in_step(  # nosec: empty or a flag
+    request: Request,
+    sign_in_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> SignInStep:
+    check_signed_out_form(request, sign_in_token, SIGN_IN_COOKIE)
+    return SignInStep(sign_in_token, safe_next(next), i18n.language_of(request))
+
+
+Step = Annotated[SignInStep, Depends(sign_in_step)]
 
 
 def _demo_logins(db: Session) -> list[dict[str, str]]:
@@ -54,6 +84,8 @@ def _sign_in_page(
     next_path: str,
     email: str = "",
     error: str = "",
+    notice: str = "",
+    done: str = "",
     status: int = 200,
 ) -> Response:
     token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
@@ -61,6 +93,8 @@ def _sign_in_page(
         "next": next_path,
         "email": email,
         "error": error,
+        "notice": notice,
+        "done": done,
         "sign_in_token": token,
         "demo_logins": _demo_logins(db),
         "demo_password": DEMO_PASSWORD,
@@ -71,12 +105,12 @@ def _sign_in_page(
 
 
 @router.get("/")
-def home(request: Request, db: DB) -> Response:
+def home(request: Request, db: DB, settings: AppSettings) -> Response:
     """The workspace for someone signed in, else the sign-in page."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         try:
-            auth.resolve_session(db, cookie)
+            auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
             return RedirectResponse("/inbox", status_code=303)
         except NotAuthenticated:
             pass
@@ -84,15 +118,24 @@ def home(request: Request, db: DB) -> Response:
 
 
 @router.get("/login")
-def sign_in_page(request: Request, db: DB, next: str | None = None) -> Response:
+def sign_in_page(
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    next: str | None = None,
+    expired: str = "",
+    reset: str = "",
+) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         try:
-            auth.resolve_session(db, cookie)
+            auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
             return RedirectResponse(safe_next(next), status_code=303)
         except NotAuthenticated:
             pass  # an ended session: sign in again
-    return _sign_in_page(request, db, next_path=safe_next(next))
+    notice = render_message("session_expired", i18n.language_of(request)) if expired else ""
+    done = "reset" if reset else ""
+    return _sign_in_page(request, db, next_path=safe_next(next), notice=notice, done=done)
 
 
 @router.post("/login")
@@ -101,27 +144,77 @@ def sign_in_form(  # nosec: empty or a flag
     db: DB,
     settings: AppSettings,
     limiter: Limiter,
+    step: Step,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
-    sign_in_token: Annotated[str, Form(max_length=100)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    request.state.html_page = True
-    check_origin(request)
-    check_token(sign_in_token, request.cookies.get(SIGN_IN_COOKIE, ""))
-    target = safe_next(next)
-    language = i18n.language_of(request)
+    target, language = step.target, step.language
     try:
-        cookie, row = sign_in(request, db, settings, limiter, email.strip(), password)
+        user = check_password(request, db, settings, limiter, email.strip(), password)
     except KefuError as e:
         if e.status_code == 429:
             raise
         message = render_message("invalid_credentials", language)
         return _sign_in_page(request, db, next_path=target, email=email, error=message, status=401)
+    if two_factor.is_enabled(db, user.id):
+        pending = pending_login.issue(settings.secret_key, user, utcnow())
+        return _code_page(request, pending=pending, next_path=target, token=step.token)
+    return _signed_in(request, db, settings, user, target)
+
+
+def _signed_in(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    user: User,
+    target: str,
+    *,
+    second_factor: str | None = None,
+) -> Response:
+    cookie, row = open_session(request, db, settings, user, second_factor=second_factor)
     response = RedirectResponse(target, status_code=303)
     set_session_cookies(response, settings, cookie, row.csrf_token)
     response.delete_cookie(SIGN_IN_COOKIE)
     return response
+
+
+def _code_page(
+    request: Request,
+    *,
+    pending: str,
+    next_path: str,
+    token: str,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    """The sign-in's second step: the code of the authenticator app (or a recovery code)."""
+    context = {"pending": pending, "next": next_path, "sign_in_token": token, "error": error}
+    return page(request, "workspace/login_code.html", context, status=status)
+
+
+@router.post("/login/code")
+def sign_in_code(  # nosec: empty or a flag
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    limiter: Limiter,
+    step: Step,
+    pending: Annotated[str, Form(max_length=300)] = "",
+    code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    target, language = step.target, step.language
+    try:
+        user, kind = check_code(request, db, settings, limiter, pending, code)
+    except KefuError as e:
+        if e.code == "sign_in_expired":
+            return _sign_in_page(
+                request, db, next_path=target, error=e.message(language), status=401
+            )
+        if e.status_code == 429:
+            raise
+        return _code_page(request, pending=pending, next_path=target, token=step.token,
+                          error=e.message(language), status=401)  # fmt: skip
+    return _signed_in(request, db, settings, user, target, second_factor=kind)
 
 
 @router.post("/logout")
@@ -144,8 +237,8 @@ def sign_out_everywhere(
 
 
 @router.get("/account")
-def account_page(request: Request, actor: PageActor) -> Response:
-    return page(request, "workspace/account.html", {"done": request.query_params.get("done")})
+def account(request: Request, db: DB, actor: PageActor) -> Response:
+    return account_page(request, db, actor, done=request.query_params.get("done"))
 
 
 @router.post("/account/password")
@@ -161,15 +254,9 @@ def change_password(  # nosec: empty or a flag
     """A new password ends every other session and token of the user; this one stays."""
     assert actor.user_id is not None
     language = i18n.language_of(request)
-    error = ""
     if not limiter.hit(f"password:{actor.user_id}", staff=True):
         raise KefuError("rate_limited", status_code=429, retry_after=60)
-    try:
-        _password.validate_python(new_password)
-    except ValidationError:
-        error = i18n.gettext(language, "新密码至少 8 个字符")
-    if not error and new_password != repeat_password:
-        error = i18n.gettext(language, "两次输入的新密码不一致")
+    error = new_password_error(language, new_password, repeat_password)
     if not error:
         try:
             auth.do_change_own_password(
@@ -183,8 +270,20 @@ def change_password(  # nosec: empty or a flag
         except KefuError as e:
             error = render_message(e.code, language)
     if error:
-        return page(request, "workspace/account.html", {"error": error}, status=400)
+        return account_page(request, db, actor, error=error, status=400)
     return RedirectResponse("/account?done=password", status_code=303)
+
+
+def new_password_error(language: str, new_password: str, repeat_password: str) -> str:
+    """What is wrong with a new password typed twice in a form, before the policy ("" if
+    nothing)."""
+    try:
+        _password.validate_python(new_password)
+    except ValidationError:
+        return i18n.gettext(language, "新密码至少 8 个字符")
+    if new_password != repeat_password:
+        return i18n.gettext(language, "两次输入的新密码不一致")
+    return ""
 
 
 @router.get("/language")

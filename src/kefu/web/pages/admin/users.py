@@ -1,5 +1,6 @@
 """``/admin/users``: staff accounts — role, groups, skills, capacity, active — and a new password
-set by an admin (which ends every session and token of that person, as the API does)."""
+set by an admin (which ends every session and token of that person, as the API does), and
+a reset of the person's two-step verification (a lost phone)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from kefu.api.users import UserCreate, UserUpdate
 from kefu.db.models import User
 from kefu.domain.roles import Role
 from kefu.services.staff import directory as staff
+from kefu.services.staff import two_factor
 from kefu.web import i18n
 from kefu.web.guard import AdminActor
 from kefu.web.pages.admin.forms import (
@@ -94,6 +96,7 @@ def _form_page(
         "roles": ROLES,
         "languages": LANGUAGES,
         "done": done,
+        "two_factor_on": user is not None and two_factor.is_enabled(db, user.id),
     }
     return page(request, "workspace/admin/user_form.html", context, status=status)
 
@@ -174,3 +177,10 @@ def reset_password(
     errors = {("new_password" if k == "password" else k): v for k, v in errors.items()}
     user = staff.get_user(db, user_id)
     return _form_page(request, db, user=user, values=_values_of(user), errors=errors, status=422)
+
+
+@router.post("/admin/users/{user_id}/totp/reset")
+def reset_two_factor(user_id: Id, request: Request, db: DB, actor: AdminActor) -> Response:
+    """The person signs in with the password alone until they enrol again (audited)."""
+    two_factor.do_reset(db, actor, staff.get_user(db, user_id))
+    return RedirectResponse(f"/admin/users/{user_id}?done=totp_reset", status_code=303)

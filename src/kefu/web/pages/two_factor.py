@@ -1,0 +1,100 @@
+"""The account page's two-step verification: enrol (the secret once, with its QR code and URI,
+confirmed by a first code; then the ten recovery codes once) and turn off (password and code)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kefu.api.auth import Limiter
+from kefu.api.deps import DB, AppSettings
+from kefu.db.models import User
+from kefu.errors import KefuError
+from kefu.services.actors import Actor
+from kefu.services.infra.ratelimit import RateLimiter
+from kefu.services.staff import directory as staff
+from kefu.services.staff import two_factor
+from kefu.web import i18n
+from kefu.web.guard import PageActor
+from kefu.web.render import page
+
+router = APIRouter(include_in_schema=False)
+
+
+def account_page(
+    request: Request, db: Session, actor: Actor, *, status: int = 200, **context: Any
+) -> Response:
+    """The account page with the state of my two-step verification."""
+    assert actor.user_id is not None
+    state = {
+        "two_factor_on": two_factor.is_enabled(db, actor.user_id),
+        "recovery_codes_left": two_factor.recovery_codes_left(db, actor.user_id),
+        "two_factor_required": request.app.state.settings.totp_required_for_admins
+        and actor.is_admin,
+    }
+    return page(request, "workspace/account.html", {**state, **context}, status=status)
+
+
+def _limited_user(db: Session, actor: Actor, limiter: RateLimiter) -> User:
+    """Me, for a form that checks a code: limited like the sign-in's codes."""
+    assert actor.user_id is not None
+    if not limiter.hit(f"totp:{actor.user_id}", staff=True):
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    return staff.get_user(db, actor.user_id)
+
+
+@router.post("/account/totp/start")
+def start(request: Request, db: DB, actor: PageActor, settings: AppSettings) -> Response:
+    assert actor.user_id is not None
+    user = staff.get_user(db, actor.user_id)
+    enrolment = two_factor.do_begin_enrolment(db, actor, user, secret_key=settings.secret_key)
+    return account_page(request, db, actor, enrolment=enrolment)
+
+
+@router.post("/account/totp/confirm")
+def confirm(
+    request: Request,
+    db: DB,
+    actor: PageActor,
+    settings: AppSettings,
+    limiter: Limiter,
+    code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    user = _limited_user(db, actor, limiter)
+    try:
+        codes = two_factor.do_confirm_enrolment(
+            db, actor, user, code, secret_key=settings.secret_key
+        )
+    except KefuError as e:
+        if e.code != "invalid_code":
+            raise
+        enrolment = two_factor.pending_enrolment(db, user, secret_key=settings.secret_key)
+        message = e.message(i18n.language_of(request))
+        return account_page(request, db, actor, enrolment=enrolment, totp_error=message, status=422)
+    return account_page(request, db, actor, recovery_codes=codes)
+
+
+@router.post("/account/totp/disable")
+def disable(  # nosec: empty or a flag
+    request: Request,
+    db: DB,
+    actor: PageActor,
+    settings: AppSettings,
+    limiter: Limiter,
+    password: Annotated[str, Form(max_length=200)] = "",
+    code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    user = _limited_user(db, actor, limiter)
+    try:
+        two_factor.do_disable(
+            db, actor, user, password=password, code=code, secret_key=settings.secret_key
+        )
+    except KefuError as e:
+        if e.code not in ("wrong_password", "invalid_code"):
+            raise
+        message = e.message(i18n.language_of(request))
+        return account_page(request, db, actor, totp_error=message, status=422)
+    return RedirectResponse("/account?done=totp_off#two-factor", status_code=303)

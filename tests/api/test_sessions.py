@@ -1,0 +1,127 @@
+"""Browser sessions: a new cookie value at each sign-in (the old one ends), the idle timeout
+(KEFU_SESSION_IDLE_MINUTES) beside the fixed lifetime, and the last use written at most once a
+minute. Time moves by editing the session's row."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select, update
+
+from kefu.db.base import utcnow
+from kefu.db.models import LoginSession
+from tests import factories
+from tests.checks import api_error as _error
+
+
+def _login(client: httpx.Client, email: str = "admin@example.cn") -> httpx.Response:
+    return client.post("/api/v1/auth/login", json={"email": email, "password": factories.PASSWORD})
+
+
+def _row(db, cookie: str) -> LoginSession:
+    from kefu.services.staff.auth import digest
+
+    db.rollback()
+    return db.scalar(select(LoginSession).where(LoginSession.token_hash == digest(cookie)))
+
+
+def _age(db, cookie: str, *, minutes: float) -> None:
+    """The session last used ``minutes`` ago (and opened then)."""
+    from kefu.services.staff.auth import digest
+
+    then = utcnow() - timedelta(minutes=minutes)
+    db.execute(
+        update(LoginSession)
+        .where(LoginSession.token_hash == digest(cookie))
+        .values(last_used_at=then, created_at=then)
+    )
+    db.commit()
+
+
+def test_each_sign_in_gets_a_new_cookie_and_the_one_it_came_with_ends(anon, server, db, admin):
+    assert _login(anon).status_code == 200
+    first = anon.cookies["kefu_session"]
+    assert _login(anon).status_code == 200  # the browser sends its cookie along
+    second = anon.cookies["kefu_session"]
+    assert second != first
+    with httpx.Client(base_url=server, timeout=30, cookies={"kefu_session": first}) as old:
+        _error(old.get("/api/v1/auth/me"), 401, "not_authenticated")
+    assert anon.get("/api/v1/auth/me").status_code == 200
+    assert _row(db, first).revoked_at is not None and _row(db, second).revoked_at is None
+
+
+def test_a_cookie_planted_before_sign_in_is_worth_nothing_after(anon, server, db, admin):
+    attacker = factories.make_user(db, email="attacker@example.cn")
+    with httpx.Client(base_url=server, timeout=30) as theirs:
+        assert _login(theirs, attacker.email).status_code == 200
+        planted = theirs.cookies["kefu_session"]
+    anon.cookies.set("kefu_session", planted)
+    assert _login(anon).status_code == 200
+    with httpx.Client(base_url=server, timeout=30, cookies={"kefu_session": planted}) as replay:
+        _error(replay.get("/api/v1/auth/me"), 401, "not_authenticated")
+
+
+def test_a_session_unused_for_the_idle_time_ends_with_session_expired(anon, db, admin):
+    assert _login(anon).status_code == 200
+    cookie = anon.cookies["kefu_session"]
+    _age(db, cookie, minutes=119)
+    assert anon.get("/api/v1/auth/me").status_code == 200  # 119 of 120 minutes: still alive
+    _age(db, cookie, minutes=121)
+    error = _error(anon.get("/api/v1/auth/me"), 401, "session_expired")
+    assert error["message"] == "长时间未操作，登录已过期，请重新登录"
+    english = anon.get("/api/v1/auth/me", headers={"Accept-Language": "en"})
+    assert _error(english, 401, "session_expired")["message"].startswith("Your session expired")
+
+
+def test_use_keeps_a_session_alive_but_not_past_its_fixed_lifetime(anon, db, admin):
+    assert _login(anon).status_code == 200
+    cookie = anon.cookies["kefu_session"]
+    _age(db, cookie, minutes=100)
+    assert anon.get("/api/v1/auth/me").status_code == 200  # a use, written (older than a minute)
+    assert utcnow() - _row(db, cookie).last_used_at < timedelta(seconds=30)
+    db.execute(update(LoginSession).values(created_at=utcnow() - timedelta(minutes=500)))
+    db.commit()
+    assert anon.get("/api/v1/auth/me").status_code == 200  # idle counts from the last use
+    db.execute(update(LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    _error(anon.get("/api/v1/auth/me"), 401, "not_authenticated")
+
+
+def test_the_last_use_is_written_at_most_once_a_minute(anon, db, admin):
+    csrf = _login(anon).json()["csrf_token"]
+    cookie = anon.cookies["kefu_session"]
+    written = _row(db, cookie).last_used_at
+    for _ in range(3):  # reads and writes within the minute: no write of the session row
+        assert anon.get("/api/v1/auth/me").status_code == 200
+        assert anon.post("/api/v1/customers", json={"name": "甲"},
+                         headers={"X-CSRF-Token": csrf}).status_code == 201  # fmt: skip
+    assert _row(db, cookie).last_used_at == written
+    stale = utcnow() - timedelta(seconds=61)
+    db.execute(update(LoginSession).values(last_used_at=stale))
+    db.commit()
+    assert anon.post("/api/v1/customers", json={"name": "乙"},
+                     headers={"X-CSRF-Token": csrf}).status_code == 201  # fmt: skip
+    touched = _row(db, cookie).last_used_at
+    assert touched > stale + timedelta(seconds=30)
+    assert anon.get("/api/v1/auth/me").status_code == 200
+    assert _row(db, cookie).last_used_at == touched  # the next use within the minute: no write
+
+
+def test_an_expired_page_session_goes_to_sign_in_with_a_notice(anon, db, admin):
+    assert _login(anon).status_code == 200
+    _age(db, anon.cookies["kefu_session"], minutes=600)
+    response = anon.get("/inbox", headers={"Accept": "text/html"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/inbox&expired=1"
+    page = anon.get(response.headers["location"])
+    assert page.status_code == 200 and "长时间未操作，登录已过期，请重新登录" in page.text
+    htmx = anon.get("/inbox", headers={"HX-Request": "true"})
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].endswith("expired=1")
+
+
+def test_the_idle_time_is_a_setting(settings):
+    from kefu.settings import Settings
+
+    assert Settings().session_idle_minutes == 120
+    assert settings.model_copy(update={"session_idle_minutes": 5}).session_idle_minutes == 5
