@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from kefu.db.engine import make_session_factory
-from kefu.db.models import Notification
+from kefu.db.models import Notification, OutboxEntry
 from kefu.domain.job_stalls import NOTICE_KIND, StallRule
 from kefu.jobs import runner
 from kefu.jobs.registry import Job, JobContext, periodic_jobs
@@ -75,6 +75,38 @@ def test_a_stalled_job_is_told_to_the_active_admins_once(engine: Engine, db: Ses
     assert job_runs.alert_stalled(sessions, JOBS, RULE, T0 + timedelta(minutes=22)) == []
     assert job_runs.alert_stalled(sessions, JOBS, RULE, T0 + timedelta(minutes=26)) == ["sla"]
     assert len(alerts(db)) == 3
+
+
+def stall_mails(db: Session) -> list[dict[str, object]]:
+    db.commit()
+    rows = db.scalars(
+        select(OutboxEntry).where(OutboxEntry.kind == "notice").order_by(OutboxEntry.id)
+    )
+    return [row.target for row in rows]
+
+
+def test_a_stall_is_mailed_to_the_active_admins_once(engine: Engine, db: Session):
+    first = factories.make_user(db, role="admin", email="ops-admin@example.cn")
+    second = factories.make_user(db, role="admin", email="boss@example.cn")
+    factories.make_user(db, role="supervisor", email="lead@example.cn")
+    retired = factories.make_user(db, role="admin", email="gone@example.cn")
+    retired.is_active = False
+    job_runs.record_success(db, "sla", T0)
+    db.commit()
+    sessions = make_session_factory(engine)
+
+    assert job_runs.alert_stalled(sessions, JOBS, RULE, T0 + timedelta(minutes=6)) == ["sla"]
+    [mail] = stall_mails(db)
+    assert mail["to"] == sorted([first.email, second.email])
+    assert mail["subject"] == "【kefu 监控】后台任务 sla 已停滞"
+    assert "sla（SLA）已有 6 分钟没有成功完成一轮" in str(mail["text"])
+    # Later watch rounds over the same stall queue nothing more; a new stall, one more mail.
+    job_runs.alert_stalled(sessions, JOBS, RULE, T0 + timedelta(minutes=8))
+    assert len(stall_mails(db)) == 1
+    job_runs.record_success(db, "sla", T0 + timedelta(minutes=20))
+    db.commit()
+    assert job_runs.alert_stalled(sessions, JOBS, RULE, T0 + timedelta(minutes=26)) == ["sla"]
+    assert len(stall_mails(db)) == 2
 
 
 def test_a_job_that_never_succeeded_is_not_judged(engine: Engine, db: Session):
