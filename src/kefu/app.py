@@ -40,6 +40,7 @@ from kefu.api import (
     outbox,
     qa,
     receipts,
+    retention,
     routing,
     scripts,
     search,
@@ -299,6 +300,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         analytics,
         automations,
         qa,
+        retention,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")
