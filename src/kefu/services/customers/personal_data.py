@@ -34,6 +34,7 @@ from kefu.db.models import (
     Ticket,
     WechatFollower,
 )
+from kefu.domain.masking import sees_full_numbers
 from kefu.errors import KefuError, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
@@ -83,6 +84,21 @@ def record_access(session: Session, actor: Actor, customer: Customer, *, what: s
         session, actor, "customer.access", object_type="customer", object_id=customer.id,
         customer_id=customer.id, after={"what": what},
     )  # fmt: skip
+
+
+def reads_full_numbers(
+    session: Session, actor: Actor, customer: Customer, *, asked: bool, what: str
+) -> bool:
+    """Whether ``actor`` reads this customer's phone, ID-card and bank-card numbers unmasked
+    (domain/masking.py: supervisors and admins do; agents when they ask to, for the case). A
+    full read is audited; one an agent asked for says so (``…:full``)."""
+    if sees_full_numbers(actor.role):
+        record_access(session, actor, customer, what=what)
+        return True
+    if asked:
+        record_access(session, actor, customer, what=f"{what}:full")
+        return True
+    return False
 
 
 # --- export ------------------------------------------------------------------------------------
