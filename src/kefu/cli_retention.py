@@ -21,14 +21,14 @@ def run(
     """Apply the retention periods now; prints the rows swept per kind of data."""
     from kefu.cli import CLI_ACTOR
     from kefu.db.base import utcnow
-    from kefu.db.engine import make_engine, make_session_factory
+    from kefu.db.engine import make_engine, make_session_factory, writer_bind
     from kefu.domain.retention import KIND_KEYS
     from kefu.services.retention import policy, sweep
     from kefu.settings import get_settings
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
-    sessions = make_session_factory(engine)
+    sessions = make_session_factory(writer_bind(engine))  # takes SQLite's write lock at BEGIN
     try:
         with sessions() as session:
             periods = policy.current(session)
