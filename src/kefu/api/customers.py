@@ -194,17 +194,25 @@ def update_customer(
     summary="All tickets and messages across channels",
     **allow(*STAFF),
 )
-def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
+def customer_timeline(
+    customer_id: Id,
+    db: DB,
+    actor: CurrentActor,
+    full: Annotated[
+        bool, Query(description="agents: the numbers unmasked, for the case (audited)")
+    ] = False,
+) -> Timeline:
     customer = service.access_customer(db, actor, customer_id)
-    personal_data.record_access(db, actor, customer, what="api:timeline")
+    shown = personal_data.reads_full_numbers(db, actor, customer, asked=full, what="api:timeline")
     policies = Policies.load(db)
     entries = [
         CustomerTimelineEntry(
-            ticket=TicketPublic.of(t, policies), messages=[MessagePublic.of(m) for m in messages]
+            ticket=TicketPublic.of(t, policies),
+            messages=[MessagePublic.of(m, masked=not shown) for m in messages],
         )
         for t, messages in service.timeline(db, actor, customer)
     ]
-    return Timeline(customer=CustomerPublic.of(customer), tickets=entries)
+    return Timeline(customer=CustomerPublic.of(customer, masked=not shown), tickets=entries)
 
 
 @router.post(

@@ -87,13 +87,22 @@ def record_access(session: Session, actor: Actor, customer: Customer, *, what: s
 
 
 def reads_full_numbers(
-    session: Session, actor: Actor, customer: Customer, *, asked: bool, what: str
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    *,
+    asked: bool,
+    what: str,
+    audit_role_reads: bool = True,
 ) -> bool:
     """Whether ``actor`` reads this customer's phone, ID-card and bank-card numbers unmasked
     (domain/masking.py: supervisors and admins do; agents when they ask to, for the case). A
-    full read is audited; one an agent asked for says so (``…:full``)."""
+    full read is audited; one an agent asked for says so (``…:full``). ``audit_role_reads``:
+    False where a supervisor's read is routine work, not a look at a customer's full data (a
+    ticket's messages): only an agent's asking is recorded then."""
     if sees_full_numbers(actor.role):
-        record_access(session, actor, customer, what=what)
+        if audit_role_reads:
+            record_access(session, actor, customer, what=what)
         return True
     if asked:
         record_access(session, actor, customer, what=f"{what}:full")
