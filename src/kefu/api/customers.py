@@ -11,7 +11,18 @@ from pydantic import Field
 
 from kefu.api.access import ADMINS, MANAGERS, STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
-from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, TagName
+from kefu.api.schemas import (
+    ERRORS,
+    Email,
+    FullNumbers,
+    Id,
+    In,
+    LongText,
+    Name,
+    Out,
+    Patch,
+    TagName,
+)
 from kefu.api.tickets import MessagePublic, TicketPublic
 from kefu.domain.customer_joins import ContactKind
 from kefu.domain.masking import mask_numbers
@@ -166,9 +177,7 @@ def get_customer(
     customer_id: Id,
     db: DB,
     actor: CurrentActor,
-    full: Annotated[
-        bool, Query(description="agents: the numbers unmasked, for the case (audited)")
-    ] = False,
+    full: FullNumbers = False,
 ) -> CustomerPublic:
     customer = service.access_customer(db, actor, customer_id)
     shown = personal_data.reads_full_numbers(db, actor, customer, asked=full, what="api:profile")
@@ -198,9 +207,7 @@ def customer_timeline(
     customer_id: Id,
     db: DB,
     actor: CurrentActor,
-    full: Annotated[
-        bool, Query(description="agents: the numbers unmasked, for the case (audited)")
-    ] = False,
+    full: FullNumbers = False,
 ) -> Timeline:
     customer = service.access_customer(db, actor, customer_id)
     shown = personal_data.reads_full_numbers(db, actor, customer, asked=full, what="api:timeline")

@@ -13,6 +13,7 @@ from kefu.api.deps import DB, AppSettings, CurrentActor, OrderLookups, TextAnaly
 from kefu.api.schemas import (
     ERRORS,
     AttachmentUpload,
+    FullNumbers,
     Id,
     In,
     LongText,
@@ -377,9 +378,7 @@ def get_ticket(
     ticket_id: Id,
     db: DB,
     actor: CurrentActor,
-    full: Annotated[
-        bool, Query(description="agents: the customer's numbers unmasked, for the case (audited)")
-    ] = False,
+    full: FullNumbers = False,
 ) -> TicketDetail:
     ticket = service.access_ticket(db, actor, ticket_id)
     shown = personal_data.reads_full_numbers(
