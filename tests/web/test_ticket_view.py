@@ -515,11 +515,21 @@ def test_agents_read_the_customers_numbers_masked_and_supervisors_in_full(sign_i
     """The stored message keeps the numbers; the workspace masks them for agents."""
     text = "我的电话13812345678，身份证110101199003071234，退款到卡6222020012345678"
     ticket = factories.make_ticket(db, customer=world["customer"], group=world["north"], text=text)
-    agent_view = sign_in(world["agent"]).client.get(f"/tickets/{ticket.id}/timeline").text
+    agent = sign_in(world["agent"]).client
+    agent_view = agent.get(f"/tickets/{ticket.id}/timeline").text
     assert "138****5678" in agent_view and "110101********1234" in agent_view
     assert "****5678" in agent_view and "13812345678" not in agent_view
+    # the subject (the message's first words) in the page, the inbox and the customer's panel
+    for path in (
+        f"/tickets/{ticket.id}",
+        "/inbox?view=groups",
+        f"/customers/{ticket.customer_id}/panel",
+    ):
+        shown = agent.get(path).text
+        assert "138****5678" in shown and "13812345678" not in shown, path
     supervisor = factories.make_user(db, role="supervisor", groups=[world["north"]])
     full_view = sign_in(supervisor).client.get(f"/tickets/{ticket.id}/timeline").text
     assert "13812345678" in full_view and "110101199003071234" in full_view
+    assert "13812345678" in sign_in(supervisor).client.get(f"/tickets/{ticket.id}").text
     db.rollback()
     assert db.scalar(select(Message.body_text).where(Message.ticket_id == ticket.id)) == text

@@ -66,8 +66,10 @@ def numbers_for(reader: Any, text: str) -> str:
     """``text`` as ``reader`` (the page's user) reads it: phone, ID-card and bank-card numbers
     masked for agents and specialists, in full for supervisors and admins (domain/masking.py).
     The stored text is unchanged."""
-    role = getattr(reader, "role", None)
-    if role is not None and sees_full_numbers(Role(role)):
+    if not text:
+        return text
+    role = getattr(reader, "role", None)  # no reader (a fragment without one): masked
+    if role in set(Role) and sees_full_numbers(Role(role)):
         return text
     return mask_numbers(text)
 

@@ -1,8 +1,8 @@
 """Customers in the workspace: the list and search, the profile with its edit forms, the
 cross-channel timeline, and the compact panel the ticket page shows beside a conversation.
 
-Contact details are masked (domain/masking.py) where a customer is shown at a glance — the
-panel beside a ticket and the list. The profile shows supervisors and admins everything; agents
+Contact details are masked for agents (domain/masking.py) where a customer is shown at a glance —
+the panel beside a ticket and the list. The profile shows supervisors and admins everything; agents
 read phone, ID-card and bank-card numbers masked and show them when the case needs it (``?full=1``,
 audited), as the API does. Merging lives in ``customer_merges``.
 """
@@ -10,6 +10,7 @@ audited), as the API does. Merging lives in ``customer_merges``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -83,6 +84,13 @@ def refusal(request: Request, error: ValidationError) -> str:
     return render_message("validation_error", language)
 
 
+def _glance_mask(actor: Actor) -> Callable[[str], str]:
+    """Contacts where a customer is shown at a glance (the list, the panel): masked for agents
+    and specialists — phone, ID-card and bank-card numbers and e-mail addresses — and in full
+    for supervisors and admins (domain/masking.py)."""
+    return str if sees_full_numbers(actor.role) else mask_personal_data
+
+
 def _recent_tickets(db: Session, actor: Actor, customer: Customer, limit: int) -> Any:
     return list_tickets(db, actor, TicketFilters(customer_id=customer.id), cursor=None, limit=limit)
 
@@ -101,7 +109,7 @@ def customer_list(
         "q": query,
         "next_cursor": next_cursor,
         "paged": bool(cursor),
-        "mask": mask_personal_data,
+        "mask": _glance_mask(actor),
     }
     return page(request, "workspace/customers/list.html", context)
 
@@ -120,7 +128,7 @@ def _panel(
         "current_ticket": ticket,
         "merged_into": service.merged_into(db, actor, customer),
         "suggestions": joins.suggestions_for(db, actor, customer),
-        "mask": mask_personal_data,
+        "mask": _glance_mask(actor),
     }
     return page(request, "workspace/customers/_panel.html", context)
 
