@@ -61,7 +61,18 @@ def test_agents_read_numbers_masked_and_supervisors_in_full(
             screenshot(page, f"masking-ticket-{who}-{size}")
             context.close()
 
-    # The agent shows the numbers for the case: one click, on the audit trail.
+    # The agent shows a message's numbers for the case, and the profile's: one click each.
+    context = new_context(browser, page_errors)
+    page = context.new_page()
+    sign_in_page(page, server, agent.email, f"/tickets/{ticket.id}")
+    button = page.locator("#timeline").get_by_role("button", name="显示完整号码")
+    with page.expect_response(lambda r: "full=1" in r.url) as answer:
+        button.click()
+    assert answer.value.status == 200, answer.value.text()
+    expect(button).to_have_count(0)
+    expect(page.locator("#timeline .msg-body").first).to_contain_text(PHONE)
+    screenshot(page, "masking-ticket-agent-shown-1280x720")
+    context.close()
     context = new_context(browser, page_errors)
     page = context.new_page()
     sign_in_page(page, server, agent.email, f"/customers/{customer.id}")
@@ -76,3 +87,4 @@ def test_agents_read_numbers_masked_and_supervisors_in_full(
         )
     ).all()
     assert {"what": "page:profile:full"} in whats
+    assert {"what": f"page:ticket:{ticket.id}:full"} in whats

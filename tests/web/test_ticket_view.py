@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from kefu.db.base import utcnow
-from kefu.db.models import Attachment, Message, OutboxEntry, Ticket, TicketLink
+from kefu.db.models import Attachment, AuditEvent, Message, OutboxEntry, Ticket, TicketLink
 from kefu.domain.delivery import DeliveryState
 from kefu.services.outbound import states
 from tests import factories
@@ -527,9 +527,16 @@ def test_agents_read_the_customers_numbers_masked_and_supervisors_in_full(sign_i
     ):
         shown = agent.get(path).text
         assert "138****5678" in shown and "13812345678" not in shown, path
+    # The agent shows them for the case: the timeline again, in full, and on the audit trail.
+    assert f'hx-get="/tickets/{ticket.id}/timeline?full=1"' in agent_view
+    shown = agent.get(f"/tickets/{ticket.id}/timeline", params={"full": 1}).text
+    assert "13812345678" in shown and "显示完整号码" not in shown
     supervisor = factories.make_user(db, role="supervisor", groups=[world["north"]])
     full_view = sign_in(supervisor).client.get(f"/tickets/{ticket.id}/timeline").text
+    assert "显示完整号码" not in full_view
     assert "13812345678" in full_view and "110101199003071234" in full_view
     assert "13812345678" in sign_in(supervisor).client.get(f"/tickets/{ticket.id}").text
     db.rollback()
     assert db.scalar(select(Message.body_text).where(Message.ticket_id == ticket.id)) == text
+    whats = db.scalars(select(AuditEvent.after).where(AuditEvent.action == "customer.access"))
+    assert list(whats) == [{"what": f"page:ticket:{ticket.id}:full"}]
