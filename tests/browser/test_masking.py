@@ -66,7 +66,7 @@ def test_agents_read_numbers_masked_and_supervisors_in_full(
     page = context.new_page()
     sign_in_page(page, server, agent.email, f"/tickets/{ticket.id}")
     button = page.locator("#timeline").get_by_role("button", name="显示完整号码")
-    with page.expect_response(lambda r: "full=1" in r.url) as answer:
+    with page.expect_response(lambda r: r.url.endswith("/timeline/full")) as answer:
         button.click()
     assert answer.value.status == 200, answer.value.text()
     expect(button).to_have_count(0)
@@ -76,7 +76,7 @@ def test_agents_read_numbers_masked_and_supervisors_in_full(
     context = new_context(browser, page_errors)
     page = context.new_page()
     sign_in_page(page, server, agent.email, f"/customers/{customer.id}")
-    page.get_by_role("link", name="显示完整号码").click()
+    page.get_by_role("button", name="显示完整号码").click()
     expect(page.locator('input[name="phone"]')).to_have_value(PHONE)
     screenshot(page, "masking-profile-agent-shown-1280x720")
     context.close()

@@ -100,7 +100,8 @@ def test_the_profile_shows_supervisors_the_numbers_in_full_and_agents_masked(
     assert f'value="{PHONE}"' in page and "13900001111" in page
     assert "110101199003071234" in page and "显示完整号码" not in page
 
-    agent = sign_in(factories.make_user(db)).client
+    agent_browser = sign_in(factories.make_user(db))
+    agent = agent_browser.client
     masked = agent.get(f"/customers/{customer.id}").text
     assert "138****5678" in masked and PHONE not in masked
     assert "139****1111" in masked and "13900001111" not in masked
@@ -108,8 +109,9 @@ def test_the_profile_shows_supervisors_the_numbers_in_full_and_agents_masked(
     assert "110101199003071234" not in masked and "6222020012345678" not in masked
     assert 'name="phone"' not in masked and 'name="note"' not in masked  # kept when saving
     assert "liu.manager@example.cn" in masked  # e-mail addresses are not masked here
-    assert f'href="/customers/{customer.id}?full=1"' in masked
-    full = agent.get(f"/customers/{customer.id}?full=1").text
+    assert f'action="/customers/{customer.id}/full"' in masked
+    assert agent.get(f"/customers/{customer.id}?full=1").text.count(PHONE) == 0  # not by a link
+    full = agent_browser.form(f"/customers/{customer.id}/full", {}).text
     assert f'value="{PHONE}"' in full and "110101199003071234" in full
 
     # Saving the masked form keeps the numbers it did not show.
@@ -128,7 +130,7 @@ def test_each_look_at_the_full_profile_and_timeline_is_audited(
     user = factories.make_user(db)
     browser = sign_in(user)
     assert browser.client.get(f"/customers/{customer.id}").status_code == 200  # masked: not full
-    assert browser.client.get(f"/customers/{customer.id}?full=1").status_code == 200
+    assert browser.form(f"/customers/{customer.id}/full", {}).status_code == 200
     assert browser.client.get(f"/customers/{customer.id}/timeline").status_code == 200
     supervisor = factories.make_user(db, role="supervisor")
     assert sign_in(supervisor).client.get(f"/customers/{customer.id}").status_code == 200

@@ -3,8 +3,8 @@ cross-channel timeline, and the compact panel the ticket page shows beside a con
 
 Contact details are masked for agents (domain/masking.py) where a customer is shown at a glance —
 the panel beside a ticket and the list. The profile shows supervisors and admins everything; agents
-read phone, ID-card and bank-card numbers masked and show them when the case needs it (``?full=1``,
-audited), as the API does. Merging lives in ``customer_merges``.
+read phone, ID-card and bank-card numbers masked and show them when the case needs it (a POST to
+``/customers/{id}/full``, audited), as the API does with ``?full=1``. Merging lives in ``customer_merges``.
 """
 
 from __future__ import annotations
@@ -242,12 +242,18 @@ def _form_of(customer: Customer) -> dict[str, str]:
 
 
 @router.get("/customers/{customer_id}")
-def customer_profile(
-    customer_id: Id, request: Request, db: DB, actor: PageActor, full: bool = False
-) -> Response:
-    """``full``: an agent shows the masked numbers for the case (audited)."""
+def customer_profile(customer_id: Id, request: Request, db: DB, actor: PageActor) -> Response:
     customer = service.access_customer(db, actor, customer_id)
-    shown = personal_data.reads_full_numbers(db, actor, customer, asked=full, what="page:profile")
+    shown = personal_data.reads_full_numbers(db, actor, customer, asked=False, what="page:profile")
+    return profile_page(request, db, actor, customer, full=shown)
+
+
+@router.post("/customers/{customer_id}/full")
+def customer_profile_full(customer_id: Id, request: Request, db: DB, actor: PageActor) -> Response:
+    """An agent shows the masked numbers for the case: the profile in full, audited as
+    ``page:profile:full`` (a POST: it writes the audit event)."""
+    customer = service.access_customer(db, actor, customer_id)
+    shown = personal_data.reads_full_numbers(db, actor, customer, asked=True, what="page:profile")
     return profile_page(request, db, actor, customer, full=shown)
 
 

@@ -112,11 +112,21 @@ def _summary_context(
 
 
 @router.get("/tickets/{ticket_id}/timeline")
-def ticket_timeline(
-    request: Request, ticket_id: Id, db: DB, actor: PageActor, full: bool = False
+def ticket_timeline(request: Request, ticket_id: Id, db: DB, actor: PageActor) -> Response:
+    return _timeline(request, db, actor, ticket_id, full=False)
+
+
+@router.post("/tickets/{ticket_id}/timeline/full")
+def ticket_timeline_full(request: Request, ticket_id: Id, db: DB, actor: PageActor) -> Response:
+    """An agent shows the customer's numbers the messages hold, for the case: the timeline in
+    full, audited as ``page:ticket:{id}:full`` (a POST: it writes the audit event, with the
+    write lock taken at its start); the next live refresh masks them again."""
+    return _timeline(request, db, actor, ticket_id, full=True)
+
+
+def _timeline(
+    request: Request, db: Session, actor: Actor, ticket_id: int, *, full: bool
 ) -> Response:
-    """``full``: an agent shows the customer's numbers the messages hold, for the case (audited
-    as ``page:ticket:{id}:full``); the next live refresh masks them again."""
     ticket = access_ticket(db, actor, ticket_id)
     timeline = ticket_page.load_timeline(db, actor, ticket)
     rows = _rows(request, timeline)
