@@ -106,13 +106,15 @@ def world(db: Session, tmp_path: Path) -> World:
     visitor = factories.make_customer(db, name="访客 7f3a", identities=[("webchat", "v-ret-1")])
     db.add(ContactVerification(customer_id=visitor.id, kind="email", value="v@shop.cn",
                                code_hash="h", expires_at=utcnow()))  # fmt: skip
+    user = factories.make_user(db)
+    db.add(LoginSession(user_id=user.id, token_hash="t" * 64, csrf_token="c",
+                        expires_at=utcnow(), ip="10.0.0.8"))  # fmt: skip
+    # The notices last: their commit wakes the relay of a live server another test started,
+    # whose writes would fail a read-then-write transaction of this fixture on SQLite.
     delivered = enqueue_mail_notice(db, to=["boss@shop.cn"], subject="告警", text="……")
     assert delivered is not None
     delivered.state = "delivered"
     enqueue_mail_notice(db, to=["boss@shop.cn"], subject="还在排队", text="……")
-    user = factories.make_user(db)
-    db.add(LoginSession(user_id=user.id, token_hash="t" * 64, csrf_token="c",
-                        expires_at=utcnow(), ip="10.0.0.8"))  # fmt: skip
     db.commit()
     sha = db.scalar(select(Attachment.sha256))
     assert sha and blob_path(tmp_path, sha).exists()
