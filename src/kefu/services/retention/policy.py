@@ -11,6 +11,7 @@ from kefu.domain.retention import RetentionPolicy, RetentionRefused
 from kefu.errors import KefuError, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.infra import config_records
 
 RECORD_ID = 1
 
@@ -36,15 +37,7 @@ def save(session: Session, actor: Actor, values: dict[str, Any]) -> RetentionPol
         policy = RetentionPolicy.from_json(values, before)
     except RetentionRefused as e:
         raise KefuError("validation_error", status_code=422, details={e.field: str(e)}) from e
-    row = session.get(RetentionRecord, RECORD_ID)
-    if row is None:
-        session.add(
-            RetentionRecord(id=RECORD_ID, config=policy.to_json(), updated_by_id=actor.user_id)
-        )
-    else:
-        row.config = policy.to_json()
-        row.updated_by_id = actor.user_id
-    session.flush()
+    config_records.store(session, RetentionRecord, RECORD_ID, policy.to_json(), actor.user_id)
     audit.record(session, actor, "retention.update", object_type="retention_policy",
                  object_id=RECORD_ID, before=before.to_json(), after=policy.to_json())  # fmt: skip
     return policy
