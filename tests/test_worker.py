@@ -149,6 +149,9 @@ def test_worker_once_reports_what_it_did(settings, engine, db, monkeypatch):
             "automations: closed 0, nudged 0, triggers_fired 0, failed 0",  # nothing due yet
             "kpi_rollup: cases 1, rounds 1, busy 0",  # the new ticket rolled up
             "qa_reviews: reviewed 0",  # no case resolved
+            # nothing past its retention period (a new ticket, its session and audit events)
+            "retention: mail_raw 0, inbound_payloads 0, case_bodies 0, survey_comments 0, "
+            "social_mentions 0, webchat_visitors 0, outbox 0, login_sessions 0, audit_events 0",
             "job_watch: alerted 0",  # every job just ran
         ]
     finally:

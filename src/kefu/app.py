@@ -41,6 +41,7 @@ from kefu.api import (
     password_reset,
     qa,
     receipts,
+    retention,
     routing,
     scripts,
     search,
@@ -307,6 +308,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         analytics,
         automations,
         qa,
+        retention,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(kb.public_router, prefix="/api/v1")

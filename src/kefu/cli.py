@@ -23,6 +23,7 @@ from kefu import (
     cli_nlp,
     cli_norms,
     cli_report,
+    cli_retention,
 )
 from kefu.db import migrate
 from kefu.db.engine import make_engine
@@ -63,6 +64,7 @@ app.add_typer(cli_kb.kb_app, name="kb")
 app.add_typer(cli_mail.mail_app, name="mail")
 app.add_typer(cli_kpi.kpi_app, name="kpi")
 app.add_typer(cli_customer.customer_app, name="customer")
+app.add_typer(cli_retention.retention_app, name="retention")
 app.add_typer(cli_nlp.eval_app, name="eval")
 app.command("analyze")(cli_nlp.analyze)
 app.command("train")(cli_nlp.train)

@@ -7,13 +7,14 @@ import base64
 
 from sqlalchemy import select
 
-from kefu.db.models import Attachment, AuditEvent, Customer
+from kefu.db.models import Attachment, AuditEvent, Customer, Message
 from kefu.services.customers.personal_data import ERASED
 from kefu.services.intake.attachments import blob_path
 from tests import factories
 from tests.checks import api_error
 
 PHONE = "13812345678"
+ID_CARD = "110101199003071234"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\1" * 40).decode()
 
 
@@ -106,3 +107,55 @@ def test_looking_at_a_full_profile_is_audited(db, api, integration):
         .order_by(AuditEvent.id)
     ).all()
     assert whats == [{"what": "api:profile"}, {"what": "api:timeline"}]
+
+
+def test_an_agent_reads_the_numbers_masked_unless_asking_for_them_audited(db, client_for):
+    group = factories.make_group(db, "脱敏组")
+    agent = client_for(factories.make_user(db, role="agent", groups=[group]))
+    supervisor = client_for(factories.make_user(db, role="supervisor"))
+    customer = factories.make_customer(
+        db, name="周八", phone=PHONE, note=f"身份证 {ID_CARD}，退款卡 6222 0200 1234 5678",
+        identities=[("phone", PHONE)],
+    )  # fmt: skip
+    factories.make_ticket(db, customer=customer, group=group)
+    path = f"/api/v1/customers/{customer.id}"
+
+    masked = agent.get(path).json()
+    assert masked["phone"] == "138****5678"
+    assert masked["note"] == "身份证 110101********1234，退款卡 ****5678"
+    assert [i["external_id"] for i in masked["identities"]] == ["138****5678"]
+    assert agent.get(path, params={"full": 1}).json()["phone"] == PHONE
+    assert supervisor.get(path).json()["phone"] == PHONE  # supervisors read them in full
+    db.rollback()
+    whats = db.scalars(
+        select(AuditEvent.after)
+        .where(AuditEvent.action == "customer.access", AuditEvent.customer_id == customer.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    assert whats == [{"what": "api:profile:full"}, {"what": "api:profile"}]  # masked: no record
+
+
+def test_an_agent_reads_a_tickets_messages_masked_unless_asking_audited(db, client_for):
+    group = factories.make_group(db, "脱敏消息组")
+    agent = client_for(factories.make_user(db, role="agent", groups=[group]))
+    supervisor = client_for(factories.make_user(db, role="supervisor"))
+    customer = factories.make_customer(db, name="吴九")
+    text = f"电话{PHONE}，身份证{ID_CARD}，卡号6222020012345678"
+    ticket = factories.make_ticket(db, customer=customer, group=group, text=text)
+    path = f"/api/v1/tickets/{ticket.id}"
+
+    [masked] = agent.get(path).json()["messages"]
+    assert masked["body_text"] == "电话138****5678，身份证110101********1234，卡号****5678"
+    assert agent.get(path, params={"full": 1}).json()["messages"][0]["body_text"] == text
+    assert supervisor.get(path).json()["messages"][0]["body_text"] == text
+    timeline = agent.get(f"/api/v1/customers/{customer.id}/timeline").json()
+    assert timeline["tickets"][0]["messages"][0]["body_text"] == masked["body_text"]
+    db.rollback()
+    assert db.scalar(select(Message.body_text).where(Message.ticket_id == ticket.id)) == text
+    whats = db.scalars(
+        select(AuditEvent.after)
+        .where(AuditEvent.action == "customer.access", AuditEvent.customer_id == customer.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    # only the agent's asking is recorded: the supervisor's ticket read is routine work
+    assert whats == [{"what": f"api:ticket:{ticket.id}:full"}]

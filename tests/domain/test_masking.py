@@ -86,3 +86,15 @@ def test_redaction_leaves_the_problem_readable():
 def test_redaction_never_raises_and_is_idempotent(text):
     once = redact_personal_data(text)
     assert redact_personal_data(once) == once
+
+
+def test_agents_read_numbers_masked_and_supervisors_in_full():
+    from kefu.domain.masking import mask_numbers, sees_full_numbers
+    from kefu.domain.roles import Role
+
+    assert [sees_full_numbers(r) for r in Role] == [False, False, True, True]
+    text = "电话 13812345678，身份证 110101199003071234，卡号 6222 0200 1234 5678，邮箱 a@b.cn"
+    assert mask_numbers(text) == (
+        "电话 138****5678，身份证 110101********1234，卡号 ****5678，邮箱 a@b.cn"
+    )
+    assert mask_numbers("订单 2024-05-06 已发货") == "订单 2024-05-06 已发货"

@@ -21,6 +21,7 @@ from kefu.db.models import (
     Integration,
     Mailbox,
     MailRaw,
+    RetentionRecord,
     RoutingRule,
     SlaPolicy,
     SocialFeed,
@@ -92,6 +93,7 @@ PAGES = (
     "/admin/automations/new",
     "/admin/automations/{trigger}",
     "/admin/qa",
+    "/admin/retention",
 )
 FORMS = (
     "/admin/users",
@@ -147,6 +149,7 @@ FORMS = (
     "/admin/automations/{trigger}/move",
     "/admin/automations/{trigger}/delete",
     "/admin/qa",
+    "/admin/retention",
 )
 
 
@@ -192,6 +195,7 @@ def _rows(db: Session) -> dict[str, int]:
             Mailbox,
             SocialFeed,
             SurveySetting,
+            RetentionRecord,
         )  # fmt: skip
     } | {"audit": db.scalar(select(func.count()).select_from(AuditEvent)) or 0}
 

@@ -88,16 +88,39 @@ def test_the_panel_shows_the_profile_masked_and_the_latest_ten_tickets(
     assert f'href="/customers/{customer.id}#tickets"' in html
 
 
-def test_the_profile_shows_the_contact_details_in_full_as_the_api_does(
+def test_the_profile_shows_supervisors_the_numbers_in_full_and_agents_masked(
     sign_in: SignIn, db: Session
 ) -> None:
-    customer = _rich_customer(db)
+    customer = factories.make_customer(
+        db, name="刘经理", phone=PHONE, email="liu.manager@example.cn",
+        note="身份证110101199003071234，退款卡6222020012345678", identities=[("phone", "13900001111")],
+    )  # fmt: skip
+    supervisor = sign_in(factories.make_user(db, role="supervisor")).client
+    page = supervisor.get(f"/customers/{customer.id}").text
+    assert f'value="{PHONE}"' in page and "13900001111" in page
+    assert "110101199003071234" in page and "显示完整号码" not in page
+
+    agent_browser = sign_in(factories.make_user(db))
+    agent = agent_browser.client
+    masked = agent.get(f"/customers/{customer.id}").text
+    assert "138****5678" in masked and PHONE not in masked
+    assert "139****1111" in masked and "13900001111" not in masked
+    assert "110101********1234" in masked and "****5678" in masked
+    assert "110101199003071234" not in masked and "6222020012345678" not in masked
+    assert 'name="phone"' not in masked and 'name="note"' not in masked  # kept when saving
+    assert "liu.manager@example.cn" in masked  # e-mail addresses are not masked here
+    assert f'action="/customers/{customer.id}/full"' in masked
+    assert agent.get(f"/customers/{customer.id}?full=1").text.count(PHONE) == 0  # not by a link
+    full = agent_browser.form(f"/customers/{customer.id}/full", {}).text
+    assert f'value="{PHONE}"' in full and "110101199003071234" in full
+
+    # Saving the masked form keeps the numbers it did not show.
     browser = sign_in(factories.make_user(db))
-    page = browser.client.get(f"/customers/{customer.id}")
-    assert page.status_code == 200
-    assert f'value="{PHONE}"' in page.text
-    assert "liu.manager@example.cn" in page.text
-    assert "13900001111" in page.text
+    assert (
+        browser.form(f"/customers/{customer.id}", {"name": "刘建国", "tags": ""}).status_code == 303
+    )
+    after = _reread(db, customer.id)
+    assert (after.name, after.phone) == ("刘建国", PHONE) and "110101199003071234" in after.note
 
 
 def test_each_look_at_the_full_profile_and_timeline_is_audited(
@@ -106,8 +129,11 @@ def test_each_look_at_the_full_profile_and_timeline_is_audited(
     customer = _rich_customer(db)
     user = factories.make_user(db)
     browser = sign_in(user)
-    assert browser.client.get(f"/customers/{customer.id}").status_code == 200
+    assert browser.client.get(f"/customers/{customer.id}").status_code == 200  # masked: not full
+    assert browser.form(f"/customers/{customer.id}/full", {}).status_code == 200
     assert browser.client.get(f"/customers/{customer.id}/timeline").status_code == 200
+    supervisor = factories.make_user(db, role="supervisor")
+    assert sign_in(supervisor).client.get(f"/customers/{customer.id}").status_code == 200
     db.rollback()
     seen = db.execute(
         select(AuditEvent.actor_id, AuditEvent.after)
@@ -115,8 +141,9 @@ def test_each_look_at_the_full_profile_and_timeline_is_audited(
         .order_by(AuditEvent.id)
     ).all()
     assert [tuple(row) for row in seen] == [
-        (user.id, {"what": "page:profile"}),
+        (user.id, {"what": "page:profile:full"}),
         (user.id, {"what": "page:timeline"}),
+        (supervisor.id, {"what": "page:profile"}),
     ]
 
 
@@ -186,7 +213,10 @@ def test_the_list_searches_by_name_phone_and_channel_id_and_pages_by_keyset(
         found = browser.client.get("/customers", params={"q": query})
         assert f'href="/customers/{customer.id}"' in found.text, query
         assert "批量客户" not in found.text
-        assert "138****5678" in found.text and PHONE not in found.text.split("<tbody>", 1)[1]
+        assert PHONE in found.text.split("<tbody>", 1)[1]  # a supervisor reads it in full
+    agent = sign_in(factories.make_user(db)).client
+    rows = agent.get("/customers", params={"q": PHONE}).text.split("<tbody>", 1)[1]
+    assert "138****5678" in rows and PHONE not in rows and "l***@example.cn" in rows
     nothing = browser.client.get("/customers", params={"q": "没有这个人"})
     assert "没有找到匹配的客户" in nothing.text
     bad = browser.client.get("/customers?cursor=garbage")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from kefu.db.base import utcnow
-from kefu.db.models import Attachment, Message, OutboxEntry, Ticket, TicketLink
+from kefu.db.models import Attachment, AuditEvent, Message, OutboxEntry, Ticket, TicketLink
 from kefu.domain.delivery import DeliveryState
 from kefu.services.outbound import states
 from tests import factories
@@ -509,3 +509,35 @@ def test_hostile_content_is_shown_as_text(sign_in, world, db, integration, clien
     for hostile in (HOSTILE_BODY, HOSTILE_TAG, HOSTILE_FILE):
         assert hostile in shown, hostile
     assert HOSTILE_SUBJECT in shown or "alert('subject')" in shown
+
+
+def test_agents_read_the_customers_numbers_masked_and_supervisors_in_full(sign_in, world, db):
+    """The stored message keeps the numbers; the workspace masks them for agents."""
+    text = "我的电话13812345678，身份证110101199003071234，退款到卡6222020012345678"
+    ticket = factories.make_ticket(db, customer=world["customer"], group=world["north"], text=text)
+    agent_browser = sign_in(world["agent"])
+    agent = agent_browser.client
+    agent_view = agent.get(f"/tickets/{ticket.id}/timeline").text
+    assert "138****5678" in agent_view and "110101********1234" in agent_view
+    assert "****5678" in agent_view and "13812345678" not in agent_view
+    # the subject (the message's first words) in the page, the inbox and the customer's panel
+    for path in (
+        f"/tickets/{ticket.id}",
+        "/inbox?view=groups",
+        f"/customers/{ticket.customer_id}/panel",
+    ):
+        shown = agent.get(path).text
+        assert "138****5678" in shown and "13812345678" not in shown, path
+    # The agent shows them for the case: the timeline again, in full, and on the audit trail.
+    assert f'hx-post="/tickets/{ticket.id}/timeline/full"' in agent_view
+    shown = hx(agent_browser, f"/tickets/{ticket.id}/timeline/full").text
+    assert "13812345678" in shown and "显示完整号码" not in shown
+    supervisor = factories.make_user(db, role="supervisor", groups=[world["north"]])
+    full_view = sign_in(supervisor).client.get(f"/tickets/{ticket.id}/timeline").text
+    assert "显示完整号码" not in full_view
+    assert "13812345678" in full_view and "110101199003071234" in full_view
+    assert "13812345678" in sign_in(supervisor).client.get(f"/tickets/{ticket.id}").text
+    db.rollback()
+    assert db.scalar(select(Message.body_text).where(Message.ticket_id == ticket.id)) == text
+    whats = db.scalars(select(AuditEvent.after).where(AuditEvent.action == "customer.access"))
+    assert list(whats) == [{"what": f"page:ticket:{ticket.id}:full"}]

@@ -11,9 +11,21 @@ from pydantic import Field
 
 from kefu.api.access import ADMINS, MANAGERS, STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor
-from kefu.api.schemas import ERRORS, Email, Id, In, LongText, Name, Out, Patch, TagName
+from kefu.api.schemas import (
+    ERRORS,
+    Email,
+    FullNumbers,
+    Id,
+    In,
+    LongText,
+    Name,
+    Out,
+    Patch,
+    TagName,
+)
 from kefu.api.tickets import MessagePublic, TicketPublic
 from kefu.domain.customer_joins import ContactKind
+from kefu.domain.masking import mask_numbers
 from kefu.services.customers import joins, personal_data, verification
 from kefu.services.customers import profiles as service
 from kefu.services.customers.personal_data_report import report_markdown
@@ -53,9 +65,23 @@ class CustomerPublic(Out):
     updated_at: datetime
 
     @classmethod
-    def of(cls, customer: object) -> CustomerPublic:
+    def of(cls, customer: object, *, masked: bool = False) -> CustomerPublic:
+        """``masked``: phone, ID-card and bank-card numbers masked (an agent's default read)."""
         data = {name: getattr(customer, name) for name in cls.model_fields if name != "tags"}
-        return cls(**data, tags=[t.name for t in customer.tags])  # type: ignore[attr-defined]
+        public = cls(**data, tags=[t.name for t in customer.tags])  # type: ignore[attr-defined]
+        if not masked:
+            return public
+        identities = [
+            i.model_copy(update={"external_id": mask_numbers(i.external_id)})
+            for i in public.identities
+        ]
+        return public.model_copy(
+            update={
+                "phone": mask_numbers(public.phone) if public.phone else public.phone,
+                "note": mask_numbers(public.note),
+                "identities": identities,
+            }
+        )
 
 
 class CustomerCreate(In):
@@ -147,10 +173,15 @@ def create_customer(body: CustomerCreate, db: DB, actor: CurrentActor) -> Custom
 @router.get(
     "/{customer_id}", response_model=CustomerPublic, summary="One customer", **allow(*STAFF)
 )
-def get_customer(customer_id: Id, db: DB, actor: CurrentActor) -> CustomerPublic:
+def get_customer(
+    customer_id: Id,
+    db: DB,
+    actor: CurrentActor,
+    full: FullNumbers = False,
+) -> CustomerPublic:
     customer = service.access_customer(db, actor, customer_id)
-    personal_data.record_access(db, actor, customer, what="api:profile")
-    return CustomerPublic.of(customer)
+    shown = personal_data.reads_full_numbers(db, actor, customer, asked=full, what="api:profile")
+    return CustomerPublic.of(customer, masked=not shown)
 
 
 @router.patch(
@@ -172,17 +203,23 @@ def update_customer(
     summary="All tickets and messages across channels",
     **allow(*STAFF),
 )
-def customer_timeline(customer_id: Id, db: DB, actor: CurrentActor) -> Timeline:
+def customer_timeline(
+    customer_id: Id,
+    db: DB,
+    actor: CurrentActor,
+    full: FullNumbers = False,
+) -> Timeline:
     customer = service.access_customer(db, actor, customer_id)
-    personal_data.record_access(db, actor, customer, what="api:timeline")
+    shown = personal_data.reads_full_numbers(db, actor, customer, asked=full, what="api:timeline")
     policies = Policies.load(db)
     entries = [
         CustomerTimelineEntry(
-            ticket=TicketPublic.of(t, policies), messages=[MessagePublic.of(m) for m in messages]
+            ticket=TicketPublic.of(t, policies),
+            messages=[MessagePublic.of(m, masked=not shown) for m in messages],
         )
         for t, messages in service.timeline(db, actor, customer)
     ]
-    return Timeline(customer=CustomerPublic.of(customer), tickets=entries)
+    return Timeline(customer=CustomerPublic.of(customer, masked=not shown), tickets=entries)
 
 
 @router.post(

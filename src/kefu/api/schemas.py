@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 
@@ -76,6 +77,11 @@ Email = Annotated[
     ),
 ]
 Id = Annotated[int, Field(ge=1, le=2**62)]
+# ?full=1: an agent reads the customer's phone, ID-card and bank-card numbers unmasked, for the
+# case; audited (domain/masking.py, services/customers/personal_data.reads_full_numbers).
+FullNumbers = Annotated[
+    bool, Query(description="agents: the customer's numbers unmasked, for the case (audited)")
+]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422)

@@ -13,6 +13,7 @@ from kefu.api.deps import DB, AppSettings, CurrentActor, OrderLookups, TextAnaly
 from kefu.api.schemas import (
     ERRORS,
     AttachmentUpload,
+    FullNumbers,
     Id,
     In,
     LongText,
@@ -23,12 +24,14 @@ from kefu.api.schemas import (
 )
 from kefu.db.base import utcnow
 from kefu.domain.case_loop import Stage
+from kefu.domain.masking import mask_numbers
 from kefu.domain.tickets import Channel, Priority, TicketStatus
 from kefu.domain.triage_labels import Category, Emotion, Intent, Risk, Sentiment
 from kefu.services import audit as audit_service
 from kefu.services.bot import service as bot_service
 from kefu.services.cases import loop as cases
 from kefu.services.cases import tickets as service
+from kefu.services.customers import personal_data
 from kefu.services.fields import orders
 from kefu.services.intake.attachments import AttachmentIn
 from kefu.services.scripts import uses as script_uses
@@ -78,10 +81,19 @@ class MessagePublic(Out):
     attachments: list[AttachmentPublic] = []
 
     @classmethod
-    def of(cls, message: Any) -> MessagePublic:
+    def of(cls, message: Any, *, masked: bool = False) -> MessagePublic:
+        """``masked``: phone, ID-card and bank-card numbers in the text masked (an agent's
+        default read, domain/masking.py); the stored message is unchanged."""
         out = cls.model_validate(message)
         for item in out.attachments:
             item.url = f"/api/v1/attachments/{item.id}"
+        if masked:
+            out.body_text = mask_numbers(out.body_text)
+            out.body_html = mask_numbers(out.body_html) if out.body_html else out.body_html
+            if out.analysis and out.analysis.get("explanations"):
+                spans = [{**e, "span": mask_numbers(str(e.get("span", "")))}
+                         for e in out.analysis["explanations"]]  # fmt: skip
+                out.analysis = {**out.analysis, "explanations": spans}
         return out
 
 
@@ -274,9 +286,9 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")[:60]
 
 
-def _detail(db: DB, ticket: Any) -> TicketDetail:
+def _detail(db: DB, ticket: Any, *, masked: bool = False) -> TicketDetail:
     base = TicketPublic.of(ticket, sla_service.Policies.load(db)).model_dump()
-    messages = [MessagePublic.of(m) for m in service.ticket_messages(db, ticket)]
+    messages = [MessagePublic.of(m, masked=masked) for m in service.ticket_messages(db, ticket)]
     lookup = ticket.order_lookup
     order = OrderLookupPublic.model_validate(lookup) if lookup else None
     part = bot_service.bot_part(db, ticket.id)
@@ -362,8 +374,18 @@ def create_ticket(
     summary="One ticket with its messages",
     **allow(*STAFF),
 )
-def get_ticket(ticket_id: Id, db: DB, actor: CurrentActor) -> TicketDetail:
-    return _detail(db, service.access_ticket(db, actor, ticket_id))
+def get_ticket(
+    ticket_id: Id,
+    db: DB,
+    actor: CurrentActor,
+    full: FullNumbers = False,
+) -> TicketDetail:
+    ticket = service.access_ticket(db, actor, ticket_id)
+    shown = personal_data.reads_full_numbers(
+        db, actor, ticket.customer, asked=full, what=f"api:ticket:{ticket.id}",
+        audit_role_reads=False,
+    )  # fmt: skip
+    return _detail(db, ticket, masked=not shown)
 
 
 @router.patch(

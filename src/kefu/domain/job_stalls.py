@@ -32,3 +32,7 @@ def stall_notice_body(job: str, summary: str, last_success: datetime, now: datet
         f"后台任务 {job}{what}已有 {minutes} 分钟没有成功完成一轮，"
         "请检查 kefu worker 是否在运行以及它的日志。"
     )[:500]
+
+
+def stall_mail_subject(job: str) -> str:
+    return f"【kefu 监控】后台任务 {job} 已停滞"

@@ -1,10 +1,13 @@
-"""Masking of personal data (phone, ID card, bank card, email) for logs and exports, and its
-redaction from what is shared beyond the case (the case library)."""
+"""Masking of personal data (phone, ID card, bank card, email) for logs and exports, masking by
+role for what staff read (``sees_full_numbers``, ``mask_numbers``), and its redaction from what
+is shared beyond the case (the case library)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+
+from kefu.domain.roles import Role, at_least
 
 # Order matters: the longest numbers first, so an ID card is not masked as a phone.
 _ID_CARD = re.compile(
@@ -23,6 +26,12 @@ PERSONAL_DATA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+def _mask_ids_and_phones(text: str) -> str:
+    """ID cards first: an 18-digit ID holds what reads as a phone number."""
+    text = _ID_CARD.sub(lambda m: f"{m.group(1)}********{m.group(0)[-4:]}", text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+
+
 def _mask_bank_card(match: re.Match[str]) -> str:
     digits = re.sub(r"[^0-9]", "", match.group(0))
     return f"{digits[:4]}********{digits[-4:]}"
@@ -33,10 +42,26 @@ def mask_personal_data(text: str) -> str:
 
     ``13812345678`` → ``138****5678``; an 18-digit ID keeps its region code and check digit.
     """
-    text = _ID_CARD.sub(lambda m: f"{m.group(1)}********{m.group(0)[-4:]}", text)
-    text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    text = _mask_ids_and_phones(text)
     text = _BANK_CARD.sub(_mask_bank_card, text)
     return _EMAIL.sub(lambda m: f"{m.group(1)}***{m.group(2)}", text)
+
+
+# --- masking by role: what staff read ----------------------------------------------------------
+# Agents and complaint specialists answer the case without the customer's full numbers; they
+# show one when the case needs it (audited). Supervisors and admins read them in full.
+
+
+def sees_full_numbers(role: Role) -> bool:
+    """Whether ``role`` reads phone, ID-card and bank-card numbers unmasked by default."""
+    return at_least(role, Role.SUPERVISOR)
+
+
+def mask_numbers(text: str) -> str:
+    """Phone, ID-card and bank-card numbers masked for display: ``138****5678``,
+    ``110101********1234``, ``****1234``; the rest of the text (e-mail included) as it is."""
+    text = _mask_ids_and_phones(text)
+    return _BANK_CARD.sub(lambda m: f"****{re.sub(r'[^0-9]', '', m.group(0))[-4:]}", text)
 
 
 # --- redaction: text that leaves the case for good (the case library) ------------------------

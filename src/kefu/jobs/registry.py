@@ -23,6 +23,7 @@ from kefu.settings import Settings
 
 Counts = Mapping[str, int]
 JOB_WATCH_SECONDS = 60.0
+RETENTION_SECONDS = 6 * 3600.0  # periods are days: four rounds a day are plenty
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,17 @@ def _qa_reviews(context: JobContext) -> Counts:
     return asdict(sweep_until_done(context.sessions, context.now))
 
 
+def _retention(context: JobContext) -> Counts:
+    from kefu.services.actors import SYSTEM
+    from kefu.services.retention import policy, sweep
+
+    with context.sessions() as session:  # the periods as admins set them, read once a run
+        periods = policy.current(session)
+    root = context.settings.attachments_dir
+    return sweep.run(context.sessions, policy=periods, now=context.now(), actor=SYSTEM,
+                     attachments_root=root)  # fmt: skip
+
+
 def _job_watch(context: JobContext) -> Counts:
     """The other jobs' last successes checked; a stalled one told to the admins once."""
     from kefu.domain.job_stalls import StallRule
@@ -233,6 +245,8 @@ def periodic_jobs(settings: Settings) -> list[Job]:
             "KPI figures: the cases changed since the last round rolled up again (per day)"),
         Job("qa_reviews", settings.sla_sweep_seconds, _qa_reviews,
             "quality review: each case resolved (a complaint archived) reviewed and scored"),
+        Job("retention", RETENTION_SECONDS, _retention,
+            "personal data past its retention period erased or deleted, audited with counts"),
         Job("job_watch", JOB_WATCH_SECONDS, _job_watch,
             "monitoring: a job without a successful round for too long told to the admins"),
     ]  # fmt: skip

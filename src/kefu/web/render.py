@@ -20,6 +20,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from kefu.domain.masking import mask_numbers, sees_full_numbers
+from kefu.domain.roles import Role
 from kefu.web import i18n
 from kefu.web.assets import TEMPLATES_DIR, static_url
 from kefu.web.labels import label
@@ -54,9 +56,22 @@ def environment(language: str) -> Environment:
         language=language,
         static=static_url,
         label=lambda kind, code: translate(label(kind, code)) if code else "",
+        numbers_for=numbers_for,
     )
     env.filters.update(local_time=local_time, short_time=short_time, iso=iso, marked=marked)
     return env
+
+
+def numbers_for(reader: Any, text: str) -> str:
+    """``text`` as ``reader`` (the page's user) reads it: phone, ID-card and bank-card numbers
+    masked for agents and specialists, in full for supervisors and admins (domain/masking.py).
+    The stored text is unchanged."""
+    if not text:
+        return text
+    role = getattr(reader, "role", None)  # no reader (a fragment without one): masked
+    if role in set(Role) and sees_full_numbers(Role(role)):
+        return text
+    return mask_numbers(text)
 
 
 def marked(text: str, spans: Iterable[tuple[int, int]], css: str = "") -> Markup:

@@ -27,6 +27,7 @@ from kefu.db.models.mail import MailAcknowledgement, Mailbox, MailRaw, MailThrea
 from kefu.db.models.qa import QaCorrection, QaDispute, QaReview, QaScorecard
 from kefu.db.models.reads import TicketRead
 from kefu.db.models.records import AuditEvent, InboundPayload
+from kefu.db.models.retention import RetentionRecord
 from kefu.db.models.scripts import (
     Macro,
     Script,
@@ -74,6 +75,7 @@ __all__ = [
     "AutomationEvent",
     "AutomationFiring",
     "AutomationTrigger",
+    "RetentionRecord",
     "ServiceTimingRecord",
     "AgentStatusPeriod",
     "ApiToken",

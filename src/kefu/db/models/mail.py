@@ -70,6 +70,7 @@ class MailRaw(Base):
         Index("ix_mail_raw_state", "state"),
         Index("ix_mail_raw_header_message_id", "header_message_id"),
         Index("ix_mail_raw_sha256", "sha256"),
+        Index("ix_mail_raw_received_at", "received_at"),  # the retention sweep
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

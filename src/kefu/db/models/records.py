@@ -19,6 +19,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_object", "object_type", "object_id"),
         Index("ix_audit_events_ticket", "ticket_id"),
         Index("ix_audit_events_customer", "customer_id"),
+        Index("ix_audit_events_created_at", "created_at"),  # the retention sweep
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -42,7 +43,10 @@ class InboundPayload(Base):
     """An inbound delivery exactly as received, stored before it is processed."""
 
     __tablename__ = "inbound_payloads"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        Index("ix_inbound_payloads_received_at", "received_at"),  # the retention sweep
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))

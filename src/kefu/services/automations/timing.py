@@ -12,6 +12,7 @@ from kefu.domain.service_timing import ServiceTiming, TimingRefused
 from kefu.errors import KefuError
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.infra import config_records
 from kefu.settings import Settings, get_settings
 
 RECORD_ID = 1
@@ -53,14 +54,7 @@ def save(session: Session, actor: Actor, values: dict[str, Any]) -> ServiceTimin
         timing = ServiceTiming.from_json(values, before)
     except TimingRefused as e:
         raise KefuError("validation_error", status_code=422, details={e.field: str(e)}) from e
-    row = session.get(ServiceTimingRecord, RECORD_ID)
-    if row is None:
-        row = ServiceTimingRecord(id=RECORD_ID, config=timing.to_json())
-        session.add(row)
-    else:
-        row.config = timing.to_json()
-    row.updated_by_id = actor.user_id
-    session.flush()
+    config_records.store(session, ServiceTimingRecord, RECORD_ID, timing.to_json(), actor.user_id)
     audit.record(session, actor, "automation.timing", object_type="service_timing",
                  object_id=RECORD_ID, before=before.to_json(), after=timing.to_json())  # fmt: skip
     return timing

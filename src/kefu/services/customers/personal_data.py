@@ -34,6 +34,7 @@ from kefu.db.models import (
     Ticket,
     WechatFollower,
 )
+from kefu.domain.masking import sees_full_numbers
 from kefu.errors import KefuError, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
@@ -84,6 +85,30 @@ def record_access(session: Session, actor: Actor, customer: Customer, *, what: s
         session, actor, "customer.access", object_type="customer", object_id=customer.id,
         customer_id=customer.id, after={"what": what},
     )  # fmt: skip
+
+
+def reads_full_numbers(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    *,
+    asked: bool,
+    what: str,
+    audit_role_reads: bool = True,
+) -> bool:
+    """Whether ``actor`` reads this customer's phone, ID-card and bank-card numbers unmasked
+    (domain/masking.py: supervisors and admins do; agents when they ask to, for the case). A
+    full read is audited; one an agent asked for says so (``…:full``). ``audit_role_reads``:
+    False where a supervisor's read is routine work, not a look at a customer's full data (a
+    ticket's messages): only an agent's asking is recorded then."""
+    if sees_full_numbers(actor.role):
+        if audit_role_reads:
+            record_access(session, actor, customer, what=what)
+        return True
+    if asked:
+        record_access(session, actor, customer, what=f"{what}:full")
+        return True
+    return False
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -311,14 +336,36 @@ class Erasure:
     files_deleted: int
 
 
-def _erase_explanations(analysis: dict[str, Any] | None) -> dict[str, Any] | None:
+def _erase_explanations(analysis: dict[str, Any] | None, marker: str) -> dict[str, Any] | None:
     """The analysis keeps its labels (the KPIs read them); the quoted spans go."""
     if not analysis or not analysis.get("explanations"):
         return analysis
     return {
         **analysis,
-        "explanations": [{**e, "span": ERASED} for e in analysis["explanations"]],
+        "explanations": [{**e, "span": marker} for e in analysis["explanations"]],
     }
+
+
+def blank_messages(messages: list[Message], marker: str) -> tuple[set[str], int]:
+    """Bodies replaced by ``marker``, the analysis's quotes too, attachments marked erased
+    (loaded with the messages); the digests of the files they named, and how many attachments
+    were marked. The caller refreshes the search index and deletes the files
+    (``delete_unshared_files``). Also the retention sweep's (services/retention)."""
+    files: set[str] = set()
+    attachments = 0
+    for message in messages:
+        message.body_text = marker
+        message.body_html = None
+        message.analysis = _erase_explanations(message.analysis, marker)
+        for attachment in message.attachments:
+            if attachment.content_type == ERASED_ATTACHMENT_TYPE:
+                continue
+            files.add(attachment.sha256)
+            attachment.filename = marker
+            attachment.content_type = ERASED_ATTACHMENT_TYPE
+            attachment.sha256 = ERASED_DIGEST
+            attachments += 1
+    return files, attachments
 
 
 def _erase_snapshot(values: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -375,20 +422,7 @@ def do_erase_customer(
         if ticket.priority_reason:  # it quotes the words that set the priority
             ticket.priority_reason = ERASED
     records = erase_case_records(session, ticket_ids, ERASED, utcnow())
-    files: set[str] = set()
-    attachments = 0
-    for message in messages:
-        message.body_text = ERASED
-        message.body_html = None
-        message.analysis = _erase_explanations(message.analysis)
-        for attachment in message.attachments:
-            if attachment.content_type == ERASED_ATTACHMENT_TYPE:
-                continue
-            files.add(attachment.sha256)
-            attachment.filename = ERASED
-            attachment.content_type = ERASED_ATTACHMENT_TYPE
-            attachment.sha256 = ERASED_DIGEST
-            attachments += 1
+    files, attachments = blank_messages(messages, ERASED)
     message_ids = [m.id for m in messages]
 
     for survey in session.scalars(select(Survey).where(Survey.customer_id.in_(ids))):
@@ -440,7 +474,7 @@ def do_erase_customer(
     search_index.refresh(
         session, tickets=ticket_ids, messages=message_ids, customers=[p.id for p in profiles]
     )
-    deleted = _delete_unshared_files(session, attachments_root, files)
+    deleted = delete_unshared_files(session, attachments_root, files)
     summary = Erasure(
         customer_id=customer.id,
         profiles=len(profiles),
@@ -459,7 +493,7 @@ def do_erase_customer(
     return summary
 
 
-def _delete_unshared_files(session: Session, root: Path, digests: set[str]) -> int:
+def delete_unshared_files(session: Session, root: Path, digests: set[str]) -> int:
     """Delete the stored files no other attachment still names (files are stored once per
     content: another customer's attachment with the same bytes keeps it). Done before the
     commit: should the transaction fail, the files are gone all the same, which is what the

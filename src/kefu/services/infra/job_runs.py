@@ -2,7 +2,8 @@
 
 ``record_success`` is called by the runner (jobs/runner.py) after every round that did not
 fail; the "job_watch" job calls ``alert_stalled``, which tells the active admins once per
-stall (the row remembers the alert until the job succeeds again).
+stall — a notice in the workspace and an e-mail through the outbox — (the row remembers the
+alert until the job succeeds again).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kefu.db.models import JobRun, User
-from kefu.domain.job_stalls import NOTICE_KIND, StallRule, stall_notice_body
+from kefu.domain.job_stalls import NOTICE_KIND, StallRule, stall_mail_subject, stall_notice_body
 from kefu.domain.notices import Notice
 from kefu.domain.roles import Role
 from kefu.services.events import notices
+from kefu.services.outbound.notices import enqueue_mail_notice
 
 
 def record_success(session: Session, name: str, now: datetime) -> None:
@@ -58,22 +60,24 @@ def alert_stalled(
         if not stalled:
             return []
         admins = session.scalars(
-            select(User.id)
+            select(User)
             .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
             .order_by(User.id)
         ).all()
+        bodies = {
+            row.name: stall_notice_body(row.name, intervals[row.name][1], row.last_success_at, now)
+            for row in stalled
+        }
         made = [
-            Notice(
-                user_id=admin,
-                ticket_id=None,
-                kind=NOTICE_KIND,
-                body=stall_notice_body(row.name, intervals[row.name][1], row.last_success_at, now),
-            )
+            Notice(user_id=admin.id, ticket_id=None, kind=NOTICE_KIND, body=bodies[row.name])
             for row in stalled
             for admin in admins
         ]
         notices.write(session, made)
         for row in stalled:
+            # The same transaction as the mark: a stall is mailed once, or not at all.
+            enqueue_mail_notice(session, to=[a.email for a in admins],
+                                subject=stall_mail_subject(row.name), text=bodies[row.name])  # fmt: skip
             row.stall_alerted_at = now
         session.commit()
     return [row.name for row in stalled]

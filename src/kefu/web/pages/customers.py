@@ -1,14 +1,16 @@
 """Customers in the workspace: the list and search, the profile with its edit forms, the
 cross-channel timeline, and the compact panel the ticket page shows beside a conversation.
 
-Contact details are masked (domain/masking.py) where a customer is shown at a glance — the
-panel beside a ticket and the list — and shown in full on the profile, where they are edited
-(the API gives them to the same readers). Merging lives in ``customer_merges``.
+Contact details are masked for agents (domain/masking.py) where a customer is shown at a glance —
+the panel beside a ticket and the list. The profile shows supervisors and admins everything; agents
+read phone, ID-card and bank-card numbers masked and show them when the case needs it (a POST to
+``/customers/{id}/full``, audited), as the API does with ``?full=1``. Merging lives in ``customer_merges``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,7 +22,7 @@ from kefu.api.customers import CustomerUpdate, IdentityBody
 from kefu.api.deps import DB
 from kefu.api.schemas import Id
 from kefu.db.models import Customer
-from kefu.domain.masking import mask_personal_data
+from kefu.domain.masking import mask_numbers, mask_personal_data, sees_full_numbers
 from kefu.domain.roles import can_merge_customers
 from kefu.errors import KefuError, render_message
 from kefu.services.actors import Actor
@@ -82,6 +84,13 @@ def refusal(request: Request, error: ValidationError) -> str:
     return render_message("validation_error", language)
 
 
+def _glance_mask(actor: Actor) -> Callable[[str], str]:
+    """Contacts where a customer is shown at a glance (the list, the panel): masked for agents
+    and specialists — phone, ID-card and bank-card numbers and e-mail addresses — and in full
+    for supervisors and admins (domain/masking.py)."""
+    return str if sees_full_numbers(actor.role) else mask_personal_data
+
+
 def _recent_tickets(db: Session, actor: Actor, customer: Customer, limit: int) -> Any:
     return list_tickets(db, actor, TicketFilters(customer_id=customer.id), cursor=None, limit=limit)
 
@@ -100,7 +109,7 @@ def customer_list(
         "q": query,
         "next_cursor": next_cursor,
         "paged": bool(cursor),
-        "mask": mask_personal_data,
+        "mask": _glance_mask(actor),
     }
     return page(request, "workspace/customers/list.html", context)
 
@@ -119,7 +128,7 @@ def _panel(
         "current_ticket": ticket,
         "merged_into": service.merged_into(db, actor, customer),
         "suggestions": joins.suggestions_for(db, actor, customer),
-        "mask": mask_personal_data,
+        "mask": _glance_mask(actor),
     }
     return page(request, "workspace/customers/_panel.html", context)
 
@@ -169,9 +178,16 @@ def profile_page(
     identity_owner: int | None = None,
     identity_form: dict[str, Any] | None = None,
     verification: dict[str, Any] | None = None,
+    full: bool = False,
+    sent: frozenset[str] = frozenset(),
     status: int = 200,
 ) -> Response:
+    """``full``: the numbers shown in full (the reader may, and the access was audited); else an
+    agent's profile masks them (domain/masking.py) and leaves the fields holding them out of the
+    form, so saving it keeps them (``sent``: fields the agent typed, shown back as typed)."""
     tickets, next_cursor = _recent_tickets(db, actor, customer, PROFILE_TICKETS)
+    form = form or _form_of(customer)
+    masked = not (full or sees_full_numbers(actor.role))
     context = {
         **_header(db, actor, customer),
         "tab": "profile",
@@ -180,7 +196,10 @@ def profile_page(
         "history": service.merge_history(db, actor, customer),
         "suggestions": joins.suggestions_for(db, actor, customer),
         "verification": verification,
-        "form": form or _form_of(customer),
+        "form": form,
+        "masked": masked,
+        "hidden": _hidden_fields(form, sent) if masked else frozenset(),
+        "numbers": mask_numbers if masked else str,
         "error": error,
         "identity_error": identity_error,
         "identity_owner": identity_owner,
@@ -190,6 +209,16 @@ def profile_page(
         "done": request.query_params.get("done", ""),
     }
     return page(request, "workspace/customers/profile.html", context, status=status)
+
+
+def _hidden_fields(form: dict[str, str], sent: frozenset[str]) -> frozenset[str]:
+    """The profile form's fields an agent sees masked, as text instead of an input: those
+    holding a number that masking changes, unless the agent typed them."""
+    return frozenset(
+        field
+        for field in ("phone", "note")
+        if field not in sent and mask_numbers(form[field]) != form[field]
+    )
 
 
 def _header(db: Session, actor: Actor, customer: Customer) -> dict[str, Any]:
@@ -215,8 +244,17 @@ def _form_of(customer: Customer) -> dict[str, str]:
 @router.get("/customers/{customer_id}")
 def customer_profile(customer_id: Id, request: Request, db: DB, actor: PageActor) -> Response:
     customer = service.access_customer(db, actor, customer_id)
-    personal_data.record_access(db, actor, customer, what="page:profile")
-    return profile_page(request, db, actor, customer)
+    shown = personal_data.reads_full_numbers(db, actor, customer, asked=False, what="page:profile")
+    return profile_page(request, db, actor, customer, full=shown)
+
+
+@router.post("/customers/{customer_id}/full")
+def customer_profile_full(customer_id: Id, request: Request, db: DB, actor: PageActor) -> Response:
+    """An agent shows the masked numbers for the case: the profile in full, audited as
+    ``page:profile:full`` (a POST: it writes the audit event)."""
+    customer = service.access_customer(db, actor, customer_id)
+    shown = personal_data.reads_full_numbers(db, actor, customer, asked=True, what="page:profile")
+    return profile_page(request, db, actor, customer, full=shown)
 
 
 @router.post("/customers/{customer_id}")
@@ -258,9 +296,8 @@ def save_profile(
         valid = CustomerUpdate.model_validate(changes)
     except ValidationError as e:
         form = {**_form_of(customer), **sent}
-        return profile_page(
-            request, db, actor, customer, form=form, error=refusal(request, e), status=422
-        )
+        return profile_page(request, db, actor, customer, form=form, sent=frozenset(sent),
+                            error=refusal(request, e), status=422)  # fmt: skip
     service.do_update_customer(db, actor, customer, valid.model_dump(exclude_unset=True))
     return RedirectResponse(f"/customers/{customer.id}?done=saved", status_code=303)
 

@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 from kefu.api.deps import DB
 from kefu.api.schemas import Id
 from kefu.db.base import utcnow
+from kefu.domain.masking import mask_numbers, sees_full_numbers
 from kefu.domain.tickets import Priority
 from kefu.domain.triage_labels import Category
 from kefu.services.actors import Actor
 from kefu.services.cases import reads, ticket_page
 from kefu.services.cases.tickets import access_ticket
+from kefu.services.customers import personal_data
 from kefu.services.scripts.macros import list_macros
 from kefu.services.wechat import window as wechat_window
 from kefu.web import i18n, timeline_rows
@@ -63,6 +65,7 @@ def ticket_view(
     view = ticket_page.load(db, actor, ticket_id)
     context = _summary_context(db, actor, view.summary, origin)
     context["timeline_rows"] = _rows(request, view.timeline)
+    context.update(_numbers(actor, context["timeline_rows"], shown=False))
     context["macros"] = list_macros(db)
     context["script_types"] = TYPE_NAMES
     context["composer_rules"] = ticket_assist.composer_rules(i18n.language_of(request))
@@ -110,10 +113,40 @@ def _summary_context(
 
 @router.get("/tickets/{ticket_id}/timeline")
 def ticket_timeline(request: Request, ticket_id: Id, db: DB, actor: PageActor) -> Response:
+    return _timeline(request, db, actor, ticket_id, full=False)
+
+
+@router.post("/tickets/{ticket_id}/timeline/full")
+def ticket_timeline_full(request: Request, ticket_id: Id, db: DB, actor: PageActor) -> Response:
+    """An agent shows the customer's numbers the messages hold, for the case: the timeline in
+    full, audited as ``page:ticket:{id}:full`` (a POST: it writes the audit event, with the
+    write lock taken at its start); the next live refresh masks them again."""
+    return _timeline(request, db, actor, ticket_id, full=True)
+
+
+def _timeline(
+    request: Request, db: Session, actor: Actor, ticket_id: int, *, full: bool
+) -> Response:
     ticket = access_ticket(db, actor, ticket_id)
     timeline = ticket_page.load_timeline(db, actor, ticket)
-    context = {**_shared(actor), "ticket": ticket, "timeline_rows": _rows(request, timeline)}
+    rows = _rows(request, timeline)
+    shown = full and personal_data.reads_full_numbers(
+        db, actor, ticket.customer, asked=True, what=f"page:ticket:{ticket.id}",
+        audit_role_reads=False,
+    )  # fmt: skip
+    context = {**_shared(actor), "ticket": ticket, "timeline_rows": rows}
+    context.update(_numbers(actor, rows, shown=shown))
     return page(request, "workspace/tickets/_timeline.html", context)
+
+
+def _numbers(actor: Actor, rows: list[Any], *, shown: bool) -> dict[str, bool]:
+    """``full_numbers``: the messages' numbers shown in full; ``numbers_masked``: some are
+    masked for this reader (the timeline then offers to show them)."""
+    full = shown or sees_full_numbers(actor.role)
+    masked = not full and any(
+        getattr(r, "message", False) and mask_numbers(r.body) != r.body for r in rows
+    )
+    return {"full_numbers": full, "numbers_masked": masked}
 
 
 def _rows(request: Request, timeline: ticket_page.Timeline) -> list[Any]:

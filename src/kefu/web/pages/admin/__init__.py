@@ -1,6 +1,6 @@
 """The admin pages (``/admin``): users, groups and their working hours, routing rules and their
 tester, SLA policies, API tokens, integrations, the channels (web chat, mailboxes, WeChat Official
-Accounts, webhook sources and subscriptions, social listening feeds), ticket fields and automations. One module
+Accounts, webhook sources and subscriptions, social listening feeds), ticket fields, automations and the retention periods of personal data. One module
 per resource;
 every page and form is for admins only (``AdminActor``: a 403 page for everyone else) and
 calls the same services as the API, which check the role again and keep the audit trail."""
@@ -17,6 +17,7 @@ from kefu.web.pages.admin import (
     integrations,
     mailboxes,
     qa,
+    retention,
     routing,
     sla,
     social_feeds,
@@ -46,5 +47,6 @@ for _module in (
     fields,
     automations,
     qa,
+    retention,
 ):
     router.include_router(_module.router)
