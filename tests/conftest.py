@@ -81,6 +81,7 @@ def settings(data_dir: Path) -> Settings:
         webchat_uploads_per_minute=100_000,
         kb_searches_per_minute=100_000,  # the portal's limits: tests/api/test_kb_public.py
         kb_votes_per_minute=100_000,
+        survey_answers_per_minute=100_000,  # the limit: tests/web/test_survey_pages.py
         password_resets_per_hour=100_000,  # the limits: tests/api/test_password_reset.py
     )
 

@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from kefu.app import create_app
 from kefu.db.models import OutboxEntry, Survey
 from kefu.domain.surveys import SurveyKind
+from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.surveys import config
 from kefu.services.surveys.send import Links, send_due
 from kefu.settings import Settings
@@ -170,3 +173,26 @@ def test_the_ticket_page_shows_the_answer(
     page = admin.client.get(f"/tickets/{survey.ticket_id}")
     assert page.status_code == 200
     assert "CSAT 5" in page.text and "评论与评分不符" in page.text
+
+
+def test_the_public_survey_page_is_limited_per_client_address(
+    db: Session, settings: Settings, engine, server: str, tmp_path
+) -> None:
+    link = _mailed_link(db, settings, server)
+    path = link.removeprefix(server)
+    limited = create_app(
+        settings.model_copy(update={"survey_answers_per_minute": 3, "data_dir": tmp_path,
+                                    "outbox_relay_in_server": False}),
+        engine=engine,
+    )  # fmt: skip
+    with TestClient(limited, client=("198.51.100.80", 50000)) as client:
+        # The app's own limit, on one fixed window for the whole test.
+        limited.state.survey_limiter = RateLimiter(
+            limited.state.settings.survey_answers_per_minute, clock=lambda: 1_000_000.0
+        )
+        answers = [client.get(path).status_code for _ in range(4)]
+        assert answers[:3] == [200, 200, 200] and answers[3] == 429
+    with TestClient(limited, client=("198.51.100.81", 50000)) as other:
+        assert other.get(path).status_code == 200  # another address has its own count
+    db.rollback()
+    assert db.query(Survey).one().answered_at is None  # nothing was answered by the refusals
