@@ -86,8 +86,9 @@ def world(db: Session, tmp_path: Path) -> World:
     db.execute(
         update(Ticket)
         .where(Ticket.id == closed.id)
-        .values(status="closed", resolved_at=utcnow(), closed_at=utcnow())
-    )
+        .values(status="closed", resolved_at=utcnow(), closed_at=utcnow(),
+                case_file={"facts": f"客户电话{PHONE}，包裹丢失", "rating": 4})
+    )  # fmt: skip
     db.add(Survey(ticket_id=closed.id, customer_id=closed.customer_id, channel="api",
                   kinds=["csat"], sent_at=utcnow(), answered_at=utcnow(), csat=4,
                   comment=f"还行，电话{PHONE}"))  # fmt: skip
@@ -162,6 +163,7 @@ def test_the_sweep_erases_what_is_past_its_period_and_keeps_the_figures(
     assert [m.body_text for m in messages] == [SWEPT, SWEPT]
     closed = db.get(Ticket, world.closed_id)
     assert closed is not None and closed.subject == SWEPT and closed.status == "closed"
+    assert closed.case_file == {"facts": SWEPT, "rating": 4}  # the words go, the figures stay
     [attachment] = db.scalars(select(Attachment)).all()
     assert attachment.filename == SWEPT and attachment.size == len(PNG)
     assert not blob_path(world.root, world.sha256).exists()

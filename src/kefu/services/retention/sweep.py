@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from kefu.db.base import utcnow
 from kefu.db.models import (
     AuditEvent,
     ContactVerification,
@@ -40,6 +41,7 @@ from kefu.domain.retention import KIND_KEYS, SWEPT, RetentionPolicy
 from kefu.domain.tickets import Channel, TicketStatus
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.customers.case_erasure import erase_case_records
 from kefu.services.customers.personal_data import ERASED, blank_messages, delete_unshared_files
 from kefu.services.search import index as search_index
 
@@ -109,6 +111,9 @@ def _case_bodies_apply(session: Session, ids: list[int], root: Path) -> int:
             ticket.subject = SWEPT
         if ticket.priority_reason and ticket.priority_reason not in _GONE:
             ticket.priority_reason = SWEPT  # it quotes the words that set the priority
+    # What the cases' other records say goes with the bodies (case file words, text fields, QA
+    # evidence, the bot's memory …): services/customers/case_erasure.py.
+    erase_case_records(session, ticket_ids, SWEPT, utcnow())
     search_index.refresh(session, tickets=ticket_ids, messages=ids)
     delete_unshared_files(session, root, files)
     return len(messages)
