@@ -1,6 +1,6 @@
 """Every answer carries the security headers: each GET operation of the API document (without
 path parameters) and the workspace's public pages answer with nosniff and a referrer policy; JSON
-with a CSP that forbids framing and running anything; pages with their own CSP without inline
+with a CSP that forbids framing and running anything and no caching; pages with their own CSP without inline
 script; HSTS only when kefu is served over https."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ def _check(response: httpx.Response, where: str) -> None:
     csp = headers.get("content-security-policy", "")
     if headers.get("content-type", "").startswith("application/json"):
         assert "frame-ancestors 'none'" in csp, where
+        assert headers.get("cache-control") == "no-store", where
     elif headers.get("content-type", "").startswith("text/html"):
         assert (
             "script-src" in csp

@@ -1,7 +1,8 @@
 """The headers every HTTP answer of kefu carries, whatever produced it (a page, the API, an error,
 a static file): ``X-Content-Type-Options: nosniff`` and a referrer policy; for JSON (the API and
 its errors), which is never a page to frame or run, ``Content-Security-Policy: default-src
-'none'; frame-ancestors 'none'``; and when kefu is served over https (``KEFU_PUBLIC_URL``
+'none'; frame-ancestors 'none'`` and ``Cache-Control: no-store`` (a customer's data must not stay
+in a browser's or a proxy's cache); and when kefu is served over https (``KEFU_PUBLIC_URL``
 starts with https://), HSTS. Pages set their own stricter CSP (``web/render.py``); a header an
 answer already has is left as it is."""
 
@@ -35,10 +36,11 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in headers}
                 headers += [(n, v) for n, v in self.always if n not in present]
                 content_type = dict(headers).get(b"content-type", b"")
-                if content_type.startswith(b"application/json") and (
-                    b"content-security-policy" not in present
-                ):
-                    headers.append((b"content-security-policy", JSON_CSP))
+                if content_type.startswith(b"application/json"):
+                    if b"content-security-policy" not in present:
+                        headers.append((b"content-security-policy", JSON_CSP))
+                    if b"cache-control" not in present:
+                        headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 
