@@ -62,6 +62,7 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python scripts/security-scan.py  # bandit over src/, every finding justified
+	$(BIN)/python scripts/audit.py  # the locks against known vulnerabilities (make audit)
 
 audit: install-dev  # the locks against known vulnerabilities: pip-audit online, else the bundled snapshot
 	$(BIN)/python scripts/audit.py
