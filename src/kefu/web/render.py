@@ -71,6 +71,10 @@ def numbers_for(reader: Any, text: str) -> str:
     role = getattr(reader, "role", None)  # no reader (a fragment without one): masked
     if role in set(Role) and sees_full_numbers(Role(role)):
         return text
+    if isinstance(text, Markup):
+        # Already escaped, with the cues' <mark> around spans: masking only turns digits into
+        # asterisks, which makes no markup, so the result is still safe to show as it is.
+        return Markup(mask_numbers(str(text)))  # noqa: S704 - escaped above, digits → *
     return mask_numbers(text)
 
 
