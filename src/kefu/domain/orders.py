@@ -7,7 +7,7 @@ amounts with their currency (¥ for CNY).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -101,3 +101,18 @@ def placeholder_values(order: Order) -> dict[str, str]:
         "物流状态": shipping.status,
         "最新物流": f"{local_time(last.at)} {last.text}" if last else "",
     }
+
+
+# A shop's system that did not answer (down, restarting, overloaded) is asked again a few times;
+# one that answered wrongly is not, until the number changes or someone presses refresh.
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+_UNANSWERED = frozenset({"connection", "timeout"})
+
+
+def retry_delay(code: str, detail: str, failures: int) -> timedelta | None:
+    """How long to wait before asking again after ``failures`` failed lookups in a row of the
+    same number (1 = the first), or ``None``: not again by itself."""
+    temporary = code in _UNANSWERED or (code == "http_status" and detail.startswith("HTTP 5"))
+    if not temporary or not 1 <= failures <= len(RETRY_DELAYS):
+        return None
+    return RETRY_DELAYS[failures - 1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kefu.db.base import utcnow
 from kefu.db.engine import make_session_factory
@@ -185,4 +185,39 @@ def test_a_due_lookup_whose_number_was_cleared_is_no_longer_due(db, engine, clie
     counts = orders.lookup_due(make_session_factory(engine), client, utcnow())
     assert counts == {"looked_up": 1, "failed": 0}
     db.refresh(ticket)
+    assert ticket.order_lookup_due_at is None
+
+
+def test_a_shop_that_does_not_answer_is_asked_again_a_few_times(db, engine, shop, client):
+    ticket = _ticket_with_order(db)
+    sessions = make_session_factory(engine)
+    shop.script.extend([Scripted(status=503, body={"error": "restarting"})] * 4)
+    now = utcnow()
+    waits = []
+    for _ in range(4):
+        db.execute(update(Ticket).where(Ticket.id == ticket.id).values(order_lookup_due_at=now))
+        db.commit()
+        assert orders.lookup_due(sessions, client, now) == {"looked_up": 0, "failed": 1}
+        db.refresh(ticket)
+        assert ticket.order_lookup["state"] == "error"
+        due = ticket.order_lookup_due_at
+        waits.append(None if due is None else round((due - now).total_seconds()))
+    assert waits == [60, 300, 1800, None]  # then it waits for a person (the refresh button)
+    assert ticket.order_lookup["failures"] == 4
+    shop.script.append(Scripted(body=ORDER))
+    db.execute(update(Ticket).where(Ticket.id == ticket.id).values(order_lookup_due_at=now))
+    db.commit()
+    assert orders.lookup_due(sessions, client, now) == {"looked_up": 1, "failed": 0}
+    db.refresh(ticket)
+    assert ticket.order_lookup["state"] == "ok" and ticket.order_lookup_due_at is None
+    assert "failures" not in ticket.order_lookup
+
+
+def test_a_wrong_answer_is_not_asked_again_by_itself(db, shop, client):
+    ticket = _ticket_with_order(db)
+    shop.script.append(Scripted(body=b"<html>oops</html>"))
+    orders.lookup_now(db, client, ticket.id)
+    db.commit()
+    db.refresh(ticket)
+    assert ticket.order_lookup["error"]["code"] == "not_json"
     assert ticket.order_lookup_due_at is None

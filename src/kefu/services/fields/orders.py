@@ -228,7 +228,16 @@ def lookup_now(
     session.refresh(ticket, with_for_update=True)
     if order_number(ticket) != number:
         return ticket.order_lookup
-    ticket.order_lookup, ticket.order_lookup_due_at = result, None
+    due_again = None
+    if result["state"] == ERROR:  # a shop that did not answer is asked again a few times
+        before = ticket.order_lookup or {}
+        same = before.get("order_no") == number and before.get("state") == ERROR
+        result["failures"] = failures = int(before.get("failures", 1)) + 1 if same else 1
+        delay = rules.retry_delay(result["error"]["code"], result["error"]["detail"], failures)
+        if delay is not None:
+            due_again = now + delay
+            result["retry_at"] = due_again.isoformat()
+    ticket.order_lookup, ticket.order_lookup_due_at = result, due_again
     audit.record(
         session, actor, "ticket.order_lookup", object_type="ticket", object_id=ticket.id,
         ticket_id=ticket.id, customer_id=ticket.customer_id,
