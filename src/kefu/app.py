@@ -164,7 +164,7 @@ def settle_heap() -> None:
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     engine = engine or make_engine(settings.resolved_database_url)
     worker_threads = settings.worker_threads
     analysis = partial(analyzer, settings.analysis_model, accurate=settings.nlp_accurate)

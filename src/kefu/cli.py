@@ -193,7 +193,7 @@ def worker(
     from kefu.services.outbound.service import RelayService
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     jobs = [j for j in periodic_jobs(settings) if not job or j.name in job]
     unknown = set(job or ()) - {j.name for j in jobs}
     if unknown:
