@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+import uvicorn
 from pydantic import ValidationError
 
 import kefu.app  # noqa: F401 - every kefu module that logs, imported: their loggers exist
+from kefu.cli import SERVER_OPTIONS
 from kefu.logs import MaskPersonalData, configure_logging, escape_control, make_handler
 from kefu.settings import Settings
 
@@ -121,3 +123,23 @@ def test_kefu_logs_only_to_the_one_handler_the_inventory_names(root_handlers):
     ]
     assert len(kefu_loggers) > 20
     assert [lg.name for lg in kefu_loggers if lg.handlers or not lg.propagate] == []
+
+
+@pytest.fixture
+def uvicorn_handlers() -> Iterator[None]:
+    loggers = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    before = [list(lg.handlers) for lg in loggers]
+    for lg in loggers:
+        lg.handlers[:] = []
+    yield
+    for lg, handlers in zip(loggers, before, strict=True):
+        lg.handlers[:] = handlers
+
+
+def test_kefu_serve_leaves_uvicorns_lines_to_kefus_handler(uvicorn_handlers):
+    uvicorn.Config("kefu.app:create_app", factory=True, log_level="info", **SERVER_OPTIONS)
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        assert logger.handlers == [] and logger.propagate, name
+    access = logging.getLogger("uvicorn.access")  # off: nginx keeps the access log
+    assert access.handlers == [] and not access.propagate

@@ -124,6 +124,9 @@ def _ensure_starter_library() -> None:
 # shutdown (the outbox relay, the event log) never runs.
 SERVER_OPTIONS: dict[str, Any] = {
     "access_log": False,
+    # uvicorn's own lines go through kefu's one handler (logs.py), in KEFU_LOG_FORMAT, not a
+    # handler and a format of uvicorn's (docs/logging.md).
+    "log_config": None,
     "proxy_headers": False,
     "timeout_graceful_shutdown": 3,
 }

@@ -10,11 +10,10 @@ import pytest
 
 from kefu.services.infra.security_log import masked_email
 from tests import factories
-from tests.api.test_auth import _login, strict_app  # noqa: F401 - strict_app is a fixture
+from tests.api.test_auth import TestClient, _login, strict_app  # noqa: F401 - a fixture
 from tests.api.test_two_factor import _enrol, _signed_in
+from tests.api.test_webhooks import SMS, _post, _source
 from tests.checks import api_error as _error
-
-with_warnings = pytest.mark.filterwarnings("ignore")
 
 
 @pytest.fixture
@@ -59,8 +58,6 @@ def test_failed_sign_ins_are_logged_masked_with_the_reason_and_the_same_answer(
 
 
 def test_a_sign_in_refused_by_the_limiter_is_logged(strict_app, security):  # noqa: F811
-    from fastapi.testclient import TestClient
-
     with TestClient(strict_app, client=("198.51.100.9", 50000)) as client:
         for _ in range(3):
             _error(_login(client, password="guess-guess"), 401, "invalid_credentials")
@@ -132,6 +129,20 @@ def test_a_csrf_failure_is_logged_as_a_refused_control(anon, admin, security):
         "/api/v1/auth/logout",
         admin.id,  # type: ignore[attr-defined]
     )
+
+
+def test_a_refused_webhook_signature_is_logged_without_the_body(anon, client_for, admin, security):
+    source = _source(client_for(admin), ["sms.received"], key="sms-gw")
+    refused = _post(anon, "sms-gw", source["secret"], SMS, headers={"webhook-signature": "v1,AAAA"})
+    assert refused.status_code == 401
+    (record,) = _events(security, "control_refused")
+    assert (record.reason, record.route, record.method, record.actor) == (  # type: ignore[attr-defined]
+        "webhook_signature_invalid",
+        "/api/v1/channels/webhook/{source}",
+        "POST",
+        None,
+    )
+    assert "快递" not in security.text and "13800138000" not in security.text
 
 
 def test_masked_email_masks_and_bounds_whatever_was_typed():
