@@ -9,12 +9,15 @@ import json
 import logging
 import re
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from kefu.domain.masking import mask_personal_data
 
 LOG_FORMATS = ("text", "json")
+# The id of the HTTP request being served (api/request_ids.py), on each record made meanwhile.
+current_request_id: ContextVar[str | None] = ContextVar("kefu_request_id", default=None)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
@@ -56,6 +59,14 @@ class MaskPersonalData(logging.Filter):
         masked = mask_personal_data(message)
         if masked != message:
             record.msg, record.args = masked, None
+        return True
+
+
+class AddRequestId(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = current_request_id.get()
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
         return True
 
 
@@ -103,6 +114,7 @@ def make_handler(log_format: str = "text") -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(MaskPersonalData())
+    handler.addFilter(AddRequestId())
     return handler
 
 
