@@ -65,6 +65,7 @@ from kefu.api.errors import install_error_handlers
 from kefu.api.health import DatabaseProbe
 from kefu.api.limits import BodySizeLimit, RejectNulCharacters
 from kefu.api.metrics import metrics_registry
+from kefu.api.request_ids import RequestIds
 from kefu.api.request_metrics import RequestMeters, RequestMetrics
 from kefu.api.security_headers import SecurityHeaders
 from kefu.api.server_timing import ServerTiming
@@ -164,7 +165,7 @@ def settle_heap() -> None:
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     engine = engine or make_engine(settings.resolved_database_url)
     worker_threads = settings.worker_threads
     analysis = partial(analyzer, settings.analysis_model, accurate=settings.nlp_accurate)
@@ -346,7 +347,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Outside the gate and the limits: a request refused there or queued for a slot is counted
     # with the time it waited.
     app.add_middleware(RequestMetrics, meters=RequestMeters(registry))
-    app.add_middleware(ServerTiming)  # outermost: the whole time kefu spent on a request
+    app.add_middleware(ServerTiming)  # the whole time kefu spent on a request
+    app.add_middleware(RequestIds)  # around everything: every log line of a request has its id
     return app
 
 

@@ -124,6 +124,9 @@ def _ensure_starter_library() -> None:
 # shutdown (the outbox relay, the event log) never runs.
 SERVER_OPTIONS: dict[str, Any] = {
     "access_log": False,
+    # uvicorn's own lines go through kefu's one handler (logs.py), in KEFU_LOG_FORMAT, not a
+    # handler and a format of uvicorn's (docs/logging.md).
+    "log_config": None,
     "proxy_headers": False,
     "timeout_graceful_shutdown": 3,
 }
@@ -193,7 +196,7 @@ def worker(
     from kefu.services.outbound.service import RelayService
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     jobs = [j for j in periodic_jobs(settings) if not job or j.name in job]
     unknown = set(job or ()) - {j.name for j in jobs}
     if unknown:

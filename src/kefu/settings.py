@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     redis_url: str | None = None
     log_level: str = "INFO"
+    # "text" lines or "json" (one object a line) on stderr: docs/logging.md.
+    log_format: Literal["text", "json"] = "text"
 
     # Request handlers run in a thread pool; more threads than cores mostly adds GIL
     # contention, and SQLite takes one writer at a time anyway.

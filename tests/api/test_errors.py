@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from tests import factories
@@ -135,3 +137,33 @@ def test_nul_character_in_a_query_is_not_a_server_error(api):
         response = api.get(path)
         assert response.status_code == 422, (path, response.text)
         assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_an_unexpected_error_is_logged_with_its_stack_and_answers_only_internal_error(
+    settings, engine, tmp_path, caplog
+):
+    with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what we have
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from kefu.app import create_app
+    from kefu.settings import Settings
+
+    app = create_app(
+        Settings(env="test", data_dir=tmp_path, database_url=settings.resolved_database_url,
+                 log_level="WARNING", sla_sweep_in_server=False),
+        engine=engine,
+    )  # fmt: skip
+
+    @app.get("/api/v1/test-boom")
+    def boom() -> None:
+        raise RuntimeError("the internals\r\nFAKE LINE")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/test-boom")
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "internal_error"
+    assert "internals" not in answer.text and "Traceback" not in answer.text
+    (record,) = [r for r in caplog.records if r.name == "kefu.api"]
+    assert record.getMessage() == "unhandled error on GET /api/v1/test-boom"
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 from sqlalchemy.orm import Session
 
@@ -218,3 +220,34 @@ def test_sign_out_everywhere_from_the_account_page(db, sign_in):
     assert done.status_code == 303 and done.headers["location"] == "/login"
     for browser in (here, there):
         assert browser.client.get("/inbox").status_code in (303, 401)
+
+
+def _security(caplog, event: str) -> list:
+    """The records of ``event`` the security log wrote."""
+    return [r for r in caplog.records if r.name == "kefu.security" and r.event == event]
+
+
+def test_a_wrong_password_on_the_page_is_in_the_security_log(server: str, db: Session, caplog):
+    caplog.set_level(logging.WARNING, logger="kefu.security")
+    agent = factories.make_user(db, email="page.agent@example.cn")
+    with httpx.Client(base_url=server, follow_redirects=False) as client:
+        assert sign_in_with(client, agent.email, "not-the-password").status_code == 401
+    (refused,) = _security(caplog, "sign_in_refused")
+    assert (refused.account, refused.reason) == ("p***@example.cn", "wrong_password")
+    assert "not-the-password" not in caplog.text
+
+
+def test_a_refused_origin_on_a_page_is_in_the_security_log_with_the_user(
+    sign_in: SignIn, db: Session, caplog
+) -> None:
+    caplog.set_level(logging.WARNING, logger="kefu.security")
+    agent = factories.make_user(db)
+    browser = sign_in(agent)
+    answer = browser.client.post(
+        "/logout", data={"csrf_token": browser.csrf}, headers={"Origin": "https://evil.example"}
+    )
+    assert answer.status_code == 403
+    (refused,) = _security(caplog, "control_refused")
+    assert (refused.reason, refused.route, refused.method, refused.actor) == (
+        "origin_refused", "/logout", "POST", agent.id,
+    )  # fmt: skip

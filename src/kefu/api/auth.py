@@ -16,6 +16,7 @@ from kefu.api.users import Password, UserPublic
 from kefu.db.base import utcnow
 from kefu.db.models import LoginSession, User
 from kefu.errors import KefuError, NotAuthenticated
+from kefu.services.infra import security_log
 from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.staff import auth as service
 from kefu.services.staff import directory as staff
@@ -118,13 +119,23 @@ def check_password(
     API's login and the workspace's sign-in page."""
     client = client_address(request, settings.trusted_proxy_networks)
     if not limiter.hit(f"login:{client}"):
+        security_log.sign_in_refused(email=email, user_id=None, client=client,
+                                     reason="rate_limited")  # fmt: skip
         raise KefuError("rate_limited", status_code=429, retry_after=60)
     # An account under attack from elsewhere stays open from the address its owner signed in
     # from before: the per-account limit counts only attempts from unfamiliar addresses.
     usual = service.signed_in_from(db, email, client)
     if not usual and not limiter.hit(f"login:{email.strip().lower()}"):
+        security_log.sign_in_refused(email=email, user_id=None, client=client,
+                                     reason="rate_limited")  # fmt: skip
         raise KefuError("rate_limited", status_code=429, retry_after=60)
-    return service.authenticate(db, email, password)
+    try:
+        return service.authenticate(db, email, password)
+    except service.CredentialsRefused as refused:
+        # Logged the same way for every reason: an unknown account costs what a known one does.
+        security_log.sign_in_refused(email=email, user_id=None, client=client,
+                                     reason=refused.reason)  # fmt: skip
+        raise
 
 
 def check_code(
@@ -140,15 +151,21 @@ def check_code(
     client address and per account like passwords (the per-account count holds from any
     address: the password is already known there)."""
     client = client_address(request, settings.trusted_proxy_networks)
-    if not limiter.hit(f"login:{client}"):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
-    user_id = pending_login.user_id_of(settings.secret_key, pending, utcnow())
-    if not limiter.hit(f"totp:{user_id}"):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
-    user = db.get(User, user_id)
-    if user is None or not user.is_active or not pending_login.still_matches(pending, user):
-        raise NotAuthenticated("sign_in_expired")
-    return user, two_factor.check_code(db, user, code, secret_key=settings.secret_key)
+    user_id: int | None = None
+    try:
+        if not limiter.hit(f"login:{client}"):
+            raise KefuError("rate_limited", status_code=429, retry_after=60)
+        user_id = pending_login.user_id_of(settings.secret_key, pending, utcnow())
+        if not limiter.hit(f"totp:{user_id}"):
+            raise KefuError("rate_limited", status_code=429, retry_after=60)
+        user = db.get(User, user_id)
+        if user is None or not user.is_active or not pending_login.still_matches(pending, user):
+            raise NotAuthenticated("sign_in_expired")
+        return user, two_factor.check_code(db, user, code, secret_key=settings.secret_key)
+    except KefuError as refused:
+        reason = "wrong_code" if refused.code == "invalid_code" else refused.code
+        security_log.sign_in_refused(email=None, user_id=user_id, client=client, reason=reason)
+        raise
 
 
 def open_session(

@@ -82,6 +82,7 @@ async def current_actor(request: Request, db: DB) -> Actor:
     secret = _bearer_secret(request)
     if secret is not None:
         actor = _token_actor(request, db, secret)
+        request.state.actor_id = actor.user_id  # for the security log (api/errors.py)
         if actor.is_integration:
             raise KefuError("staff_required", status_code=403)
         return actor
@@ -90,6 +91,7 @@ async def current_actor(request: Request, db: DB) -> Actor:
         raise NotAuthenticated()
     settings: Settings = request.app.state.settings
     login = auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
+    request.state.actor_id = login.user_id
     if request.method not in SAFE_METHODS and not auth.csrf_matches(
         login, request.headers.get(CSRF_HEADER)
     ):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kefu.api.client_address import client_address
 from kefu.db.errors import database_unreachable, lock_not_granted
 from kefu.errors import (
     BUSY_RETRY_AFTER_SECONDS,
@@ -19,6 +20,7 @@ from kefu.errors import (
     pick_language,
     render_message,
 )
+from kefu.services.infra import security_log
 
 log = logging.getLogger("kefu.api")
 
@@ -60,8 +62,39 @@ def _clean(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+# Refusals the security log records (services/infra/security_log.py): not signed in, not
+# allowed, limited.
+_LOGGED_STATUSES = frozenset({401, 403, 429})
+
+
+def _route_pattern(request: Request) -> str:
+    """The path with each path parameter's segment as ``{name}``: ``/api/v1/users/{user_id}``."""
+    names = {str(value): name for name, value in request.path_params.items()}
+    segments = request.url.path.split("/")
+    return "/".join(f"{{{names[s]}}}" if s in names else s for s in segments)
+
+
+def _log_refusal(request: Request, status: int, code: str) -> None:
+    """One place for every refused request: method, route (its pattern, not the path with its
+    ids), the actor when known (api/deps.py sets it), the client; never the body."""
+    if status not in _LOGGED_STATUSES and code not in security_log.CONTROL_CODES:
+        return
+    route = _route_pattern(request)
+    settings = getattr(request.app.state, "settings", None)
+    trusted = settings.trusted_proxy_networks if settings is not None else ()
+    security_log.request_refused(
+        status=status,
+        code=code,
+        method=request.method,
+        route=route,
+        actor=getattr(request.state, "actor_id", None),
+        client=client_address(request, trusted),
+    )
+
+
 async def _kefu_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KefuError)
+    _log_refusal(request, exc.status_code, exc.code)
     return error_response(
         request, exc.status_code, exc.code, exc.details, retry_after=exc.retry_after, **exc.params
     )
@@ -80,6 +113,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     code = _STATUS_CODES.get(
         exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error"
     )
+    _log_refusal(request, exc.status_code, code)
     return error_response(request, exc.status_code, code)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from kefu.api.response_headers import adding_header
+
 Scope = dict[str, Any]
 
 
@@ -20,12 +22,7 @@ class ServerTiming:
             return
         started = time.perf_counter()
 
-        async def timed_send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                elapsed = (time.perf_counter() - started) * 1000
-                headers = list(message.get("headers") or [])
-                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
-                message = {**message, "headers": headers}
-            await send(message)
+        def elapsed() -> str:
+            return f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
 
-        await self.app(scope, receive, timed_send)
+        await self.app(scope, receive, adding_header(send, b"server-timing", elapsed))

@@ -128,6 +128,7 @@ async def page_actor(request: Request, db: DB) -> Actor:
         login = auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
     except NotAuthenticated as e:
         raise SignInRequired(back_to, expired=e.code == "session_expired") from e
+    request.state.actor_id = login.user_id  # for the security log (api/errors.py)
     if request.method not in SAFE_METHODS:
         await check_form(request, login.csrf_token)
     await note_session_use(request, db, login)

@@ -80,11 +80,24 @@ def note_access_changed(session: Session, *user_ids: int, reason: str) -> None:
 # --- browser sessions -----------------------------------------------------------------
 
 
+class CredentialsRefused(NotAuthenticated):
+    """401 ``invalid_credentials``, the same answer whatever went wrong; ``reason`` (for the
+    security log only) says what: unknown_account, wrong_password, inactive_account."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("invalid_credentials")
+        self.reason = reason
+
+
 def authenticate(session: Session, email: str, password: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
-        raise NotAuthenticated("invalid_credentials")
+    if user is None:
+        raise CredentialsRefused("unknown_account")
+    if not ok:
+        raise CredentialsRefused("wrong_password")
+    if not user.is_active:
+        raise CredentialsRefused("inactive_account")
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     return user
