@@ -48,7 +48,7 @@ KEFU = Path(sys.executable).with_name("kefu")
 DEFAULT_SQLITE = HERE.parent / "bench-data" / "workspace.db"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/kefu_bench_workspace"
 SUPERVISOR = "chen.jing@demo.kefu"
-PASSWORD = "kefu-demo-2026"
+PASSWORD = "lotus-window-2026"
 VIEWS = ("all", "mine", "groups", "unassigned", "sla_risk", "p1", "waiting", "resolved")
 TARGETS = {"page_p95_ms": 100.0, "search_p95_ms": 200.0, "recall": 0.99, "assets_kb": 150.0}
 

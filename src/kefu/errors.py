@@ -151,6 +151,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Too many codes for this customer; try again in an hour",
     ),
     "attachment_too_large": ("附件超过 {limit} 字节上限", "The attachment exceeds {limit} bytes"),
+    "attachment_infected": (
+        "病毒扫描认为附件不安全，文件未保存",
+        "The virus scanner found the attachment unsafe; it was not saved",
+    ),
+    "attachment_scan_failed": (
+        "附件未能完成病毒扫描，文件未保存，请稍后再试或联系管理员",
+        "The attachment could not be scanned for viruses and was not saved; try again later or tell an administrator",
+    ),
     "too_many_attachments": (
         "一次最多附带 {limit} 个文件",
         "At most {limit} files can be attached at a time",

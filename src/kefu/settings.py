@@ -39,11 +39,20 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(default=1.0, ge=0, le=60)
     max_body_bytes: int = 1_048_576
     max_attachment_bytes: int = 10 * 1_048_576
+    # An optional virus scanner run on each attachment's bytes (stdin) before it is stored, e.g.
+    # "clamdscan --no-summary -": exit 0 clean, 1 infected (refused), anything else a failure,
+    # refused or accepted as attachment_scanner_failure says (services/intake/scanner.py).
+    attachment_scanner: str = ""
+    attachment_scanner_failure: Literal["refuse", "accept"] = "refuse"
+    attachment_scanner_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     session_days: int = 14
     # A browser session unused this long ends (services/staff/sessions.py); session_days stays
     # the longest a session lives however much it is used.
     session_idle_minutes: int = Field(default=120, ge=1, le=60 * 24 * 90)
     login_attempts_per_minute: int = 10
+    # The organisation's name (company, brand), barred from staff passwords with the product's
+    # own words, the e-mail name and domain and the person's name (domain/passwords.py).
+    organisation_name: str = ""
     # Admins must sign in with a TOTP code: an admin without one may only enrol (docs/security.md).
     totp_required_for_admins: bool = False
     # Password-reset requests (POST /api/v1/auth/password-reset) an hour per address and per client.

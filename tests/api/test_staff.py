@@ -183,6 +183,35 @@ def test_user_validation_and_unknown_ids(api, db):
     _error(api.delete("/api/v1/users/4242"), 404, "not_found")
 
 
+def test_context_specific_words_are_refused_in_new_and_changed_passwords(api, db):
+    """The product's words, the e-mail domain's name and the person's name (as written and in
+    pinyin) are barred whatever their case; nothing is stored."""
+    new = {"email": "zhou.min@lanjing-shop.cn", "name": "周敏"}
+    for password, word in (
+        ("My-KeFu-password-2026", "kefu"),
+        ("客服部门的密码-2026", "客服"),
+        ("Lanjing-Shop-2026!", "lanjing-shop"),
+        ("spring-ZhouMin-2026", "zhoumin"),
+    ):
+        error = _error(
+            api.post("/api/v1/users", json={**new, "password": password}), 422, "validation_error"
+        )
+        assert word in error["details"]["password"], password
+    db.rollback()
+    assert db.scalar(select(User.id).where(User.email == new["email"])) is None
+    user = api.post("/api/v1/users", json={**new, "password": "violet-harbour-kettle"}).json()
+    db.rollback()
+    hash_before = db.scalar(select(User.password_hash).where(User.id == user["id"]))
+    error = _error(
+        api.patch(f"/api/v1/users/{user['id']}", json={"password": "zhou-min-likes-tea"}),
+        422,
+        "validation_error",
+    )
+    assert "zhoumin" in error["details"]["password"]
+    db.rollback()
+    assert db.scalar(select(User.password_hash).where(User.id == user["id"])) == hash_before
+
+
 def test_skills_are_stripped_deduplicated_sorted_and_audited(api, db):
     created = api.post(
         "/api/v1/users",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEMO_PASSWORD = "kefu-demo-2026"  # noqa: S105 - demo accounts only
+DEMO_PASSWORD = "lotus-window-2026"  # noqa: S105 - demo accounts only
 
 PRESALE = "售前组"
 AFTERSALE = "售后组"

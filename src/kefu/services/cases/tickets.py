@@ -351,8 +351,9 @@ def store_attachments(
     session: Session, message: Message, items: list[AttachmentIn], *, root: Path, max_bytes: int
 ) -> list[Attachment]:
     rows = []
-    for item in items:
-        data, meta = decode_attachment(item, max_bytes=max_bytes)
+    # Every file is checked (size, scanner) before the first is written: a refused one leaves
+    # no blob of the others behind.
+    for data, meta in [decode_attachment(item, max_bytes=max_bytes) for item in items]:
         write_blob(root, data, meta.sha256)
         row = Attachment(
             message_id=message.id,

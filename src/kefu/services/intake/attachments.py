@@ -21,6 +21,7 @@ from pathlib import Path
 import puremagic
 
 from kefu.errors import KefuError
+from kefu.services.intake.scanner import Scanner, scanner_from
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,13 @@ class StoredFile:
     sha256: str
 
 
-def decode_attachment(item: AttachmentIn, *, max_bytes: int) -> tuple[bytes, StoredFile]:
+def decode_attachment(
+    item: AttachmentIn, *, max_bytes: int, scanner: Scanner | None = None
+) -> tuple[bytes, StoredFile]:
+    """The bytes of ``item`` and what is stored of them, once the size and the scanner (the one
+    given, else KEFU_ATTACHMENT_SCANNER's, if any) allow them: every way a file comes in
+    (intake, agents' uploads, mail, WeChat media, the chat widget) passes here before
+    ``write_blob``."""
     try:
         data = base64.b64decode(item.content_base64, validate=True)
     except (binascii.Error, ValueError) as e:
@@ -61,8 +68,11 @@ def decode_attachment(item: AttachmentIn, *, max_bytes: int) -> tuple[bytes, Sto
         ) from e
     if len(data) > max_bytes:
         raise KefuError("attachment_too_large", status_code=413, limit=max_bytes)
-    digest = hashlib.sha256(data).hexdigest()
     name = sanitize_filename(item.filename)
+    scanner = scanner or scanner_from()
+    if scanner is not None:
+        scanner.check(data, filename=name)
+    digest = hashlib.sha256(data).hexdigest()
     return data, StoredFile(name, content_type_of(data, item.content_type), len(data), digest)
 
 

@@ -25,6 +25,7 @@ from kefu.services.actors import Actor
 from kefu.services.events import unit_of_work as events
 from kefu.services.infra import token_cache
 from kefu.services.staff import agent_status, presence
+from kefu.settings import get_settings
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as one for a known email.
@@ -106,9 +107,12 @@ def authenticate(session: Session, email: str, password: str) -> User:
 USUAL_ADDRESS_DAYS = 90
 
 
-def check_policy(password: str, email: str, *, field: str = "password") -> None:
-    """422 naming ``field`` when the password breaks the policy (domain/passwords.py)."""
-    reason = passwords.problem(password, email=email)
+def check_policy(password: str, email: str, *, name: str = "", field: str = "password") -> None:
+    """422 naming ``field`` when the password breaks the policy (domain/passwords.py); the
+    organisation's name is the setting KEFU_ORGANISATION_NAME, read from the environment like
+    the other process-wide settings of the password policy."""
+    organisation = get_settings().organisation_name
+    reason = passwords.problem(password, email=email, name=name, organisation=organisation)
     if reason is not None:
         raise KefuError("validation_error", status_code=422, details={field: reason})
 
@@ -292,7 +296,7 @@ def do_change_own_password(
         raise PermissionDenied()
     if not verify_password(user.password_hash, current_password):
         raise KefuError("wrong_password", status_code=403)
-    check_policy(new_password, user.email, field="new_password")
+    check_policy(new_password, user.email, name=user.name, field="new_password")
     user.password_hash = hash_password(new_password)
     user.updated_at = utcnow()
     ended = end_credentials(

@@ -136,7 +136,7 @@ def do_create_user(
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("email_taken", details={"field": "email"})
     if password:
-        check_policy(password, email)
+        check_policy(password, email, name=name)
     user = User(
         email=email,
         name=name,
@@ -188,7 +188,11 @@ def do_update_user(session: Session, actor: Actor, user: User, changes: dict[str
     for name, value in changes.items():
         if name == "password":
             if value:
-                check_policy(value, str(changes.get("email") or user.email))
+                check_policy(
+                    value,
+                    str(changes.get("email") or user.email),
+                    name=str(changes.get("name") or user.name),
+                )
             user.password_hash = hash_password(value) if value else None
         elif name == "group_ids":
             user.groups = _groups(session, value)

@@ -97,7 +97,7 @@ def do_reset_password(
     row = live_token(session, token, now=now, for_update=True)  # two tabs: one reset
     user = session.get(User, row.user_id)
     assert user is not None  # live_token checked it
-    auth.check_policy(new_password, user.email, field="new_password")
+    auth.check_policy(new_password, user.email, name=user.name, field="new_password")
     session.delete(row)
     user.password_hash = auth.hash_password(new_password)
     user.updated_at = utcnow()
