@@ -1,6 +1,6 @@
 """How the checker reads the customer's turns (norms/customer.py): what it remembers between
 checks is its readings (an emotion, upset or not) by the text's digest, never the customer's
-words (ASVS V14.2.2)."""
+words; the learned heads' n-gram counts last one check (ASVS V14.2.2)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ def test_the_memory_is_bounded_and_forgets_the_oldest():
     # 一 and 二 read once each; 一 again from memory; 三 pushes out 二 (the oldest used)
     assert calls == ["一", "二", "三", "二"]
     assert len(memo.answers) == 2
+
+
+def test_a_texts_ngrams_are_shared_within_a_check_and_kept_by_nothing_after():
+    from kefu.norms import learned
+
+    folded = customer.folded_customer("快递一直没到，我很着急")
+    with learned.one_check():
+        assert learned.grams(folded) is learned.grams(folded)  # counted once for every head
+    assert learned.grams(folded) is not learned.grams(folded)  # outside a check: nothing kept
+    check("好的。", ReplyContext.from_turns([{"role": "customer", "text": "我很着急"}]))
+    assert learned._this_check.get() is None  # the check's counts went with it
