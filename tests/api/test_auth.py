@@ -353,8 +353,8 @@ def test_password_changes_are_rate_limited(strict_app, db, admin):
 # --- cookies in production ------------------------------------------------------------------
 
 
-def test_production_cookies_are_secure_whatever_the_setting_says(settings, engine, tmp_path, admin):
-    production = Settings(
+def _production(settings: Settings, tmp_path) -> Settings:
+    return Settings(
         env="production",
         secret_key="a-production-secret-key-for-the-test",
         data_dir=tmp_path,
@@ -363,14 +363,58 @@ def test_production_cookies_are_secure_whatever_the_setting_says(settings, engin
         log_level="WARNING",
         sla_sweep_in_server=False,
     )
-    with TestClient(create_app(production, engine=engine)) as client:
+
+
+def test_production_cookies_are_secure_whatever_the_setting_says(settings, engine, tmp_path, admin):
+    with TestClient(create_app(_production(settings, tmp_path), engine=engine)) as client:
         cookies = _set_cookies(_login(client))
-    assert "secure" in cookies["kefu_session"].lower().split("; ")
-    assert "secure" in cookies["kefu_csrf"].lower().split("; ")
+    assert "secure" in cookies["__Host-kefu_session"].lower().split("; ")
+    assert "secure" in cookies["__Host-kefu_csrf"].lower().split("; ")
+
+
+def test_production_cookies_are_host_cookies_read_by_api_pages_and_sockets(
+    settings, engine, tmp_path, admin
+):
+    app = create_app(_production(settings, tmp_path), engine=engine)
+    with TestClient(app, base_url="https://testserver") as client:
+        sign_in_form = _set_cookies(client.get("/login"))["__Host-kefu_signin"].lower()
+        assert "secure" in sign_in_form.split("; ")
+        login = _login(client)
+        cookies = _set_cookies(login)
+        assert {"__Host-kefu_session", "__Host-kefu_csrf"} <= set(cookies)
+        for sent in cookies.values():  # what a browser needs to keep a __Host- cookie
+            attributes = sent.lower().split("; ")
+            assert {"secure", "path=/"} <= set(attributes)
+            assert not any(a.startswith("domain=") for a in attributes)
+        cookie = client.cookies["__Host-kefu_session"]
+        assert client.get("/api/v1/auth/me").json()["email"] == admin.email
+        assert client.get("/inbox", follow_redirects=False).status_code == 200
+        with client.websocket_connect(
+            "/api/v1/events",
+            headers={"origin": "https://testserver", "cookie": f"__Host-kefu_session={cookie}"},
+        ) as socket:
+            socket.send_json({"type": "hello", "last_event_id": None})
+            assert socket.receive_json()["type"] == "ready"
+        # The bare name is nobody's session in production: a sibling host could have set it.
+        client.cookies.clear()
+        client.cookies.set("kefu_session", cookie)
+        assert client.get("/api/v1/auth/me").status_code == 401
+        assert client.get("/inbox", follow_redirects=False).status_code == 303
+        client.cookies.clear()
+        client.cookies.set("__Host-kefu_session", cookie)
+        signed_out = client.post(
+            "/api/v1/auth/logout", headers={"X-CSRF-Token": login.json()["csrf_token"]}
+        )
+        assert signed_out.status_code == 204
+        cleared = _set_cookies(signed_out)
+        assert {"__Host-kefu_session", "__Host-kefu_csrf"} <= set(cleared)
+        assert "max-age=0" in cleared["__Host-kefu_session"].lower()
 
 
 def test_development_cookies_are_not_secure_by_default(anon, admin):
     cookies = _set_cookies(_login(anon))
+    # Browsers refuse a __Host- cookie without Secure: over plain http the names stay bare.
+    assert set(cookies) == {"kefu_session", "kefu_csrf"}
     assert "secure" not in cookies["kefu_session"].lower().split("; ")
     assert "secure" not in cookies["kefu_csrf"].lower().split("; ")
 

@@ -167,3 +167,70 @@ def test_an_unexpected_error_is_logged_with_its_stack_and_answers_only_internal_
     (record,) = [r for r in caplog.records if r.name == "kefu.api"]
     assert record.getMessage() == "unhandled error on GET /api/v1/test-boom"
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+
+
+# --- an unexpected error in production (ASVS V13.4.2) -------------------------------------------
+
+SECRET_DETAIL = "boom at /etc/kefu/kefu.env KEFU_SECRET_KEY=never-shown"
+
+
+def _failing_production_app(settings, engine, tmp_path):
+    """A production app with two routes of this test's own that fail as a bug would."""
+    from fastapi.responses import HTMLResponse
+
+    from kefu.app import create_app
+    from kefu.settings import Settings
+
+    production = Settings(
+        env="production",
+        secret_key="a-production-secret-key-for-the-test",
+        data_dir=tmp_path,
+        database_url=settings.resolved_database_url,
+        log_level="CRITICAL",
+        sla_sweep_in_server=False,
+    )
+    app = create_app(production, engine=engine)
+
+    def fail() -> dict[str, str]:
+        raise RuntimeError(SECRET_DETAIL)
+
+    def fail_page() -> HTMLResponse:
+        raise KeyError(SECRET_DETAIL)
+
+    app.add_api_route("/api/v1/test-failure", fail)
+    app.add_api_route("/test-failure", fail_page, response_class=HTMLResponse)
+    return app
+
+
+def _shows_nothing_of_the_failure(text: str) -> None:
+    for leak in (SECRET_DETAIL, "RuntimeError", "KeyError", "Traceback", 'File "', "test_errors"):
+        assert leak not in text
+
+
+def test_an_unexpected_error_in_production_answers_without_a_traceback(settings, engine, tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    app = _failing_production_app(settings, engine, tmp_path)
+    assert app.debug is False
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/test-failure", headers={"accept-language": "en"})
+        page = client.get("/test-failure", headers={"accept": "text/html"})
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == {
+        "error": {
+            "code": "internal_error",
+            "message": answer.json()["error"]["message"],
+            "details": None,
+        }
+    }
+    assert answer.json()["error"]["message"]
+    _shows_nothing_of_the_failure(answer.text)
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<html" in page.text and "internal_error" in page.text
+    _shows_nothing_of_the_failure(page.text)

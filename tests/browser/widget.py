@@ -79,3 +79,17 @@ def wait_for(
             page.wait_for_timeout(every * 1000)
         else:
             time.sleep(every)
+
+
+def visitor_writes(page: Page, shop: str, api: Any, text: str) -> tuple[ChatWidget, int]:
+    """A visitor opens the shop's widget and writes ``text``; the widget and the id of the web
+    chat ticket it made (the first one: a test's own database)."""
+    page.goto(shop)
+    widget = ChatWidget(page)
+    widget.open()
+    widget.send(text)
+    expect(widget.sent().last).to_be_visible()
+    tickets = wait_for(
+        lambda: api.get("/api/v1/tickets", params={"channel": "webchat"}).json()["items"]
+    )
+    return widget, tickets[0]["id"]

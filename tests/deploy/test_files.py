@@ -146,3 +146,36 @@ def test_nginx_lets_an_idle_upstream_connection_go_before_uvicorn_closes_it():
     timeout = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
     assert timeout is not None
     assert int(timeout.group(1)) < uvicorn.Config("kefu.app:create_app").timeout_keep_alive
+
+
+def _site_directive(name: str) -> str:
+    found = re.findall(rf"^\s+{name} ([^;]+);", NGINX_SITE.read_text(), flags=re.MULTILINE)
+    assert len(found) == 1, name
+    return found[0]
+
+
+def test_nginx_offers_tls_1_2_only_forward_secret_aead_suites_and_lets_the_client_choose():
+    """ASVS V12.1.2: every suite named is ECDHE with AES-GCM or ChaCha20-Poly1305, and OpenSSL's
+    own reading of the list (what nginx hands it) holds nothing else for TLS 1.2."""
+    assert _site_directive("ssl_protocols").split() == ["TLSv1.2", "TLSv1.3"]
+    assert _site_directive("ssl_prefer_server_ciphers") == "off"
+    suites = _site_directive("ssl_ciphers").split(":")
+    assert suites
+    for suite in suites:  # names only: no aliases (HIGH, DEFAULT) that grow with OpenSSL
+        assert re.fullmatch(r"ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)", suite), suite  # fmt: skip
+    expanded = subprocess.run(
+        ["openssl", "ciphers", "-v", ":".join(suites)],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout.splitlines()  # fmt: skip
+    tls12 = [line.split() for line in expanded if line.split()[1] == "TLSv1.2"]
+    assert len(tls12) == len(suites)
+    for name, _version, kx, _au, enc, mac in tls12:
+        assert kx == "Kx=ECDH" and mac == "Mac=AEAD", name
+        assert enc.startswith(("Enc=AESGCM", "Enc=CHACHA20/POLY1305")), name
+
+
+def test_the_nginx_site_caches_and_stores_nothing_it_proxies():
+    """ASVS V14.2.2: no answer of kefu (a case, a customer) is kept on the proxy's disk."""
+    directives = "\n".join(line.split("#")[0] for line in NGINX_SITE.read_text().splitlines())
+    for kept in ("proxy_cache", "proxy_store", "fastcgi_cache", "uwsgi_cache", "scgi_cache"):
+        assert kept not in directives

@@ -4,7 +4,11 @@ used through the proxy as browsers, widgets and integrations use it."""
 
 from __future__ import annotations
 
+import socket
+import ssl
 import uuid
+import warnings
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -23,6 +27,8 @@ from tests.realtime.sockets import is_event, open_socket
 from tests.visitors import Widget, start
 
 pytestmark = pytest.mark.deploy
+
+SESSION = "__Host-kefu_session"  # the stack runs as production: Secure cookies, __Host- names
 
 
 def _sign_in(browser: httpx.Client, email: str) -> httpx.Response:
@@ -65,6 +71,45 @@ def test_plain_http_is_sent_to_https_and_every_server_takes_requests(stack):
     assert all(a.status_code == 200 for a in answers.values())
 
 
+def _handshake(stack: Stack, version: ssl.TLSVersion, ciphers: str) -> tuple[str | None, str]:
+    """The protocol and TLS 1.2 suite nginx agrees to with a client offering only these (the
+    client's own floor lowered, so that a refusal is nginx's)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(stack.folder / "cert.pem")
+    with warnings.catch_warnings():  # TLS 1.0 and 1.1 are deprecated: that is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = context.maximum_version = version
+    context.set_ciphers(f"{ciphers}:@SECLEVEL=0")
+    address = urlsplit(stack.proxy)
+    host, port = address.hostname or "", address.port or 443
+    with (
+        socket.create_connection((host, port), timeout=10, source_address=(BROWSER, 0)) as raw,
+        context.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        return tls.version(), tls.cipher()[0]
+
+
+def test_nginx_prefers_tls_1_3_and_refuses_1_0_1_1_and_1_2_without_forward_secret_aead(stack):
+    """ASVS V12.1.1, V12.1.2: the refusals are nginx's alerts, and the same client is let in
+    with a suite of the list."""
+    address = urlsplit(stack.proxy)
+    with (
+        socket.create_connection(
+            (address.hostname, address.port), source_address=(BROWSER, 0)
+        ) as raw,
+        stack.tls.wrap_socket(raw, server_hostname=address.hostname) as latest,
+    ):
+        assert latest.version() == "TLSv1.3"  # a client that can has the latest
+    good = _handshake(stack, ssl.TLSVersion.TLSv1_2, "ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert good == ("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256")
+    for cbc in ("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256"):
+        with pytest.raises(ssl.SSLError, match="HANDSHAKE_FAILURE"):
+            _handshake(stack, ssl.TLSVersion.TLSv1_2, cbc)
+    for old in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+        with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION"):
+            _handshake(stack, old, "ECDHE-ECDSA-AES128-SHA")
+
+
 def test_a_session_opened_on_one_server_is_good_on_the_other_until_signed_out(stack):
     with stack.session() as db:
         user = factories.make_user(db, role="agent")
@@ -78,7 +123,7 @@ def test_a_session_opened_on_one_server_is_good_on_the_other_until_signed_out(st
             "/api/v1/auth/logout", headers={"X-CSRF-Token": signed_in.json()["csrf_token"]}
         )
         assert signed_out.status_code == 204
-        browser.cookies.set("kefu_session", signed_in.cookies["kefu_session"])
+        browser.cookies.set(SESSION, signed_in.cookies[SESSION])
         after = _served_by_each(stack, lambda: browser.get("/api/v1/auth/me"))
     assert {a.status_code for a in after.values()} == {401}
 
@@ -89,9 +134,11 @@ def test_a_visitors_message_through_nginx_reaches_an_agents_socket_on_the_other_
         agent = factories.make_user(db, groups=[group])
         channel = factories.make_webchat_channel(db, group_id=group.id)
     with stack.browser() as browser:
-        cookie = _sign_in(browser, agent.email).cookies["kefu_session"]
+        cookie = _sign_in(browser, agent.email).cookies[SESSION]
         # The browser's socket: its session cookie and kefu's own origin, through nginx's upgrade.
-        socket = open_socket(stack.proxy, cookie=cookie, origin=stack.proxy, tls=stack.tls)
+        socket = open_socket(
+            stack.proxy, cookie=cookie, origin=stack.proxy, tls=stack.tls, cookie_name=SESSION
+        )
         try:
             socket.hello()
             agent_on = "http://" + socket.connection.response.headers["X-Test-Upstream"]

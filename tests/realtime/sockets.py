@@ -78,8 +78,10 @@ def open_socket(
     cookie: str | None = None,
     origin: str | None = None,
     tls: ssl.SSLContext | None = None,
+    cookie_name: str = "kefu_session",
 ) -> StaffSocket:
-    """The staff socket of the server at ``base_url`` (http → ws, https → wss with ``tls``)."""
+    """The staff socket of the server at ``base_url`` (http → ws, https → wss with ``tls``);
+    ``cookie_name``: ``__Host-kefu_session`` for a production server."""
     url = base_url.replace("http", "ws", 1) + "/api/v1/events"
     if query_token:
         url += f"?token={query_token}"
@@ -87,7 +89,7 @@ def open_socket(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if cookie:
-        headers["Cookie"] = f"kefu_session={cookie}"
+        headers["Cookie"] = f"{cookie_name}={cookie}"
     try:
         connection = connect(
             url,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from kefu.api.access import ANYONE, STAFF, allow
 from kefu.api.client_address import client_address
+from kefu.api.cookies import cookie_name
 from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
@@ -184,7 +185,7 @@ def open_session(
         ip=client_address(request, settings.trusted_proxy_networks),
         user_agent=request.headers.get("user-agent", ""),
         second_factor=second_factor,
-        replacing=request.cookies.get(SESSION_COOKIE),
+        replacing=request.cookies.get(cookie_name(settings, SESSION_COOKIE)),
     )
 
 
@@ -192,7 +193,7 @@ def set_session_cookies(response: Response, settings: Settings, cookie: str, csr
     """The session cookie (HttpOnly) and the CSRF cookie a script reads, for a new sign-in."""
     max_age = settings.session_days * 86400
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(settings, SESSION_COOKIE),
         cookie,
         max_age=max_age,
         httponly=True,
@@ -200,7 +201,7 @@ def set_session_cookies(response: Response, settings: Settings, cookie: str, csr
         secure=settings.secure_cookies,
     )
     response.set_cookie(
-        CSRF_COOKIE,
+        cookie_name(settings, CSRF_COOKIE),
         csrf,
         max_age=max_age,
         httponly=False,
@@ -210,8 +211,8 @@ def set_session_cookies(response: Response, settings: Settings, cookie: str, csr
 
 
 def clear_session_cookies(response: Response, settings: Settings) -> None:
-    response.delete_cookie(SESSION_COOKIE, secure=settings.secure_cookies)
-    response.delete_cookie(CSRF_COOKIE, secure=settings.secure_cookies)
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(cookie_name(settings, name), secure=settings.secure_cookies)
 
 
 @router.post("/logout", status_code=204, summary="End this browser session", **allow(*STAFF))

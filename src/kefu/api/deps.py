@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from kefu.api.cookies import cookie_name
 from kefu.api.database_gate import ADMITTED
 from kefu.db.base import utcnow
 from kefu.db.models import LoginSession
@@ -86,10 +87,10 @@ async def current_actor(request: Request, db: DB) -> Actor:
         if actor.is_integration:
             raise KefuError("staff_required", status_code=403)
         return actor
-    cookie = request.cookies.get(SESSION_COOKIE)
+    settings: Settings = request.app.state.settings
+    cookie = request.cookies.get(cookie_name(settings, SESSION_COOKIE))
     if not cookie:
         raise NotAuthenticated()
-    settings: Settings = request.app.state.settings
     login = auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
     request.state.actor_id = login.user_id
     if request.method not in SAFE_METHODS and not auth.csrf_matches(
@@ -179,7 +180,7 @@ async def integration_actor(request: Request) -> Actor:
     """
     secret = _bearer_secret(request)
     if secret is None:
-        if request.cookies.get(SESSION_COOKIE):
+        if request.cookies.get(cookie_name(request.app.state.settings, SESSION_COOKIE)):
             raise KefuError("integration_required", status_code=403)
         raise NotAuthenticated()
     actor: Actor | None = request.app.state.token_cache.get(auth.digest(secret))

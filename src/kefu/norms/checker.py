@@ -38,8 +38,9 @@ def check(reply: str, context: ReplyContext | None = None) -> list[Finding]:
     folded = fold(reply)
     words = load()
     findings: list[Finding] = []
-    for name, rule in RULE_FUNCTIONS.items():
-        findings.extend(_judged(folded, words[name], rule(folded, context, words[name])))
+    with learned.one_check():
+        for name, rule in RULE_FUNCTIONS.items():
+            findings.extend(_judged(folded, words[name], rule(folded, context, words[name])))
     return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
 
 

@@ -14,7 +14,9 @@ Each head is a linear model over character 1-3-gram TF-IDF (the n-grams of
 ``kefu.nlp.features.char_ngrams``, as scikit-learn computes TF-IDF), trained by
 ``python -m kefu.norms.train`` from the labelled norms files and shipped as
 ``models/norms-learned.npz``. Only NumPy runs here; scikit-learn is needed to train only.
-A text's n-grams are counted once and shared by every head that reads it.
+A text's n-grams are counted once per check (``one_check``) and shared by every head that
+reads it; nothing of a text outlives its check (ASVS V14.2.2: the texts are customers' words
+and agents' replies).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,9 +48,31 @@ def gram_key(gram: str) -> int:
     return key
 
 
-@lru_cache(maxsize=64)
-def grams(folded: str, n_max: int = 3) -> tuple[np.ndarray, np.ndarray]:
+Grams = tuple[np.ndarray, np.ndarray]
+_this_check: ContextVar[dict[tuple[str, int], Grams] | None] = ContextVar("grams", default=None)
+
+
+@contextmanager
+def one_check() -> Iterator[None]:
+    """Within it, each text's n-grams are counted once; they are forgotten when it ends."""
+    token = _this_check.set({})
+    try:
+        yield
+    finally:
+        _this_check.reset(token)
+
+
+def grams(folded: str, n_max: int = 3) -> Grams:
     """The distinct 1- to ``n_max``-gram keys of a folded text (sorted) and their counts."""
+    counted = _this_check.get()
+    if counted is None:
+        return _count_grams(folded, n_max)
+    if (folded, n_max) not in counted:
+        counted[folded, n_max] = _count_grams(folded, n_max)
+    return counted[folded, n_max]
+
+
+def _count_grams(folded: str, n_max: int) -> Grams:
     codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
     codes[codes == 0] = 0xFFFD
     parts = [codes]

@@ -51,6 +51,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect
 
+from kefu.api.cookies import cookie_name
 from kefu.api.deps import SESSION_COOKIE
 from kefu.domain import events as ev
 from kefu.domain.event_audience import TicketPlace, Viewer
@@ -124,7 +125,7 @@ async def staff_events(websocket: WebSocket) -> None:
         return
     try:
         credential = credential_from(
-            cookie=websocket.cookies.get(SESSION_COOKIE),
+            cookie=websocket.cookies.get(cookie_name(settings, SESSION_COOKIE)),
             authorization=websocket.headers.get("authorization"),
             token=websocket.query_params.get("token"),
         )

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 
+from kefu.api.cookies import cookie_name, read_cookie
 from kefu.api.deps import (
     CSRF_HEADER,
     DB,
@@ -101,7 +102,7 @@ def check_signed_out_form(request: Request, sent: str, cookie: str) -> None:
     origin, repeating the token of the page's own cookie. Its errors are pages."""
     request.state.html_page = True
     check_origin(request)
-    check_token(sent, request.cookies.get(cookie, ""))
+    check_token(sent, read_cookie(request, cookie) or "")
 
 
 async def check_form(request: Request, expected_token: str) -> None:
@@ -119,11 +120,11 @@ async def check_form(request: Request, expected_token: str) -> None:
 async def page_actor(request: Request, db: DB) -> Actor:
     """The signed-in staff member behind a page or a form of the workspace."""
     request.state.html_page = True
-    cookie = request.cookies.get(SESSION_COOKIE)
+    settings: Settings = request.app.state.settings
+    cookie = request.cookies.get(cookie_name(settings, SESSION_COOKIE))
     back_to = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not cookie:
         raise SignInRequired(back_to)
-    settings: Settings = request.app.state.settings
     try:
         login = auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
     except NotAuthenticated as e:

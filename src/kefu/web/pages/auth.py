@@ -20,6 +20,7 @@ from kefu.api.auth import (
     open_session,
     set_session_cookies,
 )
+from kefu.api.cookies import clear_cookie, cookie_name, read_cookie, set_form_cookie
 from kefu.api.deps import DB, SESSION_COOKIE, AppSettings
 from kefu.api.users import Password
 from kefu.db.base import utcnow
@@ -88,7 +89,7 @@ def _sign_in_page(
     done: str = "",
     status: int = 200,
 ) -> Response:
-    token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
+    token = read_cookie(request, SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
     context = {
         "next": next_path,
         "email": email,
@@ -100,14 +101,14 @@ def _sign_in_page(
         "demo_password": DEMO_PASSWORD,
     }
     response = page(request, "workspace/login.html", context, status=status)
-    response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    set_form_cookie(response, request.app.state.settings, SIGN_IN_COOKIE, token)
     return response
 
 
 @router.get("/")
 def home(request: Request, db: DB, settings: AppSettings) -> Response:
     """The workspace for someone signed in, else the sign-in page."""
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(cookie_name(settings, SESSION_COOKIE))
     if cookie:
         try:
             auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
@@ -126,7 +127,7 @@ def sign_in_page(
     expired: str = "",
     reset: str = "",
 ) -> Response:
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(cookie_name(settings, SESSION_COOKIE))
     if cookie:
         try:
             auth.resolve_session(db, cookie, idle_minutes=settings.session_idle_minutes)
@@ -174,7 +175,7 @@ def _signed_in(
     cookie, row = open_session(request, db, settings, user, second_factor=second_factor)
     response = RedirectResponse(target, status_code=303)
     set_session_cookies(response, settings, cookie, row.csrf_token)
-    response.delete_cookie(SIGN_IN_COOKIE)
+    clear_cookie(response, settings, SIGN_IN_COOKIE)
     return response
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from kefu.api.cookies import clear_cookie, read_cookie, set_form_cookie
 from kefu.api.deps import DB, AppSettings
 from kefu.api.password_reset import Limiter, ask_for_reset
 from kefu.errors import KefuError
@@ -26,9 +27,9 @@ Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9
 
 
 def _form_page(request: Request, template: str, status: int = 200, **context: object) -> Response:
-    token = request.cookies.get(RESET_COOKIE) or secrets.token_urlsafe(24)
+    token = read_cookie(request, RESET_COOKIE) or secrets.token_urlsafe(24)
     response = page(request, template, {"form_token": token, **context}, status=status)
-    response.set_cookie(RESET_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    set_form_cookie(response, request.app.state.settings, RESET_COOKIE, token)
     return response
 
 
@@ -88,7 +89,7 @@ def set_new_password(  # nosec: empty or a flag
     if error:
         return _form_page(request, "workspace/password_new.html", 422, token=token, error=error)
     response = RedirectResponse("/login?reset=1", status_code=303)
-    response.delete_cookie(RESET_COOKIE)
+    clear_cookie(response, request.app.state.settings, RESET_COOKIE)
     return response
 
 
