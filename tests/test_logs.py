@@ -128,13 +128,17 @@ def test_kefu_logs_only_to_the_one_handler_the_inventory_names(root_handlers):
 
 @pytest.fixture
 def uvicorn_handlers() -> Iterator[None]:
+    """uvicorn's loggers as a fresh process has them (a full run's other servers may have
+    configured them), put back afterwards."""
     loggers = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
-    before = [list(lg.handlers) for lg in loggers]
+    before = [(list(lg.handlers), lg.propagate) for lg in loggers]
     for lg in loggers:
         lg.handlers[:] = []
+        lg.propagate = True
     yield
-    for lg, handlers in zip(loggers, before, strict=True):
+    for lg, (handlers, propagate) in zip(loggers, before, strict=True):
         lg.handlers[:] = handlers
+        lg.propagate = propagate
 
 
 def test_kefu_serve_leaves_uvicorns_lines_to_kefus_handler(uvicorn_handlers):
