@@ -31,8 +31,8 @@ README = """# The bundled vulnerability snapshot
 
 `make audit` (scripts/audit.py) reads this folder when no online vulnerability service answers
 (this build machine reaches the package registries only). It holds the advisories of the
-[PyPA advisory database](https://github.com/pypa/advisory-database) (OSV format, files unchanged)
-for the packages in requirements.lock and requirements-dev.lock.
+[PyPA advisory database](https://github.com/pypa/advisory-database) (OSV format, files unchanged),
+or of a fork that follows it, for the packages in requirements.lock and requirements-dev.lock.
 
 - source: {source}
 - commit: `{commit}`
@@ -53,7 +53,12 @@ def git(checkout: Path, *args: str) -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def rebuild(checkout: Path, *, into: Path = SNAPSHOT, locks: Sequence[Path] = LOCKS) -> str:
+PYPA = "https://github.com/pypa/advisory-database"
+
+
+def rebuild(
+    checkout: Path, *, into: Path = SNAPSHOT, locks: Sequence[Path] = LOCKS, source: str = PYPA
+) -> str:
     """Replace the snapshot in `into` by the locked packages' advisories of `checkout`."""
     commit, date = git(checkout, "log", "-1", "--format=%H %cI").split()
     pins = read_locks(locks)
@@ -76,7 +81,7 @@ def rebuild(checkout: Path, *, into: Path = SNAPSHOT, locks: Sequence[Path] = LO
         (target / package).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / package / path.name)
     copied = len(chosen)
-    meta = {"source": "https://github.com/pypa/advisory-database", "commit": commit, "date": date}
+    meta = {"source": source, "commit": commit, "date": date}
     (into / "snapshot.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     (into / "README.md").write_text(
         README.format(
@@ -96,12 +101,15 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkout", type=Path, help="a clone of pypa/advisory-database")
     parser.add_argument("--into", type=Path, default=SNAPSHOT, help="the snapshot folder")
+    parser.add_argument(
+        "--source", default=PYPA, help="where the checkout came from (a mirror or fork of it)"
+    )
     args = parser.parse_args(argv)
     if not (args.checkout / "vulns").is_dir():
         print(f"{args.checkout} has no vulns/ folder", file=sys.stderr)
         return 2
     try:
-        print(rebuild(args.checkout, into=args.into))
+        print(rebuild(args.checkout, into=args.into, source=args.source))
     except AuditError as e:
         print(f"not rebuilt: {e}", file=sys.stderr)
         return 2
