@@ -68,7 +68,7 @@ audit: install-dev  # the locks against known vulnerabilities: pip-audit online,
 	$(BIN)/python scripts/audit.py
 
 i18n: install-dev  # the workspace's catalogue: new strings added to en.po, to be translated there
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext:2 --no-location --sort-output -o build/kefu.pot src/kefu/web
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext:2 --no-location --sort-output -o build/kefu.pot src/kefu/web src/kefu/domain/qa
 	$(BIN)/pybabel update -i build/kefu.pot -o src/kefu/web/locale/en.po -l en --no-fuzzy-matching --ignore-obsolete
 
 fmt: install-dev

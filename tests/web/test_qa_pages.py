@@ -200,6 +200,9 @@ def test_the_pages_in_english(db: Session, engine: Engine, sign_in: SignIn) -> N
     page = boss.client.get(f"/qa/reviews/{review.id}").text
     assert "Conversation" in page and "Fail" in page and "Save the judgement" in page
     assert ">Explanation<" in page and ">Agent<" in html and ">Ticket<" in html
+    # The verdicts' explanations are the reader's language too, not the Chinese they are stored in.
+    assert "A reply shifts blame, dismisses the customer&#39;s feelings or is impolite." in page
+    assert "推卸责任" not in page
     agent = sign_in(agent_user)
     agent.client.cookies.set("kefu_lang", "en")
     refused = agent.form(f"/qa/reviews/{review.id}/dispute", {"comment": ""})

@@ -3,9 +3,9 @@ marked with ``N_`` so the catalogue extraction finds them and pages translate th
 
 from __future__ import annotations
 
+from kefu.domain.translatable import N_
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "translate later"
-    return message
+__all__ = ["LABELS", "N_", "label"]
 
 
 LABELS: dict[str, dict[str, str]] = {

@@ -9,7 +9,7 @@ attributes or ``<script type="application/json">`` blocks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from kefu.domain.masking import mask_numbers, sees_full_numbers
+from kefu.domain.qa.criteria import explain
 from kefu.domain.roles import Role
 from kefu.web import i18n
 from kefu.web.assets import TEMPLATES_DIR, static_url
@@ -57,9 +58,25 @@ def environment(language: str) -> Environment:
         static=static_url,
         label=lambda kind, code: translate(label(kind, code)) if code else "",
         numbers_for=numbers_for,
+        explanation=lambda result: explanation(result, language),
     )
     env.filters.update(local_time=local_time, short_time=short_time, iso=iso, marked=marked)
     return env
+
+
+def explanation(result: Mapping[str, Any], language: str) -> str:
+    """A stored review result's explanation in ``language``: its template translated and filled
+    (stage codes as the stages' names); a result stored before templates, as it was written."""
+    template = result.get("template")
+    if not template:
+        return str(result.get("explanation") or "")
+    translate = i18n.translations(language).gettext
+    return explain(
+        translate(template),
+        result.get("params") or {},
+        stage_name=lambda code: translate(label("stage", code)),
+        separator="、" if language.startswith("zh") else ", ",
+    )
 
 
 def numbers_for(reader: Any, text: str) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from kefu.domain.case_loop import STAGE_NAMES_ZH, Stage
 
 
 class Criterion(StrEnum):
@@ -57,17 +60,49 @@ class Evidence:
                 "message_id": self.message_id}  # fmt: skip
 
 
+Param = str | int | tuple[str, ...]  # a tuple holds complaint-loop stage codes
+
+
 @dataclass(frozen=True)
 class CriterionResult:
+    """A criterion's verdict and why: ``template`` is a Chinese sentence of the catalogue (marked
+    with ``N_``) with ``{name}`` places filled from ``params``, so a page can show it in the
+    reader's language; ``explanation`` is the sentence in Chinese."""
+
     criterion: Criterion
     verdict: Verdict
-    explanation: str  # Chinese, for the agent and the reviewer
+    template: str
     evidence: tuple[Evidence, ...] = ()
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+    @property
+    def explanation(self) -> str:
+        return explain(self.template, self.params, stage_name=lambda s: STAGE_NAMES_ZH[Stage(s)])
 
     def to_json(self) -> dict[str, Any]:
         return {
             "criterion": self.criterion.value,
             "verdict": self.verdict.value,
             "explanation": self.explanation,
+            "template": self.template,
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()},
             "evidence": [e.to_json() for e in self.evidence],
         }
+
+
+def explain(
+    template: str,
+    params: Mapping[str, Any],
+    *,
+    stage_name: Any,
+    separator: str = "、",
+) -> str:
+    """``template`` with its places filled: a list of stage codes as their names, joined."""
+    filled = {
+        k: separator.join(stage_name(s) for s in v) if isinstance(v, list | tuple) else v
+        for k, v in params.items()
+    }
+    try:
+        return template.format(**filled)
+    except (KeyError, IndexError, ValueError):  # a translation that lost a place: as written
+        return template

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from kefu.domain.case_loop import STAGE_NAMES_ZH, Stage
+from kefu.domain.case_loop import Stage
 from kefu.domain.qa.conversation import AGENT, CUSTOMER, Conversation, Found, Turn
 from kefu.domain.qa.criteria import Criterion, CriterionResult, Evidence, Verdict
+from kefu.domain.translatable import N_
 from kefu.domain.triage_labels import Emotion
 
 # The norms rules whose finding in an agent turn fails a criterion.
@@ -37,22 +38,33 @@ UNREST = {
 }
 
 _PASS_TEXT = {
-    Criterion.GREETING: "首次回复有问候。",
-    Criterion.CLOSING: "结束前确认了客户是否满意或还需帮助。",
-    Criterion.EMPATHY: "客户有负面情绪时，下一条回复回应了感受或致歉。",
-    Criterion.COURTESY: "没有推卸责任、否定情绪或不礼貌的说法。",
-    Criterion.JARGON: "没有未加解释的专业术语。",
-    Criterion.COMMITMENTS: "承诺有时限或明确的下一步，没有过度保证。",
-    Criterion.PRIVACY: "回复中没有完整的手机号、证件号、银行卡号或住址。",
+    Criterion.GREETING: N_("首次回复有问候。"),
+    Criterion.CLOSING: N_("结束前确认了客户是否满意或还需帮助。"),
+    Criterion.EMPATHY: N_("客户有负面情绪时，下一条回复回应了感受或致歉。"),
+    Criterion.COURTESY: N_("没有推卸责任、否定情绪或不礼貌的说法。"),
+    Criterion.JARGON: N_("没有未加解释的专业术语。"),
+    Criterion.COMMITMENTS: N_("承诺有时限或明确的下一步，没有过度保证。"),
+    Criterion.PRIVACY: N_("回复中没有完整的手机号、证件号、银行卡号或住址。"),
 }
 _FAIL_TEXT = {
-    Criterion.GREETING: "首次回复没有问候，直接进入正题。",
-    Criterion.CLOSING: "结束时没有确认客户是否满意，也没有询问是否还需其他帮助。",
-    Criterion.EMPATHY: "客户表达了负面情绪，回复没有回应感受或致歉。",
-    Criterion.COURTESY: "回复中有推卸责任、否定客户情绪或不礼貌的说法。",
-    Criterion.JARGON: "使用了客户不易理解的术语，没有解释。",
-    Criterion.COMMITMENTS: "承诺含糊（没有时限）或做了无法保证的承诺。",
-    Criterion.PRIVACY: "回复暴露了客户的完整隐私信息，应脱敏显示。",
+    Criterion.GREETING: N_("首次回复没有问候，直接进入正题。"),
+    Criterion.CLOSING: N_("结束时没有确认客户是否满意，也没有询问是否还需其他帮助。"),
+    Criterion.EMPATHY: N_("客户表达了负面情绪，回复没有回应感受或致歉。"),
+    Criterion.COURTESY: N_("回复中有推卸责任、否定客户情绪或不礼貌的说法。"),
+    Criterion.JARGON: N_("使用了客户不易理解的术语，没有解释。"),
+    Criterion.COMMITMENTS: N_("承诺含糊（没有时限）或做了无法保证的承诺。"),
+    Criterion.PRIVACY: N_("回复暴露了客户的完整隐私信息，应脱敏显示。"),
+}
+
+_CSAT_TEXT = {
+    Verdict.PASS: N_("客户满意度评分 {score}，满意。"),
+    Verdict.FAIL: N_("客户满意度评分 {score}，不满意。"),
+    Verdict.NA: N_("客户满意度评分 {score}，态度中立。"),
+}
+_NPS_TEXT = {
+    Verdict.PASS: N_("客户推荐度评分 {score}，满意。"),
+    Verdict.FAIL: N_("客户推荐度评分 {score}，不满意。"),
+    Verdict.NA: N_("客户推荐度评分 {score}，态度中立。"),
 }
 
 
@@ -70,7 +82,7 @@ def _by_rules(
 ) -> CriterionResult:
     """Fail with every finding of the criterion's rules in ``turns``; pass when there is none."""
     if not turns:
-        return CriterionResult(criterion, Verdict.NA, "没有需要评估的客服回复。")
+        return CriterionResult(criterion, Verdict.NA, N_("没有需要评估的客服回复。"))
     rules = RULES[criterion]
     evidence = tuple(
         _evidence(conversation.turns, i, f)
@@ -101,7 +113,7 @@ def empathy(c: Conversation) -> CriterionResult:
         }
     )
     if not answers:
-        return CriterionResult(Criterion.EMPATHY, Verdict.NA, "客户没有表达负面情绪。")
+        return CriterionResult(Criterion.EMPATHY, Verdict.NA, N_("客户没有表达负面情绪。"))
     return _by_rules(Criterion.EMPATHY, answers, c)
 
 
@@ -118,7 +130,7 @@ def response_time(c: Conversation) -> CriterionResult:
     target; customer turns after the agent's last reply are the conversation's end."""
     target = c.first_response_target
     if target is None:
-        return CriterionResult(Criterion.RESPONSE_TIME, Verdict.NA, "该工单没有响应时限。")
+        return CriterionResult(Criterion.RESPONSE_TIME, Verdict.NA, N_("该工单没有响应时限。"))
     late: list[Evidence] = []
     waiting: int | None = None
     answered_any = False
@@ -131,59 +143,59 @@ def response_time(c: Conversation) -> CriterionResult:
                 late.append(Evidence(i, 0, 0, "", turn.message_id))
             waiting = None
     if not answered_any:
-        return CriterionResult(Criterion.RESPONSE_TIME, Verdict.NA, "没有需要回复的客户消息。")
+        return CriterionResult(Criterion.RESPONSE_TIME, Verdict.NA, N_("没有需要回复的客户消息。"))
     minutes = int(target.total_seconds() // 60)
     if late:
         return CriterionResult(Criterion.RESPONSE_TIME, Verdict.FAIL,
-                               f"有回复超过了 {minutes} 分钟的响应时限。", tuple(late))  # fmt: skip
+                               N_("有回复超过了 {minutes} 分钟的响应时限。"), tuple(late),
+                               {"minutes": minutes})  # fmt: skip
     return CriterionResult(Criterion.RESPONSE_TIME, Verdict.PASS,
-                           f"每次回复都在 {minutes} 分钟的响应时限内。")  # fmt: skip
+                           N_("每次回复都在 {minutes} 分钟的响应时限内。"), (),
+                           {"minutes": minutes})  # fmt: skip
 
 
 def emotion_trend(c: Conversation) -> CriterionResult:
     customer = [(i, t) for i, t in enumerate(c.turns) if t.role == CUSTOMER and t.emotion]
     if len(customer) < 2:
-        return CriterionResult(Criterion.EMOTION_TREND, Verdict.NA, "客户只发言一次。")
+        return CriterionResult(Criterion.EMOTION_TREND, Verdict.NA, N_("客户只发言一次。"))
     (_, first), (last_index, last) = customer[0], customer[-1]
     before, after = UNREST.get(first.emotion or "", 1), UNREST.get(last.emotion or "", 1)
     evidence = (Evidence(last_index, 0, len(last.text), last.text, last.message_id),)
     if after < before or (after == before and not first.negative):
         return CriterionResult(Criterion.EMOTION_TREND, Verdict.PASS,
-                               "客户结束时的情绪不比开始时差。", evidence)  # fmt: skip
+                               N_("客户结束时的情绪不比开始时差。"), evidence)  # fmt: skip
     return CriterionResult(Criterion.EMOTION_TREND, Verdict.FAIL,
-                           "客户结束时的情绪没有好转。", evidence)  # fmt: skip
+                           N_("客户结束时的情绪没有好转。"), evidence)  # fmt: skip
 
 
 def loop_complete(c: Conversation) -> CriterionResult:
     if not c.complaint:
-        return CriterionResult(Criterion.LOOP_COMPLETE, Verdict.NA, "不是投诉工单。")
+        return CriterionResult(Criterion.LOOP_COMPLETE, Verdict.NA, N_("不是投诉工单。"))
     missing = [s for s in COMPLAINT_STEPS if s.value not in c.loop_stages]
     seen = [s for s in c.loop_stages if s in {step.value for step in COMPLAINT_STEPS}]
     if not missing and seen == [s.value for s in COMPLAINT_STEPS]:
         return CriterionResult(
-            Criterion.LOOP_COMPLETE, Verdict.PASS, "投诉闭环的五个步骤都已完成。"
+            Criterion.LOOP_COMPLETE, Verdict.PASS, N_("投诉闭环的五个步骤都已完成。")
         )
     if missing:
-        text = "投诉闭环缺少步骤：" + "、".join(STAGE_NAMES_ZH[s] for s in missing)
-    else:
-        text = "投诉闭环的步骤顺序不对。"
-    return CriterionResult(Criterion.LOOP_COMPLETE, Verdict.FAIL, text)
+        steps = tuple(s.value for s in missing)
+        return CriterionResult(Criterion.LOOP_COMPLETE, Verdict.FAIL,
+                               N_("投诉闭环缺少步骤：{steps}"), (), {"steps": steps})  # fmt: skip
+    return CriterionResult(Criterion.LOOP_COMPLETE, Verdict.FAIL, N_("投诉闭环的步骤顺序不对。"))
 
 
 def survey(c: Conversation) -> CriterionResult:
     answer = c.survey
     if answer is None or (answer.csat is None and answer.nps is None):
-        return CriterionResult(Criterion.SURVEY, Verdict.NA, "客户没有回答满意度调查。")
+        return CriterionResult(Criterion.SURVEY, Verdict.NA, N_("客户没有回答满意度调查。"))
     if answer.csat is not None:
-        score, good, bad, label = answer.csat, answer.csat >= 4, answer.csat <= 2, "满意度"
+        score, good, bad = answer.csat, answer.csat >= 4, answer.csat <= 2
+        texts = _CSAT_TEXT
     else:
         score = answer.nps or 0
-        good, bad, label = score >= 9, score <= 6, "推荐度"
-    if good:
-        return CriterionResult(Criterion.SURVEY, Verdict.PASS, f"客户{label}评分 {score}，满意。")
-    if bad:
-        return CriterionResult(Criterion.SURVEY, Verdict.FAIL, f"客户{label}评分 {score}，不满意。")
-    return CriterionResult(Criterion.SURVEY, Verdict.NA, f"客户{label}评分 {score}，态度中立。")
+        good, bad, texts = score >= 9, score <= 6, _NPS_TEXT
+    verdict = Verdict.PASS if good else Verdict.FAIL if bad else Verdict.NA
+    return CriterionResult(Criterion.SURVEY, verdict, texts[verdict], (), {"score": score})
 
 
 JUDGES: dict[Criterion, Callable[[Conversation], CriterionResult]] = {

@@ -31,7 +31,7 @@ from kefu.services.outbound import states
 # Where an outbox row is going is not the customer's: an integration's URL, a subscription.
 _TARGET_KEPT = frozenset({"url", "subscription_id", "event", "kind", "template_id"})
 # The part of a QA verdict that is the rule's, not the conversation's.
-_REVIEW_KEPT = frozenset({"criterion", "verdict", "explanation"})
+_REVIEW_KEPT = frozenset({"criterion", "verdict", "explanation", "template", "params"})
 
 
 def erase_case_records(
