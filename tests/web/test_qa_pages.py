@@ -203,6 +203,7 @@ def test_the_pages_in_english(db: Session, engine: Engine, sign_in: SignIn) -> N
     # The verdicts' explanations are the reader's language too, not the Chinese they are stored in.
     assert "A reply shifts blame, dismisses the customer&#39;s feelings or is impolite." in page
     assert "推卸责任" not in page
+    assert '<span class="chip">Customer</span>' in page  # one person, not the Customers menu
     agent = sign_in(agent_user)
     agent.client.cookies.set("kefu_lang", "en")
     refused = agent.form(f"/qa/reviews/{review.id}/dispute", {"comment": ""})
