@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from kefu.domain.field_refusal import FieldRefused
+
 # What a swept text becomes: the row stays (its counts, times and labels feed the KPIs).
 SWEPT = "已按保留期限删除"
 MAX_DAYS = 36_500  # a hundred years; more is "forever", which is 0
@@ -41,12 +43,8 @@ KINDS: tuple[Kind, ...] = (
 KIND_KEYS = tuple(k.key for k in KINDS)
 
 
-class RetentionRefused(ValueError):
+class RetentionRefused(FieldRefused):
     """A period out of range; ``field`` names the kind."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

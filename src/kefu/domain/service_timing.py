@@ -13,17 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 from kefu.domain.automations import LifecyclePolicy
+from kefu.domain.field_refusal import FieldRefused
 from kefu.domain.surveys import FeedbackPolicy
 
 YEAR_HOURS = 24 * 365
 
 
-class TimingRefused(ValueError):
+class TimingRefused(FieldRefused):
     """A value out of its range; ``field`` names it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # field → (lowest, highest) accepted

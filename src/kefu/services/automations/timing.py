@@ -9,8 +9,6 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import ServiceTimingRecord
 from kefu.domain.service_timing import ServiceTiming, TimingRefused
-from kefu.errors import KefuError
-from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.infra import config_records
 from kefu.settings import Settings, get_settings
@@ -47,14 +45,7 @@ def current(session: Session, settings: Settings | None = None) -> ServiceTiming
 def save(session: Session, actor: Actor, values: dict[str, Any]) -> ServiceTiming:
     """Replace the timing with ``values`` over the one in force (admins only; audited). A value
     out of range is a 422 naming its field."""
-    if not actor.is_admin:
-        raise KefuError("forbidden", status_code=403)
     before = current(session)
-    try:
-        timing = ServiceTiming.from_json(values, before)
-    except TimingRefused as e:
-        raise KefuError("validation_error", status_code=422, details={e.field: str(e)}) from e
-    config_records.store(session, ServiceTimingRecord, RECORD_ID, timing.to_json(), actor.user_id)
-    audit.record(session, actor, "automation.timing", object_type="service_timing",
-                 object_id=RECORD_ID, before=before.to_json(), after=timing.to_json())  # fmt: skip
-    return timing
+    return config_records.save(session, actor, (ServiceTimingRecord, RECORD_ID), before=before,
+                               parse=lambda: ServiceTiming.from_json(values, before),
+                               action="automation.timing", object_type="service_timing")  # fmt: skip
