@@ -25,8 +25,17 @@ class Settings(BaseSettings):
         default=None,
         description="sqlite:///path or postgresql+psycopg://...; default: SQLite in data_dir",
     )
+    # The schema owner's URL, for `kefu db upgrade` (and `kefu serve --migrate`) only; empty: the
+    # same as database_url. With it the runtime role of database_url is granted, after each
+    # upgrade, only SELECT, INSERT, UPDATE and DELETE on kefu's tables (db/grants.py).
+    migrate_database_url: str | None = None
     secret_key: str = DEVELOPMENT_SECRET
+    # redis:// or rediss:// (TLS: ?ssl_ca_certs=/etc/kefu/ca.pem); user and password for an ACL user.
     redis_url: str | None = None
+    # `kefu serve` over TLS (https) with this certificate (chain, PEM) and key, e.g. for nginx's
+    # proxy_ssl_verify (docs/deployment.md); both or neither.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
     log_level: str = "INFO"
     # "text" lines or "json" (one object a line) on stderr: docs/logging.md.
     log_format: Literal["text", "json"] = "text"
@@ -256,6 +265,17 @@ class Settings(BaseSettings):
                 f"KEFU_SECRET_KEY must be at least {MIN_PRODUCTION_SECRET} characters in production"
             )
         return self
+
+    @model_validator(mode="after")
+    def _certificate_and_key_together(self) -> Settings:
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("KEFU_SSL_CERTFILE and KEFU_SSL_KEYFILE go together")
+        return self
+
+    @property
+    def resolved_migrate_database_url(self) -> str:
+        """The URL the schema is upgraded with: the owner's when set, else the runtime's."""
+        return self.migrate_database_url or self.resolved_database_url
 
     @property
     def resolved_database_url(self) -> str:
