@@ -174,22 +174,9 @@ def append(src: Path) -> None:
 def check_file() -> int:
     check = load_check()
     rows = [json.loads(x) for x in OUT.read_text(encoding="utf-8").splitlines()]
-    cues = {
-        c["id"]: c for c in (json.loads(x) for x in CUES.read_text(encoding="utf-8").splitlines())
-    }
+    cues = {c["id"]: c for c in (json.loads(x) for x in CUES.read_text(encoding="utf-8").splitlines())}
     errors: list[str] = []
-    fields = [
-        "id",
-        "text",
-        "sentiment",
-        "emotion",
-        "intent",
-        "category",
-        "risks",
-        "priority",
-        "industry",
-        "channel",
-    ]
+    fields = ["id", "text", "sentiment", "emotion", "intent", "category", "risks", "priority", "industry", "channel"]
     if [r["id"] for r in rows] != [f"kefu-{i:04d}" for i in range(1, len(rows) + 1)]:
         errors.append("ids are not kefu-0001.. in order")
     for r in rows:
@@ -216,13 +203,7 @@ def check_file() -> int:
         if emo == "satisfied" and sent != "positive":
             errors.append(f"{i}: satisfied with {sent}")
         c = cues.get(i)
-        if c is None or list(c) != [
-            "id",
-            "money_lost",
-            "repeat_contact",
-            "deadline",
-            "hard_negative",
-        ]:
+        if c is None or list(c) != ["id", "money_lost", "repeat_contact", "deadline", "hard_negative"]:
             errors.append(f"{i}: cues row {c!r}")
             continue
         if r["priority"] != check.priority(r, c):
@@ -233,14 +214,9 @@ def check_file() -> int:
             errors.append(f"{i}: phone transcript without 【来电转写】")
     texts = [r["text"] for r in rows]
     if len(set(texts)) != len(texts):
-        errors.append(
-            "duplicate texts: " + str([t for t, k in Counter(texts).items() if k > 1][:5])
-        )
-    dev = [
-        json.loads(x)
-        for f in ("triage-dev.jsonl", "triage-dev-industries.jsonl")
-        for x in (SHARED / f).read_text(encoding="utf-8").splitlines()
-    ]
+        errors.append("duplicate texts: " + str([t for t, k in Counter(texts).items() if k > 1][:5]))
+    dev = [json.loads(x) for f in ("triage-dev.jsonl", "triage-dev-industries.jsonl")
+           for x in (SHARED / f).read_text(encoding="utf-8").splitlines()]
     dev_grams = [(d["id"], bigrams(d["text"])) for d in dev]
     own = [(r["id"], bigrams(r["text"])) for r in rows]
     for k, (i, g) in enumerate(own):
@@ -276,9 +252,7 @@ def report(rows: list[dict], cues: dict[str, dict]) -> None:  # type: ignore[typ
     table("cues", Counter(k for c in cues.values() for k, v in c.items() if v is True))
     trad = [r for r in rows if TRAD.search(r["text"])]
     hk = sum(1 for r in trad if CANTONESE.search(r["text"]))
-    print(
-        f"traditional: {len(trad)} ({len(trad) / max(len(rows), 1):.0%}); Cantonese {hk}, other {len(trad) - hk}"
-    )
+    print(f"traditional: {len(trad)} ({len(trad) / max(len(rows), 1):.0%}); Cantonese {hk}, other {len(trad) - hk}")
     for ind in INDUSTRIES:
         sub = [r for r in rows if r["industry"] == ind]
         if sub:
