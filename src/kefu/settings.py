@@ -173,6 +173,9 @@ class Settings(BaseSettings):
     # here ("shop.intra, 10.1.0.0/16, 127.0.0.1": names, addresses or networks). The order
     # lookup's answer is awaited this long.
     outbound_allow_hosts: str = ""
+    # Outbound calls go over https; plain http only to the hosts listed here (names, addresses
+    # or networks: "shop.intra, 10.1.0.0/16"), e.g. an on-premise shop system without TLS.
+    outbound_http_hosts: str = ""
     order_lookup_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # Social listening (services/social/): the first reply a mention made a case is owed, in
     # minutes (the social SLA; an admin's SLA policy for the social channel overrides it), how
@@ -215,7 +218,7 @@ class Settings(BaseSettings):
         _networks(value)  # refuse a typo at start-up rather than trust nobody (or everybody)
         return value
 
-    @field_validator("outbound_allow_hosts")
+    @field_validator("outbound_allow_hosts", "outbound_http_hosts")
     @classmethod
     def _allow_hosts_parse(cls, value: str) -> str:
         from kefu.domain.outbound_urls import AllowList

@@ -149,7 +149,8 @@ def test_the_sweep_erases_what_is_past_its_period_and_keeps_the_figures(
     audit_rows = db.scalar(select(func.count()).select_from(AuditEvent))
     # On PostgreSQL no audit event younger than a day is deleted, whatever the clock the sweep is
     # handed (migration 0036): the world's events are made two days old.
-    db.execute(update(AuditEvent).values(created_at=AuditEvent.created_at - timedelta(days=2)))
+    for event in db.scalars(select(AuditEvent)):
+        event.created_at -= timedelta(days=2)
     db.commit()
     later = utcnow() + LATER
 
