@@ -77,6 +77,7 @@ from tests.deploy.stack import (  # noqa: E402 - the deployment as tests/deploy 
     START_SCRIPT,
     configure_nginx,
     free_port,
+    internal_tls,
     kefu_tls,
     make_tls,
 )
@@ -178,7 +179,7 @@ def start_stack(folder: Path, env: dict[str, str], apis: int, workers: int) -> S
         # https with the internal CA's certificate: nginx verifies it (deploy/nginx/kefu.conf).
         start(f"serve-{n}", "serve", {"KEFU_PORT": str(port), **kefu_tls(folder)})
     for n, port in enumerate(ports, 1):
-        _wait_up(f"https://127.0.0.1:{port}/readyz", stack.processes[f"serve-{n}"], folder / f"serve-{n}.log", tls)  # fmt: skip
+        _wait_up(f"https://127.0.0.1:{port}/readyz", stack.processes[f"serve-{n}"], folder / f"serve-{n}.log", internal_tls(folder))  # fmt: skip
     for n in range(1, workers + 1):
         start(f"worker-{n}", "worker", {})
     command = configure_nginx(folder, ports, https_port, http_port)

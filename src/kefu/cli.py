@@ -149,14 +149,23 @@ SERVER_OPTIONS: dict[str, Any] = {
 
 
 def _serve(
-    host: str, port: int, *, certfile: Path | None = None, keyfile: Path | None = None
+    host: str,
+    port: int,
+    *,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+    client_ca: Path | None = None,
 ) -> None:
+    import ssl
+
     import uvicorn
 
     settings = get_settings()
     tls: dict[str, Any] = {}
     if certfile is not None and keyfile is not None:
         tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)}
+        if client_ca is not None:  # the proxy must show a certificate of this CA
+            tls |= {"ssl_ca_certs": str(client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     uvicorn.run(
         "kefu.app:create_app",
         factory=True,
@@ -193,17 +202,26 @@ def serve(
     ssl_keyfile: Annotated[
         Path | None, typer.Option(help="The certificate's key (PEM); default KEFU_SSL_KEYFILE.")
     ] = None,
+    ssl_client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve only clients with a certificate of this CA; default KEFU_SSL_CLIENT_CA."
+        ),
+    ] = None,
 ) -> None:
     """Run the kefu server."""
     settings = get_settings()
     certfile = ssl_certfile or settings.ssl_certfile
     keyfile = ssl_keyfile or settings.ssl_keyfile
+    client_ca = ssl_client_ca or settings.ssl_client_ca
     if (certfile is None) != (keyfile is None):
         raise typer.BadParameter("--ssl-certfile and --ssl-keyfile go together")
+    if client_ca is not None and certfile is None:
+        raise typer.BadParameter("--ssl-client-ca needs --ssl-certfile")
     _check_backends()
     if migrate_first:
         _upgrade()
-    _serve(host, port, certfile=certfile, keyfile=keyfile)
+    _serve(host, port, certfile=certfile, keyfile=keyfile, client_ca=client_ca)
 
 
 @app.command()

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # proxy_ssl_verify (docs/deployment.md); both or neither.
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
+    # With https: serve only clients with a certificate of this CA (nginx's proxy_ssl_certificate),
+    # so that nothing but the proxy reaches kefu's port.
+    ssl_client_ca: Path | None = None
     log_level: str = "INFO"
     # "text" lines or "json" (one object a line) on stderr: docs/logging.md.
     log_format: Literal["text", "json"] = "text"
@@ -273,6 +276,8 @@ class Settings(BaseSettings):
     def _certificate_and_key_together(self) -> Settings:
         if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
             raise ValueError("KEFU_SSL_CERTFILE and KEFU_SSL_KEYFILE go together")
+        if self.ssl_client_ca is not None and self.ssl_certfile is None:
+            raise ValueError("KEFU_SSL_CLIENT_CA needs KEFU_SSL_CERTFILE (https)")
         return self
 
     @property

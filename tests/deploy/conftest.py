@@ -42,6 +42,7 @@ from tests.deploy.stack import (
     UPSTREAM_HEADER,
     configure_nginx,
     free_port,
+    internal_tls,
     kefu_tls,
     make_tls,
 )
@@ -56,6 +57,7 @@ class Stack:
     backends: list[str]  # https://127.0.0.1:PORT of each kefu serve
     engine: Engine  # the superuser's, over the cluster's socket: arranging and counting
     tls: ssl.SSLContext  # trusts the test's CA
+    internal: ssl.SSLContext  # the same, with a client certificate: for kefu's own ports
     folder: Path
     postgres: TlsPostgres
     redis: TlsRedis
@@ -126,6 +128,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         backends=[f"https://127.0.0.1:{port}" for port in backend_ports],
         engine=make_engine(postgres.superuser_url),
         tls=tls,
+        internal=internal_tls(folder),
         folder=folder,
         postgres=postgres,
         redis=redis_server,
@@ -160,7 +163,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for n, port in enumerate(backend_ports, 1):
             _start(stack, f"serve-{n}", "serve", {**env, "KEFU_PORT": str(port)})
         for n, url in enumerate(stack.backends, 1):
-            _wait(stack, f"serve-{n}", f"{url}/readyz", verify=tls)
+            _wait(stack, f"serve-{n}", f"{url}/readyz", verify=stack.internal)
         for n in (1, 2):
             _start(stack, f"worker-{n}", "worker", env)
         command = configure_nginx(folder, backend_ports, https_port, http_port)

@@ -91,10 +91,11 @@ def make_ca(folder: Path, name: str) -> tuple[x509.Certificate, ec.EllipticCurve
 
 def issue(
     folder: Path, name: str, ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
-    names: list[str],
+    names: list[str], *, usage: x509.ObjectIdentifier = ExtendedKeyUsageOID.SERVER_AUTH,
 ) -> None:  # fmt: skip
-    """A server certificate signed by ``ca`` for ``names`` (DNS names and IP addresses), written
-    as ``{name}.pem`` (the certificate, then the CA's: a chain) and ``{name}-key.pem``."""
+    """A certificate signed by ``ca`` for ``names`` (DNS names and IP addresses), a server's or
+    (``usage``) a client's, written as ``{name}.pem`` (the certificate, then the CA's: a chain)
+    and ``{name}-key.pem``."""
     key = _key()
     alternative: list[x509.GeneralName] = []
     for entry in names:
@@ -113,7 +114,7 @@ def issue(
         .not_valid_after(now + timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName(alternative), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .sign(ca[1], hashes.SHA256())
     )
     _write(folder, name, cert, key)
@@ -131,16 +132,29 @@ def make_tls(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
     issue(folder, "kefu", ca, [INTERNAL_NAME, "127.0.0.1"])
     issue(folder, "postgres", ca, ["127.0.0.1", "localhost"])
     issue(folder, "redis", ca, ["127.0.0.1", "localhost"])
+    client = ExtendedKeyUsageOID.CLIENT_AUTH
+    issue(folder, "nginx", ca, ["nginx.internal"], usage=client)  # nginx → kefu
+    issue(folder, "monitor", ca, ["monitor.internal"], usage=client)  # the test → kefu, directly
     context = ssl.create_default_context(cafile=str(folder / "ca.pem"))
     return folder / "cert.pem", folder / "cert-key.pem", context
 
 
 def kefu_tls(folder: Path) -> dict[str, str]:
-    """The environment that makes kefu serve https with the certificate make_tls issued."""
+    """The environment that makes kefu serve https with the certificate make_tls issued, to
+    clients with a certificate of the same CA only."""
     return {
         "KEFU_SSL_CERTFILE": str(folder / "kefu.pem"),
         "KEFU_SSL_KEYFILE": str(folder / "kefu-key.pem"),
+        "KEFU_SSL_CLIENT_CA": str(folder / "ca.pem"),
     }
+
+
+def internal_tls(folder: Path) -> ssl.SSLContext:
+    """A client of kefu's own port (a monitor's scrape, the test's probes): trusts the CA and
+    shows a client certificate of it."""
+    context = ssl.create_default_context(cafile=str(folder / "ca.pem"))
+    context.load_cert_chain(folder / "monitor.pem", folder / "monitor-key.pem")
+    return context
 
 
 def _replace(config: str, pattern: str, replacement: str, *, count: int = 1) -> str:
@@ -168,6 +182,8 @@ def nginx_site(backends: list[int], https_port: int, http_port: int, folder: Pat
     )
     config = _replace(config, r"^    ssl_certificate_key .*$", f"    ssl_certificate_key {folder}/cert-key.pem;")  # fmt: skip
     config = _replace(config, r"^    proxy_ssl_trusted_certificate .*$", f"    proxy_ssl_trusted_certificate {folder}/ca.pem;")  # fmt: skip
+    config = _replace(config, r"^    proxy_ssl_certificate .*$", f"    proxy_ssl_certificate {folder}/nginx.pem;")  # fmt: skip
+    config = _replace(config, r"^    proxy_ssl_certificate_key .*$", f"    proxy_ssl_certificate_key {folder}/nginx-key.pem;")  # fmt: skip
     config = _replace(config, r"^    access_log /var/log/nginx/kefu\.access\.log", f"    access_log {folder}/nginx-access.log")  # fmt: skip
     config = _replace(config, r"^    error_log  /var/log/nginx/kefu\.error\.log", f"    error_log {folder}/nginx-error.log")  # fmt: skip
     # The test's own additions: which kefu answered, and nginx's own address towards kefu.

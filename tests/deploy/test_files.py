@@ -193,6 +193,9 @@ def test_nginx_proxies_to_kefu_over_verified_https_only():
     assert _site_directive("proxy_ssl_verify") == "on"
     assert _site_directive("proxy_ssl_trusted_certificate").endswith("ca.pem")
     assert _site_directive("proxy_ssl_name") == "kefu.internal"
+    assert _site_directive("proxy_ssl_certificate").endswith(
+        "nginx.pem"
+    )  # kefu's KEFU_SSL_CLIENT_CA
 
 
 def test_the_start_script_hands_kefu_serve_its_certificate_and_refuses_half_of_one(tmp_path):
@@ -206,6 +209,12 @@ def test_the_start_script_hands_kefu_serve_its_certificate_and_refuses_half_of_o
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
     assert f"--ssl-certfile {cert} --ssl-keyfile {key}" in started.stdout
+    mutual = subprocess.run(
+        [str(START_SCRIPT), "serve"],
+        env={**env, "KEFU_SSL_KEYFILE": str(key), "KEFU_SSL_CLIENT_CA": str(cert)},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert f"--ssl-keyfile {key} --ssl-client-ca {cert}" in mutual.stdout
     half = subprocess.run([str(START_SCRIPT), "serve"], env=env, capture_output=True, text=True)
     assert half.returncode == 78 and "KEFU_SSL_KEYFILE" in half.stderr
 

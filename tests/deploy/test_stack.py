@@ -238,7 +238,7 @@ def test_x_forwarded_for_is_believed_from_nginx_and_from_nobody_else(stack):
             json={"email": user.email, "password": factories.PASSWORD},
             headers=forged,
         )
-    with httpx.Client(base_url=stack.backends[0], timeout=30, verify=stack.tls) as direct:
+    with httpx.Client(base_url=stack.backends[0], timeout=30, verify=stack.internal) as direct:
         straight = direct.post(
             "/api/v1/auth/login",
             json={"email": user.email, "password": factories.PASSWORD},

@@ -7,6 +7,7 @@ keys outside kefu's ACL — and that no second request is smuggled through nginx
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import uuid
 from urllib.parse import urlsplit
@@ -15,13 +16,21 @@ import httpx
 import psycopg
 import pytest
 import redis
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from kefu.db.engine import make_engine
 from kefu.db.models import AuditEvent
 from tests.deploy.conftest import Stack
-from tests.deploy.stack import BROWSER, START_SCRIPT, configure_nginx, free_port, make_ca
+from tests.deploy.stack import (
+    BROWSER,
+    START_SCRIPT,
+    configure_nginx,
+    free_port,
+    issue,
+    make_ca,
+)
 
 pytestmark = pytest.mark.deploy
 
@@ -35,6 +44,7 @@ def test_every_kefu_link_of_the_stack_is_tls(stack):
     assert "kefu_app:" in env["KEFU_DATABASE_URL"]
     assert env["KEFU_REDIS_URL"].startswith("rediss://kefu:")
     assert all(url.startswith("https://") for url in stack.backends)
+    assert env["KEFU_SSL_CLIENT_CA"]  # and they serve nginx alone (the test below)
     with stack.browser() as browser:
         assert browser.get("/readyz").status_code == 200  # database and Redis, through nginx
     with stack.engine.connect() as connection:
@@ -46,6 +56,20 @@ def test_every_kefu_link_of_the_stack_is_tls(stack):
         ).all()
     assert links and all(ssl for _user, ssl in links)
     assert {user for user, _ssl in links} == {"kefu_app"}
+
+
+def test_kefu_serves_only_clients_with_a_certificate_of_the_internal_ca(stack, tmp_path):
+    """ASVS V13.2.1: nginx shows its certificate to kefu (proxy_ssl_certificate); a client
+    without one, or with one of another CA, gets no answer from a kefu port."""
+    other = make_ca(tmp_path, "other-ca")
+    issue(tmp_path, "stranger", other, ["stranger.internal"], usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    stranger = ssl.create_default_context(cafile=str(stack.folder / "ca.pem"))
+    stranger.load_cert_chain(tmp_path / "stranger.pem", tmp_path / "stranger-key.pem")
+    url = f"{stack.backends[0]}/healthz"
+    for context in (stack.tls, stranger):
+        with pytest.raises(httpx.TransportError):  # the handshake, or TLS 1.3's first read
+            httpx.get(url, verify=context, timeout=10)
+    assert httpx.get(url, verify=stack.internal, timeout=10).status_code == 200
 
 
 def test_postgres_refuses_a_plain_connection(stack):
@@ -79,7 +103,7 @@ def test_kefu_refuses_to_start_when_a_certificate_does_not_verify(stack, tmp_pat
 def test_nginx_answers_502_when_kefus_certificate_is_not_of_its_ca(stack, tmp_path):
     """proxy_ssl_verify is on: the same site with another CA as the trusted one reaches no kefu."""
     make_ca(tmp_path, "ca")  # nginx's configuration below trusts this one, not kefu's issuer
-    for name in ("cert.pem", "cert-key.pem"):
+    for name in ("cert.pem", "cert-key.pem", "nginx.pem", "nginx-key.pem"):
         (tmp_path / name).write_bytes((stack.folder / name).read_bytes())
     ports = [int(urlsplit(url).port or 0) for url in stack.backends]
     https_port = free_port()
@@ -214,7 +238,7 @@ def test_ambiguous_framing_smuggles_no_request_to_kefu(stack, framing):
             head + "Content-Length: 5\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
         ).encode() + body
     answer = _raw(stack, request)
-    assert answer.startswith(b"HTTP/1.1 4"), answer[:200]  # refused by nginx, or kefu's 4xx
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]  # nginx refuses the request whole
     assert _smuggled_seen(stack) == before  # kefu never saw the request inside the body
 
     # The probe can see it: the same request sent openly reaches kefu and is in its log.
