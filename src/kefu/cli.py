@@ -338,12 +338,14 @@ def demo(
 
     _upgrade()
     engine = make_engine(get_settings().resolved_database_url)
-    # The demo shop's order lookup is served by this very server, on loopback: allow it.
+    # The demo shop's order lookup is served by this very server, on loopback and over plain
+    # http: allow both for that host.
     shop_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
-    allowed = os.environ.get("KEFU_OUTBOUND_ALLOW_HOSTS", "")
-    if shop_host not in [h.strip() for h in allowed.split(",")]:
-        os.environ["KEFU_OUTBOUND_ALLOW_HOSTS"] = ",".join(h for h in (allowed, shop_host) if h)
-        get_settings.cache_clear()
+    for variable in ("KEFU_OUTBOUND_ALLOW_HOSTS", "KEFU_OUTBOUND_HTTP_HOSTS"):
+        allowed = os.environ.get(variable, "")
+        if shop_host not in [h.strip() for h in allowed.split(",")]:
+            os.environ[variable] = ",".join(h for h in (allowed, shop_host) if h)
+    get_settings.cache_clear()
     with session_scope(engine) as session:
         created = load_demo(session)
         ensure_demo_channel(session)  # the shop is served by kefu: its own origin is allowed
