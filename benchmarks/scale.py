@@ -77,6 +77,8 @@ from tests.deploy.stack import (  # noqa: E402 - the deployment as tests/deploy 
     START_SCRIPT,
     configure_nginx,
     free_port,
+    internal_tls,
+    kefu_tls,
     make_tls,
 )
 
@@ -174,9 +176,10 @@ def start_stack(folder: Path, env: dict[str, str], apis: int, workers: int) -> S
 
     ports = [free_port() for _ in range(apis)]
     for n, port in enumerate(ports, 1):
-        start(f"serve-{n}", "serve", {"KEFU_PORT": str(port)})
+        # https with the internal CA's certificate: nginx verifies it (deploy/nginx/kefu.conf).
+        start(f"serve-{n}", "serve", {"KEFU_PORT": str(port), **kefu_tls(folder)})
     for n, port in enumerate(ports, 1):
-        _wait_up(f"http://127.0.0.1:{port}/readyz", stack.processes[f"serve-{n}"], folder / f"serve-{n}.log")  # fmt: skip
+        _wait_up(f"https://127.0.0.1:{port}/readyz", stack.processes[f"serve-{n}"], folder / f"serve-{n}.log", internal_tls(folder))  # fmt: skip
     for n in range(1, workers + 1):
         start(f"worker-{n}", "worker", {})
     command = configure_nginx(folder, ports, https_port, http_port)

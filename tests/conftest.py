@@ -37,6 +37,8 @@ from tests import factories
 # here, in the settings of every app and every service a test calls directly.
 TEST_OUTBOUND_ALLOW_HOSTS = "127.0.0.1,localhost"
 os.environ.setdefault("KEFU_OUTBOUND_ALLOW_HOSTS", TEST_OUTBOUND_ALLOW_HOSTS)
+# ... and over plain http (they have no certificates); anywhere else outbound calls are https.
+os.environ.setdefault("KEFU_OUTBOUND_HTTP_HOSTS", TEST_OUTBOUND_ALLOW_HOSTS)
 # argon2 at its cheapest: every test makes staff or signs in, at ~0.2 s a hash with kefu's own
 # parameters (tests/api/test_auth.py checks those of a real server's hashes).
 auth.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -60,6 +62,7 @@ def settings(data_dir: Path) -> Settings:
         login_attempts_per_minute=1000,
         log_level="WARNING",
         outbound_allow_hosts=TEST_OUTBOUND_ALLOW_HOSTS,
+        outbound_http_hosts=TEST_OUTBOUND_ALLOW_HOSTS,
         sla_sweep_in_server=False,  # tests drive the sweep themselves (tests/services/sla/test_clocks.py)
         # One relay on the test database: the live server's (live_app). An app a test makes for
         # itself has its own event bus, and its relay would take the live server's web chat

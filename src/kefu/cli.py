@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from kefu import (
     __version__,
@@ -97,11 +98,26 @@ def main(
 def _upgrade(revision: str = "head") -> None:
     """The schema to ``revision`` (and the starter scripts at head), under the migration lock:
     processes started together upgrade one at a time (db/migrate.py)."""
-    url = get_settings().resolved_database_url
+    settings = get_settings()
+    url = settings.resolved_migrate_database_url
     with migrate.migration_lock(url):
         migrate.upgrade(url, revision)
+        runtime = make_url(settings.resolved_database_url).username
+        if url != settings.resolved_database_url and runtime:
+            _grant(url, runtime)  # the owner migrated: the runtime role's grants follow
         if revision == "head":
             _ensure_starter_library()
+
+
+def _grant(owner_url: str, role: str) -> None:
+    from kefu.db.grants import grant_runtime
+
+    engine = make_engine(owner_url)
+    try:
+        with engine.begin() as connection:
+            grant_runtime(connection, role)
+    finally:
+        engine.dispose()
 
 
 def _ensure_starter_library() -> None:
@@ -132,18 +148,44 @@ SERVER_OPTIONS: dict[str, Any] = {
 }
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(
+    host: str,
+    port: int,
+    *,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+    client_ca: Path | None = None,
+) -> None:
+    import ssl
+
     import uvicorn
 
     settings = get_settings()
+    tls: dict[str, Any] = {}
+    if certfile is not None and keyfile is not None:
+        tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)}
+        if client_ca is not None:  # the proxy must show a certificate of this CA
+            tls |= {"ssl_ca_certs": str(client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     uvicorn.run(
         "kefu.app:create_app",
         factory=True,
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        **tls,
         **SERVER_OPTIONS,
     )
+
+
+def _check_backends() -> None:
+    """Refuse to start when the database or Redis refuses this process's TLS or credentials."""
+    from kefu.services.infra.backends import BackendRefused, check_backends
+
+    try:
+        check_backends(get_settings())
+    except BackendRefused as e:
+        typer.echo(f"kefu: {e}", err=True)
+        raise typer.Exit(78) from e
 
 
 @app.command()
@@ -153,11 +195,33 @@ def serve(
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Upgrade the schema first.")
     ] = True,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(help="Serve https with this certificate (PEM); default KEFU_SSL_CERTFILE."),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="The certificate's key (PEM); default KEFU_SSL_KEYFILE.")
+    ] = None,
+    ssl_client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve only clients with a certificate of this CA; default KEFU_SSL_CLIENT_CA."
+        ),
+    ] = None,
 ) -> None:
     """Run the kefu server."""
+    settings = get_settings()
+    certfile = ssl_certfile or settings.ssl_certfile
+    keyfile = ssl_keyfile or settings.ssl_keyfile
+    client_ca = ssl_client_ca or settings.ssl_client_ca
+    if (certfile is None) != (keyfile is None):
+        raise typer.BadParameter("--ssl-certfile and --ssl-keyfile go together")
+    if client_ca is not None and certfile is None:
+        raise typer.BadParameter("--ssl-client-ca needs --ssl-certfile")
+    _check_backends()
     if migrate_first:
         _upgrade()
-    _serve(host, port)
+    _serve(host, port, certfile=certfile, keyfile=keyfile, client_ca=client_ca)
 
 
 @app.command()
@@ -204,6 +268,7 @@ def worker(
         raise typer.BadParameter(f"unknown job {', '.join(sorted(unknown))} (jobs: {names})")
     if interval is not None:
         jobs = [dataclasses.replace(j, every=interval) for j in jobs]
+    _check_backends()
     engine = make_engine(settings.resolved_database_url)
     stop = threading.Event()
     stop_on_signals(stop)
@@ -273,12 +338,14 @@ def demo(
 
     _upgrade()
     engine = make_engine(get_settings().resolved_database_url)
-    # The demo shop's order lookup is served by this very server, on loopback: allow it.
+    # The demo shop's order lookup is served by this very server, on loopback and over plain
+    # http: allow both for that host.
     shop_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
-    allowed = os.environ.get("KEFU_OUTBOUND_ALLOW_HOSTS", "")
-    if shop_host not in [h.strip() for h in allowed.split(",")]:
-        os.environ["KEFU_OUTBOUND_ALLOW_HOSTS"] = ",".join(h for h in (allowed, shop_host) if h)
-        get_settings.cache_clear()
+    for variable in ("KEFU_OUTBOUND_ALLOW_HOSTS", "KEFU_OUTBOUND_HTTP_HOSTS"):
+        allowed = os.environ.get(variable, "")
+        if shop_host not in [h.strip() for h in allowed.split(",")]:
+            os.environ[variable] = ",".join(h for h in (allowed, shop_host) if h)
+    get_settings.cache_clear()
     with session_scope(engine) as session:
         created = load_demo(session)
         ensure_demo_channel(session)  # the shop is served by kefu: its own origin is allowed
@@ -361,12 +428,22 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     typer.echo(f"database at {revision}")
 
 
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[str, typer.Argument(help="The runtime role (KEFU_DATABASE_URL's user).")],
+) -> None:
+    """Grant a PostgreSQL role kefu's runtime privileges and no more (db/grants.py), as the
+    schema's owner (KEFU_MIGRATE_DATABASE_URL); `kefu db upgrade` does it after each upgrade."""
+    _grant(get_settings().resolved_migrate_database_url, role)
+    typer.echo(f"{role}: runtime privileges granted")
+
+
 @db_app.command("downgrade")
 def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")],
 ) -> None:
     """Downgrade the database schema."""
-    migrate.downgrade(get_settings().resolved_database_url, revision)
+    migrate.downgrade(get_settings().resolved_migrate_database_url, revision)
     typer.echo(f"database at {revision}")
 
 

@@ -325,8 +325,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "field_taken": ("已有同名或同标识的字段", "Another field has this key or label"),
     "outbound_url_refused": (
-        "不能向这个地址发送请求（{reason}）：只允许 http(s) 公网地址，且不含用户名密码",
-        "kefu does not call this address ({reason}): only public http(s) addresses without credentials",
+        "不能向这个地址发送请求（{reason}）：只允许 https 公网地址（http 仅限管理员允许的主机），且不含用户名密码",
+        "kefu does not call this address ({reason}): only public https addresses (http only to"
+        " hosts the administrator allows), without credentials",
     ),
     "no_order_number": ("这个工单还没有订单号", "This ticket has no order number yet"),
     "key_taken": ("该文章编号已被使用", "Another article has this key"),

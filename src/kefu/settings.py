@@ -25,8 +25,20 @@ class Settings(BaseSettings):
         default=None,
         description="sqlite:///path or postgresql+psycopg://...; default: SQLite in data_dir",
     )
+    # The schema owner's URL, for `kefu db upgrade` (and `kefu serve --migrate`) only; empty: the
+    # same as database_url. With it the runtime role of database_url is granted, after each
+    # upgrade, only SELECT, INSERT, UPDATE and DELETE on kefu's tables (db/grants.py).
+    migrate_database_url: str | None = None
     secret_key: str = DEVELOPMENT_SECRET
+    # redis:// or rediss:// (TLS: ?ssl_ca_certs=/etc/kefu/ca.pem); user and password for an ACL user.
     redis_url: str | None = None
+    # `kefu serve` over TLS (https) with this certificate (chain, PEM) and key, e.g. for nginx's
+    # proxy_ssl_verify (docs/deployment.md); both or neither.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    # With https: serve only clients with a certificate of this CA (nginx's proxy_ssl_certificate),
+    # so that nothing but the proxy reaches kefu's port.
+    ssl_client_ca: Path | None = None
     log_level: str = "INFO"
     # "text" lines or "json" (one object a line) on stderr: docs/logging.md.
     log_format: Literal["text", "json"] = "text"
@@ -164,6 +176,9 @@ class Settings(BaseSettings):
     # here ("shop.intra, 10.1.0.0/16, 127.0.0.1": names, addresses or networks). The order
     # lookup's answer is awaited this long.
     outbound_allow_hosts: str = ""
+    # Outbound calls go over https; plain http only to the hosts listed here (names, addresses
+    # or networks: "shop.intra, 10.1.0.0/16"), e.g. an on-premise shop system without TLS.
+    outbound_http_hosts: str = ""
     order_lookup_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # Social listening (services/social/): the first reply a mention made a case is owed, in
     # minutes (the social SLA; an admin's SLA policy for the social channel overrides it), how
@@ -206,7 +221,7 @@ class Settings(BaseSettings):
         _networks(value)  # refuse a typo at start-up rather than trust nobody (or everybody)
         return value
 
-    @field_validator("outbound_allow_hosts")
+    @field_validator("outbound_allow_hosts", "outbound_http_hosts")
     @classmethod
     def _allow_hosts_parse(cls, value: str) -> str:
         from kefu.domain.outbound_urls import AllowList
@@ -256,6 +271,19 @@ class Settings(BaseSettings):
                 f"KEFU_SECRET_KEY must be at least {MIN_PRODUCTION_SECRET} characters in production"
             )
         return self
+
+    @model_validator(mode="after")
+    def _certificate_and_key_together(self) -> Settings:
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("KEFU_SSL_CERTFILE and KEFU_SSL_KEYFILE go together")
+        if self.ssl_client_ca is not None and self.ssl_certfile is None:
+            raise ValueError("KEFU_SSL_CLIENT_CA needs KEFU_SSL_CERTFILE (https)")
+        return self
+
+    @property
+    def resolved_migrate_database_url(self) -> str:
+        """The URL the schema is upgraded with: the owner's when set, else the runtime's."""
+        return self.migrate_database_url or self.resolved_database_url
 
     @property
     def resolved_database_url(self) -> str:

@@ -102,12 +102,16 @@ def _subscription(db, url: str, secret: str) -> WebhookSubscription:
     return made
 
 
+LOOPBACK = AllowList.parse("127.0.0.1")  # the test receivers, over plain http
+ANY_ADDRESS = AllowList.parse("0.0.0.0/0, ::/0")  # plain http anywhere: the address check is tested
+
+
 def _adapter(engine, guard: OutboundGuard | None = None) -> WebhookAdapter:
     return WebhookAdapter(
         make_session_factory(engine),
         secret_key=SECRET_KEY,
         timeout=2,
-        guard=guard or OutboundGuard(AllowList.parse("127.0.0.1")),
+        guard=guard or OutboundGuard(LOOPBACK, plain_http=LOOPBACK),
     )
 
 
@@ -183,7 +187,7 @@ def test_a_name_that_now_resolves_to_a_private_address_is_not_called(db, engine,
     def rebinding(host: str, port: int) -> list:
         return [ipaddress.ip_address("10.0.0.7")]
 
-    adapter = _adapter(engine, OutboundGuard(resolver=rebinding))
+    adapter = _adapter(engine, OutboundGuard(resolver=rebinding, plain_http=ANY_ADDRESS))
     try:
         with pytest.raises(DeliveryFailed) as failed:
             adapter.send(_delivery(subscription.id))

@@ -1,6 +1,9 @@
-"""The deployment of docs/deployment.md, whole, on loopback: nginx configured from
-deploy/nginx/kefu.conf in front of two ``kefu serve`` and two ``kefu worker`` started by
-deploy/kefu-start, on a PostgreSQL database of its own and Redis.
+"""The deployment of docs/deployment.md, whole, on loopback, with TLS on every link: nginx
+configured from deploy/nginx/kefu.conf in front of two ``kefu serve`` (https, certificates of a
+CA made by the test, verified by nginx) and two ``kefu worker`` started by deploy/kefu-start, on a
+PostgreSQL of its own that takes TLS only (verify-full, the runtime role of
+deploy/postgres/roles.sql, migrated by the owner role) and a Redis of its own on a TLS port with
+the ACL of deploy/redis/users.acl (tests/deploy/backends.py).
 
 Run once, in the PostgreSQL pass (the ``deploy`` marker, tests/conftest.py): it tests the
 processes and the proxy, not the database engine, and a multi-process kefu needs PostgreSQL.
@@ -27,12 +30,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.db.engine import make_engine
+from tests.deploy.backends import TlsPostgres, TlsRedis, start_postgres, start_redis
 from tests.deploy.stack import (
     BROWSER,
     PROXY_PEER,
@@ -40,10 +42,10 @@ from tests.deploy.stack import (
     UPSTREAM_HEADER,
     configure_nginx,
     free_port,
+    internal_tls,
+    kefu_tls,
     make_tls,
 )
-
-REDIS_URL = "redis://127.0.0.1:6379/15"  # the test suite's Redis db (tests/realtime)
 
 START_SECONDS = 120  # four processes loading the analysis models on two shared cores
 
@@ -52,10 +54,14 @@ START_SECONDS = 120  # four processes loading the analysis models on two shared 
 class Stack:
     proxy: str  # https://127.0.0.1:PORT, nginx
     plain: str  # http://127.0.0.1:PORT, nginx's redirect to https
-    backends: list[str]  # http://127.0.0.1:PORT of each kefu serve
-    engine: Engine
-    tls: ssl.SSLContext
+    backends: list[str]  # https://127.0.0.1:PORT of each kefu serve
+    engine: Engine  # the superuser's, over the cluster's socket: arranging and counting
+    tls: ssl.SSLContext  # trusts the test's CA
+    internal: ssl.SSLContext  # the same, with a client certificate: for kefu's own ports
     folder: Path
+    postgres: TlsPostgres
+    redis: TlsRedis
+    env: dict[str, str] = field(default_factory=dict)  # what the kefu processes were given
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def browser(self) -> httpx.Client:
@@ -68,21 +74,10 @@ class Stack:
 
     def upstream(self, response: httpx.Response) -> str:
         """The kefu process that answered a request made through nginx (its base URL)."""
-        return "http://" + response.headers[UPSTREAM_HEADER]
+        return "https://" + response.headers[UPSTREAM_HEADER]
 
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
-
-
-def _database(test_url: str) -> tuple[str, Engine]:
-    """A fresh database beside the test database (same server), and an AUTOCOMMIT engine on the
-    server's maintenance database that creates and drops it."""
-    name = f"kefu_deploy_test_{secrets.token_hex(4)}"
-    url = make_url(test_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    return url.set(database=name).render_as_string(hide_password=False), admin
 
 
 def _start(stack: Stack, name: str, role: str, env: dict[str, str]) -> None:
@@ -121,34 +116,39 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    test_url = os.environ["KEFU_TEST_DATABASE_URL"]  # the PostgreSQL pass only (the marker)
-    database_url, admin = _database(test_url)
     folder = tmp_path_factory.mktemp("deploy")
     _, _, tls = make_tls(folder)
+    postgres = start_postgres(folder)
+    redis_server = start_redis(folder)
     backend_ports = [free_port(), free_port()]
     https_port, http_port = free_port(), free_port()
-    stream = f"kefu:test:deploy:{secrets.token_hex(6)}"
     stack = Stack(
         proxy=f"https://127.0.0.1:{https_port}",
         plain=f"http://127.0.0.1:{http_port}",
-        backends=[f"http://127.0.0.1:{port}" for port in backend_ports],
-        engine=make_engine(database_url),
+        backends=[f"https://127.0.0.1:{port}" for port in backend_ports],
+        engine=make_engine(postgres.superuser_url),
         tls=tls,
+        internal=internal_tls(folder),
         folder=folder,
+        postgres=postgres,
+        redis=redis_server,
     )
-    env = {
+    stack.env = env = {
         **os.environ,
         "KEFU_PYTHON": sys.executable,
         "PYTHONPATH": os.pathsep.join(sys.path),  # this checkout's kefu and tests
         "KEFU_ENV": "production",
         "KEFU_SECRET_KEY": secrets.token_urlsafe(32),
-        "KEFU_DATABASE_URL": database_url,
-        "KEFU_REDIS_URL": REDIS_URL,
-        "KEFU_EVENT_STREAM": stream,
+        # The runtime role for everything; the owner only for the schema (docs/deployment.md).
+        "KEFU_DATABASE_URL": postgres.url("kefu_app"),
+        "KEFU_MIGRATE_DATABASE_URL": postgres.url("kefu_owner"),
+        "KEFU_REDIS_URL": redis_server.url(ca=folder / "ca.pem"),
+        "KEFU_EVENT_STREAM": f"kefu:test:deploy:{secrets.token_hex(6)}",
         "KEFU_DATA_DIR": str(folder / "data"),
         "KEFU_PUBLIC_URL": stack.proxy,
         "KEFU_TRUSTED_PROXIES": PROXY_PEER,
         "KEFU_OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+        "KEFU_OUTBOUND_HTTP_HOSTS": "127.0.0.1",
         "KEFU_LOG_LEVEL": "WARNING",
         "KEFU_WORKER_THREADS": "4",
         # The workers deliver (tests/deploy/test_stack.py counts what two of them send).
@@ -156,13 +156,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "KEFU_OUTBOX_POLL_SECONDS": "0.5",
         "KEFU_OUTBOX_RETRY_FIRST_SECONDS": "0.2",
         "KEFU_OUTBOX_RETRY_MAX_SECONDS": "0.5",
+        **kefu_tls(folder),
     }
     try:
         # Both servers at once on an empty database: the migration lock has them take turns.
         for n, port in enumerate(backend_ports, 1):
             _start(stack, f"serve-{n}", "serve", {**env, "KEFU_PORT": str(port)})
         for n, url in enumerate(stack.backends, 1):
-            _wait(stack, f"serve-{n}", f"{url}/readyz")
+            _wait(stack, f"serve-{n}", f"{url}/readyz", verify=stack.internal)
         for n in (1, 2):
             _start(stack, f"worker-{n}", "worker", env)
         command = configure_nginx(folder, backend_ports, https_port, http_port)
@@ -173,8 +174,5 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         _stop(stack.processes)
         stack.engine.dispose()
-        with admin.connect() as connection:
-            name = make_url(database_url).database
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        redis.Redis.from_url(REDIS_URL).delete(stream)
+        postgres.destroy()
+        redis_server.destroy()

@@ -182,3 +182,58 @@ def test_the_nginx_site_caches_and_stores_nothing_it_proxies():
     directives = "\n".join(line.split("#")[0] for line in NGINX_SITE.read_text().splitlines())
     for kept in ("proxy_cache", "proxy_store", "fastcgi_cache", "uwsgi_cache", "scgi_cache"):
         assert kept not in directives
+
+
+def test_nginx_proxies_to_kefu_over_verified_https_only():
+    """ASVS V12.3.3, V12.3.4: every proxy_pass is https, kefu's certificate verified against the
+    internal CA for the name kefu's certificates carry."""
+    directives = "\n".join(line.split("#")[0] for line in NGINX_SITE.read_text().splitlines())
+    passes = re.findall(r"proxy_pass (\S+);", directives)
+    assert passes and set(passes) == {"https://kefu"}
+    assert _site_directive("proxy_ssl_verify") == "on"
+    assert _site_directive("proxy_ssl_trusted_certificate").endswith("ca.pem")
+    assert _site_directive("proxy_ssl_name") == "kefu.internal"
+    assert _site_directive("proxy_ssl_certificate").endswith(
+        "nginx.pem"
+    )  # kefu's KEFU_SSL_CLIENT_CA
+
+
+def test_the_start_script_hands_kefu_serve_its_certificate_and_refuses_half_of_one(tmp_path):
+    cert, key = tmp_path / "kefu.pem", tmp_path / "kefu-key.pem"
+    cert.write_text("certificate")
+    key.write_text("key")
+    env = {"PATH": "/usr/bin:/bin", "KEFU_PYTHON": "/bin/echo", "KEFU_SSL_CERTFILE": str(cert)}
+    started = subprocess.run(
+        [str(START_SCRIPT), "serve"], env={**env, "KEFU_SSL_KEYFILE": str(key)},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert f"--ssl-certfile {cert} --ssl-keyfile {key}" in started.stdout
+    mutual = subprocess.run(
+        [str(START_SCRIPT), "serve"],
+        env={**env, "KEFU_SSL_KEYFILE": str(key), "KEFU_SSL_CLIENT_CA": str(cert)},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert f"--ssl-keyfile {key} --ssl-client-ca {cert}" in mutual.stdout
+    half = subprocess.run([str(START_SCRIPT), "serve"], env=env, capture_output=True, text=True)
+    assert half.returncode == 78 and "KEFU_SSL_KEYFILE" in half.stderr
+
+
+def test_the_start_script_warns_of_links_without_verified_tls_in_production(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin", "KEFU_PYTHON": "/bin/echo", "KEFU_ENV": "production",
+        "KEFU_SECRET_KEY": "x" * 40, "KEFU_DATABASE_URL": "postgresql+psycopg://kefu@db/kefu",
+        "KEFU_REDIS_URL": "redis://redis:6379/0",
+    }  # fmt: skip
+    started = subprocess.run([str(START_SCRIPT), "worker"], env=env, capture_output=True, text=True)
+    assert started.returncode == 0
+    assert "sslmode=verify-full" in started.stderr and "rediss://" in started.stderr
+    verified = {
+        **env,
+        "KEFU_DATABASE_URL": env["KEFU_DATABASE_URL"] + "?sslmode=verify-full&sslrootcert=/ca.pem",
+        "KEFU_REDIS_URL": "rediss://kefu:pw@redis:6380/0?ssl_ca_certs=/ca.pem",
+    }
+    quiet = subprocess.run(
+        [str(START_SCRIPT), "worker"], env=verified, capture_output=True, text=True
+    )
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr

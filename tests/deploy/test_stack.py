@@ -71,11 +71,32 @@ def test_plain_http_is_sent_to_https_and_every_server_takes_requests(stack):
     assert all(a.status_code == 200 for a in answers.values())
 
 
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("POST", "/api/v1/auth/login"),
+        ("GET", "/api/v1/tickets"),
+        ("POST", "/api/v1/channels/webhook/shop"),
+        ("POST", "/api/v1/channels/wechat/account"),
+        ("POST", "/chat/api/key/session"),
+        ("GET", "/chat/ws/key"),
+    ],
+)
+def test_plain_http_api_calls_are_refused_not_redirected(stack, method, path):
+    """ASVS V4.1.2: a page is redirected to https, a call of an API in clear is refused (a
+    redirect would hide the client's mistake while its credentials keep going out in clear)."""
+    with httpx.Client(timeout=10) as plain:
+        refused = plain.request(method, f"{stack.plain}{path}", json={"probe": 1})
+    assert refused.status_code == 403
+    assert "location" not in refused.headers
+    assert refused.json()["error"]["code"] == "https_required"
+
+
 def _handshake(stack: Stack, version: ssl.TLSVersion, ciphers: str) -> tuple[str | None, str]:
     """The protocol and TLS 1.2 suite nginx agrees to with a client offering only these (the
     client's own floor lowered, so that a refusal is nginx's)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.load_verify_locations(stack.folder / "cert.pem")
+    context.load_verify_locations(stack.folder / "ca.pem")
     with warnings.catch_warnings():  # TLS 1.0 and 1.1 are deprecated: that is the point
         warnings.simplefilter("ignore", DeprecationWarning)
         context.minimum_version = context.maximum_version = version
@@ -141,12 +162,12 @@ def test_a_visitors_message_through_nginx_reaches_an_agents_socket_on_the_other_
         )
         try:
             socket.hello()
-            agent_on = "http://" + socket.connection.response.headers["X-Test-Upstream"]
+            agent_on = "https://" + socket.connection.response.headers["X-Test-Upstream"]
             widget = None
             visitor = start(browser, channel.key)
             for _ in range(3):  # round robin: the next socket or the one after is on the other
                 opened = Widget(stack.proxy, channel.key, visitor["visitor_token"], tls=stack.tls)
-                on = "http://" + opened.socket.response.headers["X-Test-Upstream"]
+                on = "https://" + opened.socket.response.headers["X-Test-Upstream"]
                 if on != agent_on:
                     widget = opened
                     break
@@ -217,7 +238,7 @@ def test_x_forwarded_for_is_believed_from_nginx_and_from_nobody_else(stack):
             json={"email": user.email, "password": factories.PASSWORD},
             headers=forged,
         )
-    with httpx.Client(base_url=stack.backends[0], timeout=30) as direct:
+    with httpx.Client(base_url=stack.backends[0], timeout=30, verify=stack.internal) as direct:
         straight = direct.post(
             "/api/v1/auth/login",
             json={"email": user.email, "password": factories.PASSWORD},

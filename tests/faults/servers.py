@@ -202,6 +202,7 @@ def kefu_environment(
         "data_dir": data_dir,
         "log_level": "INFO",
         "outbound_allow_hosts": "127.0.0.1,localhost",
+        "outbound_http_hosts": "127.0.0.1,localhost",
         **({"redis_url": redis_url} if redis_url else {}),
         **settings,
     }

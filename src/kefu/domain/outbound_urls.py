@@ -20,8 +20,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class UrlRefused(ValueError):
-    """An outbound URL kefu will not call; ``reason`` is a code (scheme, credentials, no_host,
-    private_address, unresolvable, not_a_url)."""
+    """An outbound URL kefu will not call; ``reason`` is a code (scheme, https_required,
+    credentials, no_host, private_address, unresolvable, not_a_url)."""
 
     def __init__(self, reason: str, host: str = "") -> None:
         super().__init__(f"{reason}: {host}" if host else reason)
@@ -109,6 +109,19 @@ class AllowList:
 
     def allows_address(self, address: IPAddress) -> bool:
         return any(address in network for network in self.networks)
+
+
+def check_scheme(target: Target, plain: AllowList, addresses: Iterable[IPAddress] = ()) -> None:
+    """https always; plain http only to a host the operator allowed it for by name, or whose
+    every address (the literal, or what the name resolves to) is in an allowed network
+    (``KEFU_OUTBOUND_HTTP_HOSTS``: an on-premise shop system on the intranet)."""
+    if target.scheme == "https" or plain.allows_name(target.host):
+        return
+    literal = target.literal
+    found = [literal] if literal is not None else list(addresses)
+    if found and all(plain.allows_address(a) for a in found):
+        return
+    raise UrlRefused("https_required", target.host)
 
 
 def check_addresses(target: Target, addresses: Iterable[IPAddress], allow: AllowList) -> None:

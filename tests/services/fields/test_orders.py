@@ -20,6 +20,10 @@ from kefu.services.intake import integrations
 from tests import factories
 from tests.fake_shop import FakeShop, Scripted
 
+# Plain http to any address: these tests are about the address checks, not the scheme
+# (tests/services/infra/test_outbound_urls.py).
+PLAIN_HTTP = AllowList.parse("0.0.0.0/0, ::/0")
+
 ORDER = {
     "order_no": "SO2026120700001",
     "status": "已发货",
@@ -47,7 +51,9 @@ def shop(db) -> Iterator[FakeShop]:
 
 @pytest.fixture
 def client() -> Iterator[orders.OrderLookupClient]:
-    made = orders.OrderLookupClient(guard=OutboundGuard(AllowList.parse("127.0.0.1")), timeout=0.5)
+    made = orders.OrderLookupClient(
+        guard=OutboundGuard(AllowList.parse("127.0.0.1"), plain_http=PLAIN_HTTP), timeout=0.5
+    )
     yield made
     made.close()
 
@@ -142,7 +148,9 @@ def test_a_shop_with_a_wrong_secret_refuses_and_kefu_says_so(db, shop, client):
 
 def test_a_lookup_url_that_now_resolves_privately_is_not_called(db, shop):
     ticket = _ticket_with_order(db)
-    strict = orders.OrderLookupClient(guard=OutboundGuard(), timeout=0.5)  # 127.0.0.1 not allowed
+    strict = orders.OrderLookupClient(
+        guard=OutboundGuard(plain_http=PLAIN_HTTP), timeout=0.5
+    )  # 127.0.0.1 not allowed
     try:
         result = orders.lookup_now(db, strict, ticket.id)
     finally:

@@ -72,7 +72,8 @@ def test_a_name_rebound_to_a_private_address_after_it_was_saved_is_not_called():
 
 def test_an_allowed_host_is_called_whatever_it_resolves_to():
     dns = Dns(shop_intra=["10.1.2.3"])
-    guard = OutboundGuard(AllowList.parse("shop.intra, 127.0.0.1"), resolver=dns)
+    allowed = AllowList.parse("shop.intra, 127.0.0.1")
+    guard = OutboundGuard(allowed, resolver=dns, plain_http=allowed)
     guard.check_saved("http://shop.intra/orders", field="url")
     assert guard.pin("http://shop.intra/orders").url == "http://shop.intra/orders"
     assert guard.pin("http://127.0.0.1:9000/cb").url == "http://127.0.0.1:9000/cb"
@@ -82,11 +83,46 @@ def test_an_allowed_host_is_called_whatever_it_resolves_to():
 
 
 def test_the_guard_follows_the_settings_and_the_real_resolver_reads_loopback():
-    guard = guard_of(Settings(outbound_allow_hosts="localhost"))
+    guard = guard_of(Settings(outbound_allow_hosts="localhost", outbound_http_hosts="localhost"))
     assert guard.pin("http://localhost:1/x").url == "http://localhost:1/x"
     assert ipaddress.ip_address("127.0.0.1") in resolve("localhost", 80)
     assert resolve("no-such-host.invalid", 80) == []
     with pytest.raises(UrlRefused, match="private_address"):
-        OutboundGuard().pin("http://localhost:1/x")
+        OutboundGuard(plain_http=AllowList.parse("localhost")).pin("http://localhost:1/x")
     with pytest.raises(ValueError, match="not a host name"):
         Settings(outbound_allow_hosts="http://shop.cn/x")
+
+
+def test_plain_http_is_refused_unless_the_operator_allowed_it_for_the_host():
+    """ASVS V12.3.1: https to integrations; http only where KEFU_OUTBOUND_HTTP_HOSTS allows it, by
+    name or by network (every address the name resolves to)."""
+    dns = Dns(
+        shop_example_cn=["93.184.216.34"],
+        erp_intra=["10.1.0.5"],
+        mixed_intra=["10.1.0.6", "10.2.0.1"],
+    )
+    strict = OutboundGuard(resolver=dns)
+    for url in ("http://shop.example.cn/orders", "http://93.184.216.34/orders"):
+        with pytest.raises(OutboundUrlRefused) as refused:
+            strict.check_saved(url, field="url")
+        assert refused.value.details["reason"] == "https_required"
+        with pytest.raises(UrlRefused, match="https_required"):
+            strict.pin(url)
+    assert strict.pin("https://shop.example.cn/orders").sni_hostname == "shop.example.cn"
+
+    intranet = AllowList.parse("10.1.0.0/16")
+    lenient = OutboundGuard(intranet, resolver=dns, plain_http=intranet)
+    assert lenient.check_saved("http://erp.intra/orders", field="url") == "http://erp.intra/orders"
+    assert lenient.pin("http://10.1.0.9/cb").url == "http://10.1.0.9/cb"
+    for url in (
+        "http://mixed.intra/orders",
+        "http://shop.example.cn/orders",
+        "http://unknown.intra/x",
+    ):
+        with pytest.raises(UrlRefused, match="https_required"):
+            lenient.pin(url)  # one address outside the network, or none known, is enough
+    named = guard_of(Settings(outbound_http_hosts="shop.example.cn"))
+    with pytest.raises(UrlRefused, match="https_required"):
+        named.pin("http://other.example.cn/x")
+    with pytest.raises(ValueError, match="not a host name"):
+        Settings(outbound_http_hosts="http://shop.cn/x")

@@ -25,7 +25,11 @@ from kefu.services.social.feeds import FeedReader, poll_due
 from kefu.settings import Settings
 from tests.services.social.helpers import NEGATIVE_LOGISTICS, NOW, post
 
-LOOPBACK = OutboundGuard(AllowList.parse("127.0.0.1"))
+# Plain http to any address: these tests are about the address checks, not the scheme
+# (tests/services/infra/test_outbound_urls.py).
+PLAIN_HTTP = AllowList.parse("0.0.0.0/0, ::/0")
+
+LOOPBACK = OutboundGuard(AllowList.parse("127.0.0.1"), plain_http=PLAIN_HTTP)
 
 
 class FeedServer:
@@ -141,10 +145,10 @@ def test_an_answer_that_is_not_a_list_is_refused(
 
 def test_a_feed_on_a_private_address_is_refused_when_saved(db: Session) -> None:
     with pytest.raises(KefuError) as refused:
-        _feed(db, "http://10.0.0.8/feed.json", guard=OutboundGuard())
+        _feed(db, "http://10.0.0.8/feed.json", guard=OutboundGuard(plain_http=PLAIN_HTTP))
     assert refused.value.code == "outbound_url_refused"
     with pytest.raises(KefuError):
-        _feed(db, "http://127.0.0.1:9/feed.json", guard=OutboundGuard())
+        _feed(db, "http://127.0.0.1:9/feed.json", guard=OutboundGuard(plain_http=PLAIN_HTTP))
 
 
 def test_the_guard_is_asked_again_at_every_poll(
@@ -153,7 +157,9 @@ def test_the_guard_is_asked_again_at_every_poll(
     feed_server.answer(200, [])
     feed = _feed(db, feed_server.url)  # allowed when it was saved
     sessions = sessionmaker(engine, expire_on_commit=False)
-    report = poll_due(sessions, FeedReader(OutboundGuard(), timeout=5), lambda: NOW)
+    report = poll_due(
+        sessions, FeedReader(OutboundGuard(plain_http=PLAIN_HTTP), timeout=5), lambda: NOW
+    )
     assert report.failed == 1 and feed_server.paths == []
     db.refresh(feed)
     assert (feed.last_error or "").startswith("refused")

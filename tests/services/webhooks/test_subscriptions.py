@@ -13,6 +13,10 @@ from kefu.services.infra.outbound_urls import OutboundGuard, OutboundUrlRefused
 from kefu.services.infra.secret_box import unseal
 from kefu.services.webhooks import subscriptions
 
+# Plain http to any address: these tests are about the address checks, not the scheme
+# (tests/services/infra/test_outbound_urls.py).
+PLAIN_HTTP = AllowList.parse("0.0.0.0/0, ::/0")
+
 KEY = "test-secret-key"
 
 
@@ -41,14 +45,14 @@ def _create(db, url: str, guard: OutboundGuard):
     ],
 )
 def test_internal_addresses_are_refused_at_save_time(db, url):
-    guard = OutboundGuard(resolver=Dns(intranet_example_cn=["192.168.1.20"]))
+    guard = OutboundGuard(plain_http=PLAIN_HTTP, resolver=Dns(intranet_example_cn=["192.168.1.20"]))
     with pytest.raises(OutboundUrlRefused) as refused:
         _create(db, url, guard)
     assert refused.value.status_code == 422 and refused.value.details["field"] == "url"
 
 
 def test_the_allowlist_lets_a_company_reach_its_own_systems(db):
-    guard = OutboundGuard(AllowList.parse("127.0.0.1"), resolver=Dns())
+    guard = OutboundGuard(AllowList.parse("127.0.0.1"), resolver=Dns(), plain_http=PLAIN_HTTP)
     secret, made = _create(db, "http://127.0.0.1:8000/hook", guard)
     assert secret.startswith("whsec_")
     assert unseal(KEY, made.secret_sealed) == secret
@@ -56,7 +60,7 @@ def test_the_allowlist_lets_a_company_reach_its_own_systems(db):
 
 
 def test_a_public_url_is_saved_and_unknown_events_are_refused(db):
-    guard = OutboundGuard(resolver=Dns(hooks_example_cn=["93.184.216.34"]))
+    guard = OutboundGuard(plain_http=PLAIN_HTTP, resolver=Dns(hooks_example_cn=["93.184.216.34"]))
     _, made = _create(db, "https://hooks.example.cn/kefu", guard)
     assert made.events == ["ticket.created"]
     with pytest.raises(Exception) as refused:  # noqa: PT011 - KefuError with its field

@@ -19,7 +19,13 @@ from kefu.services.backups.manifest import BackupError
 
 TOOL_DIRS = "/usr/lib/postgresql"
 # Query parameters of the URL the tools read from their environment.
-_ENVIRONMENT = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "host": "PGHOST"}
+_ENVIRONMENT = {
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "host": "PGHOST",
+}
 
 
 def find_tool(name: str) -> str:

@@ -115,7 +115,8 @@ def restore_backup(settings: Settings, path: Path) -> RestoreReport:
 
 def _restore_backup(settings: Settings, path: Path) -> RestoreReport:
     kind = database_kind(settings)
-    url = settings.resolved_database_url
+    # Restoring makes tables: the schema's owner does it (then `kefu db grant ROLE`).
+    url = settings.resolved_migrate_database_url
     with tempfile.TemporaryDirectory(prefix="kefu-restore-") as scratch:
         staging = Path(scratch)
         manifest = read_archive(path, staging)
@@ -169,7 +170,7 @@ def _attachment_files(root: Path) -> Iterator[tuple[Path, str]]:
 
 def _check_empty(settings: Settings, kind: str) -> None:
     """Refuse a database with rows in kefu's tables, or an attachments folder with files."""
-    url = settings.resolved_database_url
+    url = settings.resolved_migrate_database_url
     names = sorted(Base.metadata.tables)
     filled = (
         sqlite.filled_tables(url, names) if kind == SQLITE else postgres.filled_tables(url, names)

@@ -81,11 +81,21 @@ class PinnedCall:
 class OutboundGuard:
     allow: AllowList = AllowList()
     resolver: Resolver = field(default=resolve)
+    # Where plain http is allowed (KEFU_OUTBOUND_HTTP_HOSTS); everywhere else https only.
+    plain_http: AllowList = AllowList()
+
+    def _check_scheme(self, target: Target) -> None:
+        if target.scheme == "https" or self.plain_http.allows_name(target.host):
+            return
+        literal = target.literal
+        addresses = [] if literal is not None else self.resolver(target.host, target.port)
+        rules.check_scheme(target, self.plain_http, addresses)
 
     def check_saved(self, url: str, *, field: str) -> str:
         """``url`` as it may be saved, or ``OutboundUrlRefused`` (422)."""
         try:
             target = rules.parse(url)
+            self._check_scheme(target)
             if self._allowed(target):
                 return url
             literal = target.literal
@@ -102,6 +112,7 @@ class OutboundGuard:
         """The call to make now to ``url``: its host resolved and checked at this moment.
         Raises ``UrlRefused``."""
         target = rules.parse(url)
+        self._check_scheme(target)
         if self._allowed(target):
             return PinnedCall(url)
         literal = target.literal
@@ -133,7 +144,11 @@ def _pinned(url: str, target: Target, address: IPAddress) -> PinnedCall:
 
 def guard_of(settings: Settings | None = None) -> OutboundGuard:
     """The guard under these settings (default: the process's)."""
-    return OutboundGuard(AllowList.parse((settings or get_settings()).outbound_allow_hosts))
+    settings = settings or get_settings()
+    return OutboundGuard(
+        AllowList.parse(settings.outbound_allow_hosts),
+        plain_http=AllowList.parse(settings.outbound_http_hosts),
+    )
 
 
 @lru_cache(maxsize=1)
