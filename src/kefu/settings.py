@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kefu import keyring
+
 DEVELOPMENT_SECRET = "kefu-development-secret-change-me"  # noqa: S105 - refused outside development
 # A production key: random, e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`.
 MIN_PRODUCTION_SECRET = 32
+# Settings that may instead be read from a file (``KEFU_SECRET_KEY_FILE=/run/…``) or from a
+# systemd credential of this name (``LoadCredential=kefu-secret-key:…`` puts it in
+# ``$CREDENTIALS_DIRECTORY``): secrets stay out of the environment and out of kefu.env.
+FILE_SETTINGS = {
+    "secret_key": "kefu-secret-key",
+    "secret_key_previous": "kefu-secret-key-previous",
+    "database_url": "kefu-database-url",
+    "redis_url": "kefu-redis-url",
+}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting is named, its value (a key, a URL with a password)
+    # never printed.
+    model_config = SettingsConfigDict(
+        env_prefix="KEFU_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("kefu-data")
@@ -26,7 +42,15 @@ class Settings(BaseSettings):
         description="sqlite:///path or postgresql+psycopg://...; default: SQLite in data_dir",
     )
     secret_key: str = DEVELOPMENT_SECRET
+    # Master keys replaced by secret_key, separated by commas or spaces: what they sealed or
+    # signed still opens and verifies; `kefu secrets reseal` moves sealed values to secret_key.
+    secret_key_previous: str = ""
     redis_url: str | None = None
+    # Files holding the settings above (FILE_SETTINGS): one or the other, never both.
+    secret_key_file: Path | None = None
+    secret_key_previous_file: Path | None = None
+    database_url_file: Path | None = None
+    redis_url_file: Path | None = None
     log_level: str = "INFO"
     # "text" lines or "json" (one object a line) on stderr: docs/logging.md.
     log_format: Literal["text", "json"] = "text"
@@ -233,6 +257,34 @@ class Settings(BaseSettings):
 
         return self.nlp_model or DEFAULT_ARTIFACT
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        """FILE_SETTINGS from their ``_FILE`` setting or systemd credential, when given."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+        for name, credential in FILE_SETTINGS.items():
+            data[name] = _one_source(
+                name,
+                data.get(name),
+                data.get(f"{name}_file"),
+                Path(credentials) / credential if credentials else None,
+            )
+            if data[name] is None:
+                del data[name]
+        return data
+
+    @model_validator(mode="after")
+    def _remember_previous_keys(self) -> Settings:
+        keyring.remember_previous(self.secret_key, self.previous_secret_keys)
+        return self
+
+    @property
+    def previous_secret_keys(self) -> tuple[str, ...]:
+        return tuple(self.secret_key_previous.replace(",", " ").split())
+
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:
         if self.outbox_lease_seconds <= self.callback_timeout_seconds:
@@ -292,6 +344,32 @@ class Settings(BaseSettings):
     @property
     def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return _networks(self.metrics_allow)
+
+
+def _one_source(name: str, value: Any, file: Any, credential: Path | None) -> Any:
+    """The value of setting ``name`` from the one place it is given: itself, its ``_FILE``, or
+    its systemd credential (only when that file exists); a ValueError when given twice or when
+    the file named cannot be read."""
+    variable = f"KEFU_{name.upper()}"
+    given = [] if value in (None, "") else [variable]
+    if file not in (None, ""):
+        given.append(f"{variable}_FILE")
+    if credential is not None and not credential.exists():
+        credential = None
+    if credential is not None:
+        given.append(f"the systemd credential {credential.name}")
+    if len(given) > 1:
+        raise ValueError(f"{' and '.join(given)} are all set: set only one")
+    path = Path(file) if file not in (None, "") else credential
+    if path is None:
+        return value
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeError) as e:
+        raise ValueError(f"{given[0]}: cannot read {path}: {e}") from e
+    if not text:
+        raise ValueError(f"{given[0]}: {path} is empty")
+    return text
 
 
 def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
