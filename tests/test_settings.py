@@ -15,7 +15,7 @@ from kefu.settings import DEVELOPMENT_SECRET, Settings
     ("key", "reason"),
     [
         (DEVELOPMENT_SECRET, "must be set"),
-        ("change-me-to-64-random-characters", "placeholder"),  # deploy/systemd/kefu.env.example
+        ("change-me-to-64-random-characters", "placeholder"),  # an earlier kefu.env.example
         ("CHANGE-ME-please-with-a-long-random-value-here", "placeholder"),
         ("short-but-mine", "at least 32"),
     ],
@@ -31,14 +31,19 @@ def test_production_takes_a_long_random_key_and_development_any(tmp_path):
     assert Settings(env="development", secret_key="x", data_dir=tmp_path).secret_key == "x"
 
 
-def test_the_shipped_example_file_would_not_start(tmp_path):
+def test_the_shipped_example_file_holds_no_secret_and_alone_would_not_start(tmp_path, monkeypatch):
+    """The secrets are systemd credentials (deploy/systemd): kefu.env names none, and without
+    them a production start is refused."""
     example = Path(__file__).parents[1] / "deploy" / "systemd" / "kefu.env.example"
-    line = next(
-        ln for ln in example.read_text(encoding="utf-8").splitlines()
-        if ln.startswith("KEFU_SECRET_KEY=")
-    )  # fmt: skip
-    with pytest.raises(ValidationError, match="placeholder"):
-        Settings(env="production", secret_key=line.split("=", 1)[1].strip(), data_dir=tmp_path)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.delenv("KEFU_SECRET_KEY", raising=False)
+    names = {
+        ln.split("=", 1)[0] for ln in example.read_text(encoding="utf-8").splitlines()
+        if ln and not ln.startswith("#")
+    }  # fmt: skip
+    assert names.isdisjoint({"KEFU_SECRET_KEY", "KEFU_DATABASE_URL", "KEFU_REDIS_URL"})
+    with pytest.raises(ValidationError, match="must be set"):
+        Settings(_env_file=example, data_dir=tmp_path)  # type: ignore[call-arg]
 
 
 KEY = "k" * 40

@@ -48,6 +48,9 @@ REDIS_URL = "redis://127.0.0.1:6379/15"  # the test suite's Redis db (tests/real
 START_SECONDS = 120  # four processes loading the analysis models on two shared cores
 
 
+STACK_CREDENTIALS = ("KEFU_SECRET_KEY", "KEFU_DATABASE_URL", "KEFU_REDIS_URL")
+
+
 @dataclass
 class Stack:
     proxy: str  # https://127.0.0.1:PORT, nginx
@@ -136,14 +139,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tls=tls,
         folder=folder,
     )
+    # The master key and the database and Redis URLs as the shipped units pass them: systemd
+    # credentials, files in $CREDENTIALS_DIRECTORY (deploy/systemd), not variables.
+    credentials = folder / "credentials"
+    credentials.mkdir(mode=0o700)
+    (credentials / "kefu-secret-key").write_text(secrets.token_urlsafe(32) + "\n")
+    (credentials / "kefu-database-url").write_text(database_url)
+    (credentials / "kefu-redis-url").write_text(REDIS_URL)
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in STACK_CREDENTIALS},
         "KEFU_PYTHON": sys.executable,
         "PYTHONPATH": os.pathsep.join(sys.path),  # this checkout's kefu and tests
         "KEFU_ENV": "production",
-        "KEFU_SECRET_KEY": secrets.token_urlsafe(32),
-        "KEFU_DATABASE_URL": database_url,
-        "KEFU_REDIS_URL": REDIS_URL,
+        "CREDENTIALS_DIRECTORY": str(credentials),
         "KEFU_EVENT_STREAM": stream,
         "KEFU_DATA_DIR": str(folder / "data"),
         "KEFU_PUBLIC_URL": stack.proxy,
