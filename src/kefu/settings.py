@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # forwarded address only through KEFU_TRUSTED_PROXIES), so a scrape relayed by the public
     # proxy counts as the outside client it names.
     metrics_allow: str = "127.0.0.1, ::1"
+    # /docs and /openapi.json (the API's description for integrators): None serves them in
+    # development and tests and not in production, where they show every route to anyone;
+    # true serves them in production too (an install whose integrators read them there).
+    public_api_docs: bool | None = None
     # A periodic job whose last successful round is older than job_stall_factor × its interval
     # (and at least job_stall_min_seconds) is stalled: the admins are told once per stall.
     job_stall_factor: float = Field(default=10.0, ge=2, le=1000)
@@ -320,6 +324,12 @@ class Settings(BaseSettings):
         """Cookies only over HTTPS: always in production (a session cookie sent in clear
         is a stolen login), on request elsewhere."""
         return self.cookie_secure or self.env == "production"
+
+    @property
+    def api_docs_served(self) -> bool:
+        if self.public_api_docs is None:
+            return self.env != "production"
+        return self.public_api_docs
 
     @property
     def is_sqlite(self) -> bool:
