@@ -20,7 +20,7 @@ MIN_PRODUCTION_SECRET = 32
 # Settings that may instead be read from a file (``KEFU_SECRET_KEY_FILE=/run/…``) or from a
 # systemd credential of this name (``LoadCredential=kefu-secret-key:…`` puts it in
 # ``$CREDENTIALS_DIRECTORY``): secrets stay out of the environment and out of kefu.env.
-FILE_SETTINGS = {
+FILE_SETTINGS = {  # noqa: S105 - the names of systemd credentials, not secrets
     "secret_key": "kefu-secret-key",
     "secret_key_previous": "kefu-secret-key-previous",
     "database_url": "kefu-database-url",
