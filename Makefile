@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # How long the fault tests (tests/faults, PostgreSQL pass) keep the database or Redis away.
 KEFU_FAULT_OUTAGE_SECONDS ?= 2
 
-.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint audit fmt bench clean i18n
+.PHONY: install install-dev demo serve train test test-sqlite test-postgres lint audit sbom fmt bench clean i18n
 TRAINING_DATA ?= ../shared/data
 
 $(BIN)/python:
@@ -66,6 +66,9 @@ lint: install-dev
 
 audit: install-dev  # the locks against known vulnerabilities: pip-audit online, else the bundled snapshot
 	$(BIN)/python scripts/audit.py
+
+sbom: install-dev  # security/sbom.cdx.json: CycloneDX 1.6 of the locks (tests/scripts/test_sbom.py checks it is current)
+	$(BIN)/python scripts/sbom.py
 
 i18n: install-dev  # the workspace's catalogue: new strings added to en.po, to be translated there
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext:2 --no-location --sort-output -o build/kefu.pot src/kefu/web src/kefu/domain/qa

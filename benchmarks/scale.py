@@ -258,8 +258,10 @@ async def open_visitor(http: aiohttp.ClientSession, load: Load) -> Visitor:
         if r.status != 200:
             raise SystemExit(f"a visitor's session: {r.status} {(await r.text())[:300]}")
         session = await r.json()
-    url = load.proxy.replace("https", "wss", 1) + f"/chat/ws/{key}?token={session['visitor_token']}"
-    ws = await http.ws_connect(url, heartbeat=None)
+    url = load.proxy.replace("https", "wss", 1) + f"/chat/ws/{key}"
+    # The visitor token as the widget sends it: a subprotocol, never in the URL.
+    protocols = ("kefu", f"kefu.bearer.{session['visitor_token']}")
+    ws = await http.ws_connect(url, protocols=protocols, heartbeat=None)
     await ws.send_str(json.dumps({"type": "hello", "last_seq": 0}))
     return Visitor(ws)
 

@@ -198,9 +198,10 @@ async def open_visitor(
     async with http.post(f"{base}/chat/api/{key}/session", json={}, headers=headers) as r:
         session = await _json(r)
     token = session["visitor_token"]
-    ws_url = base.replace("http://", "ws://") + f"/chat/ws/{key}?token={token}"
+    ws_url = base.replace("http://", "ws://") + f"/chat/ws/{key}"
     ws = await http.ws_connect(
         ws_url,
+        protocols=("kefu", f"kefu.bearer.{token}"),  # as the widget sends it, never in the URL
         origin=ORIGIN,
         headers={"X-Forwarded-For": headers["X-Forwarded-For"]},
         heartbeat=None,

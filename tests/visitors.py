@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from kefu.domain import visitor_identity as vi
 
@@ -47,8 +48,13 @@ def claim(secret: str, user_id: str, *, at: float | None = None, nonce: str | No
     }
 
 
-def ws_url(server: str, key: str, token: str) -> str:
-    return f"{server.replace('http', 'ws', 1)}/chat/ws/{key}?token={token}"
+def ws_url(server: str, key: str) -> str:
+    return f"{server.replace('http', 'ws', 1)}/chat/ws/{key}"
+
+
+def token_protocols(token: str) -> list[Subprotocol]:
+    """What the widget offers: its visitor token as a subprotocol, beside ``kefu``."""
+    return [Subprotocol("kefu"), Subprotocol(f"kefu.bearer.{token}")]
 
 
 class Widget:
@@ -64,7 +70,8 @@ class Widget:
         tls: ssl.SSLContext | None = None,
     ) -> None:
         opened = connect(
-            ws_url(server, key, token),
+            ws_url(server, key),
+            subprotocols=token_protocols(token),
             origin=origin,
             open_timeout=FRAME_TIMEOUT,
             proxy=None,  # type: ignore[arg-type]

@@ -217,8 +217,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version=__version__,
         description="客服 — self-hosted customer service for Chinese-language teams. "
         "Authenticate with `Authorization: Bearer <token>` or the session cookie from /api/v1/auth/login.",
-        openapi_url="/openapi.json",
-        docs_url="/docs",
+        # The API's description and its browsable page for integrators: on in development and
+        # tests, off in production unless KEFU_PUBLIC_API_DOCS=true (app.openapi() still works).
+        openapi_url="/openapi.json" if settings.api_docs_served else None,
+        docs_url="/docs" if settings.api_docs_served else None,
         redoc_url=None,
     )
     app.state.settings = settings

@@ -25,6 +25,7 @@ from kefu import (
     cli_norms,
     cli_report,
     cli_retention,
+    cli_secrets,
 )
 from kefu.db import migrate
 from kefu.db.engine import make_engine
@@ -39,7 +40,11 @@ from kefu.services.staff import auth
 from kefu.services.staff import directory as staff
 from kefu.settings import get_settings
 
-app = typer.Typer(help="kefu 客服 — self-hosted customer service.", no_args_is_help=True)
+app = typer.Typer(
+    help="kefu 客服 — self-hosted customer service.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a traceback never prints a key or a password
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -63,6 +68,7 @@ app.add_typer(case_library_app, name="case-library")
 app.add_typer(search_app, name="search")
 app.add_typer(cli_kb.kb_app, name="kb")
 app.add_typer(cli_mail.mail_app, name="mail")
+app.add_typer(cli_secrets.secrets_app, name="secrets")
 app.add_typer(cli_kpi.kpi_app, name="kpi")
 app.add_typer(cli_customer.customer_app, name="customer")
 app.add_typer(cli_retention.retention_app, name="retention")

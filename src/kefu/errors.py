@@ -79,6 +79,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This page's origin is not on the allowed list (KEFU_ALLOWED_ORIGINS)",
     ),
     "signed_out": ("登录已失效，请重新登录", "You are signed out; sign in again"),
+    "credential_in_url": (
+        "令牌不能放在网址中，请使用 Authorization 请求头",
+        "A token does not go in the URL; send it in the Authorization header",
+    ),
     "deactivated": ("该账号已停用", "This account is deactivated"),
     "bad_frame": ("无法识别的消息：{reason}", "Message not understood: {reason}"),
     "channel_not_allowed": (

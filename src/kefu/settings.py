@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kefu import keyring
+
 DEVELOPMENT_SECRET = "kefu-development-secret-change-me"  # noqa: S105 - refused outside development
 # A production key: random, e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`.
 MIN_PRODUCTION_SECRET = 32
+# Settings that may instead be read from a file (``KEFU_SECRET_KEY_FILE=/run/…``) or from a
+# systemd credential of this name (``LoadCredential=kefu-secret-key:…`` puts it in
+# ``$CREDENTIALS_DIRECTORY``): secrets stay out of the environment and out of kefu.env.
+FILE_SETTINGS = {  # noqa: S105 - the names of systemd credentials, not secrets
+    "secret_key": "kefu-secret-key",
+    "secret_key_previous": "kefu-secret-key-previous",
+    "database_url": "kefu-database-url",
+    "migrate_database_url": "kefu-migrate-database-url",
+    "redis_url": "kefu-redis-url",
+}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting is named, its value (a key, a URL with a password)
+    # never printed.
+    model_config = SettingsConfigDict(
+        env_prefix="KEFU_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("kefu-data")
@@ -30,8 +47,17 @@ class Settings(BaseSettings):
     # upgrade, only SELECT, INSERT, UPDATE and DELETE on kefu's tables (db/grants.py).
     migrate_database_url: str | None = None
     secret_key: str = DEVELOPMENT_SECRET
+    # Master keys replaced by secret_key, separated by commas or spaces: what they sealed or
+    # signed still opens and verifies; `kefu secrets reseal` moves sealed values to secret_key.
+    secret_key_previous: str = ""
     # redis:// or rediss:// (TLS: ?ssl_ca_certs=/etc/kefu/ca.pem); user and password for an ACL user.
     redis_url: str | None = None
+    # Files holding the settings above (FILE_SETTINGS): one or the other, never both.
+    secret_key_file: Path | None = None
+    secret_key_previous_file: Path | None = None
+    database_url_file: Path | None = None
+    migrate_database_url_file: Path | None = None
+    redis_url_file: Path | None = None
     # `kefu serve` over TLS (https) with this certificate (chain, PEM) and key, e.g. for nginx's
     # proxy_ssl_verify (docs/deployment.md); both or neither.
     ssl_certfile: Path | None = None
@@ -80,6 +106,10 @@ class Settings(BaseSettings):
     # forwarded address only through KEFU_TRUSTED_PROXIES), so a scrape relayed by the public
     # proxy counts as the outside client it names.
     metrics_allow: str = "127.0.0.1, ::1"
+    # /docs and /openapi.json (the API's description for integrators): None serves them in
+    # development and tests and not in production, where they show every route to anyone;
+    # true serves them in production too (an install whose integrators read them there).
+    public_api_docs: bool | None = None
     # A periodic job whose last successful round is older than job_stall_factor × its interval
     # (and at least job_stall_min_seconds) is stalled: the admins are told once per stall.
     job_stall_factor: float = Field(default=10.0, ge=2, le=1000)
@@ -248,6 +278,34 @@ class Settings(BaseSettings):
 
         return self.nlp_model or DEFAULT_ARTIFACT
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        """FILE_SETTINGS from their ``_FILE`` setting or systemd credential, when given."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+        for name, credential in FILE_SETTINGS.items():
+            data[name] = _one_source(
+                name,
+                data.get(name),
+                data.get(f"{name}_file"),
+                Path(credentials) / credential if credentials else None,
+            )
+            if data[name] is None:
+                del data[name]
+        return data
+
+    @model_validator(mode="after")
+    def _remember_previous_keys(self) -> Settings:
+        keyring.remember_previous(self.secret_key, self.previous_secret_keys)
+        return self
+
+    @property
+    def previous_secret_keys(self) -> tuple[str, ...]:
+        return tuple(self.secret_key_previous.replace(",", " ").split())
+
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:
         if self.outbox_lease_seconds <= self.callback_timeout_seconds:
@@ -298,6 +356,12 @@ class Settings(BaseSettings):
         return self.cookie_secure or self.env == "production"
 
     @property
+    def api_docs_served(self) -> bool:
+        if self.public_api_docs is None:
+            return self.env != "production"
+        return self.public_api_docs
+
+    @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 
@@ -320,6 +384,32 @@ class Settings(BaseSettings):
     @property
     def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return _networks(self.metrics_allow)
+
+
+def _one_source(name: str, value: Any, file: Any, credential: Path | None) -> Any:
+    """The value of setting ``name`` from the one place it is given: itself, its ``_FILE``, or
+    its systemd credential (only when that file exists); a ValueError when given twice or when
+    the file named cannot be read."""
+    variable = f"KEFU_{name.upper()}"
+    given = [] if value in (None, "") else [variable]
+    if file not in (None, ""):
+        given.append(f"{variable}_FILE")
+    if credential is not None and not credential.exists():
+        credential = None
+    if credential is not None:
+        given.append(f"the systemd credential {credential.name}")
+    if len(given) > 1:
+        raise ValueError(f"{' and '.join(given)} are all set: set only one")
+    path = Path(file) if file not in (None, "") else credential
+    if path is None:
+        return value
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeError) as e:
+        raise ValueError(f"{given[0]}: cannot read {path}: {e}") from e
+    if not text:
+        raise ValueError(f"{given[0]}: {path} is empty")
+    return text
 
 
 def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:

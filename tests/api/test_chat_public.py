@@ -103,8 +103,8 @@ def test_a_visitor_sends_an_image_and_it_is_served_back_as_a_sandboxed_download(
     assert got.headers["content-disposition"].startswith("attachment;")
     assert got.headers["x-content-type-options"] == "nosniff"
     assert got.headers["content-security-policy"] == "sandbox"
-    # An <img> sends no header: the token may come in the query instead.
-    assert anon.get(file["url"], params={"token": token}).content == PNG
+    # Never in the URL (the widget fetches with the header and shows a blob: address).
+    assert anon.get(file["url"], params={"token": token}).status_code == 401
     someone_else = start(anon, channel.key)["visitor_token"]
     assert anon.get(file["url"], headers=bearer(someone_else)).status_code == 404
     assert anon.get(file["url"]).status_code == 401

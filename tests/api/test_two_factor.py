@@ -73,7 +73,7 @@ def test_enrolment_shows_the_secret_once_and_stores_it_sealed(anon, server, db, 
     assert started["qr_svg"].startswith("data:image/svg+xml")
     db.rollback()
     row = db.get(StaffTwoFactor, agent.id)
-    assert row.secret_sealed.startswith("v1:") and secret not in row.secret_sealed
+    assert row.secret_sealed.startswith("v2:") and secret not in row.secret_sealed
     assert row.enabled_at is None
     assert anon.get("/api/v1/auth/totp").json()["enabled"] is False  # not before the first code
 
@@ -147,10 +147,10 @@ def test_a_pending_token_altered_expired_or_outlived_by_a_password_change_is_ref
 ):
     secret, _ = _enrol(anon, _signed_in(anon, agent.email))
     pending = _login(anon, agent.email).json()["pending"]
-    user_id, expires, fingerprint, signature = pending.split(".")
+    version, user_id, expires, fingerprint, signature = pending.split(".")
     other = factories.make_user(db, email="other@example.cn")
-    forged = f"{other.id}.{expires}.{fingerprint}.{signature}"
-    for token in (forged, pending[:-2], "x.y.z", "1.2.3.4"):
+    forged = f"{version}.{other.id}.{expires}.{fingerprint}.{signature}"
+    for token in (forged, pending[:-2], "x.y.z", "1.2.3.4", pending.removeprefix("p1.")):
         _error(anon.post("/api/v1/auth/login/totp", json={"pending": token, "code": "123456"}),
                401, "sign_in_expired")  # fmt: skip
     db.rollback()

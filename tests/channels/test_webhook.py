@@ -18,6 +18,7 @@ from kefu.db.models import WebhookSubscription
 from kefu.domain.outbound_urls import AllowList
 from kefu.domain.webhooks import new_secret
 from kefu.services.infra.outbound_urls import OutboundGuard
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.infra.secret_box import seal
 from tests.callback_receiver import Answer, CallbackReceiver
 
@@ -95,7 +96,12 @@ def receiver():
 
 def _subscription(db, url: str, secret: str) -> WebhookSubscription:
     made = WebhookSubscription(
-        url=url, events=["ticket.created"], secret_sealed=seal(SECRET_KEY, secret), enabled=True
+        url=url,
+        events=["ticket.created"],
+        secret_sealed=seal(
+            SECRET_KEY, secret, purpose=purpose_of(WebhookSubscription.secret_sealed)
+        ),
+        enabled=True,
     )
     db.add(made)
     db.commit()

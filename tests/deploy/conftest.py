@@ -50,6 +50,14 @@ from tests.deploy.stack import (
 START_SECONDS = 120  # four processes loading the analysis models on two shared cores
 
 
+STACK_CREDENTIALS = (
+    "KEFU_SECRET_KEY",
+    "KEFU_DATABASE_URL",
+    "KEFU_MIGRATE_DATABASE_URL",
+    "KEFU_REDIS_URL",
+)
+
+
 @dataclass
 class Stack:
     proxy: str  # https://127.0.0.1:PORT, nginx
@@ -63,6 +71,10 @@ class Stack:
     redis: TlsRedis
     env: dict[str, str] = field(default_factory=dict)  # what the kefu processes were given
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def credential(self, name: str) -> str:
+        """A secret the kefu processes were given as a systemd credential (``kefu-database-url``)."""
+        return (Path(self.env["CREDENTIALS_DIRECTORY"]) / name).read_text(encoding="utf-8").strip()
 
     def browser(self) -> httpx.Client:
         """A client of the public site, connecting from BROWSER."""
@@ -133,16 +145,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         postgres=postgres,
         redis=redis_server,
     )
+    # The master key and the database and Redis URLs as the shipped units pass them: systemd
+    # credentials, files in $CREDENTIALS_DIRECTORY (deploy/systemd), not variables. The runtime
+    # role for everything; the owner only for the schema (docs/deployment.md).
+    credentials = folder / "credentials"
+    credentials.mkdir(mode=0o700)
+    (credentials / "kefu-secret-key").write_text(secrets.token_urlsafe(32) + "\n")
+    (credentials / "kefu-database-url").write_text(postgres.url("kefu_app"))
+    (credentials / "kefu-migrate-database-url").write_text(postgres.url("kefu_owner"))
+    (credentials / "kefu-redis-url").write_text(redis_server.url(ca=folder / "ca.pem"))
     stack.env = env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in STACK_CREDENTIALS},
         "KEFU_PYTHON": sys.executable,
         "PYTHONPATH": os.pathsep.join(sys.path),  # this checkout's kefu and tests
         "KEFU_ENV": "production",
-        "KEFU_SECRET_KEY": secrets.token_urlsafe(32),
-        # The runtime role for everything; the owner only for the schema (docs/deployment.md).
-        "KEFU_DATABASE_URL": postgres.url("kefu_app"),
-        "KEFU_MIGRATE_DATABASE_URL": postgres.url("kefu_owner"),
-        "KEFU_REDIS_URL": redis_server.url(ca=folder / "ca.pem"),
+        "CREDENTIALS_DIRECTORY": str(credentials),
         "KEFU_EVENT_STREAM": f"kefu:test:deploy:{secrets.token_hex(6)}",
         "KEFU_DATA_DIR": str(folder / "data"),
         "KEFU_PUBLIC_URL": stack.proxy,

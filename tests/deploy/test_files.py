@@ -76,6 +76,11 @@ def test_each_service_is_hardened_and_calls_the_start_script(name):
     role = name.removeprefix("kefu-").split("@")[0].split(".")[0]
     assert directives["ExecStart"] == [f"/opt/kefu/deploy/kefu-start {role}"]
     assert directives["EnvironmentFile"] == ["/etc/kefu/kefu.env"]
+    # The schema owner's URL only where the schema is upgraded (migrate, and serve's --migrate).
+    owner = ["kefu-migrate-database-url"] if role in ("migrate", "serve") else []
+    assert directives["LoadCredentialEncrypted"] == [
+        "kefu-secret-key", "kefu-database-url", *owner, "kefu-redis-url"
+    ]  # fmt: skip
 
 
 def test_servers_and_workers_wait_for_the_migration_and_the_target_starts_them_all():
@@ -134,6 +139,26 @@ def test_the_start_script_refuses_an_unknown_role_and_production_without_a_secre
         capture_output=True, text=True,
     )  # fmt: skip
     assert production.returncode == 78 and "KEFU_SECRET_KEY" in production.stderr
+
+
+def test_the_start_script_takes_the_secrets_as_credentials_or_files(tmp_path):
+    """Regression: a production start with the secrets as systemd credentials (the shipped
+    units) or as files must not be refused for a KEFU_SECRET_KEY missing from the environment."""
+    (tmp_path / "kefu-secret-key").write_text("k" * 40)
+    (tmp_path / "kefu-database-url").write_text("sqlite:////var/lib/kefu/kefu.db")
+    base = {"PATH": "/usr/bin:/bin", "KEFU_PYTHON": "/bin/echo", "KEFU_ENV": "production"}
+    for env in (
+        {**base, "CREDENTIALS_DIRECTORY": str(tmp_path)},
+        {**base, "KEFU_SECRET_KEY_FILE": str(tmp_path / "kefu-secret-key"),
+         "KEFU_DATABASE_URL_FILE": str(tmp_path / "kefu-database-url")},
+    ):  # fmt: skip
+        started = subprocess.run([str(START_SCRIPT), "migrate"], env=env, capture_output=True,
+                                 text=True)  # fmt: skip
+        assert (started.returncode, started.stdout) == (0, "-m kefu db upgrade\n"), started.stderr
+    missing = {**base, "KEFU_SECRET_KEY_FILE": str(tmp_path / "kefu-secret-key")}
+    refused = subprocess.run([str(START_SCRIPT), "migrate"], env=missing, capture_output=True,
+                             text=True)  # fmt: skip
+    assert refused.returncode == 78 and "KEFU_DATABASE_URL" in refused.stderr
 
 
 def test_nginx_lets_an_idle_upstream_connection_go_before_uvicorn_closes_it():

@@ -6,6 +6,7 @@ keys outside kefu's ACL — and that no second request is smuggled through nginx
 
 from __future__ import annotations
 
+import shutil
 import socket
 import ssl
 import subprocess
@@ -40,9 +41,10 @@ def test_every_kefu_link_of_the_stack_is_tls(stack):
     TLS as an ACL user, kefu serve on https; the request through nginx of test_stack.py works on
     them, and PostgreSQL says each kefu connection is encrypted."""
     env = stack.env
-    assert "sslmode=verify-full" in env["KEFU_DATABASE_URL"]
-    assert "kefu_app:" in env["KEFU_DATABASE_URL"]
-    assert env["KEFU_REDIS_URL"].startswith("rediss://kefu:")
+    database_url = stack.credential("kefu-database-url")
+    assert "sslmode=verify-full" in database_url and "kefu_app:" in database_url
+    assert "kefu_owner:" in stack.credential("kefu-migrate-database-url")
+    assert stack.credential("kefu-redis-url").startswith("rediss://kefu:")
     assert all(url.startswith("https://") for url in stack.backends)
     assert env["KEFU_SSL_CLIENT_CA"]  # and they serve nginx alone (the test below)
     with stack.browser() as browser:
@@ -78,10 +80,17 @@ def test_postgres_refuses_a_plain_connection(stack):
         psycopg.connect(plain, connect_timeout=5).close()
 
 
-def _start_refused(stack: Stack, tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+def _start_refused(stack: Stack, tmp_path, **given: str) -> subprocess.CompletedProcess[str]:
+    """A worker started as the stack's, with the credentials ``given`` (``kefu_database_url=``)
+    in place of the stack's own."""
+    credentials = tmp_path / f"credentials-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(stack.env["CREDENTIALS_DIRECTORY"], credentials)
+    for name, value in given.items():
+        (credentials / name.replace("_", "-")).write_text(value, encoding="utf-8")
     return subprocess.run(
-        [str(START_SCRIPT), "worker"], env={**stack.env, **env}, capture_output=True, text=True,
-        timeout=120, cwd=tmp_path,
+        [str(START_SCRIPT), "worker"],
+        env={**stack.env, "CREDENTIALS_DIRECTORY": str(credentials)},
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip
 
 
@@ -89,12 +98,12 @@ def test_kefu_refuses_to_start_when_a_certificate_does_not_verify(stack, tmp_pat
     make_ca(tmp_path, "other-ca")
     other = tmp_path / "other-ca.pem"
     database = _start_refused(
-        stack, tmp_path, KEFU_DATABASE_URL=stack.postgres.url("kefu_app", ca=other)
+        stack, tmp_path, kefu_database_url=stack.postgres.url("kefu_app", ca=other)
     )
     assert database.returncode == 78, database.stderr
     assert "the database refused the connection" in database.stderr
     assert "certificate verify failed" in database.stderr
-    cache = _start_refused(stack, tmp_path, KEFU_REDIS_URL=stack.redis.url(ca=other))
+    cache = _start_refused(stack, tmp_path, kefu_redis_url=stack.redis.url(ca=other))
     assert cache.returncode == 78, cache.stderr
     assert "Redis refused the connection" in cache.stderr
     assert "certificate verify failed" in cache.stderr
@@ -128,7 +137,7 @@ def test_the_runtime_role_cannot_change_the_schema_nor_delete_or_rewrite_audit_e
                 "created_at) VALUES ('system', 'system', 'test.tls', 'test', 1, now()) RETURNING id"
             )
         ).scalar_one()
-    runtime = make_engine(stack.env["KEFU_DATABASE_URL"])
+    runtime = make_engine(stack.credential("kefu-database-url"))
     refused = (
         "CREATE TABLE kefu_intruder (id integer)",
         "DROP TABLE tickets",
@@ -162,7 +171,7 @@ def test_the_runtime_role_cannot_change_the_schema_nor_delete_or_rewrite_audit_e
 
 
 def test_kefus_redis_user_reaches_only_its_keys_and_commands(stack):
-    client = redis.Redis.from_url(stack.env["KEFU_REDIS_URL"])
+    client = redis.Redis.from_url(stack.credential("kefu-redis-url"))
     try:
         assert client.incr(f"kefu:rl:test:{uuid.uuid4().hex}") == 1
         for refused in (
@@ -178,7 +187,7 @@ def test_kefus_redis_user_reaches_only_its_keys_and_commands(stack):
         client.close()
     with pytest.raises(redis.exceptions.AuthenticationError):
         redis.Redis.from_url(
-            stack.env["KEFU_REDIS_URL"].replace("rediss://kefu:", "rediss://kefu:x")
+            stack.credential("kefu-redis-url").replace("rediss://kefu:", "rediss://kefu:x")
         ).ping()
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from tests.visitors import token_protocols
+
 Frame = dict[str, Any]
 
 
@@ -75,6 +77,7 @@ def open_socket(
     *,
     token: str | None = None,
     query_token: str | None = None,
+    protocol_token: str | None = None,
     cookie: str | None = None,
     origin: str | None = None,
     tls: ssl.SSLContext | None = None,
@@ -95,6 +98,7 @@ def open_socket(
             url,
             additional_headers=headers,
             origin=origin,  # type: ignore[arg-type]
+            subprotocols=token_protocols(protocol_token) if protocol_token else None,
             proxy=None,
             open_timeout=20,
             legacy=True,  # the connection itself, closed by the test's fixture

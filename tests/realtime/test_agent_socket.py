@@ -44,7 +44,7 @@ def connect(server, db, sockets):
     """``connect(user)``: a staff socket of ``user`` (a fresh API token), hello said."""
 
     def make(user, *, hello: bool = True, **options) -> StaffSocket:
-        if not {"token", "cookie", "query_token"} & set(options):
+        if not {"token", "cookie", "query_token", "protocol_token"} & set(options):
             options["token"] = factories.make_token(db, user)
         socket = open_socket(server, **options)
         sockets.append(socket)
@@ -300,9 +300,22 @@ def test_opening_needs_a_staff_members_live_credential(server, world, db, integr
     with pytest.raises(Refused) as machine:
         open_socket(server, token=factories.make_integration(db))
     assert (machine.value.status, machine.value.body["error"]["code"]) == (403, "staff_required")
-    socket = open_socket(server, query_token=factories.make_token(db, world["agent"]))
-    socket.hello()  # browsers cannot set headers on a WebSocket: ?token= does
+    token = factories.make_token(db, world["agent"])
+    socket = open_socket(server, protocol_token=token)
+    assert socket.connection.subprotocol == "kefu"  # the token is never echoed back
+    socket.hello()  # browsers cannot set headers on a WebSocket: the subprotocol carries it
     socket.close()
+
+
+def test_a_token_in_the_url_is_refused_even_when_good(server, world, db):
+    """No credential travels in a URL (proxies and access logs keep URLs): ?token= is refused
+    with a word on what to do, however good the token."""
+    token = factories.make_token(db, world["agent"])
+    with pytest.raises(Refused) as in_url:
+        open_socket(server, query_token=token)
+    assert (in_url.value.status, in_url.value.body["error"]["code"]) == (400, "credential_in_url")
+    with pytest.raises(Refused):  # not even beside a good header
+        open_socket(server, query_token=token, token=token)
 
 
 def _login(server: str, user) -> httpx.Client:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Mailbox, MailRaw, User
-from kefu.services.infra.secret_box import unseal
+from kefu.services.infra.sealed_columns import opened
 from kefu.settings import Settings
 from tests.web.conftest import SignIn
 
@@ -39,7 +39,7 @@ def test_an_admin_adds_a_mailbox_whose_passwords_are_never_shown_back(
     db.rollback()
     mailbox = db.scalar(select(Mailbox))
     assert mailbox is not None
-    assert unseal(settings.secret_key, mailbox.imap_password_sealed) == "imap-secret-1"
+    assert opened(settings.secret_key, mailbox, Mailbox.imap_password_sealed) == "imap-secret-1"
     assert "imap-secret-1" not in mailbox.imap_password_sealed
 
     page = browser.client.get(f"/admin/mailboxes/{mailbox.id}")
@@ -56,7 +56,7 @@ def test_an_admin_adds_a_mailbox_whose_passwords_are_never_shown_back(
     db.rollback()
     db.refresh(mailbox)
     assert mailbox.name == "售后"
-    assert unseal(settings.secret_key, mailbox.imap_password_sealed) == "imap-secret-1"
+    assert opened(settings.secret_key, mailbox, Mailbox.imap_password_sealed) == "imap-secret-1"
 
 
 def test_a_bad_address_is_refused_at_its_field(sign_in: SignIn, admin: User) -> None:

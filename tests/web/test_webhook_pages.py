@@ -11,7 +11,7 @@ from sqlalchemy import select
 from kefu.db.models import User, WebhookSource, WebhookSubscription
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import tickets
-from kefu.services.infra.secret_box import unseal
+from kefu.services.infra.sealed_columns import opened
 from kefu.settings import Settings
 from tests import factories
 from tests.web.conftest import SignIn
@@ -34,7 +34,7 @@ def test_a_source_is_made_its_secret_shown_once_and_rotated(
     secret = SECRET.search(made.text).group(1)
     assert "/api/v1/channels/webhook/call-center" in made.text
     source = db.scalar(select(WebhookSource))
-    assert unseal(settings.secret_key, source.secret_sealed) == secret
+    assert opened(settings.secret_key, source, WebhookSource.secret_sealed) == secret
     assert (source.kinds, source.tolerance_seconds) == (["call.transcript", "sms.received"], 120)
     shown = browser.client.get(f"/admin/webhook-sources/{source.id}")
     assert secret not in shown.text and "whsec_" not in shown.text and "已设置" in shown.text

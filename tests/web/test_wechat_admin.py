@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import AuditEvent, User, WechatAccount
-from kefu.services.infra.secret_box import unseal
+from kefu.services.infra.sealed_columns import opened
 from kefu.settings import Settings
 from tests.web.conftest import SignIn
 from tests.wechat_peer import AES_KEY
@@ -27,8 +27,11 @@ def test_an_admin_connects_an_account_and_its_secrets_stay_write_only(
     made = browser.form("/admin/wechat", FORM)
     assert made.status_code == 303, made.text[:2000]
     account = db.scalar(select(WechatAccount))
-    assert unseal(settings.secret_key, account.app_secret_sealed) == "the-app-secret-value"
-    assert unseal(settings.secret_key, account.token_sealed) == "kefuToken2026"
+    assert (
+        opened(settings.secret_key, account, WechatAccount.app_secret_sealed)
+        == "the-app-secret-value"
+    )
+    assert opened(settings.secret_key, account, WechatAccount.token_sealed) == "kefuToken2026"
 
     page = browser.client.get(made.headers["location"])
     assert page.status_code == 200
@@ -45,7 +48,10 @@ def test_an_admin_connects_an_account_and_its_secrets_stay_write_only(
     db.rollback()  # the server's commit, not this session's old read
     account = db.get(WechatAccount, account.id)
     assert account.name == "改名了"
-    assert unseal(settings.secret_key, account.app_secret_sealed) == "the-app-secret-value"
+    assert (
+        opened(settings.secret_key, account, WechatAccount.app_secret_sealed)
+        == "the-app-secret-value"
+    )
     trail = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "wechat_account"))
     assert all("the-app-secret-value" not in str(e.after) for e in trail)
     listing = browser.client.get("/admin/wechat")

@@ -1,7 +1,7 @@
 """/chat/api/{key}/…: what the chat widget calls for its visitor (the protocol: plan-18.md).
 
-The caller is a visitor, not staff: their visitor token (``Authorization: Bearer``; for a file,
-also ``?token=``, as an ``<img>`` sends no header) names them, and everything answered is theirs:
+The caller is a visitor, not staff: their visitor token (``Authorization: Bearer``, never in the
+URL: the widget fetches a file with the header and shows it from a ``blob:`` address) names them, and everything answered is theirs:
 any other id is 404. The page's origin is checked before any of this (api/chat_origins.py).
 Handlers admit themselves to the database (realtime/chat_runtime.py) because sending a message
 waits for intake's writer.
@@ -100,11 +100,11 @@ async def _channel(request: Request, key: str) -> ChannelInfo:
     return channel
 
 
-def _visitor(request: Request, channel: ChannelInfo, token: str | None = None) -> tokens.Visitor:
+def _visitor(request: Request, channel: ChannelInfo) -> tokens.Visitor:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     secret = secret.strip() if scheme.lower() == "bearer" else ""
-    visitor = tokens.read(_runtime(request).secret_key, secret or token, channel.id, utcnow())
+    visitor = tokens.read(_runtime(request).secret_key, secret, channel.id, utcnow())
     if visitor is None:
         raise NotAuthenticated("invalid_visitor_token")
     return visitor
@@ -278,11 +278,10 @@ async def attachment(
     key: Key,
     attachment_id: Id,
     request: Request,
-    token: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> FileResponse:
     runtime = _runtime(request)
     channel = await _channel(request, key)
-    visitor = _visitor(request, channel, token)
+    visitor = _visitor(request, channel)
 
     def work(db: Session) -> tuple[str, str, str]:
         found = conversation.attachment_of(db, customer_of(db, visitor), attachment_id)

@@ -35,6 +35,7 @@ from kefu.db.base import utcnow
 from kefu.db.models import WebhookSubscription
 from kefu.domain.webhooks import CHANNEL
 from kefu.services.infra.outbound_urls import OutboundGuard
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.infra.secret_box import SecretUnreadable, unseal
 
 GONE_REASON = "the receiver answered 410 Gone"
@@ -140,7 +141,12 @@ class WebhookAdapter:
             if found is None or not found.enabled:
                 raise DeliveryFailed("the subscription is gone or switched off", permanent=True)
             try:
-                return found.id, found.url, unseal(self.secret_key, found.secret_sealed)
+                purpose = purpose_of(WebhookSubscription.secret_sealed)
+                return (
+                    found.id,
+                    found.url,
+                    unseal(self.secret_key, found.secret_sealed, purpose=purpose),
+                )
             except SecretUnreadable as e:
                 raise DeliveryFailed(
                     "the subscription's secret cannot be read (the secret key changed); rotate it",

@@ -9,7 +9,10 @@ never pass for any other signature kefu makes (visitor tokens, knowledge-base fe
     s1.<base64url(survey id ‖ expiry ‖ nonce)>.<base64url(HMAC)>
 
 ``read_token`` tells a good token from a tampered, an expired or a malformed one, comparing the
-signature in constant time and reading nothing of the payload before the signature holds.
+signature in constant time and reading nothing of the payload before the signature holds. The
+version tag lets the format or the algorithm change (a new tag, the old one still read while its
+links live); a token signed under a master key since replaced verifies while that key is listed
+as previous (``previous=``, from ``KEFU_SECRET_KEY_PREVIOUS``).
 
 Single use is not decided here: a signature cannot know the survey was already answered. The
 service stores one response per survey (a unique row) and refuses a second answer; a token is
@@ -23,6 +26,7 @@ import hashlib
 import hmac
 import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -79,13 +83,16 @@ def make_token(secret: str, survey_id: int, expires_at: datetime, nonce: bytes) 
     return f"{TOKEN_VERSION}.{body}.{_sign(secret, body)}"
 
 
-def read_token(secret: str, token: str, now: datetime) -> TokenVerdict:
-    """What a token from a link is worth at ``now`` (aware). Never raises on any string."""
+def read_token(
+    secret: str, token: str, now: datetime, *, previous: Sequence[str] = ()
+) -> TokenVerdict:
+    """What a token from a link is worth at ``now`` (aware), signed with ``secret`` or one of
+    the ``previous`` secrets it replaced. Never raises on any string."""
     match = _SHAPE.fullmatch(token) if isinstance(token, str) else None
     if match is None:
         return TokenVerdict(Verdict.MALFORMED)
     body, signature = match.groups()
-    if not hmac.compare_digest(_sign(secret, body), signature):
+    if not any(hmac.compare_digest(_sign(key, body), signature) for key in (secret, *previous)):
         return TokenVerdict(Verdict.TAMPERED)
     raw = base64.urlsafe_b64decode(body + "=")  # the shape guarantees 32 bytes
     survey_id, expiry = _PAYLOAD.unpack_from(raw)

@@ -1,7 +1,9 @@
 """``/api/v1/events``: the staff WebSocket — what happens to the cases an agent may see, live.
 
-Opening: the session cookie, or a personal API token (``Authorization: Bearer`` or
-``?token=``). A page's ``Origin`` must be kefu's own host or one of ``KEFU_ALLOWED_ORIGINS``
+Opening: the session cookie, or a personal API token (``Authorization: Bearer``, or offered as
+the subprotocol ``kefu.bearer.<token>`` beside ``kefu`` by a page that cannot set headers:
+realtime/credentials.py). A token in the URL (``?token=``) is refused with 400
+``credential_in_url``: URLs end up in proxies' and servers' logs. A page's ``Origin`` must be kefu's own host or one of ``KEFU_ALLOWED_ORIGINS``
 (a cookie rides along on any site's WebSocket, so the Origin is what stops another site from
 listening with it); a client that sends no Origin is not a browser and is let through on its
 credentials. Refused openings get an HTTP answer with kefu's error body: 403 ``origin_refused``,
@@ -62,6 +64,7 @@ from kefu.realtime.credentials import (
     SIGNED_OUT,
     Credential,
     Refused,
+    bearer_from_protocols,
     check,
     credential_from,
 )
@@ -123,11 +126,15 @@ async def staff_events(websocket: WebSocket) -> None:
     ):
         await _deny(websocket, 403, "origin_refused")
         return
+    if "token" in websocket.query_params:
+        await _deny(websocket, 400, "credential_in_url")
+        return
+    offered, subprotocol = bearer_from_protocols(websocket.headers.get("sec-websocket-protocol"))
     try:
         credential = credential_from(
             cookie=websocket.cookies.get(cookie_name(settings, SESSION_COOKIE)),
             authorization=websocket.headers.get("authorization"),
-            token=websocket.query_params.get("token"),
+            token=offered,
         )
         actor = await in_database(app, check, credential, settings)
     except Refused as e:
@@ -137,7 +144,7 @@ async def staff_events(websocket: WebSocket) -> None:
         log.warning("a staff socket could not check its credential", exc_info=True)
         await _deny(websocket, 503, "database_unavailable")
         return
-    await AgentConnection(websocket, app, credential, actor).run()
+    await AgentConnection(websocket, app, credential, actor, subprotocol=subprotocol).run()
 
 
 async def _deny(websocket: WebSocket, status: int, code: str) -> None:
@@ -159,9 +166,16 @@ class AgentConnection:
     sending, reading the client's frames, checking the credential again."""
 
     def __init__(
-        self, websocket: WebSocket, app: FastAPI, credential: Credential, actor: Actor
+        self,
+        websocket: WebSocket,
+        app: FastAPI,
+        credential: Credential,
+        actor: Actor,
+        *,
+        subprotocol: str | None = None,
     ) -> None:
         self.websocket = websocket
+        self.subprotocol = subprotocol
         self.app = app
         self.credential = credential
         self.actor = actor
@@ -199,7 +213,7 @@ class AgentConnection:
     # --- the socket's life -------------------------------------------------------------
 
     async def run(self) -> None:
-        await self.websocket.accept()
+        await self.websocket.accept(subprotocol=self.subprotocol)
         bus = self.app.state.bus
         hub: AgentHub = self.app.state.agent_hub
         start = await _quietly(bus.head)  # before attaching: overlap is harmless, a gap is not

@@ -2,8 +2,9 @@
 access may have changed.
 
 A socket authenticates like the REST API — the session cookie, or a personal API token in the
-``Authorization: Bearer`` header or (for browsers' WebSocket, which cannot set headers) in
-``?token=`` — but unlike a request it lives on: the credential is kept (in this process's
+``Authorization: Bearer`` header or (for browsers' WebSocket, which cannot set headers) offered
+as a subprotocol (``bearer_from_protocols``), never in the URL, where proxies and logs would
+keep it — but unlike a request it lives on: the credential is kept (in this process's
 memory only) so that it can be checked again when an ``AccessChanged`` event says the user
 signed out, was deactivated, lost a token or changed groups, and every few minutes for changes
 no event told of (a session that expired, the CLI). ``Refused`` carries the close code:
@@ -45,10 +46,28 @@ class Credential:
         return f"Credential(via={self.via!r})"
 
 
+PROTOCOL = "kefu"  # the subprotocol kefu answers a socket that offered its credential as one
+BEARER_PROTOCOL = "kefu.bearer."  # + the token: how a browser's WebSocket can carry it
+
+
+def bearer_from_protocols(offered: str | None) -> tuple[str | None, str | None]:
+    """The token a client offered as a subprotocol and the subprotocol to answer with.
+
+    A browser cannot set headers on a WebSocket, and a credential in the URL is written down by
+    every proxy and log on the way; so the page offers ``new WebSocket(url, ["kefu",
+    "kefu.bearer." + token])`` (a token's characters are all allowed in a subprotocol name).
+    The answer is ``kefu`` (the client must have offered it), never the token echoed back.
+    """
+    names = [name.strip() for name in (offered or "").split(",")]
+    token = next((n[len(BEARER_PROTOCOL) :] for n in names if n.startswith(BEARER_PROTOCOL)), None)
+    return (token or None), (PROTOCOL if PROTOCOL in names else None)
+
+
 def credential_from(
     *, cookie: str | None, authorization: str | None, token: str | None
 ) -> Credential:
-    """The credential a socket opened with: a token (header, then query) before the cookie."""
+    """The credential a socket opened with: a token (header, then subprotocol) before the
+    cookie."""
     if authorization:
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():

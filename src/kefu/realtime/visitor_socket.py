@@ -1,4 +1,5 @@
-"""The visitor's WebSocket, ``/chat/ws/{key}?token=<visitor token>`` (the protocol: plan-18.md).
+"""The visitor's WebSocket, ``/chat/ws/{key}``, its visitor token offered as the subprotocol
+``kefu.bearer.<token>`` beside ``kefu`` (realtime/credentials.py; the protocol: plan-18.md).
 
 The page's origin must be one the channel allows, and the token one kefu signed for this
 channel. A foreign origin is refused at the handshake (HTTP 403); a bad token is closed with
@@ -39,6 +40,7 @@ from kefu.domain.tickets import Channel
 from kefu.errors import KefuError, render_message
 from kefu.realtime.bus import Stored
 from kefu.realtime.chat_runtime import WebchatRuntime
+from kefu.realtime.credentials import bearer_from_protocols
 from kefu.services.bot import service as bot_service
 from kefu.services.webchat import availability, conversation, messages, offers, receipts
 from kefu.services.webchat import visitor_tokens as tokens
@@ -69,18 +71,19 @@ async def visitor_socket(websocket: WebSocket, key: str) -> None:
     if channel is not None and not channel.allows_origin(origin, websocket.headers.get("host", "")):
         await websocket.close(code=CLOSE_ORIGIN)  # before the handshake: a 403, nothing opens
         return
-    token = websocket.query_params.get("token")
+    # The visitor token as a subprotocol (kefu.bearer.<token> beside kefu), never in the URL.
+    token, subprotocol = bearer_from_protocols(websocket.headers.get("sec-websocket-protocol"))
     visitor = tokens.read(runtime.secret_key, token, channel.id, utcnow()) if channel else None
     if channel is None or visitor is None:
         # Accepted to say why: the widget starts a new session instead of retrying this one.
-        await websocket.accept()
+        await websocket.accept(subprotocol=subprotocol)
         await websocket.close(code=CLOSE_NO_CHANNEL if channel is None else CLOSE_BAD_TOKEN)
         return
     peer = websocket.client.host if websocket.client else "unknown"
     address = forwarded_client(
         peer, websocket.headers.getlist("x-forwarded-for"), runtime.settings.trusted_proxy_networks
     )
-    await websocket.accept()
+    await websocket.accept(subprotocol=subprotocol)
     await VisitorConnection(websocket, runtime, channel, visitor, address).run()
 
 

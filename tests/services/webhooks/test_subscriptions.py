@@ -7,10 +7,11 @@ import ipaddress
 
 import pytest
 
+from kefu.db.models import WebhookSubscription
 from kefu.domain.outbound_urls import AllowList
 from kefu.services.actors import SYSTEM
 from kefu.services.infra.outbound_urls import OutboundGuard, OutboundUrlRefused
-from kefu.services.infra.secret_box import unseal
+from kefu.services.infra.sealed_columns import opened
 from kefu.services.webhooks import subscriptions
 
 # Plain http to any address: these tests are about the address checks, not the scheme
@@ -55,7 +56,7 @@ def test_the_allowlist_lets_a_company_reach_its_own_systems(db):
     guard = OutboundGuard(AllowList.parse("127.0.0.1"), resolver=Dns(), plain_http=PLAIN_HTTP)
     secret, made = _create(db, "http://127.0.0.1:8000/hook", guard)
     assert secret.startswith("whsec_")
-    assert unseal(KEY, made.secret_sealed) == secret
+    assert opened(KEY, made, WebhookSubscription.secret_sealed) == secret
     assert secret not in made.secret_sealed
 
 

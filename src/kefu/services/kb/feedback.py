@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from kefu.db.base import utcnow
 from kefu.db.models import KbArticle, KbFeedback
 from kefu.errors import KefuError, NotFound
+from kefu.keyring import any_signature_matches
 from kefu.services.infra.ratelimit import RateLimiter
 
 SOURCES = ("portal", "bot", "agent")
 MAX_COMMENT_CHARS = 1000
 RETRY_AFTER_SECONDS = 10
+FEEDBACK_TOKEN_VERSION = "f1"  # noqa: S105 - a format tag, not a secret
 
 
 class KbLimits:
@@ -45,9 +47,23 @@ def _check(limiter: RateLimiter, key: str) -> None:
 
 
 def feedback_token(secret: str, feedback_id: int) -> str:
-    return hmac.new(
-        secret.encode(), f"kb-feedback:{feedback_id}".encode(), hashlib.sha256
-    ).hexdigest()[:32]
+    """What lets the voter (and only them) add a comment to vote ``feedback_id``: ``f1.`` (the
+    version, so the format can change) and an HMAC of the id."""
+    return f"{FEEDBACK_TOKEN_VERSION}.{_feedback_mac(secret, feedback_id)}"
+
+
+def token_is_genuine(secret: str, feedback_id: int, token: str) -> bool:
+    """Whether ``token`` is vote ``feedback_id``'s, made under the master key or one it replaced
+    (KEFU_SECRET_KEY_PREVIOUS: a vote made before the key changed keeps its token)."""
+    version, _, mac = token.partition(".")
+    return version == FEEDBACK_TOKEN_VERSION and any_signature_matches(
+        secret, mac, lambda key: _feedback_mac(key, feedback_id)
+    )
+
+
+def _feedback_mac(secret: str, feedback_id: int) -> str:
+    message = f"kb-feedback:{feedback_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def do_vote(
@@ -67,8 +83,11 @@ def do_comment(
 ) -> KbFeedback:
     """Add the comment to one's own vote (the token the vote answered with)."""
     row = session.get(KbFeedback, feedback_id)
-    expected = feedback_token(secret, feedback_id)
-    if row is None or row.article_id != article.id or not hmac.compare_digest(token, expected):
+    if (
+        row is None
+        or row.article_id != article.id
+        or not token_is_genuine(secret, feedback_id, token)
+    ):
         raise NotFound("kb_feedback")
     row.comment = comment.strip()[:MAX_COMMENT_CHARS]
     session.flush()

@@ -18,6 +18,7 @@ from kefu.db.models import Group, Mailbox
 from kefu.errors import KefuError, NotFound
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.infra.secret_box import SecretUnreadable, seal, unseal
 from kefu.services.staff.directory import require_admin
 
@@ -112,7 +113,8 @@ def _apply(session: Session, mailbox: Mailbox, fields: dict[str, Any], secret_ke
     for name in PASSWORDS:
         password = fields.get(name)
         if password:  # empty: keep the stored one
-            setattr(mailbox, f"{name}_sealed", seal(secret_key, password))
+            column = getattr(Mailbox, f"{name}_sealed")
+            setattr(mailbox, column.key, seal(secret_key, password, purpose=purpose_of(column)))
     if not mailbox.name or "@" not in (mailbox.address or ""):
         raise KefuError(
             "invalid_mailbox", status_code=422, reason="address", details={"field": "address"}
@@ -151,11 +153,15 @@ class SmtpLogin:
     name: str
 
 
-def _opened(secret_key: str, sealed: str) -> str:
+_IMAP = purpose_of(Mailbox.imap_password_sealed)
+_SMTP = purpose_of(Mailbox.smtp_password_sealed)
+
+
+def _opened(secret_key: str, sealed: str, purpose: str) -> str:
     if not sealed:
         return ""
     try:
-        return unseal(secret_key, sealed)
+        return unseal(secret_key, sealed, purpose=purpose)
     except SecretUnreadable as e:
         raise KefuError("mailbox_password_unreadable", status_code=409) from e
 
@@ -166,7 +172,7 @@ def imap_settings_of(mailbox: Mailbox, secret_key: str, timeout: float = 30.0) -
         port=mailbox.imap_port,
         security=mailbox.imap_security,
         username=mailbox.imap_username or mailbox.address,
-        password=_opened(secret_key, mailbox.imap_password_sealed),
+        password=_opened(secret_key, mailbox.imap_password_sealed, _IMAP),
         folder=mailbox.imap_folder or "INBOX",
         timeout=timeout,
     )
@@ -178,7 +184,7 @@ def smtp_login_of(mailbox: Mailbox, secret_key: str) -> SmtpLogin:
         port=mailbox.smtp_port,
         security=mailbox.smtp_security,
         username=mailbox.smtp_username,
-        password=_opened(secret_key, mailbox.smtp_password_sealed),
+        password=_opened(secret_key, mailbox.smtp_password_sealed, _SMTP),
         address=mailbox.address,
         name=mailbox.name,
     )

@@ -23,6 +23,7 @@ from kefu.errors import Conflict, KefuError, NotAuthenticated, PermissionDenied
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.infra import secret_box
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.staff import auth
 
 
@@ -59,6 +60,9 @@ def recovery_codes_left(session: Session, user_id: int) -> int:
     )
 
 
+_PURPOSE = purpose_of(StaffTwoFactor.secret_sealed)
+
+
 def _own(actor: Actor, user: User) -> None:
     if actor.user_id != user.id:
         raise PermissionDenied()
@@ -72,7 +76,7 @@ def do_begin_enrolment(session: Session, actor: Actor, user: User, *, secret_key
     if row is not None and row.enabled_at is not None:
         raise Conflict("two_factor_enabled")
     secret = rules.new_secret()
-    sealed = secret_box.seal(secret_key, secret)
+    sealed = secret_box.seal(secret_key, secret, purpose=_PURPOSE)
     if row is None:
         row = StaffTwoFactor(user_id=user.id, secret_sealed=sealed)
         session.add(row)
@@ -101,7 +105,7 @@ def pending_enrolment(session: Session, user: User, *, secret_key: str) -> Enrol
 
 def _secret(row: StaffTwoFactor, secret_key: str) -> str:
     try:
-        return secret_box.unseal(secret_key, row.secret_sealed)
+        return secret_box.unseal(secret_key, row.secret_sealed, purpose=_PURPOSE)
     except secret_box.SecretUnreadable as e:
         raise KefuError("two_factor_unreadable", status_code=409) from e
 

@@ -5,6 +5,8 @@ stays the same person across page loads without an account. It is signed with
 ``KEFU_SECRET_KEY`` (HMAC-SHA256), bound to one channel, and names the visitor's identity on the
 web chat channel: a random one for an anonymous visitor, or the one a site's signed claim
 proved (``user_id`` set). Nothing in it is secret; nothing in it can be changed without the key.
+Its version tag (``v1``) lets the format change; one signed under a master key since replaced
+stays good while that key is in ``KEFU_SECRET_KEY_PREVIOUS``.
 
 An anonymous token lasts a year; a verified one a day (the site signs a fresh claim on every
 page, and each session call hands out a fresh token), so a verified visitor's token left on a
@@ -20,6 +22,8 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from kefu.keyring import any_signature_matches
 
 ANONYMOUS_LIFETIME = timedelta(days=365)
 VERIFIED_LIFETIME = timedelta(days=1)
@@ -72,7 +76,7 @@ def read(secret_key: str, token: str | None, channel_id: int, now: datetime) -> 
     body, _, signature = rest.partition(".")
     if version != _VERSION or not body or not signature:
         return None
-    if not hmac.compare_digest(_sign(secret_key, body), signature):
+    if not any_signature_matches(secret_key, signature, lambda key: _sign(key, body)):
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))

@@ -16,10 +16,10 @@ from kefu.services.staff.directory import require_admin
 __all__ = ["audit_change", "fresh_secret", "require_admin"]
 
 
-def fresh_secret(secret_key: str) -> tuple[str, str]:
+def fresh_secret(secret_key: str, *, purpose: str) -> tuple[str, str]:
     """A new ``whsec_…`` secret and its sealed form (the only one stored)."""
     secret = new_secret()
-    return secret, seal(secret_key, secret)
+    return secret, seal(secret_key, secret, purpose=purpose)
 
 
 def audit_change(

@@ -35,6 +35,7 @@ from kefu.domain.roles import Role
 from kefu.domain.tickets import Channel
 from kefu.errors import KefuError, NotAuthenticated, NotFound
 from kefu.services.actors import Actor
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.infra.secret_box import SecretUnreadable, unseal
 from kefu.services.intake.inbound import Delivery, InboundMessage, Sender
 from kefu.services.webhooks import transcripts
@@ -118,7 +119,11 @@ def _verified(
     now: datetime,
 ) -> str:
     try:
-        secret = unseal(settings.secret_key, source.secret_sealed)
+        secret = unseal(
+            settings.secret_key,
+            source.secret_sealed,
+            purpose=purpose_of(WebhookSource.secret_sealed),
+        )
     except SecretUnreadable as e:  # the secret key changed: nothing can be verified
         raise NotAuthenticated("webhook_signature_invalid", reason="secret unreadable") from e
     try:

@@ -20,9 +20,11 @@ from kefu.db.models import Group, WebhookSource
 from kefu.domain.webhooks import INBOUND_KINDS, TOLERANCE_SECONDS
 from kefu.errors import Conflict, KefuError, NotFound
 from kefu.services.actors import Actor
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.webhooks.admin import audit_change, fresh_secret, require_admin
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
+_PURPOSE = purpose_of(WebhookSource.secret_sealed)
 
 
 def _kinds(kinds: Iterable[str]) -> list[str]:
@@ -87,7 +89,7 @@ def do_create_source(
     key = key or "src-" + secrets.token_hex(6)
     if not KEY.fullmatch(key):
         raise KefuError("validation_error", status_code=422, details={"field": "key"})
-    secret, sealed = fresh_secret(secret_key)
+    secret, sealed = fresh_secret(secret_key, purpose=_PURPOSE)
     source = WebhookSource(
         key=key, name=name, kinds=_kinds(kinds), secret_sealed=sealed,
         tolerance_seconds=_tolerance(tolerance_seconds), group_id=_group(session, group_id),
@@ -127,7 +129,7 @@ def do_update_source(
         source.enabled = bool(changes["enabled"])
     made = None
     if changes.get("rotate_secret"):
-        made, source.secret_sealed = fresh_secret(secret_key)
+        made, source.secret_sealed = fresh_secret(secret_key, purpose=_PURPOSE)
     session.flush()
     audit_change(
         session,

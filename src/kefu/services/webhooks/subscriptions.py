@@ -19,9 +19,11 @@ from kefu.domain.webhooks import CHANNEL, EVENT_TYPES
 from kefu.errors import KefuError, NotFound
 from kefu.services.actors import Actor
 from kefu.services.infra.outbound_urls import OutboundGuard
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.webhooks.admin import audit_change, fresh_secret, require_admin
 
 RECENT_DELIVERIES = 20
+_PURPOSE = purpose_of(WebhookSubscription.secret_sealed)
 
 
 def _events(events: Iterable[str]) -> list[str]:
@@ -67,7 +69,7 @@ def do_create_subscription(
 ) -> tuple[str, WebhookSubscription]:
     """A new subscription and its signing secret (returned once)."""
     require_admin(actor)
-    secret, sealed = fresh_secret(secret_key)
+    secret, sealed = fresh_secret(secret_key, purpose=_PURPOSE)
     subscription = WebhookSubscription(
         url=guard.check_saved(url, field="url"),
         events=_events(events),
@@ -113,7 +115,7 @@ def do_update_subscription(
         subscription.disabled_reason = None
     made = None
     if changes.get("rotate_secret"):
-        made, subscription.secret_sealed = fresh_secret(secret_key)
+        made, subscription.secret_sealed = fresh_secret(secret_key, purpose=_PURPOSE)
     session.flush()
     audit_change(
         session,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from kefu.channels.wechat.crypto import aes_key
 from kefu.db.models import Group, WechatAccessToken, WechatAccount
@@ -20,6 +20,7 @@ from kefu.errors import KefuError, NotFound
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.infra.outbound_urls import guard_of
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.infra.secret_box import SecretUnreadable, seal, unseal
 from kefu.services.staff.directory import require_admin
 
@@ -51,11 +52,11 @@ class AccountKeys:
 
 def keys_of(account: WechatAccount, secret_key: str) -> AccountKeys:
     """The account with its secrets opened; a secret sealed with another key reads as unset."""
-    encoding = _open(secret_key, account.encoding_aes_key_sealed)
+    encoding = _open(secret_key, account, WechatAccount.encoding_aes_key_sealed)
     return AccountKeys(
         id=account.id, key=account.key, app_id=account.app_id,
-        app_secret=_open(secret_key, account.app_secret_sealed),
-        token=_open(secret_key, account.token_sealed),
+        app_secret=_open(secret_key, account, WechatAccount.app_secret_sealed),
+        token=_open(secret_key, account, WechatAccount.token_sealed),
         aes_key=aes_key(encoding) if encoding else None,
         message_mode=account.message_mode, api_base_url=account.api_base_url.rstrip("/"),
         group_id=account.group_id, bot_mode=account.bot_mode, greeting=account.greeting,
@@ -64,11 +65,12 @@ def keys_of(account: WechatAccount, secret_key: str) -> AccountKeys:
     )  # fmt: skip
 
 
-def _open(secret_key: str, sealed: str) -> str:
+def _open(secret_key: str, account: WechatAccount, column: InstrumentedAttribute[str]) -> str:
+    sealed = getattr(account, column.key)
     if not sealed:
         return ""
     try:
-        return unseal(secret_key, sealed)
+        return unseal(secret_key, sealed, purpose=purpose_of(column))
     except SecretUnreadable:
         return ""
 
@@ -140,7 +142,8 @@ def _apply(
                 aes_key(value)
             except ValueError as e:
                 raise _invalid(name, "invalid_encoding_aes_key") from e
-        setattr(account, f"{name}_sealed", seal(secret_key, value))
+        column = getattr(WechatAccount, f"{name}_sealed")
+        setattr(account, column.key, seal(secret_key, value, purpose=purpose_of(column)))
     for name, value in changes.items():
         setattr(account, name, value)
     if account.message_mode != "plaintext" and not account.encoding_aes_key_sealed:

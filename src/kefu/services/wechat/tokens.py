@@ -25,9 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.db.models import WechatAccessToken
+from kefu.services.infra.sealed_columns import purpose_of
 from kefu.services.infra.secret_box import SecretUnreadable, seal, unseal
 
 REFRESH_BEFORE = timedelta(minutes=5)
+_PURPOSE = purpose_of(WechatAccessToken.token)
 
 Fetch = Callable[[], tuple[str, int]]  # WeChat's answer: the token and its lifetime in seconds
 
@@ -77,7 +79,7 @@ class TokenStore:
                 return found
             token, lifetime = fetch()  # under the lock: the others wait for this answer
             now = self.clock()
-            row.token = seal(self.secret_key, token)
+            row.token = seal(self.secret_key, token, purpose=_PURPOSE)
             row.expires_at = now + timedelta(seconds=max(lifetime, 0))
             row.refreshed_at = now
             row.refreshes = (row.refreshes or 0) + 1
@@ -90,7 +92,7 @@ class TokenStore:
         if row.expires_at - REFRESH_BEFORE <= self.clock():
             return None
         try:
-            token = unseal(self.secret_key, row.token)
+            token = unseal(self.secret_key, row.token, purpose=_PURPOSE)
         except SecretUnreadable:
             return None
         return None if token == stale else token

@@ -1182,10 +1182,11 @@
       }, function () { self.scheduleReconnect(); });
       return;
     }
-    var url = BASE.replace(/^http/, "ws") + "/chat/ws/" + encodeURIComponent(KEY) + "?token=" + encodeURIComponent(this.token);
+    // The token rides as a subprotocol, not in the URL (where proxies and logs would keep it).
+    var url = BASE.replace(/^http/, "ws") + "/chat/ws/" + encodeURIComponent(KEY);
     var ws;
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocket(url, ["kefu", "kefu.bearer." + this.token]);
     } catch (e) {
       this.scheduleReconnect();
       return;
