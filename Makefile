@@ -53,6 +53,7 @@ test-sqlite: install-dev
 
 test-postgres: install-dev
 	./scripts/ensure-nginx.sh
+	./scripts/ensure-mail-servers.sh  # the mail outage fault test's Dovecot
 	@echo "== test suite on PostgreSQL ($(PG_TEST_URL))"
 	KEFU_TEST_DATABASE_URL=$(PG_TEST_URL) KEFU_FAULT_OUTAGE_SECONDS=$(KEFU_FAULT_OUTAGE_SECONDS) \
 		$(BIN)/pytest $(PYTEST_ARGS)

@@ -324,7 +324,8 @@ def demo_kb(db: Session) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mail_servers: starts private mail servers (tests/mailservers); runs in the SQLite pass only",
+        "mail_servers: starts private mail servers (tests/mailservers); runs in the SQLite pass "
+        "only (the fault tests start a Dovecot of their own in the PostgreSQL pass)",
     )
     config.addinivalue_line(
         "markers",

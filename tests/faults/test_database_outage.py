@@ -4,10 +4,7 @@ says 503; once it is back, everything that was answered 2xx is stored and proces
 the outbox delivery it interrupted is finished (once as the receiver sees it), the SLA breaches
 that fell due meanwhile are recorded once each, and the worker is the same process throughout.
 
-E-mail intake is not here: kefu takes mail only from an IMAP server (services/mail/fetch.py),
-and the mail servers belong to the SQLite pass (tests/mailservers/); a fetch that fails with
-the database is the mail job's next round, like any job's (tests/faults/test_worker_kills.py
-shows a job round surviving a lost database).
+E-mail intake has a module of its own (tests/faults/test_mail_outage.py): it needs a Dovecot.
 """
 
 from __future__ import annotations

@@ -4,15 +4,21 @@ imaplib becomes tickets, threads, is refused or recorded, and nothing is importe
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.db.engine import make_session_factory
 from kefu.db.models import Attachment, Mailbox, MailRaw, Message, Notification, Ticket
 from kefu.services.actors import SYSTEM
+from kefu.services.mail import intake
 from kefu.services.mail.fetch import Fetcher, IdleLoops
 from kefu.services.mail.mailboxes import do_create_mailbox
 from kefu.settings import Settings
@@ -309,5 +315,106 @@ def test_the_idle_loop_takes_mail_as_the_server_announces_it(
             time.sleep(0.05)
         db.rollback()
         assert db.get(Mailbox, mailbox_id).supports_idle is True  # type: ignore[union-attr]
+    finally:
+        loops.stop()
+
+
+def test_a_database_error_while_processing_leaves_the_mail_for_the_next_round(
+    dovecot: Dovecot,
+    inbox: tuple[str, int],
+    db: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database going away while a stored mail is taken in is not the mail's fault: it
+    stays ``received`` for the next round (marked failed, it waited for an admin)."""
+    address, mailbox_id = inbox
+    dovecot.append(address, mail_data.plain(
+        sender="li.lei@customer.test", to=address, subject="数据库断了", body="这封信不能丢。",
+        message_id=mail_data.new_id(),
+    ))  # fmt: skip
+    real, refused = intake.process_stored, []
+
+    def database_away(session: Session, row: MailRaw, **kw: Any) -> Any:
+        if not refused:
+            refused.append(row.id)
+            raise OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
+        return real(session, row, **kw)
+
+    monkeypatch.setattr(intake, "process_stored", database_away)
+    fetch = fetcher(sessions, settings)
+    with pytest.raises(OperationalError):
+        fetch.fetch_mailbox(mailbox_id)
+    assert [r.state for r in rows(db, mailbox_id)] == ["received"]
+    assert db.scalar(select(func.count(Notification.id))) == 0  # nobody told of a failure
+
+    assert fetch.fetch_mailbox(mailbox_id).imported == 1
+    assert [r.state for r in rows(db, mailbox_id)] == ["imported"]
+    assert db.scalar(select(func.count(Message.id))) == 1
+
+
+class Outage:
+    """A session factory whose database can be taken away: while ``down``, every session asked
+    for is refused as a lost server refuses a connection (counted by the asking thread's name)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions, self.down = sessions, False
+        self.refused: Counter[str] = Counter()
+
+    def __call__(self) -> Session:
+        if self.down:
+            self.refused[threading.current_thread().name] += 1
+            raise OperationalError("connect", {}, ConnectionRefusedError("database away"))
+        return self.sessions()
+
+
+def test_the_idle_loop_lives_through_a_database_outage(
+    dovecot: Dovecot,
+    inbox: tuple[str, int],
+    db: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    """Regression: the loop's thread died of the database error raised while releasing its
+    lease, and the loop started again in its place waited for that lease to expire (two
+    minutes by default, 45 s here) before it took mail again."""
+    address, mailbox_id = inbox
+    outage = Outage(sessions)
+    # A lease longer than the waits below (a loop waiting for it to expire fails them), and
+    # IDLE re-issued every 15 s (lease / 3): mail that lands as IDLE starts is only announced
+    # to the next IDLE (imapclient may have read it with IDLE's go-ahead).
+    quick = settings.model_copy(update={"mail_poll_seconds": 0.2, "mail_lease_seconds": 45.0})
+    loops = IdleLoops(outage, quick)
+
+    def deliver(n: int) -> None:
+        dovecot.append(address, mail_data.plain(
+            sender=f"c{n}@customer.test", to=address, subject=f"问题 {n}", body=f"第 {n} 封。",
+            message_id=mail_data.new_id(),
+        ))  # fmt: skip
+
+    def until(condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 30  # a broken loop fails here, not a speed check
+        while not condition():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.05)
+
+    def imported() -> int:
+        return len([r for r in rows(db, mailbox_id) if r.state == "imported"])
+
+    loops.start()
+    try:
+        deliver(1)
+        until(lambda: imported() == 1, "the first mail taken")
+        thread = loops.threads[mailbox_id]
+        outage.down = True
+        deliver(2)  # IDLE wakes the loop, which finds the database away
+        # Refused taking the mail, releasing its lease, and again after a pause (the old loop's
+        # thread was dead after the second).
+        until(lambda: outage.refused[thread.name] >= 3, "the loop trying the database again")
+        outage.down = False
+        deliver(3)
+        until(lambda: imported() == 3, "the mails after the outage taken")
+        assert loops.threads[mailbox_id] is thread and thread.is_alive()
     finally:
         loops.stop()

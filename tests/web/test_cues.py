@@ -3,10 +3,16 @@ normalising changed, joined when they overlap, and always escaped."""
 
 from __future__ import annotations
 
+import gc
+import re
+import secrets
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
+from kefu.web import cues as cues_module
 from kefu.web.cues import chips, cues, locate, marked
 
 
@@ -115,3 +121,34 @@ def test_the_chips_say_what_was_read_and_why():
         ("priority-P1", "P1", "P1：危机信号", None, "P1：危机信号"),
     ]
     assert chips(None) == [] and chips({}) == []
+
+
+def _mentions(thing: Any, word: str, depth: int = 2) -> bool:
+    """Whether ``thing`` holds a string with ``word`` (looking ``depth`` containers deep)."""
+    if isinstance(thing, re.Pattern):
+        return word in str(thing.pattern)
+    if isinstance(thing, str):
+        return word in thing
+    if depth and isinstance(thing, dict):
+        return any(_mentions(x, word, depth - 1) for x in (*thing.keys(), *thing.values()))
+    if depth and isinstance(thing, tuple | list):
+        return any(_mentions(x, word, depth - 1) for x in thing)
+    return False
+
+
+def test_locating_a_span_keeps_no_customer_text_in_the_process():
+    """Regression (ASVS V14.2.2): the folded search compiled each span of customer text into a
+    regular expression, kept by an LRU cache of 1,024 and by the ``re`` module's own cache. It
+    compares characters now: once the page is built, no cache of the module or of ``re``
+    holds the customer's words."""
+    word = secrets.token_hex(6)  # made here: in no module's constants
+    text = f"我要 投诉 {word} 你们 打 13812345678 找我"
+    span = f"我要投诉{word}你们打 <phone> 找我"
+    assert locate(text, span, -1, -1) == (0, len(text))  # found by the folded search
+    marked(text, _explained(span))
+
+    assert not [name for name, f in vars(cues_module).items() if hasattr(f, "cache_info")]
+    re_caches = [v for k, v in vars(re).items() if k.startswith("_cache")]
+    assert re_caches and not any(_mentions(cache, word) for cache in re_caches)
+    gc.collect()
+    assert not [thing for thing in gc.get_objects() if _mentions(thing, word, depth=1)]

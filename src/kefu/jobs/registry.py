@@ -119,9 +119,15 @@ def _customer_joins(context: JobContext) -> Counts:
 def _mail_poll(context: JobContext) -> Counts:
     """Mailboxes read by polling (their server has no IDLE, or no IDLE loop runs): a mailbox an
     IDLE loop holds is skipped (its lease)."""
-    from kefu.services.mail.fetch import Fetcher
+    from kefu.services.mail.fetch import Fetcher, fetcher_name
 
-    return Fetcher(context.sessions, context.settings, now=context.now).fetch_all().counts()
+    # One name for the polling job of this process, apart from its IDLE loops' names (the lease
+    # keeps them apart), and the same from round to round (a round that could not release a
+    # lease, the database away, takes it back in the next).
+    fetcher = Fetcher(
+        context.sessions, context.settings, now=context.now, owner=fetcher_name("poll")
+    )
+    return fetcher.fetch_all().counts()
 
 
 def _webhook_receipts(context: JobContext) -> Counts:

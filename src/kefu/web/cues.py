@@ -7,6 +7,8 @@ made half-width, lower case, traditional characters simplified, phone and order 
 masked (nlp/normalize.py) — so a span is found again in the text the customer wrote by its
 offsets when they still fit, else by its words, else by a folded search that skips what
 normalising changed. A span not found marks nothing; its reason still shows on the chip.
+The folded search compares characters (``_search``): a span of customer text never becomes a
+regular expression, nor stays in a cache of the process once the page is built.
 
 The marked text is built piece by piece with ``markupsafe.escape``: the customer's words are
 always escaped, only kefu's own ``<mark>`` tags are markup.
@@ -17,7 +19,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -25,7 +26,7 @@ from markupsafe import Markup, escape
 from kefu.nlp.normalize import simplify
 
 _MASK = re.compile(r"<[a-z]+>")  # a masked number in a span: <phone>, <order>, <num> …
-_MASKED_CHARS = r".{1,64}?"
+_MASKED_CHARS = 64  # a masked number stands for 1 to this many characters (not a line break)
 
 
 @dataclass(frozen=True)
@@ -113,29 +114,62 @@ def locate(text: str, span: str, start: int, end: int) -> tuple[int, int] | None
     at = text.find(span)
     if at >= 0:
         return at, at + len(span)
-    pattern = _pattern(span)
-    if pattern is None:
+    pieces = _pieces(span)
+    if not pieces:
         return None
     simple = simplify(text)
     if len(simple) == len(text):  # one character for one: positions carry over
-        match = pattern.search(simple)
-        return (match.start(), match.end()) if match and match.end() > match.start() else None
+        return _search(simple, pieces)
     folded, origin = _fold(text)
-    match = pattern.search(folded)
-    if match is None or match.end() == match.start():
+    match = _search(folded, pieces)
+    if match is None:
         return None
-    return origin[match.start()], origin[match.end() - 1] + 1
+    return origin[match[0]], origin[match[1] - 1] + 1
 
 
-@lru_cache(maxsize=1024)
-def _pattern(span: str) -> re.Pattern[str] | None:
-    """The span's words as a search: spaces optional, a masked number any few characters."""
-    pieces = [
-        r"\s*".join(re.escape(ch) for ch in piece if not ch.isspace())
-        for piece in _MASK.split(simplify(span))
-    ]
-    pieces = [p for p in pieces if p]
-    return re.compile(_MASKED_CHARS.join(pieces)) if pieces else None
+def _pieces(span: str) -> list[str]:
+    """The span's words between its masked numbers, without spaces."""
+    pieces = ("".join(ch for ch in p if not ch.isspace()) for p in _MASK.split(simplify(span)))
+    return [piece for piece in pieces if piece]
+
+
+def _search(text: str, pieces: list[str]) -> tuple[int, int] | None:
+    """The first place of ``text`` where the pieces follow each other — spaces allowed between
+    a piece's characters, 1 to 64 characters other than a line break between two pieces (a
+    masked number) — as (start, end); the nearest next piece is taken first."""
+    for start in range(len(text)):
+        end = _piece_at(text, start, pieces[0])
+        if end is not None:
+            end = _rest_at(text, end, pieces, 1)
+            if end is not None:
+                return start, end
+    return None
+
+
+def _rest_at(text: str, at: int, pieces: list[str], index: int) -> int | None:
+    if index == len(pieces):
+        return at
+    for gap in range(1, _MASKED_CHARS + 1):
+        if at + gap > len(text) or text[at + gap - 1] == "\n":
+            return None
+        end = _piece_at(text, at + gap, pieces[index])
+        if end is not None:
+            end = _rest_at(text, end, pieces, index + 1)
+            if end is not None:
+                return end
+    return None
+
+
+def _piece_at(text: str, at: int, piece: str) -> int | None:
+    """Where ``piece`` ends if it starts at ``at`` (spaces allowed between its characters)."""
+    for i, ch in enumerate(piece):
+        if i:
+            while at < len(text) and text[at].isspace():
+                at += 1
+        if at >= len(text) or text[at] != ch:
+            return None
+        at += 1
+    return at
 
 
 def _fold(text: str) -> tuple[str, list[int]]:

@@ -28,6 +28,7 @@ from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from kefu.channels.email.headers import message_ids
@@ -43,11 +44,16 @@ from kefu.settings import Settings
 log = logging.getLogger(__name__)
 
 Sessions = Callable[[], Session]
+# What a lost or refused database connection raises (and SQLite's "database is locked").
+DATABASE_AWAY = (OperationalError, InterfaceError)
 FolderFactory = Callable[[ImapSettings], ImapFolder]
 
 
-def fetcher_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
+def fetcher_name(role: str | None = None) -> str:
+    """Who holds a mailbox's lease: this process and ``role`` (default: the calling thread).
+    A fetcher that lost its connection to the database before it could release its lease takes
+    the lease back at once under the same name; under another name it waits for it to expire."""
+    return f"{socket.gethostname()}:{os.getpid()}:{role or threading.get_ident()}"[:64]
 
 
 @dataclass
@@ -155,9 +161,17 @@ class Fetcher:
                 with opened[0] as folder:
                     self.take_new(mailbox_id, folder, report)
         finally:
+            self._release(mailbox_id)
+        return report
+
+    def _release(self, mailbox_id: int) -> None:
+        """Release the lease; with the database away, keep it (this fetcher takes it back, any
+        other once it expires) and let the error that stopped the round be the one raised."""
+        try:
             with self.sessions() as session:
                 release_lease(session, mailbox_id, self.owner)
-        return report
+        except DATABASE_AWAY as e:
+            log.warning("mailbox %s: lease not released (%s)", mailbox_id, type(e).__name__)
 
     def _lease(self) -> float:
         return self.settings.mail_lease_seconds
@@ -194,38 +208,51 @@ class Fetcher:
         a server without IDLE: the polling job reads that mailbox."""
         lease = self._lease()
         while not stop.is_set():
-            report = FetchReport()
-            with self.sessions() as session:
-                if not take_lease(session, mailbox_id, self.owner, self.now(), lease):
+            held = False
+            try:
+                with self.sessions() as session:
+                    held = take_lease(session, mailbox_id, self.owner, self.now(), lease)
+                if not held:
                     stop.wait(lease / 2)  # another fetcher has it; take over if it stops
                     continue
-            try:
-                self.process_pending(mailbox_id, report)
-                opened = self._open(mailbox_id, report)
-                if opened is None:
-                    stop.wait(self.settings.mail_poll_seconds)
-                    continue
-                folder, state = opened
-                with folder:
-                    if not state.supports_idle:
-                        return
-                    while not stop.is_set():
-                        self.take_new(mailbox_id, folder, report)
-                        with self.sessions() as session:
-                            if not take_lease(session, mailbox_id, self.owner, self.now(), lease):
-                                break
-                        folder.wait_for_new(min(lease / 3, 300.0))
+                if not self._idle_while_held(mailbox_id, stop):
+                    return
             except ImapFailed as e:
                 log.warning("mailbox %s: IDLE stopped (%s); again shortly", mailbox_id, e)
                 stop.wait(min(self.settings.mail_poll_seconds, 30.0))
-            except Exception:
+            except Exception:  # the database away, a bug: this thread goes on, the lease kept
                 log.exception("mailbox %s: IDLE loop failed; again shortly", mailbox_id)
                 stop.wait(min(self.settings.mail_poll_seconds, 30.0))
             finally:
-                with self.sessions() as session:
-                    release_lease(session, mailbox_id, self.owner)
+                if held:
+                    self._release(mailbox_id)
 
-    def take_new(self, mailbox_id: int, folder: ImapFolder, report: FetchReport) -> None:
+    def _idle_while_held(self, mailbox_id: int, stop: threading.Event) -> bool:
+        """Take mail as the server announces it while this fetcher keeps the lease; False for a
+        server without IDLE."""
+        report, lease = FetchReport(), self._lease()
+        self.process_pending(mailbox_id, report)
+        opened = self._open(mailbox_id, report)
+        if opened is None:
+            stop.wait(self.settings.mail_poll_seconds)
+            return True
+        folder, state = opened
+        with folder:
+            if not state.supports_idle:
+                return False
+            while not stop.is_set():
+                took = self.take_new(mailbox_id, folder, report)
+                with self.sessions() as session:
+                    if not take_lease(session, mailbox_id, self.owner, self.now(), lease):
+                        return True
+                # IDLE announces only what arrives after it starts: mail that came while these
+                # were taken is looked for first, else it would wait for IDLE's timeout.
+                if not took:
+                    folder.wait_for_new(min(lease / 3, 300.0))
+        return True
+
+    def take_new(self, mailbox_id: int, folder: ImapFolder, report: FetchReport) -> int:
+        """Take the mails above the cursor; how many there were."""
         with self.sessions() as session:
             mailbox = session.get(Mailbox, mailbox_id)
             assert mailbox is not None
@@ -242,6 +269,7 @@ class Fetcher:
             if mailbox is not None:
                 mailbox.last_polled_at = self.now()
                 session.commit()
+        return len(waiting)
 
     def _store(
         self, mailbox_id: int, folder: ImapFolder, uid: int, size: int, report: FetchReport
@@ -309,6 +337,11 @@ class Fetcher:
             try:
                 outcome = intake.process_stored(session, row, settings=self.settings)
                 session.commit()
+            except DATABASE_AWAY:
+                # The database went away: the mail stays ``received``, taken in by the next
+                # round (marked failed, it would wait for an admin's reprocess).
+                session.rollback()
+                raise
             except Exception as e:
                 # Not the mail's fault alone (the database, a bug): keep it, say so, go on.
                 session.rollback()
@@ -418,7 +451,11 @@ class IdleLoops:
             thread = self.threads.get(mailbox_id)
             if thread is not None and thread.is_alive():
                 continue
-            fetcher = Fetcher(self.sessions, self.settings)
+            # One name per mailbox: a loop started again takes back the lease its predecessor
+            # could not release (the database away), instead of waiting for it to expire.
+            fetcher = Fetcher(
+                self.sessions, self.settings, owner=fetcher_name(f"idle-{mailbox_id}")
+            )
             thread = threading.Thread(
                 target=fetcher.idle,
                 args=(mailbox_id, self.stop_event),
