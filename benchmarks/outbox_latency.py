@@ -117,9 +117,10 @@ def run(label: str, url: str, data_dir: Path, replies: int, concurrency: int) ->
                                  role=Role.ADMIN, password="bench-password-1")  # fmt: skip
     session.flush()
     token, _ = auth.do_create_token(session, SYSTEM, admin, name="bench")
-    shop, _ = integrations.do_create_integration(
-        session, SYSTEM, name="压测店铺", channels=["api"], callback_url=receiver.url
-    )
+    shop, _, _ = integrations.do_create_integration(
+        session, SYSTEM, name="压测店铺", channels=["api"], callback_url=receiver.url,
+        secret_key=settings.secret_key,
+    )  # fmt: skip
     session.commit()
     session.close()
 

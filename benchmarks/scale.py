@@ -126,7 +126,9 @@ def prepare(database_url: str, secret_key: str) -> Setup:
                 factories.make_token(db, factories.make_user(db, groups=[group]))
                 for _ in range(AGENTS)
             ]
-            channel = factories.make_webchat_channel(db, name="压测商城", group_id=group.id)
+            channel = factories.make_webchat_channel(
+                db, name="压测商城", group_id=group.id, secret_key=secret_key
+            )
             integration = factories.make_integration(db, channels=["api"])
             secret, source = sources.do_create_source(
                 db, SYSTEM, name="短信网关", kinds=["sms.received"], group_id=group.id,

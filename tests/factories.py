@@ -11,16 +11,19 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Customer, Group, Integration, Message, Ticket, User
+from kefu.db.models import Customer, Group, Integration, Message, Ticket, User, WebchatChannel
 from kefu.domain.roles import Role
 from kefu.services.actors import SYSTEM
 from kefu.services.cases import tickets
 from kefu.services.customers import profiles as customers
 from kefu.services.customers.profiles import IdentityIn
+from kefu.services.infra.sealed_columns import purpose_of
+from kefu.services.infra.secret_box import unseal
 from kefu.services.intake import integrations
 from kefu.services.intake.inbound import InboundMessage, Sender, receive_inbound
 from kefu.services.staff import auth
 from kefu.services.staff import directory as staff
+from kefu.settings import DEVELOPMENT_SECRET
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"  # noqa: S105
@@ -41,6 +44,22 @@ def _writes(factory: Factory) -> Factory:
         return factory(db, *args, **kwargs)
 
     return cast(Factory, run)
+
+
+SECRET_KEY = DEVELOPMENT_SECRET  # the test settings' (tests/conftest.py): what the live app opens
+
+
+def callback_secret(integration: Integration, *, secret_key: str = SECRET_KEY) -> str:
+    """The plaintext of an integration's sealed callback secret (what its receiver checks)."""
+    assert integration.callback_secret_sealed, "the integration has no callback secret"
+    return integrations.callback_secret_of(secret_key, integration.callback_secret_sealed)
+
+
+def channel_secret(channel: WebchatChannel, *, secret_key: str = SECRET_KEY) -> str:
+    """The plaintext of a web chat channel's sealed secret (what its site signs identities with)."""
+    return unseal(
+        secret_key, channel.secret_sealed, purpose=purpose_of(WebchatChannel.secret_sealed)
+    )
 
 
 @_writes
@@ -89,9 +108,10 @@ def make_integration(
     db: Session, *, name: str | None = None, channels: list[str] | None = None
 ) -> str:
     """An integration that may deliver customer messages; returns its token."""
-    secret, _ = integrations.do_create_integration(
-        db, SYSTEM, name=name or f"集成{next(_seq)}", channels=channels or ALL_CHANNELS
-    )
+    secret, _, _ = integrations.do_create_integration(
+        db, SYSTEM, name=name or f"集成{next(_seq)}", channels=channels or ALL_CHANNELS,
+        secret_key=SECRET_KEY,
+    )  # fmt: skip
     db.commit()
     return secret
 
@@ -140,12 +160,15 @@ def make_ticket(
 
 
 @_writes
-def make_callback_integration(db: Session, url: str, *, name: str | None = None) -> Integration:
+def make_callback_integration(
+    db: Session, url: str, *, name: str | None = None, secret_key: str = SECRET_KEY
+) -> Integration:
     """An integration of the api channel whose replies are posted to ``url`` (its callback
-    secret: ``.callback_secret``)."""
-    _, integration = integrations.do_create_integration(
-        db, SYSTEM, name=name or f"回调集成{next(_seq)}", channels=["api"], callback_url=url
-    )
+    secret: ``callback_secret(integration)``)."""
+    _, integration, _ = integrations.do_create_integration(
+        db, SYSTEM, name=name or f"回调集成{next(_seq)}", channels=["api"], callback_url=url,
+        secret_key=secret_key,
+    )  # fmt: skip
     db.commit()
     return integration
 
@@ -188,12 +211,15 @@ def make_reply(db: Session, ticket: Ticket, text: str = "您好，已为您查�
 
 
 @_writes
-def make_webchat_channel(db: Session, *, name: str | None = None, **overrides: Any) -> Any:
-    """A web chat channel; returns it with its secret in ``channel.secret`` (as stored)."""
+def make_webchat_channel(
+    db: Session, *, name: str | None = None, secret_key: str = SECRET_KEY, **overrides: Any
+) -> Any:
+    """A web chat channel, its secret sealed under ``secret_key`` (``channel_secret(channel)``
+    opens it)."""
     from kefu.services.webchat import channels
 
     channel, _ = channels.do_create_channel(
-        db, SYSTEM, name=name or f"网站{next(_seq)}", **overrides
+        db, SYSTEM, name=name or f"网站{next(_seq)}", secret_key=secret_key, **overrides
     )
     db.commit()
     return channel

@@ -111,7 +111,7 @@ def test_installed_entry_point_runs():
 def test_outbox_list_and_retry_send_a_dead_letter_again(cli_env, server, db):
     with CallbackReceiver(script=[Answer(410)]) as receiver:
         shop = factories.make_callback_integration(db, receiver.url)
-        receiver.secret = shop.callback_secret
+        receiver.secret = factories.callback_secret(shop)
         reply = factories.make_reply(db, factories.make_api_conversation(db, shop))
 
         def entry() -> OutboxEntry:

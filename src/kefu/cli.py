@@ -354,7 +354,8 @@ def demo(
     get_settings.cache_clear()
     with session_scope(engine) as session:
         created = load_demo(session)
-        ensure_demo_channel(session)  # the shop is served by kefu: its own origin is allowed
+        # The shop is served by kefu: its own origin is allowed.
+        ensure_demo_channel(session, secret_key=get_settings().secret_key)
         ensure_demo_shop_integration(
             session, SYSTEM, base_url=f"http://{shop_host}:{port}",
             secret_key=get_settings().secret_key,
@@ -616,9 +617,10 @@ def integration_create(
     engine = make_engine(get_settings().resolved_database_url)
     try:
         with session_scope(engine) as session:
-            secret, _ = integrations.do_create_integration(
-                session, CLI_ACTOR, name=name.strip(), channels=[c.value for c in channel]
-            )
+            secret, _, _ = integrations.do_create_integration(
+                session, CLI_ACTOR, name=name.strip(), channels=[c.value for c in channel],
+                secret_key=get_settings().secret_key,
+            )  # fmt: skip
     except KefuError as e:
         typer.echo(e.message("en"), err=True)
         raise typer.Exit(1) from e

@@ -37,11 +37,15 @@ def _say(server, key, token, text, client_id="m1") -> int:
 
 
 def test_a_signed_claim_links_the_visitor_to_their_customer_and_history(server, anon, channel, db):
-    laptop = start(anon, channel.key, identity=claim(channel.secret, "u-1001", name="陈先生"))
+    laptop = start(
+        anon,
+        channel.key,
+        identity=claim(factories.channel_secret(channel), "u-1001", name="陈先生"),
+    )
     assert laptop["visitor"] == {"name": "陈先生", "verified": True}
     _say(server, channel.key, laptop["visitor_token"], "上周买的耳机坏了")
     # Another device, another page load, a fresh claim from the site: the same customer.
-    phone = start(anon, channel.key, identity=claim(channel.secret, "u-1001"))
+    phone = start(anon, channel.key, identity=claim(factories.channel_secret(channel), "u-1001"))
     assert phone["visitor"]["verified"] is True
     assert phone["last_seq"] > 0
     assert _history(anon, channel.key, phone["visitor_token"]) == ["上周买的耳机坏了"]
@@ -53,7 +57,7 @@ def test_an_existing_customer_with_that_identity_gets_the_conversation(server, a
     known = factories.make_customer(
         db, name="老客户", identities=[("webchat", f"{channel.key}:42")]
     )
-    session = start(anon, channel.key, identity=claim(channel.secret, "42"))
+    session = start(anon, channel.key, identity=claim(factories.channel_secret(channel), "42"))
     _say(server, channel.key, session["visitor_token"], "还是上次那个问题")
     db.expire_all()
     [ticket_customer] = db.scalars(
@@ -72,13 +76,18 @@ def test_a_signed_phone_joins_the_profile_that_proved_the_same_number(anon, chan
     wechat = factories.make_customer(db, name="微信用户", identities=[("wechat", "oWx-7")])
     joins.record_verified_contact(db, wechat.id, ContactKind.PHONE, "13755556666", Proof.BOUND)
     db.commit()
-    signed = claim(channel.secret, "u-77", name="林先生", phone="+86 137 5555 6666")
+    signed = claim(
+        factories.channel_secret(channel), "u-77", name="林先生", phone="+86 137 5555 6666"
+    )
     assert start(anon, channel.key, identity=signed)["visitor"]["verified"] is True
     db.expire_all()
     visitor = db.scalar(select(Identity).where(Identity.external_id == f"{channel.key}:u-77"))
     assert visitor.customer_id == wechat.id  # the newer profile was merged into the older
     # A phone that was not signed is not taken from the claim: changing it breaks the signature.
-    forged = {**claim(channel.secret, "u-78", phone="13700000000"), "phone": "13755556666"}
+    forged = {
+        **claim(factories.channel_secret(channel), "u-78", phone="13700000000"),
+        "phone": "13755556666",
+    }
     assert start(anon, channel.key, identity=forged)["visitor"]["verified"] is False
 
 
@@ -97,9 +106,9 @@ def test_a_signed_phone_joins_the_profile_that_proved_the_same_number(anon, chan
     ],
 )
 def test_a_claim_that_is_not_valid_is_ignored(server, anon, channel, db, forge):
-    owner = start(anon, channel.key, identity=claim(channel.secret, "42"))
+    owner = start(anon, channel.key, identity=claim(factories.channel_secret(channel), "42"))
     _say(server, channel.key, owner["visitor_token"], "我的地址是北京市朝阳区")
-    impostor = start(anon, channel.key, identity=forge(channel, channel.secret))
+    impostor = start(anon, channel.key, identity=forge(channel, factories.channel_secret(channel)))
     assert impostor["visitor"]["verified"] is False
     assert impostor["visitor"]["name"].startswith("访客 ")
     assert impostor["last_seq"] == 0
@@ -108,7 +117,7 @@ def test_a_claim_that_is_not_valid_is_ignored(server, anon, channel, db, forge):
 
 
 def test_a_replayed_claim_is_ignored(anon, channel, db):
-    copied = claim(channel.secret, "42")
+    copied = claim(factories.channel_secret(channel), "42")
     assert start(anon, channel.key, identity=copied)["visitor"]["verified"] is True
     replay = start(anon, channel.key, identity=copied)
     assert replay["visitor"]["verified"] is False
@@ -116,7 +125,7 @@ def test_a_replayed_claim_is_ignored(anon, channel, db):
 
 
 def test_a_claim_signed_with_a_rotated_secret_is_ignored(anon, channel, api):
-    old = channel.secret
+    old = factories.channel_secret(channel)
     new = api.post(f"/api/v1/webchat/channels/{channel.id}/secret").json()["secret"]
     assert new != old
     assert start(anon, channel.key, identity=claim(old, "42"))["visitor"]["verified"] is False
@@ -124,7 +133,7 @@ def test_a_claim_signed_with_a_rotated_secret_is_ignored(anon, channel, api):
 
 
 def test_a_verified_token_is_honoured_only_while_the_page_speaks_for_that_user(anon, channel):
-    first = claim(channel.secret, "42")
+    first = claim(factories.channel_secret(channel), "42")
     token = start(anon, channel.key, identity=first)["visitor_token"]
     # A reload of a cached page: the same (now used) claim, the token: still that user.
     again = start(anon, channel.key, visitor_token=token, identity=first)
@@ -135,7 +144,7 @@ def test_a_verified_token_is_honoured_only_while_the_page_speaks_for_that_user(a
     # Another user signed in on the page, with an old (expired) claim: not the token's user.
     other = start(
         anon, channel.key, visitor_token=token,
-        identity=claim(channel.secret, "77", at=time.time() - 3600),
+        identity=claim(factories.channel_secret(channel), "77", at=time.time() - 3600),
     )  # fmt: skip
     assert other["visitor"]["verified"] is False
 
@@ -173,7 +182,7 @@ def test_used_nonces_are_forgotten_once_their_claims_would_have_expired(
 ):
     from kefu.db.engine import make_session_factory
 
-    start(anon, channel.key, identity=claim(channel.secret, "42"))
+    start(anon, channel.key, identity=claim(factories.channel_secret(channel), "42"))
     [job] = [j for j in periodic_jobs(settings) if j.name == "chat_offers"]
     context = JobContext(make_session_factory(engine), utcnow, settings)
     assert job.run(context)["nonces_forgotten"] == 0

@@ -36,7 +36,7 @@ def test_markup_from_a_visitor_is_text_everywhere(server, anon, db, api, live_ap
         channel = factories.make_webchat_channel(db, group_id=group.id, greeting=PAYLOAD)
         session = anon.post(
             f"/chat/api/{channel.key}/session",
-            json={"identity": claim(channel.secret, "u1", name=PAYLOAD)},
+            json={"identity": claim(factories.channel_secret(channel), "u1", name=PAYLOAD)},
         )
         assert session.headers["x-content-type-options"] == "nosniff"
         answer = _json(session)

@@ -48,7 +48,9 @@ def world(db, server, integration):
         Notification(user_id=staff["agent"].id, ticket_id=ticket_id, kind="sla.warn", body="矩阵")
     )
     db.commit()
-    _, made = integrations.do_create_integration(db, SYSTEM, name="矩阵集成", channels=["api"])
+    _, made, _ = integrations.do_create_integration(
+        db, SYSTEM, name="矩阵集成", channels=["api"], secret_key=factories.SECRET_KEY
+    )
     db.commit()
     factories.make_token(db, victim)
     ids = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from kefu.demo.webchat import DEMO_CHANNEL_KEY, ensure_demo_channel
+from tests import factories
 
 
 def test_widget_files_are_served_cacheable_and_revalidated(anon):
@@ -39,7 +40,7 @@ def test_demo_shop_needs_the_demo_channel(anon, db):
     assert missing.status_code == 404
     assert "make demo" in missing.text
 
-    ensure_demo_channel(db)
+    ensure_demo_channel(db, secret_key=factories.SECRET_KEY)
     db.commit()
     page = anon.get("/demo/shop")
     assert page.status_code == 200
@@ -62,7 +63,7 @@ def test_demo_shop_needs_the_demo_channel(anon, db):
 
 
 def test_a_disabled_demo_channel_hides_the_shop(anon, db):
-    channel, _ = ensure_demo_channel(db)
+    channel, _ = ensure_demo_channel(db, secret_key=factories.SECRET_KEY)
     channel.enabled = False
     db.commit()
     assert anon.get("/demo/shop").status_code == 404

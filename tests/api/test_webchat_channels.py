@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from kefu.db.models import AuditEvent, WebchatChannel
+from kefu.services.infra.secret_box import SecretUnreadable, unseal
 from tests import factories
 
 
@@ -46,11 +48,14 @@ def test_settings_change_and_bad_origins_are_refused(api, db):
 
 def test_the_secret_can_be_replaced_and_the_channel_removed(api, db):
     channel = factories.make_webchat_channel(db)
-    old = channel.secret
+    old = factories.channel_secret(channel)
     rotated = api.post(f"/api/v1/webchat/channels/{channel.id}/secret").json()
     assert rotated["secret"] != old
     db.expire_all()
-    assert db.get(WebchatChannel, channel.id).secret == rotated["secret"]
+    stored = db.get(WebchatChannel, channel.id).secret_sealed
+    assert stored.startswith("v2:") and rotated["secret"] not in stored  # sealed, not as it is
+    assert factories.channel_secret(db.get(WebchatChannel, channel.id)) == rotated["secret"]
+    assert rotated["secret"] not in api.get(f"/api/v1/webchat/channels/{channel.id}").text
     assert api.delete(f"/api/v1/webchat/channels/{channel.id}").status_code == 204
     assert api.get(f"/api/v1/webchat/channels/{channel.id}").status_code == 404
 
@@ -59,3 +64,13 @@ def test_only_admins_manage_channels(db, client_for):
     supervisor = client_for(factories.make_user(db, role="supervisor"))
     assert supervisor.get("/api/v1/webchat/channels").status_code == 403
     assert supervisor.post("/api/v1/webchat/channels", json={"name": "x"}).status_code == 403
+
+
+def test_the_secret_is_stored_sealed_and_opens_to_the_one_shown(api, db):
+    body = api.post("/api/v1/webchat/channels", json={"name": "密封"}).json()
+    stored = db.scalar(select(WebchatChannel.secret_sealed).where(WebchatChannel.id == body["id"]))
+    assert stored.startswith("v2:") and body["secret"] not in stored
+    purpose = "webchat_channels.secret_sealed"
+    assert unseal(factories.SECRET_KEY, stored, purpose=purpose) == body["secret"]
+    with pytest.raises(SecretUnreadable):  # bound to its column: not opened as another secret
+        unseal(factories.SECRET_KEY, stored, purpose="integrations.callback_secret_sealed")

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from sqlalchemy.orm import Session
 
 from kefu.demo.webchat import ensure_demo_channel
+from tests import factories
 
 BROWSER_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path(os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium"))
@@ -66,7 +67,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture
 def shop(server: str, db: Session) -> str:
     """The demo shop's address (its web chat channel made, as ``kefu demo`` makes it)."""
-    ensure_demo_channel(db)
+    ensure_demo_channel(db, secret_key=factories.SECRET_KEY)
     db.commit()
     return f"{server}/demo/shop"
 

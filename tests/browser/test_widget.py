@@ -240,7 +240,7 @@ def test_english_on_another_site_and_nothing_on_a_site_not_allowed(
 ):
     with _another_site(_embedding_page(f"{server}/chat/widget.js", "en")) as port:
         allowed, refused = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
-        ensure_demo_channel(db, origins=[allowed])
+        ensure_demo_channel(db, secret_key=factories.SECRET_KEY, origins=[allowed])
         db.commit()
         context = new_context(browser, page_errors)
         page = context.new_page()

@@ -12,6 +12,7 @@ from kefu.channels.base import AttachmentRef, DeliveryFailed, OutboundDelivery
 from kefu.db.engine import make_session_factory
 from kefu.domain.delivery import DeliveryState
 from kefu.services.actors import SYSTEM
+from kefu.services.infra.secret_box import unseal
 from kefu.services.intake import integrations
 from tests import factories
 from tests.callback_receiver import Answer, CallbackReceiver
@@ -25,7 +26,9 @@ def receiver():
 
 @pytest.fixture
 def adapter(engine):
-    made = ApiCallbackAdapter(make_session_factory(engine), timeout=0.5)
+    made = ApiCallbackAdapter(
+        make_session_factory(engine), secret_key=factories.SECRET_KEY, timeout=0.5
+    )
     yield made
     made.close()
 
@@ -51,7 +54,7 @@ def _delivery(integration_id: int, **overrides) -> OutboundDelivery:
 
 def _pointed_at(db, receiver):
     integration = factories.make_callback_integration(db, receiver.url)
-    receiver.secret = integration.callback_secret
+    receiver.secret = factories.callback_secret(integration)
     return integration
 
 
@@ -76,11 +79,27 @@ def test_a_reply_is_posted_signed_with_its_idempotency_key(db, adapter, receiver
     assert "您好".encode() in post.raw  # UTF-8, not \\u escapes
 
 
+def test_the_secret_is_stored_sealed_and_opened_only_to_sign(db, engine, receiver):
+    integration = _pointed_at(db, receiver)
+    stored = integration.callback_secret_sealed
+    assert stored.startswith("v2:") and receiver.secret not in stored
+    assert unseal(factories.SECRET_KEY, stored, purpose="integrations.callback_secret_sealed") == (
+        receiver.secret
+    )
+    other_key = ApiCallbackAdapter(make_session_factory(engine), secret_key="another-master-key")
+    try:
+        with pytest.raises(DeliveryFailed, match="cannot be opened") as failed:
+            other_key.send(_delivery(integration.id))
+    finally:
+        other_key.close()
+    assert failed.value.permanent and receiver.posts == []  # nothing sent unsigned or misigned
+
+
 def test_a_signature_with_another_secret_or_another_body_does_not_verify(db, adapter, receiver):
     integration = _pointed_at(db, receiver)
     adapter.send(_delivery(integration.id))
     _, made = integrations.do_update_integration(
-        db, SYSTEM, integration, {"rotate_callback_secret": True}
+        db, SYSTEM, integration, {"rotate_callback_secret": True}, secret_key=factories.SECRET_KEY
     )
     db.commit()
     assert made and made != receiver.secret
@@ -142,7 +161,9 @@ def test_a_revoked_integration_or_one_without_a_callback_is_a_permanent_failure(
     db, adapter, receiver
 ):
     integration = _pointed_at(db, receiver)
-    integrations.do_update_integration(db, SYSTEM, integration, {"callback_url": None})
+    integrations.do_update_integration(
+        db, SYSTEM, integration, {"callback_url": None}, secret_key=factories.SECRET_KEY
+    )
     db.commit()
     with pytest.raises(DeliveryFailed) as failed:
         adapter.send(_delivery(integration.id))

@@ -43,7 +43,9 @@ def test_the_demo_shop_answers_kefus_lookup_on_the_server(db, server, settings):
     values.do_set_fields(db, SYSTEM, values_ticket, {"order_no": number})
     db.commit()
     loopback = AllowList.parse("127.0.0.1")  # kefu demo allows its shop's host, http included
-    client = orders.OrderLookupClient(guard=OutboundGuard(loopback, plain_http=loopback))
+    client = orders.OrderLookupClient(
+        guard=OutboundGuard(loopback, plain_http=loopback), secret_key=settings.secret_key
+    )
     try:
         result = orders.lookup_now(db, client, values_ticket.id)
         assert result is not None and result["state"] == "ok", result
@@ -56,10 +58,13 @@ def test_the_demo_shop_answers_kefus_lookup_on_the_server(db, server, settings):
     integration = demo_orders.ensure_demo_shop_integration(
         db, SYSTEM, base_url=server, secret_key="another-key"
     )
-    assert integration.callback_secret != demo_orders.lookup_secret(settings.secret_key)
+    signing = factories.callback_secret(integration, secret_key="another-key")
+    assert signing != demo_orders.lookup_secret(settings.secret_key)
     db.flush()
     loopback = AllowList.parse("127.0.0.1")  # kefu demo allows its shop's host, http included
-    client = orders.OrderLookupClient(guard=OutboundGuard(loopback, plain_http=loopback))
+    client = orders.OrderLookupClient(  # a kefu whose master key is another: another signature
+        guard=OutboundGuard(loopback, plain_http=loopback), secret_key="another-key"
+    )
     try:
         refused = orders.lookup_now(db, client, values_ticket.id)
     finally:

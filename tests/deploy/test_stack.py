@@ -153,7 +153,9 @@ def test_a_visitors_message_through_nginx_reaches_an_agents_socket_on_the_other_
     with stack.session() as db:
         group = factories.make_group(db, f"在线组{uuid.uuid4().hex[:6]}")
         agent = factories.make_user(db, groups=[group])
-        channel = factories.make_webchat_channel(db, group_id=group.id)
+        channel = factories.make_webchat_channel(
+            db, group_id=group.id, secret_key=stack.credential("kefu-secret-key")
+        )
     with stack.browser() as browser:
         cookie = _sign_in(browser, agent.email).cookies[SESSION]
         # The browser's socket: its session cookie and kefu's own origin, through nginx's upgrade.
@@ -192,12 +194,12 @@ def test_a_visitors_message_through_nginx_reaches_an_agents_socket_on_the_other_
 
 def test_two_workers_deliver_each_reply_to_the_integration_once(stack):
     with CallbackReceiver() as receiver, stack.session() as db:
-        token, integration = integrations.do_create_integration(
+        token, integration, secret = integrations.do_create_integration(
             db, factories.SYSTEM, name=f"商城{uuid.uuid4().hex[:6]}", channels=["api"],
-            callback_url=receiver.url,
+            callback_url=receiver.url, secret_key=stack.credential("kefu-secret-key"),
         )  # fmt: skip
         db.commit()
-        receiver.secret = integration.callback_secret
+        receiver.secret = secret  # the servers open the sealed copy with the same master key
         admin = factories.make_token(db, factories.make_user(db, role="admin"))
         replies = []
         with stack.browser() as browser:

@@ -62,10 +62,12 @@ def world(private_engine: Engine, receiver: CallbackReceiver) -> World:
             integration_token=factories.make_integration(db),
             hook_secret=traffic.webhook_source(db, "sms-gw"),
             wechat_key=wechat_peer.make_account(db, traffic.SECRET_KEY).key,
-            chat_key=factories.make_webchat_channel(db).key,
-            callback=factories.make_callback_integration(db, receiver.url),
+            chat_key=factories.make_webchat_channel(db, secret_key=traffic.SECRET_KEY).key,
+            callback=factories.make_callback_integration(
+                db, receiver.url, secret_key=traffic.SECRET_KEY
+            ),
         )
-    receiver.secret = made.callback.callback_secret
+    receiver.secret = factories.callback_secret(made.callback, secret_key=traffic.SECRET_KEY)
     return made
 
 

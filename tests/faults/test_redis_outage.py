@@ -56,14 +56,14 @@ def test_without_redis_anonymous_limits_fail_closed_staff_work_and_sockets_resyn
 ) -> None:
     server, worker = processes
     db = fault_db
-    callback = factories.make_callback_integration(db, receiver.url)
-    receiver.secret = callback.callback_secret
+    callback = factories.make_callback_integration(db, receiver.url, secret_key=traffic.SECRET_KEY)
+    receiver.secret = factories.callback_secret(callback, secret_key=traffic.SECRET_KEY)
     conversation = factories.make_api_conversation(db, callback)
     admin = factories.make_user(db, role="admin", email="boss@example.cn")
     token = factories.make_token(db, admin)
     integration = factories.make_integration(db)
     hook_secret = traffic.webhook_source(db, "sms-gw")
-    chat = factories.make_webchat_channel(db)
+    chat = factories.make_webchat_channel(db, secret_key=traffic.SECRET_KEY)
     anon = httpx.Client(base_url=server.url, timeout=traffic.TIMEOUT)
     staff = httpx.Client(
         base_url=server.url, timeout=traffic.TIMEOUT, headers={"Authorization": f"Bearer {token}"}

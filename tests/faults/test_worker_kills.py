@@ -49,8 +49,8 @@ def test_a_worker_killed_while_delivering_delivers_each_reply_once_after_a_resta
     receiver: CallbackReceiver,
 ) -> None:
     db = fault_db
-    callback = factories.make_callback_integration(db, receiver.url)
-    receiver.secret = callback.callback_secret
+    callback = factories.make_callback_integration(db, receiver.url, secret_key=traffic.SECRET_KEY)
+    receiver.secret = factories.callback_secret(callback, secret_key=traffic.SECRET_KEY)
     replies = [
         factories.make_reply(db, factories.make_api_conversation(db, callback))
         for _ in range(REPLIES)

@@ -56,7 +56,7 @@ def test_events_carry_ids_to_staff_and_exact_text_to_the_visitor(
         open_cases(db, integration, api)
         channel = factories.make_webchat_channel(db, group_id=factories.make_group(db).id)
         session = anon.post(f"/chat/api/{channel.key}/session",
-                            json={"identity": claim(channel.secret, "v1", name=TEXTS[0].text)})  # fmt: skip
+                            json={"identity": claim(factories.channel_secret(channel), "v1", name=TEXTS[0].text)})  # fmt: skip
         assert session.status_code == 200, session.text
         widget = Widget(server, channel.key, session.json()["visitor_token"])
         widget.hello()

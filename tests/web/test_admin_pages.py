@@ -883,7 +883,8 @@ def test_an_integration_is_made_its_secrets_shown_once_and_it_is_revoked(
     new_secret = re.search(r'value="(kefu_cb_[^"]+)"', rotated.text)
     assert new_secret and new_secret.group(1) != first_secret.group(1)
     _reload(db, integration)
-    assert integration.callback_secret == new_secret.group(1)
+    assert new_secret.group(1) not in (integration.callback_secret_sealed or "")  # sealed
+    assert factories.callback_secret(integration) == new_secret.group(1)
     assert integration.channels == ["email"]
     revoked = browser.form(f"/admin/integrations/{integration.id}/revoke")
     assert revoked.status_code == 303
@@ -923,9 +924,11 @@ def test_a_web_chat_channel_is_configured_its_secret_rotated_and_it_is_removed(
         "您好，有什么可以帮您？",
         True,
     )
-    assert f'value="{channel.secret}"' in made.text  # shown this once
+    secret = factories.channel_secret(channel)
+    assert f'value="{secret}"' in made.text  # shown this once
+    assert secret not in channel.secret_sealed  # stored sealed
     page = browser.client.get(f"/admin/webchat/{channel.id}").text
-    assert channel.secret not in page
+    assert secret not in page and channel.secret_sealed not in page
     assert f"data-channel=&#34;{channel.key}&#34;" in page  # the snippet, as text
     assert "周一至周五 09:00–18:00" in page  # the group's hours: when chats are answered
     changed = browser.form(
@@ -940,10 +943,11 @@ def test_a_web_chat_channel_is_configured_its_secret_rotated_and_it_is_removed(
         "en",
         False,
     )
-    old = channel.secret
     rotated = browser.form(f"/admin/webchat/{channel.id}/secret")
     _reload(db, channel)
-    assert channel.secret != old and f'value="{channel.secret}"' in rotated.text
+    new = factories.channel_secret(channel)
+    assert new != secret and f'value="{new}"' in rotated.text
+    assert browser.client.get(f"/admin/webchat/{channel.id}").text.count(new) == 0
     assert browser.form(f"/admin/webchat/{channel.id}/delete").status_code == 303
     db.rollback()
     assert db.scalar(select(func.count()).select_from(WebchatChannel)) == 0

@@ -136,11 +136,12 @@ def test_a_value_is_escaped_where_it_is_shown(sign_in: SignIn, db, fields) -> No
 @pytest.fixture
 def shop(db) -> Iterator[FakeShop]:
     shop = FakeShop(orders={ORDER["order_no"]: ORDER})
-    _, integration = integrations.do_create_integration(
-        db, SYSTEM, name="小店", channels=["api"], order_lookup_url=shop.url
-    )
+    _, _, secret = integrations.do_create_integration(
+        db, SYSTEM, name="小店", channels=["api"], order_lookup_url=shop.url,
+        secret_key=factories.SECRET_KEY,
+    )  # fmt: skip
     db.commit()
-    shop.secret = integration.callback_secret or ""
+    shop.secret = secret or ""
     yield shop
     shop.close()
 

@@ -120,7 +120,7 @@ def list_integrations(db: DB, actor: CurrentActor) -> list[IntegrationPublic]:
 def create_integration(
     body: IntegrationCreate, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> IntegrationCreated:
-    secret, integration = service.do_create_integration(
+    secret, integration, callback_secret = service.do_create_integration(
         db,
         actor,
         name=body.name,
@@ -128,11 +128,12 @@ def create_integration(
         callback_url=body.callback_url,
         order_lookup_url=body.order_lookup_url,
         guard=guard_of(settings),
+        secret_key=settings.secret_key,
     )
     return IntegrationCreated(
         **IntegrationPublic.model_validate(integration).model_dump(),
         token=secret,
-        callback_secret=integration.callback_secret,
+        callback_secret=callback_secret,
     )
 
 
@@ -150,7 +151,7 @@ def update_integration(
     if "channels" in changes:
         changes["channels"] = [c.value for c in body.channels or []]
     integration, made = service.do_update_integration(
-        db, actor, integration, changes, guard=guard_of(settings)
+        db, actor, integration, changes, guard=guard_of(settings), secret_key=settings.secret_key
     )
     return IntegrationChanged(
         **IntegrationPublic.model_validate(integration).model_dump(), callback_secret=made

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field, StringConstraints
 
 from kefu.api.access import ADMINS, allow
-from kefu.api.deps import DB, CurrentActor
+from kefu.api.deps import DB, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out, Patch
 from kefu.services.webchat import channels as service
 
@@ -102,8 +102,12 @@ def list_channels(db: DB, actor: CurrentActor) -> list[ChannelPublic]:
     summary="Add a web chat channel; its secret is shown once (admin)",
     **allow(*ADMINS),
 )
-def create_channel(body: ChannelCreate, db: DB, actor: CurrentActor) -> ChannelWithSecret:
-    channel, secret = service.do_create_channel(db, actor, **body.model_dump())
+def create_channel(
+    body: ChannelCreate, db: DB, actor: CurrentActor, settings: AppSettings
+) -> ChannelWithSecret:
+    channel, secret = service.do_create_channel(
+        db, actor, secret_key=settings.secret_key, **body.model_dump()
+    )
     return _with_secret(channel, secret)
 
 
@@ -129,9 +133,11 @@ def update_channel(
     summary="Replace the channel's secret; the new one is shown once (admin)",
     **allow(*ADMINS),
 )
-def rotate_secret(channel_id: Id, db: DB, actor: CurrentActor) -> ChannelWithSecret:
+def rotate_secret(
+    channel_id: Id, db: DB, actor: CurrentActor, settings: AppSettings
+) -> ChannelWithSecret:
     channel = service.get_channel(db, actor, channel_id)
-    secret = service.do_rotate_secret(db, actor, channel)
+    secret = service.do_rotate_secret(db, actor, channel, secret_key=settings.secret_key)
     return _with_secret(channel, secret)
 
 

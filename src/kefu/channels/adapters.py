@@ -33,7 +33,10 @@ def process_adapters(
     adapters = Adapters()
     adapters.add(
         ApiCallbackAdapter(
-            read_sessions, timeout=settings.callback_timeout_seconds, guard=guard_of(settings)
+            read_sessions,
+            secret_key=settings.secret_key,
+            timeout=settings.callback_timeout_seconds,
+            guard=guard_of(settings),
         )
     )
     adapters.add(

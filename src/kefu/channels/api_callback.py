@@ -34,6 +34,8 @@ from kefu.channels.guarded_post import GuardedPoster, status_failure
 from kefu.db.models import Integration
 from kefu.domain.delivery import DeliveryState
 from kefu.services.infra.outbound_urls import OutboundGuard
+from kefu.services.infra.secret_box import SecretUnreadable
+from kefu.services.intake.integrations import callback_secret_of
 
 CALLBACK_VERSION = 1
 ANSWER_STATES = {"delivered": DeliveryState.DELIVERED, "read": DeliveryState.READ}
@@ -79,12 +81,14 @@ class ApiCallbackAdapter:
         self,
         sessions: Callable[[], Session],
         *,
+        secret_key: str,
         timeout: float = 10.0,
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
         guard: OutboundGuard | None = None,
     ) -> None:
         self.sessions = sessions
+        self.secret_key = secret_key  # opens the integration's sealed callback secret
         # The URL is checked again at each call (DNS rebinding): channels/guarded_post.py.
         self.poster = GuardedPoster(timeout=timeout, client=client, guard=guard)
         self.clock = clock
@@ -115,9 +119,16 @@ class ApiCallbackAdapter:
             integration = session.get(Integration, integration_id) if integration_id else None
             if integration is None or integration.revoked_at is not None:
                 raise DeliveryFailed("the integration is gone or revoked", permanent=True)
-            if not integration.callback_url or not integration.callback_secret:
+            if not integration.callback_url or not integration.callback_secret_sealed:
                 raise DeliveryFailed("the integration has no callback URL", permanent=True)
-            return integration.callback_url, integration.callback_secret
+            url, sealed = integration.callback_url, integration.callback_secret_sealed
+        try:
+            return url, callback_secret_of(self.secret_key, sealed)
+        except SecretUnreadable as e:  # the master key changed without the old one kept
+            raise DeliveryFailed(
+                "the callback secret cannot be opened with the secret key: rotate it",
+                permanent=True,
+            ) from e
 
 
 def _answer(response: httpx.Response) -> SendResult:

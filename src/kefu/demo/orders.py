@@ -127,10 +127,12 @@ def ensure_demo_shop_integration(
     url = base_url.rstrip("/") + LOOKUP_PATH
     found = session.scalar(select(Integration).where(Integration.name == INTEGRATION_NAME))
     if found is None:
-        _, found = integrations.do_create_integration(
-            session, actor, name=INTEGRATION_NAME, channels=["api"],
+        _, found, _ = integrations.do_create_integration(
+            session, actor, name=INTEGRATION_NAME, channels=["api"], secret_key=secret_key,
         )  # fmt: skip
     if found.order_lookup_url != url:
         found.order_lookup_url = url  # the port may change between runs; loopback, no guard
-    found.callback_secret = lookup_secret(secret_key)
+    found.callback_secret_sealed = integrations.seal_callback_secret(
+        secret_key, lookup_secret(secret_key)
+    )
     return found

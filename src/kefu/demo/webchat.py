@@ -1,13 +1,12 @@
 """The demo's web chat channel: the widget on /demo/shop (api/web_pages.py) talks through it.
 
 Its key is fixed, so the shop page and the README can name it; its secret (for signed visitor
-identities) is random like any channel's. ``kefu demo`` makes sure it exists on every start, so
+identities) is random like any channel's, and sealed like any channel's. ``kefu demo`` makes sure it exists on every start, so
 a database that got the demo data before web chat existed gets the channel too.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,12 +38,13 @@ def demo_channel(session: Session) -> WebchatChannel | None:
 
 
 def ensure_demo_channel(
-    session: Session, *, origins: Sequence[str] = ()
+    session: Session, *, secret_key: str, origins: Sequence[str] = ()
 ) -> tuple[WebchatChannel, bool]:
     """The demo channel, created if missing (routed to 售后组 when the demo team exists), and
     whether it was created. With no allowed origins a channel serves pages of kefu's own host
     only, which is where the shop is, whatever address kefu is reached at; ``origins`` (other
-    sites, e.g. in tests) are added to its allowed ones. The caller commits."""
+    sites, e.g. in tests) are added to its allowed ones. Its secret is sealed under
+    ``secret_key``. The caller commits."""
     channel = session.scalar(select(WebchatChannel).where(WebchatChannel.key == DEMO_CHANNEL_KEY))
     if channel is not None:
         missing = [o for o in origins if o not in channel.allowed_origins]
@@ -57,7 +57,7 @@ def ensure_demo_channel(
     channel = WebchatChannel(
         key=DEMO_CHANNEL_KEY,
         name=DEMO_CHANNEL_NAME,
-        secret=secrets.token_urlsafe(32),
+        secret_sealed=channels.fresh_secret(secret_key)[1],
         allowed_origins=list(origins),
         group_id=group_id,
         greeting=DEMO_GREETING,

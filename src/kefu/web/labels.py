@@ -199,6 +199,7 @@ LABELS: dict[str, dict[str, str]] = {
     "order_error": {
         "no_shop": N_("没有配置订单查询接口的集成"),
         "refused_url": N_("订单查询地址指向内网或本机，已拒绝访问"),
+        "secret_unreadable": N_("集成的签名密钥无法用当前主密钥解开，请重新生成"),
         "timeout": N_("商城系统没有及时响应"),
         "connection": N_("无法连接商城系统"),
         "redirect": N_("商城系统返回了跳转，kefu 不跟随跳转"),

@@ -90,7 +90,9 @@ def world(db: Session, tmp_path: Path) -> World:
         note="老客户，住在朝阳区幸福路 8 号",
         identities=[("wechat", OPENID), ("api", "buyer-pii")],
     )
-    _, made = integrations.do_create_integration(db, SYSTEM, name="个人信息集成", channels=["api"])
+    _, made, _ = integrations.do_create_integration(
+        db, SYSTEM, name="个人信息集成", channels=["api"], secret_key=factories.SECRET_KEY
+    )
     db.commit()
     first = _deliver(
         db,
@@ -277,7 +279,9 @@ def test_erasure_is_for_admins_with_a_reason(db: Session, world: World):
 
 def test_a_file_another_customer_also_sent_is_kept(db: Session, world: World):
     other = factories.make_customer(db, identities=[("api", "buyer-other")])
-    _, made = integrations.do_create_integration(db, SYSTEM, name="另一集成", channels=["api"])
+    _, made, _ = integrations.do_create_integration(
+        db, SYSTEM, name="另一集成", channels=["api"], secret_key=factories.SECRET_KEY
+    )
     db.commit()
     receive_inbound(
         db,

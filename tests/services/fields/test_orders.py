@@ -39,12 +39,14 @@ ORDER = {
 @pytest.fixture
 def shop(db) -> Iterator[FakeShop]:
     shop = FakeShop(orders={ORDER["order_no"]: ORDER})
-    _, integration = integrations.do_create_integration(
-        db, SYSTEM, name="小店", channels=["api"], order_lookup_url=shop.url
-    )
+    _, integration, secret = integrations.do_create_integration(
+        db, SYSTEM, name="小店", channels=["api"], order_lookup_url=shop.url,
+        secret_key=factories.SECRET_KEY,
+    )  # fmt: skip
     db.commit()
-    assert integration.callback_secret  # the signing secret, made with the first URL
-    shop.secret = integration.callback_secret
+    assert secret  # the signing secret, made with the first URL, stored sealed
+    assert factories.callback_secret(integration) == secret
+    shop.secret = secret
     yield shop
     shop.close()
 
@@ -52,7 +54,9 @@ def shop(db) -> Iterator[FakeShop]:
 @pytest.fixture
 def client() -> Iterator[orders.OrderLookupClient]:
     made = orders.OrderLookupClient(
-        guard=OutboundGuard(AllowList.parse("127.0.0.1"), plain_http=PLAIN_HTTP), timeout=0.5
+        guard=OutboundGuard(AllowList.parse("127.0.0.1"), plain_http=PLAIN_HTTP),
+        secret_key=factories.SECRET_KEY,
+        timeout=0.5,
     )
     yield made
     made.close()
@@ -149,7 +153,7 @@ def test_a_shop_with_a_wrong_secret_refuses_and_kefu_says_so(db, shop, client):
 def test_a_lookup_url_that_now_resolves_privately_is_not_called(db, shop):
     ticket = _ticket_with_order(db)
     strict = orders.OrderLookupClient(
-        guard=OutboundGuard(plain_http=PLAIN_HTTP), timeout=0.5
+        guard=OutboundGuard(plain_http=PLAIN_HTTP), secret_key=factories.SECRET_KEY, timeout=0.5
     )  # 127.0.0.1 not allowed
     try:
         result = orders.lookup_now(db, strict, ticket.id)

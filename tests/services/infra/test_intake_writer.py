@@ -87,7 +87,9 @@ def test_redelivery_within_one_batch_is_a_duplicate(engine, db, tmp_path):
 def test_redelivery_by_another_integration_within_one_batch_learns_no_ids(engine, db, tmp_path):
     actors = []
     for name in ("网关甲", "网关乙"):
-        _, row = integrations.do_create_integration(db, SYSTEM, name=name, channels=["api"])
+        _, row, _ = integrations.do_create_integration(
+            db, SYSTEM, name=name, channels=["api"], secret_key=factories.SECRET_KEY
+        )
         actors.append(integrations.actor_for(row))
     db.commit()
     writer = _writer(engine, tmp_path)

@@ -11,8 +11,10 @@ from kefu.cli import app
 from kefu.db.engine import make_session_factory
 from kefu.db.models import (
     Base,
+    Integration,
     Mailbox,
     StaffTwoFactor,
+    WebchatChannel,
     WebhookSource,
     WebhookSubscription,
     WechatAccessToken,
@@ -68,6 +70,14 @@ def _fill(db, *, unreadable: bool = False) -> None:
     )  # fmt: skip
     db.add(account)
     db.flush()
+    db.add(WebchatChannel(key="wc_reseal", name="官网",
+                          secret_sealed=_old(WebchatChannel.secret_sealed, "site-secret")))  # fmt: skip
+    db.add(Integration(name="回调", channels=["api"], prefix="kefu_int_reseal", token_hash="0" * 64,
+                       callback_url="https://shop.example.cn/cb",
+                       callback_secret_sealed=_old(Integration.callback_secret_sealed, "kefu_cb_x")))  # fmt: skip
+    db.add(
+        Integration(name="无回调", channels=["api"], prefix="kefu_int_none", token_hash="1" * 64)
+    )
     token = "v1:junk-no-key-opens" if unreadable else _old(WechatAccessToken.token, "access-token")
     db.add(WechatAccessToken(account_id=account.id, token=token, refreshes=1))
     db.commit()
@@ -75,7 +85,8 @@ def _fill(db, *, unreadable: bool = False) -> None:
 
 def _values(db) -> dict[str, list[str]]:
     db.rollback()  # a fresh snapshot: the reseal wrote through its own sessions
-    return {purpose_of(c): list(db.scalars(select(c).order_by(c.class_.__mapper__.primary_key[0])))
+    return {purpose_of(c): list(db.scalars(select(c).where(c.is_not(None))  # no callback: NULL
+                                           .order_by(c.class_.__mapper__.primary_key[0])))
             for c in SEALED_COLUMNS}  # fmt: skip
 
 
@@ -86,7 +97,10 @@ def test_reseal_moves_every_column_to_the_new_key(db, engine, tmp_path) -> None:
     before = _values(db)
 
     dry = reseal_all(sessions, NEW_KEY, dry_run=True, batch_rows=2)
-    assert dry.total("resealed") == 13 and dry.total("current") == 0
+    assert dry.total("resealed") == 15 and dry.total("current") == 0
+    assert {"webchat_channels.secret_sealed", "integrations.callback_secret_sealed"} <= set(
+        dry.columns
+    )
     assert _values(db) == before  # a dry run changes nothing
 
     done = reseal_all(sessions, NEW_KEY, batch_rows=2)
@@ -106,9 +120,17 @@ def test_reseal_moves_every_column_to_the_new_key(db, engine, tmp_path) -> None:
     assert smtp_login_of(mailbox, NEW_KEY).password == "smtp-0"
     keys = keys_of(db.scalars(select(WechatAccount)).one(), NEW_KEY)
     assert (keys.app_secret, keys.token) == ("app-secret", "callbackToken") and keys.aes_key
+    channel = db.scalars(select(WebchatChannel)).one()
+    assert factories.channel_secret(channel, secret_key=NEW_KEY) == "site-secret"
+    shop = db.scalars(select(Integration).where(Integration.name == "回调")).one()
+    assert factories.callback_secret(shop, secret_key=NEW_KEY) == "kefu_cb_x"
+    assert (
+        db.scalar(select(Integration.callback_secret_sealed).where(Integration.name == "无回调"))
+        is None
+    )
 
     again = reseal_all(sessions, NEW_KEY, batch_rows=2)  # idempotent
-    assert again.total("resealed") == 0 and again.total("current") == 13
+    assert again.total("resealed") == 0 and again.total("current") == 15
     assert _values(db) == after
 
 
@@ -123,12 +145,14 @@ def test_the_command_counts_and_leaves_what_no_key_opens(db, cli_env, monkeypatc
     lines = dry.stdout.splitlines()
     assert "mailboxes.smtp_password_sealed: 0 current, 3 to reseal, 0 unreadable" in lines
     assert "wechat_access_tokens.token: 0 current, 0 to reseal, 1 unreadable" in lines
-    assert lines[-1] == "total: 0 current, 12 to reseal, 1 unreadable"
+    assert "webchat_channels.secret_sealed: 0 current, 1 to reseal, 0 unreadable" in lines
+    assert "integrations.callback_secret_sealed: 0 current, 1 to reseal, 0 unreadable" in lines
+    assert lines[-1] == "total: 0 current, 14 to reseal, 1 unreadable"
 
     done = runner.invoke(app, ["secrets", "reseal"])
-    assert done.stdout.splitlines()[-1] == "total: 0 current, 12 resealed, 1 unreadable"
+    assert done.stdout.splitlines()[-1] == "total: 0 current, 14 resealed, 1 unreadable"
     again = runner.invoke(app, ["secrets", "reseal"])
-    assert again.stdout.splitlines()[-1] == "total: 12 current, 0 resealed, 1 unreadable"
+    assert again.stdout.splitlines()[-1] == "total: 14 current, 0 resealed, 1 unreadable"
     db.rollback()
     assert db.scalars(select(WechatAccessToken.token)).one() == "v1:junk-no-key-opens"
 

@@ -36,7 +36,7 @@ def receiver(db) -> Iterator[CallbackReceiver]:
 def shop(db, receiver):
     """An integration of the api channel (a JD shop) whose callback is ``receiver``."""
     made = factories.make_callback_integration(db, receiver.url, name="京东店铺")
-    receiver.secret = made.callback_secret
+    receiver.secret = factories.callback_secret(made)
     return made
 
 
@@ -45,7 +45,9 @@ def make_relay(engine, quiet_relays) -> Iterator[Callable[..., Relay]]:
     made: list[tuple[Relay, ApiCallbackAdapter]] = []
 
     def make(*, bus: EventBus | None = None, policy: RetryPolicy = QUICK, **options) -> Relay:
-        adapter = ApiCallbackAdapter(make_session_factory(engine), timeout=5)
+        adapter = ApiCallbackAdapter(
+            make_session_factory(engine), secret_key=factories.SECRET_KEY, timeout=5
+        )
         adapters = Adapters()
         adapters.add(adapter)
         sessions = make_session_factory(writer_bind(engine), info={BUS: bus} if bus else None)

@@ -71,7 +71,9 @@ def test_notes_and_channels_that_send_nothing_queue_nothing(db, quiet_relays):
 def test_an_integration_without_a_callback_or_revoked_gets_no_row(db, quiet_relays):
     integration = factories.make_callback_integration(db, "https://shop.example.cn/kefu")
     ticket = factories.make_api_conversation(db, integration)
-    integrations.do_update_integration(db, SYSTEM, integration, {"callback_url": None})
+    integrations.do_update_integration(
+        db, SYSTEM, integration, {"callback_url": None}, secret_key=factories.SECRET_KEY
+    )
     db.commit()
     factories.make_reply(db, ticket)
     other = factories.make_callback_integration(db, "https://other.example.cn/kefu")

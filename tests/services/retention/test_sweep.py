@@ -64,7 +64,9 @@ class World:
 
 @pytest.fixture
 def world(db: Session, tmp_path: Path) -> World:
-    _, made = integrations.do_create_integration(db, SYSTEM, name="保留期限集成", channels=["api"])
+    _, made, _ = integrations.do_create_integration(
+        db, SYSTEM, name="保留期限集成", channels=["api"], secret_key=factories.SECRET_KEY
+    )
     db.commit()
     text = f"我的手机号是{PHONE}，快递一直没到"
     result = receive_inbound(

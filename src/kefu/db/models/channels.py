@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
@@ -15,14 +15,15 @@ from kefu.db.models.staff import Group
 
 class WebchatChannel(Base):
     """A chat widget: its public key (in the page's script tag), the secret sites sign their
-    users' identities with, the origins it may be embedded on and the group it routes to."""
+    users' identities with (sealed: services/infra/secret_box.py), the origins it may be
+    embedded on and the group it routes to."""
 
     __tablename__ = "webchat_channels"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    secret: Mapped[str] = mapped_column(String(100))
+    secret_sealed: Mapped[str] = mapped_column(Text)
     allowed_origins: Mapped[list[str]] = mapped_column(JSONData, default=list)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
     greeting: Mapped[str] = mapped_column(String(500), default="")

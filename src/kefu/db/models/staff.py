@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.db.base import Base, BigId, JSONData, UTCDateTime, utcnow
@@ -149,9 +149,10 @@ class Integration(Base):
     channels: Mapped[list[str]] = mapped_column(JSONData, default=list)  # "api", "email", …
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # Where agents' replies to its tickets are posted (signed with callback_secret); None: nowhere.
+    # Where agents' replies to its tickets are posted (signed with the callback secret, stored
+    # sealed: services/infra/secret_box.py); None: nowhere.
     callback_url: Mapped[str | None] = mapped_column(String(500))
-    callback_secret: Mapped[str | None] = mapped_column(String(100))
+    callback_secret_sealed: Mapped[str | None] = mapped_column(Text)
     # Where kefu asks for an order by its number (signed like callbacks; docs/order-lookup.md).
     order_lookup_url: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

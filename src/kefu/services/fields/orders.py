@@ -39,6 +39,8 @@ from kefu.services import audit
 from kefu.services.actors import SYSTEM, Actor
 from kefu.services.events import unit_of_work as events
 from kefu.services.infra.outbound_urls import OutboundGuard, guard_of, outbound_client
+from kefu.services.infra.secret_box import SecretUnreadable
+from kefu.services.intake.integrations import callback_secret_of
 from kefu.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ class LookupFailed(Exception):
 class Shop:
     integration_id: int
     url: str
-    secret: str
+    secret_sealed: str  # the integration's callback secret, opened only to sign the lookup
 
 
 class OrderLookupClient:
@@ -100,10 +102,12 @@ class OrderLookupClient:
         self,
         *,
         guard: OutboundGuard,
+        secret_key: str,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.guard, self.timeout, self.clock = guard, timeout, clock
+        self.secret_key = secret_key  # opens the shops' sealed signing secrets
         self._client: httpx.Client | None = None
 
     @property
@@ -115,11 +119,21 @@ class OrderLookupClient:
 
     @classmethod
     def of(cls, settings: Settings) -> OrderLookupClient:
-        return cls(guard=guard_of(settings), timeout=settings.order_lookup_timeout_seconds)
+        return cls(
+            guard=guard_of(settings),
+            secret_key=settings.secret_key,
+            timeout=settings.order_lookup_timeout_seconds,
+        )
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+    def _secret(self, shop: Shop) -> str:
+        try:
+            return callback_secret_of(self.secret_key, shop.secret_sealed)
+        except SecretUnreadable as e:  # the master key changed without the old one kept
+            raise LookupFailed("secret_unreadable") from e
 
     def fetch(self, shop: Shop, order_no: str, ticket_id: int) -> rules.Order | None:
         """The order, None when the shop says it has none (404), else ``LookupFailed``."""
@@ -134,7 +148,7 @@ class OrderLookupClient:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "X-Kefu-Timestamp": timestamp,
-            "X-Kefu-Signature": sign(shop.secret, timestamp, body),
+            "X-Kefu-Signature": sign(self._secret(shop), timestamp, body),
             "X-Kefu-Event": "order.lookup",
             **pinned.headers,
         }
@@ -188,9 +202,9 @@ def shop_for(session: Session, ticket: Ticket) -> Shop | None:
     if delivered_by is not None:
         found = session.scalar(candidates.where(Integration.id == delivered_by))
     found = found or session.scalar(candidates.order_by(Integration.id).limit(1))
-    if found is None or not found.order_lookup_url or not found.callback_secret:
+    if found is None or not found.order_lookup_url or not found.callback_secret_sealed:
         return None
-    return Shop(found.id, found.order_lookup_url, found.callback_secret)
+    return Shop(found.id, found.order_lookup_url, found.callback_secret_sealed)
 
 
 # --- the lookup, written back -------------------------------------------------------------------

@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute
 
 from kefu.db.models import (
+    Integration,
     Mailbox,
     StaffTwoFactor,
+    WebchatChannel,
     WebhookSource,
     WebhookSubscription,
     WechatAccessToken,
@@ -32,6 +34,8 @@ SEALED_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
     WechatAccount.token_sealed,
     WechatAccount.encoding_aes_key_sealed,
     WechatAccessToken.token,
+    WebchatChannel.secret_sealed,
+    Integration.callback_secret_sealed,
 )
 
 

@@ -1,5 +1,6 @@
 """Secrets kept encrypted at rest: mailbox passwords, a WeChat account's AppSecret, token and
-message key and its access token, webhook signing secrets, staff TOTP secrets
+message key and its access token, webhook signing secrets, staff TOTP secrets, the web chat
+channels' identity secrets and the integrations' callback secrets
 (``services/infra/sealed_columns.py`` lists every column).
 
 A sealed value says how it was sealed, so the algorithm and the key can change (crypto agility):

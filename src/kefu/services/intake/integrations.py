@@ -5,8 +5,10 @@ the channels an admin gave it, and the audit trail names it (集成「名称」)
 deliver customer messages, so nobody can write as a customer into a ticket they may not see.
 
 An integration may register a callback URL: agents' replies to its tickets are posted there
-(channels/api_callback.py), signed with a callback secret kefu makes, shows once, and keeps (it
-signs with it, so only its SHA-256 fingerprint goes into the audit trail).
+(channels/api_callback.py), signed with a callback secret kefu makes, shows once, and keeps
+sealed with the secret key (services/infra/secret_box.py): it is opened only to sign a callback
+or an order lookup (``callback_secret_of``), and the audit trail holds only a fingerprint of the
+sealed value, which changes when the secret does.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from kefu.errors import Conflict, KefuError, NotAuthenticated, NotFound, Permiss
 from kefu.services import audit
 from kefu.services.actors import Actor
 from kefu.services.infra.outbound_urls import OutboundGuard, guard_of
+from kefu.services.infra.sealed_columns import purpose_of
+from kefu.services.infra.secret_box import seal, unseal
 from kefu.services.staff.auth import INTEGRATION_PREFIX as TOKEN_PREFIX
 from kefu.services.staff.auth import digest
 
@@ -43,10 +47,22 @@ def actor_for(integration: Integration) -> Actor:
 
 CALLBACK_SECRET_PREFIX = "kefu_cb_"  # noqa: S105 - a prefix, not a secret
 URL_FIELDS = ("callback_url", "order_lookup_url")
+_PURPOSE = purpose_of(Integration.callback_secret_sealed)
+
+
+def seal_callback_secret(secret_key: str, secret: str) -> str:
+    """``secret`` as ``integrations.callback_secret_sealed`` stores it."""
+    return seal(secret_key, secret, purpose=_PURPOSE)
+
+
+def callback_secret_of(secret_key: str, sealed: str) -> str:
+    """The callback secret an integration's ``callback_secret_sealed`` holds, opened to sign
+    (``SecretUnreadable`` when the secret key cannot open it)."""
+    return unseal(secret_key, sealed, purpose=_PURPOSE)
 
 
 def _snapshot(integration: Integration) -> dict[str, Any]:
-    secret = integration.callback_secret
+    secret = integration.callback_secret_sealed
     return {
         "name": integration.name,
         "channels": list(integration.channels),
@@ -64,6 +80,7 @@ def _set_urls(
     changes: dict[str, Any],
     *,
     guard: OutboundGuard | None,
+    secret_key: str,
     rotate: bool = False,
 ) -> str | None:
     """Point replies (``callback_url``) and order lookups (``order_lookup_url``) where
@@ -77,12 +94,13 @@ def _set_urls(
     if not (integration.callback_url or integration.order_lookup_url):
         if rotate:
             raise KefuError("callback_url_required")
-        integration.callback_secret = None
+        integration.callback_secret_sealed = None
         return None
-    if integration.callback_secret and not rotate:
+    if integration.callback_secret_sealed and not rotate:
         return None
-    integration.callback_secret = CALLBACK_SECRET_PREFIX + secrets.token_urlsafe(32)
-    return integration.callback_secret
+    secret = CALLBACK_SECRET_PREFIX + secrets.token_urlsafe(32)
+    integration.callback_secret_sealed = seal_callback_secret(secret_key, secret)
+    return secret
 
 
 def _require_admin(actor: Actor) -> None:
@@ -117,10 +135,12 @@ def do_create_integration(
     callback_url: str | None = None,
     order_lookup_url: str | None = None,
     guard: OutboundGuard | None = None,
-) -> tuple[str, Integration]:
+    secret_key: str,
+) -> tuple[str, Integration, str | None]:
     """Create an integration; its token is returned once and stored only hashed. With a
-    ``callback_url`` or an ``order_lookup_url`` it gets a signing secret too
-    (``integration.callback_secret``). ``guard`` checks the URLs (default: the process's)."""
+    ``callback_url`` or an ``order_lookup_url`` it gets a signing secret too, returned third
+    (shown once, stored sealed under ``secret_key``). ``guard`` checks the URLs (default: the
+    process's)."""
     _require_admin(actor)
     _check_name_free(session, name)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -132,7 +152,7 @@ def do_create_integration(
         created_by_id=actor.user_id,
     )
     urls = {"callback_url": callback_url, "order_lookup_url": order_lookup_url}
-    _set_urls(integration, urls, guard=guard)
+    callback_secret = _set_urls(integration, urls, guard=guard, secret_key=secret_key)
     session.add(integration)
     _flush_name(session)
     audit.record(
@@ -143,7 +163,7 @@ def do_create_integration(
         object_id=integration.id,
         after=_snapshot(integration),
     )
-    return secret, integration
+    return secret, integration, callback_secret
 
 
 def list_integrations(session: Session, actor: Actor) -> list[Integration]:
@@ -166,6 +186,7 @@ def do_update_integration(
     changes: dict[str, Any],
     *,
     guard: OutboundGuard | None = None,
+    secret_key: str,
 ) -> tuple[Integration, str | None]:
     """Change its name, channels, callback or order lookup (``callback_url``,
     ``order_lookup_url``, None for none; with ``rotate_callback_secret`` a new secret). Returns
@@ -180,7 +201,7 @@ def do_update_integration(
     made = None
     rotate = bool(changes.get("rotate_callback_secret"))
     if rotate or any(name in changes for name in URL_FIELDS):
-        made = _set_urls(integration, changes, guard=guard, rotate=rotate)
+        made = _set_urls(integration, changes, guard=guard, secret_key=secret_key, rotate=rotate)
     _flush_name(session)
     old, new = audit.changed_fields(before, _snapshot(integration))
     if new:

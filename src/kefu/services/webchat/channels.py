@@ -2,11 +2,13 @@
 
 A channel has a public key (in the page's script tag) and a secret the site signs its users'
 identities with (domain/visitor_identity.py). The secret is shown once, when the channel is made
-or the secret is rotated; afterwards the API never shows it again.
+or the secret is rotated; afterwards the API never shows it again. It is stored sealed with the
+secret key (services/infra/secret_box.py) and opened only to verify a claim (``identity_secret``).
 
 Visitor requests look their channel up on every call, so the channel's public settings are
 cached for a moment per process (``ChannelCache``): a change made through this process is seen
-at once, one made through another process within ``CACHE_SECONDS``.
+at once, one made through another process within ``CACHE_SECONDS``. The cache keeps the secret
+sealed, as stored.
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ from kefu.db.models import Group, WebchatChannel
 from kefu.errors import KefuError, NotFound
 from kefu.services import audit
 from kefu.services.actors import Actor
+from kefu.services.infra.sealed_columns import purpose_of
+from kefu.services.infra.secret_box import seal, unseal
 from kefu.services.staff.directory import require_admin
 
 KEY_PREFIX = "wc_"
 CACHE_SECONDS = 2.0
 MAX_ORIGINS = 50
 CHANGED = "kefu.webchat_channels_changed"
+_PURPOSE = purpose_of(WebchatChannel.secret_sealed)
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class ChannelInfo:
     id: int
     key: str
     name: str
-    secret: str
+    secret_sealed: str  # opened by identity_secret when a claim is verified
     allowed_origins: tuple[str, ...]
     group_id: int | None
     greeting: str
@@ -58,7 +63,7 @@ class ChannelInfo:
     def of(cls, row: WebchatChannel) -> ChannelInfo:
         calendar = row.group.calendar if row.group is not None else None
         return cls(
-            row.id, row.key, row.name, row.secret, tuple(row.allowed_origins or ()), row.group_id,
+            row.id, row.key, row.name, row.secret_sealed, tuple(row.allowed_origins or ()), row.group_id,
             row.greeting, row.offline_message, row.offline_form, row.language, row.enabled,
             row.bot_mode, calendar or None,
         )  # fmt: skip
@@ -148,12 +153,17 @@ def _checked(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def do_create_channel(session: Session, actor: Actor, **fields: Any) -> tuple[WebchatChannel, str]:
-    """A new channel with a fresh key and secret; returns it and the secret (shown once)."""
+def do_create_channel(
+    session: Session, actor: Actor, *, secret_key: str, **fields: Any
+) -> tuple[WebchatChannel, str]:
+    """A new channel with a fresh key and secret; returns it and the secret (shown once, stored
+    sealed under ``secret_key``)."""
     require_admin(actor)
     fields = _checked(session, {"allowed_origins": [], **fields})
-    secret = new_secret()
-    channel = WebchatChannel(key=KEY_PREFIX + secrets.token_urlsafe(16), secret=secret, **fields)
+    secret, sealed = fresh_secret(secret_key)
+    channel = WebchatChannel(
+        key=KEY_PREFIX + secrets.token_urlsafe(16), secret_sealed=sealed, **fields
+    )
     session.add(channel)
     session.flush()
     audit.record(
@@ -187,17 +197,19 @@ def do_update_channel(
     return channel
 
 
-def do_rotate_secret(session: Session, actor: Actor, channel: WebchatChannel) -> str:
+def do_rotate_secret(
+    session: Session, actor: Actor, channel: WebchatChannel, *, secret_key: str
+) -> str:
     """A new secret (the old one stops verifying identities at once); returns it, shown once."""
     require_admin(actor)
-    channel.secret = new_secret()
+    secret, channel.secret_sealed = fresh_secret(secret_key)
     session.flush()
     audit.record(
         session, actor, "webchat_channel.rotate_secret", object_type="webchat_channel",
         object_id=channel.id, after={"key": channel.key},
     )  # fmt: skip
     _changed(session)
-    return channel.secret
+    return secret
 
 
 def do_delete_channel(session: Session, actor: Actor, channel: WebchatChannel) -> None:
@@ -216,6 +228,23 @@ def do_delete_channel(session: Session, actor: Actor, channel: WebchatChannel) -
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def fresh_secret(secret_key: str) -> tuple[str, str]:
+    """A new identity-signing secret and its sealed form (the only one stored)."""
+    secret = new_secret()
+    return secret, seal_secret(secret_key, secret)
+
+
+def seal_secret(secret_key: str, secret: str) -> str:
+    """``secret`` as ``webchat_channels.secret_sealed`` stores it."""
+    return seal(secret_key, secret, purpose=_PURPOSE)
+
+
+def identity_secret(secret_key: str, channel: ChannelInfo) -> bytes:
+    """The channel's secret, opened to verify a claim signed with it (``SecretUnreadable`` when
+    the secret key cannot open it)."""
+    return unseal(secret_key, channel.secret_sealed, purpose=_PURPOSE).encode()
 
 
 # --- the visitors' lookup ------------------------------------------------------------------------

@@ -35,8 +35,9 @@ from kefu.domain.tickets import Channel
 from kefu.errors import Conflict
 from kefu.services.actors import SYSTEM
 from kefu.services.customers import joins, profiles
+from kefu.services.infra.secret_box import SecretUnreadable
 from kefu.services.webchat import visitor_tokens as tokens
-from kefu.services.webchat.channels import ChannelInfo
+from kefu.services.webchat.channels import ChannelInfo, identity_secret
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def start_session(
     current = tokens.read(secret_key, token, channel.id, now)
     refusal = None
     if claim is not None:
-        verdict = _verify(session, channel, claim, now)
+        verdict = _verify(session, channel, claim, now, secret_key=secret_key)
         if verdict.identity is not None:
             visitor = _verified_visitor(session, channel, claim, verdict.identity.user_id)
             _signed_contacts(session, visitor, verdict.identity)
@@ -92,15 +93,22 @@ def start_session(
     return Started(visitor, tokens.issue(secret_key, visitor, now), refusal)
 
 
-def _verify(session: Session, channel: ChannelInfo, claim: ClaimIn, now: datetime) -> vi.Verdict:
+def _verify(
+    session: Session, channel: ChannelInfo, claim: ClaimIn, now: datetime, *, secret_key: str
+) -> vi.Verdict:
     parts = vi.Claim(
         claim.user_id, claim.timestamp, claim.nonce, claim.signature, claim.email, claim.phone
     )
-    verdict = vi.verify_claim(channel.secret.encode(), parts, now)
+    try:
+        secret = identity_secret(secret_key, channel)
+    except SecretUnreadable:  # the master key changed without the old one kept: rotate it
+        log.warning("web chat %s: its secret cannot be opened with the secret key", channel.key)
+        return vi.Verdict(None, vi.Refusal.BAD_SIGNATURE)
+    verdict = vi.verify_claim(secret, parts, now)
     if verdict.identity is None:
         return verdict
     if not remember_nonce(session, channel.id, verdict.identity):
-        return vi.verify_claim(channel.secret.encode(), parts, now, seen_nonce=True)
+        return vi.verify_claim(secret, parts, now, seen_nonce=True)
     return verdict
 
 

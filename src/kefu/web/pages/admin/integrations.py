@@ -116,13 +116,14 @@ def create_integration(
                 callback_url=body.callback_url,
                 order_lookup_url=body.order_lookup_url,
                 guard=guard_of(settings),
+                secret_key=settings.secret_key,
             ),
             language,
             FIELDS,
         )
         if made is not None:
-            secret, integration = made
-            created = {"token": secret, "callback_secret": integration.callback_secret}
+            secret, integration, callback_secret = made
+            created = {"token": secret, "callback_secret": callback_secret}
             return _page(
                 request,
                 db,
@@ -161,7 +162,12 @@ def update_integration(
         made, errors = attempt(
             db,
             lambda: service.do_update_integration(
-                db, actor, integration, changes, guard=guard_of(settings)
+                db,
+                actor,
+                integration,
+                changes,
+                guard=guard_of(settings),
+                secret_key=settings.secret_key,
             ),
             language,
             (*FIELDS, "rotate_callback_secret"),

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from kefu.api.deps import DB
+from kefu.api.deps import DB, AppSettings
 from kefu.api.schemas import Id
 from kefu.api.web_pages import WIDGET_JS
 from kefu.api.webchat_channels import ChannelCreate, ChannelUpdate
@@ -150,13 +150,19 @@ def new_channel_page(request: Request, db: DB, actor: AdminActor) -> Response:
 
 
 @router.post("/admin/webchat")
-def create_channel(request: Request, db: DB, actor: AdminActor, form: Posted) -> Response:
+def create_channel(
+    request: Request, db: DB, actor: AdminActor, form: Posted, settings: AppSettings
+) -> Response:
     language = i18n.language_of(request)
     values = _posted(form)
     body, errors = validate(ChannelCreate, _data(values), language)
     if body is not None:
+        fields = body.model_dump()
         made, errors = attempt(
-            db, lambda: service.do_create_channel(db, actor, **body.model_dump()), language, FIELDS
+            db,
+            lambda: service.do_create_channel(db, actor, secret_key=settings.secret_key, **fields),
+            language,
+            FIELDS,
         )
         if made is not None:
             channel, secret = made
@@ -192,10 +198,12 @@ def update_channel(
 
 
 @router.post("/admin/webchat/{channel_id}/secret")
-def rotate_secret(channel_id: Id, request: Request, db: DB, actor: AdminActor) -> Response:
+def rotate_secret(
+    channel_id: Id, request: Request, db: DB, actor: AdminActor, settings: AppSettings
+) -> Response:
     """A new secret, shown once: the old one stops verifying identities at once."""
     channel = service.get_channel(db, actor, channel_id)
-    secret = service.do_rotate_secret(db, actor, channel)
+    secret = service.do_rotate_secret(db, actor, channel, secret_key=settings.secret_key)
     return _page(request, db, channel=channel, values=_values_of(channel), secret=secret)
 
 
