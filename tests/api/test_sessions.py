@@ -70,6 +70,7 @@ def test_a_session_unused_for_the_idle_time_ends_with_session_expired(anon, db, 
     _age(db, cookie, minutes=121)
     error = _error(anon.get("/api/v1/auth/me"), 401, "session_expired")
     assert error["message"] == "长时间未操作，登录已过期，请重新登录"
+    anon.cookies.set("kefu_session", cookie)  # the answer deleted it; a browser may still send it
     english = anon.get("/api/v1/auth/me", headers={"Accept-Language": "en"})
     assert _error(english, 401, "session_expired")["message"].startswith("Your session expired")
 
@@ -110,12 +111,14 @@ def test_the_last_use_is_written_at_most_once_a_minute(anon, db, admin):
 
 def test_an_expired_page_session_goes_to_sign_in_with_a_notice(anon, db, admin):
     assert _login(anon).status_code == 200
-    _age(db, anon.cookies["kefu_session"], minutes=600)
+    cookie = anon.cookies["kefu_session"]
+    _age(db, cookie, minutes=600)
     response = anon.get("/inbox", headers={"Accept": "text/html"})
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/inbox&expired=1"
     page = anon.get(response.headers["location"])
     assert page.status_code == 200 and "长时间未操作，登录已过期，请重新登录" in page.text
+    anon.cookies.set("kefu_session", cookie)  # the redirect deleted it; as if still sent
     htmx = anon.get("/inbox", headers={"HX-Request": "true"})
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].endswith("expired=1")
 
@@ -125,3 +128,37 @@ def test_the_idle_time_is_a_setting(settings):
 
     assert Settings().session_idle_minutes == 120
     assert settings.model_copy(update={"session_idle_minutes": 5}).session_idle_minutes == 5
+
+
+CLEARED = '"cache", "cookies", "storage"'
+
+
+def test_every_end_of_a_session_tells_the_browser_to_clear_the_sites_data(anon, server, db, admin):
+    """Sign-out, sign-out everywhere and an idle session found ended answer Clear-Site-Data, on
+    the API and on the pages; an ordinary answer does not (ASVS V14.3.1)."""
+    csrf = _login(anon).json()["csrf_token"]
+    assert "clear-site-data" not in anon.get("/api/v1/auth/me").headers
+    out = anon.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert out.status_code == 204 and out.headers["clear-site-data"] == CLEARED
+    csrf = _login(anon).json()["csrf_token"]
+    out = anon.post("/api/v1/auth/logout-everywhere", headers={"X-CSRF-Token": csrf})
+    assert out.status_code == 204 and out.headers["clear-site-data"] == CLEARED
+    assert _login(anon).status_code == 200
+    _age(db, anon.cookies["kefu_session"], minutes=600)
+    expired = anon.get("/api/v1/auth/me")
+    _error(expired, 401, "session_expired")
+    assert expired.headers["clear-site-data"] == CLEARED
+    assert "clear-site-data" not in anon.get("/api/v1/auth/me").headers  # no cookie: plain 401
+    assert _login(anon).status_code == 200
+    _age(db, anon.cookies["kefu_session"], minutes=600)
+    page = anon.get("/inbox", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["clear-site-data"] == CLEARED
+    from tests.web.conftest import sign_in_with
+
+    origin = {"Origin": server}
+    for path in ("/logout", "/account/logout-everywhere"):
+        with httpx.Client(base_url=server, timeout=30, follow_redirects=False) as browser:
+            assert sign_in_with(browser, "admin@example.cn").status_code == 303
+            form = {"csrf_token": browser.cookies["kefu_csrf"]}
+            done = browser.post(path, data=form, headers=origin)
+            assert done.status_code == 303 and done.headers["clear-site-data"] == CLEARED

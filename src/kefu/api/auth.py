@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from kefu.api.access import ANYONE, STAFF, allow
 from kefu.api.client_address import client_address
-from kefu.api.cookies import cookie_name
+from kefu.api.cookies import clear_site_data, cookie_name
 from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
@@ -211,8 +211,10 @@ def set_session_cookies(response: Response, settings: Settings, cookie: str, csr
 
 
 def clear_session_cookies(response: Response, settings: Settings) -> None:
+    """A session ended: its cookies go, and the browser is told to clear what it kept."""
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(cookie_name(settings, name), secure=settings.secure_cookies)
+    clear_site_data(response)
 
 
 @router.post("/logout", status_code=204, summary="End this browser session", **allow(*STAFF))

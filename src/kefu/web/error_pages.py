@@ -40,9 +40,16 @@ def error_page(request: Request, status: int, code: str, message: str) -> HTMLRe
 async def sign_in_redirect(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
     target = sign_in_url(exc.back_to, expired=exc.expired)
+    response: Response
     if request.headers.get("hx-request"):
-        return Response(status_code=401, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+        response = Response(status_code=401, headers={"HX-Redirect": target})
+    else:
+        response = RedirectResponse(target, status_code=303)
+    if exc.expired:  # the session ended unused: the browser forgets what it kept of it
+        from kefu.api.auth import clear_session_cookies
+
+        clear_session_cookies(response, request.app.state.settings)
+    return response
 
 
 def page_language(request: Request) -> str:
