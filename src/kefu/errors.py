@@ -384,6 +384,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "group": ("分组", "Group"),
     "tag": ("标签", "Tag"),
     "token": ("令牌", "Token"),
+    "session": ("登录会话", "Session"),
     "integration": ("集成", "Integration"),
     "merge": ("合并记录", "Merge"),
     "customer_join": ("合并建议", "Join suggestion"),

@@ -162,3 +162,97 @@ def test_every_end_of_a_session_tells_the_browser_to_clear_the_sites_data(anon, 
             form = {"csrf_token": browser.cookies["kefu_csrf"]}
             done = browser.post(path, data=form, headers=origin)
             assert done.status_code == 303 and done.headers["clear-site-data"] == CLEARED
+
+
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
+
+
+def test_people_see_their_sessions_and_end_one_by_one(anon, server, db, admin):
+    """ASVS V7.5.2: the list (browser, masked address, signed in, last used, this one) and the
+    end of one session, another browser's or this one's (a sign-out)."""
+    from kefu.db.models import AuditEvent
+
+    csrf = {"X-CSRF-Token": _login(anon).json()["csrf_token"]}
+    with httpx.Client(base_url=server, timeout=30, headers={"User-Agent": CHROME}) as other:
+        assert _login(other).status_code == 200
+        db.execute(update(LoginSession).where(LoginSession.token_hash == _digest(other))
+                   .values(ip="203.0.113.45"))  # fmt: skip
+        db.commit()
+        listed = anon.get("/api/v1/auth/sessions").json()
+        assert sorted(s["current"] for s in listed) == [False, True]
+        (theirs,) = [s for s in listed if not s["current"]]
+        (mine,) = [s for s in listed if s["current"]]
+        assert theirs["browser"] == "Chrome 120 · Windows"
+        assert theirs["address"] == "203.0.113.*" and "45" not in theirs["address"]
+        assert mine["address"] == "127.0.0.*" and mine["browser"].startswith("python-httpx")
+        assert {"signed_in_at", "last_used_at"} <= set(theirs)
+        assert "token_hash" not in theirs and "csrf_token" not in theirs
+        refused = anon.delete(f"/api/v1/auth/sessions/{theirs['id']}")  # no CSRF token
+        _error(refused, 403, "csrf_failed")
+        ended = anon.delete(f"/api/v1/auth/sessions/{theirs['id']}", headers=csrf)
+        assert ended.status_code == 204 and "clear-site-data" not in ended.headers
+        _error(other.get("/api/v1/auth/me"), 401, "not_authenticated")
+        assert [s["id"] for s in anon.get("/api/v1/auth/sessions").json()] == [mine["id"]]
+        again = anon.delete(f"/api/v1/auth/sessions/{theirs['id']}", headers=csrf)
+        _error(again, 404, "not_found")  # ended already
+    db.rollback()
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "auth.session_end"))
+    assert event is not None and event.after == {"session_id": theirs["id"]}
+    out = anon.delete(f"/api/v1/auth/sessions/{mine['id']}", headers=csrf)
+    assert out.status_code == 204 and out.headers["clear-site-data"] == CLEARED
+    _error(anon.get("/api/v1/auth/me"), 401, "not_authenticated")
+
+
+def test_nobody_ends_or_sees_someone_elses_session(anon, server, db, admin, client_for):
+    assert _login(anon).status_code == 200
+    admins_session = _row(db, anon.cookies["kefu_session"])
+    agent = factories.make_user(db)
+    with httpx.Client(base_url=server, timeout=30) as theirs:
+        csrf = {"X-CSRF-Token": _login(theirs, agent.email).json()["csrf_token"]}
+        assert [s["current"] for s in theirs.get("/api/v1/auth/sessions").json()] == [True]
+        refused = theirs.delete(f"/api/v1/auth/sessions/{admins_session.id}", headers=csrf)
+        _error(refused, 404, "not_found")
+        _error(theirs.delete("/api/v1/auth/sessions/424242", headers=csrf), 404, "not_found")
+    assert anon.get("/api/v1/auth/me").status_code == 200
+    by_token = client_for(agent)  # a token's caller has no current session
+    assert [s["current"] for s in by_token.get("/api/v1/auth/sessions").json()] == [False]
+
+
+def test_an_admin_ends_a_persons_sessions_without_changing_the_password(
+    anon, server, db, admin, api, client_for
+):
+    """ASVS V7.4.5: every browser session of the person ends, audited; the password and the
+    API tokens stay; agents may not."""
+    from kefu.db.models import AuditEvent
+
+    agent = factories.make_user(db)
+    their_token = client_for(agent)
+    browsers = [httpx.Client(base_url=server, timeout=30) for _ in range(2)]
+    try:
+        for browser in browsers:
+            assert _login(browser, agent.email).status_code == 200
+        _error(their_token.delete(f"/api/v1/users/{admin.id}/sessions"), 403, "forbidden")
+        ended = api.delete(f"/api/v1/users/{agent.id}/sessions")
+        assert ended.status_code == 200 and ended.json() == {"sessions_ended": 2}
+        for browser in browsers:
+            _error(browser.get("/api/v1/auth/me"), 401, "not_authenticated")
+        assert their_token.get("/api/v1/auth/me").status_code == 200
+        assert _login(browsers[0], agent.email).status_code == 200  # the same password
+        _error(api.delete("/api/v1/users/424242/sessions"), 404, "not_found")
+    finally:
+        for browser in browsers:
+            browser.close()
+    db.rollback()
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "user.sessions_ended"))
+    assert (event.object_id, event.actor_id, event.after) == (
+        agent.id, admin.id, {"sessions_ended": 2},
+    )  # fmt: skip
+
+
+def _digest(client: httpx.Client) -> str:
+    from kefu.services.staff.auth import digest
+
+    return digest(client.cookies["kefu_session"])

@@ -228,6 +228,14 @@ def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
 def do_sign_out_everywhere(session: Session, actor: Actor, user: User) -> dict[str, int]:
     """End every browser session of the user, this one too (a lost laptop, a shared computer);
     API tokens stay (revoked one by one under 令牌). Audited."""
+    return end_browser_sessions(session, actor, user, action="auth.logout_everywhere")
+
+
+def end_browser_sessions(
+    session: Session, actor: Actor, user: User, *, action: str
+) -> dict[str, int]:
+    """End every live browser session of ``user``, audited as ``action``; their sockets close,
+    and the user takes no new cases or chats until they sign in again."""
     now = utcnow()
     ended: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(LoginSession)
@@ -236,7 +244,7 @@ def do_sign_out_everywhere(session: Session, actor: Actor, user: User) -> dict[s
         .values(revoked_at=now),
         execution_options={"synchronize_session": False},
     )  # fmt: skip
-    audit.record(session, actor, "auth.logout_everywhere", object_type="user", object_id=user.id,
+    audit.record(session, actor, action, object_type="user", object_id=user.id,
                  after={"sessions_ended": ended.rowcount})  # fmt: skip
     note_access_changed(session, user.id, reason="signed_out")
     agent_status.do_set_status(session, actor, user, AgentStatus.OFFLINE, now)

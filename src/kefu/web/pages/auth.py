@@ -22,13 +22,14 @@ from kefu.api.auth import (
 )
 from kefu.api.cookies import clear_cookie, cookie_name, read_cookie, set_form_cookie
 from kefu.api.deps import DB, SESSION_COOKIE, AppSettings
+from kefu.api.schemas import Id
 from kefu.api.users import Password
 from kefu.db.base import utcnow
 from kefu.db.models import User
 from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, demo_exists
 from kefu.domain.chat_offers import AgentStatus
 from kefu.errors import KefuError, NotAuthenticated, render_message
-from kefu.services.staff import agent_status, auth, pending_login, two_factor
+from kefu.services.staff import agent_status, auth, pending_login, sessions, two_factor
 from kefu.services.staff import directory as staff
 from kefu.settings import Settings
 from kefu.web import i18n
@@ -235,6 +236,18 @@ def sign_out_everywhere(
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookies(response, settings)
     return response
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_my_session(
+    session_id: Id, request: Request, db: DB, actor: PageActor, settings: AppSettings
+) -> Response:
+    """End one of my sessions from the account page's list; ending this one signs me out."""
+    row = sessions.access_my_session(db, actor, session_id)
+    if row.id == request.state.login_session.id:
+        return sign_out(request, db, actor, settings)
+    sessions.do_end_my_session(db, actor, row)
+    return RedirectResponse("/account?done=session_ended#sessions", status_code=303)
 
 
 @router.get("/account")

@@ -16,7 +16,7 @@ from kefu.errors import KefuError
 from kefu.services.actors import Actor
 from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.staff import directory as staff
-from kefu.services.staff import two_factor
+from kefu.services.staff import sessions, two_factor
 from kefu.web import i18n
 from kefu.web.guard import PageActor
 from kefu.web.render import page
@@ -29,7 +29,15 @@ def account_page(
 ) -> Response:
     """The account page with the state of my two-step verification."""
     assert actor.user_id is not None
+    settings = request.app.state.settings
+    login = getattr(request.state, "login_session", None)
     state = {
+        "sessions": sessions.my_sessions(
+            db,
+            actor,
+            current_id=login.id if login is not None else None,
+            idle_minutes=settings.session_idle_minutes,
+        ),
         "two_factor_on": two_factor.is_enabled(db, actor.user_id),
         "recovery_codes_left": two_factor.recovery_codes_left(db, actor.user_id),
         "two_factor_required": request.app.state.settings.totp_required_for_admins

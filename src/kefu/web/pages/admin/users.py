@@ -17,7 +17,7 @@ from kefu.api.users import UserCreate, UserUpdate
 from kefu.db.models import User
 from kefu.domain.roles import Role
 from kefu.services.staff import directory as staff
-from kefu.services.staff import two_factor
+from kefu.services.staff import sessions, two_factor
 from kefu.web import i18n
 from kefu.web.guard import AdminActor
 from kefu.web.pages.admin.forms import (
@@ -97,6 +97,13 @@ def _form_page(
         "languages": LANGUAGES,
         "done": done,
         "two_factor_on": user is not None and two_factor.is_enabled(db, user.id),
+        "live_sessions": 0
+        if user is None
+        else len(
+            sessions.live_sessions(
+                db, user.id, idle_minutes=request.app.state.settings.session_idle_minutes
+            )
+        ),
     }
     return page(request, "workspace/admin/user_form.html", context, status=status)
 
@@ -184,3 +191,10 @@ def reset_two_factor(user_id: Id, request: Request, db: DB, actor: AdminActor) -
     """The person signs in with the password alone until they enrol again (audited)."""
     two_factor.do_reset(db, actor, staff.get_user(db, user_id))
     return RedirectResponse(f"/admin/users/{user_id}?done=totp_reset", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/sessions/end")
+def end_sessions(user_id: Id, request: Request, db: DB, actor: AdminActor) -> Response:
+    """Sign the person out everywhere; their password and tokens stay (audited)."""
+    sessions.do_end_sessions_of(db, actor, staff.get_user(db, user_id))
+    return RedirectResponse(f"/admin/users/{user_id}?done=sessions_ended#sessions", status_code=303)
