@@ -48,9 +48,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The sign-in took too long; enter your email and password again",
     ),
     "two_factor_enrolment_required": (
-        "管理员须先开启两步验证：请在「账户与密码」页面绑定验证器应用",
-        "Admins must turn on two-step verification first: set up an authenticator app on the "
-        "account page",
+        "你的账号须先开启两步验证：请在「账户与密码」页面绑定验证器应用",
+        "Your account must turn on two-step verification first: set up an authenticator app on "
+        "the account page",
     ),
     "two_factor_enabled": ("两步验证已开启", "Two-step verification is already on"),
     "two_factor_not_pending": (

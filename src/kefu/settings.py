@@ -91,7 +91,10 @@ class Settings(BaseSettings):
     # The organisation's name (company, brand), barred from staff passwords with the product's
     # own words, the e-mail name and domain and the person's name (domain/passwords.py).
     organisation_name: str = ""
-    # Admins must sign in with a TOTP code: an admin without one may only enrol (docs/security.md).
+    # Who must sign in with a TOTP code (docs/security.md): "none", "admins" or "all" staff; one
+    # who must and has none may only enrol. KEFU_TOTP_REQUIRED_FOR_ADMINS=1, the older switch,
+    # still means "admins" when this is left at "none".
+    totp_required_for: Literal["none", "admins", "all"] = "none"
     totp_required_for_admins: bool = False
     # Password-reset requests (POST /api/v1/auth/password-reset) an hour per address and per client.
     password_resets_per_hour: int = Field(default=5, ge=1)
@@ -342,6 +345,13 @@ class Settings(BaseSettings):
     def resolved_migrate_database_url(self) -> str:
         """The URL the schema is upgraded with: the owner's when set, else the runtime's."""
         return self.migrate_database_url or self.resolved_database_url
+
+    def totp_required(self, role: str) -> bool:
+        """Whether staff of ``role`` must sign in with two-step verification."""
+        scope = self.totp_required_for
+        if scope == "none" and self.totp_required_for_admins:
+            scope = "admins"
+        return scope == "all" or (scope == "admins" and role == "admin")
 
     @property
     def resolved_database_url(self) -> str:

@@ -1090,3 +1090,29 @@ def test_an_admin_ends_a_persons_sessions_and_the_password_stays(
     db.rollback()
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "user.sessions_ended"))
     assert event is not None and event.object_id == agent.id and event.actor_id == admin.id
+
+
+def test_an_admin_changing_their_own_email_on_their_page_types_the_password(
+    sign_in: SignIn, db: Session, admin: User
+) -> None:
+    """ASVS V7.5.1: the field shows on one's own page only; without the right password the
+    form says so and nothing is saved."""
+    browser = _admin(sign_in, admin)
+    assert 'name="current_password"' in browser.client.get(f"/admin/users/{admin.id}").text
+    other = factories.make_user(db)
+    assert 'name="current_password"' not in browser.client.get(f"/admin/users/{other.id}").text
+    form = {"email": "moved-admin@example.cn", "name": admin.name, "role": "admin",
+            "capacity": "10", "skills": "", "language": "zh-CN", "is_active": "on"}  # fmt: skip
+    for password in ("", "not-the-password"):
+        refused = browser.form(f"/admin/users/{admin.id}", {**form, "current_password": password})
+        assert refused.status_code == 422
+        assert re.search(r'id="error-current_password"[^>]*>当前密码不正确<', refused.text)
+    db.rollback()
+    assert db.get(User, admin.id).email == admin.email
+    done = browser.form(
+        f"/admin/users/{admin.id}", {**form, "current_password": factories.PASSWORD}
+    )
+    assert done.status_code == 303, done.headers["location"]
+    db.rollback()
+    db.expire_all()
+    assert db.scalar(select(User.email).where(User.id == admin.id)) == "moved-admin@example.cn"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from sqlalchemy.orm import Session
 
 from kefu.api.access import ANYONE, STAFF, allow
 from kefu.api.client_address import client_address
 from kefu.api.cookies import clear_site_data, cookie_name
-from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
+from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor, Limiter
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
 from kefu.db.base import utcnow
@@ -54,13 +54,6 @@ class CodeBody(In):
 class PasswordChange(In):
     current_password: Annotated[str, Field(min_length=1, max_length=200)]
     new_password: Password
-
-
-def login_limiter(request: Request) -> RateLimiter:
-    return request.app.state.login_limiter  # type: ignore[no-any-return]
-
-
-Limiter = Annotated[RateLimiter, Depends(login_limiter)]
 
 
 @router.post(

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.api.auth import (
-    Limiter,
     check_code,
     check_password,
     clear_session_cookies,
@@ -21,7 +20,7 @@ from kefu.api.auth import (
     set_session_cookies,
 )
 from kefu.api.cookies import clear_cookie, cookie_name, read_cookie, set_form_cookie
-from kefu.api.deps import DB, SESSION_COOKIE, AppSettings
+from kefu.api.deps import DB, SESSION_COOKIE, AppSettings, Limiter
 from kefu.api.schemas import Id
 from kefu.api.users import Password
 from kefu.db.base import utcnow

@@ -16,6 +16,8 @@ from kefu.api.schemas import Id
 from kefu.api.users import UserCreate, UserUpdate
 from kefu.db.models import User
 from kefu.domain.roles import Role
+from kefu.errors import KefuError, render_message
+from kefu.services.actors import Actor
 from kefu.services.staff import directory as staff
 from kefu.services.staff import sessions, two_factor
 from kefu.web import i18n
@@ -149,11 +151,16 @@ def update_user(user_id: Id, request: Request, db: DB, actor: AdminActor, form: 
     user = staff.get_user(db, user_id)
     values = _values_posted(form)
     body, errors = validate(UserUpdate, _data(values, editing=True), language)
+    current_password = text(form, "current_password")
+    if body is not None and _unproven(db, actor, user, body, current_password):
+        body, errors = None, {"current_password": render_message("wrong_password", language)}
     if body is not None:
         changes = body.model_dump(exclude_unset=True)
         done, errors = attempt(
             db,
-            lambda: staff.do_update_user(db, actor, user, changes),
+            lambda: staff.do_update_user(
+                db, actor, user, changes, current_password=current_password
+            ),
             language,
             (*USER_FIELDS, "is_active"),
         )
@@ -161,6 +168,18 @@ def update_user(user_id: Id, request: Request, db: DB, actor: AdminActor, form: 
             return RedirectResponse(f"/admin/users/{user_id}?done=saved", status_code=303)
     user = staff.get_user(db, user_id)
     return _form_page(request, db, user=user, values=values, errors=errors, status=422)
+
+
+def _unproven(
+    db: Session, actor: Actor, user: User, body: UserUpdate, current_password: str
+) -> bool:
+    """Whether an admin editing their own account changes their e-mail without their right
+    current password (the form then says so; nothing is saved)."""
+    try:
+        staff.check_fresh_proof(actor, user, body.model_dump(exclude_unset=True), current_password)
+    except KefuError:
+        return True
+    return False
 
 
 @router.post("/admin/users/{user_id}/password")
