@@ -140,14 +140,16 @@ def test_password_change_takes_effect_and_is_not_audited_in_clear(api, anon, db)
         == 200
     )
     _error(_login(anon, "pw@example.cn"), 401, "invalid_credentials")
-    assert _login(anon, "pw@example.cn", "brand-new-secret").status_code == 200
+    signed_in = _login(anon, "pw@example.cn", "brand-new-secret")
+    assert signed_in.status_code == 200 and signed_in.json()["must_change_password"] is True
     db.rollback()
     event = db.scalar(
         select(AuditEvent).where(
             AuditEvent.action == "user.update", AuditEvent.object_id == user.id
         )
     )
-    assert event.before == {"password": "***"} and event.after == {"password": "***"}
+    assert event.before == {"password": "***", "must_change_password": False}
+    assert event.after == {"password": "***", "must_change_password": True}  # theirs to change
     assert "brand-new-secret" not in str(event.after)
 
 

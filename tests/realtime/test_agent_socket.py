@@ -502,3 +502,24 @@ def test_an_admin_ending_someones_sessions_closes_their_sockets(server, world, c
         assert by_token.until(lambda f: f["type"] == "pong")
     finally:
         browser.close()
+
+
+def test_someone_who_must_change_their_password_gets_no_socket(server, world, api):
+    """ASVS V6.4.1: a session opened with a password an admin set only changes it."""
+    agent = world["agent"]
+    assert (
+        api.patch(f"/api/v1/users/{agent.id}", json={"password": "given-by-admin-9"}).status_code
+        == 200
+    )
+    browser = httpx.Client(base_url=server, timeout=30)
+    try:
+        signed_in = browser.post(
+            "/api/v1/auth/login", json={"email": agent.email, "password": "given-by-admin-9"}
+        )
+        assert signed_in.status_code == 200
+        with pytest.raises(Refused) as held:
+            open_socket(server, cookie=browser.cookies["kefu_session"], origin=_own_origin(server))
+        code = held.value.body["error"]["code"]
+        assert (held.value.status, code) == (403, "password_change_required")
+    finally:
+        browser.close()

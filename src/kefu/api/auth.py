@@ -36,6 +36,11 @@ class LoginResult(Out):
     user: UserPublic
     csrf_token: str = Field(description="send back as X-CSRF-Token on every unsafe request")
     two_factor_required: Literal[False] = False
+    must_change_password: bool = Field(
+        default=False,
+        description="the password was set by someone else: until POST /auth/password changes "
+        "it, everything else answers 403 `password_change_required`",
+    )
 
 
 class PendingLogin(Out):
@@ -77,7 +82,11 @@ def login(
         return PendingLogin(pending=pending_login.issue(settings.secret_key, user, utcnow()))
     cookie, row = open_session(request, db, settings, user)
     set_session_cookies(response, settings, cookie, row.csrf_token)
-    return LoginResult(user=UserPublic.of(user), csrf_token=row.csrf_token)
+    return LoginResult(
+        user=UserPublic.of(user),
+        csrf_token=row.csrf_token,
+        must_change_password=user.must_change_password,
+    )
 
 
 @router.post(
@@ -98,7 +107,11 @@ def login_with_code(
     user, kind = check_code(request, db, settings, limiter, body.pending, body.code)
     cookie, row = open_session(request, db, settings, user, second_factor=kind)
     set_session_cookies(response, settings, cookie, row.csrf_token)
-    return LoginResult(user=UserPublic.of(user), csrf_token=row.csrf_token)
+    return LoginResult(
+        user=UserPublic.of(user),
+        csrf_token=row.csrf_token,
+        must_change_password=user.must_change_password,
+    )
 
 
 def check_password(

@@ -104,6 +104,7 @@ async def current_actor(request: Request, db: DB) -> Actor:
     ):
         raise KefuError("csrf_failed", status_code=403)
     await note_session_use(request, db, login)
+    check_password_change(request, login, api=True)
     check_enrolment(request, db, login, api=True)
     request.state.login_session = login
     return auth.actor_for(login.user, via="session")
@@ -132,6 +133,34 @@ def _touch_apart(factory: Callable[[], Session], session_id: int, now: datetime)
 # Where someone who must enrol in two-factor sign-in may still go: enrolment, sign-out, who am I.
 ENROLMENT_API_PATHS = ("/api/v1/auth/",)
 ENROLMENT_PAGE_PATHS = ("/account", "/logout", "/language")
+
+
+# Where someone whose password was set for them may go before changing it: the change itself,
+# who am I, signing out; and on the pages the account page that has the form.
+PASSWORD_CHANGE_API_PATHS = frozenset(
+    {"/api/v1/auth/password", "/api/v1/auth/me", "/api/v1/auth/logout",
+     "/api/v1/auth/logout-everywhere"}
+)  # fmt: skip
+PASSWORD_CHANGE_PAGE_PATHS = frozenset(
+    {"/account", "/account/password", "/logout", "/account/logout-everywhere", "/language"}
+)
+
+
+class PasswordChangeRequired(KefuError):
+    """403 ``password_change_required``: the session's password was set by someone else
+    (ASVS V6.4.1); a page answers it with the account page's change form instead."""
+
+    def __init__(self) -> None:
+        super().__init__("password_change_required", status_code=403)
+
+
+def check_password_change(request: Request, login: LoginSession, *, api: bool) -> None:
+    """Refuse everything but the password change, until the user has chosen their own."""
+    if not login.user.must_change_password:
+        return
+    allowed = PASSWORD_CHANGE_API_PATHS if api else PASSWORD_CHANGE_PAGE_PATHS
+    if request.url.path.rstrip("/") not in allowed:
+        raise PasswordChangeRequired()
 
 
 def check_enrolment(request: Request, db: Session, login: LoginSession, *, api: bool) -> None:

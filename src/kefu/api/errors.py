@@ -95,6 +95,12 @@ def _log_refusal(request: Request, status: int, code: str) -> None:
 async def _kefu_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KefuError)
     _log_refusal(request, exc.status_code, exc.code)
+    if exc.code == "password_change_required":
+        from kefu.web import error_pages
+
+        redirect = error_pages.password_change_redirect(request)
+        if redirect is not None:
+            return redirect
     response = error_response(
         request, exc.status_code, exc.code, exc.details, retry_after=exc.retry_after, **exc.params
     )

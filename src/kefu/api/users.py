@@ -155,6 +155,7 @@ def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserPublic:
         language=body.language,
         capacity=body.capacity,
         skills=body.skills,
+        temporary_password=True,  # the admin knows it: the person changes it at first sign-in
     )
     return UserPublic.of(user)
 

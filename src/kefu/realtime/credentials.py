@@ -95,6 +95,8 @@ def check(session: Session, credential: Credential, settings: Settings) -> Actor
         if _deactivated(session, credential):
             raise Refused(FORBIDDEN, "deactivated") from e
         raise Refused(SIGNED_OUT, "signed_out") from e
+    if credential.via == "session" and user.must_change_password:
+        raise Refused(FORBIDDEN, "password_change_required")
     if (
         credential.via == "session"
         and settings.totp_required(user.role)

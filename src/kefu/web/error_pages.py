@@ -52,5 +52,19 @@ async def sign_in_redirect(request: Request, exc: Exception) -> Response:
     return response
 
 
+# The account page's password form, where someone whose password was set for them must go.
+CHANGE_FORM_PAGE = "/account#password"
+
+
+def password_change_redirect(request: Request) -> Response | None:
+    """A page (or an htmx request) of someone who must change their password goes to the
+    change form; the API answers 403 ``password_change_required`` (None here)."""
+    if request.headers.get("hx-request"):
+        return Response(status_code=403, headers={"HX-Redirect": CHANGE_FORM_PAGE})
+    if wants_html(request):
+        return RedirectResponse(CHANGE_FORM_PAGE, status_code=303)
+    return None
+
+
 def page_language(request: Request) -> str:
     return language_of(request)

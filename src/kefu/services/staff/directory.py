@@ -20,8 +20,11 @@ from kefu.services.staff.auth import (
     end_credentials,
     hash_password,
     note_access_changed,
+    set_own_password,
+    set_temporary_password,
     verify_password,
 )
+from kefu.settings import get_settings
 
 
 def require_admin(actor: Actor) -> None:
@@ -50,6 +53,7 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "capacity": user.capacity,
         "skills": list(user.skills or []),
         "group_ids": sorted(g.id for g in user.groups),
+        "must_change_password": bool(user.must_change_password),
     }
 
 
@@ -131,7 +135,10 @@ def do_create_user(
     language: str = "zh-CN",
     capacity: int = 10,
     skills: list[str] | None = None,
+    temporary_password: bool = False,
 ) -> User:
+    """A new staff account. ``temporary_password``: the password is one an admin chose or
+    kefu generated for the person, to be changed at their first sign-in (ASVS V6.4.1)."""
     require_admin(actor)
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -147,6 +154,8 @@ def do_create_user(
         capacity=capacity,
         skills=list(skills or []),
     )
+    if password and temporary_password:
+        set_temporary_password(user, password, days=get_settings().temporary_password_days)
     user.groups = _groups(session, group_ids or [])
     session.add(user)
     _flush_unique(session, "email_taken", "email")
@@ -202,7 +211,12 @@ def do_update_user(
                     str(changes.get("email") or user.email),
                     name=str(changes.get("name") or user.name),
                 )
-            user.password_hash = hash_password(value) if value else None
+            if value and actor.user_id != user.id:  # someone else's: theirs to change first
+                set_temporary_password(user, value, days=get_settings().temporary_password_days)
+            elif value:
+                set_own_password(user, value)
+            else:
+                user.password_hash = None
         elif name == "group_ids":
             user.groups = _groups(session, value)
         elif name == "email":

@@ -32,6 +32,7 @@ from kefu.services.staff import agent_status, auth, pending_login, sessions, two
 from kefu.services.staff import directory as staff
 from kefu.settings import Settings
 from kefu.web import i18n
+from kefu.web.error_pages import CHANGE_FORM_PAGE
 from kefu.web.guard import PageActor, PageUser, check_signed_out_form, safe_next
 from kefu.web.pages.two_factor import account_page
 from kefu.web.render import page
@@ -155,7 +156,8 @@ def sign_in_form(  # nosec: empty or a flag
     except KefuError as e:
         if e.status_code == 429:
             raise
-        message = render_message("invalid_credentials", language)
+        shown = e.code if e.code == "temporary_password_expired" else "invalid_credentials"
+        message = render_message(shown, language)
         return _sign_in_page(request, db, next_path=target, email=email, error=message, status=401)
     if two_factor.is_enabled(db, user.id):
         pending = pending_login.issue(settings.secret_key, user, utcnow())
@@ -173,6 +175,8 @@ def _signed_in(
     second_factor: str | None = None,
 ) -> Response:
     cookie, row = open_session(request, db, settings, user, second_factor=second_factor)
+    if user.must_change_password:
+        target = CHANGE_FORM_PAGE  # nothing else opens before the password is their own
     response = RedirectResponse(target, status_code=303)
     set_session_cookies(response, settings, cookie, row.csrf_token)
     clear_cookie(response, settings, SIGN_IN_COOKIE)

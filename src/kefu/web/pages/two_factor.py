@@ -40,6 +40,10 @@ def account_page(
         "two_factor_on": two_factor.is_enabled(db, actor.user_id),
         "recovery_codes_left": two_factor.recovery_codes_left(db, actor.user_id),
         "two_factor_required": settings.totp_required(actor.role.value),
+        "must_change_password": login is not None and login.user.must_change_password,
+        "temporary_password_expires_at": login.user.temporary_password_expires_at
+        if login is not None
+        else None,
     }
     return page(request, "workspace/account.html", {**state, **context}, status=status)
 

@@ -98,6 +98,7 @@ def _form_page(
         "roles": ROLES,
         "languages": LANGUAGES,
         "done": done,
+        "temporary_password_days": request.app.state.settings.temporary_password_days,
         "two_factor_on": user is not None and two_factor.is_enabled(db, user.id),
         "live_sessions": 0
         if user is None
@@ -130,7 +131,10 @@ def create_user(request: Request, db: DB, actor: AdminActor, form: Posted) -> Re
     body, errors = validate(UserCreate, _data(values, editing=False), language)
     if body is not None:
         created, errors = attempt(
-            db, lambda: staff.do_create_user(db, actor, **body.model_dump()), language, USER_FIELDS
+            db,
+            lambda: staff.do_create_user(db, actor, **body.model_dump(), temporary_password=True),
+            language,
+            USER_FIELDS,
         )
         if created is not None:
             return RedirectResponse(f"/admin/users/{created.id}?done=created", status_code=303)
