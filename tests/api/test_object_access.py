@@ -148,6 +148,7 @@ EXEMPT = {
     "POST /api/v1/auth/logout-everywhere": "ends the caller's own sessions",
     "POST /api/v1/auth/password": "the caller's own password",
     "POST /api/v1/auth/login/totp": "the second step of a sign-in: a signed pending token, no object",
+    "POST /api/v1/auth/totp/enrol": "the caller's own two-step enrolment (their password again)",
     "POST /api/v1/auth/totp/confirm": "the caller's own two-step enrolment",
     "POST /api/v1/auth/totp/disable": "the caller's own two-step verification",
     "POST /api/v1/auth/password-reset": "an e-mail address: the same answer whoever owns it (tests/api/test_password_reset.py)",
