@@ -263,7 +263,9 @@ def test_the_account_page_lists_my_sessions_and_ends_one(db, sign_in):
     assert "登录设备" in page and "（当前设备）" in page
     assert page.count("127.0.0.*") == 2 and "127.0.0.1" not in page
     ends = re.findall(r'action="/account/sessions/(\d+)/end"', page)
-    current = re.search(r'<tr class="current">.*?action="/account/sessions/(\d+)/end"', page, re.S)
+    current = re.search(
+        r'<li class="session current">.*?action="/account/sessions/(\d+)/end"', page, re.S
+    )
     assert len(ends) == 2 and current is not None
     (other,) = [e for e in ends if e != current.group(1)]
     done = here.form(f"/account/sessions/{other}/end")
