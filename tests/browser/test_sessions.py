@@ -7,17 +7,13 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.browser.conftest import PageErrors, new_context, screenshot, sign_in_page
+from tests.browser.test_two_factor import _no_sideways_scroll
 from tests.web.conftest import sign_in_with
-
-
-def _no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
 
 
 def test_signing_out_empties_what_the_browser_kept_for_kefu(
