@@ -121,3 +121,15 @@ def test_an_admins_own_new_password_is_their_own(api, db, admin):
     assert api.patch(f"/api/v1/users/{admin.id}", json=me).status_code == 200
     db.rollback()
     assert db.get(User, admin.id).must_change_password is False
+
+
+def test_an_expired_temporary_password_is_in_the_security_log(anon, db, person, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="kefu.security")
+    db.execute(update(User).where(User.id == person.id)
+               .values(temporary_password_expires_at=utcnow() - timedelta(minutes=1)))  # fmt: skip
+    db.commit()
+    _error(_login(anon, person.email, GIVEN), 401, "temporary_password_expired")
+    (refused,) = [r for r in caplog.records if getattr(r, "event", "") == "sign_in_refused"]
+    assert refused.reason == "temporary_password_expired" and GIVEN not in caplog.text
