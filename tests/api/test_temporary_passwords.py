@@ -98,12 +98,14 @@ def test_the_pages_lead_to_the_change_form(server, db, person):
         assert account.status_code == 200 and "初始密码" in account.text
         assert 'action="/account/password"' in account.text
         assert 'action="/account/totp/start' not in account.text  # only the change for now
+        assert 'data-live="off"' in account.text  # the page does not knock on the socket
         origin = {"Origin": server}
         form = {"csrf_token": browser.cookies["kefu_csrf"], "current_password": GIVEN,
                 "new_password": OWN, "repeat_password": OWN}  # fmt: skip
         changed = browser.post("/account/password", data=form, headers=origin)
         assert changed.status_code == 303
-        assert browser.get("/inbox", headers={"Accept": "text/html"}).status_code == 200
+        inbox = browser.get("/inbox", headers={"Accept": "text/html"})
+        assert inbox.status_code == 200 and 'data-live="off"' not in inbox.text
 
 
 def test_an_expired_temporary_password_is_said_on_the_sign_in_page(server, db, person):

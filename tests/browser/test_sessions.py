@@ -66,3 +66,45 @@ def test_the_sessions_list_and_an_admin_ending_them(
         screenshot(page, "admin-user-sessions-ended")
         assert phone_app.get("/account").status_code == 303  # signed out there too
         context.close()
+
+
+def test_a_password_an_admin_set_is_changed_first(
+    browser: Browser, page_errors: PageErrors, server: str, db: Session, client_for
+) -> None:
+    """ASVS V6.4.1: signed in with it, the person lands on the change form, and nothing else
+    opens until they chose their own password."""
+    agent = factories.make_user(db, name="王芳")
+    admin = client_for(factories.make_user(db, role="admin"))
+    assert (
+        admin.patch(f"/api/v1/users/{agent.id}", json={"password": "given-by-admin-1"}).status_code
+        == 200
+    )
+    for phone in (False, True):
+        size = "phone" if phone else "desktop"
+        context = new_context(browser, page_errors, phone=phone)
+        page = context.new_page()
+        page.goto(f"{server}/login?next=/inbox")
+        page.fill("input[name=email]", agent.email)
+        page.fill("input[name=password]", "given-by-admin-1")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server}/account#password")
+        expect(page.get_by_text("你的密码是别人为你设置的初始密码")).to_be_visible()
+        screenshot(page, f"account-change-first-{size}")
+        _no_sideways_scroll(page)
+        page.goto(f"{server}/inbox")
+        page.wait_for_url(f"{server}/account#password")  # nothing else opens
+        context.close()
+    page = new_context(browser, page_errors).new_page()
+    page.goto(f"{server}/login")
+    page.fill("input[name=email]", agent.email)
+    page.fill("input[name=password]", "given-by-admin-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/account#password")
+    page.fill("input[name=current_password]", "given-by-admin-1")
+    page.fill("input[name=new_password]", "my-very-own-pass-7")
+    page.fill("input[name=repeat_password]", "my-very-own-pass-7")
+    page.get_by_role("button", name="修改密码").click()
+    expect(page.get_by_text("密码已修改，其他登录已退出。")).to_be_visible()
+    page.goto(f"{server}/inbox")
+    page.wait_for_url(f"{server}/inbox")
+    page.context.close()
