@@ -83,7 +83,21 @@ def test_generated_password_is_printed_and_works(cli_env, db):
     result = runner.invoke(app, ["user", "create", "agent7@example.cn"])
     assert result.exit_code == 0, result.output
     password = result.stdout.strip().splitlines()[-1].removeprefix("password: ")
-    assert auth.authenticate(db, "agent7@example.cn", password).role == "agent"
+    user = auth.authenticate(db, "agent7@example.cn", password)
+    assert user.role == "agent"
+    # ASVS V6.4.1: generated, so changed at the first sign-in, and good for 7 days only
+    assert user.must_change_password is True
+    days = (user.temporary_password_expires_at - auth.utcnow()).total_seconds() / 86400
+    assert 6.9 < days <= 7
+    assert "changed at the first sign-in" in result.stderr
+    chosen = runner.invoke(
+        app, ["user", "create", "agent8@example.cn", "--password", "pw-of-8-chosen"]
+    )
+    assert chosen.exit_code == 0
+    db.rollback()  # a fresh read: the command committed in its own session
+    assert (
+        auth.authenticate(db, "agent8@example.cn", "pw-of-8-chosen").must_change_password is False
+    )
 
 
 def test_duplicate_user_and_unknown_token_owner_fail_cleanly(cli_env):

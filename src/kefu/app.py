@@ -45,6 +45,7 @@ from kefu.api import (
     routing,
     scripts,
     search,
+    sessions,
     sla_policies,
     social,
     suggestions,
@@ -277,6 +278,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     _document_roles(app)
     for module in (
         auth,
+        sessions,
         two_factor,
         password_reset,
         tickets,

@@ -574,6 +574,7 @@ def user_create(
                 name=name or email.split("@")[0],
                 role=role,
                 password=password,
+                temporary_password=generated,
             )
             typer.echo(f"created {user.role} {user.email} (id {user.id})")
     except KefuError as e:
@@ -582,7 +583,9 @@ def user_create(
     finally:
         engine.dispose()
     if generated:
+        days = get_settings().temporary_password_days
         typer.echo(f"password: {password}")
+        typer.echo(f"(to be changed at the first sign-in; it signs in for {days} days)", err=True)
 
 
 @token_app.command("create")

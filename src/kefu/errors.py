@@ -38,6 +38,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only a browser session logs out; revoke an API token under /tokens",
     ),
     "wrong_password": ("当前密码不正确", "The current password is wrong"),
+    "password_unchanged": (
+        "新密码不能与当前密码相同",
+        "The new password must differ from the current one",
+    ),
+    "password_change_required": (
+        "请先修改密码：你的密码是别人为你设置的初始密码，修改之前其他功能都无法使用",
+        "Change your password first: it was set for you by someone else, and nothing else works "
+        "until you choose your own",
+    ),
+    "temporary_password_expired": (
+        "初始密码已过期，无法再登录，请联系管理员重新设置密码",
+        "This initial password has expired and no longer signs in; ask an admin to set a new one",
+    ),
     "session_expired": (
         "长时间未操作，登录已过期，请重新登录",
         "Your session expired after a time without use; sign in again",
@@ -48,9 +61,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The sign-in took too long; enter your email and password again",
     ),
     "two_factor_enrolment_required": (
-        "管理员须先开启两步验证：请在「账户与密码」页面绑定验证器应用",
-        "Admins must turn on two-step verification first: set up an authenticator app on the "
-        "account page",
+        "你的账号须先开启两步验证：请在「账户与密码」页面绑定验证器应用",
+        "Your account must turn on two-step verification first: set up an authenticator app on "
+        "the account page",
     ),
     "two_factor_enabled": ("两步验证已开启", "Two-step verification is already on"),
     "two_factor_not_pending": (
@@ -384,6 +397,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "group": ("分组", "Group"),
     "tag": ("标签", "Tag"),
     "token": ("令牌", "Token"),
+    "session": ("登录会话", "Session"),
     "integration": ("集成", "Integration"),
     "merge": ("合并记录", "Merge"),
     "customer_join": ("合并建议", "Join suggestion"),

@@ -39,6 +39,7 @@ from kefu.services.cases import tickets
 from kefu.services.customers import joins
 from kefu.services.customers import profiles as customers
 from kefu.services.scripts.starter import ensure_starter_library
+from kefu.services.staff import auth
 from kefu.services.training import sessions
 from tests import factories, visitors
 from tests.services.qa.cases import resolve, say, sweep
@@ -63,6 +64,7 @@ PATH_OBJECTS = {
     "agent_id": "B's agent (their quality reviews)",
     "user_id": "B's agent",
     "token_id": "B's agent's API token",
+    "session_id": "B's agent's browser session",
     "group_id": "group B",
     "macro_id": "a macro every agent may apply (the other id of the path is B's case)",
     "script_id": "a published script (filled for B's case: ticket_id in the query)",
@@ -146,6 +148,7 @@ EXEMPT = {
     "POST /api/v1/auth/logout-everywhere": "ends the caller's own sessions",
     "POST /api/v1/auth/password": "the caller's own password",
     "POST /api/v1/auth/login/totp": "the second step of a sign-in: a signed pending token, no object",
+    "POST /api/v1/auth/totp/enrol": "the caller's own two-step enrolment (their password again)",
     "POST /api/v1/auth/totp/confirm": "the caller's own two-step enrolment",
     "POST /api/v1/auth/totp/disable": "the caller's own two-step verification",
     "POST /api/v1/auth/password-reset": "an e-mail address: the same answer whoever owns it (tests/api/test_password_reset.py)",
@@ -227,6 +230,13 @@ def _b_join(db, group_b) -> int:
     return join_id
 
 
+def _b_session(db, agent_b) -> int:
+    """A browser session of B's agent (to end from someone else's list)."""
+    _, row = auth.do_login(db, agent_b, days=1)
+    db.commit()
+    return row.id
+
+
 @pytest.fixture
 def world(db, engine, server, integration, client_for) -> Iterator[World]:
     group_a, group_b = factories.make_group(db, "A组"), factories.make_group(db, "B组")
@@ -288,6 +298,7 @@ def world(db, engine, server, integration, client_for) -> Iterator[World]:
         "agent_id": agent_b.id,
         "user_id": agent_b.id,
         "token_id": db.scalar(select(ApiToken.id).where(ApiToken.user_id == agent_b.id)),
+        "session_id": _b_session(db, agent_b),
         "group_id": group_b.id,
         "macro_id": macro.json()["id"],
         "script_id": script["scripts"][0]["id"],

@@ -199,9 +199,8 @@ def test_a_reset_does_not_bypass_two_step_verification(anon, server, db, agent, 
     with httpx.Client(base_url=server, timeout=30) as browser:
         csrf = browser.post("/api/v1/auth/login", json={"email": agent.email,
                             "password": factories.PASSWORD}).json()["csrf_token"]  # fmt: skip
-        secret = browser.post("/api/v1/auth/totp/enrol", headers={"X-CSRF-Token": csrf}).json()[
-            "secret"
-        ]
+        secret = browser.post("/api/v1/auth/totp/enrol", json={"password": factories.PASSWORD},
+                              headers={"X-CSRF-Token": csrf}).json()["secret"]  # fmt: skip
         assert browser.post("/api/v1/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()},
                             headers={"X-CSRF-Token": csrf}).status_code == 200  # fmt: skip
     assert _ask(anon, agent.email).status_code == 202

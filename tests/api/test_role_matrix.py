@@ -19,6 +19,7 @@ from kefu.db.models import ApiToken, Attachment, Notification, RoutingRule
 from kefu.services.actors import SYSTEM
 from kefu.services.customers import profiles as customers
 from kefu.services.intake import integrations
+from kefu.services.staff import auth
 from tests import factories
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -63,6 +64,7 @@ def world(db, server, integration):
         "user_id": victim.id,
         "group_id": factories.make_group(db, "矩阵空组").id,
         "token_id": db.scalar(select(ApiToken.id).where(ApiToken.user_id == victim.id)),
+        "session_id": auth.do_login(db, victim, days=1)[1].id,  # the victim's: staff get a 404
         "integration_id": made.id,
         "outbox_id": 1,  # none there: an admin gets past the door to a 404
         "channel": "web",

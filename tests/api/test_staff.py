@@ -140,14 +140,16 @@ def test_password_change_takes_effect_and_is_not_audited_in_clear(api, anon, db)
         == 200
     )
     _error(_login(anon, "pw@example.cn"), 401, "invalid_credentials")
-    assert _login(anon, "pw@example.cn", "brand-new-secret").status_code == 200
+    signed_in = _login(anon, "pw@example.cn", "brand-new-secret")
+    assert signed_in.status_code == 200 and signed_in.json()["must_change_password"] is True
     db.rollback()
     event = db.scalar(
         select(AuditEvent).where(
             AuditEvent.action == "user.update", AuditEvent.object_id == user.id
         )
     )
-    assert event.before == {"password": "***"} and event.after == {"password": "***"}
+    assert event.before == {"password": "***", "must_change_password": False}
+    assert event.after == {"password": "***", "must_change_password": True}  # theirs to change
     assert "brand-new-secret" not in str(event.after)
 
 
@@ -562,3 +564,24 @@ def test_a_group_keeps_its_working_hours_and_refuses_nonsense(api):
     assert (
         api.post("/api/v1/groups", json={"name": "x", "assign_mode": "random"}).status_code == 422
     )
+
+
+def test_an_admin_changing_their_own_email_or_password_proves_the_current_password(api, db, admin):
+    """ASVS V7.5.1: the sign-in attributes of one's own account change only with the password
+    typed again; someone else's (an admin's work) and other fields need none."""
+    me = f"/api/v1/users/{admin.id}"
+    for body in ({"email": "new-admin@example.cn"}, {"password": "brand-new-secret"}):
+        _error(api.patch(me, json=body), 403, "wrong_password")
+        wrong = {**body, "current_password": "not-the-password"}
+        assert _error(api.patch(me, json=wrong), 403, "wrong_password")["details"] == {
+            "field": "current_password"
+        }
+    db.rollback()
+    assert db.get(User, admin.id).email == "admin@example.cn"
+    assert api.patch(me, json={"name": "新名字", "email": "Admin@example.cn"}).status_code == 200
+    moved = api.patch(me, json={"email": "new-admin@example.cn",
+                                "current_password": factories.PASSWORD})  # fmt: skip
+    assert moved.status_code == 200 and moved.json()["email"] == "new-admin@example.cn"
+    other = factories.make_user(db)
+    changed = api.patch(f"/api/v1/users/{other.id}", json={"email": "moved@example.cn"})
+    assert changed.status_code == 200

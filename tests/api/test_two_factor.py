@@ -25,6 +25,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
+PASSWORD = {"password": factories.PASSWORD}  # enrolment asks for it again
+
+
 def _login(client, email: str, password: str = factories.PASSWORD) -> httpx.Response:
     return client.post("/api/v1/auth/login", json={"email": email, "password": password})
 
@@ -43,7 +46,7 @@ def _next_code(secret: str) -> str:
 
 def _enrol(client, csrf: str) -> tuple[str, list[str]]:
     """Enrol the signed-in user; the secret and the recovery codes."""
-    started = client.post("/api/v1/auth/totp/enrol", headers={"X-CSRF-Token": csrf})
+    started = client.post("/api/v1/auth/totp/enrol", json=PASSWORD, headers={"X-CSRF-Token": csrf})
     assert started.status_code == 200, started.text
     secret = started.json()["secret"]
     confirmed = client.post("/api/v1/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()},
@@ -67,7 +70,9 @@ def agent(db) -> User:
 def test_enrolment_shows_the_secret_once_and_stores_it_sealed(anon, server, db, agent):
     csrf = _signed_in(anon, agent.email)
     assert anon.get("/api/v1/auth/totp").json() == {"enabled": False, "recovery_codes_left": 0}
-    started = anon.post("/api/v1/auth/totp/enrol", headers={"X-CSRF-Token": csrf}).json()
+    started = anon.post(
+        "/api/v1/auth/totp/enrol", json=PASSWORD, headers={"X-CSRF-Token": csrf}
+    ).json()
     secret = started["secret"]
     assert started["uri"].startswith("otpauth://totp/kefu:agent%40example.cn?secret=" + secret)
     assert started["qr_svg"].startswith("data:image/svg+xml")
@@ -90,7 +95,7 @@ def test_enrolment_shows_the_secret_once_and_stores_it_sealed(anon, server, db, 
     stored = db.scalars(select(StaffRecoveryCode.code_hash)).all()
     assert len(stored) == 10 and not set(codes) & set(stored)
     # On already: a second enrolment is refused (turning it off needs the password and a code).
-    _error(anon.post("/api/v1/auth/totp/enrol", headers={"X-CSRF-Token": csrf}), 409,
+    _error(anon.post("/api/v1/auth/totp/enrol", json=PASSWORD, headers={"X-CSRF-Token": csrf}), 409,
            "two_factor_enabled")  # fmt: skip
     assert _actions(db, "auth.totp_enrol_start") == 1 and _actions(db, "auth.totp_enable") == 1
 
@@ -279,3 +284,58 @@ def test_turning_it_off_is_limited_per_account(guarded_app, db, agent):
         _error(client.post("/api/v1/auth/totp/disable", json=right,
                            headers={"X-CSRF-Token": csrf}), 429, "rate_limited")  # fmt: skip
         assert client.get("/api/v1/auth/totp").json()["enabled"] is True
+
+
+def test_enrolling_asks_for_the_password_again(anon, server, db, agent):
+    """ASVS V7.5.1: a session alone cannot bind a phone: the password is typed again, and a
+    wrong or missing one changes nothing."""
+    headers = {"X-CSRF-Token": _signed_in(anon, agent.email)}
+    wrong = anon.post("/api/v1/auth/totp/enrol", json={"password": "not-the-password"},
+                      headers=headers)  # fmt: skip
+    assert _error(wrong, 403, "wrong_password")["message"] == "当前密码不正确"
+    _error(anon.post("/api/v1/auth/totp/enrol", json={}, headers=headers), 422, "validation_error")
+    _error(anon.post("/api/v1/auth/totp/enrol", headers=headers), 422, "validation_error")
+    db.rollback()
+    assert db.get(StaffTwoFactor, agent.id) is None
+    assert _actions(db, "auth.totp_enrol_start") == 0
+    right = anon.post("/api/v1/auth/totp/enrol", json=PASSWORD, headers=headers)
+    assert right.status_code == 200 and right.json()["secret"]
+    assert _actions(db, "auth.totp_enrol_start") == 1
+
+
+def test_an_agent_without_totp_may_only_enrol_when_it_is_required_for_all(
+    settings, engine, tmp_path, db, agent
+):
+    """ASVS V6.3.3: KEFU_TOTP_REQUIRED_FOR=all holds every staff member, as admins are held."""
+    strict = settings.model_copy(update={"totp_required_for": "all", "data_dir": tmp_path,
+                                         "outbox_relay_in_server": False})  # fmt: skip
+    with TestClient(create_app(strict, engine=engine), client=("198.51.100.90", 50000)) as client:
+        csrf = _signed_in(client, agent.email)
+        _error(client.get("/api/v1/tickets"), 403, "two_factor_enrolment_required")
+        _error(client.post("/api/v1/customers", json={"name": "甲"},
+                           headers={"X-CSRF-Token": csrf}), 403, "two_factor_enrolment_required")  # fmt: skip
+        page = client.get("/inbox", headers={"Accept": "text/html"})
+        assert page.status_code == 403 and 'href="/account#two-factor"' in page.text
+        account = client.get("/account")
+        assert account.status_code == 200 and "你的账号必须开启两步验证" in account.text
+        assert client.get("/api/v1/auth/me").status_code == 200
+        _enrol(client, csrf)  # the password again, then the first code
+        assert client.get("/api/v1/tickets").status_code == 200
+        assert client.get("/inbox").status_code == 200
+
+
+def test_who_must_use_totp_is_one_setting_and_the_old_switch_still_works():
+    from kefu.settings import Settings
+
+    assert [Settings().totp_required(r) for r in ("agent", "admin")] == [False, False]
+    admins = Settings(totp_required_for="admins")
+    assert [admins.totp_required(r) for r in ("agent", "supervisor", "admin")] == [
+        False,
+        False,
+        True,
+    ]
+    everyone = Settings(totp_required_for="all")
+    assert all(everyone.totp_required(r) for r in ("agent", "specialist", "supervisor", "admin"))
+    old = Settings(totp_required_for_admins=True)
+    assert [old.totp_required(r) for r in ("agent", "admin")] == [False, True]
+    assert Settings(totp_required_for="all", totp_required_for_admins=True).totp_required("agent")

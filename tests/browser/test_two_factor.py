@@ -34,6 +34,7 @@ def test_an_agent_enrols_and_signs_in_with_a_code(
         context = new_context(browser, page_errors, phone=phone)
         page = context.new_page()
         sign_in_page(page, server, agent.email, "/account")
+        page.locator("#two-factor input[name=password]").fill(factories.PASSWORD)
         page.get_by_role("button", name="开启两步验证").click()
         expect(page.locator("img.totp-qr")).to_be_visible()
         page.locator("#two-factor summary").click()

@@ -49,6 +49,8 @@ def test_load_demo_creates_the_data_set_once(db: Session) -> None:
     db.commit()
 
     _check_team(db)
+    # The demo prints its one password and signs in with it: no change asked (ASVS V6.4.1).
+    assert db.scalars(select(User.must_change_password)).all() == [False] * len(DEMO_USERS)
     _check_customers(db)
     _check_tickets(db)
     _check_messages(db)

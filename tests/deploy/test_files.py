@@ -262,3 +262,17 @@ def test_the_start_script_warns_of_links_without_verified_tls_in_production(tmp_
         [str(START_SCRIPT), "worker"], env=verified, capture_output=True, text=True
     )
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
+
+
+def test_the_shipped_settings_require_two_step_sign_in_for_all_staff(tmp_path, monkeypatch):
+    """ASVS V6.3.3 in the shipped production settings: every staff member, not only admins."""
+    from kefu.settings import Settings
+
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.delenv("KEFU_TOTP_REQUIRED_FOR", raising=False)
+    monkeypatch.delenv("KEFU_TOTP_REQUIRED_FOR_ADMINS", raising=False)
+    example = UNITS / "kefu.env.example"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=example, env="development", secret_key="k" * 40, data_dir=tmp_path
+    )
+    assert settings.totp_required("agent") and settings.totp_required("admin")

@@ -466,3 +466,60 @@ def test_while_the_database_is_away_new_sockets_wait_and_open_ones_live_on(setti
         staying.send({"type": "ping"})
         assert staying.next() == {"type": "pong"}
         staying.close()
+
+
+def test_ending_one_session_from_the_list_closes_that_browsers_socket_only(server, world, connect):
+    """ASVS V7.5.2: a session ended from another browser's list loses its socket at once."""
+    here, there = _login(server, world["agent"]), _login(server, world["agent"])
+    try:
+        mine, theirs = (
+            connect(world["agent"], cookie=b.cookies["kefu_session"], origin=_own_origin(server))
+            for b in (here, there)
+        )
+        listed = here.get("/api/v1/auth/sessions").json()
+        (other,) = [s for s in listed if not s["current"]]
+        assert here.delete(f"/api/v1/auth/sessions/{other['id']}").status_code == 204
+        assert theirs.closed_with() == (4401, "signed_out")
+        mine.send({"type": "ping"})  # this browser's session goes on
+        assert mine.until(lambda f: f["type"] == "pong")
+    finally:
+        here.close()
+        there.close()
+
+
+def test_an_admin_ending_someones_sessions_closes_their_sockets(server, world, connect, api):
+    """ASVS V7.4.5: the person's browser sockets close; their token's socket stays."""
+    browser = _login(server, world["agent"])
+    try:
+        socket = connect(
+            world["agent"], cookie=browser.cookies["kefu_session"], origin=_own_origin(server)
+        )
+        by_token = connect(world["agent"])
+        ended = api.delete(f"/api/v1/users/{world['agent'].id}/sessions")
+        assert ended.status_code == 200 and ended.json() == {"sessions_ended": 1}
+        assert socket.closed_with() == (4401, "signed_out")
+        by_token.send({"type": "ping"})
+        assert by_token.until(lambda f: f["type"] == "pong")
+    finally:
+        browser.close()
+
+
+def test_someone_who_must_change_their_password_gets_no_socket(server, world, api):
+    """ASVS V6.4.1: a session opened with a password an admin set only changes it."""
+    agent = world["agent"]
+    assert (
+        api.patch(f"/api/v1/users/{agent.id}", json={"password": "given-by-admin-9"}).status_code
+        == 200
+    )
+    browser = httpx.Client(base_url=server, timeout=30)
+    try:
+        signed_in = browser.post(
+            "/api/v1/auth/login", json={"email": agent.email, "password": "given-by-admin-9"}
+        )
+        assert signed_in.status_code == 200
+        with pytest.raises(Refused) as held:
+            open_socket(server, cookie=browser.cookies["kefu_session"], origin=_own_origin(server))
+        code = held.value.body["error"]["code"]
+        assert (held.value.status, code) == (403, "password_change_required")
+    finally:
+        browser.close()

@@ -100,6 +100,7 @@ FORMS = (
     "/admin/users/{user}",
     "/admin/users/{user}/password",
     "/admin/users/{user}/totp/reset",
+    "/admin/users/{user}/sessions/end",
     "/admin/groups",
     "/admin/groups/{group}",
     "/admin/groups/{group}/delete",
@@ -1069,3 +1070,53 @@ def test_hostile_names_are_shown_as_text_on_every_admin_page(
         "/admin/routing/test", {"text": HOSTILE, "channel": "api", "tags": HOSTILE[:40]}
     )
     assert "<script>alert" not in tried.text and "&lt;script&gt;" in tried.text
+
+
+def test_an_admin_ends_a_persons_sessions_and_the_password_stays(
+    sign_in: SignIn, db: Session, admin: User
+) -> None:
+    """ASVS V7.4.5: 结束全部登录 on the person's page signs them out everywhere (audited)."""
+    browser = _admin(sign_in, admin)
+    agent = factories.make_user(db)
+    theirs, again = sign_in(agent), sign_in(agent)
+    page = browser.client.get(f"/admin/users/{agent.id}")
+    assert "结束全部登录" in page.text
+    assert re.search(r"当前有效的浏览器登录：<strong>2</strong>", page.text)
+    done = browser.form(f"/admin/users/{agent.id}/sessions/end")
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/admin/users/{agent.id}?done=sessions_ended#sessions"
+    for person in (theirs, again):
+        assert person.client.get("/account").status_code == 303
+    shown = browser.client.get(done.headers["location"]).text
+    assert "该用户在所有设备上的登录都已结束" in shown
+    assert re.search(r"当前有效的浏览器登录：<strong>0</strong>", shown)
+    sign_in(agent)  # the password did not change
+    db.rollback()
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "user.sessions_ended"))
+    assert event is not None and event.object_id == agent.id and event.actor_id == admin.id
+
+
+def test_an_admin_changing_their_own_email_on_their_page_types_the_password(
+    sign_in: SignIn, db: Session, admin: User
+) -> None:
+    """ASVS V7.5.1: the field shows on one's own page only; without the right password the
+    form says so and nothing is saved."""
+    browser = _admin(sign_in, admin)
+    assert 'name="current_password"' in browser.client.get(f"/admin/users/{admin.id}").text
+    other = factories.make_user(db)
+    assert 'name="current_password"' not in browser.client.get(f"/admin/users/{other.id}").text
+    form = {"email": "moved-admin@example.cn", "name": admin.name, "role": "admin",
+            "capacity": "10", "skills": "", "language": "zh-CN", "is_active": "on"}  # fmt: skip
+    for password in ("", "not-the-password"):
+        refused = browser.form(f"/admin/users/{admin.id}", {**form, "current_password": password})
+        assert refused.status_code == 422
+        assert re.search(r'id="error-current_password"[^>]*>当前密码不正确<', refused.text)
+    db.rollback()
+    assert db.get(User, admin.id).email == admin.email
+    done = browser.form(
+        f"/admin/users/{admin.id}", {**form, "current_password": factories.PASSWORD}
+    )
+    assert done.status_code == 303, done.headers["location"]
+    db.rollback()
+    db.expire_all()
+    assert db.scalar(select(User.email).where(User.id == admin.id)) == "moved-admin@example.cn"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 from sqlalchemy.orm import Session
@@ -251,3 +252,28 @@ def test_a_refused_origin_on_a_page_is_in_the_security_log_with_the_user(
     assert (refused.reason, refused.route, refused.method, refused.actor) == (
         "origin_refused", "/logout", "POST", agent.id,
     )  # fmt: skip
+
+
+def test_the_account_page_lists_my_sessions_and_ends_one(db, sign_in):
+    """ASVS V7.5.2: each signed-in browser with its browser, partly masked address and times,
+    this one marked; ending another signs that browser out, ending this one signs me out."""
+    user = factories.make_user(db)
+    here, there = sign_in(user), sign_in(user)
+    page = here.client.get("/account").text
+    assert "登录设备" in page and "（当前设备）" in page
+    assert page.count("127.0.0.*") == 2 and "127.0.0.1" not in page
+    ends = re.findall(r'action="/account/sessions/(\d+)/end"', page)
+    current = re.search(
+        r'<li class="session current">.*?action="/account/sessions/(\d+)/end"', page, re.S
+    )
+    assert len(ends) == 2 and current is not None
+    (other,) = [e for e in ends if e != current.group(1)]
+    done = here.form(f"/account/sessions/{other}/end")
+    assert done.status_code == 303 and done.headers["location"].startswith("/account?done=")
+    assert there.client.get("/account").status_code == 303
+    assert "已退出该设备上的登录" in here.client.get(done.headers["location"]).text
+    assert here.form(f"/account/sessions/{other}/end").status_code == 404  # ended already
+    out = here.form(f"/account/sessions/{current.group(1)}/end")
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert out.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    assert here.client.get("/account").status_code == 303

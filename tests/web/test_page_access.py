@@ -211,3 +211,45 @@ def test_no_form_lets_an_outsider_change_or_see_group_bs_data(
                     wrong.append(f"POST {url} as {who}: {answer.status_code} {answer.text[:120]}")
     assert wrong == []
     assert _state_of_b(db, ids) == before
+
+
+# Pages for people who are not signed in, and the API's documentation: no sign-out to show.
+SIGNED_OUT_PAGES = (
+    "/login",
+    "/password-reset",
+    "/help",
+    "/s/",
+    "/chat/",
+    "/demo",
+    "/docs",
+    "/redoc",
+)
+
+
+def test_every_workspace_page_has_the_sign_out_form(world: World, live_app, sign_in: SignIn, db):  # noqa: F811
+    """ASVS V7.4.4: every full page an admin can open (every GET route of the app, with real
+    objects in its path) shows the top bar's sign-out, a form posting to /logout with the
+    session's CSRF token; fragments htmx swaps in are not pages."""
+    from tests import factories
+
+    browser = sign_in(factories.make_user(db, role="admin", email="walker@side.cn"))
+    form = re.compile(
+        r'<form method="post" action="/logout">\s*'
+        rf'<input type="hidden" name="csrf_token" value="{re.escape(browser.csrf)}">'
+    )
+    checked, missing = [], []
+    for path in _pages(live_app.routes):
+        if path.startswith(("/static", *SIGNED_OUT_PAGES)) or path == "/":
+            continue
+        for url in _urls(path, world.ids):
+            answer = browser.client.get(url, headers={"Accept": "text/html"})
+            is_page = "text/html" in answer.headers.get("content-type", "")
+            if answer.status_code != 200 or not is_page or "<html" not in answer.text:
+                continue
+            checked.append(url)
+            if not form.search(answer.text):
+                missing.append(url)
+    assert missing == []
+    assert len(checked) > 50, (
+        checked
+    )  # the walk reached the workspace (62 pages now)  # the walk reached the workspace, not just a few pages

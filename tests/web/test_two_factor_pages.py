@@ -20,7 +20,7 @@ from tests.web.conftest import Browser, SignIn, sign_in_with
 
 
 def _enrol(browser: Browser) -> tuple[str, list[str]]:
-    started = browser.form("/account/totp/start")
+    started = browser.form("/account/totp/start", {"password": factories.PASSWORD})
     assert started.status_code == 200, started.text[:500]
     assert 'src="data:image/svg+xml' in started.text
     secret = re.search(r'class="totp-secret">([A-Z2-7]+)<', started.text).group(1)
@@ -123,3 +123,19 @@ def test_an_admin_resets_a_users_two_factor_from_the_user_page(
         db.scalar(select(AuditEvent.actor_id).where(AuditEvent.action == "auth.totp_reset"))
         == admin.id
     )
+
+
+def test_enrolling_on_the_account_page_asks_for_the_password_again(
+    sign_in: SignIn, db: Session
+) -> None:
+    """ASVS V7.5.1: a wrong password shows the form with a message and starts nothing."""
+    agent = factories.make_user(db)
+    browser = sign_in(agent)
+    assert 'name="password" type="password"' in browser.client.get("/account").text
+    for password in ("not-the-password", ""):
+        wrong = browser.form("/account/totp/start", {"password": password})
+        assert wrong.status_code == 403 and "当前密码不正确" in wrong.text
+        assert "totp-secret" not in wrong.text
+    db.rollback()
+    assert db.get(StaffTwoFactor, agent.id) is None
+    _enrol(browser)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from sqlalchemy.orm import Session
 
 from kefu.api.access import ANYONE, STAFF, allow
 from kefu.api.client_address import client_address
-from kefu.api.cookies import cookie_name
-from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor
+from kefu.api.cookies import clear_site_data, cookie_name
+from kefu.api.deps import CSRF_COOKIE, DB, SESSION_COOKIE, AppSettings, CurrentActor, Limiter
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password, UserPublic
 from kefu.db.base import utcnow
@@ -36,6 +36,11 @@ class LoginResult(Out):
     user: UserPublic
     csrf_token: str = Field(description="send back as X-CSRF-Token on every unsafe request")
     two_factor_required: Literal[False] = False
+    must_change_password: bool = Field(
+        default=False,
+        description="the password was set by someone else: until POST /auth/password changes "
+        "it, everything else answers 403 `password_change_required`",
+    )
 
 
 class PendingLogin(Out):
@@ -54,13 +59,6 @@ class CodeBody(In):
 class PasswordChange(In):
     current_password: Annotated[str, Field(min_length=1, max_length=200)]
     new_password: Password
-
-
-def login_limiter(request: Request) -> RateLimiter:
-    return request.app.state.login_limiter  # type: ignore[no-any-return]
-
-
-Limiter = Annotated[RateLimiter, Depends(login_limiter)]
 
 
 @router.post(
@@ -84,7 +82,11 @@ def login(
         return PendingLogin(pending=pending_login.issue(settings.secret_key, user, utcnow()))
     cookie, row = open_session(request, db, settings, user)
     set_session_cookies(response, settings, cookie, row.csrf_token)
-    return LoginResult(user=UserPublic.of(user), csrf_token=row.csrf_token)
+    return LoginResult(
+        user=UserPublic.of(user),
+        csrf_token=row.csrf_token,
+        must_change_password=user.must_change_password,
+    )
 
 
 @router.post(
@@ -105,7 +107,11 @@ def login_with_code(
     user, kind = check_code(request, db, settings, limiter, body.pending, body.code)
     cookie, row = open_session(request, db, settings, user, second_factor=kind)
     set_session_cookies(response, settings, cookie, row.csrf_token)
-    return LoginResult(user=UserPublic.of(user), csrf_token=row.csrf_token)
+    return LoginResult(
+        user=UserPublic.of(user),
+        csrf_token=row.csrf_token,
+        must_change_password=user.must_change_password,
+    )
 
 
 def check_password(
@@ -211,8 +217,10 @@ def set_session_cookies(response: Response, settings: Settings, cookie: str, csr
 
 
 def clear_session_cookies(response: Response, settings: Settings) -> None:
+    """A session ended: its cookies go, and the browser is told to clear what it kept."""
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(cookie_name(settings, name), secure=settings.secure_cookies)
+    clear_site_data(response)
 
 
 @router.post("/logout", status_code=204, summary="End this browser session", **allow(*STAFF))

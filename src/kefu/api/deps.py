@@ -14,11 +14,11 @@ from kefu.api.cookies import cookie_name
 from kefu.api.database_gate import ADMITTED
 from kefu.db.base import utcnow
 from kefu.db.models import LoginSession
-from kefu.domain.roles import Role
 from kefu.errors import KefuError, NotAuthenticated
 from kefu.nlp.analysis import Analyzer
 from kefu.services.actors import Actor
 from kefu.services.fields.orders import OrderLookupClient
+from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.intake import integrations
 from kefu.services.staff import auth, two_factor
 from kefu.settings import Settings
@@ -67,7 +67,13 @@ def get_order_lookups(request: Request) -> OrderLookupClient:
     return request.app.state.order_lookups  # type: ignore[no-any-return]
 
 
+def login_limiter(request: Request) -> RateLimiter:
+    """The limiter of sign-ins and of every other place a password or code is tried."""
+    return request.app.state.login_limiter  # type: ignore[no-any-return]
+
+
 DB = Annotated[Session, Depends(get_db, scope="function")]
+Limiter = Annotated[RateLimiter, Depends(login_limiter)]
 OrderLookups = Annotated[OrderLookupClient, Depends(get_order_lookups)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 TextAnalysis = Annotated[Callable[[], Analyzer], Depends(get_analysis)]
@@ -98,6 +104,7 @@ async def current_actor(request: Request, db: DB) -> Actor:
     ):
         raise KefuError("csrf_failed", status_code=403)
     await note_session_use(request, db, login)
+    check_password_change(request, login, api=True)
     check_enrolment(request, db, login, api=True)
     request.state.login_session = login
     return auth.actor_for(login.user, via="session")
@@ -123,16 +130,45 @@ def _touch_apart(factory: Callable[[], Session], session_id: int, now: datetime)
         session.commit()
 
 
-# Where an admin who must enrol in two-factor sign-in may still go: enrolment, sign-out, who am I.
+# Where someone who must enrol in two-factor sign-in may still go: enrolment, sign-out, who am I.
 ENROLMENT_API_PATHS = ("/api/v1/auth/",)
 ENROLMENT_PAGE_PATHS = ("/account", "/logout", "/language")
 
 
+# Where someone whose password was set for them may go before changing it: the change itself,
+# who am I, signing out; and on the pages the account page that has the form.
+PASSWORD_CHANGE_API_PATHS = frozenset(
+    {"/api/v1/auth/password", "/api/v1/auth/me", "/api/v1/auth/logout",
+     "/api/v1/auth/logout-everywhere"}
+)  # fmt: skip
+PASSWORD_CHANGE_PAGE_PATHS = frozenset(
+    {"/account", "/account/password", "/logout", "/account/logout-everywhere", "/language"}
+)
+
+
+class PasswordChangeRequired(KefuError):
+    """403 ``password_change_required``: the session's password was set by someone else
+    (ASVS V6.4.1); a page answers it with the account page's change form instead."""
+
+    def __init__(self) -> None:
+        super().__init__("password_change_required", status_code=403)
+
+
+def check_password_change(request: Request, login: LoginSession, *, api: bool) -> None:
+    """Refuse everything but the password change, until the user has chosen their own."""
+    if not login.user.must_change_password:
+        return
+    allowed = PASSWORD_CHANGE_API_PATHS if api else PASSWORD_CHANGE_PAGE_PATHS
+    if request.url.path.rstrip("/") not in allowed:
+        raise PasswordChangeRequired()
+
+
 def check_enrolment(request: Request, db: Session, login: LoginSession, *, api: bool) -> None:
-    """403 ``two_factor_enrolment_required`` for an admin without TOTP while
-    KEFU_TOTP_REQUIRED_FOR_ADMINS is on, but on the paths that enrol or sign out."""
+    """403 ``two_factor_enrolment_required`` for someone without TOTP whom
+    KEFU_TOTP_REQUIRED_FOR holds to it (admins, or all staff), but on the paths that enrol or
+    sign out."""
     settings: Settings = request.app.state.settings
-    if not settings.totp_required_for_admins or login.user.role != Role.ADMIN.value:
+    if not settings.totp_required(login.user.role):
         return
     path = request.url.path
     allowed = ENROLMENT_API_PATHS if api else ENROLMENT_PAGE_PATHS

@@ -95,9 +95,20 @@ def _log_refusal(request: Request, status: int, code: str) -> None:
 async def _kefu_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KefuError)
     _log_refusal(request, exc.status_code, exc.code)
-    return error_response(
+    if exc.code == "password_change_required":
+        from kefu.web import error_pages
+
+        redirect = error_pages.password_change_redirect(request)
+        if redirect is not None:
+            return redirect
+    response = error_response(
         request, exc.status_code, exc.code, exc.details, retry_after=exc.retry_after, **exc.params
     )
+    if exc.code == "session_expired":  # the session ended unused: the browser forgets it
+        from kefu.api.auth import clear_session_cookies
+
+        clear_session_cookies(response, request.app.state.settings)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

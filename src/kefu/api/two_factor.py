@@ -9,8 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from kefu.api.access import ADMINS, STAFF, allow
-from kefu.api.auth import Limiter
-from kefu.api.deps import DB, AppSettings, CurrentActor
+from kefu.api.deps import DB, AppSettings, CurrentActor, Limiter
 from kefu.api.schemas import ERRORS, Id, In, Out
 from kefu.errors import KefuError
 from kefu.services.staff import directory as staff
@@ -30,6 +29,10 @@ class EnrolmentPublic(Out):
     secret: str = Field(description="base32; shown now only, never again")
     uri: str = Field(description="the otpauth:// URI of the QR code")
     qr_svg: str = Field(description="the URI's QR code, an SVG as a data: URI")
+
+
+class EnrolBody(In):
+    password: Annotated[str, Field(min_length=1, max_length=200, description="my password, again")]
 
 
 class ConfirmBody(In):
@@ -60,12 +63,22 @@ def my_state(db: DB, actor: CurrentActor) -> TwoFactorState:
     "/auth/totp/enrol",
     response_model=EnrolmentPublic,
     summary="Start two-step verification: a new secret, confirmed by its first code",
+    description="Asks for my password again (403 `wrong_password`: nothing changes); limited "
+    "like a password change.",
     **allow(*STAFF),
 )
-def enrol(db: DB, actor: CurrentActor, settings: AppSettings) -> EnrolmentPublic:
+def enrol(
+    body: EnrolBody, db: DB, actor: CurrentActor, settings: AppSettings, limiter: Limiter
+) -> EnrolmentPublic:
     assert actor.user_id is not None
+    if not limiter.hit(f"password:{actor.user_id}", staff=True):  # a password is tried: limited
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
     enrolment = service.do_begin_enrolment(
-        db, actor, staff.get_user(db, actor.user_id), secret_key=settings.secret_key
+        db,
+        actor,
+        staff.get_user(db, actor.user_id),
+        password=body.password,
+        secret_key=settings.secret_key,
     )
     return EnrolmentPublic(secret=enrolment.secret, uri=enrolment.uri, qr_svg=enrolment.qr_data_uri)
 

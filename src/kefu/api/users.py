@@ -9,10 +9,11 @@ from fastapi import APIRouter, Response
 from pydantic import AfterValidator, Field, StringConstraints
 
 from kefu.api.access import ADMINS, STAFF, allow
-from kefu.api.deps import DB, CurrentActor
+from kefu.api.deps import DB, CurrentActor, Limiter
 from kefu.api.schemas import ERRORS, Email, Id, In, Out
 from kefu.domain.roles import Role
 from kefu.domain.routing import AssignMode
+from kefu.errors import KefuError
 from kefu.services.staff import directory as service
 from kefu.services.staff import presence
 
@@ -77,6 +78,10 @@ class UserUpdate(In):
     capacity: Annotated[int | None, Field(ge=0, le=1000)] = None
     skills: Skills | None = None
     is_active: bool | None = None
+    current_password: Annotated[str | None, Field(max_length=200)] = Field(
+        default=None,
+        description="your own password: needed when you change your own email or password",
+    )
 
 
 class PresenceUpdate(In):
@@ -150,6 +155,7 @@ def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserPublic:
         language=body.language,
         capacity=body.capacity,
         skills=body.skills,
+        temporary_password=True,  # the admin knows it: the person changes it at first sign-in
     )
     return UserPublic.of(user)
 
@@ -190,10 +196,19 @@ def get_user(user_id: Id, db: DB, actor: CurrentActor) -> UserPublic:
     summary="Change a staff account (admin)",
     **allow(*ADMINS),
 )
-def update_user(user_id: Id, body: UserUpdate, db: DB, actor: CurrentActor) -> UserPublic:
+def update_user(
+    user_id: Id, body: UserUpdate, db: DB, actor: CurrentActor, limiter: Limiter
+) -> UserPublic:
     service.require_admin(actor)
     user = service.get_user(db, user_id)
-    return UserPublic.of(service.do_update_user(db, actor, user, _set_only(body)))
+    changes = _set_only(body)
+    changes.pop("current_password", None)
+    current_password = body.current_password
+    if current_password is not None and not limiter.hit(f"password:{actor.user_id}", staff=True):
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    return UserPublic.of(
+        service.do_update_user(db, actor, user, changes, current_password=current_password)
+    )
 
 
 @router.delete(

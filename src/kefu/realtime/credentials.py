@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import ApiToken, LoginSession, User
-from kefu.domain.roles import Role
 from kefu.errors import NotAuthenticated
 from kefu.services.actors import Actor
 from kefu.services.staff import auth, two_factor
@@ -82,7 +81,7 @@ def credential_from(
 
 def check(session: Session, credential: Credential, settings: Settings) -> Actor:
     """The staff member the credential stands for now, or ``Refused``. A session held idle past
-    KEFU_SESSION_IDLE_MINUTES ends here too (an open socket is not a use of it), and an admin
+    KEFU_SESSION_IDLE_MINUTES ends here too (an open socket is not a use of it), and someone
     who must enrol in two-step verification first gets no socket."""
     if credential.via == "token" and credential.secret.startswith(auth.INTEGRATION_PREFIX):
         raise Refused(FORBIDDEN, "staff_required")
@@ -96,10 +95,11 @@ def check(session: Session, credential: Credential, settings: Settings) -> Actor
         if _deactivated(session, credential):
             raise Refused(FORBIDDEN, "deactivated") from e
         raise Refused(SIGNED_OUT, "signed_out") from e
+    if credential.via == "session" and user.must_change_password:
+        raise Refused(FORBIDDEN, "password_change_required")
     if (
         credential.via == "session"
-        and settings.totp_required_for_admins
-        and user.role == Role.ADMIN.value
+        and settings.totp_required(user.role)
         and not two_factor.is_enabled(session, user.id)
     ):
         raise Refused(FORBIDDEN, "two_factor_enrolment_required")

@@ -40,9 +40,30 @@ def error_page(request: Request, status: int, code: str, message: str) -> HTMLRe
 async def sign_in_redirect(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
     target = sign_in_url(exc.back_to, expired=exc.expired)
+    response: Response
     if request.headers.get("hx-request"):
-        return Response(status_code=401, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+        response = Response(status_code=401, headers={"HX-Redirect": target})
+    else:
+        response = RedirectResponse(target, status_code=303)
+    if exc.expired:  # the session ended unused: the browser forgets what it kept of it
+        from kefu.api.auth import clear_session_cookies
+
+        clear_session_cookies(response, request.app.state.settings)
+    return response
+
+
+# The account page's password form, where someone whose password was set for them must go.
+CHANGE_FORM_PAGE = "/account#password"
+
+
+def password_change_redirect(request: Request) -> Response | None:
+    """A page (or an htmx request) of someone who must change their password goes to the
+    change form; the API answers 403 ``password_change_required`` (None here)."""
+    if request.headers.get("hx-request"):
+        return Response(status_code=403, headers={"HX-Redirect": CHANGE_FORM_PAGE})
+    if wants_html(request):
+        return RedirectResponse(CHANGE_FORM_PAGE, status_code=303)
+    return None
 
 
 def page_language(request: Request) -> str:

@@ -24,6 +24,7 @@ from kefu.api.deps import (
     SAFE_METHODS,
     SESSION_COOKIE,
     check_enrolment,
+    check_password_change,
     note_session_use,
 )
 from kefu.db.models import User
@@ -133,6 +134,7 @@ async def page_actor(request: Request, db: DB) -> Actor:
     if request.method not in SAFE_METHODS:
         await check_form(request, login.csrf_token)
     await note_session_use(request, db, login)
+    check_password_change(request, login, api=False)
     check_enrolment(request, db, login, api=False)
     request.state.login_session = login
     request.state.page_user = PageUser.of(login.user)

@@ -25,7 +25,7 @@ def masked_email(email: str) -> str:
 
 def sign_in_refused(*, email: str | None, user_id: int | None, client: str, reason: str) -> None:
     """A sign-in that failed: ``reason`` is unknown_account, wrong_password, inactive_account,
-    wrong_code, sign_in_expired, or rate_limited. The same call, at the same cost, for an
+    temporary_password_expired, wrong_code, sign_in_expired, or rate_limited. The same call, at the same cost, for an
     unknown account as for a known one."""
     account = masked_email(email) if email is not None else f"user {user_id}"
     log.warning(

@@ -85,12 +85,14 @@ class CredentialsRefused(NotAuthenticated):
     """401 ``invalid_credentials``, the same answer whatever went wrong; ``reason`` (for the
     security log only) says what: unknown_account, wrong_password, inactive_account."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__("invalid_credentials")
+    def __init__(self, reason: str, *, code: str = "invalid_credentials") -> None:
+        super().__init__(code)
         self.reason = reason
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
+def authenticate(
+    session: Session, email: str, password: str, *, now: datetime | None = None
+) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     ok = verify_password(user.password_hash if user else None, password)
     if user is None:
@@ -99,12 +101,38 @@ def authenticate(session: Session, email: str, password: str) -> User:
         raise CredentialsRefused("wrong_password")
     if not user.is_active:
         raise CredentialsRefused("inactive_account")
+    if temporary_password_expired(user, now or utcnow()):
+        # Said plainly (the password was right): only an admin's new password helps now.
+        raise CredentialsRefused("temporary_password_expired", code="temporary_password_expired")
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     return user
 
 
 USUAL_ADDRESS_DAYS = 90
+
+
+# --- temporary passwords (ASVS V6.4.1) ----------------------------------------------------
+
+
+def set_temporary_password(user: User, password: str, *, days: int) -> None:
+    """A password someone else chose or generated for ``user``: it must be changed at the
+    first sign-in, and stops signing in after ``days``."""
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.temporary_password_expires_at = utcnow() + timedelta(days=days)
+
+
+def set_own_password(user: User, password: str) -> None:
+    """A password the user chose themselves (the change form, a reset link): kept as it is."""
+    user.password_hash = hash_password(password)
+    user.must_change_password = False
+    user.temporary_password_expires_at = None
+
+
+def temporary_password_expired(user: User, now: datetime) -> bool:
+    expires = user.temporary_password_expires_at
+    return user.must_change_password and expires is not None and expires <= now
 
 
 def check_policy(password: str, email: str, *, name: str = "", field: str = "password") -> None:
@@ -228,6 +256,14 @@ def do_logout(session: Session, actor: Actor, row: LoginSession) -> None:
 def do_sign_out_everywhere(session: Session, actor: Actor, user: User) -> dict[str, int]:
     """End every browser session of the user, this one too (a lost laptop, a shared computer);
     API tokens stay (revoked one by one under 令牌). Audited."""
+    return end_browser_sessions(session, actor, user, action="auth.logout_everywhere")
+
+
+def end_browser_sessions(
+    session: Session, actor: Actor, user: User, *, action: str
+) -> dict[str, int]:
+    """End every live browser session of ``user``, audited as ``action``; their sockets close,
+    and the user takes no new cases or chats until they sign in again."""
     now = utcnow()
     ended: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(LoginSession)
@@ -236,7 +272,7 @@ def do_sign_out_everywhere(session: Session, actor: Actor, user: User) -> dict[s
         .values(revoked_at=now),
         execution_options={"synchronize_session": False},
     )  # fmt: skip
-    audit.record(session, actor, "auth.logout_everywhere", object_type="user", object_id=user.id,
+    audit.record(session, actor, action, object_type="user", object_id=user.id,
                  after={"sessions_ended": ended.rowcount})  # fmt: skip
     note_access_changed(session, user.id, reason="signed_out")
     agent_status.do_set_status(session, actor, user, AgentStatus.OFFLINE, now)
@@ -296,8 +332,12 @@ def do_change_own_password(
         raise PermissionDenied()
     if not verify_password(user.password_hash, current_password):
         raise KefuError("wrong_password", status_code=403)
+    if temporary_password_expired(user, utcnow()):
+        raise KefuError("temporary_password_expired", status_code=403)
     check_policy(new_password, user.email, name=user.name, field="new_password")
-    user.password_hash = hash_password(new_password)
+    if new_password == current_password:
+        raise KefuError("password_unchanged", status_code=422, details={"field": "new_password"})
+    set_own_password(user, new_password)
     user.updated_at = utcnow()
     ended = end_credentials(
         session, user.id, keep_session_id=keep_session_id, keep_token_digest=keep_token_digest

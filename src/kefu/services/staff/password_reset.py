@@ -99,7 +99,7 @@ def do_reset_password(
     assert user is not None  # live_token checked it
     auth.check_policy(new_password, user.email, name=user.name, field="new_password")
     session.delete(row)
-    user.password_hash = auth.hash_password(new_password)
+    auth.set_own_password(user, new_password)
     user.updated_at = utcnow()
     ended = auth.end_credentials(session, user.id)
     audit.record(session, auth.actor_for(user, via="reset"), "auth.password_reset",

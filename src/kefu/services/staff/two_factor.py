@@ -68,10 +68,16 @@ def _own(actor: Actor, user: User) -> None:
         raise PermissionDenied()
 
 
-def do_begin_enrolment(session: Session, actor: Actor, user: User, *, secret_key: str) -> Enrolment:
+def do_begin_enrolment(
+    session: Session, actor: Actor, user: User, *, password: str, secret_key: str
+) -> Enrolment:
     """A new secret for ``user`` (their own account), waiting for its first code; a secret
-    that was never confirmed is replaced."""
+    that was never confirmed is replaced. The password is asked again (a fresh proof, ASVS
+    V7.5.1): a session left open on someone's desk cannot bind another phone. A wrong one
+    changes nothing (403 ``wrong_password``)."""
     _own(actor, user)
+    if not auth.verify_password(user.password_hash, password):
+        raise KefuError("wrong_password", status_code=403)
     row = _row(session, user.id, for_update=True)
     if row is not None and row.enabled_at is not None:
         raise Conflict("two_factor_enabled")

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.api.auth import (
-    Limiter,
     check_code,
     check_password,
     clear_session_cookies,
@@ -21,17 +20,19 @@ from kefu.api.auth import (
     set_session_cookies,
 )
 from kefu.api.cookies import clear_cookie, cookie_name, read_cookie, set_form_cookie
-from kefu.api.deps import DB, SESSION_COOKIE, AppSettings
+from kefu.api.deps import DB, SESSION_COOKIE, AppSettings, Limiter
+from kefu.api.schemas import Id
 from kefu.api.users import Password
 from kefu.db.base import utcnow
 from kefu.db.models import User
 from kefu.demo.loader import DEMO_PASSWORD, DEMO_USERS, demo_exists
 from kefu.domain.chat_offers import AgentStatus
 from kefu.errors import KefuError, NotAuthenticated, render_message
-from kefu.services.staff import agent_status, auth, pending_login, two_factor
+from kefu.services.staff import agent_status, auth, pending_login, sessions, two_factor
 from kefu.services.staff import directory as staff
 from kefu.settings import Settings
 from kefu.web import i18n
+from kefu.web.error_pages import CHANGE_FORM_PAGE
 from kefu.web.guard import PageActor, PageUser, check_signed_out_form, safe_next
 from kefu.web.pages.two_factor import account_page
 from kefu.web.render import page
@@ -155,7 +156,8 @@ def sign_in_form(  # nosec: empty or a flag
     except KefuError as e:
         if e.status_code == 429:
             raise
-        message = render_message("invalid_credentials", language)
+        shown = e.code if e.code == "temporary_password_expired" else "invalid_credentials"
+        message = render_message(shown, language)
         return _sign_in_page(request, db, next_path=target, email=email, error=message, status=401)
     if two_factor.is_enabled(db, user.id):
         pending = pending_login.issue(settings.secret_key, user, utcnow())
@@ -173,6 +175,8 @@ def _signed_in(
     second_factor: str | None = None,
 ) -> Response:
     cookie, row = open_session(request, db, settings, user, second_factor=second_factor)
+    if user.must_change_password:
+        target = CHANGE_FORM_PAGE  # nothing else opens before the password is their own
     response = RedirectResponse(target, status_code=303)
     set_session_cookies(response, settings, cookie, row.csrf_token)
     clear_cookie(response, settings, SIGN_IN_COOKIE)
@@ -235,6 +239,18 @@ def sign_out_everywhere(
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookies(response, settings)
     return response
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_my_session(
+    session_id: Id, request: Request, db: DB, actor: PageActor, settings: AppSettings
+) -> Response:
+    """End one of my sessions from the account page's list; ending this one signs me out."""
+    row = sessions.access_my_session(db, actor, session_id)
+    if row.id == request.state.login_session.id:
+        return sign_out(request, db, actor, settings)
+    sessions.do_end_my_session(db, actor, row)
+    return RedirectResponse("/account?done=session_ended#sessions", status_code=303)
 
 
 @router.get("/account")

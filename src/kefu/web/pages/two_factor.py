@@ -9,14 +9,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kefu.api.auth import Limiter
-from kefu.api.deps import DB, AppSettings
+from kefu.api.deps import DB, AppSettings, Limiter
 from kefu.db.models import User
 from kefu.errors import KefuError
 from kefu.services.actors import Actor
 from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.staff import directory as staff
-from kefu.services.staff import two_factor
+from kefu.services.staff import sessions, two_factor
 from kefu.web import i18n
 from kefu.web.guard import PageActor
 from kefu.web.render import page
@@ -29,11 +28,22 @@ def account_page(
 ) -> Response:
     """The account page with the state of my two-step verification."""
     assert actor.user_id is not None
+    settings = request.app.state.settings
+    login = getattr(request.state, "login_session", None)
     state = {
+        "sessions": sessions.my_sessions(
+            db,
+            actor,
+            current_id=login.id if login is not None else None,
+            idle_minutes=settings.session_idle_minutes,
+        ),
         "two_factor_on": two_factor.is_enabled(db, actor.user_id),
         "recovery_codes_left": two_factor.recovery_codes_left(db, actor.user_id),
-        "two_factor_required": request.app.state.settings.totp_required_for_admins
-        and actor.is_admin,
+        "two_factor_required": settings.totp_required(actor.role.value),
+        "must_change_password": login is not None and login.user.must_change_password,
+        "temporary_password_expires_at": login.user.temporary_password_expires_at
+        if login is not None
+        else None,
     }
     return page(request, "workspace/account.html", {**state, **context}, status=status)
 
@@ -47,10 +57,28 @@ def _limited_user(db: Session, actor: Actor, limiter: RateLimiter) -> User:
 
 
 @router.post("/account/totp/start")
-def start(request: Request, db: DB, actor: PageActor, settings: AppSettings) -> Response:
+def start(  # nosec: empty or a flag
+    request: Request,
+    db: DB,
+    actor: PageActor,
+    settings: AppSettings,
+    limiter: Limiter,
+    password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Start enrolling, the password typed again; a wrong one shows the form with a message."""
     assert actor.user_id is not None
+    if not limiter.hit(f"password:{actor.user_id}", staff=True):
+        raise KefuError("rate_limited", status_code=429, retry_after=60)
     user = staff.get_user(db, actor.user_id)
-    enrolment = two_factor.do_begin_enrolment(db, actor, user, secret_key=settings.secret_key)
+    try:
+        enrolment = two_factor.do_begin_enrolment(
+            db, actor, user, password=password, secret_key=settings.secret_key
+        )
+    except KefuError as e:
+        if e.code != "wrong_password":
+            raise
+        message = e.message(i18n.language_of(request))
+        return account_page(request, db, actor, totp_error=message, status=403)
     return account_page(request, db, actor, enrolment=enrolment)
 
 

@@ -16,8 +16,10 @@ from kefu.api.schemas import Id
 from kefu.api.users import UserCreate, UserUpdate
 from kefu.db.models import User
 from kefu.domain.roles import Role
+from kefu.errors import KefuError, render_message
+from kefu.services.actors import Actor
 from kefu.services.staff import directory as staff
-from kefu.services.staff import two_factor
+from kefu.services.staff import sessions, two_factor
 from kefu.web import i18n
 from kefu.web.guard import AdminActor
 from kefu.web.pages.admin.forms import (
@@ -96,7 +98,15 @@ def _form_page(
         "roles": ROLES,
         "languages": LANGUAGES,
         "done": done,
+        "temporary_password_days": request.app.state.settings.temporary_password_days,
         "two_factor_on": user is not None and two_factor.is_enabled(db, user.id),
+        "live_sessions": 0
+        if user is None
+        else len(
+            sessions.live_sessions(
+                db, user.id, idle_minutes=request.app.state.settings.session_idle_minutes
+            )
+        ),
     }
     return page(request, "workspace/admin/user_form.html", context, status=status)
 
@@ -121,7 +131,10 @@ def create_user(request: Request, db: DB, actor: AdminActor, form: Posted) -> Re
     body, errors = validate(UserCreate, _data(values, editing=False), language)
     if body is not None:
         created, errors = attempt(
-            db, lambda: staff.do_create_user(db, actor, **body.model_dump()), language, USER_FIELDS
+            db,
+            lambda: staff.do_create_user(db, actor, **body.model_dump(), temporary_password=True),
+            language,
+            USER_FIELDS,
         )
         if created is not None:
             return RedirectResponse(f"/admin/users/{created.id}?done=created", status_code=303)
@@ -142,11 +155,16 @@ def update_user(user_id: Id, request: Request, db: DB, actor: AdminActor, form: 
     user = staff.get_user(db, user_id)
     values = _values_posted(form)
     body, errors = validate(UserUpdate, _data(values, editing=True), language)
+    current_password = text(form, "current_password")
+    if body is not None and _unproven(db, actor, user, body, current_password):
+        body, errors = None, {"current_password": render_message("wrong_password", language)}
     if body is not None:
         changes = body.model_dump(exclude_unset=True)
         done, errors = attempt(
             db,
-            lambda: staff.do_update_user(db, actor, user, changes),
+            lambda: staff.do_update_user(
+                db, actor, user, changes, current_password=current_password
+            ),
             language,
             (*USER_FIELDS, "is_active"),
         )
@@ -154,6 +172,18 @@ def update_user(user_id: Id, request: Request, db: DB, actor: AdminActor, form: 
             return RedirectResponse(f"/admin/users/{user_id}?done=saved", status_code=303)
     user = staff.get_user(db, user_id)
     return _form_page(request, db, user=user, values=values, errors=errors, status=422)
+
+
+def _unproven(
+    db: Session, actor: Actor, user: User, body: UserUpdate, current_password: str
+) -> bool:
+    """Whether an admin editing their own account changes their e-mail without their right
+    current password (the form then says so; nothing is saved)."""
+    try:
+        staff.check_fresh_proof(actor, user, body.model_dump(exclude_unset=True), current_password)
+    except KefuError:
+        return True
+    return False
 
 
 @router.post("/admin/users/{user_id}/password")
@@ -184,3 +214,10 @@ def reset_two_factor(user_id: Id, request: Request, db: DB, actor: AdminActor) -
     """The person signs in with the password alone until they enrol again (audited)."""
     two_factor.do_reset(db, actor, staff.get_user(db, user_id))
     return RedirectResponse(f"/admin/users/{user_id}?done=totp_reset", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/sessions/end")
+def end_sessions(user_id: Id, request: Request, db: DB, actor: AdminActor) -> Response:
+    """Sign the person out everywhere; their password and tokens stay (audited)."""
+    sessions.do_end_sessions_of(db, actor, staff.get_user(db, user_id))
+    return RedirectResponse(f"/admin/users/{user_id}?done=sessions_ended#sessions", status_code=303)

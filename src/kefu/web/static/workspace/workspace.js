@@ -130,7 +130,8 @@
   }
 
   setInterval(() => send({ type: "ping" }), 25000);
-  connect();
+  // A session that may only change its password or enrol gets no socket: do not knock.
+  if (body.dataset.live !== "off") connect();
 
   // --- alerts: a sound and a desktop notification, when the agent allowed them ---------------
   let audio = null;
