@@ -110,6 +110,7 @@ def prepare(database_url: str, secret_key: str) -> Setup:
     """What the load needs, made through kefu's services (as an admin would through the API).
     The WeChat account's API address is a closed loopback port (nothing is sent to WeChat)."""
     os.environ["KEFU_OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    os.environ["KEFU_OUTBOUND_HTTP_HOSTS"] = "127.0.0.1"  # the local fakes answer plain http
     from tests import factories, wechat_peer
 
     from kefu.db.engine import make_engine
@@ -557,6 +558,7 @@ def one_run(args: argparse.Namespace, apis: int, root: Path) -> dict[str, Any]:
         "KEFU_DATA_DIR": str(folder / "data"),
         "KEFU_TRUSTED_PROXIES": PROXY_PEER,
         "KEFU_OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+        "KEFU_OUTBOUND_HTTP_HOSTS": "127.0.0.1",
         "KEFU_LOG_LEVEL": "WARNING",
         "KEFU_WEBCHAT_MESSAGES_PER_MINUTE": UNLIMITED,
         "KEFU_WEBCHAT_ADDRESS_MESSAGES_PER_MINUTE": UNLIMITED,
