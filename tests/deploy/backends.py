@@ -93,7 +93,8 @@ def start_postgres(folder: Path) -> TlsPostgres:
         [*_as_postgres(), str(PG_BIN / "psql"), "-h", str(root), "-p", str(server.port),
          "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
          "-v", f"owner_password={cluster.owner_password}",
-         "-v", f"app_password={cluster.app_password}", "-f", str(ROLES_SQL)],
+         "-v", f"app_password={cluster.app_password}", "-f", "-"],
+        input=ROLES_SQL.read_bytes(),  # on stdin: the user postgres may not read this checkout
         check=True, capture_output=True,
     )  # fmt: skip
     return cluster
