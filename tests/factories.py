@@ -28,6 +28,7 @@ from kefu.settings import DEVELOPMENT_SECRET
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"  # noqa: S105
 Factory = TypeVar("Factory", bound=Callable[..., Any])
+_FACTORY_DEPTH = "factory_depth"  # in Session.info: how many factories are running on it
 
 
 def _writes(factory: Factory) -> Factory:
@@ -39,9 +40,20 @@ def _writes(factory: Factory) -> Factory:
     @functools.wraps(factory)
     def run(db: Session, *args: Any, **kwargs: Any) -> Any:
         db.commit()
-        if db.get_bind().dialect.name == "sqlite":
+        sqlite = db.get_bind().dialect.name == "sqlite"
+        if sqlite:
             db.connection(execution_options={"sqlite_immediate": True})
-        return factory(db, *args, **kwargs)
+        depth = db.info.get(_FACTORY_DEPTH, 0)
+        db.info[_FACTORY_DEPTH] = depth + 1
+        try:
+            made = factory(db, *args, **kwargs)
+        finally:
+            db.info[_FACTORY_DEPTH] = depth
+        if depth and sqlite:
+            # A factory inside another (make_ticket's make_customer) committed: the outer one
+            # goes on writing, so it takes the write lock again instead of a plain BEGIN.
+            db.connection(execution_options={"sqlite_immediate": True})
+        return made
 
     return cast(Factory, run)
 
