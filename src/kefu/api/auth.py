@@ -125,17 +125,16 @@ def check_password(
     """The user whose password this is (limited per client address and per account). The
     API's login and the workspace's sign-in page."""
     client = client_address(request, settings.trusted_proxy_networks)
-    if not limiter.hit(f"login:{client}"):
+    try:
+        limiter.require(f"login:{client}")
+        # An account under attack from elsewhere stays open from the address its owner signed
+        # in from before: the per-account limit counts only attempts from unfamiliar addresses.
+        if not service.signed_in_from(db, email, client):
+            limiter.require(f"login:{email.strip().lower()}")
+    except KefuError:
         security_log.sign_in_refused(email=email, user_id=None, client=client,
                                      reason="rate_limited")  # fmt: skip
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
-    # An account under attack from elsewhere stays open from the address its owner signed in
-    # from before: the per-account limit counts only attempts from unfamiliar addresses.
-    usual = service.signed_in_from(db, email, client)
-    if not usual and not limiter.hit(f"login:{email.strip().lower()}"):
-        security_log.sign_in_refused(email=email, user_id=None, client=client,
-                                     reason="rate_limited")  # fmt: skip
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+        raise
     try:
         return service.authenticate(db, email, password)
     except service.CredentialsRefused as refused:
@@ -160,11 +159,9 @@ def check_code(
     client = client_address(request, settings.trusted_proxy_networks)
     user_id: int | None = None
     try:
-        if not limiter.hit(f"login:{client}"):
-            raise KefuError("rate_limited", status_code=429, retry_after=60)
+        limiter.require(f"login:{client}")
         user_id = pending_login.user_id_of(settings.secret_key, pending, utcnow())
-        if not limiter.hit(f"totp:{user_id}"):
-            raise KefuError("rate_limited", status_code=429, retry_after=60)
+        limiter.require(f"totp:{user_id}")
         user = db.get(User, user_id)
         if user is None or not user.is_active or not pending_login.still_matches(pending, user):
             raise NotAuthenticated("sign_in_expired")
@@ -269,8 +266,7 @@ def change_password(
     limiter: Limiter,
 ) -> Response:
     assert actor.user_id is not None
-    if not limiter.hit(f"password:{actor.user_id}", staff=True):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    limiter.require(f"password:{actor.user_id}", staff=True)
     login = getattr(request.state, "login_session", None)
     service.do_change_own_password(
         db,

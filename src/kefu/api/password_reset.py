@@ -17,7 +17,6 @@ from kefu.api.client_address import client_address
 from kefu.api.deps import DB, AppSettings
 from kefu.api.schemas import ERRORS, Email, In, Out
 from kefu.api.users import Password
-from kefu.errors import KefuError
 from kefu.services.infra.ratelimit import RateLimiter
 from kefu.services.staff import password_reset as service
 from kefu.settings import Settings
@@ -79,8 +78,7 @@ def ask_for_reset(
     up, the token written and the mail queued after the answer went out (``mail_reset_link``):
     the answer's time does not depend on the address."""
     client = client_address(request, settings.trusted_proxy_networks)
-    if not limiter.hit(f"reset:{client}") or not limiter.hit(f"reset:{email.strip().lower()}"):
-        raise KefuError("rate_limited", status_code=429, retry_after=3600)
+    limiter.require(f"reset:{client}", f"reset:{email.strip().lower()}")  # 429, retry in an hour
     factory = request.app.state.session_factories.write
     background.add_task(mail_reset_link, factory, email, public_url=settings.public_url)
 

@@ -11,7 +11,6 @@ from pydantic import Field
 from kefu.api.access import ADMINS, STAFF, allow
 from kefu.api.deps import DB, AppSettings, CurrentActor, Limiter
 from kefu.api.schemas import ERRORS, Id, In, Out
-from kefu.errors import KefuError
 from kefu.services.staff import directory as staff
 from kefu.services.staff import two_factor as service
 
@@ -71,8 +70,7 @@ def enrol(
     body: EnrolBody, db: DB, actor: CurrentActor, settings: AppSettings, limiter: Limiter
 ) -> EnrolmentPublic:
     assert actor.user_id is not None
-    if not limiter.hit(f"password:{actor.user_id}", staff=True):  # a password is tried: limited
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    limiter.require(f"password:{actor.user_id}", staff=True)  # a password is tried: limited
     enrolment = service.do_begin_enrolment(
         db,
         actor,
@@ -108,8 +106,7 @@ def disable(
     body: DisableBody, db: DB, actor: CurrentActor, settings: AppSettings, limiter: Limiter
 ) -> Response:
     assert actor.user_id is not None
-    if not limiter.hit(f"totp:{actor.user_id}", staff=True):  # a password is tried: limited
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    limiter.require(f"totp:{actor.user_id}", staff=True)  # a password is tried: limited
     service.do_disable(
         db,
         actor,

@@ -13,7 +13,6 @@ from kefu.api.deps import DB, CurrentActor, Limiter
 from kefu.api.schemas import ERRORS, Email, Id, In, Out
 from kefu.domain.roles import Role
 from kefu.domain.routing import AssignMode
-from kefu.errors import KefuError
 from kefu.services.staff import directory as service
 from kefu.services.staff import presence
 
@@ -204,8 +203,8 @@ def update_user(
     changes = _set_only(body)
     changes.pop("current_password", None)
     current_password = body.current_password
-    if current_password is not None and not limiter.hit(f"password:{actor.user_id}", staff=True):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    if current_password is not None:
+        limiter.require(f"password:{actor.user_id}", staff=True)
     return UserPublic.of(
         service.do_update_user(db, actor, user, changes, current_password=current_password)
     )

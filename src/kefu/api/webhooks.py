@@ -16,7 +16,6 @@ from kefu.api.integrations import http_url
 from kefu.api.schemas import ERRORS, Id, In, Out, Patch
 from kefu.db.base import utcnow
 from kefu.domain import webhooks as vocab
-from kefu.errors import KefuError
 from kefu.services.infra.outbound_urls import guard_of
 from kefu.services.webhooks import inbound, sources, subscriptions
 
@@ -65,8 +64,7 @@ class WebhookTaken(Out):
 def receive_webhook(
     source: SourceKey, request: Request, db: DB, settings: AppSettings
 ) -> WebhookTaken:
-    if not request.app.state.webhook_limiter.hit(f"webhook:{source}"):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    request.app.state.webhook_limiter.require(f"webhook:{source}")
     found = inbound.check_source(db, source)
     body: bytes = request.scope.get("state", {}).get("raw_body", b"")
     taken = inbound.receive_webhook(

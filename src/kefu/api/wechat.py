@@ -23,7 +23,7 @@ from kefu.api.access import ANYONE, allow
 from kefu.api.client_address import client_address
 from kefu.channels.wechat.adapter import WechatAdapter
 from kefu.db.base import utcnow
-from kefu.errors import KefuError, NotFound
+from kefu.errors import NotFound
 from kefu.services.infra.ratelimit import RateLimiter, connect_redis
 from kefu.services.wechat import accounts, callback, media
 from kefu.services.wechat.accounts import AccountKeys
@@ -48,8 +48,7 @@ def _limiter(request: Request) -> RateLimiter:
 async def _account(request: Request, key: str) -> AccountKeys:
     settings: Settings = request.app.state.settings
     peer = client_address(request, settings.trusted_proxy_networks)
-    if not _limiter(request).hit(f"wechat:{key[:40]}:{peer}"):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    _limiter(request).require(f"wechat:{key[:40]}:{peer}")
     found: AccountKeys | None = await request.app.state.webchat.read(
         functools.partial(accounts.account_by_key, key=key, secret_key=settings.secret_key)
     )

@@ -1,5 +1,8 @@
 import time
 
+import pytest
+
+from kefu.errors import KefuError
 from kefu.services.infra.ratelimit import RateLimiter, connect_redis
 
 
@@ -10,6 +13,19 @@ def test_in_memory_window():
     assert limiter.hit("b")
     now[0] = 61.0
     assert limiter.hit("a")
+
+
+def test_require_answers_429_with_the_window_to_wait_and_stops_at_the_first_key_over():
+    limiter = RateLimiter(1, 3600, clock=lambda: 0.0)
+    limiter.require("address", "account")
+    with pytest.raises(KefuError) as refused:
+        limiter.require("address", "other account")
+    assert (refused.value.code, refused.value.status_code) == ("rate_limited", 429)
+    assert refused.value.retry_after == 3600
+    assert limiter.hit("other account")  # the first key's refusal counted no other
+    with pytest.raises(KefuError) as soon:
+        limiter.require("account", retry_after=10)
+    assert soon.value.retry_after == 10
 
 
 def test_redis_down_refuses_anonymous_hits_and_counts_staff_in_process():

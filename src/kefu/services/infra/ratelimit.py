@@ -14,6 +14,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from kefu.errors import KefuError
+
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +59,14 @@ class RateLimiter:
         # hit (refusing anonymous hits meanwhile); then try Redis again.
         self.redis_retry_seconds = redis_retry_seconds
         self._redis_down_until = 0.0
+
+    def require(self, *keys: str, staff: bool = False, retry_after: int | None = None) -> None:
+        """Count one hit on each key in turn; the first over its limit stops the request with
+        429 ``rate_limited`` (try again after ``retry_after`` seconds, by default the window)."""
+        for key in keys:
+            if not self.hit(key, staff=staff):
+                wait = retry_after if retry_after is not None else int(self.window)
+                raise KefuError("rate_limited", status_code=429, retry_after=wait)
 
     def hit(self, key: str, *, staff: bool = False) -> bool:
         """Count one hit; True while the key is within its limit. Without Redis (when one is

@@ -42,8 +42,7 @@ class KbLimits:
 
 
 def _check(limiter: RateLimiter, key: str) -> None:
-    if not limiter.hit(key):
-        raise KefuError("rate_limited", status_code=429, retry_after=RETRY_AFTER_SECONDS)
+    limiter.require(key, retry_after=RETRY_AFTER_SECONDS)
 
 
 def feedback_token(secret: str, feedback_id: int) -> str:

@@ -57,5 +57,4 @@ class VisitorLimits:
 
 
 def _check(limiter: RateLimiter, key: str) -> None:
-    if not limiter.hit(key):
-        raise KefuError("rate_limited", status_code=429, retry_after=RETRY_AFTER_SECONDS)
+    limiter.require(key, retry_after=RETRY_AFTER_SECONDS)

@@ -271,8 +271,7 @@ def change_password(  # nosec: empty or a flag
     """A new password ends every other session and token of the user; this one stays."""
     assert actor.user_id is not None
     language = i18n.language_of(request)
-    if not limiter.hit(f"password:{actor.user_id}", staff=True):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    limiter.require(f"password:{actor.user_id}", staff=True)
     error = new_password_error(language, new_password, repeat_password)
     if not error:
         try:

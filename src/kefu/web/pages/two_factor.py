@@ -51,8 +51,7 @@ def account_page(
 def _limited_user(db: Session, actor: Actor, limiter: RateLimiter) -> User:
     """Me, for a form that checks a code: limited like the sign-in's codes."""
     assert actor.user_id is not None
-    if not limiter.hit(f"totp:{actor.user_id}", staff=True):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    limiter.require(f"totp:{actor.user_id}", staff=True)
     return staff.get_user(db, actor.user_id)
 
 
@@ -67,8 +66,7 @@ def start(  # nosec: empty or a flag
 ) -> Response:
     """Start enrolling, the password typed again; a wrong one shows the form with a message."""
     assert actor.user_id is not None
-    if not limiter.hit(f"password:{actor.user_id}", staff=True):
-        raise KefuError("rate_limited", status_code=429, retry_after=60)
+    limiter.require(f"password:{actor.user_id}", staff=True)
     user = staff.get_user(db, actor.user_id)
     try:
         enrolment = two_factor.do_begin_enrolment(
