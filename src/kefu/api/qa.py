@@ -14,6 +14,7 @@ from kefu.api.access import ADMINS, MANAGERS, STAFF, allow
 from kefu.api.deps import DB, CurrentActor
 from kefu.api.schemas import ERRORS, Id, In, Out
 from kefu.db.models import QaReview
+from kefu.services.analytics import quality
 from kefu.services.qa import reviewing, scorecards
 
 router = APIRouter(prefix="/qa", tags=["quality review"], responses=ERRORS)
@@ -117,14 +118,15 @@ def agreement(db: DB, actor: CurrentActor, since: datetime | None = None) -> lis
 
 
 @router.get("/agents/{agent_id}", response_model=AgentQualityPublic,
-            summary="An agent's reviews: average, critical failures, criteria most often missed "
+            summary="An agent's reviews of the cases resolved in [start, end): average, critical "
+            "failures, criteria most often missed "
             "(supervisors, or the agent)", **allow(*STAFF))  # fmt: skip
 def agent_quality(
     agent_id: Id, db: DB, actor: CurrentActor, start: datetime, end: datetime
 ) -> AgentQualityPublic:
-    got = reviewing.agent_quality(db, actor, agent_id, start=start, end=end)
+    got = quality.for_agent(db, actor, agent_id, start=start, end=end)
     return AgentQualityPublic(agent_id=agent_id, reviews=got.reviews, average=got.average,
-                              failed_critical=got.failed_critical, missed=dict(got.missed))  # fmt: skip
+                              failed_critical=got.critical, missed=dict(got.missed))  # fmt: skip
 
 
 @router.get("/scorecard", summary="The scorecard in force and its version (admin)",

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from kefu.db.models import AuditEvent, QaCorrection, QaDispute
 from kefu.errors import Conflict, KefuError, NotFound, PermissionDenied
 from kefu.services.actors import Actor
+from kefu.services.analytics import quality
 from kefu.services.qa import reviewing
 from tests import factories
 from tests.services.qa.cases import rude_case, verdicts
@@ -86,9 +87,12 @@ def test_an_agent_disputes_their_review_and_a_supervisor_answers(db, engine):
     dispute = db.scalar(select(QaDispute).where(QaDispute.review_id == review.id))
     assert not dispute.open and dispute.answer == "申诉成立"
     assert review.id not in [r.id for r in reviewing.review_queue(db, boss)]
-    mine = reviewing.agent_quality(db, agent, agent_user.id, start=review.created_at,
-                                   end=review.created_at.replace(year=2100))  # fmt: skip
-    assert mine.reviews == 1 and ("courtesy", 1) not in mine.missed
+    mine = quality.for_agent(db, agent, agent_user.id, start=review.resolved_at,
+                             end=review.resolved_at.replace(year=2100))  # fmt: skip
+    assert mine.reviews == 1 and ("courtesy", 1) not in mine.missed  # the supervisor's verdict
+    with pytest.raises(PermissionDenied):
+        quality.for_agent(db, stranger, agent_user.id, start=review.resolved_at,
+                          end=review.resolved_at.replace(year=2100))  # fmt: skip
     with pytest.raises(PermissionDenied):
         reviewing.agent_reviews(db, stranger, agent_user.id)
 

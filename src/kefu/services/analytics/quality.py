@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import QaReview, Ticket, User
 from kefu.domain.kpi.slices import Period, period_of
+from kefu.errors import PermissionDenied
+from kefu.services.actors import Actor
 from kefu.services.analytics.facts import NO_FILTERS, Filters
 from kefu.services.qa.reviewing import superseded
 
@@ -68,6 +70,16 @@ def by_period(
         if review.total is not None and review.resolved_at is not None:
             totals.setdefault(period_of(review.resolved_at, period, tz), []).append(review.total)
     return {label: round(sum(v) / len(v), 1) for label, v in totals.items()}
+
+
+def for_agent(
+    session: Session, actor: Actor, agent_id: int, *, start: datetime, end: datetime
+) -> Quality:
+    """One agent's figures for the cases resolved in ``[start, end)``, counted as the dashboard
+    counts them (supervisors see anyone's, an agent their own)."""
+    if not actor.sees_all_tickets and actor.user_id != agent_id:
+        raise PermissionDenied()
+    return quality(session, start, end, Filters(agent_id=agent_id))
 
 
 def quality(

@@ -6,7 +6,6 @@ puts it at the head of the queue until a supervisor judges it again."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -186,35 +185,3 @@ def agreement_by_criterion(
     for name, automatic, verdict in session.execute(query):
         pairs.setdefault(name, []).append((automatic, verdict))
     return {name: agreement(listed) for name, listed in pairs.items()}
-
-
-@dataclass(frozen=True)
-class AgentQuality:
-    reviews: int
-    average: float | None
-    failed_critical: int
-    missed: list[tuple[str, int]]  # criteria failed, most often first
-
-
-def agent_quality(
-    session: Session, actor: Actor, agent_id: int, *, start: datetime, end: datetime
-) -> AgentQuality:
-    """An agent's reviews of cases resolved in ``[start, end)``: the average score, the critical
-    failures and the criteria most often missed (the reviewer's verdict where there is one)."""
-    rows = [
-        r
-        for r in agent_reviews(session, actor, agent_id, limit=10_000)
-        if r.created_at >= start and r.created_at < end
-    ]
-    totals = [r.total for r in rows if r.total is not None]
-    missed: dict[str, int] = {}
-    for r in rows:
-        for result in r.results:
-            if result.get("reviewed", result["verdict"]) == Verdict.FAIL.value:
-                missed[result["criterion"]] = missed.get(result["criterion"], 0) + 1
-    return AgentQuality(
-        reviews=len(rows),
-        average=round(sum(totals) / len(totals), 1) if totals else None,
-        failed_critical=sum(1 for r in rows if r.failed_critical),
-        missed=sorted(missed.items(), key=lambda kv: (-kv[1], kv[0])),
-    )

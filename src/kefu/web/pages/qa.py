@@ -25,6 +25,7 @@ from kefu.db.models import QaReview
 from kefu.domain.qa.criteria import Verdict
 from kefu.errors import KefuError
 from kefu.services.actors import Actor
+from kefu.services.analytics import quality
 from kefu.services.events import unit_of_work as events
 from kefu.services.qa import reviewing, reviews
 from kefu.web import i18n
@@ -54,11 +55,11 @@ def qa_page(request: Request, db: DB, actor: PageActor) -> Response:
     else:
         agent_id = actor.user_id or 0
         now = utcnow()
-        quality = reviewing.agent_quality(
+        figures = quality.for_agent(
             db, actor, agent_id, start=now - timedelta(days=QUALITY_DAYS), end=now
         )
         own = reviewing.agent_reviews(db, actor, agent_id)
-        context = {"reviewer": False, "rows": v.rows(db, own), "quality": quality,
+        context = {"reviewer": False, "rows": v.rows(db, own), "quality": figures,
                    "days": QUALITY_DAYS}  # fmt: skip
     return page(request, "workspace/qa/index.html", context)
 
