@@ -25,7 +25,6 @@ from tests.faults.servers import (
     REDIS_SERVER,
     Postgres,
     _as_postgres,
-    _hand_to_postgres,
     free_port,
 )
 
@@ -66,28 +65,24 @@ class TlsPostgres:
 
 
 def start_postgres(folder: Path) -> TlsPostgres:
-    root = Path(tempfile.mkdtemp(prefix="kefu-deploy-pg-"))
-    root.chmod(0o755)
-    server = Postgres(root)
-    server.data.mkdir(mode=0o700)
-    for name in ("postgres.pem", "postgres-key.pem"):
-        shutil.copy(folder / name, root / name)
-    (root / "postgres-key.pem").chmod(0o600)
-    _hand_to_postgres(root)
-    subprocess.run(  # noqa: S603 - PostgreSQL's own initdb on our directory
-        [*_as_postgres(), str(PG_BIN / "initdb"), "-D", str(server.data), "-U", "postgres",
-         "-A", "trust", "--no-sync", "-E", "UTF8", "--locale", "C"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    (server.data / "pg_hba.conf").write_text(HBA)
-    with (server.data / "postgresql.conf").open("a") as conf:
-        conf.write(
-            f"ssl = on\nssl_cert_file = '{root}/postgres.pem'\n"
-            f"ssl_key_file = '{root}/postgres-key.pem'\nssl_min_protocol_version = 'TLSv1.2'\n"
-            "password_encryption = 'scram-sha-256'\n"
-        )
-    _hand_to_postgres(root)
-    server.start()
+    """The cluster with the certificate of ``folder``, TLS only; roles.sql makes its roles and
+    the database kefu."""
+
+    def answer_tls_only(server: Postgres) -> None:
+        root = server.root
+        for name in ("postgres.pem", "postgres-key.pem"):
+            shutil.copy(folder / name, root / name)
+        (root / "postgres-key.pem").chmod(0o600)
+        (server.data / "pg_hba.conf").write_text(HBA)
+        with (server.data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"ssl = on\nssl_cert_file = '{root}/postgres.pem'\n"
+                f"ssl_key_file = '{root}/postgres-key.pem'\n"
+                "ssl_min_protocol_version = 'TLSv1.2'\npassword_encryption = 'scram-sha-256'\n"
+            )
+
+    server = Postgres.create(configure=answer_tls_only, database=None, prefix="kefu-deploy-pg-")
+    root = server.root
     cluster = TlsPostgres(server, folder / "ca.pem")
     subprocess.run(  # noqa: S603 - the shipped roles.sql, as its header says to run it
         [*_as_postgres(), str(PG_BIN / "psql"), "-h", str(root), "-p", str(server.port),

@@ -89,9 +89,17 @@ class Postgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
 
     @classmethod
-    def create(cls) -> Postgres:
-        """A new, empty cluster with the database ``kefu`` (stopped)."""
-        root = Path(tempfile.mkdtemp(prefix="kefu-faults-pg-"))
+    def create(
+        cls,
+        *,
+        configure: Callable[[Postgres], None] | None = None,
+        database: str | None = DATABASE,
+        prefix: str = "kefu-faults-pg-",
+    ) -> Postgres:
+        """A new cluster, started, with an empty ``database`` (none when None). ``configure``
+        is given the cluster after initdb and before its first start (files of its own in
+        ``root``, lines for ``data``'s configuration); what it writes is handed to postgres."""
+        root = Path(tempfile.mkdtemp(prefix=prefix))
         root.chmod(0o755)
         server = cls(root)
         server.data.mkdir(mode=0o700)
@@ -101,10 +109,15 @@ class Postgres:
              "-A", "trust", "--no-sync", "-E", "UTF8", "--locale", "C"],
             check=True, capture_output=True,
         )  # fmt: skip
+        if configure is not None:
+            configure(server)
+            _hand_to_postgres(root)
         server.start()
+        if database is None:
+            return server
         subprocess.run(  # noqa: S603
             [*_as_postgres(), str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(server.port),
-             "-U", "postgres", DATABASE],
+             "-U", "postgres", database],
             check=True, capture_output=True,
         )  # fmt: skip
         return server
