@@ -9,8 +9,10 @@ the services that seal and sign); its previous keys follow it here, remembered b
 that name them, so no caller has to carry them along: ``keys_for(secret_key)`` gives the key and
 the ones it replaced, newest first.
 
-Each key has a short public id (``key_id``), written into sealed values and signed tokens so
-that a reader knows which key made them.
+Each key has a short public id (``key_id``), written into sealed values so that a reader knows
+which key sealed them. A signed token carries no id: it is checked against the current key and
+each previous one (``any_signature_matches``), a handful of HMACs at most, as itsdangerous does
+with its fallback keys, so a token's format stays the same across a change of key.
 """
 
 from __future__ import annotations
