@@ -120,10 +120,18 @@ class ImapFolder:
         clients to re-issue IDLE at least every 29 minutes). True: something arrived."""
         client = self._client
         try:
+            sock = client.socket()
+            timeout = sock.gettimeout()
             client.idle()
             try:
+                if _already_read(client):
+                    # The server announced a change with IDLE's go-ahead (mail that landed since
+                    # the last look): imapclient read it into its buffer with the go-ahead, and
+                    # idle_check, which waits on the socket, would not see it until the timeout.
+                    return True
                 responses = client.idle_check(timeout=seconds)
             finally:
+                sock.settimeout(timeout)  # idle_check leaves the socket without one
                 client.idle_done()
         except (IMAPClientError, OSError) as e:
             raise ImapFailed(_reason(e)) from e
@@ -140,6 +148,23 @@ class ImapFolder:
                 client.shutdown()
             except Exception:  # noqa: BLE001, S110
                 pass
+
+
+def _already_read(client: IMAPClient) -> bool:
+    """Whether lines the server sent are waiting in the client's read buffer (imaplib's file
+    over the socket, or TLS's own buffer under it) rather than on the socket: a peek without
+    blocking, which reads nothing new. imapclient 4.1 keeps imaplib's connection as ``_imap``."""
+    sock = client.socket()
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return bool(client._imap.file.peek(1))  # noqa: SLF001 - imapclient exposes no buffer
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def _reason(e: BaseException) -> str:
