@@ -334,7 +334,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "deploy: the whole deployment (tests/deploy: nginx, kefu-start, several processes); "
         "runs in the PostgreSQL pass only",
     )
-    config.addinivalue_line("markers", "sqlite_only: about SQLite itself; the SQLite pass only")
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only: about SQLite itself, or about what only SQLite serves (the embedded demo of "
+        "`make demo`); the SQLite pass only",
+    )
     config.addinivalue_line(
         "markers", "postgresql_only: about PostgreSQL itself; the PostgreSQL pass only"
     )

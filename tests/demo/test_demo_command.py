@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -15,6 +16,7 @@ from kefu.db.models.analytics import kpi_case_facts, kpi_stale
 from kefu.demo.webchat import DEMO_CHANNEL_KEY
 
 
+@pytest.mark.sqlite_only  # `make demo` is the embedded database's; the loader runs on both
 def test_kefu_demo_prints_the_shop_and_makes_its_channel(cli_env, db, server):
     result = CliRunner().invoke(app, ["demo", "--no-serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
