@@ -12,7 +12,6 @@ case as the cosine of their IDF-weighted word and character-pair sets — a leng
 from __future__ import annotations
 
 import math
-import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from kefu.db.models import CaseEntry
 from kefu.domain.case_library import Outcome
 from kefu.retrieval import text as read
 from kefu.retrieval.engine import Doc, Index
+from kefu.services.infra.rebuilt_cache import RebuiltCache
 
 Version = tuple[int, datetime | None]
 CANDIDATES = 50
@@ -68,10 +68,6 @@ class LibraryIndex:
         return sorted(scored, key=lambda pair: (-pair[1], pair[0]))
 
 
-_lock = threading.Lock()
-_indexes: dict[str, LibraryIndex] = {}
-
-
 def current_version(session: Session) -> Version:
     count, latest = session.execute(
         select(func.count(CaseEntry.id), func.max(CaseEntry.updated_at))
@@ -101,15 +97,9 @@ def build(session: Session, version: Version) -> LibraryIndex:
     return LibraryIndex(version, Index.build(docs), entries, dict(frequency))
 
 
+indexes: RebuiltCache[Version, LibraryIndex] = RebuiltCache(build)
+
+
 def library_index(session: Session) -> LibraryIndex:
     """The index of the session's database, rebuilt if the library changed since."""
-    bind = session.get_bind()
-    key = str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
-    version = current_version(session)
-    index = _indexes.get(key)
-    if index is not None and index.version == version:
-        return index
-    fresh = build(session, version)
-    with _lock:
-        _indexes[key] = fresh
-    return fresh
+    return indexes.get(session, current_version(session))

@@ -9,7 +9,6 @@ Searches are logged with the question's personal data masked.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,51 +19,27 @@ from kefu.db.base import utcnow
 from kefu.db.models import KbArticle, KbSearchLog
 from kefu.domain.masking import mask_personal_data
 from kefu.retrieval.engine import Doc, Index
+from kefu.services.infra.rebuilt_cache import RebuiltCache
 from kefu.services.kb.articles import IndexState, index_state
 
 SOURCES = ("portal", "bot", "agent")
 MAX_LOGGED_CHARS = 500
 
 
-@dataclass(frozen=True)
-class Built:
-    state: IndexState
-    index: Index
-
-
-_lock = threading.Lock()
-_built: dict[str, Built] = {}
-builds = 0  # how many times this process built an index (for tests and diagnostics)
-
-
-def _database_key(session: Session) -> str:
-    bind = session.get_bind()
-    return str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
-
-
-def _build(session: Session, state: IndexState) -> Built:
-    global builds
+def _build(session: Session, _state: IndexState) -> Index:
     rows = session.scalars(
         select(KbArticle).where(KbArticle.status == "published").order_by(KbArticle.key)
     )
     docs = [Doc(a.key, a.title, a.body, a.category, tuple(a.tags), tuple(a.synonyms)) for a in rows]
-    builds += 1
-    return Built(state, Index.build(docs))
+    return Index.build(docs)
+
+
+indexes: RebuiltCache[IndexState, Index] = RebuiltCache(_build)
 
 
 def live_index(session: Session) -> Index:
     """The index of the published articles as the database has them now."""
-    key = _database_key(session)
-    state = index_state(session)
-    built = _built.get(key)
-    if built is not None and built.state == state:
-        return built.index
-    with _lock:
-        built = _built.get(key)  # another thread may have rebuilt while this one waited
-        if built is None or built.state != state:
-            built = _build(session, state)
-            _built[key] = built
-    return built.index
+    return indexes.get(session, index_state(session))
 
 
 @dataclass(frozen=True)

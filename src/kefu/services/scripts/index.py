@@ -8,7 +8,6 @@ that can fit.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kefu.db.models import Script, ScriptScenario
 from kefu.domain.scripts.ranking import Conditions
+from kefu.services.infra.rebuilt_cache import RebuiltCache
 from kefu.services.scripts.library import current_stamp
 
 ANY = "*"
@@ -74,10 +74,6 @@ class LibraryIndex:
                     self.bodies_by_key[(category, intent)].append(entry)
 
 
-_lock = threading.Lock()
-_indexes: dict[str, LibraryIndex] = {}
-
-
 def build(session: Session, stamp: str) -> LibraryIndex:
     index = LibraryIndex(stamp)
     rows = session.execute(
@@ -96,15 +92,9 @@ def build(session: Session, stamp: str) -> LibraryIndex:
     return index
 
 
+indexes: RebuiltCache[str, LibraryIndex] = RebuiltCache(build)
+
+
 def library_index(session: Session) -> LibraryIndex:
     """The index of the session's database, rebuilt if the library changed since."""
-    bind = session.get_bind()
-    key = str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
-    stamp = current_stamp(session)
-    index = _indexes.get(key)
-    if index is not None and index.stamp == stamp:
-        return index
-    fresh = build(session, stamp)
-    with _lock:
-        _indexes[key] = fresh
-    return fresh
+    return indexes.get(session, current_stamp(session))
