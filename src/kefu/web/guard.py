@@ -11,13 +11,15 @@ refused even with a valid token.
 from __future__ import annotations
 
 import hmac
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
-from kefu.api.cookies import cookie_name, read_cookie
+from kefu.api.cookies import cookie_name, read_cookie, set_form_cookie
 from kefu.api.deps import (
     CSRF_HEADER,
     DB,
@@ -34,6 +36,7 @@ from kefu.realtime.agent_socket import origin_allowed
 from kefu.services.actors import Actor
 from kefu.services.staff import auth
 from kefu.settings import Settings
+from kefu.web.render import page
 
 CSRF_FIELD = "csrf_token"
 
@@ -96,6 +99,23 @@ def check_origin(request: Request) -> None:
 def check_token(sent: str | None, expected: str) -> None:
     if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise KefuError("csrf_failed", status_code=403)
+
+
+def signed_out_form_page(
+    request: Request,
+    template: str,
+    context: Mapping[str, object],
+    *,
+    cookie: str,
+    field: str,
+    status: int = 200,
+) -> Response:
+    """The page of a form for someone not signed in, with the token its post must repeat
+    (``check_signed_out_form``): the one of the page's cookie, or a new one, in ``field``."""
+    token = read_cookie(request, cookie) or secrets.token_urlsafe(24)
+    response = page(request, template, {**context, field: token}, status=status)
+    set_form_cookie(response, request.app.state.settings, cookie, token)
+    return response
 
 
 def check_signed_out_form(request: Request, sent: str, cookie: str) -> None:

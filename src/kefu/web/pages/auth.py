@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,7 +18,7 @@ from kefu.api.auth import (
     open_session,
     set_session_cookies,
 )
-from kefu.api.cookies import clear_cookie, cookie_name, read_cookie, set_form_cookie
+from kefu.api.cookies import clear_cookie, cookie_name
 from kefu.api.deps import DB, SESSION_COOKIE, AppSettings, Limiter
 from kefu.api.schemas import Id
 from kefu.api.users import Password
@@ -33,7 +32,13 @@ from kefu.services.staff import directory as staff
 from kefu.settings import Settings
 from kefu.web import i18n
 from kefu.web.error_pages import CHANGE_FORM_PAGE
-from kefu.web.guard import PageActor, PageUser, check_signed_out_form, safe_next
+from kefu.web.guard import (
+    PageActor,
+    PageUser,
+    check_signed_out_form,
+    safe_next,
+    signed_out_form_page,
+)
 from kefu.web.pages.two_factor import account_page
 from kefu.web.render import page
 
@@ -90,20 +95,19 @@ def _sign_in_page(
     done: str = "",
     status: int = 200,
 ) -> Response:
-    token = read_cookie(request, SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
     context = {
         "next": next_path,
         "email": email,
         "error": error,
         "notice": notice,
         "done": done,
-        "sign_in_token": token,
         "demo_logins": _demo_logins(db),
         "demo_password": DEMO_PASSWORD,
     }
-    response = page(request, "workspace/login.html", context, status=status)
-    set_form_cookie(response, request.app.state.settings, SIGN_IN_COOKIE, token)
-    return response
+    return signed_out_form_page(
+        request, "workspace/login.html", context, cookie=SIGN_IN_COOKIE, field="sign_in_token",
+        status=status,
+    )  # fmt: skip
 
 
 @router.get("/")

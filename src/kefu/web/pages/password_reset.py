@@ -3,21 +3,19 @@ the link's page that sets the new password. Public: nobody is signed in here."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kefu.api.cookies import clear_cookie, read_cookie, set_form_cookie
+from kefu.api.cookies import clear_cookie
 from kefu.api.deps import DB, AppSettings
 from kefu.api.password_reset import Limiter, ask_for_reset
 from kefu.errors import KefuError
 from kefu.services.staff import password_reset as service
 from kefu.web import i18n
-from kefu.web.guard import check_signed_out_form
+from kefu.web.guard import check_signed_out_form, signed_out_form_page
 from kefu.web.pages.auth import new_password_error
-from kefu.web.render import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,10 +25,9 @@ Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9
 
 
 def _form_page(request: Request, template: str, status: int = 200, **context: object) -> Response:
-    token = read_cookie(request, RESET_COOKIE) or secrets.token_urlsafe(24)
-    response = page(request, template, {"form_token": token, **context}, status=status)
-    set_form_cookie(response, request.app.state.settings, RESET_COOKIE, token)
-    return response
+    return signed_out_form_page(
+        request, template, context, cookie=RESET_COOKIE, field="form_token", status=status
+    )
 
 
 @router.get("/password-reset")
